@@ -1,0 +1,71 @@
+# Cascade's two commands: `make demo` and `make test`. Everything they need is set up here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+RASA_VENV := .venv-rasa
+APP_OK    := $(VENV)/.installed
+RASA_OK   := $(RASA_VENV)/.installed
+CASCADE   := $(VENV)/bin/cascade
+DEMO_DIR  ?= var/demo
+PORT      ?= 8000
+RASA_PORT ?= 5005
+export HF_HUB_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup demo test lint model bench-kb clean
+
+help:
+	@echo "make demo      set up, train, seed demo data, start the app and the bot"
+	@echo "make test      set up, then run the linters and every test"
+	@echo "make setup     only the set-up (both runtimes and the trained Rasa model)"
+	@echo "make bench-kb  knowledge search on ../shared/data/kb-dev through the HTTP API"
+
+# The app runtime: Python 3.11. torch first, from its CPU build, so nothing pulls CUDA.
+$(APP_OK): requirements/app.lock pyproject.toml
+	@py=$$(scripts/find-python 3.11) && { [ -x $(VENV)/bin/python ] || $$py -m venv $(VENV); }
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q torch==2.13.0
+	$(VENV)/bin/pip install -q -r requirements/app.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
+	@touch $@
+
+# The bot runtime: Rasa 3.6 needs Python 3.10 (see README, "Two runtimes").
+$(RASA_OK): requirements/rasa.lock
+	@py=$$(scripts/find-python 3.10) && { [ -x $(RASA_VENV)/bin/python ] || $$py -m venv $(RASA_VENV); }
+	$(RASA_VENV)/bin/pip install -q --upgrade pip
+	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.lock
+	@touch $@
+
+# Trains only when config.yml, domain.yml or data/{nlu,rules,stories} changed.
+model: $(APP_OK) $(RASA_OK)
+	@$(CASCADE) train
+
+setup: $(APP_OK) $(RASA_OK) model
+
+demo: setup
+	@mkdir -p $(DEMO_DIR)
+	$(CASCADE) kb import data/kb/articles.jsonl --data-dir $(DEMO_DIR)
+	@$(CASCADE) agents seed data/agents.json --data-dir $(DEMO_DIR) | tee -a $(DEMO_DIR)/agents.txt
+	@echo
+	@echo "  Chat API (customers):  http://127.0.0.1:$(PORT)/api/conversations"
+	@echo "  API docs:              http://127.0.0.1:$(PORT)/docs"
+	@echo "  Health:                http://127.0.0.1:$(PORT)/health"
+	@echo "  Rasa:                  http://127.0.0.1:$(RASA_PORT)/"
+	@echo "  Agent tokens:          $(DEMO_DIR)/agents.txt"
+	@echo
+	$(CASCADE) up --data-dir $(DEMO_DIR) --port $(PORT) --rasa-port $(RASA_PORT)
+
+lint: $(APP_OK)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy cascade knowledge_base handoff conversations bot
+
+test: setup lint
+	$(VENV)/bin/pytest -p no:cacheprovider -q
+
+bench-kb: $(APP_OK)
+	$(VENV)/bin/python -m benchmarks.kb_dev
+
+clean:
+	rm -rf var .pytest_cache

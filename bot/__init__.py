@@ -1,0 +1,1 @@
+"""Tier 1's dialogue side: Rasa custom actions, served by the app."""

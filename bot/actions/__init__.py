@@ -1,0 +1,6 @@
+"""Rasa custom actions. They run in the app runtime, next to the knowledge base they query."""
+
+from bot.actions.handoff import ActionHandOver
+from bot.actions.knowledge import ActionAnswerQuestion, ActionChooseArticle, ActionFeedback
+
+__all__ = ["ActionAnswerQuestion", "ActionChooseArticle", "ActionFeedback", "ActionHandOver"]

@@ -1,0 +1,190 @@
+"""Answering from the knowledge base: answer, clarify or hand over; then ask if it helped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.common import KnowledgeSource, ask_feedback, hand_over, say, show_article
+from knowledge_base.search import Decision, Hit
+
+SENSITIVE_TEXT = (
+    "This is something our team handles personally, so I'm connecting you with a specialist "
+    "now. They'll see everything we've talked about."
+)
+NO_ANSWER_TEXT = (
+    "I don't have an answer to that in our help articles, so I'm connecting you with a member "
+    "of our team. They'll see everything we've talked about."
+)
+CLARIFY_TEXT = "I found a few articles that might help. Which one fits best?"
+RESOLVED_TEXT = "Great, glad that helped! If there's anything else, just ask."
+
+
+class KnowledgeAction(Action):
+    """rasa-sdk builds actions with no arguments, so the knowledge source is a keyword argument;
+    the app passes its own when it registers the actions (bot/server.py)."""
+
+    def __init__(self, kb: KnowledgeSource | None = None) -> None:
+        self._kb = kb
+
+    @property
+    def kb(self) -> KnowledgeSource:
+        if self._kb is None:
+            raise RuntimeError(f"{self.name()} needs a knowledge source; serve it with bot.server")
+        return self._kb
+
+    def name(self) -> str:  # pragma: no cover - every subclass names itself
+        raise NotImplementedError
+
+    def show(
+        self, dispatcher: CollectingDispatcher, hit: Hit, others: list[Hit], question: str | None
+    ) -> list[dict[str, Any]]:
+        """Show one article: sensitive ones go straight to a person, others ask for feedback."""
+        article = self.kb.article(hit.article_id)
+        if article is None:
+            hand_over(dispatcher, reason="no_answer", question=question, text=NO_ANSWER_TEXT)
+            return reset()
+        show_article(dispatcher, article, hit.score)
+        if article.sensitive:
+            hand_over(
+                dispatcher,
+                reason="sensitive_topic",
+                skill=article.skill,
+                priority="high",
+                question=question,
+                text=SENSITIVE_TEXT,
+            )
+            return reset()
+        ask_feedback(dispatcher)
+        return [
+            SlotSet("pending", "feedback"),
+            SlotSet("shown", article.id),
+            SlotSet("candidates", [h.as_dict() for h in others]),
+            SlotSet("question", question),
+        ]
+
+
+def reset() -> list[dict[str, Any]]:
+    return [SlotSet("pending", None), SlotSet("shown", None), SlotSet("candidates", [])]
+
+
+class ActionAnswerQuestion(KnowledgeAction):
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        outcome = await asyncio.to_thread(self.kb.search, text, limit=5)
+        if outcome.decision is Decision.ANSWER:
+            rest = [h for h in outcome.results[1:] if h.score >= self.kb.thresholds.clarify]
+            return self.show(dispatcher, outcome.results[0], rest, text)
+        if outcome.decision is Decision.CLARIFY:
+            buttons = [
+                {
+                    "title": h.title,
+                    "payload": "/choose_article" + json.dumps({"article_id": h.article_id}),
+                }
+                for h in outcome.results
+            ]
+            buttons.append({"title": "None of these", "payload": "/deny"})
+            say(dispatcher, CLARIFY_TEXT, buttons=buttons)
+            return [
+                SlotSet("pending", "clarify"),
+                SlotSet("candidates", [h.as_dict() for h in outcome.results]),
+                SlotSet("question", text),
+            ]
+        reason = "low_nlu_confidence" if intent == "nlu_fallback" else "no_answer"
+        hand_over(dispatcher, reason=reason, question=text, text=NO_ANSWER_TEXT)
+        return [*reset(), SlotSet("question", text)]
+
+
+def hits(raw: Any) -> list[Hit]:
+    return [
+        Hit(
+            str(h["article_id"]),
+            str(h.get("title", "")),
+            float(h.get("score", 0)),
+            str(h.get("skill", "")),
+        )
+        for h in (raw or [])
+        if isinstance(h, dict) and h.get("article_id")
+    ]
+
+
+class ActionChooseArticle(KnowledgeAction):
+    def name(self) -> str:
+        return "action_choose_article"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        chosen = next(tracker.get_latest_entity_values("article_id"), None)
+        candidates = hits(tracker.get_slot("candidates"))
+        hit = next((h for h in candidates if h.article_id == chosen), None)
+        if hit is None and chosen:
+            article = self.kb.article(chosen)
+            hit = Hit(chosen, article.title, 0.0, article.skill) if article else None
+        if hit is None:
+            say(
+                dispatcher,
+                "Sorry, I couldn't open that article. Could you ask your question again?",
+            )
+            return reset()
+        others = [h for h in candidates if h.article_id != hit.article_id]
+        return self.show(dispatcher, hit, others, tracker.get_slot("question"))
+
+
+class ActionFeedback(KnowledgeAction):
+    """The customer's yes or no: after an answer, after a clarification, or out of the blue."""
+
+    def name(self) -> str:
+        return "action_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        pending = tracker.get_slot("pending")
+        question = tracker.get_slot("question")
+        helpful = intent == "affirm"
+        if pending == "feedback":
+            shown = tracker.get_slot("shown")
+            dispatcher.utter_message(
+                json_message={"feedback": {"article_id": shown, "helpful": helpful}}
+            )
+            if helpful:
+                say(dispatcher, RESOLVED_TEXT)
+                dispatcher.utter_message(json_message={"resolve": {"article_id": shown}})
+                return [*reset(), SlotSet("unhelpful", 0.0)]
+            unhelpful = float(tracker.get_slot("unhelpful") or 0) + 1
+            candidates = hits(tracker.get_slot("candidates"))
+            if unhelpful < 2 and candidates:
+                say(dispatcher, "Sorry about that. Maybe this one helps:")
+                return [
+                    *self.show(dispatcher, candidates[0], candidates[1:], question),
+                    SlotSet("unhelpful", unhelpful),
+                ]
+            hand_over(dispatcher, reason="unhelpful_answers", question=question)
+            return [*reset(), SlotSet("unhelpful", 0.0)]
+        if pending == "clarify":
+            if helpful:
+                say(
+                    dispatcher,
+                    "Which one? Pick an option above, or tell me more about what you need.",
+                )
+                return []
+            hand_over(dispatcher, reason="clarification_declined", question=question)
+            return reset()
+        if helpful:
+            say(dispatcher, "Okay! What can I help you with?")
+        else:
+            say(dispatcher, "Alright. Is there anything else I can help you with?")
+        return []

@@ -1,0 +1,54 @@
+"""Serving the custom actions from the app: rasa-sdk's executor behind a FastAPI route.
+
+`endpoints.yml` points Rasa's action endpoint at `<app>/webhook`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+
+from bot.actions import ActionAnswerQuestion, ActionChooseArticle, ActionFeedback, ActionHandOver
+from bot.actions.common import KnowledgeSource
+
+router = APIRouter(tags=["rasa actions"], include_in_schema=False)
+
+
+def build_executor(kb: KnowledgeSource) -> ActionExecutor:
+    executor = ActionExecutor()
+    for action in (
+        ActionAnswerQuestion(kb),
+        ActionChooseArticle(kb),
+        ActionFeedback(kb),
+        ActionHandOver(),
+    ):
+        executor.register_action(action)
+    return executor
+
+
+@router.post("/webhook")
+async def webhook(request: Request) -> JSONResponse:
+    try:
+        action_call: Any = await request.json()
+    except ValueError:
+        return JSONResponse({"error": "the body is not JSON"}, status_code=400)
+    if not isinstance(action_call, dict) or "next_action" not in action_call:
+        return JSONResponse({"error": "expected a Rasa action call"}, status_code=400)
+    executor: ActionExecutor = request.app.state.executor
+    try:
+        result = await executor.run(action_call)
+    except ActionExecutionRejection as exc:
+        return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=400)
+    except ActionNotFoundException as exc:
+        return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=404)
+    return JSONResponse(result.model_dump() if result else None)
+
+
+@router.get("/actions")
+async def actions(request: Request) -> list[dict[str, str]]:
+    executor: ActionExecutor = request.app.state.executor
+    return executor.list_actions()

@@ -1,0 +1,1 @@
+"""Cascade: a tiered support engine (bot, live agent, ticket)."""

@@ -1,0 +1,159 @@
+"""The FastAPI app: wiring, start-up in `lifespan`, and the error-to-status mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from cascade.auth import TokenStore
+from cascade.clock import Clock, SystemClock
+from cascade.db import Storage
+from cascade.deps import Services, ServicesDep
+from cascade.settings import Settings, get_settings
+from conversations.rasa import Bot, NoBot, RasaClient
+from conversations.service import ConversationService
+from handoff.agents import AgentService
+from handoff.errors import (
+    AgentNotFound,
+    ConversationClosed,
+    ConversationNotFound,
+    IllegalTransition,
+    NotAssigned,
+)
+from knowledge_base.embedder import Embedder
+from knowledge_base.errors import ArticleNotFound, ImportRejected
+from knowledge_base.search import Thresholds
+from knowledge_base.service import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+WELCOME = (
+    "Hi! I'm the virtual assistant. Ask me anything and I'll find the answer in our help "
+    "articles, or ask for a person at any time."
+)
+
+
+def thresholds_from(settings: Settings) -> Thresholds:
+    return Thresholds(
+        answer=settings.answer_threshold,
+        margin=settings.answer_margin,
+        clarify=settings.clarify_threshold,
+        window=settings.clarify_window,
+    )
+
+
+def build_services(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    bot: Bot | None = None,
+    clock: Clock | None = None,
+) -> Services:
+    """Everything heavy (database, model, index, HTTP client) is created here, never at import."""
+    if embedder is None:
+        from knowledge_base.embedder import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    clock = clock or SystemClock()
+    storage = Storage(settings.database_path)
+    admin = settings.admin_token.get_secret_value() if settings.admin_token else None
+    tokens = TokenStore(storage, admin_token=admin)
+    if bot is None:
+        bot = (
+            RasaClient(settings.rasa_url, timeout_s=settings.rasa_timeout_s)
+            if settings.rasa_url
+            else NoBot()
+        )
+    kb = KnowledgeBase(
+        storage=storage,
+        embedder=embedder,
+        index_path=settings.index_path,
+        thresholds=thresholds_from(settings),
+        clock=clock,
+    )
+    return Services(
+        settings=settings,
+        storage=storage,
+        clock=clock,
+        tokens=tokens,
+        kb=kb,
+        bot=bot,
+        conversations=ConversationService(
+            storage=storage, bot=bot, tokens=tokens, clock=clock, welcome=WELCOME
+        ),
+        agents=AgentService(storage=storage, tokens=tokens, clock=clock),
+    )
+
+
+ERRORS: dict[type[Exception], int] = {
+    ImportRejected: 422,
+    ArticleNotFound: 404,
+    ConversationNotFound: 404,
+    AgentNotFound: 404,
+    ConversationClosed: 409,
+    IllegalTransition: 409,
+    NotAssigned: 403,
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+    bot: Bot | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings, embedder=embedder, bot=bot, clock=clock)
+        app.state.services = services
+        from bot.server import build_executor
+
+        app.state.executor = build_executor(services.kb)
+        yield
+        close = getattr(services.bot, "aclose", None)
+        if close is not None:
+            await close()
+        services.storage.close()
+
+    app = FastAPI(
+        title="Cascade",
+        summary="Tiered support: bot, live agent, ticket.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    for error_type, status in ERRORS.items():
+        app.add_exception_handler(error_type, _handler(status))
+
+    @app.get("/health", tags=["ops"])
+    async def health(services: ServicesDep) -> dict[str, str]:
+        return {"status": "ok", "rasa": "up" if await services.bot.is_up() else "down"}
+
+    from bot.server import router as actions_router
+    from conversations.api import router as conversations_router
+    from handoff.api import router as agents_router
+    from knowledge_base.api import router as kb_router
+
+    app.include_router(kb_router)
+    app.include_router(conversations_router)
+    app.include_router(agents_router)
+    app.include_router(actions_router)
+    return app
+
+
+def _handler(status: int):
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        body: dict[str, Any] = {"detail": str(exc)}
+        if isinstance(exc, ImportRejected):
+            body = {"detail": f"import rejected, nothing was kept: {exc}", "problems": exc.problems}
+        return JSONResponse(body, status_code=status)
+
+    return handle

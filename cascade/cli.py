@@ -1,0 +1,225 @@
+"""The `cascade` command: serve the app, run app and bot together, manage the knowledge base."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cascade.settings import Settings
+
+app = typer.Typer(help="Cascade: tiered support (bot, live agent, ticket).", no_args_is_help=True)
+kb_app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
+agents_app = typer.Typer(help="Live agents.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(agents_app, name="agents")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the database and indexes live.")
+]
+
+
+def settings_for(data_dir: Path | None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir.resolve()
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover
+        pass
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    rasa_url: Annotated[
+        str | None, typer.Option(help="Rasa server URL; default from CASCADE_RASA_URL.")
+    ] = None,
+) -> None:
+    """Run the app alone (the Rasa server is found at --rasa-url)."""
+    import uvicorn
+
+    from cascade.app import create_app
+
+    _quiet_libraries()
+    settings = settings_for(data_dir, rasa_url=rasa_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _wait_for_port(port: int, *, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.5)
+    return False
+
+
+@app.command()
+def up(
+    data_dir: DataDir = None,
+    port: Annotated[int, typer.Option(help="The app's HTTP port.")] = 8000,
+    rasa_port: Annotated[int, typer.Option(help="The Rasa server's port.")] = 5005,
+    host: Annotated[str, typer.Option(help="Interface the app listens on.")] = "127.0.0.1",
+) -> None:
+    """Run the app and the Rasa server together (training the model first if needed).
+
+    Both stop on SIGINT/SIGTERM. If Rasa dies, the app keeps accepting and storing messages,
+    hands chats to people and reports "rasa": "down" on /health.
+    """
+    import uvicorn
+
+    from cascade.app import create_app
+    from cascade.rasa_runtime import ensure_model, start_rasa
+
+    _quiet_libraries()
+    settings = settings_for(data_dir, rasa_url=f"http://127.0.0.1:{rasa_port}")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    model = ensure_model(settings.project_dir, settings.rasa_bin)
+    rasa_log = settings.data_dir / "rasa.log"
+    rasa = start_rasa(
+        project_dir=settings.project_dir,
+        rasa_bin=settings.rasa_bin,
+        model=model,
+        port=rasa_port,
+        action_url=f"http://127.0.0.1:{port}/webhook",
+        tracker_db=settings.tracker_store_path,
+        log_file=rasa_log,
+    )
+    typer.echo(f"Rasa starting on port {rasa_port} (log: {rasa_log})")
+
+    def watch_rasa() -> None:
+        code = rasa.wait()
+        typer.echo(f"Rasa exited with code {code}; chats now go to people", err=True)
+
+    threading.Thread(target=watch_rasa, daemon=True).start()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=host, port=port, log_level="info")
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.run()
+    finally:
+        if rasa.poll() is None:
+            rasa.terminate()
+            try:
+                rasa.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                rasa.kill()
+
+
+@app.command()
+def train() -> None:
+    """Train the Rasa model if its inputs changed since the last training."""
+    from cascade.rasa_runtime import ensure_model
+
+    settings = Settings()
+    typer.echo(ensure_model(settings.project_dir, settings.rasa_bin))
+
+
+def _knowledge_base(data_dir: Path | None):
+    from cascade.app import build_services
+    from conversations.rasa import NoBot
+
+    _quiet_libraries()
+    return build_services(settings_for(data_dir), bot=NoBot())
+
+
+@kb_app.command("import")
+def kb_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A JSON Lines file.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Import (and publish) articles from a JSON Lines file, all or nothing."""
+    from knowledge_base.errors import ImportRejected
+    from knowledge_base.service import parse_jsonl
+
+    try:
+        articles = parse_jsonl(file.read_text(encoding="utf-8-sig"))
+    except ImportRejected as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from exc
+    services = _knowledge_base(data_dir)
+    count = services.kb.import_articles(articles)
+    typer.echo(f"imported {count} articles")
+
+
+@kb_app.command("search")
+def kb_search(
+    text: Annotated[str, typer.Argument(help="What a customer might ask.")],
+    data_dir: DataDir = None,
+    limit: Annotated[int, typer.Option(help="How many results.")] = 5,
+) -> None:
+    """Search the knowledge base as the bot does, showing the decision and scores."""
+    services = _knowledge_base(data_dir)
+    outcome = services.kb.search(text, limit=limit)
+    typer.echo(f"decision: {outcome.decision.value}")
+    for hit in outcome.results:
+        typer.echo(f"  {hit.score:.3f}  {hit.article_id:<36} {hit.title}  [{hit.skill}]")
+
+
+@agents_app.command("seed")
+def agents_seed(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A JSON array of agents.")
+    ],
+    data_dir: DataDir = None,
+) -> None:
+    """Create the agents in FILE that do not exist yet (by name) and print their tokens."""
+    from cascade.app import build_services
+    from conversations.rasa import NoBot
+    from handoff.agents import AgentIn
+
+    services = build_services(settings_for(data_dir), bot=NoBot(), embedder=_NoEmbedder())
+    existing = {agent["name"] for agent in services.agents.all()}
+    for raw in json.loads(file.read_text()):
+        agent = AgentIn.model_validate(raw)
+        if agent.name in existing:
+            continue
+        created, token = services.agents.create(agent)
+        typer.echo(f"{created['name']:<24} id {created['id']}  token {token}")
+
+
+class _NoEmbedder:
+    """Seeding agents needs no model; refuse to be asked for one."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def encode(self, texts: list[str]):  # pragma: no cover - never called when seeding agents
+        raise RuntimeError("no embedding model loaded")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

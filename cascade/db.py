@@ -1,0 +1,146 @@
+"""The one storage module: a SQLite file through sqlite-utils, WAL mode, versioned migrations.
+
+Every other module reaches the database through `Storage`, so moving shared state to another
+engine later touches this file and the stores that use it, nothing else.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("cascade")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["articles"].create(
+        {
+            "id": str,
+            "title": str,
+            "body": str,
+            "questions": str,  # JSON list
+            "skill": str,
+            "tags": str,  # JSON list
+            "status": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"title", "status"},
+    )
+    db["kb_vectors"].create(
+        {"vector_id": int, "article_id": str, "kind": str, "text": str, "embedding": bytes},
+        pk="vector_id",
+    )
+    db["kb_vectors"].create_index(["article_id"])
+    db["conversations"].create(
+        {
+            "id": str,
+            "status": str,
+            "customer_name": str,
+            "customer_email": str,
+            "page_url": str,
+            "priority": str,
+            "skill": str,
+            "handoff": str,  # JSON: the handoff package, once handed over
+            "assigned_agent_id": str,
+            "ticket_id": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"status"},
+    )
+    db["messages"].create(
+        {
+            "id": int,
+            "conversation_id": str,
+            "sender": str,
+            "text": str,
+            "buttons": str,  # JSON list, or null
+            "article_id": str,
+            "client_id": str,
+            "reply_to": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"conversation_id", "sender"},
+    )
+    db["messages"].create_index(["conversation_id", "client_id"], unique=True)
+    db["events"].create(
+        {"id": int, "conversation_id": str, "name": str, "data": str, "created_at": str},
+        pk="id",
+    )
+    db["events"].create_index(["conversation_id"])
+    db["events"].create_index(["name", "created_at"])
+    db["tokens"].create(
+        {"token_hash": str, "role": str, "subject": str, "created_at": str}, pk="token_hash"
+    )
+    db["agents"].create(
+        {
+            "id": str,
+            "name": str,
+            "skills": str,  # JSON {skill: level}
+            "max_concurrent": int,
+            "status": str,
+            "created_at": str,
+            "status_changed_at": str,
+        },
+        pk="id",
+    )
+
+
+class Storage:
+    """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = self.db
+        db.enable_wal()
+        migrations.apply(db)
+
+    @property
+    def db(self) -> Database:
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            # isolation_level=None: no implicit transactions; `write()` opens explicit ones.
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            db = Database(conn)
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue up
+        instead of failing halfway; nested calls become savepoints."""
+        db = self.db
+        if db.conn.in_transaction:
+            with db.atomic():
+                yield db
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        db: Database | None = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None

@@ -1,0 +1,106 @@
+"""The Rasa side seen from the app: training the model when its inputs change, and running
+the server as a child process."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+MODEL_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories")
+
+
+class RasaMissing(RuntimeError):
+    pass
+
+
+def fingerprint(project_dir: Path) -> str:
+    """A short hash of everything `rasa train` reads."""
+    digest = hashlib.sha256()
+    for name in MODEL_INPUTS:
+        path = project_dir / name
+        files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(project_dir)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path(project_dir: Path) -> Path:
+    return project_dir / "models" / f"cascade-{fingerprint(project_dir)}.tar.gz"
+
+
+def ensure_model(project_dir: Path, rasa_bin: Path, *, quiet: bool = False) -> Path:
+    """Train only when no model exists for the current inputs; returns the model file."""
+    target = model_path(project_dir)
+    if target.exists():
+        return target
+    if not rasa_bin.exists():
+        raise RasaMissing(f"{rasa_bin} not found: run `make setup` first")
+    print(f"training the Rasa model ({target.name}); this takes a minute or two", file=sys.stderr)
+    subprocess.run(
+        [
+            str(rasa_bin),
+            "train",
+            "--out",
+            str(target.parent),
+            "--fixed-model-name",
+            target.name.removesuffix(".tar.gz"),
+            *(["--quiet"] if quiet else []),
+        ],
+        cwd=project_dir,
+        check=True,
+        env=rasa_env(),
+    )
+    return target
+
+
+def rasa_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def start_rasa(
+    *,
+    project_dir: Path,
+    rasa_bin: Path,
+    model: Path,
+    port: int,
+    action_url: str,
+    tracker_db: Path,
+    log_file: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    tracker_db.parent.mkdir(parents=True, exist_ok=True)
+    output = open(log_file, "ab") if log_file else None  # noqa: SIM115 - owned by the child
+    return subprocess.Popen(
+        [
+            str(rasa_bin),
+            "run",
+            "--enable-api",
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+            "--model",
+            str(model),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+        ],
+        cwd=project_dir,
+        env=rasa_env(CASCADE_ACTION_URL=action_url, CASCADE_TRACKER_DB=str(tracker_db)),
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )

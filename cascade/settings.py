@@ -1,0 +1,78 @@
+"""The app runtime's settings: one pydantic-settings class, read through `get_settings()`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting can be given as an environment variable `CASCADE_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=PROJECT_DIR / "var" / "data",
+        description="Directory holding the SQLite database, the FAISS index and Rasa's tracker store.",
+    )
+    rasa_url: str | None = Field(
+        default="http://127.0.0.1:5005",
+        description="Base URL of the Rasa server; empty means no bot (every chat goes to a person).",
+    )
+    rasa_timeout_s: float = Field(
+        default=15.0, description="How long to wait for Rasa's reply before handing over."
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token holding every role (admin, editor, agent, ops). No default.",
+    )
+    embedding_model: Path | None = Field(
+        default=None,
+        description="Folder of a sentence-transformers model; default: the packaged all-MiniLM-L6-v2.",
+    )
+    answer_threshold: float = Field(
+        default=0.56,
+        description="Knowledge search answers only when the best article scores at least this.",
+    )
+    answer_margin: float = Field(
+        default=0.03,
+        description="... and leads the runner-up article by at least this much.",
+    )
+    clarify_threshold: float = Field(
+        default=0.52,
+        description="Articles scoring at least this (but not answerable) are offered as choices.",
+    )
+    clarify_window: float = Field(
+        default=0.05,
+        description="A clarification offers the top two articles, and the third within this much of the best.",
+    )
+    project_dir: Path = Field(
+        default=PROJECT_DIR,
+        description="Repository root: Rasa's config, domain, data and models live here.",
+    )
+    rasa_bin: Path = Field(
+        default=PROJECT_DIR / ".venv-rasa" / "bin" / "rasa",
+        description="The Rasa executable (Python 3.10 runtime).",
+    )
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "cascade.db"
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "kb.faiss"
+
+    @property
+    def tracker_store_path(self) -> Path:
+        return self.data_dir / "rasa_tracker.db"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

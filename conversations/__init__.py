@@ -1,0 +1,1 @@
+"""The customer channel: conversations, their messages, and the bot behind them."""

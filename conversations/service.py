@@ -1,0 +1,284 @@
+"""A conversation's turns: store the customer's message first, then route it to its owner.
+
+While the status is `bot` the message goes to Rasa; any other status means a person owns the
+conversation and Rasa never sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from cascade.auth import Role, TokenStore
+from cascade.clock import Clock, iso
+from cascade.db import Storage
+from conversations.rasa import Bot, BotUnavailable
+from conversations.replies import BotMessage, parse_replies
+from conversations.store import ConversationStore
+from handoff.errors import ConversationClosed, NotAssigned
+from handoff.events import ArticleShown, Event, FeedbackGiven, HandedOver, record
+from handoff.package import HandoffRequest, build_package
+from handoff.states import Status, transition
+from handoff.triggers import frustration
+
+log = logging.getLogger(__name__)
+
+BOT_DOWN_TEXT = (
+    "Our assistant is not available right now, so I've passed your message to our team. "
+    "Someone will reply here as soon as possible."
+)
+FRUSTRATION_TEXT = (
+    "I'm sorry this has been frustrating. I'm bringing in a member of our team now; "
+    "they'll see everything we've talked about."
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    status: str
+    messages: list[dict[str, Any]]
+
+
+class ConversationService:
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        bot: Bot,
+        tokens: TokenStore,
+        clock: Clock,
+        welcome: str,
+    ) -> None:
+        self.storage = storage
+        self.store = ConversationStore(storage)
+        self.bot = bot
+        self.tokens = tokens
+        self.clock = clock
+        self.welcome = welcome
+
+    def _now(self) -> str:
+        return iso(self.clock.now())
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def view(self, conversation_id: str) -> dict[str, Any]:
+        row = self.store.get(conversation_id)
+        view: dict[str, Any] = {
+            "id": row["id"],
+            "status": row["status"],
+            "customer": {"name": row["customer_name"], "email": row["customer_email"]},
+            "page_url": row["page_url"],
+            "priority": row["priority"],
+            "created_at": row["created_at"],
+            "messages": self.store.messages(conversation_id),
+        }
+        if row["handoff"]:
+            view["handoff"] = json.loads(row["handoff"])
+        if row["assigned_agent_id"]:
+            view["assigned_agent"] = row["assigned_agent_id"]
+        if row["ticket_id"]:
+            view["ticket_id"] = row["ticket_id"]
+        return view
+
+    # -- customer side ------------------------------------------------------------------------
+
+    def start(
+        self, *, customer: dict[str, Any], page_url: str | None
+    ) -> tuple[dict[str, Any], str]:
+        now = self._now()
+        conversation_id = self.store.create(customer=customer, page_url=page_url, at=now)
+        token = self.tokens.issue(Role.CUSTOMER, conversation_id, at=now)
+        self.store.add_message(conversation_id, sender="bot", text=self.welcome, at=now)
+        return self.view(conversation_id), token
+
+    async def customer_says(
+        self, conversation_id: str, text: str, *, client_id: str | None
+    ) -> Turn:
+        conversation = self.store.get(conversation_id)
+        duplicate = self.store.by_client_id(conversation_id, client_id)
+        if duplicate is not None:
+            return Turn(
+                conversation["status"], [duplicate, *self.store.replies_to(duplicate["id"])]
+            )
+        status = Status(conversation["status"])
+        if status in (Status.TICKETED, Status.ABANDONED):
+            raise ConversationClosed(conversation_id, status.value)
+
+        shown_text, bot_text = self._button_press(conversation_id, text)
+        message, is_new = self.store.add_message(
+            conversation_id, sender="customer", text=shown_text, client_id=client_id, at=self._now()
+        )
+        if not is_new:  # the same client_id raced in concurrently and won
+            return Turn(self.store.get(conversation_id)["status"], [message])
+        produced = [message]
+
+        if status is Status.RESOLVED:
+            transition(
+                self.storage,
+                conversation_id,
+                Status.BOT,
+                reason="customer_returned",
+                at=self._now(),
+            )
+            status = Status.BOT
+        if status is Status.BOT:
+            produced += await self._bot_turn(conversation, message, bot_text)
+        return Turn(self.store.get(conversation_id)["status"], produced)
+
+    def _button_press(self, conversation_id: str, text: str) -> tuple[str, str]:
+        """A button's payload is shown in the transcript as the button's title."""
+        if text.startswith("/"):
+            last = self.store.last_bot_message(conversation_id)
+            for button in (last or {}).get("buttons", []):
+                if button["payload"] == text:
+                    return button["title"], text
+        return text, text
+
+    async def _bot_turn(
+        self, conversation: dict[str, Any], message: dict[str, Any], text: str
+    ) -> list[dict[str, Any]]:
+        conversation_id = conversation["id"]
+        sign = frustration(text, self.store.customer_texts(conversation_id, before=message["id"]))
+        if sign is not None:
+            reply = self._say(conversation_id, BotMessage(FRUSTRATION_TEXT), reply_to=message["id"])
+            self.hand_over(
+                conversation_id,
+                HandoffRequest(
+                    reason="frustration",
+                    priority="high",
+                    sentiment="negative",
+                    detail=f"Sign of frustration: {sign}.",
+                ),
+            )
+            return [reply]
+        try:
+            raw = await self.bot.send(
+                conversation_id,
+                text,
+                metadata={
+                    "page_url": conversation["page_url"],
+                    "customer_name": conversation["customer_name"],
+                },
+            )
+        except BotUnavailable as exc:
+            log.warning("%s", exc)
+            reply = self._say(
+                conversation_id, BotMessage(BOT_DOWN_TEXT), reply_to=message["id"], sender="system"
+            )
+            self.hand_over(conversation_id, HandoffRequest(reason="bot_unavailable"))
+            return [reply]
+
+        turn = parse_replies(raw)
+        produced = [self._say(conversation_id, m, reply_to=message["id"]) for m in turn.messages]
+        for name, signal in turn.signals:
+            if name == "feedback" and signal.get("article_id"):
+                self._record(
+                    conversation_id,
+                    FeedbackGiven(str(signal["article_id"]), bool(signal.get("helpful"))),
+                )
+            elif name == "resolve":
+                transition(
+                    self.storage,
+                    conversation_id,
+                    Status.RESOLVED,
+                    reason="bot_answered",
+                    at=self._now(),
+                )
+            elif name == "handoff":
+                self.hand_over(conversation_id, HandoffRequest.from_signal(signal))
+        return produced
+
+    def _say(
+        self,
+        conversation_id: str,
+        message: BotMessage,
+        *,
+        reply_to: int | None,
+        sender: str = "bot",
+    ) -> dict[str, Any]:
+        stored, _ = self.store.add_message(
+            conversation_id,
+            sender=sender,
+            text=message.text,
+            buttons=message.buttons,
+            article_id=message.article_id,
+            reply_to=reply_to,
+            at=self._now(),
+        )
+        if message.article_id:
+            self._record(
+                conversation_id,
+                ArticleShown(
+                    message.article_id,
+                    message.meta.get("title"),
+                    message.meta.get("score"),
+                    message.meta.get("skill"),
+                ),
+            )
+        return stored
+
+    def _record(self, conversation_id: str, event: Event) -> None:
+        with self.storage.write() as db:
+            record(db, conversation_id, event, at=self._now())
+
+    # -- agent side ---------------------------------------------------------------------------
+
+    def agent_says(
+        self, conversation_id: str, text: str, *, agent_id: str | None, client_id: str | None
+    ) -> Turn:
+        """A live agent's reply; `agent_id` None means an admin, who may reply to any chat a
+        person owns."""
+        conversation = self.store.get(conversation_id)
+        status = Status(conversation["status"])
+        owned = status is Status.ASSIGNED and conversation["assigned_agent_id"] == agent_id
+        if not (owned or (agent_id is None and status in (Status.QUEUED, Status.ASSIGNED))):
+            raise NotAssigned(conversation_id, status.value)
+        message, _ = self.store.add_message(
+            conversation_id, sender="agent", text=text, client_id=client_id, at=self._now()
+        )
+        return Turn(status.value, [message])
+
+    # -- handing over -------------------------------------------------------------------------
+
+    def hand_over(self, conversation_id: str, request: HandoffRequest) -> None:
+        """Bot to queue, with the package a person needs to carry on."""
+        conversation = self.store.get(conversation_id)
+        attempts = request.attempts or self.store.knowledge_attempts(conversation_id)
+        skill = request.skill
+        if skill == "general" and attempts:
+            skill = str(attempts[0].get("skill") or "general")
+        request = HandoffRequest(
+            reason=request.reason,
+            skill=skill,
+            priority=request.priority,
+            question=request.question,
+            attempts=attempts,
+            sentiment=request.sentiment,
+            detail=request.detail,
+        )
+        now = self._now()
+        package = build_package(
+            request,
+            customer={
+                "name": conversation["customer_name"],
+                "email": conversation["customer_email"],
+            },
+            page_url=conversation["page_url"],
+            transcript=self.store.messages(conversation_id),
+            at=now,
+        )
+        transition(
+            self.storage,
+            conversation_id,
+            Status.QUEUED,
+            reason=request.reason,
+            at=now,
+            also=(HandedOver(request.reason, request.skill, request.priority),),
+            fields={
+                "handoff": json.dumps(package),
+                "skill": request.skill,
+                "priority": request.priority,
+            },
+        )

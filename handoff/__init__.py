@@ -1,0 +1,1 @@
+"""Tiers 2 and 3: who owns a conversation, handing it over, agents, routing and tickets."""

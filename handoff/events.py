@@ -1,0 +1,70 @@
+"""Conversation events: small records with stable names, stored append-only.
+
+They are the audit trail of every conversation and the source of every ops figure, so a
+name, once used, keeps its meaning.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Event:
+    name: ClassVar[str]
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ConversationStarted(Event):
+    name: ClassVar[str] = "conversation.started"
+    page_url: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusChanged(Event):
+    name: ClassVar[str] = "conversation.status_changed"
+    previous: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HandedOver(Event):
+    name: ClassVar[str] = "conversation.handed_over"
+    reason: str
+    skill: str
+    priority: str
+
+
+@dataclass(frozen=True)
+class ArticleShown(Event):
+    name: ClassVar[str] = "kb.article_shown"
+    article_id: str
+    title: str | None = None
+    score: float | None = None
+    skill: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackGiven(Event):
+    name: ClassVar[str] = "kb.feedback"
+    article_id: str
+    helpful: bool
+
+
+def record(db: Database, conversation_id: str, event: Event, *, at: str) -> None:
+    db["events"].insert(
+        {
+            "conversation_id": conversation_id,
+            "name": event.name,
+            "data": json.dumps(event.data()),
+            "created_at": at,
+        }
+    )

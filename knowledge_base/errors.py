@@ -1,0 +1,21 @@
+"""Knowledge-base errors; the API layer maps them to HTTP status codes."""
+
+from __future__ import annotations
+
+
+class KnowledgeBaseError(Exception):
+    """Root of every knowledge-base error."""
+
+
+class ImportRejected(KnowledgeBaseError):
+    """An import file had bad lines; nothing of it was kept."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class ArticleNotFound(KnowledgeBaseError):
+    def __init__(self, article_id: str) -> None:
+        self.article_id = article_id
+        super().__init__(f"no article with id {article_id!r}")

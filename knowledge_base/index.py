@@ -1,0 +1,95 @@
+"""A FAISS inner-product index keyed by vector id; each vector belongs to one article.
+
+Vectors are unit length, so inner product is cosine similarity. The index is a cache: the
+vectors themselves live in the database (`kb_vectors.embedding`), so a missing or stale index
+file is rebuilt from there without re-embedding anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+
+class VectorIndex:
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._lock = threading.RLock()
+        self.fingerprint = ""
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        with self._lock:
+            self._index.add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32),
+                np.ascontiguousarray(ids, dtype=np.int64),
+            )
+
+    def remove(self, ids: Iterable[int]) -> None:
+        id_array = np.fromiter(ids, dtype=np.int64)
+        if len(id_array):
+            with self._lock:
+                self._index.remove_ids(id_array)
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k nearest vectors as (vector id, cosine), best first."""
+        # FAISS's OpenMP threads fight torch's for the cores: one query's search takes
+        # microseconds on one thread, the contention ~10 ms (measured). The setting is per
+        # calling thread, so it is made here, on the thread that searches.
+        faiss.omp_set_num_threads(1)
+        with self._lock:
+            if self._index.ntotal == 0:
+                return []
+            scores, ids = self._index.search(
+                np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32),
+                min(k, int(self._index.ntotal)),
+            )
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+
+    def save(self, path: Path) -> None:
+        with self._lock:
+            tmp = path.with_suffix(".tmp")
+            faiss.write_index(self._index, str(tmp))
+            tmp.replace(path)
+            stamp_path(path).write_text(json.dumps({"fingerprint": self.fingerprint}))
+
+    @classmethod
+    def load(cls, path: Path, dim: int) -> VectorIndex | None:
+        """The saved index, or None when it is missing or unreadable."""
+        stamp = stamp_path(path)
+        if not path.exists() or not stamp.exists():
+            return None
+        try:
+            raw = faiss.read_index(str(path))
+            fingerprint = json.loads(stamp.read_text())["fingerprint"]
+        except (RuntimeError, ValueError, KeyError):
+            return None
+        if raw.d != dim:
+            return None
+        index = cls(dim)
+        index._index = raw
+        index.fingerprint = fingerprint
+        return index
+
+
+def stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def fingerprint(rows: Iterable[tuple[int, str]], model_name: str) -> str:
+    """Identifies the set of vectors an index must hold: (vector id, text) pairs and the model."""
+    digest = hashlib.sha256(model_name.encode())
+    for vector_id, text in rows:
+        digest.update(f"{vector_id}\x00{text}\x01".encode())
+    return digest.hexdigest()

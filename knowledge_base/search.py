@@ -1,0 +1,74 @@
+"""From nearest vectors to a decision: answer, clarify or escalate.
+
+Everything here is pure: neighbours in, decision out, so the rules are tested with tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Decision(StrEnum):
+    ANSWER = "answer"  # one article clearly fits
+    CLARIFY = "clarify"  # two or three fit: offer them as choices
+    ESCALATE = "escalate"  # none fits: a person should take it
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float
+    margin: float
+    clarify: float
+    window: float
+    max_choices: int = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: str
+    title: str
+    score: float
+    skill: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "score": round(self.score, 4),
+            "skill": self.skill,
+        }
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    decision: Decision
+    results: list[Hit]
+
+    @property
+    def best(self) -> Hit | None:
+        return self.results[0] if self.results else None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"decision": self.decision.value, "results": [h.as_dict() for h in self.results]}
+
+
+def decide(scores: list[tuple[str, float]], thresholds: Thresholds) -> tuple[Decision, int]:
+    """The decision and how many of the ranked articles go with it (for clarify: the choices).
+
+    `scores` are (article id, score) best first. Answer when the best is good enough and
+    clearly ahead of the runner-up; offer the top two (three if the third is close) when the
+    best is merely plausible; otherwise escalate.
+    """
+    if not scores:
+        return Decision.ESCALATE, 0
+    top = scores[0][1]
+    runner_up = scores[1][1] if len(scores) > 1 else -1.0
+    if top >= thresholds.answer and top - runner_up >= thresholds.margin:
+        return Decision.ANSWER, 1
+    if top >= thresholds.clarify and len(scores) > 1:
+        close = [s for _, s in scores[2 : thresholds.max_choices] if top - s <= thresholds.window]
+        return Decision.CLARIFY, 2 + len(close)
+    if top >= thresholds.answer:
+        return Decision.ANSWER, 1  # the only article there is
+    return Decision.ESCALATE, 0

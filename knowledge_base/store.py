@@ -1,0 +1,162 @@
+"""Articles and their vectors in SQLite."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cascade.db import Storage
+
+
+class ArticleIn(BaseModel):
+    """One article as editors import it (a line of JSON Lines)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(default="", max_length=100_000)
+    questions: list[str] = Field(default_factory=list, max_length=500)
+    skill: str = Field(default="general", min_length=1, max_length=64)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("questions", "tags")
+    @classmethod
+    def _no_blank_items(cls, items: list[str]) -> list[str]:
+        cleaned = [item.strip() for item in items]
+        if any(not item for item in cleaned):
+            raise ValueError("must not contain empty strings")
+        return cleaned
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    body: str
+    questions: list[str]
+    skill: str
+    tags: list[str]
+    status: str = "published"
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def sensitive(self) -> bool:
+        return "sensitive" in self.tags
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "body": self.body,
+            "questions": self.questions,
+            "skill": self.skill,
+            "tags": self.tags,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class VectorRow:
+    vector_id: int
+    article_id: str
+    kind: str
+    text: str
+    embedding: np.ndarray = field(repr=False)
+
+
+def article_from_row(row: dict) -> Article:
+    return Article(
+        id=row["id"],
+        title=row["title"],
+        body=row["body"] or "",
+        questions=json.loads(row["questions"] or "[]"),
+        skill=row["skill"] or "general",
+        tags=json.loads(row["tags"] or "[]"),
+        status=row["status"],
+        created_at=row["created_at"] or "",
+        updated_at=row["updated_at"] or "",
+    )
+
+
+def passages(body: str, *, max_chars: int = 600) -> list[str]:
+    """Split a body into paragraph-sized passages, so a long article matches by its parts."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+    chunks: list[str] = []
+    current = ""
+    for paragraph in paragraphs:
+        if current and len(current) + len(paragraph) > max_chars:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n\n{paragraph}" if current else paragraph
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def searchable_texts(article: ArticleIn | Article) -> list[tuple[str, str]]:
+    """What an article is found by: its title, its example questions and its body's passages."""
+    texts = [("title", article.title)]
+    texts += [("question", q) for q in article.questions]
+    texts += [("passage", p) for p in passages(article.body)]
+    return texts
+
+
+class ArticleStore:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def get(self, article_id: str) -> Article | None:
+        rows = list(self.storage.db.query("select * from articles where id = ?", [article_id]))
+        return article_from_row(rows[0]) if rows else None
+
+    def get_many(self, article_ids: list[str]) -> dict[str, Article]:
+        if not article_ids:
+            return {}
+        marks = ",".join("?" for _ in article_ids)
+        rows = self.storage.db.query(f"select * from articles where id in ({marks})", article_ids)
+        return {row["id"]: article_from_row(row) for row in rows}
+
+    def count(self, *, status: str | None = None) -> int:
+        if status is None:
+            return int(self.storage.db.execute("select count(*) from articles").fetchone()[0])
+        sql = "select count(*) from articles where status = ?"
+        return int(self.storage.db.execute(sql, [status]).fetchone()[0])
+
+    def all(self) -> Iterator[Article]:
+        for row in self.storage.db.query("select * from articles order by id"):
+            yield article_from_row(row)
+
+    def vector_ids_of(self, article_ids: list[str]) -> list[int]:
+        if not article_ids:
+            return []
+        marks = ",".join("?" for _ in article_ids)
+        sql = f"select vector_id from kb_vectors where article_id in ({marks})"
+        return [row[0] for row in self.storage.db.execute(sql, article_ids).fetchall()]
+
+    def vectors(self, *, published_only: bool = True) -> Iterator[VectorRow]:
+        sql = (
+            "select v.vector_id, v.article_id, v.kind, v.text, v.embedding from kb_vectors v"
+            " join articles a on a.id = v.article_id"
+        )
+        if published_only:
+            sql += " where a.status = 'published'"
+        for vector_id, article_id, kind, text, blob in self.storage.db.execute(
+            sql + " order by v.vector_id"
+        ).fetchall():
+            yield VectorRow(vector_id, article_id, kind, text, np.frombuffer(blob, np.float32))
+
+    def vector_owners(self, vector_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """vector id -> (article id, kind)."""
+        if not vector_ids:
+            return {}
+        marks = ",".join("?" for _ in vector_ids)
+        sql = f"select vector_id, article_id, kind from kb_vectors where vector_id in ({marks})"
+        rows = self.storage.db.execute(sql, vector_ids).fetchall()
+        return {vector_id: (article_id, kind) for vector_id, article_id, kind in rows}
