@@ -50,7 +50,7 @@ class TokenStore:
     def issue(self, role: Role, subject: str, *, at: str) -> str:
         token = secrets.token_urlsafe(24)
         with self.storage.write() as db:
-            db["tokens"].insert(
+            db.table("tokens").insert(
                 {
                     "token_hash": _hash(token),
                     "role": role.value,

@@ -19,7 +19,7 @@ migrations = Migrations("cascade")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": str,
             "title": str,
@@ -34,12 +34,12 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"title", "status"},
     )
-    db["kb_vectors"].create(
+    db.table("kb_vectors").create(
         {"vector_id": int, "article_id": str, "kind": str, "text": str, "embedding": bytes},
         pk="vector_id",
     )
-    db["kb_vectors"].create_index(["article_id"])
-    db["conversations"].create(
+    db.table("kb_vectors").create_index(["article_id"])
+    db.table("conversations").create(
         {
             "id": str,
             "status": str,
@@ -57,7 +57,7 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"status"},
     )
-    db["messages"].create(
+    db.table("messages").create(
         {
             "id": int,
             "conversation_id": str,
@@ -72,17 +72,17 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"conversation_id", "sender"},
     )
-    db["messages"].create_index(["conversation_id", "client_id"], unique=True)
-    db["events"].create(
+    db.table("messages").create_index(["conversation_id", "client_id"], unique=True)
+    db.table("events").create(
         {"id": int, "conversation_id": str, "name": str, "data": str, "created_at": str},
         pk="id",
     )
-    db["events"].create_index(["conversation_id"])
-    db["events"].create_index(["name", "created_at"])
-    db["tokens"].create(
+    db.table("events").create_index(["conversation_id"])
+    db.table("events").create_index(["name", "created_at"])
+    db.table("tokens").create(
         {"token_hash": str, "role": str, "subject": str, "created_at": str}, pk="token_hash"
     )
-    db["agents"].create(
+    db.table("agents").create(
         {
             "id": str,
             "name": str,

@@ -34,7 +34,7 @@ class ConversationStore:
     def create(self, *, customer: dict[str, Any], page_url: str | None, at: str) -> str:
         conversation_id = uuid.uuid4().hex
         with self.storage.write() as db:
-            db["conversations"].insert(
+            db.table("conversations").insert(
                 {
                     "id": conversation_id,
                     "status": Status.BOT.value,

@@ -57,7 +57,7 @@ class AgentService:
         now = iso(self.clock.now())
         agent_id = uuid.uuid4().hex[:12]
         with self.storage.write() as db:
-            db["agents"].insert(
+            db.table("agents").insert(
                 {
                     "id": agent_id,
                     "name": agent.name,
@@ -85,7 +85,7 @@ class AgentService:
     def set_status(self, agent_id: str, status: AgentStatus) -> dict[str, Any]:
         self.get(agent_id)
         with self.storage.write() as db:
-            db["agents"].update(
+            db.table("agents").update(
                 agent_id, {"status": status.value, "status_changed_at": iso(self.clock.now())}
             )
         return self.get(agent_id)

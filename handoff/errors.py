@@ -17,7 +17,7 @@ class IllegalTransition(HandoffError):
     def __init__(self, current: str, target: str) -> None:
         self.current = current
         self.target = target
-        super().__init__(f"a conversation that is {current!r} cannot become {target!r}")
+        super().__init__(f"a conversation that is '{current}' cannot become '{target}'")
 
 
 class ConversationClosed(HandoffError):

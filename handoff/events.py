@@ -60,7 +60,7 @@ class FeedbackGiven(Event):
 
 
 def record(db: Database, conversation_id: str, event: Event, *, at: str) -> None:
-    db["events"].insert(
+    db.table("events").insert(
         {
             "conversation_id": conversation_id,
             "name": event.name,

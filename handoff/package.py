@@ -17,6 +17,7 @@ REASON_TEXT = {
     "sensitive_topic": "the topic is one a person must handle",
     "bot_unavailable": "the bot was unreachable",
 }
+HELPED: dict[object, str] = {True: " (helped)", False: " (did not help)"}
 URGENT_REASONS = frozenset({"frustration", "sensitive_topic"})
 
 
@@ -62,8 +63,7 @@ def summarise(
     parts = [f'{who} asked: "{asked}".' if asked else f"{who} has not asked a question yet."]
     if request.attempts:
         tried = ", ".join(
-            f"{a.get('title') or a.get('article_id')}"
-            + {True: " (helped)", False: " (did not help)"}.get(a.get("helpful"), "")
+            f"{a.get('title') or a.get('article_id')}" + HELPED.get(a.get("helpful"), "")
             for a in request.attempts
         )
         parts.append(f"The bot suggested: {tried}.")

@@ -62,7 +62,7 @@ def transition(
         current = Status(row[0])
         if not can_move(current, target):
             raise IllegalTransition(current, target)
-        db["conversations"].update(
+        db.table("conversations").update(
             conversation_id, {"status": target.value, "updated_at": at, **(fields or {})}
         )
         record(db, conversation_id, StatusChanged(current.value, target.value, reason), at=at)

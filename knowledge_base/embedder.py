@@ -30,7 +30,7 @@ class SentenceTransformerEmbedder:
         path = model_path or packaged_model_path()
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.name = path.name if model_path else "all-MiniLM-L6-v2"
-        self.dim = int(self._model.get_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension() or 384)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

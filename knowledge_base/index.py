@@ -20,7 +20,7 @@ import numpy as np
 class VectorIndex:
     def __init__(self, dim: int) -> None:
         self.dim = dim
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._lock = threading.RLock()
         self.fingerprint = ""
 
@@ -40,7 +40,7 @@ class VectorIndex:
         id_array = np.fromiter(ids, dtype=np.int64)
         if len(id_array):
             with self._lock:
-                self._index.remove_ids(id_array)
+                self._index.remove_ids(id_array)  # type: ignore[arg-type]
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The k nearest vectors as (vector id, cosine), best first."""

@@ -153,7 +153,7 @@ class KnowledgeBase:
             old_vector_ids = self.store.vector_ids_of(ids)
             with self.storage.write() as db:
                 existing = self.store.get_many(ids)
-                db["articles"].upsert_all(
+                db.table("articles").upsert_all(
                     [
                         {
                             "id": a.id,
@@ -175,7 +175,7 @@ class KnowledgeBase:
                     db.execute(f"delete from kb_vectors where article_id in ({marks})", ids)
                 start = (db.execute("select max(vector_id) from kb_vectors").fetchone()[0] or 0) + 1
                 new_ids = np.arange(start, start + len(texts), dtype=np.int64)
-                db["kb_vectors"].insert_all(
+                db.table("kb_vectors").insert_all(
                     {
                         "vector_id": int(vector_id),
                         "article_id": article_id,

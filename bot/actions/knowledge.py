@@ -87,6 +87,21 @@ class ActionAnswerQuestion(KnowledgeAction):
             rest = [h for h in outcome.results[1:] if h.score >= self.kb.thresholds.clarify]
             return self.show(dispatcher, outcome.results[0], rest, text)
         if outcome.decision is Decision.CLARIFY:
+            sensitive = [
+                a
+                for h in outcome.results
+                if (a := self.kb.article(h.article_id)) is not None and a.sensitive
+            ]
+            if sensitive:  # possibly fraud, bereavement, ...: a person decides, not a button
+                hand_over(
+                    dispatcher,
+                    reason="sensitive_topic",
+                    skill=sensitive[0].skill,
+                    priority="high",
+                    question=text,
+                    text=SENSITIVE_TEXT,
+                )
+                return [*reset(), SlotSet("question", text)]
             buttons = [
                 {
                     "title": h.title,

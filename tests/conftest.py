@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from cascade.app import create_app  # noqa: E402
+from cascade.clock import ManualClock  # noqa: E402
+from cascade.settings import Settings  # noqa: E402
+from tests.factories import HashingEmbedder, ScriptedBot  # noqa: E402
+
+ADMIN = "test-admin-token"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def bot() -> ScriptedBot:
+    return ScriptedBot()
+
+
+@pytest.fixture
+def client(settings: Settings, bot: ScriptedBot, clock: ManualClock) -> Iterator[TestClient]:
+    """The app with a hashing embedder and a scripted bot: fast, for rules and validation."""
+    app = create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN}"}
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from knowledge_base.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def rasa_model() -> Path:
+    """Trained once per fingerprint of config, domain and data; reused from models/ after."""
+    from cascade.rasa_runtime import ensure_model
+
+    project = Settings()
+    return ensure_model(project.project_dir, project.rasa_bin, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory, rasa_model):
+    """The app and the real Rasa server, started as processes on free ports, with the demo
+    knowledge base imported."""
+    import httpx
+
+    from cascade.rasa_runtime import start_rasa
+    from tests.live import Live, free_port, start_app, stop, wait_until
+
+    data_dir = tmp_path_factory.mktemp("live")
+    app_port, rasa_port = free_port(), free_port()
+    rasa_url = f"http://127.0.0.1:{rasa_port}"
+    project = Settings()
+    rasa = start_rasa(
+        project_dir=project.project_dir,
+        rasa_bin=project.rasa_bin,
+        model=rasa_model,
+        port=rasa_port,
+        action_url=f"http://127.0.0.1:{app_port}/webhook",
+        tracker_db=data_dir / "rasa_tracker.db",
+        log_file=data_dir / "rasa.log",
+    )
+    app = start_app(
+        data_dir=data_dir,
+        port=app_port,
+        rasa_url=rasa_url,
+        admin_token=ADMIN,
+        log=data_dir / "app.log",
+    )
+    stack = Live(
+        f"http://127.0.0.1:{app_port}",
+        rasa_url,
+        {"Authorization": f"Bearer {ADMIN}"},
+        data_dir,
+        app,
+        rasa,
+    )
+    try:
+        with stack.client() as client:
+            wait_until(
+                lambda: client.get("/health").status_code == 200,
+                timeout_s=120,
+                what="the app answering /health",
+                process=app,
+            )
+            wait_until(
+                lambda: httpx.get(rasa_url, timeout=2).status_code == 200,
+                timeout_s=300,
+                what="Rasa answering",
+                process=rasa,
+            )
+            articles = (ROOT / "data" / "kb" / "articles.jsonl").read_bytes()
+            assert (
+                client.post("/api/kb/import", content=articles, headers=stack.admin).status_code
+                == 200
+            )
+        yield stack
+    finally:
+        stop(app)
+        stop(rasa)

@@ -1,0 +1,196 @@
+"""The custom actions with rasa-sdk's CollectingDispatcher and trackers built from dicts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import ActionAnswerQuestion, ActionChooseArticle, ActionFeedback, ActionHandOver
+from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds
+from knowledge_base.store import Article
+
+ARTICLES = {
+    "freeze-card": Article("freeze-card", "Freeze your card", "Open Cards.", [], "cards", []),
+    "lost-card": Article("lost-card", "Lost or stolen card", "Report it.", [], "cards", []),
+    "report-fraud": Article("report-fraud", "Report fraud", "Call us.", [], "fraud", ["sensitive"]),
+}
+
+
+class FakeKnowledge:
+    thresholds = Thresholds(answer=0.56, margin=0.03, clarify=0.52, window=0.05)
+
+    def __init__(self, outcome: SearchOutcome) -> None:
+        self.outcome = outcome
+
+    def search(self, query: str, *, limit: int = 5) -> SearchOutcome:
+        return self.outcome
+
+    def article(self, article_id: str) -> Article | None:
+        return ARTICLES.get(article_id)
+
+
+def hit(article_id: str, score: float) -> Hit:
+    a = ARTICLES[article_id]
+    return Hit(a.id, a.title, score, a.skill)
+
+
+def tracker(text: str, intent: str, slots: dict[str, Any] | None = None, entities=None) -> Tracker:
+    return Tracker(
+        "c1",
+        slots or {},
+        {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
+        [],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
+
+
+def run(action, t: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    customs = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return customs, slots
+
+
+def signal(customs, name):
+    return next((c[name] for c in customs if name in c), None)
+
+
+def test_answer_shows_the_article_and_asks_for_feedback() -> None:
+    kb = FakeKnowledge(
+        SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.8), hit("lost-card", 0.6)])
+    )
+    customs, slots = run(ActionAnswerQuestion(kb), tracker("freeze my card", "question"))
+    assert customs[0]["article_id"] == "freeze-card"
+    assert customs[1]["buttons"] == [
+        {"title": "Yes", "payload": "/affirm"},
+        {"title": "No", "payload": "/deny"},
+    ]
+    assert slots["pending"] == "feedback"
+    assert [c["article_id"] for c in slots["candidates"]] == ["lost-card"]
+    assert signal(customs, "handoff") is None
+
+
+def test_sensitive_article_is_shown_and_handed_over_at_once() -> None:
+    kb = FakeKnowledge(SearchOutcome(Decision.ANSWER, [hit("report-fraud", 0.8)]))
+    customs, _ = run(ActionAnswerQuestion(kb), tracker("someone stole money", "question"))
+    assert customs[0]["article_id"] == "report-fraud"
+    assert signal(customs, "handoff") == {
+        "reason": "sensitive_topic",
+        "skill": "fraud",
+        "priority": "high",
+        "question": "someone stole money",
+    }
+
+
+def test_sensitive_choice_in_a_clarification_goes_to_a_person() -> None:
+    kb = FakeKnowledge(
+        SearchOutcome(Decision.CLARIFY, [hit("lost-card", 0.55), hit("report-fraud", 0.54)])
+    )
+    customs, _ = run(ActionAnswerQuestion(kb), tracker("someone has my card", "question"))
+    assert signal(customs, "handoff")["reason"] == "sensitive_topic"
+
+
+def test_clarify_offers_buttons_and_none_of_these() -> None:
+    kb = FakeKnowledge(
+        SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.55), hit("lost-card", 0.54)])
+    )
+    customs, slots = run(ActionAnswerQuestion(kb), tracker("my card", "question"))
+    buttons = customs[0]["buttons"]
+    assert [b["title"] for b in buttons] == [
+        "Freeze your card",
+        "Lost or stolen card",
+        "None of these",
+    ]
+    assert buttons[0]["payload"] == '/choose_article{"article_id": "freeze-card"}'
+    assert slots["pending"] == "clarify"
+
+
+@pytest.mark.parametrize(
+    ("intent", "reason"), [("question", "no_answer"), ("nlu_fallback", "low_nlu_confidence")]
+)
+def test_escalate_hands_over(intent: str, reason: str) -> None:
+    kb = FakeKnowledge(SearchOutcome(Decision.ESCALATE, []))
+    customs, _ = run(ActionAnswerQuestion(kb), tracker("what is the meaning of life", intent))
+    assert signal(customs, "handoff")["reason"] == reason
+
+
+def test_choosing_an_article_shows_it() -> None:
+    candidates = [hit("freeze-card", 0.55).as_dict(), hit("lost-card", 0.54).as_dict()]
+    t = tracker(
+        '/choose_article{"article_id": "lost-card"}',
+        "choose_article",
+        {"candidates": candidates, "question": "my card"},
+        [{"entity": "article_id", "value": "lost-card"}],
+    )
+    customs, slots = run(ActionChooseArticle(FakeKnowledge(SearchOutcome(Decision.CLARIFY, []))), t)
+    assert customs[0]["article_id"] == "lost-card"
+    assert slots["pending"] == "feedback"
+    assert [c["article_id"] for c in slots["candidates"]] == ["freeze-card"]
+
+
+def test_yes_resolves() -> None:
+    t = tracker("yes", "affirm", {"pending": "feedback", "shown": "freeze-card"})
+    customs, _ = run(ActionFeedback(FakeKnowledge(SearchOutcome(Decision.ANSWER, []))), t)
+    assert signal(customs, "feedback") == {"article_id": "freeze-card", "helpful": True}
+    assert signal(customs, "resolve") == {"article_id": "freeze-card"}
+
+
+def test_first_no_tries_the_next_best_second_no_hands_over() -> None:
+    kb = FakeKnowledge(SearchOutcome(Decision.ANSWER, []))
+    t = tracker(
+        "no",
+        "deny",
+        {
+            "pending": "feedback",
+            "shown": "freeze-card",
+            "candidates": [hit("lost-card", 0.6).as_dict()],
+            "unhelpful": 0.0,
+        },
+    )
+    customs, slots = run(ActionFeedback(kb), t)
+    assert signal(customs, "feedback") == {"article_id": "freeze-card", "helpful": False}
+    assert any(c.get("article_id") == "lost-card" for c in customs)
+    assert signal(customs, "handoff") is None
+    t2 = tracker(
+        "no",
+        "deny",
+        {
+            "pending": "feedback",
+            "shown": "lost-card",
+            "candidates": [],
+            "unhelpful": slots["unhelpful"],
+        },
+    )
+    customs2, _ = run(ActionFeedback(kb), t2)
+    assert signal(customs2, "handoff")["reason"] == "unhelpful_answers"
+
+
+def test_no_with_nothing_else_to_try_hands_over() -> None:
+    t = tracker("no", "deny", {"pending": "feedback", "shown": "freeze-card", "candidates": []})
+    customs, _ = run(ActionFeedback(FakeKnowledge(SearchOutcome(Decision.ANSWER, []))), t)
+    assert signal(customs, "handoff")["reason"] == "unhelpful_answers"
+
+
+def test_none_of_these_hands_over() -> None:
+    t = tracker("none of these", "deny", {"pending": "clarify", "question": "my card"})
+    customs, _ = run(ActionFeedback(FakeKnowledge(SearchOutcome(Decision.CLARIFY, []))), t)
+    assert signal(customs, "handoff") == {"reason": "clarification_declined", "question": "my card"}
+
+
+@pytest.mark.parametrize(
+    ("intent", "reason", "priority"),
+    [("request_human", "customer_request", None), ("complain", "frustration", "high")],
+)
+def test_hand_over_action(intent: str, reason: str, priority: str | None) -> None:
+    customs, _ = run(ActionHandOver(), tracker("...", intent))
+    handoff = signal(customs, "handoff")
+    assert handoff["reason"] == reason
+    assert handoff.get("priority") == priority

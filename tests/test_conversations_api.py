@@ -1,0 +1,268 @@
+"""The customer channel with a scripted bot: ordering, idempotency, hand-over rules, auth."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import ScriptedBot
+
+
+def start(client, **body):
+    response = client.post(
+        "/api/conversations",
+        json={
+            "customer": {"name": "Ana", "email": "ana@example.com"},
+            "page_url": "https://shop/help",
+            **body,
+        },
+    )
+    assert response.status_code == 201
+    data = response.json()
+    return data["id"], {"Authorization": f"Bearer {data['token']}"}, data
+
+
+def say(client, conversation_id, headers, text, client_id=None):
+    return client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"text": text, **({"client_id": client_id} if client_id else {})},
+        headers=headers,
+    )
+
+
+ARTICLE = {
+    "custom": {
+        "text": "**Freeze your card**\n\nOpen Cards.",
+        "article_id": "freeze-card",
+        "title": "Freeze your card",
+        "score": 0.81,
+        "skill": "cards",
+    }
+}
+ASK = {
+    "custom": {
+        "text": "Did that answer your question?",
+        "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+    }
+}
+
+
+def test_start_greets_and_issues_a_token(client) -> None:
+    conversation_id, _, data = start(client)
+    assert data["status"] == "bot"
+    assert data["token"]
+    assert data["messages"][0]["sender"] == "bot"
+    assert data["customer"] == {"name": "Ana", "email": "ana@example.com"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"customer": {"email": "not-an-email"}}, {"customer": "Ana"}, {"page_url": 5}],
+)
+def test_start_rejects_bad_input(client, body) -> None:
+    response = client.post("/api/conversations", json=body)
+    assert response.status_code == 422
+
+
+def test_a_turn_returns_the_message_and_the_replies(client, bot: ScriptedBot) -> None:
+    bot.replies = [[ARTICLE, ASK]]
+    conversation_id, headers, _ = start(client)
+    response = say(client, conversation_id, headers, "how do i freeze my card", "c1")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "bot"
+    assert [m["sender"] for m in body["messages"]] == ["customer", "bot", "bot"]
+    assert body["messages"][1]["article_id"] == "freeze-card"
+    assert body["messages"][2]["buttons"][0] == {"title": "Yes", "payload": "/affirm"}
+    assert bot.sent == [(conversation_id, "how do i freeze my card")]
+    stored = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()["messages"]
+    assert [m["text"] for m in stored][1:] == [m["text"] for m in body["messages"]]
+
+
+def test_same_client_id_is_stored_once(client, bot: ScriptedBot) -> None:
+    bot.replies = [[{"text": "Hello!"}]]
+    conversation_id, headers, _ = start(client)
+    first = say(client, conversation_id, headers, "hi", "same").json()
+    again = say(client, conversation_id, headers, "hi", "same").json()
+    assert again["messages"] == first["messages"]
+    assert len(bot.sent) == 1
+    stored = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()["messages"]
+    assert [m["text"] for m in stored].count("hi") == 1
+
+
+def test_tokens_are_per_conversation(client) -> None:
+    first, first_headers, _ = start(client)
+    second, _, _ = start(client)
+    assert say(client, second, first_headers, "hello").status_code == 403
+    assert client.get(f"/api/conversations/{second}", headers=first_headers).status_code == 403
+    assert say(client, first, {}, "hello").status_code == 401
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 5001])
+def test_bad_messages_are_4xx(client, text) -> None:
+    conversation_id, headers, _ = start(client)
+    response = say(client, conversation_id, headers, text)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+def test_unknown_conversation_is_404(client, admin) -> None:
+    assert client.get("/api/conversations/nope", headers=admin).status_code == 404
+    assert say(client, "nope", admin, "hello").status_code == 404
+
+
+def test_bot_down_keeps_the_message_and_hands_over(client, bot: ScriptedBot, admin) -> None:
+    bot.up = False
+    conversation_id, headers, _ = start(client)
+    response = say(client, conversation_id, headers, "my card was swallowed by the atm")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "queued"
+    assert [m["sender"] for m in body["messages"]] == ["customer", "system"]
+    view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
+    assert view["handoff"]["reason"] == "bot_unavailable"
+    assert "my card was swallowed by the atm" in [m["text"] for m in view["handoff"]["transcript"]]
+    assert client.get("/health").json() == {"status": "ok", "rasa": "down"}
+
+
+def test_handoff_signal_queues_with_a_full_package(client, bot: ScriptedBot) -> None:
+    bot.replies = [
+        [ARTICLE, ASK],
+        [
+            {"custom": {"feedback": {"article_id": "freeze-card", "helpful": False}}},
+            {"custom": {"text": "I'm connecting you with a member of our team."}},
+            {"custom": {"handoff": {"reason": "unhelpful_answers", "question": "freeze my card"}}},
+        ],
+    ]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "freeze my card")
+    body = say(client, conversation_id, headers, "/deny").json()
+    assert body["status"] == "queued"
+    assert body["messages"][0]["text"] == "No"  # the button's title, not its payload
+    assert bot.sent[-1][1] == "/deny"
+    package = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()["handoff"]
+    assert package["reason"] == "unhelpful_answers"
+    assert package["skill"] == "cards"  # from the article the bot tried
+    assert package["priority"] == "normal"
+    assert package["knowledge_attempts"] == [
+        {
+            "article_id": "freeze-card",
+            "title": "Freeze your card",
+            "score": 0.81,
+            "skill": "cards",
+            "helpful": False,
+        }
+    ]
+    assert package["customer"] == {"name": "Ana", "email": "ana@example.com"}
+    assert package["page_url"] == "https://shop/help"
+    assert "freeze my card" in package["summary"] and "did not help" in package["summary"]
+    assert [m["sender"] for m in package["transcript"]] == [
+        "bot",
+        "customer",
+        "bot",
+        "bot",
+        "customer",
+        "bot",
+    ]
+
+
+def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot) -> None:
+    bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "a person please")
+    body = say(client, conversation_id, headers, "hello? anyone there").json()
+    assert body["status"] == "queued"
+    assert [m["sender"] for m in body["messages"]] == ["customer"]
+    assert len(bot.sent) == 1
+    texts = [
+        m["text"]
+        for m in client.get(f"/api/conversations/{conversation_id}", headers=headers).json()[
+            "messages"
+        ]
+    ]
+    assert "hello? anyone there" in texts
+
+
+def test_resolved_by_the_bot_and_reopened_by_a_new_question(client, bot: ScriptedBot) -> None:
+    bot.replies = [
+        [ARTICLE, ASK],
+        [
+            {"custom": {"feedback": {"article_id": "freeze-card", "helpful": True}}},
+            {"custom": {"text": "Great, glad that helped!"}},
+            {"custom": {"resolve": {"article_id": "freeze-card"}}},
+        ],
+        [{"text": "Hello again!"}],
+    ]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "freeze my card")
+    assert say(client, conversation_id, headers, "/affirm").json()["status"] == "resolved"
+    again = say(client, conversation_id, headers, "one more thing").json()
+    assert again["status"] == "bot"
+    assert again["messages"][-1]["text"] == "Hello again!"
+
+
+def test_shouting_hands_over_with_high_priority_without_asking_the_bot(
+    client, bot: ScriptedBot
+) -> None:
+    conversation_id, headers, _ = start(client)
+    body = say(
+        client, conversation_id, headers, "WHY DOES NOTHING EVER WORK WITH YOU PEOPLE"
+    ).json()
+    assert body["status"] == "queued"
+    assert bot.sent == []
+    package = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()["handoff"]
+    assert (package["reason"], package["priority"], package["sentiment"]) == (
+        "frustration",
+        "high",
+        "negative",
+    )
+
+
+def test_only_the_owner_agent_or_an_admin_replies(client, bot: ScriptedBot, admin) -> None:
+    bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "agent please")
+    agent = client.post(
+        "/api/agents", json={"name": "Priya", "skills": {"cards": 3}}, headers=admin
+    ).json()
+    agent_headers = {"Authorization": f"Bearer {agent['token']}"}
+    refused = say(client, conversation_id, agent_headers, "Hi, Priya here")
+    assert refused.status_code == 403
+    assert "not assigned" in refused.json()["detail"]
+    reply = say(client, conversation_id, admin, "Hello, a supervisor here")
+    assert reply.status_code == 200
+    assert reply.json()["messages"][0]["sender"] == "agent"
+
+
+def test_agents_api(client, admin) -> None:
+    created = client.post(
+        "/api/agents",
+        json={"name": "Marcus", "skills": {"fraud": 5}, "max_concurrent": 2},
+        headers=admin,
+    )
+    assert created.status_code == 201
+    agent = created.json()
+    assert agent["token"] and agent["status"] == "offline"
+    own = {"Authorization": f"Bearer {agent['token']}"}
+    assert (
+        client.put(
+            f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=own
+        ).json()["status"]
+        == "online"
+    )
+    assert (
+        client.put(
+            f"/api/agents/{agent['id']}/status", json={"status": "asleep"}, headers=own
+        ).status_code
+        == 422
+    )
+    assert (
+        client.put("/api/agents/nope/status", json={"status": "online"}, headers=admin).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/agents", json={"name": "X", "skills": {"cards": 9}}, headers=admin
+        ).status_code
+        == 422
+    )
+    assert client.post("/api/agents", json={"name": "X"}, headers=own).status_code == 403

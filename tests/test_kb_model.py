@@ -1,0 +1,85 @@
+"""Knowledge search with the real all-MiniLM-L6-v2 model over the demo knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cascade.app import create_app
+from cascade.settings import Settings
+from tests.conftest import ADMIN, ROOT
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def kb_client(tmp_path_factory, real_embedder):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("kb"), admin_token=ADMIN, rasa_url="")
+    with TestClient(create_app(settings, embedder=real_embedder)) as client:
+        articles = (ROOT / "data" / "kb" / "articles.jsonl").read_bytes()
+        response = client.post(
+            "/api/kb/import", content=articles, headers={"Authorization": f"Bearer {ADMIN}"}
+        )
+        assert response.json()["imported"] >= 40
+        yield client
+
+
+def search(client, query: str) -> dict:
+    return client.post("/api/kb/search", json={"query": query, "limit": 3}).json()
+
+
+@pytest.mark.parametrize(
+    ("query", "article_id"),
+    [
+        (
+            "I left my debit card on the bus",
+            "report-lost-stolen-card",
+        ),  # no words shared with its title
+        ("how can I lock my card for a while", "freeze-unfreeze-card"),
+        ("my card keeps getting declined", "card-declined"),
+        ("how long does it take to send money to another country", "international-transfers"),
+        ("can I pay my loan off sooner", "repay-loan-early"),
+        ("the app won't open on my phone", "app-crashing-not-loading"),
+    ],
+)
+def test_answers_by_meaning(kb_client, query: str, article_id: str) -> None:
+    found = search(kb_client, query)
+    assert found["decision"] == "answer"
+    assert found["results"][0]["article_id"] == article_id
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "what's the weather in paris tomorrow",
+        "recommend a good pizza recipe",
+        "who won the football game",
+    ],
+)
+def test_out_of_scope_escalates(kb_client, query: str) -> None:
+    assert search(kb_client, query)["decision"] == "escalate"
+
+
+def test_vague_question_asks_which_article(kb_client) -> None:
+    found = search(kb_client, "my card")
+    assert found["decision"] == "clarify"
+    assert 2 <= len(found["results"]) <= 3
+    assert all(r["skill"] == "cards" for r in found["results"])
+
+
+def test_import_is_searchable_when_the_call_returns(kb_client) -> None:
+    new = (
+        '{"id": "pet-insurance", "title": "Pet insurance", "body": "We do not sell pet insurance.",'
+        ' "questions": ["do you offer insurance for my dog", "cat insurance", "can i insure my pet"],'
+        ' "skill": "accounts", "tags": []}\n'
+    )
+    assert search(kb_client, "can I get insurance for my puppy")["decision"] != "answer"
+    kb_client.post("/api/kb/import", content=new, headers={"Authorization": f"Bearer {ADMIN}"})
+    found = search(kb_client, "can I get insurance for my puppy")
+    assert (found["decision"], found["results"][0]["article_id"]) == ("answer", "pet-insurance")
+
+
+def test_packaged_model_loads_offline(real_embedder) -> None:
+    vectors = real_embedder.encode(["freeze my card", "lock my card", "pizza recipe"])
+    assert vectors.shape == (3, 384)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.3

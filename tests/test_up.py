@@ -1,0 +1,119 @@
+"""`cascade up`: the app and Rasa supervised together; Rasa dying loses nothing."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN, ROOT
+from tests.live import app_env, free_port, stop, wait_until
+
+pytestmark = pytest.mark.rasa
+
+
+def rasa_pids(port: int) -> list[int]:
+    found = subprocess.run(
+        ["pgrep", "-f", f"rasa run --enable-api --port {port} "], capture_output=True, text=True
+    )
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def test_up_runs_both_and_survives_rasa_dying(tmp_path, rasa_model) -> None:
+    port, rasa_port = free_port(), free_port()
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cascade.cli",
+            "up",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(port),
+            "--rasa-port",
+            str(rasa_port),
+        ],
+        cwd=ROOT,
+        env=app_env(ADMIN),
+        stdout=(tmp_path / "up.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+    try:
+        wait_until(
+            lambda: http.get("/health").json()["rasa"] == "up",
+            timeout_s=300,
+            what="app and Rasa up",
+            process=up,
+        )
+        started = http.post("/api/conversations", json={"customer": {"name": "Kim"}}).json()
+        headers = {"Authorization": f"Bearer {started['token']}"}
+
+        for pid in rasa_pids(rasa_port):
+            subprocess.run(["kill", "-9", str(pid)], check=False)
+        wait_until(
+            lambda: http.get("/health").json()["rasa"] == "down",
+            timeout_s=30,
+            what="health reporting Rasa down",
+            process=up,
+        )
+
+        turn = http.post(
+            f"/api/conversations/{started['id']}/messages",
+            json={"text": "my card is stuck in the machine", "client_id": "k1"},
+            headers=headers,
+        )
+        assert turn.status_code == 200
+        assert turn.json()["status"] == "queued"
+        view = http.get(f"/api/conversations/{started['id']}", headers=headers).json()
+        assert "my card is stuck in the machine" in [m["text"] for m in view["messages"]]
+        assert view["handoff"]["reason"] == "bot_unavailable"
+    finally:
+        up.send_signal(signal.SIGTERM)
+        try:
+            up.wait(timeout=60)
+        finally:
+            stop(up)
+    assert up.returncode is not None
+    assert rasa_pids(rasa_port) == []
+
+
+def test_up_stops_rasa_on_sigterm(tmp_path, rasa_model) -> None:
+    port, rasa_port = free_port(), free_port()
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cascade.cli",
+            "up",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(port),
+            "--rasa-port",
+            str(rasa_port),
+        ],
+        cwd=ROOT,
+        env=app_env(ADMIN),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(
+            lambda: bool(rasa_pids(rasa_port)), timeout_s=120, what="Rasa started", process=up
+        )
+        wait_until(
+            lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200,
+            timeout_s=120,
+            what="app started",
+            process=up,
+        )
+        up.send_signal(signal.SIGTERM)
+        up.wait(timeout=60)
+    finally:
+        stop(up)
+    wait_until(lambda: rasa_pids(rasa_port) == [], timeout_s=30, what="Rasa stopped")
