@@ -36,8 +36,14 @@ async def webhook(request: Request) -> JSONResponse:
         action_call: Any = await request.json()
     except ValueError:
         return JSONResponse({"error": "the body is not JSON"}, status_code=400)
-    if not isinstance(action_call, dict) or "next_action" not in action_call:
-        return JSONResponse({"error": "expected a Rasa action call"}, status_code=400)
+    if (
+        not isinstance(action_call, dict)
+        or not isinstance(action_call.get("next_action"), str)
+        or not isinstance(action_call.get("tracker"), dict)
+    ):
+        return JSONResponse(
+            {"error": "expected a Rasa action call with next_action and tracker"}, status_code=400
+        )
     executor: ActionExecutor = request.app.state.executor
     try:
         result = await executor.run(action_call)

@@ -132,6 +132,7 @@ def create_app(
 
     for error_type, status in ERRORS.items():
         app.add_exception_handler(error_type, _handler(status))
+    app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
 
     @app.get("/health", tags=["ops"])
     async def health(services: ServicesDep) -> dict[str, str]:
@@ -147,6 +148,14 @@ def create_app(
     app.include_router(agents_router)
     app.include_router(actions_router)
     return app
+
+
+async def _bad_unicode(request: Request, exc: Exception) -> JSONResponse:
+    """JSON may carry lone surrogates (\\ud800) that no text column can store."""
+    return JSONResponse(
+        {"detail": "the request holds invalid Unicode (a lone surrogate such as \\ud800)"},
+        status_code=422,
+    )
 
 
 def _handler(status: int):

@@ -1,0 +1,71 @@
+"""Odd input on every endpoint gets a 4xx saying what is wrong, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cascade.app import create_app
+from tests.conftest import ADMIN
+from tests.factories import HashingEmbedder
+
+JSON = {"Content-Type": "application/json"}
+ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
+
+
+@pytest.fixture
+def lenient(settings, bot, clock):
+    app = create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def cases(conversation: str, token: str) -> list[tuple[str, str, dict, int]]:
+    customer = {"Authorization": f"Bearer {token}"}
+    messages = f"/api/conversations/{conversation}/messages"
+    return [
+        (
+            "post",
+            messages,
+            {"content": '{"text": "\\ud800 hi"}', "headers": {**customer, **JSON}},
+            422,
+        ),
+        (
+            "post",
+            "/api/conversations",
+            {"content": '{"customer": {"name": "\\udfff"}}', "headers": JSON},
+            422,
+        ),
+        ("post", "/api/kb/search", {"content": '{"query": "\\ud800"}', "headers": JSON}, 422),
+        (
+            "post",
+            "/api/kb/import",
+            {"content": '{"id": "a", "title": "\\ud800"}\n', "headers": ADMIN_H},
+            422,
+        ),
+        ("post", messages, {"json": {"text": "hi", "client_id": 5}, "headers": customer}, 422),
+        ("post", messages, {"content": "not json", "headers": {**customer, **JSON}}, 422),
+        (
+            "post",
+            "/api/agents",
+            {"json": {"name": "x", "skills": {"a": "high"}}, "headers": ADMIN_H},
+            422,
+        ),
+        ("post", "/api/agents", {"json": {"name": "", "skills": {}}, "headers": ADMIN_H}, 422),
+        ("post", "/webhook", {"content": "garbage"}, 400),
+        ("post", "/webhook", {"json": {"next_action": "action_answer_question"}}, 400),
+        ("post", "/webhook", {"json": {"next_action": "action_nope", "tracker": {}}}, 404),
+        ("get", "/api/conversations/" + "x" * 5000, {"headers": ADMIN_H}, 404),
+    ]
+
+
+def test_no_input_makes_a_500(lenient) -> None:
+    started = lenient.post("/api/conversations", json={}).json()
+    for method, url, kwargs, status in cases(started["id"], started["token"]):
+        response = getattr(lenient, method)(url, **kwargs)
+        assert response.status_code == status, (url, kwargs, response.text)
+        body = response.json()
+        assert body.get("detail") or body.get("error"), (url, body)
+    # Nothing half-written: the conversation still holds only its greeting.
+    view = lenient.get(f"/api/conversations/{started['id']}", headers=ADMIN_H).json()
+    assert [m["sender"] for m in view["messages"]] == ["bot"]
