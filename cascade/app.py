@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from cascade.auth import TokenStore
 from cascade.clock import Clock, SystemClock
 from cascade.db import Storage
 from cascade.deps import Services, ServicesDep
+from cascade.realtime import Realtime
 from cascade.settings import Settings, get_settings
 from conversations.rasa import Bot, NoBot, RasaClient
 from conversations.service import ConversationService
 from handoff.agents import AgentService
+from handoff.desk import CannedNotFound, Desk, RatingNotAllowed
 from handoff.errors import (
     AgentNotFound,
     ConversationClosed,
@@ -25,6 +29,8 @@ from handoff.errors import (
     IllegalTransition,
     NotAssigned,
 )
+from handoff.queue import Limits, NoCapacity, OfferGone, Queue
+from handoff.tickets import TicketNotFound, TicketStore
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import ArticleNotFound, ImportRejected
 from knowledge_base.search import Thresholds
@@ -53,6 +59,7 @@ def build_services(
     embedder: Embedder | None = None,
     bot: Bot | None = None,
     clock: Clock | None = None,
+    realtime: Realtime | None = None,
 ) -> Services:
     """Everything heavy (database, model, index, HTTP client) is created here, never at import."""
     if embedder is None:
@@ -69,6 +76,21 @@ def build_services(
             if settings.rasa_url
             else NoBot()
         )
+    realtime = realtime or Realtime()
+    tickets = TicketStore(storage=storage, clock=clock)
+    queue = Queue(
+        storage=storage,
+        clock=clock,
+        limits=Limits(
+            offer_timeout_s=settings.offer_timeout_s,
+            skill_wait_s=settings.skill_wait_s,
+            max_wait_s=settings.max_wait_s,
+            default_handle_s=settings.default_handle_s,
+        ),
+        tickets=tickets,
+        publisher=realtime,
+    )
+    desk = Desk(storage=storage, clock=clock, queue=queue, tickets=tickets)
     kb = KnowledgeBase(
         storage=storage,
         embedder=embedder,
@@ -84,9 +106,19 @@ def build_services(
         kb=kb,
         bot=bot,
         conversations=ConversationService(
-            storage=storage, bot=bot, tokens=tokens, clock=clock, welcome=WELCOME
+            storage=storage,
+            bot=bot,
+            tokens=tokens,
+            clock=clock,
+            welcome=WELCOME,
+            queue=queue,
+            desk=desk,
         ),
         agents=AgentService(storage=storage, tokens=tokens, clock=clock),
+        queue=queue,
+        desk=desk,
+        tickets=tickets,
+        realtime=realtime,
     )
 
 
@@ -98,6 +130,11 @@ ERRORS: dict[type[Exception], int] = {
     ConversationClosed: 409,
     IllegalTransition: 409,
     NotAssigned: 403,
+    OfferGone: 409,
+    NoCapacity: 409,
+    CannedNotFound: 404,
+    RatingNotAllowed: 409,
+    TicketNotFound: 404,
 }
 
 
@@ -109,15 +146,26 @@ def create_app(
     clock: Clock | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+    realtime = Realtime()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = build_services(settings, embedder=embedder, bot=bot, clock=clock)
+        services = build_services(
+            settings, embedder=embedder, bot=bot, clock=clock, realtime=realtime
+        )
         app.state.services = services
         from bot.server import build_executor
 
         app.state.executor = build_executor(services.kb)
+        services.realtime.bind(asyncio.get_running_loop(), services.tokens)
+        ticker = (
+            asyncio.create_task(_tick(services, settings.route_interval_s))
+            if settings.route_interval_s > 0
+            else None
+        )
         yield
+        if ticker is not None:
+            ticker.cancel()
         close = getattr(services.bot, "aclose", None)
         if close is not None:
             await close()
@@ -130,6 +178,7 @@ def create_app(
         lifespan=lifespan,
     )
 
+    app.state.realtime_server = realtime.sio
     for error_type, status in ERRORS.items():
         app.add_exception_handler(error_type, _handler(status))
     app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
@@ -140,14 +189,35 @@ def create_app(
 
     from bot.server import router as actions_router
     from conversations.api import router as conversations_router
+    from handoff.api import canned_router, desk_router, tickets_router
     from handoff.api import router as agents_router
     from knowledge_base.api import router as kb_router
 
     app.include_router(kb_router)
     app.include_router(conversations_router)
     app.include_router(agents_router)
+    app.include_router(desk_router)
+    app.include_router(canned_router)
+    app.include_router(tickets_router)
     app.include_router(actions_router)
     return app
+
+
+async def _tick(services: Services, interval_s: float) -> None:
+    """Offer timeouts and wait limits are checked on a timer as well as on every change."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(services.queue.route)
+        except Exception:  # keep ticking: one bad pass must not stop the queue
+            log.exception("routing pass failed")
+
+
+def with_realtime(app: FastAPI) -> Any:
+    """The ASGI app to serve: socket.io at /socket.io/, everything else to FastAPI."""
+    import socketio
+
+    return socketio.ASGIApp(app.state.realtime_server, other_asgi_app=app)
 
 
 async def _bad_unicode(request: Request, exc: Exception) -> JSONResponse:

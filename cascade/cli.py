@@ -59,11 +59,11 @@ def serve(
     """Run the app alone (the Rasa server is found at --rasa-url)."""
     import uvicorn
 
-    from cascade.app import create_app
+    from cascade.app import create_app, with_realtime
 
     _quiet_libraries()
     settings = settings_for(data_dir, rasa_url=rasa_url)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(with_realtime(create_app(settings)), host=host, port=port, log_level="info")
 
 
 def _wait_for_port(port: int, *, timeout_s: float) -> bool:
@@ -90,7 +90,7 @@ def up(
     """
     import uvicorn
 
-    from cascade.app import create_app
+    from cascade.app import create_app, with_realtime
     from cascade.rasa_runtime import ensure_model, start_rasa
 
     _quiet_libraries()
@@ -115,7 +115,7 @@ def up(
 
     threading.Thread(target=watch_rasa, daemon=True).start()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.Config(with_realtime(create_app(settings)), host=host, port=port, log_level="info")
     )
 
     def stop(signum: int, frame: object) -> None:

@@ -96,6 +96,58 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_live_agents(db: Database) -> None:
+    conversations = db.table("conversations")
+    for column, kind in [
+        ("queued_at", str),
+        ("assigned_at", str),
+        ("csat_score", int),
+        ("csat_comment", str),
+    ]:
+        conversations.add_column(column, kind)
+    db.table("agents").add_column("idle_since", str)
+    db.table("offers").create(
+        {
+            "id": int,
+            "conversation_id": str,
+            "agent_id": str,
+            "status": str,  # pending, accepted, declined, expired, withdrawn
+            "created_at": str,
+            "expires_at": str,
+            "decided_at": str,
+        },
+        pk="id",
+    )
+    db.table("offers").create_index(["agent_id", "status"])
+    db.table("offers").create_index(["conversation_id", "status"])
+    db.table("notes").create(
+        {"id": int, "conversation_id": str, "agent_id": str, "text": str, "created_at": str},
+        pk="id",
+    )
+    db.table("notes").create_index(["conversation_id"])
+    db.table("canned").create({"shortcut": str, "text": str, "created_at": str}, pk="shortcut")
+    db.table("tickets").create(
+        {
+            "id": str,
+            "number": int,
+            "conversation_id": str,
+            "status": str,
+            "priority": str,
+            "skill": str,
+            "reason": str,
+            "customer_email": str,
+            "transcript": str,  # JSON
+            "handoff": str,  # JSON
+            "notes": str,  # JSON
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db.table("tickets").create_index(["number"], unique=True)
+
+
 class Storage:
     """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
 

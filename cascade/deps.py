@@ -14,9 +14,13 @@ from cascade.db import Storage
 from cascade.settings import Settings
 
 if TYPE_CHECKING:
+    from cascade.realtime import Realtime
     from conversations.rasa import Bot
     from conversations.service import ConversationService
     from handoff.agents import AgentService
+    from handoff.desk import Desk
+    from handoff.queue import Queue
+    from handoff.tickets import TicketStore
     from knowledge_base.service import KnowledgeBase
 
 
@@ -30,6 +34,10 @@ class Services:
     bot: Bot
     conversations: ConversationService
     agents: AgentService
+    queue: Queue
+    desk: Desk
+    tickets: TicketStore
+    realtime: Realtime
 
 
 def get_services(request: Request) -> Services:

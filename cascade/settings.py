@@ -51,6 +51,23 @@ class Settings(BaseSettings):
         default=0.05,
         description="A clarification offers the top two articles, and the third within this much of the best.",
     )
+    offer_timeout_s: float = Field(
+        default=30.0, description="An offer not accepted within this goes to the next agent."
+    )
+    skill_wait_s: float = Field(
+        default=120.0,
+        description="After waiting this long, a chat may go to any agent, not only the skilled.",
+    )
+    max_wait_s: float = Field(
+        default=600.0, description="After waiting this long in the queue, a chat becomes a ticket."
+    )
+    default_handle_s: float = Field(
+        default=300.0,
+        description="Handle time assumed for wait estimates until agents have handled chats.",
+    )
+    route_interval_s: float = Field(
+        default=1.0, description="How often the queue checks offer timeouts and wait limits."
+    )
     project_dir: Path = Field(
         default=PROJECT_DIR,
         description="Repository root: Rasa's config, domain, data and models live here.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, model_validator
 
 from cascade.auth import Principal, Role
 from cascade.deps import PrincipalDep, ServicesDep
@@ -24,8 +24,17 @@ class StartIn(BaseModel):
 
 
 class MessageIn(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
+    text: str | None = Field(default=None, min_length=1, max_length=5000)
+    canned: str | None = Field(
+        default=None, min_length=1, max_length=64, description="An agent's canned response"
+    )
     client_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _something(self) -> MessageIn:
+        if (self.text is None) == (self.canned is None):
+            raise ValueError("send either text or canned (agents only), not both")
+        return self
 
 
 def _may_read(who: Principal, conversation_id: str) -> None:
@@ -54,18 +63,21 @@ def read(conversation_id: str, services: ServicesDep, who: PrincipalDep) -> dict
 async def send(
     conversation_id: str, body: MessageIn, services: ServicesDep, who: PrincipalDep
 ) -> dict[str, Any]:
-    if not body.text.strip():
+    if body.text is not None and not body.text.strip():
         raise HTTPException(422, "text must not be blank")
     if who.has(Role.CUSTOMER):
         if who.subject != conversation_id:
             raise HTTPException(403, "this token belongs to another conversation")
+        if body.text is None:
+            raise HTTPException(422, "customers send text")
         turn = await services.conversations.customer_says(
             conversation_id, body.text, client_id=body.client_id
         )
     elif who.has(Role.AGENT):
+        text = body.text or services.desk.expand_canned(body.canned or "", conversation_id)
         turn = services.conversations.agent_says(
             conversation_id,
-            body.text,
+            text,
             agent_id=None if who.is_admin() else who.subject,
             client_id=body.client_id,
         )

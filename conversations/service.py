@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +18,11 @@ from cascade.db import Storage
 from conversations.rasa import Bot, BotUnavailable
 from conversations.replies import BotMessage, parse_replies
 from conversations.store import ConversationStore
+from handoff.desk import Desk
 from handoff.errors import ConversationClosed, NotAssigned
 from handoff.events import ArticleShown, Event, FeedbackGiven, HandedOver, record
 from handoff.package import HandoffRequest, build_package
+from handoff.queue import Queue
 from handoff.states import Status, transition
 from handoff.triggers import frustration
 
@@ -33,6 +36,16 @@ FRUSTRATION_TEXT = (
     "I'm sorry this has been frustrating. I'm bringing in a member of our team now; "
     "they'll see everything we've talked about."
 )
+
+
+CSAT_THANKS = "Thank you for your feedback!"
+_CSAT = re.compile(r'^/csat\{"score":\s*([1-5])\}$')
+
+
+def csat_score(text: str) -> int | None:
+    """The score in a rating button's payload (`/csat{"score": 4}`), if this is one."""
+    match = _CSAT.match(text.strip())
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -50,7 +63,11 @@ class ConversationService:
         tokens: TokenStore,
         clock: Clock,
         welcome: str,
+        queue: Queue,
+        desk: Desk,
     ) -> None:
+        self.queue = queue
+        self.desk = desk
         self.storage = storage
         self.store = ConversationStore(storage)
         self.bot = bot
@@ -76,8 +93,18 @@ class ConversationService:
         }
         if row["handoff"]:
             view["handoff"] = json.loads(row["handoff"])
+        if row["status"] == Status.QUEUED.value:
+            view["queue"] = self.queue.position(conversation_id)
         if row["assigned_agent_id"]:
-            view["assigned_agent"] = row["assigned_agent_id"]
+            agent = self.storage.db.execute(
+                "select name from agents where id = ?", [row["assigned_agent_id"]]
+            ).fetchone()
+            view["assigned_agent"] = {
+                "id": row["assigned_agent_id"],
+                "name": agent[0] if agent else None,
+            }
+        if row["csat_score"] is not None:
+            view["csat"] = {"score": row["csat_score"], "comment": row["csat_comment"]}
         if row["ticket_id"]:
             view["ticket_id"] = row["ticket_id"]
         return view
@@ -103,7 +130,7 @@ class ConversationService:
                 conversation["status"], [duplicate, *self.store.replies_to(duplicate["id"])]
             )
         status = Status(conversation["status"])
-        if status in (Status.TICKETED, Status.ABANDONED):
+        if status is Status.ABANDONED:
             raise ConversationClosed(conversation_id, status.value)
 
         shown_text, bot_text = self._button_press(conversation_id, text)
@@ -112,7 +139,15 @@ class ConversationService:
         )
         if not is_new:  # the same client_id raced in concurrently and won
             return Turn(self.store.get(conversation_id)["status"], [message])
-        produced = [message]
+        self.publish_message(conversation, message)
+
+        rating = csat_score(bot_text)
+        if rating is not None and status in (Status.RESOLVED, Status.TICKETED):
+            self.desk.rate(conversation_id, rating, None)
+            self._say(
+                conversation_id, BotMessage(CSAT_THANKS), reply_to=message["id"], sender="system"
+            )
+            return Turn(status.value, self.store.since(message))
 
         if status is Status.RESOLVED:
             transition(
@@ -124,8 +159,19 @@ class ConversationService:
             )
             status = Status.BOT
         if status is Status.BOT:
-            produced += await self._bot_turn(conversation, message, bot_text)
-        return Turn(self.store.get(conversation_id)["status"], produced)
+            await self._bot_turn(conversation, message, bot_text)
+        # Everything said after the customer's message: the bot's replies, and what a
+        # hand-over led to (an agent joining, a ticket filed).
+        return Turn(self.store.get(conversation_id)["status"], self.store.since(message))
+
+    def publish_message(self, conversation: dict[str, Any], message: dict[str, Any]) -> None:
+        """Push a new message to the customer's devices and to the agent who owns the chat."""
+        data = {"conversation_id": conversation["id"], "message": message}
+        self.queue.publisher.publish(f"conversation:{conversation['id']}", "message", data)
+        if conversation["assigned_agent_id"]:
+            self.queue.publisher.publish(
+                f"agent:{conversation['assigned_agent_id']}", "message", data
+            )
 
     def _button_press(self, conversation_id: str, text: str) -> tuple[str, str]:
         """A button's payload is shown in the transcript as the button's title."""
@@ -207,6 +253,11 @@ class ConversationService:
             reply_to=reply_to,
             at=self._now(),
         )
+        self.queue.publisher.publish(
+            f"conversation:{conversation_id}",
+            "message",
+            {"conversation_id": conversation_id, "message": stored},
+        )
         if message.article_id:
             self._record(
                 conversation_id,
@@ -235,9 +286,11 @@ class ConversationService:
         owned = status is Status.ASSIGNED and conversation["assigned_agent_id"] == agent_id
         if not (owned or (agent_id is None and status in (Status.QUEUED, Status.ASSIGNED))):
             raise NotAssigned(conversation_id, status.value)
-        message, _ = self.store.add_message(
+        message, is_new = self.store.add_message(
             conversation_id, sender="agent", text=text, client_id=client_id, at=self._now()
         )
+        if is_new:
+            self.publish_message(conversation, message)
         return Turn(status.value, [message])
 
     # -- handing over -------------------------------------------------------------------------
@@ -280,5 +333,7 @@ class ConversationService:
                 "handoff": json.dumps(package),
                 "skill": request.skill,
                 "priority": request.priority,
+                "queued_at": now,
             },
         )
+        self.queue.route()

@@ -119,10 +119,19 @@ class ConversationStore:
         )
         return [message_view(row) for row in rows]
 
+    def since(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """`message` and every message after it in its conversation."""
+        rows = self.storage.db.query(
+            "select m.* from messages m join messages first on first.id = ?"
+            " where m.conversation_id = first.conversation_id and m.id >= first.id order by m.id",
+            [message["id"]],
+        )
+        return [message_view(row) for row in rows]
+
     def last_bot_message(self, conversation_id: str) -> dict[str, Any] | None:
         rows = list(
             self.storage.db.query(
-                "select * from messages where conversation_id = ? and sender = 'bot'"
+                "select * from messages where conversation_id = ? and sender in ('bot', 'system')"
                 " order by id desc limit 1",
                 [conversation_id],
             )

@@ -84,8 +84,10 @@ class AgentService:
 
     def set_status(self, agent_id: str, status: AgentStatus) -> dict[str, Any]:
         self.get(agent_id)
+        now = iso(self.clock.now())
+        changes = {"status": status.value, "status_changed_at": now}
+        if status is AgentStatus.ONLINE:
+            changes["idle_since"] = now
         with self.storage.write() as db:
-            db.table("agents").update(
-                agent_id, {"status": status.value, "status_changed_at": iso(self.clock.now())}
-            )
+            db.table("agents").update(agent_id, changes)
         return self.get(agent_id)

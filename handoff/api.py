@@ -1,37 +1,82 @@
-"""HTTP routes for agents."""
+"""HTTP routes of the live-agent tier: agents, offers, agent actions on chats, canned
+responses, tickets."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, model_validator
 
 from cascade.auth import Principal, Role
 from cascade.deps import PrincipalDep, ServicesDep, require
 from handoff.agents import AgentIn, AgentStatus
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
+desk_router = APIRouter(prefix="/api/conversations", tags=["agent actions"])
+canned_router = APIRouter(prefix="/api/canned", tags=["canned responses"])
+tickets_router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Agent = Annotated[Principal, Depends(require(Role.AGENT))]
 
 
 class StatusIn(BaseModel):
     status: AgentStatus
 
 
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class TransferIn(BaseModel):
+    skill: str | None = Field(default=None, min_length=1, max_length=64)
+    agent_id: str | None = Field(default=None, min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> TransferIn:
+        if self.skill is None and self.agent_id is None:
+            raise ValueError("say where to: a skill, an agent_id, or both")
+        return self
+
+
+class EscalateIn(BaseModel):
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class CsatIn(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class CannedIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+def acting_agent(who: Principal) -> str | None:
+    """The agent acting: their own id, or None for an admin (who may act on any chat)."""
+    return None if who.is_admin() else who.subject
+
+
+def own_agent_id(who: Principal) -> str:
+    if who.is_admin() or not who.subject:
+        raise HTTPException(403, "this needs an agent's own token (an admin is not an agent)")
+    return who.subject
+
+
+# -- agents -----------------------------------------------------------------------------------
+
+
 @router.post("", status_code=201, summary="Create an agent; the response holds its token")
-def create_agent(
-    body: AgentIn,
-    services: ServicesDep,
-    _: Annotated[Principal, Depends(require(Role.ADMIN))],
-) -> dict[str, Any]:
+def create_agent(body: AgentIn, services: ServicesDep, _: Admin) -> dict[str, Any]:
     agent, token = services.agents.create(body)
     return {**agent, "token": token}
 
 
 @router.get("", summary="All agents")
-def list_agents(
-    services: ServicesDep, _: Annotated[Principal, Depends(require(Role.ADMIN))]
-) -> list[dict[str, Any]]:
+def list_agents(services: ServicesDep, _: Admin) -> list[dict[str, Any]]:
     return services.agents.all()
 
 
@@ -51,4 +96,118 @@ def set_status(
     agent_id: str, body: StatusIn, services: ServicesDep, who: PrincipalDep
 ) -> dict[str, Any]:
     _self_or_admin(who, agent_id)
-    return services.agents.set_status(agent_id, body.status)
+    agent = services.agents.set_status(agent_id, body.status)
+    if body.status is not AgentStatus.ONLINE:
+        services.queue.withdraw_offers(agent_id)
+    services.queue.route()
+    return agent
+
+
+@router.get("/{agent_id}/offers", summary="Chats offered to this agent, with their handoff")
+def offers(agent_id: str, services: ServicesDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    _self_or_admin(who, agent_id)
+    services.agents.get(agent_id)
+    return services.queue.offers_for(agent_id)
+
+
+# -- an agent's actions on a chat -------------------------------------------------------------
+
+
+@desk_router.post("/{conversation_id}/accept", summary="Take a waiting chat")
+def accept(conversation_id: str, services: ServicesDep, who: Agent) -> dict[str, Any]:
+    services.queue.accept(conversation_id, own_agent_id(who))
+    return services.conversations.view(conversation_id)
+
+
+@desk_router.post("/{conversation_id}/decline", summary="Pass on an offer")
+def decline(conversation_id: str, services: ServicesDep, who: Agent) -> dict[str, str]:
+    services.queue.decline(conversation_id, own_agent_id(who))
+    return {"status": services.conversations.view(conversation_id)["status"]}
+
+
+@desk_router.get("/{conversation_id}/notes", summary="Private notes (never shown to the customer)")
+def notes(conversation_id: str, services: ServicesDep, _: Agent) -> list[dict[str, Any]]:
+    services.conversations.store.get(conversation_id)
+    return services.desk.notes(conversation_id)
+
+
+@desk_router.post("/{conversation_id}/notes", status_code=201, summary="Add a private note")
+def add_note(
+    conversation_id: str, body: NoteIn, services: ServicesDep, who: Agent
+) -> dict[str, Any]:
+    return services.desk.add_note(conversation_id, acting_agent(who), body.text)
+
+
+@desk_router.post("/{conversation_id}/transfer", summary="Transfer to another skill or agent")
+def transfer(
+    conversation_id: str, body: TransferIn, services: ServicesDep, who: Agent
+) -> dict[str, Any]:
+    services.desk.transfer(
+        conversation_id,
+        acting_agent(who),
+        skill=body.skill,
+        to_agent_id=body.agent_id,
+        note=body.note,
+    )
+    return services.conversations.view(conversation_id)
+
+
+@desk_router.post("/{conversation_id}/resolve", summary="Resolve; the customer is asked to rate")
+def resolve(conversation_id: str, services: ServicesDep, who: Agent) -> dict[str, Any]:
+    services.desk.resolve(conversation_id, acting_agent(who))
+    return services.conversations.view(conversation_id)
+
+
+@desk_router.post("/{conversation_id}/handback", summary="Hand the chat back to the bot")
+def hand_back(conversation_id: str, services: ServicesDep, who: Agent) -> dict[str, Any]:
+    services.desk.hand_back(conversation_id, acting_agent(who))
+    return services.conversations.view(conversation_id)
+
+
+@desk_router.post("/{conversation_id}/escalate", summary="File a ticket carrying the whole chat")
+def escalate(
+    conversation_id: str, services: ServicesDep, who: Agent, body: EscalateIn | None = None
+) -> dict[str, Any]:
+    ticket_id = services.desk.escalate(
+        conversation_id, acting_agent(who), note=body.note if body else None
+    )
+    return {"ticket_id": ticket_id, **services.conversations.view(conversation_id)}
+
+
+@desk_router.post("/{conversation_id}/csat", summary="The customer rates the help (1-5)")
+async def csat(
+    conversation_id: str, body: CsatIn, services: ServicesDep, who: PrincipalDep
+) -> dict[str, Any]:
+    if not (who.has(Role.CUSTOMER) and who.subject == conversation_id):
+        raise HTTPException(403, "only the conversation's customer rates it")
+    await run_in_threadpool(services.desk.rate, conversation_id, body.score, body.comment)
+    return {"score": body.score, "comment": body.comment}
+
+
+# -- canned responses -------------------------------------------------------------------------
+
+
+@canned_router.get("", summary="Canned responses ({customer_name} is filled in)")
+def list_canned(services: ServicesDep, _: Agent) -> list[dict[str, Any]]:
+    return services.desk.canned()
+
+
+@canned_router.put("/{shortcut}", summary="Create or change a canned response")
+def put_canned(shortcut: str, body: CannedIn, services: ServicesDep, _: Admin) -> dict[str, Any]:
+    if not shortcut.replace("-", "").replace("_", "").isalnum() or len(shortcut) > 64:
+        raise HTTPException(422, "shortcuts are letters, digits, - and _ (at most 64)")
+    return services.desk.save_canned(shortcut, body.text)
+
+
+# -- tickets ----------------------------------------------------------------------------------
+
+
+@tickets_router.get("/{ticket_id}", summary="A ticket with its transcript and handoff")
+def get_ticket(ticket_id: str, services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
+    ticket = services.tickets.get(ticket_id)
+    staff = who.has(Role.AGENT) or who.has(Role.OPS) or who.is_admin()
+    if not staff and not (who.has(Role.CUSTOMER) and who.subject == ticket["conversation_id"]):
+        raise HTTPException(403, "this token does not give access to that ticket")
+    if not staff:
+        ticket = {k: v for k, v in ticket.items() if k not in ("notes", "handoff")}
+    return ticket

@@ -68,3 +68,57 @@ def record(db: Database, conversation_id: str, event: Event, *, at: str) -> None
             "created_at": at,
         }
     )
+
+
+@dataclass(frozen=True)
+class OfferMade(Event):
+    name: ClassVar[str] = "queue.offer_made"
+    agent_id: str
+    widened: bool
+
+
+@dataclass(frozen=True)
+class OfferClosed(Event):
+    name: ClassVar[str] = "queue.offer_closed"
+    agent_id: str
+    outcome: str  # accepted, declined, expired, withdrawn
+
+
+@dataclass(frozen=True)
+class Accepted(Event):
+    name: ClassVar[str] = "agent.accepted"
+    agent_id: str
+    wait_s: float
+
+
+@dataclass(frozen=True)
+class ChatHandled(Event):
+    """An agent's stint on a chat ended (resolved, transferred, escalated or handed back)."""
+
+    name: ClassVar[str] = "agent.chat_handled"
+    agent_id: str
+    handle_s: float
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Transferred(Event):
+    name: ClassVar[str] = "agent.transferred"
+    from_agent_id: str
+    skill: str
+    to_agent_id: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class TicketFiled(Event):
+    name: ClassVar[str] = "ticket.filed"
+    ticket_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CsatGiven(Event):
+    name: ClassVar[str] = "conversation.csat"
+    score: int
+    comment: str | None

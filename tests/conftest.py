@@ -123,3 +123,26 @@ def live(tmp_path_factory, rasa_model):
     finally:
         stop(app)
         stop(rasa)
+
+
+def make_agent(client, admin, name="Priya Raman", skills=None, *, online=True, max_concurrent=3):
+    created = client.post(
+        "/api/agents",
+        json={"name": name, "skills": skills or {"cards": 3}, "max_concurrent": max_concurrent},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    agent = created.json()
+    agent["headers"] = {"Authorization": f"Bearer {agent['token']}"}
+    if online:
+        status = client.put(
+            f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
+        )
+        assert status.status_code == 200
+    return agent
+
+
+@pytest.fixture
+def on_duty(client, admin):
+    """One online agent with the cards skill, so hand-overs wait in the queue."""
+    return make_agent(client, admin)

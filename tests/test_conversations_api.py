@@ -110,7 +110,9 @@ def test_unknown_conversation_is_404(client, admin) -> None:
     assert say(client, "nope", admin, "hello").status_code == 404
 
 
-def test_bot_down_keeps_the_message_and_hands_over(client, bot: ScriptedBot, admin) -> None:
+def test_bot_down_keeps_the_message_and_hands_over(
+    client, bot: ScriptedBot, admin, on_duty
+) -> None:
     bot.up = False
     conversation_id, headers, _ = start(client)
     response = say(client, conversation_id, headers, "my card was swallowed by the atm")
@@ -124,7 +126,7 @@ def test_bot_down_keeps_the_message_and_hands_over(client, bot: ScriptedBot, adm
     assert client.get("/health").json() == {"status": "ok", "rasa": "down"}
 
 
-def test_handoff_signal_queues_with_a_full_package(client, bot: ScriptedBot) -> None:
+def test_handoff_signal_queues_with_a_full_package(client, bot: ScriptedBot, on_duty) -> None:
     bot.replies = [
         [ARTICLE, ASK],
         [
@@ -165,7 +167,7 @@ def test_handoff_signal_queues_with_a_full_package(client, bot: ScriptedBot) -> 
     ]
 
 
-def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot) -> None:
+def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot, on_duty) -> None:
     bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
     conversation_id, headers, _ = start(client)
     say(client, conversation_id, headers, "a person please")
@@ -201,7 +203,7 @@ def test_resolved_by_the_bot_and_reopened_by_a_new_question(client, bot: Scripte
 
 
 def test_shouting_hands_over_with_high_priority_without_asking_the_bot(
-    client, bot: ScriptedBot
+    client, bot: ScriptedBot, on_duty
 ) -> None:
     conversation_id, headers, _ = start(client)
     body = say(
@@ -217,7 +219,7 @@ def test_shouting_hands_over_with_high_priority_without_asking_the_bot(
     )
 
 
-def test_only_the_owner_agent_or_an_admin_replies(client, bot: ScriptedBot, admin) -> None:
+def test_only_the_owner_agent_or_an_admin_replies(client, bot: ScriptedBot, admin, on_duty) -> None:
     bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
     conversation_id, headers, _ = start(client)
     say(client, conversation_id, headers, "agent please")
@@ -266,3 +268,26 @@ def test_agents_api(client, admin) -> None:
         == 422
     )
     assert client.post("/api/agents", json={"name": "X"}, headers=own).status_code == 403
+
+
+def test_nobody_online_files_a_ticket_with_the_whole_chat(client, bot: ScriptedBot, admin) -> None:
+    bot.replies = [[ARTICLE, ASK], [{"custom": {"handoff": {"reason": "customer_request"}}}]]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "freeze my card")
+    turn = say(client, conversation_id, headers, "I want a person").json()
+    assert turn["status"] == "ticketed"
+    view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
+    ticket_id = view["ticket_id"]
+    notice = turn["messages"][-1]["text"]
+    assert ticket_id in notice and "ana@example.com" in notice
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert ticket["conversation_id"] == conversation_id
+    assert ticket["reason"] == "nobody_online"
+    assert ticket["handoff"]["reason"] == "customer_request"
+    customer_lines = [m["text"] for m in ticket["transcript"] if m["sender"] == "customer"]
+    assert customer_lines == ["freeze my card", "I want a person"]
+    # The customer may still write: it is kept with the conversation.
+    later = say(client, conversation_id, headers, "also my PIN is blocked")
+    assert later.status_code == 200 and later.json()["status"] == "ticketed"
+    assert client.get(f"/api/tickets/{ticket_id}", headers=headers).status_code == 200
+    assert client.get("/api/tickets/T-9999", headers=admin).status_code == 404

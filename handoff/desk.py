@@ -1,0 +1,238 @@
+"""What an agent does with a chat they own: notes, canned replies, transfer, resolve, hand back
+to the bot, escalate to a ticket; and the customer's rating afterwards."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from cascade.clock import Clock, iso
+from cascade.db import Storage
+from conversations.store import ConversationStore
+from handoff.errors import HandoffError, NotAssigned
+from handoff.events import ChatHandled, CsatGiven, OfferMade, Transferred, record
+from handoff.queue import Queue
+from handoff.states import Status, transition
+from handoff.tickets import TicketSink
+
+CSAT_TEXT = "Thanks for chatting with us! How would you rate the help you got?"
+CSAT_BUTTONS = [{"title": str(n), "payload": f'/csat{{"score": {n}}}'} for n in range(1, 6)]
+HANDBACK_TEXT = (
+    "You're back with the virtual assistant. Ask me anything, or ask for a person again."
+)
+
+
+class CannedNotFound(HandoffError):
+    def __init__(self, shortcut: str) -> None:
+        super().__init__(f"no canned response {shortcut!r}")
+
+
+class RatingNotAllowed(HandoffError):
+    pass
+
+
+class Desk:
+    def __init__(
+        self, *, storage: Storage, clock: Clock, queue: Queue, tickets: TicketSink
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.queue = queue
+        self.tickets = tickets
+        self.conversations = ConversationStore(storage)
+
+    def _owned(self, conversation_id: str, agent_id: str | None) -> dict[str, Any]:
+        """The conversation, if `agent_id` owns it (None: an admin, who may act on any)."""
+        row = self.conversations.get(conversation_id)
+        if row["status"] != Status.ASSIGNED.value or (
+            agent_id is not None and row["assigned_agent_id"] != agent_id
+        ):
+            raise NotAssigned(conversation_id, row["status"])
+        return row
+
+    def _end_stint(self, db, row: dict[str, Any], outcome: str, at: str) -> None:
+        """Record the handle time and free the agent (who is idle from now on)."""
+        started = datetime.fromisoformat(row["assigned_at"] or at)
+        handled = (datetime.fromisoformat(at) - started).total_seconds()
+        agent_id = row["assigned_agent_id"]
+        record(db, row["id"], ChatHandled(agent_id, handled, outcome), at=at)
+        db.table("agents").update(agent_id, {"idle_since": at})
+
+    # -- notes and canned responses -----------------------------------------------------------
+
+    def add_note(self, conversation_id: str, agent_id: str | None, text: str) -> dict[str, Any]:
+        self.conversations.get(conversation_id)
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            cursor = db.execute(
+                "insert into notes (conversation_id, agent_id, text, created_at) values (?, ?, ?, ?)",
+                [conversation_id, agent_id, text, at],
+            )
+        return {"id": cursor.lastrowid, "agent_id": agent_id, "text": text, "created_at": at}
+
+    def notes(self, conversation_id: str) -> list[dict[str, Any]]:
+        return list(
+            self.storage.db.query(
+                "select id, agent_id, text, created_at from notes where conversation_id = ? order by id",
+                [conversation_id],
+            )
+        )
+
+    def save_canned(self, shortcut: str, text: str) -> dict[str, Any]:
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            db.table("canned").upsert(
+                {"shortcut": shortcut, "text": text, "created_at": at}, pk="shortcut"
+            )
+        return {"shortcut": shortcut, "text": text}
+
+    def canned(self) -> list[dict[str, Any]]:
+        return list(self.storage.db.query("select shortcut, text from canned order by shortcut"))
+
+    def expand_canned(self, shortcut: str, conversation_id: str) -> str:
+        rows = list(self.storage.db.query("select text from canned where shortcut = ?", [shortcut]))
+        if not rows:
+            raise CannedNotFound(shortcut)
+        row = self.conversations.get(conversation_id)
+        name = (row["customer_name"] or "there").split()[0]
+        return rows[0]["text"].replace("{customer_name}", name)
+
+    # -- ending or passing on a chat ----------------------------------------------------------
+
+    def resolve(self, conversation_id: str, agent_id: str | None) -> None:
+        row = self._owned(conversation_id, agent_id)
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            self._end_stint(db, row, "resolved", at)
+            transition(
+                self.storage, conversation_id, Status.RESOLVED, reason="agent_resolved", at=at
+            )
+            self.conversations.add_message(
+                conversation_id, sender="system", text=CSAT_TEXT, buttons=CSAT_BUTTONS, at=at
+            )
+        self.queue.publish_conversation(conversation_id)
+        self.queue.route()
+
+    def hand_back(self, conversation_id: str, agent_id: str | None) -> None:
+        row = self._owned(conversation_id, agent_id)
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            self._end_stint(db, row, "handed_back", at)
+            transition(
+                self.storage,
+                conversation_id,
+                Status.BOT,
+                reason="agent_handed_back",
+                at=at,
+                fields={"assigned_agent_id": None},
+            )
+            self.conversations.add_message(conversation_id, sender="bot", text=HANDBACK_TEXT, at=at)
+        self.queue.publish_conversation(conversation_id)
+        self.queue.route()
+
+    def transfer(
+        self,
+        conversation_id: str,
+        agent_id: str | None,
+        *,
+        skill: str | None,
+        to_agent_id: str | None,
+        note: str | None,
+    ) -> None:
+        """Back to the queue for another skill, or offered straight to a named agent."""
+        row = self._owned(conversation_id, agent_id)
+        now = self.clock.now()
+        at = iso(now)
+        new_skill = skill or row["skill"] or "general"
+        with self.storage.write() as db:
+            if (
+                to_agent_id is not None
+                and db.execute("select 1 from agents where id = ?", [to_agent_id]).fetchone()
+                is None
+            ):
+                raise NotAssigned(conversation_id, f"transfer target {to_agent_id!r} unknown;")
+            self._end_stint(db, row, "transferred", at)
+            handoff = json.loads(row["handoff"]) if row["handoff"] else {}
+            handoff.update({"skill": new_skill, "transfer_note": note})
+            transition(
+                self.storage,
+                conversation_id,
+                Status.QUEUED,
+                reason="transferred",
+                at=at,
+                also=(Transferred(row["assigned_agent_id"], new_skill, to_agent_id, note),),
+                fields={
+                    "assigned_agent_id": None,
+                    "skill": new_skill,
+                    "queued_at": at,
+                    "handoff": json.dumps(handoff),
+                },
+            )
+            if note:
+                db.execute(
+                    "insert into notes (conversation_id, agent_id, text, created_at) values (?, ?, ?, ?)",
+                    [conversation_id, row["assigned_agent_id"], f"Transfer note: {note}", at],
+                )
+            # The agent who passed it on is not offered it again in this stint.
+            db.table("offers").insert(
+                {
+                    "conversation_id": conversation_id,
+                    "agent_id": row["assigned_agent_id"],
+                    "status": "declined",
+                    "created_at": at,
+                    "decided_at": at,
+                }
+            )
+            if to_agent_id is not None:
+                db.table("offers").insert(
+                    {
+                        "conversation_id": conversation_id,
+                        "agent_id": to_agent_id,
+                        "status": "pending",
+                        "created_at": at,
+                        "expires_at": iso(
+                            now + timedelta(seconds=self.queue.limits.offer_timeout_s)
+                        ),
+                    }
+                )
+                record(db, conversation_id, OfferMade(to_agent_id, False), at=at)
+            self.conversations.add_message(
+                conversation_id,
+                sender="system",
+                text="You're being transferred to a colleague who can help with this. Please stay in the chat.",
+                at=at,
+            )
+        if to_agent_id is not None:
+            offer = next(
+                o
+                for o in self.queue.offers_for(to_agent_id)
+                if o["conversation_id"] == conversation_id
+            )
+            self.queue.publisher.publish(f"agent:{to_agent_id}", "offer", offer)
+        self.queue.publish_conversation(conversation_id)
+        self.queue.route()
+
+    def escalate(self, conversation_id: str, agent_id: str | None, *, note: str | None) -> str:
+        """The agent cannot finish it here: file a ticket carrying the whole chat."""
+        row = self._owned(conversation_id, agent_id)
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            self._end_stint(db, row, "escalated", at)
+            ticket_id = self.tickets.file(conversation_id, reason="agent_escalated", note=note)
+        self.queue.publish_conversation(conversation_id)
+        self.queue.route()
+        return ticket_id
+
+    # -- the customer's rating ----------------------------------------------------------------
+
+    def rate(self, conversation_id: str, score: int, comment: str | None) -> None:
+        row = self.conversations.get(conversation_id)
+        if row["status"] not in (Status.RESOLVED.value, Status.TICKETED.value):
+            raise RatingNotAllowed("a conversation can be rated once it is resolved")
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            db.table("conversations").update(
+                conversation_id, {"csat_score": score, "csat_comment": comment}
+            )
+            record(db, conversation_id, CsatGiven(score, comment), at=at)

@@ -1,0 +1,366 @@
+"""The queue of chats waiting for a person: offers, timeouts, wait limits, positions, estimates.
+
+`route()` is one pass over the queue in one write transaction. It runs after every change that
+can unblock a chat (a hand-over, an agent coming online or freeing a slot, a decline) and on a
+timer for the limits. Everything reads the time from the injected clock.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from cascade.clock import Clock, iso
+from cascade.db import Storage
+from conversations.store import ConversationStore
+from handoff.errors import HandoffError, NotAssigned
+from handoff.events import Accepted, OfferClosed, OfferMade, record
+from handoff.routing import GENERAL, AgentState, WaitingChat, queue_order, select_agent
+from handoff.states import Status, transition
+from handoff.tickets import TicketSink
+
+
+class OfferGone(HandoffError):
+    """The chat was taken by someone else, or left the queue."""
+
+
+class NoCapacity(HandoffError):
+    pass
+
+
+class Publisher(Protocol):
+    def publish(self, room: str, event: str, data: dict[str, Any]) -> None: ...
+
+
+class NoPublisher:
+    def publish(self, room: str, event: str, data: dict[str, Any]) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Limits:
+    offer_timeout_s: float = 30.0
+    skill_wait_s: float = 120.0
+    max_wait_s: float = 600.0
+    default_handle_s: float = 300.0
+
+
+@dataclass
+class RoutePass:
+    offers: list[tuple[str, str]] = field(default_factory=list)  # (conversation, agent)
+    expired: list[tuple[str, str]] = field(default_factory=list)
+    ticketed: list[tuple[str, str]] = field(default_factory=list)  # (conversation, reason)
+
+
+def parse(moment: str | None) -> datetime | None:
+    return datetime.fromisoformat(moment) if moment else None
+
+
+class Queue:
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        clock: Clock,
+        limits: Limits,
+        tickets: TicketSink,
+        publisher: Publisher | None = None,
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.limits = limits
+        self.tickets = tickets
+        self.publisher = publisher or NoPublisher()
+        self.conversations = ConversationStore(storage)
+        self._last_positions: dict[str, tuple[int, int | None]] = {}
+
+    # -- reading the state --------------------------------------------------------------------
+
+    def agent_states(self) -> list[AgentState]:
+        rows = self.storage.db.execute(
+            """
+            select a.id, a.skills, a.max_concurrent, a.status, coalesce(a.idle_since, a.created_at),
+              (select count(*) from conversations c
+                 where c.assigned_agent_id = a.id and c.status = 'assigned')
+              + (select count(*) from offers o where o.agent_id = a.id and o.status = 'pending')
+            from agents a
+            """
+        ).fetchall()
+        return [
+            AgentState(
+                id, json.loads(skills), max_concurrent, status, load, datetime.fromisoformat(idle)
+            )
+            for id, skills, max_concurrent, status, idle, load in rows
+        ]
+
+    def waiting(self, now: datetime) -> list[tuple[WaitingChat, bool]]:
+        """Queued chats in queue order, each with whether it has a pending offer."""
+        rows = self.storage.db.execute(
+            """
+            select c.id, coalesce(c.skill, 'general'), coalesce(c.priority, 'normal'), c.queued_at,
+              exists(select 1 from offers o where o.conversation_id = c.id and o.status = 'pending'),
+              (select group_concat(o.agent_id) from offers o where o.conversation_id = c.id
+                 and o.status in ('declined', 'expired') and o.created_at >= c.queued_at)
+            from conversations c where c.status = 'queued'
+            """
+        ).fetchall()
+        chats = []
+        for id, skill, priority, queued_at, offered, excluded in rows:
+            since = datetime.fromisoformat(queued_at)
+            widened = (now - since).total_seconds() >= self.limits.skill_wait_s
+            chat = WaitingChat(
+                id, skill, priority, since, widened, frozenset((excluded or "").split(",")) - {""}
+            )
+            chats.append((chat, bool(offered)))
+        return sorted(chats, key=lambda item: queue_order(item[0]))
+
+    def handle_time_s(self, *, recent: int = 20) -> float:
+        rows = self.storage.db.execute(
+            "select data from events where name = 'agent.chat_handled' order by id desc limit ?",
+            [recent],
+        ).fetchall()
+        times = [json.loads(data)["handle_s"] for (data,) in rows]
+        return sum(times) / len(times) if times else self.limits.default_handle_s
+
+    def estimates(self) -> dict[str, dict[str, Any]]:
+        """Each waiting chat's place in line (among chats needing the same skill) and an
+        estimated wait from recent handle times and the capacity online now."""
+        now = self.clock.now()
+        agents = [a for a in self.agent_states() if a.status == "online"]
+        handle_s = self.handle_time_s()
+        ahead: dict[str, int] = {}  # chats of each skill ahead in line
+        unserved: dict[str, int] = {}  # ... of which no agent is looking at yet
+        result: dict[str, dict[str, Any]] = {}
+        for chat, offered in self.waiting(now):
+            key = chat.skill
+            position = ahead.get(key, 0) + 1
+            ahead[key] = position
+            able = [
+                a
+                for a in agents
+                if chat.skill == GENERAL or chat.widened or a.skills.get(chat.skill)
+            ]
+            capacity = sum(a.max_concurrent for a in able)
+            free = sum(max(a.free, 0) for a in able)
+            estimate: int | None
+            if offered:
+                estimate = 0  # an agent has it in front of them
+            elif capacity == 0:
+                estimate = None  # nobody who can take it is online
+            else:
+                waiting_for = unserved.get(key, 0) + 1 - free  # slots that must free up first
+                estimate = max(0, math.ceil(waiting_for * handle_s / capacity))
+            if not offered:
+                unserved[key] = unserved.get(key, 0) + 1
+            result[chat.id] = {"position": position, "estimated_wait_s": estimate}
+        return result
+
+    def position(self, conversation_id: str) -> dict[str, Any] | None:
+        return self.estimates().get(conversation_id)
+
+    def offers_for(self, agent_id: str) -> list[dict[str, Any]]:
+        rows = self.storage.db.query(
+            """
+            select o.id, o.conversation_id, o.created_at, o.expires_at, c.handoff, c.priority, c.skill
+            from offers o join conversations c on c.id = o.conversation_id
+            where o.agent_id = ? and o.status = 'pending' order by o.id
+            """,
+            [agent_id],
+        )
+        return [
+            {
+                "offer_id": row["id"],
+                "conversation_id": row["conversation_id"],
+                "offered_at": row["created_at"],
+                "expires_at": row["expires_at"],
+                "priority": row["priority"],
+                "skill": row["skill"],
+                "handoff": json.loads(row["handoff"]) if row["handoff"] else None,
+            }
+            for row in rows
+        ]
+
+    # -- one routing pass ---------------------------------------------------------------------
+
+    def route(self) -> RoutePass:
+        now = self.clock.now()
+        at = iso(now)
+        done = RoutePass()
+        with self.storage.write() as db:
+            for offer_id, conversation_id, agent_id in db.execute(
+                "select id, conversation_id, agent_id from offers"
+                " where status = 'pending' and expires_at <= ?",
+                [at],
+            ).fetchall():
+                self._close_offer(db, offer_id, conversation_id, agent_id, "expired", at)
+                done.expired.append((conversation_id, agent_id))
+            agents = self.agent_states()
+            anyone_online = any(a.status == "online" for a in agents)
+            by_id = {a.id: a for a in agents}
+            for chat, offered in self.waiting(now):
+                waited = (now - chat.queued_at).total_seconds()
+                if waited >= self.limits.max_wait_s or not anyone_online:
+                    if offered:
+                        continue  # an agent is looking at it right now
+                    reason = "max_wait" if anyone_online else "nobody_online"
+                    self.tickets.file(chat.id, reason=reason)
+                    done.ticketed.append((chat.id, reason))
+                    continue
+                if offered:
+                    continue
+                agent = select_agent(chat, list(by_id.values()), now)
+                if agent is None:
+                    continue
+                expires = iso(now + timedelta(seconds=self.limits.offer_timeout_s))
+                db.table("offers").insert(
+                    {
+                        "conversation_id": chat.id,
+                        "agent_id": agent.id,
+                        "status": "pending",
+                        "created_at": at,
+                        "expires_at": expires,
+                    }
+                )
+                record(db, chat.id, OfferMade(agent.id, chat.widened), at=at)
+                by_id[agent.id] = AgentState(
+                    agent.id,
+                    agent.skills,
+                    agent.max_concurrent,
+                    agent.status,
+                    agent.load + 1,
+                    agent.idle_since,
+                )
+                done.offers.append((chat.id, agent.id))
+        self._announce(done)
+        return done
+
+    def _close_offer(
+        self, db, offer_id: int, conversation_id: str, agent_id: str, outcome: str, at: str
+    ) -> None:
+        db.table("offers").update(offer_id, {"status": outcome, "decided_at": at})
+        record(db, conversation_id, OfferClosed(agent_id, outcome), at=at)
+
+    def _announce(self, done: RoutePass) -> None:
+        for conversation_id, agent_id in done.offers:
+            offer = next(
+                (o for o in self.offers_for(agent_id) if o["conversation_id"] == conversation_id),
+                None,
+            )
+            if offer:
+                self.publisher.publish(f"agent:{agent_id}", "offer", offer)
+        for conversation_id, agent_id in done.expired:
+            self.publisher.publish(
+                f"agent:{agent_id}", "offer_withdrawn", {"conversation_id": conversation_id}
+            )
+        for conversation_id, _ in done.ticketed:
+            self.publish_conversation(conversation_id)
+        self.publish_positions()
+
+    def publish_positions(self) -> None:
+        """Tell each waiting customer their place and wait, whenever either changed."""
+        current = self.estimates()
+        for conversation_id, place in current.items():
+            key = (place["position"], place["estimated_wait_s"])
+            if self._last_positions.get(conversation_id) != key:
+                self.publisher.publish(
+                    f"conversation:{conversation_id}",
+                    "queue",
+                    {"conversation_id": conversation_id, **place},
+                )
+        self._last_positions = {
+            cid: (p["position"], p["estimated_wait_s"]) for cid, p in current.items()
+        }
+
+    def publish_conversation(self, conversation_id: str) -> None:
+        row = self.conversations.get(conversation_id)
+        self.publisher.publish(
+            f"conversation:{conversation_id}",
+            "status",
+            {
+                "conversation_id": conversation_id,
+                "status": row["status"],
+                "ticket_id": row["ticket_id"],
+            },
+        )
+
+    # -- agents' answers to offers ------------------------------------------------------------
+
+    def accept(self, conversation_id: str, agent_id: str) -> None:
+        """Take a waiting chat. Of two agents accepting at once, exactly one wins."""
+        now = self.clock.now()
+        at = iso(now)
+        with self.storage.write() as db:
+            row = self.conversations.get(conversation_id)
+            if row["status"] != Status.QUEUED.value:
+                raise OfferGone(
+                    f"conversation {conversation_id} is {row['status']}, no longer waiting"
+                )
+            agent = next((a for a in self.agent_states() if a.id == agent_id), None)
+            if agent is None or agent.status != "online":
+                raise NoCapacity("only an online agent can accept chats")
+            own_offer = db.execute(
+                "select id from offers where conversation_id = ? and agent_id = ? and status = 'pending'",
+                [conversation_id, agent_id],
+            ).fetchone()
+            if agent.free <= 0 and own_offer is None:
+                raise NoCapacity(
+                    f"agent {agent_id} already has {agent.load} of {agent.max_concurrent} chats"
+                )
+            for offer_id, other in db.execute(
+                "select id, agent_id from offers where conversation_id = ? and status = 'pending'",
+                [conversation_id],
+            ).fetchall():
+                self._close_offer(
+                    db,
+                    offer_id,
+                    conversation_id,
+                    other,
+                    "accepted" if other == agent_id else "withdrawn",
+                    at,
+                )
+            queued_at = parse(row["queued_at"]) or now
+            transition(
+                self.storage,
+                conversation_id,
+                Status.ASSIGNED,
+                reason="accepted",
+                at=at,
+                also=(Accepted(agent_id, (now - queued_at).total_seconds()),),
+                fields={"assigned_agent_id": agent_id, "assigned_at": at},
+            )
+            name = db.execute("select name from agents where id = ?", [agent_id]).fetchone()[0]
+            message, _ = self.conversations.add_message(
+                conversation_id, sender="system", text=f"{name} has joined the chat.", at=at
+            )
+        self.publisher.publish(
+            f"conversation:{conversation_id}",
+            "message",
+            {"conversation_id": conversation_id, "message": message},
+        )
+        self.publish_conversation(conversation_id)
+        self.publish_positions()
+
+    def decline(self, conversation_id: str, agent_id: str) -> None:
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            offer = db.execute(
+                "select id from offers where conversation_id = ? and agent_id = ? and status = 'pending'",
+                [conversation_id, agent_id],
+            ).fetchone()
+            if offer is None:
+                raise NotAssigned(conversation_id, "not offered to you")
+            self._close_offer(db, offer[0], conversation_id, agent_id, "declined", at)
+        self.route()
+
+    def withdraw_offers(self, agent_id: str) -> None:
+        """An agent going offline or away gives back the offers they have not accepted."""
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            for offer_id, conversation_id in db.execute(
+                "select id, conversation_id from offers where agent_id = ? and status = 'pending'",
+                [agent_id],
+            ).fetchall():
+                self._close_offer(db, offer_id, conversation_id, agent_id, "withdrawn", at)

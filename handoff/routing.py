@@ -1,0 +1,66 @@
+"""Which agent gets a waiting chat: a pure function over plain data, tested with tables.
+
+An online agent with the skill and a free slot gets the offer: best skill level first, then the
+least loaded, then the one idle longest. Once the chat has waited past the skill wait limit
+(`widened`), any online agent with a free slot may take it, those with the skill still first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+GENERAL = "general"  # a chat that needs no particular skill
+
+
+@dataclass(frozen=True)
+class AgentState:
+    id: str
+    skills: dict[str, int]
+    max_concurrent: int
+    status: str
+    load: int  # chats assigned plus offers pending
+    idle_since: datetime
+
+    @property
+    def free(self) -> int:
+        return self.max_concurrent - self.load
+
+
+@dataclass(frozen=True)
+class WaitingChat:
+    id: str
+    skill: str
+    priority: str
+    queued_at: datetime
+    widened: bool = False
+    excluded: frozenset[str] = field(default_factory=frozenset)  # declined or let the offer lapse
+
+
+def level(agent: AgentState, skill: str) -> int:
+    return agent.skills.get(skill, 0)
+
+
+def eligible(agent: AgentState, chat: WaitingChat) -> bool:
+    if agent.status != "online" or agent.free <= 0 or agent.id in chat.excluded:
+        return False
+    return chat.skill == GENERAL or chat.widened or level(agent, chat.skill) > 0
+
+
+def select_agent(chat: WaitingChat, agents: list[AgentState], now: datetime) -> AgentState | None:
+    """The agent to offer `chat` to, or None when nobody may take it now."""
+    candidates = [agent for agent in agents if eligible(agent, chat)]
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda a: (-level(a, chat.skill), a.load, a.idle_since, a.id),
+    )
+
+
+PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+def queue_order(chat: WaitingChat) -> tuple[int, datetime, str]:
+    """Higher priority first, then the longest waiting."""
+    return (PRIORITY_ORDER.get(chat.priority, 2), chat.queued_at, chat.id)

@@ -1,0 +1,367 @@
+"""The live-agent tier through the API: offers, timeouts with a moved clock, accept, decline,
+transfer, resolve, hand back, escalate; and two agents racing for one chat."""
+
+from __future__ import annotations
+
+import threading
+
+from tests.conftest import make_agent
+from tests.factories import ScriptedBot
+
+HANDOFF = [
+    {"custom": {"text": "Connecting you."}},
+    {"custom": {"handoff": {"reason": "customer_request", "skill": "cards"}}},
+]
+
+
+def waiting_chat(client, bot: ScriptedBot, *, name="Ana", priority_text="I want a person"):
+    bot.replies.append(list(HANDOFF))
+    started = client.post(
+        "/api/conversations", json={"customer": {"name": name, "email": "ana@example.com"}}
+    ).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    turn = client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": priority_text},
+        headers=headers,
+    )
+    assert turn.status_code == 200
+    return started["id"], headers
+
+
+def offers(client, agent) -> list[str]:
+    response = client.get(f"/api/agents/{agent['id']}/offers", headers=agent["headers"])
+    assert response.status_code == 200
+    return [o["conversation_id"] for o in response.json()]
+
+
+def route(client) -> None:
+    client.app.state.services.queue.route()
+
+
+def test_offered_to_the_skilled_agent_only_then_accepted(client, bot, admin) -> None:
+    cards = make_agent(client, admin, "Priya Raman", {"cards": 3})
+    app_agent = make_agent(client, admin, "Tom Whitfield", {"app": 5})
+    conversation_id, headers = waiting_chat(client, bot)
+    assert offers(client, cards) == [conversation_id]
+    assert offers(client, app_agent) == []
+    offer = client.get(f"/api/agents/{cards['id']}/offers", headers=cards["headers"]).json()[0]
+    assert offer["handoff"]["reason"] == "customer_request"
+    assert offer["handoff"]["transcript"][-2]["text"] == "I want a person"
+
+    accepted = client.post(f"/api/conversations/{conversation_id}/accept", headers=cards["headers"])
+    assert accepted.status_code == 200
+    assert accepted.json()["status"] == "assigned"
+    assert accepted.json()["assigned_agent"] == {"id": cards["id"], "name": "Priya Raman"}
+
+    reply = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"text": "Hi Ana, Priya here."},
+        headers=cards["headers"],
+    )
+    assert reply.status_code == 200
+    answer = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"text": "thanks, my card is stuck"},
+        headers=headers,
+    )
+    assert answer.json()["status"] == "assigned"
+    assert len(bot.sent) == 1  # Rasa never saw the chat after the hand-over
+    view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
+    senders_texts = [(m["sender"], m["text"]) for m in view["messages"]][-3:]
+    assert senders_texts == [
+        ("system", "Priya Raman has joined the chat."),
+        ("agent", "Hi Ana, Priya here."),
+        ("customer", "thanks, my card is stuck"),
+    ]
+
+
+def test_offer_timeout_goes_to_the_next_agent(client, bot, admin, clock) -> None:
+    best = make_agent(client, admin, "Best", {"cards": 5})
+    next_best = make_agent(client, admin, "Next", {"cards": 2})
+    conversation_id, _ = waiting_chat(client, bot)
+    assert offers(client, best) == [conversation_id] and offers(client, next_best) == []
+    clock.advance(seconds=29)
+    route(client)
+    assert offers(client, best) == [conversation_id]
+    clock.advance(seconds=2)
+    route(client)
+    assert offers(client, best) == [] and offers(client, next_best) == [conversation_id]
+    late = client.post(f"/api/conversations/{conversation_id}/decline", headers=best["headers"])
+    assert late.status_code == 403
+
+
+def test_decline_goes_to_the_next_agent(client, bot, admin) -> None:
+    best = make_agent(client, admin, "Best", {"cards": 5})
+    next_best = make_agent(client, admin, "Next", {"cards": 2})
+    conversation_id, _ = waiting_chat(client, bot)
+    assert (
+        client.post(
+            f"/api/conversations/{conversation_id}/decline", headers=best["headers"]
+        ).status_code
+        == 200
+    )
+    assert offers(client, best) == [] and offers(client, next_best) == [conversation_id]
+
+
+def test_going_offline_gives_back_offers(client, bot, admin) -> None:
+    best = make_agent(client, admin, "Best", {"cards": 5})
+    next_best = make_agent(client, admin, "Next", {"cards": 2})
+    conversation_id, _ = waiting_chat(client, bot)
+    client.put(
+        f"/api/agents/{best['id']}/status", json={"status": "offline"}, headers=best["headers"]
+    )
+    assert offers(client, best) == [] and offers(client, next_best) == [conversation_id]
+
+
+def test_after_the_skill_wait_anyone_may_take_it_then_it_becomes_a_ticket(
+    client, bot, admin, clock
+) -> None:
+    busy = make_agent(client, admin, "Busy cards agent", {"cards": 5}, max_concurrent=1)
+    other = make_agent(client, admin, "Loans", {"loans": 4})
+    first, _ = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{first}/accept", headers=busy["headers"])  # its only slot
+    second, headers = waiting_chat(client, bot, name="Ben")
+    assert offers(client, other) == []
+    clock.advance(seconds=121)  # the skill wait limit (120 s)
+    route(client)
+    assert second in offers(client, other)
+    client.post(f"/api/conversations/{second}/decline", headers=other["headers"])
+    clock.advance(seconds=600)  # the maximum wait
+    route(client)
+    view = client.get(f"/api/conversations/{second}", headers=headers).json()
+    assert view["status"] == "ticketed" and view["ticket_id"]
+
+
+def test_higher_priority_goes_first(client, bot, admin, clock) -> None:
+    agent = make_agent(client, admin, "Solo", {"cards": 3}, max_concurrent=1)
+    make_agent(client, admin, "Loans only", {"loans": 3})  # someone is online, so chats wait
+    client.put(
+        f"/api/agents/{agent['id']}/status", json={"status": "away"}, headers=agent["headers"]
+    )
+    normal, _ = waiting_chat(client, bot)
+    clock.advance(seconds=5)
+    bot.replies.append(
+        [{"custom": {"handoff": {"reason": "frustration", "skill": "cards", "priority": "high"}}}]
+    )
+    started = client.post("/api/conversations", json={}).json()
+    client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "this is not ok"},
+        headers={"Authorization": f"Bearer {started['token']}"},
+    )
+    client.put(
+        f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
+    )
+    assert offers(client, agent) == [started["id"]]
+    assert normal != started["id"]
+
+
+def test_position_and_estimated_wait(client, bot, admin, clock) -> None:
+    agent = make_agent(client, admin, "Solo", {"cards": 3}, max_concurrent=1)
+    first, first_headers = waiting_chat(client, bot)
+    clock.advance(seconds=1)
+    second, second_headers = waiting_chat(client, bot, name="Ben")
+    clock.advance(seconds=1)
+    third, third_headers = waiting_chat(client, bot, name="Cy")
+    places = [
+        client.get(f"/api/conversations/{c}", headers=h).json()["queue"]
+        for c, h in [(first, first_headers), (second, second_headers), (third, third_headers)]
+    ]
+    assert [p["position"] for p in places] == [1, 2, 3]
+    # One slot, taken by the first chat's offer; the default handle time is 300 s.
+    assert [p["estimated_wait_s"] for p in places] == [0, 300, 600]
+    # An agent who handled a chat in 60 s makes the estimate shorter.
+    client.post(f"/api/conversations/{first}/accept", headers=agent["headers"])
+    clock.advance(seconds=60)
+    client.post(f"/api/conversations/{first}/resolve", headers=agent["headers"])
+    place = client.get(f"/api/conversations/{third}", headers=third_headers).json()["queue"]
+    assert place == {"position": 2, "estimated_wait_s": 60}
+
+
+def test_transfer_resolve_rate_hand_back_escalate(client, bot, admin) -> None:
+    cards = make_agent(client, admin, "Priya", {"cards": 3})
+    fraud = make_agent(client, admin, "Marcus", {"fraud": 5})
+    conversation_id, headers = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=cards["headers"])
+    client.post(
+        f"/api/conversations/{conversation_id}/notes",
+        json={"text": "Customer sounds worried"},
+        headers=cards["headers"],
+    )
+    moved = client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"skill": "fraud", "note": "Looks like card fraud"},
+        headers=cards["headers"],
+    )
+    assert moved.json()["status"] == "queued"
+    assert offers(client, fraud) == [conversation_id] and offers(client, cards) == []
+    offer = client.get(f"/api/agents/{fraud['id']}/offers", headers=fraud["headers"]).json()[0]
+    assert offer["handoff"]["transfer_note"] == "Looks like card fraud"
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=fraud["headers"])
+    notes = client.get(
+        f"/api/conversations/{conversation_id}/notes", headers=fraud["headers"]
+    ).json()
+    assert [n["text"] for n in notes] == [
+        "Customer sounds worried",
+        "Transfer note: Looks like card fraud",
+    ]
+    customer_view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
+    assert "Customer sounds worried" not in str(customer_view)
+    assert (
+        client.get(f"/api/conversations/{conversation_id}/notes", headers=headers).status_code
+        == 403
+    )
+
+    resolved = client.post(
+        f"/api/conversations/{conversation_id}/resolve", headers=fraud["headers"]
+    ).json()
+    assert resolved["status"] == "resolved"
+    ask = resolved["messages"][-1]
+    assert [b["title"] for b in ask["buttons"]] == ["1", "2", "3", "4", "5"]
+    rated = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"text": ask["buttons"][4]["payload"]},
+        headers=headers,
+    ).json()
+    assert rated["status"] == "resolved" and rated["messages"][0]["text"] == "5"
+    assert (
+        client.get(f"/api/conversations/{conversation_id}", headers=headers).json()["csat"]["score"]
+        == 5
+    )
+
+    # Hand back, then escalate, on a second chat.
+    second, second_headers = waiting_chat(client, bot, name="Ben")
+    client.post(f"/api/conversations/{second}/accept", headers=cards["headers"])
+    back = client.post(f"/api/conversations/{second}/handback", headers=cards["headers"]).json()
+    assert back["status"] == "bot"
+    bot.replies.append([{"text": "Hello again!"}])
+    assert (
+        client.post(
+            f"/api/conversations/{second}/messages", json={"text": "hi"}, headers=second_headers
+        ).json()["messages"][-1]["text"]
+        == "Hello again!"
+    )
+    third, third_headers = waiting_chat(client, bot, name="Cy")
+    client.post(f"/api/conversations/{third}/accept", headers=cards["headers"])
+    escalated = client.post(
+        f"/api/conversations/{third}/escalate",
+        json={"note": "Needs the disputes team"},
+        headers=cards["headers"],
+    ).json()
+    assert escalated["status"] == "ticketed"
+    ticket = client.get(f"/api/tickets/{escalated['ticket_id']}", headers=cards["headers"]).json()
+    assert ticket["reason"] == "agent_escalated"
+    assert ticket["notes"][-1]["text"] == "Needs the disputes team"
+    assert escalated["ticket_id"] in escalated["messages"][-1]["text"]
+
+
+def test_transfer_to_a_named_agent(client, bot, admin) -> None:
+    first = make_agent(client, admin, "Priya", {"cards": 3})
+    second = make_agent(client, admin, "Aisha", {"payments": 4})
+    conversation_id, _ = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
+    client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"agent_id": second["id"]},
+        headers=first["headers"],
+    )
+    assert offers(client, second) == [conversation_id]
+    bad = client.post(
+        f"/api/conversations/{conversation_id}/transfer", json={}, headers=second["headers"]
+    )
+    assert bad.status_code == 422
+
+
+def test_canned_responses(client, bot, admin) -> None:
+    agent = make_agent(client, admin)
+    assert (
+        client.put(
+            "/api/canned/hello", json={"text": "Hi {customer_name}, how can I help?"}, headers=admin
+        ).status_code
+        == 200
+    )
+    assert (
+        client.put("/api/canned/hello", json={"text": "x"}, headers=agent["headers"]).status_code
+        == 403
+    )
+    conversation_id, _ = waiting_chat(client, bot, name="Ana Silva")
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=agent["headers"])
+    sent = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"canned": "hello"},
+        headers=agent["headers"],
+    )
+    assert sent.json()["messages"][0]["text"] == "Hi Ana, how can I help?"
+    missing = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"canned": "nope"},
+        headers=agent["headers"],
+    )
+    assert missing.status_code == 404
+
+
+def test_only_the_owner_acts(client, bot, admin) -> None:
+    owner = make_agent(client, admin, "Owner", {"cards": 3})
+    other = make_agent(client, admin, "Other", {"cards": 1})
+    conversation_id, headers = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=owner["headers"])
+    for action in ("resolve", "handback", "escalate"):
+        assert (
+            client.post(
+                f"/api/conversations/{conversation_id}/{action}", headers=other["headers"]
+            ).status_code
+            == 403
+        )
+    assert (
+        client.post(
+            f"/api/conversations/{conversation_id}/accept", headers=other["headers"]
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(f"/api/conversations/{conversation_id}/resolve", headers=headers).status_code
+        == 403
+    )
+
+
+def test_two_agents_accepting_at_once_exactly_one_wins(client, bot, admin) -> None:
+    agents = [make_agent(client, admin, f"Agent {i}", {"cards": 3}) for i in range(2)]
+    conversation_id, _ = waiting_chat(client, bot)
+    for _ in range(10):  # repeat the race to give it every chance to go wrong
+        results: list[int] = []
+        barrier = threading.Barrier(2)
+
+        def take(agent, barrier=barrier, results=results) -> None:
+            barrier.wait()
+            response = client.post(
+                f"/api/conversations/{conversation_id}/accept", headers=agent["headers"]
+            )
+            results.append(response.status_code)
+
+        threads = [threading.Thread(target=take, args=(a,)) for a in agents]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [200, 409]
+        owner = client.get(f"/api/conversations/{conversation_id}", headers=admin).json()[
+            "assigned_agent"
+        ]["id"]
+        client.post(
+            f"/api/conversations/{conversation_id}/transfer",
+            json={"skill": "cards"},
+            headers=next(a for a in agents if a["id"] == owner)["headers"],
+        )
+        # Let both agents be eligible again for the next round.
+        client.app.state.services.storage.db.execute(
+            "update offers set status = 'withdrawn' where conversation_id = ?", [conversation_id]
+        )
+    joined = [
+        m
+        for m in client.get(f"/api/conversations/{conversation_id}", headers=admin).json()[
+            "messages"
+        ]
+        if m["text"].endswith("has joined the chat.")
+    ]
+    assert len(joined) == 10

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from handoff.routing import AgentState, WaitingChat, queue_order, select_agent
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def agent(
+    id: str, skills=None, *, max_concurrent=3, status="online", load=0, idle_min=0
+) -> AgentState:
+    return AgentState(
+        id, skills or {}, max_concurrent, status, load, NOW - timedelta(minutes=idle_min)
+    )
+
+
+def chat(
+    skill="cards", *, widened=False, excluded=(), priority="normal", waited_min=0
+) -> WaitingChat:
+    return WaitingChat(
+        "c", skill, priority, NOW - timedelta(minutes=waited_min), widened, frozenset(excluded)
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "waiting", "agents", "expected"),
+    [
+        (
+            "the only agent with the skill",
+            chat(),
+            [agent("a", {"loans": 5}), agent("b", {"cards": 1})],
+            "b",
+        ),
+        ("best level first", chat(), [agent("a", {"cards": 2}), agent("b", {"cards": 4})], "b"),
+        (
+            "then least loaded",
+            chat(),
+            [agent("a", {"cards": 3}, load=2), agent("b", {"cards": 3}, load=1)],
+            "b",
+        ),
+        (
+            "then longest idle",
+            chat(),
+            [agent("a", {"cards": 3}, idle_min=5), agent("b", {"cards": 3}, idle_min=30)],
+            "b",
+        ),
+        (
+            "level beats load",
+            chat(),
+            [agent("a", {"cards": 5}, load=2), agent("b", {"cards": 1})],
+            "a",
+        ),
+        (
+            "full agents are skipped",
+            chat(),
+            [agent("a", {"cards": 5}, load=3), agent("b", {"cards": 1})],
+            "b",
+        ),
+        (
+            "away agents are skipped",
+            chat(),
+            [agent("a", {"cards": 5}, status="away"), agent("b", {"cards": 1})],
+            "b",
+        ),
+        ("offline agents are skipped", chat(), [agent("a", {"cards": 5}, status="offline")], None),
+        ("nobody has the skill", chat(), [agent("a", {"loans": 5})], None),
+        ("widened: anyone free", chat(widened=True), [agent("a", {"loans": 5})], "a"),
+        (
+            "widened: the skill still first",
+            chat(widened=True),
+            [agent("a", {"loans": 5}), agent("b", {"cards": 1}, load=2)],
+            "b",
+        ),
+        ("general needs no skill", chat("general"), [agent("a", {"loans": 1})], "a"),
+        (
+            "who declined is skipped",
+            chat(excluded=["a"]),
+            [agent("a", {"cards": 5}), agent("b", {"cards": 1})],
+            "b",
+        ),
+        ("everyone declined", chat(excluded=["a"]), [agent("a", {"cards": 5})], None),
+        ("no agents at all", chat(), [], None),
+    ],
+)
+def test_select_agent(
+    case: str, waiting: WaitingChat, agents: list[AgentState], expected: str | None
+) -> None:
+    chosen = select_agent(waiting, agents, NOW)
+    assert (chosen.id if chosen else None) == expected, case
+
+
+def test_queue_order_priority_then_waiting_time() -> None:
+    chats = [
+        WaitingChat("new-normal", "cards", "normal", NOW),
+        WaitingChat("old-normal", "cards", "normal", NOW - timedelta(minutes=10)),
+        WaitingChat("new-high", "cards", "high", NOW),
+    ]
+    assert [c.id for c in sorted(chats, key=queue_order)] == [
+        "new-high",
+        "old-normal",
+        "new-normal",
+    ]
