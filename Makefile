@@ -13,13 +13,14 @@ RASA_PORT ?= 5005
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint model bench-kb clean
+.PHONY: help setup demo test lint model bench-kb bench-routing clean
 
 help:
 	@echo "make demo      set up, train, seed demo data, start the app and the bot"
 	@echo "make test      set up, then run the linters and every test"
 	@echo "make setup     only the set-up (both runtimes and the trained Rasa model)"
 	@echo "make bench-kb  knowledge search on ../shared/data/kb-dev through the HTTP API"
+	@echo "make bench-routing  routing decisions with 1,000 agents and 10,000 waiting chats"
 
 # The app runtime: Python 3.11. torch first, from its CPU build, so nothing pulls CUDA.
 $(APP_OK): requirements/app.lock pyproject.toml
@@ -63,6 +64,9 @@ lint: $(APP_OK)
 
 test: setup lint
 	$(VENV)/bin/pytest -p no:cacheprovider -q
+
+bench-routing: $(APP_OK)
+	$(VENV)/bin/python -m benchmarks.routing
 
 bench-kb: $(APP_OK)
 	$(VENV)/bin/python -m benchmarks.kb_dev

@@ -148,6 +148,15 @@ def m002_live_agents(db: Database) -> None:
     db.table("tickets").create_index(["number"], unique=True)
 
 
+@migrations()
+def m003_queue_indexes(db: Database) -> None:
+    conversations = db.table("conversations")
+    conversations.add_column("queue_rank", int)  # 0 urgent, 1 high, 2 normal, 3 low
+    conversations.create_index(["assigned_agent_id", "status"])
+    conversations.create_index(["status", "queued_at"])
+    conversations.create_index(["status", "queue_rank", "queued_at"])
+
+
 class Storage:
     """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
 

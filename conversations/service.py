@@ -22,7 +22,7 @@ from handoff.desk import Desk
 from handoff.errors import ConversationClosed, NotAssigned
 from handoff.events import ArticleShown, Event, FeedbackGiven, HandedOver, record
 from handoff.package import HandoffRequest, build_package
-from handoff.queue import Queue
+from handoff.queue import Queue, queue_rank
 from handoff.states import Status, transition
 from handoff.triggers import frustration
 
@@ -334,6 +334,7 @@ class ConversationService:
                 "skill": request.skill,
                 "priority": request.priority,
                 "queued_at": now,
+                "queue_rank": queue_rank(request.priority),
             },
         )
         self.queue.route()

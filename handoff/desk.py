@@ -12,7 +12,7 @@ from cascade.db import Storage
 from conversations.store import ConversationStore
 from handoff.errors import HandoffError, NotAssigned
 from handoff.events import ChatHandled, CsatGiven, OfferMade, Transferred, record
-from handoff.queue import Queue
+from handoff.queue import Queue, queue_rank
 from handoff.states import Status, transition
 from handoff.tickets import TicketSink
 
@@ -166,6 +166,7 @@ class Desk:
                     "assigned_agent_id": None,
                     "skill": new_skill,
                     "queued_at": at,
+                    "queue_rank": queue_rank(row["priority"] or "normal"),
                     "handoff": json.dumps(handoff),
                 },
             )

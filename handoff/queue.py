@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 from cascade.clock import Clock, iso
@@ -18,9 +20,23 @@ from cascade.db import Storage
 from conversations.store import ConversationStore
 from handoff.errors import HandoffError, NotAssigned
 from handoff.events import Accepted, OfferClosed, OfferMade, record
-from handoff.routing import GENERAL, AgentState, WaitingChat, queue_order, select_agent
+from handoff.routing import GENERAL, PRIORITY_ORDER, AgentState, WaitingChat, select_agent
 from handoff.states import Status, transition
 from handoff.tickets import TicketSink
+
+
+def queue_rank(priority: str) -> int:
+    """Stored with a queued chat so the queue is read in order straight from an index."""
+    return PRIORITY_ORDER.get(priority, PRIORITY_ORDER["normal"])
+
+
+@lru_cache(maxsize=4096)
+def _skills(raw: str) -> tuple[tuple[str, int], ...]:
+    return tuple(json.loads(raw).items())
+
+
+def skills_of(raw: str) -> dict[str, int]:
+    return dict(_skills(raw))
 
 
 class OfferGone(HandoffError):
@@ -79,43 +95,63 @@ class Queue:
 
     # -- reading the state --------------------------------------------------------------------
 
-    def agent_states(self) -> list[AgentState]:
+    def agent_states(
+        self, *, online_only: bool = False, free_only: bool = False
+    ) -> list[AgentState]:
+        """Agents with their load (chats assigned plus offers pending), counted through
+        indexes; `free_only` keeps online agents with a free slot, filtered in SQL."""
+        where = "where a.status = 'online'" if (online_only or free_only) else ""
         rows = self.storage.db.execute(
-            """
-            select a.id, a.skills, a.max_concurrent, a.status, coalesce(a.idle_since, a.created_at),
-              (select count(*) from conversations c
-                 where c.assigned_agent_id = a.id and c.status = 'assigned')
-              + (select count(*) from offers o where o.agent_id = a.id and o.status = 'pending')
-            from agents a
+            f"""
+            select * from (
+              select a.id, a.skills, a.max_concurrent, a.status,
+                coalesce(a.idle_since, a.created_at) as idle,
+                (select count(*) from conversations c
+                   where c.assigned_agent_id = a.id and c.status = 'assigned')
+                + (select count(*) from offers o where o.agent_id = a.id and o.status = 'pending')
+                  as load
+              from agents a {where}
+            ) {"where load < max_concurrent" if free_only else ""}
             """
         ).fetchall()
         return [
             AgentState(
-                id, json.loads(skills), max_concurrent, status, load, datetime.fromisoformat(idle)
+                id, skills_of(skills), max_concurrent, status, load, datetime.fromisoformat(idle)
             )
             for id, skills, max_concurrent, status, idle, load in rows
         ]
 
-    def waiting(self, now: datetime) -> list[tuple[WaitingChat, bool]]:
-        """Queued chats in queue order, each with whether it has a pending offer."""
+    def anyone_online(self) -> bool:
+        row = self.storage.db.execute("select exists(select 1 from agents where status = 'online')")
+        return bool(row.fetchone()[0])
+
+    def waiting(
+        self, now: datetime, *, unoffered_only: bool = False
+    ) -> Iterator[tuple[WaitingChat, bool]]:
+        """Queued chats in queue order (priority, then longest waiting), each with whether an
+        agent has it on offer. Read lazily: a routing pass stops once no agent is free."""
         rows = self.storage.db.execute(
-            """
+            f"""
             select c.id, coalesce(c.skill, 'general'), coalesce(c.priority, 'normal'), c.queued_at,
-              exists(select 1 from offers o where o.conversation_id = c.id and o.status = 'pending'),
-              (select group_concat(o.agent_id) from offers o where o.conversation_id = c.id
-                 and o.status in ('declined', 'expired') and o.created_at >= c.queued_at)
-            from conversations c where c.status = 'queued'
+              exists(select 1 from offers o where o.conversation_id = c.id and o.status = 'pending')
+                as offered
+            from conversations c where c.status = 'queued' {"and not offered" if unoffered_only else ""}
+            order by c.queue_rank, c.queued_at
             """
-        ).fetchall()
-        chats = []
-        for id, skill, priority, queued_at, offered, excluded in rows:
+        )
+        for id, skill, priority, queued_at, offered in rows:
             since = datetime.fromisoformat(queued_at)
             widened = (now - since).total_seconds() >= self.limits.skill_wait_s
-            chat = WaitingChat(
-                id, skill, priority, since, widened, frozenset((excluded or "").split(",")) - {""}
-            )
-            chats.append((chat, bool(offered)))
-        return sorted(chats, key=lambda item: queue_order(item[0]))
+            yield WaitingChat(id, skill, priority, since, widened), bool(offered)
+
+    def excluded(self, chat: WaitingChat) -> frozenset[str]:
+        """Agents who declined this chat or let its offer lapse since it joined the queue."""
+        rows = self.storage.db.execute(
+            "select agent_id from offers where conversation_id = ?"
+            " and status in ('declined', 'expired') and created_at >= ?",
+            [chat.id, iso(chat.queued_at)],
+        ).fetchall()
+        return frozenset(agent_id for (agent_id,) in rows)
 
     def handle_time_s(self, *, recent: int = 20) -> float:
         rows = self.storage.db.execute(
@@ -129,8 +165,14 @@ class Queue:
         """Each waiting chat's place in line (among chats needing the same skill) and an
         estimated wait from recent handle times and the capacity online now."""
         now = self.clock.now()
-        agents = [a for a in self.agent_states() if a.status == "online"]
+        agents = self.agent_states(online_only=True)
         handle_s = self.handle_time_s()
+        everyone = (sum(a.max_concurrent for a in agents), sum(max(a.free, 0) for a in agents))
+        by_skill: dict[str, tuple[int, int]] = {}
+        for a in agents:
+            for skill in a.skills:
+                capacity, free = by_skill.get(skill, (0, 0))
+                by_skill[skill] = (capacity + a.max_concurrent, free + max(a.free, 0))
         ahead: dict[str, int] = {}  # chats of each skill ahead in line
         unserved: dict[str, int] = {}  # ... of which no agent is looking at yet
         result: dict[str, dict[str, Any]] = {}
@@ -138,13 +180,10 @@ class Queue:
             key = chat.skill
             position = ahead.get(key, 0) + 1
             ahead[key] = position
-            able = [
-                a
-                for a in agents
-                if chat.skill == GENERAL or chat.widened or a.skills.get(chat.skill)
-            ]
-            capacity = sum(a.max_concurrent for a in able)
-            free = sum(max(a.free, 0) for a in able)
+            if chat.skill == GENERAL or chat.widened:
+                capacity, free = everyone
+            else:
+                capacity, free = by_skill.get(chat.skill, (0, 0))
             estimate: int | None
             if offered:
                 estimate = 0  # an agent has it in front of them
@@ -186,6 +225,14 @@ class Queue:
     # -- one routing pass ---------------------------------------------------------------------
 
     def route(self) -> RoutePass:
+        """Decide, then tell agents and waiting customers what changed."""
+        done = self.decide()
+        self._announce(done)
+        return done
+
+    def decide(self) -> RoutePass:
+        """One routing pass: expire lapsed offers, file tickets for chats past the maximum wait
+        (or all of them when nobody is online), and offer waiting chats to free agents."""
         now = self.clock.now()
         at = iso(now)
         done = RoutePass()
@@ -197,44 +244,46 @@ class Queue:
             ).fetchall():
                 self._close_offer(db, offer_id, conversation_id, agent_id, "expired", at)
                 done.expired.append((conversation_id, agent_id))
-            agents = self.agent_states()
-            anyone_online = any(a.status == "online" for a in agents)
-            by_id = {a.id: a for a in agents}
-            for chat, offered in self.waiting(now):
-                waited = (now - chat.queued_at).total_seconds()
-                if waited >= self.limits.max_wait_s or not anyone_online:
-                    if offered:
-                        continue  # an agent is looking at it right now
-                    reason = "max_wait" if anyone_online else "nobody_online"
-                    self.tickets.file(chat.id, reason=reason)
-                    done.ticketed.append((chat.id, reason))
-                    continue
-                if offered:
-                    continue
-                agent = select_agent(chat, list(by_id.values()), now)
-                if agent is None:
-                    continue
-                expires = iso(now + timedelta(seconds=self.limits.offer_timeout_s))
-                db.table("offers").insert(
-                    {
-                        "conversation_id": chat.id,
-                        "agent_id": agent.id,
-                        "status": "pending",
-                        "created_at": at,
-                        "expires_at": expires,
-                    }
-                )
-                record(db, chat.id, OfferMade(agent.id, chat.widened), at=at)
-                by_id[agent.id] = AgentState(
-                    agent.id,
-                    agent.skills,
-                    agent.max_concurrent,
-                    agent.status,
-                    agent.load + 1,
-                    agent.idle_since,
-                )
-                done.offers.append((chat.id, agent.id))
-        self._announce(done)
+            anyone_online = self.anyone_online()
+            cutoff = iso(now - timedelta(seconds=self.limits.max_wait_s))
+            for (conversation_id,) in db.execute(
+                "select c.id from conversations c where c.status = 'queued'"
+                + ("" if not anyone_online else " and c.queued_at <= ?")
+                + " and not exists(select 1 from offers o where o.conversation_id = c.id"
+                " and o.status = 'pending')",
+                [] if not anyone_online else [cutoff],
+            ).fetchall():
+                reason = "max_wait" if anyone_online else "nobody_online"
+                self.tickets.file(conversation_id, reason=reason)
+                done.ticketed.append((conversation_id, reason))
+            free = {a.id: a for a in self.agent_states(free_only=True)} if anyone_online else {}
+            if free:
+                for chat, _ in self.waiting(now, unoffered_only=True):
+                    agent = select_agent(chat, list(free.values()), now)
+                    if agent is not None and agent.id in self.excluded(chat):
+                        chat = replace(chat, excluded=self.excluded(chat))
+                        agent = select_agent(chat, list(free.values()), now)
+                    if agent is None:
+                        continue
+                    expires = iso(now + timedelta(seconds=self.limits.offer_timeout_s))
+                    db.table("offers").insert(
+                        {
+                            "conversation_id": chat.id,
+                            "agent_id": agent.id,
+                            "status": "pending",
+                            "created_at": at,
+                            "expires_at": expires,
+                        }
+                    )
+                    record(db, chat.id, OfferMade(agent.id, chat.widened), at=at)
+                    taken = replace(agent, load=agent.load + 1)
+                    if taken.free > 0:
+                        free[agent.id] = taken
+                    else:
+                        del free[agent.id]
+                    done.offers.append((chat.id, agent.id))
+                    if not free:
+                        break
         return done
 
     def _close_offer(
@@ -257,7 +306,8 @@ class Queue:
             )
         for conversation_id, _ in done.ticketed:
             self.publish_conversation(conversation_id)
-        self.publish_positions()
+        if done.offers or done.expired or done.ticketed:
+            self.publish_positions()
 
     def publish_positions(self) -> None:
         """Tell each waiting customer their place and wait, whenever either changed."""

@@ -8,6 +8,23 @@ import pytest
 
 pytestmark = pytest.mark.rasa
 
+SKILLS = ["cards", "accounts", "payments", "app", "loans", "fraud", "general"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def someone_on_duty(live):
+    """An online agent with every skill at level 1, so hand-overs wait in the queue here
+    rather than becoming tickets (tested in test_live_end_to_end.py)."""
+    http = live.client()
+    agent = http.post(
+        "/api/agents",
+        json={"name": "Duty Agent", "skills": dict.fromkeys(SKILLS, 1), "max_concurrent": 50},
+        headers=live.admin,
+    ).json()
+    http.put(f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=live.admin)
+    yield agent
+    http.put(f"/api/agents/{agent['id']}/status", json={"status": "offline"}, headers=live.admin)
+
 
 class Chat:
     def __init__(self, live, page_url: str = "https://tidewater.example/help/cards") -> None:

@@ -1,0 +1,199 @@
+"""The live-agent tier end to end: the real Rasa server, the app over HTTP, socket.io pushes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import socketio
+
+pytestmark = pytest.mark.rasa
+
+
+def agent(live, name: str, skills: dict[str, int]) -> dict:
+    http = live.client()
+    created = http.post(
+        "/api/agents",
+        json={"name": name, "skills": skills, "max_concurrent": 3},
+        headers=live.admin,
+    ).json()
+    created["headers"] = {"Authorization": f"Bearer {created['token']}"}
+    assert (
+        http.put(
+            f"/api/agents/{created['id']}/status",
+            json={"status": "online"},
+            headers=created["headers"],
+        ).status_code
+        == 200
+    )
+    return created
+
+
+def offline(live, *agents: dict) -> None:
+    for a in agents:
+        live.client().put(
+            f"/api/agents/{a['id']}/status", json={"status": "offline"}, headers=a["headers"]
+        )
+
+
+class Pushes:
+    """A socket.io client that records what the server pushes to one token."""
+
+    def __init__(self, live, token: str) -> None:
+        self.events: list[tuple[str, dict]] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", lambda event, data: self.events.append((event, data)))
+        self.client.connect(
+            live.url, auth={"token": token}, transports=["websocket", "polling"], wait_timeout=10
+        )
+
+    def wait_for(self, event: str, predicate=lambda data: True, timeout_s: float = 10) -> dict:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for name, data in self.events:
+                if name == event and predicate(data):
+                    return data
+            time.sleep(0.05)
+        raise AssertionError(f"no {event!r} push; got {[e for e, _ in self.events]}")
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+def test_card_question_reaches_the_cards_agent_warm(live) -> None:
+    cards = agent(live, "Priya Raman", {"cards": 5})
+    app_agent = agent(live, "Tom Whitfield", {"app": 5})
+    agent_pushes = Pushes(live, cards["token"])
+    http = live.client()
+    try:
+        started = http.post(
+            "/api/conversations",
+            json={
+                "customer": {"name": "Sam Lee", "email": "sam@example.com"},
+                "page_url": "https://tidewater.example/cards",
+            },
+        ).json()
+        customer = {"Authorization": f"Bearer {started['token']}"}
+        customer_pushes = Pushes(live, started["token"])
+        cid = started["id"]
+
+        def say(text: str) -> dict:
+            response = http.post(
+                f"/api/conversations/{cid}/messages",
+                json={"text": text, "client_id": uuid.uuid4().hex},
+                headers=customer,
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        assert say("how can I lock my card for a while")["status"] == "bot"
+        handed = say("can I speak to a real person please")
+        assert handed["status"] == "queued"
+
+        offer = agent_pushes.wait_for("offer", lambda d: d["conversation_id"] == cid)
+        assert offer["handoff"]["skill"] == "cards"
+        assert [
+            o["conversation_id"]
+            for o in http.get(f"/api/agents/{cards['id']}/offers", headers=cards["headers"]).json()
+        ] == [cid]
+        assert (
+            http.get(f"/api/agents/{app_agent['id']}/offers", headers=app_agent["headers"]).json()
+            == []
+        )
+        assert (
+            http.get(f"/api/conversations/{cid}", headers=customer).json()["queue"]["position"] == 1
+        )
+
+        accepted = http.post(f"/api/conversations/{cid}/accept", headers=cards["headers"])
+        assert accepted.status_code == 200
+        package = accepted.json()["handoff"]
+        assert package["reason"] == "customer_request"
+        assert package["knowledge_attempts"][0]["article_id"] == "freeze-unfreeze-card"
+        assert package["customer"]["email"] == "sam@example.com"
+        customer_pushes.wait_for("status", lambda d: d["status"] == "assigned")
+
+        http.post(
+            f"/api/conversations/{cid}/messages",
+            json={"text": "Hi Sam, Priya here. Is the card lost or just misplaced?"},
+            headers=cards["headers"],
+        )
+        pushed = customer_pushes.wait_for("message", lambda d: d["message"]["sender"] == "agent")
+        assert pushed["message"]["text"].startswith("Hi Sam, Priya here")
+
+        reply = say("just misplaced, I think it's at home")
+        assert reply["status"] == "assigned"
+        assert [m["sender"] for m in reply["messages"]] == ["customer"]  # the bot stays silent
+        heard = agent_pushes.wait_for("message", lambda d: d["message"]["sender"] == "customer")
+        assert heard["message"]["text"] == "just misplaced, I think it's at home"
+
+        resolved = http.post(f"/api/conversations/{cid}/resolve", headers=cards["headers"]).json()
+        assert resolved["status"] == "resolved"
+        assert say('/csat{"score": 5}')["messages"][0]["text"] == "5"
+        assert http.get(f"/api/conversations/{cid}", headers=customer).json()["csat"]["score"] == 5
+        customer_pushes.close()
+    finally:
+        agent_pushes.close()
+        offline(live, cards, app_agent)
+
+
+def test_agent_escalates_to_a_ticket_with_the_whole_chat(live) -> None:
+    cards = agent(live, "Priya Again", {"cards": 5})
+    http = live.client()
+    try:
+        started = http.post(
+            "/api/conversations", json={"customer": {"name": "Jo", "email": "jo@example.com"}}
+        ).json()
+        customer = {"Authorization": f"Bearer {started['token']}"}
+        cid = started["id"]
+        for text in ["my card was declined at the shop", "I want to talk to a human"]:
+            http.post(f"/api/conversations/{cid}/messages", json={"text": text}, headers=customer)
+        http.post(f"/api/conversations/{cid}/accept", headers=cards["headers"])
+        http.post(
+            f"/api/conversations/{cid}/messages",
+            json={"text": "I'll pass this to the disputes team."},
+            headers=cards["headers"],
+        )
+        escalated = http.post(
+            f"/api/conversations/{cid}/escalate",
+            json={"note": "Dispute needed"},
+            headers=cards["headers"],
+        ).json()
+        assert escalated["status"] == "ticketed"
+        ticket = http.get(f"/api/tickets/{escalated['ticket_id']}", headers=cards["headers"]).json()
+        texts = [m["text"] for m in ticket["transcript"]]
+        assert (
+            "my card was declined at the shop" in texts
+            and "I'll pass this to the disputes team." in texts
+        )
+        assert ticket["handoff"]["reason"] == "customer_request"
+        view = http.get(f"/api/conversations/{cid}", headers=customer).json()
+        assert view["ticket_id"] == escalated["ticket_id"]
+        assert escalated["ticket_id"] in view["messages"][-1]["text"]
+    finally:
+        offline(live, cards)
+
+
+def test_nobody_online_means_a_ticket(live) -> None:
+    http = live.client()
+    agents = http.get("/api/agents", headers=live.admin).json()
+    assert all(a["status"] != "online" for a in agents), "another test left an agent online"
+    started = http.post(
+        "/api/conversations", json={"customer": {"name": "Lee", "email": "lee@example.com"}}
+    ).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    turn = http.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "get me a real person"},
+        headers=customer,
+    ).json()
+    assert turn["status"] == "ticketed"
+    assert (
+        "T-" in turn["messages"][-1]["text"] and "lee@example.com" in turn["messages"][-1]["text"]
+    )
+
+
+def test_socket_refuses_a_bad_token(live) -> None:
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(live.url, auth={"token": "nope"}, transports=["polling"], wait_timeout=5)
