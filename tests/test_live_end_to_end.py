@@ -111,6 +111,7 @@ def test_card_question_reaches_the_cards_agent_warm(live) -> None:
         assert package["reason"] == "customer_request"
         assert package["knowledge_attempts"][0]["article_id"] == "freeze-unfreeze-card"
         assert package["customer"]["email"] == "sam@example.com"
+        assert '"how can I lock my card for a while"' in package["summary"]
         customer_pushes.wait_for("status", lambda d: d["status"] == "assigned")
 
         http.post(

@@ -1,0 +1,160 @@
+"""Every hand-over trigger, as a table: what the customer writes (and what the bot's actions
+signal, as tested in test_actions.py) -> the reason, the priority and a complete package."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import make_agent
+
+
+def signal(reason: str, **extra) -> list[dict]:
+    return [
+        {"custom": {"text": "Connecting you."}},
+        {"custom": {"handoff": {"reason": reason, **extra}}},
+    ]
+
+
+SHOWN = [
+    {
+        "custom": {
+            "text": "Article",
+            "article_id": "card-declined",
+            "title": "Card declined",
+            "score": 0.7,
+            "skill": "cards",
+        }
+    }
+]
+
+CASES = [
+    # (case, bot replies per turn, customer texts, bot up?, reason, priority, sentiment)
+    (
+        "low NLU confidence",
+        [signal("low_nlu_confidence")],
+        ["asdf qwer zxcv"],
+        True,
+        "low_nlu_confidence",
+        "normal",
+        "neutral",
+    ),
+    (
+        "knowledge escalate",
+        [signal("no_answer")],
+        ["do you sell pet insurance"],
+        True,
+        "no_answer",
+        "normal",
+        "neutral",
+    ),
+    (
+        "two unhelpful answers",
+        [SHOWN, SHOWN, signal("unhelpful_answers")],
+        ["card declined", "/deny", "/deny"],
+        True,
+        "unhelpful_answers",
+        "normal",
+        "negative",
+    ),
+    (
+        "explicit request",
+        [signal("customer_request")],
+        ["a person please"],
+        True,
+        "customer_request",
+        "normal",
+        "neutral",
+    ),
+    (
+        "complaint intent",
+        [signal("frustration", priority="high")],
+        ["I am really unhappy"],
+        True,
+        "frustration",
+        "high",
+        "negative",
+    ),
+    (
+        "shouting",
+        [],
+        ["WHY IS MY CARD BLOCKED AGAIN TODAY"],
+        True,
+        "frustration",
+        "high",
+        "negative",
+    ),
+    ("insult", [], ["you are a useless bot"], True, "frustration", "high", "negative"),
+    (
+        "the same message again",
+        [SHOWN],
+        ["card declined abroad", "card declined abroad"],
+        True,
+        "frustration",
+        "high",
+        "negative",
+    ),
+    (
+        "sensitive topic",
+        [SHOWN + signal("sensitive_topic", skill="fraud", priority="high")],
+        ["someone stole my money"],
+        True,
+        "sensitive_topic",
+        "high",
+        "neutral",
+    ),
+    ("bot unreachable", [], ["hello"], False, "bot_unavailable", "normal", "neutral"),
+]
+
+PACKAGE_KEYS = {
+    "reason",
+    "summary",
+    "skill",
+    "priority",
+    "knowledge_attempts",
+    "customer",
+    "page_url",
+    "sentiment",
+    "transcript",
+    "handed_over_at",
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "replies", "texts", "up", "reason", "priority", "sentiment"),
+    CASES,
+    ids=[c[0] for c in CASES],
+)
+def test_trigger(client, bot, admin, case, replies, texts, up, reason, priority, sentiment) -> None:
+    make_agent(client, admin, "Generalist", {"cards": 1, "fraud": 1, "general": 1})
+    bot.replies = [list(r) for r in replies]
+    bot.up = up
+    started = client.post(
+        "/api/conversations",
+        json={
+            "customer": {"name": "Ana", "email": "a@example.com"},
+            "page_url": "https://bank/help",
+        },
+    ).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    for text in texts:
+        client.post(
+            f"/api/conversations/{started['id']}/messages", json={"text": text}, headers=headers
+        )
+    view = client.get(f"/api/conversations/{started['id']}", headers=headers).json()
+    assert view["status"] == "queued", case
+    package = view["handoff"]
+    assert PACKAGE_KEYS <= package.keys()
+    assert (package["reason"], package["priority"], package["sentiment"]) == (
+        reason,
+        priority,
+        sentiment,
+    )
+    assert package["customer"] == {"name": "Ana", "email": "a@example.com"}
+    assert package["page_url"] == "https://bank/help"
+    assert package["summary"]
+    customer_lines = [m["text"] for m in package["transcript"] if m["sender"] == "customer"]
+    assert customer_lines == texts
+    shown = any("article_id" in r.get("custom", {}) for turn in replies for r in turn)
+    expected_skill = "fraud" if reason == "sensitive_topic" else "cards" if shown else "general"
+    assert package["skill"] == expected_skill
+    assert bool(package["knowledge_attempts"]) == shown
