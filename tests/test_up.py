@@ -22,26 +22,30 @@ def rasa_pids(port: int) -> list[int]:
     return [int(pid) for pid in found.stdout.split()]
 
 
-def test_up_runs_both_and_survives_rasa_dying(tmp_path, rasa_model) -> None:
+def start_up(data_dir) -> tuple[int, int, subprocess.Popen]:
+    """`cascade up` on free ports, its output in the data directory."""
     port, rasa_port = free_port(), free_port()
+    command = [
+        "up",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+        "--rasa-port",
+        str(rasa_port),
+    ]
     up = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cascade.cli",
-            "up",
-            "--data-dir",
-            str(tmp_path),
-            "--port",
-            str(port),
-            "--rasa-port",
-            str(rasa_port),
-        ],
+        [sys.executable, "-m", "cascade.cli", *command],
         cwd=ROOT,
         env=app_env(ADMIN),
-        stdout=(tmp_path / "up.log").open("wb"),
+        stdout=(data_dir / "up.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
+    return port, rasa_port, up
+
+
+def test_up_runs_both_and_survives_rasa_dying(tmp_path, rasa_model) -> None:
+    port, rasa_port, up = start_up(tmp_path)
     http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
     try:
         wait_until(
@@ -83,25 +87,7 @@ def test_up_runs_both_and_survives_rasa_dying(tmp_path, rasa_model) -> None:
 
 
 def test_up_stops_rasa_on_sigterm(tmp_path, rasa_model) -> None:
-    port, rasa_port = free_port(), free_port()
-    up = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cascade.cli",
-            "up",
-            "--data-dir",
-            str(tmp_path),
-            "--port",
-            str(port),
-            "--rasa-port",
-            str(rasa_port),
-        ],
-        cwd=ROOT,
-        env=app_env(ADMIN),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
+    port, rasa_port, up = start_up(tmp_path)
     try:
         wait_until(
             lambda: bool(rasa_pids(rasa_port)), timeout_s=120, what="Rasa started", process=up
