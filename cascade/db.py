@@ -157,6 +157,43 @@ def m003_queue_indexes(db: Database) -> None:
     conversations.create_index(["status", "queue_rank", "queued_at"])
 
 
+@migrations()
+def m004_tickets_and_outbox(db: Database) -> None:
+    tickets = db.table("tickets")
+    for column, kind in [
+        ("assignee_agent_id", str),
+        ("first_response_due", str),
+        ("resolution_due", str),
+        ("first_responded_at", str),
+        ("solved_at", str),
+        ("sla_state", str),  # JSON: which warnings and breaches were recorded
+    ]:
+        tickets.add_column(column, kind)
+    tickets.create_index(["status"])
+    db.table("ticket_events").create(
+        {"id": int, "ticket_id": str, "name": str, "data": str, "created_at": str}, pk="id"
+    )
+    db.table("ticket_events").create_index(["ticket_id"])
+    db.table("outbox").create(
+        {
+            "id": int,
+            "kind": str,  # email or webhook
+            "topic": str,  # ticket.created, ticket.updated, ticket.solved, handoff.*
+            "recipient": str,  # an email address or a webhook URL
+            "subject": str,
+            "body": str,  # email text, or the webhook's JSON body
+            "status": str,  # pending, sent, dead
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+    )
+    db.table("outbox").create_index(["status", "next_attempt_at"])
+
+
 class Storage:
     """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
 

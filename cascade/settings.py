@@ -68,6 +68,30 @@ class Settings(BaseSettings):
     route_interval_s: float = Field(
         default=1.0, description="How often the queue checks offer timeouts and wait limits."
     )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for customer email; unset: email is not sent."
+    )
+    smtp_port: int = Field(default=25, description="SMTP port.")
+    smtp_from: str = Field(default="support@cascade.invalid", description="Sender address.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if needed.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, if needed.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    webhook_urls: list[str] = Field(
+        default_factory=list,
+        description="URLs that receive signed ticket and handoff events (JSON list in the env).",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for the X-Cascade-Signature header. No default."
+    )
+    outbox_max_attempts: int = Field(
+        default=6, description="Deliveries tried this many times before the dead-letter."
+    )
+    outbox_backoff_s: float = Field(
+        default=5.0, description="First retry after this; each further retry waits twice as long."
+    )
+    outbox_interval_s: float = Field(
+        default=2.0, description="How often the delivery worker looks for due messages. 0: off."
+    )
     project_dir: Path = Field(
         default=PROJECT_DIR,
         description="Repository root: Rasa's config, domain, data and models live here.",
