@@ -30,7 +30,8 @@ from handoff.errors import (
     NotAssigned,
 )
 from handoff.queue import Limits, NoCapacity, OfferGone, Queue
-from handoff.tickets import TicketNotFound, TicketStore
+from handoff.sla import BusinessCalendar
+from handoff.tickets import IllegalTicketMove, Policy, TicketNotFound, TicketStore
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import ArticleNotFound, ImportRejected
 from knowledge_base.search import Thresholds
@@ -77,7 +78,16 @@ def build_services(
             else NoBot()
         )
     realtime = realtime or Realtime()
-    tickets = TicketStore(storage=storage, clock=clock)
+    tickets = TicketStore(
+        storage=storage,
+        clock=clock,
+        policy=Policy(
+            BusinessCalendar.parse(settings.business_hours, settings.business_timezone),
+            first_response_min=settings.sla_first_response_min,
+            resolution_min=settings.sla_resolution_min,
+            queue_wait_s=settings.queue_wait_target_s,
+        ),
+    )
     queue = Queue(
         storage=storage,
         clock=clock,
@@ -113,6 +123,7 @@ def build_services(
             welcome=WELCOME,
             queue=queue,
             desk=desk,
+            tickets=tickets,
         ),
         agents=AgentService(storage=storage, tokens=tokens, clock=clock),
         queue=queue,
@@ -135,6 +146,7 @@ ERRORS: dict[type[Exception], int] = {
     CannedNotFound: 404,
     RatingNotAllowed: 409,
     TicketNotFound: 404,
+    IllegalTicketMove: 409,
 }
 
 
@@ -209,6 +221,7 @@ async def _tick(services: Services, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
         try:
             await run_in_threadpool(services.queue.route)
+            await run_in_threadpool(services.tickets.check_slas)
         except Exception:  # keep ticking: one bad pass must not stop the queue
             log.exception("routing pass failed")
 

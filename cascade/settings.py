@@ -68,6 +68,23 @@ class Settings(BaseSettings):
     route_interval_s: float = Field(
         default=1.0, description="How often the queue checks offer timeouts and wait limits."
     )
+    business_hours: str = Field(
+        default="mon-fri 09:00-17:00",
+        description="When SLA clocks run, e.g. 'mon-fri 09:00-17:00' or 'always'.",
+    )
+    business_timezone: str = Field(default="UTC", description="Time zone of the business hours.")
+    sla_first_response_min: dict[str, int] = Field(
+        default_factory=lambda: {"urgent": 30, "high": 60, "normal": 240, "low": 480},
+        description="First-response target per ticket priority, in business minutes.",
+    )
+    sla_resolution_min: dict[str, int] = Field(
+        default_factory=lambda: {"urgent": 240, "high": 480, "normal": 1440, "low": 2880},
+        description="Resolution target per ticket priority, in business minutes.",
+    )
+    queue_wait_target_s: float = Field(
+        default=300.0,
+        description="Service level for a chat waiting in the queue (warning at 75 %, then breach).",
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for customer email; unset: email is not sent."
     )
@@ -75,7 +92,9 @@ class Settings(BaseSettings):
     smtp_from: str = Field(default="support@cascade.invalid", description="Sender address.")
     smtp_username: str | None = Field(default=None, description="SMTP login, if needed.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password, if needed.")
-    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS."
+    )
     webhook_urls: list[str] = Field(
         default_factory=list,
         description="URLs that receive signed ticket and handoff events (JSON list in the env).",

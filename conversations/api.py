@@ -84,3 +84,14 @@ async def send(
     else:
         raise HTTPException(403, "only the conversation's customer or an agent may send messages")
     return {"status": turn.status, "messages": turn.messages}
+
+
+@router.get("/{conversation_id}/ticket", summary="The ticket this conversation became, if any")
+def ticket(conversation_id: str, services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
+    _may_read(who, conversation_id)
+    ticket_id = services.tickets.for_conversation(conversation_id)
+    if ticket_id is None:
+        raise HTTPException(404, "this conversation has no ticket")
+    view = services.tickets.get(ticket_id)
+    keep = ("id", "status", "priority", "created_at", "updated_at", "sla")
+    return {k: view[k] for k in keep}

@@ -24,6 +24,7 @@ from handoff.events import ArticleShown, Event, FeedbackGiven, HandedOver, recor
 from handoff.package import HandoffRequest, build_package
 from handoff.queue import Queue, queue_rank
 from handoff.states import Status, transition
+from handoff.tickets import TicketStore
 from handoff.triggers import frustration
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,10 @@ class ConversationService:
         welcome: str,
         queue: Queue,
         desk: Desk,
+        tickets: TicketStore,
     ) -> None:
         self.queue = queue
+        self.tickets = tickets
         self.desk = desk
         self.storage = storage
         self.store = ConversationStore(storage)
@@ -149,6 +152,8 @@ class ConversationService:
             )
             return Turn(status.value, self.store.since(message))
 
+        if status is Status.TICKETED:
+            self.tickets.customer_replied(conversation_id)
         if status is Status.RESOLVED:
             transition(
                 self.storage,

@@ -3,9 +3,9 @@ responses, tickets."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, model_validator
 
@@ -53,6 +53,10 @@ class CsatIn(BaseModel):
 
 class CannedIn(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
+
+
+def staff(who: Principal) -> bool:
+    return who.has(Role.AGENT) or who.has(Role.OPS) or who.is_admin()
 
 
 def acting_agent(who: Principal) -> str | None:
@@ -205,9 +209,58 @@ def put_canned(shortcut: str, body: CannedIn, services: ServicesDep, _: Admin) -
 @tickets_router.get("/{ticket_id}", summary="A ticket with its transcript and handoff")
 def get_ticket(ticket_id: str, services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
     ticket = services.tickets.get(ticket_id)
-    staff = who.has(Role.AGENT) or who.has(Role.OPS) or who.is_admin()
-    if not staff and not (who.has(Role.CUSTOMER) and who.subject == ticket["conversation_id"]):
+    if staff(who):
+        return ticket
+    if not (who.has(Role.CUSTOMER) and who.subject == ticket["conversation_id"]):
         raise HTTPException(403, "this token does not give access to that ticket")
-    if not staff:
-        ticket = {k: v for k, v in ticket.items() if k not in ("notes", "handoff")}
-    return ticket
+    return {k: v for k, v in ticket.items() if k not in ("notes", "handoff", "events")}
+
+
+class TicketUpdate(BaseModel):
+    status: Literal["new", "open", "pending", "solved", "closed"] | None = None
+    assignee_agent_id: str | None = Field(default=None, min_length=1, max_length=64)
+    priority: Literal["urgent", "high", "normal", "low"] | None = None
+    skill: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+@tickets_router.get("", summary="Tickets, newest first, filtered")
+def list_tickets(
+    services: ServicesDep,
+    who: PrincipalDep,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    priority: Annotated[str | None, Query(max_length=20)] = None,
+    skill: Annotated[str | None, Query(max_length=64)] = None,
+    assignee: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    if not staff(who):
+        raise HTTPException(403, "tickets are listed for agents and ops")
+    return services.tickets.find(
+        status=status, priority=priority, skill=skill, assignee=assignee, limit=limit
+    )
+
+
+@tickets_router.patch("/{ticket_id}", summary="Change status, assignee, priority or skill group")
+def update_ticket(
+    ticket_id: str, body: TicketUpdate, services: ServicesDep, who: Agent
+) -> dict[str, Any]:
+    if body.assignee_agent_id is not None:
+        services.agents.get(body.assignee_agent_id)
+    return services.tickets.update(
+        ticket_id,
+        actor=who.subject or "admin",
+        status=body.status,
+        assignee_agent_id=body.assignee_agent_id,
+        priority=body.priority,
+        skill=body.skill,
+    )
+
+
+@tickets_router.post("/{ticket_id}/notes", status_code=201, summary="An internal note")
+def ticket_note(ticket_id: str, body: NoteIn, services: ServicesDep, who: Agent) -> dict[str, Any]:
+    return services.tickets.add_note(ticket_id, agent_id=who.subject, text=body.text)
+
+
+@tickets_router.post("/{ticket_id}/replies", status_code=201, summary="A reply the customer sees")
+def ticket_reply(ticket_id: str, body: NoteIn, services: ServicesDep, who: Agent) -> dict[str, Any]:
+    return services.tickets.reply(ticket_id, agent_id=who.subject, text=body.text)

@@ -1,0 +1,255 @@
+"""The notification outbox: customer email and signed webhooks, stored first and delivered later.
+
+A change and the notification announcing it are written in one transaction, so neither exists
+without the other. A worker calls `deliver_due()` on a timer; failures are retried with
+exponential backoff and end in the dead-letter (status `dead`), where an operator can `retry()`.
+Delivery is at least once: receivers tell repeats apart by the `X-Cascade-Delivery` header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+from sqlite_utils import Database
+
+from cascade.clock import Clock, iso
+from cascade.db import Storage
+from cascade.settings import Settings
+from handoff.errors import HandoffError
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 10.0
+# A claimed row is not picked up again for this long, so two workers never send it at once;
+# a worker that dies mid-delivery only delays the row, it does not lose it.
+LEASE_S = 300.0
+SIGNATURE_PREFIX = "sha256="
+
+
+class OutboxError(HandoffError):
+    pass
+
+
+class OutboxItemNotFound(OutboxError):
+    def __init__(self, outbox_id: int) -> None:
+        super().__init__(f"no outbox message with id {outbox_id}")
+
+
+class NotDeadLetter(OutboxError):
+    """Only a dead message can be retried; a sent one would go out twice."""
+
+    def __init__(self, outbox_id: int, status: str) -> None:
+        self.status = status
+        super().__init__(f"outbox message {outbox_id} is {status}, not dead")
+
+
+class DeliveryFailed(Exception):
+    """Raised inside a delivery attempt; recorded on the row, never seen by callers."""
+
+
+def sign(body: bytes, secret: str) -> str:
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(body: bytes, header: str, secret: str) -> bool:
+    """For receivers: is `header` (X-Cascade-Signature) the signature of exactly these bytes?"""
+    return hmac.compare_digest(sign(body, secret).encode(), header.encode())
+
+
+def short_error(exc: BaseException) -> str:
+    text = str(exc).strip()
+    kind = type(exc).__name__
+    description = text if isinstance(exc, DeliveryFailed) else f"{kind}: {text}" if text else kind
+    return description[:300]
+
+
+class Outbox:
+    def __init__(self, *, storage: Storage, clock: Clock, settings: Settings) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.settings = settings
+        self._warned_unsigned = False
+
+    # -- enqueueing (inside the caller's transaction, if any) ---------------------------------
+
+    def enqueue_email(self, *, to: str, subject: str, body: str, topic: str) -> int | None:
+        """Queue a plain-text email; None when no SMTP server is configured (email is off)."""
+        if not self.settings.smtp_host:
+            return None
+        now = iso(self.clock.now())
+        with self.storage.write() as db:
+            return self._insert(db, self._row("email", topic, to, now, subject=subject, body=body))
+
+    def enqueue_webhook(self, *, topic: str, payload: dict[str, Any]) -> list[int]:
+        """Queue one signed POST per configured URL. The JSON body is fixed here, so every
+        retry sends the same bytes under the same signature."""
+        if not self.settings.webhook_urls:
+            return []
+        if self.settings.webhook_secret is None:
+            if not self._warned_unsigned:
+                log.warning("webhook_urls is set but webhook_secret is not; webhooks are off")
+                self._warned_unsigned = True
+            return []
+        now = iso(self.clock.now())
+        ids: list[int] = []
+        with self.storage.write() as db:
+            for url in self.settings.webhook_urls:
+                row = self._row("webhook", topic, url, now, subject=None, body="")
+                outbox_id = self._insert(db, row)
+                event = {"event": topic, "id": outbox_id, "created_at": now, "data": payload}
+                db.table("outbox").update(outbox_id, {"body": json.dumps(event)})
+                ids.append(outbox_id)
+        return ids
+
+    @staticmethod
+    def _insert(db: Database, row: dict[str, Any]) -> int:
+        outbox_id = db.table("outbox").insert(row).last_pk
+        assert isinstance(outbox_id, int)  # the integer primary key is always assigned
+        return outbox_id
+
+    @staticmethod
+    def _row(
+        kind: str, topic: str, recipient: str, now: str, *, subject: str | None, body: str
+    ) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "topic": topic,
+            "recipient": recipient,
+            "subject": subject,
+            "body": body,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "created_at": now,
+            "sent_at": None,
+        }
+
+    # -- delivering -----------------------------------------------------------------------------
+
+    def deliver_due(self) -> dict[str, int]:
+        """Try every pending message that is due. Network I/O happens outside any transaction;
+        each outcome is written on its own, so one slow receiver never holds the write lock."""
+        counts = {"sent": 0, "retried": 0, "dead": 0}
+        for row in self._claim_due():
+            try:
+                if row["kind"] == "email":
+                    self._send_email(row)
+                else:
+                    self._post_webhook(row)
+            except Exception as exc:  # any failure of one message is recorded, never raised
+                counts[self._failed(row, exc)] += 1
+            else:
+                self._sent(row)
+                counts["sent"] += 1
+        return counts
+
+    def _claim_due(self) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        with self.storage.write() as db:
+            rows = list(
+                db.query(
+                    "select * from outbox where status = 'pending' and next_attempt_at <= ?"
+                    " order by next_attempt_at, id",
+                    [iso(now)],
+                )
+            )
+            if rows:
+                lease_until = iso(now + timedelta(seconds=LEASE_S))
+                marks = ",".join("?" * len(rows))
+                db.execute(
+                    f"update outbox set next_attempt_at = ? where id in ({marks})",
+                    [lease_until, *(row["id"] for row in rows)],
+                )
+        return rows
+
+    def _send_email(self, row: dict[str, Any]) -> None:
+        settings = self.settings
+        if not settings.smtp_host:
+            raise DeliveryFailed("smtp_host is not set")
+        message = EmailMessage()
+        message["From"] = settings.smtp_from
+        message["To"] = row["recipient"]
+        message["Subject"] = row["subject"] or ""
+        message.set_content(row["body"])
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_username:
+                password = settings.smtp_password
+                smtp.login(settings.smtp_username, password.get_secret_value() if password else "")
+            smtp.send_message(message)
+
+    def _post_webhook(self, row: dict[str, Any]) -> None:
+        secret = self.settings.webhook_secret
+        if secret is None:
+            raise DeliveryFailed("webhook_secret is not set; webhooks are only sent signed")
+        body = row["body"].encode()
+        response = httpx.post(
+            row["recipient"],
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Cascade-Event": row["topic"],
+                "X-Cascade-Delivery": str(row["id"]),
+                "X-Cascade-Signature": sign(body, secret.get_secret_value()),
+            },
+            timeout=TIMEOUT_S,
+        )
+        if not response.is_success:
+            raise DeliveryFailed(f"HTTP {response.status_code} from {row['recipient']}")
+
+    def _sent(self, row: dict[str, Any]) -> None:
+        with self.storage.write() as db:
+            db.table("outbox").update(
+                row["id"], {"status": "sent", "sent_at": iso(self.clock.now())}
+            )
+
+    def _failed(self, row: dict[str, Any], exc: Exception) -> str:
+        """Record a failed attempt; returns "dead" or "retried" for the counts."""
+        now = self.clock.now()
+        attempts = row["attempts"] + 1
+        error = short_error(exc)
+        changes: dict[str, Any] = {"attempts": attempts, "last_error": error}
+        outcome = "dead" if attempts >= self.settings.outbox_max_attempts else "retried"
+        if outcome == "dead":
+            changes["status"] = "dead"
+            log.warning("outbox %s to %s is dead: %s", row["id"], row["recipient"], error)
+        else:
+            delay = self.settings.outbox_backoff_s * 2 ** (attempts - 1)
+            changes["next_attempt_at"] = iso(now + timedelta(seconds=delay))
+        with self.storage.write() as db:
+            db.table("outbox").update(row["id"], changes)
+        return outcome
+
+    # -- for operators --------------------------------------------------------------------------
+
+    def pending(self) -> list[dict[str, Any]]:
+        return list(
+            self.storage.db.query("select * from outbox where status = 'pending' order by id")
+        )
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return list(self.storage.db.query("select * from outbox where status = 'dead' order by id"))
+
+    def retry(self, outbox_id: int) -> None:
+        """Give a dead message a fresh set of attempts, once the receiver is fixed."""
+        with self.storage.write() as db:
+            found = db.execute("select status from outbox where id = ?", [outbox_id]).fetchone()
+            if found is None:
+                raise OutboxItemNotFound(outbox_id)
+            if found[0] != "dead":
+                raise NotDeadLetter(outbox_id, found[0])
+            db.table("outbox").update(
+                outbox_id,
+                {"status": "pending", "attempts": 0, "next_attempt_at": iso(self.clock.now())},
+            )

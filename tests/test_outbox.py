@@ -1,0 +1,363 @@
+"""The outbox against real servers on loopback: an aiosmtpd SMTP server and an HTTP receiver."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from cascade.clock import ManualClock
+from cascade.db import Storage
+from cascade.settings import Settings
+from handoff.outbox import NotDeadLetter, Outbox, OutboxItemNotFound, verify_signature
+
+SECRET = "s3cret"
+
+
+def free_port() -> int:
+    """A port nothing listens on (once the probe socket is closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], Any], *, within_s: float = 5.0) -> Any:
+    deadline = time.monotonic() + within_s
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.01)
+    return result
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every envelope it accepts."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+class Receiver(ThreadingHTTPServer):
+    """A webhook receiver answering with `statuses` in turn (200 once they run out)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), ReceiverHandler)
+        self.statuses: list[int] = []
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.url = f"http://127.0.0.1:{self.server_address[1]}/hooks/cascade"
+
+
+class ReceiverHandler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.requests.append((dict(self.headers.items()), body))
+        status = self.server.statuses.pop(0) if self.server.statuses else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Iterator[Storage]:
+    storage = Storage(tmp_path / "c.db")
+    yield storage
+    storage.close()
+
+
+@pytest.fixture
+def make_outbox(tmp_path: Path, storage: Storage, clock: ManualClock) -> Callable[..., Outbox]:
+    def make(**overrides: Any) -> Outbox:
+        options: dict[str, Any] = {
+            "data_dir": tmp_path,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": free_port(),
+            "webhook_urls": [],
+            "webhook_secret": SECRET,
+            "outbox_max_attempts": 3,
+            "outbox_backoff_s": 10,
+        }
+        return Outbox(storage=storage, clock=clock, settings=Settings(**{**options, **overrides}))
+
+    return make
+
+
+def row(outbox: Outbox, outbox_id: int) -> dict[str, Any]:
+    return next(
+        r for r in outbox.storage.db.query("select * from outbox where id = ?", [outbox_id])
+    )
+
+
+NOTHING = {"sent": 0, "retried": 0, "dead": 0}
+
+
+# -- email ------------------------------------------------------------------------------------
+
+
+def test_the_customer_receives_the_email(
+    mailbox: tuple[Mailbox, int], make_outbox: Callable[..., Outbox]
+) -> None:
+    handler, port = mailbox
+    outbox = make_outbox(smtp_port=port, smtp_from="help@shop.example")
+    outbox_id = outbox.enqueue_email(
+        to="zoe@customer.example",
+        subject="Ticket T-1001: we're on it, Zoë",
+        body="Hi Zoë,\n\nWe've filed ticket T-1001 and will reply here within a day.\n",
+        topic="ticket.created",
+    )
+    assert outbox_id is not None
+    assert handler.envelopes == []  # nothing goes out until the worker runs
+
+    assert outbox.deliver_due() == {"sent": 1, "retried": 0, "dead": 0}
+
+    envelope = wait_for(lambda: handler.envelopes)[0]
+    assert envelope.rcpt_tos == ["zoe@customer.example"]
+    assert envelope.mail_from == "help@shop.example"
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["To"] == "zoe@customer.example"
+    assert message["From"] == "help@shop.example"
+    assert message["Subject"] == "Ticket T-1001: we're on it, Zoë"
+    assert "We've filed ticket T-1001" in message.get_content()
+    assert "Hi Zoë," in message.get_content()
+    sent = row(outbox, outbox_id)
+    assert sent["status"] == "sent"
+    assert sent["sent_at"] is not None
+    assert outbox.pending() == []
+    assert outbox.deliver_due() == NOTHING  # sent once, never again
+    assert len(handler.envelopes) == 1
+
+
+def test_no_smtp_host_means_no_email_is_queued(make_outbox: Callable[..., Outbox]) -> None:
+    outbox = make_outbox(smtp_host=None)
+    queued = outbox.enqueue_email(
+        to="zoe@customer.example", subject="Hello", body="Hi", topic="ticket.created"
+    )
+    assert queued is None
+    assert outbox.pending() == []
+    assert outbox.deliver_due() == NOTHING
+
+
+def test_unreachable_mail_server_is_retried_then_dead_lettered(
+    make_outbox: Callable[..., Outbox], clock: ManualClock
+) -> None:
+    outbox = make_outbox(smtp_port=free_port())  # nothing listens there
+    outbox_id = outbox.enqueue_email(
+        to="zoe@customer.example", subject="Hello", body="Hi", topic="ticket.created"
+    )
+    assert outbox_id is not None
+    assert outbox.deliver_due() == {"sent": 0, "retried": 1, "dead": 0}
+    assert "Connection" in row(outbox, outbox_id)["last_error"]
+    clock.advance(seconds=10)
+    assert outbox.deliver_due() == {"sent": 0, "retried": 1, "dead": 0}
+    clock.advance(seconds=20)
+    assert outbox.deliver_due() == {"sent": 0, "retried": 0, "dead": 1}
+    assert [r["id"] for r in outbox.dead_letters()] == [outbox_id]
+
+
+# -- webhooks ---------------------------------------------------------------------------------
+
+
+def test_webhook_is_posted_and_signed(
+    receiver: Receiver, make_outbox: Callable[..., Outbox], clock: ManualClock
+) -> None:
+    outbox = make_outbox(webhook_urls=[receiver.url])
+    payload = {"ticket_id": "T-1001", "status": "new", "customer_email": "zoe@customer.example"}
+    [outbox_id] = outbox.enqueue_webhook(topic="ticket.created", payload=payload)
+
+    assert outbox.deliver_due() == {"sent": 1, "retried": 0, "dead": 0}
+
+    [(headers, body)] = receiver.requests
+    assert json.loads(body) == {
+        "event": "ticket.created",
+        "id": outbox_id,
+        "created_at": "2026-01-05T09:00:00.000+00:00",
+        "data": payload,
+    }
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-Cascade-Event"] == "ticket.created"
+    assert headers["X-Cascade-Delivery"] == str(outbox_id)
+    signature = headers["X-Cascade-Signature"]
+    assert signature.startswith("sha256=")
+    assert verify_signature(body, signature, SECRET)
+    assert not verify_signature(body, signature, "another secret")
+    tampered = body.replace(b"T-1001", b"T-1002")
+    assert tampered != body
+    assert not verify_signature(tampered, signature, SECRET)
+    assert row(outbox, outbox_id)["status"] == "sent"
+
+
+def test_one_webhook_per_url(receiver: Receiver, make_outbox: Callable[..., Outbox]) -> None:
+    outbox = make_outbox(webhook_urls=[receiver.url, receiver.url + "?copy=2"])
+    ids = outbox.enqueue_webhook(topic="ticket.solved", payload={"ticket_id": "T-7"})
+    assert len(ids) == 2
+    assert outbox.deliver_due()["sent"] == 2
+    assert sorted(h["X-Cascade-Delivery"] for h, _ in receiver.requests) == sorted(map(str, ids))
+
+
+def test_webhooks_are_not_queued_without_a_secret(
+    receiver: Receiver, make_outbox: Callable[..., Outbox], caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox = make_outbox(webhook_urls=[receiver.url], webhook_secret=None)
+    with caplog.at_level(logging.WARNING, logger="handoff.outbox"):
+        assert outbox.enqueue_webhook(topic="ticket.created", payload={"ticket_id": "T-1"}) == []
+        assert outbox.enqueue_webhook(topic="ticket.updated", payload={"ticket_id": "T-1"}) == []
+    assert outbox.pending() == []
+    assert outbox.deliver_due() == NOTHING
+    assert receiver.requests == []
+    warnings = [r for r in caplog.records if "webhook_secret" in r.getMessage()]
+    assert len(warnings) == 1  # said once, not on every event
+
+
+def test_failed_webhook_is_retried_with_backoff(
+    receiver: Receiver, make_outbox: Callable[..., Outbox], clock: ManualClock
+) -> None:
+    receiver.statuses = [500, 500]
+    outbox = make_outbox(webhook_urls=[receiver.url])
+    [outbox_id] = outbox.enqueue_webhook(topic="ticket.updated", payload={"ticket_id": "T-9"})
+
+    assert outbox.deliver_due() == {"sent": 0, "retried": 1, "dead": 0}
+    first = row(outbox, outbox_id)
+    assert first["status"] == "pending"
+    assert first["attempts"] == 1
+    assert first["last_error"].startswith("HTTP 500")
+    assert first["next_attempt_at"] == "2026-01-05T09:00:10.000+00:00"
+
+    assert outbox.deliver_due() == NOTHING  # the backoff has not passed
+    clock.advance(seconds=9.9)
+    assert outbox.deliver_due() == NOTHING
+    assert len(receiver.requests) == 1
+
+    clock.advance(seconds=0.1)
+    assert outbox.deliver_due() == {"sent": 0, "retried": 1, "dead": 0}
+    assert len(receiver.requests) == 2
+    assert row(outbox, outbox_id)["next_attempt_at"] == "2026-01-05T09:00:30.000+00:00"  # 20 s
+
+    clock.advance(seconds=19)
+    assert outbox.deliver_due() == NOTHING
+    clock.advance(seconds=1)
+    assert outbox.deliver_due() == {"sent": 1, "retried": 0, "dead": 0}
+
+    assert len(receiver.requests) == 3
+    bodies = {body for _, body in receiver.requests}
+    signatures = {headers["X-Cascade-Signature"] for headers, _ in receiver.requests}
+    deliveries = {headers["X-Cascade-Delivery"] for headers, _ in receiver.requests}
+    assert len(bodies) == 1 and len(signatures) == 1 and deliveries == {str(outbox_id)}
+    assert verify_signature(bodies.pop(), signatures.pop(), SECRET)
+    done = row(outbox, outbox_id)
+    assert done["status"] == "sent"
+    assert done["attempts"] == 2  # failed attempts
+
+
+def test_undeliverable_webhook_is_dead_lettered_and_can_be_retried(
+    receiver: Receiver, make_outbox: Callable[..., Outbox], clock: ManualClock
+) -> None:
+    receiver.statuses = [503, 503, 503]
+    outbox = make_outbox(webhook_urls=[receiver.url])
+    [outbox_id] = outbox.enqueue_webhook(topic="ticket.created", payload={"ticket_id": "T-3"})
+
+    results = []
+    for wait in (0, 10, 20):
+        clock.advance(seconds=wait)
+        results.append(outbox.deliver_due())
+    assert results == [
+        {"sent": 0, "retried": 1, "dead": 0},
+        {"sent": 0, "retried": 1, "dead": 0},
+        {"sent": 0, "retried": 0, "dead": 1},
+    ]
+    [dead] = outbox.dead_letters()
+    assert dead["id"] == outbox_id
+    assert dead["attempts"] == 3
+    assert "HTTP 503" in dead["last_error"]
+    assert outbox.pending() == []
+
+    clock.advance(hours=1)
+    assert outbox.deliver_due() == NOTHING  # the dead stay dead until an operator acts
+    assert len(receiver.requests) == 3
+
+    outbox.retry(outbox_id)  # the receiver answers 200 from now on
+    again = row(outbox, outbox_id)
+    assert (again["status"], again["attempts"]) == ("pending", 0)
+    assert outbox.dead_letters() == []
+    assert outbox.deliver_due() == {"sent": 1, "retried": 0, "dead": 0}
+    assert len(receiver.requests) == 4
+    assert row(outbox, outbox_id)["status"] == "sent"
+
+    with pytest.raises(NotDeadLetter):
+        outbox.retry(outbox_id)  # a sent message is never sent twice
+    with pytest.raises(OutboxItemNotFound):
+        outbox.retry(999)
+
+
+# -- in the caller's transaction --------------------------------------------------------------
+
+
+def test_enqueueing_is_atomic_with_the_callers_change(
+    receiver: Receiver, make_outbox: Callable[..., Outbox], storage: Storage
+) -> None:
+    outbox = make_outbox(webhook_urls=[receiver.url])
+
+    with pytest.raises(RuntimeError), storage.write() as db:
+        db.table("canned").insert({"shortcut": "/hi", "text": "Hello!", "created_at": "now"})
+        outbox.enqueue_email(to="a@customer.example", subject="S", body="B", topic="t")
+        outbox.enqueue_webhook(topic="canned.created", payload={"shortcut": "/hi"})
+        raise RuntimeError("the change failed")
+    assert outbox.pending() == []  # rolled back with the change: nothing announced
+    assert storage.db.execute("select count(*) from canned").fetchone()[0] == 0
+
+    with storage.write() as db:
+        db.table("canned").insert({"shortcut": "/bye", "text": "Bye!", "created_at": "now"})
+        [outbox_id] = outbox.enqueue_webhook(topic="canned.created", payload={"shortcut": "/bye"})
+    assert [r["id"] for r in outbox.pending()] == [outbox_id]
+    assert outbox.deliver_due()["sent"] == 1
+    [(_, body)] = receiver.requests
+    assert json.loads(body)["data"] == {"shortcut": "/bye"}
