@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import socket
@@ -92,7 +94,7 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server
@@ -228,6 +230,8 @@ def test_webhook_is_posted_and_signed(
     assert headers["X-Cascade-Delivery"] == str(outbox_id)
     signature = headers["X-Cascade-Signature"]
     assert signature.startswith("sha256=")
+    expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert signature == f"sha256={expected}"  # what any receiver computes by hand
     assert verify_signature(body, signature, SECRET)
     assert not verify_signature(body, signature, "another secret")
     tampered = body.replace(b"T-1001", b"T-1002")

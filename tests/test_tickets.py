@@ -1,0 +1,185 @@
+"""The ticket tier through the API, with a clock that moves: lifecycle, replies, SLAs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import make_agent
+
+HANDOFF = [
+    {"custom": {"text": "Connecting you."}},
+    {"custom": {"handoff": {"reason": "customer_request", "skill": "cards"}}},
+]
+
+
+def ticketed(client, bot, *, email="ana@example.com"):
+    """A conversation that became a ticket because nobody was online."""
+    bot.replies.append(list(HANDOFF))
+    customer = {"name": "Ana"} | ({"email": email} if email else {})
+    started = client.post("/api/conversations", json={"customer": customer}).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    turn = client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "a person please"},
+        headers=headers,
+    )
+    assert turn.json()["status"] == "ticketed"
+    ticket_id = client.get(f"/api/conversations/{started['id']}", headers=headers).json()[
+        "ticket_id"
+    ]
+    return ticket_id, started["id"], headers
+
+
+def test_a_ticket_has_sla_targets_in_business_hours(client, bot, admin) -> None:
+    ticket_id, _, _ = ticketed(client, bot)  # filed Monday 09:00, priority normal
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert ticket["status"] == "new"
+    assert ticket["sla"]["first_response"] == {
+        "due": "2026-01-05T13:00:00+00:00",
+        "state": "ok",
+        "remaining_business_s": 4 * 3600,
+    }
+    assert (
+        ticket["sla"]["resolution"]["due"] == "2026-01-07T17:00:00+00:00"
+    )  # 24 business hours: Wed close
+
+
+def test_warning_then_breach_recorded_once(client, bot, admin, clock) -> None:
+    ticket_id, _, _ = ticketed(client, bot)
+    tickets = client.app.state.services.tickets
+    clock.advance(hours=2, minutes=59)
+    assert tickets.check_slas() == []
+    clock.advance(minutes=1)  # 3 of 4 hours: 75 %
+    assert tickets.check_slas() == [(ticket_id, "first_response", "warning")]
+    assert tickets.check_slas() == []
+    clock.advance(hours=1)
+    assert tickets.check_slas() == [(ticket_id, "first_response", "breached")]
+    view = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert view["sla"]["first_response"]["state"] == "breached"
+    assert [e["name"] for e in view["events"]] == ["ticket.created", "sla.warning", "sla.breached"]
+
+
+def test_a_chat_waiting_too_long_warns_then_breaches(client, bot, admin, clock) -> None:
+    make_agent(client, admin, "Busy elsewhere", {"loans": 1})  # online, but not for cards
+    bot.replies.append(list(HANDOFF))
+    started = client.post("/api/conversations", json={}).json()
+    client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "help"},
+        headers={"Authorization": f"Bearer {started['token']}"},
+    )
+    tickets = client.app.state.services.tickets
+    clock.advance(seconds=224)
+    assert tickets.check_slas() == []
+    clock.advance(seconds=1)
+    assert tickets.check_slas() == [(started["id"], "queue_wait", "warning")]
+    clock.advance(seconds=75)
+    assert tickets.check_slas() == [(started["id"], "queue_wait", "breached")]
+    assert tickets.check_slas() == []
+
+
+def test_lifecycle_reply_solve_reopen(client, bot, admin) -> None:
+    agent = make_agent(client, admin, "Priya", {"cards": 3}, online=False)
+    ticket_id, conversation_id, customer = ticketed(client, bot)
+    assigned = client.patch(
+        f"/api/tickets/{ticket_id}",
+        json={"assignee_agent_id": agent["id"], "status": "open"},
+        headers=agent["headers"],
+    )
+    assert assigned.status_code == 200
+    assert (assigned.json()["status"], assigned.json()["assignee_agent_id"]) == (
+        "open",
+        agent["id"],
+    )
+
+    client.post(
+        f"/api/tickets/{ticket_id}/notes",
+        json={"text": "Check the card log"},
+        headers=agent["headers"],
+    )
+    reply = client.post(
+        f"/api/tickets/{ticket_id}/replies",
+        json={"text": "Your new card is on its way."},
+        headers=agent["headers"],
+    )
+    assert reply.status_code == 201
+    seen = client.get(f"/api/conversations/{conversation_id}", headers=customer).json()["messages"]
+    assert seen[-1] == {**seen[-1], "sender": "agent", "text": "Your new card is on its way."}
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert ticket["status"] == "pending" and ticket["sla"]["first_response"]["state"] == "met"
+    assert ticket["notes"][-1]["text"] == "Check the card log"
+    own_view = client.get(f"/api/tickets/{ticket_id}", headers=customer).json()
+    assert "notes" not in own_view and own_view["status"] == "pending"
+    assert (
+        client.get(f"/api/conversations/{conversation_id}/ticket", headers=customer).json()["id"]
+        == ticket_id
+    )
+
+    solved = client.patch(
+        f"/api/tickets/{ticket_id}", json={"status": "solved"}, headers=agent["headers"]
+    ).json()
+    assert solved["status"] == "solved"
+    ask = client.get(f"/api/conversations/{conversation_id}", headers=customer).json()["messages"][
+        -1
+    ]
+    assert ticket_id in ask["text"] and len(ask["buttons"]) == 5
+    rated = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"text": ask["buttons"][3]["payload"]},
+        headers=customer,
+    ).json()
+    assert rated["messages"][0]["text"] == "4"
+    assert (
+        client.get(f"/api/conversations/{conversation_id}", headers=customer).json()["csat"][
+            "score"
+        ]
+        == 4
+    )
+
+    client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"text": "it still hasn't arrived"},
+        headers=customer,
+    )
+    assert client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["status"] == "open"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"status": "archived"}, 422),
+        ({"priority": "whenever"}, 422),
+        ({"assignee_agent_id": "nobody"}, 404),
+    ],
+)
+def test_bad_updates_are_4xx(client, bot, admin, body, status) -> None:
+    ticket_id, _, _ = ticketed(client, bot)
+    assert client.patch(f"/api/tickets/{ticket_id}", json=body, headers=admin).status_code == status
+
+
+def test_closed_is_final(client, bot, admin) -> None:
+    ticket_id, _, _ = ticketed(client, bot)
+    client.patch(f"/api/tickets/{ticket_id}", json={"status": "closed"}, headers=admin)
+    refused = client.patch(f"/api/tickets/{ticket_id}", json={"status": "open"}, headers=admin)
+    assert refused.status_code == 409 and "cannot become" in refused.json()["detail"]
+
+
+def test_filtered_list(client, bot, admin) -> None:
+    first, _, _ = ticketed(client, bot)
+    second, _, _ = ticketed(client, bot)
+    client.patch(
+        f"/api/tickets/{second}", json={"status": "open", "priority": "high"}, headers=admin
+    )
+    everything = client.get("/api/tickets", headers=admin).json()
+    assert [t["id"] for t in everything] == [second, first]
+    assert [t["id"] for t in client.get("/api/tickets?status=open", headers=admin).json()] == [
+        second
+    ]
+    assert [t["id"] for t in client.get("/api/tickets?priority=normal", headers=admin).json()] == [
+        first
+    ]
+    customer = client.post("/api/conversations", json={}).json()["token"]
+    assert (
+        client.get("/api/tickets", headers={"Authorization": f"Bearer {customer}"}).status_code
+        == 403
+    )
