@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,6 +29,7 @@ from handoff.errors import (
     IllegalTransition,
     NotAssigned,
 )
+from handoff.outbox import Outbox
 from handoff.queue import Limits, NoCapacity, OfferGone, Queue
 from handoff.sla import BusinessCalendar
 from handoff.tickets import IllegalTicketMove, Policy, TicketNotFound, TicketStore
@@ -78,9 +79,11 @@ def build_services(
             else NoBot()
         )
     realtime = realtime or Realtime()
+    outbox = Outbox(storage=storage, clock=clock, settings=settings)
     tickets = TicketStore(
         storage=storage,
         clock=clock,
+        notifier=outbox,
         policy=Policy(
             BusinessCalendar.parse(settings.business_hours, settings.business_timezone),
             first_response_min=settings.sla_first_response_min,
@@ -129,6 +132,7 @@ def build_services(
         queue=queue,
         desk=desk,
         tickets=tickets,
+        outbox=outbox,
         realtime=realtime,
     )
 
@@ -170,14 +174,18 @@ def create_app(
 
         app.state.executor = build_executor(services.kb)
         services.realtime.bind(asyncio.get_running_loop(), services.tokens)
-        ticker = (
-            asyncio.create_task(_tick(services, settings.route_interval_s))
-            if settings.route_interval_s > 0
-            else None
-        )
+        timers = [
+            asyncio.create_task(_every(interval, job))
+            for interval, job in (
+                (settings.route_interval_s, services.queue.route),
+                (settings.route_interval_s, services.tickets.check_slas),
+                (settings.outbox_interval_s, services.outbox.deliver_due),
+            )
+            if interval > 0
+        ]
         yield
-        if ticker is not None:
-            ticker.cancel()
+        for timer in timers:
+            timer.cancel()
         close = getattr(services.bot, "aclose", None)
         if close is not None:
             await close()
@@ -215,15 +223,14 @@ def create_app(
     return app
 
 
-async def _tick(services: Services, interval_s: float) -> None:
-    """Offer timeouts and wait limits are checked on a timer as well as on every change."""
+async def _every(interval_s: float, job: Callable[[], object]) -> None:
+    """Queue limits, SLA clocks and the outbox are checked on timers as well as on changes."""
     while True:
         await asyncio.sleep(interval_s)
         try:
-            await run_in_threadpool(services.queue.route)
-            await run_in_threadpool(services.tickets.check_slas)
-        except Exception:  # keep ticking: one bad pass must not stop the queue
-            log.exception("routing pass failed")
+            await run_in_threadpool(job)
+        except Exception:  # keep going: one bad pass must not stop the timer
+            log.exception("%s failed", getattr(job, "__qualname__", job))
 
 
 def with_realtime(app: FastAPI) -> Any:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from conversations.service import ConversationService
     from handoff.agents import AgentService
     from handoff.desk import Desk
+    from handoff.outbox import Outbox
     from handoff.queue import Queue
     from handoff.tickets import TicketStore
     from knowledge_base.service import KnowledgeBase
@@ -37,6 +38,7 @@ class Services:
     queue: Queue
     desk: Desk
     tickets: TicketStore
+    outbox: Outbox
     realtime: Realtime
 
 

@@ -342,4 +342,11 @@ class ConversationService:
                 "queue_rank": queue_rank(request.priority),
             },
         )
+        self.tickets.notifier.enqueue_webhook(
+            topic="handoff.queued",
+            payload={
+                "conversation_id": conversation_id,
+                **{k: v for k, v in package.items() if k != "transcript"},
+            },
+        )
         self.queue.route()

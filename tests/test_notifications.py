@@ -1,0 +1,80 @@
+"""Tickets keep the customer and other systems informed: real SMTP and webhook servers on
+loopback receive what the outbox delivers."""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes
+
+from fastapi.testclient import TestClient
+
+from cascade.app import create_app
+from cascade.settings import Settings
+from handoff.outbox import verify_signature
+from tests.conftest import ADMIN
+from tests.factories import HashingEmbedder, ScriptedBot
+from tests.test_outbox import mailbox, receiver, wait_for  # noqa: F401 - fixtures
+
+HANDOFF = [
+    {"custom": {"text": "Connecting you."}},
+    {"custom": {"handoff": {"reason": "customer_request"}}},
+]
+
+
+def test_ticket_emails_and_signed_webhooks(tmp_path, mailbox, receiver, clock) -> None:  # noqa: F811
+    inbox, smtp_port = mailbox
+    settings = Settings(
+        data_dir=tmp_path,
+        admin_token=ADMIN,
+        rasa_url="",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_from="help@tidewater.example",
+        webhook_urls=[receiver.url],
+        webhook_secret="s3cret",
+        route_interval_s=0,
+        outbox_interval_s=0,
+    )
+    bot = ScriptedBot(list(HANDOFF))
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    with TestClient(
+        create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
+    ) as client:
+        started = client.post(
+            "/api/conversations", json={"customer": {"name": "Ana", "email": "ana@example.com"}}
+        ).json()
+        client.post(
+            f"/api/conversations/{started['id']}/messages",
+            json={"text": "a person please"},
+            headers={"Authorization": f"Bearer {started['token']}"},
+        )
+        ticket_id = client.get(f"/api/conversations/{started['id']}", headers=admin).json()[
+            "ticket_id"
+        ]
+        outbox = client.app.state.services.outbox
+        assert outbox.deliver_due()["sent"] == 3  # handoff.queued, ticket.created, the email
+
+        wait_for(lambda: inbox.envelopes)
+        mail = message_from_bytes(inbox.envelopes[0].content)
+        assert inbox.envelopes[0].rcpt_tos == ["ana@example.com"]
+        assert mail["Subject"] == f"[{ticket_id}] We've received your request"
+        events = [json.loads(body)["event"] for _, body in receiver.requests]
+        assert events == ["handoff.queued", "ticket.created"]
+        for headers, body in receiver.requests:
+            assert verify_signature(body, headers["X-Cascade-Signature"], "s3cret")
+        created = json.loads(receiver.requests[1][1])["data"]
+        assert (created["id"], created["status"], created["customer_email"]) == (
+            ticket_id,
+            "new",
+            "ana@example.com",
+        )
+
+        client.patch(f"/api/tickets/{ticket_id}", json={"status": "solved"}, headers=admin)
+        outbox.deliver_due()
+        wait_for(lambda: len(inbox.envelopes) == 2)
+        assert (
+            message_from_bytes(inbox.envelopes[1].content)["Subject"]
+            == f"[{ticket_id}] Your request is solved"
+        )
+        solved = json.loads(receiver.requests[-1][1])
+        assert (solved["event"], solved["data"]["status"]) == ("ticket.solved", "solved")
