@@ -20,8 +20,10 @@ from cascade.settings import Settings
 app = typer.Typer(help="Cascade: tiered support (bot, live agent, ticket).", no_args_is_help=True)
 kb_app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
 agents_app = typer.Typer(help="Live agents.", no_args_is_help=True)
+tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(agents_app, name="agents")
+app.add_typer(tickets_app, name="tickets")
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Where the database and indexes live.")
@@ -205,6 +207,84 @@ def agents_seed(
             continue
         created, token = services.agents.create(agent)
         typer.echo(f"{created['name']:<24} id {created['id']}  token {token}")
+
+
+def _services_without_model(data_dir: Path | None):
+    from cascade.app import build_services
+    from conversations.rasa import NoBot
+
+    return build_services(settings_for(data_dir), bot=NoBot(), embedder=_NoEmbedder())
+
+
+@tickets_app.command("list")
+def tickets_list(
+    data_dir: DataDir = None,
+    status: Annotated[
+        str | None, typer.Option(help="new, open, pending, solved or closed.")
+    ] = None,
+    priority: Annotated[str | None, typer.Option(help="urgent, high, normal or low.")] = None,
+    skill: Annotated[str | None, typer.Option(help="Skill group.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+) -> None:
+    """List tickets with their SLA state."""
+    from rich.console import Console
+    from rich.table import Table
+
+    found = _services_without_model(data_dir).tickets.find(
+        status=status, priority=priority, skill=skill, limit=limit
+    )
+    table = Table(
+        "ticket",
+        "status",
+        "priority",
+        "skill",
+        "customer",
+        "first response",
+        "resolution",
+        "created",
+    )
+    for t in found:
+        table.add_row(
+            t["id"],
+            t["status"],
+            t["priority"],
+            t["skill"],
+            t["customer_email"] or "-",
+            t["sla"]["first_response"]["state"],
+            t["sla"]["resolution"]["state"],
+            t["created_at"][:16],
+        )
+    Console().print(table if found else "no tickets")
+
+
+@tickets_app.command("show")
+def tickets_show(
+    ticket_id: Annotated[str, typer.Argument(help="e.g. T-1001")],
+    data_dir: DataDir = None,
+) -> None:
+    """A ticket with its handoff summary, SLA, notes and the whole transcript."""
+    from handoff.tickets import TicketNotFound
+
+    try:
+        ticket = _services_without_model(data_dir).tickets.get(ticket_id)
+    except TicketNotFound as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"{ticket['id']}  {ticket['status']}  priority {ticket['priority']}  skill {ticket['skill']}"
+    )
+    typer.echo(
+        f"customer: {ticket['customer_email'] or '-'}   conversation: {ticket['conversation_id']}"
+    )
+    for metric, sla in ticket["sla"].items():
+        typer.echo(f"{metric.replace('_', ' ')}: {sla['state']} (due {sla['due']})")
+    if ticket["handoff"]:
+        typer.echo(f"handoff: {ticket['handoff']['summary']}")
+    for note in ticket["notes"]:
+        typer.echo(f"note: {note['text']}")
+    typer.echo("transcript:")
+    for message in ticket["transcript"]:
+        typer.echo(f"  [{message['sender']}] {message['text']}")
 
 
 class _NoEmbedder:

@@ -183,3 +183,21 @@ def test_filtered_list(client, bot, admin) -> None:
         client.get("/api/tickets", headers={"Authorization": f"Bearer {customer}"}).status_code
         == 403
     )
+
+
+def test_cli_lists_and_shows_tickets(client, bot, settings) -> None:
+    from typer.testing import CliRunner
+
+    from cascade.cli import app
+
+    ticket_id, _, _ = ticketed(client, bot)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["tickets", "list", "--data-dir", str(settings.data_dir)],
+                           env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    assert ticket_id in listed.output and "ana@example.com" in listed.output
+    shown = runner.invoke(app, ["tickets", "show", ticket_id, "--data-dir", str(settings.data_dir)])
+    assert shown.exit_code == 0, shown.output
+    assert "[customer] a person please" in shown.output and "first response: " in shown.output
+    missing = runner.invoke(app, ["tickets", "show", "T-9", "--data-dir", str(settings.data_dir)])
+    assert missing.exit_code == 1
