@@ -12,7 +12,15 @@ from fastapi.responses import JSONResponse
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
-from bot.actions import ActionAnswerQuestion, ActionChooseArticle, ActionFeedback, ActionHandOver
+from bot.actions import (
+    ActionAfterEmail,
+    ActionAnswerQuestion,
+    ActionChooseArticle,
+    ActionEmailMe,
+    ActionFeedback,
+    ActionHandOver,
+    ValidateEmailForm,
+)
 from bot.actions.common import KnowledgeSource
 
 router = APIRouter(tags=["rasa actions"], include_in_schema=False)
@@ -25,6 +33,9 @@ def build_executor(kb: KnowledgeSource) -> ActionExecutor:
         ActionChooseArticle(kb),
         ActionFeedback(kb),
         ActionHandOver(),
+        ActionEmailMe(),
+        ActionAfterEmail(),
+        ValidateEmailForm(),
     ):
         executor.register_action(action)
     return executor

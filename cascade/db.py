@@ -194,6 +194,12 @@ def m004_tickets_and_outbox(db: Database) -> None:
     db.table("outbox").create_index(["status", "next_attempt_at"])
 
 
+@migrations()
+def m005_awaiting(db: Database) -> None:
+    # What the app itself asked the customer for and waits on (e.g. "email" while queued).
+    db.table("conversations").add_column("awaiting", str)
+
+
 class Storage:
     """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
 

@@ -2,7 +2,8 @@
 
 Cascade's actions send what they show as `custom` payloads (Rasa's REST channel splits plain
 text at blank lines, which would tear an article apart), plus signals the app acts on:
-`{"handoff": {...}}`, `{"resolve": {...}}`, `{"feedback": {...}}`.
+`{"handoff": {...}}`, `{"resolve": {...}}`, `{"feedback": {...}}`, `{"contact": {"email"}}` and
+`{"ticket": {...}}` (the customer would rather be emailed).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SIGNALS = ("handoff", "resolve", "feedback")
+SIGNALS = ("contact", "feedback", "resolve", "handoff", "ticket")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 from cascade.auth import Role, TokenStore
 from cascade.clock import Clock, iso
 from cascade.db import Storage
@@ -40,6 +42,21 @@ FRUSTRATION_TEXT = (
 
 
 CSAT_THANKS = "Thank you for your feedback!"
+EMAIL_INSTEAD = "/email_me"
+ASK_EMAIL = "What email address should we reply to?"
+
+
+def waiting_text(place: dict[str, Any]) -> str:
+    wait = place["estimated_wait_s"]
+    if wait is None:
+        when = "We'll connect you as soon as someone is free."
+    elif wait < 60:
+        when = "Someone should be with you in a moment."
+    else:
+        when = f"The wait is about {round(wait / 60)} minute{'s' if wait >= 90 else ''}."
+    return f"You're number {place['position']} in line. {when}"
+
+
 _CSAT = re.compile(r'^/csat\{"score":\s*([1-5])\}$')
 
 
@@ -152,6 +169,8 @@ class ConversationService:
             )
             return Turn(status.value, self.store.since(message))
 
+        if status is Status.QUEUED and self._queued_turn(conversation, message, bot_text):
+            return Turn(self.store.get(conversation_id)["status"], self.store.since(message))
         if status is Status.TICKETED:
             self.tickets.customer_replied(conversation_id)
         if status is Status.RESOLVED:
@@ -168,6 +187,34 @@ class ConversationService:
         # Everything said after the customer's message: the bot's replies, and what a
         # hand-over led to (an agent joining, a ticket filed).
         return Turn(self.store.get(conversation_id)["status"], self.store.since(message))
+
+    def _queued_turn(
+        self, conversation: dict[str, Any], message: dict[str, Any], text: str
+    ) -> bool:
+        """While waiting: "email me instead", and the address it may need. True if handled."""
+        conversation_id = conversation["id"]
+        if text.strip() == EMAIL_INSTEAD:
+            if conversation["customer_email"]:
+                self.email_instead(conversation_id)
+            else:
+                with self.storage.write() as db:
+                    db.table("conversations").update(conversation_id, {"awaiting": "email"})
+                self._say(
+                    conversation_id, BotMessage(ASK_EMAIL), reply_to=message["id"], sender="system"
+                )
+            return True
+        if conversation["awaiting"] == "email":
+            if self.set_email(conversation_id, text.strip()):
+                self.email_instead(conversation_id)
+            else:
+                self._say(
+                    conversation_id,
+                    BotMessage("That doesn't look like an email address. Could you check it?"),
+                    reply_to=message["id"],
+                    sender="system",
+                )
+            return True
+        return False
 
     def publish_message(self, conversation: dict[str, Any], message: dict[str, Any]) -> None:
         """Push a new message to the customer's devices and to the agent who owns the chat."""
@@ -211,6 +258,9 @@ class ConversationService:
                 metadata={
                     "page_url": conversation["page_url"],
                     "customer_name": conversation["customer_name"],
+                    # The bot asks for an email before a hand-over that would become a ticket.
+                    "customer_email": self.store.get(conversation_id)["customer_email"],
+                    "agents_available": self.queue.anyone_online(),
                 },
             )
         except BotUnavailable as exc:
@@ -237,9 +287,38 @@ class ConversationService:
                     reason="bot_answered",
                     at=self._now(),
                 )
+            elif name == "contact":
+                self.set_email(conversation_id, str(signal.get("email") or ""))
             elif name == "handoff":
                 self.hand_over(conversation_id, HandoffRequest.from_signal(signal))
+            elif name == "ticket":
+                self.email_instead(conversation_id, HandoffRequest.from_signal(signal))
         return produced
+
+    def set_email(self, conversation_id: str, email: str) -> bool:
+        """Keep the customer's address if it is one (checked again here: never trust a bot)."""
+        try:
+            valid = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            return False
+        with self.storage.write() as db:
+            db.table("conversations").update(
+                conversation_id, {"customer_email": valid, "awaiting": None}
+            )
+        return True
+
+    def email_instead(self, conversation_id: str, request: HandoffRequest | None = None) -> str:
+        """The customer would rather be emailed than chat: a ticket, at once."""
+        if self.store.get(conversation_id)["status"] == Status.BOT.value:
+            self.hand_over(
+                conversation_id,
+                request or HandoffRequest(reason="customer_chose_email"),
+                route=False,
+            )
+        ticket_id = self.tickets.file(conversation_id, reason="customer_chose_email")
+        self.queue.publish_conversation(conversation_id)
+        self.queue.publish_positions()
+        return ticket_id
 
     def _say(
         self,
@@ -300,7 +379,9 @@ class ConversationService:
 
     # -- handing over -------------------------------------------------------------------------
 
-    def hand_over(self, conversation_id: str, request: HandoffRequest) -> None:
+    def hand_over(
+        self, conversation_id: str, request: HandoffRequest, *, route: bool = True
+    ) -> None:
         """Bot to queue, with the package a person needs to carry on."""
         conversation = self.store.get(conversation_id)
         attempts = request.attempts or self.store.knowledge_attempts(conversation_id)
@@ -349,4 +430,15 @@ class ConversationService:
                 **{k: v for k, v in package.items() if k != "transcript"},
             },
         )
+        if not route:
+            return
         self.queue.route()
+        place = self.queue.position(conversation_id)
+        if place is not None:  # still waiting: say where they stand, and offer email instead
+            self.store.add_message(
+                conversation_id,
+                sender="system",
+                text=waiting_text(place),
+                buttons=[{"title": "Email me instead", "payload": EMAIL_INSTEAD}],
+                at=self._now(),
+            )

@@ -156,6 +156,11 @@ class TicketStore:
                 }
             )
             self._event(db, ticket_id, "ticket.created", {"reason": reason}, at)
+            db.execute(
+                "update offers set status = 'withdrawn', decided_at = ?"
+                " where conversation_id = ? and status = 'pending'",
+                [at, conversation_id],
+            )
             transition(
                 self.storage,
                 conversation_id,

@@ -9,7 +9,15 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import ActionAnswerQuestion, ActionChooseArticle, ActionFeedback, ActionHandOver
+from bot.actions import (
+    ActionAfterEmail,
+    ActionAnswerQuestion,
+    ActionChooseArticle,
+    ActionEmailMe,
+    ActionFeedback,
+    ActionHandOver,
+    ValidateEmailForm,
+)
 from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds
 from knowledge_base.store import Article
 
@@ -194,3 +202,80 @@ def test_hand_over_action(intent: str, reason: str, priority: str | None) -> Non
     handoff = signal(customs, "handoff")
     assert handoff["reason"] == reason
     assert handoff.get("priority") == priority
+
+
+def tracker_with(text: str, intent: str, slots=None, metadata=None) -> Tracker:
+    t = tracker(text, intent, slots)
+    t.latest_message["metadata"] = metadata or {}
+    return t
+
+
+NOBODY_ONLINE = {"agents_available": False, "customer_email": None}
+
+
+def test_no_email_and_nobody_online_asks_for_an_email_first() -> None:
+    customs, slots = run(
+        ActionHandOver(), tracker_with("a person please", "request_human", metadata=NOBODY_ONLINE)
+    )
+    assert signal(customs, "handoff") is None
+    assert slots["handoff_reason"] == "customer_request"
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(
+        ActionHandOver().run(
+            dispatcher, tracker_with("x", "request_human", metadata=NOBODY_ONLINE), {}
+        )
+    )
+    assert {"event": "followup", "name": "email_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{"agents_available": True}, {"agents_available": False, "customer_email": "a@b.co"}],
+)
+def test_hand_over_goes_ahead_when_someone_can_reply(metadata) -> None:
+    customs, _ = run(
+        ActionHandOver(), tracker_with("a person please", "request_human", metadata=metadata)
+    )
+    assert signal(customs, "handoff")["reason"] == "customer_request"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("ana@example.com", "ana@example.com"),
+        ("sure, it's ana.lee@example.co.uk.", "ana.lee@example.co.uk"),
+        ("skip", "-"),
+        ("no thanks", "-"),
+        ("ana at example dot com", None),
+        ("@example.com", None),
+    ],
+)
+def test_email_form_validation(text: str, value: str | None) -> None:
+    dispatcher = CollectingDispatcher()
+    result = ValidateEmailForm().validate_email(text, dispatcher, tracker(text, "question"), {})
+    assert result == {"email": value}
+    assert bool(dispatcher.messages) == (value is None)  # asked again only when invalid
+
+
+def test_after_the_form_the_hand_over_carries_on_with_the_address() -> None:
+    t = tracker_with(
+        "ana@example.com",
+        "question",
+        {"email": "ana@example.com", "handoff_reason": "no_answer", "question": "pet insurance?"},
+        NOBODY_ONLINE,
+    )
+    customs, slots = run(ActionAfterEmail(), t)
+    assert signal(customs, "contact") == {"email": "ana@example.com"}
+    assert signal(customs, "handoff") == {"reason": "no_answer", "question": "pet insurance?"}
+    assert slots["handoff_reason"] is None
+
+
+def test_email_me_with_a_known_address_files_a_ticket() -> None:
+    customs, _ = run(
+        ActionEmailMe(), tracker_with("email me", "email_me", metadata={"customer_email": "a@b.co"})
+    )
+    assert signal(customs, "ticket")["reason"] == "customer_chose_email"
+    customs, slots = run(ActionEmailMe(), tracker_with("email me", "email_me", metadata={}))
+    assert signal(customs, "ticket") is None and slots["handoff_reason"] == "customer_chose_email"

@@ -119,7 +119,10 @@ def test_bot_down_keeps_the_message_and_hands_over(
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "queued"
-    assert [m["sender"] for m in body["messages"]] == ["customer", "system"]
+    assert [m["sender"] for m in body["messages"]] == ["customer", "system", "system"]
+    waiting = body["messages"][-1]
+    assert waiting["text"].startswith("You're number 1 in line.")
+    assert waiting["buttons"] == [{"title": "Email me instead", "payload": "/email_me"}]
     view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
     assert view["handoff"]["reason"] == "bot_unavailable"
     assert "my card was swallowed by the atm" in [m["text"] for m in view["handoff"]["transcript"]]
@@ -291,3 +294,43 @@ def test_nobody_online_files_a_ticket_with_the_whole_chat(client, bot: ScriptedB
     assert later.status_code == 200 and later.json()["status"] == "ticketed"
     assert client.get(f"/api/tickets/{ticket_id}", headers=headers).status_code == 200
     assert client.get("/api/tickets/T-9999", headers=admin).status_code == 404
+
+
+def test_email_me_instead_while_waiting(client, bot: ScriptedBot, admin, on_duty) -> None:
+    bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
+    started = client.post("/api/conversations", json={"customer": {"name": "Kai"}}).json()
+    cid, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
+    say(client, cid, headers, "a person please")
+    asked = say(client, cid, headers, "/email_me").json()
+    assert asked["messages"][0]["text"] == "Email me instead"
+    assert asked["messages"][-1]["text"] == "What email address should we reply to?"
+    retry = say(client, cid, headers, "my email is kai at example").json()
+    assert "doesn't look like an email address" in retry["messages"][-1]["text"]
+    assert retry["status"] == "queued"
+    done = say(client, cid, headers, "kai@example.com").json()
+    assert done["status"] == "ticketed"
+    assert "kai@example.com" in done["messages"][-1]["text"]
+    view = client.get(f"/api/conversations/{cid}", headers=headers).json()
+    assert view["customer"]["email"] == "kai@example.com"
+    ticket = client.get(f"/api/tickets/{view['ticket_id']}", headers=admin).json()
+    assert ticket["reason"] == "customer_chose_email"
+    assert (
+        client.get(f"/api/agents/{on_duty['id']}/offers", headers=on_duty["headers"]).json() == []
+    )
+
+
+def test_bot_signals_contact_and_ticket(client, bot: ScriptedBot, admin, on_duty) -> None:
+    bot.replies = [
+        [
+            {"custom": {"contact": {"email": "zoe@example.com"}}},
+            {"custom": {"text": "Thanks! We'll reply to zoe@example.com."}},
+            {"custom": {"ticket": {"reason": "customer_chose_email"}}},
+        ]
+    ]
+    started = client.post("/api/conversations", json={}).json()
+    cid, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
+    turn = say(client, cid, headers, "zoe@example.com").json()
+    assert turn["status"] == "ticketed"
+    view = client.get(f"/api/conversations/{cid}", headers=headers).json()
+    assert view["customer"]["email"] == "zoe@example.com"
+    assert view["handoff"]["reason"] == "customer_chose_email"

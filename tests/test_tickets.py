@@ -192,8 +192,9 @@ def test_cli_lists_and_shows_tickets(client, bot, settings) -> None:
 
     ticket_id, _, _ = ticketed(client, bot)
     runner = CliRunner()
-    listed = runner.invoke(app, ["tickets", "list", "--data-dir", str(settings.data_dir)],
-                           env={"COLUMNS": "200"})
+    listed = runner.invoke(
+        app, ["tickets", "list", "--data-dir", str(settings.data_dir)], env={"COLUMNS": "200"}
+    )
     assert listed.exit_code == 0, listed.output
     assert ticket_id in listed.output and "ana@example.com" in listed.output
     shown = runner.invoke(app, ["tickets", "show", ticket_id, "--data-dir", str(settings.data_dir)])

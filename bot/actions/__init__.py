@@ -1,6 +1,15 @@
 """Rasa custom actions. They run in the app runtime, next to the knowledge base they query."""
 
+from bot.actions.contact import ActionAfterEmail, ActionEmailMe, ValidateEmailForm
 from bot.actions.handoff import ActionHandOver
 from bot.actions.knowledge import ActionAnswerQuestion, ActionChooseArticle, ActionFeedback
 
-__all__ = ["ActionAnswerQuestion", "ActionChooseArticle", "ActionFeedback", "ActionHandOver"]
+__all__ = [
+    "ActionAfterEmail",
+    "ActionAnswerQuestion",
+    "ActionChooseArticle",
+    "ActionEmailMe",
+    "ActionFeedback",
+    "ActionHandOver",
+    "ValidateEmailForm",
+]

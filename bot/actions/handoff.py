@@ -29,11 +29,15 @@ class ActionHandOver(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
         reason, priority = REASONS.get(intent, ("customer_request", None))
         kwargs = {"text": TEXTS[intent]} if intent in TEXTS else {}
-        hand_over(
-            dispatcher,
-            reason=reason,
-            priority=priority,
-            question=tracker.get_slot("question"),
-            **kwargs,
-        )
-        return [SlotSet("pending", None), SlotSet("candidates", [])]
+        return [
+            SlotSet("pending", None),
+            SlotSet("candidates", []),
+            *hand_over(
+                dispatcher,
+                tracker,
+                reason=reason,
+                priority=priority,
+                question=tracker.get_slot("question"),
+                **kwargs,
+            ),
+        ]

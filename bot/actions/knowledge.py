@@ -42,24 +42,36 @@ class KnowledgeAction(Action):
         raise NotImplementedError
 
     def show(
-        self, dispatcher: CollectingDispatcher, hit: Hit, others: list[Hit], question: str | None
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        hit: Hit,
+        others: list[Hit],
+        question: str | None,
     ) -> list[dict[str, Any]]:
         """Show one article: sensitive ones go straight to a person, others ask for feedback."""
         article = self.kb.article(hit.article_id)
         if article is None:
-            hand_over(dispatcher, reason="no_answer", question=question, text=NO_ANSWER_TEXT)
-            return reset()
+            return [
+                *reset(),
+                *hand_over(
+                    dispatcher, tracker, reason="no_answer", question=question, text=NO_ANSWER_TEXT
+                ),
+            ]
         show_article(dispatcher, article, hit.score)
         if article.sensitive:
-            hand_over(
-                dispatcher,
-                reason="sensitive_topic",
-                skill=article.skill,
-                priority="high",
-                question=question,
-                text=SENSITIVE_TEXT,
-            )
-            return reset()
+            return [
+                *reset(),
+                *hand_over(
+                    dispatcher,
+                    tracker,
+                    reason="sensitive_topic",
+                    skill=article.skill,
+                    priority="high",
+                    question=question,
+                    text=SENSITIVE_TEXT,
+                ),
+            ]
         ask_feedback(dispatcher)
         return [
             SlotSet("pending", "feedback"),
@@ -85,7 +97,7 @@ class ActionAnswerQuestion(KnowledgeAction):
         outcome = await asyncio.to_thread(self.kb.search, text, limit=5)
         if outcome.decision is Decision.ANSWER:
             rest = [h for h in outcome.results[1:] if h.score >= self.kb.thresholds.clarify]
-            return self.show(dispatcher, outcome.results[0], rest, text)
+            return self.show(dispatcher, tracker, outcome.results[0], rest, text)
         if outcome.decision is Decision.CLARIFY:
             sensitive = [
                 a
@@ -93,15 +105,19 @@ class ActionAnswerQuestion(KnowledgeAction):
                 if (a := self.kb.article(h.article_id)) is not None and a.sensitive
             ]
             if sensitive:  # possibly fraud, bereavement, ...: a person decides, not a button
-                hand_over(
-                    dispatcher,
-                    reason="sensitive_topic",
-                    skill=sensitive[0].skill,
-                    priority="high",
-                    question=text,
-                    text=SENSITIVE_TEXT,
-                )
-                return [*reset(), SlotSet("question", text)]
+                return [
+                    *reset(),
+                    SlotSet("question", text),
+                    *hand_over(
+                        dispatcher,
+                        tracker,
+                        reason="sensitive_topic",
+                        skill=sensitive[0].skill,
+                        priority="high",
+                        question=text,
+                        text=SENSITIVE_TEXT,
+                    ),
+                ]
             buttons = [
                 {
                     "title": h.title,
@@ -117,8 +133,11 @@ class ActionAnswerQuestion(KnowledgeAction):
                 SlotSet("question", text),
             ]
         reason = "low_nlu_confidence" if intent == "nlu_fallback" else "no_answer"
-        hand_over(dispatcher, reason=reason, question=text, text=NO_ANSWER_TEXT)
-        return [*reset(), SlotSet("question", text)]
+        return [
+            *reset(),
+            SlotSet("question", text),
+            *hand_over(dispatcher, tracker, reason=reason, question=text, text=NO_ANSWER_TEXT),
+        ]
 
 
 def hits(raw: Any) -> list[Hit]:
@@ -154,7 +173,7 @@ class ActionChooseArticle(KnowledgeAction):
             )
             return reset()
         others = [h for h in candidates if h.article_id != hit.article_id]
-        return self.show(dispatcher, hit, others, tracker.get_slot("question"))
+        return self.show(dispatcher, tracker, hit, others, tracker.get_slot("question"))
 
 
 class ActionFeedback(KnowledgeAction):
@@ -184,11 +203,14 @@ class ActionFeedback(KnowledgeAction):
             if unhelpful < 2 and candidates:
                 say(dispatcher, "Sorry about that. Maybe this one helps:")
                 return [
-                    *self.show(dispatcher, candidates[0], candidates[1:], question),
+                    *self.show(dispatcher, tracker, candidates[0], candidates[1:], question),
                     SlotSet("unhelpful", unhelpful),
                 ]
-            hand_over(dispatcher, reason="unhelpful_answers", question=question)
-            return [*reset(), SlotSet("unhelpful", 0.0)]
+            return [
+                *reset(),
+                SlotSet("unhelpful", 0.0),
+                *hand_over(dispatcher, tracker, reason="unhelpful_answers", question=question),
+            ]
         if pending == "clarify":
             if helpful:
                 say(
@@ -196,8 +218,10 @@ class ActionFeedback(KnowledgeAction):
                     "Which one? Pick an option above, or tell me more about what you need.",
                 )
                 return []
-            hand_over(dispatcher, reason="clarification_declined", question=question)
-            return reset()
+            return [
+                *reset(),
+                *hand_over(dispatcher, tracker, reason="clarification_declined", question=question),
+            ]
         if helpful:
             say(dispatcher, "Okay! What can I help you with?")
         else:

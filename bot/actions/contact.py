@@ -1,0 +1,110 @@
+"""Getting an email address before a chat becomes a ticket, and "email me instead"."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.common import say, send_handoff
+
+EMAIL = re.compile(r"[^@\s<>(),;:\"']+@[^@\s<>(),;:\"']+\.[A-Za-z]{2,}")
+SKIP = frozenset({"skip", "no", "no thanks", "none", "nope", "i'd rather not", "no email"})
+SKIPPED = "-"  # the email slot's value when the customer chose not to give one
+
+
+class ValidateEmailForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_email_form"
+
+    def validate_email(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Accept an address anywhere in the reply ("it's ana@example.com"), or 'skip'."""
+        text = str(slot_value or "").strip()
+        found = EMAIL.search(text)
+        if found:
+            return {"email": found.group(0).rstrip(".")}
+        if text.lower().strip(".! ") in SKIP:
+            return {"email": SKIPPED}
+        say(
+            dispatcher,
+            "That doesn't look like an email address. Could you check it? (Or type 'skip'.)",
+        )
+        return {"email": None}
+
+
+def known_email(tracker: Tracker) -> str | None:
+    metadata = tracker.latest_message.get("metadata") or {}
+    email = tracker.get_slot("email")
+    if email and email != SKIPPED:
+        return str(email)
+    return metadata.get("customer_email") or None
+
+
+class ActionEmailMe(Action):
+    """The customer would rather be emailed than wait: file a ticket (asking for an address
+    first if we have none)."""
+
+    def name(self) -> str:
+        return "action_email_me"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        email = known_email(tracker)
+        if email is None:
+            return [SlotSet("handoff_reason", "customer_chose_email"), FollowupAction("email_form")]
+        say(dispatcher, f"Of course. Our team will follow up by email at {email}.")
+        dispatcher.utter_message(
+            json_message={
+                "ticket": {
+                    "reason": "customer_chose_email",
+                    "question": tracker.get_slot("question"),
+                }
+            }
+        )
+        return []
+
+
+class ActionAfterEmail(Action):
+    """The email form is done: pass on the address and carry on with the hand-over it paused."""
+
+    def name(self) -> str:
+        return "action_after_email"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        email = known_email(tracker)
+        reason = tracker.get_slot("handoff_reason") or "customer_request"
+        question = tracker.get_slot("question")
+        if email:
+            dispatcher.utter_message(json_message={"contact": {"email": email}})
+            say(dispatcher, f"Thanks! We'll reply to {email}.")
+        else:
+            say(dispatcher, "No problem. You can check on it in this chat.")
+        if reason == "customer_chose_email":
+            dispatcher.utter_message(
+                json_message={"ticket": {"reason": reason, "question": question}}
+            )
+        else:
+            send_handoff(
+                dispatcher,
+                reason=reason,
+                skill=tracker.get_slot("handoff_skill"),
+                priority=tracker.get_slot("handoff_priority"),
+                question=question,
+            )
+        return [
+            SlotSet("handoff_reason", None),
+            SlotSet("handoff_skill", None),
+            SlotSet("handoff_priority", None),
+        ]
