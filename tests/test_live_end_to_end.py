@@ -198,3 +198,34 @@ def test_socket_refuses_a_bad_token(live) -> None:
     client = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(live.url, auth={"token": "nope"}, transports=["polling"], wait_timeout=5)
+
+
+def test_without_an_email_the_bot_asks_for_one_before_filing(live) -> None:
+    http = live.client()
+    started = http.post("/api/conversations", json={"customer": {"name": "Noor"}}).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    cid = started["id"]
+
+    def say(text: str) -> dict:
+        response = http.post(
+            f"/api/conversations/{cid}/messages", json={"text": text}, headers=customer
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    asked = say("I want to talk to a real person")
+    assert asked["status"] == "bot"
+    assert "what email address" in asked["messages"][-1]["text"]
+    again = say("my address is noor at example")
+    assert again["status"] == "bot"
+    assert "doesn't look like an email address" in again["messages"][-1]["text"]
+    filed = say("noor@example.com")
+    assert filed["status"] == "ticketed"
+    texts = [m["text"] for m in filed["messages"]]
+    assert "Thanks! We'll reply to noor@example.com." in texts
+    view = http.get(f"/api/conversations/{cid}", headers=customer).json()
+    assert view["customer"]["email"] == "noor@example.com"
+    assert view["handoff"]["reason"] == "customer_request"
+    ticket = http.get(f"/api/tickets/{view['ticket_id']}", headers=live.admin).json()
+    assert ticket["customer_email"] == "noor@example.com"
+    assert view["ticket_id"] in texts[-1]
