@@ -102,6 +102,9 @@ def build_services(
         ),
         tickets=tickets,
         publisher=realtime,
+        live_chat_hours=BusinessCalendar.parse(
+            settings.live_chat_hours, settings.business_timezone
+        ),
     )
     desk = Desk(storage=storage, clock=clock, queue=queue, tickets=tickets)
     kb = KnowledgeBase(

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         description="When SLA clocks run, e.g. 'mon-fri 09:00-17:00' or 'always'.",
     )
     business_timezone: str = Field(default="UTC", description="Time zone of the business hours.")
+    live_chat_hours: str = Field(
+        default="always",
+        description="When chats may wait for a live agent (business-hours syntax); outside them a "
+        "hand-over becomes a ticket at once.",
+    )
     sla_first_response_min: dict[str, int] = Field(
         default_factory=lambda: {"urgent": 30, "high": 60, "normal": 240, "low": 480},
         description="First-response target per ticket priority, in business minutes.",

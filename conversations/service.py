@@ -260,7 +260,7 @@ class ConversationService:
                     "customer_name": conversation["customer_name"],
                     # The bot asks for an email before a hand-over that would become a ticket.
                     "customer_email": self.store.get(conversation_id)["customer_email"],
-                    "agents_available": self.queue.anyone_online(),
+                    "agents_available": self.queue.can_chat_now(),
                 },
             )
         except BotUnavailable as exc:

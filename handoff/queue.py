@@ -21,6 +21,7 @@ from conversations.store import ConversationStore
 from handoff.errors import HandoffError, NotAssigned
 from handoff.events import Accepted, OfferClosed, OfferMade, record
 from handoff.routing import GENERAL, PRIORITY_ORDER, AgentState, WaitingChat, select_agent
+from handoff.sla import BusinessCalendar
 from handoff.states import Status, transition
 from handoff.tickets import TicketSink
 
@@ -84,7 +85,9 @@ class Queue:
         limits: Limits,
         tickets: TicketSink,
         publisher: Publisher | None = None,
+        live_chat_hours: BusinessCalendar | None = None,
     ) -> None:
+        self.live_chat_hours = live_chat_hours  # None: live chat at any hour
         self.storage = storage
         self.clock = clock
         self.limits = limits
@@ -120,6 +123,12 @@ class Queue:
             )
             for id, skills, max_concurrent, status, idle, load in rows
         ]
+
+    def can_chat_now(self) -> bool:
+        """Within live-chat hours and someone online: a hand-over will wait for a person."""
+        now = self.clock.now()
+        in_hours = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
+        return in_hours and self.anyone_online()
 
     def anyone_online(self) -> bool:
         row = self.storage.db.execute("select exists(select 1 from agents where status = 'online')")
@@ -244,7 +253,8 @@ class Queue:
             ).fetchall():
                 self._close_offer(db, offer_id, conversation_id, agent_id, "expired", at)
                 done.expired.append((conversation_id, agent_id))
-            anyone_online = self.anyone_online()
+            open_now = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
+            anyone_online = open_now and self.anyone_online()
             cutoff = iso(now - timedelta(seconds=self.limits.max_wait_s))
             for (conversation_id,) in db.execute(
                 "select c.id from conversations c where c.status = 'queued'"
@@ -253,7 +263,13 @@ class Queue:
                 " and o.status = 'pending')",
                 [] if not anyone_online else [cutoff],
             ).fetchall():
-                reason = "max_wait" if anyone_online else "nobody_online"
+                reason = (
+                    "max_wait"
+                    if anyone_online
+                    else "nobody_online"
+                    if open_now
+                    else "outside_hours"
+                )
                 self.tickets.file(conversation_id, reason=reason)
                 done.ticketed.append((conversation_id, reason))
             free = {a.id: a for a in self.agent_states(free_only=True)} if anyone_online else {}

@@ -57,6 +57,10 @@ class BusinessCalendar:
         midnight = datetime.combine(day.date(), time(0), self.zone)
         return midnight + self.opens, midnight + self.closes
 
+    def is_open(self, moment: datetime) -> bool:
+        window = self._day_window(moment.astimezone(self.zone))
+        return window is not None and window[0] <= moment < window[1]
+
     def add(self, start: datetime, seconds: float) -> datetime:
         """The moment `seconds` of business time after `start`."""
         moment = start.astimezone(self.zone)

@@ -21,6 +21,7 @@ from handoff.states import Status, transition
 REASON_TEXT = {
     "max_wait": "Everyone on our team is busy right now",
     "nobody_online": "No one from our team is available right now",
+    "outside_hours": "Our team is away until business hours",
     "agent_escalated": "Our team needs a little more time on this",
     "customer_chose_email": "As you asked",
 }

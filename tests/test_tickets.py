@@ -202,3 +202,27 @@ def test_cli_lists_and_shows_tickets(client, bot, settings) -> None:
     assert "[customer] a person please" in shown.output and "first response: " in shown.output
     missing = runner.invoke(app, ["tickets", "show", "T-9", "--data-dir", str(settings.data_dir)])
     assert missing.exit_code == 1
+
+
+def test_outside_live_chat_hours_a_hand_over_becomes_a_ticket(tmp_path, bot, clock) -> None:
+    from fastapi.testclient import TestClient
+
+    from cascade.app import create_app
+    from cascade.settings import Settings
+    from tests.conftest import ADMIN
+    from tests.factories import HashingEmbedder
+
+    settings = Settings(
+        data_dir=tmp_path, admin_token=ADMIN, rasa_url="", live_chat_hours="mon-fri 09:00-17:00"
+    )
+    clock.advance(hours=9)  # Monday 18:00
+    with TestClient(
+        create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
+    ) as client:
+        make_agent(client, {"Authorization": f"Bearer {ADMIN}"}, "Night owl", {"cards": 3})
+        ticket_id, _, _ = ticketed(client, bot)
+        ticket = client.get(
+            f"/api/tickets/{ticket_id}", headers={"Authorization": f"Bearer {ADMIN}"}
+        ).json()
+        assert ticket["reason"] == "outside_hours"
+        assert "away until business hours" in ticket["transcript"][-1]["text"]
