@@ -111,9 +111,12 @@ def up(
     )
     typer.echo(f"Rasa starting on port {rasa_port} (log: {rasa_log})")
 
+    stopping = threading.Event()
+
     def watch_rasa() -> None:
         code = rasa.wait()
-        typer.echo(f"Rasa exited with code {code}; chats now go to people", err=True)
+        if not stopping.is_set():
+            typer.echo(f"Rasa exited with code {code}; chats now go to people", err=True)
 
     threading.Thread(target=watch_rasa, daemon=True).start()
     server = uvicorn.Server(
@@ -121,6 +124,7 @@ def up(
     )
 
     def stop(signum: int, frame: object) -> None:
+        stopping.set()
         server.should_exit = True
 
     signal.signal(signal.SIGTERM, stop)
@@ -128,6 +132,7 @@ def up(
     try:
         server.run()
     finally:
+        stopping.set()
         if rasa.poll() is None:
             rasa.terminate()
             try:
