@@ -219,39 +219,29 @@ class TicketStore:
         now = self.clock.now()
         return {t.metric: t.view(now, self.policy.calendar) for t in self.targets(row)}
 
-    def get(self, ticket_id: str) -> dict[str, Any]:
+    def summary(self, ticket_id: str) -> dict[str, Any]:
+        """What lists, webhooks and the CLI show: the ticket without its contents."""
         row = self._row(ticket_id)
+        keep = ("id", "status", "priority", "skill", "reason", "assignee_agent_id")
         return {
-            "id": row["id"],
-            "status": row["status"],
-            "priority": row["priority"],
-            "skill": row["skill"],
-            "reason": row["reason"],
-            "assignee_agent_id": row["assignee_agent_id"],
+            **{key: row[key] for key in keep},
             "conversation_id": row["conversation_id"],
             "customer_email": row["customer_email"],
-            "transcript": self.conversations.messages(row["conversation_id"]),
-            "handoff": json.loads(row["handoff"]) if row["handoff"] else None,
-            "notes": json.loads(row["notes"]),
             "sla": self.sla(row),
-            "events": self.events(ticket_id),
             "created_at": row["created_at"],
             "updated_at": row["updated_at"],
         }
 
-    def summary(self, ticket_id: str) -> dict[str, Any]:
+    def get(self, ticket_id: str) -> dict[str, Any]:
+        """The whole ticket: the summary plus the transcript (always the whole chat, including
+        what the customer wrote after filing), the handoff package, notes and events."""
         row = self._row(ticket_id)
         return {
-            "id": row["id"],
-            "status": row["status"],
-            "priority": row["priority"],
-            "skill": row["skill"],
-            "assignee_agent_id": row["assignee_agent_id"],
-            "conversation_id": row["conversation_id"],
-            "customer_email": row["customer_email"],
-            "sla": self.sla(row),
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
+            **self.summary(ticket_id),
+            "transcript": self.conversations.messages(row["conversation_id"]),
+            "handoff": json.loads(row["handoff"]) if row["handoff"] else None,
+            "notes": json.loads(row["notes"]),
+            "events": self.events(ticket_id),
         }
 
     def events(self, ticket_id: str) -> list[dict[str, Any]]:
