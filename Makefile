@@ -60,7 +60,7 @@ demo: setup
 lint: $(APP_OK)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy cascade knowledge_base handoff conversations bot
+	$(VENV)/bin/mypy cascade knowledge_base handoff conversations bot ops
 
 test: setup lint
 	$(VENV)/bin/pytest -p no:cacheprovider -q

@@ -99,6 +99,7 @@ def build_services(
             skill_wait_s=settings.skill_wait_s,
             max_wait_s=settings.max_wait_s,
             default_handle_s=settings.default_handle_s,
+            idle_limit_s=settings.idle_limit_s,
         ),
         tickets=tickets,
         publisher=realtime,
@@ -183,6 +184,7 @@ def create_app(
                 (settings.route_interval_s, services.queue.route),
                 (settings.route_interval_s, services.tickets.check_slas),
                 (settings.outbox_interval_s, services.outbox.deliver_due),
+                (settings.route_interval_s, services.queue.abandon_idle),
             )
             if interval > 0
         ]
@@ -215,6 +217,7 @@ def create_app(
     from handoff.api import canned_router, desk_router, tickets_router
     from handoff.api import router as agents_router
     from knowledge_base.api import router as kb_router
+    from ops.api import router as ops_router
 
     app.include_router(kb_router)
     app.include_router(conversations_router)
@@ -222,6 +225,7 @@ def create_app(
     app.include_router(desk_router)
     app.include_router(canned_router)
     app.include_router(tickets_router)
+    app.include_router(ops_router)
     app.include_router(actions_router)
     return app
 

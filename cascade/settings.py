@@ -90,6 +90,16 @@ class Settings(BaseSettings):
         default=300.0,
         description="Service level for a chat waiting in the queue (warning at 75 %, then breach).",
     )
+    fcr_window_days: float = Field(
+        default=7.0,
+        description="A contact counts as resolved first time only if the customer does not come "
+        "back on the same topic within this many days.",
+    )
+    idle_limit_s: float = Field(
+        default=1800.0,
+        description="A chat with the bot or in the queue whose customer has written nothing for "
+        "this long is abandoned.",
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for customer email; unset: email is not sent."
     )

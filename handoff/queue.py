@@ -63,6 +63,7 @@ class Limits:
     skill_wait_s: float = 120.0
     max_wait_s: float = 600.0
     default_handle_s: float = 300.0
+    idle_limit_s: float = 1800.0
 
 
 @dataclass
@@ -301,6 +302,35 @@ class Queue:
                     if not free:
                         break
         return done
+
+    def abandon_idle(self) -> list[str]:
+        """Chats with the bot or in the queue whose customer went quiet past the idle limit."""
+        now = self.clock.now()
+        at = iso(now)
+        cutoff = iso(now - timedelta(seconds=self.limits.idle_limit_s))
+        gone = [
+            cid
+            for (cid,) in self.storage.db.execute(
+                """
+                select c.id from conversations c where c.status in ('bot', 'queued')
+                  and (select max(m.created_at) from messages m where m.conversation_id = c.id
+                       and m.sender = 'customer') <= ?
+                """,
+                [cutoff],
+            ).fetchall()
+        ]
+        for conversation_id in gone:
+            with self.storage.write() as db:
+                for offer_id, agent_id in db.execute(
+                    "select id, agent_id from offers where conversation_id = ? and status = 'pending'",
+                    [conversation_id],
+                ).fetchall():
+                    self._close_offer(db, offer_id, conversation_id, agent_id, "withdrawn", at)
+                transition(self.storage, conversation_id, Status.ABANDONED, reason="idle", at=at)
+            self.publish_conversation(conversation_id)
+        if gone:
+            self.publish_positions()
+        return gone
 
     def _close_offer(
         self, db, offer_id: int, conversation_id: str, agent_id: str, outcome: str, at: str

@@ -1,0 +1,1 @@
+"""Ops figures: first-contact resolution and the rest, computed from the event log."""
