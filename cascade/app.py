@@ -34,7 +34,7 @@ from handoff.queue import Limits, NoCapacity, OfferGone, Queue
 from handoff.sla import BusinessCalendar
 from handoff.tickets import IllegalTicketMove, Policy, TicketNotFound, TicketStore
 from knowledge_base.embedder import Embedder
-from knowledge_base.errors import ArticleNotFound, ImportRejected
+from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected, VersionNotFound
 from knowledge_base.search import Thresholds
 from knowledge_base.service import KnowledgeBase
 
@@ -144,6 +144,8 @@ def build_services(
 ERRORS: dict[type[Exception], int] = {
     ImportRejected: 422,
     ArticleNotFound: 404,
+    ArticleExists: 409,
+    VersionNotFound: 404,
     ConversationNotFound: 404,
     AgentNotFound: 404,
     ConversationClosed: 409,

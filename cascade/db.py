@@ -200,6 +200,30 @@ def m005_awaiting(db: Database) -> None:
     db.table("conversations").add_column("awaiting", str)
 
 
+@migrations()
+def m006_article_versions(db: Database) -> None:
+    db.table("articles").add_column("version", int)
+    db.table("articles").add_column("author", str)
+    db.table("article_versions").create(
+        {
+            "id": int,
+            "article_id": str,
+            "version": int,
+            "title": str,
+            "body": str,
+            "questions": str,  # JSON list
+            "skill": str,
+            "tags": str,  # JSON list
+            "status": str,
+            "author": str,
+            "change": str,  # created, edited, published, archived, imported, rolled back to N
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db.table("article_versions").create_index(["article_id", "version"], unique=True)
+
+
 class Storage:
     """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
 

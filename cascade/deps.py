@@ -61,6 +61,19 @@ def principal(
     return found
 
 
+def maybe_principal(
+    services: Annotated[Services, Depends(get_services)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal | None:
+    """The caller if they sent a valid token, else None (for endpoints open to everyone)."""
+    if credentials is None:
+        return None
+    found = services.tokens.resolve(credentials.credentials)
+    if found is None:
+        raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    return found
+
+
 def require(role: Role):
     def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if not who.has(role):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from cascade.auth import Principal, Role
-from cascade.deps import ServicesDep, require
+from cascade.deps import ServicesDep, maybe_principal, require
 from knowledge_base.service import parse_jsonl
+from knowledge_base.store import ArticleIn
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
@@ -26,7 +29,7 @@ class SearchIn(BaseModel):
 async def import_articles(
     request: Request,
     services: ServicesDep,
-    _: Annotated[Principal, Depends(require(Role.EDITOR))],
+    who: Annotated[Principal, Depends(require(Role.EDITOR))],
 ) -> dict[str, int]:
     raw = await request.body()
     if len(raw) > MAX_IMPORT_BYTES:
@@ -36,7 +39,9 @@ async def import_articles(
     except UnicodeDecodeError as exc:
         raise HTTPException(400, f"the body is not UTF-8 text (byte {exc.start})") from exc
     articles = parse_jsonl(text)
-    imported = await run_in_threadpool(services.kb.import_articles, articles)
+    imported = await run_in_threadpool(
+        services.kb.import_articles, articles, author=who.subject or "admin"
+    )
     return {"imported": imported}
 
 
@@ -48,9 +53,92 @@ async def search(body: SearchIn, services: ServicesDep) -> dict[str, Any]:
     return outcome.as_dict()
 
 
-@router.get("/articles/{article_id}", summary="One published article")
-async def get_article(article_id: str, services: ServicesDep) -> dict[str, Any]:
+Editor = Annotated[Principal, Depends(require(Role.EDITOR))]
+MaybeCaller = Annotated[Principal | None, Depends(maybe_principal)]
+
+
+def is_editor(who: Principal | None) -> bool:
+    return who is not None and who.has(Role.EDITOR)
+
+
+def author(who: Principal) -> str:
+    return who.subject or ("admin" if who.is_admin() else "editor")
+
+
+class RollbackIn(BaseModel):
+    version: int = Field(ge=1)
+
+
+@router.get("/articles", summary="Articles (editors see drafts and archived ones too)")
+def list_articles(
+    services: ServicesDep,
+    who: MaybeCaller,
+    status: Annotated[Literal["draft", "published", "archived"] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Words in title or body")] = None,
+) -> list[dict[str, Any]]:
+    if not is_editor(who):
+        if status not in (None, "published"):
+            raise HTTPException(403, "only editors see drafts and archived articles")
+        status = "published"
+    return services.kb.listing(status=status, query=q)
+
+
+@router.post("/articles", status_code=201, summary="Create a draft (not searched until published)")
+async def create_article(body: ArticleIn, services: ServicesDep, who: Editor) -> dict[str, Any]:
+    article = await run_in_threadpool(services.kb.create, body, author=author(who))
+    return article.as_dict()
+
+
+@router.get("/articles/{article_id}", summary="One article (editors: any status)")
+def get_article(article_id: str, services: ServicesDep, who: MaybeCaller) -> dict[str, Any]:
     article = services.kb.article(article_id)
-    if article is None or article.status != "published":
+    if article is None or (article.status != "published" and not is_editor(who)):
         raise HTTPException(404, f"no published article with id {article_id!r}")
     return article.as_dict()
+
+
+@router.put("/articles/{article_id}", summary="Save: a new version; live at once if published")
+async def save_article(
+    article_id: str, body: ArticleIn, services: ServicesDep, who: Editor
+) -> dict[str, Any]:
+    if body.id != article_id:
+        raise HTTPException(422, f"the body's id {body.id!r} does not match {article_id!r}")
+    article = await run_in_threadpool(services.kb.save, article_id, body, author=author(who))
+    return article.as_dict()
+
+
+@router.post("/articles/{article_id}/publish", summary="Publish: searchable on return")
+async def publish(article_id: str, services: ServicesDep, who: Editor) -> dict[str, Any]:
+    article = await run_in_threadpool(
+        services.kb.set_status, article_id, "published", author=author(who)
+    )
+    return article.as_dict()
+
+
+@router.post("/articles/{article_id}/archive", summary="Archive: out of search on return")
+async def archive(article_id: str, services: ServicesDep, who: Editor) -> dict[str, Any]:
+    article = await run_in_threadpool(
+        services.kb.set_status, article_id, "archived", author=author(who)
+    )
+    return article.as_dict()
+
+
+@router.post("/articles/{article_id}/rollback", summary="Bring back an earlier version")
+async def rollback(
+    article_id: str, body: RollbackIn, services: ServicesDep, who: Editor
+) -> dict[str, Any]:
+    article = await run_in_threadpool(
+        services.kb.rollback, article_id, body.version, author=author(who)
+    )
+    return article.as_dict()
+
+
+@router.get("/articles/{article_id}/versions", summary="Versions, newest first, with diffs")
+def versions(article_id: str, services: ServicesDep, _: Editor) -> list[dict[str, Any]]:
+    return services.kb.versions(article_id)
+
+
+@router.get("/export", summary="Every article but archived ones, as re-importable JSON Lines")
+def export(services: ServicesDep, _: Editor) -> PlainTextResponse:
+    lines = [json.dumps(article, ensure_ascii=False) for article in services.kb.export()]
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="application/x-ndjson")

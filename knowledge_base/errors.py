@@ -19,3 +19,13 @@ class ArticleNotFound(KnowledgeBaseError):
     def __init__(self, article_id: str) -> None:
         self.article_id = article_id
         super().__init__(f"no article with id {article_id!r}")
+
+
+class ArticleExists(KnowledgeBaseError):
+    def __init__(self, article_id: str) -> None:
+        super().__init__(f"an article with id {article_id!r} already exists; edit it with PUT")
+
+
+class VersionNotFound(KnowledgeBaseError):
+    def __init__(self, article_id: str, version: int) -> None:
+        super().__init__(f"article {article_id!r} has no version {version}")

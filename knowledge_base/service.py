@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
@@ -13,7 +15,7 @@ from pydantic import ValidationError
 from cascade.clock import Clock, SystemClock, iso
 from cascade.db import Storage
 from knowledge_base.embedder import Embedder
-from knowledge_base.errors import ImportRejected
+from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected, VersionNotFound
 from knowledge_base.index import VectorIndex, fingerprint
 from knowledge_base.search import (
     Decision,
@@ -82,13 +84,23 @@ class KnowledgeBase:
         self.index_path = index_path
         self.thresholds = thresholds
         self.clock = clock or SystemClock()
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()
         self._owners: dict[int, str] = {}
         self.index = self._load_or_rebuild()
 
     # -- index upkeep -------------------------------------------------------------------------
 
-    def _centroids(self) -> tuple[list[tuple[int, str]], np.ndarray, str]:
+    def _stamp(self) -> str:
+        """Identifies what the index must hold: every published article at its version."""
+        rows = self.storage.db.execute(
+            "select rowid, id || ':' || coalesce(version, 1) || ':' || updated_at from articles"
+            " where status = 'published' order by id"
+        ).fetchall()
+        return fingerprint(((key, text) for key, text in rows), self.embedder.name)
+
+    def _centroids(
+        self, article_ids: list[str] | None = None
+    ) -> tuple[list[tuple[int, str]], np.ndarray]:
         """One vector per published article: the normalised mean of its title and example
         questions (its passages too when it has no questions). Measured on kb-dev, this ranks
         and rejects better than the nearest single example (README, "Knowledge search")."""
@@ -98,11 +110,10 @@ class KnowledgeBase:
             ).fetchall()
         )
         grouped: dict[str, list[VectorRow]] = {}
-        for row in self.store.vectors():
+        for row in self.store.vectors(article_ids):
             grouped.setdefault(row.article_id, []).append(row)
         members: list[tuple[int, str]] = []
         vectors: list[np.ndarray] = []
-        texts: list[tuple[int, str]] = []
         for article_id, rows in sorted(grouped.items()):
             chosen = [r for r in rows if r.kind in CENTROID_KINDS]
             if not any(r.kind == "question" for r in rows):
@@ -110,102 +121,285 @@ class KnowledgeBase:
             centroid = np.mean([r.embedding for r in chosen], axis=0)
             vectors.append(centroid / max(float(np.linalg.norm(centroid)), 1e-12))
             members.append((keys[article_id], article_id))
-            texts += [(keys[article_id], r.text) for r in chosen]
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.embedder.dim), np.float32)
-        return members, matrix.astype(np.float32), fingerprint(texts, self.embedder.name)
+        return members, matrix.astype(np.float32)
 
     def _load_or_rebuild(self) -> VectorIndex:
-        members, matrix, expected = self._centroids()
+        stamp = self._stamp()
         index = VectorIndex.load(self.index_path, self.embedder.dim)
-        if index is None or index.fingerprint != expected or len(index) != len(members):
+        if index is None or index.fingerprint != stamp:
             log.info("knowledge index missing or stale: rebuilding from the database")
-            return self._build(members, matrix, expected)
-        self._owners = {key: article_id for key, article_id in members}
+            return self.rebuild_index()
+        self._owners = dict(
+            self.storage.db.execute(
+                "select rowid, id from articles where status = 'published'"
+            ).fetchall()
+        )
         self.index = index
         return index
 
     def rebuild_index(self) -> VectorIndex:
         """Build the index from the vectors stored beside the articles (no re-embedding)."""
-        return self._build(*self._centroids())
-
-    def _build(self, members: list[tuple[int, str]], matrix: np.ndarray, stamp: str) -> VectorIndex:
+        members, matrix = self._centroids()
         index = VectorIndex(self.embedder.dim)
         index.add(np.array([key for key, _ in members], dtype=np.int64), matrix)
-        index.fingerprint = stamp
+        index.fingerprint = self._stamp()
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         index.save(self.index_path)
         self._owners = {key: article_id for key, article_id in members}
         self.index = index
         return index
 
-    # -- editing ------------------------------------------------------------------------------
+    def _refresh(self, article_ids: list[str]) -> None:
+        """Update only the changed articles in the index, in place: removed if no longer
+        published, re-added with their new vector if they are."""
+        changed = set(article_ids)
+        self.index.remove(key for key, article_id in self._owners.items() if article_id in changed)
+        self._owners = {k: a for k, a in self._owners.items() if a not in changed}
+        members, matrix = self._centroids(sorted(changed))
+        self.index.add(np.array([key for key, _ in members], dtype=np.int64), matrix)
+        self._owners.update({key: article_id for key, article_id in members})
+        self.index.fingerprint = self._stamp()
+        self.index.save(self.index_path)
 
-    def import_articles(self, articles: list[ArticleIn]) -> int:
+    # -- writing ------------------------------------------------------------------------------
+
+    def _embed(self, articles: list[ArticleIn]) -> list[tuple[str, str, str, np.ndarray]]:
+        texts = [(a.id, kind, text) for a in articles for kind, text in searchable_texts(a)]
+        vectors = self.embedder.encode([text for _, _, text in texts])
+        return [
+            (aid, kind, text, vec) for (aid, kind, text), vec in zip(texts, vectors, strict=True)
+        ]
+
+    def _write(
+        self,
+        db: Any,
+        article: ArticleIn,
+        *,
+        status: str,
+        author: str | None,
+        change: str,
+        at: str,
+        vectors: list[tuple[str, str, str, np.ndarray]] | None,
+    ) -> None:
+        """Store one article's new state as its next version (vectors too, when its text
+        changed). Must run inside a write transaction."""
+        existing = self.store.get(article.id)
+        version = (existing.version + 1) if existing else 1
+        row = {
+            "id": article.id,
+            "title": article.title,
+            "body": article.body,
+            "questions": json.dumps(article.questions),
+            "skill": article.skill,
+            "tags": json.dumps(article.tags),
+            "status": status,
+            "version": version,
+            "author": author,
+            "created_at": existing.created_at if existing else at,
+            "updated_at": at,
+        }
+        db.table("articles").upsert(row, pk="id")
+        db.table("article_versions").insert(
+            {
+                **{k: row[k] for k in ("title", "body", "questions", "skill", "tags", "status")},
+                "article_id": article.id,
+                "version": version,
+                "author": author,
+                "change": change,
+                "created_at": at,
+            }
+        )
+        if vectors is not None:
+            db.execute("delete from kb_vectors where article_id = ?", [article.id])
+            start = (db.execute("select max(vector_id) from kb_vectors").fetchone()[0] or 0) + 1
+            db.table("kb_vectors").insert_all(
+                {
+                    "vector_id": start + i,
+                    "article_id": aid,
+                    "kind": kind,
+                    "text": text,
+                    "embedding": vec.tobytes(),
+                }
+                for i, (aid, kind, text, vec) in enumerate(vectors)
+            )
+
+    def import_articles(self, articles: list[ArticleIn], *, author: str | None = "import") -> int:
         """Store and publish the articles (replacing any with the same id), all or nothing.
 
         Embedding happens before the transaction; the index is updated in place after it.
         """
-        texts = [(a.id, kind, text) for a in articles for kind, text in searchable_texts(a)]
-        vectors = self.embedder.encode([text for _, _, text in texts])
-        now = iso(self.clock.now())
+        vectors = self._embed(articles)
+        by_article: dict[str, list[tuple[str, str, str, np.ndarray]]] = {}
+        for item in vectors:
+            by_article.setdefault(item[0], []).append(item)
+        at = iso(self.clock.now())
         with self._write_lock:
-            ids = [a.id for a in articles]
-            old_vector_ids = self.store.vector_ids_of(ids)
             with self.storage.write() as db:
-                existing = self.store.get_many(ids)
-                db.table("articles").upsert_all(
-                    [
-                        {
-                            "id": a.id,
-                            "title": a.title,
-                            "body": a.body,
-                            "questions": json.dumps(a.questions),
-                            "skill": a.skill,
-                            "tags": json.dumps(a.tags),
-                            "status": "published",
-                            "created_at": existing[a.id].created_at if a.id in existing else now,
-                            "updated_at": now,
-                        }
-                        for a in articles
-                    ],
-                    pk="id",
-                )
-                if old_vector_ids:
-                    marks = ",".join("?" for _ in ids)
-                    db.execute(f"delete from kb_vectors where article_id in ({marks})", ids)
-                start = (db.execute("select max(vector_id) from kb_vectors").fetchone()[0] or 0) + 1
-                new_ids = np.arange(start, start + len(texts), dtype=np.int64)
-                db.table("kb_vectors").insert_all(
-                    {
-                        "vector_id": int(vector_id),
-                        "article_id": article_id,
-                        "kind": kind,
-                        "text": text,
-                        "embedding": vector.tobytes(),
-                    }
-                    for vector_id, (article_id, kind, text), vector in zip(
-                        new_ids, texts, vectors, strict=True
+                for article in articles:
+                    self._write(
+                        db,
+                        article,
+                        status="published",
+                        author=author,
+                        change="imported",
+                        at=at,
+                        vectors=by_article.get(article.id, []),
                     )
-                )
-            self._refresh(ids)
+            self._refresh([a.id for a in articles])
         return len(articles)
 
-    def _refresh(self, article_ids: list[str]) -> None:
-        """Replace the changed articles' vectors in the index in place (no full rebuild)."""
-        members, matrix, stamp = self._centroids()
-        changed = set(article_ids)
-        keys = [key for key, article_id in self._owners.items() if article_id in changed]
-        self.index.remove(keys)
-        rows = [i for i, (_, article_id) in enumerate(members) if article_id in changed]
-        self.index.add(np.array([members[i][0] for i in rows], dtype=np.int64), matrix[rows])
-        self._owners = {key: article_id for key, article_id in members}
-        self.index.fingerprint = stamp
-        self.index.save(self.index_path)
+    def create(self, article: ArticleIn, *, author: str | None) -> Article:
+        """A new draft: stored and embedded, not searched until it is published."""
+        vectors = self._embed([article])
+        with self._write_lock, self.storage.write() as db:
+            if self.store.get(article.id) is not None:
+                raise ArticleExists(article.id)
+            self._write(
+                db,
+                article,
+                status="draft",
+                author=author,
+                change="created",
+                at=iso(self.clock.now()),
+                vectors=vectors,
+            )
+        return self._get(article.id)
+
+    def save(self, article_id: str, article: ArticleIn, *, author: str | None) -> Article:
+        """Every save is a new version; a published article's edit is live on return."""
+        current = self._get(article_id)
+        article = article.model_copy(update={"id": article_id})
+        vectors = self._embed([article])
+        with self._write_lock:
+            with self.storage.write() as db:
+                self._write(
+                    db,
+                    article,
+                    status=current.status,
+                    author=author,
+                    change="edited",
+                    at=iso(self.clock.now()),
+                    vectors=vectors,
+                )
+            self._refresh([article_id])
+        return self._get(article_id)
+
+    def set_status(self, article_id: str, status: str, *, author: str | None) -> Article:
+        """Publish or archive: search reflects it on return (the index is updated in place)."""
+        current = self._get(article_id)
+        if current.status == status:
+            return current
+        change = {"published": "published", "archived": "archived", "draft": "unpublished"}[status]
+        with self._write_lock:
+            with self.storage.write() as db:
+                self._write(
+                    db,
+                    as_input(current),
+                    status=status,
+                    author=author,
+                    change=change,
+                    at=iso(self.clock.now()),
+                    vectors=None,
+                )
+            self._refresh([article_id])
+        return self._get(article_id)
+
+    def rollback(self, article_id: str, version: int, *, author: str | None) -> Article:
+        """Bring back an earlier version's content as a new version (its status is kept)."""
+        current = self._get(article_id)
+        rows = list(
+            self.storage.db.query(
+                "select * from article_versions where article_id = ? and version = ?",
+                [article_id, version],
+            )
+        )
+        if not rows:
+            raise VersionNotFound(article_id, version)
+        old = rows[0]
+        article = ArticleIn(
+            id=article_id,
+            title=old["title"],
+            body=old["body"] or "",
+            questions=json.loads(old["questions"] or "[]"),
+            skill=old["skill"] or "general",
+            tags=json.loads(old["tags"] or "[]"),
+        )
+        vectors = self._embed([article])
+        with self._write_lock:
+            with self.storage.write() as db:
+                self._write(
+                    db,
+                    article,
+                    status=current.status,
+                    author=author,
+                    change=f"rolled back to version {version}",
+                    at=iso(self.clock.now()),
+                    vectors=vectors,
+                )
+            self._refresh([article_id])
+        return self._get(article_id)
 
     # -- reading ------------------------------------------------------------------------------
 
+    def _get(self, article_id: str) -> Article:
+        article = self.store.get(article_id)
+        if article is None:
+            raise ArticleNotFound(article_id)
+        return article
+
     def article(self, article_id: str) -> Article | None:
         return self.store.get(article_id)
+
+    def versions(self, article_id: str) -> list[dict[str, Any]]:
+        """Every version, newest first, with who, when, what changed and a diff from the one
+        before."""
+        self._get(article_id)
+        rows = list(
+            self.storage.db.query(
+                "select * from article_versions where article_id = ? order by version", [article_id]
+            )
+        )
+        out = []
+        previous: dict[str, Any] | None = None
+        for row in rows:
+            out.append(
+                {
+                    "version": row["version"],
+                    "author": row["author"],
+                    "created_at": row["created_at"],
+                    "change": row["change"],
+                    "status": row["status"],
+                    "title": row["title"],
+                    "diff": version_diff(previous, row),
+                }
+            )
+            previous = row
+        return list(reversed(out))
+
+    def export(self) -> list[dict[str, Any]]:
+        """Every article but archived ones, in the import format (plus status), by id."""
+        return [a.as_dict() for a in self.store.all() if a.status != "archived"]
+
+    def listing(
+        self, *, status: str | None = None, query: str | None = None
+    ) -> list[dict[str, Any]]:
+        items = [a for a in self.store.all() if status is None or a.status == status]
+        if query:
+            needle = query.lower()
+            items = [a for a in items if needle in a.title.lower() or needle in a.body.lower()]
+        return [
+            {
+                "id": a.id,
+                "title": a.title,
+                "skill": a.skill,
+                "tags": a.tags,
+                "status": a.status,
+                "version": a.version,
+                "updated_at": a.updated_at,
+            }
+            for a in items
+        ]
 
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome:
         vector = self.embedder.encode([query])[0]
@@ -223,3 +417,40 @@ class KnowledgeBase:
             if article_id in articles
         ]
         return SearchOutcome(decision, results)
+
+
+def as_input(article: Article) -> ArticleIn:
+    return ArticleIn(
+        id=article.id,
+        title=article.title,
+        body=article.body,
+        questions=article.questions,
+        skill=article.skill,
+        tags=article.tags,
+    )
+
+
+def version_diff(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
+    """A unified diff of the article's text fields between two versions."""
+
+    def lines(row: dict[str, Any] | None) -> list[str]:
+        if row is None:
+            return []
+        out = [
+            f"title: {row['title']}",
+            f"skill: {row['skill']}",
+            f"tags: {', '.join(json.loads(row['tags'] or '[]'))}",
+        ]
+        out += [f"question: {q}" for q in json.loads(row["questions"] or "[]")]
+        out += ["", *(row["body"] or "").splitlines()]
+        return out
+
+    return "\n".join(
+        difflib.unified_diff(
+            lines(before),
+            lines(after),
+            fromfile=f"version {before['version']}" if before else "nothing",
+            tofile=f"version {after['version']}",
+            lineterm="",
+        )
+    )

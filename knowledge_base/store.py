@@ -45,6 +45,8 @@ class Article:
     status: str = "published"
     created_at: str = ""
     updated_at: str = ""
+    version: int = 1
+    author: str | None = None
 
     @property
     def sensitive(self) -> bool:
@@ -59,6 +61,8 @@ class Article:
             "skill": self.skill,
             "tags": self.tags,
             "status": self.status,
+            "version": self.version,
+            "updated_at": self.updated_at,
         }
 
 
@@ -82,6 +86,8 @@ def article_from_row(row: dict) -> Article:
         status=row["status"],
         created_at=row["created_at"] or "",
         updated_at=row["updated_at"] or "",
+        version=row.get("version") or 1,
+        author=row.get("author"),
     )
 
 
@@ -140,15 +146,18 @@ class ArticleStore:
         sql = f"select vector_id from kb_vectors where article_id in ({marks})"
         return [row[0] for row in self.storage.db.execute(sql, article_ids).fetchall()]
 
-    def vectors(self, *, published_only: bool = True) -> Iterator[VectorRow]:
+    def vectors(self, article_ids: list[str] | None = None) -> Iterator[VectorRow]:
+        """Stored vectors of published articles (of these articles only, if given)."""
         sql = (
             "select v.vector_id, v.article_id, v.kind, v.text, v.embedding from kb_vectors v"
-            " join articles a on a.id = v.article_id"
+            " join articles a on a.id = v.article_id where a.status = 'published'"
         )
-        if published_only:
-            sql += " where a.status = 'published'"
+        params: list[str] = []
+        if article_ids is not None:
+            sql += f" and a.id in ({','.join('?' for _ in article_ids)})"
+            params = list(article_ids)
         for vector_id, article_id, kind, text, blob in self.storage.db.execute(
-            sql + " order by v.vector_id"
+            sql + " order by v.vector_id", params
         ).fetchall():
             yield VectorRow(vector_id, article_id, kind, text, np.frombuffer(blob, np.float32))
 

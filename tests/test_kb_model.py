@@ -83,3 +83,36 @@ def test_packaged_model_loads_offline(real_embedder) -> None:
     vectors = real_embedder.encode(["freeze my card", "lock my card", "pizza recipe"])
     assert vectors.shape == (3, 384)
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.3
+
+
+def test_publish_edit_archive_show_in_search_within_a_second(kb_client) -> None:
+    import time
+
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    draft = {
+        "id": "travel-notice",
+        "title": "Tell us before you travel",
+        "body": "You don't need to: your card works abroad.",
+        "questions": [
+            "do i need to tell you i'm going abroad",
+            "travel notice for my card",
+            "should i let the bank know about my holiday",
+        ],
+        "skill": "cards",
+        "tags": [],
+    }
+    kb_client.post("/api/kb/articles", json=draft, headers=admin)
+    assert (
+        search(kb_client, "should I let you know before my holiday abroad")["results"][0][
+            "article_id"
+        ]
+        != "travel-notice"
+    )
+    for action, expected in (("publish", True), ("archive", False)):
+        started = time.perf_counter()
+        kb_client.post(f"/api/kb/articles/travel-notice/{action}", headers=admin)
+        top = search(kb_client, "should I let you know before my holiday abroad")["results"][0][
+            "article_id"
+        ]
+        assert time.perf_counter() - started < 1.0
+        assert (top == "travel-notice") is expected

@@ -1,0 +1,136 @@
+"""Editors' side of the knowledge base: drafts, versions with diffs, publish, archive, rollback,
+export; and who may do what."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+from cascade.app import create_app
+from tests.conftest import make_agent
+from tests.factories import HashingEmbedder, article, jsonl
+
+PET = article(
+    "pet-insurance",
+    title="Pet insurance",
+    body="We do not sell pet insurance.",
+    questions=["do you offer insurance for my dog", "cat insurance", "can i insure my pet"],
+    skill="accounts",
+)
+
+
+def found(client, query: str) -> list[str]:
+    return [
+        r["article_id"]
+        for r in client.post("/api/kb/search", json={"query": query}).json()["results"]
+    ]
+
+
+def test_draft_publish_edit_rollback_archive(client, admin) -> None:
+    created = client.post("/api/kb/articles", json=PET, headers=admin)
+    assert created.status_code == 201
+    assert (created.json()["status"], created.json()["version"]) == ("draft", 1)
+    assert "pet-insurance" not in found(client, "insure my pet")
+    assert (
+        client.get("/api/kb/articles/pet-insurance").status_code == 404
+    )  # drafts are the editors'
+    assert client.get("/api/kb/articles/pet-insurance", headers=admin).json()["status"] == "draft"
+
+    published = client.post("/api/kb/articles/pet-insurance/publish", headers=admin).json()
+    assert published["status"] == "published"
+    assert found(client, "insure my pet")[0] == "pet-insurance"  # searchable on return
+
+    edited = client.put(
+        "/api/kb/articles/pet-insurance",
+        headers=admin,
+        json={**PET, "body": "We now sell pet insurance from £5 a month."},
+    ).json()
+    assert edited["version"] == 3 and edited["status"] == "published"
+    assert client.get("/api/kb/articles/pet-insurance").json()["body"].startswith("We now sell")
+
+    back = client.post(
+        "/api/kb/articles/pet-insurance/rollback", json={"version": 1}, headers=admin
+    ).json()
+    assert back["body"] == "We do not sell pet insurance." and back["version"] == 4
+    history = client.get("/api/kb/articles/pet-insurance/versions", headers=admin).json()
+    assert [(v["version"], v["change"]) for v in history] == [
+        (4, "rolled back to version 1"),
+        (3, "edited"),
+        (2, "published"),
+        (1, "created"),
+    ]
+    assert all(v["author"] == "admin" for v in history)
+    assert "-We now sell pet insurance from £5 a month." in history[0]["diff"]
+    assert "+We do not sell pet insurance." in history[0]["diff"]
+
+    client.post("/api/kb/articles/pet-insurance/archive", headers=admin)
+    assert "pet-insurance" not in found(client, "insure my pet")
+    assert (
+        client.get("/api/kb/articles?status=archived", headers=admin).json()[0]["id"]
+        == "pet-insurance"
+    )
+
+
+def test_roles(client, admin) -> None:
+    customer = {
+        "Authorization": f"Bearer {client.post('/api/conversations', json={}).json()['token']}"
+    }
+    agent = make_agent(client, admin, online=False)
+    assert client.post("/api/kb/articles", json=PET).status_code == 401
+    for headers in (customer, agent["headers"]):
+        assert client.post("/api/kb/articles", json=PET, headers=headers).status_code == 403
+    client.post("/api/kb/articles", json=PET, headers=admin)
+    assert (
+        client.post("/api/kb/articles/pet-insurance/publish", headers=agent["headers"]).status_code
+        == 403
+    )
+    assert client.get("/api/kb/articles?status=draft", headers=customer).status_code == 403
+    assert client.get("/api/kb/articles", headers=customer).json() == []  # only published ones
+    assert client.get("/api/kb/export", headers=customer).status_code == 403
+
+
+def test_editor_errors(client, admin) -> None:
+    client.post("/api/kb/articles", json=PET, headers=admin)
+    assert client.post("/api/kb/articles", json=PET, headers=admin).status_code == 409
+    assert client.put("/api/kb/articles/other-id", json=PET, headers=admin).status_code == 422
+    assert (
+        client.put("/api/kb/articles/nope", json={**PET, "id": "nope"}, headers=admin).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/kb/articles/pet-insurance/rollback", json={"version": 9}, headers=admin
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/kb/articles/pet-insurance/rollback", json={"version": 0}, headers=admin
+        ).status_code
+        == 422
+    )
+    assert client.post("/api/kb/articles/nope/publish", headers=admin).status_code == 404
+
+
+def test_export_then_import_gives_the_same_articles(
+    client, admin, settings, bot, clock, tmp_path
+) -> None:
+    client.post("/api/kb/import", content=jsonl(article(), PET), headers=admin)
+    client.post("/api/kb/articles", json=article("draft-one", title="A draft"), headers=admin)
+    exported = client.get("/api/kb/export", headers=admin)
+    assert exported.headers["content-type"].startswith("application/x-ndjson")
+    rows = [json.loads(line) for line in exported.text.splitlines()]
+    assert [r["id"] for r in rows] == ["draft-one", "freeze-card", "pet-insurance"]
+
+    other = settings.model_copy(update={"data_dir": tmp_path / "other"})
+    with TestClient(create_app(other, embedder=HashingEmbedder(), bot=bot, clock=clock)) as second:
+        assert second.post("/api/kb/import", content=exported.text, headers=admin).json() == {
+            "imported": 3
+        }
+        again = [
+            json.loads(line)
+            for line in second.get("/api/kb/export", headers=admin).text.splitlines()
+        ]
+    fields = ("id", "title", "body", "questions", "skill", "tags")
+    assert [{k: r[k] for k in fields} for r in again] == [{k: r[k] for k in fields} for r in rows]
