@@ -160,22 +160,45 @@ def _knowledge_base(data_dir: Path | None):
 
 @kb_app.command("import")
 def kb_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A JSON Lines file.")],
+    path: Annotated[
+        Path, typer.Argument(exists=True, help="A JSON Lines file, or a folder of Markdown files.")
+    ],
     data_dir: DataDir = None,
 ) -> None:
-    """Import (and publish) articles from a JSON Lines file, all or nothing."""
+    """Import (and publish) articles, all or nothing."""
     from knowledge_base.errors import ImportRejected
+    from knowledge_base.markdown import read_folder
     from knowledge_base.service import parse_jsonl
 
     try:
-        articles = parse_jsonl(file.read_text(encoding="utf-8-sig"))
+        if path.is_dir():
+            articles = read_folder(path)
+        else:
+            articles = parse_jsonl(path.read_text(encoding="utf-8-sig"))
     except ImportRejected as exc:
         for problem in exc.problems:
             typer.echo(problem, err=True)
         raise typer.Exit(1) from exc
     services = _knowledge_base(data_dir)
-    count = services.kb.import_articles(articles)
+    count = services.kb.import_articles(articles, author="cli")
     typer.echo(f"imported {count} articles")
+
+
+@kb_app.command("export")
+def kb_export(
+    target: Annotated[Path, typer.Argument(help="A .jsonl file, or a folder for Markdown files.")],
+    data_dir: DataDir = None,
+    markdown: Annotated[bool, typer.Option(help="One Markdown file per article.")] = False,
+) -> None:
+    """Export every article but archived ones, re-importable with `kb import`."""
+    from knowledge_base.markdown import write_folder
+
+    articles = _services_without_model(data_dir).kb.export()
+    if markdown:
+        write_folder(articles, target)
+    else:
+        target.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles))
+    typer.echo(f"exported {len(articles)} articles to {target}")
 
 
 @kb_app.command("search")
