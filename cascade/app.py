@@ -35,6 +35,7 @@ from handoff.sla import BusinessCalendar
 from handoff.tickets import IllegalTicketMove, Policy, TicketNotFound, TicketStore
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected, VersionNotFound
+from knowledge_base.gaps import GapNotFound
 from knowledge_base.search import Thresholds
 from knowledge_base.service import KnowledgeBase
 
@@ -131,6 +132,7 @@ def build_services(
             queue=queue,
             desk=desk,
             tickets=tickets,
+            gaps=kb.gaps,
         ),
         agents=AgentService(storage=storage, tokens=tokens, clock=clock),
         queue=queue,
@@ -146,6 +148,7 @@ ERRORS: dict[type[Exception], int] = {
     ArticleNotFound: 404,
     ArticleExists: 409,
     VersionNotFound: 404,
+    GapNotFound: 404,
     ConversationNotFound: 404,
     AgentNotFound: 404,
     ConversationClosed: 409,

@@ -224,6 +224,24 @@ def m006_article_versions(db: Database) -> None:
     db.table("article_versions").create_index(["article_id", "version"], unique=True)
 
 
+@migrations()
+def m007_content_gaps(db: Database) -> None:
+    db.table("kb_gaps").create(
+        {
+            "id": int,
+            "question": str,
+            "conversation_id": str,
+            "reason": str,  # no_answer, low_nlu_confidence, clarification_declined, unhelpful_answers
+            "embedding": bytes,
+            "article_id": str,  # set when the gap was closed with an article
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db.table("kb_gaps").create_index(["conversation_id", "question"], unique=True)
+    db.table("kb_gaps").create_index(["article_id"])
+
+
 class Storage:
     """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
 

@@ -28,6 +28,7 @@ from handoff.queue import Queue, queue_rank
 from handoff.states import Status, transition
 from handoff.tickets import TicketStore
 from handoff.triggers import frustration
+from knowledge_base.gaps import GapLog
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ FRUSTRATION_TEXT = (
 
 
 CSAT_THANKS = "Thank you for your feedback!"
+GAP_REASONS = frozenset(
+    {"no_answer", "low_nlu_confidence", "clarification_declined", "unhelpful_answers"}
+)
 EMAIL_INSTEAD = "/email_me"
 ASK_EMAIL = "What email address should we reply to?"
 
@@ -84,9 +88,11 @@ class ConversationService:
         queue: Queue,
         desk: Desk,
         tickets: TicketStore,
+        gaps: GapLog | None = None,
     ) -> None:
         self.queue = queue
         self.tickets = tickets
+        self.gaps = gaps
         self.desk = desk
         self.storage = storage
         self.store = ConversationStore(storage)
@@ -275,10 +281,10 @@ class ConversationService:
         produced = [self._say(conversation_id, m, reply_to=message["id"]) for m in turn.messages]
         for name, signal in turn.signals:
             if name == "feedback" and signal.get("article_id"):
-                self._record(
-                    conversation_id,
-                    FeedbackGiven(str(signal["article_id"]), bool(signal.get("helpful"))),
-                )
+                helpful = bool(signal.get("helpful"))
+                self._record(conversation_id, FeedbackGiven(str(signal["article_id"]), helpful))
+                if not helpful:
+                    self._gap(conversation_id, signal.get("question"), "answer_unhelpful")
             elif name == "resolve":
                 transition(
                     self.storage,
@@ -354,6 +360,16 @@ class ConversationService:
             )
         return stored
 
+    def _gap(self, conversation_id: str, question: str | None, reason: str) -> None:
+        """A question the bot could not answer, for editors' content-gap report."""
+        if self.gaps is None:
+            return
+        if not question:
+            texts = self.store.customer_texts(conversation_id, before=2**62)
+            question = next((t for t in texts if not t.startswith("/")), None)
+        if question:
+            self.gaps.record(question, conversation_id=conversation_id, reason=reason)
+
     def _record(self, conversation_id: str, event: Event) -> None:
         with self.storage.write() as db:
             record(db, conversation_id, event, at=self._now())
@@ -388,6 +404,8 @@ class ConversationService:
         skill = request.skill
         if skill == "general" and attempts:
             skill = str(attempts[0].get("skill") or "general")
+        if request.reason in GAP_REASONS:
+            self._gap(conversation_id, request.question, request.reason)
         request = HandoffRequest(
             reason=request.reason,
             skill=skill,

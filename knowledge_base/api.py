@@ -142,3 +142,39 @@ def versions(article_id: str, services: ServicesDep, _: Editor) -> list[dict[str
 def export(services: ServicesDep, _: Editor) -> PlainTextResponse:
     lines = [json.dumps(article, ensure_ascii=False) for article in services.kb.export()]
     return PlainTextResponse("\n".join(lines) + "\n", media_type="application/x-ndjson")
+
+
+class GapsIn(BaseModel):
+    gap_ids: list[int] = Field(min_length=1, max_length=500)
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+
+
+class AttachIn(BaseModel):
+    gap_ids: list[int] = Field(min_length=1, max_length=500)
+    article_id: str = Field(min_length=1, max_length=128)
+
+
+@router.get("/gaps", summary="Questions the bot could not answer, grouped by meaning")
+def gaps(services: ServicesDep, _: Editor) -> list[dict[str, Any]]:
+    return services.kb.gaps.clusters()
+
+
+@router.post("/gaps/draft", status_code=201, summary="Turn gap questions into a draft article")
+async def draft_from_gaps(body: GapsIn, services: ServicesDep, who: Editor) -> dict[str, Any]:
+    article = await run_in_threadpool(
+        services.kb.draft_from_gaps, body.gap_ids, title=body.title, author=author(who)
+    )
+    return article.as_dict()
+
+
+@router.post("/gaps/attach", summary="Add gap questions to an article's example questions")
+async def attach_gaps(body: AttachIn, services: ServicesDep, who: Editor) -> dict[str, Any]:
+    article = await run_in_threadpool(
+        services.kb.attach_gaps, body.gap_ids, body.article_id, author=author(who)
+    )
+    return article.as_dict()
+
+
+@router.get("/articles/{article_id}/feedback", summary="Shown, helpful rate, hand-overs after")
+def article_feedback(article_id: str, services: ServicesDep, _: Editor) -> dict[str, Any]:
+    return services.kb.feedback(article_id)

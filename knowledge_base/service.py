@@ -16,6 +16,7 @@ from cascade.clock import Clock, SystemClock, iso
 from cascade.db import Storage
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected, VersionNotFound
+from knowledge_base.gaps import GapLog, slug
 from knowledge_base.index import VectorIndex, fingerprint
 from knowledge_base.search import (
     Decision,
@@ -86,6 +87,7 @@ class KnowledgeBase:
         self.clock = clock or SystemClock()
         self._write_lock = threading.RLock()
         self._owners: dict[int, str] = {}
+        self.gaps = GapLog(storage=storage, embedder=embedder, clock=self.clock)
         self.index = self._load_or_rebuild()
 
     # -- index upkeep -------------------------------------------------------------------------
@@ -266,7 +268,9 @@ class KnowledgeBase:
             )
         return self._get(article.id)
 
-    def save(self, article_id: str, article: ArticleIn, *, author: str | None) -> Article:
+    def save(
+        self, article_id: str, article: ArticleIn, *, author: str | None, change: str = "edited"
+    ) -> Article:
         """Every save is a new version; a published article's edit is live on return."""
         current = self._get(article_id)
         article = article.model_copy(update={"id": article_id})
@@ -278,7 +282,7 @@ class KnowledgeBase:
                     article,
                     status=current.status,
                     author=author,
-                    change="edited",
+                    change=change,
                     at=iso(self.clock.now()),
                     vectors=vectors,
                 )
@@ -339,6 +343,75 @@ class KnowledgeBase:
                 )
             self._refresh([article_id])
         return self._get(article_id)
+
+    # -- closing content gaps -----------------------------------------------------------------
+
+    def draft_from_gaps(
+        self, gap_ids: list[int], *, title: str | None, author: str | None
+    ) -> Article:
+        """A draft article whose example questions are the gaps' questions."""
+        gaps = self.gaps.take(gap_ids)
+        questions = unique([g.question for g in gaps])
+        title = (title or questions[0].rstrip("?!. ")).strip()
+        title = title[:1].upper() + title[1:]
+        article_id, n = slug(title), 1
+        while self.store.get(article_id) is not None:
+            n += 1
+            article_id = f"{slug(title)}-{n}"
+        draft = self.create(
+            ArticleIn(id=article_id, title=title, questions=questions), author=author
+        )
+        self.gaps.close(gap_ids, draft.id)
+        return draft
+
+    def attach_gaps(self, gap_ids: list[int], article_id: str, *, author: str | None) -> Article:
+        """Teach an existing article the gaps' questions as example questions."""
+        gaps = self.gaps.take(gap_ids)
+        current = self._get(article_id)
+        questions = unique([*current.questions, *(g.question for g in gaps)])
+        added = len(questions) - len(current.questions)
+        updated = self.save(
+            article_id,
+            as_input(current).model_copy(update={"questions": questions}),
+            author=author,
+            change=f"added {added} example question{'s' if added != 1 else ''} from content gaps",
+        )
+        self.gaps.close(gap_ids, article_id)
+        return updated
+
+    def feedback(self, article_id: str) -> dict[str, Any]:
+        """How an article does with customers: times shown, the answers to "did that answer
+        your question?", and hand-overs that followed it in the same chat."""
+        self._get(article_id)
+        db = self.storage.db
+        shown = db.execute(
+            "select count(*) from events where name = 'kb.article_shown'"
+            " and json_extract(data, '$.article_id') = ?",
+            [article_id],
+        ).fetchone()[0]
+        yes, no = db.execute(
+            "select coalesce(sum(json_extract(data, '$.helpful') = 1), 0),"
+            " coalesce(sum(json_extract(data, '$.helpful') = 0), 0) from events"
+            " where name = 'kb.feedback' and json_extract(data, '$.article_id') = ?",
+            [article_id],
+        ).fetchone()
+        handoffs = db.execute(
+            """
+            select count(distinct s.conversation_id) from events s join events h
+              on h.conversation_id = s.conversation_id and h.id > s.id
+             and h.name = 'conversation.handed_over'
+            where s.name = 'kb.article_shown' and json_extract(s.data, '$.article_id') = ?
+            """,
+            [article_id],
+        ).fetchone()[0]
+        return {
+            "article_id": article_id,
+            "shown": shown,
+            "helpful": yes,
+            "not_helpful": no,
+            "helpful_rate": round(yes / (yes + no), 4) if yes + no else None,
+            "handoffs_after": handoffs,
+        }
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -417,6 +490,16 @@ class KnowledgeBase:
             if article_id in articles
         ]
         return SearchOutcome(decision, results)
+
+
+def unique(questions: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for q in questions:
+        if q.lower() not in seen:
+            seen.add(q.lower())
+            out.append(q)
+    return out
 
 
 def as_input(article: Article) -> ArticleIn:

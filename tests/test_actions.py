@@ -147,7 +147,11 @@ def test_choosing_an_article_shows_it() -> None:
 def test_yes_resolves() -> None:
     t = tracker("yes", "affirm", {"pending": "feedback", "shown": "freeze-card"})
     customs, _ = run(ActionFeedback(FakeKnowledge(SearchOutcome(Decision.ANSWER, []))), t)
-    assert signal(customs, "feedback") == {"article_id": "freeze-card", "helpful": True}
+    assert signal(customs, "feedback") == {
+        "article_id": "freeze-card",
+        "helpful": True,
+        "question": None,
+    }
     assert signal(customs, "resolve") == {"article_id": "freeze-card"}
 
 
@@ -164,7 +168,11 @@ def test_first_no_tries_the_next_best_second_no_hands_over() -> None:
         },
     )
     customs, slots = run(ActionFeedback(kb), t)
-    assert signal(customs, "feedback") == {"article_id": "freeze-card", "helpful": False}
+    assert signal(customs, "feedback") == {
+        "article_id": "freeze-card",
+        "helpful": False,
+        "question": None,
+    }
     assert any(c.get("article_id") == "lost-card" for c in customs)
     assert signal(customs, "handoff") is None
     t2 = tracker(

@@ -192,7 +192,9 @@ class ActionFeedback(KnowledgeAction):
         if pending == "feedback":
             shown = tracker.get_slot("shown")
             dispatcher.utter_message(
-                json_message={"feedback": {"article_id": shown, "helpful": helpful}}
+                json_message={
+                    "feedback": {"article_id": shown, "helpful": helpful, "question": question}
+                }
             )
             if helpful:
                 say(dispatcher, RESOLVED_TEXT)

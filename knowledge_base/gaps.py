@@ -1,0 +1,122 @@
+"""Content gaps: the questions the bot could not answer, grouped by meaning so editors can
+close them with a new article or by teaching an existing one more example questions."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cascade.clock import Clock, iso
+from cascade.db import Storage
+from knowledge_base.embedder import Embedder
+from knowledge_base.errors import KnowledgeBaseError
+
+CLUSTER_SIMILARITY = 0.5  # questions this close (cosine) to a cluster join it (MiniLM paraphrases: 0.5-0.9)
+
+
+class GapNotFound(KnowledgeBaseError):
+    def __init__(self, gap_ids: list[int]) -> None:
+        super().__init__(f"no open content gaps with ids {gap_ids}")
+
+
+@dataclass(frozen=True)
+class Gap:
+    id: int
+    question: str
+    conversation_id: str
+    reason: str
+    created_at: str
+    vector: np.ndarray
+
+
+def slug(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())[:8]
+    return "-".join(words) or "article"
+
+
+class GapLog:
+    def __init__(self, *, storage: Storage, embedder: Embedder, clock: Clock) -> None:
+        self.storage = storage
+        self.embedder = embedder
+        self.clock = clock
+
+    def record(self, question: str, *, conversation_id: str, reason: str) -> None:
+        """Once per conversation and question."""
+        question = question.strip()
+        if not question or question.startswith("/"):
+            return
+        vector = self.embedder.encode([question])[0]
+        try:
+            with self.storage.write() as db:
+                db.table("kb_gaps").insert(
+                    {
+                        "question": question,
+                        "conversation_id": conversation_id,
+                        "reason": reason,
+                        "embedding": vector.tobytes(),
+                        "created_at": iso(self.clock.now()),
+                    }
+                )
+        except sqlite3.IntegrityError:
+            pass  # already recorded for this conversation
+
+    def open_gaps(self) -> list[Gap]:
+        rows = self.storage.db.execute(
+            "select id, question, conversation_id, reason, created_at, embedding from kb_gaps"
+            " where article_id is null order by id desc"
+        ).fetchall()
+        return [Gap(i, q, c, r, t, np.frombuffer(e, np.float32)) for i, q, c, r, t, e in rows]
+
+    def clusters(self, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Open gaps grouped by meaning (each joins the first cluster whose centre is close
+        enough), clusters with the newest question first."""
+        groups: list[tuple[np.ndarray, list[Gap]]] = []
+        for gap in self.open_gaps():  # newest first
+            best, best_score = None, CLUSTER_SIMILARITY
+            for index, (centre, _) in enumerate(groups):
+                score = float(gap.vector @ centre)
+                if score >= best_score:
+                    best, best_score = index, score
+            if best is None:
+                groups.append((gap.vector.copy(), [gap]))
+            else:
+                members = groups[best][1] + [gap]
+                centre = np.mean([m.vector for m in members], axis=0)
+                groups[best] = (centre / max(float(np.linalg.norm(centre)), 1e-12), members)
+        out = []
+        for _, members in groups[:limit]:
+            questions: list[str] = []
+            for m in members:
+                if m.question.lower() not in {q.lower() for q in questions}:
+                    questions.append(m.question)
+            out.append(
+                {
+                    "id": min(m.id for m in members),
+                    "count": len(members),
+                    "examples": questions[:5],
+                    "latest_at": members[0].created_at,
+                    "reasons": sorted({m.reason for m in members}),
+                    "gap_ids": [m.id for m in members],
+                    "conversation_ids": sorted({m.conversation_id for m in members}),
+                }
+            )
+        return out
+
+    def take(self, gap_ids: list[int]) -> list[Gap]:
+        """The open gaps with these ids, or GapNotFound naming those that are not."""
+        found = {g.id: g for g in self.open_gaps() if g.id in set(gap_ids)}
+        missing = [i for i in gap_ids if i not in found]
+        if missing or not gap_ids:
+            raise GapNotFound(missing or gap_ids)
+        return [found[i] for i in gap_ids]
+
+    def close(self, gap_ids: list[int], article_id: str) -> None:
+        marks = ",".join("?" for _ in gap_ids)
+        with self.storage.write() as db:
+            db.execute(
+                f"update kb_gaps set article_id = ? where id in ({marks})", [article_id, *gap_ids]
+            )
