@@ -45,7 +45,7 @@ def build_executor(kb: KnowledgeSource) -> ActionExecutor:
 async def webhook(request: Request) -> JSONResponse:
     try:
         action_call: Any = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return JSONResponse({"error": "the body is not JSON"}, status_code=400)
     if (
         not isinstance(action_call, dict)
@@ -62,6 +62,11 @@ async def webhook(request: Request) -> JSONResponse:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=400)
     except ActionNotFoundException as exc:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=404)
+    except (KeyError, TypeError, AttributeError) as exc:
+        # rasa-sdk reads the tracker without checking it: a call missing parts is malformed.
+        return JSONResponse(
+            {"error": f"malformed action call ({exc.__class__.__name__}: {exc})"}, status_code=400
+        )
     return JSONResponse(result.model_dump() if result else None)
 
 

@@ -21,7 +21,7 @@ from cascade.settings import Settings, get_settings
 from conversations.rasa import Bot, NoBot, RasaClient
 from conversations.service import ConversationService
 from handoff.agents import AgentService
-from handoff.desk import CannedNotFound, Desk, RatingNotAllowed
+from handoff.desk import CannedNotFound, Desk, RatingNotAllowed, TransferRefused
 from handoff.errors import (
     AgentNotFound,
     ConversationClosed,
@@ -109,12 +109,26 @@ def build_services(
         ),
     )
     desk = Desk(storage=storage, clock=clock, queue=queue, tickets=tickets)
+
+    def push(conversation_id: str, message: dict[str, Any]) -> None:
+        data = {"conversation_id": conversation_id, "message": message}
+        realtime.publish(f"conversation:{conversation_id}", "message", data)
+        row = storage.db.execute(
+            "select assigned_agent_id from conversations where id = ? and status = 'assigned'",
+            [conversation_id],
+        ).fetchone()
+        if row and row[0]:
+            realtime.publish(f"agent:{row[0]}", "message", data)
+
+    storage.message_listeners.append(push)
     kb = KnowledgeBase(
         storage=storage,
         embedder=embedder,
         index_path=settings.index_path,
         thresholds=thresholds_from(settings),
         clock=clock,
+        ivf_from=settings.kb_ivf_from,
+        nprobe=settings.kb_nprobe,
     )
     return Services(
         settings=settings,
@@ -158,6 +172,7 @@ ERRORS: dict[type[Exception], int] = {
     NoCapacity: 409,
     CannedNotFound: 404,
     RatingNotAllowed: 409,
+    TransferRefused: 409,
     TicketNotFound: 404,
     IllegalTicketMove: 409,
 }

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database, Migrations
 
@@ -242,12 +243,22 @@ def m007_content_gaps(db: Database) -> None:
     db.table("kb_gaps").create_index(["article_id"])
 
 
+@migrations()
+def m008_client_ids_per_sender(db: Database) -> None:
+    # A customer's and an agent's client ids are their own: "m1" from each is two messages.
+    db.execute("drop index if exists idx_messages_conversation_id_client_id")
+    db.table("messages").create_index(["conversation_id", "sender", "client_id"], unique=True)
+
+
 class Storage:
     """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        # Called with (conversation id, message) for every new chat message, whoever wrote it:
+        # how real-time pushes reach the customer and the agent without each writer knowing.
+        self.message_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         path.parent.mkdir(parents=True, exist_ok=True)
         db = self.db
         db.enable_wal()

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         default=0.05,
         description="A clarification offers the top two articles, and the third within this much of the best.",
     )
+    kb_ivf_from: int = Field(
+        default=50_000,
+        description="From this many published articles the index is rebuilt as IVF (approximate).",
+    )
+    kb_nprobe: int = Field(default=16, description="IVF lists searched per query.")
     offer_timeout_s: float = Field(
         default=30.0, description="An offer not accepted within this goes to the next agent."
     )

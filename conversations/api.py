@@ -56,7 +56,10 @@ def start(body: StartIn, services: ServicesDep) -> dict[str, Any]:
 @router.get("/{conversation_id}", summary="A conversation with all its messages")
 def read(conversation_id: str, services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
     _may_read(who, conversation_id)
-    return services.conversations.view(conversation_id)
+    view = services.conversations.view(conversation_id)
+    if who.has(Role.CUSTOMER):
+        view.pop("handoff", None)  # the team's notes on the customer are not for the customer
+    return view
 
 
 @router.post("/{conversation_id}/messages", summary="Send a message (customer or agent)")

@@ -21,7 +21,7 @@ from conversations.rasa import Bot, BotUnavailable
 from conversations.replies import BotMessage, parse_replies
 from conversations.store import ConversationStore
 from handoff.desk import Desk
-from handoff.errors import ConversationClosed, NotAssigned
+from handoff.errors import NotAssigned
 from handoff.events import ArticleShown, Event, FeedbackGiven, HandedOver, record
 from handoff.package import HandoffRequest, build_package
 from handoff.queue import Queue, queue_rank
@@ -156,16 +156,12 @@ class ConversationService:
                 conversation["status"], [duplicate, *self.store.replies_to(duplicate["id"])]
             )
         status = Status(conversation["status"])
-        if status is Status.ABANDONED:
-            raise ConversationClosed(conversation_id, status.value)
-
         shown_text, bot_text = self._button_press(conversation_id, text)
         message, is_new = self.store.add_message(
             conversation_id, sender="customer", text=shown_text, client_id=client_id, at=self._now()
         )
         if not is_new:  # the same client_id raced in concurrently and won
             return Turn(self.store.get(conversation_id)["status"], [message])
-        self.publish_message(conversation, message)
 
         rating = csat_score(bot_text)
         if rating is not None and status in (Status.RESOLVED, Status.TICKETED):
@@ -178,14 +174,25 @@ class ConversationService:
         if status is Status.QUEUED and self._queued_turn(conversation, message, bot_text):
             return Turn(self.store.get(conversation_id)["status"], self.store.since(message))
         if status is Status.TICKETED:
-            self.tickets.customer_replied(conversation_id)
-        if status is Status.RESOLVED:
+            ticket_id = self.tickets.customer_replied(conversation_id)
+            if ticket_id and self.tickets.summary(ticket_id)["status"] == "closed":
+                self._say(
+                    conversation_id,
+                    BotMessage(
+                        f"Ticket {ticket_id} is closed, so no one will see this here. "
+                        "If you still need help, please start a new chat."
+                    ),
+                    reply_to=message["id"],
+                    sender="system",
+                )
+        if status in (Status.RESOLVED, Status.ABANDONED):
             transition(
                 self.storage,
                 conversation_id,
                 Status.BOT,
                 reason="customer_returned",
                 at=self._now(),
+                fields={"assigned_agent_id": None},
             )
             status = Status.BOT
         if status is Status.BOT:
@@ -221,15 +228,6 @@ class ConversationService:
                 )
             return True
         return False
-
-    def publish_message(self, conversation: dict[str, Any], message: dict[str, Any]) -> None:
-        """Push a new message to the customer's devices and to the agent who owns the chat."""
-        data = {"conversation_id": conversation["id"], "message": message}
-        self.queue.publisher.publish(f"conversation:{conversation['id']}", "message", data)
-        if conversation["assigned_agent_id"]:
-            self.queue.publisher.publish(
-                f"agent:{conversation['assigned_agent_id']}", "message", data
-            )
 
     def _button_press(self, conversation_id: str, text: str) -> tuple[str, str]:
         """A button's payload is shown in the transcript as the button's title."""
@@ -277,6 +275,10 @@ class ConversationService:
             self.hand_over(conversation_id, HandoffRequest(reason="bot_unavailable"))
             return [reply]
 
+        if self.store.get(conversation_id)["status"] != Status.BOT.value:
+            # Someone else took the chat while Rasa was thinking: its reply no longer applies.
+            log.info("dropping Rasa's late reply to %s", conversation_id)
+            return []
         turn = parse_replies(raw)
         produced = [self._say(conversation_id, m, reply_to=message["id"]) for m in turn.messages]
         for name, signal in turn.signals:
@@ -343,11 +345,6 @@ class ConversationService:
             reply_to=reply_to,
             at=self._now(),
         )
-        self.queue.publisher.publish(
-            f"conversation:{conversation_id}",
-            "message",
-            {"conversation_id": conversation_id, "message": stored},
-        )
         if message.article_id:
             self._record(
                 conversation_id,
@@ -386,11 +383,9 @@ class ConversationService:
         owned = status is Status.ASSIGNED and conversation["assigned_agent_id"] == agent_id
         if not (owned or (agent_id is None and status in (Status.QUEUED, Status.ASSIGNED))):
             raise NotAssigned(conversation_id, status.value)
-        message, is_new = self.store.add_message(
+        message, _ = self.store.add_message(
             conversation_id, sender="agent", text=text, client_id=client_id, at=self._now()
         )
-        if is_new:
-            self.publish_message(conversation, message)
         return Turn(status.value, [message])
 
     # -- handing over -------------------------------------------------------------------------

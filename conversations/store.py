@@ -90,19 +90,24 @@ class ConversationStore:
                 )
                 row["id"] = cursor.lastrowid
         except sqlite3.IntegrityError:
-            existing = self.by_client_id(conversation_id, client_id)
+            existing = self.by_client_id(conversation_id, client_id, sender=sender)
             if existing is None:
                 raise
             return existing, False
-        return message_view(row), True
+        message = message_view(row)
+        for listener in self.storage.message_listeners:
+            listener(conversation_id, message)
+        return message, True
 
-    def by_client_id(self, conversation_id: str, client_id: str | None) -> dict[str, Any] | None:
+    def by_client_id(
+        self, conversation_id: str, client_id: str | None, *, sender: str = "customer"
+    ) -> dict[str, Any] | None:
         if client_id is None:
             return None
         rows = list(
             self.storage.db.query(
-                "select * from messages where conversation_id = ? and client_id = ?",
-                [conversation_id, client_id],
+                "select * from messages where conversation_id = ? and sender = ? and client_id = ?",
+                [conversation_id, sender, client_id],
             )
         )
         return message_view(rows[0]) if rows else None

@@ -10,7 +10,7 @@ from typing import Any
 from cascade.clock import Clock, iso
 from cascade.db import Storage
 from conversations.store import ConversationStore
-from handoff.errors import HandoffError, NotAssigned
+from handoff.errors import AgentNotFound, HandoffError, NotAssigned
 from handoff.events import ChatHandled, CsatGiven, OfferMade, Transferred, record
 from handoff.queue import Queue, queue_rank
 from handoff.states import Status, transition
@@ -29,6 +29,10 @@ class CannedNotFound(HandoffError):
 
 
 class RatingNotAllowed(HandoffError):
+    pass
+
+
+class TransferRefused(HandoffError):
     pass
 
 
@@ -145,16 +149,21 @@ class Desk:
         now = self.clock.now()
         at = iso(now)
         new_skill = skill or row["skill"] or "general"
+        if to_agent_id is not None:
+            target = next((a for a in self.queue.agent_states() if a.id == to_agent_id), None)
+            if target is None:
+                raise AgentNotFound(to_agent_id)
+            if to_agent_id == row["assigned_agent_id"]:
+                raise TransferRefused("a chat cannot be transferred to the agent who has it")
+            if target.status != "online" or target.free <= 0:
+                raise TransferRefused(
+                    f"agent {to_agent_id} is {target.status} with {target.load} of "
+                    f"{target.max_concurrent} chats: transfer to a skill instead"
+                )
         with self.storage.write() as db:
-            if (
-                to_agent_id is not None
-                and db.execute("select 1 from agents where id = ?", [to_agent_id]).fetchone()
-                is None
-            ):
-                raise NotAssigned(conversation_id, f"transfer target {to_agent_id!r} unknown;")
             self._end_stint(db, row, "transferred", at)
             handoff = json.loads(row["handoff"]) if row["handoff"] else {}
-            handoff.update({"skill": new_skill, "transfer_note": note})
+            handoff["skill"] = new_skill
             transition(
                 self.storage,
                 conversation_id,
@@ -231,6 +240,8 @@ class Desk:
         row = self.conversations.get(conversation_id)
         if row["status"] not in (Status.RESOLVED.value, Status.TICKETED.value):
             raise RatingNotAllowed("a conversation can be rated once it is resolved")
+        if row["csat_score"] is not None:
+            raise RatingNotAllowed("this conversation has already been rated")
         at = iso(self.clock.now())
         with self.storage.write() as db:
             db.table("conversations").update(

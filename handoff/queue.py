@@ -337,6 +337,10 @@ class Queue:
     ) -> None:
         db.table("offers").update(offer_id, {"status": outcome, "decided_at": at})
         record(db, conversation_id, OfferClosed(agent_id, outcome), at=at)
+        if outcome in ("expired", "withdrawn"):
+            self.publisher.publish(
+                f"agent:{agent_id}", "offer_withdrawn", {"conversation_id": conversation_id}
+            )
 
     def _announce(self, done: RoutePass) -> None:
         for conversation_id, agent_id in done.offers:
@@ -346,10 +350,6 @@ class Queue:
             )
             if offer:
                 self.publisher.publish(f"agent:{agent_id}", "offer", offer)
-        for conversation_id, agent_id in done.expired:
-            self.publisher.publish(
-                f"agent:{agent_id}", "offer_withdrawn", {"conversation_id": conversation_id}
-            )
         for conversation_id, _ in done.ticketed:
             self.publish_conversation(conversation_id)
         if done.offers or done.expired or done.ticketed:
@@ -428,14 +428,9 @@ class Queue:
                 fields={"assigned_agent_id": agent_id, "assigned_at": at},
             )
             name = db.execute("select name from agents where id = ?", [agent_id]).fetchone()[0]
-            message, _ = self.conversations.add_message(
+            self.conversations.add_message(
                 conversation_id, sender="system", text=f"{name} has joined the chat.", at=at
             )
-        self.publisher.publish(
-            f"conversation:{conversation_id}",
-            "message",
-            {"conversation_id": conversation_id, "message": message},
-        )
         self.publish_conversation(conversation_id)
         self.publish_positions()
 

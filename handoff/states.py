@@ -28,7 +28,7 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     # A customer writing again after a resolution reopens the chat with the bot.
     Status.RESOLVED: frozenset({Status.BOT}),
     Status.TICKETED: frozenset(),
-    Status.ABANDONED: frozenset(),
+    Status.ABANDONED: frozenset({Status.BOT}),  # the customer came back
 }
 
 OPEN = frozenset({Status.BOT, Status.QUEUED, Status.ASSIGNED})

@@ -15,7 +15,9 @@ from cascade.db import Storage
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import KnowledgeBaseError
 
-CLUSTER_SIMILARITY = 0.5  # questions this close (cosine) to a cluster join it (MiniLM paraphrases: 0.5-0.9)
+CLUSTER_SIMILARITY = (
+    0.5  # questions this close (cosine) to a cluster join it (MiniLM paraphrases: 0.5-0.9)
+)
 
 
 class GapNotFound(KnowledgeBaseError):

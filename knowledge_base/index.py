@@ -18,11 +18,48 @@ import numpy as np
 
 
 class VectorIndex:
+    """Exact search (flat) for small collections; an inverted file (IVF) for large ones, which
+    searches only the `nprobe` nearest of its lists (README, "Scale", has the measurements).
+    Both support adding and removing vectors in place."""
+
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._lock = threading.RLock()
+        self._quantizer: faiss.Index | None = None
         self.fingerprint = ""
+
+    @property
+    def kind(self) -> str:
+        return "ivf" if self._ivf() is not None else "flat"
+
+    def _ivf(self) -> faiss.IndexIVF | None:
+        try:
+            return faiss.extract_index_ivf(self._index)
+        except RuntimeError:
+            return None
+
+    @classmethod
+    def build(
+        cls, dim: int, ids: np.ndarray, vectors: np.ndarray, *, ivf_from: int, nprobe: int
+    ) -> VectorIndex:
+        """Flat below `ivf_from` vectors, IVF (trained on these vectors) from there on."""
+        index = cls(dim)
+        if len(ids) >= ivf_from:
+            nlist = max(16, int(4 * np.sqrt(len(ids))))
+            quantizer = faiss.IndexFlatIP(dim)
+            ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            ivf.train(np.ascontiguousarray(vectors, dtype=np.float32))
+            ivf.nprobe = nprobe
+            index._quantizer = quantizer  # the IVF index refers to it: keep it alive
+            index._index = ivf
+        index.add(ids, vectors)
+        return index
+
+    def set_nprobe(self, nprobe: int) -> None:
+        ivf = self._ivf()
+        if ivf is not None:
+            ivf.nprobe = nprobe
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -81,6 +118,9 @@ class VectorIndex:
         index._index = raw
         index.fingerprint = fingerprint
         return index
+
+    def size_bytes(self) -> int:
+        return int(faiss.serialize_index(self._index).size)
 
 
 def stamp_path(path: Path) -> Path:

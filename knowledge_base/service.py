@@ -37,13 +37,18 @@ def parse_jsonl(text: str) -> list[ArticleIn]:
     articles: list[ArticleIn] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only \n ends a line: JSON strings may hold U+2028 and the like, which splitlines() splits.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(f"line {number}: not valid JSON ({exc.msg})")
+            continue
+        except RecursionError:
+            problems.append(f"line {number}: nested too deeply")
             continue
         if not isinstance(raw, dict):
             problems.append(f"line {number}: expected a JSON object")
@@ -78,7 +83,11 @@ class KnowledgeBase:
         index_path: Path,
         thresholds: Thresholds,
         clock: Clock | None = None,
+        ivf_from: int = 50_000,
+        nprobe: int = 16,
     ) -> None:
+        self.ivf_from = ivf_from
+        self.nprobe = nprobe
         self.storage = storage
         self.store = ArticleStore(storage)
         self.embedder = embedder
@@ -137,14 +146,20 @@ class KnowledgeBase:
                 "select rowid, id from articles where status = 'published'"
             ).fetchall()
         )
+        index.set_nprobe(self.nprobe)
         self.index = index
         return index
 
     def rebuild_index(self) -> VectorIndex:
         """Build the index from the vectors stored beside the articles (no re-embedding)."""
         members, matrix = self._centroids()
-        index = VectorIndex(self.embedder.dim)
-        index.add(np.array([key for key, _ in members], dtype=np.int64), matrix)
+        index = VectorIndex.build(
+            self.embedder.dim,
+            np.array([key for key, _ in members], dtype=np.int64),
+            matrix,
+            ivf_from=self.ivf_from,
+            nprobe=self.nprobe,
+        )
         index.fingerprint = self._stamp()
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         index.save(self.index_path)

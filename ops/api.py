@@ -25,6 +25,9 @@ def metrics(
     ] = None,
     skill: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
+    for given in (since, until):
+        if given is not None and not date(2000, 1, 1) <= given <= date(2999, 12, 30):
+            raise HTTPException(422, "dates must lie between 2000-01-01 and 2999-12-30")
     today = services.clock.now().astimezone(UTC).date()
     last = until or today
     first = since or last - timedelta(days=29)

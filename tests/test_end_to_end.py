@@ -40,6 +40,7 @@ class Chat:
         body = started.json()
         self.id = body["id"]
         self.headers = {"Authorization": f"Bearer {body['token']}"}
+        self.staff = live.admin
 
     def say(self, text: str) -> dict:
         response = self.http.post(
@@ -51,7 +52,8 @@ class Chat:
         return response.json()
 
     def view(self) -> dict:
-        return self.http.get(f"/api/conversations/{self.id}", headers=self.headers).json()
+        """The conversation as staff see it (customers are not shown the handoff package)."""
+        return self.http.get(f"/api/conversations/{self.id}", headers=self.staff).json()
 
 
 def articles(turn: dict) -> list[str]:

@@ -197,7 +197,7 @@ def test_transfer_resolve_rate_hand_back_escalate(client, bot, admin) -> None:
     assert moved.json()["status"] == "queued"
     assert offers(client, fraud) == [conversation_id] and offers(client, cards) == []
     offer = client.get(f"/api/agents/{fraud['id']}/offers", headers=fraud["headers"]).json()[0]
-    assert offer["handoff"]["transfer_note"] == "Looks like card fraud"
+    assert offer["handoff"]["skill"] == "fraud"
     client.post(f"/api/conversations/{conversation_id}/accept", headers=fraud["headers"])
     notes = client.get(
         f"/api/conversations/{conversation_id}/notes", headers=fraud["headers"]
@@ -208,6 +208,7 @@ def test_transfer_resolve_rate_hand_back_escalate(client, bot, admin) -> None:
     ]
     customer_view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
     assert "Customer sounds worried" not in str(customer_view)
+    assert "Looks like card fraud" not in str(customer_view)
     assert (
         client.get(f"/api/conversations/{conversation_id}/notes", headers=headers).status_code
         == 403

@@ -225,7 +225,7 @@ def test_without_an_email_the_bot_asks_for_one_before_filing(live) -> None:
     assert filed["status"] == "ticketed"
     texts = [m["text"] for m in filed["messages"]]
     assert "Thanks! We'll reply to noor@example.com." in texts
-    view = http.get(f"/api/conversations/{cid}", headers=customer).json()
+    view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
     assert view["customer"]["email"] == "noor@example.com"
     assert view["handoff"]["reason"] == "customer_request"
     ticket = http.get(f"/api/tickets/{view['ticket_id']}", headers=live.admin).json()

@@ -36,7 +36,8 @@ def new_conversation(storage: Storage) -> str:
         (Status.RESOLVED, Status.BOT, True),  # the customer writes again
         (Status.RESOLVED, Status.QUEUED, False),
         (Status.TICKETED, Status.BOT, False),
-        (Status.ABANDONED, Status.BOT, False),
+        (Status.ABANDONED, Status.BOT, True),  # the customer came back
+        (Status.ABANDONED, Status.QUEUED, False),
     ],
 )
 def test_transition_table(current: Status, target: Status, allowed: bool) -> None:

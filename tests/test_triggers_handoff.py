@@ -140,7 +140,7 @@ def test_trigger(client, bot, admin, case, replies, texts, up, reason, priority,
         client.post(
             f"/api/conversations/{started['id']}/messages", json={"text": text}, headers=headers
         )
-    view = client.get(f"/api/conversations/{started['id']}", headers=headers).json()
+    view = client.get(f"/api/conversations/{started['id']}", headers=admin).json()
     assert view["status"] == "queued", case
     package = view["handoff"]
     assert package.keys() >= PACKAGE_KEYS

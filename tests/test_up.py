@@ -73,7 +73,9 @@ def test_up_runs_both_and_survives_rasa_dying(tmp_path, rasa_model) -> None:
         )
         assert turn.status_code == 200
         assert turn.json()["status"] == "ticketed"  # handed over; nobody is online here
-        view = http.get(f"/api/conversations/{started['id']}", headers=headers).json()
+        view = http.get(
+            f"/api/conversations/{started['id']}", headers={"Authorization": f"Bearer {ADMIN}"}
+        ).json()
         assert "my card is stuck in the machine" in [m["text"] for m in view["messages"]]
         assert view["handoff"]["reason"] == "bot_unavailable"
     finally:

@@ -1,0 +1,125 @@
+"""Edge cases found in review: each was a lost message, a leak, a 500 or an illegal move."""
+
+from __future__ import annotations
+
+from handoff.package import HandoffRequest
+from tests.conftest import make_agent
+from tests.factories import ScriptedBot, article, jsonl
+
+HANDOFF = [{"custom": {"handoff": {"reason": "customer_request", "skill": "cards"}}}]
+
+
+def open_chat(client):
+    started = client.post("/api/conversations", json={"customer": {"name": "Ana"}}).json()
+    return started["id"], {"Authorization": f"Bearer {started['token']}"}
+
+
+def send(client, cid, headers, text, client_id=None):
+    body = {"text": text} | ({"client_id": client_id} if client_id else {})
+    return client.post(f"/api/conversations/{cid}/messages", json=body, headers=headers)
+
+
+def assigned_chat(client, bot, admin):
+    agent = make_agent(client, admin, "Priya", {"cards": 3})
+    bot.replies.append(list(HANDOFF))
+    cid, headers = open_chat(client)
+    send(client, cid, headers, "a person please")
+    client.post(f"/api/conversations/{cid}/accept", headers=agent["headers"])
+    return cid, headers, agent
+
+
+def test_the_same_client_id_from_customer_and_agent_is_two_messages(client, bot, admin) -> None:
+    cid, headers, agent = assigned_chat(client, bot, admin)
+    send(client, cid, agent["headers"], "Hi, I'm Priya", "m1")
+    reply = send(client, cid, headers, "My card is blocked", "m1").json()
+    assert reply["messages"][0]["text"] == "My card is blocked"
+    texts = [
+        m["text"]
+        for m in client.get(f"/api/conversations/{cid}", headers=headers).json()["messages"]
+    ]
+    assert "Hi, I'm Priya" in texts and "My card is blocked" in texts
+
+
+def test_a_late_bot_reply_is_dropped_once_a_person_owns_the_chat(client, admin) -> None:
+    services = client.app.state.services
+    make_agent(client, admin, "Priya", {"cards": 3})
+
+    class SlowBot(ScriptedBot):
+        async def send(self, sender_id, text, *, metadata):
+            services.conversations.hand_over(sender_id, HandoffRequest(reason="customer_request"))
+            return [{"custom": {"text": "Here is an article"}}, {"custom": {"resolve": {}}}]
+
+    services.conversations.bot = SlowBot()
+    cid, headers = open_chat(client)
+    turn = send(client, cid, headers, "freeze my card")
+    assert turn.status_code == 200 and turn.json()["status"] == "queued"
+    texts = [
+        m["text"]
+        for m in client.get(f"/api/conversations/{cid}", headers=headers).json()["messages"]
+    ]
+    assert "Here is an article" not in texts
+
+
+def test_rating_twice_is_refused(client, bot, admin) -> None:
+    cid, headers, agent = assigned_chat(client, bot, admin)
+    client.post(f"/api/conversations/{cid}/resolve", headers=agent["headers"])
+    assert (
+        client.post(
+            f"/api/conversations/{cid}/csat", json={"score": 3}, headers=headers
+        ).status_code
+        == 200
+    )
+    again = client.post(f"/api/conversations/{cid}/csat", json={"score": 5}, headers=headers)
+    assert again.status_code == 409 and "already" in again.json()["detail"]
+
+
+def test_transfers_that_cannot_work_are_refused(client, bot, admin) -> None:
+    cid, _, agent = assigned_chat(client, bot, admin)
+    away = make_agent(client, admin, "Away", {"cards": 3}, online=False)
+    to = f"/api/conversations/{cid}/transfer"
+    assert (
+        client.post(to, json={"agent_id": agent["id"]}, headers=agent["headers"]).status_code == 409
+    )
+    assert (
+        client.post(to, json={"agent_id": away["id"]}, headers=agent["headers"]).status_code == 409
+    )
+    assert client.post(to, json={"agent_id": "nobody"}, headers=agent["headers"]).status_code == 404
+    assert client.get(f"/api/conversations/{cid}", headers=admin).json()["status"] == "assigned"
+
+
+def test_coming_back_reopens_and_forgets_the_agent(client, bot, admin, clock) -> None:
+    cid, headers, agent = assigned_chat(client, bot, admin)
+    client.post(f"/api/conversations/{cid}/resolve", headers=agent["headers"])
+    bot.replies.append([{"text": "Hello again!"}])
+    again = send(client, cid, headers, "one more thing").json()
+    assert again["status"] == "bot"
+    assert "assigned_agent" not in client.get(f"/api/conversations/{cid}", headers=headers).json()
+    clock.advance(minutes=31)
+    assert client.app.state.services.queue.abandon_idle() == [cid]
+    bot.replies.append([{"text": "Welcome back!"}])
+    back = send(client, cid, headers, "sorry, I was away")
+    assert back.status_code == 200 and back.json()["messages"][0]["text"] == "sorry, I was away"
+    assert back.json()["status"] == "bot"
+
+
+def test_writing_to_a_closed_ticket_says_so(client, bot, admin) -> None:
+    bot.replies.append(list(HANDOFF))
+    cid, headers = open_chat(client)
+    send(client, cid, headers, "a person please")  # nobody online: a ticket
+    ticket_id = client.get(f"/api/conversations/{cid}", headers=headers).json()["ticket_id"]
+    client.patch(f"/api/tickets/{ticket_id}", json={"status": "closed"}, headers=admin)
+    turn = send(client, cid, headers, "hello?").json()
+    assert turn["messages"][0]["text"] == "hello?"
+    assert "is closed" in turn["messages"][-1]["text"]
+
+
+def test_more_odd_input_is_a_4xx(client, admin) -> None:
+    assert client.get("/api/metrics?until=9999-12-31", headers=admin).status_code == 422
+    assert client.get("/api/metrics?until=0001-01-01", headers=admin).status_code == 422
+    deep = "[" * 100000 + "]" * 100000
+    assert client.post("/api/kb/import", content=deep, headers=admin).status_code == 422
+    assert client.post("/webhook", content=deep).status_code == 400
+    malformed = {"next_action": "action_answer_question", "tracker": {}}
+    assert client.post("/webhook", json=malformed).status_code == 400
+    pasted = jsonl(article(body="Line one\u2028line two, pasted from a word processor."))
+    assert client.post("/api/kb/import", content=pasted, headers=admin).json() == {"imported": 1}
