@@ -10,7 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from rasa_sdk.executor import ActionExecutor
-from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+from rasa_sdk.interfaces import (
+    ActionExecutionRejection,
+    ActionMissingDomainException,
+    ActionNotFoundException,
+)
 
 from bot.actions import (
     ActionAfterEmail,
@@ -62,6 +66,9 @@ async def webhook(request: Request) -> JSONResponse:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=400)
     except ActionNotFoundException as exc:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=404)
+    except ActionMissingDomainException as exc:
+        # As rasa-sdk's own server answers: Rasa sends the call again with the domain.
+        return JSONResponse({"error": exc.message, "action_name": exc.action_name}, status_code=449)
     except (KeyError, TypeError, AttributeError) as exc:
         # rasa-sdk reads the tracker without checking it: a call missing parts is malformed.
         return JSONResponse(

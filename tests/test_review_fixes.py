@@ -119,7 +119,13 @@ def test_more_odd_input_is_a_4xx(client, admin) -> None:
     deep = "[" * 100000 + "]" * 100000
     assert client.post("/api/kb/import", content=deep, headers=admin).status_code == 422
     assert client.post("/webhook", content=deep).status_code == 400
-    malformed = {"next_action": "action_answer_question", "tracker": {}}
+    no_domain = {"next_action": "action_answer_question", "tracker": {}}
+    assert client.post("/webhook", json=no_domain).status_code == 449  # Rasa resends with it
+    malformed = {
+        "next_action": "action_answer_question",
+        "tracker": {"latest_message": None},
+        "domain": {},
+    }
     assert client.post("/webhook", json=malformed).status_code == 400
     pasted = jsonl(article(body="Line one\u2028line two, pasted from a word processor."))
     assert client.post("/api/kb/import", content=pasted, headers=admin).json() == {"imported": 1}
