@@ -13,7 +13,7 @@ RASA_PORT ?= 5005
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint model bench-kb bench-routing clean
+.PHONY: help setup demo test lint model bench-kb bench-kb-scale bench-routing clean
 
 help:
 	@echo "make demo      set up, train, seed demo data, start the app and the bot"
@@ -21,6 +21,7 @@ help:
 	@echo "make setup     only the set-up (both runtimes and the trained Rasa model)"
 	@echo "make bench-kb  knowledge search on ../shared/data/kb-dev through the HTTP API"
 	@echo "make bench-routing  routing decisions with 1,000 agents and 10,000 waiting chats"
+	@echo "make bench-kb-scale  import and search 10,000 and 100,000 synthetic articles"
 
 # The app runtime: Python 3.11. torch first, from its CPU build, so nothing pulls CUDA.
 $(APP_OK): requirements/app.lock pyproject.toml
@@ -67,6 +68,9 @@ test: setup lint
 
 bench-routing: $(APP_OK)
 	$(VENV)/bin/python -m benchmarks.routing
+
+bench-kb-scale: $(APP_OK)
+	$(VENV)/bin/python -m benchmarks.kb_scale
 
 bench-kb: $(APP_OK)
 	$(VENV)/bin/python -m benchmarks.kb_dev
