@@ -241,6 +241,30 @@ class KnowledgeBase:
                 for i, (aid, kind, text, vec) in enumerate(vectors)
             )
 
+    def _commit(
+        self,
+        article: ArticleIn,
+        *,
+        status: str,
+        author: str | None,
+        change: str,
+        vectors: list[tuple[str, str, str, np.ndarray]] | None,
+    ) -> Article:
+        """Write one article's next version and update its place in the index."""
+        with self._write_lock:
+            with self.storage.write() as db:
+                self._write(
+                    db,
+                    article,
+                    status=status,
+                    author=author,
+                    change=change,
+                    at=iso(self.clock.now()),
+                    vectors=vectors,
+                )
+            self._refresh([article.id])
+        return self._get(article.id)
+
     def import_articles(self, articles: list[ArticleIn], *, author: str | None = "import") -> int:
         """Store and publish the articles (replacing any with the same id), all or nothing.
 
@@ -290,19 +314,9 @@ class KnowledgeBase:
         current = self._get(article_id)
         article = article.model_copy(update={"id": article_id})
         vectors = self._embed([article])
-        with self._write_lock:
-            with self.storage.write() as db:
-                self._write(
-                    db,
-                    article,
-                    status=current.status,
-                    author=author,
-                    change=change,
-                    at=iso(self.clock.now()),
-                    vectors=vectors,
-                )
-            self._refresh([article_id])
-        return self._get(article_id)
+        return self._commit(
+            article, status=current.status, author=author, change=change, vectors=vectors
+        )
 
     def set_status(self, article_id: str, status: str, *, author: str | None) -> Article:
         """Publish or archive: search reflects it on return (the index is updated in place)."""
@@ -310,19 +324,9 @@ class KnowledgeBase:
         if current.status == status:
             return current
         change = {"published": "published", "archived": "archived", "draft": "unpublished"}[status]
-        with self._write_lock:
-            with self.storage.write() as db:
-                self._write(
-                    db,
-                    as_input(current),
-                    status=status,
-                    author=author,
-                    change=change,
-                    at=iso(self.clock.now()),
-                    vectors=None,
-                )
-            self._refresh([article_id])
-        return self._get(article_id)
+        return self._commit(
+            as_input(current), status=status, author=author, change=change, vectors=None
+        )
 
     def rollback(self, article_id: str, version: int, *, author: str | None) -> Article:
         """Bring back an earlier version's content as a new version (its status is kept)."""
@@ -345,19 +349,13 @@ class KnowledgeBase:
             tags=json.loads(old["tags"] or "[]"),
         )
         vectors = self._embed([article])
-        with self._write_lock:
-            with self.storage.write() as db:
-                self._write(
-                    db,
-                    article,
-                    status=current.status,
-                    author=author,
-                    change=f"rolled back to version {version}",
-                    at=iso(self.clock.now()),
-                    vectors=vectors,
-                )
-            self._refresh([article_id])
-        return self._get(article_id)
+        return self._commit(
+            article,
+            status=current.status,
+            author=author,
+            change=f"rolled back to version {version}",
+            vectors=vectors,
+        )
 
     # -- closing content gaps -----------------------------------------------------------------
 
