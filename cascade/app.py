@@ -85,6 +85,7 @@ def build_services(
         storage=storage,
         clock=clock,
         notifier=outbox,
+        publisher=realtime,
         policy=Policy(
             BusinessCalendar.parse(settings.business_hours, settings.business_timezone),
             first_response_min=settings.sla_first_response_min,

@@ -129,3 +129,22 @@ def test_more_odd_input_is_a_4xx(client, admin) -> None:
     assert client.post("/webhook", json=malformed).status_code == 400
     pasted = jsonl(article(body="Line one\u2028line two, pasted from a word processor."))
     assert client.post("/api/kb/import", content=pasted, headers=admin).json() == {"imported": 1}
+
+
+def test_an_offer_leaves_with_a_chat_that_becomes_a_ticket(client, bot, admin) -> None:
+    pushed: list[tuple[str, str, dict]] = []
+
+    class Recorder:
+        def publish(self, room: str, event: str, data: dict) -> None:
+            pushed.append((room, event, data))
+
+    client.app.state.services.tickets.publisher = Recorder()
+    agent = make_agent(client, admin, "Priya", {"cards": 3})
+    bot.replies.append(list(HANDOFF))
+    cid, headers = open_chat(client)
+    send(client, cid, headers, "a person please")
+    assert client.get(f"/api/agents/{agent['id']}/offers", headers=agent["headers"]).json()
+    client.app.state.services.conversations.set_email(cid, "ana@example.com")
+    send(client, cid, headers, "/email_me")  # the customer would rather be emailed
+    assert client.get(f"/api/agents/{agent['id']}/offers", headers=agent["headers"]).json() == []
+    assert (f"agent:{agent['id']}", "offer_withdrawn", {"conversation_id": cid}) in pushed
