@@ -23,7 +23,7 @@ from conversations.store import ConversationStore
 from handoff.desk import Desk
 from handoff.errors import NotAssigned
 from handoff.events import ArticleShown, Event, FeedbackGiven, HandedOver, record
-from handoff.package import HandoffRequest, build_package
+from handoff.package import HandoffRequest, build_package, first_customer_question
 from handoff.queue import Queue, queue_rank
 from handoff.states import Status, transition
 from handoff.tickets import TicketStore
@@ -362,8 +362,7 @@ class ConversationService:
         if self.gaps is None:
             return
         if not question:
-            texts = self.store.customer_texts(conversation_id, before=2**62)
-            question = next((t for t in texts if not t.startswith("/")), None)
+            question = first_customer_question(self.store.messages(conversation_id))
         if question:
             self.gaps.record(question, conversation_id=conversation_id, reason=reason)
 

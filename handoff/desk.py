@@ -14,10 +14,9 @@ from handoff.errors import AgentNotFound, HandoffError, NotAssigned
 from handoff.events import ChatHandled, CsatGiven, OfferMade, Transferred, record
 from handoff.queue import Queue, queue_rank
 from handoff.states import Status, transition
-from handoff.tickets import TicketSink
+from handoff.tickets import CSAT_BUTTONS, TicketSink
 
 CSAT_TEXT = "Thanks for chatting with us! How would you rate the help you got?"
-CSAT_BUTTONS = [{"title": str(n), "payload": f'/csat{{"score": {n}}}'} for n in range(1, 6)]
 HANDBACK_TEXT = (
     "You're back with the virtual assistant. Ask me anything, or ask for a person again."
 )

@@ -47,6 +47,18 @@ class HandoffRequest:
         )
 
 
+def first_customer_question(messages: list[dict[str, Any]]) -> str | None:
+    """What the customer first typed (button payloads are not typed text)."""
+    return next(
+        (
+            m["text"]
+            for m in messages
+            if m["sender"] == "customer" and not m["text"].startswith("/")
+        ),
+        None,
+    )
+
+
 def priority_for(reason: str) -> str:
     return "high" if reason in URGENT_REASONS else "normal"
 
@@ -81,14 +93,7 @@ def build_package(
     transcript: list[dict[str, Any]],
     at: str,
 ) -> dict[str, Any]:
-    first_question = next(
-        (
-            m["text"]
-            for m in transcript
-            if m["sender"] == "customer" and not m["text"].startswith("/")
-        ),
-        None,
-    )
+    first_question = first_customer_question(transcript)
     return {
         "reason": request.reason,
         "summary": summarise(

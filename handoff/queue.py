@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from cascade.clock import Clock, iso
 from cascade.db import Storage
 from conversations.store import ConversationStore
 from handoff.errors import HandoffError, NotAssigned
-from handoff.events import Accepted, OfferClosed, OfferMade, record
+from handoff.events import Accepted, OfferMade, record
+from handoff.offers import NoPublisher, Publisher, close_offer, withdraw_pending
 from handoff.routing import GENERAL, PRIORITY_ORDER, AgentState, WaitingChat, select_agent
 from handoff.sla import BusinessCalendar
 from handoff.states import Status, transition
@@ -46,15 +47,6 @@ class OfferGone(HandoffError):
 
 class NoCapacity(HandoffError):
     pass
-
-
-class Publisher(Protocol):
-    def publish(self, room: str, event: str, data: dict[str, Any]) -> None: ...
-
-
-class NoPublisher:
-    def publish(self, room: str, event: str, data: dict[str, Any]) -> None:
-        return None
 
 
 @dataclass(frozen=True)
@@ -321,11 +313,7 @@ class Queue:
         ]
         for conversation_id in gone:
             with self.storage.write() as db:
-                for offer_id, agent_id in db.execute(
-                    "select id, agent_id from offers where conversation_id = ? and status = 'pending'",
-                    [conversation_id],
-                ).fetchall():
-                    self._close_offer(db, offer_id, conversation_id, agent_id, "withdrawn", at)
+                withdraw_pending(db, self.publisher, conversation_id, at=at)
                 transition(self.storage, conversation_id, Status.ABANDONED, reason="idle", at=at)
             self.publish_conversation(conversation_id)
         if gone:
@@ -335,12 +323,15 @@ class Queue:
     def _close_offer(
         self, db, offer_id: int, conversation_id: str, agent_id: str, outcome: str, at: str
     ) -> None:
-        db.table("offers").update(offer_id, {"status": outcome, "decided_at": at})
-        record(db, conversation_id, OfferClosed(agent_id, outcome), at=at)
-        if outcome in ("expired", "withdrawn"):
-            self.publisher.publish(
-                f"agent:{agent_id}", "offer_withdrawn", {"conversation_id": conversation_id}
-            )
+        close_offer(
+            db,
+            self.publisher,
+            offer_id=offer_id,
+            conversation_id=conversation_id,
+            agent_id=agent_id,
+            outcome=outcome,
+            at=at,
+        )
 
     def _announce(self, done: RoutePass) -> None:
         for conversation_id, agent_id in done.offers:

@@ -14,7 +14,8 @@ from cascade.clock import Clock, iso
 from cascade.db import Storage
 from conversations.store import ConversationStore
 from handoff.errors import HandoffError
-from handoff.events import OfferClosed, TicketFiled, record
+from handoff.events import TicketFiled
+from handoff.offers import NoPublisher, Publisher, withdraw_pending
 from handoff.sla import WARNING_SHARE, BusinessCalendar, Target
 from handoff.states import Status, transition
 
@@ -65,15 +66,6 @@ class Notifier(Protocol):
     def enqueue_email(self, *, to: str, subject: str, body: str, topic: str) -> int | None: ...
 
     def enqueue_webhook(self, *, topic: str, payload: dict[str, Any]) -> list[int]: ...
-
-
-class Publisher(Protocol):
-    def publish(self, room: str, event: str, data: dict[str, Any]) -> None: ...
-
-
-class NoPublisher:
-    def publish(self, room: str, event: str, data: dict[str, Any]) -> None:
-        return None
 
 
 class NoNotifier:
@@ -168,15 +160,7 @@ class TicketStore:
                 }
             )
             self._event(db, ticket_id, "ticket.created", {"reason": reason}, at)
-            for offer_id, agent_id in db.execute(
-                "select id, agent_id from offers where conversation_id = ? and status = 'pending'",
-                [conversation_id],
-            ).fetchall():  # the chat is leaving the queue: agents' offers go with it
-                db.table("offers").update(offer_id, {"status": "withdrawn", "decided_at": at})
-                record(db, conversation_id, OfferClosed(agent_id, "withdrawn"), at=at)
-                self.publisher.publish(
-                    f"agent:{agent_id}", "offer_withdrawn", {"conversation_id": conversation_id}
-                )
+            withdraw_pending(db, self.publisher, conversation_id, at=at)
             transition(
                 self.storage,
                 conversation_id,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cascade.db import Storage
+from handoff.package import first_customer_question
 
 GAP_REASONS = ("no_answer", "low_nlu_confidence", "clarification_declined", "unhelpful_answers")
 
@@ -165,14 +166,7 @@ class Metrics:
                 ids,
             ).fetchall():
                 package = json.loads(raw)
-                question = next(
-                    (
-                        m["text"]
-                        for m in package.get("transcript", [])
-                        if m["sender"] == "customer" and not m["text"].startswith("/")
-                    ),
-                    None,
-                )
+                question = first_customer_question(package.get("transcript", []))
                 if package.get("reason") in GAP_REASONS and question:
                     gaps[question.strip().lower()] += 1
         first_contact = [

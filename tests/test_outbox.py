@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,15 +22,9 @@ from cascade.clock import ManualClock
 from cascade.db import Storage
 from cascade.settings import Settings
 from handoff.outbox import NotDeadLetter, Outbox, OutboxItemNotFound, verify_signature
+from tests.live import free_port
 
 SECRET = "s3cret"
-
-
-def free_port() -> int:
-    """A port nothing listens on (once the probe socket is closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], Any], *, within_s: float = 5.0) -> Any:
