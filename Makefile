@@ -6,6 +6,8 @@ VENV      := .venv
 RASA_VENV := .venv-rasa
 APP_OK    := $(VENV)/.installed
 RASA_OK   := $(RASA_VENV)/.installed
+WEB_OK    := web/node_modules/.installed
+CHROMIUM  := /usr/bin/chromium
 CASCADE   := $(VENV)/bin/cascade
 DEMO_DIR  ?= var/demo
 PORT      ?= 8000
@@ -18,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make demo      set up, train, seed demo data, start the app and the bot"
 	@echo "make test      set up, then run the linters and every test"
-	@echo "make setup     only the set-up (both runtimes and the trained Rasa model)"
+	@echo "make setup     only the set-up (both runtimes, the web libraries, the trained Rasa model)"
 	@echo "make bench-kb  knowledge search on ../shared/data/kb-dev through the HTTP API"
 	@echo "make bench-routing  routing decisions with 1,000 agents and 10,000 waiting chats"
 	@echo "make bench-kb-scale  import and search 10,000 and 100,000 synthetic articles"
@@ -39,11 +41,21 @@ $(RASA_OK): requirements/rasa.lock
 	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.lock
 	@touch $@
 
+# Browser libraries for the web pages (Chart.js, socket.io client, …), served by the app itself.
+$(WEB_OK): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's Chromium for the browser tests (driven by Python playwright, never `playwright install`).
+$(CHROMIUM):
+	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium chromium-driver
+
 # Trains only when config.yml, domain.yml or data/{nlu,rules,stories} changed.
 model: $(APP_OK) $(RASA_OK)
 	@$(CASCADE) train
 
-setup: $(APP_OK) $(RASA_OK) model
+setup: $(APP_OK) $(RASA_OK) $(WEB_OK) model
 
 demo: setup
 	@mkdir -p $(DEMO_DIR)
@@ -61,9 +73,9 @@ demo: setup
 lint: $(APP_OK)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy cascade knowledge_base handoff conversations bot ops
+	$(VENV)/bin/mypy cascade knowledge_base handoff conversations bot ops web
 
-test: setup lint
+test: setup $(CHROMIUM) lint
 	$(VENV)/bin/pytest -p no:cacheprovider -q
 
 bench-routing: $(APP_OK)

@@ -12,12 +12,13 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from cascade.auth import TokenStore
+from cascade.auth import Role, TokenStore
 from cascade.clock import Clock, SystemClock
 from cascade.db import Storage
-from cascade.deps import Services, ServicesDep
+from cascade.deps import PrincipalDep, Services, ServicesDep
 from cascade.realtime import Realtime
 from cascade.settings import Settings, get_settings
+from web import pages as web
 from conversations.rasa import Bot, NoBot, RasaClient
 from conversations.service import ConversationService
 from handoff.agents import AgentService
@@ -233,6 +234,17 @@ def create_app(
     async def health(services: ServicesDep) -> dict[str, str]:
         return {"status": "ok", "rasa": "up" if await services.bot.is_up() else "down"}
 
+    @app.get("/api/me", tags=["auth"], summary="Who this token belongs to and its roles")
+    def me(services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
+        """Each web page signs in with a token and checks here that it holds the page's role."""
+        body: dict[str, Any] = {
+            "roles": sorted(role.value for role in who.roles),
+            "subject": who.subject,
+        }
+        if who.has(Role.AGENT) and who.subject:
+            body["agent"] = services.agents.get(who.subject)
+        return body
+
     from bot.server import router as actions_router
     from conversations.api import router as conversations_router
     from handoff.api import canned_router, desk_router, tickets_router
@@ -248,6 +260,7 @@ def create_app(
     app.include_router(tickets_router)
     app.include_router(ops_router)
     app.include_router(actions_router)
+    web.mount(app)
     return app
 
 

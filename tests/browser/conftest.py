@@ -1,0 +1,106 @@
+"""Headless Chromium (Debian's package) driven by Python playwright, against a real app.
+
+`browser` is one Chromium for the whole session. `page` is a fresh context (no shared storage)
+per test. `shoot(page, name)` saves a screenshot to var/screenshots/, one per face and step.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "var" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium_path() -> str:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError("Chromium is not installed: `make test` installs Debian's chromium package")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Opens pages in fresh contexts; each gets a list of the console errors it logged."""
+    contexts = []
+
+    def make(*, width: int = 1280, height: int = 860, mobile: bool = False):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, is_mobile=mobile, has_touch=mobile
+        )
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []  # type: ignore[attr-defined]
+        page.dialogs = []  # type: ignore[attr-defined]
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture(scope="session")
+def shoot():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def save(page, name: str, *, full_page: bool = False) -> Path:
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save
+
+
+@pytest.fixture(scope="session")
+def web_app(tmp_path_factory) -> Iterator[str]:
+    """The app alone as a process (no Rasa: the bot counts as unreachable), with the real
+    embedding model and SQLite on disk, on a free port. For pages that need no bot."""
+    import httpx
+
+    from tests.conftest import ADMIN
+    from tests.live import free_port, start_app, stop, wait_until
+
+    data_dir = tmp_path_factory.mktemp("web")
+    port = free_port()
+    app = start_app(
+        data_dir=data_dir, port=port, rasa_url="", admin_token=ADMIN, log=data_dir / "app.log"
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(
+            lambda: httpx.get(url + "/health", timeout=5).status_code == 200,
+            timeout_s=120,
+            what="the app answering /health",
+            process=app,
+        )
+        yield url
+    finally:
+        stop(app)

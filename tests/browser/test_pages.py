@@ -1,0 +1,50 @@
+"""Every face is served by the app itself, under a Content-Security-Policy, with its scripts
+from this origin."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+FACES = ["/", "/chat", "/console", "/editor", "/dashboard", "/demo/site"]
+
+
+@pytest.mark.parametrize("path", FACES)
+def test_each_page_is_served_with_a_content_security_policy(web_app, path):
+    response = httpx.get(web_app + path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "default-src 'self'" in csp
+
+
+def test_only_the_chat_page_may_be_framed_by_other_sites(web_app):
+    assert "frame-ancestors *" in httpx.get(web_app + "/chat").headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in httpx.get(web_app + "/console").headers[
+        "content-security-policy"
+    ]
+
+
+def test_vendored_libraries_come_from_this_origin(web_app):
+    for name in ("socket.io.js", "chart.umd.min.js", "purify.min.js", "marked.umd.js"):
+        response = httpx.get(f"{web_app}/vendor/{name}")
+        assert response.status_code == 200, name
+        assert len(response.content) > 10_000
+    assert httpx.get(web_app + "/vendor/../../etc/passwd").status_code == 404
+    assert httpx.get(web_app + "/vendor/left-pad.js").status_code == 404
+
+
+def test_the_start_page_links_the_four_faces(web_app, page, shoot):
+    page.goto(web_app + "/")
+    links = page.locator("main a")
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+        "/demo/site",
+        "/console",
+        "/editor",
+        "/dashboard",
+    ]
+    assert page.errors == []
+    shoot(page, "start")

@@ -1,0 +1,111 @@
+"""The four faces as web pages, served by the app itself: every script, style and font comes
+from this origin (no CDN), and every response carries a Content-Security-Policy.
+
+Pages are static HTML; each asks for a token, checks its role with `GET /api/me` and talks to the
+same JSON API and socket.io server as any other client. The customer widget is embedded on any
+site by one script tag (`/widget.js`), which opens `/chat` in an iframe on this origin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+NODE_MODULES = HERE / "node_modules"
+
+# Browser libraries installed from npm at set-up (web/package.json), served under /vendor/.
+VENDOR = {
+    "socket.io.js": "socket.io-client/dist/socket.io.js",
+    "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
+    "marked.umd.js": "marked/lib/marked.umd.js",
+    "purify.min.js": "dompurify/dist/purify.min.js",
+    "rasa-webchat.js": "rasa-webchat/lib/index.js",
+}
+
+PAGES = {
+    "/": "index.html",
+    "/chat": "chat.html",
+    "/console": "console.html",
+    "/editor": "editor.html",
+    "/dashboard": "dashboard.html",
+    "/demo/site": "demo-site.html",
+    "/demo/rasa-webchat": "demo-rasa-webchat.html",
+}
+
+# Only pages meant to be embedded elsewhere may be framed by other sites.
+EMBEDDABLE = {"/chat"}
+
+
+def policy(path: str) -> str:
+    frame = "*" if path in EMBEDDABLE else "'none'"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            # rasa-webchat and Chart.js set inline style attributes; scripts stay strict.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {frame}",
+        ]
+    )
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        path = request.url.path
+        if path.startswith("/docs") or path.startswith("/redoc"):
+            return response  # FastAPI's own API docs load their assets from a CDN
+        response.headers.setdefault("Content-Security-Policy", policy(path))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(name: str):
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / name, media_type="text/html")
+
+    return page
+
+
+for _path, _name in PAGES.items():
+    router.add_api_route(_path, _page(_name), methods=["GET"])
+
+
+@router.get("/widget.js")
+async def widget_script() -> FileResponse:
+    """The one script a company puts on its pages to embed the chat widget."""
+    return FileResponse(STATIC / "widget" / "embed.js", media_type="text/javascript")
+
+
+@router.get("/vendor/{name}")
+async def vendor(name: str) -> FileResponse:
+    if name not in VENDOR:
+        raise HTTPException(404, f"no vendored file named {name!r}")
+    path = NODE_MODULES / VENDOR[name]
+    if not path.is_file():
+        raise HTTPException(
+            503, f"{name} is not installed: run `make setup` (npm install in web/)"
+        )
+    return FileResponse(path, media_type="text/javascript")
+
+
+def mount(app: FastAPI) -> None:
+    app.add_middleware(SecurityHeaders)
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
