@@ -18,7 +18,6 @@ from cascade.db import Storage
 from cascade.deps import PrincipalDep, Services, ServicesDep
 from cascade.realtime import Realtime
 from cascade.settings import Settings, get_settings
-from web import pages as web
 from conversations.rasa import Bot, NoBot, RasaClient
 from conversations.service import ConversationService
 from handoff.agents import AgentService
@@ -39,6 +38,7 @@ from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected
 from knowledge_base.gaps import GapNotFound
 from knowledge_base.search import Thresholds
 from knowledge_base.service import KnowledgeBase
+from web import pages as web
 
 log = logging.getLogger(__name__)
 

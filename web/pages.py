@@ -99,9 +99,7 @@ async def vendor(name: str) -> FileResponse:
         raise HTTPException(404, f"no vendored file named {name!r}")
     path = NODE_MODULES / VENDOR[name]
     if not path.is_file():
-        raise HTTPException(
-            503, f"{name} is not installed: run `make setup` (npm install in web/)"
-        )
+        raise HTTPException(503, f"{name} is not installed: run `make setup` (npm install in web/)")
     return FileResponse(path, media_type="text/javascript")
 
 

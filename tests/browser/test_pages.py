@@ -23,9 +23,10 @@ def test_each_page_is_served_with_a_content_security_policy(web_app, path):
 
 def test_only_the_chat_page_may_be_framed_by_other_sites(web_app):
     assert "frame-ancestors *" in httpx.get(web_app + "/chat").headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in httpx.get(web_app + "/console").headers[
-        "content-security-policy"
-    ]
+    assert (
+        "frame-ancestors 'none'"
+        in httpx.get(web_app + "/console").headers["content-security-policy"]
+    )
 
 
 def test_vendored_libraries_come_from_this_origin(web_app):
