@@ -20,6 +20,7 @@ from cascade.realtime import Realtime
 from cascade.settings import Settings, get_settings
 from conversations.rasa import Bot, NoBot, RasaClient
 from conversations.service import ConversationService
+from conversations.transcript import EmailOff, NoEmailAddress
 from handoff.agents import AgentService
 from handoff.desk import CannedNotFound, Desk, RatingNotAllowed, TransferRefused
 from handoff.errors import (
@@ -149,6 +150,7 @@ def build_services(
             desk=desk,
             tickets=tickets,
             gaps=kb.gaps,
+            notifier=outbox,
         ),
         agents=AgentService(storage=storage, tokens=tokens, clock=clock),
         queue=queue,
@@ -177,6 +179,8 @@ ERRORS: dict[type[Exception], int] = {
     TransferRefused: 409,
     TicketNotFound: 404,
     IllegalTicketMove: 409,
+    NoEmailAddress: 422,
+    EmailOff: 503,
 }
 
 

@@ -89,6 +89,30 @@ async def send(
     return {"status": turn.status, "messages": turn.messages}
 
 
+class TranscriptIn(BaseModel):
+    email: EmailStr | None = Field(
+        default=None, description="Where to send it; defaults to the conversation's address"
+    )
+
+
+@router.post(
+    "/{conversation_id}/transcript",
+    status_code=202,
+    summary="Email the whole chat to the customer",
+    description="The customer (or an agent) asks for the transcript by email. Queued in the "
+    "outbox and sent by SMTP; 422 when no address is known or given, 503 when this server "
+    "sends no email.",
+)
+def email_transcript(
+    conversation_id: str, services: ServicesDep, who: PrincipalDep, body: TranscriptIn | None = None
+) -> dict[str, Any]:
+    _may_read(who, conversation_id)
+    sent_to = services.conversations.email_transcript(
+        conversation_id, str(body.email) if body and body.email else None
+    )
+    return {"sent_to": sent_to}
+
+
 @router.get("/{conversation_id}/ticket", summary="The ticket this conversation became, if any")
 def ticket(conversation_id: str, services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
     _may_read(who, conversation_id)

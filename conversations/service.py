@@ -20,13 +20,14 @@ from cascade.db import Storage
 from conversations.rasa import Bot, BotUnavailable
 from conversations.replies import BotMessage, parse_replies
 from conversations.store import ConversationStore
+from conversations.transcript import EmailOff, NoEmailAddress, as_text
 from handoff.desk import Desk
 from handoff.errors import NotAssigned
 from handoff.events import ArticleShown, Event, FeedbackGiven, HandedOver, record
 from handoff.package import HandoffRequest, build_package, first_customer_question
 from handoff.queue import Queue, queue_rank
 from handoff.states import Status, transition
-from handoff.tickets import TicketStore
+from handoff.tickets import Notifier, TicketStore
 from handoff.triggers import frustration
 from knowledge_base.gaps import GapLog
 
@@ -89,7 +90,9 @@ class ConversationService:
         desk: Desk,
         tickets: TicketStore,
         gaps: GapLog | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
+        self.notifier = notifier
         self.queue = queue
         self.tickets = tickets
         self.gaps = gaps
@@ -314,6 +317,33 @@ class ConversationService:
                 conversation_id, {"customer_email": valid, "awaiting": None}
             )
         return True
+
+    def email_transcript(self, conversation_id: str, to: str | None = None) -> str:
+        """Queue the whole chat as an email to `to`, or to the address the conversation has.
+
+        A new address given here is kept on the conversation, as one typed into the chat is."""
+        if self.notifier is None:
+            raise EmailOff("this server does not send email (no SMTP server is configured)")
+        conversation = self.store.get(conversation_id)
+        if to is not None:
+            if not self.set_email(conversation_id, to):
+                raise NoEmailAddress(f"{to!r} is not an email address")
+            to = self.store.get(conversation_id)["customer_email"]
+        else:
+            to = conversation["customer_email"]
+        if not to:
+            raise NoEmailAddress("give the email address to send the transcript to")
+        view = self.view(conversation_id)
+        agent = (view.get("assigned_agent") or {}).get("name")
+        queued = self.notifier.enqueue_email(
+            to=to,
+            subject="Your chat transcript",
+            body=as_text(view["messages"], agent_name=agent),
+            topic="conversation.transcript",
+        )
+        if queued is None:
+            raise EmailOff("this server does not send email (no SMTP server is configured)")
+        return to
 
     def email_instead(self, conversation_id: str, request: HandoffRequest | None = None) -> str:
         """The customer would rather be emailed than chat: a ticket, at once."""

@@ -1,0 +1,34 @@
+"""A conversation as plain text, for the customer's "email me the transcript"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SENDERS = {"customer": "You", "bot": "Assistant", "system": "Cascade"}
+
+
+class TranscriptError(Exception):
+    """Root of the reasons a transcript cannot be sent."""
+
+
+class NoEmailAddress(TranscriptError):
+    """Neither the request nor the conversation gives an address to send to."""
+
+
+class EmailOff(TranscriptError):
+    """This server has no SMTP server configured, so it sends no email."""
+
+
+def as_text(
+    messages: list[dict[str, Any]], *, agent_name: str | None, company: str = "our team"
+) -> str:
+    """One line per message, oldest first, each with its time and who said it."""
+    lines = [f"Here is your conversation with {company}.", ""]
+    for message in messages:
+        who = SENDERS.get(message["sender"]) or agent_name or "Agent"
+        stamp = str(message.get("created_at", ""))[:16].replace("T", " ")
+        lines.append(f"[{stamp}] {who}: {message['text']}")
+        for button in message.get("buttons") or []:
+            lines.append(f"    ( {button['title']} )")
+    lines.append("")
+    return "\n".join(lines)
