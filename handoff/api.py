@@ -84,6 +84,14 @@ def list_agents(services: ServicesDep, _: Admin) -> list[dict[str, Any]]:
     return services.agents.all()
 
 
+@router.get("/roster", summary="Colleagues to transfer to: name, status, skills, load")
+def roster(services: ServicesDep, _: Agent) -> list[dict[str, Any]]:
+    """Every agent as another agent may see them (no tokens): `[{"id", "name", "status",
+    "skills": {skill: level}, "load", "max_concurrent"}]`, `load` counting chats and offers."""
+    load = {a.id: a.load for a in services.queue.agent_states()}
+    return [{**agent, "load": load.get(agent["id"], 0)} for agent in services.agents.all()]
+
+
 def _self_or_admin(who: Principal, agent_id: str) -> None:
     if not (who.is_admin() or (who.has(Role.AGENT) and who.subject == agent_id)):
         raise HTTPException(403, "agents may only manage themselves")
@@ -112,6 +120,15 @@ def offers(agent_id: str, services: ServicesDep, who: PrincipalDep) -> list[dict
     _self_or_admin(who, agent_id)
     services.agents.get(agent_id)
     return services.queue.offers_for(agent_id)
+
+
+@router.get("/{agent_id}/chats", summary="The chats this agent has now, with their handoff")
+def chats(agent_id: str, services: ServicesDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """Each assigned chat as `GET /api/conversations/{id}` shows it to staff (messages, handoff,
+    customer, page URL), oldest first, so a console that reloads carries on where it was."""
+    _self_or_admin(who, agent_id)
+    services.agents.get(agent_id)
+    return [services.conversations.view(cid) for cid in services.queue.assigned_to(agent_id)]
 
 
 # -- an agent's actions on a chat -------------------------------------------------------------
@@ -232,12 +249,26 @@ def list_tickets(
     skill: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    clocks: Annotated[bool, Query(description="add each ticket's `sla_clocks`")] = False,
 ) -> list[dict[str, Any]]:
     if not staff(who):
         raise HTTPException(403, "tickets are listed for agents and ops")
-    return services.tickets.find(
+    found = services.tickets.find(
         status=status, priority=priority, skill=skill, assignee=assignee, limit=limit
     )
+    if clocks:
+        return [{**t, "sla_clocks": services.tickets.clocks(t["id"])} for t in found]
+    return found
+
+
+@tickets_router.get("/{ticket_id}/sla", summary="A ticket's SLA clocks with their instants")
+def ticket_clocks(ticket_id: str, services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
+    """`{"first_response": {...}, "resolution": {...}}`, each `{"started", "warning_at", "due",
+    "met_at", "state"}` (ISO instants in UTC; `state` as of now: ok, warning, breached, met or
+    missed). The warning falls at 75 % of the target counted in business hours."""
+    if not staff(who):
+        raise HTTPException(403, "SLA clocks are shown to agents and ops")
+    return services.tickets.clocks(ticket_id)
 
 
 @tickets_router.patch("/{ticket_id}", summary="Change status, assignee, priority or skill group")

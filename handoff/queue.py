@@ -224,6 +224,15 @@ class Queue:
             for row in rows
         ]
 
+    def assigned_to(self, agent_id: str) -> list[str]:
+        """The chats an agent has now, oldest first (a console reloading picks them up again)."""
+        rows = self.storage.db.execute(
+            "select id from conversations where assigned_agent_id = ? and status = 'assigned'"
+            " order by assigned_at, id",
+            [agent_id],
+        ).fetchall()
+        return [conversation_id for (conversation_id,) in rows]
+
     # -- one routing pass ---------------------------------------------------------------------
 
     def route(self) -> RoutePass:

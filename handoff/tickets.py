@@ -218,6 +218,23 @@ class TicketStore:
         now = self.clock.now()
         return {t.metric: t.view(now, self.policy.calendar) for t in self.targets(row)}
 
+    def clocks(self, ticket_id: str) -> dict[str, Any]:
+        """Each SLA clock's instants: started, warning (75 % of the target in business time),
+        due, and met. A console can change colour at those moments without asking again."""
+        row = self._row(ticket_id)
+        now = self.clock.now()
+        calendar = self.policy.calendar
+        return {
+            t.metric: {
+                "started": iso(t.started),
+                "warning_at": iso(calendar.add(t.started, WARNING_SHARE * t.target_s)),
+                "due": iso(t.due),
+                "met_at": iso(t.met_at) if t.met_at else None,
+                "state": t.state(now, calendar),
+            }
+            for t in self.targets(row)
+        }
+
     def summary(self, ticket_id: str) -> dict[str, Any]:
         """What lists, webhooks and the CLI show: the ticket without its contents."""
         row = self._row(ticket_id)
