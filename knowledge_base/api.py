@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+import zlib
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, Field, ValidationError
 
 from cascade.auth import Principal, Role
 from cascade.deps import ServicesDep, maybe_principal, require
-from knowledge_base.service import parse_jsonl
+from knowledge_base.errors import ImportRejected
+from knowledge_base.markdown import from_markdown, to_markdown
+from knowledge_base.service import KnowledgeBase, parse_jsonl
 from knowledge_base.store import ArticleIn
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
+MAX_MARKDOWN_FILE_BYTES = 2 * 1024 * 1024
+ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
+STATUSES = ("draft", "published", "archived")
 
 
 class SearchIn(BaseModel):
@@ -25,7 +34,23 @@ class SearchIn(BaseModel):
     limit: int = Field(default=5, ge=1, le=50)
 
 
-@router.post("/import", summary="Import articles (JSON Lines), published on return")
+@router.post(
+    "/import",
+    summary="Import articles (JSON Lines, or a zip of Markdown files), all or nothing",
+    description=(
+        "JSON Lines: one article per line, `{id, title, body, questions, skill, tags}`; every"
+        " article is published and searchable on return.\n\n"
+        "Zip (`Content-Type: application/zip`, as `GET /api/kb/export?format=markdown` gives):"
+        " one `<id>.md` per article, YAML front matter (title, questions, skill, tags, and"
+        " optionally id and status) above the Markdown body. Articles without a status, or"
+        " `status: published`, are published and searchable on return; `status: draft` or"
+        " `archived` keeps them out of search, so an export imported elsewhere gives back the"
+        " same articles.\n\n"
+        "Articles with an id already in use are replaced (as a new version). A bad line, a bad"
+        " file or a bad zip rejects the whole import with 422 and `problems` naming each line"
+        " or file and what is wrong; nothing of it is kept."
+    ),
+)
 async def import_articles(
     request: Request,
     services: ServicesDep,
@@ -34,6 +59,12 @@ async def import_articles(
     raw = await request.body()
     if len(raw) > MAX_IMPORT_BYTES:
         raise HTTPException(413, f"import files are limited to {MAX_IMPORT_BYTES} bytes")
+    if is_zip(request, raw):
+        return {
+            "imported": await run_in_threadpool(
+                import_markdown_zip, services.kb, raw, author=who.subject or "admin"
+            )
+        }
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -43,6 +74,112 @@ async def import_articles(
         services.kb.import_articles, articles, author=who.subject or "admin"
     )
     return {"imported": imported}
+
+
+def is_zip(request: Request, raw: bytes) -> bool:
+    """Said so by its Content-Type, or a zip by its first bytes (a JSON line never is)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ZIP_TYPES or raw.startswith(b"PK\x03\x04")
+
+
+def article_file(article: dict[str, Any]) -> str:
+    """An article as markdown.py writes it, its front matter also saying its status, so a
+    draft exported and imported again is still a draft."""
+    text = to_markdown(article)
+    end = text.index("\n---\n")  # the line closing the front matter
+    return f"{text[:end]}\nstatus: {article['status']}{text[end:]}"
+
+
+def markdown_zip(articles: list[dict[str, Any]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for article in articles:
+            bundle.writestr(f"{article['id']}.md", article_file(article))
+    return buffer.getvalue()
+
+
+def read_markdown_zip(raw: bytes) -> list[tuple[ArticleIn, str]]:
+    """Every `.md` file in the zip (in any folder) as a validated article and its status; all
+    or nothing, naming each bad file. Other files, folders and hidden files are skipped."""
+    try:
+        bundle = zipfile.ZipFile(io.BytesIO(raw))
+        members = [
+            info
+            for info in bundle.infolist()
+            if not info.is_dir()
+            and info.filename.lower().endswith(".md")
+            and not any(part.startswith((".", "__MACOSX")) for part in info.filename.split("/"))
+        ]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+        raise ImportRejected([f"the body is not a readable zip file ({exc})"]) from exc
+    if not members:
+        raise ImportRejected(["the zip holds no .md files"])
+    articles: list[tuple[ArticleIn, str]] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    unpacked = 0
+    for info in sorted(members, key=lambda info: info.filename):
+        name = info.filename
+        try:
+            with bundle.open(info) as member:
+                data = member.read(MAX_MARKDOWN_FILE_BYTES + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error) as exc:
+            problems.append(f"{name}: cannot be unpacked ({exc})")
+            continue
+        if len(data) > MAX_MARKDOWN_FILE_BYTES:
+            problems.append(f"{name}: larger than {MAX_MARKDOWN_FILE_BYTES} bytes")
+            continue
+        unpacked += len(data)
+        if unpacked > MAX_IMPORT_BYTES:
+            raise ImportRejected([f"the zip unpacks to more than {MAX_IMPORT_BYTES} bytes"])
+        try:
+            fields = from_markdown(data.decode("utf-8-sig"), name=PurePosixPath(name).stem)
+            status = fields.pop("status", "published")
+            if status not in STATUSES:
+                problems.append(f"{name}: status: must be one of {', '.join(STATUSES)}")
+                continue
+            article = ArticleIn.model_validate(fields)
+        except UnicodeDecodeError as exc:
+            problems.append(f"{name}: not UTF-8 text (byte {exc.start})")
+            continue
+        except ValidationError as exc:
+            problems += [
+                f"{name}: {'.'.join(map(str, e['loc'])) or 'article'}: {e['msg']}"
+                for e in exc.errors()
+            ]
+            continue
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        if article.id in seen:
+            problems.append(f"{name}: id {article.id!r} already used by {seen[article.id]}")
+            continue
+        seen[article.id] = name
+        articles.append((article, status))
+    if problems:
+        raise ImportRejected(problems)
+    return articles
+
+
+def import_markdown_zip(kb: KnowledgeBase, raw: bytes, *, author: str) -> int:
+    """Published articles in one all-or-nothing import; drafts and archived ones after it,
+    each moved out of search before its new text is saved, so no draft is ever searched.
+    Every file is validated before anything is written."""
+    articles = read_markdown_zip(raw)
+    live = [article for article, status in articles if status == "published"]
+    if live:
+        kb.import_articles(live, author=author)
+    for article, status in articles:
+        if status == "published":
+            continue
+        current = kb.article(article.id)
+        if current is None:
+            kb.create(article, author=author)
+        if current is None or current.status != status:
+            kb.set_status(article.id, status, author=author)
+        if current is not None:
+            kb.save(article.id, article, author=author, change="imported")
+    return len(articles)
 
 
 @router.post("/search", summary="Search published articles by meaning")
@@ -138,9 +275,34 @@ def versions(article_id: str, services: ServicesDep, _: Editor) -> list[dict[str
     return services.kb.versions(article_id)
 
 
-@router.get("/export", summary="Every article but archived ones, as re-importable JSON Lines")
-def export(services: ServicesDep, _: Editor) -> PlainTextResponse:
-    lines = [json.dumps(article, ensure_ascii=False) for article in services.kb.export()]
+@router.get(
+    "/export",
+    summary="Every article but archived ones: JSON Lines, or a zip of Markdown files",
+    description=(
+        "`format=jsonl` (the default): one article per line, re-importable with"
+        " `POST /api/kb/import`.\n\n"
+        "`format=markdown`: `knowledge-base.zip`, one `<id>.md` per article with YAML front"
+        " matter (id, title, skill, tags, questions, status) above the Markdown body, what"
+        " editors keep in git; `POST /api/kb/import` takes the zip back as it is."
+    ),
+    response_class=Response,
+    responses={
+        200: {"content": {"application/x-ndjson": {}, "application/zip": {}}},
+    },
+)
+def export(
+    services: ServicesDep,
+    _: Editor,
+    format: Annotated[Literal["jsonl", "markdown"], Query()] = "jsonl",
+) -> Response:
+    articles = services.kb.export()
+    if format == "markdown":
+        return Response(
+            markdown_zip(articles),
+            media_type="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="knowledge-base.zip"'},
+        )
+    lines = [json.dumps(article, ensure_ascii=False) for article in articles]
     return PlainTextResponse("\n".join(lines) + "\n", media_type="application/x-ndjson")
 
 

@@ -1,0 +1,204 @@
+"""The knowledge base as a zip of Markdown files over HTTP: `GET /api/kb/export?format=markdown`
+and `POST /api/kb/import` with the zip, what editors keep in git."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cascade.app import create_app
+from tests.conftest import make_agent
+from tests.factories import HashingEmbedder, article, jsonl
+
+ZIP = {"Content-Type": "application/zip"}
+FIELDS = ("id", "title", "body", "questions", "skill", "tags", "status")
+
+PET = article(
+    "pet-insurance",
+    title="Pet insurance: what we cover",
+    body="We do not sell pet insurance.\n\n## Instead\n\n- ask a broker\n- compare prices",
+    questions=["do you offer insurance for my dog", "can i insure my cat: yes or no?"],
+    skill="accounts",
+    tags=["insurance", "pets"],
+)
+DRAFT = article(
+    "branch-hours",
+    title="Branch opening hours",
+    body="Branches open 9:00-17:00, Monday to Saturday.\n\n> Sundays: closed.",
+    questions=["when are you open on sunday"],
+    skill="general",
+    tags=[],
+)
+
+
+def zipped(files: dict[str, str | bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, text in files.items():
+            bundle.writestr(name, text)
+    return buffer.getvalue()
+
+
+def unzipped(raw: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(raw)) as bundle:
+        return {name: bundle.read(name).decode() for name in bundle.namelist()}
+
+
+def articles_of(client, headers) -> list[dict]:
+    """Every article an editor sees, drafts and archived ones too, by id."""
+    listed = client.get("/api/kb/articles", headers=headers).json()
+    full = [client.get(f"/api/kb/articles/{a['id']}", headers=headers).json() for a in listed]
+    return [{k: a[k] for k in FIELDS} for a in full]
+
+
+def found(client, query: str) -> list[str]:
+    results = client.post("/api/kb/search", json={"query": query}).json()["results"]
+    return [r["article_id"] for r in results]
+
+
+def test_export_zip_then_import_into_a_fresh_app_gives_the_same_articles(
+    client, admin, settings, bot, clock, tmp_path
+) -> None:
+    client.post("/api/kb/import", content=jsonl(article(), PET), headers=admin)
+    client.post("/api/kb/articles", json=DRAFT, headers=admin)
+    client.post(
+        "/api/kb/import", content=jsonl(article("old-fees", title="Old fees")), headers=admin
+    )
+    client.post("/api/kb/articles/old-fees/archive", headers=admin)
+    before = [a for a in articles_of(client, admin) if a["status"] != "archived"]
+    assert [(a["id"], a["status"]) for a in before] == [
+        ("branch-hours", "draft"),
+        ("freeze-card", "published"),
+        ("pet-insurance", "published"),
+    ]
+
+    exported = client.get("/api/kb/export?format=markdown", headers=admin)
+    assert exported.status_code == 200
+    assert exported.headers["content-type"] == "application/zip"
+    assert "knowledge-base.zip" in exported.headers["content-disposition"]
+    files = unzipped(exported.content)
+    assert sorted(files) == ["branch-hours.md", "freeze-card.md", "pet-insurance.md"]
+    assert files["pet-insurance.md"].startswith(
+        "---\nid: pet-insurance\ntitle: 'Pet insurance: what we cover'\nskill: accounts\n"
+    )
+    assert "\nstatus: draft\n---\n\nBranches open 9:00-17:00" in files["branch-hours.md"]
+
+    other = settings.model_copy(update={"data_dir": tmp_path / "other"})
+    with TestClient(create_app(other, embedder=HashingEmbedder(), bot=bot, clock=clock)) as fresh:
+        response = fresh.post("/api/kb/import", content=exported.content, headers=admin | ZIP)
+        assert response.json() == {"imported": 3}
+        assert articles_of(fresh, admin) == before
+        assert found(fresh, "can i insure my cat")[0] == "pet-insurance"
+        assert "branch-hours" not in found(fresh, "when are you open on sunday")  # still a draft
+        again = unzipped(fresh.get("/api/kb/export?format=markdown", headers=admin).content)
+    assert again == files
+
+
+def test_a_zipped_folder_of_hand_written_files_imports_and_publishes(client, admin) -> None:
+    bundle = zipped(
+        {
+            "kb/": "",
+            "kb/lost-card.md": "---\ntitle: Report a lost card\nskill: cards\n"
+            "questions:\n  - I lost my card\n---\nCall us at once.\n",
+            "kb/README.txt": "not an article",
+            "__MACOSX/kb/._lost-card.md": b"\x00\x05\x16\x07",
+        }
+    )
+    # No Content-Type: a zip is known by its first bytes too.
+    response = client.post("/api/kb/import", content=bundle, headers=admin)
+    assert response.json() == {"imported": 1}
+    lost = client.get("/api/kb/articles/lost-card").json()
+    assert (lost["title"], lost["body"], lost["status"]) == (
+        "Report a lost card",
+        "Call us at once.",
+        "published",
+    )
+    assert found(client, "I lost my card") == ["lost-card"]
+
+
+def test_a_draft_in_the_zip_replaces_a_published_article_without_it_being_searched(
+    client, admin
+) -> None:
+    client.post("/api/kb/import", content=jsonl(PET), headers=admin)
+    draft = {**PET, "body": "Rewritten, not ready.", "status": "draft"}
+    text = unzipped(client.get("/api/kb/export?format=markdown", headers=admin).content)
+    assert "status: published" in text["pet-insurance.md"]
+    bundle = zipped(
+        {
+            "pet-insurance.md": text["pet-insurance.md"]
+            .replace("status: published", "status: draft")
+            .replace(PET["body"], draft["body"])
+        }
+    )
+    assert client.post("/api/kb/import", content=bundle, headers=admin | ZIP).status_code == 200
+    now = client.get("/api/kb/articles/pet-insurance", headers=admin).json()
+    assert (now["status"], now["body"]) == ("draft", "Rewritten, not ready.")
+    assert "pet-insurance" not in found(client, "do you offer insurance for my dog")
+    history = client.get("/api/kb/articles/pet-insurance/versions", headers=admin).json()
+    assert [v["change"] for v in history] == ["imported", "unpublished", "imported"]
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        ({"broken.md": "---\ntitle: [unclosed\n---\nBody"}, "broken.md: unreadable front matter"),
+        ({"no-front.md": "Just text"}, "no-front.md: must start with front matter"),
+        ({"no-title.md": "---\nskill: cards\n---\nBody"}, "no-title.md: title: Field required"),
+        ({"list.md": "---\n- a\n- b\n---\nBody"}, "list.md: front matter must be a mapping"),
+        ({"bad id!.md": "---\ntitle: T\n---\nB"}, "bad id!.md: id: String should match"),
+        ({"s.md": "---\ntitle: T\nstatus: live\n---\nB"}, "s.md: status: must be one of draft"),
+        ({"latin.md": "---\ntitle: caf\xe9\n---\n".encode("latin-1")}, "latin.md: not UTF-8"),
+        (
+            {"a/same.md": "---\ntitle: A\n---\n", "b/same.md": "---\ntitle: B\n---\n"},
+            "b/same.md: id 'same' already used by a/same.md",
+        ),
+    ],
+)
+def test_bad_files_reject_the_whole_import_naming_the_file(client, admin, files, problem) -> None:
+    good = {"good.md": "---\ntitle: Good\n---\nFine.\n"}
+    response = client.post("/api/kb/import", content=zipped(good | files), headers=admin | ZIP)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"].startswith("import rejected, nothing was kept")
+    assert any(p.startswith(problem) for p in body["problems"]), body["problems"]
+    assert all("good.md" not in p for p in body["problems"])
+    assert client.get("/api/kb/articles", headers=admin).json() == []  # not even good.md
+
+
+def test_a_body_that_is_not_a_zip_of_articles_is_refused_with_a_reason(client, admin) -> None:
+    for body, problem in [
+        (b"not a zip at all", "the body is not a readable zip file"),
+        (b"PK\x03\x04 truncated", "the body is not a readable zip file"),
+        (zipped({"notes.txt": "hello"}), "the zip holds no .md files"),
+    ]:
+        response = client.post("/api/kb/import", content=body, headers=admin | ZIP)
+        assert response.status_code == 422
+        assert response.json()["problems"][0].startswith(problem)
+    assert client.get("/api/kb/articles", headers=admin).json() == []
+
+
+def test_json_lines_still_import_as_before(client, admin) -> None:
+    response = client.post(
+        "/api/kb/import",
+        content=json.dumps({**PET, "status": "draft"}) + "\n",
+        headers=admin | {"Content-Type": "application/x-ndjson"},
+    )
+    assert response.json() == {"imported": 1}
+    assert client.get("/api/kb/articles/pet-insurance").json()["status"] == "published"
+    exported = client.get("/api/kb/export", headers=admin)
+    assert exported.headers["content-type"].startswith("application/x-ndjson")
+    assert json.loads(exported.text)["id"] == "pet-insurance"
+
+
+def test_only_editors_export_and_import_zips(client, admin) -> None:
+    agent = make_agent(client, admin, online=False)["headers"]
+    bundle = zipped({"good.md": "---\ntitle: Good\n---\nFine.\n"})
+    assert client.get("/api/kb/export?format=markdown").status_code == 401
+    assert client.get("/api/kb/export?format=markdown", headers=agent).status_code == 403
+    assert client.post("/api/kb/import", content=bundle, headers=agent | ZIP).status_code == 403
+    assert client.get("/api/kb/export?format=yaml", headers=admin).status_code == 422
+    assert client.get("/api/kb/articles", headers=admin).json() == []
