@@ -43,7 +43,13 @@ def app_env(admin_token: str) -> dict[str, str]:
 
 
 def start_app(
-    *, data_dir: Path, port: int, rasa_url: str, admin_token: str, log: Path
+    *,
+    data_dir: Path,
+    port: int,
+    rasa_url: str,
+    admin_token: str,
+    log: Path,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
     return subprocess.Popen(
         [
@@ -59,7 +65,7 @@ def start_app(
             rasa_url,
         ],
         cwd=ROOT,
-        env=app_env(admin_token),
+        env={**app_env(admin_token), **(env or {})},
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )

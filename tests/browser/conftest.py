@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -80,18 +81,38 @@ def shoot():
 
 
 @pytest.fixture(scope="session")
-def web_app(tmp_path_factory) -> Iterator[str]:
-    """The app alone as a process (no Rasa: the bot counts as unreachable), with the real
-    embedding model and SQLite on disk, on a free port. For pages that need no bot."""
+def mail_sink():
+    """A real SMTP server on loopback that keeps what the app sends (aiosmtpd)."""
+    from aiosmtpd.controller import Controller
+
+    from tests.live import free_port
+    from tests.test_outbox import Mailbox
+
+    handler, port = Mailbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def app_process(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`cascade serve` as a process on a free port, with no Rasa; yields its base URL."""
     import httpx
 
     from tests.conftest import ADMIN
     from tests.live import free_port, start_app, stop, wait_until
 
-    data_dir = tmp_path_factory.mktemp("web")
     port = free_port()
     app = start_app(
-        data_dir=data_dir, port=port, rasa_url="", admin_token=ADMIN, log=data_dir / "app.log"
+        data_dir=data_dir,
+        port=port,
+        rasa_url="",
+        admin_token=ADMIN,
+        log=data_dir / "app.log",
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -104,3 +125,20 @@ def web_app(tmp_path_factory) -> Iterator[str]:
         yield url
     finally:
         stop(app)
+
+
+def mail_env(mail_sink) -> dict[str, str]:
+    return {
+        "CASCADE_SMTP_HOST": "127.0.0.1",
+        "CASCADE_SMTP_PORT": str(mail_sink[1]),
+        "CASCADE_OUTBOX_INTERVAL_S": "0.5",
+    }
+
+
+@pytest.fixture(scope="session")
+def web_app(tmp_path_factory, mail_sink) -> Iterator[str]:
+    """The app alone as a process (no Rasa: the bot counts as unreachable), with the real
+    embedding model, SQLite on disk and email to `mail_sink`, on a free port. For pages that
+    need no bot."""
+    with app_process(tmp_path_factory.mktemp("web"), env=mail_env(mail_sink)) as url:
+        yield url
