@@ -1,0 +1,198 @@
+"""The customer's chat widget in headless Chromium: embedded by one script tag, waiting in line,
+an agent's name and replies, the ticket number, a rating with a comment, the transcript by email,
+a reload that keeps the chat, phone width and the keyboard."""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+
+import httpx
+import pytest
+
+from tests.browser.conftest import app_process, mail_env
+from tests.conftest import ADMIN
+from tests.test_outbox import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, mail_sink):
+    """Its own app process, so other pages' agents never take these chats."""
+    with app_process(tmp_path_factory.mktemp("widget"), env=mail_env(mail_sink)) as url:
+        yield url
+
+
+@pytest.fixture
+def api(app):
+    with httpx.Client(base_url=app, headers=ADMIN_HEADERS, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def agent(api):
+    created = api.post(
+        "/api/agents", json={"name": "Priya Raman", "skills": {"general": 3}, "max_concurrent": 2}
+    )
+    assert created.status_code == 201, created.text
+    agent = created.json()
+    agent["headers"] = {"Authorization": f"Bearer {agent['token']}"}
+    yield agent
+    api.put(
+        f"/api/agents/{agent['id']}/status", json={"status": "offline"}, headers=agent["headers"]
+    )
+
+
+def open_widget(page, app):
+    page.goto(app + "/demo/site")
+    page.get_by_role("button", name="Chat with us").click()
+    chat = page.frame_locator("#cascade-frame")
+    chat.locator(".msg.bot").first.wait_for()
+    return chat
+
+
+def conversation_id(page) -> str:
+    frame = page.frame(url=lambda url: "/chat" in url)
+    return frame.evaluate("JSON.parse(localStorage.getItem('cascade.chat')).id")
+
+
+def say(chat, text):
+    chat.get_by_label("Your message").fill(text)
+    chat.get_by_label("Your message").press("Enter")
+
+
+def test_one_script_tag_embeds_a_chat_that_knows_its_page_and_survives_a_reload(
+    app, api, page, shoot
+):
+    chat = open_widget(page, app)
+    assert "virtual assistant" in chat.locator(".msg.bot").first.inner_text()
+    cid = conversation_id(page)
+    assert api.get(f"/api/conversations/{cid}").json()["page_url"] == app + "/demo/site"
+
+    say(chat, XSS)
+    mine = chat.locator(".msg.customer").first
+    mine.wait_for()
+    assert mine.inner_text() == XSS  # shown as text, never as an image
+    # No bot here (Rasa is down), so the team is told and nobody is online: a ticket.
+    chat.locator("#ticket-banner").wait_for()
+    shoot(page, "widget-ticket")
+
+    stored = api.get(f"/api/conversations/{cid}").json()
+    assert stored["messages"][1]["text"] == XSS  # stored before it was answered
+    assert stored["ticket_id"] in chat.locator("#ticket-banner").inner_text()
+
+    page.reload()
+    page.get_by_role("button", name="Chat with us").click()
+    chat = page.frame_locator("#cascade-frame")
+    chat.locator(".msg.customer").first.wait_for()
+    assert conversation_id(page) == cid
+    assert chat.locator(".msg.customer").first.inner_text() == XSS
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, agent, page, shoot):
+    api.put(
+        f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
+    )
+    chat = open_widget(page, app)
+    cid = conversation_id(page)
+    say(chat, "My card was charged twice")
+
+    position = chat.locator("#queue-position")
+    position.wait_for()
+    assert position.inner_text() == "You're number 1 in line"
+    assert "estimated wait" in chat.locator("#queue-wait").inner_text()
+    shoot(page, "widget-queue")
+
+    accepted = httpx.post(
+        f"{app}/api/conversations/{cid}/accept", headers=agent["headers"], timeout=30
+    )
+    assert accepted.status_code == 200, accepted.text
+    chat.locator("#agent-banner").wait_for()
+    assert "Priya Raman" in chat.locator("#agent-banner").inner_text()
+
+    reply = f"Hi, I'm Priya. Let me look at that charge. {XSS}"
+    httpx.post(
+        f"{app}/api/conversations/{cid}/messages",
+        json={"text": reply, "client_id": "a1"},
+        headers=agent["headers"],
+        timeout=30,
+    )
+    bubble = chat.locator(".msg.agent").last
+    bubble.wait_for()
+    assert bubble.locator(".from").inner_text() == "Priya Raman"
+    assert bubble.locator(".text").inner_text() == reply
+    say(chat, "Thanks!")
+    wait_for(
+        lambda: any(
+            m["text"] == "Thanks!" and m["sender"] == "customer"
+            for m in api.get(f"/api/conversations/{cid}").json()["messages"]
+        ),
+        within_s=10,
+    )
+    shoot(page, "widget-agent")
+
+    resolved = httpx.post(
+        f"{app}/api/conversations/{cid}/resolve", headers=agent["headers"], timeout=30
+    )
+    assert resolved.status_code == 200, resolved.text
+    rating = chat.locator("#rating")
+    rating.wait_for()
+    chat.get_by_role("button", name="4 out of 5").click()
+    chat.get_by_label("Anything to add? (optional)").fill("Quick and kind")
+    shoot(page, "widget-rating")
+    chat.get_by_role("button", name="Send rating").click()
+    chat.locator("#rated").wait_for()
+    assert api.get(f"/api/conversations/{cid}").json()["csat"] == {
+        "score": 4,
+        "comment": "Quick and kind",
+    }
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_the_transcript_is_emailed(app, page, mail_sink):
+    inbox, _ = mail_sink
+    chat = open_widget(page, app)
+    say(chat, "Where is my new card?")
+    chat.locator(".msg.customer").first.wait_for()
+    chat.get_by_role("button", name="More").click()
+    chat.get_by_role("menuitem", name="Email me the transcript").click()
+    chat.get_by_label("Send the transcript to").fill("dana@example.com")
+    chat.get_by_label("Send the transcript to").press("Enter")
+    chat.get_by_text("On its way to dana@example.com.").wait_for()
+
+    mail = wait_for(
+        lambda: next((e for e in inbox.envelopes if e.rcpt_tos == ["dana@example.com"]), None),
+        within_s=15,
+    )
+    body = message_from_bytes(mail.content).get_payload(decode=True).decode()
+    assert "You: Where is my new card?" in body
+
+
+def test_at_phone_width_the_chat_fills_the_screen_and_works_by_keyboard(app, new_page, shoot):
+    page = new_page(width=375, height=740, mobile=True)
+    page.goto(app + "/demo/site")
+    page.keyboard.press("Tab")
+    for _ in range(10):  # the site's links come first; the launcher is last
+        if page.evaluate("document.activeElement.id") == "cascade-launcher":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "cascade-launcher"
+    page.keyboard.press("Enter")
+    chat = page.frame_locator("#cascade-frame")
+    chat.locator(".msg.bot").first.wait_for()
+    box = page.locator("#cascade-frame").bounding_box()
+    assert (box["width"], box["height"]) == (375, 740)
+    page.keyboard.type("Can I use my card abroad?")  # focus is already in the message box
+    page.keyboard.press("Enter")
+    chat.locator(".msg.customer").first.wait_for()
+    assert chat.locator(".msg.customer").first.inner_text() == "Can I use my card abroad?"
+    composer = chat.locator("#composer").bounding_box()
+    assert composer["y"] + composer["height"] <= 740
+    shoot(page, "widget-phone")
+    page.keyboard.press("Escape")
+    page.locator("#cascade-launcher").wait_for(state="visible")
+    assert page.evaluate("document.activeElement.id") == "cascade-launcher"

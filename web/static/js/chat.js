@@ -1,0 +1,346 @@
+// The customer's chat: talks to the bot, waits in the queue, chats with an agent, rates the help.
+// The conversation id and its token are kept in localStorage, so a reload continues the chat.
+(function () {
+  "use strict";
+  const { api, el, clear, duration } = window.Cascade;
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  const embedded = params.get("embed") === "1";
+  const STORE = "cascade.chat";
+  const RATING_PAYLOAD = /^\/csat\{/;
+
+  const state = {
+    id: null,
+    token: null,
+    status: "bot",
+    messages: new Map(), // id -> message, as stored by the server
+    pending: new Map(), // client_id -> {text, failed}
+    queue: null,
+    agent: null,
+    ticketId: null,
+    csat: null,
+    busy: 0,
+    score: 0,
+  };
+
+  // -- the conversation ------------------------------------------------------------------
+
+  async function begin() {
+    const saved = JSON.parse(localStorage.getItem(STORE) || "null");
+    if (saved && saved.id && saved.token) {
+      state.id = saved.id;
+      state.token = saved.token;
+      try {
+        await refresh();
+        connect();
+        return;
+      } catch (err) {
+        if (!(err.status === 401 || err.status === 403 || err.status === 404)) throw err;
+        localStorage.removeItem(STORE); // that chat is gone: start a new one
+      }
+    }
+    const customer = {};
+    if (params.get("name")) customer.name = params.get("name");
+    if (params.get("email")) customer.email = params.get("email");
+    const started = await api("/api/conversations", {
+      method: "POST",
+      body: { customer, page_url: params.get("page") || document.referrer || location.href },
+    });
+    state.id = started.id;
+    state.token = started.token;
+    localStorage.setItem(STORE, JSON.stringify({ id: started.id, token: started.token }));
+    apply(started);
+    connect();
+  }
+
+  async function refresh() {
+    apply(await api("/api/conversations/" + state.id, { token: state.token }));
+  }
+
+  function apply(view) {
+    state.status = view.status;
+    state.queue = view.queue || null;
+    state.agent = view.assigned_agent || null;
+    state.ticketId = view.ticket_id || null;
+    state.csat = view.csat || null;
+    merge(view.messages || []);
+    render();
+  }
+
+  function merge(messages) {
+    for (const message of messages) state.messages.set(message.id, message);
+  }
+
+  async function send(text, { clientId, shown } = {}) {
+    const client_id = clientId || "w-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    state.pending.set(client_id, { text: shown || text, failed: false, payload: text });
+    state.busy += 1;
+    render();
+    try {
+      const turn = await api("/api/conversations/" + state.id + "/messages", {
+        method: "POST",
+        token: state.token,
+        body: { text, client_id },
+      });
+      state.pending.delete(client_id);
+      state.status = turn.status;
+      merge(turn.messages);
+      hideError();
+      await refresh(); // queue place, agent and ticket come with the conversation
+    } catch (err) {
+      const pending = state.pending.get(client_id);
+      if (pending) pending.failed = true;
+      showError(err.status ? err.message : "Not sent: check your connection and try again.");
+    } finally {
+      state.busy -= 1;
+      render();
+    }
+  }
+
+  // -- live updates: socket.io pushes, with polling as the fallback ------------------------
+
+  let socket = null;
+  function connect() {
+    if (typeof io !== "function") return;
+    socket = window.Cascade.socket(state.token);
+    socket.on("message", (data) => {
+      if (data.conversation_id !== state.id) return;
+      merge([data.message]);
+      render();
+    });
+    socket.on("queue", (data) => {
+      if (data.conversation_id !== state.id) return;
+      state.queue = { position: data.position, estimated_wait_s: data.estimated_wait_s };
+      render();
+    });
+    socket.on("status", () => refresh().catch(() => {}));
+    socket.on("connect", () => refresh().catch(() => {}));
+  }
+  function poll() {
+    if (state.id && !document.hidden && !state.busy) refresh().catch(() => {});
+    setTimeout(poll, socket && socket.connected ? 15000 : 4000);
+  }
+  setTimeout(poll, 4000);
+
+  // -- drawing -------------------------------------------------------------------------------
+
+  function render() {
+    renderHeader();
+    renderBanner();
+    renderLog();
+    renderRating();
+    $("typing").hidden = state.busy === 0 || state.status !== "bot";
+    $("input").placeholder = state.status === "assigned" ? "Reply to " + agentName() + "…" : "Type your question…";
+  }
+
+  function agentName() {
+    return (state.agent && state.agent.name) || "our agent";
+  }
+
+  function renderHeader() {
+    const labels = {
+      bot: "Assistant",
+      queued: "Waiting for an agent",
+      assigned: agentName() + " · Agent",
+      ticketed: state.ticketId ? "Ticket " + state.ticketId : "Ticket filed",
+      resolved: "Conversation resolved",
+      abandoned: "Conversation closed",
+    };
+    $("chat-status").textContent = labels[state.status] || state.status;
+  }
+
+  function renderBanner() {
+    const banner = $("banner");
+    clear(banner);
+    banner.className = "banner";
+    if (state.status === "queued" && state.queue) {
+      const wait = state.queue.estimated_wait_s;
+      banner.append(
+        el("strong", { id: "queue-position" }, "You're number " + state.queue.position + " in line"),
+        el("span", { id: "queue-wait" }, wait === null || wait === undefined ? " · we'll connect you as soon as someone is free" : " · estimated wait " + duration(wait)),
+      );
+    } else if (state.status === "assigned") {
+      banner.append(el("span", { id: "agent-banner" }, "You're chatting with ", el("strong", {}, agentName())));
+      banner.classList.add("agent");
+    } else if (state.ticketId) {
+      banner.append(el("span", { id: "ticket-banner" }, "Your ticket number is ", el("strong", {}, state.ticketId), ". We'll reply by email and here."));
+      banner.classList.add("ticket");
+    }
+    banner.hidden = banner.childNodes.length === 0;
+  }
+
+  function renderLog() {
+    const log = $("log");
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    clear(log);
+    const messages = [...state.messages.values()].sort((a, b) => a.id - b.id);
+    const lastWithButtons = [...messages].reverse().find((m) => m.buttons && m.buttons.length);
+    for (const message of messages) {
+      log.append(bubble(message, message === lastWithButtons && messages[messages.length - 1] === message));
+    }
+    for (const [clientId, pending] of state.pending) {
+      const item = el("li", { class: "msg customer" + (pending.failed ? " failed" : ""), dataset: { sender: "customer" } },
+        el("div", { class: "text" }, pending.text));
+      if (pending.failed) {
+        item.append(el("button", { type: "button", class: "retry", onclick: () => { state.pending.delete(clientId); send(pending.payload, { clientId, shown: pending.text }); } }, "Not sent · Retry"));
+      }
+      log.append(item);
+    }
+    if (atBottom || state.busy) log.scrollTop = log.scrollHeight;
+  }
+
+  function bubble(message, buttonsActive) {
+    const who = { customer: "You", bot: "Assistant", agent: agentName(), system: "" }[message.sender];
+    const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id } });
+    if (who && message.sender !== "customer") item.append(el("div", { class: "from" }, who));
+    item.append(el("div", { class: "text" }, message.text));
+    const buttons = (message.buttons || []).filter((b) => !RATING_PAYLOAD.test(b.payload));
+    if (buttons.length) {
+      const row = el("div", { class: "buttons" });
+      for (const button of buttons) {
+        row.append(el("button", {
+          type: "button",
+          disabled: !buttonsActive || state.busy > 0,
+          onclick: () => send(button.payload, { shown: button.title }),
+        }, button.title));
+      }
+      item.append(row);
+    }
+    return item;
+  }
+
+  function ratingWanted() {
+    if (state.csat) return false;
+    if (state.status === "resolved") return true;
+    const messages = [...state.messages.values()];
+    return messages.some((m) => (m.buttons || []).some((b) => RATING_PAYLOAD.test(b.payload)));
+  }
+
+  function renderRating() {
+    const form = $("rating");
+    const wanted = ratingWanted();
+    if (!wanted) {
+      form.hidden = true;
+      if (state.csat && !$("rated")) {
+        $("log").append(el("li", { class: "msg system", id: "rated" }, el("div", { class: "text" }, "You rated this conversation " + state.csat.score + " out of 5. Thank you!")));
+      }
+      return;
+    }
+    if (form.hidden) {
+      form.hidden = false;
+      const stars = clear($("stars"));
+      for (let n = 1; n <= 5; n++) {
+        stars.append(el("button", {
+          type: "button", class: "star", "aria-pressed": "false", "aria-label": n + " out of 5", dataset: { score: n },
+          onclick: () => pick(n),
+        }, "★"));
+      }
+    }
+  }
+
+  function pick(score) {
+    state.score = score;
+    for (const star of document.querySelectorAll(".star")) {
+      const on = Number(star.dataset.score) <= score;
+      star.classList.toggle("on", on);
+      star.setAttribute("aria-pressed", String(Number(star.dataset.score) === score));
+    }
+    $("rating-send").disabled = false;
+  }
+
+  async function rate(event) {
+    event.preventDefault();
+    if (!state.score) return;
+    const comment = $("rating-comment").value.trim();
+    try {
+      state.csat = await api("/api/conversations/" + state.id + "/csat", {
+        method: "POST",
+        token: state.token,
+        body: { score: state.score, comment: comment || null },
+      });
+      $("rating").hidden = true;
+      render();
+    } catch (err) {
+      showError(err.message);
+    }
+  }
+
+  // -- transcript, menu, errors ------------------------------------------------------------
+
+  async function emailTranscript(event) {
+    event.preventDefault();
+    const email = $("email-input").value.trim();
+    const result = $("email-result");
+    result.textContent = "Sending…";
+    try {
+      const sent = await api("/api/conversations/" + state.id + "/transcript", {
+        method: "POST",
+        token: state.token,
+        body: email ? { email } : {},
+      });
+      result.textContent = "On its way to " + sent.sent_to + ".";
+    } catch (err) {
+      result.textContent = err.message;
+    }
+  }
+
+  function toggleMenu(force) {
+    const menu = $("menu");
+    const show = force === undefined ? menu.hidden : force;
+    menu.hidden = !show;
+    $("menu-button").setAttribute("aria-expanded", String(show));
+    if (show) menu.querySelector("button").focus();
+  }
+
+  function showError(text) {
+    $("error").textContent = text;
+    $("error").hidden = false;
+  }
+  function hideError() {
+    $("error").hidden = true;
+  }
+
+  // -- wiring --------------------------------------------------------------------------------
+
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("input").value.trim();
+    if (!text || !state.id) return;
+    $("input").value = "";
+    send(text);
+  });
+  $("input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  $("rating").addEventListener("submit", rate);
+  $("menu-button").addEventListener("click", () => toggleMenu());
+  $("email-transcript").addEventListener("click", () => {
+    toggleMenu(false);
+    $("email-form").hidden = false;
+    $("email-result").textContent = "";
+    $("email-input").focus();
+  });
+  $("email-cancel").addEventListener("click", () => { $("email-form").hidden = true; });
+  $("email-form").addEventListener("submit", emailTranscript);
+  $("new-chat").addEventListener("click", () => {
+    localStorage.removeItem(STORE);
+    location.reload();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    if (!$("menu").hidden) toggleMenu(false);
+    else if (embedded) parent.postMessage({ type: "cascade:close" }, "*");
+  });
+  if (embedded) {
+    $("close-button").hidden = false;
+    $("close-button").addEventListener("click", () => parent.postMessage({ type: "cascade:close" }, "*"));
+    window.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "cascade:focus") $("input").focus();
+    });
+  }
+
+  begin().catch((err) => showError("The chat could not start: " + err.message));
+})();

@@ -1,0 +1,98 @@
+// Cascade chat widget. A company adds one tag to its pages:
+//   <script src="https://support.example.com/widget.js" async></script>
+// Optional attributes: data-title="Chat with us", data-name / data-email (a signed-in customer),
+// data-open="true" (open at once). The chat itself runs in an iframe on Cascade's own origin,
+// so the host page's scripts and styles never touch it; this file only draws the launcher.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__cascadeWidget) return;
+  window.__cascadeWidget = true;
+  var origin = new URL(script.src, location.href).origin;
+  var title = script.getAttribute("data-title") || "Chat with us";
+
+  var launcher = document.createElement("button");
+  launcher.type = "button";
+  launcher.id = "cascade-launcher";
+  launcher.textContent = title;
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-controls", "cascade-frame");
+  style(launcher, {
+    position: "fixed", right: "20px", bottom: "20px", zIndex: "2147483646",
+    padding: "12px 18px", borderRadius: "24px", border: "0", cursor: "pointer",
+    background: "#0b5cad", color: "#fff", font: "600 15px system-ui, sans-serif",
+    boxShadow: "0 4px 14px rgba(0,0,0,.25)"
+  });
+
+  var frame = null;
+  function open() {
+    if (!frame) {
+      var src = new URL(origin + "/chat");
+      src.searchParams.set("embed", "1");
+      src.searchParams.set("page", location.href);
+      ["name", "email"].forEach(function (key) {
+        var value = script.getAttribute("data-" + key);
+        if (value) src.searchParams.set(key, value);
+      });
+      frame = document.createElement("iframe");
+      frame.id = "cascade-frame";
+      frame.title = title;
+      frame.src = src.toString();
+      frame.setAttribute("allow", "clipboard-write");
+      frame.addEventListener("load", function () {
+        if (frame.style.display !== "none") post("cascade:focus");
+      });
+      document.body.appendChild(frame);
+      place();
+    }
+    frame.style.display = "block";
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.style.display = narrow() ? "none" : "block";
+    frame.focus();
+    post("cascade:focus");
+  }
+  function close() {
+    if (frame) frame.style.display = "none";
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.style.display = "block";
+    launcher.focus();
+  }
+  function narrow() {
+    return window.innerWidth < 520;
+  }
+  function place() {
+    if (!frame) return;
+    var base = { position: "fixed", zIndex: "2147483647", border: "0", background: "#fff",
+      boxShadow: "0 8px 30px rgba(0,0,0,.3)" };
+    if (narrow()) {
+      style(frame, Object.assign(base, { inset: "0", width: "100%", height: "100%",
+        right: "0", bottom: "0", borderRadius: "0" }));
+    } else {
+      style(frame, Object.assign(base, { inset: "auto", right: "20px", bottom: "76px",
+        width: "380px", height: "min(620px, calc(100vh - 100px))", borderRadius: "12px" }));
+    }
+  }
+  function post(type) {
+    if (frame && frame.contentWindow) frame.contentWindow.postMessage({ type: type }, origin);
+  }
+  function style(node, values) {
+    for (var key in values) node.style[key] = values[key];
+  }
+
+  launcher.addEventListener("click", function () {
+    if (frame && frame.style.display !== "none") close();
+    else open();
+  });
+  window.addEventListener("message", function (event) {
+    if (event.origin !== origin || !event.data) return;
+    if (event.data.type === "cascade:close") close();
+  });
+  window.addEventListener("resize", place);
+
+  function ready() {
+    document.body.appendChild(launcher);
+    if (script.getAttribute("data-open") === "true") open();
+  }
+  if (document.body) ready();
+  else document.addEventListener("DOMContentLoaded", ready);
+})();
