@@ -250,6 +250,7 @@ def create_app(
         return body
 
     from bot.server import router as actions_router
+    from cascade.staff import router as staff_router
     from conversations.api import router as conversations_router
     from handoff.api import canned_router, desk_router, tickets_router
     from handoff.api import router as agents_router
@@ -263,6 +264,7 @@ def create_app(
     app.include_router(canned_router)
     app.include_router(tickets_router)
     app.include_router(ops_router)
+    app.include_router(staff_router)
     app.include_router(actions_router)
     web.mount(app)
     return app

@@ -1,0 +1,33 @@
+"""Staff who are not agents: editors (the knowledge base) and ops (the figures).
+
+Each gets a token holding only their role; the token's subject is their name, which is what an
+article's history shows as the author of a change. Agents are created under /api/agents.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from cascade.auth import Principal, Role
+from cascade.clock import iso
+from cascade.deps import ServicesDep, require
+
+router = APIRouter(prefix="/api/staff", tags=["auth"])
+
+
+class StaffIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    role: Literal["editor", "ops"]
+
+
+@router.post("", status_code=201, summary="Issue a token for an editor or an ops member (admin)")
+def add_staff(
+    body: StaffIn,
+    services: ServicesDep,
+    _: Annotated[Principal, Depends(require(Role.ADMIN))],
+) -> dict[str, Any]:
+    token = services.tokens.issue(Role(body.role), body.name.strip(), at=iso(services.clock.now()))
+    return {"name": body.name.strip(), "role": body.role, "token": token}
