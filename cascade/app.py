@@ -16,6 +16,7 @@ from cascade.auth import Role, TokenStore
 from cascade.clock import Clock, SystemClock
 from cascade.db import Storage
 from cascade.deps import PrincipalDep, Services, ServicesDep
+from cascade.rasa_channel import RasaChannel
 from cascade.realtime import Realtime
 from cascade.settings import Settings, get_settings
 from conversations.rasa import Bot, NoBot, RasaClient
@@ -133,7 +134,7 @@ def build_services(
         ivf_from=settings.kb_ivf_from,
         nprobe=settings.kb_nprobe,
     )
-    return Services(
+    services = Services(
         settings=settings,
         storage=storage,
         clock=clock,
@@ -159,6 +160,10 @@ def build_services(
         outbox=outbox,
         realtime=realtime,
     )
+    # Rasa's socketio protocol on the same server; its widgets hear every message but their own.
+    rasa = RasaChannel(realtime, storage=storage, conversations=services.conversations)
+    storage.message_listeners.append(rasa.push)
+    return services
 
 
 ERRORS: dict[type[Exception], int] = {

@@ -250,6 +250,17 @@ def m008_client_ids_per_sender(db: Database) -> None:
     db.table("messages").create_index(["conversation_id", "sender", "client_id"], unique=True)
 
 
+@migrations()
+def m009_channel_sessions(db: Database) -> None:
+    # A Rasa-protocol widget's session id (its only secret) and the conversation it speaks in.
+    db.table("channel_sessions").create(
+        {"session_id": str, "channel": str, "conversation_id": str, "created_at": str},
+        pk="session_id",
+        not_null={"channel", "conversation_id"},
+    )
+    db.table("channel_sessions").create_index(["conversation_id"])
+
+
 class Storage:
     """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
 

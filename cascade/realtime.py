@@ -3,6 +3,10 @@
 Clients connect to `/socket.io/` with `auth: {"token": ...}`: a customer's token joins its
 conversation's room, an agent's token the agent's room. The REST API keeps working for clients
 that poll; this only pushes what they would otherwise poll for.
+
+A connection with no token at all is a Rasa web widget: it joins no room and may only speak
+Rasa's socketio channel protocol (cascade/rasa_channel.py), where the session id is the secret.
+A token that is present but unknown is refused, so Cascade's own clients learn it is wrong.
 """
 
 from __future__ import annotations
@@ -23,17 +27,22 @@ class Realtime:
         self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=[], logger=False)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tokens: TokenStore | None = None
+        self._order: asyncio.Lock | None = None
+        self._emitting: set[asyncio.Task[None]] = set()
         self.sio.on("connect", self._connect)
 
     def bind(self, loop: asyncio.AbstractEventLoop, tokens: TokenStore) -> None:
         self._loop = loop
         self._tokens = tokens
+        self._order = asyncio.Lock()
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         token = auth.get("token") if isinstance(auth, dict) else None
+        if token is None:
+            return True  # a Rasa widget: no room; only the Rasa protocol's own events
         who = self._tokens.resolve(token) if (self._tokens and isinstance(token, str)) else None
         if who is None:
-            return False  # refused: no valid token
+            return False  # refused: a token, but not a valid one
         if who.has(Role.CUSTOMER):
             await self.sio.enter_room(sid, f"conversation:{who.subject}")
         elif who.has(Role.AGENT) and who.subject:
@@ -43,12 +52,23 @@ class Realtime:
         return True
 
     def publish(self, room: str, event: str, data: dict[str, Any]) -> None:
-        """Safe to call from any thread: the emit is scheduled on the server's event loop."""
+        """Safe to call from any thread: the emit is scheduled on the server's event loop, and
+        emits leave in the order they were published (one lock, whose waiters queue in order)."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
 
-        def emit() -> None:
-            asyncio.ensure_future(self.sio.emit(event, data, room=room))
+        def start() -> None:
+            task = loop.create_task(self._emit(room, event, data))
+            self._emitting.add(task)  # the loop keeps only weak references to tasks
+            task.add_done_callback(self._emitting.discard)
 
-        loop.call_soon_threadsafe(emit)
+        loop.call_soon_threadsafe(start)
+
+    async def _emit(self, room: str, event: str, data: dict[str, Any]) -> None:
+        assert self._order is not None
+        async with self._order:
+            try:
+                await self.sio.emit(event, data, room=room)
+            except Exception:  # one client's broken pipe must not stop the others' pushes
+                log.exception("emitting %s to %s failed", event, room)

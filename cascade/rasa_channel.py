@@ -1,0 +1,227 @@
+"""Rasa's socketio channel protocol on Cascade's own socket.io server, so a stock Rasa web
+widget (rasa-webchat) pointed at the app chats with the bot and, after a hand-over, the agent.
+
+The widget speaks three events (rasa/core/channels/socketio.py in Rasa 3.6):
+- `session_request` `{"session_id": str | null}` → `session_confirm` with the session id (a bare
+  string, as Rasa sends it); the socket joins the session's room.
+- `user_uttered` `{"message", "session_id", "customData"?, "metadata"?}`: the customer's text
+  (a button's payload, such as `/affirm`, arrives as text), handed to `ConversationService`.
+- `bot_uttered` `{"text", "quick_replies"?, "metadata"}`: every message of the conversation not
+  written by the customer, pushed from the storage's message listener, so agent replies sent
+  over REST, queue and system messages and timer messages all arrive, once each, in order.
+
+The session id is the only secret: ids the server makes are 128 random bits, and a client's own
+id is used only if it is at least as long (32 to 128 letters, digits, `-` or `_`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from cascade.clock import iso
+from cascade.db import Storage
+
+if TYPE_CHECKING:
+    from cascade.realtime import Realtime
+    from conversations.service import ConversationService
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "socketio"
+ERROR_EVENT = "channel_error"
+MAX_TEXT = 5000  # as POST /api/conversations/{id}/messages
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,90}$")
+
+
+class BadUtterance(ValueError):
+    """A `user_uttered` payload Cascade cannot act on; the message says why."""
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(16)  # the shape of Rasa's uuid4().hex, from the OS's randomness
+
+
+def room(session_id: str) -> str:
+    return f"rasa:{session_id}"
+
+
+def bot_uttered(message: dict[str, Any], *, agent_name: str | None = None) -> dict[str, Any]:
+    """A stored message in the shape Rasa's socketio output channel emits.
+
+    One message is one event: Rasa's own channel splits text at blank lines, which would tear
+    an article apart. rasa-webchat renders `{"text"}` or `{"text", "quick_replies"}` and drops
+    `metadata` before rendering, so who wrote it travels there.
+    """
+    out: dict[str, Any] = {"text": message["text"]}
+    if message.get("buttons"):
+        out["quick_replies"] = [
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]}
+            for b in message["buttons"]
+        ]
+    metadata: dict[str, Any] = {"sender": message["sender"], "message_id": message["id"]}
+    if message["sender"] == "agent":
+        metadata["agent_name"] = agent_name
+    out["metadata"] = metadata
+    return out
+
+
+def parse_utterance(data: Any) -> tuple[str, dict[str, Any]]:
+    """The text and the custom data (rasa-webchat's `customData`, Rasa's `metadata`)."""
+    if not isinstance(data, dict):
+        raise BadUtterance("user_uttered takes an object: {message, session_id}")
+    text = data.get("message")
+    if not isinstance(text, str) or not text.strip():
+        raise BadUtterance("message must be non-blank text")
+    if len(text) > MAX_TEXT:
+        raise BadUtterance(f"message is longer than {MAX_TEXT} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadUtterance("message holds invalid Unicode (a lone surrogate)") from exc
+    custom: dict[str, Any] = {}
+    for key in ("metadata", "customData"):
+        if isinstance(data.get(key), dict):
+            custom.update(data[key])
+    return text, custom
+
+
+def client_id_of(data: dict[str, Any], custom: dict[str, Any]) -> str | None:
+    """A widget that numbers its messages gets each stored once, however often it resends."""
+    for found in (data.get("message_id"), custom.get("message_id")):
+        if isinstance(found, str | int) and MESSAGE_ID.match(str(found)):
+            return f"rasa:{found}"
+    return None
+
+
+class RasaChannel:
+    def __init__(
+        self, realtime: Realtime, *, storage: Storage, conversations: ConversationService
+    ) -> None:
+        self.realtime = realtime
+        self.sio = realtime.sio
+        self.storage = storage
+        self.conversations = conversations
+        # One customer turn at a time per session, in the order the widget sent them.
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.sio.on("session_request", self._session_request)
+        self.sio.on("user_uttered", self._user_uttered)
+
+    # -- the widget's events ------------------------------------------------------------------
+
+    async def _session_request(self, sid: str, data: Any = None, *_: Any) -> None:
+        asked = data.get("session_id") if isinstance(data, dict) else None
+        session_id = asked if isinstance(asked, str) and SESSION_ID.match(asked) else None
+        if session_id is None:
+            if asked is not None:
+                log.warning("session id refused (not 32-128 letters and digits); made a new one")
+            session_id = new_session_id()
+        async with self.sio.session(sid) as session:
+            previous = session.get("rasa_session")
+            session["rasa_session"] = session_id
+        if previous and previous != session_id:
+            await self.sio.leave_room(sid, room(previous))
+        await self.sio.enter_room(sid, room(session_id))
+        await self.sio.emit("session_confirm", session_id, to=sid)
+
+    async def _user_uttered(self, sid: str, data: Any = None, *_: Any) -> None:
+        try:
+            text, custom = parse_utterance(data)
+            session_id = await self._confirmed_session(sid, data)
+        except BadUtterance as exc:
+            log.info("user_uttered from %s ignored: %s", sid, exc)
+            await self.sio.emit(ERROR_EVENT, {"detail": str(exc)}, to=sid)
+            return
+        lock = self._turns.get(session_id)
+        if lock is None:
+            lock = self._turns[session_id] = asyncio.Lock()
+        async with lock:
+            try:
+                conversation_id = self._conversation_for(session_id, sid, custom)
+                await self.conversations.customer_says(
+                    conversation_id, text, client_id=client_id_of(data, custom)
+                )
+            except Exception:  # the socket and the server stay up; the customer is told
+                log.exception("user_uttered for session %s failed", session_id)
+                await self.sio.emit(
+                    ERROR_EVENT, {"detail": "the message could not be handled"}, to=sid
+                )
+
+    async def _confirmed_session(self, sid: str, data: dict[str, Any]) -> str:
+        """The session this socket confirmed: a socket speaks only for its own session."""
+        session = await self.sio.get_session(sid)
+        confirmed = session.get("rasa_session")
+        if confirmed is None:
+            raise BadUtterance("send session_request first")
+        said = data.get("session_id")
+        if said is not None and said != confirmed:
+            raise BadUtterance("session_id is not the one this socket confirmed")
+        return str(confirmed)
+
+    # -- sessions and conversations -----------------------------------------------------------
+
+    def conversation_of(self, session_id: str) -> str | None:
+        row = self.storage.db.execute(
+            "select conversation_id from channel_sessions where session_id = ?", [session_id]
+        ).fetchone()
+        return row[0] if row else None
+
+    def _conversation_for(self, session_id: str, sid: str, custom: dict[str, Any]) -> str:
+        """The session's conversation, started on its first message as POST /api/conversations
+        starts one. No await in here: two first messages of one session make one conversation."""
+        found = self.conversation_of(session_id)
+        if found is not None:
+            return found
+        from conversations.api import StartIn
+
+        referrer = self.sio.get_environ(sid) or {}
+        start = {"customer": custom.get("customer") or {}, "page_url": custom.get("page_url")}
+        try:
+            body = StartIn.model_validate(start)
+        except ValidationError as exc:
+            log.info("customData ignored: %s", exc.errors(include_url=False))
+            body = StartIn()
+        view, _token = self.conversations.start(
+            customer=body.customer.model_dump(),
+            page_url=body.page_url or referrer.get("HTTP_REFERER"),
+        )
+        with self.storage.write() as db:
+            db.table("channel_sessions").insert(
+                {
+                    "session_id": session_id,
+                    "channel": CHANNEL,
+                    "conversation_id": view["id"],
+                    "created_at": iso(self.conversations.clock.now()),
+                }
+            )
+        # The greeting was stored before the session knew its conversation: send it now.
+        for message in view["messages"]:
+            self.realtime.publish(room(session_id), "bot_uttered", bot_uttered(message))
+        return str(view["id"])
+
+    # -- Cascade's messages to the widget ------------------------------------------------------
+
+    def push(self, conversation_id: str, message: dict[str, Any]) -> None:
+        """A message listener (`Storage.message_listeners`): runs on whichever thread stored it."""
+        if message["sender"] == "customer":
+            return  # the widget shows what the customer typed itself
+        row = self.storage.db.execute(
+            "select s.session_id, a.name from channel_sessions s"
+            " join conversations c on c.id = s.conversation_id"
+            " left join agents a on a.id = c.assigned_agent_id"
+            " where s.conversation_id = ?",
+            [conversation_id],
+        ).fetchone()
+        if row is None:
+            return
+        session_id, agent_name = row
+        self.realtime.publish(
+            room(session_id), "bot_uttered", bot_uttered(message, agent_name=agent_name)
+        )
