@@ -1,41 +1,115 @@
-"""GET /api/metrics: the ops figures for a date range, optionally for one skill."""
+"""The ops figures over HTTP: for a date range, for each day of it, as CSV; optionally for one
+skill. Days are calendar days in the business time zone (`CASCADE_BUSINESS_TIMEZONE`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
 
 from cascade.auth import Principal, Role
-from cascade.clock import iso
 from cascade.deps import ServicesDep, require
+from ops.days import DayRange
+from ops.errors import OpsError
+from ops.export import filename, to_csv
 from ops.metrics import Metrics
 
-router = APIRouter(prefix="/api/metrics", tags=["ops"])
+router = APIRouter(tags=["ops"])
+
+Ops = Annotated[Principal, Depends(require(Role.OPS))]
+Since = Annotated[
+    str | None, Query(description="First day, YYYY-MM-DD; default 30 days before until")
+]
+Until = Annotated[str | None, Query(description="Last day, inclusive, YYYY-MM-DD; default today")]
+Skill = Annotated[
+    str | None, Query(max_length=64, description="Only contacts about this skill (topic)")
+]
+MAX_DAYS = 366  # one row per day: a year at a time
 
 
-@router.get("", summary="FCR, containment, hand-overs, tickets, waits, CSAT, SLAs, gaps")
-def metrics(
-    services: ServicesDep,
-    _: Annotated[Principal, Depends(require(Role.OPS))],
-    since: Annotated[date | None, Query(description="First day (UTC), default 30 days ago")] = None,
-    until: Annotated[
-        date | None, Query(description="Last day (UTC), inclusive; default today")
-    ] = None,
-    skill: Annotated[str | None, Query(max_length=64)] = None,
+def _metrics(services: ServicesDep) -> Metrics:
+    return Metrics(storage=services.storage, fcr_window_days=services.settings.fcr_window_days)
+
+
+def _zone(services: ServicesDep) -> ZoneInfo:
+    return ZoneInfo(services.settings.business_timezone)
+
+
+def _daily(
+    services: ServicesDep, since: str | None, until: str | None, skill: str | None
 ) -> dict[str, Any]:
-    for given in (since, until):
-        if given is not None and not date(2000, 1, 1) <= given <= date(2999, 12, 30):
-            raise HTTPException(422, "dates must lie between 2000-01-01 and 2999-12-30")
-    today = services.clock.now().astimezone(UTC).date()
-    last = until or today
-    first = since or last - timedelta(days=29)
-    if first > last:
-        raise HTTPException(422, "since must not be after until")
-    start = datetime.combine(first, datetime.min.time(), UTC)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC)
-    figures = Metrics(
-        storage=services.storage, fcr_window_days=services.settings.fcr_window_days
-    ).figures(since=iso(start), until=iso(end), skill=skill)
-    return figures
+    metrics = _metrics(services)
+    skill = skill or None
+    try:
+        span = DayRange.from_query(
+            since, until, zone=_zone(services), now=services.clock.now(), max_days=MAX_DAYS
+        )
+        metrics.check_skill(skill)
+    except OpsError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return metrics.daily(span, skill=skill)
+
+
+def _csv(daily: dict[str, Any]) -> Response:
+    return Response(
+        to_csv(daily),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename(daily)}"'},
+    )
+
+
+@router.get(
+    "/api/metrics", summary="FCR, containment, hand-overs, tickets, waits, CSAT, SLAs, gaps"
+)
+def metrics(
+    services: ServicesDep, _: Ops, since: Since = None, until: Until = None, skill: Skill = None
+) -> dict[str, Any]:
+    metrics = _metrics(services)
+    skill = skill or None
+    try:
+        span = DayRange.from_query(since, until, zone=_zone(services), now=services.clock.now())
+        metrics.check_skill(skill)
+    except OpsError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {
+        **metrics.figures(since=span.since, until=span.until, skill=skill),
+        "timezone": span.zone.key,
+    }
+
+
+@router.get("/api/metrics/daily", summary="The same figures for each day, and for the whole range")
+def daily(
+    services: ServicesDep,
+    _: Ops,
+    since: Since = None,
+    until: Until = None,
+    skill: Skill = None,
+    format: Annotated[Literal["json", "csv"], Query(description="csv: a download")] = "json",
+) -> Any:
+    found = _daily(services, since, until, skill)
+    return _csv(found) if format == "csv" else found
+
+
+@router.get(
+    "/api/metrics.csv",
+    summary="The daily figures as CSV: one row per day and a total row",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def metrics_csv(
+    services: ServicesDep, _: Ops, since: Since = None, until: Until = None, skill: Skill = None
+) -> Response:
+    return _csv(_daily(services, since, until, skill))
+
+
+@router.get("/api/metrics/filters", summary="What the figures can be filtered by, and today")
+def filters(services: ServicesDep, _: Ops) -> dict[str, Any]:
+    zone = _zone(services)
+    return {
+        "skills": _metrics(services).skills(),
+        "timezone": zone.key,
+        "today": services.clock.now().astimezone(zone).date().isoformat(),
+        "max_days": MAX_DAYS,
+    }

@@ -1,6 +1,8 @@
 """The ops figures DESIGN.md defines, computed from the append-only event log.
 
 Contacts are conversations in which the customer wrote at least once, started in the range.
+Every figure is defined once, in `Metrics.summarize`, over a list of contacts: the figures for
+a range, for each day of it and for one skill are that same function over different lists.
 """
 
 from __future__ import annotations
@@ -8,14 +10,20 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from cascade.db import Storage
 from handoff.package import first_customer_question
+from ops.days import DayRange
+from ops.errors import UnknownSkill
 
 GAP_REASONS = ("no_answer", "low_nlu_confidence", "clarification_declined", "unhelpful_answers")
+# Where each contact ended up, furthest tier first: the partition behind "volume by outcome".
+OUTCOMES = ("bot", "agent", "ticket", "abandoned", "open")
+
+Events = list[tuple[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,22 @@ class Contact:
     ticketed: bool
     resolved_by_bot: bool
     resolved: bool
+    came_back: bool = False  # the same customer, same topic, within the FCR window
+    events: Events = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def resolved_first_time(self) -> bool:
+        return self.resolved and not self.ticketed and not self.came_back
+
+    @property
+    def outcome(self) -> str:
+        if self.ticketed:
+            return "ticket"
+        if self.resolved_by_bot:
+            return "bot"
+        if self.resolved:
+            return "agent"
+        return "abandoned" if self.status == "abandoned" else "open"
 
 
 def share(part: int, whole: int) -> float | None:
@@ -51,8 +75,8 @@ class Metrics:
         self.storage = storage
         self.fcr_window = timedelta(days=fcr_window_days)
 
-    def _events(self, ids: list[str]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-        found: dict[str, list[tuple[str, dict[str, Any]]]] = {cid: [] for cid in ids}
+    def _events(self, ids: list[str]) -> dict[str, Events]:
+        found: dict[str, Events] = {cid: [] for cid in ids}
         if not ids:
             return found
         marks = ",".join("?" for _ in ids)
@@ -63,6 +87,24 @@ class Metrics:
         ).fetchall():
             found[cid].append((name, json.loads(data)))
         return found
+
+    def skills(self) -> list[str]:
+        """Every skill the figures can be asked for: those of articles, agents, chats and
+        tickets, and of the articles the bot showed."""
+        rows = self.storage.db.execute(
+            """
+            select skill from articles
+            union select skill from conversations
+            union select skill from tickets
+            union select j.key from agents, json_each(agents.skills) j
+            union select json_extract(data, '$.skill') from events where name = 'kb.article_shown'
+            """
+        ).fetchall()
+        return sorted({row[0] for row in rows if isinstance(row[0], str) and row[0].strip()})
+
+    def check_skill(self, skill: str | None) -> None:
+        if skill is not None and skill not in (known := self.skills()):
+            raise UnknownSkill(skill, known)
 
     def contacts(self, since: str, until: str, *, skill: str | None = None) -> list[Contact]:
         rows = self.storage.db.execute(
@@ -81,23 +123,27 @@ class Metrics:
             names = [name for name, _ in events[cid]]
             shown = [data.get("skill") for name, data in events[cid] if name == "kb.article_shown"]
             topic = conv_skill or next((s for s in shown if s), None)
+            if skill is not None and topic != skill:
+                continue
             moves = [data for name, data in events[cid] if name == "conversation.status_changed"]
-            contacts.append(
-                Contact(
-                    id=cid,
-                    email=(email or "").lower() or None,
-                    started=datetime.fromisoformat(created),
-                    status=status,
-                    topic=topic,
-                    handed_over="conversation.handed_over" in names,
-                    ticketed="ticket.filed" in names,
-                    resolved_by_bot=any(m["reason"] == "bot_answered" for m in moves)
-                    and "conversation.handed_over" not in names,
-                    resolved=any(m["status"] == "resolved" for m in moves),
-                )
+            contact = Contact(
+                id=cid,
+                email=(email or "").lower() or None,
+                started=datetime.fromisoformat(created),
+                status=status,
+                topic=topic,
+                handed_over="conversation.handed_over" in names,
+                ticketed="ticket.filed" in names,
+                resolved_by_bot=any(m["reason"] == "bot_answered" for m in moves)
+                and "conversation.handed_over" not in names,
+                resolved=any(m["status"] == "resolved" for m in moves),
+                events=events[cid],
             )
-        if skill is not None:
-            contacts = [c for c in contacts if c.topic == skill]
+            contacts.append(
+                replace(contact, came_back=self._repeat(contact))
+                if contact.resolved and not contact.ticketed
+                else contact
+            )
         return contacts
 
     def _repeat(self, contact: Contact) -> bool:
@@ -125,10 +171,9 @@ class Metrics:
         ).fetchone()
         return row is not None
 
-    def figures(self, *, since: str, until: str, skill: str | None = None) -> dict[str, Any]:
-        contacts = self.contacts(since, until, skill=skill)
+    def summarize(self, contacts: list[Contact]) -> dict[str, Any]:
+        """Every figure, over these contacts. The one definition of each."""
         ids = [c.id for c in contacts]
-        events = self._events(ids)
         total = len(contacts)
         handoff_reasons: Counter[str] = Counter()
         waits: list[float] = []
@@ -136,8 +181,8 @@ class Metrics:
         scores: list[int] = []
         sla_warnings = sla_breaches = 0
         gaps: Counter[str] = Counter()
-        for cid in ids:
-            for name, data in events[cid]:
+        for contact in contacts:
+            for name, data in contact.events:
                 if name == "conversation.handed_over":
                     handoff_reasons[data["reason"]] += 1
                 elif name == "agent.accepted":
@@ -169,26 +214,67 @@ class Metrics:
                 question = first_customer_question(package.get("transcript", []))
                 if package.get("reason") in GAP_REASONS and question:
                     gaps[question.strip().lower()] += 1
-        first_contact = [
-            c for c in contacts if c.resolved and not c.ticketed and not self._repeat(c)
-        ]
+        resolved_first_time = sum(c.resolved_first_time for c in contacts)
+        contained = sum(c.resolved_by_bot for c in contacts)
+        handed_over = sum(c.handed_over for c in contacts)
+        ticketed = sum(c.ticketed for c in contacts)
+        abandoned = sum(c.status == "abandoned" for c in contacts)
+        outcomes = Counter(c.outcome for c in contacts)
         return {
-            "since": since,
-            "until": until,
-            "skill": skill,
             "contacts": total,
-            "first_contact_resolution": share(len(first_contact), total),
-            "bot_containment": share(sum(c.resolved_by_bot for c in contacts), total),
-            "handoff_rate": share(sum(c.handed_over for c in contacts), total),
+            "first_contact_resolution": share(resolved_first_time, total),
+            "bot_containment": share(contained, total),
+            "handoff_rate": share(handed_over, total),
             "handoffs_by_reason": dict(handoff_reasons.most_common()),
-            "ticket_rate": share(sum(c.ticketed for c in contacts), total),
+            "ticket_rate": share(ticketed, total),
             "wait_avg_s": mean(waits),
             "wait_p90_s": p90(waits),
             "handle_time_avg_s": mean(handles),
-            "abandonment_rate": share(sum(c.status == "abandoned" for c in contacts), total),
+            "abandonment_rate": share(abandoned, total),
             "csat_avg": round(sum(scores) / len(scores), 2) if scores else None,
             "csat_responses": len(scores),
             "sla_warnings": sla_warnings,
             "sla_breaches": sla_breaches,
-            "knowledge_gaps": [{"question": q, "count": n} for q, n in gaps.most_common(10)],
+            "knowledge_gaps": [
+                {"question": q, "count": n}
+                for q, n in sorted(gaps.items(), key=lambda gap: (-gap[1], gap[0]))[:10]
+            ],
+            # The counts behind the shares, for charts and the CSV.
+            "resolved_first_time": resolved_first_time,
+            "bot_contained": contained,
+            "handed_over": handed_over,
+            "ticketed": ticketed,
+            "abandoned": abandoned,
+            "knowledge_gap_questions": sum(gaps.values()),
+            "outcomes": {name: outcomes[name] for name in OUTCOMES},
+        }
+
+    def figures(self, *, since: str, until: str, skill: str | None = None) -> dict[str, Any]:
+        """The figures for contacts started from `since` up to (not including) `until`."""
+        return {
+            "since": since,
+            "until": until,
+            "skill": skill,
+            **self.summarize(self.contacts(since, until, skill=skill)),
+        }
+
+    def daily(self, span: DayRange, *, skill: str | None = None) -> dict[str, Any]:
+        """The figures for each calendar day of `span` and for all of it (not a sum of the
+        days: shares, averages and p90 do not add up)."""
+        contacts = self.contacts(span.since, span.until, skill=skill)
+        by_day: dict[str, list[Contact]] = {day.isoformat(): [] for day in span.days()}
+        for contact in contacts:
+            by_day[span.day_of(contact.started).isoformat()].append(contact)
+        return {
+            "since": span.first.isoformat(),
+            "until": span.last.isoformat(),
+            "timezone": span.zone.key,
+            "skill": skill,
+            "days": [{"day": day, **self.summarize(group)} for day, group in by_day.items()],
+            "total": {
+                "since": span.since,
+                "until": span.until,
+                "skill": skill,
+                **self.summarize(contacts),
+            },
         }

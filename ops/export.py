@@ -1,0 +1,71 @@
+"""The daily figures as CSV: a header, one row per day, then a total row over the whole range."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from ops.metrics import OUTCOMES
+
+COLUMNS = [
+    "contacts",
+    "resolved_first_time",
+    "first_contact_resolution",
+    "bot_contained",
+    "bot_containment",
+    "handed_over",
+    "handoff_rate",
+    "ticketed",
+    "ticket_rate",
+    "abandoned",
+    "abandonment_rate",
+    "wait_avg_s",
+    "wait_p90_s",
+    "handle_time_avg_s",
+    "csat_avg",
+    "csat_responses",
+    "sla_warnings",
+    "sla_breaches",
+    "knowledge_gap_questions",
+]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    # A spreadsheet runs a cell that starts like a formula; hand-over reasons are free text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(daily: dict[str, Any]) -> str:
+    reasons = sorted(
+        {r for row in [*daily["days"], daily["total"]] for r in row["handoffs_by_reason"]}
+    )
+    header = [
+        "day",
+        *COLUMNS,
+        *(f"outcome_{name}" for name in OUTCOMES),
+        *(f"handoffs_{reason}" for reason in reasons),
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_cell(h) for h in header])
+    for label, row in [*((d["day"], d) for d in daily["days"]), ("total", daily["total"])]:
+        writer.writerow(
+            [
+                label,
+                *(_cell(row[column]) for column in COLUMNS),
+                *(row["outcomes"][name] for name in OUTCOMES),
+                *(row["handoffs_by_reason"].get(reason, 0) for reason in reasons),
+            ]
+        )
+    return out.getvalue()
+
+
+def filename(daily: dict[str, Any]) -> str:
+    skill = re.sub(r"[^A-Za-z0-9_-]+", "-", daily["skill"] or "").strip("-")
+    parts = ["cascade-metrics", daily["since"], "to", daily["until"], *([skill] if skill else [])]
+    return "-".join(parts) + ".csv"
