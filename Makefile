@@ -58,17 +58,9 @@ model: $(APP_OK) $(RASA_OK)
 setup: $(APP_OK) $(RASA_OK) $(WEB_OK) model
 
 demo: setup
-	@mkdir -p $(DEMO_DIR)
-	$(CASCADE) kb import data/kb/articles.jsonl --data-dir $(DEMO_DIR)
-	@$(CASCADE) agents seed data/agents.json --data-dir $(DEMO_DIR) | tee -a $(DEMO_DIR)/agents.txt
-	@echo
-	@echo "  Chat API (customers):  http://127.0.0.1:$(PORT)/api/conversations"
-	@echo "  API docs:              http://127.0.0.1:$(PORT)/docs"
-	@echo "  Health:                http://127.0.0.1:$(PORT)/health"
-	@echo "  Rasa:                  http://127.0.0.1:$(RASA_PORT)/"
-	@echo "  Agent tokens:          $(DEMO_DIR)/agents.txt"
-	@echo
-	$(CASCADE) up --data-dir $(DEMO_DIR) --port $(PORT) --rasa-port $(RASA_PORT)
+	@scripts/demo-seed $(DEMO_DIR) $(PORT) $(RASA_PORT)
+	CASCADE_ADMIN_TOKEN=$${CASCADE_ADMIN_TOKEN:-$$(cat $(DEMO_DIR)/admin-token)} \
+	  $(CASCADE) up --data-dir $(DEMO_DIR) --port $(PORT) --rasa-port $(RASA_PORT)
 
 lint: $(APP_OK)
 	$(VENV)/bin/ruff check .
