@@ -1,0 +1,446 @@
+"""The agent console in Chromium against real app processes: an offer with its countdown, a warm
+chat with its handoff, replies with canned responses, notes, resolve; an escalation that shows
+in the ticket inbox with SLA clocks changing colour; markup shown as text; tokens that are not
+an agent's refused; a phone-width screen worked with the keyboard.
+
+The chat with knowledge attempts needs the bot, so it runs against `live` (real Rasa). The rest
+run against an app of their own with no Rasa (every customer message hands over as
+"bot unreachable") and SLA targets of one minute in round-the-clock business hours, so the
+clocks pass their warning (75 %) and due instants while the test watches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import ADMIN
+from tests.live import ROOT, app_env, free_port, stop, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+BAD = "<img src=x onerror=alert(1)>"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+# Colours from console.css: the text colour of a warning and of a breached clock.
+WARNING_COLOUR = "rgb(138, 82, 0)"
+BREACH_COLOUR = "rgb(179, 38, 30)"
+OK_COLOUR = "rgb(28, 124, 60)"
+
+
+@dataclass
+class App:
+    url: str
+    data_dir: Path
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def console_app(tmp_path_factory) -> Iterator[App]:
+    """`cascade serve` with no Rasa, one-minute SLA targets at any hour, and offers that wait
+    five minutes (a test is never raced by an offer timing out)."""
+    data_dir = tmp_path_factory.mktemp("console")
+    port = free_port()
+    minutes = json.dumps({"urgent": 1, "high": 1, "normal": 1, "low": 1})
+    env = {
+        **app_env(ADMIN),
+        "CASCADE_BUSINESS_HOURS": "always",
+        "CASCADE_SLA_FIRST_RESPONSE_MIN": minutes,
+        "CASCADE_SLA_RESOLUTION_MIN": json.dumps({"urgent": 5, "high": 5, "normal": 5, "low": 5}),
+        "CASCADE_OFFER_TIMEOUT_S": "300",
+    }
+    log = (data_dir / "app.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cascade.cli", "serve", "--data-dir", str(data_dir)]
+        + ["--port", str(port), "--rasa-url", ""],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(
+            lambda: httpx.get(url + "/health", timeout=5).status_code == 200,
+            timeout_s=120,
+            what="the console's app answering /health",
+            process=process,
+        )
+        yield App(url, data_dir)
+    finally:
+        stop(process)
+        log.close()
+
+
+def make_agent(http: httpx.Client, name: str, skills: dict[str, int]) -> dict:
+    created = http.post(
+        "/api/agents",
+        json={"name": name, "skills": skills, "max_concurrent": 3},
+        headers=ADMIN_HEADERS,
+    )
+    assert created.status_code == 201, created.text
+    agent = created.json()
+    agent["headers"] = {"Authorization": f"Bearer {agent['token']}"}
+    online = http.put(
+        f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
+    )
+    assert online.status_code == 200
+    return agent
+
+
+@pytest.fixture
+def on_duty(console_app) -> Iterator[dict]:
+    """One online agent for the test, offline again afterwards so later tests route cleanly."""
+    with console_app.client() as http:
+        agent = make_agent(http, f"Priya {uuid.uuid4().hex[:4]}", {"general": 3})
+        yield agent
+        http.put(
+            f"/api/agents/{agent['id']}/status",
+            json={"status": "offline"},
+            headers=agent["headers"],
+        )
+
+
+class Customer:
+    def __init__(self, http: httpx.Client, *, name: str, email: str, page_url: str) -> None:
+        started = http.post(
+            "/api/conversations",
+            json={"customer": {"name": name, "email": email}, "page_url": page_url},
+        )
+        assert started.status_code == 201, started.text
+        self.http = http
+        self.id = started.json()["id"]
+        self.headers = {"Authorization": f"Bearer {started.json()['token']}"}
+
+    def say(self, text: str) -> dict:
+        turn = self.http.post(
+            f"/api/conversations/{self.id}/messages",
+            json={"text": text, "client_id": uuid.uuid4().hex},
+            headers=self.headers,
+        )
+        assert turn.status_code == 200, turn.text
+        return turn.json()
+
+    def view(self) -> dict:
+        return self.http.get(f"/api/conversations/{self.id}", headers=self.headers).json()
+
+
+def open_console(page, url: str, token: str):
+    page.goto(f"{url}/console#token={token}")
+    expect(page.locator("#who")).to_be_visible()
+    expect(page.locator(".connection")).to_have_text("● Live")
+    return page
+
+
+def offer_card(page, conversation_id: str):
+    return page.locator(f'.offer[data-conversation="{conversation_id}"]')
+
+
+def chat_pane(page, conversation_id: str):
+    return page.locator(f'.chat-pane[data-conversation="{conversation_id}"]')
+
+
+@pytest.mark.rasa
+def test_an_agent_takes_a_warm_chat_from_offer_to_resolve(live, page, shoot) -> None:
+    http = live.client()
+    agent = make_agent(http, "Priya Raman", {"cards": 5})
+    canned = http.put(
+        "/api/canned/lookingnow",
+        json={"text": "Hi {customer_name}, I'm looking at this now."},
+        headers=live.admin,
+    )
+    assert canned.status_code == 200
+    try:
+        open_console(page, live.url, agent["token"])
+        expect(page.locator("#who")).to_have_text("Priya Raman")
+        expect(page.locator("#agent-status")).to_have_value("online")
+
+        sam = Customer(
+            http,
+            name="Sam Lee",
+            email="sam@example.com",
+            page_url="https://tidewater.example/cards",
+        )
+        assert sam.say("how can I lock my card for a while")["status"] == "bot"
+        assert sam.say("can I speak to a real person please")["status"] == "queued"
+
+        offer = offer_card(page, sam.id)
+        expect(offer).to_be_visible()  # pushed over socket.io, no reload
+        expect(offer.locator("h3")).to_have_text("Sam Lee")
+        expect(offer).to_contain_text("The customer asked for a person")
+        countdown = offer.locator(".countdown")
+        expect(countdown).to_have_text(re.compile(r"^Offer ends in \d+ s$"))
+        first = int(re.findall(r"\d+", countdown.inner_text())[0])
+        assert 0 < first <= 30  # the app's offer timeout
+        shoot(page, "console-offer")
+        expect(countdown).not_to_have_text(f"Offer ends in {first} s", timeout=3000)
+        assert int(re.findall(r"\d+", countdown.inner_text())[0]) < first
+
+        offer.get_by_role("button", name="Accept").click()
+        pane = chat_pane(page, sam.id)
+        expect(pane).to_be_visible()
+        expect(offer).to_have_count(0)
+        handoff = pane.locator(".handoff")
+        expect(handoff).to_contain_text("The customer asked for a person")
+        expect(handoff).to_contain_text('Sam Lee asked: "how can I lock my card for a while"')
+        expect(handoff.locator(".attempt").first).to_contain_text("freeze-unfreeze-card")
+        expect(handoff.locator(".attempt").first).to_contain_text(re.compile(r"score 0\.\d\d"))
+        expect(handoff.locator("a[href='https://tidewater.example/cards']")).to_be_visible()
+        expect(handoff).to_contain_text("sam@example.com")
+
+        transcript = pane.locator(".transcript")
+        asked = transcript.locator(".msg-customer", has_text="how can I lock my card for a while")
+        expect(asked.locator(".who")).to_have_text("Customer")
+        expect(transcript.locator(".msg-bot").first.locator(".who")).to_have_text("Bot")
+        expect(transcript.locator(".msg-system").last).to_have_text(
+            re.compile("Priya Raman has joined the chat")
+        )
+
+        # A new customer message arrives live.
+        sam.say("it's probably at home somewhere")
+        expect(
+            transcript.locator(".msg-customer", has_text="it's probably at home somewhere")
+        ).to_be_visible()
+
+        # "/shortcut" then Tab inserts the canned response, with the customer's first name.
+        reply = pane.locator("textarea[id^=reply-]")
+        expect(reply).to_be_focused()
+        reply.type("/lookingnow")
+        expect(pane.locator(".hint")).to_have_text("Tab or Enter inserts /lookingnow")
+        reply.press("Tab")
+        expect(reply).to_have_value("Hi Sam, I'm looking at this now.")
+        reply.press("Enter")
+        sent = transcript.locator(".msg-agent", has_text="Hi Sam, I'm looking at this now.")
+        expect(sent.locator(".who")).to_have_text("Agent")
+        expect(reply).to_have_value("")
+
+        # Shift+Enter is a new line; Enter sends both lines as one message.
+        reply.type("Is the card lost")
+        reply.press("Shift+Enter")
+        reply.type("or just misplaced?")
+        reply.press("Enter")
+        expect(transcript.locator(".msg-agent")).to_have_count(2)
+        agent_texts = [m["text"] for m in sam.view()["messages"] if m["sender"] == "agent"]
+        assert agent_texts == [
+            "Hi Sam, I'm looking at this now.",
+            "Is the card lost\nor just misplaced?",
+        ]
+
+        # Picking a canned response from the list inserts it too.
+        pane.locator(".canned-picker").select_option("lookingnow")
+        expect(reply).to_have_value("Hi Sam, I'm looking at this now.")
+        reply.fill("")
+
+        note = pane.locator("textarea[id^=note-]")
+        note.fill("Card likely at home; offered a temporary lock.")
+        pane.get_by_role("button", name="Add note").click()
+        expect(pane.locator(".notes .note")).to_contain_text(
+            "Card likely at home; offered a temporary lock."
+        )
+        stored = http.get(f"/api/conversations/{sam.id}/notes", headers=agent["headers"]).json()
+        assert [n["text"] for n in stored] == ["Card likely at home; offered a temporary lock."]
+        assert "Card likely at home" not in json.dumps(sam.view())  # private
+        shoot(page, "console-chat")
+
+        pane.get_by_role("button", name="Resolve").click()
+        expect(pane.locator(".banner")).to_contain_text("Resolved")
+        expect(reply).to_be_disabled()
+        assert sam.view()["status"] == "resolved"
+        assert page.errors == []
+    finally:
+        http.put(
+            f"/api/agents/{agent['id']}/status",
+            json={"status": "offline"},
+            headers=agent["headers"],
+        )
+
+
+def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
+    console_app, on_duty, page, shoot
+) -> None:
+    http = console_app.client()
+    open_console(page, console_app.url, on_duty["token"])
+    ana = Customer(http, name="Ana Ruiz", email="ana@example.com", page_url="https://shop.example/")
+    assert ana.say("I want to talk to a person about my refund")["status"] == "queued"
+    offer_card(page, ana.id).get_by_role("button", name="Accept").click()
+    pane = chat_pane(page, ana.id)
+    expect(pane.locator(".handoff")).to_contain_text("The bot was unreachable")
+    expect(pane.locator(".handoff")).to_contain_text("https://shop.example/")
+
+    pane.get_by_role("button", name="Escalate to ticket").click()
+    pane.locator("textarea[id^=escalate-note-]").fill("Refund needs the payments team.")
+    pane.get_by_role("button", name="File ticket").click()
+    banner = pane.locator(".banner")
+    expect(banner).to_contain_text(re.compile(r"Filed as ticket T-\d+"))
+    ticket_id = re.search(r"T-\d+", banner.inner_text()).group(0)
+    assert ana.view()["status"] == "ticketed"
+    clocks = http.get(f"/api/tickets/{ticket_id}/sla", headers=ADMIN_HEADERS).json()
+    warning_at = datetime.fromisoformat(clocks["first_response"]["warning_at"])
+    due = datetime.fromisoformat(clocks["first_response"]["due"])
+    assert (due - warning_at).total_seconds() == pytest.approx(15, abs=1)  # 75 % of a minute
+
+    banner.get_by_role("button", name=f"Open ticket {ticket_id}").click()
+    expect(page.locator("#tickets-view")).to_be_visible()
+    row = page.locator(f'.ticket-item[data-ticket="{ticket_id}"]')
+    first = row.locator('.sla[data-metric="first_response"]')
+    resolution = row.locator('.sla[data-metric="resolution"]')
+    expect(first).to_have_attribute("data-state", "ok")
+    expect(first).to_have_text(re.compile(r"^First response: due in \d+ s$"))
+    assert first.evaluate("e => getComputedStyle(e).color") == OK_COLOUR
+    ticket = page.locator("#ticket-pane")
+    expect(ticket.locator("h2")).to_have_text(f"Ticket {ticket_id}")
+    expect(ticket.locator(".transcript .msg-customer").first).to_have_text(
+        re.compile("I want to talk to a person about my refund")
+    )
+    expect(ticket.locator(".notes")).to_contain_text("Refund needs the payments team.")
+
+    # The clock passes its warning instant: the badge turns amber without a reload, and the
+    # app's own view of the ticket says "warning" too.
+    wait_s = (warning_at - datetime.now(UTC)).total_seconds()
+    expect(first).to_have_attribute("data-state", "warning", timeout=(wait_s + 5) * 1000)
+    assert first.evaluate("e => getComputedStyle(e).color") == WARNING_COLOUR
+    assert first.inner_text().startswith("⚠ First response: due in")
+    assert http.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()["sla"][
+        "first_response"
+    ]["state"] in ("warning", "breached")
+    expect(resolution).to_have_attribute("data-state", "ok")
+
+    wait_s = (due - datetime.now(UTC)).total_seconds()
+    expect(first).to_have_attribute("data-state", "breached", timeout=(wait_s + 5) * 1000)
+    assert first.evaluate("e => getComputedStyle(e).color") == BREACH_COLOUR
+    expect(first).to_have_text(re.compile(r"^⚠ First response: overdue by \d+ s$"))
+    server = http.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()
+    assert server["sla"]["first_response"]["state"] == "breached"
+    shoot(page, "console-tickets")
+
+    # A reply from the ticket view reaches the customer and stops the first-response clock.
+    ticket.locator("#ticket-reply").fill("We've asked payments; you'll hear back today.")
+    ticket.get_by_role("button", name="Send reply").click()
+    expect(ticket.locator(".tag.status-pending")).to_be_visible()
+    expect(ticket.locator('.sla[data-metric="first_response"]')).to_have_attribute(
+        "data-state", "missed"
+    )
+    assert ana.view()["messages"][-1]["text"] == "We've asked payments; you'll hear back today."
+    ticket.locator("#ticket-status").select_option("solved")
+    ticket.get_by_role("button", name="Change status").click()
+    expect(ticket.locator(".ticket-head .tag.status-solved")).to_be_visible()
+    assert http.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()["status"] == "solved"
+    assert page.errors == []
+
+
+def test_markup_a_customer_writes_shows_as_text(console_app, on_duty, page) -> None:
+    http = console_app.client()
+    open_console(page, console_app.url, on_duty["token"])
+    customer = Customer(http, name=BAD, email="x@example.com", page_url="javascript:alert(1)")
+    assert customer.say(BAD)["status"] == "queued"
+    offer = offer_card(page, customer.id)
+    expect(offer.locator("h3")).to_have_text(BAD)
+    offer.get_by_role("button", name="Accept").click()
+    pane = chat_pane(page, customer.id)
+    expect(pane.locator(".transcript .msg-customer .text")).to_have_text(BAD)
+    summary = pane.locator(".handoff dd").nth(1)
+    expect(summary).to_contain_text(f'asked: "{BAD}"')
+    expect(pane.locator(".handoff")).to_contain_text("javascript:alert(1)")
+    assert pane.locator(".handoff a").count() == 0  # a javascript: page URL is not a link
+    customer.say(f"still there? {BAD}")
+    expect(pane.locator(".transcript .msg-customer .text").last).to_have_text(f"still there? {BAD}")
+    assert page.locator("img").count() == 0
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+    assert page.errors == []
+
+
+def test_only_an_agents_token_opens_chats(console_app, page) -> None:
+    http = console_app.client()
+    customer = http.post("/api/conversations", json={}).json()
+    page.goto(f"{console_app.url}/console#token={customer['token']}")
+    expect(page.get_by_role("alert")).to_have_text("this token does not hold the agent role")
+    expect(page.locator("#who")).to_have_count(0)
+
+    from cascade.auth import Role, TokenStore
+    from cascade.db import Storage
+
+    storage = Storage(console_app.data_dir / "cascade.db")
+    editor = TokenStore(storage, admin_token=None).issue(
+        Role.EDITOR, "editor-1", at=datetime.now(UTC).isoformat()
+    )
+    storage.close()
+    page.goto(f"{console_app.url}/console#token={editor}")
+    expect(page.get_by_role("alert")).to_have_text("this token does not hold the agent role")
+    page.fill("#token", "not-a-token")
+    page.press("#token", "Enter")
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("#who")).to_have_count(0)
+
+    # The admin token holds the agent role but is nobody's: it gets the inbox and a clear note.
+    page.fill("#token", ADMIN)
+    page.press("#token", "Enter")
+    expect(page.locator("#who")).to_have_text("Admin")
+    expect(page.locator("#view-tickets")).to_have_attribute("aria-current", "page")
+    page.locator("#view-chats").click()
+    expect(page.get_by_role("note")).to_contain_text("Chats need an agent's own token")
+    expect(page.locator("#agent-status")).to_have_count(0)
+    assert page.errors == []
+
+
+def test_two_chats_at_phone_width_with_the_keyboard_only(console_app, on_duty, new_page) -> None:
+    page = new_page(width=375, height=740, mobile=True)
+    http = console_app.client()
+    open_console(page, console_app.url, on_duty["token"])
+    first = Customer(http, name="Lee Chan", email="lee@example.com", page_url="https://a.example/")
+    second = Customer(http, name="Mo Diaz", email="mo@example.com", page_url="https://b.example/")
+    first.say("I need a human please")
+    second.say("a person please")
+    expect(page.locator(".offer")).to_have_count(2)
+
+    # Reach the first offer's Accept button with Tab alone, and press Enter.
+    accept = offer_card(page, first.id).get_by_role("button", name="Accept")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if accept.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab never reached the Accept button")
+    page.keyboard.press("Enter")
+    first_reply = chat_pane(page, first.id).locator("textarea[id^=reply-]")
+    expect(first_reply).to_be_focused()
+    page.keyboard.type("Hello Lee, how can I help?")
+    page.keyboard.press("Enter")
+    expect(chat_pane(page, first.id).locator(".msg-agent")).to_have_text(
+        re.compile("Hello Lee, how can I help?")
+    )
+
+    offer_card(page, second.id).get_by_role("button", name="Accept").focus()
+    page.keyboard.press("Enter")
+    expect(chat_pane(page, second.id)).to_be_visible()
+    expect(chat_pane(page, first.id)).to_be_hidden()
+    tabs = page.get_by_role("tab")
+    expect(tabs).to_have_count(2)
+
+    # A customer message in the chat not on screen shows as unread on its tab.
+    first.say("my parcel never arrived")
+    expect(page.locator(f'.chat-tab[data-conversation="{first.id}"] .unread')).to_have_text("1 new")
+    page.locator(f'.chat-tab[data-conversation="{second.id}"]').focus()
+    page.keyboard.press("ArrowLeft")
+    expect(chat_pane(page, first.id)).to_be_visible()
+    expect(chat_pane(page, first.id).locator(".msg-customer").last).to_have_text(
+        re.compile("my parcel never arrived")
+    )
+    expect(page.locator(f'.chat-tab[data-conversation="{first.id}"] .unread')).to_be_hidden()
+
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page is {width} px wide at a 375 px screen"
+    assert [m["sender"] for m in first.view()["messages"]][-2:] == ["agent", "customer"]
+    assert page.errors == []
