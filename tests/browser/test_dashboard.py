@@ -1,0 +1,345 @@
+"""The ops dashboard in Chromium against the app as a process: after real activity over REST,
+the tiles show what GET /api/metrics answers, the charts draw, the CSV downloads, the skill
+filter narrows the figures, a knowledge-gap question shows as text, and only ops may look.
+
+The app here talks to a small scripted stand-in for Rasa's REST channel (the replies the unit
+tests script through ScriptedBot), because a bot answer, its "did that help?" and a knowledge
+gap can only come from a bot, and `web_app` runs without one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+XSS = "<img src=x onerror=alert(1)>"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+
+
+def article(skill: str) -> dict:
+    return {
+        "text": "Freeze it in the app under Card settings.",
+        "article_id": "freeze-card",
+        "title": "Freeze your card",
+        "score": 0.81,
+        "skill": skill,
+    }
+
+
+def replies_to(text: str) -> list[dict]:
+    """What the stand-in bot says: an article for card questions, a resolution after "yes",
+    a person when asked, and no answer to anything else (a knowledge gap)."""
+    if "card" in text:
+        return [{"custom": article("cards")}]
+    if text == "/affirm":
+        return [
+            {"custom": {"feedback": {"article_id": "freeze-card", "helpful": True}}},
+            {"custom": {"text": "Glad that helped!"}},
+            {"custom": {"resolve": {}}},
+        ]
+    if "person" in text:
+        return [{"custom": {"handoff": {"reason": "customer_request"}}}]
+    return [{"custom": {"handoff": {"reason": "no_answer", "question": text}}}]
+
+
+class StandInRasa(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self._send(200, b"Hello from Rasa: 3.6.21")
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        replies = [{"recipient_id": body["sender"], **r} for r in replies_to(body["message"])]
+        self._send(200, json.dumps(replies).encode(), "application/json")
+
+    def _send(self, status: int, body: bytes, kind: str = "text/plain") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def ops_app(tmp_path_factory) -> Iterator[str]:
+    from tests.live import free_port, start_app, stop, wait_until
+
+    rasa = ThreadingHTTPServer(("127.0.0.1", 0), StandInRasa)
+    threading.Thread(target=rasa.serve_forever, daemon=True).start()
+    data_dir = tmp_path_factory.mktemp("dashboard")
+    port = free_port()
+    app = start_app(
+        data_dir=data_dir,
+        port=port,
+        rasa_url=f"http://127.0.0.1:{rasa.server_address[1]}",
+        admin_token=ADMIN,
+        log=data_dir / "app.log",
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(
+            lambda: httpx.get(url + "/health", timeout=5).json()["rasa"] == "up",
+            timeout_s=120,
+            what="the app answering /health with the bot up",
+            process=app,
+        )
+        yield url
+    finally:
+        stop(app)
+        rasa.shutdown()
+
+
+class Customer:
+    def __init__(self, http: httpx.Client, email: str) -> None:
+        started = http.post("/api/conversations", json={"customer": {"email": email}}).json()
+        self.http, self.id = http, started["id"]
+        self.headers = {"Authorization": f"Bearer {started['token']}"}
+
+    def says(self, text: str) -> dict:
+        answer = self.http.post(
+            f"/api/conversations/{self.id}/messages", json={"text": text}, headers=self.headers
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+@pytest.fixture(scope="module")
+def activity(ops_app) -> dict[str, str]:
+    """Three chats: the bot resolves one (rated 5), an agent resolves one (rated 4), and one the
+    bot cannot answer becomes a ticket."""
+    with httpx.Client(base_url=ops_app, timeout=30) as http:
+        agent = http.post(
+            "/api/agents",
+            json={"name": "Priya Raman", "skills": {"cards": 3}, "max_concurrent": 3},
+            headers=ADMIN_HEADERS,
+        ).json()
+        priya = {"Authorization": f"Bearer {agent['token']}"}
+        assert (
+            http.put(
+                f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=priya
+            ).status_code
+            == 200
+        )
+
+        contained = Customer(http, "ana@example.com")
+        contained.says("how do I freeze my card")
+        assert contained.says("/affirm")["status"] == "resolved"
+        contained.says('/csat{"score": 5}')
+
+        helped = Customer(http, "ben@example.com")
+        helped.says("my card was swallowed by a machine")
+        assert helped.says("a person please")["status"] == "queued"
+        desk = f"/api/conversations/{helped.id}"
+        time.sleep(1.5)  # waits and handle times worth showing
+        assert http.post(desk + "/accept", headers=priya).status_code == 200
+        http.post(
+            desk + "/messages", json={"text": "I have ordered a new card."}, headers=priya
+        ).raise_for_status()
+        time.sleep(1)
+        assert http.post(desk + "/resolve", headers=priya).status_code == 200
+        helped.says('/csat{"score": 4}')
+
+        gap = Customer(http, "cy@example.com")
+        assert gap.says(XSS)["status"] == "queued"
+        desk = f"/api/conversations/{gap.id}"
+        time.sleep(0.5)
+        assert http.post(desk + "/accept", headers=priya).status_code == 200
+        assert http.post(desk + "/escalate", json={}, headers=priya).status_code == 200
+    return {"agent_token": agent["token"]}
+
+
+# The dashboard's formatting, in Python, to compare what it shows with the API's numbers.
+
+
+def trimmed(value: float, places: int) -> str:
+    text = f"{value:.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(share: float | None) -> str:
+    return "–" if share is None else trimmed(share * 100, 2) + "%"
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 60:
+        return trimmed(value, 1) + " s"
+    hours = int(value // 3600)
+    minutes = int((value - hours * 3600) // 60)
+    rest = trimmed(value - hours * 3600 - minutes * 60, 1)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    return " ".join(p for p in [*parts, f"{rest} s" if rest != "0" else ""] if p)
+
+
+def shown(figures: dict) -> dict[str, str]:
+    csat = figures["csat_avg"]
+    return {
+        "contacts": str(figures["contacts"]),
+        "first_contact_resolution": percent(figures["first_contact_resolution"]),
+        "bot_containment": percent(figures["bot_containment"]),
+        "handoff_rate": percent(figures["handoff_rate"]),
+        "ticket_rate": percent(figures["ticket_rate"]),
+        "wait_avg_s": seconds(figures["wait_avg_s"]),
+        "wait_p90_s": seconds(figures["wait_p90_s"]),
+        "handle_time_avg_s": seconds(figures["handle_time_avg_s"]),
+        "abandonment_rate": percent(figures["abandonment_rate"]),
+        "csat_avg": "–" if csat is None else f"{csat:.2f} / 5",
+        "sla_warnings": str(figures["sla_warnings"]),
+        "sla_breaches": str(figures["sla_breaches"]),
+    }
+
+
+def tiles(page) -> dict[str, str]:
+    found = page.locator("#tiles .tile")
+    return {
+        found.nth(i).get_attribute("data-figure"): found.nth(i).locator(".value").inner_text()
+        for i in range(found.count())
+    }
+
+
+def api_figures(base: str, query: str) -> dict:
+    answer = httpx.get(f"{base}/api/metrics?{query}", headers=ADMIN_HEADERS)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def open_dashboard(page, base: str, token: str = ADMIN, query: str = ""):
+    page.goto(f"{base}/dashboard{query}#token={token}")
+    return page
+
+
+def range_of(page) -> str:
+    return f"since={page.input_value('#since')}&until={page.input_value('#until')}"
+
+
+def painted(page, canvas_id: str) -> bool:
+    return page.evaluate(
+        """(id) => {
+            const c = document.getElementById(id);
+            if (!c || !c.width || !c.height) return false;
+            const pixels = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) return true;
+            return false;
+        }""",
+        canvas_id,
+    )
+
+
+def test_tiles_charts_and_csv_match_the_api(ops_app, activity, page, shoot, tmp_path) -> None:
+    open_dashboard(page, ops_app)
+    page.wait_for_selector("#status:has-text('3 conversations')")
+    window = range_of(page)
+    figures = api_figures(ops_app, window)
+    assert figures["contacts"] == 3
+    assert (figures["bot_containment"], figures["ticket_rate"]) == (0.3333, 0.3333)
+    assert (figures["csat_avg"], figures["csat_responses"]) == (4.5, 2)
+    assert figures["wait_p90_s"] >= 1.5 and figures["handle_time_avg_s"] >= 0.5
+    assert tiles(page) == shown(figures)
+    # The default range: the last 14 days up to today.
+    assert (
+        page.input_value("#until")
+        == httpx.get(ops_app + "/api/metrics/filters", headers=ADMIN_HEADERS).json()["today"]
+    )
+    for chart in ("fcr-chart", "volume-chart", "wait-chart", "reasons-chart"):
+        assert painted(page, chart), chart
+    reasons = page.locator("#reasons li")
+    assert reasons.count() == 2
+    assert "(1)" in reasons.nth(0).inner_text()
+    # The question a customer typed is shown as text, never run as HTML.
+    question = page.locator("#gaps .question")
+    assert question.all_inner_texts() == [XSS]
+    assert page.locator("#gaps img").count() == 0
+    assert page.dialogs == []
+    shoot(page, "dashboard", full_page=True)
+
+    with page.expect_download() as download:
+        page.click("#download")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name.startswith("cascade-metrics-") and saved.suffix == ".csv"
+    rows = list(csv.DictReader(saved.open(encoding="utf-8")))
+    assert rows[-1]["day"] == "total"
+    assert len(rows) == 15  # 14 days and the total
+    total = rows[-1]
+    for name in ("contacts", "first_contact_resolution", "bot_containment", "handoff_rate"):
+        assert total[name] == str(figures[name]), name
+    assert total["csat_avg"] == "4.5" and total["handoffs_no_answer"] == "1"
+    assert sum(int(row["contacts"]) for row in rows[:-1]) == 3
+    assert page.errors == []
+
+
+def test_the_skill_filter_narrows_the_figures(ops_app, activity, page) -> None:
+    open_dashboard(page, ops_app)
+    page.wait_for_selector("#status:has-text('3 conversations')")
+    window = range_of(page)
+    assert page.locator("#skill option").all_inner_texts() == ["All skills", "cards", "general"]
+    page.select_option("#skill", "cards")
+    page.wait_for_selector("#status:has-text('skill cards')")
+    cards = api_figures(ops_app, window + "&skill=cards")
+    assert cards["contacts"] == 2  # the two card questions; the gap had no topic but "general"
+    assert tiles(page) == shown(cards)
+    assert tiles(page) != shown(api_figures(ops_app, window))
+    assert page.locator("#gaps .question").count() == 0
+    page.select_option("#skill", "general")
+    page.wait_for_selector("#status:has-text('skill general')")
+    assert tiles(page) == shown(api_figures(ops_app, window + "&skill=general"))
+    assert page.errors == []
+
+
+def test_an_empty_range_says_so(ops_app, activity, page) -> None:
+    open_dashboard(page, ops_app, query="?since=2020-01-01&until=2020-01-14")
+    page.wait_for_selector("#empty")
+    assert page.inner_text("#empty") == "No conversations in this range."
+    assert "NaN" not in page.inner_text("body")
+    assert tiles(page)["first_contact_resolution"] == "–"
+    assert page.locator("canvas").count() == 0
+    # A range the server refuses is explained, not drawn.
+    page.fill("#since", "2020-02-01")
+    page.wait_for_selector("#status.error")
+    assert "must not be after until" in page.inner_text("#status")
+
+
+def test_phone_width_and_keyboard(ops_app, activity, new_page, shoot) -> None:
+    page = new_page(width=375, height=812, mobile=True)
+    open_dashboard(page, ops_app)
+    page.wait_for_selector("#status:has-text('3 conversations')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # Date fields take several Tab stops (day, month, year); from the skill on, one each.
+    page.focus("#skill")
+    page.keyboard.press("ArrowDown")  # a closed <select> changes with the arrow keys
+    page.wait_for_selector("#status:has-text('skill cards')")
+    order = []
+    for _ in range(2):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.textContent"))
+    assert order == ["Show", "Download CSV"]
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename.endswith(".csv")
+    shoot(page, "dashboard-phone", full_page=True)
+    assert page.errors == []
+
+
+def test_only_ops_may_look(ops_app, activity, page) -> None:
+    open_dashboard(page, ops_app, token=activity["agent_token"])
+    page.wait_for_selector("form.signin .error")
+    assert "does not hold the ops role" in page.inner_text("form.signin .error")
+    assert page.locator("#tiles").count() == 0
+    agent = {"Authorization": f"Bearer {activity['agent_token']}"}
+    for path in ("/api/metrics", "/api/metrics/daily", "/api/metrics.csv"):
+        assert httpx.get(ops_app + path, headers=agent).status_code == 403
+        assert httpx.get(ops_app + path).status_code == 401
