@@ -10,6 +10,10 @@ The widget speaks three events (rasa/core/channels/socketio.py in Rasa 3.6):
   written by the customer, pushed from the storage's message listener, so agent replies sent
   over REST, queue and system messages and timer messages all arrive, once each, in order.
 
+A widget that reconnects with its session id (a reload, the next page of a site) is sent what
+it missed while it was away, and nothing twice: which message each session was last sent is
+kept on the event loop's thread, so pushes and replays never race.
+
 The session id is the only secret: ids the server makes are 128 random bits, and a client's own
 id is used only if it is at least as long (32 to 128 letters, digits, `-` or `_`).
 """
@@ -17,10 +21,12 @@ id is used only if it is at least as long (32 to 128 letters, digits, `-` or `_`
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import secrets
 import weakref
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -39,6 +45,7 @@ ERROR_EVENT = "channel_error"
 MAX_TEXT = 5000  # as POST /api/conversations/{id}/messages
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,90}$")
+REMEMBERED = 100_000  # sessions whose last delivered message is kept, most recent first
 
 
 class BadUtterance(ValueError):
@@ -111,8 +118,13 @@ class RasaChannel:
         self.conversations = conversations
         # One customer turn at a time per session, in the order the widget sent them.
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Touched only on the event loop's thread:
+        self._sockets: dict[str, set[str]] = {}  # session id -> its connected sockets
+        self._session_of: dict[str, str] = {}  # socket id -> session id
+        self._delivered: OrderedDict[str, int] = OrderedDict()  # session id -> last message id
         self.sio.on("session_request", self._session_request)
         self.sio.on("user_uttered", self._user_uttered)
+        self.sio.on("disconnect", self._disconnect)
 
     # -- the widget's events ------------------------------------------------------------------
 
@@ -123,18 +135,33 @@ class RasaChannel:
             if asked is not None:
                 log.warning("session id refused (not 32-128 letters and digits); made a new one")
             session_id = new_session_id()
-        async with self.sio.session(sid) as session:
-            previous = session.get("rasa_session")
-            session["rasa_session"] = session_id
+        previous = self._leave(sid)
         if previous and previous != session_id:
             await self.sio.leave_room(sid, room(previous))
         await self.sio.enter_room(sid, room(session_id))
         await self.sio.emit("session_confirm", session_id, to=sid)
+        # From here to the end, no await: no push can slip in between the join and the replay.
+        self._sockets.setdefault(session_id, set()).add(sid)
+        self._session_of[sid] = session_id
+        self._replay(session_id)
+
+    async def _disconnect(self, sid: str, *_: Any) -> None:
+        self._leave(sid)
+
+    def _leave(self, sid: str) -> str | None:
+        """Forget which session a socket speaks for; returns that session."""
+        session_id = self._session_of.pop(sid, None)
+        if session_id is not None:
+            sockets = self._sockets.get(session_id, set())
+            sockets.discard(sid)
+            if not sockets:
+                self._sockets.pop(session_id, None)
+        return session_id
 
     async def _user_uttered(self, sid: str, data: Any = None, *_: Any) -> None:
         try:
             text, custom = parse_utterance(data)
-            session_id = await self._confirmed_session(sid, data)
+            session_id = self._confirmed_session(sid, data)
         except BadUtterance as exc:
             log.info("user_uttered from %s ignored: %s", sid, exc)
             await self.sio.emit(ERROR_EVENT, {"detail": str(exc)}, to=sid)
@@ -154,10 +181,9 @@ class RasaChannel:
                     ERROR_EVENT, {"detail": "the message could not be handled"}, to=sid
                 )
 
-    async def _confirmed_session(self, sid: str, data: dict[str, Any]) -> str:
+    def _confirmed_session(self, sid: str, data: dict[str, Any]) -> str:
         """The session this socket confirmed: a socket speaks only for its own session."""
-        session = await self.sio.get_session(sid)
-        confirmed = session.get("rasa_session")
+        confirmed = self._session_of.get(sid)
         if confirmed is None:
             raise BadUtterance("send session_request first")
         said = data.get("session_id")
@@ -203,7 +229,7 @@ class RasaChannel:
             )
         # The greeting was stored before the session knew its conversation: send it now.
         for message in view["messages"]:
-            self.realtime.publish(room(session_id), "bot_uttered", bot_uttered(message))
+            self._deliver(session_id, message["id"], bot_uttered(message))
         return str(view["id"])
 
     # -- Cascade's messages to the widget ------------------------------------------------------
@@ -222,6 +248,48 @@ class RasaChannel:
         if row is None:
             return
         session_id, agent_name = row
-        self.realtime.publish(
-            room(session_id), "bot_uttered", bot_uttered(message, agent_name=agent_name)
-        )
+        payload = bot_uttered(message, agent_name=agent_name)
+        self.realtime.call_soon(self._deliver, session_id, message["id"], payload)
+
+    def _deliver(self, session_id: str, message_id: int, payload: dict[str, Any]) -> None:
+        """Send one message to a session's widgets, on the loop's thread; while none is
+        connected, leave it for the replay when one comes back."""
+        if not self._sockets.get(session_id):
+            return
+        if message_id <= self._delivered.get(session_id, 0):
+            return  # already sent, by the replay
+        self._delivered[session_id] = message_id
+        self._delivered.move_to_end(session_id)
+        while len(self._delivered) > REMEMBERED:
+            self._delivered.popitem(last=False)
+        self.realtime.publish(room(session_id), "bot_uttered", payload)
+
+    def _replay(self, session_id: str) -> None:
+        """What the session's conversation said while no widget of it was connected."""
+        conversation_id = self.conversation_of(session_id)
+        if conversation_id is None:
+            self._delivered.setdefault(session_id, 0)
+            return
+        if session_id not in self._delivered:
+            # Not seen since this process started: what it was sent before is unknown, so
+            # only what comes next is sent (the widget keeps its own history).
+            row = self.storage.db.execute(
+                "select max(id) from messages where conversation_id = ?", [conversation_id]
+            ).fetchone()
+            self._delivered[session_id] = int(row[0] or 0)
+            return
+        rows = self.storage.db.execute(
+            "select m.id, m.sender, m.text, m.buttons, a.name from messages m"
+            " join conversations c on c.id = m.conversation_id"
+            " left join agents a on a.id = c.assigned_agent_id"
+            " where m.conversation_id = ? and m.id > ? and m.sender != 'customer' order by m.id",
+            [conversation_id, self._delivered[session_id]],
+        ).fetchall()
+        for message_id, sender, text, buttons, agent_name in rows:
+            message = {
+                "id": message_id,
+                "sender": sender,
+                "text": text,
+                "buttons": json.loads(buttons) if buttons else None,
+            }
+            self._deliver(session_id, message_id, bot_uttered(message, agent_name=agent_name))

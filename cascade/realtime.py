@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -64,6 +65,12 @@ class Realtime:
             task.add_done_callback(self._emitting.discard)
 
         loop.call_soon_threadsafe(start)
+
+    def call_soon(self, callback: Callable[..., None], *args: Any) -> None:
+        """Run `callback(*args)` on the server's event loop, in call order, from any thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(callback, *args)
 
     async def _emit(self, room: str, event: str, data: dict[str, Any]) -> None:
         assert self._order is not None

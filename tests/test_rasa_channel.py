@@ -247,6 +247,44 @@ def test_after_a_handoff_the_agents_rest_reply_arrives_marked_as_the_agents(serv
         other.close()
 
 
+def test_what_was_said_while_the_widget_was_away_arrives_when_it_is_back(served) -> None:
+    """A reload or the next page of a site: the agent's words in between are not lost."""
+    served.bot.replies.append(list(HANDOFF))
+    http = served.http()
+    priya = make_agent(http, ADMIN_HEADERS, "Priya Raman", {"cards": 3})
+    widget = Widget(served.url)
+    widget.say("I want to talk to a person")
+    widget.wait(lambda: len(widget.named("bot_uttered")) >= 3, "the queue message")
+    seen = [u["metadata"]["message_id"] for u in widget.named("bot_uttered")]
+    session_id = widget.session_id
+    widget.close()
+    time.sleep(1)  # the server has seen the socket go
+
+    cid = conversation_of(served.database, session_id)
+    assert http.post(f"/api/conversations/{cid}/accept", headers=priya["headers"]).is_success
+    sent = http.post(
+        f"/api/conversations/{cid}/messages",
+        json={"text": "Hi, Priya here. Are you still there?"},
+        headers=priya["headers"],
+    )
+    assert sent.status_code == 200
+
+    back = Widget(served.url, session_id)
+    try:
+        back.wait(lambda: len(back.named("bot_uttered")) >= 2, "the missed messages")
+        time.sleep(0.5)  # anything sent twice would have arrived by now
+        view = http.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
+        missed = [m for m in view["messages"] if m["sender"] != "customer" and m["id"] > seen[-1]]
+        assert [u["text"] for u in back.named("bot_uttered")] == [m["text"] for m in missed]
+        assert [m["text"] for m in missed] == [
+            "Priya Raman has joined the chat.",
+            "Hi, Priya here. Are you still there?",
+        ]
+        assert back.named("bot_uttered")[-1]["metadata"]["agent_name"] == "Priya Raman"
+    finally:
+        back.close()
+
+
 @pytest.fixture
 def impatient(tmp_path: Path) -> Iterator[Served]:
     """Offers lapse after half a second and chats wait at most a second and a half."""
