@@ -395,7 +395,9 @@ def test_only_an_agents_token_opens_chats(console_app, page) -> None:
     assert page.errors == []
 
 
-def test_two_chats_at_phone_width_with_the_keyboard_only(console_app, on_duty, new_page) -> None:
+def test_two_chats_at_phone_width_with_the_keyboard_only(
+    console_app, on_duty, new_page, shoot
+) -> None:
     page = new_page(width=375, height=740, mobile=True)
     http = console_app.client()
     open_console(page, console_app.url, on_duty["token"])
@@ -404,6 +406,7 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(console_app, on_duty, n
     first.say("I need a human please")
     second.say("a person please")
     expect(page.locator(".offer")).to_have_count(2)
+    expect(page.locator("#view-chats .offer-count")).to_have_text("2 offered")
 
     # Reach the first offer's Accept button with Tab alone, and press Enter.
     accept = offer_card(page, first.id).get_by_role("button", name="Accept")
@@ -440,7 +443,66 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(console_app, on_duty, n
     )
     expect(page.locator(f'.chat-tab[data-conversation="{first.id}"] .unread')).to_be_hidden()
 
+    expect(page.locator("#view-chats")).to_have_text(re.compile(r"^Chats\s*2$"))
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page is {width} px wide at a 375 px screen"
     assert [m["sender"] for m in first.view()["messages"]][-2:] == ["agent", "customer"]
+    shoot(page, "console-phone")
     assert page.errors == []
+
+
+def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -> None:
+    http = console_app.client()
+    colleague = make_agent(http, "Tom Whitfield", {"billing": 4})
+    try:
+        open_console(page, console_app.url, on_duty["token"])
+        status = page.locator("#agent-status")
+        status.select_option("away")
+        expect(page.locator("#offers")).to_contain_text("You are away: go online to get offers.")
+        me = http.get(f"/api/agents/{on_duty['id']}", headers=on_duty["headers"]).json()
+        assert me["status"] == "away"
+        status.select_option("online")
+        expect(page.locator("#offers")).to_contain_text("No offers right now.")
+
+        # Tom is online too: take the chat before routing can offer it to him.
+        http.put(
+            f"/api/agents/{colleague['id']}/status",
+            json={"status": "away"},
+            headers=colleague["headers"],
+        )
+        kim = Customer(
+            http, name="Kim Park", email="kim@example.com", page_url="https://c.example/"
+        )
+        kim.say("a person please, it's about my invoice")
+        offer_card(page, kim.id).get_by_role("button", name="Accept").click()
+        http.put(
+            f"/api/agents/{colleague['id']}/status",
+            json={"status": "online"},
+            headers=colleague["headers"],
+        )
+        pane = chat_pane(page, kim.id)
+        pane.get_by_role("button", name="Transfer").click()
+        pane.locator("select[id^=transfer-skill-]").select_option("billing")
+        to_agent = pane.locator("select[id^=transfer-agent-]")
+        expect(to_agent.locator(f'option[value="{colleague["id"]}"]')).to_have_text(
+            "Tom Whitfield (billing; 0/3)"
+        )
+        to_agent.select_option(colleague["id"])
+        pane.locator("textarea[id^=transfer-note-]").fill("Invoice question: billing knows best.")
+        pane.get_by_role("button", name="Transfer", exact=True).last.click()
+        expect(pane.locator(".banner")).to_contain_text("Transferred to Tom Whitfield")
+        offered = http.get(
+            f"/api/agents/{colleague['id']}/offers", headers=colleague["headers"]
+        ).json()
+        assert [(o["conversation_id"], o["skill"]) for o in offered] == [(kim.id, "billing")]
+        notes = http.get(f"/api/conversations/{kim.id}/notes", headers=colleague["headers"]).json()
+        assert notes[-1]["text"] == "Transfer note: Invoice question: billing knows best."
+        pane.get_by_role("button", name="Close this chat").click()
+        expect(pane).to_have_count(0)
+        assert page.errors == []
+    finally:
+        http.put(
+            f"/api/agents/{colleague['id']}/status",
+            json={"status": "offline"},
+            headers=colleague["headers"],
+        )

@@ -6,6 +6,8 @@
 (function () {
   "use strict";
   const { api, el, clear, duration, when } = window.Cascade;
+  // Appends like el() does: skips null/false, flattens arrays, text as text nodes.
+  const add = (node, ...children) => window.Cascade.append(node, children);
 
   const SENDERS = { customer: "Customer", bot: "Bot", agent: "Agent", system: "System" };
   const REASONS = {
@@ -282,9 +284,9 @@
   function updateCounts() {
     const open = [...state.chats.values()].filter((c) => !c.closed).length;
     const offers = state.offers.size;
-    clear(ui.chatsTab).append("Chats", el("span", { class: "count" }, String(open)), offers ? el("span", { class: "count offer-count" }, offers + " offered") : null);
+    add(clear(ui.chatsTab), "Chats", el("span", { class: "count" }, String(open)), offers ? el("span", { class: "count offer-count" }, offers + " offered") : null);
     const active = state.tickets.filter((t) => ACTIVE_TICKETS.includes(t.status)).length;
-    clear(ui.ticketsTab).append("Tickets", el("span", { class: "count" }, String(active)));
+    add(clear(ui.ticketsTab), "Tickets", el("span", { class: "count" }, String(active)));
   }
 
   async function setStatus(status) {
@@ -484,7 +486,7 @@
   function mergeView(chat, view) {
     chat.view = { ...chat.view, ...view };
     for (const m of view.messages || []) appendMessage(chat, m, { quiet: true });
-    clear(chat.handoff).append(handoffPanel(view.handoff, view));
+    add(clear(chat.handoff), handoffPanel(view.handoff, view));
     chat.statusTag.textContent = view.status;
   }
 
@@ -552,7 +554,7 @@
   async function loadNotes(chat) {
     try {
       const notes = await call(`/api/conversations/${chat.id}/notes`);
-      clear(chat.notes).append(...notes.map(noteItem));
+      add(clear(chat.notes), ...notes.map(noteItem));
     } catch (err) {
       failed(err);
     }
@@ -592,11 +594,23 @@
   // -- canned responses -----------------------------------------------------------------------
 
   function fillCanned(chat) {
-    clear(chat.canned).append(
+    add(
+      clear(chat.canned),
       el("option", { value: "" }, state.canned.length ? "Insert a canned response…" : "No canned responses yet"),
       state.canned.map((c) => el("option", { value: c.shortcut }, "/" + c.shortcut + " — " + c.text.slice(0, 60))),
     );
     chat.canned.disabled = !state.canned.length;
+  }
+
+  async function refreshCanned() {
+    try {
+      const canned = await call("/api/canned");
+      if (JSON.stringify(canned) === JSON.stringify(state.canned)) return;
+      state.canned = canned;
+      for (const chat of state.chats.values()) if (!chat.closed) fillCanned(chat);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   function fillIn(chat, text) {
@@ -750,7 +764,8 @@
     chat.reply.disabled = true;
     chat.sendButton.disabled = true;
     chat.canned.disabled = true;
-    clear(chat.banner).append(
+    add(
+      clear(chat.banner),
       el("span", {}, text),
       ticketId ? el("button", { type: "button", onclick: () => { showView("tickets"); openTicket(ticketId); } }, "Open ticket " + ticketId) : null,
       el("button", { type: "button", onclick: () => dropChat(chat) }, "Close this chat"),
@@ -789,9 +804,8 @@
       "section",
       { id: "tickets-view", class: "tickets-view", "aria-label": "Tickets", hidden: true },
       el("div", { class: "inbox" },
+        el("h2", {}, "Ticket inbox"),
         el("div", { class: "row inbox-tools" },
-          el("h2", {}, "Ticket inbox"),
-          el("span", { class: "spacer" }),
           el("label", { for: "ticket-filter" }, "Show"), filter,
           state.agent ? el("span", {}, mine, " ", el("label", { for: "ticket-mine" }, "Only mine")) : null,
           el("button", { type: "button", onclick: loadTickets }, "Refresh")),
@@ -865,7 +879,8 @@
     const reply = el("textarea", { id: "ticket-reply", rows: 3 });
     const note = el("textarea", { id: "ticket-note", rows: 2 });
     const title = el("h2", { tabindex: "-1" }, "Ticket " + t.id);
-    pane.append(
+    add(
+      pane,
       el("header", { class: "ticket-head" },
         title,
         el("span", { class: "tag status-" + t.status }, t.status),
@@ -950,7 +965,7 @@
   function schedulePoll() {
     clearTimeout(state.pollTimer);
     state.pollTimer = setTimeout(async () => {
-      await Promise.all([refreshOffers(), refreshChats(), state.view === "tickets" ? loadTickets() : null]);
+      await Promise.all([refreshOffers(), refreshChats(), refreshCanned(), state.view === "tickets" ? loadTickets() : null]);
       schedulePoll();
     }, state.live ? POLL_LIVE_MS : POLL_FALLBACK_MS);
   }
