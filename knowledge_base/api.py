@@ -236,10 +236,25 @@ def get_article(article_id: str, services: ServicesDep, who: MaybeCaller) -> dic
 
 @router.put("/articles/{article_id}", summary="Save: a new version; live at once if published")
 async def save_article(
-    article_id: str, body: ArticleIn, services: ServicesDep, who: Editor
+    article_id: str,
+    body: ArticleIn,
+    services: ServicesDep,
+    who: Editor,
+    base_version: Annotated[
+        int | None,
+        Query(ge=1, description="The version the edit started from: 409 if it is not current"),
+    ] = None,
 ) -> dict[str, Any]:
     if body.id != article_id:
         raise HTTPException(422, f"the body's id {body.id!r} does not match {article_id!r}")
+    current = services.kb.article(article_id)
+    if base_version is not None and current is not None and current.version != base_version:
+        raise HTTPException(
+            409,
+            f"article {article_id!r} changed since you opened it: you edited version"
+            f" {base_version}, it is now at version {current.version} ({current.author or 'someone'}"
+            f" saved it {current.updated_at}); reload it to see their change",
+        )
     article = await run_in_threadpool(services.kb.save, article_id, body, author=author(who))
     return article.as_dict()
 

@@ -1,0 +1,370 @@
+"""The knowledge editor in a real browser against the real app (real embedding model): an editor
+writes, previews, saves and publishes an article that then answers customers; history with diffs
+and rollback; conflicts explained; hostile text shown as text; content gaps from real
+conversations (real Rasa) turned into a draft; figures as the API gives them; only editors."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import ADMIN
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def unique() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def open_editor(page, url: str, token: str = ADMIN) -> None:
+    page.goto(f"{url}/editor#token={token}")
+    expect(page.locator("#workspace")).to_be_visible()
+
+
+def open_article(page, title: str) -> None:
+    page.fill("#list-q", title)
+    page.locator(".article-item", has_text=title).click()
+    expect(page.locator("#editor-heading")).to_have_text(title)
+
+
+def search(url: str, query: str) -> dict:
+    response = httpx.post(f"{url}/api/kb/search", json={"query": query}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, page, shoot):
+    tag = unique()
+    title = f"Insurance for ferrets {tag}"
+    question = "do you insure pet ferrets"
+
+    page.goto(web_app + "/editor")
+    page.fill("#token", ADMIN)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#workspace")).to_be_visible()
+
+    page.get_by_role("button", name="New article").click()
+    expect(page.locator("#f-title")).to_be_focused()
+    page.keyboard.type(title)
+    expect(page.locator("#f-id")).to_have_value(f"insurance-for-ferrets-{tag}")
+    page.fill("#f-skill", "accounts")
+    page.fill("#f-tags", "insurance, pets")
+    page.fill("#f-body", "# Ferrets\n\nWe **do** cover ferrets, from £4 a month.")
+    expect(page.locator("#preview h1")).to_have_text("Ferrets")
+    expect(page.locator("#preview strong")).to_have_text("do")
+    for q in (question, "ferret insurance cost"):
+        page.fill("#f-question", q)
+        page.keyboard.press("Enter")
+    expect(page.locator("#question-list .question-text")).to_have_text(
+        [question, "ferret insurance cost"]
+    )
+
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.locator("#editor-message")).to_contain_text("Draft created")
+    expect(page.locator("#editor-status")).to_have_text("draft")
+    page.get_by_label("Draft", exact=True).check()
+    expect(page.locator(".article-item", has_text=title)).to_be_visible()
+    page.get_by_label("Published", exact=True).check()
+    expect(page.locator("#list-count")).to_be_visible()
+    expect(page.locator(".article-item", has_text=title)).to_have_count(0)
+    assert f"insurance-for-ferrets-{tag}" not in [
+        r["article_id"] for r in search(web_app, question)["results"]
+    ]
+
+    page.fill("#f-body", "# Ferrets\n\nWe **do** cover ferrets, from £5 a month.")
+    expect(page.locator("#dirty")).to_have_text("Unsaved changes")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#editor-message")).to_contain_text("Saved as version 2")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("#editor-message")).to_contain_text("Published")
+    expect(page.locator("#editor-status")).to_have_text("published")
+    expect(page.locator(".article-item", has_text=title)).to_be_visible()
+    shoot(page, "editor")
+
+    answer = search(web_app, question)
+    assert answer["decision"] == "answer"
+    assert answer["results"][0]["article_id"] == f"insurance-for-ferrets-{tag}"
+    assert answer["results"][0]["title"] == title
+
+    page.get_by_role("button", name="Try a question").click()
+    page.fill("#try-q", question)
+    page.keyboard.press("Enter")
+    expect(page.locator("#try-result .decision")).to_contain_text("answer")
+    expect(page.locator("#try-result tbody tr").first).to_contain_text(title)
+    expect(page.locator("#try-result .score").first).to_have_text(
+        f"{answer['results'][0]['score']:.3f}"
+    )
+
+    # Edit, see the diff, roll back to the published text.
+    page.locator("#try-result tbody button").first.click()
+    expect(page.locator("#editor-heading")).to_have_text(title)
+    page.fill("#f-body", "# Ferrets\n\nWe no longer cover ferrets.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#editor-message")).to_contain_text("Saved as version 4: live")
+    newest = page.locator("#version-list > li").first
+    expect(newest).to_contain_text("Version 4 edited by admin")
+    newest.get_by_role("button", name="Show changes").click()
+    expect(newest.locator(".diff-del")).to_have_text(["-We **do** cover ferrets, from £5 a month."])
+    expect(newest.locator(".diff-add")).to_have_text(["+We no longer cover ferrets."])
+    shoot(page, "editor-history")
+
+    page.get_by_role("button", name="Roll back to version 3").click()
+    expect(page.locator("#editor-message")).to_contain_text("version 5 holds version 3")
+    expect(page.locator("#f-body")).to_have_value(
+        "# Ferrets\n\nWe **do** cover ferrets, from £5 a month."
+    )
+    expect(page.locator("#preview strong")).to_have_text("do")
+    expect(page.locator("#version-list > li").first).to_contain_text("rolled back to version 3")
+    served = httpx.get(f"{web_app}/api/kb/articles/insurance-for-ferrets-{tag}").json()
+    assert served["body"] == "# Ferrets\n\nWe **do** cover ferrets, from £5 a month."
+    assert served["version"] == 5
+
+    page.get_by_role("button", name="Archive").click()
+    expect(page.locator("#editor-status")).to_have_text("archived")
+    assert f"insurance-for-ferrets-{tag}" not in [
+        r["article_id"] for r in search(web_app, question)["results"]
+    ]
+    assert page.errors == []
+
+
+def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, page):
+    article_id = f"xss-{unique()}"
+    body = f'{XSS}\n\nSee <a href="javascript:alert(2)">this</a> and **bold**.'
+    created = httpx.post(
+        f"{web_app}/api/kb/articles",
+        json={"id": article_id, "title": XSS, "body": body, "questions": [XSS], "tags": [XSS]},
+        headers=ADMIN_H,
+    )
+    assert created.status_code == 201, created.text
+    httpx.post(f"{web_app}/api/kb/articles/{article_id}/publish", headers=ADMIN_H, timeout=30)
+
+    open_editor(page, web_app)
+    page.fill("#list-q", "onerror")
+    item = page.locator(".article-item", has_text=XSS)
+    expect(item.locator(".article-title")).to_have_text(XSS)
+    item.click()
+    expect(page.locator("#editor-heading")).to_have_text(XSS)
+    expect(page.locator("#f-title")).to_have_value(XSS)
+    expect(page.locator("#f-tags")).to_have_value(XSS)
+    expect(page.locator("#question-list .question-text")).to_have_text([XSS])
+    expect(page.locator("#preview strong")).to_have_text("bold")
+    preview = page.locator("#preview").inner_html()
+    assert "onerror" not in preview and "javascript:" not in preview
+    created_version = page.locator("#version-list > li").last
+    created_version.get_by_role("button", name="Show changes").click()
+    expect(created_version.locator(".diff")).to_contain_text(f"+title: {XSS}")
+
+    page.get_by_role("button", name="Try a question").click()
+    page.fill("#try-q", XSS)
+    page.keyboard.press("Enter")
+    expect(page.locator("#try-result tbody button", has_text=XSS).first).to_be_visible()
+
+    page.wait_for_timeout(500)  # time for an injected handler to fire, if one got through
+    assert page.dialogs == []
+    assert page.errors == []
+
+
+def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
+    tag = unique()
+    article_id = f"opening-hours-{tag}"
+    httpx.post(
+        f"{web_app}/api/kb/articles",
+        json={"id": article_id, "title": f"Opening hours {tag}", "body": "9 to 5."},
+        headers=ADMIN_H,
+    )
+    open_editor(page, web_app)
+    open_article(page, f"Opening hours {tag}")
+
+    # Someone else saves while this editor has the article open.
+    other = httpx.put(
+        f"{web_app}/api/kb/articles/{article_id}",
+        json={"id": article_id, "title": f"Opening hours {tag}", "body": "8 to 6."},
+        headers=ADMIN_H,
+    )
+    assert other.status_code == 200
+    page.fill("#f-body", "10 to 4.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#editor-error")).to_contain_text(
+        "Not saved: article 'opening-hours-" + tag + "' changed since you opened it"
+    )
+    expect(page.locator("#editor-error")).to_contain_text("it is now at version 2")
+    assert (
+        httpx.get(f"{web_app}/api/kb/articles/{article_id}", headers=ADMIN_H).json()["body"]
+        == "8 to 6."
+    )
+
+    page.get_by_role("button", name="New article").click()
+    page.fill("#f-title", f"Opening hours {tag}")
+    page.fill("#f-id", article_id)
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.locator("#editor-error")).to_contain_text(
+        f"Not created: an article with id '{article_id}' already exists"
+    )
+    page.fill("#f-id", "not a valid id!")
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.locator("#editor-error")).to_contain_text("Not created: id: String should match")
+    assert page.errors == []
+
+
+def test_a_token_without_the_editor_role_is_refused(web_app, page):
+    agent = httpx.post(
+        f"{web_app}/api/agents",
+        json={"name": "Agent Only", "skills": {"cards": 1}, "max_concurrent": 1},
+        headers=ADMIN_H,
+    ).json()
+    page.goto(f"{web_app}/editor#token={agent['token']}")
+    expect(page.get_by_role("alert")).to_have_text("this token does not hold the editor role")
+    expect(page.locator("#workspace")).to_be_hidden()
+    expect(page.locator(".article-item")).to_have_count(0)
+    agent_h = {"Authorization": f"Bearer {agent['token']}"}
+    assert httpx.get(f"{web_app}/api/kb/gaps", headers=agent_h).status_code == 403
+    assert httpx.get(f"{web_app}/api/kb/articles?status=draft", headers=agent_h).status_code == 403
+
+    page.fill("#token", "not-a-token")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_have_text("unknown or revoked token")
+    expect(page.locator("#workspace")).to_be_hidden()
+
+
+def test_at_phone_width_with_the_keyboard(web_app, new_page):
+    page = new_page(width=375, height=800, mobile=True)
+    tag = unique()
+    open_editor(page, web_app)
+    page.locator("#list-q").focus()
+    for _ in range(12):  # Tab through the filters to the "New article" button
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "new-article":
+            break
+    page.keyboard.press("Enter")
+    page.keyboard.type(f"Phone keyboard {tag}")
+    for _ in range(4):  # id, skill, tags, body
+        page.keyboard.press("Tab")
+    expect(page.locator("#f-body")).to_be_focused()
+    page.keyboard.type("Typed on a *phone*.")
+    expect(page.locator("#preview em")).to_have_text("phone")
+    page.locator("#f-question").focus()
+    page.keyboard.type("can I edit on my phone")
+    page.keyboard.press("Enter")
+    page.locator("#f-title").focus()
+    page.keyboard.press("Enter")  # Enter in a field saves the form
+    expect(page.locator("#editor-message")).to_contain_text("Draft created")
+    expect(page.locator("#question-list .question-text")).to_have_text(["can I edit on my phone"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.errors == []
+
+
+@pytest.mark.rasa
+def test_content_gaps_from_real_chats_become_a_draft_and_figures_follow(live, new_page, shoot):
+    """Customers ask what no article answers (the real bot hands them over); the editor turns one
+    group into a draft and teaches another article the other group's questions."""
+    tag = unique()
+    http = live.client()
+    agent = http.post(
+        "/api/agents",
+        json={"name": "Gap Watcher", "skills": {"general": 1}, "max_concurrent": 20},
+        headers=live.admin,
+    ).json()
+    agent_h = {"Authorization": f"Bearer {agent['token']}"}
+    http.put(f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent_h)
+    chats: list[str] = []
+    try:
+        for text in (
+            "do you offer pet insurance",
+            "is there insurance for my cat",
+            "when are your branches open at the weekend",
+        ):
+            started = http.post("/api/conversations", json={}).json()
+            turn = http.post(
+                f"/api/conversations/{started['id']}/messages",
+                json={"text": text},
+                headers={"Authorization": f"Bearer {started['token']}"},
+            ).json()
+            assert turn["status"] == "queued", turn  # the bot had no answer and handed over
+            chats.append(started["id"])
+        started = http.post("/api/conversations", json={}).json()
+        customer = {"Authorization": f"Bearer {started['token']}"}
+        path = f"/api/conversations/{started['id']}/messages"
+        answered = http.post(path, json={"text": "how do I freeze my card"}, headers=customer)
+        shown = [m["article_id"] for m in answered.json()["messages"] if m.get("article_id")]
+        assert shown == ["freeze-unfreeze-card"]
+        assert http.post(path, json={"text": "/affirm"}, headers=customer).json()["status"] == (
+            "resolved"
+        )
+    finally:
+        for cid in chats:  # leave no chat waiting for the other tests' agents
+            http.post(f"/api/conversations/{cid}/accept", headers=agent_h)
+            http.post(f"/api/conversations/{cid}/resolve", headers=agent_h)
+        http.put(f"/api/agents/{agent['id']}/status", json={"status": "offline"}, headers=agent_h)
+    branches = f"Branches and opening hours {tag}"
+    http.post(
+        "/api/kb/articles",
+        json={"id": f"branches-{tag}", "title": branches, "body": "Weekdays 9 to 5."},
+        headers=live.admin,
+    )
+
+    page = new_page()
+    open_editor(page, live.url)
+    page.get_by_role("button", name=re.compile("Content gaps")).click()
+    pets = page.locator("#gap-list > li", has_text="do you offer pet insurance")
+    hours = page.locator("#gap-list > li", has_text="when are your branches open at the weekend")
+    expect(pets.locator(".examples li")).to_have_text(
+        ["is there insurance for my cat", "do you offer pet insurance"]
+    )
+    expect(pets.locator("h3")).to_contain_text("2 questions")
+    expect(pets).to_contain_text("no answer")
+    shoot(page, "editor-gaps")
+
+    hours.get_by_label("Add to").select_option(f"branches-{tag}")
+    hours.get_by_role("button", name="Add to article").click()
+    expect(page.locator("#gaps-message")).to_contain_text(f"Added to “{branches}”")
+    expect(hours).to_have_count(0)
+
+    pets.get_by_label("Title").fill("Pet insurance")
+    pets.get_by_role("button", name="Create article").click()
+    expect(page.locator("#view-articles")).to_be_visible()
+    expect(page.locator("#editor-heading")).to_have_text("Pet insurance")
+    expect(page.locator("#editor-status")).to_have_text("draft")
+    expect(page.locator("#editor-message")).to_contain_text(
+        "Draft created from 2 customer questions"
+    )
+    expect(page.locator("#question-list .question-text")).to_have_text(
+        ["is there insurance for my cat", "do you offer pet insurance"]
+    )
+    gaps = http.get("/api/kb/gaps", headers=live.admin).json()
+    assert not any("do you offer pet insurance" in g["examples"] for g in gaps)
+    draft_id = page.locator("#f-id").input_value()
+    assert draft_id.startswith("pet-insurance")
+    assert draft_id not in [
+        r["article_id"] for r in search(live.url, "do you offer pet insurance")["results"]
+    ]
+
+    open_article(page, branches)
+    expect(page.locator("#question-list .question-text")).to_have_text(
+        ["when are your branches open at the weekend"]
+    )
+    expect(page.locator("#version-list > li").first).to_contain_text(
+        "added 1 example question from content gaps"
+    )
+
+    figures = http.get("/api/kb/articles/freeze-unfreeze-card/feedback", headers=live.admin).json()
+    assert figures["shown"] >= 1 and figures["helpful"] >= 1
+    open_article(page, "Freeze or unfreeze your card")
+    figure = page.locator("#figure-list div")
+    expect(figure.filter(has_text="Times shown").locator("dd")).to_have_text(str(figures["shown"]))
+    rated = figures["helpful"] + figures["not_helpful"]
+    expect(figure.filter(has_text="Helpful").locator("dd")).to_have_text(
+        f"{round(figures['helpful_rate'] * 100)}% ({figures['helpful']} of {rated} said it helped)"
+    )
+    expect(figure.filter(has_text="Hand-overs after").locator("dd")).to_have_text(
+        str(figures["handoffs_after"])
+    )
+    assert page.errors == []
+    assert page.dialogs == []
