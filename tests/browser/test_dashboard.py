@@ -152,13 +152,18 @@ def activity(ops_app) -> dict[str, str]:
         assert http.post(desk + "/resolve", headers=priya).status_code == 200
         helped.says('/csat{"score": 4}')
 
+        ops = http.post(
+            "/api/staff", json={"name": "Sam Ortiz", "role": "ops"}, headers=ADMIN_HEADERS
+        )
+        assert ops.status_code == 201, ops.text
+
         gap = Customer(http, "cy@example.com")
         assert gap.says(XSS)["status"] == "queued"
         desk = f"/api/conversations/{gap.id}"
         time.sleep(0.5)
         assert http.post(desk + "/accept", headers=priya).status_code == 200
         assert http.post(desk + "/escalate", json={}, headers=priya).status_code == 200
-    return {"agent_token": agent["token"]}
+    return {"agent_token": agent["token"], "ops_token": ops.json()["token"]}
 
 
 # The dashboard's formatting, in Python, to compare what it shows with the API's numbers.
@@ -240,7 +245,7 @@ def painted(page, canvas_id: str) -> bool:
 
 
 def test_tiles_charts_and_csv_match_the_api(ops_app, activity, page, shoot, tmp_path) -> None:
-    open_dashboard(page, ops_app)
+    open_dashboard(page, ops_app, token=activity["ops_token"])  # an ops-only token
     page.wait_for_selector("#status:has-text('3 conversations')")
     window = range_of(page)
     figures = api_figures(ops_app, window)
