@@ -3,17 +3,28 @@
 Run with `make bench-kb`. Reported as kb-dev's README asks: answered-correct and wrong-answer
 rates on in-domain questions, the share of out-of-scope questions escalated (not answered),
 plus clarify-hit and search latency.
+
+Then a held-out check of the thresholds: the questions are split in two seeded halves; answer
+threshold and margin are tuned on one half (the most answered-correct with wrong <= 0.015 and
+out-of-scope escalated >= 0.99) and reported on the other, both ways. The decision is re-made
+from the scores the search returned, with `knowledge_base.search.decide`.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.common import SHARED, running_app
+from cascade.settings import Settings
+from knowledge_base.search import Decision, Thresholds, decide
+
+Answered = tuple[str | None, list[tuple[str, float]]]  # expected, ranked (article id, score)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -37,6 +48,7 @@ def main(data: Path = SHARED / "data" / "kb-dev") -> dict[str, float]:
             "oos_strict": 0,
         }
         latencies: list[float] = []
+        answered: list[Answered] = []
         for query in queries:
             started = time.perf_counter()
             result = client.post("/api/kb/search", json={"query": query["text"], "limit": 3})
@@ -45,6 +57,7 @@ def main(data: Path = SHARED / "data" / "kb-dev") -> dict[str, float]:
             body = result.json()
             decision, ids = body["decision"], [r["article_id"] for r in body["results"]]
             expected = query["expected"]
+            answered.append((expected, [(r["article_id"], r["score"]) for r in body["results"]]))
             if expected is None:
                 counts["oos_escalated"] += decision != "answer"
                 counts["oos_strict"] += decision == "escalate"
@@ -74,7 +87,55 @@ def main(data: Path = SHARED / "data" / "kb-dev") -> dict[str, float]:
     print(
         f"  search latency          p50 {figures['search_p50_ms']:.1f} ms, p99 {figures['search_p99_ms']:.1f} ms"
     )
+    held_out(answered)
     return figures
+
+
+def rates(answered: list[Answered], thresholds: Thresholds) -> tuple[float, float, float]:
+    """(answered correctly, answered wrongly, out-of-scope not answered) under `thresholds`."""
+    correct = wrong = oos_kept = in_domain = 0
+    for expected, ranked in answered:
+        decision, _ = decide(ranked, thresholds)
+        if expected is None:
+            oos_kept += decision is not Decision.ANSWER
+            continue
+        in_domain += 1
+        if decision is Decision.ANSWER:
+            correct += ranked[0][0] == expected
+            wrong += ranked[0][0] != expected
+    return correct / in_domain, wrong / in_domain, oos_kept / (len(answered) - in_domain)
+
+
+def tune(answered: list[Answered], base: Thresholds) -> Thresholds:
+    best, best_correct = base, -1.0
+    for answer in range(45, 71):
+        for margin in range(0, 13):
+            candidate = replace(base, answer=answer / 100, margin=margin / 200)
+            correct, wrong, oos = rates(answered, candidate)
+            if wrong <= 0.015 and oos >= 0.99 and correct > best_correct:
+                best, best_correct = candidate, correct
+    return best
+
+
+def held_out(answered: list[Answered], seed: int = 7) -> None:
+    settings = Settings()
+    base = Thresholds(
+        answer=settings.answer_threshold,
+        margin=settings.answer_margin,
+        clarify=settings.clarify_threshold,
+        window=settings.clarify_window,
+    )
+    order = list(range(len(answered)))
+    random.Random(seed).shuffle(order)
+    halves = [[answered[i] for i in order[::2]], [answered[i] for i in order[1::2]]]
+    print("  held out (thresholds tuned on one half, figures on the other):")
+    for name, (train, test) in (("A->B", halves), ("B->A", halves[::-1])):
+        tuned = tune(train, base)
+        correct, wrong, oos = rates(test, tuned)
+        print(
+            f"    {name}: answer {tuned.answer:.2f}, margin {tuned.margin:.3f} ->"
+            f" correct {correct:.3f}, wrong {wrong:.3f}, out-of-scope escalated {oos:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ def thresholds_from(settings: Settings) -> Thresholds:
         margin=settings.answer_margin,
         clarify=settings.clarify_threshold,
         window=settings.clarify_window,
+        lexical_weight=settings.kb_lexical_weight,
     )
 
 
@@ -133,6 +134,7 @@ def build_services(
         clock=clock,
         ivf_from=settings.kb_ivf_from,
         nprobe=settings.kb_nprobe,
+        candidates=settings.kb_candidates,
     )
     services = Services(
         settings=settings,

@@ -36,20 +36,31 @@ class Settings(BaseSettings):
         description="Folder of a sentence-transformers model; default: the packaged all-MiniLM-L6-v2.",
     )
     answer_threshold: float = Field(
-        default=0.56,
+        default=0.58,
         description="Knowledge search answers only when the best article scores at least this.",
     )
     answer_margin: float = Field(
-        default=0.03,
+        default=0.035,
         description="... and leads the runner-up article by at least this much.",
     )
     clarify_threshold: float = Field(
-        default=0.52,
+        default=0.54,
         description="Articles scoring at least this (but not answerable) are offered as choices.",
     )
     clarify_window: float = Field(
         default=0.05,
         description="A clarification offers the top two articles, and the third within this much of the best.",
+    )
+    kb_lexical_weight: float = Field(
+        default=0.10,
+        description=(
+            "Knowledge search ranks by cosine plus this times the lexical agreement (0-1: the"
+            " idf-weighted share of the question's words an article's title and examples use)."
+        ),
+    )
+    kb_candidates: int = Field(
+        default=10,
+        description="How many nearest articles by meaning are re-scored with lexical agreement.",
     )
     kb_ivf_from: int = Field(
         default=50_000,

@@ -17,11 +17,15 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
+    """The decision's limits, on the score the search ranks by: cosine plus `lexical_weight`
+    times lexical agreement (0 leaves the cosine alone)."""
+
     answer: float
     margin: float
     clarify: float
     window: float
     max_choices: int = 3
+    lexical_weight: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from knowledge_base.embedder import Embedder
 from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected, VersionNotFound
 from knowledge_base.gaps import GapLog, slug
 from knowledge_base.index import VectorIndex, fingerprint
+from knowledge_base.lexical import LexicalIndex
 from knowledge_base.search import (
     Decision,
     Hit,
@@ -85,8 +86,10 @@ class KnowledgeBase:
         clock: Clock | None = None,
         ivf_from: int = 50_000,
         nprobe: int = 16,
+        candidates: int = 10,
     ) -> None:
         self.ivf_from = ivf_from
+        self.candidates = candidates
         self.nprobe = nprobe
         self.storage = storage
         self.store = ArticleStore(storage)
@@ -97,6 +100,7 @@ class KnowledgeBase:
         self._write_lock = threading.RLock()
         self._owners: dict[int, str] = {}
         self.gaps = GapLog(storage=storage, embedder=embedder, clock=self.clock)
+        self.lexical = LexicalIndex(storage)
         self.index = self._load_or_rebuild()
 
     # -- index upkeep -------------------------------------------------------------------------
@@ -135,12 +139,28 @@ class KnowledgeBase:
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.embedder.dim), np.float32)
         return members, matrix.astype(np.float32)
 
+    def _documents(self, article_ids: list[str] | None = None) -> list[tuple[int, str]]:
+        """What the lexical index holds per published article, keyed like the vector index:
+        its title and example questions (its body when it has no questions), as the centroid."""
+        sql = "select rowid, title, questions, body from articles where status = 'published'"
+        params: list[str] = []
+        if article_ids is not None:
+            sql += f" and id in ({','.join('?' for _ in article_ids)})"
+            params = list(article_ids)
+        documents = []
+        for key, title, questions, body in self.storage.db.execute(sql, params).fetchall():
+            examples = json.loads(questions or "[]")
+            documents.append((key, "\n".join([title, *examples] if examples else [title, body])))
+        return documents
+
     def _load_or_rebuild(self) -> VectorIndex:
         stamp = self._stamp()
         index = VectorIndex.load(self.index_path, self.embedder.dim)
         if index is None or index.fingerprint != stamp:
             log.info("knowledge index missing or stale: rebuilding from the database")
             return self.rebuild_index()
+        if self.lexical.fingerprint != stamp:
+            self.lexical.rebuild(self._documents(), stamp)
         self._owners = dict(
             self.storage.db.execute(
                 "select rowid, id from articles where status = 'published'"
@@ -163,6 +183,7 @@ class KnowledgeBase:
         index.fingerprint = self._stamp()
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         index.save(self.index_path)
+        self.lexical.rebuild(self._documents(), index.fingerprint)
         self._owners = {key: article_id for key, article_id in members}
         self.index = index
         return index
@@ -171,6 +192,16 @@ class KnowledgeBase:
         """Update only the changed articles in the index, in place: removed if no longer
         published, re-added with their new vector if they are."""
         changed = set(article_ids)
+        if not changed:
+            return
+        marks = ",".join("?" for _ in changed)
+        removed = {key for key, article_id in self._owners.items() if article_id in changed}
+        removed |= {  # its row in the lexical table, even if the index had lost it
+            key
+            for (key,) in self.storage.db.execute(
+                f"select rowid from articles where id in ({marks})", sorted(changed)
+            ).fetchall()
+        }
         self.index.remove(key for key, article_id in self._owners.items() if article_id in changed)
         self._owners = {k: a for k, a in self._owners.items() if a not in changed}
         members, matrix = self._centroids(sorted(changed))
@@ -178,6 +209,7 @@ class KnowledgeBase:
         self._owners.update({key: article_id for key, article_id in members})
         self.index.fingerprint = self._stamp()
         self.index.save(self.index_path)
+        self.lexical.refresh(removed, self._documents(sorted(changed)), self.index.fingerprint)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -488,12 +520,18 @@ class KnowledgeBase:
         ]
 
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome:
+        """Rank by meaning, then let the words decide among the nearest: each of the
+        `candidates` nearest articles scores its cosine plus `lexical_weight` times its lexical
+        agreement with the question (knowledge_base/lexical.py)."""
         vector = self.embedder.encode([query])[0]
-        ranked = [
-            (self._owners[key], score)
-            for key, score in self.index.search(vector, max(limit, self.thresholds.max_choices))
-            if key in self._owners
-        ]
+        weight = self.thresholds.lexical_weight
+        wanted = max(limit, self.thresholds.max_choices, self.candidates if weight else 0)
+        nearest = [(key, s) for key, s in self.index.search(vector, wanted) if key in self._owners]
+        if weight and nearest:
+            agreement = self.lexical.agreement(query, [key for key, _ in nearest])
+            nearest = [(key, s + weight * agreement[key]) for key, s in nearest]
+            nearest.sort(key=lambda item: -item[1])
+        ranked = [(self._owners[key], score) for key, score in nearest]
         decision, choices = decide(ranked, self.thresholds)
         keep = ranked[:choices] if decision is Decision.CLARIFY else ranked[:limit]
         articles = self.store.get_many([article_id for article_id, _ in keep])

@@ -1,0 +1,218 @@
+"""Lexical agreement between a question and an article, from an SQLite FTS5 table.
+
+Dense vectors find articles by meaning but blur the one word that matters ("payday" is near
+"bill due"). This module answers, for a few candidate articles, how much of the question's
+information their own words cover: the idf-weighted share of the question's content words
+(stopwords dropped, plurals and -ing/-ed folded) that the article's title and example
+questions use. A word no article uses counts as the rarest there is, so a question about
+something the knowledge base never mentions agrees little with every article.
+
+The table holds one row per published article (rowid = the article's rowid), so publishing,
+editing or archiving an article changes one row in place; document frequencies come from FTS5's
+own vocabulary table.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+from sqlite_utils import Database
+
+from cascade.db import Storage
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "get",
+        "got",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "here",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "know",
+        "let",
+        "like",
+        "may",
+        "me",
+        "might",
+        "much",
+        "my",
+        "need",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "over",
+        "please",
+        "shall",
+        "she",
+        "should",
+        "so",
+        "some",
+        "tell",
+        "than",
+        "that",
+        "the",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "too",
+        "up",
+        "us",
+        "very",
+        "want",
+        "was",
+        "we",
+        "were",
+        "what",
+        "whats",
+        "when",
+        "whens",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "yes",
+        "you",
+        "your",
+    ]
+)
+
+TABLE = "kb_lexical"
+VOCAB = "kb_lexical_vocab"
+STAMP = "kb_lexical_stamp"
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(word: str) -> str:
+    """A light stem: a plural -s, and -ing or -ed off longer words ("fees" meets "fee",
+    "blocked" meets "blocking"; "boxes" and "box" do not, a price of staying simple)."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    for suffix in ("ing", "ed"):
+        if len(word) > 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """The content words of a text, lower-cased and folded."""
+    return [fold(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+class LexicalIndex:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        with storage.write() as db:
+            db.execute(
+                f"create virtual table if not exists {TABLE} using fts5"
+                "(terms, tokenize = 'unicode61 remove_diacritics 0')"
+            )
+            db.execute(
+                f"create virtual table if not exists {VOCAB} using fts5vocab({TABLE}, 'row')"
+            )
+            db.execute(f"create table if not exists {STAMP} (fingerprint text not null)")
+        self._count = self._rows()
+
+    def _rows(self) -> int:
+        return int(self.storage.db.execute(f"select count(*) from {TABLE}").fetchone()[0])
+
+    @property
+    def fingerprint(self) -> str:
+        row = self.storage.db.execute(f"select fingerprint from {STAMP}").fetchone()
+        return str(row[0]) if row else ""
+
+    def rebuild(self, documents: Iterable[tuple[int, str]], fingerprint: str) -> None:
+        """Replace every row: `documents` are (article rowid, text) of the published articles."""
+        with self.storage.write() as db:
+            db.execute(f"delete from {TABLE}")
+            self._insert(db, documents)
+            self._stamp(db, fingerprint)
+        self._count = self._rows()
+
+    def refresh(
+        self, removed: Iterable[int], documents: Iterable[tuple[int, str]], fingerprint: str
+    ) -> None:
+        """In place: drop the rows of `removed` rowids, then add `documents`."""
+        with self.storage.write() as db:
+            db.conn.executemany(f"delete from {TABLE} where rowid = ?", [(k,) for k in removed])
+            self._insert(db, documents)
+            self._stamp(db, fingerprint)
+        self._count = self._rows()
+
+    def _insert(self, db: Database, documents: Iterable[tuple[int, str]]) -> None:
+        rows = [(key, " ".join(terms(text))) for key, text in documents]
+        db.conn.executemany(f"insert into {TABLE} (rowid, terms) values (?, ?)", rows)
+
+    def _stamp(self, db: Database, fingerprint: str) -> None:
+        db.execute(f"delete from {STAMP}")
+        db.execute(f"insert into {STAMP} (fingerprint) values (?)", [fingerprint])
+
+    def agreement(self, question: str, keys: list[int]) -> dict[int, float]:
+        """For each article rowid in `keys`: the idf-weighted share of the question's content
+        words that the article uses, from 0 (none) to 1 (all)."""
+        words = set(terms(question))
+        if not words or not keys or self._count == 0:
+            return {key: 0.0 for key in keys}
+        db = self.storage.db
+        marks = ",".join("?" for _ in words)
+        frequency = dict(
+            db.execute(
+                f"select term, doc from {VOCAB} where term in ({marks})", sorted(words)
+            ).fetchall()
+        )
+        n = self._count
+        weight = {w: math.log(1 + (n + 0.5) / (frequency.get(w, 0) + 0.5)) for w in words}
+        total = sum(weight.values())
+        key_marks = ",".join("?" for _ in keys)
+        rows = db.execute(
+            f"select rowid, terms from {TABLE} where rowid in ({key_marks})", keys
+        ).fetchall()
+        found = {int(key): set(text.split()) for key, text in rows}
+        return {
+            key: sum(weight[w] for w in words if w in found.get(key, ())) / total for key in keys
+        }
