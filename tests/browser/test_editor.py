@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+import zipfile
 
 import httpx
 import pytest
@@ -87,6 +88,7 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     expect(page.locator("#editor-message")).to_contain_text("Published")
     expect(page.locator("#editor-status")).to_have_text("published")
     expect(page.locator(".article-item", has_text=title)).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "editor")
 
     answer = search(web_app, question)
@@ -214,6 +216,47 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
     assert page.errors == []
 
 
+def test_markdown_zip_download_and_import_from_the_page(web_app, page, tmp_path):
+    tag = unique()
+    httpx.post(
+        f"{web_app}/api/kb/articles",
+        json={"id": f"kept-draft-{tag}", "title": f"Kept draft {tag}", "body": "Not yet."},
+        headers=ADMIN_H,
+    )
+    open_editor(page, web_app)
+    page.get_by_text("Import and export").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download Markdown zip").click()
+    assert download.value.suggested_filename == "knowledge-base.zip"
+    with zipfile.ZipFile(download.value.path()) as bundle:
+        text = bundle.read(f"kept-draft-{tag}.md").decode()
+    assert text.startswith(f"---\nid: kept-draft-{tag}\ntitle: Kept draft {tag}\n")
+    assert "status: draft\n---\n\nNot yet.\n" in text
+
+    good, bad = tmp_path / "good.zip", tmp_path / "bad.zip"
+    with zipfile.ZipFile(good, "w") as bundle:
+        bundle.writestr(
+            f"from-git-{tag}.md", f"---\ntitle: From git {tag}\nstatus: draft\n---\nHi."
+        )
+    with zipfile.ZipFile(bad, "w") as bundle:
+        bundle.writestr("fine.md", "---\ntitle: Fine\n---\nFine.")
+        bundle.writestr("broken.md", "---\ntitle: [unclosed\n---\nBody")
+    page.set_input_files("#import-file", str(bad))
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("#transfer-error")).to_have_text(
+        "import rejected, nothing was kept: broken.md: unreadable front matter (ParserError)"
+    )
+    page.set_input_files("#import-file", str(good))
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("#transfer-message")).to_have_text("Imported 1 article from good.zip.")
+    expect(page.locator("#transfer-error")).to_have_text("")
+    open_article(page, f"From git {tag}")
+    expect(page.locator("#editor-status")).to_have_text("draft")
+    expect(page.locator("#f-body")).to_have_value("Hi.")
+    assert httpx.get(f"{web_app}/api/kb/articles/fine", headers=ADMIN_H).status_code == 404
+    assert page.errors == []
+
+
 def test_a_token_without_the_editor_role_is_refused(web_app, page):
     agent = httpx.post(
         f"{web_app}/api/agents",
@@ -234,7 +277,7 @@ def test_a_token_without_the_editor_role_is_refused(web_app, page):
     expect(page.locator("#workspace")).to_be_hidden()
 
 
-def test_at_phone_width_with_the_keyboard(web_app, new_page):
+def test_at_phone_width_with_the_keyboard(web_app, new_page, shoot):
     page = new_page(width=375, height=800, mobile=True)
     tag = unique()
     open_editor(page, web_app)
@@ -258,6 +301,7 @@ def test_at_phone_width_with_the_keyboard(web_app, new_page):
     expect(page.locator("#editor-message")).to_contain_text("Draft created")
     expect(page.locator("#question-list .question-text")).to_have_text(["can I edit on my phone"])
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shoot(page, "editor-phone")
     assert page.errors == []
 
 

@@ -644,7 +644,8 @@
         const problems = Array.isArray(data.problems) ? data.problems.join("; ") : null;
         throw new Error(problems ? "import rejected, nothing was kept: " + problems : data.detail || response.statusText);
       }
-      tell("transfer", "Imported " + data.imported + " articles from " + file.name + ".");
+      const count = data.imported === 1 ? "1 article" : data.imported + " articles";
+      tell("transfer", "Imported " + count + " from " + file.name + ".");
       $("import-file").value = "";
       loadList();
     } catch (err) {
