@@ -23,12 +23,17 @@ def to_markdown(article: dict[str, Any]) -> str:
 
 def from_markdown(text: str, *, name: str) -> dict[str, Any]:
     """The article in a Markdown file; `name` (the file's stem) is its id unless it says one."""
-    if not text.startswith("---"):
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
         raise ValueError("must start with front matter between '---' lines")
+    # The front matter ends at the next line that is only '---' (a title may hold '---').
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() == "---"), None)
+    if end is None:
+        raise ValueError("unreadable front matter (no closing '---' line)")
+    header, body = "\n".join(lines[1:end]), "\n".join(lines[end + 1 :])
     try:
-        _, header, body = text.split("---", 2)
         front = yaml.safe_load(header) or {}
-    except (ValueError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
         raise ValueError(f"unreadable front matter ({exc.__class__.__name__})") from exc
     if not isinstance(front, dict):
         raise ValueError("front matter must be a mapping of fields")

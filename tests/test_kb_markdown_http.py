@@ -98,6 +98,24 @@ def test_export_zip_then_import_into_a_fresh_app_gives_the_same_articles(
     assert again == files
 
 
+def test_dashes_and_markup_in_any_field_survive_the_round_trip(client, admin) -> None:
+    tricky = article(
+        "fees-2025",
+        title="Fees --- what changed in 2025",
+        body="Intro.\n\n---\n\nstatus: draft\n\n---\ntitle: not front matter",
+        questions=["fees --- new or old?", "- a dash first", "# not a heading"],
+        tags=["fees: 2025", "'quoted'"],
+    )
+    client.post("/api/kb/import", content=jsonl(tricky), headers=admin)
+    before = articles_of(client, admin)
+    exported = client.get("/api/kb/export?format=markdown", headers=admin).content
+    response = client.post("/api/kb/import", content=exported, headers=admin | ZIP)
+    assert response.json() == {"imported": 1}
+    assert articles_of(client, admin) == before
+    assert before[0]["title"] == "Fees --- what changed in 2025"
+    assert before[0]["status"] == "published"
+
+
 def test_a_zipped_folder_of_hand_written_files_imports_and_publishes(client, admin) -> None:
     bundle = zipped(
         {
