@@ -139,7 +139,10 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
 
 def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, page):
     article_id = f"xss-{unique()}"
-    body = f'{XSS}\n\nSee <a href="javascript:alert(2)">this</a> and **bold**.'
+    body = (
+        f'{XSS}\n\nSee <a href="javascript:alert(2)">this</a> and **bold**.\n\n'
+        '<style>body { display: none }</style><input id="f-question"><button id="publish">x</button>'
+    )
     created = httpx.post(
         f"{web_app}/api/kb/articles",
         json={"id": article_id, "title": XSS, "body": body, "questions": [XSS], "tags": [XSS]},
@@ -160,6 +163,14 @@ def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, pag
     expect(page.locator("#preview strong")).to_have_text("bold")
     preview = page.locator("#preview").inner_html()
     assert "onerror" not in preview and "javascript:" not in preview
+    # Markup in a body cannot restyle the page or stand in for the editor's own controls.
+    assert page.locator("#preview style, #preview input, #preview button").count() == 0
+    expect(page.locator("#f-question")).to_have_count(1)
+    page.fill("#f-question", "still the real question box")
+    page.keyboard.press("Enter")
+    expect(page.locator("#question-list .question-text")).to_have_text(
+        [XSS, "still the real question box"]
+    )
     created_version = page.locator("#version-list > li").last
     created_version.get_by_role("button", name="Show changes").click()
     expect(created_version.locator(".diff")).to_contain_text(f"+title: {XSS}")

@@ -161,10 +161,19 @@
     $("dirty").textContent = state.current && dirty() ? "Unsaved changes" : "";
   }
 
+  // What an article's HTML may hold in the preview: no scripts or handlers (DOMPurify's default),
+  // and nothing that could act on the editor around it: no form controls (the preview sits inside
+  // the editor's form), no ids or names to shadow the editor's own, no styles to restyle the page.
+  const PREVIEW_POLICY = {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS: ["style", "form", "input", "button", "select", "option", "textarea"],
+    FORBID_ATTR: ["id", "name", "style", "form", "formaction"],
+  };
+
   const renderPreview = debounce(() => {
     const html = window.marked.parse($("f-body").value || "", { async: false });
     // The one place HTML made from data enters the page, and only as DOMPurify leaves it.
-    $("preview").innerHTML = window.DOMPurify.sanitize(html, { USE_PROFILES: { html: true } });
+    $("preview").innerHTML = window.DOMPurify.sanitize(html, PREVIEW_POLICY);
   }, 80);
 
   function renderQuestions() {
