@@ -14,8 +14,12 @@ A widget that reconnects with its session id (a reload, the next page of a site)
 it missed while it was away, and nothing twice: which message each session was last sent is
 kept on the event loop's thread, so pushes and replays never race.
 
-The session id is the only secret: ids the server makes are 128 random bits, and a client's own
-id is used only if it is at least as long (32 to 128 letters, digits, `-` or `_`).
+The session id is the only secret (whoever has it reads the chat and speaks in it): ids the
+server makes are 128 random bits. A client's own id is kept only if it could be as strong (32 to
+128 letters, digits, `-` or `_`; length is all a server can check); a shorter one is replaced by
+a fresh id in `session_confirm`, which the stock widget adopts. A payload Cascade cannot act on
+(not an object, no text, over 5,000 characters, before `session_request`, another session's id)
+is answered with `channel_error` `{"detail"}` and the socket stays open.
 """
 
 from __future__ import annotations
