@@ -391,6 +391,7 @@
 
   function openChat(view, { focus = false } = {}) {
     let chat = state.chats.get(view.id);
+    const created = !chat;
     if (!chat) {
       chat = buildChat(view);
       state.chats.set(view.id, chat);
@@ -398,7 +399,7 @@
       ui.panes.append(chat.pane);
       loadNotes(chat);
     }
-    mergeView(chat, view);
+    mergeView(chat, view, created);
     if (focus || !state.active) selectChat(view.id, { focus });
     updateCounts();
     return chat;
@@ -483,10 +484,15 @@
     return chat;
   }
 
-  function mergeView(chat, view) {
+  // `quiet`: the chat's history as first loaded (no unread count, no scrolling jump).
+  function mergeView(chat, view, quiet = false) {
     chat.view = { ...chat.view, ...view };
-    for (const m of view.messages || []) appendMessage(chat, m, { quiet: true });
-    add(clear(chat.handoff), handoffPanel(view.handoff, view));
+    for (const m of view.messages || []) appendMessage(chat, m, { quiet });
+    const handoff = JSON.stringify([view.handoff, view.customer, view.page_url]);
+    if (handoff !== chat.shownHandoff) {
+      chat.shownHandoff = handoff;
+      add(clear(chat.handoff), handoffPanel(view.handoff, view));
+    }
     chat.statusTag.textContent = view.status;
   }
 
@@ -541,9 +547,13 @@
       for (const view of views) openChat(view);
       for (const chat of state.chats.values()) {
         if (!chat.closed && !current.has(chat.id)) {
+          // Gone from the list, or accepted while the list was on its way: ask the chat itself.
           const view = await call(`/api/conversations/${chat.id}`);
           mergeView(chat, view);
-          closeChat(chat, "This chat is now " + view.status + (view.ticket_id ? " (ticket " + view.ticket_id + ")" : "") + ".", view.ticket_id);
+          const mine = view.status === "assigned" && view.assigned_agent && view.assigned_agent.id === state.agent.id;
+          if (!mine && !chat.closed) {
+            closeChat(chat, "This chat is now " + view.status + (view.ticket_id ? " (ticket " + view.ticket_id + ")" : "") + ".", view.ticket_id);
+          }
         }
       }
     } catch (err) {
