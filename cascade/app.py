@@ -199,7 +199,7 @@ def create_app(
     clock: Clock | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    realtime = Realtime()
+    realtime = Realtime(allowed_origins=settings.socket_origins)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -24,8 +24,15 @@ log = logging.getLogger(__name__)
 
 
 class Realtime:
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=[], logger=False)
+    def __init__(self, *, allowed_origins: list[str] | None = None) -> None:
+        # Browsers on other sites (a Rasa web widget on a company's pages) need CORS on the
+        # polling transport; staff and customers authenticate with tokens, never cookies.
+        wanted = ["*"] if allowed_origins is None else allowed_origins
+        # python-socketio: "*" any origin, a list those, None only the app's own.
+        origins: str | list[str] | None = "*" if "*" in wanted else (wanted or None)
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi", cors_allowed_origins=origins, logger=False
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tokens: TokenStore | None = None
         self._order: asyncio.Lock | None = None

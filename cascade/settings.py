@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(
         default=False, description="Upgrade the SMTP connection with STARTTLS."
     )
+    socket_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description='Web origins allowed to open the socket.io channel (JSON list; ["*"]: any '
+        "site, so a Rasa web widget works on the company's own pages; [] only this app's own).",
+    )
     webhook_urls: list[str] = Field(
         default_factory=list,
         description="URLs that receive signed ticket and handoff events (JSON list in the env).",

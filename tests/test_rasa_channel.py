@@ -405,3 +405,30 @@ def test_real_rasa_answers_and_its_quick_replies_resolve_the_chat(live) -> None:
         )
     finally:
         widget.close()
+
+
+@pytest.mark.model
+def test_a_widget_on_another_site_may_open_the_socket(tmp_path) -> None:
+    """The polling transport answers other sites' pages with CORS headers (the default), and
+    only the listed origins when the setting names them."""
+    import httpx
+
+    from tests.browser.conftest import app_process
+
+    (tmp_path / "any").mkdir()
+    (tmp_path / "listed").mkdir()
+    with app_process(tmp_path / "any") as url:
+        response = httpx.get(
+            f"{url}/socket.io/?EIO=4&transport=polling",
+            headers={"Origin": "https://shop.example"},
+        )
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == "https://shop.example"
+    with app_process(
+        tmp_path / "listed", env={"CASCADE_SOCKET_ORIGINS": '["https://bank.example"]'}
+    ) as url:
+        refused = httpx.get(
+            f"{url}/socket.io/?EIO=4&transport=polling",
+            headers={"Origin": "https://shop.example"},
+        )
+        assert refused.status_code == 400
