@@ -506,3 +506,21 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
             json={"status": "offline"},
             headers=colleague["headers"],
         )
+
+
+def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:
+    http = console_app.client()
+    open_console(page, console_app.url, on_duty["token"])
+    jo = Customer(http, name="Jo Bell", email="jo@example.com", page_url="https://d.example/")
+    jo.say("someone from the team please")
+    offer = offer_card(page, jo.id)
+    offer.get_by_role("button", name="Decline").click()
+    expect(offer).to_have_count(0)
+    expect(page.locator("#offers")).to_contain_text("No offers right now.")
+    assert http.get(f"/api/agents/{on_duty['id']}/offers", headers=on_duty["headers"]).json() == []
+    assert jo.view()["status"] == "queued"  # waiting for someone else
+    page.reload()
+    expect(page.locator(".connection")).to_have_text("● Live")
+    expect(offer).to_have_count(0)  # not offered to the same agent again
+    assert jo.say("/email_me")["status"] == "ticketed"  # leaves the queue for the next tests
+    assert page.errors == []
