@@ -51,7 +51,7 @@ def policy(path: str) -> str:
             # rasa-webchat and Chart.js set inline style attributes; scripts stay strict.
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: blob:",
-            "font-src 'self'",
+            "font-src 'self' data:",
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
