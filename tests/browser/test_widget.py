@@ -114,7 +114,10 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     chat.locator("#agent-banner").wait_for()
     assert "Priya Raman" in chat.locator("#agent-banner").inner_text()
 
-    reply = f"Hi, I'm Priya. Let me look at that charge. {XSS}"
+    reply = (
+        "Hi, I'm Priya. See **Card payments** in [our guide](https://tidewater.example/cards). "
+        f"{XSS} [x](javascript:alert(1))"
+    )
     httpx.post(
         f"{app}/api/conversations/{cid}/messages",
         json={"text": reply, "client_id": "a1"},
@@ -124,7 +127,13 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     bubble = chat.locator(".msg.agent").last
     bubble.wait_for()
     assert bubble.locator(".from").inner_text() == "Priya Raman"
-    assert bubble.locator(".text").inner_text() == reply
+    assert bubble.locator(".text").inner_text() == (
+        f"Hi, I'm Priya. See Card payments in our guide. {XSS} [x](javascript:alert(1))"
+    )
+    assert bubble.locator("strong").inner_text() == "Card payments"
+    links = bubble.locator("a")
+    assert links.count() == 1  # only http(s) links become links
+    assert links.get_attribute("href") == "https://tidewater.example/cards"
     say(chat, "Thanks!")
     wait_for(
         lambda: any(

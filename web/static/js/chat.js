@@ -193,7 +193,7 @@
     const who = { customer: "You", bot: "Assistant", agent: agentName(), system: "" }[message.sender];
     const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id } });
     if (who && message.sender !== "customer") item.append(el("div", { class: "from" }, who));
-    item.append(el("div", { class: "text" }, message.text));
+    item.append(el("div", { class: "text" }, message.sender === "customer" ? message.text : rich(message.text)));
     const buttons = (message.buttons || []).filter((b) => !RATING_PAYLOAD.test(b.payload));
     if (buttons.length) {
       const row = el("div", { class: "buttons" });
@@ -207,6 +207,22 @@
       item.append(row);
     }
     return item;
+  }
+
+  // Articles are written in Markdown: show **bold** and [links](https://…) as such, built as
+  // DOM nodes (never as HTML), and everything else as the plain text it is.
+  function rich(text) {
+    const nodes = [];
+    const pattern = /\*\*([^*]+)\*\*|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g;
+    let last = 0;
+    for (const match of text.matchAll(pattern)) {
+      nodes.push(text.slice(last, match.index));
+      if (match[1] !== undefined) nodes.push(el("strong", {}, match[1]));
+      else nodes.push(el("a", { href: match[3], target: "_blank", rel: "noopener noreferrer" }, match[2]));
+      last = match.index + match[0].length;
+    }
+    nodes.push(text.slice(last));
+    return nodes;
   }
 
   function ratingWanted() {
