@@ -17,6 +17,7 @@ def test_an_agent_gets_their_current_chats_back_after_a_reload(client, bot, admi
             f"/api/conversations/{conversation_id}/accept", headers=priya["headers"]
         )
         assert accepted.status_code == 200, accepted.text
+        clock.advance(seconds=5)
 
     chats = client.get(f"/api/agents/{priya['id']}/chats", headers=priya["headers"])
     assert chats.status_code == 200

@@ -52,6 +52,8 @@
     view: "chats",
     live: false,
     pollTimer: null,
+    seq: 0, // counts offer changes seen here (pushes, accepts, declines)
+    gone: new Map(), // conversation id -> seq when its offer went away
   };
   const ui = {};
 
@@ -349,12 +351,29 @@
     }
   }
 
+  // Pushes and answers to requests can cross: what was pushed or decided after a request left
+  // wins over that request's answer. `state.seq` orders them.
+  function offerChanged(conversationId, offer) {
+    state.seq += 1;
+    if (offer) state.offers.set(conversationId, { ...offer, seq: state.seq });
+    else {
+      state.offers.delete(conversationId);
+      state.gone.set(conversationId, state.seq);
+    }
+  }
+
   async function refreshOffers() {
     if (!state.agent) return;
+    const asked = state.seq;
     try {
       const offers = await call(`/api/agents/${state.agent.id}/offers`);
       const before = new Set(state.offers.keys());
-      state.offers = new Map(offers.map((o) => [o.conversation_id, o]));
+      const next = new Map();
+      for (const o of offers) {
+        if (!((state.gone.get(o.conversation_id) || 0) > asked)) next.set(o.conversation_id, o);
+      }
+      for (const [cid, o] of state.offers) if (o.seq > asked && !next.has(cid)) next.set(cid, o);
+      state.offers = next;
       if (offers.some((o) => !before.has(o.conversation_id))) toast("New chat offered.");
       renderOffers();
     } catch (err) {
@@ -366,11 +385,11 @@
     button.disabled = true;
     try {
       const view = await call(`/api/conversations/${offer.conversation_id}/accept`, { method: "POST" });
-      state.offers.delete(offer.conversation_id);
+      offerChanged(offer.conversation_id, null);
       renderOffers();
       openChat(view, { focus: true });
     } catch (err) {
-      state.offers.delete(offer.conversation_id);
+      offerChanged(offer.conversation_id, null);
       renderOffers();
       failed(err);
     }
@@ -383,7 +402,7 @@
     } catch (err) {
       failed(err);
     }
-    state.offers.delete(offer.conversation_id);
+    offerChanged(offer.conversation_id, null);
     renderOffers();
   }
 
@@ -950,12 +969,14 @@
     socket.on("offer", (offer) => {
       if (!offer || !offer.conversation_id) return;
       const fresh = !state.offers.has(offer.conversation_id);
-      state.offers.set(offer.conversation_id, offer);
+      offerChanged(offer.conversation_id, offer);
       renderOffers();
       if (fresh) toast("New chat offered.");
     });
     socket.on("offer_withdrawn", (data) => {
-      if (data && state.offers.delete(data.conversation_id)) renderOffers();
+      if (!data || !data.conversation_id) return;
+      offerChanged(data.conversation_id, null);
+      renderOffers();
     });
     socket.on("message", (data) => {
       if (!data || !data.message) return;
