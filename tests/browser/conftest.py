@@ -1,6 +1,6 @@
 """Headless Chromium (Debian's package) driven by Python playwright, against a real app.
 
-`browser` is one Chromium for the whole session. `page` is a fresh context (no shared storage)
+`browser` is one Chromium per test module. `page` is a fresh context (no shared storage)
 per test. `shoot(page, name)` saves a screenshot to var/screenshots/, one per face and step.
 """
 
@@ -26,8 +26,10 @@ def chromium_path() -> str:
     raise RuntimeError("Chromium is not installed: `make test` installs Debian's chromium package")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per module, not per session: playwright's sync API keeps an event loop running in this
+    thread while it is open, and later tests that call asyncio.run() need it gone."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

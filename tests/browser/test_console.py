@@ -369,14 +369,11 @@ def test_only_an_agents_token_opens_chats(console_app, page) -> None:
     expect(page.get_by_role("alert")).to_have_text("this token does not hold the agent role")
     expect(page.locator("#who")).to_have_count(0)
 
-    from cascade.auth import Role, TokenStore
-    from cascade.db import Storage
-
-    storage = Storage(console_app.data_dir / "cascade.db")
-    editor = TokenStore(storage, admin_token=None).issue(
-        Role.EDITOR, "editor-1", at=datetime.now(UTC).isoformat()
-    )
-    storage.close()
+    editor = http.post(
+        "/api/staff",
+        json={"name": "Noor Haddad", "role": "editor"},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    ).json()["token"]
     page.goto(f"{console_app.url}/console#token={editor}")
     expect(page.get_by_role("alert")).to_have_text("this token does not hold the agent role")
     page.fill("#token", "not-a-token")

@@ -101,6 +101,7 @@ def test_from_the_bot_to_an_agent_and_back_to_a_happy_customer(live, new_page, s
         expect(agent_bubble).to_be_visible(timeout=15_000)
         expect(agent_bubble.locator(".from")).to_have_text("Lena Park")
         expect(chat.locator("#agent-banner")).to_contain_text("Lena Park")
+        shoot(customer, "story-customer-agent")
         say(chat, "Found it, thank you!")
         expect(pane.locator(".transcript .msg-customer", has_text="Found it")).to_be_visible(
             timeout=15_000
