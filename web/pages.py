@@ -87,6 +87,11 @@ for _path, _name in PAGES.items():
     router.add_api_route(_path, _page(_name), methods=["GET"])
 
 
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+
 @router.get("/widget.js")
 async def widget_script() -> FileResponse:
     """The one script a company puts on its pages to embed the chat widget."""

@@ -49,3 +49,4 @@ def test_the_start_page_links_the_four_faces(web_app, page, shoot):
     ]
     assert page.errors == []
     shoot(page, "start")
+    assert httpx.get(web_app + "/favicon.ico").headers["content-type"] == "image/svg+xml"

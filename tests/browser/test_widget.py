@@ -69,6 +69,7 @@ def test_one_script_tag_embeds_a_chat_that_knows_its_page_and_survives_a_reload(
 ):
     chat = open_widget(page, app)
     assert "virtual assistant" in chat.locator(".msg.bot").first.inner_text()
+    assert chat.locator("#chat-title").inner_text() == "Tidewater Bank"  # data-company
     cid = conversation_id(page)
     assert api.get(f"/api/conversations/{cid}").json()["page_url"] == app + "/demo/site"
 

@@ -39,6 +39,7 @@
         localStorage.removeItem(STORE); // that chat is gone: start a new one
       }
     }
+    if (params.get("title")) $("chat-title").textContent = params.get("title");
     const customer = {};
     if (params.get("name")) customer.name = params.get("name");
     if (params.get("email")) customer.email = params.get("email");
@@ -169,11 +170,16 @@
     banner.hidden = banner.childNodes.length === 0;
   }
 
+  let shownUpTo = 0; // the newest message id already drawn
+  let drawn = 0; // how many bubbles the log held
+
   function renderLog() {
     const log = $("log");
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    const scrolled = log.scrollTop;
     clear(log);
     const messages = [...state.messages.values()].sort((a, b) => a.id - b.id);
+    const firstNew = messages.find((m) => m.id > shownUpTo && m.sender !== "customer");
     const lastWithButtons = [...messages].reverse().find((m) => m.buttons && m.buttons.length);
     for (const message of messages) {
       log.append(bubble(message, message === lastWithButtons && messages[messages.length - 1] === message));
@@ -186,7 +192,19 @@
       }
       log.append(item);
     }
-    if (atBottom || state.busy) log.scrollTop = log.scrollHeight;
+    const count = messages.length + state.pending.size;
+    if (count === drawn || !(atBottom || state.busy)) {
+      log.scrollTop = scrolled; // nothing new to show, or the reader scrolled up: stay put
+    } else {
+      log.scrollTop = log.scrollHeight;
+      // A long answer is read from its start: scroll back to it when it does not fit.
+      const node = firstNew && shownUpTo ? log.querySelector(`[data-id="${firstNew.id}"]`) : null;
+      if (node && log.scrollHeight - node.offsetTop > log.clientHeight) {
+        log.scrollTop = node.offsetTop - log.offsetTop - 8;
+      }
+    }
+    drawn = count;
+    if (messages.length) shownUpTo = Math.max(shownUpTo, messages[messages.length - 1].id);
   }
 
   function bubble(message, buttonsActive) {

@@ -1,6 +1,7 @@
 // Cascade chat widget. A company adds one tag to its pages:
 //   <script src="https://support.example.com/widget.js" async></script>
-// Optional attributes: data-title="Chat with us", data-name / data-email (a signed-in customer),
+// Optional attributes: data-title="Chat with us" (the launcher), data-company="Tidewater Bank"
+// (the chat's heading), data-name / data-email (a signed-in customer),
 // data-open="true" (open at once). The chat itself runs in an iframe on Cascade's own origin,
 // so the host page's scripts and styles never touch it; this file only draws the launcher.
 (function () {
@@ -30,6 +31,7 @@
       var src = new URL(origin + "/chat");
       src.searchParams.set("embed", "1");
       src.searchParams.set("page", location.href);
+      if (script.getAttribute("data-company")) src.searchParams.set("title", script.getAttribute("data-company"));
       ["name", "email"].forEach(function (key) {
         var value = script.getAttribute("data-" + key);
         if (value) src.searchParams.set(key, value);
