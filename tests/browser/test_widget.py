@@ -105,7 +105,13 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     position = chat.locator("#queue-position")
     position.wait_for()
     assert position.inner_text() == "You're number 1 in line"
-    assert "estimated wait" in chat.locator("#queue-wait").inner_text()
+    wait = api.get(f"/api/conversations/{cid}").json()["queue"]["estimated_wait_s"]
+    expected = (
+        "someone should be with you in a moment"
+        if wait < 60
+        else f"estimated wait about {round(wait / 60)} min"
+    )
+    assert chat.locator("#queue-wait").inner_text() == f" · {expected}"
     shoot(page, "widget-queue")
 
     accepted = httpx.post(

@@ -2,7 +2,7 @@
 // The conversation id and its token are kept in localStorage, so a reload continues the chat.
 (function () {
   "use strict";
-  const { api, el, clear, duration } = window.Cascade;
+  const { api, el, clear } = window.Cascade;
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
   const embedded = params.get("embed") === "1";
@@ -158,7 +158,7 @@
       const wait = state.queue.estimated_wait_s;
       banner.append(
         el("strong", { id: "queue-position" }, "You're number " + state.queue.position + " in line"),
-        el("span", { id: "queue-wait" }, wait === null || wait === undefined ? " · we'll connect you as soon as someone is free" : " · estimated wait " + duration(wait)),
+        el("span", { id: "queue-wait" }, " · " + waitText(wait)),
       );
     } else if (state.status === "assigned") {
       banner.append(el("span", { id: "agent-banner" }, "You're chatting with ", el("strong", {}, agentName())));
@@ -172,6 +172,12 @@
 
   let shownUpTo = 0; // the newest message id already drawn
   let drawn = 0; // how many bubbles the log held
+
+  function waitText(wait) {
+    if (wait === null || wait === undefined) return "we'll connect you as soon as someone is free";
+    if (wait < 60) return "someone should be with you in a moment";
+    return "estimated wait about " + Math.round(wait / 60) + " min";
+  }
 
   function renderLog() {
     const log = $("log");
