@@ -73,6 +73,7 @@ def test_one_script_tag_embeds_a_chat_that_knows_its_page_and_survives_a_reload(
     cid = conversation_id(page)
     assert api.get(f"/api/conversations/{cid}").json()["page_url"] == app + "/demo/site"
 
+    welcome = chat.locator(".msg.bot").first.element_handle()
     say(chat, XSS)
     mine = chat.locator(".msg.customer").first
     mine.wait_for()
@@ -80,6 +81,8 @@ def test_one_script_tag_embeds_a_chat_that_knows_its_page_and_survives_a_reload(
     # No bot here (Rasa is down), so the team is told and nobody is online: a ticket.
     chat.locator("#ticket-banner").wait_for()
     shoot(page, "widget-ticket")
+    # Messages are drawn once and new ones added, so a screen reader hears only what is new.
+    assert welcome.evaluate("node => node.isConnected")
 
     stored = api.get(f"/api/conversations/{cid}").json()
     assert stored["messages"][1]["text"] == XSS  # stored before it was answered

@@ -179,19 +179,33 @@
     return "estimated wait about " + Math.round(wait / 60) + " min";
   }
 
+  const bubbles = new Map(); // message id -> its <li>, drawn once (the log is read aloud)
+
   function renderLog() {
     const log = $("log");
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     const scrolled = log.scrollTop;
-    clear(log);
     const messages = [...state.messages.values()].sort((a, b) => a.id - b.id);
     const firstNew = messages.find((m) => m.id > shownUpTo && m.sender !== "customer");
-    const lastWithButtons = [...messages].reverse().find((m) => m.buttons && m.buttons.length);
+    const last = messages[messages.length - 1];
+    const active = last && last.buttons && last.buttons.length ? last.id : null;
+    for (const node of log.querySelectorAll("[data-pending]")) node.remove();
     for (const message of messages) {
-      log.append(bubble(message, message === lastWithButtons && messages[messages.length - 1] === message));
+      if (bubbles.has(message.id)) continue;
+      const node = bubble(message);
+      bubbles.set(message.id, node);
+      const after = [...log.children].find((child) => Number(child.dataset.id) > message.id);
+      log.insertBefore(node, after || null);
+    }
+    for (const [id, node] of bubbles) {
+      for (const button of node.querySelectorAll(".buttons button")) {
+        button.disabled = id !== active || state.busy > 0; // only the newest choice is live
+      }
+      const from = node.dataset.sender === "agent" ? node.querySelector(".from") : null;
+      if (from && from.textContent !== agentName()) from.textContent = agentName();
     }
     for (const [clientId, pending] of state.pending) {
-      const item = el("li", { class: "msg customer" + (pending.failed ? " failed" : ""), dataset: { sender: "customer" } },
+      const item = el("li", { class: "msg customer" + (pending.failed ? " failed" : ""), dataset: { sender: "customer", pending: clientId } },
         el("div", { class: "text" }, pending.text));
       if (pending.failed) {
         item.append(el("button", { type: "button", class: "retry", onclick: () => { state.pending.delete(clientId); send(pending.payload, { clientId, shown: pending.text }); } }, "Not sent · Retry"));
@@ -204,16 +218,16 @@
     } else {
       log.scrollTop = log.scrollHeight;
       // A long answer is read from its start: scroll back to it when it does not fit.
-      const node = firstNew && shownUpTo ? log.querySelector(`[data-id="${firstNew.id}"]`) : null;
+      const node = firstNew && shownUpTo ? bubbles.get(firstNew.id) : null;
       if (node && log.scrollHeight - node.offsetTop > log.clientHeight) {
         log.scrollTop = node.offsetTop - log.offsetTop - 8;
       }
     }
     drawn = count;
-    if (messages.length) shownUpTo = Math.max(shownUpTo, messages[messages.length - 1].id);
+    if (last) shownUpTo = Math.max(shownUpTo, last.id);
   }
 
-  function bubble(message, buttonsActive) {
+  function bubble(message) {
     const who = { customer: "You", bot: "Assistant", agent: agentName(), system: "" }[message.sender];
     const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id } });
     if (who && message.sender !== "customer") item.append(el("div", { class: "from" }, who));
@@ -224,7 +238,6 @@
       for (const button of buttons) {
         row.append(el("button", {
           type: "button",
-          disabled: !buttonsActive || state.busy > 0,
           onclick: () => send(button.payload, { shown: button.title }),
         }, button.title));
       }
