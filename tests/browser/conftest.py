@@ -26,6 +26,15 @@ def chromium_path() -> str:
     raise RuntimeError("Chromium is not installed: `make test` installs Debian's chromium package")
 
 
+def scrolled_into_view(bubble) -> bool:
+    """Whether the whole message is inside the visible part of the chat's log."""
+    return bubble.evaluate(
+        """node => { const log = node.closest('.log').getBoundingClientRect();
+                     const box = node.getBoundingClientRect();
+                     return box.top >= log.top - 1 && box.bottom <= log.bottom + 1; }"""
+    )
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Per module, not per session: playwright's sync API keeps an event loop running in this

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import scrolled_into_view
 from tests.test_outbox import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.rasa]
@@ -100,6 +101,7 @@ def test_from_the_bot_to_an_agent_and_back_to_a_happy_customer(live, new_page, s
         agent_bubble = chat.locator(".msg.agent", has_text="Lena here")
         expect(agent_bubble).to_be_visible(timeout=15_000)
         expect(agent_bubble.locator(".from")).to_have_text("Lena Park")
+        assert scrolled_into_view(agent_bubble)  # the log follows new replies
         expect(chat.locator("#agent-banner")).to_contain_text("Lena Park")
         shoot(customer, "story-customer-agent")
         say(chat, "Found it, thank you!")

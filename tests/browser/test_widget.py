@@ -9,7 +9,7 @@ from email import message_from_bytes
 import httpx
 import pytest
 
-from tests.browser.conftest import app_process, mail_env
+from tests.browser.conftest import app_process, mail_env, scrolled_into_view
 from tests.conftest import ADMIN
 from tests.test_outbox import wait_for
 
@@ -137,6 +137,7 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     bubble = chat.locator(".msg.agent").last
     bubble.wait_for()
     assert bubble.locator(".from").inner_text() == "Priya Raman"
+    assert scrolled_into_view(bubble)  # the log follows new replies
     assert bubble.locator(".text").inner_text() == (
         f"Hi, I'm Priya. See Card payments in our guide. {XSS} [x](javascript:alert(1))"
     )

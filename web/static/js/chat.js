@@ -126,12 +126,16 @@
   // -- drawing -------------------------------------------------------------------------------
 
   function render() {
+    // Where the reader was, measured before banners and the rating form change the log's size.
+    const log = $("log");
+    const view = { atBottom: log.scrollHeight - log.scrollTop - log.clientHeight < 40, scrolled: log.scrollTop };
     renderHeader();
     renderBanner();
-    renderLog();
+    const scroll = renderLog(view);
     renderRating();
     $("typing").hidden = state.busy === 0 || state.status !== "bot";
     $("input").placeholder = state.status === "assigned" ? "Reply to " + agentName() + "…" : "Type your question…";
+    scroll();
   }
 
   function agentName() {
@@ -172,6 +176,7 @@
 
   let shownUpTo = 0; // the newest message id already drawn
   let drawn = 0; // how many bubbles the log held
+  let anchor = null; // where the log was scrolled to show a long answer from its start
 
   function waitText(wait) {
     if (wait === null || wait === undefined) return "we'll connect you as soon as someone is free";
@@ -181,12 +186,11 @@
 
   const bubbles = new Map(); // message id -> its <li>, drawn once (the log is read aloud)
 
-  function renderLog() {
+  // Draws what is new and returns how to scroll once the rest of the chat is drawn.
+  function renderLog({ atBottom, scrolled }) {
     const log = $("log");
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-    const scrolled = log.scrollTop;
     const messages = [...state.messages.values()].sort((a, b) => a.id - b.id);
-    const firstNew = messages.find((m) => m.id > shownUpTo && m.sender !== "customer");
+    const fresh = messages.filter((m) => m.id > shownUpTo && m.sender !== "customer");
     const last = messages[messages.length - 1];
     const active = last && last.buttons && last.buttons.length ? last.id : null;
     for (const node of log.querySelectorAll("[data-pending]")) node.remove();
@@ -213,18 +217,27 @@
       log.append(item);
     }
     const count = messages.length + state.pending.size;
-    if (count === drawn || !(atBottom || state.busy)) {
-      log.scrollTop = scrolled; // nothing new to show, or the reader scrolled up: stay put
-    } else {
-      log.scrollTop = log.scrollHeight;
-      // A long answer is read from its start: scroll back to it when it does not fit.
-      const node = firstNew && shownUpTo ? bubbles.get(firstNew.id) : null;
-      if (node && log.scrollHeight - node.offsetTop > log.clientHeight) {
-        log.scrollTop = node.offsetTop - log.offsetTop - 8;
+    const anchored = anchor !== null && Math.abs(scrolled - anchor) < 3; // the reader stayed
+    let scroll = () => { log.scrollTop = scrolled; }; // nothing new, or the reader scrolled up
+    if (count !== drawn && (atBottom || anchored || state.busy)) {
+      // A long answer is read from its start; the rest of the same answer keeps it there;
+      // anything else new (an agent's reply, the queue) is shown at the bottom.
+      const long = shownUpTo
+        ? fresh.map((m) => bubbles.get(m.id)).find((n) => n && n.offsetHeight > log.clientHeight * 0.6)
+        : null;
+      if (long) {
+        scroll = () => { log.scrollTop = long.offsetTop - log.offsetTop - 8; anchor = log.scrollTop; };
+      } else if (anchored && state.busy) {
+        scroll = () => { log.scrollTop = anchor; };
+      } else {
+        scroll = () => { log.scrollTop = log.scrollHeight; anchor = null; };
       }
+    } else if (atBottom) {
+      scroll = () => { log.scrollTop = log.scrollHeight; }; // stay at the bottom as it resizes
     }
     drawn = count;
     if (last) shownUpTo = Math.max(shownUpTo, last.id);
+    return scroll;
   }
 
   function bubble(message) {
