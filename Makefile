@@ -59,7 +59,7 @@ setup: $(APP_OK) $(RASA_OK) $(WEB_OK) model
 
 demo: setup
 	@scripts/demo-seed $(DEMO_DIR) $(PORT) $(RASA_PORT)
-	CASCADE_ADMIN_TOKEN=$${CASCADE_ADMIN_TOKEN:-$$(cat $(DEMO_DIR)/admin-token)} \
+	@CASCADE_ADMIN_TOKEN=$${CASCADE_ADMIN_TOKEN:-$$(cat $(DEMO_DIR)/admin-token)} \
 	  $(CASCADE) up --data-dir $(DEMO_DIR) --port $(PORT) --rasa-port $(RASA_PORT)
 
 lint: $(APP_OK)
