@@ -1,0 +1,236 @@
+// The article form: fields, the Markdown preview, example questions, and save, publish, archive.
+// The preview is the one place HTML made from data enters the page, and only through DOMPurify.
+import { $, path, state, call, reason, tell, debounce } from "./state.js";
+import { loadList } from "./list.js";
+import { loadHistory, loadFigures } from "./history.js";
+
+const { el, clear } = window.Cascade;
+
+function slug(text) {
+  const words = text.toLowerCase().match(/[a-z0-9]+/g) || [];
+  return words.slice(0, 8).join("-");
+}
+
+function tags(text) {
+  return text.split(",").map((t) => t.trim()).filter(Boolean);
+}
+
+function collect() {
+  return {
+    id: $("f-id").value.trim(),
+    title: $("f-title").value.trim(),
+    body: $("f-body").value,
+    questions: [...state.questions],
+    skill: $("f-skill").value.trim() || "general",
+    tags: tags($("f-tags").value),
+  };
+}
+
+function dirty() {
+  const now = collect();
+  const was = state.current;
+  if (!was) return Boolean(now.title || now.body.trim() || now.questions.length);
+  return (
+    now.title !== was.title ||
+    now.body.trim() !== was.body.trim() ||
+    now.skill !== was.skill ||
+    JSON.stringify(now.tags) !== JSON.stringify(was.tags) ||
+    JSON.stringify(now.questions) !== JSON.stringify(was.questions)
+  );
+}
+
+function renderDirty() {
+  $("dirty").textContent = state.current && dirty() ? "Unsaved changes" : "";
+}
+
+// What an article's HTML may hold in the preview: no scripts or handlers (DOMPurify's default),
+// and nothing that could act on the editor around it: no form controls (the preview sits inside
+// the editor's form), no ids or names to shadow the editor's own, no styles to restyle the page.
+const PREVIEW_POLICY = {
+  USE_PROFILES: { html: true },
+  FORBID_TAGS: ["style", "form", "input", "button", "select", "option", "textarea"],
+  FORBID_ATTR: ["id", "name", "style", "form", "formaction"],
+};
+
+const renderPreview = debounce(() => {
+  const html = window.marked.parse($("f-body").value || "", { async: false });
+  // The one place HTML made from data enters the page, and only as DOMPurify leaves it.
+  $("preview").innerHTML = window.DOMPurify.sanitize(html, PREVIEW_POLICY);
+}, 80);
+
+function renderQuestions() {
+  const list = clear($("question-list"));
+  state.questions.forEach((question, index) => {
+    list.append(
+      el(
+        "li",
+        {},
+        el("span", { class: "question-text" }, question),
+        el(
+          "button",
+          {
+            type: "button",
+            class: "remove",
+            "aria-label": "Remove question: " + question,
+            onclick: () => {
+              state.questions.splice(index, 1);
+              renderQuestions();
+              renderDirty();
+              $("f-question").focus();
+            },
+          },
+          "Remove"
+        )
+      )
+    );
+  });
+  if (!state.questions.length) list.append(el("li", { class: "muted" }, "No example questions yet."));
+}
+
+function addQuestion() {
+  const input = $("f-question");
+  const text = input.value.trim();
+  if (!text) return;
+  if (state.questions.some((q) => q.toLowerCase() === text.toLowerCase())) {
+    tell("editor", "That question is already in the list.", true);
+    return;
+  }
+  state.questions.push(text);
+  input.value = "";
+  tell("editor", "");
+  renderQuestions();
+  renderDirty();
+}
+
+function renderStatus() {
+  const article = state.current;
+  const status = article ? article.status : "new";
+  const badge = $("editor-status");
+  badge.className = "status status-" + status;
+  badge.textContent = article ? status : "new draft";
+  $("editor-version").textContent = article ? "version " + article.version : "";
+  $("editor-heading").textContent = article ? article.title : "New article";
+  $("f-id").readOnly = Boolean(article);
+  $("save").textContent = article ? "Save" : "Create draft";
+  $("publish").hidden = !article;
+  $("archive").hidden = !article;
+  $("publish").disabled = !article || article.status === "published";
+  $("archive").disabled = !article || article.status === "archived";
+  $("publish").textContent = article && article.status === "archived" ? "Publish again" : "Publish";
+}
+
+export function fill(article) {
+  state.current = article;
+  state.questions = article ? [...article.questions] : [];
+  state.idTouched = false;
+  $("f-title").value = article ? article.title : "";
+  $("f-id").value = article ? article.id : "";
+  $("f-skill").value = article ? article.skill : "general";
+  $("f-tags").value = article ? article.tags.join(", ") : "";
+  $("f-body").value = article ? article.body : "";
+  $("f-question").value = "";
+  $("editor").hidden = false;
+  $("editor-empty").hidden = true;
+  renderStatus();
+  renderQuestions();
+  renderPreview();
+  renderDirty();
+}
+
+export function focusEditor() {
+  const heading = $("editor-heading");
+  heading.focus({ preventScroll: true });
+  heading.scrollIntoView({ block: "start", behavior: "auto" });
+}
+
+export async function openArticle(id, { message } = {}) {
+  try {
+    const article = await call(path(id));
+    fill(article);
+    tell("editor", message || "");
+    focusEditor();
+    await Promise.all([loadList(), loadHistory(id), loadFigures(id)]);
+  } catch (err) {
+    tell("editor", "Could not open the article: " + reason(err), true);
+  }
+}
+
+function newArticle() {
+  fill(null);
+  tell("editor", "");
+  $("figures").hidden = true;
+  $("history").hidden = true;
+  loadList();
+  $("f-title").focus();
+}
+
+async function save() {
+  const body = collect();
+  const creating = !state.current;
+  if (!body.title) {
+    tell("editor", "Give the article a title.", true);
+    $("f-title").focus();
+    return null;
+  }
+  if (creating && !body.id) body.id = slug(body.title);
+  try {
+    const saved = creating
+      ? await call("/api/kb/articles", { method: "POST", body })
+      : await call(path(body.id) + "?base_version=" + state.current.version, { method: "PUT", body });
+    fill(saved);
+    tell(
+      "editor",
+      creating
+        ? "Draft created. Customers will not see it until you publish it."
+        : "Saved as version " + saved.version + (saved.status === "published" ? ": live for customers now." : ".")
+    );
+    await Promise.all([loadList(), loadHistory(saved.id), loadFigures(saved.id)]);
+    return saved;
+  } catch (err) {
+    tell("editor", (creating ? "Not created: " : "Not saved: ") + reason(err), true);
+    return null;
+  }
+}
+
+async function setStatus(action) {
+  if (!state.current) return;
+  if (dirty() && !(await save())) return;
+  try {
+    const article = await call(path(state.current.id) + "/" + action, { method: "POST" });
+    fill(article);
+    tell(
+      "editor",
+      action === "publish"
+        ? "Published: the bot answers with it from now on."
+        : "Archived: the bot no longer answers with it."
+    );
+    await Promise.all([loadList(), loadHistory(article.id)]);
+  } catch (err) {
+    tell("editor", "Could not " + action + ": " + reason(err), true);
+  }
+}
+
+export function wireForm() {
+  $("new-article").addEventListener("click", newArticle);
+  $("editor").addEventListener("submit", (e) => {
+    e.preventDefault();
+    save();
+  });
+  $("editor").addEventListener("input", renderDirty);
+  $("f-body").addEventListener("input", renderPreview);
+  $("f-title").addEventListener("input", () => {
+    if (!state.current && !state.idTouched) $("f-id").value = slug($("f-title").value);
+  });
+  $("f-id").addEventListener("input", () => {
+    state.idTouched = true;
+  });
+  $("add-question").addEventListener("click", addQuestion);
+  $("f-question").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      addQuestion();
+    }
+  });
+  $("publish").addEventListener("click", () => setStatus("publish"));
+  $("archive").addEventListener("click", () => setStatus("archive"));
+}

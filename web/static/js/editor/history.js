@@ -1,0 +1,116 @@
+// An article's history (versions with their diffs, and rollback) and its figures with customers.
+import { $, path, call, reason, tell } from "./state.js";
+import { loadList } from "./list.js";
+import { fill, focusEditor } from "./form.js";
+
+const { el, clear, when } = window.Cascade;
+
+function diffView(diff) {
+  const pre = el("pre", { class: "diff" });
+  if (!diff) {
+    pre.append(el("span", { class: "muted" }, "No change in the text (status only)."));
+    return pre;
+  }
+  for (const line of diff.split("\n")) {
+    let kind = "same";
+    if (line.startsWith("@@")) kind = "hunk";
+    else if (line.startsWith("+++") || line.startsWith("---")) kind = "file";
+    else if (line.startsWith("+")) kind = "add";
+    else if (line.startsWith("-")) kind = "del";
+    pre.append(el("span", { class: "diff-" + kind }, line + "\n"));
+  }
+  return pre;
+}
+
+export async function loadHistory(id) {
+  let versions;
+  try {
+    versions = await call(path(id) + "/versions");
+  } catch (err) {
+    $("history").hidden = false;
+    clear($("version-list")).append(el("li", { class: "error" }, "Could not load the history: " + reason(err)));
+    return;
+  }
+  const list = clear($("version-list"));
+  const latest = versions.length ? versions[0].version : null;
+  for (const version of versions) {
+    const diff = diffView(version.diff);
+    diff.hidden = true;
+    const diffId = "diff-" + version.version;
+    diff.id = diffId;
+    const toggle = el(
+      "button",
+      {
+        type: "button",
+        "aria-expanded": "false",
+        "aria-controls": diffId,
+        onclick: () => {
+          diff.hidden = !diff.hidden;
+          toggle.setAttribute("aria-expanded", String(!diff.hidden));
+          toggle.textContent = diff.hidden ? "Show changes" : "Hide changes";
+        },
+      },
+      "Show changes"
+    );
+    const rollback =
+      version.version === latest
+        ? el("span", { class: "muted" }, "current")
+        : el(
+            "button",
+            { type: "button", onclick: () => rollBack(id, version.version) },
+            "Roll back to version " + version.version
+          );
+    list.append(
+      el(
+        "li",
+        { class: "version" },
+        el(
+          "div",
+          { class: "version-head" },
+          el("strong", {}, "Version " + version.version),
+          " " + version.change + " by " + (version.author || "someone") + ", " + when(version.created_at) + " ",
+          el("span", { class: "status status-" + version.status }, version.status)
+        ),
+        el("div", { class: "row" }, toggle, rollback),
+        diff
+      )
+    );
+  }
+  $("history").hidden = false;
+}
+
+async function rollBack(id, version) {
+  try {
+    const article = await call(path(id) + "/rollback", { method: "POST", body: { version } });
+    fill(article);
+    tell("editor", "Rolled back: version " + article.version + " holds version " + version + "'s text.");
+    await Promise.all([loadList(), loadHistory(id)]);
+    focusEditor();
+  } catch (err) {
+    tell("editor", "Could not roll back: " + reason(err), true);
+  }
+}
+
+// -- figures ----------------------------------------------------------------------------------
+
+export async function loadFigures(id) {
+  const list = clear($("figure-list"));
+  $("figures").hidden = false;
+  try {
+    const f = await call(path(id) + "/feedback");
+    const rated = f.helpful + f.not_helpful;
+    const rows = [
+      ["Times shown", String(f.shown)],
+      [
+        "Helpful",
+        f.helpful_rate === null
+          ? "no answers yet"
+          : Math.round(f.helpful_rate * 100) + "% (" + f.helpful + " of " + rated + " said it helped)",
+      ],
+      ["Hand-overs after it", String(f.handoffs_after)],
+    ];
+    for (const [name, value] of rows) list.append(el("div", {}, el("dt", {}, name), el("dd", {}, value)));
+  } catch (err) {
+    list.append(el("div", { class: "error" }, "Could not load the figures: " + reason(err)));
+  }
+}

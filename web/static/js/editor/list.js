@@ -1,0 +1,70 @@
+// The article list, with its search box and status filter.
+import { $, state, call, reason, debounce } from "./state.js";
+import { openArticle } from "./form.js";
+
+const { el, clear, when } = window.Cascade;
+
+export async function loadList() {
+  const params = new URLSearchParams();
+  if (state.status) params.set("status", state.status);
+  if (state.query) params.set("q", state.query);
+  try {
+    renderList(await call("/api/kb/articles?" + params));
+  } catch (err) {
+    $("list-count").textContent = "Could not load the articles: " + reason(err);
+  }
+}
+
+function renderList(articles) {
+  const list = clear($("article-list"));
+  for (const article of articles) {
+    const selected = state.current && state.current.id === article.id;
+    list.append(
+      el(
+        "li",
+        {},
+        el(
+          "button",
+          {
+            type: "button",
+            class: "article-item",
+            "aria-current": selected ? "true" : null,
+            dataset: { id: article.id },
+            onclick: () => openArticle(article.id),
+          },
+          el("span", { class: "article-title" }, article.title),
+          el(
+            "span",
+            { class: "article-meta" },
+            el("span", { class: "status status-" + article.status }, article.status),
+            " " + article.skill + " · v" + article.version + " · " + when(article.updated_at)
+          )
+        )
+      )
+    );
+  }
+  const filtered = state.status || state.query;
+  $("list-count").textContent =
+    articles.length === 0
+      ? filtered ? "No articles match." : "No articles yet."
+      : articles.length + (articles.length === 1 ? " article" : " articles");
+}
+
+export function wireList() {
+  const search = debounce(() => {
+    state.query = $("list-q").value.trim();
+    loadList();
+  }, 200);
+  $("list-q").addEventListener("input", search);
+  $("list-filter").addEventListener("submit", (e) => {
+    e.preventDefault();
+    state.query = $("list-q").value.trim();
+    loadList();
+  });
+  for (const radio of document.querySelectorAll("input[name=status]")) {
+    radio.addEventListener("change", () => {
+      state.status = radio.value;
+      loadList();
+    });
+  }
+}

@@ -1,0 +1,33 @@
+// The knowledge editor: articles with search and status filters, an editor with a Markdown
+// preview, versions with diffs and rollback, content gaps, per-article figures, and a box to try
+// a question the way the bot searches. Text from data only ever enters the page as text nodes;
+// the one exception is the Markdown preview, which goes through DOMPurify first.
+//
+// An ES module loaded after common.js; each concept lives in its own module beside this one.
+import { $, state } from "./state.js";
+import { wireViews } from "./views.js";
+import { loadList, wireList } from "./list.js";
+import { wireForm } from "./form.js";
+import { refreshGapCount, wireGaps } from "./gaps.js";
+import { wireTry } from "./try-question.js";
+import { wireTransfer } from "./transfer.js";
+
+const { signIn } = window.Cascade;
+
+async function start() {
+  const session = await signIn({ role: "editor", root: $("signin"), title: "Knowledge editor" });
+  state.token = session.token;
+  $("who").textContent = session.me.subject ? "Signed in as " + session.me.subject : "Signed in";
+  $("sign-out").hidden = false;
+  $("sign-out").addEventListener("click", session.signOut);
+  $("workspace").hidden = false;
+  wireViews();
+  wireList();
+  wireForm();
+  wireGaps();
+  wireTry();
+  wireTransfer();
+  await Promise.all([loadList(), refreshGapCount()]);
+}
+
+start();
