@@ -1,0 +1,78 @@
+// Canned responses in the reply box: the picker, and "/shortcut" + Tab or Enter.
+
+import { send } from "./chats.js";
+import { add } from "./parts.js";
+import { call, failed, state } from "./state.js";
+
+const { el, clear } = window.Cascade;
+
+export function fillCanned(chat) {
+  add(
+    clear(chat.canned),
+    el("option", { value: "" }, state.canned.length ? "Insert a canned response…" : "No canned responses yet"),
+    state.canned.map((c) => el("option", { value: c.shortcut }, "/" + c.shortcut + " — " + c.text.slice(0, 60))),
+  );
+  chat.canned.disabled = !state.canned.length;
+}
+
+export async function refreshCanned() {
+  try {
+    const canned = await call("/api/canned");
+    if (JSON.stringify(canned) === JSON.stringify(state.canned)) return;
+    state.canned = canned;
+    for (const chat of state.chats.values()) if (!chat.closed) fillCanned(chat);
+  } catch (err) {
+    failed(err);
+  }
+}
+
+function fillIn(chat, text) {
+  const name = ((chat.view.customer && chat.view.customer.name) || "there").trim().split(/\s+/)[0] || "there";
+  return text.split("{customer_name}").join(name);
+}
+
+// The "/shortcut" word just before the caret, if it names a canned response.
+function typedShortcut(chat) {
+  const box = chat.reply;
+  const before = box.value.slice(0, box.selectionStart);
+  const match = /(^|\s)\/([\w-]+)$/.exec(before);
+  if (!match) return null;
+  const found = state.canned.find((c) => c.shortcut === match[2]);
+  return found ? { canned: found, length: match[2].length + 1 } : null;
+}
+
+export function insertCanned(chat, canned, replaceTyped) {
+  const box = chat.reply;
+  const text = fillIn(chat, canned.text);
+  let start = box.selectionStart;
+  const end = box.selectionEnd;
+  if (replaceTyped) start -= replaceTyped;
+  box.value = box.value.slice(0, start) + text + box.value.slice(end);
+  const caret = start + text.length;
+  box.setSelectionRange(caret, caret);
+  box.focus();
+  showHint(chat);
+}
+
+export function showHint(chat) {
+  const typed = typedShortcut(chat);
+  chat.hint.textContent = typed ? "Tab or Enter inserts /" + typed.canned.shortcut : "";
+}
+
+export function replyKeys(chat, e) {
+  if (e.isComposing) return;
+  if (e.key === "Tab" && !e.shiftKey) {
+    const typed = typedShortcut(chat);
+    if (typed) {
+      e.preventDefault();
+      insertCanned(chat, typed.canned, typed.length);
+    }
+  } else if (e.key === "Enter" && !e.shiftKey) {
+    e.preventDefault();
+    const typed = typedShortcut(chat);
+    if (typed) insertCanned(chat, typed.canned, typed.length);
+    else send(chat);
+  } else if (e.key === "Escape") {
+    clear(chat.forms);
+  }
+}

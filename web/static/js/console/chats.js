@@ -1,0 +1,223 @@
+// The agent's chats, several at once: a tab and a pane each, transcript, handoff panel, reply
+// box, private notes. Canned responses are in canned.js, transfer / resolve / escalate in
+// actions.js.
+
+import { closeChat, escalateForm, finish, transferForm } from "./actions.js";
+import { fillCanned, insertCanned, replyKeys, showHint } from "./canned.js";
+import { updateCounts } from "./frame.js";
+import { add, customerName, handoffPanel, messageItem, noteItem } from "./parts.js";
+import { call, clientId, failed, state, ui } from "./state.js";
+
+const { el, clear } = window.Cascade;
+
+export function openChat(view, { focus = false } = {}) {
+  let chat = state.chats.get(view.id);
+  const created = !chat;
+  if (!chat) {
+    chat = buildChat(view);
+    state.chats.set(view.id, chat);
+    ui.chatList.append(chat.tab);
+    ui.panes.append(chat.pane);
+    loadNotes(chat);
+  }
+  mergeView(chat, view, created);
+  if (focus || !state.active) selectChat(view.id, { focus });
+  updateCounts();
+  return chat;
+}
+
+function buildChat(view) {
+  const cid = view.id;
+  const chat = { id: cid, view, seen: new Set(), unread: 0, closed: false };
+  const tabId = "chat-tab-" + cid;
+  const paneId = "chat-pane-" + cid;
+  chat.tabLabel = el("span", { class: "tab-name" }, customerName(view));
+  chat.badge = el("span", { class: "unread", hidden: true });
+  chat.tab = el(
+    "button",
+    { type: "button", role: "tab", id: tabId, class: "chat-tab", "aria-controls": paneId, "aria-selected": "false", tabindex: "-1", dataset: { conversation: cid }, onclick: () => selectChat(cid, { focus: true }) },
+    chat.tabLabel,
+    chat.badge,
+  );
+  chat.transcript = el("ol", { class: "transcript", role: "log", "aria-live": "polite", "aria-label": "Transcript" });
+  chat.handoff = el("div", { class: "handoff-slot" });
+  chat.notes = el("ul", { class: "notes", "aria-label": "Private notes" });
+  chat.banner = el("div", { class: "banner", role: "status", hidden: true });
+  chat.forms = el("div", { class: "action-forms" });
+
+  // The reply box: Enter sends, Shift+Enter is a new line, "/shortcut" + Tab or Enter inserts
+  // a canned response.
+  const replyId = "reply-" + cid;
+  chat.reply = el("textarea", { id: replyId, rows: 3, placeholder: "Type a reply. Enter sends, Shift+Enter for a new line, /shortcut + Tab for a canned response." });
+  chat.hint = el("span", { class: "hint muted", "aria-live": "polite" });
+  chat.replyError = el("p", { class: "error", role: "alert", hidden: true });
+  chat.canned = el("select", { "aria-label": "Insert a canned response", class: "canned-picker", onchange: () => {
+    const picked = state.canned.find((c) => c.shortcut === chat.canned.value);
+    chat.canned.value = "";
+    if (picked) insertCanned(chat, picked, false);
+  } });
+  fillCanned(chat);
+  chat.reply.addEventListener("keydown", (e) => replyKeys(chat, e));
+  chat.reply.addEventListener("input", () => showHint(chat));
+  chat.sendButton = el("button", { type: "submit", class: "primary" }, "Send");
+  chat.replyForm = el(
+    "form",
+    { class: "reply", onsubmit: (e) => { e.preventDefault(); send(chat); } },
+    el("label", { for: replyId }, "Reply to ", el("span", { class: "reply-name" }, customerName(view))),
+    chat.reply,
+    el("div", { class: "row reply-tools" }, chat.canned, chat.hint, el("span", { class: "spacer" }), chat.sendButton),
+    chat.replyError,
+  );
+
+  const noteId = "note-" + cid;
+  chat.noteInput = el("textarea", { id: noteId, rows: 2 });
+  chat.noteForm = el(
+    "form",
+    { class: "note-form", onsubmit: (e) => { e.preventDefault(); addNote(chat); } },
+    el("label", { for: noteId }, "Add a private note (the customer never sees it)"),
+    chat.noteInput,
+    el("button", { type: "submit" }, "Add note"),
+  );
+
+  chat.actions = el(
+    "div",
+    { class: "actions" },
+    el("button", { type: "button", dataset: { action: "transfer" }, onclick: () => transferForm(chat) }, "Transfer"),
+    el("button", { type: "button", dataset: { action: "escalate" }, onclick: () => escalateForm(chat) }, "Escalate to ticket"),
+    el("button", { type: "button", dataset: { action: "handback" }, onclick: () => finish(chat, "handback") }, "Hand back to bot"),
+    el("button", { type: "button", class: "primary", dataset: { action: "resolve" }, onclick: () => finish(chat, "resolve") }, "Resolve"),
+  );
+  chat.title = el("h2", { tabindex: "-1" }, customerName(view));
+  chat.statusTag = el("span", { class: "tag chat-status" });
+  chat.pane = el(
+    "section",
+    { class: "chat-pane", id: paneId, role: "tabpanel", "aria-labelledby": tabId, hidden: true, dataset: { conversation: cid } },
+    el("header", { class: "chat-head" }, chat.title, chat.statusTag, el("span", { class: "spacer" }), chat.actions),
+    chat.banner,
+    chat.forms,
+    el(
+      "div",
+      { class: "chat-body" },
+      el("div", { class: "conversation" }, chat.transcript, chat.replyForm),
+      el("aside", { class: "context" }, chat.handoff, el("section", { class: "notes-box", "aria-label": "Private notes" }, el("h3", {}, "Private notes"), chat.notes, chat.noteForm)),
+    ),
+  );
+  return chat;
+}
+
+// `quiet`: the chat's history as first loaded (no unread count, no scrolling jump).
+export function mergeView(chat, view, quiet = false) {
+  chat.view = { ...chat.view, ...view };
+  for (const m of view.messages || []) appendMessage(chat, m, { quiet });
+  const handoff = JSON.stringify([view.handoff, view.customer, view.page_url]);
+  if (handoff !== chat.shownHandoff) {
+    chat.shownHandoff = handoff;
+    add(clear(chat.handoff), handoffPanel(view.handoff, view));
+  }
+  chat.statusTag.textContent = view.status;
+}
+
+export function appendMessage(chat, m, { quiet = false } = {}) {
+  if (m.id !== undefined && chat.seen.has(m.id)) return;
+  if (m.id !== undefined) chat.seen.add(m.id);
+  const log = chat.transcript;
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.append(messageItem(m));
+  if (atBottom || !quiet) log.scrollTop = log.scrollHeight;
+  if (!quiet && state.active !== chat.id && m.sender === "customer") {
+    chat.unread += 1;
+    chat.badge.hidden = false;
+    chat.badge.textContent = chat.unread + " new";
+  }
+}
+
+export function selectChat(cid, { focus = false } = {}) {
+  state.active = cid;
+  for (const [id, chat] of state.chats) {
+    const on = id === cid;
+    chat.pane.hidden = !on;
+    chat.tab.setAttribute("aria-selected", on ? "true" : "false");
+    chat.tab.tabIndex = on ? 0 : -1;
+    if (on) {
+      chat.unread = 0;
+      chat.badge.hidden = true;
+      chat.transcript.scrollTop = chat.transcript.scrollHeight;
+    }
+  }
+  ui.empty.hidden = state.chats.size > 0;
+  const chat = state.chats.get(cid);
+  if (focus && chat) (chat.closed ? chat.title : chat.reply).focus();
+}
+
+export function tabKeys(e) {
+  if (!["ArrowDown", "ArrowUp", "ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) return;
+  const tabs = [...ui.chatList.querySelectorAll("[role=tab]")];
+  const at = tabs.indexOf(document.activeElement);
+  if (at < 0) return;
+  e.preventDefault();
+  const next = e.key === "Home" ? 0 : e.key === "End" ? tabs.length - 1 : (at + (e.key === "ArrowDown" || e.key === "ArrowRight" ? 1 : -1) + tabs.length) % tabs.length;
+  selectChat(tabs[next].dataset.conversation);
+  tabs[next].focus();
+}
+
+export async function refreshChats() {
+  if (!state.agent) return;
+  try {
+    const views = await call(`/api/agents/${state.agent.id}/chats`);
+    const current = new Set(views.map((v) => v.id));
+    for (const view of views) openChat(view);
+    for (const chat of state.chats.values()) {
+      if (!chat.closed && !current.has(chat.id)) {
+        // Gone from the list, or accepted while the list was on its way: ask the chat itself.
+        const view = await call(`/api/conversations/${chat.id}`);
+        mergeView(chat, view);
+        const mine = view.status === "assigned" && view.assigned_agent && view.assigned_agent.id === state.agent.id;
+        if (!mine && !chat.closed) {
+          closeChat(chat, "This chat is now " + view.status + (view.ticket_id ? " (ticket " + view.ticket_id + ")" : "") + ".", view.ticket_id);
+        }
+      }
+    }
+  } catch (err) {
+    failed(err);
+  }
+}
+
+async function loadNotes(chat) {
+  try {
+    const notes = await call(`/api/conversations/${chat.id}/notes`);
+    add(clear(chat.notes), ...notes.map(noteItem));
+  } catch (err) {
+    failed(err);
+  }
+}
+
+export async function send(chat) {
+  const text = chat.reply.value;
+  if (!text.trim() || chat.closed) return;
+  chat.sendButton.disabled = true;
+  chat.replyError.hidden = true;
+  try {
+    const turn = await call(`/api/conversations/${chat.id}/messages`, { method: "POST", body: { text, client_id: clientId() } });
+    for (const m of turn.messages) appendMessage(chat, m);
+    chat.reply.value = "";
+    showHint(chat);
+  } catch (err) {
+    chat.replyError.textContent = "Not sent: " + err.message;
+    chat.replyError.hidden = false;
+  } finally {
+    chat.sendButton.disabled = chat.closed;
+    chat.reply.focus();
+  }
+}
+
+async function addNote(chat) {
+  const text = chat.noteInput.value.trim();
+  if (!text) return;
+  try {
+    const note = await call(`/api/conversations/${chat.id}/notes`, { method: "POST", body: { text } });
+    chat.notes.append(noteItem(note));
+    chat.noteInput.value = "";
+  } catch (err) {
+    failed(err);
+  }
+}

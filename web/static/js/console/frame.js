@@ -1,0 +1,95 @@
+// The page's frame: header with the agent's status and the live/offline light, the Chats and
+// Tickets sections with their counts.
+
+import { tabKeys } from "./chats.js";
+import { refreshOffers, renderOffers } from "./offers.js";
+import { add } from "./parts.js";
+import { call, failed, state, toast, ui } from "./state.js";
+import { ACTIVE_TICKETS, buildTicketsView, loadTickets } from "./tickets.js";
+
+const { el, clear } = window.Cascade;
+
+export function buildFrame(signOut) {
+  const root = document.getElementById("app");
+  clear(root);
+  ui.status = el(
+    "select",
+    { id: "agent-status", onchange: () => setStatus(ui.status.value) },
+    ["online", "away", "offline"].map((s) => el("option", { value: s }, s[0].toUpperCase() + s.slice(1))),
+  );
+  ui.connection = el("span", { class: "connection", role: "status" }, "Connecting…");
+  ui.chatsTab = el("button", { type: "button", class: "view-tab", id: "view-chats", "aria-controls": "chats-view", onclick: () => showView("chats") }, "Chats");
+  ui.ticketsTab = el("button", { type: "button", class: "view-tab", id: "view-tickets", "aria-controls": "tickets-view", onclick: () => showView("tickets") }, "Tickets");
+  ui.offers = el("ul", { class: "offers", id: "offers", "aria-live": "polite", "aria-label": "Offers" });
+  ui.chatList = el("div", { class: "chat-list", role: "tablist", "aria-label": "My chats", "aria-orientation": "vertical", onkeydown: tabKeys });
+  ui.panes = el("div", { class: "panes" });
+  ui.empty = el("p", { class: "empty muted" }, "Accept an offer to start chatting. Your open chats show here.");
+  ui.panes.append(ui.empty);
+  ui.toasts = el("div", { class: "toasts", role: "status", "aria-live": "polite" });
+
+  const header = el(
+    "header",
+    { class: "bar" },
+    el("h1", {}, "Agent console"),
+    el("span", { class: "who", id: "who" }, state.agent ? state.agent.name : "Admin"),
+    el("span", { class: "spacer" }),
+    state.agent ? el("span", { class: "status-switch" }, el("label", { for: "agent-status" }, "Status"), ui.status) : null,
+    ui.connection,
+    el("button", { type: "button", id: "sign-out", onclick: signOut }, "Sign out"),
+  );
+  const nav = el("nav", { class: "views", "aria-label": "Console sections" }, ui.chatsTab, ui.ticketsTab);
+
+  ui.chatsView = el(
+    "section",
+    { id: "chats-view", class: "chats-view", "aria-label": "Chats" },
+    state.agent
+      ? [
+          el("aside", { class: "side" },
+            el("h2", {}, "Offers"),
+            ui.offers,
+            el("h2", {}, "My chats"),
+            ui.chatList),
+          ui.panes,
+        ]
+      : el("div", { class: "card admin-note", role: "note" },
+          el("h2", {}, "Chats need an agent's own token"),
+          el("p", {}, "Chats are offered to one agent at a time, by skill and free capacity, so taking them needs the token Cascade issued to that agent (POST /api/agents returns it). This admin token has no agent behind it."),
+          el("p", {}, "You can work the ticket inbox from here.")),
+  );
+  ui.ticketsView = buildTicketsView();
+  root.append(header, nav, el("main", { class: "console" }, ui.chatsView, ui.ticketsView), ui.toasts);
+  if (state.agent) ui.status.value = state.agent.status;
+  showView(state.agent ? "chats" : "tickets");
+}
+
+export function showView(name) {
+  state.view = name;
+  ui.chatsView.hidden = name !== "chats";
+  ui.ticketsView.hidden = name !== "tickets";
+  ui.chatsTab.setAttribute("aria-current", name === "chats" ? "page" : "false");
+  ui.ticketsTab.setAttribute("aria-current", name === "tickets" ? "page" : "false");
+  if (name === "tickets") loadTickets();
+}
+
+export function updateCounts() {
+  const open = [...state.chats.values()].filter((c) => !c.closed).length;
+  const offers = state.offers.size;
+  add(clear(ui.chatsTab), "Chats", el("span", { class: "count" }, String(open)), offers ? el("span", { class: "count offer-count" }, offers + " offered") : null);
+  const active = state.tickets.filter((t) => ACTIVE_TICKETS.includes(t.status)).length;
+  add(clear(ui.ticketsTab), "Tickets", el("span", { class: "count" }, String(active)));
+}
+
+async function setStatus(status) {
+  try {
+    state.agent = await call(`/api/agents/${state.agent.id}/status`, { method: "PUT", body: { status } });
+    toast("You are " + status + ".");
+    if (status !== "online") {
+      state.offers.clear();
+      renderOffers();
+    }
+    refreshOffers();
+  } catch (err) {
+    ui.status.value = state.agent.status;
+    failed(err);
+  }
+}

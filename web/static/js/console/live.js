@@ -1,0 +1,64 @@
+// Live updates over socket.io (room agent:{id}: "offer", "offer_withdrawn", "message"), polling
+// that keeps the page right when the socket is down, and the one-second clock tick.
+
+import { refreshCanned } from "./canned.js";
+import { appendMessage, refreshChats } from "./chats.js";
+import { offerChanged, refreshOffers, renderOffers, tickCountdown } from "./offers.js";
+import { state, toast, ui } from "./state.js";
+import { loadTickets, updateSla } from "./tickets.js";
+
+const POLL_LIVE_MS = 20000;
+const POLL_FALLBACK_MS = 4000;
+
+export function connect() {
+  if (typeof io !== "function") {
+    setLive(false);
+    return;
+  }
+  const socket = window.Cascade.socket(state.token);
+  socket.on("connect", () => {
+    setLive(true);
+    refreshOffers();
+    refreshChats();
+  });
+  socket.on("disconnect", () => setLive(false));
+  socket.on("connect_error", () => setLive(false));
+  socket.on("offer", (offer) => {
+    if (!offer || !offer.conversation_id) return;
+    const fresh = !state.offers.has(offer.conversation_id);
+    offerChanged(offer.conversation_id, offer);
+    renderOffers();
+    if (fresh) toast("New chat offered.");
+  });
+  socket.on("offer_withdrawn", (data) => {
+    if (!data || !data.conversation_id) return;
+    offerChanged(data.conversation_id, null);
+    renderOffers();
+  });
+  socket.on("message", (data) => {
+    if (!data || !data.message) return;
+    const chat = state.chats.get(data.conversation_id);
+    if (chat) appendMessage(chat, data.message);
+    else refreshChats();
+  });
+}
+
+export function setLive(live) {
+  state.live = live;
+  ui.connection.textContent = live ? "● Live" : "○ Offline: checking every " + POLL_FALLBACK_MS / 1000 + " s";
+  ui.connection.classList.toggle("down", !live);
+  schedulePoll();
+}
+
+function schedulePoll() {
+  clearTimeout(state.pollTimer);
+  state.pollTimer = setTimeout(async () => {
+    await Promise.all([refreshOffers(), refreshChats(), refreshCanned(), state.view === "tickets" ? loadTickets() : null]);
+    schedulePoll();
+  }, state.live ? POLL_LIVE_MS : POLL_FALLBACK_MS);
+}
+
+export function tick() {
+  for (const node of document.querySelectorAll(".countdown[data-expires]")) tickCountdown(node);
+  for (const span of document.querySelectorAll(".sla[data-due]")) updateSla(span);
+}

@@ -1,0 +1,107 @@
+// Offers: the list with a countdown each, accept and decline. A push and the answer to a request
+// can cross; `state.seq` decides which wins.
+
+import { openChat } from "./chats.js";
+import { updateCounts } from "./frame.js";
+import { customerName, REASONS } from "./parts.js";
+import { call, failed, state, toast, ui } from "./state.js";
+
+const { el, clear, duration } = window.Cascade;
+
+export function renderOffers() {
+  clear(ui.offers);
+  if (state.agent && state.agent.status !== "online") {
+    ui.offers.append(el("li", { class: "muted" }, "You are " + state.agent.status + ": go online to get offers."));
+  } else if (!state.offers.size) {
+    ui.offers.append(el("li", { class: "muted" }, "No offers right now."));
+  }
+  for (const offer of state.offers.values()) {
+    const h = offer.handoff || {};
+    const countdown = el("p", { class: "countdown", dataset: { expires: offer.expires_at } });
+    const accept = el("button", { type: "button", class: "primary", onclick: () => accept_(offer, accept) }, "Accept");
+    ui.offers.append(
+      el(
+        "li",
+        { class: "offer card", dataset: { conversation: offer.conversation_id } },
+        el("h3", {}, customerName({ handoff: h })),
+        el("p", { class: "tags" },
+          el("span", { class: "tag" }, offer.skill || h.skill || "general"),
+          " ",
+          el("span", { class: "tag priority-" + (offer.priority || "normal") }, offer.priority || "normal")),
+        el("p", { class: "reason" }, REASONS[h.reason] || h.reason || ""),
+        h.summary ? el("p", { class: "summary" }, h.summary) : null,
+        countdown,
+        el("div", { class: "row" }, accept, el("button", { type: "button", onclick: () => decline(offer) }, "Decline")),
+      ),
+    );
+    tickCountdown(countdown);
+  }
+  updateCounts();
+}
+
+export function tickCountdown(node) {
+  const left = (Date.parse(node.dataset.expires) - Date.now()) / 1000;
+  node.classList.toggle("soon", left < 10);
+  if (left <= 0) {
+    node.textContent = "Offer expired: it goes to the next agent.";
+    const button = node.parentElement && node.parentElement.querySelector("button.primary");
+    if (button) button.disabled = true;
+  } else {
+    node.textContent = "Offer ends in " + duration(left);
+  }
+}
+
+// Pushes and answers to requests can cross: what was pushed or decided after a request left
+// wins over that request's answer. `state.seq` orders them.
+export function offerChanged(conversationId, offer) {
+  state.seq += 1;
+  if (offer) state.offers.set(conversationId, { ...offer, seq: state.seq });
+  else {
+    state.offers.delete(conversationId);
+    state.gone.set(conversationId, state.seq);
+  }
+}
+
+export async function refreshOffers() {
+  if (!state.agent) return;
+  const asked = state.seq;
+  try {
+    const offers = await call(`/api/agents/${state.agent.id}/offers`);
+    const before = new Set(state.offers.keys());
+    const next = new Map();
+    for (const o of offers) {
+      if (!((state.gone.get(o.conversation_id) || 0) > asked)) next.set(o.conversation_id, o);
+    }
+    for (const [cid, o] of state.offers) if (o.seq > asked && !next.has(cid)) next.set(cid, o);
+    state.offers = next;
+    if (offers.some((o) => !before.has(o.conversation_id))) toast("New chat offered.");
+    renderOffers();
+  } catch (err) {
+    failed(err);
+  }
+}
+
+async function accept_(offer, button) {
+  button.disabled = true;
+  try {
+    const view = await call(`/api/conversations/${offer.conversation_id}/accept`, { method: "POST" });
+    offerChanged(offer.conversation_id, null);
+    renderOffers();
+    openChat(view, { focus: true });
+  } catch (err) {
+    offerChanged(offer.conversation_id, null);
+    renderOffers();
+    failed(err);
+  }
+}
+
+async function decline(offer) {
+  try {
+    await call(`/api/conversations/${offer.conversation_id}/decline`, { method: "POST" });
+    toast("Declined: it goes to someone else.");
+  } catch (err) {
+    failed(err);
+  }
+  offerChanged(offer.conversation_id, null);
+  renderOffers();
+}

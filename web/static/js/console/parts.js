@@ -1,0 +1,123 @@
+// Building blocks shared by chats and tickets: transcript lines, the handoff panel (reason,
+// summary, customer, knowledge attempts), notes. Every text goes in as text (Cascade.el).
+
+import { state } from "./state.js";
+
+const { el, when } = window.Cascade;
+
+// Appends like el() does: skips null/false, flattens arrays, text as text nodes.
+export const add = (node, ...children) => window.Cascade.append(node, children);
+
+const SENDERS = { customer: "Customer", bot: "Bot", agent: "Agent", system: "System" };
+export const REASONS = {
+  customer_request: "The customer asked for a person",
+  frustration: "The customer is frustrated",
+  no_answer: "The knowledge base had no answer",
+  low_nlu_confidence: "The bot could not understand the message",
+  unhelpful_answers: "The suggested answers did not help",
+  clarification_declined: "None of the suggested articles fitted",
+  sensitive_topic: "A topic a person must handle",
+  bot_unavailable: "The bot was unreachable",
+  customer_chose_email: "The customer asked to be emailed",
+  max_wait: "Nobody took the chat in time",
+  nobody_online: "Nobody was online",
+  outside_hours: "Outside live-chat hours",
+  agent_escalated: "An agent escalated the chat",
+};
+
+// -- building blocks ------------------------------------------------------------------------
+
+export function customerName(view) {
+  const c = (view && (view.customer || (view.handoff && view.handoff.customer))) || {};
+  return c.name || c.email || "Customer";
+}
+
+export function messageItem(m) {
+  const sender = SENDERS[m.sender] ? m.sender : "system";
+  const time = m.created_at ? new Date(m.created_at) : null;
+  return el(
+    "li",
+    { class: "msg msg-" + sender, dataset: { id: m.id, sender } },
+    el("span", { class: "who" }, SENDERS[sender]),
+    time && !Number.isNaN(time.getTime())
+      ? el("time", { datetime: m.created_at }, time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }))
+      : null,
+    el("p", { class: "text" }, m.text),
+    m.buttons && m.buttons.length
+      ? el("p", { class: "buttons muted" }, "Offered buttons: ", m.buttons.map((b) => b.title).join(" · "))
+      : null,
+  );
+}
+
+function safeLink(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") {
+      return el("a", { href: parsed.href, target: "_blank", rel: "noopener noreferrer" }, url);
+    }
+  } catch (_) {
+    /* not a URL: shown as text */
+  }
+  return el("span", {}, url);
+}
+
+function attemptItem(a) {
+  const helped =
+    a.helpful === true ? ["helped", "did help"] : a.helpful === false ? ["unhelpful", "did not help"] : ["unknown", "no answer from the customer"];
+  return el(
+    "li",
+    { class: "attempt attempt-" + helped[0] },
+    el("strong", {}, a.title || a.article_id || "article"),
+    a.article_id && a.title ? el("span", { class: "muted" }, " (" + a.article_id + ")") : null,
+    el("br"),
+    "score ",
+    typeof a.score === "number" ? a.score.toFixed(2) : "–",
+    " · ",
+    el("span", { class: "helped" }, helped[1]),
+  );
+}
+
+export function handoffPanel(handoff, extra) {
+  const h = handoff || {};
+  const customer = h.customer || (extra && extra.customer) || {};
+  const pageUrl = h.page_url || (extra && extra.page_url);
+  const attempts = h.knowledge_attempts || [];
+  const row = (label, value) => [el("dt", {}, label), el("dd", {}, value === null || value === undefined || value === "" ? "–" : value)];
+  return el(
+    "section",
+    { class: "handoff", "aria-label": "Handoff" },
+    el("h3", {}, "Handoff"),
+    handoff ? null : el("p", { class: "muted" }, "No handoff package: this chat came without one."),
+    el(
+      "dl",
+      {},
+      row("Reason", h.reason ? REASONS[h.reason] || h.reason : null),
+      row("Summary", h.summary),
+      row("Skill", h.skill),
+      row("Priority", h.priority),
+      row("Sentiment", h.sentiment),
+      row("Customer", customer.name),
+      row("Email", customer.email),
+      row("Page", pageUrl ? safeLink(pageUrl) : null),
+    ),
+    el("h4", {}, "Knowledge attempts"),
+    attempts.length
+      ? el("ol", { class: "attempts" }, attempts.map(attemptItem))
+      : el("p", { class: "muted" }, "The bot showed no articles."),
+  );
+}
+
+export function noteItem(n) {
+  const author = n.agent_id ? (n.agent_id === (state.agent && state.agent.id) ? "You" : agentName(n.agent_id)) : "Team";
+  return el(
+    "li",
+    { class: "note" },
+    el("p", { class: "text" }, n.text),
+    el("span", { class: "muted" }, author, " · ", when(n.created_at)),
+  );
+}
+
+export function agentName(id) {
+  const found = state.roster.find((a) => a.id === id);
+  return found ? found.name : "Agent " + id;
+}

@@ -1,0 +1,41 @@
+// The console's shared state, the handles on its page parts (filled in by the frame, the chats
+// and the ticket inbox), API calls with the signed-in token, and toasts.
+
+const { api, el } = window.Cascade;
+
+export const state = {
+  token: null,
+  me: null,
+  agent: null, // {id, name, status, ...}; null for an admin token
+  offers: new Map(), // conversation id -> offer
+  chats: new Map(), // conversation id -> {view, pane, tab, seen, unread, closed, ...}
+  active: null,
+  canned: [],
+  roster: [],
+  tickets: [],
+  ticketFilter: "active",
+  mineOnly: false,
+  openTicket: null,
+  view: "chats",
+  live: false,
+  pollTimer: null,
+  seq: 0, // counts offer changes seen here (pushes, accepts, declines)
+  gone: new Map(), // conversation id -> seq when its offer went away
+};
+export const ui = {};
+
+export const call = (path, options = {}) => api(path, { ...options, token: state.token });
+export const clientId = () =>
+  window.crypto && crypto.randomUUID
+    ? crypto.randomUUID()
+    : Date.now().toString(36) + Math.random().toString(36).slice(2);
+
+export function toast(text, kind) {
+  const item = el("p", { class: "toast " + (kind || "") }, text);
+  ui.toasts.append(item);
+  setTimeout(() => item.remove(), 6000);
+}
+
+export function failed(err) {
+  toast(err && err.message ? err.message : String(err), "error");
+}

@@ -1,0 +1,201 @@
+// The ticket inbox: the list with its filters, SLA clocks that change as time passes, and one
+// ticket's view (status, assignee, transcript, reply, internal notes).
+
+import { updateCounts } from "./frame.js";
+import { add, agentName, handoffPanel, messageItem, noteItem, REASONS } from "./parts.js";
+import { call, failed, state, ui } from "./state.js";
+
+const { el, clear, duration, when } = window.Cascade;
+
+const TICKET_MOVES = {
+  new: ["open", "pending", "solved", "closed"],
+  open: ["pending", "solved", "closed"],
+  pending: ["open", "solved", "closed"],
+  solved: ["open", "closed"],
+  closed: [],
+};
+export const ACTIVE_TICKETS = ["new", "open", "pending"];
+
+// -- SLA clocks -----------------------------------------------------------------------------
+
+const METRICS = { first_response: "First response", resolution: "Resolution" };
+
+function slaBadge(metric, clock, ticketStatus) {
+  const span = el("span", {
+    class: "sla",
+    dataset: {
+      metric,
+      warning: clock.warning_at,
+      due: clock.due,
+      met: clock.met_at || "",
+      stopped: ["solved", "closed"].includes(ticketStatus) && !clock.met_at ? "1" : "",
+    },
+    title: METRICS[metric] + " due " + when(clock.due),
+  });
+  updateSla(span);
+  return span;
+}
+
+function slaState(span, now) {
+  const due = Date.parse(span.dataset.due);
+  if (span.dataset.met) return Date.parse(span.dataset.met) <= due ? "met" : "missed";
+  if (span.dataset.stopped) return "stopped";
+  if (now >= due) return "breached";
+  if (now >= Date.parse(span.dataset.warning)) return "warning";
+  return "ok";
+}
+
+export function updateSla(span) {
+  const now = Date.now();
+  const s = slaState(span, now);
+  const due = Date.parse(span.dataset.due);
+  const label = METRICS[span.dataset.metric] + ": ";
+  const text = {
+    met: "met",
+    missed: "met late",
+    stopped: "stopped",
+    breached: "overdue by " + duration((now - due) / 1000),
+    warning: "due in " + duration((due - now) / 1000),
+    ok: "due in " + duration((due - now) / 1000),
+  }[s];
+  if (span.dataset.state !== s) {
+    span.dataset.state = s;
+    span.className = "sla sla-" + s;
+  }
+  span.textContent = (s === "breached" || s === "warning" ? "⚠ " : "") + label + text;
+}
+
+// -- tickets --------------------------------------------------------------------------------
+
+export function buildTicketsView() {
+  ui.ticketList = el("ul", { class: "ticket-list", id: "ticket-list", "aria-label": "Tickets" });
+  ui.ticketPane = el("section", { class: "ticket-pane", id: "ticket-pane", "aria-label": "Ticket", hidden: true });
+  const filter = el(
+    "select",
+    { id: "ticket-filter", onchange: () => { state.ticketFilter = filter.value; renderTickets(); } },
+    el("option", { value: "active" }, "Needs work (new, open, pending)"),
+    el("option", { value: "all" }, "All"),
+    Object.keys(TICKET_MOVES).map((s) => el("option", { value: s }, s)),
+  );
+  const mine = el("input", { type: "checkbox", id: "ticket-mine", onchange: () => { state.mineOnly = mine.checked; renderTickets(); } });
+  return el(
+    "section",
+    { id: "tickets-view", class: "tickets-view", "aria-label": "Tickets", hidden: true },
+    el("div", { class: "inbox" },
+      el("h2", {}, "Ticket inbox"),
+      el("div", { class: "row inbox-tools" },
+        el("label", { for: "ticket-filter" }, "Show"), filter,
+        state.agent ? el("span", {}, mine, " ", el("label", { for: "ticket-mine" }, "Only mine")) : null,
+        el("button", { type: "button", onclick: loadTickets }, "Refresh")),
+      ui.ticketList),
+    ui.ticketPane,
+  );
+}
+
+export async function loadTickets() {
+  try {
+    state.tickets = await call("/api/tickets?clocks=true&limit=200");
+    renderTickets();
+  } catch (err) {
+    failed(err);
+  }
+}
+
+function renderTickets() {
+  clear(ui.ticketList);
+  const shown = state.tickets.filter((t) =>
+    (state.ticketFilter === "all" || (state.ticketFilter === "active" ? ACTIVE_TICKETS.includes(t.status) : t.status === state.ticketFilter)) &&
+    (!state.mineOnly || (state.agent && t.assignee_agent_id === state.agent.id)));
+  if (!shown.length) ui.ticketList.append(el("li", { class: "muted" }, "No tickets here."));
+  for (const t of shown) {
+    const clocks = t.sla_clocks || {};
+    ui.ticketList.append(
+      el("li", { class: "ticket-item", dataset: { ticket: t.id } },
+        el("button", { type: "button", class: "ticket-row" + (state.openTicket === t.id ? " current" : ""), onclick: () => openTicket(t.id) },
+          el("span", { class: "ticket-id" }, t.id),
+          el("span", { class: "tag status-" + t.status }, t.status),
+          el("span", { class: "tag priority-" + t.priority }, t.priority),
+          el("span", { class: "tag" }, t.skill),
+          el("span", { class: "muted reason" }, REASONS[t.reason] || t.reason),
+          el("span", { class: "muted email" }, t.customer_email || "no email"),
+          el("span", { class: "clocks" },
+            Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status))))),
+    );
+  }
+  updateCounts();
+}
+
+export async function openTicket(id) {
+  state.openTicket = id;
+  for (const row of ui.ticketList.querySelectorAll(".ticket-row")) row.classList.toggle("current", row.parentElement.dataset.ticket === id);
+  try {
+    const [ticket, clocks] = await Promise.all([call(`/api/tickets/${encodeURIComponent(id)}`), call(`/api/tickets/${encodeURIComponent(id)}/sla`)]);
+    renderTicket(ticket, clocks);
+  } catch (err) {
+    failed(err);
+  }
+}
+
+function renderTicket(t, clocks) {
+  const pane = clear(ui.ticketPane);
+  pane.hidden = false;
+  pane.dataset.ticket = t.id;
+  const status = el("select", { id: "ticket-status" },
+    el("option", { value: "" }, t.status + " (now)"),
+    (TICKET_MOVES[t.status] || []).map((s) => el("option", { value: s }, s)));
+  const statusError = el("p", { class: "error", role: "alert", hidden: true });
+  const act = async (fn) => {
+    statusError.hidden = true;
+    try {
+      await fn();
+      await Promise.all([openTicket(t.id), loadTickets()]);
+    } catch (err) {
+      statusError.textContent = err.message;
+      statusError.hidden = false;
+    }
+  };
+  const reply = el("textarea", { id: "ticket-reply", rows: 3 });
+  const note = el("textarea", { id: "ticket-note", rows: 2 });
+  const title = el("h2", { tabindex: "-1" }, "Ticket " + t.id);
+  add(
+    pane,
+    el("header", { class: "ticket-head" },
+      title,
+      el("span", { class: "tag status-" + t.status }, t.status),
+      el("span", { class: "tag priority-" + t.priority }, t.priority),
+      el("span", { class: "tag" }, t.skill),
+      el("span", { class: "spacer" }),
+      el("button", { type: "button", onclick: () => { pane.hidden = true; state.openTicket = null; renderTickets(); } }, "Close")),
+    el("p", { class: "clocks" }, Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status))),
+    el("p", { class: "muted" }, REASONS[t.reason] || t.reason, " · filed ", when(t.created_at), " · ", t.customer_email || "no email",
+      t.assignee_agent_id ? " · assigned to " + agentName(t.assignee_agent_id) : " · unassigned"),
+    el("form", { class: "row ticket-actions", onsubmit: (e) => { e.preventDefault(); if (status.value) act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { status: status.value } })); } },
+      el("label", { for: "ticket-status" }, "Status"), status,
+      el("button", { type: "submit" }, "Change status"),
+      state.agent && t.assignee_agent_id !== state.agent.id
+        ? el("button", { type: "button", onclick: () => act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { assignee_agent_id: state.agent.id } })) }, "Assign to me")
+        : null),
+    statusError,
+    el("div", { class: "chat-body" },
+      el("div", { class: "conversation" },
+        el("h3", {}, "Transcript"),
+        el("ol", { class: "transcript", role: "log", "aria-label": "Ticket transcript" }, (t.transcript || []).map(messageItem)),
+        el("form", { class: "reply", onsubmit: (e) => { e.preventDefault(); if (reply.value.trim()) act(() => call(`/api/tickets/${t.id}/replies`, { method: "POST", body: { text: reply.value.trim() } })); } },
+          el("label", { for: "ticket-reply" }, "Reply to the customer (in the chat and by email)"),
+          reply,
+          el("div", { class: "row" }, el("span", { class: "spacer" }), el("button", { type: "submit", class: "primary" }, "Send reply")))),
+      el("aside", { class: "context" },
+        handoffPanel(t.handoff, {}),
+        el("section", { class: "notes-box", "aria-label": "Internal notes" },
+          el("h3", {}, "Internal notes"),
+          el("ul", { class: "notes" }, (t.notes || []).map(noteItem)),
+          el("form", { class: "note-form", onsubmit: (e) => { e.preventDefault(); if (note.value.trim()) act(() => call(`/api/tickets/${t.id}/notes`, { method: "POST", body: { text: note.value.trim() } })); } },
+            el("label", { for: "ticket-note" }, "Add an internal note"),
+            note,
+            el("button", { type: "submit" }, "Add note"))))),
+  );
+  const log = pane.querySelector(".transcript");
+  log.scrollTop = log.scrollHeight;
+  if (window.matchMedia("(max-width: 900px)").matches) pane.scrollIntoView();
+  title.focus({ preventScroll: true });
+}
