@@ -19,6 +19,7 @@ from typing import Any
 import socketio
 
 from cascade.auth import Role, TokenStore
+from handoff.tickets import DESK_ROOM
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class Realtime:
             await self.sio.enter_room(sid, f"conversation:{who.subject}")
         elif who.has(Role.AGENT) and who.subject:
             await self.sio.enter_room(sid, f"agent:{who.subject}")
+        if who.has(Role.AGENT) or who.has(Role.OPS):
+            await self.sio.enter_room(sid, DESK_ROOM)  # ticket changes
         if who.is_admin():
             await self.sio.enter_room(sid, "staff")
         return True

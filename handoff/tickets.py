@@ -39,6 +39,7 @@ TICKET_MOVES: dict[str, frozenset[str]] = {
     "solved": frozenset({"open", "closed"}),  # a customer reply reopens
     "closed": frozenset(),
 }
+DESK_ROOM = "desk"  # socket.io room of every agent and ops member
 CSAT_BUTTONS = [{"title": str(n), "payload": f'/csat{{"score": {n}}}'} for n in range(1, 6)]
 
 
@@ -304,6 +305,8 @@ class TicketStore:
         db.table("ticket_events").insert(
             {"ticket_id": ticket_id, "name": name, "data": json.dumps(data), "created_at": at}
         )
+        # Every ticket change passes here: agents' and ops' inboxes hear of it at once.
+        self.publisher.publish(DESK_ROOM, "ticket", {"ticket_id": ticket_id, "event": name})
 
     def update(
         self,

@@ -521,3 +521,40 @@ def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:
     expect(offer).to_have_count(0)  # not offered to the same agent again
     assert jo.say("/email_me")["status"] == "ticketed"  # leaves the queue for the next tests
     assert page.errors == []
+
+
+def test_the_ticket_inbox_follows_ticket_changes_without_a_reload(console_app, page) -> None:
+    """Tickets filed and changed elsewhere reach an open inbox over socket.io, well before its
+    20-second poll would."""
+    http = console_app.client()
+    agent = make_agent(http, f"Rui {uuid.uuid4().hex[:4]}", {"general": 3})
+    try:
+        open_console(page, console_app.url, agent["token"])
+        page.locator("#view-tickets").click()
+        expect(page.locator("#tickets-view")).to_be_visible()
+        http.put(
+            f"/api/agents/{agent['id']}/status",
+            json={"status": "offline"},
+            headers=agent["headers"],
+        )
+        # Nobody online now: the chat becomes a ticket at once.
+        lee = Customer(
+            http, name="Lee Park", email="lee@example.com", page_url="https://shop.example/"
+        )
+        lee.say("my transfer never arrived")
+        ticket_id = lee.view()["ticket_id"]
+        row = page.locator(f'.ticket-item[data-ticket="{ticket_id}"]')
+        expect(row).to_be_visible(timeout=5_000)
+        expect(row.locator(".tag.priority-normal")).to_be_visible()
+
+        changed = http.patch(
+            f"/api/tickets/{ticket_id}", json={"priority": "urgent"}, headers=ADMIN_HEADERS
+        )
+        assert changed.status_code == 200, changed.text
+        expect(row.locator(".tag.priority-urgent")).to_be_visible(timeout=5_000)
+    finally:
+        http.put(
+            f"/api/agents/{agent['id']}/status",
+            json={"status": "offline"},
+            headers=agent["headers"],
+        )

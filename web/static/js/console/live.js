@@ -1,4 +1,5 @@
-// Live updates over socket.io (room agent:{id}: "offer", "offer_withdrawn", "message"), polling
+// Live updates over socket.io (room agent:{id}: "offer", "offer_withdrawn", "message"; room desk:
+// "ticket"), polling
 // that keeps the page right when the socket is down, and the one-second clock tick.
 
 import { refreshCanned } from "./canned.js";
@@ -34,6 +35,13 @@ export function connect() {
     if (!data || !data.conversation_id) return;
     offerChanged(data.conversation_id, null);
     renderOffers();
+  });
+  socket.on("ticket", () => {
+    // A ticket was filed or changed somewhere: redraw the inbox (once for a burst of changes).
+    clearTimeout(state.ticketReload);
+    state.ticketReload = setTimeout(() => {
+      if (state.view === "tickets") loadTickets();
+    }, 250);
   });
   socket.on("message", (data) => {
     if (!data || !data.message) return;
