@@ -167,22 +167,23 @@ def kb_import(
     ],
     data_dir: DataDir = None,
 ) -> None:
-    """Import (and publish) articles, all or nothing."""
+    """Import articles, all or nothing: JSON Lines are published; Markdown files keep the
+    status their front matter gives (published when it gives none)."""
     from knowledge_base.errors import ImportRejected
     from knowledge_base.markdown import read_folder
     from knowledge_base.service import parse_jsonl
 
     try:
         if path.is_dir():
-            articles = read_folder(path)
+            articles = read_folder(path)  # each keeps the status its front matter gives
         else:
-            articles = parse_jsonl(path.read_text(encoding="utf-8-sig"))
+            articles = [(a, "published") for a in parse_jsonl(path.read_text(encoding="utf-8-sig"))]
     except ImportRejected as exc:
         for problem in exc.problems:
             typer.echo(problem, err=True)
         raise typer.Exit(1) from exc
     services = _knowledge_base(data_dir)
-    count = services.kb.import_articles(articles, author="cli")
+    count = services.kb.import_with_status(articles, author="cli")
     typer.echo(f"imported {count} articles")
 
 

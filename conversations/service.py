@@ -49,6 +49,7 @@ GAP_REASONS = frozenset(
 )
 EMAIL_INSTEAD = "/email_me"
 ASK_EMAIL = "What email address should we reply to?"
+EMAIL_OFF = "this server does not send email (no SMTP server is configured)"
 
 
 def waiting_text(place: dict[str, Any]) -> str:
@@ -323,27 +324,23 @@ class ConversationService:
 
         A new address given here is kept on the conversation, as one typed into the chat is."""
         if self.notifier is None:
-            raise EmailOff("this server does not send email (no SMTP server is configured)")
-        conversation = self.store.get(conversation_id)
-        if to is not None:
-            if not self.set_email(conversation_id, to):
-                raise NoEmailAddress(f"{to!r} is not an email address")
-            to = self.store.get(conversation_id)["customer_email"]
-        else:
-            to = conversation["customer_email"]
-        if not to:
-            raise NoEmailAddress("give the email address to send the transcript to")
+            raise EmailOff(EMAIL_OFF)
+        if to is not None and not self.set_email(conversation_id, to):
+            raise NoEmailAddress(f"{to!r} is not an email address")
         view = self.view(conversation_id)
+        address = view["customer"]["email"]
+        if not address:
+            raise NoEmailAddress("give the email address to send the transcript to")
         agent = (view.get("assigned_agent") or {}).get("name")
         queued = self.notifier.enqueue_email(
-            to=to,
+            to=address,
             subject="Your chat transcript",
             body=as_text(view["messages"], agent_name=agent),
             topic="conversation.transcript",
         )
         if queued is None:
-            raise EmailOff("this server does not send email (no SMTP server is configured)")
-        return to
+            raise EmailOff(EMAIL_OFF)
+        return address
 
     def email_instead(self, conversation_id: str, request: HandoffRequest | None = None) -> str:
         """The customer would rather be emailed than chat: a ticket, at once."""

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
-import zlib
-from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from cascade.auth import Principal, Role
 from cascade.deps import ServicesDep, maybe_principal, require
-from knowledge_base.errors import ImportRejected
-from knowledge_base.markdown import from_markdown, to_markdown
-from knowledge_base.service import KnowledgeBase, parse_jsonl
+from knowledge_base.markdown import read_zip, write_zip
+from knowledge_base.service import parse_jsonl
 from knowledge_base.store import ArticleIn
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
-MAX_MARKDOWN_FILE_BYTES = 2 * 1024 * 1024
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
-STATUSES = ("draft", "published", "archived")
 
 
 class SearchIn(BaseModel):
@@ -60,11 +53,11 @@ async def import_articles(
     if len(raw) > MAX_IMPORT_BYTES:
         raise HTTPException(413, f"import files are limited to {MAX_IMPORT_BYTES} bytes")
     if is_zip(request, raw):
-        return {
-            "imported": await run_in_threadpool(
-                import_markdown_zip, services.kb, raw, author=who.subject or "admin"
-            )
-        }
+        files = await run_in_threadpool(read_zip, raw)
+        imported = await run_in_threadpool(
+            services.kb.import_with_status, files, author=who.subject or "admin"
+        )
+        return {"imported": imported}
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -80,106 +73,6 @@ def is_zip(request: Request, raw: bytes) -> bool:
     """Said so by its Content-Type, or a zip by its first bytes (a JSON line never is)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return kind in ZIP_TYPES or raw.startswith(b"PK\x03\x04")
-
-
-def article_file(article: dict[str, Any]) -> str:
-    """An article as markdown.py writes it, its front matter also saying its status, so a
-    draft exported and imported again is still a draft."""
-    text = to_markdown(article)
-    end = text.index("\n---\n")  # the line closing the front matter
-    return f"{text[:end]}\nstatus: {article['status']}{text[end:]}"
-
-
-def markdown_zip(articles: list[dict[str, Any]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for article in articles:
-            bundle.writestr(f"{article['id']}.md", article_file(article))
-    return buffer.getvalue()
-
-
-def read_markdown_zip(raw: bytes) -> list[tuple[ArticleIn, str]]:
-    """Every `.md` file in the zip (in any folder) as a validated article and its status; all
-    or nothing, naming each bad file. Other files, folders and hidden files are skipped."""
-    try:
-        bundle = zipfile.ZipFile(io.BytesIO(raw))
-        members = [
-            info
-            for info in bundle.infolist()
-            if not info.is_dir()
-            and info.filename.lower().endswith(".md")
-            and not any(part.startswith((".", "__MACOSX")) for part in info.filename.split("/"))
-        ]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
-        raise ImportRejected([f"the body is not a readable zip file ({exc})"]) from exc
-    if not members:
-        raise ImportRejected(["the zip holds no .md files"])
-    articles: list[tuple[ArticleIn, str]] = []
-    problems: list[str] = []
-    seen: dict[str, str] = {}
-    unpacked = 0
-    for info in sorted(members, key=lambda info: info.filename):
-        name = info.filename
-        try:
-            with bundle.open(info) as member:
-                data = member.read(MAX_MARKDOWN_FILE_BYTES + 1)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error) as exc:
-            problems.append(f"{name}: cannot be unpacked ({exc})")
-            continue
-        if len(data) > MAX_MARKDOWN_FILE_BYTES:
-            problems.append(f"{name}: larger than {MAX_MARKDOWN_FILE_BYTES} bytes")
-            continue
-        unpacked += len(data)
-        if unpacked > MAX_IMPORT_BYTES:
-            raise ImportRejected([f"the zip unpacks to more than {MAX_IMPORT_BYTES} bytes"])
-        try:
-            fields = from_markdown(data.decode("utf-8-sig"), name=PurePosixPath(name).stem)
-            status = fields.pop("status", "published")
-            if status not in STATUSES:
-                problems.append(f"{name}: status: must be one of {', '.join(STATUSES)}")
-                continue
-            article = ArticleIn.model_validate(fields)
-        except UnicodeDecodeError as exc:
-            problems.append(f"{name}: not UTF-8 text (byte {exc.start})")
-            continue
-        except ValidationError as exc:
-            problems += [
-                f"{name}: {'.'.join(map(str, e['loc'])) or 'article'}: {e['msg']}"
-                for e in exc.errors()
-            ]
-            continue
-        except ValueError as exc:
-            problems.append(f"{name}: {exc}")
-            continue
-        if article.id in seen:
-            problems.append(f"{name}: id {article.id!r} already used by {seen[article.id]}")
-            continue
-        seen[article.id] = name
-        articles.append((article, status))
-    if problems:
-        raise ImportRejected(problems)
-    return articles
-
-
-def import_markdown_zip(kb: KnowledgeBase, raw: bytes, *, author: str) -> int:
-    """Published articles in one all-or-nothing import; drafts and archived ones after it,
-    each moved out of search before its new text is saved, so no draft is ever searched.
-    Every file is validated before anything is written."""
-    articles = read_markdown_zip(raw)
-    live = [article for article, status in articles if status == "published"]
-    if live:
-        kb.import_articles(live, author=author)
-    for article, status in articles:
-        if status == "published":
-            continue
-        current = kb.article(article.id)
-        if current is None:
-            kb.create(article, author=author)
-        if current is None or current.status != status:
-            kb.set_status(article.id, status, author=author)
-        if current is not None:
-            kb.save(article.id, article, author=author, change="imported")
-    return len(articles)
 
 
 @router.post("/search", summary="Search published articles by meaning")
@@ -313,7 +206,7 @@ def export(
     articles = services.kb.export()
     if format == "markdown":
         return Response(
-            markdown_zip(articles),
+            write_zip(articles),
             media_type="application/zip",
             headers={"Content-Disposition": 'attachment; filename="knowledge-base.zip"'},
         )

@@ -1,9 +1,14 @@
-"""Articles as a folder of Markdown files with YAML front matter, the way editors keep them in
-git: `<id>.md` holding title, questions, skill and tags above the body."""
+"""Articles as Markdown files with YAML front matter, the way editors keep them in git:
+`<id>.md` holding title, questions, skill, tags and status above the body; as a folder (the
+CLI) or as a zip of such files (the HTTP API)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
+import zipfile
+import zlib
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -12,7 +17,10 @@ from pydantic import ValidationError
 from knowledge_base.errors import ImportRejected
 from knowledge_base.store import ArticleIn
 
-FRONT_FIELDS = ("id", "title", "skill", "tags", "questions")
+FRONT_FIELDS = ("id", "title", "skill", "tags", "questions", "status")
+STATUSES = ("draft", "published", "archived")
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 
 
 def to_markdown(article: dict[str, Any]) -> str:
@@ -40,34 +48,48 @@ def from_markdown(text: str, *, name: str) -> dict[str, Any]:
     return {"id": name, **front, "body": body.strip()}
 
 
-def read_folder(folder: Path) -> list[ArticleIn]:
-    """Every `*.md` in the folder, validated; all or nothing, naming each bad file."""
-    articles: list[ArticleIn] = []
+def parse_files(files: Iterable[tuple[str, bytes]]) -> list[tuple[ArticleIn, str]]:
+    """Named Markdown files as validated articles, each with its status (published unless it
+    says otherwise); all or nothing, naming each bad file."""
+    articles: list[tuple[ArticleIn, str]] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
-    files = sorted(folder.glob("*.md"))
-    for path in files:
+    for name, data in files:
         try:
-            raw = from_markdown(path.read_text(encoding="utf-8-sig"), name=path.stem)
-            article = ArticleIn.model_validate(raw)
+            fields = from_markdown(data.decode("utf-8-sig"), name=PurePosixPath(name).stem)
+            status = fields.pop("status", "published")
+            if status not in STATUSES:
+                problems.append(f"{name}: status: must be one of {', '.join(STATUSES)}")
+                continue
+            article = ArticleIn.model_validate(fields)
+        except UnicodeDecodeError as exc:
+            problems.append(f"{name}: not UTF-8 text (byte {exc.start})")
+            continue
         except ValidationError as exc:
             problems += [
-                f"{path.name}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+                f"{name}: {'.'.join(map(str, e['loc'])) or 'article'}: {e['msg']}"
+                for e in exc.errors()
             ]
             continue
-        except (ValueError, UnicodeDecodeError) as exc:
-            problems.append(f"{path.name}: {exc}")
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
             continue
         if article.id in seen:
-            problems.append(f"{path.name}: id {article.id!r} already used by {seen[article.id]}")
+            problems.append(f"{name}: id {article.id!r} already used by {seen[article.id]}")
             continue
-        seen[article.id] = path.name
-        articles.append(article)
-    if not files:
-        problems.append(f"{folder} holds no .md files")
+        seen[article.id] = name
+        articles.append((article, status))
     if problems:
         raise ImportRejected(problems)
     return articles
+
+
+def read_folder(folder: Path) -> list[tuple[ArticleIn, str]]:
+    """Every `*.md` in the folder (see `parse_files`)."""
+    files = sorted(folder.glob("*.md"))
+    if not files:
+        raise ImportRejected([f"{folder} holds no .md files"])
+    return parse_files((path.name, path.read_bytes()) for path in files)
 
 
 def write_folder(articles: list[dict[str, Any]], folder: Path) -> int:
@@ -75,3 +97,54 @@ def write_folder(articles: list[dict[str, Any]], folder: Path) -> int:
     for article in articles:
         (folder / f"{article['id']}.md").write_text(to_markdown(article), encoding="utf-8")
     return len(articles)
+
+
+def write_zip(articles: list[dict[str, Any]]) -> bytes:
+    """The folder `write_folder` makes, as a zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for article in articles:
+            bundle.writestr(f"{article['id']}.md", to_markdown(article))
+    return buffer.getvalue()
+
+
+def read_zip(raw: bytes) -> list[tuple[ArticleIn, str]]:
+    """Every `.md` file in the zip, in any folder (see `parse_files`). Other files, folders and
+    hidden files are skipped; oversized files and zips are refused."""
+    try:
+        bundle = zipfile.ZipFile(io.BytesIO(raw))
+        members = [
+            info
+            for info in bundle.infolist()
+            if not info.is_dir()
+            and info.filename.lower().endswith(".md")
+            and not any(part.startswith((".", "__MACOSX")) for part in info.filename.split("/"))
+        ]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+        raise ImportRejected([f"the body is not a readable zip file ({exc})"]) from exc
+    if not members:
+        raise ImportRejected(["the zip holds no .md files"])
+    files: list[tuple[str, bytes]] = []
+    problems: list[str] = []
+    unpacked = 0
+    for info in sorted(members, key=lambda info: info.filename):
+        try:
+            with bundle.open(info) as member:
+                data = member.read(MAX_FILE_BYTES + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error) as exc:
+            problems.append(f"{info.filename}: cannot be unpacked ({exc})")
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            problems.append(f"{info.filename}: larger than {MAX_FILE_BYTES} bytes")
+            continue
+        unpacked += len(data)
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise ImportRejected([f"the zip unpacks to more than {MAX_UNPACKED_BYTES} bytes"])
+        files.append((info.filename, data))
+    try:
+        articles = parse_files(files)
+    except ImportRejected as exc:
+        problems += exc.problems
+    if problems:  # in file order, as they would be read
+        raise ImportRejected(sorted(problems, key=lambda problem: problem.split(": ")[0]))
+    return articles

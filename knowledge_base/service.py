@@ -195,14 +195,14 @@ class KnowledgeBase:
         if not changed:
             return
         marks = ",".join("?" for _ in changed)
-        removed = {key for key, article_id in self._owners.items() if article_id in changed}
-        removed |= {  # its row in the lexical table, even if the index had lost it
+        indexed = {key for key, article_id in self._owners.items() if article_id in changed}
+        removed = indexed | {  # its row in the lexical table, even if the index had lost it
             key
             for (key,) in self.storage.db.execute(
                 f"select rowid from articles where id in ({marks})", sorted(changed)
             ).fetchall()
         }
-        self.index.remove(key for key, article_id in self._owners.items() if article_id in changed)
+        self.index.remove(indexed)
         self._owners = {k: a for k, a in self._owners.items() if a not in changed}
         members, matrix = self._centroids(sorted(changed))
         self.index.add(np.array([key for key, _ in members], dtype=np.int64), matrix)
@@ -296,6 +296,25 @@ class KnowledgeBase:
                 )
             self._refresh([article.id])
         return self._get(article.id)
+
+    def import_with_status(self, articles: list[tuple[ArticleIn, str]], *, author: str) -> int:
+        """Import articles that each say their status (Markdown front matter): the published
+        ones in one all-or-nothing import; drafts and archived ones after it, each moved out of
+        search before its new text is saved, so no draft is ever searched."""
+        live = [article for article, status in articles if status == "published"]
+        if live:
+            self.import_articles(live, author=author)
+        for article, status in articles:
+            if status == "published":
+                continue
+            current = self.article(article.id)
+            if current is None:
+                self.create(article, author=author)
+            if current is None or current.status != status:
+                self.set_status(article.id, status, author=author)
+            if current is not None:
+                self.save(article.id, article, author=author, change="imported")
+        return len(articles)
 
     def import_articles(self, articles: list[ArticleIn], *, author: str | None = "import") -> int:
         """Store and publish the articles (replacing any with the same id), all or nothing.

@@ -24,7 +24,7 @@ def demo_articles() -> list[dict]:
 def test_folder_round_trip_keeps_every_field(tmp_path) -> None:
     articles = demo_articles()
     assert write_folder(articles, tmp_path) == len(articles)
-    back = {a.id: a.model_dump() for a in read_folder(tmp_path)}
+    back = {a.id: a.model_dump() for a, _status in read_folder(tmp_path)}
     assert [{k: back[a["id"]][k] for k in FIELDS} for a in articles] == [
         {k: a[k] for k in FIELDS} for a in articles
     ]
@@ -64,4 +64,4 @@ def test_cli_exports_what_the_api_imported(client, admin, settings, tmp_path) ->
     assert {a["id"]: {k: a[k] for k in FIELDS} for a in exported} == {
         a["id"]: {k: a[k] for k in FIELDS} for a in demo_articles()[:5]
     }
-    assert {a.id for a in read_folder(folder)} == {a["id"] for a in exported}
+    assert {a.id for a, _status in read_folder(folder)} == {a["id"] for a in exported}
