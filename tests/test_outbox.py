@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,8 +73,9 @@ class ReceiverHandler(BaseHTTPRequestHandler):
         return None
 
 
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
+@contextmanager
+def smtp_sink() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on a free loopback port, keeping what it receives."""
     handler = Mailbox()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
@@ -82,6 +84,12 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
         yield handler, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    with smtp_sink() as sink:
+        yield sink
 
 
 @pytest.fixture

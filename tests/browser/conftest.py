@@ -26,6 +26,19 @@ def chromium_path() -> str:
     raise RuntimeError("Chromium is not installed: `make test` installs Debian's chromium package")
 
 
+def open_widget(page, url: str):
+    page.goto(url + "/demo/site")
+    page.get_by_role("button", name="Chat with us").click()
+    chat = page.frame_locator("#cascade-frame")
+    chat.locator(".msg.bot").first.wait_for()
+    return chat
+
+
+def conversation_id(page) -> str:
+    frame = page.frame(url=lambda url: "/chat" in url)
+    return frame.evaluate("JSON.parse(localStorage.getItem('cascade.chat')).id")
+
+
 def scrolled_into_view(bubble) -> bool:
     """Whether the whole message is inside the visible part of the chat's log."""
     return bubble.evaluate(
@@ -94,18 +107,10 @@ def shoot():
 @pytest.fixture(scope="session")
 def mail_sink():
     """A real SMTP server on loopback that keeps what the app sends (aiosmtpd)."""
-    from aiosmtpd.controller import Controller
+    from tests.test_outbox import smtp_sink
 
-    from tests.live import free_port
-    from tests.test_outbox import Mailbox
-
-    handler, port = Mailbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with smtp_sink() as sink:
+        yield sink
 
 
 @contextmanager

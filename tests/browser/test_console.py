@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,8 +23,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import app_process
 from tests.conftest import ADMIN
-from tests.live import ROOT, app_env, free_port, stop, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -52,36 +50,15 @@ def console_app(tmp_path_factory) -> Iterator[App]:
     """`cascade serve` with no Rasa, one-minute SLA targets at any hour, and offers that wait
     five minutes (a test is never raced by an offer timing out)."""
     data_dir = tmp_path_factory.mktemp("console")
-    port = free_port()
     minutes = json.dumps({"urgent": 1, "high": 1, "normal": 1, "low": 1})
     env = {
-        **app_env(ADMIN),
         "CASCADE_BUSINESS_HOURS": "always",
         "CASCADE_SLA_FIRST_RESPONSE_MIN": minutes,
         "CASCADE_SLA_RESOLUTION_MIN": json.dumps({"urgent": 5, "high": 5, "normal": 5, "low": 5}),
         "CASCADE_OFFER_TIMEOUT_S": "300",
     }
-    log = (data_dir / "app.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cascade.cli", "serve", "--data-dir", str(data_dir)]
-        + ["--port", str(port), "--rasa-url", ""],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(
-            lambda: httpx.get(url + "/health", timeout=5).status_code == 200,
-            timeout_s=120,
-            what="the console's app answering /health",
-            process=process,
-        )
+    with app_process(data_dir, env=env) as url:
         yield App(url, data_dir)
-    finally:
-        stop(process)
-        log.close()
 
 
 def make_agent(http: httpx.Client, name: str, skills: dict[str, int]) -> dict:
@@ -523,38 +500,30 @@ def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:
     assert page.errors == []
 
 
-def test_the_ticket_inbox_follows_ticket_changes_without_a_reload(console_app, page) -> None:
+def test_the_ticket_inbox_follows_ticket_changes_without_a_reload(
+    console_app, on_duty, page
+) -> None:
     """Tickets filed and changed elsewhere reach an open inbox over socket.io, well before its
     20-second poll would."""
     http = console_app.client()
-    agent = make_agent(http, f"Rui {uuid.uuid4().hex[:4]}", {"general": 3})
-    try:
-        open_console(page, console_app.url, agent["token"])
-        page.locator("#view-tickets").click()
-        expect(page.locator("#tickets-view")).to_be_visible()
-        http.put(
-            f"/api/agents/{agent['id']}/status",
-            json={"status": "offline"},
-            headers=agent["headers"],
-        )
-        # Nobody online now: the chat becomes a ticket at once.
-        lee = Customer(
-            http, name="Lee Park", email="lee@example.com", page_url="https://shop.example/"
-        )
-        lee.say("my transfer never arrived")
-        ticket_id = lee.view()["ticket_id"]
-        row = page.locator(f'.ticket-item[data-ticket="{ticket_id}"]')
-        expect(row).to_be_visible(timeout=5_000)
-        expect(row.locator(".tag.priority-normal")).to_be_visible()
+    open_console(page, console_app.url, on_duty["token"])
+    page.locator("#view-tickets").click()
+    expect(page.locator("#tickets-view")).to_be_visible()
+    http.put(
+        f"/api/agents/{on_duty['id']}/status",
+        json={"status": "offline"},
+        headers=on_duty["headers"],
+    )
+    # Nobody online now: the chat becomes a ticket at once.
+    lee = Customer(http, name="Lee Park", email="lee@example.com", page_url="https://shop.example/")
+    lee.say("my transfer never arrived")
+    ticket_id = lee.view()["ticket_id"]
+    row = page.locator(f'.ticket-item[data-ticket="{ticket_id}"]')
+    expect(row).to_be_visible(timeout=5_000)
+    expect(row.locator(".tag.priority-normal")).to_be_visible()
 
-        changed = http.patch(
-            f"/api/tickets/{ticket_id}", json={"priority": "urgent"}, headers=ADMIN_HEADERS
-        )
-        assert changed.status_code == 200, changed.text
-        expect(row.locator(".tag.priority-urgent")).to_be_visible(timeout=5_000)
-    finally:
-        http.put(
-            f"/api/agents/{agent['id']}/status",
-            json={"status": "offline"},
-            headers=agent["headers"],
-        )
+    changed = http.patch(
+        f"/api/tickets/{ticket_id}", json={"priority": "urgent"}, headers=ADMIN_HEADERS
+    )
+    assert changed.status_code == 200, changed.text
+    expect(row.locator(".tag.priority-urgent")).to_be_visible(timeout=5_000)

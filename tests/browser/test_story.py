@@ -13,23 +13,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import scrolled_into_view
+from tests.browser.conftest import conversation_id, open_widget, scrolled_into_view
 from tests.test_outbox import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.rasa]
-
-
-def open_widget(page, url: str):
-    page.goto(url + "/demo/site")
-    page.get_by_role("button", name="Chat with us").click()
-    chat = page.frame_locator("#cascade-frame")
-    chat.locator(".msg.bot").first.wait_for()
-    return chat
-
-
-def conversation_id(page) -> str:
-    frame = page.frame(url=lambda url: "/chat" in url)
-    return frame.evaluate("JSON.parse(localStorage.getItem('cascade.chat')).id")
 
 
 def say(chat, text: str) -> None:

@@ -9,7 +9,13 @@ from email import message_from_bytes
 import httpx
 import pytest
 
-from tests.browser.conftest import app_process, mail_env, scrolled_into_view
+from tests.browser.conftest import (
+    app_process,
+    conversation_id,
+    mail_env,
+    open_widget,
+    scrolled_into_view,
+)
 from tests.conftest import ADMIN
 from tests.test_outbox import wait_for
 
@@ -44,19 +50,6 @@ def agent(api):
     api.put(
         f"/api/agents/{agent['id']}/status", json={"status": "offline"}, headers=agent["headers"]
     )
-
-
-def open_widget(page, app):
-    page.goto(app + "/demo/site")
-    page.get_by_role("button", name="Chat with us").click()
-    chat = page.frame_locator("#cascade-frame")
-    chat.locator(".msg.bot").first.wait_for()
-    return chat
-
-
-def conversation_id(page) -> str:
-    frame = page.frame(url=lambda url: "/chat" in url)
-    return frame.evaluate("JSON.parse(localStorage.getItem('cascade.chat')).id")
 
 
 def say(chat, text):
