@@ -91,16 +91,22 @@
   function signIn({ role, root, title }) {
     const key = "cascade.token." + role;
     return new Promise((resolve) => {
-      const tryToken = async (token, error) => {
+      let attempts = 0; // only the latest sign-in attempt may draw: a slow, older one is ignored
+      let done = false;
+      const tryToken = async (token) => {
+        const attempt = ++attempts;
         try {
           const me = await api("/api/me", { token });
           if (!me.roles.includes(role)) {
             throw new ApiError(403, "this token does not hold the " + role + " role");
           }
+          if (attempt !== attempts || done) return;
+          done = true;
           sessionStorage.setItem(key, token);
           clear(root);
           resolve({ token, me, signOut: () => { sessionStorage.removeItem(key); location.reload(); } });
         } catch (err) {
+          if (attempt !== attempts || done) return;
           sessionStorage.removeItem(key);
           show(err.message || String(err));
         }
