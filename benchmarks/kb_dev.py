@@ -21,7 +21,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.common import SHARED, running_app
+from cascade.app import thresholds_from
 from cascade.settings import Settings
+from knowledge_base.embedder import model_name
 from knowledge_base.search import Decision, Thresholds, decide
 
 Answered = tuple[str | None, list[tuple[str, float]]]  # expected, ranked (article id, score)
@@ -119,12 +121,7 @@ def tune(answered: list[Answered], base: Thresholds) -> Thresholds:
 
 def held_out(answered: list[Answered], seed: int = 7) -> None:
     settings = Settings()
-    base = Thresholds(
-        answer=settings.answer_threshold,
-        margin=settings.answer_margin,
-        clarify=settings.clarify_threshold,
-        window=settings.clarify_window,
-    )
+    base = thresholds_from(settings, model_name(settings.embedding_model))
     order = list(range(len(answered)))
     random.Random(seed).shuffle(order)
     halves = [[answered[i] for i in order[::2]], [answered[i] for i in order[1::2]]]

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from cascade.app import thresholds_from
 from cascade.clock import SystemClock
 from cascade.db import Storage
-from knowledge_base.embedder import SentenceTransformerEmbedder
+from cascade.settings import Settings
+from knowledge_base.embedder import Embedder, load_embedder
 from knowledge_base.index import VectorIndex
-from knowledge_base.search import Thresholds
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import ArticleIn
 
@@ -129,7 +130,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(n: int, embedder: SentenceTransformerEmbedder, rng: random.Random) -> None:
+def run(n: int, embedder: Embedder, rng: random.Random) -> None:
     articles = synthetic(n, rng)
     with tempfile.TemporaryDirectory(prefix="cascade-kb-scale-") as tmp:
         storage = Storage(Path(tmp) / "kb.db")
@@ -137,7 +138,7 @@ def run(n: int, embedder: SentenceTransformerEmbedder, rng: random.Random) -> No
             storage=storage,
             embedder=embedder,
             index_path=Path(tmp) / "kb.faiss",
-            thresholds=Thresholds(0.56, 0.03, 0.52, 0.05),
+            thresholds=thresholds_from(Settings(), embedder.name),
             clock=SystemClock(),
             ivf_from=10**9,
         )
@@ -197,7 +198,8 @@ def run(n: int, embedder: SentenceTransformerEmbedder, rng: random.Random) -> No
 
 
 def main(sizes: list[int]) -> None:
-    embedder = SentenceTransformerEmbedder()
+    embedder = load_embedder(Settings().embedding_model)
+    print(f"embedding model: {embedder.name} ({embedder.dim} dimensions)")
     rng = random.Random(11)
     for n in sizes:
         run(n, embedder, rng)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -38,7 +39,7 @@ from handoff.tickets import IllegalTicketMove, Policy, TicketNotFound, TicketSto
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected, VersionNotFound
 from knowledge_base.gaps import GapNotFound
-from knowledge_base.search import Thresholds
+from knowledge_base.search import Thresholds, tuned_for
 from knowledge_base.service import KnowledgeBase
 from web import pages as web
 
@@ -50,13 +51,20 @@ WELCOME = (
 )
 
 
-def thresholds_from(settings: Settings) -> Thresholds:
-    return Thresholds(
-        answer=settings.answer_threshold,
-        margin=settings.answer_margin,
-        clarify=settings.clarify_threshold,
-        window=settings.clarify_window,
-        lexical_weight=settings.kb_lexical_weight,
+def thresholds_from(settings: Settings, model: str) -> Thresholds:
+    """The embedding model's tuned thresholds, with any the settings give instead."""
+    tuned = tuned_for(model)
+
+    def given(value: float | None, default: float) -> float:
+        return default if value is None else value
+
+    return replace(
+        tuned,
+        answer=given(settings.answer_threshold, tuned.answer),
+        margin=given(settings.answer_margin, tuned.margin),
+        clarify=given(settings.clarify_threshold, tuned.clarify),
+        window=given(settings.clarify_window, tuned.window),
+        lexical_weight=given(settings.kb_lexical_weight, tuned.lexical_weight),
     )
 
 
@@ -70,9 +78,9 @@ def build_services(
 ) -> Services:
     """Everything heavy (database, model, index, HTTP client) is created here, never at import."""
     if embedder is None:
-        from knowledge_base.embedder import SentenceTransformerEmbedder
+        from knowledge_base.embedder import load_embedder
 
-        embedder = SentenceTransformerEmbedder(settings.embedding_model)
+        embedder = load_embedder(settings.embedding_model)
     clock = clock or SystemClock()
     storage = Storage(settings.database_path)
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
@@ -130,7 +138,7 @@ def build_services(
         storage=storage,
         embedder=embedder,
         index_path=settings.index_path,
-        thresholds=thresholds_from(settings),
+        thresholds=thresholds_from(settings, embedder.name),
         clock=clock,
         ivf_from=settings.kb_ivf_from,
         nprobe=settings.kb_nprobe,

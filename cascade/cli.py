@@ -230,7 +230,8 @@ def agents_seed(
     from conversations.rasa import NoBot
     from handoff.agents import AgentIn
 
-    services = build_services(settings_for(data_dir), bot=NoBot(), embedder=_NoEmbedder())
+    settings = settings_for(data_dir)
+    services = build_services(settings, bot=NoBot(), embedder=_NoEmbedder(settings))
     existing = {agent["name"] for agent in services.agents.all()}
     for raw in json.loads(file.read_text()):
         agent = AgentIn.model_validate(raw)
@@ -261,7 +262,8 @@ def _services_without_model(data_dir: Path | None):
     from cascade.app import build_services
     from conversations.rasa import NoBot
 
-    return build_services(settings_for(data_dir), bot=NoBot(), embedder=_NoEmbedder())
+    settings = settings_for(data_dir)
+    return build_services(settings, bot=NoBot(), embedder=_NoEmbedder(settings))
 
 
 @tickets_app.command("list")
@@ -336,10 +338,23 @@ def tickets_show(
 
 
 class _NoEmbedder:
-    """Seeding agents needs no model; refuse to be asked for one."""
+    """Seeding agents or listing tickets needs no model; refuse to be asked for one. It bears
+    the name and size of the model that made the data directory's vectors (else the configured
+    one's), so nothing there is taken as stale or embedded again."""
 
-    name = "all-MiniLM-L6-v2"
-    dim = 384
+    def __init__(self, settings: Settings) -> None:
+        import sqlite3
+        from contextlib import closing
+
+        from knowledge_base.embedder import model_dim, model_name
+
+        self.name, self.dim = model_name(settings.embedding_model), 0
+        try:
+            uri = f"file:{settings.database_path}?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True)) as db:
+                self.name, self.dim = db.execute("select name, dim from kb_embedder").fetchone()
+        except (sqlite3.Error, TypeError):  # no database yet, or from before models were noted
+            self.dim = model_dim(settings.embedding_model)
 
     def encode(self, texts: list[str]):  # pragma: no cover - never called when seeding agents
         raise RuntimeError("no embedding model loaded")

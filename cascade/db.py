@@ -261,6 +261,12 @@ def m009_channel_sessions(db: Database) -> None:
     db.table("channel_sessions").create_index(["conversation_id"])
 
 
+@migrations()
+def m010_embedding_model(db: Database) -> None:
+    # Which model made the stored vectors, so a change of model re-embeds them (from their text).
+    db.table("kb_embedder").create({"id": int, "name": str, "dim": int}, pk="id")
+
+
 class Storage:
     """A per-thread sqlite-utils `Database` on one file, with explicit write transactions."""
 

@@ -31,31 +31,45 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token holding every role (admin, editor, agent, ops). No default.",
     )
-    embedding_model: Path | None = Field(
+    embedding_model: str | None = Field(
         default=None,
-        description="Folder of a sentence-transformers model; default: the packaged all-MiniLM-L6-v2.",
+        description=(
+            "Empty: all-mpnet-base-v2 (set up by `make setup`, run with ONNX Runtime);"
+            " all-MiniLM-L6-v2: the packaged smaller model; or the folder of a"
+            " sentence-transformers model."
+        ),
     )
-    answer_threshold: float = Field(
-        default=0.58,
-        description="Knowledge search answers only when the best article scores at least this.",
+    answer_threshold: float | None = Field(
+        default=None,
+        description=(
+            "Knowledge search answers only when the best article scores at least this."
+            " Empty: the value tuned for the embedding model (README, 'Knowledge search')."
+        ),
     )
-    answer_margin: float = Field(
-        default=0.035,
-        description="... and leads the runner-up article by at least this much.",
+    answer_margin: float | None = Field(
+        default=None,
+        description="... and leads the runner-up article by at least this much. Empty: tuned.",
     )
-    clarify_threshold: float = Field(
-        default=0.54,
-        description="Articles scoring at least this (but not answerable) are offered as choices.",
+    clarify_threshold: float | None = Field(
+        default=None,
+        description=(
+            "Articles scoring at least this (but not answerable) are offered as choices."
+            " Empty: tuned."
+        ),
     )
-    clarify_window: float = Field(
-        default=0.05,
-        description="A clarification offers the top two articles, and the third within this much of the best.",
+    clarify_window: float | None = Field(
+        default=None,
+        description=(
+            "A clarification offers the top two articles, and the third within this much of"
+            " the best. Empty: tuned."
+        ),
     )
-    kb_lexical_weight: float = Field(
-        default=0.10,
+    kb_lexical_weight: float | None = Field(
+        default=None,
         description=(
             "Knowledge search ranks by cosine plus this times the lexical agreement (0-1: the"
             " idf-weighted share of the question's words an article's title and examples use)."
+            " Empty: tuned."
         ),
     )
     kb_candidates: int = Field(

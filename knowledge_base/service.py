@@ -101,7 +101,38 @@ class KnowledgeBase:
         self._owners: dict[int, str] = {}
         self.gaps = GapLog(storage=storage, embedder=embedder, clock=self.clock)
         self.lexical = LexicalIndex(storage)
+        self._follow_embedder()
         self.index = self._load_or_rebuild()
+
+    def _follow_embedder(self) -> None:
+        """Vectors made by another model (a data directory from before a change of
+        CASCADE_EMBEDDING_MODEL) are made again from their stored text, gaps' too."""
+        db = self.storage.db
+        row = db.execute("select name, dim from kb_embedder where id = 1").fetchone()
+        if row is None:  # not recorded yet: judge by the vectors' length
+            blob = db.execute("select embedding from kb_vectors limit 1").fetchone()
+            row = ("", len(blob[0]) // 4) if blob else (self.embedder.name, self.embedder.dim)
+        if tuple(row) != (self.embedder.name, self.embedder.dim):
+            log.warning(
+                "stored vectors are from %s: embedding them again with %s",
+                row[0] or "an earlier model",
+                self.embedder.name,
+            )
+            for table, key, text in (
+                ("kb_vectors", "vector_id", "text"),
+                ("kb_gaps", "id", "question"),
+            ):
+                rows = db.execute(f"select {key}, {text} from {table}").fetchall()
+                vectors = self.embedder.encode([t for _, t in rows])
+                with self.storage.write() as tx:
+                    tx.conn.executemany(
+                        f"update {table} set embedding = ? where {key} = ?",
+                        [(v.tobytes(), k) for (k, _), v in zip(rows, vectors, strict=True)],
+                    )
+        with self.storage.write() as tx:
+            tx.table("kb_embedder").upsert(
+                {"id": 1, "name": self.embedder.name, "dim": self.embedder.dim}, pk="id"
+            )
 
     # -- index upkeep -------------------------------------------------------------------------
 

@@ -107,11 +107,12 @@ def passages(body: str, *, max_chars: int = 600) -> list[str]:
 
 
 def searchable_texts(article: ArticleIn | Article) -> list[tuple[str, str]]:
-    """What an article is found by: its title, its example questions and its body's passages."""
+    """What an article is found by: its title and example questions, or its title and its
+    body's passages when it has no example questions (the index's vector is their mean)."""
     texts = [("title", article.title)]
-    texts += [("question", q) for q in article.questions]
-    texts += [("passage", p) for p in passages(article.body)]
-    return texts
+    if article.questions:
+        return texts + [("question", q) for q in article.questions]
+    return texts + [("passage", p) for p in passages(article.body)]
 
 
 class ArticleStore:

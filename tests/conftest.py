@@ -49,9 +49,9 @@ def admin() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from knowledge_base.embedder import SentenceTransformerEmbedder
+    from knowledge_base.embedder import load_embedder
 
-    return SentenceTransformerEmbedder()
+    return load_embedder()
 
 
 @pytest.fixture(scope="session")
