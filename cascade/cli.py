@@ -352,9 +352,20 @@ class _NoEmbedder:
         try:
             uri = f"file:{settings.database_path}?mode=ro"
             with closing(sqlite3.connect(uri, uri=True)) as db:
-                self.name, self.dim = db.execute("select name, dim from kb_embedder").fetchone()
-        except (sqlite3.Error, TypeError):  # no database yet, or from before models were noted
-            self.dim = model_dim(settings.embedding_model)
+                for sql in (  # the model noted, else the stored vectors' length (older data)
+                    "select name, dim from kb_embedder",
+                    "select ?, length(embedding) / 4 from kb_vectors limit 1",
+                ):
+                    try:
+                        found = db.execute(sql, [self.name] if "?" in sql else []).fetchone()
+                    except sqlite3.Error:
+                        continue
+                    if found:
+                        self.name, self.dim = found
+                        return
+        except sqlite3.Error:  # no database yet
+            pass
+        self.dim = model_dim(settings.embedding_model)
 
     def encode(self, texts: list[str]):  # pragma: no cover - never called when seeding agents
         raise RuntimeError("no embedding model loaded")

@@ -109,9 +109,10 @@ class KnowledgeBase:
         CASCADE_EMBEDDING_MODEL) are made again from their stored text, gaps' too."""
         db = self.storage.db
         row = db.execute("select name, dim from kb_embedder where id = 1").fetchone()
-        if row is None:  # not recorded yet: judge by the vectors' length
-            blob = db.execute("select embedding from kb_vectors limit 1").fetchone()
-            row = ("", len(blob[0]) // 4) if blob else (self.embedder.name, self.embedder.dim)
+        if row is None:  # not recorded yet (an older directory): judge by the vectors' length
+            blob = db.execute("select length(embedding) from kb_vectors limit 1").fetchone()
+            dim = blob[0] // 4 if blob else self.embedder.dim
+            row = (self.embedder.name if dim == self.embedder.dim else "", dim)
         if tuple(row) != (self.embedder.name, self.embedder.dim):
             log.warning(
                 "stored vectors are from %s: embedding them again with %s",

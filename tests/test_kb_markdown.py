@@ -65,3 +65,20 @@ def test_cli_exports_what_the_api_imported(client, admin, settings, tmp_path) ->
         a["id"]: {k: a[k] for k in FIELDS} for a in demo_articles()[:5]
     }
     assert {a.id for a, _status in read_folder(folder)} == {a["id"] for a in exported}
+
+
+def test_cli_exports_from_a_directory_older_than_the_model_record(
+    client, admin, settings, tmp_path
+) -> None:
+    """A data directory from before the model was noted, opened by a command that loads no
+    model: it is read as it is, nothing is embedded again, nothing fails."""
+    client.post("/api/kb/import", content=jsonl(*demo_articles()[:3]), headers=admin)
+    storage = client.app.state.services.storage  # type: ignore[attr-defined]
+    with storage.write() as db:
+        db.execute("delete from kb_embedder")
+    target = tmp_path / "kb.jsonl"
+    result = CliRunner().invoke(
+        app, ["kb", "export", str(target), "--data-dir", str(settings.data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(target.read_text().splitlines()) == 3
