@@ -71,7 +71,7 @@ demo: setup
 lint: $(APP_OK)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy cascade knowledge_base handoff conversations bot ops web
+	$(VENV)/bin/mypy core cascade knowledge_base handoff conversations bot ops web
 
 test: setup $(CHROMIUM) lint
 	$(VENV)/bin/pytest -p no:cacheprovider -q

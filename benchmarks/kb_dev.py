@@ -24,7 +24,7 @@ from pathlib import Path
 
 from benchmarks.common import SHARED, running_app
 from cascade.app import thresholds_from
-from cascade.settings import Settings
+from core.settings import Settings
 from knowledge_base.embedder import model_name
 from knowledge_base.search import Decision, Thresholds, decide
 

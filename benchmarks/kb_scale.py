@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from cascade.app import thresholds_from
-from cascade.clock import SystemClock
-from cascade.db import Storage
-from cascade.settings import Settings
+from core.clock import SystemClock
+from core.db import Storage
+from core.settings import Settings
 from knowledge_base.embedder import Embedder, load_embedder
 from knowledge_base.index import VectorIndex
 from knowledge_base.service import KnowledgeBase

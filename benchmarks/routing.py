@@ -19,8 +19,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cascade.clock import ManualClock, iso
-from cascade.db import Storage
+from core.clock import ManualClock, iso
+from core.db import Storage
 from handoff.queue import Limits, Queue, queue_rank
 from handoff.routing import AgentState, WaitingChat, select_agent
 from handoff.tickets import TicketStore

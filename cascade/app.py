@@ -13,25 +13,21 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from cascade.auth import Role, TokenStore
-from cascade.clock import Clock, SystemClock
-from cascade.db import Storage
-from cascade.deps import PrincipalDep, Services, ServicesDep
-from cascade.rasa_channel import RasaChannel
-from cascade.realtime import Realtime
-from cascade.settings import Settings, get_settings
-from conversations.rasa import Bot, NoBot, RasaClient
-from conversations.service import ConversationService
+from bot.client import NoBot, RasaClient
+from cascade.services import Services, ServicesDep
+from conversations.channels.rasa_socketio import RasaChannel
+from conversations.errors import ConversationNotFound, IllegalTransition, NotAssigned
+from conversations.service import Bot, ConversationService
 from conversations.transcript import EmailOff, NoEmailAddress
+from core.auth import Role, TokenStore
+from core.clock import Clock, SystemClock
+from core.db import Storage
+from core.deps import PrincipalDep, register
+from core.realtime import Realtime
+from core.settings import Settings, get_settings
 from handoff.agents import AgentService
 from handoff.desk import CannedNotFound, Desk, RatingNotAllowed, TransferRefused
-from handoff.errors import (
-    AgentNotFound,
-    ConversationClosed,
-    ConversationNotFound,
-    IllegalTransition,
-    NotAssigned,
-)
+from handoff.errors import AgentNotFound
 from handoff.outbox import Outbox
 from handoff.queue import Limits, NoCapacity, OfferGone, Queue
 from handoff.sla import BusinessCalendar
@@ -184,7 +180,6 @@ ERRORS: dict[type[Exception], int] = {
     GapNotFound: 404,
     ConversationNotFound: 404,
     AgentNotFound: 404,
-    ConversationClosed: 409,
     IllegalTransition: 409,
     NotAssigned: 403,
     OfferGone: 409,
@@ -215,6 +210,7 @@ def create_app(
             settings, embedder=embedder, bot=bot, clock=clock, realtime=realtime
         )
         app.state.services = services
+        register(app, services.by_type())
         from bot.server import build_executor
 
         app.state.executor = build_executor(services.kb)
@@ -265,8 +261,8 @@ def create_app(
         return body
 
     from bot.server import router as actions_router
-    from cascade.staff import router as staff_router
     from conversations.api import router as conversations_router
+    from core.staff import router as staff_router
     from handoff.api import canned_router, desk_router, tickets_router
     from handoff.api import router as agents_router
     from knowledge_base.api import router as kb_router

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from cascade.settings import Settings
+from core.settings import Settings
 
 app = typer.Typer(help="Cascade: tiered support (bot, live agent, ticket).", no_args_is_help=True)
 kb_app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
@@ -94,8 +94,8 @@ def up(
     """
     import uvicorn
 
+    from bot.runtime import ensure_model, start_rasa
     from cascade.app import create_app, with_realtime
-    from cascade.rasa_runtime import ensure_model, start_rasa
 
     _quiet_libraries()
     settings = settings_for(data_dir, rasa_url=f"http://127.0.0.1:{rasa_port}")
@@ -146,15 +146,15 @@ def up(
 @app.command()
 def train() -> None:
     """Train the Rasa model if its inputs changed since the last training."""
-    from cascade.rasa_runtime import ensure_model
+    from bot.runtime import ensure_model
 
     settings = Settings()
     typer.echo(ensure_model(settings.project_dir, settings.rasa_bin))
 
 
 def _knowledge_base(data_dir: Path | None):
+    from bot.client import NoBot
     from cascade.app import build_services
-    from conversations.rasa import NoBot
 
     _quiet_libraries()
     return build_services(settings_for(data_dir), bot=NoBot())
@@ -226,8 +226,8 @@ def agents_seed(
     data_dir: DataDir = None,
 ) -> None:
     """Create the agents in FILE that do not exist yet (by name) and print their tokens."""
+    from bot.client import NoBot
     from cascade.app import build_services
-    from conversations.rasa import NoBot
     from handoff.agents import AgentIn
 
     settings = settings_for(data_dir)
@@ -248,8 +248,8 @@ def staff_add(
     data_dir: DataDir = None,
 ) -> None:
     """Issue a token for an editor or an ops member and print it (kept only as a hash)."""
-    from cascade.auth import Role
-    from cascade.clock import SystemClock, iso
+    from core.auth import Role
+    from core.clock import SystemClock, iso
 
     if role not in ("editor", "ops"):
         raise typer.BadParameter("the role is editor or ops", param_hint="--role")
@@ -259,8 +259,8 @@ def staff_add(
 
 
 def _services_without_model(data_dir: Path | None):
+    from bot.client import NoBot
     from cascade.app import build_services
-    from conversations.rasa import NoBot
 
     settings = settings_for(data_dir)
     return build_services(settings, bot=NoBot(), embedder=_no_model(settings))

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
-from cascade.auth import Principal, Role
-from cascade.deps import PrincipalDep, ServicesDep
+from cascade.services import ServicesDep
+from core.auth import Principal, Role
+from core.deps import PrincipalDep
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 

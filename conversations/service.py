@@ -10,25 +10,24 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
-from cascade.auth import Role, TokenStore
-from cascade.clock import Clock, iso
-from cascade.db import Storage
-from conversations.rasa import Bot, BotUnavailable
+from conversations.errors import NotAssigned
+from conversations.events import ArticleShown, Event, FeedbackGiven, HandedOver, record
 from conversations.replies import BotMessage, parse_replies
+from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from conversations.transcript import EmailOff, NoEmailAddress, as_text
+from conversations.triggers import frustration
+from core.auth import Role, TokenStore
+from core.clock import Clock, iso
+from core.db import Storage
 from handoff.desk import Desk
-from handoff.errors import NotAssigned
-from handoff.events import ArticleShown, Event, FeedbackGiven, HandedOver, record
 from handoff.package import HandoffRequest, build_package, first_customer_question
 from handoff.queue import Queue, queue_rank
-from handoff.states import Status, transition
 from handoff.tickets import Notifier, TicketStore
-from handoff.triggers import frustration
 from knowledge_base.gaps import GapLog
 
 log = logging.getLogger(__name__)
@@ -70,6 +69,16 @@ def csat_score(text: str) -> int | None:
     """The score in a rating button's payload (`/csat{"score": 4}`), if this is one."""
     match = _CSAT.match(text.strip())
     return int(match.group(1)) if match else None
+
+
+class Bot(Protocol):
+    """The bot tier as this service sees it (Rasa's client is one, wired by the app).
+
+    `send` raises `ConnectionError` when the bot cannot be reached."""
+
+    async def send(self, sender_id: str, text: str, *, metadata: dict[str, Any]) -> list[dict]: ...
+
+    async def is_up(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -271,7 +280,7 @@ class ConversationService:
                     "agents_available": self.queue.can_chat_now(),
                 },
             )
-        except BotUnavailable as exc:
+        except ConnectionError as exc:
             log.warning("%s", exc)
             reply = self._say(
                 conversation_id, BotMessage(BOT_DOWN_TEXT), reply_to=message["id"], sender="system"

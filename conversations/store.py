@@ -7,10 +7,10 @@ import sqlite3
 import uuid
 from typing import Any
 
-from cascade.db import Storage
-from handoff.errors import ConversationNotFound
-from handoff.events import ConversationStarted, record
-from handoff.states import Status
+from conversations.errors import ConversationNotFound
+from conversations.events import ConversationStarted, record
+from conversations.states import Status
+from core.db import Storage
 
 
 def message_view(row: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from cascade.auth import Role, TokenStore
-from cascade.clock import Clock, iso
-from cascade.db import Storage
+from core.auth import Role, TokenStore
+from core.clock import Clock, iso
+from core.db import Storage
 from handoff.errors import AgentNotFound
 
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, model_validator
 
-from cascade.auth import Principal, Role
-from cascade.deps import PrincipalDep, ServicesDep, require
+from cascade.services import ServicesDep
+from core.auth import Principal, Role
+from core.deps import PrincipalDep, require
 from handoff.agents import AgentIn, AgentStatus
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])

@@ -7,13 +7,14 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from cascade.clock import Clock, iso
-from cascade.db import Storage
+from conversations.errors import NotAssigned
+from conversations.events import ChatHandled, CsatGiven, OfferMade, Transferred, record
+from conversations.states import Status, transition
 from conversations.store import ConversationStore
-from handoff.errors import AgentNotFound, HandoffError, NotAssigned
-from handoff.events import ChatHandled, CsatGiven, OfferMade, Transferred, record
+from core.clock import Clock, iso
+from core.db import Storage
+from handoff.errors import AgentNotFound, HandoffError
 from handoff.queue import Queue, queue_rank
-from handoff.states import Status, transition
 from handoff.tickets import CSAT_BUTTONS, TicketSink
 
 CSAT_TEXT = "Thanks for chatting with us! How would you rate the help you got?"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from handoff.events import OfferClosed, record
+from conversations.events import OfferClosed, record
 
 
 class Publisher(Protocol):

@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
-from cascade.clock import Clock, iso
-from cascade.db import Storage
-from cascade.settings import Settings
+from core.clock import Clock, iso
+from core.db import Storage
+from core.settings import Settings
 from handoff.errors import HandoffError
 
 log = logging.getLogger(__name__)

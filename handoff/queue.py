@@ -15,15 +15,16 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from cascade.clock import Clock, iso
-from cascade.db import Storage
+from conversations.errors import NotAssigned
+from conversations.events import Accepted, OfferMade, record
+from conversations.states import Status, transition
 from conversations.store import ConversationStore
-from handoff.errors import HandoffError, NotAssigned
-from handoff.events import Accepted, OfferMade, record
+from core.clock import Clock, iso
+from core.db import Storage
+from handoff.errors import HandoffError
 from handoff.offers import NoPublisher, Publisher, close_offer, withdraw_pending
 from handoff.routing import GENERAL, PRIORITY_ORDER, AgentState, WaitingChat, select_agent
 from handoff.sla import BusinessCalendar
-from handoff.states import Status, transition
 from handoff.tickets import TicketSink
 
 

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from cascade.clock import Clock, iso
-from cascade.db import Storage
+from conversations.events import TicketFiled
+from conversations.states import Status, transition
 from conversations.store import ConversationStore
+from core.clock import Clock, iso
+from core.db import Storage
+from core.realtime import DESK_ROOM
 from handoff.errors import HandoffError
-from handoff.events import TicketFiled
 from handoff.offers import NoPublisher, Publisher, withdraw_pending
 from handoff.sla import WARNING_SHARE, BusinessCalendar, Target
-from handoff.states import Status, transition
 
 REASON_TEXT = {
     "max_wait": "Everyone on our team is busy right now",
@@ -39,7 +40,6 @@ TICKET_MOVES: dict[str, frozenset[str]] = {
     "solved": frozenset({"open", "closed"}),  # a customer reply reopens
     "closed": frozenset(),
 }
-DESK_ROOM = "desk"  # socket.io room of every agent and ops member
 CSAT_BUTTONS = [{"title": str(n), "payload": f'/csat{{"score": {n}}}'} for n in range(1, 6)]
 
 

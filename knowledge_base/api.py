@@ -10,8 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from cascade.auth import Principal, Role
-from cascade.deps import ServicesDep, maybe_principal, require
+from cascade.services import ServicesDep
+from core.auth import Principal, Role
+from core.deps import maybe_principal, require
 from knowledge_base.markdown import read_zip, write_zip
 from knowledge_base.service import parse_jsonl
 from knowledge_base.store import ArticleIn

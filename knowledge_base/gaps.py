@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from cascade.clock import Clock, iso
-from cascade.db import Storage
+from core.clock import Clock, iso
+from core.db import Storage
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import KnowledgeBaseError
 

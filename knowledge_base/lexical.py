@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from sqlite_utils import Database
 
-from cascade.db import Storage
+from core.db import Storage
 
 STOPWORDS = frozenset(
     [

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from cascade.clock import Clock, SystemClock, iso
-from cascade.db import Storage
+from core.clock import Clock, SystemClock, iso
+from core.db import Storage
 from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected, VersionNotFound
 from knowledge_base.gaps import GapLog, slug

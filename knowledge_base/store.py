@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cascade.db import Storage
+from core.db import Storage
 
 
 class ArticleIn(BaseModel):

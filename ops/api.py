@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
-from cascade.auth import Principal, Role
-from cascade.deps import ServicesDep, require
+from cascade.services import ServicesDep
+from core.auth import Principal, Role
+from core.deps import require
 from ops.days import DayRange
 from ops.errors import OpsError
 from ops.export import filename, to_csv

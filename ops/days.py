@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from cascade.clock import iso
+from core.clock import iso
 from ops.errors import BadRange
 
 EARLIEST = date(2000, 1, 1)

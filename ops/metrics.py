@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from cascade.db import Storage
+from core.db import Storage
 from handoff.package import first_customer_question
 from ops.days import DayRange
 from ops.errors import UnknownSkill

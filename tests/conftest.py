@@ -11,8 +11,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from cascade.app import create_app  # noqa: E402
-from cascade.clock import ManualClock  # noqa: E402
-from cascade.settings import Settings  # noqa: E402
+from core.clock import ManualClock  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from tests.factories import HashingEmbedder, ScriptedBot  # noqa: E402
 
 ADMIN = "test-admin-token"
@@ -57,7 +57,7 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def rasa_model() -> Path:
     """Trained once per fingerprint of config, domain and data; reused from models/ after."""
-    from cascade.rasa_runtime import ensure_model
+    from bot.runtime import ensure_model
 
     project = Settings()
     return ensure_model(project.project_dir, project.rasa_bin, quiet=True)
@@ -69,7 +69,7 @@ def live(tmp_path_factory, rasa_model):
     knowledge base imported."""
     import httpx
 
-    from cascade.rasa_runtime import start_rasa
+    from bot.runtime import start_rasa
     from tests.live import Live, free_port, start_app, stop, wait_until
 
     data_dir = tmp_path_factory.mktemp("live")

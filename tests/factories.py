@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from conversations.rasa import BotUnavailable
+from bot.client import BotUnavailable
 
 
 class HashingEmbedder:

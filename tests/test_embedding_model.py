@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from cascade.settings import Settings
+from core.settings import Settings
 from knowledge_base.embedder import MINILM, MPNET, load_embedder
 from tests.conftest import ADMIN, ROOT
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from cascade.db import Storage
-from cascade.settings import Settings
+from core.db import Storage
+from core.settings import Settings
 from knowledge_base.lexical import LexicalIndex, terms
 from tests.conftest import ADMIN
 from tests.factories import HashingEmbedder, article, jsonl

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from cascade.settings import Settings
+from core.settings import Settings
 from tests.conftest import ADMIN, ROOT
 
 pytestmark = pytest.mark.model

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from cascade.clock import ManualClock
-from cascade.settings import Settings
+from core.clock import ManualClock
+from core.settings import Settings
 from tests.conftest import ADMIN, make_agent
 from tests.factories import HashingEmbedder, ScriptedBot
 

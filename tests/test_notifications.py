@@ -9,7 +9,7 @@ from email import message_from_bytes
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from cascade.settings import Settings
+from core.settings import Settings
 from handoff.outbox import verify_signature
 from tests.conftest import ADMIN
 from tests.factories import HashingEmbedder, ScriptedBot

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from cascade.clock import ManualClock
-from cascade.db import Storage
-from cascade.settings import Settings
+from core.clock import ManualClock
+from core.db import Storage
+from core.settings import Settings
 from handoff.outbox import NotDeadLetter, Outbox, OutboxItemNotFound, verify_signature
 from tests.live import free_port
 

@@ -18,7 +18,7 @@ import socketio
 import uvicorn
 
 from cascade.app import WELCOME, create_app, with_realtime
-from cascade.settings import Settings
+from core.settings import Settings
 from tests.conftest import ADMIN, make_agent
 from tests.factories import HashingEmbedder, ScriptedBot
 from tests.live import free_port
@@ -395,7 +395,7 @@ def test_real_rasa_answers_and_its_quick_replies_resolve_the_chat(live) -> None:
         seen = len(widget.named("bot_uttered"))
         widget.say(yes["payload"])
         widget.uttered(seen + 1, timeout_s=30)
-        cid = conversation_of(live.data_dir / "cascade.db", widget.session_id)
+        cid = conversation_of(live.data_dir / "core.db", widget.session_id)
         with live.client() as http:
             view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
         assert view["status"] == "resolved"

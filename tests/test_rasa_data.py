@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from cascade.rasa_runtime import rasa_env
-from cascade.settings import Settings
+from bot.runtime import rasa_env
+from core.settings import Settings
 
 pytestmark = pytest.mark.rasa
 

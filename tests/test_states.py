@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from cascade.db import Storage
+from conversations.errors import ConversationNotFound, IllegalTransition
+from conversations.states import ALLOWED, Status, can_move, transition
 from conversations.store import ConversationStore
-from handoff.errors import ConversationNotFound, IllegalTransition
-from handoff.states import ALLOWED, Status, can_move, transition
+from core.db import Storage
 
 
 @pytest.fixture

@@ -208,7 +208,7 @@ def test_outside_live_chat_hours_a_hand_over_becomes_a_ticket(tmp_path, bot, clo
     from fastapi.testclient import TestClient
 
     from cascade.app import create_app
-    from cascade.settings import Settings
+    from core.settings import Settings
     from tests.conftest import ADMIN
     from tests.factories import HashingEmbedder
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.triggers import frustration
+from conversations.triggers import frustration
 
 
 @pytest.mark.parametrize(

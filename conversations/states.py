@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from cascade.db import Storage
-from handoff.errors import ConversationNotFound, IllegalTransition
-from handoff.events import Event, StatusChanged, record
+from conversations.errors import ConversationNotFound, IllegalTransition
+from conversations.events import Event, StatusChanged, record
+from core.db import Storage
 
 
 class Status(StrEnum):

@@ -11,9 +11,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from cascade.auth import Principal, Role
-from cascade.clock import iso
-from cascade.deps import ServicesDep, require
+from core.auth import Principal, Role
+from core.clock import iso
+from core.deps import ClockDep, TokensDep, require
 
 router = APIRouter(prefix="/api/staff", tags=["auth"])
 
@@ -26,8 +26,9 @@ class StaffIn(BaseModel):
 @router.post("", status_code=201, summary="Issue a token for an editor or an ops member (admin)")
 def add_staff(
     body: StaffIn,
-    services: ServicesDep,
+    tokens: TokensDep,
+    clock: ClockDep,
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
 ) -> dict[str, Any]:
-    token = services.tokens.issue(Role(body.role), body.name.strip(), at=iso(services.clock.now()))
+    token = tokens.issue(Role(body.role), body.name.strip(), at=iso(clock.now()))
     return {"name": body.name.strip(), "role": body.role, "token": token}

@@ -5,7 +5,7 @@ conversation's room, an agent's token the agent's room. The REST API keeps worki
 that poll; this only pushes what they would otherwise poll for.
 
 A connection with no token at all is a Rasa web widget: it joins no room and may only speak
-Rasa's socketio channel protocol (cascade/rasa_channel.py), where the session id is the secret.
+Rasa's socketio channel protocol (conversations/channels/rasa_socketio.py), where the session id is the secret.
 A token that is present but unknown is refused, so Cascade's own clients learn it is wrong.
 """
 
@@ -18,10 +18,11 @@ from typing import Any
 
 import socketio
 
-from cascade.auth import Role, TokenStore
-from handoff.tickets import DESK_ROOM
+from core.auth import Role, TokenStore
 
 log = logging.getLogger(__name__)
+
+DESK_ROOM = "desk"  # socket.io room of every agent and ops member
 
 
 class Realtime:

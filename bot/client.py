@@ -1,20 +1,19 @@
-"""Talking to the Rasa server over its REST channel."""
+"""Talking to the Rasa server over its REST channel.
+
+`RasaClient` and `NoBot` are what `conversations.service.Bot` asks for; the app wires one in.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 
-class BotUnavailable(Exception):
-    """Rasa did not answer (down, timed out, or answered with an error)."""
+class BotUnavailable(ConnectionError):
+    """Rasa did not answer (down, timed out, or answered with an error).
 
-
-class Bot(Protocol):
-    async def send(self, sender_id: str, text: str, *, metadata: dict[str, Any]) -> list[dict]: ...
-
-    async def is_up(self) -> bool: ...
+    A `ConnectionError`, which is what the conversation service expects of any bot."""
 
 
 class RasaClient:

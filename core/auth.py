@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cascade.db import Storage
+from core.db import Storage
 
 
 class Role(StrEnum):

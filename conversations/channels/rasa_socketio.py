@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from cascade.clock import iso
-from cascade.db import Storage
+from core.clock import iso
+from core.db import Storage
 
 if TYPE_CHECKING:
-    from cascade.realtime import Realtime
     from conversations.service import ConversationService
+    from core.realtime import Realtime
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Customer channels other than the REST API."""

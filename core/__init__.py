@@ -1,0 +1,1 @@
+"""The base below every tier: storage, clock, settings, auth. Imports no tier."""
