@@ -23,8 +23,6 @@ NODE_MODULES = HERE / "node_modules"
 VENDOR = {
     "socket.io.js": "socket.io-client/dist/socket.io.js",
     "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
-    "marked.umd.js": "marked/lib/marked.umd.js",
-    "purify.min.js": "dompurify/dist/purify.min.js",
     "rasa-webchat.js": "rasa-webchat/lib/index.js",
 }
 

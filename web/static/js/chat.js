@@ -1,412 +1,397 @@
 // The customer's chat: talks to the bot, waits in the queue, chats with an agent, rates the help.
 // The conversation id and its token are kept in localStorage, so a reload continues the chat.
-(function () {
-  "use strict";
-  const { api, el, clear } = window.Cascade;
-  const $ = (id) => document.getElementById(id);
-  const params = new URLSearchParams(location.search);
-  const embedded = params.get("embed") === "1";
-  const STORE = "cascade.chat";
-  const RATING_PAYLOAD = /^\/csat\{/;
+import { api } from "./shared/api.js";
+import { clear, el } from "./shared/dom.js";
+import { markdown } from "./shared/markdown.js";
+import { socket as openSocket } from "./shared/session.js";
 
-  const state = {
-    id: null,
-    token: null,
-    status: "bot",
-    messages: new Map(), // id -> message, as stored by the server
-    pending: new Map(), // client_id -> {text, failed}
-    queue: null,
-    agent: null,
-    ticketId: null,
-    csat: null,
-    busy: 0,
-    score: 0,
-  };
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const embedded = params.get("embed") === "1";
+const STORE = "cascade.chat";
+const RATING_PAYLOAD = /^\/csat\{/;
 
-  // -- the conversation ------------------------------------------------------------------
+const state = {
+  id: null,
+  token: null,
+  status: "bot",
+  messages: new Map(), // id -> message, as stored by the server
+  pending: new Map(), // client_id -> {text, failed}
+  queue: null,
+  agent: null,
+  ticketId: null,
+  csat: null,
+  busy: 0,
+  score: 0,
+};
 
-  async function begin() {
-    const saved = JSON.parse(localStorage.getItem(STORE) || "null");
-    if (saved && saved.id && saved.token) {
-      state.id = saved.id;
-      state.token = saved.token;
-      try {
-        await refresh();
-        connect();
-        return;
-      } catch (err) {
-        if (!(err.status === 401 || err.status === 403 || err.status === 404)) throw err;
-        localStorage.removeItem(STORE); // that chat is gone: start a new one
-      }
-    }
-    if (params.get("title")) $("chat-title").textContent = params.get("title");
-    const customer = {};
-    if (params.get("name")) customer.name = params.get("name");
-    if (params.get("email")) customer.email = params.get("email");
-    const started = await api("/api/conversations", {
-      method: "POST",
-      body: { customer, page_url: params.get("page") || document.referrer || location.href },
-    });
-    state.id = started.id;
-    state.token = started.token;
-    localStorage.setItem(STORE, JSON.stringify({ id: started.id, token: started.token }));
-    apply(started);
-    connect();
-  }
+// -- the conversation ------------------------------------------------------------------
 
-  async function refresh() {
-    apply(await api("/api/conversations/" + state.id, { token: state.token }));
-  }
-
-  function apply(view) {
-    state.status = view.status;
-    state.queue = view.queue || null;
-    state.agent = view.assigned_agent || null;
-    state.ticketId = view.ticket_id || null;
-    state.csat = view.csat || null;
-    merge(view.messages || []);
-    render();
-  }
-
-  function merge(messages) {
-    for (const message of messages) state.messages.set(message.id, message);
-  }
-
-  async function send(text, { clientId, shown } = {}) {
-    const client_id = clientId || "w-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
-    state.pending.set(client_id, { text: shown || text, failed: false, payload: text });
-    state.busy += 1;
-    render();
+async function begin() {
+  const saved = JSON.parse(localStorage.getItem(STORE) || "null");
+  if (saved && saved.id && saved.token) {
+    state.id = saved.id;
+    state.token = saved.token;
     try {
-      const turn = await api("/api/conversations/" + state.id + "/messages", {
-        method: "POST",
-        token: state.token,
-        body: { text, client_id },
-      });
-      state.pending.delete(client_id);
-      state.status = turn.status;
-      merge(turn.messages);
-      hideError();
-      await refresh(); // queue place, agent and ticket come with the conversation
-    } catch (err) {
-      const pending = state.pending.get(client_id);
-      if (pending) pending.failed = true;
-      showError(err.status ? err.message : "Not sent: check your connection and try again.");
-    } finally {
-      state.busy -= 1;
-      render();
-    }
-  }
-
-  // -- live updates: socket.io pushes, with polling as the fallback ------------------------
-
-  let socket = null;
-  function connect() {
-    if (typeof io !== "function") return;
-    socket = window.Cascade.socket(state.token);
-    socket.on("message", (data) => {
-      if (data.conversation_id !== state.id) return;
-      merge([data.message]);
-      render();
-    });
-    socket.on("queue", (data) => {
-      if (data.conversation_id !== state.id) return;
-      state.queue = { position: data.position, estimated_wait_s: data.estimated_wait_s };
-      render();
-    });
-    socket.on("status", () => refresh().catch(() => {}));
-    socket.on("connect", () => refresh().catch(() => {}));
-  }
-  function poll() {
-    if (state.id && !document.hidden && !state.busy) refresh().catch(() => {});
-    setTimeout(poll, socket && socket.connected ? 15000 : 4000);
-  }
-  setTimeout(poll, 4000);
-
-  // -- drawing -------------------------------------------------------------------------------
-
-  function render() {
-    // Where the reader was, measured before banners and the rating form change the log's size.
-    const log = $("log");
-    const view = { atBottom: log.scrollHeight - log.scrollTop - log.clientHeight < 40, scrolled: log.scrollTop };
-    renderHeader();
-    renderBanner();
-    const scroll = renderLog(view);
-    renderRating();
-    $("typing").hidden = state.busy === 0 || state.status !== "bot";
-    $("input").placeholder = state.status === "assigned" ? "Reply to " + agentName() + "…" : "Type your question…";
-    scroll();
-  }
-
-  function agentName() {
-    return (state.agent && state.agent.name) || "our agent";
-  }
-
-  function renderHeader() {
-    const labels = {
-      bot: "Assistant",
-      queued: "Waiting for an agent",
-      assigned: agentName() + " · Agent",
-      ticketed: state.ticketId ? "Ticket " + state.ticketId : "Ticket filed",
-      resolved: "Conversation resolved",
-      abandoned: "Conversation closed",
-    };
-    $("chat-status").textContent = labels[state.status] || state.status;
-  }
-
-  function renderBanner() {
-    const banner = $("banner");
-    clear(banner);
-    banner.className = "banner";
-    if (state.status === "queued" && state.queue) {
-      const wait = state.queue.estimated_wait_s;
-      banner.append(
-        el("strong", { id: "queue-position" }, "You're number " + state.queue.position + " in line"),
-        el("span", { id: "queue-wait" }, " · " + waitText(wait)),
-      );
-    } else if (state.status === "assigned") {
-      banner.append(el("span", { id: "agent-banner" }, "You're chatting with ", el("strong", {}, agentName())));
-      banner.classList.add("agent");
-    } else if (state.ticketId) {
-      banner.append(el("span", { id: "ticket-banner" }, "Your ticket number is ", el("strong", {}, state.ticketId), ". We'll reply by email and here."));
-      banner.classList.add("ticket");
-    }
-    banner.hidden = banner.childNodes.length === 0;
-  }
-
-  let shownUpTo = 0; // the newest message id already drawn
-  let drawn = 0; // how many bubbles the log held
-  let anchor = null; // where the log was scrolled to show a long answer from its start
-
-  function waitText(wait) {
-    if (wait === null || wait === undefined) return "we'll connect you as soon as someone is free";
-    if (wait < 60) return "someone should be with you in a moment";
-    return "estimated wait about " + Math.round(wait / 60) + " min";
-  }
-
-  const bubbles = new Map(); // message id -> its <li>, drawn once (the log is read aloud)
-
-  // Draws what is new and returns how to scroll once the rest of the chat is drawn.
-  function renderLog({ atBottom, scrolled }) {
-    const log = $("log");
-    const messages = [...state.messages.values()].sort((a, b) => a.id - b.id);
-    const fresh = messages.filter((m) => m.id > shownUpTo && m.sender !== "customer");
-    const last = messages[messages.length - 1];
-    const active = last && last.buttons && last.buttons.length ? last.id : null;
-    for (const node of log.querySelectorAll("[data-pending]")) node.remove();
-    for (const message of messages) {
-      if (bubbles.has(message.id)) continue;
-      const node = bubble(message);
-      bubbles.set(message.id, node);
-      const after = [...log.children].find((child) => Number(child.dataset.id) > message.id);
-      log.insertBefore(node, after || null);
-    }
-    for (const [id, node] of bubbles) {
-      for (const button of node.querySelectorAll(".buttons button")) {
-        button.disabled = id !== active || state.busy > 0; // only the newest choice is live
-      }
-      const from = node.dataset.sender === "agent" ? node.querySelector(".from") : null;
-      if (from && from.textContent !== agentName()) from.textContent = agentName();
-    }
-    for (const [clientId, pending] of state.pending) {
-      const item = el("li", { class: "msg customer" + (pending.failed ? " failed" : ""), dataset: { sender: "customer", pending: clientId } },
-        el("div", { class: "text" }, pending.text));
-      if (pending.failed) {
-        item.append(el("button", { type: "button", class: "retry", onclick: () => { state.pending.delete(clientId); send(pending.payload, { clientId, shown: pending.text }); } }, "Not sent · Retry"));
-      }
-      log.append(item);
-    }
-    const count = messages.length + state.pending.size;
-    const anchored = anchor !== null && Math.abs(scrolled - anchor) < 3; // the reader stayed
-    let scroll = () => { log.scrollTop = scrolled; }; // nothing new, or the reader scrolled up
-    if (count !== drawn && (atBottom || anchored || state.busy)) {
-      // A long answer is read from its start; the rest of the same answer keeps it there;
-      // anything else new (an agent's reply, the queue) is shown at the bottom.
-      const long = shownUpTo
-        ? fresh.map((m) => bubbles.get(m.id)).find((n) => n && n.offsetHeight > log.clientHeight * 0.6)
-        : null;
-      if (long) {
-        scroll = () => { log.scrollTop = long.offsetTop - log.offsetTop - 8; anchor = log.scrollTop; };
-      } else if (anchored && state.busy) {
-        scroll = () => { log.scrollTop = anchor; };
-      } else {
-        scroll = () => { log.scrollTop = log.scrollHeight; anchor = null; };
-      }
-    } else if (atBottom) {
-      scroll = () => { log.scrollTop = log.scrollHeight; }; // stay at the bottom as it resizes
-    }
-    drawn = count;
-    if (last) shownUpTo = Math.max(shownUpTo, last.id);
-    return scroll;
-  }
-
-  function bubble(message) {
-    const who = { customer: "You", bot: "Assistant", agent: agentName(), system: "" }[message.sender];
-    const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id } });
-    if (who && message.sender !== "customer") item.append(el("div", { class: "from" }, who));
-    item.append(el("div", { class: "text" }, message.sender === "customer" ? message.text : rich(message.text)));
-    const buttons = (message.buttons || []).filter((b) => !RATING_PAYLOAD.test(b.payload));
-    if (buttons.length) {
-      const row = el("div", { class: "buttons" });
-      for (const button of buttons) {
-        row.append(el("button", {
-          type: "button",
-          onclick: () => send(button.payload, { shown: button.title }),
-        }, button.title));
-      }
-      item.append(row);
-    }
-    return item;
-  }
-
-  // Articles are written in Markdown: show **bold** and [links](https://…) as such, built as
-  // DOM nodes (never as HTML), and everything else as the plain text it is.
-  function rich(text) {
-    const nodes = [];
-    const pattern = /\*\*([^*]+)\*\*|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g;
-    let last = 0;
-    for (const match of text.matchAll(pattern)) {
-      nodes.push(text.slice(last, match.index));
-      if (match[1] !== undefined) nodes.push(el("strong", {}, match[1]));
-      else nodes.push(el("a", { href: match[3], target: "_blank", rel: "noopener noreferrer" }, match[2]));
-      last = match.index + match[0].length;
-    }
-    nodes.push(text.slice(last));
-    return nodes;
-  }
-
-  function ratingWanted() {
-    if (state.csat) return false;
-    if (state.status === "resolved") return true;
-    const messages = [...state.messages.values()];
-    return messages.some((m) => (m.buttons || []).some((b) => RATING_PAYLOAD.test(b.payload)));
-  }
-
-  function renderRating() {
-    const form = $("rating");
-    const wanted = ratingWanted();
-    if (!wanted) {
-      form.hidden = true;
-      if (state.csat && !$("rated")) {
-        $("log").append(el("li", { class: "msg system", id: "rated" }, el("div", { class: "text" }, "You rated this conversation " + state.csat.score + " out of 5. Thank you!")));
-      }
+      await refresh();
+      connect();
       return;
-    }
-    if (form.hidden) {
-      form.hidden = false;
-      const stars = clear($("stars"));
-      for (let n = 1; n <= 5; n++) {
-        stars.append(el("button", {
-          type: "button", class: "star", "aria-pressed": "false", "aria-label": n + " out of 5", dataset: { score: n },
-          onclick: () => pick(n),
-        }, "★"));
-      }
-    }
-  }
-
-  function pick(score) {
-    state.score = score;
-    for (const star of document.querySelectorAll(".star")) {
-      const on = Number(star.dataset.score) <= score;
-      star.classList.toggle("on", on);
-      star.setAttribute("aria-pressed", String(Number(star.dataset.score) === score));
-    }
-    $("rating-send").disabled = false;
-  }
-
-  async function rate(event) {
-    event.preventDefault();
-    if (!state.score) return;
-    const comment = $("rating-comment").value.trim();
-    try {
-      state.csat = await api("/api/conversations/" + state.id + "/csat", {
-        method: "POST",
-        token: state.token,
-        body: { score: state.score, comment: comment || null },
-      });
-      $("rating").hidden = true;
-      render();
     } catch (err) {
-      showError(err.message);
+      if (!(err.status === 401 || err.status === 403 || err.status === 404)) throw err;
+      localStorage.removeItem(STORE); // that chat is gone: start a new one
     }
   }
-
-  // -- transcript, menu, errors ------------------------------------------------------------
-
-  async function emailTranscript(event) {
-    event.preventDefault();
-    const email = $("email-input").value.trim();
-    const result = $("email-result");
-    result.textContent = "Sending…";
-    try {
-      const sent = await api("/api/conversations/" + state.id + "/transcript", {
-        method: "POST",
-        token: state.token,
-        body: email ? { email } : {},
-      });
-      result.textContent = "On its way to " + sent.sent_to + ".";
-    } catch (err) {
-      result.textContent = err.message;
-    }
-  }
-
-  function toggleMenu(force) {
-    const menu = $("menu");
-    const show = force === undefined ? menu.hidden : force;
-    menu.hidden = !show;
-    $("menu-button").setAttribute("aria-expanded", String(show));
-    if (show) menu.querySelector("button").focus();
-  }
-
-  function showError(text) {
-    $("error").textContent = text;
-    $("error").hidden = false;
-  }
-  function hideError() {
-    $("error").hidden = true;
-  }
-
-  // -- wiring --------------------------------------------------------------------------------
-
-  $("composer").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const text = $("input").value.trim();
-    if (!text || !state.id) return;
-    $("input").value = "";
-    send(text);
+  if (params.get("title")) $("chat-title").textContent = params.get("title");
+  const customer = {};
+  if (params.get("name")) customer.name = params.get("name");
+  if (params.get("email")) customer.email = params.get("email");
+  const started = await api("/api/conversations", {
+    method: "POST",
+    body: { customer, page_url: params.get("page") || document.referrer || location.href },
   });
-  $("input").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      $("composer").requestSubmit();
-    }
-  });
-  $("rating").addEventListener("submit", rate);
-  $("menu-button").addEventListener("click", () => toggleMenu());
-  $("email-transcript").addEventListener("click", () => {
-    toggleMenu(false);
-    $("email-form").hidden = false;
-    $("email-result").textContent = "";
-    $("email-input").focus();
-  });
-  $("email-cancel").addEventListener("click", () => { $("email-form").hidden = true; });
-  $("email-form").addEventListener("submit", emailTranscript);
-  $("new-chat").addEventListener("click", () => {
-    localStorage.removeItem(STORE);
-    location.reload();
-  });
-  document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
-    if (!$("menu").hidden) toggleMenu(false);
-    else if (embedded) parent.postMessage({ type: "cascade:close" }, "*");
-  });
-  if (embedded) {
-    $("close-button").hidden = false;
-    $("close-button").addEventListener("click", () => parent.postMessage({ type: "cascade:close" }, "*"));
-    window.addEventListener("message", (event) => {
-      if (event.data && event.data.type === "cascade:focus") $("input").focus();
+  state.id = started.id;
+  state.token = started.token;
+  localStorage.setItem(STORE, JSON.stringify({ id: started.id, token: started.token }));
+  apply(started);
+  connect();
+}
+
+async function refresh() {
+  apply(await api("/api/conversations/" + state.id, { token: state.token }));
+}
+
+function apply(view) {
+  state.status = view.status;
+  state.queue = view.queue || null;
+  state.agent = view.assigned_agent || null;
+  state.ticketId = view.ticket_id || null;
+  state.csat = view.csat || null;
+  merge(view.messages || []);
+  render();
+}
+
+function merge(messages) {
+  for (const message of messages) state.messages.set(message.id, message);
+}
+
+async function send(text, { clientId, shown } = {}) {
+  const client_id = clientId || "w-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+  state.pending.set(client_id, { text: shown || text, failed: false, payload: text });
+  state.busy += 1;
+  render();
+  try {
+    const turn = await api("/api/conversations/" + state.id + "/messages", {
+      method: "POST",
+      token: state.token,
+      body: { text, client_id },
     });
+    state.pending.delete(client_id);
+    state.status = turn.status;
+    merge(turn.messages);
+    hideError();
+    await refresh(); // queue place, agent and ticket come with the conversation
+  } catch (err) {
+    const pending = state.pending.get(client_id);
+    if (pending) pending.failed = true;
+    showError(err.status ? err.message : "Not sent: check your connection and try again.");
+  } finally {
+    state.busy -= 1;
+    render();
   }
+}
 
-  begin().catch((err) => showError("The chat could not start: " + err.message));
-})();
+// -- live updates: socket.io pushes, with polling as the fallback ------------------------
+
+let socket = null;
+function connect() {
+  socket = openSocket(state.token);
+  if (!socket) return;
+  socket.on("message", (data) => {
+    if (data.conversation_id !== state.id) return;
+    merge([data.message]);
+    render();
+  });
+  socket.on("queue", (data) => {
+    if (data.conversation_id !== state.id) return;
+    state.queue = { position: data.position, estimated_wait_s: data.estimated_wait_s };
+    render();
+  });
+  socket.on("status", () => refresh().catch(() => {}));
+  socket.on("connect", () => refresh().catch(() => {}));
+}
+function poll() {
+  if (state.id && !document.hidden && !state.busy) refresh().catch(() => {});
+  setTimeout(poll, socket && socket.connected ? 15000 : 4000);
+}
+setTimeout(poll, 4000);
+
+// -- drawing -------------------------------------------------------------------------------
+
+function render() {
+  // Where the reader was, measured before banners and the rating form change the log's size.
+  const log = $("log");
+  const view = { atBottom: log.scrollHeight - log.scrollTop - log.clientHeight < 40, scrolled: log.scrollTop };
+  renderHeader();
+  renderBanner();
+  const scroll = renderLog(view);
+  renderRating();
+  $("typing").hidden = state.busy === 0 || state.status !== "bot";
+  $("input").placeholder = state.status === "assigned" ? "Reply to " + agentName() + "…" : "Type your question…";
+  scroll();
+}
+
+function agentName() {
+  return (state.agent && state.agent.name) || "our agent";
+}
+
+function renderHeader() {
+  const labels = {
+    bot: "Assistant",
+    queued: "Waiting for an agent",
+    assigned: agentName() + " · Agent",
+    ticketed: state.ticketId ? "Ticket " + state.ticketId : "Ticket filed",
+    resolved: "Conversation resolved",
+    abandoned: "Conversation closed",
+  };
+  $("chat-status").textContent = labels[state.status] || state.status;
+}
+
+function renderBanner() {
+  const banner = $("banner");
+  clear(banner);
+  banner.className = "banner";
+  if (state.status === "queued" && state.queue) {
+    const wait = state.queue.estimated_wait_s;
+    banner.append(
+      el("strong", { id: "queue-position" }, "You're number " + state.queue.position + " in line"),
+      el("span", { id: "queue-wait" }, " · " + waitText(wait)),
+    );
+  } else if (state.status === "assigned") {
+    banner.append(el("span", { id: "agent-banner" }, "You're chatting with ", el("strong", {}, agentName())));
+    banner.classList.add("agent");
+  } else if (state.ticketId) {
+    banner.append(el("span", { id: "ticket-banner" }, "Your ticket number is ", el("strong", {}, state.ticketId), ". We'll reply by email and here."));
+    banner.classList.add("ticket");
+  }
+  banner.hidden = banner.childNodes.length === 0;
+}
+
+let shownUpTo = 0; // the newest message id already drawn
+let drawn = 0; // how many bubbles the log held
+let anchor = null; // where the log was scrolled to show a long answer from its start
+
+function waitText(wait) {
+  if (wait === null || wait === undefined) return "we'll connect you as soon as someone is free";
+  if (wait < 60) return "someone should be with you in a moment";
+  return "estimated wait about " + Math.round(wait / 60) + " min";
+}
+
+const bubbles = new Map(); // message id -> its <li>, drawn once (the log is read aloud)
+
+// Draws what is new and returns how to scroll once the rest of the chat is drawn.
+function renderLog({ atBottom, scrolled }) {
+  const log = $("log");
+  const messages = [...state.messages.values()].sort((a, b) => a.id - b.id);
+  const fresh = messages.filter((m) => m.id > shownUpTo && m.sender !== "customer");
+  const last = messages[messages.length - 1];
+  const active = last && last.buttons && last.buttons.length ? last.id : null;
+  for (const node of log.querySelectorAll("[data-pending]")) node.remove();
+  for (const message of messages) {
+    if (bubbles.has(message.id)) continue;
+    const node = bubble(message);
+    bubbles.set(message.id, node);
+    const after = [...log.children].find((child) => Number(child.dataset.id) > message.id);
+    log.insertBefore(node, after || null);
+  }
+  for (const [id, node] of bubbles) {
+    for (const button of node.querySelectorAll(".buttons button")) {
+      button.disabled = id !== active || state.busy > 0; // only the newest choice is live
+    }
+    const from = node.dataset.sender === "agent" ? node.querySelector(".from") : null;
+    if (from && from.textContent !== agentName()) from.textContent = agentName();
+  }
+  for (const [clientId, pending] of state.pending) {
+    const item = el("li", { class: "msg customer" + (pending.failed ? " failed" : ""), dataset: { sender: "customer", pending: clientId } },
+      el("div", { class: "text" }, pending.text));
+    if (pending.failed) {
+      item.append(el("button", { type: "button", class: "retry", onclick: () => { state.pending.delete(clientId); send(pending.payload, { clientId, shown: pending.text }); } }, "Not sent · Retry"));
+    }
+    log.append(item);
+  }
+  const count = messages.length + state.pending.size;
+  const anchored = anchor !== null && Math.abs(scrolled - anchor) < 3; // the reader stayed
+  let scroll = () => { log.scrollTop = scrolled; }; // nothing new, or the reader scrolled up
+  if (count !== drawn && (atBottom || anchored || state.busy)) {
+    // A long answer is read from its start; the rest of the same answer keeps it there;
+    // anything else new (an agent's reply, the queue) is shown at the bottom.
+    const long = shownUpTo
+      ? fresh.map((m) => bubbles.get(m.id)).find((n) => n && n.offsetHeight > log.clientHeight * 0.6)
+      : null;
+    if (long) {
+      scroll = () => { log.scrollTop = long.offsetTop - log.offsetTop - 8; anchor = log.scrollTop; };
+    } else if (anchored && state.busy) {
+      scroll = () => { log.scrollTop = anchor; };
+    } else {
+      scroll = () => { log.scrollTop = log.scrollHeight; anchor = null; };
+    }
+  } else if (atBottom) {
+    scroll = () => { log.scrollTop = log.scrollHeight; }; // stay at the bottom as it resizes
+  }
+  drawn = count;
+  if (last) shownUpTo = Math.max(shownUpTo, last.id);
+  return scroll;
+}
+
+function bubble(message) {
+  const who = { customer: "You", bot: "Assistant", agent: agentName(), system: "" }[message.sender];
+  const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id } });
+  if (who && message.sender !== "customer") item.append(el("div", { class: "from" }, who));
+  item.append(el("div", { class: "text" }, message.sender === "customer" ? message.text : markdown(message.text)));
+  const buttons = (message.buttons || []).filter((b) => !RATING_PAYLOAD.test(b.payload));
+  if (buttons.length) {
+    const row = el("div", { class: "buttons" });
+    for (const button of buttons) {
+      row.append(el("button", {
+        type: "button",
+        onclick: () => send(button.payload, { shown: button.title }),
+      }, button.title));
+    }
+    item.append(row);
+  }
+  return item;
+}
+
+function ratingWanted() {
+  if (state.csat) return false;
+  if (state.status === "resolved") return true;
+  const messages = [...state.messages.values()];
+  return messages.some((m) => (m.buttons || []).some((b) => RATING_PAYLOAD.test(b.payload)));
+}
+
+function renderRating() {
+  const form = $("rating");
+  const wanted = ratingWanted();
+  if (!wanted) {
+    form.hidden = true;
+    if (state.csat && !$("rated")) {
+      $("log").append(el("li", { class: "msg system", id: "rated" }, el("div", { class: "text" }, "You rated this conversation " + state.csat.score + " out of 5. Thank you!")));
+    }
+    return;
+  }
+  if (form.hidden) {
+    form.hidden = false;
+    const stars = clear($("stars"));
+    for (let n = 1; n <= 5; n++) {
+      stars.append(el("button", {
+        type: "button", class: "star", "aria-pressed": "false", "aria-label": n + " out of 5", dataset: { score: n },
+        onclick: () => pick(n),
+      }, "★"));
+    }
+  }
+}
+
+function pick(score) {
+  state.score = score;
+  for (const star of document.querySelectorAll(".star")) {
+    const on = Number(star.dataset.score) <= score;
+    star.classList.toggle("on", on);
+    star.setAttribute("aria-pressed", String(Number(star.dataset.score) === score));
+  }
+  $("rating-send").disabled = false;
+}
+
+async function rate(event) {
+  event.preventDefault();
+  if (!state.score) return;
+  const comment = $("rating-comment").value.trim();
+  try {
+    state.csat = await api("/api/conversations/" + state.id + "/csat", {
+      method: "POST",
+      token: state.token,
+      body: { score: state.score, comment: comment || null },
+    });
+    $("rating").hidden = true;
+    render();
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+// -- transcript, menu, errors ------------------------------------------------------------
+
+async function emailTranscript(event) {
+  event.preventDefault();
+  const email = $("email-input").value.trim();
+  const result = $("email-result");
+  result.textContent = "Sending…";
+  try {
+    const sent = await api("/api/conversations/" + state.id + "/transcript", {
+      method: "POST",
+      token: state.token,
+      body: email ? { email } : {},
+    });
+    result.textContent = "On its way to " + sent.sent_to + ".";
+  } catch (err) {
+    result.textContent = err.message;
+  }
+}
+
+function toggleMenu(force) {
+  const menu = $("menu");
+  const show = force === undefined ? menu.hidden : force;
+  menu.hidden = !show;
+  $("menu-button").setAttribute("aria-expanded", String(show));
+  if (show) menu.querySelector("button").focus();
+}
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = false;
+}
+function hideError() {
+  $("error").hidden = true;
+}
+
+// -- wiring --------------------------------------------------------------------------------
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("input").value.trim();
+  if (!text || !state.id) return;
+  $("input").value = "";
+  send(text);
+});
+$("input").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
+});
+$("rating").addEventListener("submit", rate);
+$("menu-button").addEventListener("click", () => toggleMenu());
+$("email-transcript").addEventListener("click", () => {
+  toggleMenu(false);
+  $("email-form").hidden = false;
+  $("email-result").textContent = "";
+  $("email-input").focus();
+});
+$("email-cancel").addEventListener("click", () => { $("email-form").hidden = true; });
+$("email-form").addEventListener("submit", emailTranscript);
+$("new-chat").addEventListener("click", () => {
+  localStorage.removeItem(STORE);
+  location.reload();
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  if (!$("menu").hidden) toggleMenu(false);
+  else if (embedded) parent.postMessage({ type: "cascade:close" }, "*");
+});
+if (embedded) {
+  $("close-button").hidden = false;
+  $("close-button").addEventListener("click", () => parent.postMessage({ type: "cascade:close" }, "*"));
+  window.addEventListener("message", (event) => {
+    if (event.data && event.data.type === "cascade:focus") $("input").focus();
+  });
+}
+
+begin().catch((err) => showError("The chat could not start: " + err.message));

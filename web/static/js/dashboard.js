@@ -1,362 +1,351 @@
 // The ops dashboard: the figures of GET /api/metrics/daily for a date range and a skill, as
 // tiles (the whole range), charts by day (Chart.js, served from /vendor/), the hand-over reasons,
 // the top knowledge gaps, and the same figures as a CSV download. Days are calendar days in the
-// business time zone the server names. Every text from the server goes in as text (Cascade.el).
-(function () {
-  "use strict";
-  const { api, el, clear } = window.Cascade;
+// business time zone the server names. Every text from the server goes in as text (shared/dom.js).
+import { api } from "./shared/api.js";
+import { clear, el } from "./shared/dom.js";
+import { HANDOFF_REASONS_SHORT } from "./shared/labels.js";
+import { signIn } from "./shared/session.js";
 
-  const DEFAULT_DAYS = 14;
-  const REASONS = {
-    customer_request: "Asked for a person",
-    frustration: "Frustration",
-    no_answer: "No answer in the knowledge base",
-    low_nlu_confidence: "Not understood",
-    unhelpful_answers: "Answers did not help",
-    clarification_declined: "No suggested article fitted",
-    sensitive_topic: "Sensitive topic",
-    bot_unavailable: "Bot unreachable",
-    customer_chose_email: "Asked to be emailed",
-  };
-  const OUTCOMES = [
-    ["bot", "Resolved by the bot", "#1c7c3c"],
-    ["agent", "Resolved by an agent", "#0b5cad"],
-    ["ticket", "Became a ticket", "#b26a00"],
-    ["abandoned", "Abandoned", "#b3261e"],
-    ["open", "Still open", "#8a94a6"],
-  ];
+const DEFAULT_DAYS = 14;
+const OUTCOMES = [
+  ["bot", "Resolved by the bot", "#1c7c3c"],
+  ["agent", "Resolved by an agent", "#0b5cad"],
+  ["ticket", "Became a ticket", "#b26a00"],
+  ["abandoned", "Abandoned", "#b3261e"],
+  ["open", "Still open", "#8a94a6"],
+];
 
-  // -- formatting: the browser test formats the API's numbers the same way -----------------------
+// -- formatting: the browser test formats the API's numbers the same way -----------------------
 
-  function percent(share) {
-    return share === null || share === undefined ? "–" : +(share * 100).toFixed(2) + "%";
+function percent(share) {
+  return share === null || share === undefined ? "–" : +(share * 100).toFixed(2) + "%";
+}
+
+function seconds(value) {
+  if (value === null || value === undefined) return "–";
+  if (value < 60) return +value.toFixed(1) + " s";
+  const hours = Math.floor(value / 3600);
+  const minutes = Math.floor((value - hours * 3600) / 60);
+  const rest = +(value - hours * 3600 - minutes * 60).toFixed(1);
+  return [hours ? hours + " h" : "", minutes ? minutes + " min" : "", rest ? rest + " s" : ""]
+    .filter(Boolean)
+    .join(" ");
+}
+
+function rating(value) {
+  return value === null || value === undefined ? "–" : value.toFixed(2) + " / 5";
+}
+
+function plural(n, one, many) {
+  return n + " " + (n === 1 ? one : many);
+}
+
+// -- dates ---------------------------------------------------------------------------------------
+
+function addDays(isoDay, days) {
+  const d = new Date(isoDay + "T00:00:00Z");
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+function shortDay(isoDay) {
+  return new Date(isoDay + "T00:00:00Z").toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+// -- the page ------------------------------------------------------------------------------------
+
+async function start() {
+  const root = document.getElementById("app");
+  const { token, signOut } = await signIn({
+    role: "ops",
+    root,
+    title: "Cascade ops dashboard",
+  });
+  const options = await api("/api/metrics/filters", { token });
+  const query = new URLSearchParams(location.search);
+  const until = query.get("until") || options.today;
+  const since = query.get("since") || addDays(until, -(DEFAULT_DAYS - 1));
+
+  const sinceInput = el("input", { type: "date", id: "since", name: "since", value: since, required: true });
+  const untilInput = el("input", { type: "date", id: "until", name: "until", value: until, required: true });
+  const skillSelect = el(
+    "select",
+    { id: "skill", name: "skill" },
+    el("option", { value: "" }, "All skills"),
+    options.skills.map((s) => el("option", { value: s }, s)),
+  );
+  skillSelect.value = options.skills.includes(query.get("skill")) ? query.get("skill") : "";
+  const download = el("button", { type: "button", id: "download", onclick: () => downloadCsv() }, "Download CSV");
+  const form = el(
+    "form",
+    { class: "filters card", "aria-label": "Filters", onsubmit: (e) => { e.preventDefault(); load(); } },
+    el("div", { class: "field" }, el("label", { for: "since" }, "From"), sinceInput),
+    el("div", { class: "field" }, el("label", { for: "until" }, "To (inclusive)"), untilInput),
+    el("div", { class: "field" }, el("label", { for: "skill" }, "Skill"), skillSelect),
+    el("div", { class: "actions" }, el("button", { type: "submit", class: "primary" }, "Show"), download),
+  );
+  for (const input of [sinceInput, untilInput, skillSelect]) input.addEventListener("change", () => load());
+
+  const status = el("p", { class: "status muted", id: "status", role: "status", "aria-live": "polite" });
+  const results = el("div", { id: "results" });
+  root.append(
+    el(
+      "header",
+      { class: "bar" },
+      el("h1", {}, "Cascade · Ops dashboard"),
+      el("span", { class: "spacer" }),
+      el("button", { type: "button", onclick: signOut }, "Sign out"),
+    ),
+    el("main", { class: "dash" }, form, status, results),
+  );
+
+  let charts = [];
+  let latest = 0;
+
+  function filters() {
+    const params = new URLSearchParams({ since: sinceInput.value, until: untilInput.value });
+    if (skillSelect.value) params.set("skill", skillSelect.value);
+    return params;
   }
 
-  function seconds(value) {
-    if (value === null || value === undefined) return "–";
-    if (value < 60) return +value.toFixed(1) + " s";
-    const hours = Math.floor(value / 3600);
-    const minutes = Math.floor((value - hours * 3600) / 60);
-    const rest = +(value - hours * 3600 - minutes * 60).toFixed(1);
-    return [hours ? hours + " h" : "", minutes ? minutes + " min" : "", rest ? rest + " s" : ""]
-      .filter(Boolean)
-      .join(" ");
-  }
-
-  function rating(value) {
-    return value === null || value === undefined ? "–" : value.toFixed(2) + " / 5";
-  }
-
-  function plural(n, one, many) {
-    return n + " " + (n === 1 ? one : many);
-  }
-
-  // -- dates ---------------------------------------------------------------------------------------
-
-  function addDays(isoDay, days) {
-    const d = new Date(isoDay + "T00:00:00Z");
-    d.setUTCDate(d.getUTCDate() + days);
-    return d.toISOString().slice(0, 10);
-  }
-
-  function shortDay(isoDay) {
-    return new Date(isoDay + "T00:00:00Z").toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
-  }
-
-  // -- the page ------------------------------------------------------------------------------------
-
-  async function start() {
-    const root = document.getElementById("app");
-    const { token, signOut } = await window.Cascade.signIn({
-      role: "ops",
-      root,
-      title: "Cascade ops dashboard",
-    });
-    const options = await api("/api/metrics/filters", { token });
-    const query = new URLSearchParams(location.search);
-    const until = query.get("until") || options.today;
-    const since = query.get("since") || addDays(until, -(DEFAULT_DAYS - 1));
-
-    const sinceInput = el("input", { type: "date", id: "since", name: "since", value: since, required: true });
-    const untilInput = el("input", { type: "date", id: "until", name: "until", value: until, required: true });
-    const skillSelect = el(
-      "select",
-      { id: "skill", name: "skill" },
-      el("option", { value: "" }, "All skills"),
-      options.skills.map((s) => el("option", { value: s }, s)),
-    );
-    skillSelect.value = options.skills.includes(query.get("skill")) ? query.get("skill") : "";
-    const download = el("button", { type: "button", id: "download", onclick: () => downloadCsv() }, "Download CSV");
-    const form = el(
-      "form",
-      { class: "filters card", "aria-label": "Filters", onsubmit: (e) => { e.preventDefault(); load(); } },
-      el("div", { class: "field" }, el("label", { for: "since" }, "From"), sinceInput),
-      el("div", { class: "field" }, el("label", { for: "until" }, "To (inclusive)"), untilInput),
-      el("div", { class: "field" }, el("label", { for: "skill" }, "Skill"), skillSelect),
-      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary" }, "Show"), download),
-    );
-    for (const input of [sinceInput, untilInput, skillSelect]) input.addEventListener("change", () => load());
-
-    const status = el("p", { class: "status muted", id: "status", role: "status", "aria-live": "polite" });
-    const results = el("div", { id: "results" });
-    root.append(
-      el(
-        "header",
-        { class: "bar" },
-        el("h1", {}, "Cascade · Ops dashboard"),
-        el("span", { class: "spacer" }),
-        el("button", { type: "button", onclick: signOut }, "Sign out"),
-      ),
-      el("main", { class: "dash" }, form, status, results),
-    );
-
-    let charts = [];
-    let latest = 0;
-
-    function filters() {
-      const params = new URLSearchParams({ since: sinceInput.value, until: untilInput.value });
-      if (skillSelect.value) params.set("skill", skillSelect.value);
-      return params;
-    }
-
-    async function load() {
-      const ticket = ++latest;
-      const params = filters();
-      status.className = "status muted";
-      status.textContent = "Loading…";
-      let daily;
-      try {
-        daily = await api("/api/metrics/daily?" + params, { token });
-      } catch (err) {
-        if (ticket !== latest) return;
-        status.className = "status error";
-        status.setAttribute("role", "alert");
-        status.textContent = "Could not load the figures: " + err.message;
-        return;
-      }
+  async function load() {
+    const ticket = ++latest;
+    const params = filters();
+    status.className = "status muted";
+    status.textContent = "Loading…";
+    let daily;
+    try {
+      daily = await api("/api/metrics/daily?" + params, { token });
+    } catch (err) {
       if (ticket !== latest) return;
-      history.replaceState(null, "", location.pathname + "?" + params);
-      status.className = "status muted";
-      status.setAttribute("role", "status");
-      status.textContent =
-        `${daily.since} to ${daily.until} (days in ${daily.timezone}), ` +
-        (daily.skill ? `skill ${daily.skill}` : "all skills") +
-        ` · ${plural(daily.total.contacts, "conversation", "conversations")}`;
-      render(daily);
+      status.className = "status error";
+      status.setAttribute("role", "alert");
+      status.textContent = "Could not load the figures: " + err.message;
+      return;
     }
+    if (ticket !== latest) return;
+    history.replaceState(null, "", location.pathname + "?" + params);
+    status.className = "status muted";
+    status.setAttribute("role", "status");
+    status.textContent =
+      `${daily.since} to ${daily.until} (days in ${daily.timezone}), ` +
+      (daily.skill ? `skill ${daily.skill}` : "all skills") +
+      ` · ${plural(daily.total.contacts, "conversation", "conversations")}`;
+    render(daily);
+  }
 
-    function render(daily) {
-      for (const chart of charts) chart.destroy();
-      charts = [];
-      clear(results);
-      const total = daily.total;
-      const empty = total.contacts === 0;
-      results.append(el("h2", { class: "sr-only" }, "Figures for the whole range"), tiles(total));
-      if (empty) {
-        results.append(el("p", { class: "notice card", id: "empty" }, "No conversations in this range."));
-        return;
-      }
-      const fcr = chartCard("fcr-chart", "First-contact resolution and bot containment by day");
-      const volume = chartCard("volume-chart", "Conversations by day and where they ended");
-      const waits = chartCard("wait-chart", "Queue wait by day (seconds)");
-      const reasons = chartCard("reasons-chart", "Hand-overs by reason");
-      results.append(
-        el("section", { class: "charts", "aria-label": "Charts" }, fcr.card, volume.card, waits.card, reasons.card),
-        el("section", { class: "panels" }, reasonList(total), gapList(total)),
-        dayTable(daily),
-      );
-      const labels = daily.days.map((d) => shortDay(d.day));
-      charts.push(
-        lineChart(fcr.canvas, labels, [
-          ["First-contact resolution", daily.days.map((d) => pct(d.first_contact_resolution)), "#0b5cad"],
-          ["Bot containment", daily.days.map((d) => pct(d.bot_containment)), "#1c7c3c"],
-        ], { max: 100, unit: "%" }),
-        new window.Chart(volume.canvas, {
-          type: "bar",
-          data: {
-            labels,
-            datasets: OUTCOMES.map(([key, label, color]) => ({
-              label,
-              data: daily.days.map((d) => d.outcomes[key]),
-              backgroundColor: color,
-            })),
-          },
-          options: base({ scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }),
-        }),
-        lineChart(waits.canvas, labels, [
-          ["Average wait", daily.days.map((d) => d.wait_avg_s), "#0b5cad"],
-          ["90th percentile", daily.days.map((d) => d.wait_p90_s), "#b26a00"],
-        ], { unit: " s" }),
-      );
-      const reasonNames = Object.keys(total.handoffs_by_reason);
-      if (reasonNames.length) {
-        charts.push(
-          new window.Chart(reasons.canvas, {
-            type: "bar",
-            data: {
-              labels: reasonNames.map(reasonLabel),
-              datasets: [{ label: "Hand-overs", data: reasonNames.map((r) => total.handoffs_by_reason[r]), backgroundColor: "#0b5cad" }],
-            },
-            options: base({ indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }),
-          }),
-        );
-      } else {
-        reasons.canvas.replaceWith(el("p", { class: "muted" }, "No hand-overs in this range."));
-      }
+  function render(daily) {
+    for (const chart of charts) chart.destroy();
+    charts = [];
+    clear(results);
+    const total = daily.total;
+    const empty = total.contacts === 0;
+    results.append(el("h2", { class: "sr-only" }, "Figures for the whole range"), tiles(total));
+    if (empty) {
+      results.append(el("p", { class: "notice card", id: "empty" }, "No conversations in this range."));
+      return;
     }
-
-    function pct(share) {
-      return share === null ? null : +(share * 100).toFixed(2);
-    }
-
-    function base(extra) {
-      return {
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
-        ...extra,
-        plugins: { legend: { position: "bottom" }, ...(extra.plugins || {}) },
-      };
-    }
-
-    function lineChart(canvas, labels, series, { max, unit }) {
-      return new window.Chart(canvas, {
-        type: "line",
+    const fcr = chartCard("fcr-chart", "First-contact resolution and bot containment by day");
+    const volume = chartCard("volume-chart", "Conversations by day and where they ended");
+    const waits = chartCard("wait-chart", "Queue wait by day (seconds)");
+    const reasons = chartCard("reasons-chart", "Hand-overs by reason");
+    results.append(
+      el("section", { class: "charts", "aria-label": "Charts" }, fcr.card, volume.card, waits.card, reasons.card),
+      el("section", { class: "panels" }, reasonList(total), gapList(total)),
+      dayTable(daily),
+    );
+    const labels = daily.days.map((d) => shortDay(d.day));
+    charts.push(
+      lineChart(fcr.canvas, labels, [
+        ["First-contact resolution", daily.days.map((d) => pct(d.first_contact_resolution)), "#0b5cad"],
+        ["Bot containment", daily.days.map((d) => pct(d.bot_containment)), "#1c7c3c"],
+      ], { max: 100, unit: "%" }),
+      new window.Chart(volume.canvas, {
+        type: "bar",
         data: {
           labels,
-          datasets: series.map(([label, data, color]) => ({
+          datasets: OUTCOMES.map(([key, label, color]) => ({
             label,
-            data,
-            borderColor: color,
+            data: daily.days.map((d) => d.outcomes[key]),
             backgroundColor: color,
-            spanGaps: true,
-            tension: 0.2,
           })),
         },
-        options: base({
-          scales: { y: { beginAtZero: true, max, ticks: { callback: (v) => v + unit } } },
+        options: base({ scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }),
+      }),
+      lineChart(waits.canvas, labels, [
+        ["Average wait", daily.days.map((d) => d.wait_avg_s), "#0b5cad"],
+        ["90th percentile", daily.days.map((d) => d.wait_p90_s), "#b26a00"],
+      ], { unit: " s" }),
+    );
+    const reasonNames = Object.keys(total.handoffs_by_reason);
+    if (reasonNames.length) {
+      charts.push(
+        new window.Chart(reasons.canvas, {
+          type: "bar",
+          data: {
+            labels: reasonNames.map(reasonLabel),
+            datasets: [{ label: "Hand-overs", data: reasonNames.map((r) => total.handoffs_by_reason[r]), backgroundColor: "#0b5cad" }],
+          },
+          options: base({ indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }),
         }),
-      });
+      );
+    } else {
+      reasons.canvas.replaceWith(el("p", { class: "muted" }, "No hand-overs in this range."));
     }
+  }
 
-    async function downloadCsv() {
-      download.disabled = true;
-      try {
-        const response = await api("/api/metrics.csv?" + filters(), { token, raw: true });
-        const blob = await response.blob();
-        const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
-        const url = URL.createObjectURL(blob);
-        const link = el("a", { href: url, download: named ? named[1] : "cascade-metrics.csv", hidden: true });
-        document.body.append(link);
-        link.click();
-        link.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 10000);
-      } catch (err) {
-        status.className = "status error";
-        status.setAttribute("role", "alert");
-        status.textContent = "Could not download the CSV: " + err.message;
-      } finally {
-        download.disabled = false;
-      }
+  function pct(share) {
+    return share === null ? null : +(share * 100).toFixed(2);
+  }
+
+  function base(extra) {
+    return {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      ...extra,
+      plugins: { legend: { position: "bottom" }, ...(extra.plugins || {}) },
+    };
+  }
+
+  function lineChart(canvas, labels, series, { max, unit }) {
+    return new window.Chart(canvas, {
+      type: "line",
+      data: {
+        labels,
+        datasets: series.map(([label, data, color]) => ({
+          label,
+          data,
+          borderColor: color,
+          backgroundColor: color,
+          spanGaps: true,
+          tension: 0.2,
+        })),
+      },
+      options: base({
+        scales: { y: { beginAtZero: true, max, ticks: { callback: (v) => v + unit } } },
+      }),
+    });
+  }
+
+  async function downloadCsv() {
+    download.disabled = true;
+    try {
+      const response = await api("/api/metrics.csv?" + filters(), { token, raw: true });
+      const blob = await response.blob();
+      const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+      const url = URL.createObjectURL(blob);
+      const link = el("a", { href: url, download: named ? named[1] : "cascade-metrics.csv", hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) {
+      status.className = "status error";
+      status.setAttribute("role", "alert");
+      status.textContent = "Could not download the CSV: " + err.message;
+    } finally {
+      download.disabled = false;
     }
-
-    load();
   }
 
-  function reasonLabel(reason) {
-    return REASONS[reason] || reason.replace(/_/g, " ");
-  }
+  load();
+}
 
-  function tile(figure, label, value, detail, bad) {
-    return el(
-      "li",
-      { class: "tile" + (bad ? " bad" : ""), dataset: { figure } },
-      el("span", { class: "label" }, label),
-      el("span", { class: "value" }, value),
-      detail ? el("span", { class: "detail" }, detail) : null,
-    );
-  }
+function reasonLabel(reason) {
+  return HANDOFF_REASONS_SHORT[reason] || reason.replace(/_/g, " ");
+}
 
-  function tiles(t) {
-    const of = (n) => (t.contacts ? `${n} of ${t.contacts}` : null);
-    return el(
-      "ul",
-      { class: "tiles", id: "tiles", "aria-label": "Figures for the whole range" },
-      tile("contacts", "Conversations", String(t.contacts), "in which the customer wrote"),
-      tile("first_contact_resolution", "First-contact resolution", percent(t.first_contact_resolution), of(t.resolved_first_time)),
-      tile("bot_containment", "Bot containment", percent(t.bot_containment), of(t.bot_contained)),
-      tile("handoff_rate", "Hand-over rate", percent(t.handoff_rate), of(t.handed_over)),
-      tile("ticket_rate", "Ticket rate", percent(t.ticket_rate), of(t.ticketed)),
-      tile("wait_avg_s", "Queue wait, average", seconds(t.wait_avg_s)),
-      tile("wait_p90_s", "Queue wait, 90th percentile", seconds(t.wait_p90_s)),
-      tile("handle_time_avg_s", "Handle time, average", seconds(t.handle_time_avg_s)),
-      tile("abandonment_rate", "Abandonment", percent(t.abandonment_rate), of(t.abandoned)),
-      tile("csat_avg", "Satisfaction (CSAT)", rating(t.csat_avg), plural(t.csat_responses, "rating", "ratings")),
-      tile("sla_warnings", "SLA warnings", String(t.sla_warnings), null, false),
-      tile("sla_breaches", "SLA breaches", String(t.sla_breaches), null, t.sla_breaches > 0),
-    );
-  }
+function tile(figure, label, value, detail, bad) {
+  return el(
+    "li",
+    { class: "tile" + (bad ? " bad" : ""), dataset: { figure } },
+    el("span", { class: "label" }, label),
+    el("span", { class: "value" }, value),
+    detail ? el("span", { class: "detail" }, detail) : null,
+  );
+}
 
-  function chartCard(id, title) {
-    const canvas = el("canvas", { id, role: "img", "aria-label": title + " (the same figures are in the table below)" });
-    const card = el("figure", { class: "chart card" }, el("h2", {}, title), el("div", { class: "canvas-box" }, canvas));
-    return { card, canvas };
-  }
+function tiles(t) {
+  const of = (n) => (t.contacts ? `${n} of ${t.contacts}` : null);
+  return el(
+    "ul",
+    { class: "tiles", id: "tiles", "aria-label": "Figures for the whole range" },
+    tile("contacts", "Conversations", String(t.contacts), "in which the customer wrote"),
+    tile("first_contact_resolution", "First-contact resolution", percent(t.first_contact_resolution), of(t.resolved_first_time)),
+    tile("bot_containment", "Bot containment", percent(t.bot_containment), of(t.bot_contained)),
+    tile("handoff_rate", "Hand-over rate", percent(t.handoff_rate), of(t.handed_over)),
+    tile("ticket_rate", "Ticket rate", percent(t.ticket_rate), of(t.ticketed)),
+    tile("wait_avg_s", "Queue wait, average", seconds(t.wait_avg_s)),
+    tile("wait_p90_s", "Queue wait, 90th percentile", seconds(t.wait_p90_s)),
+    tile("handle_time_avg_s", "Handle time, average", seconds(t.handle_time_avg_s)),
+    tile("abandonment_rate", "Abandonment", percent(t.abandonment_rate), of(t.abandoned)),
+    tile("csat_avg", "Satisfaction (CSAT)", rating(t.csat_avg), plural(t.csat_responses, "rating", "ratings")),
+    tile("sla_warnings", "SLA warnings", String(t.sla_warnings), null, false),
+    tile("sla_breaches", "SLA breaches", String(t.sla_breaches), null, t.sla_breaches > 0),
+  );
+}
 
-  function reasonList(total) {
-    const entries = Object.entries(total.handoffs_by_reason);
-    return el(
-      "section",
-      { class: "panel card", id: "reasons", "aria-labelledby": "reasons-title" },
-      el("h2", { id: "reasons-title" }, "Hand-over reasons"),
-      entries.length
-        ? el("ul", {}, entries.map(([reason, n]) => el("li", {}, reasonLabel(reason), " ", el("span", { class: "count" }, "(" + n + ")"))))
-        : el("p", { class: "muted" }, "No hand-overs in this range."),
-    );
-  }
+function chartCard(id, title) {
+  const canvas = el("canvas", { id, role: "img", "aria-label": title + " (the same figures are in the table below)" });
+  const card = el("figure", { class: "chart card" }, el("h2", {}, title), el("div", { class: "canvas-box" }, canvas));
+  return { card, canvas };
+}
 
-  function gapList(total) {
-    return el(
-      "section",
-      { class: "panel card", id: "gaps", "aria-labelledby": "gaps-title" },
-      el("h2", { id: "gaps-title" }, "Top knowledge gaps"),
-      total.knowledge_gaps.length
-        ? el("ol", {}, total.knowledge_gaps.map((g) => el("li", {}, el("span", { class: "question" }, g.question), " ", el("span", { class: "count" }, "(" + plural(g.count, "time", "times") + ")"))))
-        : el("p", { class: "muted" }, "The bot answered every question it was asked."),
-    );
-  }
+function reasonList(total) {
+  const entries = Object.entries(total.handoffs_by_reason);
+  return el(
+    "section",
+    { class: "panel card", id: "reasons", "aria-labelledby": "reasons-title" },
+    el("h2", { id: "reasons-title" }, "Hand-over reasons"),
+    entries.length
+      ? el("ul", {}, entries.map(([reason, n]) => el("li", {}, reasonLabel(reason), " ", el("span", { class: "count" }, "(" + n + ")"))))
+      : el("p", { class: "muted" }, "No hand-overs in this range."),
+  );
+}
 
-  function dayTable(daily) {
-    const columns = [
-      ["Conversations", (d) => String(d.contacts)],
-      ["FCR", (d) => percent(d.first_contact_resolution)],
-      ["Containment", (d) => percent(d.bot_containment)],
-      ["Hand-overs", (d) => percent(d.handoff_rate)],
-      ["Tickets", (d) => percent(d.ticket_rate)],
-      ["Wait avg", (d) => seconds(d.wait_avg_s)],
-      ["Wait p90", (d) => seconds(d.wait_p90_s)],
-      ["Handle time", (d) => seconds(d.handle_time_avg_s)],
-      ["Abandoned", (d) => percent(d.abandonment_rate)],
-      ["CSAT", (d) => rating(d.csat_avg)],
-      ["SLA warnings", (d) => String(d.sla_warnings)],
-      ["SLA breaches", (d) => String(d.sla_breaches)],
-    ];
-    const row = (label, d) => el("tr", {}, el("th", { scope: "row" }, label), columns.map(([, f]) => el("td", {}, f(d))));
-    return el(
-      "details",
-      { class: "by-day card" },
-      el("summary", {}, "Figures by day as a table"),
-      el(
-        "table",
-        {},
-        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Day"), columns.map(([name]) => el("th", { scope: "col" }, name)))),
-        el("tbody", {}, daily.days.map((d) => row(d.day, d)), row("Total", daily.total)),
-      ),
-    );
-  }
+function gapList(total) {
+  return el(
+    "section",
+    { class: "panel card", id: "gaps", "aria-labelledby": "gaps-title" },
+    el("h2", { id: "gaps-title" }, "Top knowledge gaps"),
+    total.knowledge_gaps.length
+      ? el("ol", {}, total.knowledge_gaps.map((g) => el("li", {}, el("span", { class: "question" }, g.question), " ", el("span", { class: "count" }, "(" + plural(g.count, "time", "times") + ")"))))
+      : el("p", { class: "muted" }, "The bot answered every question it was asked."),
+  );
+}
 
-  start().catch((err) => {
-    const root = document.getElementById("app");
-    clear(root).append(el("p", { class: "card error", role: "alert" }, "The dashboard could not start: " + err.message));
-  });
-})();
+function dayTable(daily) {
+  const columns = [
+    ["Conversations", (d) => String(d.contacts)],
+    ["FCR", (d) => percent(d.first_contact_resolution)],
+    ["Containment", (d) => percent(d.bot_containment)],
+    ["Hand-overs", (d) => percent(d.handoff_rate)],
+    ["Tickets", (d) => percent(d.ticket_rate)],
+    ["Wait avg", (d) => seconds(d.wait_avg_s)],
+    ["Wait p90", (d) => seconds(d.wait_p90_s)],
+    ["Handle time", (d) => seconds(d.handle_time_avg_s)],
+    ["Abandoned", (d) => percent(d.abandonment_rate)],
+    ["CSAT", (d) => rating(d.csat_avg)],
+    ["SLA warnings", (d) => String(d.sla_warnings)],
+    ["SLA breaches", (d) => String(d.sla_breaches)],
+  ];
+  const row = (label, d) => el("tr", {}, el("th", { scope: "row" }, label), columns.map(([, f]) => el("td", {}, f(d))));
+  return el(
+    "details",
+    { class: "by-day card" },
+    el("summary", {}, "Figures by day as a table"),
+    el(
+      "table",
+      {},
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Day"), columns.map(([name]) => el("th", { scope: "col" }, name)))),
+      el("tbody", {}, daily.days.map((d) => row(d.day, d)), row("Total", daily.total)),
+    ),
+  );
+}
+
+start().catch((err) => {
+  const root = document.getElementById("app");
+  clear(root).append(el("p", { class: "card error", role: "alert" }, "The dashboard could not start: " + err.message));
+});

@@ -1,6 +1,4 @@
 // The stock rasa-webchat widget, pointed at this app's own socket.io server.
-"use strict";
-
 window.WebChat.default(
   {
     socketUrl: window.location.origin,

@@ -1,13 +1,28 @@
 // Ending an agent's part in a chat: transfer, escalate to a ticket, resolve, hand back to the
-// bot; then the chat stays in view, closed, until the agent drops it.
+// bot; then the chat stays in view, closed (chats.js), until the agent drops it.
 
-import { mergeView, selectChat } from "./chats.js";
-import { showView, updateCounts } from "./frame.js";
-import { add, agentName } from "./parts.js";
+import { clear, el } from "../shared/dom.js";
+import { closeChat, mergeView } from "./chats.js";
+import { agentName } from "./parts.js";
 import { call, failed, state, ui } from "./state.js";
-import { loadTickets, openTicket } from "./tickets.js";
+import { loadTickets } from "./tickets.js";
 
-const { el, clear } = window.Cascade;
+// The buttons in each chat's header (chats.js draws them, each with its data-action): one
+// listener on the panes runs them, so the chats never import their actions.
+export function wireActions() {
+  const run = {
+    transfer: transferForm,
+    escalate: escalateForm,
+    handback: (chat) => finish(chat, "handback"),
+    resolve: (chat) => finish(chat, "resolve"),
+  };
+  ui.panes.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-action]");
+    const pane = button && button.closest(".chat-pane");
+    const chat = pane && state.chats.get(pane.dataset.conversation);
+    if (chat && run[button.dataset.action]) run[button.dataset.action](chat);
+  });
+}
 
 function actionForm(chat, title, fields, submitLabel, onSubmit) {
   clear(chat.forms);
@@ -35,7 +50,7 @@ function actionForm(chat, title, fields, submitLabel, onSubmit) {
   if (first) first.focus();
 }
 
-export async function transferForm(chat) {
+async function transferForm(chat) {
   try {
     state.roster = await call("/api/agents/roster");
   } catch (err) {
@@ -70,7 +85,7 @@ export async function transferForm(chat) {
   );
 }
 
-export function escalateForm(chat) {
+function escalateForm(chat) {
   const note = el("textarea", { id: "escalate-note-" + chat.id, rows: 2 });
   actionForm(
     chat,
@@ -88,7 +103,7 @@ export function escalateForm(chat) {
   );
 }
 
-export async function finish(chat, action) {
+async function finish(chat, action) {
   try {
     const view = await call(`/api/conversations/${chat.id}/${action}`, { method: "POST" });
     mergeView(chat, view);
@@ -96,36 +111,4 @@ export async function finish(chat, action) {
   } catch (err) {
     failed(err);
   }
-}
-
-export function closeChat(chat, text, ticketId) {
-  chat.closed = true;
-  clear(chat.forms);
-  chat.pane.classList.add("closed");
-  chat.tab.classList.add("closed");
-  for (const b of chat.actions.querySelectorAll("button")) b.disabled = true;
-  chat.reply.disabled = true;
-  chat.sendButton.disabled = true;
-  chat.canned.disabled = true;
-  add(
-    clear(chat.banner),
-    el("span", {}, text),
-    ticketId ? el("button", { type: "button", onclick: () => { showView("tickets"); openTicket(ticketId); } }, "Open ticket " + ticketId) : null,
-    el("button", { type: "button", onclick: () => dropChat(chat) }, "Close this chat"),
-  );
-  chat.banner.hidden = false;
-  chat.statusTag.textContent = chat.view.status;
-  updateCounts();
-  if (state.active === chat.id) chat.title.focus();
-}
-
-function dropChat(chat) {
-  chat.tab.remove();
-  chat.pane.remove();
-  state.chats.delete(chat.id);
-  const next = [...state.chats.keys()][0];
-  state.active = null;
-  if (next) selectChat(next, { focus: true });
-  else ui.empty.hidden = false;
-  updateCounts();
 }

@@ -1,10 +1,8 @@
 // Canned responses in the reply box: the picker, and "/shortcut" + Tab or Enter.
 
-import { send } from "./chats.js";
+import { clear, el } from "../shared/dom.js";
 import { add } from "./parts.js";
 import { call, failed, state } from "./state.js";
-
-const { el, clear } = window.Cascade;
 
 export function fillCanned(chat) {
   add(
@@ -59,7 +57,8 @@ export function showHint(chat) {
   chat.hint.textContent = typed ? "Tab or Enter inserts /" + typed.canned.shortcut : "";
 }
 
-export function replyKeys(chat, e) {
+// Keys in a chat's reply box; `send(chat)` sends the reply (the chat's own, in chats.js).
+export function replyKeys(chat, e, send) {
   if (e.isComposing) return;
   if (e.key === "Tab" && !e.shiftKey) {
     const typed = typedShortcut(chat);

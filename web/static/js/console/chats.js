@@ -1,14 +1,13 @@
 // The agent's chats, several at once: a tab and a pane each, transcript, handoff panel, reply
-// box, private notes. Canned responses are in canned.js, transfer / resolve / escalate in
-// actions.js.
+// box, private notes, and the chat closed once the agent's part in it ends. Canned responses are
+// in canned.js; transfer / resolve / escalate in actions.js, which runs the header's buttons.
 
-import { closeChat, escalateForm, finish, transferForm } from "./actions.js";
+import { clear, el } from "../shared/dom.js";
 import { fillCanned, insertCanned, replyKeys, showHint } from "./canned.js";
-import { updateCounts } from "./frame.js";
 import { add, customerName, handoffPanel, messageItem, noteItem } from "./parts.js";
+import { updateCounts } from "./sections.js";
 import { call, clientId, failed, state, ui } from "./state.js";
-
-const { el, clear } = window.Cascade;
+import { openTicket, showTickets } from "./tickets.js";
 
 export function openChat(view, { focus = false } = {}) {
   let chat = state.chats.get(view.id);
@@ -57,7 +56,7 @@ function buildChat(view) {
     if (picked) insertCanned(chat, picked, false);
   } });
   fillCanned(chat);
-  chat.reply.addEventListener("keydown", (e) => replyKeys(chat, e));
+  chat.reply.addEventListener("keydown", (e) => replyKeys(chat, e, send));
   chat.reply.addEventListener("input", () => showHint(chat));
   chat.sendButton = el("button", { type: "submit", class: "primary" }, "Send");
   chat.replyForm = el(
@@ -82,10 +81,10 @@ function buildChat(view) {
   chat.actions = el(
     "div",
     { class: "actions" },
-    el("button", { type: "button", dataset: { action: "transfer" }, onclick: () => transferForm(chat) }, "Transfer"),
-    el("button", { type: "button", dataset: { action: "escalate" }, onclick: () => escalateForm(chat) }, "Escalate to ticket"),
-    el("button", { type: "button", dataset: { action: "handback" }, onclick: () => finish(chat, "handback") }, "Hand back to bot"),
-    el("button", { type: "button", class: "primary", dataset: { action: "resolve" }, onclick: () => finish(chat, "resolve") }, "Resolve"),
+    el("button", { type: "button", dataset: { action: "transfer" } }, "Transfer"),
+    el("button", { type: "button", dataset: { action: "escalate" } }, "Escalate to ticket"),
+    el("button", { type: "button", dataset: { action: "handback" } }, "Hand back to bot"),
+    el("button", { type: "button", class: "primary", dataset: { action: "resolve" } }, "Resolve"),
   );
   chat.title = el("h2", { tabindex: "-1" }, customerName(view));
   chat.statusTag = el("span", { class: "tag chat-status" });
@@ -220,4 +219,36 @@ async function addNote(chat) {
   } catch (err) {
     failed(err);
   }
+}
+
+export function closeChat(chat, text, ticketId) {
+  chat.closed = true;
+  clear(chat.forms);
+  chat.pane.classList.add("closed");
+  chat.tab.classList.add("closed");
+  for (const b of chat.actions.querySelectorAll("button")) b.disabled = true;
+  chat.reply.disabled = true;
+  chat.sendButton.disabled = true;
+  chat.canned.disabled = true;
+  add(
+    clear(chat.banner),
+    el("span", {}, text),
+    ticketId ? el("button", { type: "button", onclick: () => { showTickets(); openTicket(ticketId); } }, "Open ticket " + ticketId) : null,
+    el("button", { type: "button", onclick: () => dropChat(chat) }, "Close this chat"),
+  );
+  chat.banner.hidden = false;
+  chat.statusTag.textContent = chat.view.status;
+  updateCounts();
+  if (state.active === chat.id) chat.title.focus();
+}
+
+function dropChat(chat) {
+  chat.tab.remove();
+  chat.pane.remove();
+  state.chats.delete(chat.id);
+  const next = [...state.chats.keys()][0];
+  state.active = null;
+  if (next) selectChat(next, { focus: true });
+  else ui.empty.hidden = false;
+  updateCounts();
 }

@@ -1,13 +1,12 @@
-// The page's frame: header with the agent's status and the live/offline light, the Chats and
-// Tickets sections with their counts.
+// The page's frame: header with the agent's status and the live/offline light, and the Chats and
+// Tickets sections (sections.js shows one of them and counts on their tabs).
 
+import { clear, el } from "../shared/dom.js";
 import { tabKeys } from "./chats.js";
 import { refreshOffers, renderOffers } from "./offers.js";
-import { add } from "./parts.js";
+import { showView } from "./sections.js";
 import { call, failed, state, toast, ui } from "./state.js";
-import { ACTIVE_TICKETS, buildTicketsView, loadTickets } from "./tickets.js";
-
-const { el, clear } = window.Cascade;
+import { buildTicketsView, showTickets } from "./tickets.js";
 
 export function buildFrame(signOut) {
   const root = document.getElementById("app");
@@ -19,7 +18,7 @@ export function buildFrame(signOut) {
   );
   ui.connection = el("span", { class: "connection", role: "status" }, "Connecting…");
   ui.chatsTab = el("button", { type: "button", class: "view-tab", id: "view-chats", "aria-controls": "chats-view", onclick: () => showView("chats") }, "Chats");
-  ui.ticketsTab = el("button", { type: "button", class: "view-tab", id: "view-tickets", "aria-controls": "tickets-view", onclick: () => showView("tickets") }, "Tickets");
+  ui.ticketsTab = el("button", { type: "button", class: "view-tab", id: "view-tickets", "aria-controls": "tickets-view", onclick: showTickets }, "Tickets");
   ui.offers = el("ul", { class: "offers", id: "offers", "aria-live": "polite", "aria-label": "Offers" });
   ui.chatList = el("div", { class: "chat-list", role: "tablist", "aria-label": "My chats", "aria-orientation": "vertical", onkeydown: tabKeys });
   ui.panes = el("div", { class: "panes" });
@@ -59,24 +58,8 @@ export function buildFrame(signOut) {
   ui.ticketsView = buildTicketsView();
   root.append(header, nav, el("main", { class: "console" }, ui.chatsView, ui.ticketsView), ui.toasts);
   if (state.agent) ui.status.value = state.agent.status;
-  showView(state.agent ? "chats" : "tickets");
-}
-
-export function showView(name) {
-  state.view = name;
-  ui.chatsView.hidden = name !== "chats";
-  ui.ticketsView.hidden = name !== "tickets";
-  ui.chatsTab.setAttribute("aria-current", name === "chats" ? "page" : "false");
-  ui.ticketsTab.setAttribute("aria-current", name === "tickets" ? "page" : "false");
-  if (name === "tickets") loadTickets();
-}
-
-export function updateCounts() {
-  const open = [...state.chats.values()].filter((c) => !c.closed).length;
-  const offers = state.offers.size;
-  add(clear(ui.chatsTab), "Chats", el("span", { class: "count" }, String(open)), offers ? el("span", { class: "count offer-count" }, offers + " offered") : null);
-  const active = state.tickets.filter((t) => ACTIVE_TICKETS.includes(t.status)).length;
-  add(clear(ui.ticketsTab), "Tickets", el("span", { class: "count" }, String(active)));
+  if (state.agent) showView("chats");
+  else showTickets();
 }
 
 async function setStatus(status) {

@@ -2,6 +2,7 @@
 // "ticket"), polling
 // that keeps the page right when the socket is down, and the one-second clock tick.
 
+import { socket as openSocket } from "../shared/session.js";
 import { refreshCanned } from "./canned.js";
 import { appendMessage, refreshChats } from "./chats.js";
 import { offerChanged, refreshOffers, renderOffers, tickCountdown } from "./offers.js";
@@ -12,11 +13,11 @@ const POLL_LIVE_MS = 20000;
 const POLL_FALLBACK_MS = 4000;
 
 export function connect() {
-  if (typeof io !== "function") {
+  const socket = openSocket(state.token);
+  if (!socket) {
     setLive(false);
     return;
   }
-  const socket = window.Cascade.socket(state.token);
   socket.on("connect", () => {
     setLive(true);
     refreshOffers();

@@ -2,11 +2,14 @@
 // package, replies with canned responses, private notes, transfer / resolve / hand back /
 // escalate, and the ticket inbox with SLA clocks. Live updates come over socket.io (room
 // agent:{id}: "offer", "offer_withdrawn", "message"); polling keeps it right when the socket is
-// down. Every text from the server goes into the page as text (Cascade.el), never as HTML.
+// down. Every text from the server goes into the page as text (shared/dom.js), never as HTML.
 //
-// The entry point, loaded by console.html as an ES module after common.js (window.Cascade);
-// each concept is a module of its own beside this one.
+// The entry point, loaded by console.html as an ES module; each concept is a module of its own
+// beside this one, and none imports a module that imports it back: a part that needs a sibling
+// above it gets a callback, or the sibling listens (the chat header's buttons, actions.js).
 
+import { signIn } from "../shared/session.js";
+import { wireActions } from "./actions.js";
 import { refreshChats } from "./chats.js";
 import { buildFrame } from "./frame.js";
 import { connect, setLive, tick } from "./live.js";
@@ -19,6 +22,7 @@ async function start({ token, me, signOut }) {
   state.me = me;
   state.agent = me.agent || null;
   buildFrame(signOut);
+  wireActions();
   try {
     [state.canned, state.roster] = await Promise.all([call("/api/canned"), call("/api/agents/roster")]);
   } catch (err) {
@@ -31,4 +35,4 @@ async function start({ token, me, signOut }) {
   setInterval(tick, 1000);
 }
 
-window.Cascade.signIn({ role: "agent", root: document.getElementById("app"), title: "Agent console" }).then(start);
+signIn({ role: "agent", root: document.getElementById("app"), title: "Agent console" }).then(start);

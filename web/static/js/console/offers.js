@@ -1,12 +1,13 @@
 // Offers: the list with a countdown each, accept and decline. A push and the answer to a request
 // can cross; `state.seq` decides which wins.
 
+import { clear, el } from "../shared/dom.js";
+import { duration } from "../shared/format.js";
+import { HANDOFF_REASONS } from "../shared/labels.js";
 import { openChat } from "./chats.js";
-import { updateCounts } from "./frame.js";
-import { customerName, REASONS } from "./parts.js";
+import { customerName } from "./parts.js";
+import { updateCounts } from "./sections.js";
 import { call, failed, state, toast, ui } from "./state.js";
-
-const { el, clear, duration } = window.Cascade;
 
 export function renderOffers() {
   clear(ui.offers);
@@ -28,7 +29,7 @@ export function renderOffers() {
           el("span", { class: "tag" }, offer.skill || h.skill || "general"),
           " ",
           el("span", { class: "tag priority-" + (offer.priority || "normal") }, offer.priority || "normal")),
-        el("p", { class: "reason" }, REASONS[h.reason] || h.reason || ""),
+        el("p", { class: "reason" }, HANDOFF_REASONS[h.reason] || h.reason || ""),
         h.summary ? el("p", { class: "summary" }, h.summary) : null,
         countdown,
         el("div", { class: "row" }, accept, el("button", { type: "button", onclick: () => decline(offer) }, "Decline")),

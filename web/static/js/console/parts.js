@@ -1,29 +1,16 @@
 // Building blocks shared by chats and tickets: transcript lines, the handoff panel (reason,
-// summary, customer, knowledge attempts), notes. Every text goes in as text (Cascade.el).
+// summary, customer, knowledge attempts), notes. Every text goes in as text (shared/dom.js).
 
+import { append, el } from "../shared/dom.js";
+import { when } from "../shared/format.js";
+import { HANDOFF_REASONS } from "../shared/labels.js";
 import { state } from "./state.js";
 
-const { el, when } = window.Cascade;
-
 // Appends like el() does: skips null/false, flattens arrays, text as text nodes.
-export const add = (node, ...children) => window.Cascade.append(node, children);
+export const add = (node, ...children) => append(node, children);
 
 const SENDERS = { customer: "Customer", bot: "Bot", agent: "Agent", system: "System" };
-export const REASONS = {
-  customer_request: "The customer asked for a person",
-  frustration: "The customer is frustrated",
-  no_answer: "The knowledge base had no answer",
-  low_nlu_confidence: "The bot could not understand the message",
-  unhelpful_answers: "The suggested answers did not help",
-  clarification_declined: "None of the suggested articles fitted",
-  sensitive_topic: "A topic a person must handle",
-  bot_unavailable: "The bot was unreachable",
-  customer_chose_email: "The customer asked to be emailed",
-  max_wait: "Nobody took the chat in time",
-  nobody_online: "Nobody was online",
-  outside_hours: "Outside live-chat hours",
-  agent_escalated: "An agent escalated the chat",
-};
+export const ACTIVE_TICKETS = ["new", "open", "pending"];
 
 // -- building blocks ------------------------------------------------------------------------
 
@@ -91,7 +78,7 @@ export function handoffPanel(handoff, extra) {
     el(
       "dl",
       {},
-      row("Reason", h.reason ? REASONS[h.reason] || h.reason : null),
+      row("Reason", h.reason ? HANDOFF_REASONS[h.reason] || h.reason : null),
       row("Summary", h.summary),
       row("Skill", h.skill),
       row("Priority", h.priority),

@@ -1,7 +1,8 @@
 // The console's shared state, the handles on its page parts (filled in by the frame, the chats
 // and the ticket inbox), API calls with the signed-in token, and toasts.
 
-const { api, el } = window.Cascade;
+import { client } from "../shared/api.js";
+import { el } from "../shared/dom.js";
 
 export const state = {
   token: null,
@@ -24,7 +25,7 @@ export const state = {
 };
 export const ui = {};
 
-export const call = (path, options = {}) => api(path, { ...options, token: state.token });
+export const call = client(() => state.token);
 export const clientId = () =>
   window.crypto && crypto.randomUUID
     ? crypto.randomUUID()

@@ -1,11 +1,12 @@
 // The ticket inbox: the list with its filters, SLA clocks that change as time passes, and one
 // ticket's view (status, assignee, transcript, reply, internal notes).
 
-import { updateCounts } from "./frame.js";
-import { add, agentName, handoffPanel, messageItem, noteItem, REASONS } from "./parts.js";
+import { clear, el } from "../shared/dom.js";
+import { duration, when } from "../shared/format.js";
+import { HANDOFF_REASONS } from "../shared/labels.js";
+import { ACTIVE_TICKETS, add, agentName, handoffPanel, messageItem, noteItem } from "./parts.js";
+import { showView, updateCounts } from "./sections.js";
 import { call, failed, state, ui } from "./state.js";
-
-const { el, clear, duration, when } = window.Cascade;
 
 const TICKET_MOVES = {
   new: ["open", "pending", "solved", "closed"],
@@ -14,7 +15,6 @@ const TICKET_MOVES = {
   solved: ["open", "closed"],
   closed: [],
 };
-export const ACTIVE_TICKETS = ["new", "open", "pending"];
 
 // -- SLA clocks -----------------------------------------------------------------------------
 
@@ -92,6 +92,12 @@ export function buildTicketsView() {
   );
 }
 
+// The Tickets section, shown with the inbox fresh.
+export function showTickets() {
+  showView("tickets");
+  return loadTickets();
+}
+
 export async function loadTickets() {
   try {
     state.tickets = await call("/api/tickets?clocks=true&limit=200");
@@ -116,7 +122,7 @@ function renderTickets() {
           el("span", { class: "tag status-" + t.status }, t.status),
           el("span", { class: "tag priority-" + t.priority }, t.priority),
           el("span", { class: "tag" }, t.skill),
-          el("span", { class: "muted reason" }, REASONS[t.reason] || t.reason),
+          el("span", { class: "muted reason" }, HANDOFF_REASONS[t.reason] || t.reason),
           el("span", { class: "muted email" }, t.customer_email || "no email"),
           el("span", { class: "clocks" },
             Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status))))),
@@ -167,7 +173,7 @@ function renderTicket(t, clocks) {
       el("span", { class: "spacer" }),
       el("button", { type: "button", onclick: () => { pane.hidden = true; state.openTicket = null; renderTickets(); } }, "Close")),
     el("p", { class: "clocks" }, Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status))),
-    el("p", { class: "muted" }, REASONS[t.reason] || t.reason, " · filed ", when(t.created_at), " · ", t.customer_email || "no email",
+    el("p", { class: "muted" }, HANDOFF_REASONS[t.reason] || t.reason, " · filed ", when(t.created_at), " · ", t.customer_email || "no email",
       t.assignee_agent_id ? " · assigned to " + agentName(t.assignee_agent_id) : " · unassigned"),
     el("form", { class: "row ticket-actions", onsubmit: (e) => { e.preventDefault(); if (status.value) act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { status: status.value } })); } },
       el("label", { for: "ticket-status" }, "Status"), status,

@@ -1,10 +1,12 @@
-// The article form: fields, the Markdown preview, example questions, and save, publish, archive.
-// The preview is the one place HTML made from data enters the page, and only through DOMPurify.
-import { $, path, state, call, reason, tell, debounce } from "./state.js";
+// The article form: fields, the Markdown preview, example questions, and save, publish, archive,
+// roll back. The preview is drawn by the widget's own renderer (shared/markdown.js): what the
+// editor previews is what a customer is shown.
+import { append, clear, el } from "../shared/dom.js";
+import { markdown } from "../shared/markdown.js";
+import { $, path, state, call, reason, tell, debounce, onArticleRequest } from "./state.js";
 import { loadList } from "./list.js";
 import { loadHistory, loadFigures } from "./history.js";
-
-const { el, clear } = window.Cascade;
+import { showView } from "./views.js";
 
 function slug(text) {
   const words = text.toLowerCase().match(/[a-z0-9]+/g) || [];
@@ -43,19 +45,8 @@ function renderDirty() {
   $("dirty").textContent = state.current && dirty() ? "Unsaved changes" : "";
 }
 
-// What an article's HTML may hold in the preview: no scripts or handlers (DOMPurify's default),
-// and nothing that could act on the editor around it: no form controls (the preview sits inside
-// the editor's form), no ids or names to shadow the editor's own, no styles to restyle the page.
-const PREVIEW_POLICY = {
-  USE_PROFILES: { html: true },
-  FORBID_TAGS: ["style", "form", "input", "button", "select", "option", "textarea"],
-  FORBID_ATTR: ["id", "name", "style", "form", "formaction"],
-};
-
 const renderPreview = debounce(() => {
-  const html = window.marked.parse($("f-body").value || "", { async: false });
-  // The one place HTML made from data enters the page, and only as DOMPurify leaves it.
-  $("preview").innerHTML = window.DOMPurify.sanitize(html, PREVIEW_POLICY);
+  append(clear($("preview")), markdown($("f-body").value || ""));
 }, 80);
 
 function renderQuestions() {
@@ -119,7 +110,7 @@ function renderStatus() {
   $("publish").textContent = article && article.status === "archived" ? "Publish again" : "Publish";
 }
 
-export function fill(article) {
+function fill(article) {
   state.current = article;
   state.questions = article ? [...article.questions] : [];
   state.idTouched = false;
@@ -137,21 +128,37 @@ export function fill(article) {
   renderDirty();
 }
 
-export function focusEditor() {
+function focusEditor() {
   const heading = $("editor-heading");
   heading.focus({ preventScroll: true });
   heading.scrollIntoView({ block: "start", behavior: "auto" });
 }
 
-export async function openArticle(id, { message } = {}) {
+async function openArticle(id, { message } = {}) {
   try {
     const article = await call(path(id));
     fill(article);
     tell("editor", message || "");
     focusEditor();
-    await Promise.all([loadList(), loadHistory(id), loadFigures(id)]);
+    await Promise.all([loadList(), showHistory(id), loadFigures(id)]);
   } catch (err) {
     tell("editor", "Could not open the article: " + reason(err), true);
+  }
+}
+
+function showHistory(id) {
+  return loadHistory(id, (version) => rollBack(id, version));
+}
+
+async function rollBack(id, version) {
+  try {
+    const article = await call(path(id) + "/rollback", { method: "POST", body: { version } });
+    fill(article);
+    tell("editor", "Rolled back: version " + article.version + " holds version " + version + "'s text.");
+    await Promise.all([loadList(), showHistory(id)]);
+    focusEditor();
+  } catch (err) {
+    tell("editor", "Could not roll back: " + reason(err), true);
   }
 }
 
@@ -184,7 +191,7 @@ async function save() {
         ? "Draft created. Customers will not see it until you publish it."
         : "Saved as version " + saved.version + (saved.status === "published" ? ": live for customers now." : ".")
     );
-    await Promise.all([loadList(), loadHistory(saved.id), loadFigures(saved.id)]);
+    await Promise.all([loadList(), showHistory(saved.id), loadFigures(saved.id)]);
     return saved;
   } catch (err) {
     tell("editor", (creating ? "Not created: " : "Not saved: ") + reason(err), true);
@@ -204,13 +211,17 @@ async function setStatus(action) {
         ? "Published: the bot answers with it from now on."
         : "Archived: the bot no longer answers with it."
     );
-    await Promise.all([loadList(), loadHistory(article.id)]);
+    await Promise.all([loadList(), showHistory(article.id)]);
   } catch (err) {
     tell("editor", "Could not " + action + ": " + reason(err), true);
   }
 }
 
 export function wireForm() {
+  onArticleRequest((id, options) => {
+    showView("articles");
+    openArticle(id, options);
+  });
   $("new-article").addEventListener("click", newArticle);
   $("editor").addEventListener("submit", (e) => {
     e.preventDefault();

@@ -1,10 +1,8 @@
 // Content gaps: questions the bot could not answer, grouped; each group becomes a draft or
 // example questions of an existing article.
-import { $, call, reason, tell } from "./state.js";
-import { showView } from "./views.js";
-import { openArticle } from "./form.js";
-
-const { el, clear, when } = window.Cascade;
+import { clear, el } from "../shared/dom.js";
+import { when } from "../shared/format.js";
+import { $, call, reason, requestArticle, tell } from "./state.js";
 
 export async function loadGaps() {
   const list = clear($("gap-list"));
@@ -82,8 +80,7 @@ async function draftFromGap(cluster, title) {
       method: "POST",
       body: { gap_ids: cluster.gap_ids, title: title || null },
     });
-    showView("articles");
-    await openArticle(draft.id, {
+    requestArticle(draft.id, {
       message: "Draft created from " + cluster.count + " customer questions: write the answer, then publish.",
     });
     refreshGapCount();

@@ -1,9 +1,8 @@
-// An article's history (versions with their diffs, and rollback) and its figures with customers.
-import { $, path, call, reason, tell } from "./state.js";
-import { loadList } from "./list.js";
-import { fill, focusEditor } from "./form.js";
-
-const { el, clear, when } = window.Cascade;
+// An article's history (versions with their diffs, and a rollback button each) and its figures
+// with customers.
+import { clear, el } from "../shared/dom.js";
+import { when } from "../shared/format.js";
+import { $, path, call, reason } from "./state.js";
 
 function diffView(diff) {
   const pre = el("pre", { class: "diff" });
@@ -22,7 +21,8 @@ function diffView(diff) {
   return pre;
 }
 
-export async function loadHistory(id) {
+// `rollBack(version)` is what a version's "Roll back" button does (the form's, in form.js).
+export async function loadHistory(id, rollBack) {
   let versions;
   try {
     versions = await call(path(id) + "/versions");
@@ -57,7 +57,7 @@ export async function loadHistory(id) {
         ? el("span", { class: "muted" }, "current")
         : el(
             "button",
-            { type: "button", onclick: () => rollBack(id, version.version) },
+            { type: "button", onclick: () => rollBack(version.version) },
             "Roll back to version " + version.version
           );
     list.append(
@@ -77,18 +77,6 @@ export async function loadHistory(id) {
     );
   }
   $("history").hidden = false;
-}
-
-async function rollBack(id, version) {
-  try {
-    const article = await call(path(id) + "/rollback", { method: "POST", body: { version } });
-    fill(article);
-    tell("editor", "Rolled back: version " + article.version + " holds version " + version + "'s text.");
-    await Promise.all([loadList(), loadHistory(id)]);
-    focusEditor();
-  } catch (err) {
-    tell("editor", "Could not roll back: " + reason(err), true);
-  }
 }
 
 // -- figures ----------------------------------------------------------------------------------

@@ -1,8 +1,7 @@
 // The article list, with its search box and status filter.
-import { $, state, call, reason, debounce } from "./state.js";
-import { openArticle } from "./form.js";
-
-const { el, clear, when } = window.Cascade;
+import { clear, el } from "../shared/dom.js";
+import { when } from "../shared/format.js";
+import { $, state, call, reason, debounce, requestArticle } from "./state.js";
 
 export async function loadList() {
   const params = new URLSearchParams();
@@ -30,7 +29,7 @@ function renderList(articles) {
             class: "article-item",
             "aria-current": selected ? "true" : null,
             dataset: { id: article.id },
-            onclick: () => openArticle(article.id),
+            onclick: () => requestArticle(article.id),
           },
           el("span", { class: "article-title" }, article.title),
           el(

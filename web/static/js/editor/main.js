@@ -1,9 +1,11 @@
 // The knowledge editor: articles with search and status filters, an editor with a Markdown
 // preview, versions with diffs and rollback, content gaps, per-article figures, and a box to try
-// a question the way the bot searches. Text from data only ever enters the page as text nodes;
-// the one exception is the Markdown preview, which goes through DOMPurify first.
+// a question the way the bot searches. Text from data only ever enters the page as text nodes,
+// the Markdown preview included (shared/markdown.js, the widget's own renderer).
 //
-// An ES module loaded after common.js; each concept lives in its own module beside this one.
+// The page's entry point: each concept lives in its own module beside this one, and none imports
+// a module that imports it back (a part that asks to open an article sends an event, state.js).
+import { signIn } from "../shared/session.js";
 import { $, state } from "./state.js";
 import { wireViews } from "./views.js";
 import { loadList, wireList } from "./list.js";
@@ -11,8 +13,6 @@ import { wireForm } from "./form.js";
 import { refreshGapCount, wireGaps } from "./gaps.js";
 import { wireTry } from "./try-question.js";
 import { wireTransfer } from "./transfer.js";
-
-const { signIn } = window.Cascade;
 
 async function start() {
   const session = await signIn({ role: "editor", root: $("signin"), title: "Knowledge editor" });

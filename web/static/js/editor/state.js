@@ -1,6 +1,7 @@
 // What every part of the knowledge editor shares: the page's state (the signed-in token, the list's
-// filters, the article being edited), API calls with the token, and how messages are shown.
-const { api, ApiError } = window.Cascade;
+// filters, the article being edited), API calls with the token, how messages are shown, and the
+// request to open an article.
+import { ApiError, client } from "../shared/api.js";
 
 export const $ = (id) => document.getElementById(id);
 export const path = (id) => "/api/kb/articles/" + encodeURIComponent(id);
@@ -14,8 +15,18 @@ export const state = {
   idTouched: false,
 };
 
-export function call(url, options = {}) {
-  return api(url, { ...options, token: state.token });
+export const call = client(() => state.token);
+
+// The list, content gaps and search results ask for an article with this event; the form
+// (form.js) opens it. So the parts that show articles never import the form that imports them.
+const OPEN = "editor:open-article";
+
+export function requestArticle(id, { message } = {}) {
+  document.dispatchEvent(new CustomEvent(OPEN, { detail: { id, message } }));
+}
+
+export function onArticleRequest(open) {
+  document.addEventListener(OPEN, (event) => open(event.detail.id, { message: event.detail.message }));
 }
 
 // The API's own words, made readable: FastAPI's validation errors arrive as a JSON list.

@@ -1,8 +1,7 @@
 // Import and export: the whole knowledge base as a Markdown zip or JSON Lines.
+import { el } from "../shared/dom.js";
 import { $, state, call, reason, tell } from "./state.js";
 import { loadList } from "./list.js";
-
-const { el } = window.Cascade;
 
 async function download(format, name) {
   tell("transfer", "");

@@ -1,9 +1,6 @@
 // Try a question: search published articles the way the bot does, and say what it would do.
-import { $, call, reason } from "./state.js";
-import { showView } from "./views.js";
-import { openArticle } from "./form.js";
-
-const { el, clear } = window.Cascade;
+import { clear, el } from "../shared/dom.js";
+import { $, call, reason, requestArticle } from "./state.js";
 
 const DECISIONS = {
   answer: "The bot answers with the first article.",
@@ -48,10 +45,7 @@ async function tryQuestion(event) {
                   {
                     type: "button",
                     class: "link",
-                    onclick: () => {
-                      showView("articles");
-                      openArticle(hit.article_id);
-                    },
+                    onclick: () => requestArticle(hit.article_id),
                   },
                   hit.title
                 ),

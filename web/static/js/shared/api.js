@@ -1,0 +1,38 @@
+// The JSON API client every page uses: a bearer token when one is given, JSON in and out, and
+// an error that keeps the HTTP status and the API's own words.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+export async function api(path, { method = "GET", body, token, raw = false, headers = {} } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = "Bearer " + token;
+  let payload = body;
+  if (body !== undefined && typeof body !== "string") {
+    h["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const response = await fetch(path, { method, headers: h, body: payload });
+  if (!response.ok) {
+    let detail = response.statusText;
+    try {
+      const data = await response.json();
+      detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail);
+    } catch (_) {
+      /* not JSON */
+    }
+    throw new ApiError(response.status, detail);
+  }
+  if (raw) return response;
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+// The same calls, always with the token `token()` returns (a staff page's signed-in token).
+export function client(token) {
+  return (path, options = {}) => api(path, { ...options, token: token() });
+}
