@@ -15,13 +15,14 @@ from fastapi.responses import JSONResponse
 
 from bot.client import NoBot, RasaClient
 from cascade.services import Services, ServicesDep
+from cascade.storage import open_storage
 from conversations.channels.rasa_socketio import RasaChannel
 from conversations.errors import ConversationNotFound, IllegalTransition, NotAssigned
 from conversations.service import Bot, ConversationService
+from conversations.store import ConversationStore
 from conversations.transcript import EmailOff, NoEmailAddress
 from core.auth import Role, TokenStore
 from core.clock import Clock, SystemClock
-from core.db import Storage
 from core.deps import PrincipalDep, register
 from core.realtime import Realtime
 from core.settings import Settings, get_settings
@@ -78,7 +79,7 @@ def build_services(
 
         embedder = load_embedder(settings.embedding_model)
     clock = clock or SystemClock()
-    storage = Storage(settings.database_path)
+    storage = open_storage(settings.database_path)
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
     tokens = TokenStore(storage, admin_token=admin)
     if bot is None:
@@ -119,15 +120,14 @@ def build_services(
     )
     desk = Desk(storage=storage, clock=clock, queue=queue, tickets=tickets)
 
+    conversation_store = ConversationStore(storage)
+
     def push(conversation_id: str, message: dict[str, Any]) -> None:
         data = {"conversation_id": conversation_id, "message": message}
         realtime.publish(f"conversation:{conversation_id}", "message", data)
-        row = storage.db.execute(
-            "select assigned_agent_id from conversations where id = ? and status = 'assigned'",
-            [conversation_id],
-        ).fetchone()
-        if row and row[0]:
-            realtime.publish(f"agent:{row[0]}", "message", data)
+        agent_id = conversation_store.assigned_agent(conversation_id)
+        if agent_id:
+            realtime.publish(f"agent:{agent_id}", "message", data)
 
     storage.message_listeners.append(push)
     kb = KnowledgeBase(
