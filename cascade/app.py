@@ -38,6 +38,7 @@ from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected
 from knowledge_base.gaps import GapNotFound
 from knowledge_base.search import Thresholds, tuned_for
 from knowledge_base.service import KnowledgeBase
+from ops.api import ERRORS as OPS_ERRORS
 from web import pages as web
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ ERRORS: dict[type[Exception], int] = {
     IllegalTicketMove: 409,
     NoEmailAddress: 422,
     EmailOff: 503,
+    **OPS_ERRORS,
 }
 
 
