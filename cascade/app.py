@@ -7,11 +7,12 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from bot.client import NoBot, RasaClient
 from cascade.services import Services, ServicesDep
@@ -196,6 +197,25 @@ ERRORS: dict[type[Exception], int] = {
 }
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+    rasa: Literal["up", "down"]
+
+
+class MeAgent(BaseModel):
+    id: str
+    name: str
+    skills: dict[str, int]
+    max_concurrent: int
+    status: str
+
+
+class Me(BaseModel):
+    roles: list[str]
+    subject: str | None = Field(description="The agent's id, or the customer's conversation")
+    agent: MeAgent | None = Field(default=None, description="Only for an agent's token")
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -248,19 +268,21 @@ def create_app(
     app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
 
     @app.get("/health", tags=["ops"])
-    async def health(services: ServicesDep) -> dict[str, str]:
-        return {"status": "ok", "rasa": "up" if await services.bot.is_up() else "down"}
+    async def health(services: ServicesDep) -> Health:
+        return Health(status="ok", rasa="up" if await services.bot.is_up() else "down")
 
-    @app.get("/api/me", tags=["auth"], summary="Who this token belongs to and its roles")
-    def me(services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
+    @app.get(
+        "/api/me",
+        tags=["auth"],
+        summary="Who this token belongs to and its roles",
+        response_model_exclude_unset=True,  # "agent" only for agents
+    )
+    def me(services: ServicesDep, who: PrincipalDep) -> Me:
         """Each web page signs in with a token and checks here that it holds the page's role."""
-        body: dict[str, Any] = {
-            "roles": sorted(role.value for role in who.roles),
-            "subject": who.subject,
-        }
+        found = Me(roles=sorted(role.value for role in who.roles), subject=who.subject)
         if who.has(Role.AGENT) and who.subject:
-            body["agent"] = services.agents.get(who.subject)
-        return body
+            found.agent = MeAgent.model_validate(services.agents.get(who.subject))
+        return found
 
     from bot.server import router as actions_router
     from conversations.api import router as conversations_router
