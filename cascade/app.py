@@ -212,7 +212,9 @@ class MeAgent(BaseModel):
 
 class Me(BaseModel):
     roles: list[str]
-    subject: str | None = Field(description="The agent's id, or the customer's conversation")
+    subject: str | None = Field(
+        description="An agent's id, a customer's conversation, staff's name; null for admin"
+    )
     agent: MeAgent | None = Field(default=None, description="Only for an agent's token")
 
 
