@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from cascade.app import thresholds_from
+from cascade.storage import open_storage
 from core.clock import SystemClock
-from core.db import Storage
 from core.settings import Settings
 from knowledge_base.embedder import Embedder, load_embedder
 from knowledge_base.index import VectorIndex
@@ -133,7 +133,7 @@ def peak_mb() -> float:
 def run(n: int, embedder: Embedder, rng: random.Random) -> None:
     articles = synthetic(n, rng)
     with tempfile.TemporaryDirectory(prefix="cascade-kb-scale-") as tmp:
-        storage = Storage(Path(tmp) / "kb.db")
+        storage = open_storage(Path(tmp) / "kb.db")
         kb = KnowledgeBase(
             storage=storage,
             embedder=embedder,

@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cascade.storage import open_storage
 from core.clock import ManualClock, iso
 from core.db import Storage
 from handoff.queue import Limits, Queue, queue_rank
@@ -76,7 +77,7 @@ def pure(rng: random.Random, now: datetime) -> None:
 
 def seeded_queue(rng: random.Random, data_dir: Path) -> tuple[Queue, Storage, ManualClock]:
     clock = ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
-    storage = Storage(data_dir / "bench.db")
+    storage = open_storage(data_dir / "bench.db")
     now = iso(clock.now())
     with storage.write() as db:
         db.table("agents").insert_all(

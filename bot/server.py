@@ -9,7 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from rasa_sdk.executor import ActionExecutor
+from pydantic import BaseModel
+from rasa_sdk.executor import ActionExecutor, ActionExecutorRunResult, ActionName
 from rasa_sdk.interfaces import (
     ActionExecutionRejection,
     ActionMissingDomainException,
@@ -30,6 +31,18 @@ from bot.actions.common import KnowledgeSource
 router = APIRouter(tags=["rasa actions"], include_in_schema=False)
 
 
+class ActionError(BaseModel):
+    """Why an action call was refused, as rasa-sdk's own action server answers."""
+
+    error: str
+    action_name: str | None = None
+
+
+REFUSED: dict[int | str, dict[str, Any]] = {
+    status: {"model": ActionError} for status in (400, 404, 449)
+}
+
+
 def build_executor(kb: KnowledgeSource) -> ActionExecutor:
     executor = ActionExecutor()
     for action in (
@@ -45,7 +58,7 @@ def build_executor(kb: KnowledgeSource) -> ActionExecutor:
     return executor
 
 
-@router.post("/webhook")
+@router.post("/webhook", response_model=ActionExecutorRunResult | None, responses=REFUSED)
 async def webhook(request: Request) -> JSONResponse:
     try:
         action_call: Any = await request.json()
@@ -78,6 +91,6 @@ async def webhook(request: Request) -> JSONResponse:
 
 
 @router.get("/actions")
-async def actions(request: Request) -> list[dict[str, str]]:
+async def actions(request: Request) -> list[ActionName]:
     executor: ActionExecutor = request.app.state.executor
     return executor.list_actions()

@@ -7,21 +7,23 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from bot.client import NoBot, RasaClient
 from cascade.services import Services, ServicesDep
+from cascade.storage import open_storage
 from conversations.channels.rasa_socketio import RasaChannel
 from conversations.errors import ConversationNotFound, IllegalTransition, NotAssigned
 from conversations.service import Bot, ConversationService
+from conversations.store import ConversationStore
 from conversations.transcript import EmailOff, NoEmailAddress
 from core.auth import Role, TokenStore
 from core.clock import Clock, SystemClock
-from core.db import Storage
 from core.deps import PrincipalDep, register
 from core.realtime import Realtime
 from core.settings import Settings, get_settings
@@ -37,6 +39,7 @@ from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected
 from knowledge_base.gaps import GapNotFound
 from knowledge_base.search import Thresholds, tuned_for
 from knowledge_base.service import KnowledgeBase
+from ops.api import ERRORS as OPS_ERRORS
 from web import pages as web
 
 log = logging.getLogger(__name__)
@@ -78,7 +81,7 @@ def build_services(
 
         embedder = load_embedder(settings.embedding_model)
     clock = clock or SystemClock()
-    storage = Storage(settings.database_path)
+    storage = open_storage(settings.database_path)
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
     tokens = TokenStore(storage, admin_token=admin)
     if bot is None:
@@ -119,15 +122,14 @@ def build_services(
     )
     desk = Desk(storage=storage, clock=clock, queue=queue, tickets=tickets)
 
+    conversation_store = ConversationStore(storage)
+
     def push(conversation_id: str, message: dict[str, Any]) -> None:
         data = {"conversation_id": conversation_id, "message": message}
         realtime.publish(f"conversation:{conversation_id}", "message", data)
-        row = storage.db.execute(
-            "select assigned_agent_id from conversations where id = ? and status = 'assigned'",
-            [conversation_id],
-        ).fetchone()
-        if row and row[0]:
-            realtime.publish(f"agent:{row[0]}", "message", data)
+        agent_id = conversation_store.assigned_agent(conversation_id)
+        if agent_id:
+            realtime.publish(f"agent:{agent_id}", "message", data)
 
     storage.message_listeners.append(push)
     kb = KnowledgeBase(
@@ -191,7 +193,29 @@ ERRORS: dict[type[Exception], int] = {
     IllegalTicketMove: 409,
     NoEmailAddress: 422,
     EmailOff: 503,
+    **OPS_ERRORS,
 }
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    rasa: Literal["up", "down"]
+
+
+class MeAgent(BaseModel):
+    id: str
+    name: str
+    skills: dict[str, int]
+    max_concurrent: int
+    status: str
+
+
+class Me(BaseModel):
+    roles: list[str]
+    subject: str | None = Field(
+        description="An agent's id, a customer's conversation, staff's name; null for admin"
+    )
+    agent: MeAgent | None = Field(default=None, description="Only for an agent's token")
 
 
 def create_app(
@@ -246,19 +270,21 @@ def create_app(
     app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
 
     @app.get("/health", tags=["ops"])
-    async def health(services: ServicesDep) -> dict[str, str]:
-        return {"status": "ok", "rasa": "up" if await services.bot.is_up() else "down"}
+    async def health(services: ServicesDep) -> Health:
+        return Health(status="ok", rasa="up" if await services.bot.is_up() else "down")
 
-    @app.get("/api/me", tags=["auth"], summary="Who this token belongs to and its roles")
-    def me(services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
+    @app.get(
+        "/api/me",
+        tags=["auth"],
+        summary="Who this token belongs to and its roles",
+        response_model_exclude_unset=True,  # "agent" only for agents
+    )
+    def me(services: ServicesDep, who: PrincipalDep) -> Me:
         """Each web page signs in with a token and checks here that it holds the page's role."""
-        body: dict[str, Any] = {
-            "roles": sorted(role.value for role in who.roles),
-            "subject": who.subject,
-        }
+        found = Me(roles=sorted(role.value for role in who.roles), subject=who.subject)
         if who.has(Role.AGENT) and who.subject:
-            body["agent"] = services.agents.get(who.subject)
-        return body
+            found.agent = MeAgent.model_validate(services.agents.get(who.subject))
+        return found
 
     from bot.server import router as actions_router
     from conversations.api import router as conversations_router

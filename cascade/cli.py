@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -68,16 +66,6 @@ def serve(
     _quiet_libraries()
     settings = settings_for(data_dir, rasa_url=rasa_url)
     uvicorn.run(with_realtime(create_app(settings)), host=host, port=port, log_level="info")
-
-
-def _wait_for_port(port: int, *, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.5)
-    return False
 
 
 @app.command()

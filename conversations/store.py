@@ -168,3 +168,13 @@ class ConversationStore:
                         attempt["helpful"] = payload["helpful"]
                         break
         return attempts
+
+    # -- for the wiring
+
+    def assigned_agent(self, conversation_id: str) -> str | None:
+        """The agent a conversation is assigned to now, if any: who hears its new messages."""
+        row = self.storage.db.execute(
+            "select assigned_agent_id from conversations where id = ? and status = ?",
+            [conversation_id, Status.ASSIGNED.value],
+        ).fetchone()
+        return row[0] if row and row[0] else None

@@ -6,7 +6,7 @@ article's history shows as the author of a change. Agents are created under /api
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -23,12 +23,18 @@ class StaffIn(BaseModel):
     role: Literal["editor", "ops"]
 
 
+class StaffOut(BaseModel):
+    name: str
+    role: Literal["editor", "ops"]
+    token: str = Field(description="Shown once: only its hash is kept")
+
+
 @router.post("", status_code=201, summary="Issue a token for an editor or an ops member (admin)")
 def add_staff(
     body: StaffIn,
     tokens: TokensDep,
     clock: ClockDep,
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
-) -> dict[str, Any]:
+) -> StaffOut:
     token = tokens.issue(Role(body.role), body.name.strip(), at=iso(clock.now()))
-    return {"name": body.name.strip(), "role": body.role, "token": token}
+    return StaffOut(name=body.name.strip(), role=body.role, token=token)

@@ -6,18 +6,23 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
-from cascade.services import ServicesDep
 from core.auth import Principal, Role
-from core.deps import require
+from core.db import Storage
+from core.deps import ClockDep, SettingsDep, provided, require
 from ops.days import DayRange
 from ops.errors import OpsError
 from ops.export import filename, to_csv
+from ops.figures import Daily, Figures
 from ops.metrics import Metrics
 
 router = APIRouter(tags=["ops"])
+
+# The status each of ops' errors answers with (the app registers them as exception handlers).
+ERRORS: dict[type[Exception], int] = {OpsError: 422}
 
 Ops = Annotated[Principal, Depends(require(Role.OPS))]
 Since = Annotated[
@@ -28,35 +33,62 @@ Skill = Annotated[
     str | None, Query(max_length=64, description="Only contacts about this skill (topic)")
 ]
 MAX_DAYS = 366  # one row per day: a year at a time
+CSV = "text/csv"
 
 
-def _metrics(services: ServicesDep) -> Metrics:
-    return Metrics(storage=services.storage, fcr_window_days=services.settings.fcr_window_days)
+class RangeFigures(Figures):
+    timezone: str = Field(description="The business time zone the days were taken in")
 
 
-def _zone(services: ServicesDep) -> ZoneInfo:
-    return ZoneInfo(services.settings.business_timezone)
+class Filters(BaseModel):
+    skills: list[str]
+    timezone: str
+    today: str = Field(description="YYYY-MM-DD in the business time zone")
+    max_days: int = Field(description="The longest range /api/metrics/daily answers for")
+
+
+class CSVResponse(Response):
+    media_type = CSV
+
+
+StorageDep = Annotated[Storage, Depends(provided(Storage))]
+
+
+def _metrics(storage: StorageDep, settings: SettingsDep) -> Metrics:
+    return Metrics(storage=storage, fcr_window_days=settings.fcr_window_days)
+
+
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
+
+
+def _zone(settings: SettingsDep) -> ZoneInfo:
+    return ZoneInfo(settings.business_timezone)
+
+
+Zone = Annotated[ZoneInfo, Depends(_zone)]
 
 
 def _daily(
-    services: ServicesDep, since: str | None, until: str | None, skill: str | None
-) -> dict[str, Any]:
-    metrics = _metrics(services)
+    metrics: MetricsDep,
+    zone: Zone,
+    clock: ClockDep,
+    since: Since = None,
+    until: Until = None,
+    skill: Skill = None,
+) -> Daily:
+    """The daily figures the query asks for: a dependency, so JSON and CSV routes share it."""
     skill = skill or None
-    try:
-        span = DayRange.from_query(
-            since, until, zone=_zone(services), now=services.clock.now(), max_days=MAX_DAYS
-        )
-        metrics.check_skill(skill)
-    except OpsError as exc:
-        raise HTTPException(422, str(exc)) from None
+    span = DayRange.from_query(since, until, zone=zone, now=clock.now(), max_days=MAX_DAYS)
+    metrics.check_skill(skill)
     return metrics.daily(span, skill=skill)
 
 
-def _csv(daily: dict[str, Any]) -> Response:
-    return Response(
+DailyDep = Annotated[Daily, Depends(_daily)]
+
+
+def _csv(daily: Daily) -> CSVResponse:
+    return CSVResponse(
         to_csv(daily),
-        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename(daily)}"'},
     )
 
@@ -65,52 +97,50 @@ def _csv(daily: dict[str, Any]) -> Response:
     "/api/metrics", summary="FCR, containment, hand-overs, tickets, waits, CSAT, SLAs, gaps"
 )
 def metrics(
-    services: ServicesDep, _: Ops, since: Since = None, until: Until = None, skill: Skill = None
-) -> dict[str, Any]:
-    metrics = _metrics(services)
-    skill = skill or None
-    try:
-        span = DayRange.from_query(since, until, zone=_zone(services), now=services.clock.now())
-        metrics.check_skill(skill)
-    except OpsError as exc:
-        raise HTTPException(422, str(exc)) from None
-    return {
-        **metrics.figures(since=span.since, until=span.until, skill=skill),
-        "timezone": span.zone.key,
-    }
-
-
-@router.get("/api/metrics/daily", summary="The same figures for each day, and for the whole range")
-def daily(
-    services: ServicesDep,
+    metrics: MetricsDep,
+    zone: Zone,
+    clock: ClockDep,
     _: Ops,
     since: Since = None,
     until: Until = None,
     skill: Skill = None,
+) -> RangeFigures:
+    skill = skill or None
+    span = DayRange.from_query(since, until, zone=zone, now=clock.now())
+    metrics.check_skill(skill)
+    found = metrics.figures(since=span.since, until=span.until, skill=skill)
+    return RangeFigures(**dict(found), timezone=span.zone.key)
+
+
+@router.get(
+    "/api/metrics/daily",
+    summary="The same figures for each day, and for the whole range",
+    response_model=Daily,
+    responses={200: {"content": {CSV: {}}, "description": "JSON, or CSV with format=csv"}},
+)
+def daily(
+    _: Ops,
+    found: DailyDep,
     format: Annotated[Literal["json", "csv"], Query(description="csv: a download")] = "json",
 ) -> Any:
-    found = _daily(services, since, until, skill)
     return _csv(found) if format == "csv" else found
 
 
 @router.get(
     "/api/metrics.csv",
     summary="The daily figures as CSV: one row per day and a total row",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
+    response_class=CSVResponse,
+    responses={200: {"content": {CSV: {}}}},
 )
-def metrics_csv(
-    services: ServicesDep, _: Ops, since: Since = None, until: Until = None, skill: Skill = None
-) -> Response:
-    return _csv(_daily(services, since, until, skill))
+def metrics_csv(_: Ops, found: DailyDep) -> CSVResponse:
+    return _csv(found)
 
 
 @router.get("/api/metrics/filters", summary="What the figures can be filtered by, and today")
-def filters(services: ServicesDep, _: Ops) -> dict[str, Any]:
-    zone = _zone(services)
-    return {
-        "skills": _metrics(services).skills(),
-        "timezone": zone.key,
-        "today": services.clock.now().astimezone(zone).date().isoformat(),
-        "max_days": MAX_DAYS,
-    }
+def filters(metrics: MetricsDep, zone: Zone, clock: ClockDep, _: Ops) -> Filters:
+    return Filters(
+        skills=metrics.skills(),
+        timezone=zone.key,
+        today=clock.now().astimezone(zone).date().isoformat(),
+        max_days=MAX_DAYS,
+    )

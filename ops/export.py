@@ -7,7 +7,7 @@ import io
 import re
 from typing import Any
 
-from ops.metrics import OUTCOMES
+from ops.figures import OUTCOMES, Daily, Summary
 
 COLUMNS = [
     "contacts",
@@ -40,10 +40,8 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def to_csv(daily: dict[str, Any]) -> str:
-    reasons = sorted(
-        {r for row in [*daily["days"], daily["total"]] for r in row["handoffs_by_reason"]}
-    )
+def to_csv(daily: Daily) -> str:
+    reasons = sorted({r for row in [*daily.days, daily.total] for r in row.handoffs_by_reason})
     header = [
         "day",
         *COLUMNS,
@@ -53,19 +51,20 @@ def to_csv(daily: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_cell(h) for h in header])
-    for label, row in [*((d["day"], d) for d in daily["days"]), ("total", daily["total"])]:
+    rows: list[tuple[str, Summary]] = [*((d.day, d) for d in daily.days), ("total", daily.total)]
+    for label, row in rows:
         writer.writerow(
             [
                 label,
-                *(_cell(row[column]) for column in COLUMNS),
-                *(row["outcomes"][name] for name in OUTCOMES),
-                *(row["handoffs_by_reason"].get(reason, 0) for reason in reasons),
+                *(_cell(getattr(row, column)) for column in COLUMNS),
+                *(getattr(row.outcomes, name) for name in OUTCOMES),
+                *(row.handoffs_by_reason.get(reason, 0) for reason in reasons),
             ]
         )
     return out.getvalue()
 
 
-def filename(daily: dict[str, Any]) -> str:
-    skill = re.sub(r"[^A-Za-z0-9_-]+", "-", daily["skill"] or "").strip("-")
-    parts = ["cascade-metrics", daily["since"], "to", daily["until"], *([skill] if skill else [])]
+def filename(daily: Daily) -> str:
+    skill = re.sub(r"[^A-Za-z0-9_-]+", "-", daily.skill or "").strip("-")
+    parts = ["cascade-metrics", daily.since, "to", daily.until, *([skill] if skill else [])]
     return "-".join(parts) + ".csv"

@@ -3,6 +3,11 @@
 Contacts are conversations in which the customer wrote at least once, started in the range.
 Every figure is defined once, in `Metrics.summarize`, over a list of contacts: the figures for
 a range, for each day of it and for one skill are that same function over different lists.
+
+Ops owns no table and writes nothing: these are reporting queries that read the event log
+(conversations' `events`, tickets' `ticket_events`) and the rows it refers to (conversations,
+messages, tickets, and agents' and articles' skills) read-only, in SQL, rather than asking each
+owner row by row.
 """
 
 from __future__ import annotations
@@ -15,13 +20,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.db import Storage
-from handoff.package import first_customer_question
 from ops.days import DayRange
 from ops.errors import UnknownSkill
+from ops.figures import (
+    OUTCOMES,
+    Daily,
+    DayFigures,
+    Figures,
+    KnowledgeGap,
+    Outcomes,
+    Summary,
+)
 
 GAP_REASONS = ("no_answer", "low_nlu_confidence", "clarification_declined", "unhelpful_answers")
-# Where each contact ended up, furthest tier first: the partition behind "volume by outcome".
-OUTCOMES = ("bot", "agent", "ticket", "abandoned", "open")
 
 Events = list[tuple[str, dict[str, Any]]]
 
@@ -68,6 +79,19 @@ def p90(values: list[float]) -> float | None:
 
 def mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
+
+
+def first_question(transcript: list[dict[str, Any]]) -> str | None:
+    """What the customer first typed in a handoff package's transcript (button payloads,
+    "/intent", are not typed text): the question a knowledge gap is counted under."""
+    return next(
+        (
+            m["text"]
+            for m in transcript
+            if m["sender"] == "customer" and not m["text"].startswith("/")
+        ),
+        None,
+    )
 
 
 class Metrics:
@@ -171,7 +195,7 @@ class Metrics:
         ).fetchone()
         return row is not None
 
-    def summarize(self, contacts: list[Contact]) -> dict[str, Any]:
+    def summarize(self, contacts: list[Contact]) -> Summary:
         """Every figure, over these contacts. The one definition of each."""
         ids = [c.id for c in contacts]
         total = len(contacts)
@@ -211,7 +235,7 @@ class Metrics:
                 ids,
             ).fetchall():
                 package = json.loads(raw)
-                question = first_customer_question(package.get("transcript", []))
+                question = first_question(package.get("transcript", []))
                 if package.get("reason") in GAP_REASONS and question:
                     gaps[question.strip().lower()] += 1
         resolved_first_time = sum(c.resolved_first_time for c in contacts)
@@ -220,61 +244,55 @@ class Metrics:
         ticketed = sum(c.ticketed for c in contacts)
         abandoned = sum(c.status == "abandoned" for c in contacts)
         outcomes = Counter(c.outcome for c in contacts)
-        return {
-            "contacts": total,
-            "first_contact_resolution": share(resolved_first_time, total),
-            "bot_containment": share(contained, total),
-            "handoff_rate": share(handed_over, total),
-            "handoffs_by_reason": dict(handoff_reasons.most_common()),
-            "ticket_rate": share(ticketed, total),
-            "wait_avg_s": mean(waits),
-            "wait_p90_s": p90(waits),
-            "handle_time_avg_s": mean(handles),
-            "abandonment_rate": share(abandoned, total),
-            "csat_avg": round(sum(scores) / len(scores), 2) if scores else None,
-            "csat_responses": len(scores),
-            "sla_warnings": sla_warnings,
-            "sla_breaches": sla_breaches,
-            "knowledge_gaps": [
-                {"question": q, "count": n}
+        return Summary(
+            contacts=total,
+            first_contact_resolution=share(resolved_first_time, total),
+            bot_containment=share(contained, total),
+            handoff_rate=share(handed_over, total),
+            handoffs_by_reason=dict(handoff_reasons.most_common()),
+            ticket_rate=share(ticketed, total),
+            wait_avg_s=mean(waits),
+            wait_p90_s=p90(waits),
+            handle_time_avg_s=mean(handles),
+            abandonment_rate=share(abandoned, total),
+            csat_avg=round(sum(scores) / len(scores), 2) if scores else None,
+            csat_responses=len(scores),
+            sla_warnings=sla_warnings,
+            sla_breaches=sla_breaches,
+            knowledge_gaps=[
+                KnowledgeGap(question=q, count=n)
                 for q, n in sorted(gaps.items(), key=lambda gap: (-gap[1], gap[0]))[:10]
             ],
-            # The counts behind the shares, for charts and the CSV.
-            "resolved_first_time": resolved_first_time,
-            "bot_contained": contained,
-            "handed_over": handed_over,
-            "ticketed": ticketed,
-            "abandoned": abandoned,
-            "knowledge_gap_questions": sum(gaps.values()),
-            "outcomes": {name: outcomes[name] for name in OUTCOMES},
-        }
+            resolved_first_time=resolved_first_time,
+            bot_contained=contained,
+            handed_over=handed_over,
+            ticketed=ticketed,
+            abandoned=abandoned,
+            knowledge_gap_questions=sum(gaps.values()),
+            outcomes=Outcomes(**{name: outcomes[name] for name in OUTCOMES}),
+        )
 
-    def figures(self, *, since: str, until: str, skill: str | None = None) -> dict[str, Any]:
+    def figures(self, *, since: str, until: str, skill: str | None = None) -> Figures:
         """The figures for contacts started from `since` up to (not including) `until`."""
-        return {
-            "since": since,
-            "until": until,
-            "skill": skill,
-            **self.summarize(self.contacts(since, until, skill=skill)),
-        }
+        summary = self.summarize(self.contacts(since, until, skill=skill))
+        return Figures(since=since, until=until, skill=skill, **dict(summary))
 
-    def daily(self, span: DayRange, *, skill: str | None = None) -> dict[str, Any]:
+    def daily(self, span: DayRange, *, skill: str | None = None) -> Daily:
         """The figures for each calendar day of `span` and for all of it (not a sum of the
         days: shares, averages and p90 do not add up)."""
         contacts = self.contacts(span.since, span.until, skill=skill)
         by_day: dict[str, list[Contact]] = {day.isoformat(): [] for day in span.days()}
         for contact in contacts:
             by_day[span.day_of(contact.started).isoformat()].append(contact)
-        return {
-            "since": span.first.isoformat(),
-            "until": span.last.isoformat(),
-            "timezone": span.zone.key,
-            "skill": skill,
-            "days": [{"day": day, **self.summarize(group)} for day, group in by_day.items()],
-            "total": {
-                "since": span.since,
-                "until": span.until,
-                "skill": skill,
-                **self.summarize(contacts),
-            },
-        }
+        return Daily(
+            since=span.first.isoformat(),
+            until=span.last.isoformat(),
+            timezone=span.zone.key,
+            skill=skill,
+            days=[
+                DayFigures(day=day, **dict(self.summarize(group))) for day, group in by_day.items()
+            ],
+            total=Figures(
+                since=span.since, until=span.until, skill=skill, **dict(self.summarize(contacts))
+            ),
+        )

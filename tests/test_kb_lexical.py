@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from core.db import Storage
+from cascade.storage import open_storage
 from core.settings import Settings
 from knowledge_base.lexical import LexicalIndex, terms
 from tests.conftest import ADMIN
@@ -27,7 +27,7 @@ def test_terms_drop_stopwords_and_fold_endings() -> None:
 
 @pytest.fixture
 def lexical(tmp_path: Path) -> LexicalIndex:
-    index = LexicalIndex(Storage(tmp_path / "kb.db"))
+    index = LexicalIndex(open_storage(tmp_path / "kb.db"))
     index.rebuild(
         [
             (1, "Freeze your card\nlock my card\npause my debit card"),

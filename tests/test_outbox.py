@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from cascade.storage import open_storage
 from core.clock import ManualClock
 from core.db import Storage
 from core.settings import Settings
@@ -112,7 +113,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def storage(tmp_path: Path) -> Iterator[Storage]:
-    storage = Storage(tmp_path / "c.db")
+    storage = open_storage(tmp_path / "c.db")
     yield storage
     storage.close()
 

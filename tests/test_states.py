@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from cascade.storage import open_storage
 from conversations.errors import ConversationNotFound, IllegalTransition
 from conversations.states import ALLOWED, Status, can_move, transition
 from conversations.store import ConversationStore
@@ -12,7 +13,7 @@ from core.db import Storage
 
 @pytest.fixture
 def storage(tmp_path):
-    return Storage(tmp_path / "c.db")
+    return open_storage(tmp_path / "c.db")
 
 
 def new_conversation(storage: Storage) -> str:

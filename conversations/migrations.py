@@ -1,0 +1,78 @@
+"""The tables conversations owns: conversations, their messages, the append-only event log,
+and the sessions of Rasa-protocol widgets."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("conversations")
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    # "If not exists": a database made by the retired "cascade" set has these in this shape
+    # already (columns in the order it added them).
+    conversations = db.table("conversations")
+    conversations.create(
+        {
+            "id": str,
+            "status": str,
+            "customer_name": str,
+            "customer_email": str,
+            "page_url": str,
+            "priority": str,
+            "skill": str,
+            "handoff": str,  # JSON: the handoff package, once handed over
+            "assigned_agent_id": str,
+            "ticket_id": str,
+            "created_at": str,
+            "updated_at": str,
+            "queued_at": str,
+            "assigned_at": str,
+            "csat_score": int,
+            "csat_comment": str,
+            "queue_rank": int,  # 0 urgent, 1 high, 2 normal, 3 low
+            "awaiting": str,  # what the app asked the customer for and waits on, e.g. "email"
+        },
+        pk="id",
+        not_null={"status"},
+        if_not_exists=True,
+    )
+    conversations.create_index(["assigned_agent_id", "status"], if_not_exists=True)
+    conversations.create_index(["status", "queued_at"], if_not_exists=True)
+    conversations.create_index(["status", "queue_rank", "queued_at"], if_not_exists=True)
+    db.table("messages").create(
+        {
+            "id": int,
+            "conversation_id": str,
+            "sender": str,
+            "text": str,
+            "buttons": str,  # JSON list, or null
+            "article_id": str,
+            "client_id": str,
+            "reply_to": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"conversation_id", "sender"},
+        if_not_exists=True,
+    )
+    # A customer's and an agent's client ids are their own: "m1" from each is two messages.
+    db.table("messages").create_index(
+        ["conversation_id", "sender", "client_id"], unique=True, if_not_exists=True
+    )
+    db.table("events").create(
+        {"id": int, "conversation_id": str, "name": str, "data": str, "created_at": str},
+        pk="id",
+        if_not_exists=True,
+    )
+    db.table("events").create_index(["conversation_id"], if_not_exists=True)
+    db.table("events").create_index(["name", "created_at"], if_not_exists=True)
+    # A Rasa-protocol widget's session id (its only secret) and the conversation it speaks in.
+    db.table("channel_sessions").create(
+        {"session_id": str, "channel": str, "conversation_id": str, "created_at": str},
+        pk="session_id",
+        not_null={"channel", "conversation_id"},
+        if_not_exists=True,
+    )
+    db.table("channel_sessions").create_index(["conversation_id"], if_not_exists=True)

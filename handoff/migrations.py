@@ -1,0 +1,105 @@
+"""The tables handoff owns: agents, offers, internal notes, canned replies, tickets and their
+events, and the outbox of e-mails and webhooks."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("handoff")
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    # "If not exists": a database made by the retired "cascade" set has these in this shape
+    # already (columns in the order it added them).
+    db.table("agents").create(
+        {
+            "id": str,
+            "name": str,
+            "skills": str,  # JSON {skill: level}
+            "max_concurrent": int,
+            "status": str,
+            "created_at": str,
+            "status_changed_at": str,
+            "idle_since": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db.table("offers").create(
+        {
+            "id": int,
+            "conversation_id": str,
+            "agent_id": str,
+            "status": str,  # pending, accepted, declined, expired, withdrawn
+            "created_at": str,
+            "expires_at": str,
+            "decided_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db.table("offers").create_index(["agent_id", "status"], if_not_exists=True)
+    db.table("offers").create_index(["conversation_id", "status"], if_not_exists=True)
+    db.table("notes").create(
+        {"id": int, "conversation_id": str, "agent_id": str, "text": str, "created_at": str},
+        pk="id",
+        if_not_exists=True,
+    )
+    db.table("notes").create_index(["conversation_id"], if_not_exists=True)
+    db.table("canned").create(
+        {"shortcut": str, "text": str, "created_at": str}, pk="shortcut", if_not_exists=True
+    )
+    tickets = db.table("tickets")
+    tickets.create(
+        {
+            "id": str,
+            "number": int,
+            "conversation_id": str,
+            "status": str,
+            "priority": str,
+            "skill": str,
+            "reason": str,
+            "customer_email": str,
+            "transcript": str,  # JSON
+            "handoff": str,  # JSON
+            "notes": str,  # JSON
+            "created_at": str,
+            "updated_at": str,
+            "assignee_agent_id": str,
+            "first_response_due": str,
+            "resolution_due": str,
+            "first_responded_at": str,
+            "solved_at": str,
+            "sla_state": str,  # JSON: which warnings and breaches were recorded
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    tickets.create_index(["number"], unique=True, if_not_exists=True)
+    tickets.create_index(["status"], if_not_exists=True)
+    db.table("ticket_events").create(
+        {"id": int, "ticket_id": str, "name": str, "data": str, "created_at": str},
+        pk="id",
+        if_not_exists=True,
+    )
+    db.table("ticket_events").create_index(["ticket_id"], if_not_exists=True)
+    db.table("outbox").create(
+        {
+            "id": int,
+            "kind": str,  # email or webhook
+            "topic": str,  # ticket.created, ticket.updated, ticket.solved, handoff.*
+            "recipient": str,  # an email address or a webhook URL
+            "subject": str,
+            "body": str,  # email text, or the webhook's JSON body
+            "status": str,  # pending, sent, dead
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db.table("outbox").create_index(["status", "next_attempt_at"], if_not_exists=True)

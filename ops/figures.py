@@ -1,0 +1,78 @@
+"""The ops figures' shapes: what `Metrics` answers and the API returns, one field per figure."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+# Where each contact ended up, furthest tier first: the partition behind "volume by outcome".
+OUTCOMES = ("bot", "agent", "ticket", "abandoned", "open")
+
+
+class KnowledgeGap(BaseModel):
+    question: str = Field(description="What customers asked, lower-cased")
+    count: int
+
+
+class Outcomes(BaseModel):
+    """How many contacts ended up where (each contact counts once)."""
+
+    bot: int
+    agent: int
+    ticket: int
+    abandoned: int
+    open: int
+
+
+class Summary(BaseModel):
+    """Every figure over a set of contacts; shares are 0 to 1, null when there are no contacts."""
+
+    contacts: int = Field(description="Conversations in which the customer wrote")
+    first_contact_resolution: float | None
+    bot_containment: float | None
+    handoff_rate: float | None
+    handoffs_by_reason: dict[str, int] = Field(description="Most frequent first")
+    ticket_rate: float | None
+    wait_avg_s: float | None
+    wait_p90_s: float | None
+    handle_time_avg_s: float | None
+    abandonment_rate: float | None
+    csat_avg: float | None
+    csat_responses: int
+    sla_warnings: int
+    sla_breaches: int
+    knowledge_gaps: list[KnowledgeGap] = Field(description="The ten most asked")
+    # The counts behind the shares, for charts and the CSV.
+    resolved_first_time: int
+    bot_contained: int
+    handed_over: int
+    ticketed: int
+    abandoned: int
+    knowledge_gap_questions: int
+    outcomes: Outcomes
+
+
+class Span(BaseModel):
+    since: str = Field(description="The first instant counted (UTC ISO)")
+    until: str = Field(description="The first instant after the range (UTC ISO)")
+    skill: str | None
+
+
+class Figures(Summary, Span):
+    """The figures for contacts started in a span (fields: the span's, then the summary's)."""
+
+
+class Day(BaseModel):
+    day: str = Field(description="YYYY-MM-DD in the business time zone")
+
+
+class DayFigures(Summary, Day):
+    """One day's figures."""
+
+
+class Daily(BaseModel):
+    since: str = Field(description="The first day, YYYY-MM-DD")
+    until: str = Field(description="The last day, inclusive, YYYY-MM-DD")
+    timezone: str
+    skill: str | None
+    days: list[DayFigures]
+    total: Figures = Field(description="The whole range (not a sum of the days)")
