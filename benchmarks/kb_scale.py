@@ -161,7 +161,7 @@ def run(n: int, embedder: Embedder, rng: random.Random) -> None:
             millis.append((time.perf_counter() - t) * 1000)
 
         # IVF against exact search on the same vectors.
-        members, matrix = kb._centroids()
+        members, matrix = kb.index.centroids()
         keys = np.array([k for k, _ in members], dtype=np.int64)
         query_vectors = embedder.encode(queries)
         exact = VectorIndex.build(embedder.dim, keys, matrix, ivf_from=10**9, nprobe=1)

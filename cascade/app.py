@@ -40,6 +40,7 @@ from knowledge_base.gaps import GapNotFound
 from knowledge_base.search import Thresholds, tuned_for
 from knowledge_base.service import KnowledgeBase
 from ops.api import ERRORS as OPS_ERRORS
+from ops.articles import ArticleFigures
 from web import pages as web
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ def build_services(
         tickets=tickets,
         outbox=outbox,
         realtime=realtime,
+        article_figures=ArticleFigures(storage=storage, articles=kb),
     )
     # Rasa's socketio protocol on the same server; its widgets hear every message but their own.
     rasa = RasaChannel(realtime, storage=storage, conversations=services.conversations)
@@ -293,6 +295,7 @@ def create_app(
     from handoff.api import router as agents_router
     from knowledge_base.api import router as kb_router
     from ops.api import router as ops_router
+    from ops.articles import router as article_figures_router
 
     app.include_router(kb_router)
     app.include_router(conversations_router)
@@ -301,6 +304,7 @@ def create_app(
     app.include_router(canned_router)
     app.include_router(tickets_router)
     app.include_router(ops_router)
+    app.include_router(article_figures_router)
     app.include_router(staff_router)
     app.include_router(actions_router)
     web.mount(app)

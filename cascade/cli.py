@@ -158,8 +158,8 @@ def kb_import(
     """Import articles, all or nothing: JSON Lines are published; Markdown files keep the
     status their front matter gives (published when it gives none)."""
     from knowledge_base.errors import ImportRejected
+    from knowledge_base.importing import parse_jsonl
     from knowledge_base.markdown import read_folder
-    from knowledge_base.service import parse_jsonl
 
     try:
         if path.is_dir():

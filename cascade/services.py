@@ -22,6 +22,7 @@ from handoff.outbox import Outbox
 from handoff.queue import Queue
 from handoff.tickets import TicketStore
 from knowledge_base.service import KnowledgeBase
+from ops.articles import ArticleFigures
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Services:
     tickets: TicketStore
     outbox: Outbox
     realtime: Realtime
+    article_figures: ArticleFigures
 
     def by_type(self) -> dict[type, object]:
         """What routes may ask for by type (`core.deps.provided`)."""
@@ -55,6 +57,7 @@ class Services:
             TicketStore: self.tickets,
             Outbox: self.outbox,
             Realtime: self.realtime,
+            ArticleFigures: self.article_figures,
         }
 
 

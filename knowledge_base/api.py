@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from cascade.services import ServicesDep
 from core.auth import Principal, Role
-from core.deps import maybe_principal, require
+from core.deps import maybe_principal, provided, require
+from knowledge_base.errors import (
+    ArticleExists,
+    ArticleNotFound,
+    GapNotFound,
+    ImportRejected,
+    VersionNotFound,
+)
+from knowledge_base.gaps import GapCluster
+from knowledge_base.importing import parse_jsonl
 from knowledge_base.markdown import read_zip, write_zip
-from knowledge_base.service import parse_jsonl
-from knowledge_base.store import ArticleIn
+from knowledge_base.search import Decision, SearchOutcome
+from knowledge_base.service import KnowledgeBase
+from knowledge_base.store import Article, ArticleIn
+from knowledge_base.versions import Version
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
+
+# The HTTP status of each knowledge-base error. An ImportRejected body also lists `problems`.
+ERRORS: dict[type[Exception], int] = {
+    ImportRejected: 422,
+    ArticleNotFound: 404,
+    ArticleExists: 409,
+    VersionNotFound: 404,
+    GapNotFound: 404,
+}
+
+KB = Annotated[KnowledgeBase, Depends(provided(KnowledgeBase))]
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
@@ -26,6 +47,68 @@ ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
 class SearchIn(BaseModel):
     query: str = Field(min_length=1, max_length=2000)
     limit: int = Field(default=5, ge=1, le=50)
+
+
+class HitOut(BaseModel):
+    article_id: str
+    title: str
+    score: float = Field(description="What the search ranks by (cosine, plus lexical agreement)")
+    skill: str
+
+
+class SearchOut(BaseModel):
+    decision: Decision = Field(
+        description="answer, clarify (the results are the choices) or escalate"
+    )
+    results: list[HitOut]
+
+
+class ImportOut(BaseModel):
+    imported: int = Field(description="How many articles the import held")
+
+
+class ArticleOut(BaseModel):
+    id: str
+    title: str
+    body: str
+    questions: list[str]
+    skill: str
+    tags: list[str]
+    status: Literal["draft", "published", "archived"]
+    version: int
+    updated_at: str
+
+
+class ArticleSummaryOut(BaseModel):
+    """An article as lists show it: no body, no questions."""
+
+    id: str
+    title: str
+    skill: str
+    tags: list[str]
+    status: Literal["draft", "published", "archived"]
+    version: int
+    updated_at: str
+
+
+class VersionOut(BaseModel):
+    version: int
+    author: str | None
+    created_at: str
+    change: str = Field(description="created, edited, published, archived, imported, ...")
+    status: Literal["draft", "published", "archived"]
+    title: str
+    diff: str = Field(description="Unified diff of the text fields from the version before")
+
+
+class GapClusterOut(BaseModel):
+    id: int
+    count: int
+    examples: list[str]
+    latest_at: str
+    reasons: list[str]
+    gap_ids: list[int]
+    conversation_ids: list[str]
 
 
 @router.post(
@@ -47,27 +130,25 @@ class SearchIn(BaseModel):
 )
 async def import_articles(
     request: Request,
-    services: ServicesDep,
+    kb: KB,
     who: Annotated[Principal, Depends(require(Role.EDITOR))],
-) -> dict[str, int]:
+) -> ImportOut:
     raw = await request.body()
     if len(raw) > MAX_IMPORT_BYTES:
         raise HTTPException(413, f"import files are limited to {MAX_IMPORT_BYTES} bytes")
     if is_zip(request, raw):
         files = await run_in_threadpool(read_zip, raw)
         imported = await run_in_threadpool(
-            services.kb.import_with_status, files, author=who.subject or "admin"
+            kb.import_with_status, files, author=who.subject or "admin"
         )
-        return {"imported": imported}
+        return ImportOut(imported=imported)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise HTTPException(400, f"the body is not UTF-8 text (byte {exc.start})") from exc
     articles = parse_jsonl(text)
-    imported = await run_in_threadpool(
-        services.kb.import_articles, articles, author=who.subject or "admin"
-    )
-    return {"imported": imported}
+    imported = await run_in_threadpool(kb.import_articles, articles, author=who.subject or "admin")
+    return ImportOut(imported=imported)
 
 
 def is_zip(request: Request, raw: bytes) -> bool:
@@ -77,11 +158,11 @@ def is_zip(request: Request, raw: bytes) -> bool:
 
 
 @router.post("/search", summary="Search published articles by meaning")
-async def search(body: SearchIn, services: ServicesDep) -> dict[str, Any]:
+async def search(body: SearchIn, kb: KB) -> SearchOut:
     if not body.query.strip():
         raise HTTPException(422, "query must not be blank")
-    outcome = await run_in_threadpool(services.kb.search, body.query, limit=body.limit)
-    return outcome.as_dict()
+    outcome: SearchOutcome = await run_in_threadpool(kb.search, body.query, limit=body.limit)
+    return SearchOut.model_validate(outcome.as_dict())  # scores rounded as the bot shows them
 
 
 Editor = Annotated[Principal, Depends(require(Role.EDITOR))]
@@ -100,48 +181,62 @@ class RollbackIn(BaseModel):
     version: int = Field(ge=1)
 
 
-@router.get("/articles", summary="Articles (editors see drafts and archived ones too)")
+@router.get(
+    "/articles",
+    response_model=list[ArticleSummaryOut],
+    summary="Articles (editors see drafts and archived ones too)",
+)
 def list_articles(
-    services: ServicesDep,
+    kb: KB,
     who: MaybeCaller,
     status: Annotated[Literal["draft", "published", "archived"] | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in title or body")] = None,
-) -> list[dict[str, Any]]:
+) -> list[Article]:
     if not is_editor(who):
         if status not in (None, "published"):
             raise HTTPException(403, "only editors see drafts and archived articles")
         status = "published"
-    return services.kb.listing(status=status, query=q)
+    return kb.listing(status=status, query=q)
 
 
-@router.post("/articles", status_code=201, summary="Create a draft (not searched until published)")
-async def create_article(body: ArticleIn, services: ServicesDep, who: Editor) -> dict[str, Any]:
-    article = await run_in_threadpool(services.kb.create, body, author=author(who))
-    return article.as_dict()
+@router.post(
+    "/articles",
+    status_code=201,
+    response_model=ArticleOut,
+    summary="Create a draft (not searched until published)",
+)
+async def create_article(body: ArticleIn, kb: KB, who: Editor) -> Article:
+    return await run_in_threadpool(kb.create, body, author=author(who))
 
 
-@router.get("/articles/{article_id}", summary="One article (editors: any status)")
-def get_article(article_id: str, services: ServicesDep, who: MaybeCaller) -> dict[str, Any]:
-    article = services.kb.article(article_id)
+@router.get(
+    "/articles/{article_id}", response_model=ArticleOut, summary="One article (editors: any status)"
+)
+def get_article(article_id: str, kb: KB, who: MaybeCaller) -> Article:
+    article = kb.article(article_id)
     if article is None or (article.status != "published" and not is_editor(who)):
         raise HTTPException(404, f"no published article with id {article_id!r}")
-    return article.as_dict()
+    return article
 
 
-@router.put("/articles/{article_id}", summary="Save: a new version; live at once if published")
+@router.put(
+    "/articles/{article_id}",
+    response_model=ArticleOut,
+    summary="Save: a new version; live at once if published",
+)
 async def save_article(
     article_id: str,
     body: ArticleIn,
-    services: ServicesDep,
+    kb: KB,
     who: Editor,
     base_version: Annotated[
         int | None,
         Query(ge=1, description="The version the edit started from: 409 if it is not current"),
     ] = None,
-) -> dict[str, Any]:
+) -> Article:
     if body.id != article_id:
         raise HTTPException(422, f"the body's id {body.id!r} does not match {article_id!r}")
-    current = services.kb.article(article_id)
+    current = kb.article(article_id)
     if base_version is not None and current is not None and current.version != base_version:
         raise HTTPException(
             409,
@@ -149,39 +244,43 @@ async def save_article(
             f" {base_version}, it is now at version {current.version} ({current.author or 'someone'}"
             f" saved it {current.updated_at}); reload it to see their change",
         )
-    article = await run_in_threadpool(services.kb.save, article_id, body, author=author(who))
-    return article.as_dict()
+    return await run_in_threadpool(kb.save, article_id, body, author=author(who))
 
 
-@router.post("/articles/{article_id}/publish", summary="Publish: searchable on return")
-async def publish(article_id: str, services: ServicesDep, who: Editor) -> dict[str, Any]:
-    article = await run_in_threadpool(
-        services.kb.set_status, article_id, "published", author=author(who)
-    )
-    return article.as_dict()
+@router.post(
+    "/articles/{article_id}/publish",
+    response_model=ArticleOut,
+    summary="Publish: searchable on return",
+)
+async def publish(article_id: str, kb: KB, who: Editor) -> Article:
+    return await run_in_threadpool(kb.set_status, article_id, "published", author=author(who))
 
 
-@router.post("/articles/{article_id}/archive", summary="Archive: out of search on return")
-async def archive(article_id: str, services: ServicesDep, who: Editor) -> dict[str, Any]:
-    article = await run_in_threadpool(
-        services.kb.set_status, article_id, "archived", author=author(who)
-    )
-    return article.as_dict()
+@router.post(
+    "/articles/{article_id}/archive",
+    response_model=ArticleOut,
+    summary="Archive: out of search on return",
+)
+async def archive(article_id: str, kb: KB, who: Editor) -> Article:
+    return await run_in_threadpool(kb.set_status, article_id, "archived", author=author(who))
 
 
-@router.post("/articles/{article_id}/rollback", summary="Bring back an earlier version")
-async def rollback(
-    article_id: str, body: RollbackIn, services: ServicesDep, who: Editor
-) -> dict[str, Any]:
-    article = await run_in_threadpool(
-        services.kb.rollback, article_id, body.version, author=author(who)
-    )
-    return article.as_dict()
+@router.post(
+    "/articles/{article_id}/rollback",
+    response_model=ArticleOut,
+    summary="Bring back an earlier version",
+)
+async def rollback(article_id: str, body: RollbackIn, kb: KB, who: Editor) -> Article:
+    return await run_in_threadpool(kb.rollback, article_id, body.version, author=author(who))
 
 
-@router.get("/articles/{article_id}/versions", summary="Versions, newest first, with diffs")
-def versions(article_id: str, services: ServicesDep, _: Editor) -> list[dict[str, Any]]:
-    return services.kb.versions(article_id)
+@router.get(
+    "/articles/{article_id}/versions",
+    response_model=list[VersionOut],
+    summary="Versions, newest first, with diffs",
+)
+def versions(article_id: str, kb: KB, _: Editor) -> list[Version]:
+    return kb.versions(article_id)
 
 
 @router.get(
@@ -200,11 +299,11 @@ def versions(article_id: str, services: ServicesDep, _: Editor) -> list[dict[str
     },
 )
 def export(
-    services: ServicesDep,
+    kb: KB,
     _: Editor,
     format: Annotated[Literal["jsonl", "markdown"], Query()] = "jsonl",
 ) -> Response:
-    articles = services.kb.export()
+    articles = kb.export()
     if format == "markdown":
         return Response(
             write_zip(articles),
@@ -225,27 +324,33 @@ class AttachIn(BaseModel):
     article_id: str = Field(min_length=1, max_length=128)
 
 
-@router.get("/gaps", summary="Questions the bot could not answer, grouped by meaning")
-def gaps(services: ServicesDep, _: Editor) -> list[dict[str, Any]]:
-    return services.kb.gaps.clusters()
+@router.get(
+    "/gaps",
+    response_model=list[GapClusterOut],
+    summary="Questions the bot could not answer, grouped by meaning",
+)
+def gaps(kb: KB, _: Editor) -> list[GapCluster]:
+    return kb.gaps.clusters()
 
 
-@router.post("/gaps/draft", status_code=201, summary="Turn gap questions into a draft article")
-async def draft_from_gaps(body: GapsIn, services: ServicesDep, who: Editor) -> dict[str, Any]:
-    article = await run_in_threadpool(
-        services.kb.draft_from_gaps, body.gap_ids, title=body.title, author=author(who)
+@router.post(
+    "/gaps/draft",
+    status_code=201,
+    response_model=ArticleOut,
+    summary="Turn gap questions into a draft article",
+)
+async def draft_from_gaps(body: GapsIn, kb: KB, who: Editor) -> Article:
+    return await run_in_threadpool(
+        kb.draft_from_gaps, body.gap_ids, title=body.title, author=author(who)
     )
-    return article.as_dict()
 
 
-@router.post("/gaps/attach", summary="Add gap questions to an article's example questions")
-async def attach_gaps(body: AttachIn, services: ServicesDep, who: Editor) -> dict[str, Any]:
-    article = await run_in_threadpool(
-        services.kb.attach_gaps, body.gap_ids, body.article_id, author=author(who)
+@router.post(
+    "/gaps/attach",
+    response_model=ArticleOut,
+    summary="Add gap questions to an article's example questions",
+)
+async def attach_gaps(body: AttachIn, kb: KB, who: Editor) -> Article:
+    return await run_in_threadpool(
+        kb.attach_gaps, body.gap_ids, body.article_id, author=author(who)
     )
-    return article.as_dict()
-
-
-@router.get("/articles/{article_id}/feedback", summary="Shown, helpful rate, hand-overs after")
-def article_feedback(article_id: str, services: ServicesDep, _: Editor) -> dict[str, Any]:
-    return services.kb.feedback(article_id)

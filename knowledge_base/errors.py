@@ -29,3 +29,8 @@ class ArticleExists(KnowledgeBaseError):
 class VersionNotFound(KnowledgeBaseError):
     def __init__(self, article_id: str, version: int) -> None:
         super().__init__(f"article {article_id!r} has no version {version}")
+
+
+class GapNotFound(KnowledgeBaseError):
+    def __init__(self, gap_ids: list[int]) -> None:
+        super().__init__(f"no open content gaps with ids {gap_ids}")

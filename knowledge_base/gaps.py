@@ -6,23 +6,17 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from core.clock import Clock, iso
 from core.db import Storage
 from knowledge_base.embedder import Embedder
-from knowledge_base.errors import KnowledgeBaseError
+from knowledge_base.errors import GapNotFound
 
 CLUSTER_SIMILARITY = (
     0.5  # questions this close (cosine) to a cluster join it (MiniLM paraphrases: 0.5-0.9)
 )
-
-
-class GapNotFound(KnowledgeBaseError):
-    def __init__(self, gap_ids: list[int]) -> None:
-        super().__init__(f"no open content gaps with ids {gap_ids}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +27,19 @@ class Gap:
     reason: str
     created_at: str
     vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class GapCluster:
+    """Open gaps alike in meaning, as editors see them."""
+
+    id: int  # its oldest gap's
+    count: int
+    examples: list[str]  # up to five distinct questions, newest first
+    latest_at: str
+    reasons: list[str]
+    gap_ids: list[int]
+    conversation_ids: list[str]
 
 
 def slug(text: str) -> str:
@@ -73,7 +80,7 @@ class GapLog:
         ).fetchall()
         return [Gap(i, q, c, r, t, np.frombuffer(e, np.float32)) for i, q, c, r, t, e in rows]
 
-    def clusters(self, *, limit: int = 50) -> list[dict[str, Any]]:
+    def clusters(self, *, limit: int = 50) -> list[GapCluster]:
         """Open gaps grouped by meaning (each joins the first cluster whose centre is close
         enough), clusters with the newest question first."""
         groups: list[tuple[np.ndarray, list[Gap]]] = []
@@ -96,15 +103,15 @@ class GapLog:
                 if m.question.lower() not in {q.lower() for q in questions}:
                     questions.append(m.question)
             out.append(
-                {
-                    "id": min(m.id for m in members),
-                    "count": len(members),
-                    "examples": questions[:5],
-                    "latest_at": members[0].created_at,
-                    "reasons": sorted({m.reason for m in members}),
-                    "gap_ids": [m.id for m in members],
-                    "conversation_ids": sorted({m.conversation_id for m in members}),
-                }
+                GapCluster(
+                    id=min(m.id for m in members),
+                    count=len(members),
+                    examples=questions[:5],
+                    latest_at=members[0].created_at,
+                    reasons=sorted({m.reason for m in members}),
+                    gap_ids=[m.id for m in members],
+                    conversation_ids=sorted({m.conversation_id for m in members}),
+                )
             )
         return out
 

@@ -1,8 +1,9 @@
-"""A FAISS inner-product index keyed by vector id; each vector belongs to one article.
+"""A FAISS inner-product index of one vector per published article (its centroid), keyed by
+the article's key (its rowid in `articles`).
 
 Vectors are unit length, so inner product is cosine similarity. The index is a cache: the
-vectors themselves live in the database (`kb_vectors.embedding`), so a missing or stale index
-file is rebuilt from there without re-embedding anything.
+vectors it is made from live in the database (`kb_vectors.embedding`), so a missing or stale
+index file is rebuilt from there without re-embedding anything.
 """
 
 from __future__ import annotations
@@ -29,10 +30,6 @@ class VectorIndex:
         self._quantizer: faiss.Index | None = None
         self.fingerprint = ""
 
-    @property
-    def kind(self) -> str:
-        return "ivf" if self._ivf() is not None else "flat"
-
     def _ivf(self) -> faiss.IndexIVF | None:
         try:
             return faiss.extract_index_ivf(self._index)
@@ -41,19 +38,19 @@ class VectorIndex:
 
     @classmethod
     def build(
-        cls, dim: int, ids: np.ndarray, vectors: np.ndarray, *, ivf_from: int, nprobe: int
+        cls, dim: int, keys: np.ndarray, vectors: np.ndarray, *, ivf_from: int, nprobe: int
     ) -> VectorIndex:
         """Flat below `ivf_from` vectors, IVF (trained on these vectors) from there on."""
         index = cls(dim)
-        if len(ids) >= ivf_from:
-            nlist = max(16, int(4 * np.sqrt(len(ids))))
+        if len(keys) >= ivf_from:
+            nlist = max(16, int(4 * np.sqrt(len(keys))))
             quantizer = faiss.IndexFlatIP(dim)
             ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
             ivf.train(np.ascontiguousarray(vectors, dtype=np.float32))
             ivf.nprobe = nprobe
             index._quantizer = quantizer  # the IVF index refers to it: keep it alive
             index._index = ivf
-        index.add(ids, vectors)
+        index.add(keys, vectors)
         return index
 
     def set_nprobe(self, nprobe: int) -> None:
@@ -61,26 +58,23 @@ class VectorIndex:
         if ivf is not None:
             ivf.nprobe = nprobe
 
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        if len(ids) == 0:
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        if len(keys) == 0:
             return
         with self._lock:
             self._index.add_with_ids(
                 np.ascontiguousarray(vectors, dtype=np.float32),
-                np.ascontiguousarray(ids, dtype=np.int64),
+                np.ascontiguousarray(keys, dtype=np.int64),
             )
 
-    def remove(self, ids: Iterable[int]) -> None:
-        id_array = np.fromiter(ids, dtype=np.int64)
-        if len(id_array):
+    def remove(self, keys: Iterable[int]) -> None:
+        key_array = np.fromiter(keys, dtype=np.int64)
+        if len(key_array):
             with self._lock:
-                self._index.remove_ids(id_array)  # type: ignore[arg-type]
+                self._index.remove_ids(key_array)  # type: ignore[arg-type]
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The k nearest vectors as (vector id, cosine), best first."""
+        """The k nearest vectors as (key, cosine), best first."""
         # FAISS's OpenMP threads fight torch's for the cores: one query's search takes
         # microseconds on one thread, the contention ~10 ms (measured). The setting is per
         # calling thread, so it is made here, on the thread that searches.
@@ -88,11 +82,11 @@ class VectorIndex:
         with self._lock:
             if self._index.ntotal == 0:
                 return []
-            scores, ids = self._index.search(
+            scores, keys = self._index.search(
                 np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32),
                 min(k, int(self._index.ntotal)),
             )
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+        return [(int(k), float(s)) for k, s in zip(keys[0], scores[0], strict=True) if k != -1]
 
     def save(self, path: Path) -> None:
         with self._lock:
@@ -128,8 +122,8 @@ def stamp_path(path: Path) -> Path:
 
 
 def fingerprint(rows: Iterable[tuple[int, str]], model_name: str) -> str:
-    """Identifies the set of vectors an index must hold: (vector id, text) pairs and the model."""
+    """Identifies what an index must hold: (key, state) pairs and the model."""
     digest = hashlib.sha256(model_name.encode())
-    for vector_id, text in rows:
-        digest.update(f"{vector_id}\x00{text}\x01".encode())
+    for key, state in rows:
+        digest.update(f"{key}\x00{state}\x01".encode())
     return digest.hexdigest()

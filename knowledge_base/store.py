@@ -1,4 +1,7 @@
-"""Articles and their vectors in SQLite."""
+"""Articles and their vectors in SQLite: the `articles` and `kb_vectors` tables.
+
+An article's key in the search indexes is its rowid, so the indexes change one entry in place
+when an article is published, edited or archived."""
 
 from __future__ import annotations
 
@@ -6,9 +9,11 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlite_utils import Database
 
 from core.db import Storage
 
@@ -66,13 +71,31 @@ class Article:
         }
 
 
+class Embedded(NamedTuple):
+    """One text an article is found by (its title, an example question, a passage), embedded."""
+
+    article_id: str
+    kind: str
+    text: str
+    vector: np.ndarray
+
+
 @dataclass(frozen=True)
 class VectorRow:
-    vector_id: int
     article_id: str
     kind: str
     text: str
     embedding: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class IndexText:
+    """What the lexical index holds of a published article (see `SearchIndex.documents`)."""
+
+    key: int
+    title: str
+    questions: list[str]
+    body: str
 
 
 def article_from_row(row: dict) -> Article:
@@ -130,43 +153,68 @@ class ArticleStore:
         rows = self.storage.db.query(f"select * from articles where id in ({marks})", article_ids)
         return {row["id"]: article_from_row(row) for row in rows}
 
-    def count(self, *, status: str | None = None) -> int:
-        if status is None:
-            return int(self.storage.db.execute("select count(*) from articles").fetchone()[0])
-        sql = "select count(*) from articles where status = ?"
-        return int(self.storage.db.execute(sql, [status]).fetchone()[0])
-
     def all(self) -> Iterator[Article]:
         for row in self.storage.db.query("select * from articles order by id"):
             yield article_from_row(row)
 
-    def vector_ids_of(self, article_ids: list[str]) -> list[int]:
-        if not article_ids:
-            return []
-        marks = ",".join("?" for _ in article_ids)
-        sql = f"select vector_id from kb_vectors where article_id in ({marks})"
-        return [row[0] for row in self.storage.db.execute(sql, article_ids).fetchall()]
-
     def vectors(self, article_ids: list[str] | None = None) -> Iterator[VectorRow]:
         """Stored vectors of published articles (of these articles only, if given)."""
         sql = (
-            "select v.vector_id, v.article_id, v.kind, v.text, v.embedding from kb_vectors v"
+            "select v.article_id, v.kind, v.text, v.embedding from kb_vectors v"
             " join articles a on a.id = v.article_id where a.status = 'published'"
         )
         params: list[str] = []
         if article_ids is not None:
             sql += f" and a.id in ({','.join('?' for _ in article_ids)})"
             params = list(article_ids)
-        for vector_id, article_id, kind, text, blob in self.storage.db.execute(
+        for article_id, kind, text, blob in self.storage.db.execute(
             sql + " order by v.vector_id", params
         ).fetchall():
-            yield VectorRow(vector_id, article_id, kind, text, np.frombuffer(blob, np.float32))
+            yield VectorRow(article_id, kind, text, np.frombuffer(blob, np.float32))
 
-    def vector_owners(self, vector_ids: list[int]) -> dict[int, tuple[str, str]]:
-        """vector id -> (article id, kind)."""
-        if not vector_ids:
-            return {}
-        marks = ",".join("?" for _ in vector_ids)
-        sql = f"select vector_id, article_id, kind from kb_vectors where vector_id in ({marks})"
-        rows = self.storage.db.execute(sql, vector_ids).fetchall()
-        return {vector_id: (article_id, kind) for vector_id, article_id, kind in rows}
+    def replace_vectors(self, db: Database, article_id: str, vectors: list[Embedded]) -> None:
+        """An article's vectors, after its text changed. Must run inside a write transaction."""
+        db.execute("delete from kb_vectors where article_id = ?", [article_id])
+        start = (db.execute("select max(vector_id) from kb_vectors").fetchone()[0] or 0) + 1
+        db.table("kb_vectors").insert_all(
+            {
+                "vector_id": start + i,
+                "article_id": item.article_id,
+                "kind": item.kind,
+                "text": item.text,
+                "embedding": item.vector.tobytes(),
+            }
+            for i, item in enumerate(vectors)
+        )
+
+    # -- what the search indexes are made of ---------------------------------------------------
+
+    def published_keys(self) -> dict[str, int]:
+        """Published article id -> its key in the indexes."""
+        sql = "select id, rowid from articles where status = 'published'"
+        return dict(self.storage.db.execute(sql).fetchall())
+
+    def keys_of(self, article_ids: list[str]) -> set[int]:
+        """These articles' keys, whatever their status."""
+        marks = ",".join("?" for _ in article_ids)
+        sql = f"select rowid from articles where id in ({marks})"
+        return {key for (key,) in self.storage.db.execute(sql, article_ids).fetchall()}
+
+    def published_states(self) -> list[tuple[int, str]]:
+        """(key, "id:version:updated_at") of every published article, by id."""
+        return self.storage.db.execute(
+            "select rowid, id || ':' || coalesce(version, 1) || ':' || updated_at from articles"
+            " where status = 'published' order by id"
+        ).fetchall()
+
+    def index_texts(self, article_ids: list[str] | None = None) -> list[IndexText]:
+        """Title, example questions and body of published articles (these only, if given)."""
+        sql = "select rowid, title, questions, body from articles where status = 'published'"
+        params: list[str] = []
+        if article_ids is not None:
+            sql += f" and id in ({','.join('?' for _ in article_ids)})"
+            params = list(article_ids)
+        return [
+            IndexText(key, title, json.loads(questions or "[]"), body)
+            for key, title, questions, body in self.storage.db.execute(sql, params).fetchall()
+        ]

@@ -17,3 +17,9 @@ class UnknownSkill(OpsError):
         super().__init__(f"no skill named {skill!r}; known skills: {listed}")
         self.skill = skill
         self.known = known
+
+
+class UnknownArticle(OpsError):
+    def __init__(self, article_id: str) -> None:
+        super().__init__(f"no article with id {article_id!r}")
+        self.article_id = article_id

@@ -1,0 +1,182 @@
+"""The search indexes' life: made from the vectors and text stored beside the articles, kept
+in step with every publish, edit and archive, and rebuilt when they no longer match.
+
+Both indexes hold one entry per published article, under its key (its rowid): the vector
+index its centroid, the lexical index its words (knowledge_base/lexical.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from core.db import Storage
+from knowledge_base.embedder import Embedder, NoModel
+from knowledge_base.index import VectorIndex, fingerprint
+from knowledge_base.lexical import LexicalIndex
+from knowledge_base.store import ArticleStore, VectorRow
+
+log = logging.getLogger(__name__)
+
+CENTROID_KINDS = frozenset({"title", "question"})
+
+
+def follow_embedder(storage: Storage, embedder: Embedder) -> None:
+    """Vectors made by another model (a data directory from before a change of
+    CASCADE_EMBEDDING_MODEL) are made again from their stored text, gaps' too. An embedder
+    that loads no model takes the stored model's name and size instead."""
+    db = storage.db
+    row = db.execute("select name, dim from kb_embedder where id = 1").fetchone()
+    blob = None if row else db.execute("select length(embedding) from kb_vectors").fetchone()
+    if blob:  # not recorded yet (an older directory): judge by the vectors' length
+        dim = blob[0] // 4
+        row = (embedder.name if dim == embedder.dim else "", dim)
+    if isinstance(embedder, NoModel):
+        if row is not None:
+            embedder.name, embedder.dim = row
+        return
+    current = (embedder.name, embedder.dim)
+    if row is not None and tuple(row) != current:
+        log.warning(
+            "stored vectors are from %s: embedding them again with %s",
+            row[0] or "an earlier model",
+            embedder.name,
+        )
+        for table, key, text in (
+            ("kb_vectors", "vector_id", "text"),
+            ("kb_gaps", "id", "question"),
+        ):
+            rows = db.execute(f"select {key}, {text} from {table}").fetchall()
+            vectors = embedder.encode([t for _, t in rows])
+            with storage.write() as tx:
+                tx.conn.executemany(
+                    f"update {table} set embedding = ? where {key} = ?",
+                    [(v.tobytes(), k) for (k, _), v in zip(rows, vectors, strict=True)],
+                )
+    if row is None or tuple(row) != current:
+        with storage.write() as tx:
+            tx.table("kb_embedder").upsert(
+                {"id": 1, "name": current[0], "dim": current[1]}, pk="id"
+            )
+
+
+class SearchIndex:
+    """The vector index (a file beside the database) and the lexical index (a table in it),
+    with which article each key stands for. Loaded at start, or rebuilt from the database
+    when missing or stale."""
+
+    def __init__(
+        self,
+        *,
+        store: ArticleStore,
+        embedder: Embedder,
+        lexical: LexicalIndex,
+        path: Path,
+        ivf_from: int,
+        nprobe: int,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.lexical = lexical
+        self.path = path
+        self.ivf_from = ivf_from
+        self.nprobe = nprobe
+        self._owners: dict[int, str] = {}  # key -> article id, of the articles indexed
+        self.vectors = self._load_or_rebuild()
+
+    def _stamp(self) -> str:
+        """Identifies what the index must hold: every published article at its version."""
+        return fingerprint(self.store.published_states(), self.embedder.name)
+
+    def centroids(
+        self, article_ids: list[str] | None = None
+    ) -> tuple[list[tuple[int, str]], np.ndarray]:
+        """One vector per published article: the normalised mean of its title and example
+        questions (its passages too when it has no questions). Measured on kb-dev, this ranks
+        and rejects better than the nearest single example (README, "Knowledge search")."""
+        keys = self.store.published_keys()
+        grouped: dict[str, list[VectorRow]] = {}
+        for row in self.store.vectors(article_ids):
+            grouped.setdefault(row.article_id, []).append(row)
+        members: list[tuple[int, str]] = []
+        vectors: list[np.ndarray] = []
+        for article_id, rows in sorted(grouped.items()):
+            chosen = [r for r in rows if r.kind in CENTROID_KINDS]
+            if not any(r.kind == "question" for r in rows):
+                chosen = rows
+            centroid = np.mean([r.embedding for r in chosen], axis=0)
+            vectors.append(centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+            members.append((keys[article_id], article_id))
+        matrix = np.vstack(vectors) if vectors else np.zeros((0, self.embedder.dim), np.float32)
+        return members, matrix.astype(np.float32)
+
+    def documents(self, article_ids: list[str] | None = None) -> list[tuple[int, str]]:
+        """What the lexical index holds per published article, keyed like the vector index:
+        its title and example questions (its body when it has no questions), as the centroid."""
+        return [
+            (t.key, "\n".join([t.title, *t.questions] if t.questions else [t.title, t.body]))
+            for t in self.store.index_texts(article_ids)
+        ]
+
+    def _load_or_rebuild(self) -> VectorIndex:
+        stamp = self._stamp()
+        index = VectorIndex.load(self.path, self.embedder.dim)
+        if index is None or index.fingerprint != stamp:
+            log.info("knowledge index missing or stale: rebuilding from the database")
+            return self.rebuild()
+        if self.lexical.fingerprint != stamp:
+            self.lexical.rebuild(self.documents(), stamp)
+        self._owners = {key: article_id for article_id, key in self.store.published_keys().items()}
+        index.set_nprobe(self.nprobe)
+        return index
+
+    def rebuild(self) -> VectorIndex:
+        """Build both indexes from what the database holds (no re-embedding)."""
+        members, matrix = self.centroids()
+        index = VectorIndex.build(
+            self.embedder.dim,
+            np.array([key for key, _ in members], dtype=np.int64),
+            matrix,
+            ivf_from=self.ivf_from,
+            nprobe=self.nprobe,
+        )
+        index.fingerprint = self._stamp()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        index.save(self.path)
+        self.lexical.rebuild(self.documents(), index.fingerprint)
+        self._owners = {key: article_id for key, article_id in members}
+        self.vectors = index
+        return index
+
+    def refresh(self, article_ids: list[str]) -> None:
+        """Update only the changed articles, in place: removed if no longer published,
+        re-added with their new vector if they are."""
+        changed = set(article_ids)
+        if not changed:
+            return
+        indexed = {key for key, article_id in self._owners.items() if article_id in changed}
+        # its row in the lexical table too, even if the vector index had lost it
+        removed = indexed | self.store.keys_of(sorted(changed))
+        self.vectors.remove(indexed)
+        self._owners = {k: a for k, a in self._owners.items() if a not in changed}
+        members, matrix = self.centroids(sorted(changed))
+        self.vectors.add(np.array([key for key, _ in members], dtype=np.int64), matrix)
+        self._owners.update({key: article_id for key, article_id in members})
+        self.vectors.fingerprint = self._stamp()
+        self.vectors.save(self.path)
+        self.lexical.refresh(removed, self.documents(sorted(changed)), self.vectors.fingerprint)
+
+    def rank(
+        self, query: str, vector: np.ndarray, *, wanted: int, lexical_weight: float
+    ) -> list[tuple[str, float]]:
+        """The `wanted` nearest articles by meaning, as (article id, score) best first; with a
+        lexical weight, each scores its cosine plus the weight times its lexical agreement
+        with the question."""
+        nearest = [(k, s) for k, s in self.vectors.search(vector, wanted) if k in self._owners]
+        if lexical_weight and nearest:
+            agreement = self.lexical.agreement(query, [key for key, _ in nearest])
+            nearest = [(key, s + lexical_weight * agreement[key]) for key, s in nearest]
+            nearest.sort(key=lambda item: -item[1])
+        return [(self._owners[key], score) for key, score in nearest]
