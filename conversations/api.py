@@ -1,4 +1,8 @@
-"""HTTP routes of the customer channel (and agents' replies into it)."""
+"""HTTP routes of the customer channel (and agents' replies into it).
+
+Agents' actions on a chat and the ticket it became are the handoff tier's routes, under the
+same prefix (handoff/api.py, handoff/conversation_routes.py).
+"""
 
 from __future__ import annotations
 
