@@ -30,6 +30,7 @@ from core.settings import Settings, get_settings
 from handoff.agents import AgentService
 from handoff.desk import CannedNotFound, Desk, RatingNotAllowed, TransferRefused
 from handoff.errors import AgentNotFound
+from handoff.handover import Handover
 from handoff.outbox import Outbox
 from handoff.queue import Limits, NoCapacity, OfferGone, Queue
 from handoff.sla import BusinessCalendar
@@ -156,11 +157,9 @@ def build_services(
             tokens=tokens,
             clock=clock,
             welcome=WELCOME,
-            queue=queue,
-            desk=desk,
-            tickets=tickets,
+            people=Handover(storage=storage, clock=clock, queue=queue, desk=desk, tickets=tickets),
             gaps=kb.gaps,
-            notifier=outbox,
+            mailer=outbox,
         ),
         agents=AgentService(storage=storage, tokens=tokens, clock=clock),
         queue=queue,
@@ -293,12 +292,14 @@ def create_app(
     from core.staff import router as staff_router
     from handoff.api import canned_router, desk_router, tickets_router
     from handoff.api import router as agents_router
+    from handoff.conversation_routes import router as conversation_ticket_router
     from knowledge_base.api import router as kb_router
     from ops.api import router as ops_router
     from ops.articles import router as article_figures_router
 
     app.include_router(kb_router)
     app.include_router(conversations_router)
+    app.include_router(conversation_ticket_router)
     app.include_router(agents_router)
     app.include_router(desk_router)
     app.include_router(canned_router)

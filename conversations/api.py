@@ -1,17 +1,35 @@
-"""HTTP routes of the customer channel (and agents' replies into it)."""
+"""HTTP routes of the customer channel (and agents' replies into it).
+
+Agents' actions on a chat and the ticket it became are the handoff tier's routes, under the
+same prefix (handoff/api.py, handoff/conversation_routes.py).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
-from cascade.services import ServicesDep
+from conversations.errors import ConversationNotFound, IllegalTransition, NotAssigned
+from conversations.service import ConversationService
+from conversations.transcript import EmailOff, NoEmailAddress
+from conversations.view import ConversationView, Message
 from core.auth import Principal, Role
-from core.deps import PrincipalDep
+from core.deps import PrincipalDep, provided
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+Conversations = Annotated[ConversationService, Depends(provided(ConversationService))]
+
+# The HTTP status of each of this package's errors (the app installs a handler for each).
+ERRORS: dict[type[Exception], int] = {
+    ConversationNotFound: 404,
+    IllegalTransition: 409,
+    NotAssigned: 403,
+    NoEmailAddress: 422,
+    EmailOff: 503,
+}
 
 
 class CustomerIn(BaseModel):
@@ -38,7 +56,21 @@ class MessageIn(BaseModel):
         return self
 
 
-def _may_read(who: Principal, conversation_id: str) -> None:
+class Started(ConversationView):
+    token: str = Field(description="The customer's bearer token for this conversation")
+
+
+class TurnOut(BaseModel):
+    status: str = Field(description="The conversation's status after the turn")
+    messages: list[Message] = Field(description="The message sent and everything said after it")
+
+
+class TranscriptSent(BaseModel):
+    sent_to: str
+
+
+def may_read(who: Principal, conversation_id: str) -> None:
+    """The conversation's own customer, or staff who work with conversations."""
     if who.has(Role.CUSTOMER) and who.subject == conversation_id:
         return
     if who.has(Role.AGENT) or who.has(Role.OPS) or who.is_admin():
@@ -46,26 +78,40 @@ def _may_read(who: Principal, conversation_id: str) -> None:
     raise HTTPException(403, "this token does not give access to that conversation")
 
 
-@router.post("", status_code=201, summary="Start a conversation; returns its customer token")
-def start(body: StartIn, services: ServicesDep) -> dict[str, Any]:
-    view, token = services.conversations.start(
-        customer=body.customer.model_dump(), page_url=body.page_url
-    )
+@router.post(
+    "",
+    status_code=201,
+    summary="Start a conversation; returns its customer token",
+    response_model=Started,
+    response_model_exclude_unset=True,
+)
+def start(body: StartIn, conversations: Conversations) -> dict[str, Any]:
+    view, token = conversations.start(customer=body.customer.model_dump(), page_url=body.page_url)
     return {**view, "token": token}
 
 
-@router.get("/{conversation_id}", summary="A conversation with all its messages")
-def read(conversation_id: str, services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
-    _may_read(who, conversation_id)
-    view = services.conversations.view(conversation_id)
+@router.get(
+    "/{conversation_id}",
+    summary="A conversation with all its messages",
+    response_model=ConversationView,
+    response_model_exclude_unset=True,
+)
+def read(conversation_id: str, conversations: Conversations, who: PrincipalDep) -> dict[str, Any]:
+    may_read(who, conversation_id)
+    view = conversations.view(conversation_id)
     if who.has(Role.CUSTOMER):
         view.pop("handoff", None)  # the team's notes on the customer are not for the customer
     return view
 
 
-@router.post("/{conversation_id}/messages", summary="Send a message (customer or agent)")
+@router.post(
+    "/{conversation_id}/messages",
+    summary="Send a message (customer or agent)",
+    response_model=TurnOut,
+    response_model_exclude_unset=True,
+)
 async def send(
-    conversation_id: str, body: MessageIn, services: ServicesDep, who: PrincipalDep
+    conversation_id: str, body: MessageIn, conversations: Conversations, who: PrincipalDep
 ) -> dict[str, Any]:
     if body.text is not None and not body.text.strip():
         raise HTTPException(422, "text must not be blank")
@@ -74,12 +120,12 @@ async def send(
             raise HTTPException(403, "this token belongs to another conversation")
         if body.text is None:
             raise HTTPException(422, "customers send text")
-        turn = await services.conversations.customer_says(
+        turn = await conversations.customer_says(
             conversation_id, body.text, client_id=body.client_id
         )
     elif who.has(Role.AGENT):
-        text = body.text or services.desk.expand_canned(body.canned or "", conversation_id)
-        turn = services.conversations.agent_says(
+        text = body.text or conversations.people.expand_canned(body.canned or "", conversation_id)
+        turn = conversations.agent_says(
             conversation_id,
             text,
             agent_id=None if who.is_admin() else who.subject,
@@ -100,26 +146,19 @@ class TranscriptIn(BaseModel):
     "/{conversation_id}/transcript",
     status_code=202,
     summary="Email the whole chat to the customer",
+    response_model=TranscriptSent,
     description="The customer (or an agent) asks for the transcript by email. Queued in the "
     "outbox and sent by SMTP; 422 when no address is known or given, 503 when this server "
     "sends no email.",
 )
 def email_transcript(
-    conversation_id: str, services: ServicesDep, who: PrincipalDep, body: TranscriptIn | None = None
+    conversation_id: str,
+    conversations: Conversations,
+    who: PrincipalDep,
+    body: TranscriptIn | None = None,
 ) -> dict[str, Any]:
-    _may_read(who, conversation_id)
-    sent_to = services.conversations.email_transcript(
+    may_read(who, conversation_id)
+    sent_to = conversations.email_transcript(
         conversation_id, str(body.email) if body and body.email else None
     )
     return {"sent_to": sent_to}
-
-
-@router.get("/{conversation_id}/ticket", summary="The ticket this conversation became, if any")
-def ticket(conversation_id: str, services: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
-    _may_read(who, conversation_id)
-    ticket_id = services.tickets.for_conversation(conversation_id)
-    if ticket_id is None:
-        raise HTTPException(404, "this conversation has no ticket")
-    view = services.tickets.get(ticket_id)
-    keep = ("id", "status", "priority", "created_at", "updated_at", "sla")
-    return {k: view[k] for k in keep}

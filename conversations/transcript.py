@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 SENDERS = {"customer": "You", "bot": "Assistant", "system": "Cascade"}
 
@@ -17,6 +17,24 @@ class NoEmailAddress(TranscriptError):
 
 class EmailOff(TranscriptError):
     """This server has no SMTP server configured, so it sends no email."""
+
+
+class Mailer(Protocol):
+    """The outbox, seen from here; None back means this server sends no email."""
+
+    def enqueue_email(self, *, to: str, subject: str, body: str, topic: str) -> int | None: ...
+
+
+def first_customer_question(messages: list[dict[str, Any]]) -> str | None:
+    """What the customer first typed (button payloads are not typed text)."""
+    return next(
+        (
+            m["text"]
+            for m in messages
+            if m["sender"] == "customer" and not m["text"].startswith("/")
+        ),
+        None,
+    )
 
 
 def as_text(

@@ -4,8 +4,10 @@ transcript)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from conversations.people import HandoffRequest
+from conversations.transcript import first_customer_question
 
 REASON_TEXT = {
     "customer_request": "the customer asked for a person",
@@ -18,53 +20,6 @@ REASON_TEXT = {
     "bot_unavailable": "the bot was unreachable",
 }
 HELPED: dict[object, str] = {True: " (helped)", False: " (did not help)"}
-URGENT_REASONS = frozenset({"frustration", "sensitive_topic"})
-
-
-@dataclass(frozen=True)
-class HandoffRequest:
-    """What the bot (or the app) knows when it decides to hand over."""
-
-    reason: str
-    skill: str = "general"
-    priority: str = "normal"
-    question: str | None = None
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-    sentiment: str = "neutral"
-    detail: str | None = None
-
-    @classmethod
-    def from_signal(cls, signal: dict[str, Any]) -> HandoffRequest:
-        reason = str(signal.get("reason") or "no_answer")
-        return cls(
-            reason=reason,
-            skill=str(signal.get("skill") or "general"),
-            priority=str(signal.get("priority") or priority_for(reason)),
-            question=signal.get("question"),
-            attempts=list(signal.get("attempts") or []),
-            sentiment=str(signal.get("sentiment") or sentiment_for(reason)),
-            detail=signal.get("detail"),
-        )
-
-
-def first_customer_question(messages: list[dict[str, Any]]) -> str | None:
-    """What the customer first typed (button payloads are not typed text)."""
-    return next(
-        (
-            m["text"]
-            for m in messages
-            if m["sender"] == "customer" and not m["text"].startswith("/")
-        ),
-        None,
-    )
-
-
-def priority_for(reason: str) -> str:
-    return "high" if reason in URGENT_REASONS else "normal"
-
-
-def sentiment_for(reason: str) -> str:
-    return "negative" if reason in {"frustration", "unhelpful_answers"} else "neutral"
 
 
 def summarise(

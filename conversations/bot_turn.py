@@ -1,0 +1,111 @@
+"""The bot's turn: the customer's message goes to Rasa (unless it shows frustration, which
+brings in a person at once), and what Rasa sends back is said in the chat and acted on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from conversations.chat import Chat
+from conversations.events import FeedbackGiven
+from conversations.gaps import ANSWER_NOT_HELPFUL
+from conversations.people import HandoffRequest
+from conversations.replies import BotMessage, parse_replies
+from conversations.states import Status, transition
+from conversations.triggers import frustration
+
+log = logging.getLogger(__name__)
+
+BOT_DOWN_TEXT = (
+    "Our assistant is not available right now, so I've passed your message to our team. "
+    "Someone will reply here as soon as possible."
+)
+FRUSTRATION_TEXT = (
+    "I'm sorry this has been frustrating. I'm bringing in a member of our team now; "
+    "they'll see everything we've talked about."
+)
+
+
+class Bot(Protocol):
+    """The bot tier as a conversation sees it (Rasa's client is one, wired by the app).
+
+    `send` raises `ConnectionError` when the bot cannot be reached."""
+
+    async def send(self, sender_id: str, text: str, *, metadata: dict[str, Any]) -> list[dict]: ...
+
+    async def is_up(self) -> bool: ...
+
+
+class BotTurn:
+    def __init__(self, chat: Chat, bot: Bot) -> None:
+        self.chat = chat
+        self.bot = bot
+
+    async def take(
+        self, conversation: dict[str, Any], message: dict[str, Any], text: str
+    ) -> list[dict[str, Any]]:
+        """Answer the customer's `message` (`text` is what was typed or the button's payload);
+        returns the messages said in reply."""
+        chat = self.chat
+        conversation_id = conversation["id"]
+        sign = frustration(text, chat.store.customer_texts(conversation_id, before=message["id"]))
+        if sign is not None:
+            reply = chat.say(conversation_id, BotMessage(FRUSTRATION_TEXT), reply_to=message["id"])
+            chat.hand_over(
+                conversation_id,
+                HandoffRequest(
+                    reason="frustration",
+                    priority="high",
+                    sentiment="negative",
+                    detail=f"Sign of frustration: {sign}.",
+                ),
+            )
+            return [reply]
+        try:
+            raw = await self.bot.send(
+                conversation_id,
+                text,
+                metadata={
+                    "page_url": conversation["page_url"],
+                    "customer_name": conversation["customer_name"],
+                    # The bot asks for an email before a hand-over that would become a ticket.
+                    "customer_email": chat.store.get(conversation_id)["customer_email"],
+                    "agents_available": chat.people.can_chat_now(),
+                },
+            )
+        except ConnectionError as exc:
+            log.warning("%s", exc)
+            reply = chat.say(
+                conversation_id, BotMessage(BOT_DOWN_TEXT), reply_to=message["id"], sender="system"
+            )
+            chat.hand_over(conversation_id, HandoffRequest(reason="bot_unavailable"))
+            return [reply]
+
+        if chat.store.get(conversation_id)["status"] != Status.BOT.value:
+            # Someone else took the chat while Rasa was thinking: its reply no longer applies.
+            log.info("dropping Rasa's late reply to %s", conversation_id)
+            return []
+        turn = parse_replies(raw)
+        produced = [chat.say(conversation_id, m, reply_to=message["id"]) for m in turn.messages]
+        for name, signal in turn.signals:
+            self._act_on(conversation_id, name, signal)
+        return produced
+
+    def _act_on(self, conversation_id: str, name: str, signal: dict[str, Any]) -> None:
+        """One of the signals in Rasa's reply (see `conversations.replies`)."""
+        chat = self.chat
+        if name == "feedback" and signal.get("article_id"):
+            helpful = bool(signal.get("helpful"))
+            chat.record(conversation_id, FeedbackGiven(str(signal["article_id"]), helpful))
+            if not helpful:
+                chat.gap(conversation_id, signal.get("question"), ANSWER_NOT_HELPFUL)
+        elif name == "resolve":
+            transition(
+                chat.storage, conversation_id, Status.RESOLVED, reason="bot_answered", at=chat.now()
+            )
+        elif name == "contact":
+            chat.set_email(conversation_id, str(signal.get("email") or ""))
+        elif name == "handoff":
+            chat.hand_over(conversation_id, HandoffRequest.from_signal(signal))
+        elif name == "ticket":
+            chat.email_instead(conversation_id, HandoffRequest.from_signal(signal))

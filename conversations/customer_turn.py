@@ -1,0 +1,135 @@
+"""The customer's turn: store the message first, then route it to the conversation's owner.
+
+While the status is `bot` the message goes to Rasa; any other status means a person owns the
+conversation (or it became a ticket) and Rasa never sees it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from conversations.bot_turn import BotTurn
+from conversations.chat import Chat
+from conversations.people import EMAIL_INSTEAD
+from conversations.replies import BotMessage
+from conversations.states import Status, transition
+
+CSAT_THANKS = "Thank you for your feedback!"
+ASK_EMAIL = "What email address should we reply to?"
+NOT_AN_EMAIL = "That doesn't look like an email address. Could you check it?"
+
+_CSAT = re.compile(r'^/csat\{"score":\s*([1-5])\}$')
+
+
+def csat_score(text: str) -> int | None:
+    """The score in a rating button's payload (`/csat{"score": 4}`), if this is one."""
+    match = _CSAT.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
+def closed_ticket_text(ticket_id: str) -> str:
+    return (
+        f"Ticket {ticket_id} is closed, so no one will see this here. "
+        "If you still need help, please start a new chat."
+    )
+
+
+@dataclass(frozen=True)
+class Turn:
+    status: str
+    messages: list[dict[str, Any]]
+
+
+class CustomerTurn:
+    def __init__(self, chat: Chat, bot_turn: BotTurn) -> None:
+        self.chat = chat
+        self.bot_turn = bot_turn
+
+    async def take(self, conversation_id: str, text: str, *, client_id: str | None) -> Turn:
+        """The customer's message and everything said after it: the bot's replies, and what a
+        hand-over led to (an agent joining, a ticket filed)."""
+        chat, store = self.chat, self.chat.store
+        conversation = store.get(conversation_id)
+        duplicate = store.by_client_id(conversation_id, client_id)
+        if duplicate is not None:
+            return Turn(conversation["status"], [duplicate, *store.replies_to(duplicate["id"])])
+        status = Status(conversation["status"])
+        shown_text, bot_text = self._button_press(conversation_id, text)
+        message, is_new = store.add_message(
+            conversation_id, sender="customer", text=shown_text, client_id=client_id, at=chat.now()
+        )
+        if not is_new:  # the same client_id raced in concurrently and won
+            return Turn(store.get(conversation_id)["status"], [message])
+
+        rating = csat_score(bot_text)
+        if rating is not None and status in (Status.RESOLVED, Status.TICKETED):
+            chat.people.rate(conversation_id, rating, None)
+            chat.say(
+                conversation_id, BotMessage(CSAT_THANKS), reply_to=message["id"], sender="system"
+            )
+            return Turn(status.value, store.since(message))
+
+        if status is Status.QUEUED and self._while_queued(conversation, message, bot_text):
+            return Turn(store.get(conversation_id)["status"], store.since(message))
+        if status is Status.TICKETED:
+            ticket = chat.people.customer_wrote_on_ticket(conversation_id)
+            if ticket is not None and ticket.closed:
+                chat.say(
+                    conversation_id,
+                    BotMessage(closed_ticket_text(ticket.id)),
+                    reply_to=message["id"],
+                    sender="system",
+                )
+        if status in (Status.RESOLVED, Status.ABANDONED):
+            transition(
+                chat.storage,
+                conversation_id,
+                Status.BOT,
+                reason="customer_returned",
+                at=chat.now(),
+                fields={"assigned_agent_id": None},
+            )
+            status = Status.BOT
+        if status is Status.BOT:
+            await self.bot_turn.take(conversation, message, bot_text)
+        return Turn(store.get(conversation_id)["status"], store.since(message))
+
+    def _while_queued(
+        self, conversation: dict[str, Any], message: dict[str, Any], text: str
+    ) -> bool:
+        """While waiting: "email me instead", and the address it may need. True if handled."""
+        chat = self.chat
+        conversation_id = conversation["id"]
+        if text.strip() == EMAIL_INSTEAD:
+            if conversation["customer_email"]:
+                chat.email_instead(conversation_id)
+            else:
+                with chat.storage.write() as db:
+                    db.table("conversations").update(conversation_id, {"awaiting": "email"})
+                chat.say(
+                    conversation_id, BotMessage(ASK_EMAIL), reply_to=message["id"], sender="system"
+                )
+            return True
+        if conversation["awaiting"] == "email":
+            if chat.set_email(conversation_id, text.strip()):
+                chat.email_instead(conversation_id)
+            else:
+                chat.say(
+                    conversation_id,
+                    BotMessage(NOT_AN_EMAIL),
+                    reply_to=message["id"],
+                    sender="system",
+                )
+            return True
+        return False
+
+    def _button_press(self, conversation_id: str, text: str) -> tuple[str, str]:
+        """A button's payload is shown in the transcript as the button's title."""
+        if text.startswith("/"):
+            last = self.chat.store.last_bot_message(conversation_id)
+            for button in (last or {}).get("buttons", []):
+                if button["payload"] == text:
+                    return button["title"], text
+        return text, text

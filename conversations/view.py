@@ -1,0 +1,113 @@
+"""A conversation as staff and its customer read it (`GET /api/conversations/{id}`), and the
+shape of that view and of its messages for the API's response models.
+
+Keys that do not apply are left out rather than null (no `queue` unless the chat waits, no
+`handoff` before a hand-over, ...): routes returning these models set
+`response_model_exclude_unset=True`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from conversations.people import People
+from conversations.states import Status
+from conversations.store import ConversationStore
+
+
+def conversation_view(
+    store: ConversationStore, people: People, conversation_id: str
+) -> dict[str, Any]:
+    row = store.get(conversation_id)
+    view: dict[str, Any] = {
+        "id": row["id"],
+        "status": row["status"],
+        "customer": {"name": row["customer_name"], "email": row["customer_email"]},
+        "page_url": row["page_url"],
+        "priority": row["priority"],
+        "created_at": row["created_at"],
+        "messages": store.messages(conversation_id),
+    }
+    if row["handoff"]:
+        view["handoff"] = json.loads(row["handoff"])
+    if row["status"] == Status.QUEUED.value:
+        view["queue"] = people.place_in_queue(conversation_id)
+    if row["assigned_agent_id"]:
+        view["assigned_agent"] = {
+            "id": row["assigned_agent_id"],
+            "name": people.agent_name(row["assigned_agent_id"]),
+        }
+    if row["csat_score"] is not None:
+        view["csat"] = {"score": row["csat_score"], "comment": row["csat_comment"]}
+    if row["ticket_id"]:
+        view["ticket_id"] = row["ticket_id"]
+    return view
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class Message(BaseModel):
+    id: int
+    sender: str  # customer, bot, agent or system
+    text: str
+    created_at: str
+    buttons: list[Button] | None = None
+    article_id: str | None = None
+
+
+class Customer(BaseModel):
+    name: str | None
+    email: str | None
+
+
+class HandoffPackage(BaseModel):
+    """What the person taking over needs, so the customer never repeats themselves."""
+
+    model_config = ConfigDict(extra="allow")
+
+    reason: str
+    summary: str
+    skill: str
+    priority: str
+    knowledge_attempts: list[dict[str, Any]]
+    customer: Customer
+    page_url: str | None
+    sentiment: str
+    transcript: list[Message]
+    handed_over_at: str
+
+
+class QueuePlace(BaseModel):
+    position: int
+    estimated_wait_s: int | None
+
+
+class AssignedAgent(BaseModel):
+    id: str
+    name: str | None
+
+
+class Csat(BaseModel):
+    score: int
+    comment: str | None
+
+
+class ConversationView(BaseModel):
+    id: str
+    status: str
+    customer: Customer
+    page_url: str | None
+    priority: str | None
+    created_at: str
+    messages: list[Message]
+    handoff: HandoffPackage | None = None  # staff only
+    queue: QueuePlace | None = None
+    assigned_agent: AssignedAgent | None = None
+    csat: Csat | None = None
+    ticket_id: str | None = None

@@ -1,0 +1,135 @@
+"""The hand-over from the bot to people, and what else a conversation asks of this tier: the
+customer's place in the queue, "email me instead", the rating of a finished chat, a reply on a
+ticketed chat. This is `conversations.people.People`, wired into the conversation by the app."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conversations.events import HandedOver
+from conversations.people import EMAIL_INSTEAD, HandoffRequest, TicketState
+from conversations.states import Status, transition
+from conversations.store import ConversationStore
+from core.clock import Clock, iso
+from core.db import Storage
+from handoff.desk import Desk
+from handoff.package import build_package
+from handoff.queue import Queue, queue_rank
+from handoff.tickets import TicketStatus, TicketStore
+
+
+def waiting_text(place: dict[str, Any]) -> str:
+    wait = place["estimated_wait_s"]
+    if wait is None:
+        when = "We'll connect you as soon as someone is free."
+    elif wait < 60:
+        when = "Someone should be with you in a moment."
+    else:
+        when = f"The wait is about {round(wait / 60)} minute{'s' if wait >= 90 else ''}."
+    return f"You're number {place['position']} in line. {when}"
+
+
+class Handover:
+    def __init__(
+        self, *, storage: Storage, clock: Clock, queue: Queue, desk: Desk, tickets: TicketStore
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.queue = queue
+        self.desk = desk
+        self.tickets = tickets
+        self.store = ConversationStore(storage)
+
+    def hand_over(
+        self, conversation_id: str, request: HandoffRequest, *, route: bool = True
+    ) -> None:
+        """Bot to queue, with the package a person needs to carry on."""
+        conversation = self.store.get(conversation_id)
+        attempts = request.attempts or self.store.knowledge_attempts(conversation_id)
+        skill = request.skill
+        if skill == "general" and attempts:
+            skill = str(attempts[0].get("skill") or "general")
+        request = HandoffRequest(
+            reason=request.reason,
+            skill=skill,
+            priority=request.priority,
+            question=request.question,
+            attempts=attempts,
+            sentiment=request.sentiment,
+            detail=request.detail,
+        )
+        now = iso(self.clock.now())
+        package = build_package(
+            request,
+            customer={
+                "name": conversation["customer_name"],
+                "email": conversation["customer_email"],
+            },
+            page_url=conversation["page_url"],
+            transcript=self.store.messages(conversation_id),
+            at=now,
+        )
+        transition(
+            self.storage,
+            conversation_id,
+            Status.QUEUED,
+            reason=request.reason,
+            at=now,
+            also=(HandedOver(request.reason, request.skill, request.priority),),
+            fields={
+                "handoff": json.dumps(package),
+                "skill": request.skill,
+                "priority": request.priority,
+                "queued_at": now,
+                "queue_rank": queue_rank(request.priority),
+            },
+        )
+        self.tickets.notifier.enqueue_webhook(
+            topic="handoff.queued",
+            payload={
+                "conversation_id": conversation_id,
+                **{k: v for k, v in package.items() if k != "transcript"},
+            },
+        )
+        if not route:
+            return
+        self.queue.route()
+        place = self.queue.position(conversation_id)
+        if place is not None:  # still waiting: say where they stand, and offer email instead
+            self.store.add_message(
+                conversation_id,
+                sender="system",
+                text=waiting_text(place),
+                buttons=[{"title": "Email me instead", "payload": EMAIL_INSTEAD}],
+                at=iso(self.clock.now()),
+            )
+
+    def email_instead(self, conversation_id: str) -> str:
+        ticket_id = self.tickets.file(conversation_id, reason="customer_chose_email")
+        self.queue.publish_conversation(conversation_id)
+        self.queue.publish_positions()
+        return ticket_id
+
+    def place_in_queue(self, conversation_id: str) -> dict[str, Any] | None:
+        return self.queue.position(conversation_id)
+
+    def agent_name(self, agent_id: str) -> str | None:
+        row = self.storage.db.execute("select name from agents where id = ?", [agent_id]).fetchone()
+        return row[0] if row else None
+
+    def rate(self, conversation_id: str, score: int, comment: str | None) -> None:
+        self.desk.rate(conversation_id, score, comment)
+
+    def customer_wrote_on_ticket(self, conversation_id: str) -> TicketState | None:
+        ticket_id = self.tickets.customer_replied(conversation_id)
+        if ticket_id is None:
+            return None
+        closed = self.tickets.summary(ticket_id)["status"] == TicketStatus.CLOSED
+        return TicketState(ticket_id, closed=closed)
+
+    def can_chat_now(self) -> bool:
+        return self.queue.can_chat_now()
+
+    def expand_canned(self, shortcut: str, conversation_id: str) -> str:
+        return self.desk.expand_canned(shortcut, conversation_id)
