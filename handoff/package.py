@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-REASON_TEXT = {
+HANDOVER_REASON_FOR_STAFF = {  # why a chat was handed over, as the agent reads it
     "customer_request": "the customer asked for a person",
     "frustration": "the customer is frustrated",
     "no_answer": "the knowledge base had no answer",
@@ -79,7 +79,9 @@ def summarise(
             for a in request.attempts
         )
         parts.append(f"The bot suggested: {tried}.")
-    parts.append(f"Handed over because {REASON_TEXT.get(request.reason, request.reason)}.")
+    parts.append(
+        f"Handed over because {HANDOVER_REASON_FOR_STAFF.get(request.reason, request.reason)}."
+    )
     if request.detail:
         parts.append(request.detail)
     return " ".join(parts)
