@@ -172,13 +172,12 @@ class ConversationStore:
 
     # -- for the handoff tier ---------------------------------------------------------------
 
-    def queued(self, *, before: str | None = None) -> Iterator[dict[str, Any]]:
+    def queued(self, *, before: str | None = None) -> Iterator[tuple[str, str, str, str]]:
         """Chats waiting for a person in queue order (priority, then longest waiting), read
-        lazily: `{"id", "skill", "priority", "queued_at"}`, those queued at or before `before`."""
-        yield from self.storage.db.query(
-            "select id, coalesce(skill, 'general') as skill,"
-            " coalesce(priority, 'normal') as priority, queued_at from conversations"
-            " where status = 'queued'"
+        lazily as `(id, skill, priority, queued_at)`, those queued at or before `before`."""
+        yield from self.storage.db.execute(
+            "select id, coalesce(skill, 'general'), coalesce(priority, 'normal'), queued_at"
+            " from conversations where status = 'queued'"
             + ("" if before is None else " and queued_at <= :before")
             + " order by queue_rank, queued_at",
             {"before": before},

@@ -62,10 +62,15 @@ class Dispatcher:
             open_now = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
             anyone_online = open_now and self.lineup.anyone_online()
             cutoff = iso(now - timedelta(seconds=self.limits.max_wait_s))
+            # Filing tickets below withdraws no offer (only chats not on offer are filed).
+            pending = self.lineup.pending()
             too_long = [
                 chat.id
                 for chat, _ in self.lineup.waiting(
-                    now, unoffered_only=True, before=cutoff if anyone_online else None
+                    now,
+                    unoffered_only=True,
+                    before=cutoff if anyone_online else None,
+                    offered=pending.chats,
                 )
             ]
             for conversation_id in too_long:
@@ -79,10 +84,12 @@ class Dispatcher:
                 self.tickets.file(conversation_id, reason=reason)
                 done.ticketed.append((conversation_id, reason))
             free = (
-                {a.id: a for a in self.lineup.agent_states(free_only=True)} if anyone_online else {}
+                {a.id: a for a in self.lineup.agent_states(free_only=True, pending=pending)}
+                if anyone_online
+                else {}
             )
             if free:
-                for chat, _ in self.lineup.waiting(now, unoffered_only=True):
+                for chat, _ in self.lineup.waiting(now, unoffered_only=True, offered=pending.chats):
                     agent = select_agent(chat, list(free.values()))
                     if agent is not None and agent.id in self.lineup.excluded(chat):
                         chat = replace(chat, excluded=self.lineup.excluded(chat))

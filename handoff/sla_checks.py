@@ -70,11 +70,11 @@ def _queued_chats(
     found: list[tuple[str, str, str]] = []
     warn_at = iso(now - timedelta(seconds=WARNING_SHARE * policy.queue_wait_s))
     breach_at = iso(now - timedelta(seconds=policy.queue_wait_s))
-    for chat in list(conversations.queued(before=warn_at)):
-        states = ["warning"] + (["breached"] if chat["queued_at"] <= breach_at else [])
+    for conversation_id, _, _, queued_at in list(conversations.queued(before=warn_at)):
+        states = ["warning"] + (["breached"] if queued_at <= breach_at else [])
         for state in states:
             kind = SLA_EVENTS[state]
-            if not conversations.has_event(chat["id"], kind, since=chat["queued_at"]):
-                record(db, chat["id"], kind("queue_wait"), at=at)
-                found.append((chat["id"], "queue_wait", state))
+            if not conversations.has_event(conversation_id, kind, since=queued_at):
+                record(db, conversation_id, kind("queue_wait"), at=at)
+                found.append((conversation_id, "queue_wait", state))
     return found
