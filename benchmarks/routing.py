@@ -70,7 +70,7 @@ def pure(rng: random.Random, now: datetime) -> None:
     millis = []
     for chat in chats:
         started = time.perf_counter()
-        select_agent(chat, agents, now)
+        select_agent(chat, agents)
         millis.append((time.perf_counter() - started) * 1000)
     report("select_agent, 1,000 agents", millis)
 

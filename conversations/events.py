@@ -122,3 +122,56 @@ class CsatGiven(Event):
     name: ClassVar[str] = "conversation.csat"
     score: int
     comment: str | None
+
+
+@dataclass(frozen=True)
+class SlaWarning(Event):
+    """A service-level clock (a ticket's, or a queued chat's `queue_wait`) passed 75 %."""
+
+    name: ClassVar[str] = "sla.warning"
+    metric: str
+
+
+@dataclass(frozen=True)
+class SlaBreached(Event):
+    name: ClassVar[str] = "sla.breached"
+    metric: str
+
+
+# -- a ticket's own events, kept in the ticket's log (`ticket_events`) --------------------------
+
+
+@dataclass(frozen=True)
+class TicketCreated(Event):
+    name: ClassVar[str] = "ticket.created"
+    reason: str
+
+
+@dataclass(frozen=True)
+class TicketUpdated(Event):
+    """Who changed the ticket, and each changed column with its new value."""
+
+    name: ClassVar[str] = "ticket.updated"
+    by: str | None
+    changes: dict[str, Any]
+
+    def data(self) -> dict[str, Any]:
+        return {"by": self.by, **self.changes}
+
+
+@dataclass(frozen=True)
+class TicketNoted(Event):
+    name: ClassVar[str] = "ticket.note"
+    by: str | None
+
+
+@dataclass(frozen=True)
+class TicketReplied(Event):
+    name: ClassVar[str] = "ticket.replied"
+    by: str | None
+
+
+@dataclass(frozen=True)
+class TicketReopened(Event):
+    name: ClassVar[str] = "ticket.reopened"
+    by: str

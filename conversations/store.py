@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from conversations.errors import ConversationNotFound
-from conversations.events import ConversationStarted, record
+from conversations.events import ConversationStarted, CsatGiven, Event, record
 from conversations.states import Status
 from core.db import Storage
 
@@ -178,3 +179,67 @@ class ConversationStore:
             [conversation_id, Status.ASSIGNED.value],
         ).fetchone()
         return row[0] if row and row[0] else None
+
+    # -- for the handoff tier ---------------------------------------------------------------
+
+    def queued(self, *, before: str | None = None) -> Iterator[tuple[str, str, str, str]]:
+        """Chats waiting for a person in queue order (priority, then longest waiting), read
+        lazily as `(id, skill, priority, queued_at)`, those queued at or before `before`."""
+        yield from self.storage.db.execute(
+            "select id, coalesce(skill, 'general'), coalesce(priority, 'normal'), queued_at"
+            " from conversations where status = 'queued'"
+            + ("" if before is None else " and queued_at <= :before")
+            + " order by queue_rank, queued_at",
+            {"before": before},
+        )
+
+    def assigned_counts(self) -> dict[str, int]:
+        """How many chats each agent has now."""
+        rows = self.storage.db.execute(
+            "select assigned_agent_id, count(*) from conversations where status = 'assigned'"
+            " and assigned_agent_id is not null group by assigned_agent_id"
+        ).fetchall()
+        return {agent_id: count for agent_id, count in rows}
+
+    def assigned_to(self, agent_id: str) -> list[str]:
+        """The chats an agent has now, oldest first."""
+        rows = self.storage.db.execute(
+            "select id from conversations where assigned_agent_id = ? and status = 'assigned'"
+            " order by assigned_at, id",
+            [agent_id],
+        ).fetchall()
+        return [conversation_id for (conversation_id,) in rows]
+
+    def quiet_since(self, cutoff: str) -> list[str]:
+        """Chats with the bot or in the queue whose customer last wrote at or before `cutoff`."""
+        rows = self.storage.db.execute(
+            """
+            select c.id from conversations c where c.status in ('bot', 'queued')
+              and (select max(m.created_at) from messages m where m.conversation_id = c.id
+                   and m.sender = 'customer') <= ?
+            """,
+            [cutoff],
+        ).fetchall()
+        return [conversation_id for (conversation_id,) in rows]
+
+    def has_event(self, conversation_id: str, event: type[Event], *, since: str) -> bool:
+        row = self.storage.db.execute(
+            "select 1 from events where conversation_id = ? and name = ? and created_at >= ?",
+            [conversation_id, event.name, since],
+        ).fetchone()
+        return row is not None
+
+    def recent(self, event: type[Event], *, limit: int) -> list[dict[str, Any]]:
+        """The data of the latest `limit` events of one kind, across conversations."""
+        rows = self.storage.db.execute(
+            "select data from events where name = ? order by id desc limit ?", [event.name, limit]
+        ).fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def rate(self, conversation_id: str, *, score: int, comment: str | None, at: str) -> None:
+        """Keep the customer's rating of the help they got."""
+        with self.storage.write() as db:
+            db.table("conversations").update(
+                conversation_id, {"csat_score": score, "csat_comment": comment}
+            )
+            record(db, conversation_id, CsatGiven(score, comment), at=at)

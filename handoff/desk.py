@@ -4,18 +4,23 @@ to the bot, escalate to a ticket; and the customer's rating afterwards."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from conversations.errors import NotAssigned
-from conversations.events import ChatHandled, CsatGiven, OfferMade, Transferred, record
+from conversations.events import ChatHandled, Transferred, record
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
-from handoff.errors import AgentNotFound, HandoffError
+from handoff.errors import AgentNotFound, CannedNotFound, RatingNotAllowed, TransferRefused
+from handoff.offers import make_offer, mark_passed
 from handoff.queue import Queue, queue_rank
-from handoff.tickets import CSAT_BUTTONS, TicketSink
+from handoff.ticket_words import CSAT_BUTTONS
+from handoff.tickets import TicketSink
+
+__all__ = ["CannedNotFound", "Desk", "RatingNotAllowed", "TransferRefused"]
 
 CSAT_TEXT = "Thanks for chatting with us! How would you rate the help you got?"
 HANDBACK_TEXT = (
@@ -23,17 +28,28 @@ HANDBACK_TEXT = (
 )
 
 
-class CannedNotFound(HandoffError):
-    def __init__(self, shortcut: str) -> None:
-        super().__init__(f"no canned response {shortcut!r}")
+@dataclass(frozen=True)
+class Note:
+    """A private note on a chat: agents see it, the customer never does."""
+
+    id: int
+    agent_id: str | None
+    text: str
+    created_at: str
 
 
-class RatingNotAllowed(HandoffError):
-    pass
+@dataclass(frozen=True)
+class Canned:
+    shortcut: str
+    text: str  # {customer_name} is filled in when it is used
 
 
-class TransferRefused(HandoffError):
-    pass
+def _insert_note(db: Any, conversation_id: str, agent_id: str | None, text: str, at: str) -> Note:
+    cursor = db.execute(
+        "insert into notes (conversation_id, agent_id, text, created_at) values (?, ?, ?, ?)",
+        [conversation_id, agent_id, text, at],
+    )
+    return Note(cursor.lastrowid, agent_id, text, at)
 
 
 class Desk:
@@ -65,34 +81,32 @@ class Desk:
 
     # -- notes and canned responses -----------------------------------------------------------
 
-    def add_note(self, conversation_id: str, agent_id: str | None, text: str) -> dict[str, Any]:
+    def add_note(self, conversation_id: str, agent_id: str | None, text: str) -> Note:
         self.conversations.get(conversation_id)
         at = iso(self.clock.now())
         with self.storage.write() as db:
-            cursor = db.execute(
-                "insert into notes (conversation_id, agent_id, text, created_at) values (?, ?, ?, ?)",
-                [conversation_id, agent_id, text, at],
-            )
-        return {"id": cursor.lastrowid, "agent_id": agent_id, "text": text, "created_at": at}
+            return _insert_note(db, conversation_id, agent_id, text, at)
 
-    def notes(self, conversation_id: str) -> list[dict[str, Any]]:
-        return list(
-            self.storage.db.query(
-                "select id, agent_id, text, created_at from notes where conversation_id = ? order by id",
-                [conversation_id],
-            )
-        )
+    def notes(self, conversation_id: str) -> list[Note]:
+        self.conversations.get(conversation_id)
+        rows = self.storage.db.execute(
+            "select id, agent_id, text, created_at from notes where conversation_id = ?"
+            " order by id",
+            [conversation_id],
+        ).fetchall()
+        return [Note(*row) for row in rows]
 
-    def save_canned(self, shortcut: str, text: str) -> dict[str, Any]:
+    def save_canned(self, shortcut: str, text: str) -> Canned:
         at = iso(self.clock.now())
         with self.storage.write() as db:
             db.table("canned").upsert(
                 {"shortcut": shortcut, "text": text, "created_at": at}, pk="shortcut"
             )
-        return {"shortcut": shortcut, "text": text}
+        return Canned(shortcut, text)
 
-    def canned(self) -> list[dict[str, Any]]:
-        return list(self.storage.db.query("select shortcut, text from canned order by shortcut"))
+    def canned(self) -> list[Canned]:
+        rows = self.storage.db.execute("select shortcut, text from canned order by shortcut")
+        return [Canned(*row) for row in rows.fetchall()]
 
     def expand_canned(self, shortcut: str, conversation_id: str) -> str:
         rows = list(self.storage.db.query("select text from canned where shortcut = ?", [shortcut]))
@@ -180,33 +194,16 @@ class Desk:
                 },
             )
             if note:
-                db.execute(
-                    "insert into notes (conversation_id, agent_id, text, created_at) values (?, ?, ?, ?)",
-                    [conversation_id, row["assigned_agent_id"], f"Transfer note: {note}", at],
+                _insert_note(
+                    db, conversation_id, row["assigned_agent_id"], f"Transfer note: {note}", at
                 )
             # The agent who passed it on is not offered it again in this stint.
-            db.table("offers").insert(
-                {
-                    "conversation_id": conversation_id,
-                    "agent_id": row["assigned_agent_id"],
-                    "status": "declined",
-                    "created_at": at,
-                    "decided_at": at,
-                }
-            )
+            mark_passed(db, conversation_id, row["assigned_agent_id"], at=at)
             if to_agent_id is not None:
-                db.table("offers").insert(
-                    {
-                        "conversation_id": conversation_id,
-                        "agent_id": to_agent_id,
-                        "status": "pending",
-                        "created_at": at,
-                        "expires_at": iso(
-                            now + timedelta(seconds=self.queue.limits.offer_timeout_s)
-                        ),
-                    }
+                expires_at = iso(now + timedelta(seconds=self.queue.limits.offer_timeout_s))
+                make_offer(
+                    db, conversation_id, to_agent_id, widened=False, at=at, expires_at=expires_at
                 )
-                record(db, conversation_id, OfferMade(to_agent_id, False), at=at)
             self.conversations.add_message(
                 conversation_id,
                 sender="system",
@@ -214,12 +211,7 @@ class Desk:
                 at=at,
             )
         if to_agent_id is not None:
-            offer = next(
-                o
-                for o in self.queue.offers_for(to_agent_id)
-                if o["conversation_id"] == conversation_id
-            )
-            self.queue.publisher.publish(f"agent:{to_agent_id}", "offer", offer)
+            self.queue.publish_offer(conversation_id, to_agent_id)
         self.queue.publish_conversation(conversation_id)
         self.queue.route()
 
@@ -242,9 +234,6 @@ class Desk:
             raise RatingNotAllowed("a conversation can be rated once it is resolved")
         if row["csat_score"] is not None:
             raise RatingNotAllowed("this conversation has already been rated")
-        at = iso(self.clock.now())
-        with self.storage.write() as db:
-            db.table("conversations").update(
-                conversation_id, {"csat_score": score, "csat_comment": comment}
-            )
-            record(db, conversation_id, CsatGiven(score, comment), at=at)
+        self.conversations.rate(
+            conversation_id, score=score, comment=comment, at=iso(self.clock.now())
+        )

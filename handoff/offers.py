@@ -1,10 +1,21 @@
-"""Offers of waiting chats to agents: how one is closed, and who is told."""
+"""Offers of waiting chats to agents (the `offers` table): making one, closing one and who is
+told, and the agents' answers (accept, decline, give back)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
-from conversations.events import OfferClosed, record
+from conversations.errors import NotAssigned
+from conversations.events import Accepted, OfferClosed, OfferMade, record
+from conversations.states import Status, transition
+from conversations.store import ConversationStore
+from core.clock import Clock, iso
+from core.db import Storage
+from handoff.errors import NoCapacity, OfferGone
+from handoff.lineup import Lineup
 
 
 class Publisher(Protocol):
@@ -14,6 +25,47 @@ class Publisher(Protocol):
 class NoPublisher:
     def publish(self, room: str, event: str, data: dict[str, Any]) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A chat on offer to one agent, with the handoff package they decide on."""
+
+    offer_id: int
+    conversation_id: str
+    offered_at: str
+    expires_at: str
+    priority: str | None
+    skill: str | None
+    handoff: dict[str, Any] | None
+
+
+def make_offer(
+    db: Any, conversation_id: str, agent_id: str, *, widened: bool, at: str, expires_at: str
+) -> None:
+    db.table("offers").insert(
+        {
+            "conversation_id": conversation_id,
+            "agent_id": agent_id,
+            "status": "pending",
+            "created_at": at,
+            "expires_at": expires_at,
+        }
+    )
+    record(db, conversation_id, OfferMade(agent_id, widened), at=at)
+
+
+def mark_passed(db: Any, conversation_id: str, agent_id: str, *, at: str) -> None:
+    """The agent passed the chat on: they are not offered it again while it waits this time."""
+    db.table("offers").insert(
+        {
+            "conversation_id": conversation_id,
+            "agent_id": agent_id,
+            "status": "declined",
+            "created_at": at,
+            "decided_at": at,
+        }
+    )
 
 
 def close_offer(
@@ -51,3 +103,143 @@ def withdraw_pending(db: Any, publisher: Publisher, conversation_id: str, *, at:
             outcome="withdrawn",
             at=at,
         )
+
+
+def expire_lapsed(db: Any, publisher: Publisher, *, at: str) -> list[tuple[str, str]]:
+    """Close the offers nobody answered in time; returns their (conversation, agent)."""
+    expired = []
+    for offer_id, conversation_id, agent_id in db.execute(
+        "select id, conversation_id, agent_id from offers"
+        " where status = 'pending' and expires_at <= ?",
+        [at],
+    ).fetchall():
+        close_offer(
+            db,
+            publisher,
+            offer_id=offer_id,
+            conversation_id=conversation_id,
+            agent_id=agent_id,
+            outcome="expired",
+            at=at,
+        )
+        expired.append((conversation_id, agent_id))
+    return expired
+
+
+class Offers:
+    """What agents do with the chats offered to them."""
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        clock: Clock,
+        publisher: Publisher,
+        conversations: ConversationStore,
+        lineup: Lineup,
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.publisher = publisher
+        self.conversations = conversations
+        self.lineup = lineup
+
+    def _close(
+        self, db: Any, offer_id: int, conversation_id: str, agent_id: str, outcome: str, at: str
+    ) -> None:
+        close_offer(
+            db,
+            self.publisher,
+            offer_id=offer_id,
+            conversation_id=conversation_id,
+            agent_id=agent_id,
+            outcome=outcome,
+            at=at,
+        )
+
+    def pending_for(self, agent_id: str) -> list[Offer]:
+        rows = self.storage.db.execute(
+            "select id, conversation_id, created_at, expires_at from offers"
+            " where agent_id = ? and status = 'pending' order by id",
+            [agent_id],
+        ).fetchall()
+        offers = []
+        for offer_id, conversation_id, created_at, expires_at in rows:
+            chat = self.conversations.get(conversation_id)
+            offers.append(
+                Offer(
+                    offer_id=offer_id,
+                    conversation_id=conversation_id,
+                    offered_at=created_at,
+                    expires_at=expires_at,
+                    priority=chat["priority"],
+                    skill=chat["skill"],
+                    handoff=json.loads(chat["handoff"]) if chat["handoff"] else None,
+                )
+            )
+        return offers
+
+    def accept(self, conversation_id: str, agent_id: str) -> None:
+        """Take a waiting chat. Of two agents accepting at once, exactly one wins."""
+        now = self.clock.now()
+        at = iso(now)
+        with self.storage.write() as db:
+            row = self.conversations.get(conversation_id)
+            if row["status"] != Status.QUEUED.value:
+                raise OfferGone(
+                    f"conversation {conversation_id} is {row['status']}, no longer waiting"
+                )
+            agent = next((a for a in self.lineup.agent_states() if a.id == agent_id), None)
+            if agent is None or agent.status != "online":
+                raise NoCapacity("only an online agent can accept chats")
+            own_offer = db.execute(
+                "select id from offers where conversation_id = ? and agent_id = ?"
+                " and status = 'pending'",
+                [conversation_id, agent_id],
+            ).fetchone()
+            if agent.free <= 0 and own_offer is None:
+                raise NoCapacity(
+                    f"agent {agent_id} already has {agent.load} of {agent.max_concurrent} chats"
+                )
+            for offer_id, other in db.execute(
+                "select id, agent_id from offers where conversation_id = ? and status = 'pending'",
+                [conversation_id],
+            ).fetchall():
+                outcome = "accepted" if other == agent_id else "withdrawn"
+                self._close(db, offer_id, conversation_id, other, outcome, at)
+            queued_at = datetime.fromisoformat(row["queued_at"]) if row["queued_at"] else now
+            transition(
+                self.storage,
+                conversation_id,
+                Status.ASSIGNED,
+                reason="accepted",
+                at=at,
+                also=(Accepted(agent_id, (now - queued_at).total_seconds()),),
+                fields={"assigned_agent_id": agent_id, "assigned_at": at},
+            )
+            name = db.execute("select name from agents where id = ?", [agent_id]).fetchone()[0]
+            self.conversations.add_message(
+                conversation_id, sender="system", text=f"{name} has joined the chat.", at=at
+            )
+
+    def decline(self, conversation_id: str, agent_id: str) -> None:
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            offer = db.execute(
+                "select id from offers where conversation_id = ? and agent_id = ?"
+                " and status = 'pending'",
+                [conversation_id, agent_id],
+            ).fetchone()
+            if offer is None:
+                raise NotAssigned(conversation_id, "not offered to you")
+            self._close(db, offer[0], conversation_id, agent_id, "declined", at)
+
+    def withdraw(self, agent_id: str) -> None:
+        """An agent going offline or away gives back the offers they have not accepted."""
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            for offer_id, conversation_id in db.execute(
+                "select id, conversation_id from offers where agent_id = ? and status = 'pending'",
+                [agent_id],
+            ).fetchall():
+                self._close(db, offer_id, conversation_id, agent_id, "withdrawn", at)

@@ -9,7 +9,7 @@ from typing import Any
 from conversations.people import HandoffRequest
 from conversations.transcript import first_customer_question
 
-REASON_TEXT = {
+HANDOVER_REASON_FOR_STAFF = {  # why a chat was handed over, as the agent reads it
     "customer_request": "the customer asked for a person",
     "frustration": "the customer is frustrated",
     "no_answer": "the knowledge base had no answer",
@@ -34,7 +34,9 @@ def summarise(
             for a in request.attempts
         )
         parts.append(f"The bot suggested: {tried}.")
-    parts.append(f"Handed over because {REASON_TEXT.get(request.reason, request.reason)}.")
+    parts.append(
+        f"Handed over because {HANDOVER_REASON_FOR_STAFF.get(request.reason, request.reason)}."
+    )
     if request.detail:
         parts.append(request.detail)
     return " ".join(parts)

@@ -47,7 +47,7 @@ def eligible(agent: AgentState, chat: WaitingChat) -> bool:
     return chat.skill == GENERAL or chat.widened or level(agent, chat.skill) > 0
 
 
-def select_agent(chat: WaitingChat, agents: list[AgentState], now: datetime) -> AgentState | None:
+def select_agent(chat: WaitingChat, agents: list[AgentState]) -> AgentState | None:
     """The agent to offer `chat` to, or None when nobody may take it now."""
     candidates = [agent for agent in agents if eligible(agent, chat)]
     if not candidates:

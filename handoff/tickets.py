@@ -1,60 +1,52 @@
 """The ticket tier: a conversation that leaves the queue (or an agent) becomes a ticket carrying
-the whole chat, the handoff package and the agents' notes; then its lifecycle, SLA clocks in
-business hours, and the customer kept informed (in the chat, by email, and by webhooks that let
-an external helpdesk mirror it)."""
+the whole chat, the handoff package and the agents' notes; then its life cycle, with the
+customer kept informed (in the chat, by email, and by webhooks that let an external helpdesk
+mirror it).
+
+The status machine is `handoff.states`, the SLA clocks `handoff.ticket_sla` and their watch
+`handoff.sla_checks`, and the customer's wording `handoff.ticket_words`.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from conversations.events import TicketFiled
+from conversations.events import (
+    Event,
+    TicketCreated,
+    TicketFiled,
+    TicketNoted,
+    TicketReopened,
+    TicketReplied,
+    TicketUpdated,
+)
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
 from core.realtime import DESK_ROOM
-from handoff.errors import HandoffError
+from handoff import states, ticket_words
+from handoff.errors import IllegalTicketMove, TicketError, TicketNotFound
 from handoff.offers import NoPublisher, Publisher, withdraw_pending
-from handoff.sla import WARNING_SHARE, BusinessCalendar, Target
+from handoff.sla import BusinessCalendar
+from handoff.sla_checks import check_slas
+from handoff.states import TicketStatus
+from handoff.ticket_sla import Policy, clock_instants, sla_view
+from handoff.ticket_words import CSAT_BUTTONS
 
-REASON_TEXT = {
-    "max_wait": "Everyone on our team is busy right now",
-    "nobody_online": "No one from our team is available right now",
-    "outside_hours": "Our team is away until business hours",
-    "agent_escalated": "Our team needs a little more time on this",
-    "customer_chose_email": "As you asked",
-}
-
-
-class TicketStatus:
-    NEW, OPEN, PENDING, SOLVED, CLOSED = "new", "open", "pending", "solved", "closed"
-
-
-TICKET_MOVES: dict[str, frozenset[str]] = {
-    "new": frozenset({"open", "pending", "solved", "closed"}),
-    "open": frozenset({"pending", "solved", "closed"}),
-    "pending": frozenset({"open", "solved", "closed"}),  # pending: waiting on the customer
-    "solved": frozenset({"open", "closed"}),  # a customer reply reopens
-    "closed": frozenset(),
-}
-CSAT_BUTTONS = [{"title": str(n), "payload": f'/csat{{"score": {n}}}'} for n in range(1, 6)]
-
-
-class TicketError(HandoffError):
-    pass
-
-
-class TicketNotFound(TicketError):
-    def __init__(self, ticket_id: str) -> None:
-        super().__init__(f"no ticket with id {ticket_id!r}")
-
-
-class IllegalTicketMove(TicketError):
-    def __init__(self, current: str, target: str) -> None:
-        super().__init__(f"a ticket that is '{current}' cannot become '{target}'")
+__all__ = [
+    "CSAT_BUTTONS",
+    "IllegalTicketMove",
+    "NoNotifier",
+    "Notifier",
+    "Policy",
+    "TicketError",
+    "TicketNotFound",
+    "TicketSink",
+    "TicketStatus",
+    "TicketStore",
+]
 
 
 class TicketSink(Protocol):
@@ -75,17 +67,6 @@ class NoNotifier:
 
     def enqueue_webhook(self, *, topic: str, payload: dict[str, Any]) -> list[int]:
         return []
-
-
-@dataclass(frozen=True)
-class Policy:
-    calendar: BusinessCalendar
-    first_response_min: dict[str, int] = field(default_factory=dict)
-    resolution_min: dict[str, int] = field(default_factory=dict)
-    queue_wait_s: float = 300.0
-
-    def minutes(self, table: dict[str, int], priority: str) -> int:
-        return table.get(priority) or table.get("normal") or 1440
 
 
 class TicketStore:
@@ -124,28 +105,20 @@ class TicketStore:
             if note:
                 notes.append({"agent_id": None, "text": note, "created_at": at})
             email = conversation["customer_email"]
-            follow_up = (
-                f"We'll reply by email to {email}."
-                if email
-                else "Keep this number; you can check on it in this chat."
-            )
             self.conversations.add_message(
                 conversation_id,
                 sender="system",
-                text=f"{REASON_TEXT.get(reason, 'We need a little more time')}, so we've filed "
-                f"ticket {ticket_id} with everything you've told us. {follow_up}",
+                text=ticket_words.filed_text(ticket_id, reason=reason, email=email),
                 at=at,
             )
             priority = conversation["priority"] or "normal"
-            calendar = self.policy.calendar
-            first_s = 60 * self.policy.minutes(self.policy.first_response_min, priority)
-            resolve_s = 60 * self.policy.minutes(self.policy.resolution_min, priority)
+            first_due, resolution_due = self.policy.due_dates(now, priority)
             db.table("tickets").insert(
                 {
                     "id": ticket_id,
                     "number": number,
                     "conversation_id": conversation_id,
-                    "status": TicketStatus.NEW,
+                    "status": TicketStatus.NEW.value,
                     "priority": priority,
                     "skill": conversation["skill"] or "general",
                     "reason": reason,
@@ -153,14 +126,14 @@ class TicketStore:
                     "transcript": json.dumps(self.conversations.messages(conversation_id)),
                     "handoff": conversation["handoff"],
                     "notes": json.dumps(notes),
-                    "first_response_due": iso(calendar.add(now, first_s)),
-                    "resolution_due": iso(calendar.add(now, resolve_s)),
+                    "first_response_due": iso(first_due),
+                    "resolution_due": iso(resolution_due),
                     "sla_state": json.dumps({}),
                     "created_at": at,
                     "updated_at": at,
                 }
             )
-            self._event(db, ticket_id, "ticket.created", {"reason": reason}, at)
+            self._log(db, ticket_id, TicketCreated(reason), at)
             withdraw_pending(db, self.publisher, conversation_id, at=at)
             transition(
                 self.storage,
@@ -172,13 +145,11 @@ class TicketStore:
                 fields={"ticket_id": ticket_id},
             )
             if email:
+                mail = ticket_words.filed_email(
+                    ticket_id, customer_name=conversation["customer_name"]
+                )
                 self.notifier.enqueue_email(
-                    to=email,
-                    subject=f"[{ticket_id}] We've received your request",
-                    body=f"Hello {conversation['customer_name'] or ''},\n\nWe've filed ticket "
-                    f"{ticket_id} with everything you told us in the chat. We'll reply to this "
-                    "address.\n",
-                    topic="ticket.created",
+                    to=email, subject=mail.subject, body=mail.body, topic="ticket.created"
                 )
             self.notifier.enqueue_webhook(topic="ticket.created", payload=self.summary(ticket_id))
         return ticket_id
@@ -191,50 +162,12 @@ class TicketStore:
             raise TicketNotFound(ticket_id)
         return rows[0]
 
-    def targets(self, row: dict[str, Any]) -> list[Target]:
-        created = datetime.fromisoformat(row["created_at"])
-        first_due = datetime.fromisoformat(row["first_response_due"])
-        resolve_due = datetime.fromisoformat(row["resolution_due"])
-        calendar = self.policy.calendar
-        return [
-            Target(
-                "first_response",
-                created,
-                first_due,
-                calendar.elapsed(created, first_due),
-                datetime.fromisoformat(row["first_responded_at"])
-                if row["first_responded_at"]
-                else None,
-            ),
-            Target(
-                "resolution",
-                created,
-                resolve_due,
-                calendar.elapsed(created, resolve_due),
-                datetime.fromisoformat(row["solved_at"]) if row["solved_at"] else None,
-            ),
-        ]
-
     def sla(self, row: dict[str, Any]) -> dict[str, Any]:
-        now = self.clock.now()
-        return {t.metric: t.view(now, self.policy.calendar) for t in self.targets(row)}
+        return sla_view(row, self.policy.calendar, self.clock.now())
 
     def clocks(self, ticket_id: str) -> dict[str, Any]:
-        """Each SLA clock's instants: started, warning (75 % of the target in business time),
-        due, and met. A console can change colour at those moments without asking again."""
-        row = self._row(ticket_id)
-        now = self.clock.now()
-        calendar = self.policy.calendar
-        return {
-            t.metric: {
-                "started": iso(t.started),
-                "warning_at": iso(calendar.add(t.started, WARNING_SHARE * t.target_s)),
-                "due": iso(t.due),
-                "met_at": iso(t.met_at) if t.met_at else None,
-                "state": t.state(now, calendar),
-            }
-            for t in self.targets(row)
-        }
+        """Each SLA clock's instants (`handoff.ticket_sla.clock_instants`)."""
+        return clock_instants(self._row(ticket_id), self.policy.calendar, self.clock.now())
 
     def summary(self, ticket_id: str) -> dict[str, Any]:
         """What lists, webhooks and the CLI show: the ticket without its contents."""
@@ -299,14 +232,27 @@ class TicketStore:
         ).fetchone()
         return row[0] if row else None
 
-    # -- the lifecycle ------------------------------------------------------------------------
+    # -- the life cycle -----------------------------------------------------------------------
 
-    def _event(self, db: Any, ticket_id: str, name: str, data: dict[str, Any], at: str) -> None:
-        db.table("ticket_events").insert(
-            {"ticket_id": ticket_id, "name": name, "data": json.dumps(data), "created_at": at}
-        )
+    def _log(self, db: Any, ticket_id: str, event: Event, at: str) -> None:
+        states.record(db, ticket_id, event, at=at)
+        self._announce(ticket_id, event)
+
+    def _announce(self, ticket_id: str, event: Event) -> None:
         # Every ticket change passes here: agents' and ops' inboxes hear of it at once.
-        self.publisher.publish(DESK_ROOM, "ticket", {"ticket_id": ticket_id, "event": name})
+        self.publisher.publish(DESK_ROOM, "ticket", {"ticket_id": ticket_id, "event": event.name})
+
+    def _change(self, ticket_id: str, fields: dict[str, Any], event: Event, at: str) -> None:
+        """Change a ticket's columns (its status, if any, through `states.transition`)."""
+        if "status" in fields:
+            others = {k: v for k, v in fields.items() if k != "status"}
+            target = TicketStatus(fields["status"])
+            states.transition(self.storage, ticket_id, target, at=at, event=event, fields=others)
+            self._announce(ticket_id, event)
+            return
+        with self.storage.write() as db:
+            db.table("tickets").update(ticket_id, {**fields, "updated_at": at})
+            self._log(db, ticket_id, event, at)
 
     def update(
         self,
@@ -318,14 +264,12 @@ class TicketStore:
         priority: str | None = None,
         skill: str | None = None,
     ) -> dict[str, Any]:
-        """Change status (checked against the lifecycle), assignee, priority or skill group."""
+        """Change status (checked against the life cycle), assignee, priority or skill group."""
         at = iso(self.clock.now())
-        with self.storage.write() as db:
+        with self.storage.write():
             row = self._row(ticket_id)
             changes: dict[str, Any] = {}
             if status is not None and status != row["status"]:
-                if status not in TICKET_MOVES.get(row["status"], frozenset()):
-                    raise IllegalTicketMove(row["status"], status)
                 changes["status"] = status
                 if status == TicketStatus.SOLVED:
                     changes["solved_at"] = at
@@ -338,8 +282,7 @@ class TicketStore:
                     changes[column] = value
             if not changes:
                 return self.summary(ticket_id)
-            db.table("tickets").update(ticket_id, {**changes, "updated_at": at})
-            self._event(db, ticket_id, "ticket.updated", {"by": actor, **changes}, at)
+            self._change(ticket_id, changes, TicketUpdated(actor, changes), at)
             solved = changes.get("status") == TicketStatus.SOLVED
             if solved:
                 self._tell_solved(row, at)
@@ -350,58 +293,56 @@ class TicketStore:
         return self.summary(ticket_id)
 
     def _tell_solved(self, row: dict[str, Any], at: str) -> None:
-        conversation_id = row["conversation_id"]
         self.conversations.add_message(
-            conversation_id,
+            row["conversation_id"],
             sender="system",
-            text=f"Ticket {row['id']} is solved. How would you rate the help you got?",
+            text=ticket_words.solved_text(row["id"]),
             buttons=CSAT_BUTTONS,
             at=at,
         )
         if row["customer_email"]:
+            mail = ticket_words.solved_email(row["id"])
             self.notifier.enqueue_email(
                 to=row["customer_email"],
-                subject=f"[{row['id']}] Your request is solved",
-                body=f"Your request {row['id']} is solved. If anything is still wrong, reply in "
-                "the chat and we'll pick it up again.\n",
+                subject=mail.subject,
+                body=mail.body,
                 topic="ticket.solved",
             )
 
     def add_note(self, ticket_id: str, *, agent_id: str | None, text: str) -> dict[str, Any]:
         """An internal note: agents see it, the customer never does."""
         at = iso(self.clock.now())
-        with self.storage.write() as db:
+        with self.storage.write():
             row = self._row(ticket_id)
             notes = json.loads(row["notes"])
             note = {"agent_id": agent_id, "text": text, "created_at": at}
             notes.append(note)
-            db.table("tickets").update(ticket_id, {"notes": json.dumps(notes), "updated_at": at})
-            self._event(db, ticket_id, "ticket.note", {"by": agent_id}, at)
+            self._change(ticket_id, {"notes": json.dumps(notes)}, TicketNoted(agent_id), at)
         return note
 
     def reply(self, ticket_id: str, *, agent_id: str | None, text: str) -> dict[str, Any]:
         """A public reply: it reaches the customer in the chat and by email, and counts as the
         first response. The ticket then waits on the customer (pending)."""
         at = iso(self.clock.now())
-        with self.storage.write() as db:
+        with self.storage.write():
             row = self._row(ticket_id)
             if row["status"] == TicketStatus.CLOSED:
                 raise IllegalTicketMove(row["status"], "replied to")
             message, _ = self.conversations.add_message(
                 row["conversation_id"], sender="agent", text=text, at=at
             )
-            changes: dict[str, Any] = {"updated_at": at}
+            changes: dict[str, Any] = {}
             if not row["first_responded_at"]:
                 changes["first_responded_at"] = at
             if row["status"] in (TicketStatus.NEW, TicketStatus.OPEN):
                 changes["status"] = TicketStatus.PENDING
-            db.table("tickets").update(ticket_id, changes)
-            self._event(db, ticket_id, "ticket.replied", {"by": agent_id}, at)
+            self._change(ticket_id, changes, TicketReplied(agent_id), at)
             if row["customer_email"]:
+                mail = ticket_words.reply_email(ticket_id, text)
                 self.notifier.enqueue_email(
                     to=row["customer_email"],
-                    subject=f"[{ticket_id}] A reply from our team",
-                    body=f"{text}\n\nReply in the chat to answer.\n",
+                    subject=mail.subject,
+                    body=mail.body,
                     topic="ticket.updated",
                 )
             self.notifier.enqueue_webhook(topic="ticket.updated", payload=self.summary(ticket_id))
@@ -413,13 +354,15 @@ class TicketStore:
         if ticket_id is None:
             return None
         at = iso(self.clock.now())
-        with self.storage.write() as db:
+        with self.storage.write():
             row = self._row(ticket_id)
             if row["status"] in (TicketStatus.PENDING, TicketStatus.SOLVED):
-                db.table("tickets").update(
-                    ticket_id, {"status": TicketStatus.OPEN, "solved_at": None, "updated_at": at}
+                self._change(
+                    ticket_id,
+                    {"status": TicketStatus.OPEN, "solved_at": None},
+                    TicketReopened(by="customer"),
+                    at,
                 )
-                self._event(db, ticket_id, "ticket.reopened", {"by": "customer"}, at)
                 self.notifier.enqueue_webhook(
                     topic="ticket.updated", payload=self.summary(ticket_id)
                 )
@@ -430,42 +373,10 @@ class TicketStore:
     def check_slas(self) -> list[tuple[str, str, str]]:
         """Record each warning (at 75 % of a target) and breach once, for open tickets and for
         chats waiting in the queue. Returns the new (ticket or conversation id, metric, state)."""
-        now = self.clock.now()
-        at = iso(now)
-        found: list[tuple[str, str, str]] = []
-        with self.storage.write() as db:
-            for row in db.query("select * from tickets where status not in ('solved', 'closed')"):
-                seen = json.loads(row["sla_state"] or "{}")
-                for target in self.targets(row):
-                    state = target.state(now, self.policy.calendar)
-                    if state in ("warning", "breached") and seen.get(target.metric) != state:
-                        if state == "breached" and seen.get(target.metric) is None:
-                            self._event(db, row["id"], "sla.warning", {"metric": target.metric}, at)
-                        seen[target.metric] = state
-                        self._event(db, row["id"], f"sla.{state}", {"metric": target.metric}, at)
-                        found.append((row["id"], target.metric, state))
-                db.table("tickets").update(row["id"], {"sla_state": json.dumps(seen)})
-            warn_at = iso(now - timedelta(seconds=WARNING_SHARE * self.policy.queue_wait_s))
-            breach_at = iso(now - timedelta(seconds=self.policy.queue_wait_s))
-            for conversation_id, queued_at in db.execute(
-                "select id, queued_at from conversations where status = 'queued' and queued_at <= ?",
-                [warn_at],
-            ).fetchall():
-                states = ["warning"] + (["breached"] if queued_at <= breach_at else [])
-                for state in states:
-                    already = db.execute(
-                        "select 1 from events where conversation_id = ? and name = ?"
-                        " and created_at >= ?",
-                        [conversation_id, f"sla.{state}", queued_at],
-                    ).fetchone()
-                    if already is None:
-                        db.table("events").insert(
-                            {
-                                "conversation_id": conversation_id,
-                                "name": f"sla.{state}",
-                                "data": json.dumps({"metric": "queue_wait"}),
-                                "created_at": at,
-                            }
-                        )
-                        found.append((conversation_id, "queue_wait", state))
-        return found
+        return check_slas(
+            self.storage,
+            self.conversations,
+            policy=self.policy,
+            now=self.clock.now(),
+            log=self._log,
+        )

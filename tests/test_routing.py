@@ -88,7 +88,7 @@ def chat(
 def test_select_agent(
     case: str, waiting: WaitingChat, agents: list[AgentState], expected: str | None
 ) -> None:
-    chosen = select_agent(waiting, agents, NOW)
+    chosen = select_agent(waiting, agents)
     assert (chosen.id if chosen else None) == expected, case
 
 

@@ -1,0 +1,33 @@
+"""HTTP routes for canned responses ({customer_name} is filled in when one is used)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from handoff.api_common import Admin, Agent, DeskDep
+
+router = APIRouter(prefix="/api/canned", tags=["canned responses"])
+
+
+class CannedIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class CannedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    shortcut: str
+    text: str
+
+
+@router.get("", summary="Canned responses ({customer_name} is filled in)")
+def list_canned(desk: DeskDep, _: Agent) -> list[CannedOut]:
+    return [CannedOut.model_validate(canned) for canned in desk.canned()]
+
+
+@router.put("/{shortcut}", summary="Create or change a canned response")
+def put_canned(shortcut: str, body: CannedIn, desk: DeskDep, _: Admin) -> CannedOut:
+    if not shortcut.replace("-", "").replace("_", "").isalnum() or len(shortcut) > 64:
+        raise HTTPException(422, "shortcuts are letters, digits, - and _ (at most 64)")
+    return CannedOut.model_validate(desk.save_canned(shortcut, body.text))

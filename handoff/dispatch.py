@@ -1,0 +1,123 @@
+"""One routing pass over the queue, in one write transaction: expire lapsed offers, file
+tickets for chats past the maximum wait (or all of them when nobody can chat), and offer
+waiting chats to free agents. Also the idle limit, for chats whose customer went quiet.
+
+Everything reads the time from the injected clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from conversations.states import Status, transition
+from conversations.store import ConversationStore
+from core.clock import Clock, iso
+from core.db import Storage
+from handoff.announce import RoutePass
+from handoff.lineup import Lineup
+from handoff.offers import Publisher, expire_lapsed, make_offer, withdraw_pending
+from handoff.routing import select_agent
+from handoff.sla import BusinessCalendar
+from handoff.tickets import TicketSink
+
+
+@dataclass(frozen=True)
+class Limits:
+    offer_timeout_s: float = 30.0
+    skill_wait_s: float = 120.0
+    max_wait_s: float = 600.0
+    default_handle_s: float = 300.0
+    idle_limit_s: float = 1800.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        clock: Clock,
+        limits: Limits,
+        tickets: TicketSink,
+        publisher: Publisher,
+        conversations: ConversationStore,
+        lineup: Lineup,
+        live_chat_hours: BusinessCalendar | None,
+    ) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.limits = limits
+        self.tickets = tickets
+        self.publisher = publisher
+        self.conversations = conversations
+        self.lineup = lineup
+        self.live_chat_hours = live_chat_hours  # None: live chat at any hour
+
+    def decide(self) -> RoutePass:
+        now = self.clock.now()
+        at = iso(now)
+        done = RoutePass()
+        with self.storage.write() as db:
+            done.expired.extend(expire_lapsed(db, self.publisher, at=at))
+            open_now = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
+            anyone_online = open_now and self.lineup.anyone_online()
+            cutoff = iso(now - timedelta(seconds=self.limits.max_wait_s))
+            # Filing tickets below withdraws no offer (only chats not on offer are filed).
+            pending = self.lineup.pending()
+            too_long = [
+                chat.id
+                for chat, _ in self.lineup.waiting(
+                    now,
+                    unoffered_only=True,
+                    before=cutoff if anyone_online else None,
+                    offered=pending.chats,
+                )
+            ]
+            for conversation_id in too_long:
+                reason = (
+                    "max_wait"
+                    if anyone_online
+                    else "nobody_online"
+                    if open_now
+                    else "outside_hours"
+                )
+                self.tickets.file(conversation_id, reason=reason)
+                done.ticketed.append((conversation_id, reason))
+            free = (
+                {a.id: a for a in self.lineup.agent_states(free_only=True, pending=pending)}
+                if anyone_online
+                else {}
+            )
+            if free:
+                for chat, _ in self.lineup.waiting(now, unoffered_only=True, offered=pending.chats):
+                    agent = select_agent(chat, list(free.values()))
+                    if agent is not None and agent.id in self.lineup.excluded(chat):
+                        chat = replace(chat, excluded=self.lineup.excluded(chat))
+                        agent = select_agent(chat, list(free.values()))
+                    if agent is None:
+                        continue
+                    expires_at = iso(now + timedelta(seconds=self.limits.offer_timeout_s))
+                    make_offer(
+                        db, chat.id, agent.id, widened=chat.widened, at=at, expires_at=expires_at
+                    )
+                    taken = replace(agent, load=agent.load + 1)
+                    if taken.free > 0:
+                        free[agent.id] = taken
+                    else:
+                        del free[agent.id]
+                    done.offers.append((chat.id, agent.id))
+                    if not free:
+                        break
+        return done
+
+    def abandon_idle(self) -> list[str]:
+        """Chats with the bot or in the queue whose customer went quiet past the idle limit."""
+        now = self.clock.now()
+        at = iso(now)
+        cutoff = iso(now - timedelta(seconds=self.limits.idle_limit_s))
+        gone = self.conversations.quiet_since(cutoff)
+        for conversation_id in gone:
+            with self.storage.write() as db:
+                withdraw_pending(db, self.publisher, conversation_id, at=at)
+                transition(self.storage, conversation_id, Status.ABANDONED, reason="idle", at=at)
+        return gone

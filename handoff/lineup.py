@@ -1,0 +1,120 @@
+"""The queue as it stands: agents with their load, and the chats waiting in line.
+
+Chats are read through `ConversationStore` (conversations own that table); agents and offers
+are handoff's own tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from conversations.store import ConversationStore
+from core.clock import iso
+from core.db import Storage
+from handoff.routing import AgentState, WaitingChat
+
+
+@lru_cache(maxsize=4096)
+def _skills(raw: str) -> tuple[tuple[str, int], ...]:
+    return tuple(json.loads(raw).items())
+
+
+def skills_of(raw: str) -> dict[str, int]:
+    return dict(_skills(raw))
+
+
+@dataclass(frozen=True)
+class Pending:
+    chats: frozenset[str]  # on offer to someone
+    per_agent: dict[str, int]  # how many offers each agent has in front of them
+
+
+class Lineup:
+    def __init__(
+        self, *, storage: Storage, conversations: ConversationStore, skill_wait_s: float
+    ) -> None:
+        self.storage = storage
+        self.conversations = conversations
+        self.skill_wait_s = skill_wait_s
+
+    def agent_states(
+        self,
+        *,
+        online_only: bool = False,
+        free_only: bool = False,
+        pending: Pending | None = None,
+    ) -> list[AgentState]:
+        """Agents with their load (chats assigned plus offers pending, read now unless given);
+        `free_only` keeps online agents with a free slot."""
+        where = " where status = 'online'" if (online_only or free_only) else ""
+        rows = self.storage.db.execute(
+            "select id, skills, max_concurrent, status, coalesce(idle_since, created_at)"
+            " from agents" + where
+        ).fetchall()
+        chats = self.conversations.assigned_counts()
+        offers = (pending or self.pending()).per_agent
+        agents = []
+        for id, skills, max_concurrent, status, idle in rows:
+            load = chats.get(id, 0) + offers.get(id, 0)
+            if free_only and load >= max_concurrent:
+                continue
+            agents.append(
+                AgentState(
+                    id,
+                    skills_of(skills),
+                    max_concurrent,
+                    status,
+                    load,
+                    datetime.fromisoformat(idle),
+                )
+            )
+        return agents
+
+    def pending(self) -> Pending:
+        """The offers waiting for an agent's answer now."""
+        per_agent: dict[str, int] = {}
+        chats: set[str] = set()
+        for conversation_id, agent_id in self.storage.db.execute(
+            "select conversation_id, agent_id from offers where status = 'pending'"
+        ).fetchall():
+            chats.add(conversation_id)
+            per_agent[agent_id] = per_agent.get(agent_id, 0) + 1
+        return Pending(frozenset(chats), per_agent)
+
+    def anyone_online(self) -> bool:
+        row = self.storage.db.execute("select exists(select 1 from agents where status = 'online')")
+        return bool(row.fetchone()[0])
+
+    def waiting(
+        self,
+        now: datetime,
+        *,
+        unoffered_only: bool = False,
+        before: str | None = None,
+        offered: frozenset[str] | None = None,
+    ) -> Iterator[tuple[WaitingChat, bool]]:
+        """Queued chats in queue order (priority, then longest waiting), each with whether an
+        agent has it on offer (`offered`, read now unless given). Read lazily: a routing pass
+        stops once no agent is free."""
+        if offered is None:
+            offered = self.pending().chats
+        for id, skill, priority, queued_at in self.conversations.queued(before=before):
+            is_offered = id in offered
+            if unoffered_only and is_offered:
+                continue
+            since = datetime.fromisoformat(queued_at)
+            widened = (now - since).total_seconds() >= self.skill_wait_s
+            yield WaitingChat(id, skill, priority, since, widened), is_offered
+
+    def excluded(self, chat: WaitingChat) -> frozenset[str]:
+        """Agents who declined this chat or let its offer lapse since it joined the queue."""
+        rows = self.storage.db.execute(
+            "select agent_id from offers where conversation_id = ?"
+            " and status in ('declined', 'expired') and created_at >= ?",
+            [chat.id, iso(chat.queued_at)],
+        ).fetchall()
+        return frozenset(agent_id for (agent_id,) in rows)

@@ -1,0 +1,166 @@
+"""HTTP routes for tickets: reading them (staff see everything, the customer their own without
+the team's notes), their SLA clocks, and the agents' changes, notes and replies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from core.auth import Role
+from core.deps import PrincipalDep
+from handoff.api_common import Agent, Agents, Message, Tickets, staff
+
+router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+
+# Keys a ticket leaves out (for the customer, `notes`, `handoff` and `events`; in lists,
+# `sla_clocks` unless asked for) stay out of the JSON.
+EXCLUDE_UNSET: dict[str, Any] = {"response_model_exclude_unset": True}
+
+
+class TicketUpdate(BaseModel):
+    status: Literal["new", "open", "pending", "solved", "closed"] | None = None
+    assignee_agent_id: str | None = Field(default=None, min_length=1, max_length=64)
+    priority: Literal["urgent", "high", "normal", "low"] | None = None
+    skill: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class SlaState(BaseModel):
+    due: str
+    state: str  # ok, warning, breached, met or missed
+    remaining_business_s: int | None  # None once met
+
+
+class SlaClock(BaseModel):
+    started: str
+    warning_at: str  # 75 % of the target, counted in business hours
+    due: str
+    met_at: str | None
+    state: str
+
+
+class TicketSummary(BaseModel):
+    id: str
+    status: str
+    priority: str
+    skill: str
+    reason: str
+    assignee_agent_id: str | None
+    conversation_id: str
+    customer_email: str | None
+    sla: dict[str, SlaState]
+    created_at: str
+    updated_at: str
+
+
+class TicketListed(TicketSummary):
+    sla_clocks: dict[str, SlaClock] | None = None  # with ?clocks=true
+
+
+class TicketNote(BaseModel):
+    agent_id: str | None
+    text: str
+    created_at: str
+
+
+class TicketEvent(BaseModel):
+    name: str
+    data: dict[str, Any]
+    created_at: str
+
+
+class Ticket(TicketSummary):
+    transcript: list[Message]
+    handoff: dict[str, Any] | None = None  # staff only
+    notes: list[TicketNote] | None = None  # staff only
+    events: list[TicketEvent] | None = None  # staff only
+
+
+@router.get(
+    "/{ticket_id}",
+    summary="A ticket with its transcript and handoff",
+    response_model=Ticket,
+    **EXCLUDE_UNSET,
+)
+def get_ticket(ticket_id: str, tickets: Tickets, who: PrincipalDep) -> dict[str, Any]:
+    ticket = tickets.get(ticket_id)
+    if staff(who):
+        return ticket
+    if not (who.has(Role.CUSTOMER) and who.subject == ticket["conversation_id"]):
+        raise HTTPException(403, "this token does not give access to that ticket")
+    return {k: v for k, v in ticket.items() if k not in ("notes", "handoff", "events")}
+
+
+@router.get(
+    "",
+    summary="Tickets, newest first, filtered",
+    response_model=list[TicketListed],
+    **EXCLUDE_UNSET,
+)
+def list_tickets(
+    tickets: Tickets,
+    who: PrincipalDep,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    priority: Annotated[str | None, Query(max_length=20)] = None,
+    skill: Annotated[str | None, Query(max_length=64)] = None,
+    assignee: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    clocks: Annotated[bool, Query(description="add each ticket's `sla_clocks`")] = False,
+) -> list[dict[str, Any]]:
+    if not staff(who):
+        raise HTTPException(403, "tickets are listed for agents and ops")
+    found = tickets.find(
+        status=status, priority=priority, skill=skill, assignee=assignee, limit=limit
+    )
+    if clocks:
+        return [{**t, "sla_clocks": tickets.clocks(t["id"])} for t in found]
+    return found
+
+
+@router.get("/{ticket_id}/sla", summary="A ticket's SLA clocks with their instants")
+def ticket_clocks(ticket_id: str, tickets: Tickets, who: PrincipalDep) -> dict[str, SlaClock]:
+    """`first_response` and `resolution`, each with ISO instants in UTC and its `state` as of
+    now (ok, warning, breached, met or missed). The warning falls at 75 % of the target counted
+    in business hours."""
+    if not staff(who):
+        raise HTTPException(403, "SLA clocks are shown to agents and ops")
+    return {metric: SlaClock(**clock) for metric, clock in tickets.clocks(ticket_id).items()}
+
+
+@router.patch("/{ticket_id}", summary="Change status, assignee, priority or skill group")
+def update_ticket(
+    ticket_id: str, body: TicketUpdate, tickets: Tickets, agents: Agents, who: Agent
+) -> TicketSummary:
+    if body.assignee_agent_id is not None:
+        agents.get(body.assignee_agent_id)
+    return TicketSummary(
+        **tickets.update(
+            ticket_id,
+            actor=who.subject or "admin",
+            status=body.status,
+            assignee_agent_id=body.assignee_agent_id,
+            priority=body.priority,
+            skill=body.skill,
+        )
+    )
+
+
+@router.post("/{ticket_id}/notes", status_code=201, summary="An internal note")
+def ticket_note(ticket_id: str, body: NoteIn, tickets: Tickets, who: Agent) -> TicketNote:
+    return TicketNote(**tickets.add_note(ticket_id, agent_id=who.subject, text=body.text))
+
+
+@router.post(
+    "/{ticket_id}/replies",
+    status_code=201,
+    summary="A reply the customer sees",
+    response_model=Message,
+    **EXCLUDE_UNSET,
+)
+def ticket_reply(ticket_id: str, body: NoteIn, tickets: Tickets, who: Agent) -> dict[str, Any]:
+    return tickets.reply(ticket_id, agent_id=who.subject, text=body.text)
