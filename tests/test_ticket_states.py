@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from cascade.storage import open_storage
 from conversations.events import TicketUpdated
 from core.db import Storage
 from handoff.errors import IllegalTicketMove, TicketNotFound
@@ -14,7 +15,7 @@ from handoff.states import TicketStatus, can_move, transition
 
 @pytest.fixture
 def storage(tmp_path):
-    return Storage(tmp_path / "t.db")
+    return open_storage(tmp_path / "t.db")
 
 
 def new_ticket(storage: Storage, status: TicketStatus = TicketStatus.NEW) -> str:
