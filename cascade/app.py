@@ -7,40 +7,34 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.client import NoBot, RasaClient
-from cascade.services import Services, ServicesDep
+from cascade.services import Services
 from cascade.storage import open_storage
 from conversations.channels.rasa_socketio import RasaChannel
-from conversations.errors import ConversationNotFound, IllegalTransition, NotAssigned
 from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
-from conversations.transcript import EmailOff, NoEmailAddress
 from core.auth import Role, TokenStore
 from core.clock import Clock, SystemClock
-from core.deps import PrincipalDep, register
+from core.deps import PrincipalDep, provided, register
 from core.realtime import Realtime
 from core.settings import Settings, get_settings
 from handoff.agents import AgentService
-from handoff.desk import CannedNotFound, Desk, RatingNotAllowed, TransferRefused
-from handoff.errors import AgentNotFound
+from handoff.desk import Desk
 from handoff.handover import Handover
 from handoff.outbox import Outbox
-from handoff.queue import Limits, NoCapacity, OfferGone, Queue
+from handoff.queue import Limits, Queue
 from handoff.sla import BusinessCalendar
-from handoff.tickets import IllegalTicketMove, Policy, TicketNotFound, TicketStore
+from handoff.tickets import Policy, TicketStore
 from knowledge_base.embedder import Embedder
-from knowledge_base.errors import ArticleExists, ArticleNotFound, ImportRejected, VersionNotFound
-from knowledge_base.gaps import GapNotFound
 from knowledge_base.search import Thresholds, tuned_for
 from knowledge_base.service import KnowledgeBase
-from ops.api import ERRORS as OPS_ERRORS
 from ops.articles import ArticleFigures
 from web import pages as web
 
@@ -175,27 +169,14 @@ def build_services(
     return services
 
 
-ERRORS: dict[type[Exception], int] = {
-    ImportRejected: 422,
-    ArticleNotFound: 404,
-    ArticleExists: 409,
-    VersionNotFound: 404,
-    GapNotFound: 404,
-    ConversationNotFound: 404,
-    AgentNotFound: 404,
-    IllegalTransition: 409,
-    NotAssigned: 403,
-    OfferGone: 409,
-    NoCapacity: 409,
-    CannedNotFound: 404,
-    RatingNotAllowed: 409,
-    TransferRefused: 409,
-    TicketNotFound: 404,
-    IllegalTicketMove: 409,
-    NoEmailAddress: 422,
-    EmailOff: 503,
-    **OPS_ERRORS,
-}
+def error_map() -> dict[type[Exception], int]:
+    """Each package's own error-to-status map, joined: the statuses are chosen in each API."""
+    from conversations.api import ERRORS as CONVERSATION_ERRORS
+    from handoff.api import ERRORS as HANDOFF_ERRORS
+    from knowledge_base.api import ERRORS as KNOWLEDGE_ERRORS
+    from ops.api import ERRORS as OPS_ERRORS
+
+    return {**KNOWLEDGE_ERRORS, **CONVERSATION_ERRORS, **HANDOFF_ERRORS, **OPS_ERRORS}
 
 
 class Health(BaseModel):
@@ -266,13 +247,13 @@ def create_app(
     )
 
     app.state.realtime_server = realtime.sio
-    for error_type, status in ERRORS.items():
+    for error_type, status in error_map().items():
         app.add_exception_handler(error_type, _handler(status))
     app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
 
     @app.get("/health", tags=["ops"])
-    async def health(services: ServicesDep) -> Health:
-        return Health(status="ok", rasa="up" if await services.bot.is_up() else "down")
+    async def health(bot: Annotated[Bot, Depends(provided(Bot))]) -> Health:
+        return Health(status="ok", rasa="up" if await bot.is_up() else "down")
 
     @app.get(
         "/api/me",
@@ -280,11 +261,13 @@ def create_app(
         summary="Who this token belongs to and its roles",
         response_model_exclude_unset=True,  # "agent" only for agents
     )
-    def me(services: ServicesDep, who: PrincipalDep) -> Me:
+    def me(
+        agents: Annotated[AgentService, Depends(provided(AgentService))], who: PrincipalDep
+    ) -> Me:
         """Each web page signs in with a token and checks here that it holds the page's role."""
         found = Me(roles=sorted(role.value for role in who.roles), subject=who.subject)
         if who.has(Role.AGENT) and who.subject:
-            found.agent = MeAgent.model_validate(services.agents.get(who.subject))
+            found.agent = MeAgent.model_validate(agents.get(who.subject))
         return found
 
     from bot.server import router as actions_router
@@ -339,9 +322,8 @@ async def _bad_unicode(request: Request, exc: Exception) -> JSONResponse:
 
 def _handler(status: int):
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        body: dict[str, Any] = {"detail": str(exc)}
-        if isinstance(exc, ImportRejected):
-            body = {"detail": f"import rejected, nothing was kept: {exc}", "problems": exc.problems}
+        as_json = getattr(exc, "as_json", None)  # an error with more to say than its message
+        body: dict[str, Any] = as_json() if as_json else {"detail": str(exc)}
         return JSONResponse(body, status_code=status)
 
     return handle

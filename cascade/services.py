@@ -6,9 +6,6 @@ Routers never see this: each asks `core.deps.provided` for the one type it needs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
-
-from fastapi import Depends, Request
 
 from conversations.service import Bot, ConversationService
 from core.auth import TokenStore
@@ -49,6 +46,7 @@ class Services:
             Storage: self.storage,
             Clock: self.clock,
             TokenStore: self.tokens,
+            Bot: self.bot,  # type: ignore[type-abstract]
             KnowledgeBase: self.kb,
             ConversationService: self.conversations,
             AgentService: self.agents,
@@ -59,11 +57,3 @@ class Services:
             Realtime: self.realtime,
             ArticleFigures: self.article_figures,
         }
-
-
-def get_services(request: Request) -> Services:
-    return request.app.state.services
-
-
-# Transitional: routers still asking for every service at once.
-ServicesDep = Annotated[Services, Depends(get_services)]

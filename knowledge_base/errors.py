@@ -14,6 +14,10 @@ class ImportRejected(KnowledgeBaseError):
         self.problems = problems
         super().__init__("; ".join(problems))
 
+    def as_json(self) -> dict[str, object]:
+        """What a client is told: the summary and every bad line, so it can fix them all."""
+        return {"detail": f"import rejected, nothing was kept: {self}", "problems": self.problems}
+
 
 class ArticleNotFound(KnowledgeBaseError):
     def __init__(self, article_id: str) -> None:
