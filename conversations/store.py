@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from conversations.errors import ConversationNotFound
-from conversations.events import ConversationStarted, CsatGiven, Event, record
+from conversations.events import (
+    ArticleShown,
+    ConversationStarted,
+    CsatGiven,
+    Event,
+    FeedbackGiven,
+    record,
+)
 from conversations.states import Status
 from core.db import Storage
 
@@ -157,11 +164,11 @@ class ConversationStore:
         attempts: list[dict[str, Any]] = []
         for name, data in self.storage.db.execute(
             "select name, data from events where conversation_id = ?"
-            " and name in ('kb.article_shown', 'kb.feedback') order by id",
-            [conversation_id],
+            " and name in (?, ?) order by id",
+            [conversation_id, ArticleShown.name, FeedbackGiven.name],
         ).fetchall():
             payload = json.loads(data)
-            if name == "kb.article_shown":
+            if name == ArticleShown.name:
                 attempts.append({**payload, "helpful": None})
             else:
                 for attempt in reversed(attempts):

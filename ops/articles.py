@@ -10,6 +10,7 @@ from typing import Annotated, Protocol
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
+from conversations.events import ArticleShown, FeedbackGiven, HandedOver
 from core.auth import Principal, Role
 from core.db import Storage
 from core.deps import provided, require
@@ -42,24 +43,23 @@ class ArticleFigures:
             raise UnknownArticle(article_id)
         db = self.storage.db
         shown = db.execute(
-            "select count(*) from events where name = 'kb.article_shown'"
-            " and json_extract(data, '$.article_id') = ?",
-            [article_id],
+            "select count(*) from events where name = ? and json_extract(data, '$.article_id') = ?",
+            [ArticleShown.name, article_id],
         ).fetchone()[0]
         yes, no = db.execute(
             "select coalesce(sum(json_extract(data, '$.helpful') = 1), 0),"
             " coalesce(sum(json_extract(data, '$.helpful') = 0), 0) from events"
-            " where name = 'kb.feedback' and json_extract(data, '$.article_id') = ?",
-            [article_id],
+            " where name = ? and json_extract(data, '$.article_id') = ?",
+            [FeedbackGiven.name, article_id],
         ).fetchone()
         handoffs = db.execute(
             """
             select count(distinct s.conversation_id) from events s join events h
               on h.conversation_id = s.conversation_id and h.id > s.id
-             and h.name = 'conversation.handed_over'
-            where s.name = 'kb.article_shown' and json_extract(s.data, '$.article_id') = ?
+             and h.name = ?
+            where s.name = ? and json_extract(s.data, '$.article_id') = ?
             """,
-            [article_id],
+            [HandedOver.name, ArticleShown.name, article_id],
         ).fetchone()[0]
         return ArticleFeedback(
             article_id=article_id,

@@ -19,6 +19,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from conversations.events import (
+    Accepted,
+    ArticleShown,
+    ChatHandled,
+    CsatGiven,
+    HandedOver,
+    SlaBreached,
+    SlaWarning,
+    StatusChanged,
+    TicketFiled,
+)
+from conversations.gaps import HANDOVER_REASONS_FOR_GAPS
 from core.db import Storage
 from ops.days import DayRange
 from ops.errors import UnknownSkill
@@ -31,8 +43,6 @@ from ops.figures import (
     Outcomes,
     Summary,
 )
-
-GAP_REASONS = ("no_answer", "low_nlu_confidence", "clarification_declined", "unhelpful_answers")
 
 Events = list[tuple[str, dict[str, Any]]]
 
@@ -121,8 +131,9 @@ class Metrics:
             union select skill from conversations
             union select skill from tickets
             union select j.key from agents, json_each(agents.skills) j
-            union select json_extract(data, '$.skill') from events where name = 'kb.article_shown'
-            """
+            union select json_extract(data, '$.skill') from events where name = ?
+            """,
+            [ArticleShown.name],
         ).fetchall()
         return sorted({row[0] for row in rows if isinstance(row[0], str) and row[0].strip()})
 
@@ -145,21 +156,21 @@ class Metrics:
         contacts = []
         for cid, email, created, status, conv_skill in rows:
             names = [name for name, _ in events[cid]]
-            shown = [data.get("skill") for name, data in events[cid] if name == "kb.article_shown"]
+            shown = [data.get("skill") for name, data in events[cid] if name == ArticleShown.name]
             topic = conv_skill or next((s for s in shown if s), None)
             if skill is not None and topic != skill:
                 continue
-            moves = [data for name, data in events[cid] if name == "conversation.status_changed"]
+            moves = [data for name, data in events[cid] if name == StatusChanged.name]
             contact = Contact(
                 id=cid,
                 email=(email or "").lower() or None,
                 started=datetime.fromisoformat(created),
                 status=status,
                 topic=topic,
-                handed_over="conversation.handed_over" in names,
-                ticketed="ticket.filed" in names,
+                handed_over=HandedOver.name in names,
+                ticketed=TicketFiled.name in names,
                 resolved_by_bot=any(m["reason"] == "bot_answered" for m in moves)
-                and "conversation.handed_over" not in names,
+                and HandedOver.name not in names,
                 resolved=any(m["status"] == "resolved" for m in moves),
                 events=events[cid],
             )
@@ -181,7 +192,7 @@ class Metrics:
               and exists(select 1 from messages m where m.conversation_id = c.id
                          and m.sender = 'customer')
               and (c.skill = ? or exists(select 1 from events e where e.conversation_id = c.id
-                   and e.name = 'kb.article_shown' and json_extract(e.data, '$.skill') = ?))
+                   and e.name = ? and json_extract(e.data, '$.skill') = ?))
             limit 1
             """,
             [
@@ -190,6 +201,7 @@ class Metrics:
                 contact.started.isoformat(timespec="milliseconds"),
                 (contact.started + self.fcr_window).isoformat(timespec="milliseconds"),
                 contact.topic,
+                ArticleShown.name,
                 contact.topic,
             ],
         ).fetchone()
@@ -207,28 +219,28 @@ class Metrics:
         gaps: Counter[str] = Counter()
         for contact in contacts:
             for name, data in contact.events:
-                if name == "conversation.handed_over":
+                if name == HandedOver.name:
                     handoff_reasons[data["reason"]] += 1
-                elif name == "agent.accepted":
+                elif name == Accepted.name:
                     waits.append(float(data["wait_s"]))
-                elif name == "agent.chat_handled":
+                elif name == ChatHandled.name:
                     handles.append(float(data["handle_s"]))
-                elif name == "conversation.csat":
+                elif name == CsatGiven.name:
                     scores.append(int(data["score"]))
-                elif name == "sla.warning":
+                elif name == SlaWarning.name:
                     sla_warnings += 1
-                elif name == "sla.breached":
+                elif name == SlaBreached.name:
                     sla_breaches += 1
         if ids:
             marks = ",".join("?" for _ in ids)
             for name, count in self.storage.db.execute(
                 f"select e.name, count(*) from ticket_events e join tickets t on t.id = e.ticket_id"
-                f" where t.conversation_id in ({marks}) and e.name like 'sla.%' group by e.name",
-                ids,
+                f" where t.conversation_id in ({marks}) and e.name in (?, ?) group by e.name",
+                [*ids, SlaWarning.name, SlaBreached.name],
             ).fetchall():
-                if name == "sla.warning":
+                if name == SlaWarning.name:
                     sla_warnings += count
-                elif name == "sla.breached":
+                elif name == SlaBreached.name:
                     sla_breaches += count
             for (raw,) in self.storage.db.execute(
                 f"select handoff from conversations where id in ({marks}) and handoff is not null",
@@ -236,7 +248,7 @@ class Metrics:
             ).fetchall():
                 package = json.loads(raw)
                 question = first_question(package.get("transcript", []))
-                if package.get("reason") in GAP_REASONS and question:
+                if package.get("reason") in HANDOVER_REASONS_FOR_GAPS and question:
                     gaps[question.strip().lower()] += 1
         resolved_first_time = sum(c.resolved_first_time for c in contacts)
         contained = sum(c.resolved_by_bot for c in contacts)
