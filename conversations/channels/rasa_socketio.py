@@ -243,17 +243,20 @@ class RasaChannel:
         if message["sender"] == "customer":
             return  # the widget shows what the customer typed itself
         row = self.storage.db.execute(
-            "select s.session_id, a.name from channel_sessions s"
+            "select s.session_id, c.assigned_agent_id from channel_sessions s"
             " join conversations c on c.id = s.conversation_id"
-            " left join agents a on a.id = c.assigned_agent_id"
             " where s.conversation_id = ?",
             [conversation_id],
         ).fetchone()
         if row is None:
             return
-        session_id, agent_name = row
-        payload = bot_uttered(message, agent_name=agent_name)
+        session_id, agent_id = row
+        payload = bot_uttered(message, agent_name=self._agent_name(agent_id))
         self.realtime.call_soon(self._deliver, session_id, message["id"], payload)
+
+    def _agent_name(self, agent_id: str | None) -> str | None:
+        """The assigned agent's name, from the handoff tier that owns agents."""
+        return self.conversations.people.agent_name(agent_id) if agent_id else None
 
     def _deliver(self, session_id: str, message_id: int, payload: dict[str, Any]) -> None:
         """Send one message to a session's widgets, on the loop's thread; while none is
@@ -283,13 +286,13 @@ class RasaChannel:
             self._delivered[session_id] = int(row[0] or 0)
             return
         rows = self.storage.db.execute(
-            "select m.id, m.sender, m.text, m.buttons, a.name from messages m"
+            "select m.id, m.sender, m.text, m.buttons, c.assigned_agent_id from messages m"
             " join conversations c on c.id = m.conversation_id"
-            " left join agents a on a.id = c.assigned_agent_id"
             " where m.conversation_id = ? and m.id > ? and m.sender != 'customer' order by m.id",
             [conversation_id, self._delivered[session_id]],
         ).fetchall()
-        for message_id, sender, text, buttons, agent_name in rows:
+        for message_id, sender, text, buttons, agent_id in rows:
+            agent_name = self._agent_name(agent_id)
             message = {
                 "id": message_id,
                 "sender": sender,
