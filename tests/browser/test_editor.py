@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ADMIN
+from tests.helpers import ADMIN
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -164,7 +164,7 @@ def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, pag
     preview = page.locator("#preview").inner_html()
     assert "onerror" not in preview and "javascript:" not in preview
     # Markup in a body cannot restyle the page or stand in for the editor's own controls.
-    assert page.locator("#preview style, #preview input, #preview button").count() == 0
+    expect(page.locator("#preview style, #preview input, #preview button")).to_have_count(0)
     expect(page.locator("#f-question")).to_have_count(1)
     page.fill("#f-question", "still the real question box")
     page.keyboard.press("Enter")
@@ -179,8 +179,8 @@ def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, pag
     page.fill("#try-q", XSS)
     page.keyboard.press("Enter")
     expect(page.locator("#try-result tbody button", has_text=XSS).first).to_be_visible()
-
-    page.wait_for_timeout(500)  # time for an injected handler to fire, if one got through
+    # Every image on the page has loaded or failed, so a handler on one would have run.
+    page.wait_for_function("[...document.images].every((image) => image.complete)")
     assert page.dialogs == []
     assert page.errors == []
 
@@ -297,6 +297,7 @@ def test_at_phone_width_with_the_keyboard(web_app, new_page, shoot):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "new-article":
             break
+    expect(page.locator("#new-article")).to_be_focused()
     page.keyboard.press("Enter")
     page.keyboard.type(f"Phone keyboard {tag}")
     for _ in range(4):  # id, skill, tags, body
