@@ -121,11 +121,12 @@ def live(tmp_path_factory, rasa_model):
                 what="Rasa answering",
                 process=rasa,
             )
+            # The real model embeds every demo article: minutes, not seconds, on a busy machine.
             articles = (ROOT / "data" / "kb" / "articles.jsonl").read_bytes()
-            assert (
-                client.post("/api/kb/import", content=articles, headers=stack.admin).status_code
-                == 200
+            imported = client.post(
+                "/api/kb/import", content=articles, headers=stack.admin, timeout=600
             )
+            assert imported.status_code == 200, imported.text
         yield stack
     finally:
         stop(app)

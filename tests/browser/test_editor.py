@@ -37,7 +37,7 @@ def open_article(page, title: str) -> None:
 
 
 def search(url: str, query: str) -> dict:
-    response = httpx.post(f"{url}/api/kb/search", json={"query": query}, timeout=30)
+    response = httpx.post(f"{url}/api/kb/search", json={"query": query}, timeout=60)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -147,9 +147,10 @@ def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, pag
         f"{web_app}/api/kb/articles",
         json={"id": article_id, "title": XSS, "body": body, "questions": [XSS], "tags": [XSS]},
         headers=ADMIN_H,
+        timeout=60,
     )
     assert created.status_code == 201, created.text
-    httpx.post(f"{web_app}/api/kb/articles/{article_id}/publish", headers=ADMIN_H, timeout=30)
+    httpx.post(f"{web_app}/api/kb/articles/{article_id}/publish", headers=ADMIN_H, timeout=60)
 
     open_editor(page, web_app)
     page.fill("#list-q", "onerror")
@@ -192,6 +193,7 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
         f"{web_app}/api/kb/articles",
         json={"id": article_id, "title": f"Opening hours {tag}", "body": "9 to 5."},
         headers=ADMIN_H,
+        timeout=60,
     )
     open_editor(page, web_app)
     open_article(page, f"Opening hours {tag}")
@@ -201,6 +203,7 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
         f"{web_app}/api/kb/articles/{article_id}",
         json={"id": article_id, "title": f"Opening hours {tag}", "body": "8 to 6."},
         headers=ADMIN_H,
+        timeout=60,
     )
     assert other.status_code == 200
     page.fill("#f-body", "10 to 4.")
@@ -233,6 +236,7 @@ def test_markdown_zip_download_and_import_from_the_page(web_app, page, tmp_path)
         f"{web_app}/api/kb/articles",
         json={"id": f"kept-draft-{tag}", "title": f"Kept draft {tag}", "body": "Not yet."},
         headers=ADMIN_H,
+        timeout=60,
     )
     open_editor(page, web_app)
     page.get_by_text("Import and export").click()
@@ -273,6 +277,7 @@ def test_a_token_without_the_editor_role_is_refused(web_app, page):
         f"{web_app}/api/agents",
         json={"name": "Agent Only", "skills": {"cards": 1}, "max_concurrent": 1},
         headers=ADMIN_H,
+        timeout=60,
     ).json()
     page.goto(f"{web_app}/editor#token={agent['token']}")
     expect(page.get_by_role("alert")).to_have_text("this token does not hold the editor role")
