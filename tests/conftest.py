@@ -13,10 +13,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from cascade.app import create_app  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from tests.factories import HashingEmbedder, ScriptedBot  # noqa: E402
-
-ADMIN = "test-admin-token"
-ROOT = Path(__file__).resolve().parent.parent
+from tests.factories import HashingEmbedder, ScriptedBot, make_agent  # noqa: E402
+from tests.helpers import (  # noqa: E402
+    ADMIN,
+    ROOT,
+    Live,
+    free_port,
+    receiving,
+    smtp_sink,
+    start_app,
+    stop,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -70,7 +78,6 @@ def live(tmp_path_factory, rasa_model):
     import httpx
 
     from bot.runtime import start_rasa
-    from tests.live import Live, free_port, start_app, stop, wait_until
 
     data_dir = tmp_path_factory.mktemp("live")
     app_port, rasa_port = free_port(), free_port()
@@ -114,35 +121,33 @@ def live(tmp_path_factory, rasa_model):
                 what="Rasa answering",
                 process=rasa,
             )
+            # The real model embeds every demo article: minutes, not seconds, on a busy machine.
             articles = (ROOT / "data" / "kb" / "articles.jsonl").read_bytes()
-            assert (
-                client.post("/api/kb/import", content=articles, headers=stack.admin).status_code
-                == 200
+            imported = client.post(
+                "/api/kb/import", content=articles, headers=stack.admin, timeout=600
             )
+            assert imported.status_code == 200, imported.text
         yield stack
     finally:
         stop(app)
         stop(rasa)
 
 
-def make_agent(client, admin, name="Priya Raman", skills=None, *, online=True, max_concurrent=3):
-    created = client.post(
-        "/api/agents",
-        json={"name": name, "skills": skills or {"cards": 3}, "max_concurrent": max_concurrent},
-        headers=admin,
-    )
-    assert created.status_code == 201, created.text
-    agent = created.json()
-    agent["headers"] = {"Authorization": f"Bearer {agent['token']}"}
-    if online:
-        status = client.put(
-            f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
-        )
-        assert status.status_code == 200
-    return agent
-
-
 @pytest.fixture
 def on_duty(client, admin):
     """One online agent with the cards skill, so hand-overs wait in the queue."""
     return make_agent(client, admin)
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on loopback: (its handler keeping the envelopes, its port)."""
+    with smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def receiver():
+    """A real webhook receiver on loopback, answering with its `statuses` in turn."""
+    with receiving() as server:
+        yield server

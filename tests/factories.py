@@ -1,5 +1,6 @@
-"""Factories and fakes for fast tests. Fakes stand in only for speed; every behaviour they
-stand in for is also tested with the real thing (tests marked `model` or `rasa`)."""
+"""Factories and fakes: the agents, articles and conversations tests start from, and fakes for
+fast tests. Fakes stand in only for speed; every behaviour they stand in for is also tested with
+the real thing (tests marked `model` or `rasa`)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,43 @@ class ScriptedBot:
 
     async def is_up(self) -> bool:
         return self.up
+
+
+HANDOFF = [
+    {"custom": {"text": "Connecting you."}},
+    {"custom": {"handoff": {"reason": "customer_request", "skill": "cards"}}},
+]
+
+
+def make_agent(client, admin, name="Priya Raman", skills=None, *, online=True, max_concurrent=3):
+    """An agent made through the API (online unless told), with its token's headers."""
+    created = client.post(
+        "/api/agents",
+        json={"name": name, "skills": skills or {"cards": 3}, "max_concurrent": max_concurrent},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    agent = created.json()
+    agent["headers"] = {"Authorization": f"Bearer {agent['token']}"}
+    if online:
+        status = client.put(
+            f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
+        )
+        assert status.status_code == 200
+    return agent
+
+
+def waiting_chat(client, bot: ScriptedBot, *, name="Ana", priority_text="I want a person"):
+    """A conversation the scripted bot hands over to the cards queue; its id and headers."""
+    bot.replies.append(list(HANDOFF))
+    started = client.post(
+        "/api/conversations", json={"customer": {"name": name, "email": "ana@example.com"}}
+    ).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    turn = client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": priority_text},
+        headers=headers,
+    )
+    assert turn.status_code == 200
+    return started["id"], headers

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from tests.conftest import ADMIN
 from tests.factories import HashingEmbedder
+from tests.helpers import ADMIN
 
 JSON = {"Content-Type": "application/json"}
 ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}

@@ -3,8 +3,7 @@ after a reload, colleagues to transfer to, and each ticket's SLA instants."""
 
 from __future__ import annotations
 
-from tests.conftest import make_agent
-from tests.test_live_agents import waiting_chat
+from tests.factories import make_agent, waiting_chat
 
 
 def test_an_agent_gets_their_current_chats_back_after_a_reload(client, bot, admin, clock) -> None:

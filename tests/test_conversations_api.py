@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN
 from tests.factories import ScriptedBot
+from tests.helpers import ADMIN
 
 ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from cascade.app import create_app
 from core.settings import Settings
 from knowledge_base.embedder import MINILM, MPNET, load_embedder
-from tests.conftest import ADMIN, ROOT
+from tests.helpers import ADMIN, ROOT
 
 pytestmark = pytest.mark.model
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 PACKAGES = ("core", "conversations", "bot", "knowledge_base", "handoff", "ops", "web", "cascade")
 

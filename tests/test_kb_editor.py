@@ -8,8 +8,7 @@ import json
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from tests.conftest import make_agent
-from tests.factories import HashingEmbedder, article, jsonl
+from tests.factories import HashingEmbedder, article, jsonl, make_agent
 
 PET = article(
     "pet-insurance",

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from tests.conftest import ADMIN, make_agent
-from tests.factories import ScriptedBot, article, jsonl
+from tests.factories import ScriptedBot, article, jsonl, make_agent
+from tests.helpers import ADMIN
 
 ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
 

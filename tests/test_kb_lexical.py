@@ -12,8 +12,8 @@ from cascade.app import create_app
 from cascade.storage import open_storage
 from core.settings import Settings
 from knowledge_base.lexical import LexicalIndex, terms
-from tests.conftest import ADMIN
 from tests.factories import HashingEmbedder, article, jsonl
+from tests.helpers import ADMIN
 
 HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 

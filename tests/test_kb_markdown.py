@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from cascade.cli import app
 from knowledge_base.errors import ImportRejected
 from knowledge_base.markdown import read_folder, to_markdown, write_folder
-from tests.conftest import ROOT
 from tests.factories import jsonl
+from tests.helpers import ROOT
 
 FIELDS = ("id", "title", "body", "questions", "skill", "tags")
 

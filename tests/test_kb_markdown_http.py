@@ -11,8 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from tests.conftest import make_agent
-from tests.factories import HashingEmbedder, article, jsonl
+from tests.factories import HashingEmbedder, article, jsonl, make_agent
 
 ZIP = {"Content-Type": "application/zip"}
 FIELDS = ("id", "title", "body", "questions", "skill", "tags", "status")

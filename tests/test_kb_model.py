@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from cascade.app import create_app
 from core.settings import Settings
-from tests.conftest import ADMIN, ROOT
+from tests.helpers import ADMIN, ROOT
 
 pytestmark = pytest.mark.model
 

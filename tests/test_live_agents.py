@@ -5,28 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.conftest import make_agent
-from tests.factories import ScriptedBot
-
-HANDOFF = [
-    {"custom": {"text": "Connecting you."}},
-    {"custom": {"handoff": {"reason": "customer_request", "skill": "cards"}}},
-]
-
-
-def waiting_chat(client, bot: ScriptedBot, *, name="Ana", priority_text="I want a person"):
-    bot.replies.append(list(HANDOFF))
-    started = client.post(
-        "/api/conversations", json={"customer": {"name": name, "email": "ana@example.com"}}
-    ).json()
-    headers = {"Authorization": f"Bearer {started['token']}"}
-    turn = client.post(
-        f"/api/conversations/{started['id']}/messages",
-        json={"text": priority_text},
-        headers=headers,
-    )
-    assert turn.status_code == 200
-    return started["id"], headers
+from tests.factories import make_agent, waiting_chat
 
 
 def offers(client, agent) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 import socketio
+
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.rasa
 
@@ -48,14 +49,14 @@ class Pushes:
             live.url, auth={"token": token}, transports=["websocket", "polling"], wait_timeout=10
         )
 
-    def wait_for(self, event: str, predicate=lambda data: True, timeout_s: float = 10) -> dict:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for name, data in self.events:
-                if name == event and predicate(data):
-                    return data
-            time.sleep(0.05)
-        raise AssertionError(f"no {event!r} push; got {[e for e, _ in self.events]}")
+    def wait_for(self, event: str, predicate=lambda data: True, timeout_s: float = 30) -> dict:
+        def pushed() -> dict | None:
+            return next((d for name, d in self.events if name == event and predicate(d)), None)
+
+        try:
+            return wait_until(pushed, timeout_s=timeout_s, what=f"a {event!r} push")
+        except TimeoutError:
+            raise AssertionError(f"no {event!r} push; got {[e for e, _ in self.events]}") from None
 
     def close(self) -> None:
         self.client.disconnect()

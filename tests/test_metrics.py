@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from cascade.app import create_app
 from core.clock import ManualClock
 from core.settings import Settings
-from tests.conftest import ADMIN, make_agent
-from tests.factories import HashingEmbedder, ScriptedBot
+from tests.factories import HashingEmbedder, ScriptedBot, make_agent
+from tests.helpers import ADMIN
 
 
 def article(article_id: str, skill: str) -> dict:

@@ -19,8 +19,8 @@ from cascade.storage import MIGRATIONS, open_storage
 from conversations.store import ConversationStore
 from core.auth import Role, TokenStore
 from core.settings import Settings
-from tests.conftest import ADMIN
 from tests.factories import HashingEmbedder, ScriptedBot
+from tests.helpers import ADMIN
 
 AT = "2026-03-02T09:00:00.000+00:00"
 AGENT_TOKEN = "agent-token-from-before"

@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 from cascade.app import create_app
 from core.settings import Settings
 from handoff.outbox import verify_signature
-from tests.conftest import ADMIN
 from tests.factories import HashingEmbedder, ScriptedBot
-from tests.test_outbox import mailbox, receiver, wait_for  # noqa: F401 - fixtures
+from tests.helpers import ADMIN, wait_until
 
 HANDOFF = [
     {"custom": {"text": "Connecting you."}},
@@ -21,7 +20,7 @@ HANDOFF = [
 ]
 
 
-def test_ticket_emails_and_signed_webhooks(tmp_path, mailbox, receiver, clock) -> None:  # noqa: F811
+def test_ticket_emails_and_signed_webhooks(tmp_path, mailbox, receiver, clock) -> None:
     inbox, smtp_port = mailbox
     settings = Settings(
         data_dir=tmp_path,
@@ -54,7 +53,7 @@ def test_ticket_emails_and_signed_webhooks(tmp_path, mailbox, receiver, clock) -
         outbox = client.app.state.services.outbox
         assert outbox.deliver_due()["sent"] == 3  # handoff.queued, ticket.created, the email
 
-        wait_for(lambda: inbox.envelopes)
+        wait_until(lambda: inbox.envelopes, what="the email")
         mail = message_from_bytes(inbox.envelopes[0].content)
         assert inbox.envelopes[0].rcpt_tos == ["ana@example.com"]
         assert mail["Subject"] == f"[{ticket_id}] We've received your request"
@@ -71,7 +70,7 @@ def test_ticket_emails_and_signed_webhooks(tmp_path, mailbox, receiver, clock) -
 
         client.patch(f"/api/tickets/{ticket_id}", json={"status": "solved"}, headers=admin)
         outbox.deliver_due()
-        wait_for(lambda: len(inbox.envelopes) == 2)
+        wait_until(lambda: len(inbox.envelopes) == 2, what="the second email")
         assert (
             message_from_bytes(inbox.envelopes[1].content)["Subject"]
             == f"[{ticket_id}] Your request is solved"

@@ -6,109 +6,22 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from cascade.storage import open_storage
 from core.clock import ManualClock
 from core.db import Storage
 from core.settings import Settings
 from handoff.outbox import NotDeadLetter, Outbox, OutboxItemNotFound, verify_signature
-from tests.live import free_port
+from tests.helpers import Mailbox, Receiver, free_port, wait_until
 
 SECRET = "s3cret"
-
-
-def wait_for(condition: Callable[[], Any], *, within_s: float = 5.0) -> Any:
-    deadline = time.monotonic() + within_s
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.01)
-    return result
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every envelope it accepts."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-class Receiver(ThreadingHTTPServer):
-    """A webhook receiver answering with `statuses` in turn (200 once they run out)."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), ReceiverHandler)
-        self.statuses: list[int] = []
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.url = f"http://127.0.0.1:{self.server_address[1]}/hooks/cascade"
-
-
-class ReceiverHandler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.requests.append((dict(self.headers.items()), body))
-        status = self.server.statuses.pop(0) if self.server.statuses else 200
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
-@contextmanager
-def smtp_sink() -> Iterator[tuple[Mailbox, int]]:
-    """A real SMTP server on a free loopback port, keeping what it receives."""
-    handler = Mailbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    with smtp_sink() as sink:
-        yield sink
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture
@@ -163,7 +76,7 @@ def test_the_customer_receives_the_email(
 
     assert outbox.deliver_due() == {"sent": 1, "retried": 0, "dead": 0}
 
-    envelope = wait_for(lambda: handler.envelopes)[0]
+    envelope = wait_until(lambda: handler.envelopes, what="the email")[0]
     assert envelope.rcpt_tos == ["zoe@customer.example"]
     assert envelope.mail_from == "help@shop.example"
     message = message_from_bytes(envelope.content, policy=policy.default)

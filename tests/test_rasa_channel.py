@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +17,11 @@ import socketio
 import uvicorn
 
 from cascade.app import WELCOME, create_app, with_realtime
+from conversations.channels.rasa_socketio import room
 from core.settings import Settings
-from tests.conftest import ADMIN, make_agent
-from tests.factories import HashingEmbedder, ScriptedBot
-from tests.live import free_port
+from tests.factories import HashingEmbedder, ScriptedBot, make_agent
+from tests.helpers import ADMIN, ADMIN_HEADERS, app_process, free_port, wait_until
 
-ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 HANDOFF = [
     {"custom": {"text": "Let me bring in a colleague."}},
     {"custom": {"handoff": {"reason": "customer_request", "skill": "cards"}}},
@@ -35,25 +33,31 @@ class Served:
     url: str
     bot: ScriptedBot
     database: Path
+    sockets: socketio.AsyncServer
 
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)
+
+    def listening(self, session_id: str) -> list[Any]:
+        """The sockets the server has in a session's room: none once it has seen them go."""
+        return list(self.sockets.manager.get_participants("/", room(session_id)))
 
 
 def serve(tmp_path: Path, **overrides: Any) -> Iterator[Served]:
     bot = ScriptedBot()
     settings = Settings(data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="", **overrides)
-    app = with_realtime(create_app(settings, embedder=HashingEmbedder(), bot=bot))
+    app = create_app(settings, embedder=HashingEmbedder(), bot=bot)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(with_realtime(app), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+    wait_until(lambda: server.started, what="uvicorn serving")
     try:
-        yield Served(f"http://127.0.0.1:{port}", bot, settings.database_path)
+        yield Served(
+            f"http://127.0.0.1:{port}", bot, settings.database_path, app.state.realtime_server
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=15)
@@ -80,28 +84,33 @@ class Widget:
         self.wait(lambda: len(self.named("session_confirm")) > before, "session_confirm")
         return str(self.named("session_confirm")[-1])
 
-    def say(self, text: Any, **extra: Any) -> None:
-        self.client.emit(
-            "user_uttered",
-            {"message": text, "customData": {"language": "en"}, "session_id": self.session_id}
-            | extra,
-        )
+    def say(self, text: Any, *, handled: bool = False, **extra: Any) -> None:
+        """Sends an utterance; with `handled`, returns once the server has finished with it
+        (a socket.io acknowledgement, which rasa-webchat does not ask for)."""
+        payload = {
+            "message": text,
+            "customData": {"language": "en"},
+            "session_id": self.session_id,
+        } | extra
+        if handled:
+            self.client.call("user_uttered", payload, timeout=30)
+        else:
+            self.client.emit("user_uttered", payload)
 
     def named(self, event: str) -> list[Any]:
         return [data for name, data in self.events if name == event]
 
-    def uttered(self, count: int, timeout_s: float = 10) -> list[dict[str, Any]]:
+    def uttered(self, count: int, timeout_s: float = 30) -> list[dict[str, Any]]:
         self.wait(
             lambda: len(self.named("bot_uttered")) >= count, f"{count} bot_uttered", timeout_s
         )
         return self.named("bot_uttered")
 
-    def wait(self, check, what: str, timeout_s: float = 10) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not check():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {what}; got {self.events}")
-            time.sleep(0.05)
+    def wait(self, check, what: str, timeout_s: float = 30) -> None:
+        try:
+            wait_until(check, timeout_s=timeout_s, what=what)
+        except TimeoutError:
+            raise AssertionError(f"no {what}; got {self.events}") from None
 
     def close(self) -> None:
         self.client.disconnect()
@@ -235,9 +244,20 @@ def test_after_a_handoff_the_agents_rest_reply_arrives_marked_as_the_agents(serv
             }
         ]
         # Every message not the customer's reached the widget once, in the transcript's order.
+        # Pushes leave in the order they are made: once a later message has arrived, anything
+        # pushed twice before it has arrived too.
+        later = http.post(
+            f"/api/conversations/{cid}/messages",
+            json={"text": "Anything else?"},
+            headers=priya["headers"],
+        )
+        assert later.status_code == 200, later.text
+        widget.wait(
+            lambda: any(u["text"] == "Anything else?" for u in widget.named("bot_uttered")),
+            "the later message",
+        )
         view = http.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
         expected = [m["id"] for m in view["messages"] if m["sender"] != "customer"]
-        time.sleep(0.5)  # anything pushed twice would have arrived by now
         got = [u["metadata"]["message_id"] for u in widget.named("bot_uttered")]
         assert got == expected and len(expected) >= 4
         assert "system" in {u["metadata"]["sender"] for u in widget.named("bot_uttered")}
@@ -258,7 +278,7 @@ def test_what_was_said_while_the_widget_was_away_arrives_when_it_is_back(served)
     seen = [u["metadata"]["message_id"] for u in widget.named("bot_uttered")]
     session_id = widget.session_id
     widget.close()
-    time.sleep(1)  # the server has seen the socket go
+    wait_until(lambda: not served.listening(session_id), what="the server seeing the widget go")
 
     cid = conversation_of(served.database, session_id)
     assert http.post(f"/api/conversations/{cid}/accept", headers=priya["headers"]).is_success
@@ -272,13 +292,22 @@ def test_what_was_said_while_the_widget_was_away_arrives_when_it_is_back(served)
     back = Widget(served.url, session_id)
     try:
         back.wait(lambda: len(back.named("bot_uttered")) >= 2, "the missed messages")
-        time.sleep(0.5)  # anything sent twice would have arrived by now
+        # Pushes leave in the order they are made: once a later message has arrived, anything
+        # sent twice before it has arrived too.
+        later = http.post(
+            f"/api/conversations/{cid}/messages",
+            json={"text": "I'll wait a minute."},
+            headers=priya["headers"],
+        )
+        assert later.status_code == 200
+        back.wait(lambda: len(back.named("bot_uttered")) >= 3, "the later message")
         view = http.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
         missed = [m for m in view["messages"] if m["sender"] != "customer" and m["id"] > seen[-1]]
         assert [u["text"] for u in back.named("bot_uttered")] == [m["text"] for m in missed]
         assert [m["text"] for m in missed] == [
             "Priya Raman has joined the chat.",
             "Hi, Priya here. Are you still there?",
+            "I'll wait a minute.",
         ]
         assert back.named("bot_uttered")[-1]["metadata"]["agent_name"] == "Priya Raman"
     finally:
@@ -320,8 +349,7 @@ def test_a_resent_message_id_is_stored_once(served) -> None:
     try:
         widget.say("hello", message_id="m-1")
         widget.uttered(2)
-        widget.say("hello", message_id="m-1")
-        time.sleep(0.5)
+        widget.say("hello", message_id="m-1", handled=True)
         cid = conversation_of(served.database, widget.session_id)
         view = served.http().get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
         assert [m["text"] for m in view["messages"] if m["sender"] == "customer"] == ["hello"]
@@ -366,10 +394,8 @@ def test_uttering_before_a_session_is_refused_and_a_bad_token_still_is(served) -
     bare.connect(served.url, transports=["websocket"], wait_timeout=10)
     try:
         bare.emit("user_uttered", {"message": "hello", "session_id": "a" * 32})
-        deadline = time.monotonic() + 10
-        while not errors and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert errors and "session_request" in errors[0]["detail"]
+        wait_until(lambda: errors, what="the channel_error")
+        assert "session_request" in errors[0]["detail"]
     finally:
         bare.disconnect()
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -411,10 +437,6 @@ def test_real_rasa_answers_and_its_quick_replies_resolve_the_chat(live) -> None:
 def test_a_widget_on_another_site_may_open_the_socket(tmp_path) -> None:
     """The polling transport answers other sites' pages with CORS headers (the default), and
     only the listed origins when the setting names them."""
-    import httpx
-
-    from tests.browser.conftest import app_process
-
     (tmp_path / "any").mkdir()
     (tmp_path / "listed").mkdir()
     with app_process(tmp_path / "any") as url:

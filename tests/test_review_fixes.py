@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from handoff.package import HandoffRequest
-from tests.conftest import make_agent
-from tests.factories import ScriptedBot, article, jsonl
+from tests.factories import ScriptedBot, article, jsonl, make_agent
 
 HANDOFF = [{"custom": {"handoff": {"reason": "customer_request", "skill": "cards"}}}]
 

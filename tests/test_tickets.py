@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_agent
+from tests.factories import make_agent
 
 HANDOFF = [
     {"custom": {"text": "Connecting you."}},
@@ -209,8 +209,8 @@ def test_outside_live_chat_hours_a_hand_over_becomes_a_ticket(tmp_path, bot, clo
 
     from cascade.app import create_app
     from core.settings import Settings
-    from tests.conftest import ADMIN
     from tests.factories import HashingEmbedder
+    from tests.helpers import ADMIN
 
     settings = Settings(
         data_dir=tmp_path, admin_token=ADMIN, rasa_url="", live_chat_hours="mon-fri 09:00-17:00"

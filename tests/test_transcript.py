@@ -8,9 +8,8 @@ from fastapi.testclient import TestClient
 
 from cascade.app import create_app
 from core.settings import Settings
-from tests.conftest import ADMIN
 from tests.factories import HashingEmbedder, ScriptedBot
-from tests.test_outbox import mailbox, wait_for  # noqa: F401 - fixtures
+from tests.helpers import ADMIN, wait_until
 
 
 def _app(tmp_path, clock, **smtp):
@@ -26,7 +25,7 @@ def _app(tmp_path, clock, **smtp):
     return TestClient(create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock))
 
 
-def test_the_transcript_arrives_by_email_with_every_message(tmp_path, mailbox, clock) -> None:  # noqa: F811
+def test_the_transcript_arrives_by_email_with_every_message(tmp_path, mailbox, clock) -> None:
     inbox, port = mailbox
     with _app(tmp_path, clock, smtp_host="127.0.0.1", smtp_port=port) as client:
         started = client.post("/api/conversations", json={"customer": {"name": "Ana"}}).json()
@@ -50,7 +49,7 @@ def test_the_transcript_arrives_by_email_with_every_message(tmp_path, mailbox, c
         assert sent.status_code == 202, sent.text
         assert sent.json() == {"sent_to": "ana@example.com"}
         client.app.state.services.outbox.deliver_due()
-        wait_for(lambda: inbox.envelopes)
+        wait_until(lambda: inbox.envelopes, what="the email")
         mail = message_from_bytes(inbox.envelopes[0].content)
         assert inbox.envelopes[0].rcpt_tos == ["ana@example.com"]
         assert mail["Subject"] == "Your chat transcript"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_agent
+from tests.factories import make_agent
 
 
 def signal(reason: str, **extra) -> list[dict]:

@@ -9,8 +9,7 @@ import sys
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, ROOT
-from tests.live import app_env, free_port, stop, wait_until
+from tests.helpers import ADMIN, ROOT, app_env, free_port, stop, wait_until
 
 pytestmark = pytest.mark.rasa
 

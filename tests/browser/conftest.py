@@ -6,46 +6,26 @@ per test. `shoot(page, name)` saves a screenshot to var/screenshots/, one per fa
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "var" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def chromium_path() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise RuntimeError("Chromium is not installed: `make test` installs Debian's chromium package")
-
-
-def open_widget(page, url: str):
-    page.goto(url + "/demo/site")
-    page.get_by_role("button", name="Chat with us").click()
-    chat = page.frame_locator("#cascade-frame")
-    chat.locator(".msg.bot").first.wait_for()
-    return chat
+from tests.helpers import (
+    CHROMIUM_ARGS,
+    PAGE_TIMEOUT_MS,
+    ROOT,
+    app_process,
+    chromium_path,
+    mail_env,
+    smtp_sink,
+)
 
 
-def conversation_id(page) -> str:
-    frame = page.frame(url=lambda url: "/chat" in url)
-    return frame.evaluate("JSON.parse(localStorage.getItem('cascade.chat')).id")
-
-
-def scrolled_into_view(bubble) -> bool:
-    """Whether the whole message is inside the visible part of the chat's log."""
-    return bubble.evaluate(
-        """node => { const log = node.closest('.log').getBoundingClientRect();
-                     const box = node.getBoundingClientRect();
-                     return box.top >= log.top - 1 && box.bottom <= log.bottom + 1; }"""
-    )
+@pytest.fixture(scope="session", autouse=True)
+def patient_assertions() -> None:
+    """`expect(...)` waits as long as actions do (playwright's own default is 5 s)."""
+    expect.set_options(timeout=PAGE_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +53,7 @@ def new_page(browser):
         context = browser.new_context(
             viewport={"width": width, "height": height}, is_mobile=mobile, has_touch=mobile
         )
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.errors = []  # type: ignore[attr-defined]
@@ -94,10 +74,11 @@ def page(new_page):
 
 @pytest.fixture(scope="session")
 def shoot():
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = ROOT / "var" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
 
-    def save(page, name: str, *, full_page: bool = False) -> Path:
-        path = SHOTS / f"{name}.png"
+    def save(page, name: str, *, full_page: bool = False):
+        path = shots / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
         return path
 
@@ -107,48 +88,8 @@ def shoot():
 @pytest.fixture(scope="session")
 def mail_sink():
     """A real SMTP server on loopback that keeps what the app sends (aiosmtpd)."""
-    from tests.test_outbox import smtp_sink
-
     with smtp_sink() as sink:
         yield sink
-
-
-@contextmanager
-def app_process(data_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`cascade serve` as a process on a free port, with no Rasa; yields its base URL."""
-    import httpx
-
-    from tests.conftest import ADMIN
-    from tests.live import free_port, start_app, stop, wait_until
-
-    port = free_port()
-    app = start_app(
-        data_dir=data_dir,
-        port=port,
-        rasa_url="",
-        admin_token=ADMIN,
-        log=data_dir / "app.log",
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(
-            lambda: httpx.get(url + "/health", timeout=5).status_code == 200,
-            timeout_s=120,
-            what="the app answering /health",
-            process=app,
-        )
-        yield url
-    finally:
-        stop(app)
-
-
-def mail_env(mail_sink) -> dict[str, str]:
-    return {
-        "CASCADE_SMTP_HOST": "127.0.0.1",
-        "CASCADE_SMTP_PORT": str(mail_sink[1]),
-        "CASCADE_OUTBOX_INTERVAL_S": "0.5",
-    }
 
 
 @pytest.fixture(scope="session")

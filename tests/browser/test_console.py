@@ -23,17 +23,18 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import app_process
-from tests.conftest import ADMIN
+from tests.factories import make_agent as make_any_agent
+from tests.helpers import ADMIN, ADMIN_HEADERS, app_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 BAD = "<img src=x onerror=alert(1)>"
-ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 # Colours from console.css: the text colour of a warning and of a breached clock.
 WARNING_COLOUR = "rgb(138, 82, 0)"
 BREACH_COLOUR = "rgb(179, 38, 30)"
 OK_COLOUR = "rgb(28, 124, 60)"
+# A push reaches an open page within this, well inside the console's 20-second poll.
+PUSHED_WITHIN_MS = 10_000
 
 
 @dataclass
@@ -62,19 +63,7 @@ def console_app(tmp_path_factory) -> Iterator[App]:
 
 
 def make_agent(http: httpx.Client, name: str, skills: dict[str, int]) -> dict:
-    created = http.post(
-        "/api/agents",
-        json={"name": name, "skills": skills, "max_concurrent": 3},
-        headers=ADMIN_HEADERS,
-    )
-    assert created.status_code == 201, created.text
-    agent = created.json()
-    agent["headers"] = {"Authorization": f"Bearer {agent['token']}"}
-    online = http.put(
-        f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
-    )
-    assert online.status_code == 200
-    return agent
+    return make_any_agent(http, ADMIN_HEADERS, name, skills)
 
 
 @pytest.fixture
@@ -162,8 +151,9 @@ def test_an_agent_takes_a_warm_chat_from_offer_to_resolve(live, page, shoot) -> 
         first = int(re.findall(r"\d+", countdown.inner_text())[0])
         assert 0 < first <= 30  # the app's offer timeout
         shoot(page, "console-offer")
-        expect(countdown).not_to_have_text(f"Offer ends in {first} s", timeout=3000)
-        assert int(re.findall(r"\d+", countdown.inner_text())[0]) < first
+        # It counts down without a reload: a smaller number shows.
+        fewer = "|".join(str(n) for n in range(1, first))
+        expect(countdown).to_have_text(re.compile(rf"^Offer ends in ({fewer}) s$"))
 
         offer.get_by_role("button", name="Accept").click()
         pane = chat_pane(page, sam.id)
@@ -275,7 +265,7 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
     resolution = row.locator('.sla[data-metric="resolution"]')
     expect(first).to_have_attribute("data-state", "ok")
     expect(first).to_have_text(re.compile(r"^First response: due in \d+ s$"))
-    assert first.evaluate("e => getComputedStyle(e).color") == OK_COLOUR
+    expect(first).to_have_css("color", OK_COLOUR)
     ticket = page.locator("#ticket-pane")
     expect(ticket.locator("h2")).to_have_text(f"Ticket {ticket_id}")
     expect(ticket.locator(".transcript .msg-customer").first).to_have_text(
@@ -286,17 +276,17 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
     # The clock passes its warning instant: the badge turns amber without a reload, and the
     # app's own view of the ticket says "warning" too.
     wait_s = (warning_at - datetime.now(UTC)).total_seconds()
-    expect(first).to_have_attribute("data-state", "warning", timeout=(wait_s + 5) * 1000)
-    assert first.evaluate("e => getComputedStyle(e).color") == WARNING_COLOUR
-    assert first.inner_text().startswith("⚠ First response: due in")
+    expect(first).to_have_attribute("data-state", "warning", timeout=(max(wait_s, 0) + 20) * 1000)
+    expect(first).to_have_css("color", WARNING_COLOUR)
+    expect(first).to_have_text(re.compile(r"^⚠ First response: due in \d+ s$"))
     assert http.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()["sla"][
         "first_response"
     ]["state"] in ("warning", "breached")
     expect(resolution).to_have_attribute("data-state", "ok")
 
     wait_s = (due - datetime.now(UTC)).total_seconds()
-    expect(first).to_have_attribute("data-state", "breached", timeout=(wait_s + 5) * 1000)
-    assert first.evaluate("e => getComputedStyle(e).color") == BREACH_COLOUR
+    expect(first).to_have_attribute("data-state", "breached", timeout=(max(wait_s, 0) + 20) * 1000)
+    expect(first).to_have_css("color", BREACH_COLOUR)
     expect(first).to_have_text(re.compile(r"^⚠ First response: overdue by \d+ s$"))
     server = http.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()
     assert server["sla"]["first_response"]["state"] == "breached"
@@ -330,11 +320,11 @@ def test_markup_a_customer_writes_shows_as_text(console_app, on_duty, page) -> N
     summary = pane.locator(".handoff dd").nth(1)
     expect(summary).to_contain_text(f'asked: "{BAD}"')
     expect(pane.locator(".handoff")).to_contain_text("javascript:alert(1)")
-    assert pane.locator(".handoff a").count() == 0  # a javascript: page URL is not a link
+    expect(pane.locator(".handoff a")).to_have_count(0)  # a javascript: page URL is not a link
     customer.say(f"still there? {BAD}")
     expect(pane.locator(".transcript .msg-customer .text").last).to_have_text(f"still there? {BAD}")
-    assert page.locator("img").count() == 0
-    page.wait_for_timeout(500)
+    # Shown as text: no element was made of it, so no handler of it can run.
+    expect(page.locator("img")).to_have_count(0)
     assert page.dialogs == []
     assert page.errors == []
 
@@ -382,11 +372,15 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(
     expect(page.locator(".offer")).to_have_count(2)
     expect(page.locator("#view-chats .offer-count")).to_have_text("2 offered")
 
-    # Reach the first offer's Accept button with Tab alone, and press Enter.
-    accept = offer_card(page, first.id).get_by_role("button", name="Accept")
+    # Reach the first offer's Accept button with Tab alone, and press Enter. What has focus is
+    # read in one step: the offers may be redrawn (a push) between two reads.
+    on_accept = f"""() => {{
+        const e = document.activeElement;
+        return e.textContent === "Accept" && !!e.closest('.offer[data-conversation="{first.id}"]');
+    }}"""
     for _ in range(40):
         page.keyboard.press("Tab")
-        if accept.evaluate("e => e === document.activeElement"):
+        if page.evaluate(on_accept):
             break
     else:
         pytest.fail("Tab never reached the Accept button")
@@ -519,11 +513,11 @@ def test_the_ticket_inbox_follows_ticket_changes_without_a_reload(
     lee.say("my transfer never arrived")
     ticket_id = lee.view()["ticket_id"]
     row = page.locator(f'.ticket-item[data-ticket="{ticket_id}"]')
-    expect(row).to_be_visible(timeout=5_000)
+    expect(row).to_be_visible(timeout=PUSHED_WITHIN_MS)
     expect(row.locator(".tag.priority-normal")).to_be_visible()
 
     changed = http.patch(
         f"/api/tickets/{ticket_id}", json={"priority": "urgent"}, headers=ADMIN_HEADERS
     )
     assert changed.status_code == 200, changed.text
-    expect(row.locator(".tag.priority-urgent")).to_be_visible(timeout=5_000)
+    expect(row.locator(".tag.priority-urgent")).to_be_visible(timeout=PUSHED_WITHIN_MS)

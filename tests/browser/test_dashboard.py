@@ -18,13 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
-from tests.conftest import ADMIN
+from tests.helpers import ADMIN, ADMIN_HEADERS, app_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 XSS = "<img src=x onerror=alert(1)>"
-ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 
 
 def article(skill: str) -> dict:
@@ -75,30 +75,15 @@ class StandInRasa(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def ops_app(tmp_path_factory) -> Iterator[str]:
-    from tests.live import free_port, start_app, stop, wait_until
-
     rasa = ThreadingHTTPServer(("127.0.0.1", 0), StandInRasa)
     threading.Thread(target=rasa.serve_forever, daemon=True).start()
-    data_dir = tmp_path_factory.mktemp("dashboard")
-    port = free_port()
-    app = start_app(
-        data_dir=data_dir,
-        port=port,
-        rasa_url=f"http://127.0.0.1:{rasa.server_address[1]}",
-        admin_token=ADMIN,
-        log=data_dir / "app.log",
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(
-            lambda: httpx.get(url + "/health", timeout=5).json()["rasa"] == "up",
-            timeout_s=120,
-            what="the app answering /health with the bot up",
-            process=app,
-        )
-        yield url
+        with app_process(
+            tmp_path_factory.mktemp("dashboard"),
+            rasa_url=f"http://127.0.0.1:{rasa.server_address[1]}",
+        ) as url:
+            yield url
     finally:
-        stop(app)
         rasa.shutdown()
 
 
@@ -208,12 +193,12 @@ def shown(figures: dict) -> dict[str, str]:
     }
 
 
-def tiles(page) -> dict[str, str]:
-    found = page.locator("#tiles .tile")
-    return {
-        found.nth(i).get_attribute("data-figure"): found.nth(i).locator(".value").inner_text()
-        for i in range(found.count())
-    }
+def expect_tiles(page, figures: dict[str, str]) -> None:
+    """The tiles show these figures, and no others (waiting for a redraw to finish)."""
+    expect(page.locator("#tiles .tile")).to_have_count(len(figures))
+    for figure, value in figures.items():
+        tile = page.locator(f'#tiles .tile[data-figure="{figure}"] .value')
+        expect(tile).to_have_text(value)
 
 
 def api_figures(base: str, query: str) -> dict:
@@ -231,8 +216,9 @@ def range_of(page) -> str:
     return f"since={page.input_value('#since')}&until={page.input_value('#until')}"
 
 
-def painted(page, canvas_id: str) -> bool:
-    return page.evaluate(
+def wait_painted(page, canvas_id: str) -> None:
+    """Waits until the chart's canvas has something drawn on it."""
+    page.wait_for_function(
         """(id) => {
             const c = document.getElementById(id);
             if (!c || !c.width || !c.height) return false;
@@ -240,7 +226,7 @@ def painted(page, canvas_id: str) -> bool:
             for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) return true;
             return false;
         }""",
-        canvas_id,
+        arg=canvas_id,
     )
 
 
@@ -253,21 +239,20 @@ def test_tiles_charts_and_csv_match_the_api(ops_app, activity, page, shoot, tmp_
     assert (figures["bot_containment"], figures["ticket_rate"]) == (0.3333, 0.3333)
     assert (figures["csat_avg"], figures["csat_responses"]) == (4.5, 2)
     assert figures["wait_p90_s"] >= 1.5 and figures["handle_time_avg_s"] >= 0.5
-    assert tiles(page) == shown(figures)
+    expect_tiles(page, shown(figures))
     # The default range: the last 14 days up to today.
     assert (
         page.input_value("#until")
         == httpx.get(ops_app + "/api/metrics/filters", headers=ADMIN_HEADERS).json()["today"]
     )
     for chart in ("fcr-chart", "volume-chart", "wait-chart", "reasons-chart"):
-        assert painted(page, chart), chart
+        wait_painted(page, chart)
     reasons = page.locator("#reasons li")
-    assert reasons.count() == 2
-    assert "(1)" in reasons.nth(0).inner_text()
+    expect(reasons).to_have_count(2)
+    expect(reasons.nth(0)).to_contain_text("(1)")
     # The question a customer typed is shown as text, never run as HTML.
-    question = page.locator("#gaps .question")
-    assert question.all_inner_texts() == [XSS]
-    assert page.locator("#gaps img").count() == 0
+    expect(page.locator("#gaps .question")).to_have_text([XSS])
+    expect(page.locator("#gaps img")).to_have_count(0)
     assert page.dialogs == []
     shoot(page, "dashboard", full_page=True)
 
@@ -291,31 +276,30 @@ def test_the_skill_filter_narrows_the_figures(ops_app, activity, page) -> None:
     open_dashboard(page, ops_app)
     page.wait_for_selector("#status:has-text('3 conversations')")
     window = range_of(page)
-    assert page.locator("#skill option").all_inner_texts() == ["All skills", "cards", "general"]
+    expect(page.locator("#skill option")).to_have_text(["All skills", "cards", "general"])
     page.select_option("#skill", "cards")
     page.wait_for_selector("#status:has-text('skill cards')")
     cards = api_figures(ops_app, window + "&skill=cards")
     assert cards["contacts"] == 2  # the two card questions; the gap had no topic but "general"
-    assert tiles(page) == shown(cards)
-    assert tiles(page) != shown(api_figures(ops_app, window))
-    assert page.locator("#gaps .question").count() == 0
+    assert shown(cards) != shown(api_figures(ops_app, window))  # so the tiles change
+    expect_tiles(page, shown(cards))
+    expect(page.locator("#gaps .question")).to_have_count(0)
     page.select_option("#skill", "general")
     page.wait_for_selector("#status:has-text('skill general')")
-    assert tiles(page) == shown(api_figures(ops_app, window + "&skill=general"))
+    expect_tiles(page, shown(api_figures(ops_app, window + "&skill=general")))
     assert page.errors == []
 
 
 def test_an_empty_range_says_so(ops_app, activity, page) -> None:
     open_dashboard(page, ops_app, query="?since=2020-01-01&until=2020-01-14")
-    page.wait_for_selector("#empty")
-    assert page.inner_text("#empty") == "No conversations in this range."
-    assert "NaN" not in page.inner_text("body")
-    assert tiles(page)["first_contact_resolution"] == "–"
-    assert page.locator("canvas").count() == 0
+    expect(page.locator("#empty")).to_have_text("No conversations in this range.")
+    expect(page.locator("body")).not_to_contain_text("NaN")
+    tile = page.locator('#tiles .tile[data-figure="first_contact_resolution"] .value')
+    expect(tile).to_have_text("–")
+    expect(page.locator("canvas")).to_have_count(0)
     # A range the server refuses is explained, not drawn.
     page.fill("#since", "2020-02-01")
-    page.wait_for_selector("#status.error")
-    assert "must not be after until" in page.inner_text("#status")
+    expect(page.locator("#status.error")).to_contain_text("must not be after until")
 
 
 def test_phone_width_and_keyboard(ops_app, activity, new_page, shoot) -> None:
@@ -327,11 +311,9 @@ def test_phone_width_and_keyboard(ops_app, activity, new_page, shoot) -> None:
     page.focus("#skill")
     page.keyboard.press("ArrowDown")  # a closed <select> changes with the arrow keys
     page.wait_for_selector("#status:has-text('skill cards')")
-    order = []
-    for _ in range(2):
+    for name in ("Show", "Download CSV"):
         page.keyboard.press("Tab")
-        order.append(page.evaluate("document.activeElement.textContent"))
-    assert order == ["Show", "Download CSV"]
+        expect(page.get_by_role("button", name=name, exact=True)).to_be_focused()
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     assert download.value.suggested_filename.endswith(".csv")
@@ -341,9 +323,8 @@ def test_phone_width_and_keyboard(ops_app, activity, new_page, shoot) -> None:
 
 def test_only_ops_may_look(ops_app, activity, page) -> None:
     open_dashboard(page, ops_app, token=activity["agent_token"])
-    page.wait_for_selector("form.signin .error")
-    assert "does not hold the ops role" in page.inner_text("form.signin .error")
-    assert page.locator("#tiles").count() == 0
+    expect(page.locator("form.signin .error")).to_contain_text("does not hold the ops role")
+    expect(page.locator("#tiles")).to_have_count(0)
     agent = {"Authorization": f"Bearer {activity['agent_token']}"}
     for path in ("/api/metrics", "/api/metrics/daily", "/api/metrics.csv"):
         assert httpx.get(ops_app + path, headers=agent).status_code == 403

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ADMIN
+from tests.helpers import ADMIN
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -37,7 +37,7 @@ def open_article(page, title: str) -> None:
 
 
 def search(url: str, query: str) -> dict:
-    response = httpx.post(f"{url}/api/kb/search", json={"query": query}, timeout=30)
+    response = httpx.post(f"{url}/api/kb/search", json={"query": query}, timeout=60)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -150,9 +150,10 @@ def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, pag
         f"{web_app}/api/kb/articles",
         json={"id": article_id, "title": XSS, "body": body, "questions": [XSS], "tags": [XSS]},
         headers=ADMIN_H,
+        timeout=60,
     )
     assert created.status_code == 201, created.text
-    httpx.post(f"{web_app}/api/kb/articles/{article_id}/publish", headers=ADMIN_H, timeout=30)
+    httpx.post(f"{web_app}/api/kb/articles/{article_id}/publish", headers=ADMIN_H, timeout=60)
 
     open_editor(page, web_app)
     page.fill("#list-q", "onerror")
@@ -184,8 +185,8 @@ def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, pag
     page.fill("#try-q", XSS)
     page.keyboard.press("Enter")
     expect(page.locator("#try-result tbody button", has_text=XSS).first).to_be_visible()
-
-    page.wait_for_timeout(500)  # time for an injected handler to fire, if one got through
+    # Every image on the page has loaded or failed, so a handler on one would have run.
+    page.wait_for_function("[...document.images].every((image) => image.complete)")
     assert page.dialogs == []
     assert page.errors == []
 
@@ -197,6 +198,7 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
         f"{web_app}/api/kb/articles",
         json={"id": article_id, "title": f"Opening hours {tag}", "body": "9 to 5."},
         headers=ADMIN_H,
+        timeout=60,
     )
     open_editor(page, web_app)
     open_article(page, f"Opening hours {tag}")
@@ -206,6 +208,7 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
         f"{web_app}/api/kb/articles/{article_id}",
         json={"id": article_id, "title": f"Opening hours {tag}", "body": "8 to 6."},
         headers=ADMIN_H,
+        timeout=60,
     )
     assert other.status_code == 200
     page.fill("#f-body", "10 to 4.")
@@ -238,6 +241,7 @@ def test_markdown_zip_download_and_import_from_the_page(web_app, page, tmp_path)
         f"{web_app}/api/kb/articles",
         json={"id": f"kept-draft-{tag}", "title": f"Kept draft {tag}", "body": "Not yet."},
         headers=ADMIN_H,
+        timeout=60,
     )
     open_editor(page, web_app)
     page.get_by_text("Import and export").click()
@@ -278,6 +282,7 @@ def test_a_token_without_the_editor_role_is_refused(web_app, page):
         f"{web_app}/api/agents",
         json={"name": "Agent Only", "skills": {"cards": 1}, "max_concurrent": 1},
         headers=ADMIN_H,
+        timeout=60,
     ).json()
     page.goto(f"{web_app}/editor#token={agent['token']}")
     expect(page.get_by_role("alert")).to_have_text("this token does not hold the editor role")
@@ -302,6 +307,7 @@ def test_at_phone_width_with_the_keyboard(web_app, new_page, shoot):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "new-article":
             break
+    expect(page.locator("#new-article")).to_be_focused()
     page.keyboard.press("Enter")
     page.keyboard.type(f"Phone keyboard {tag}")
     for _ in range(4):  # id, skill, tags, body

@@ -8,8 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_widget
-from tests.conftest import ADMIN
+from tests.helpers import ADMIN, open_widget
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.rasa]
 

@@ -40,8 +40,8 @@ def test_vendored_libraries_come_from_this_origin(web_app):
 
 def test_the_start_page_links_the_four_faces(web_app, page, shoot):
     page.goto(web_app + "/")
-    links = page.locator("main a")
-    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+    hrefs = page.locator("main a").evaluate_all("links => links.map((a) => a.getAttribute('href'))")
+    assert hrefs == [
         "/demo/site",
         "/console",
         "/editor",

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.rasa]
 
@@ -42,18 +45,16 @@ def test_rasa_webchat_chats_with_the_bot_then_with_an_agent(live, new_page, shoo
         page.locator(".rw-launcher").click()
         send(page, "how can I lock my card for a while")
         answer = page.locator(".rw-response", has_text=re.compile("freeze", re.I)).first
-        answer.wait_for(timeout=30_000)
-        assert page.locator(".rw-client", has_text="how can I lock my card").count() == 1
+        answer.wait_for(timeout=60_000)
+        expect(page.locator(".rw-client", has_text="how can I lock my card")).to_have_count(1)
 
         send(page, "I want to talk to a person")
-        page.locator(".rw-response", has_text="in line").first.wait_for(timeout=30_000)
-        offered: list[dict] = []
-        for _ in range(100):
-            offered = http.get(f"/api/agents/{agent['id']}/offers", headers=agent_headers).json()
-            if offered:
-                break
-            page.wait_for_timeout(100)
-        assert len(offered) == 1, "the hand-over reached no agent"
+        page.locator(".rw-response", has_text="in line").first.wait_for(timeout=60_000)
+        offered = wait_until(
+            lambda: http.get(f"/api/agents/{agent['id']}/offers", headers=agent_headers).json(),
+            what="the hand-over reaching the agent",
+        )
+        assert len(offered) == 1
         cid = offered[0]["conversation_id"]
         assert offered[0]["handoff"]["page_url"].endswith("/demo/rasa-webchat")
         accepted = http.post(f"/api/conversations/{cid}/accept", headers=agent_headers)
@@ -66,9 +67,8 @@ def test_rasa_webchat_chats_with_the_bot_then_with_an_agent(live, new_page, shoo
         )
         assert sent.status_code == 200, sent.text
         shown = page.locator(".rw-response", has_text="Hi, Dana here.")
-        shown.wait_for()
-        assert HOSTILE in shown.inner_text()  # as text, not as an element
-        assert shown.locator("img").count() == 0
+        expect(shown).to_contain_text(HOSTILE)  # as text, not as an element
+        expect(shown.locator("img")).to_have_count(0)
         shoot(page, "rasa-webchat")
 
         transcript = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
@@ -108,7 +108,7 @@ def test_rasa_webchat_at_phone_width_with_the_keyboard(live, new_page, shoot) ->
     page.keyboard.type("how do I change my address")
     page.keyboard.press("Enter")
     answer = page.locator(".rw-response", has_text=re.compile("address", re.I)).first
-    answer.wait_for(timeout=30_000)
+    answer.wait_for(timeout=60_000)
     width = page.evaluate("document.querySelector('.rw-conversation-container').offsetWidth")
     assert 0 < width <= 375  # the open chat fits the phone's screen
     shoot(page, "rasa-webchat-phone")

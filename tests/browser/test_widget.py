@@ -8,20 +8,20 @@ from email import message_from_bytes
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import (
+from tests.helpers import (
+    ADMIN_HEADERS,
     app_process,
     conversation_id,
     mail_env,
     open_widget,
-    scrolled_into_view,
+    wait_scrolled_into_view,
+    wait_until,
 )
-from tests.conftest import ADMIN
-from tests.test_outbox import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
-ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 XSS = "<img src=x onerror=alert(1)>"
 
 
@@ -61,32 +61,30 @@ def test_one_script_tag_embeds_a_chat_that_knows_its_page_and_survives_a_reload(
     app, api, page, shoot
 ):
     chat = open_widget(page, app)
-    assert "virtual assistant" in chat.locator(".msg.bot").first.inner_text()
-    assert chat.locator("#chat-title").inner_text() == "Tidewater Bank"  # data-company
+    expect(chat.locator(".msg.bot").first).to_contain_text("virtual assistant")
+    expect(chat.locator("#chat-title")).to_have_text("Tidewater Bank")  # data-company
     cid = conversation_id(page)
     assert api.get(f"/api/conversations/{cid}").json()["page_url"] == app + "/demo/site"
 
     welcome = chat.locator(".msg.bot").first.element_handle()
     say(chat, XSS)
-    mine = chat.locator(".msg.customer").first
-    mine.wait_for()
-    assert mine.inner_text() == XSS  # shown as text, never as an image
+    expect(chat.locator(".msg.customer").first).to_have_text(XSS)  # as text, never an image
     # No bot here (Rasa is down), so the team is told and nobody is online: a ticket.
-    chat.locator("#ticket-banner").wait_for()
+    banner = chat.locator("#ticket-banner")
+    expect(banner).to_be_visible()
     shoot(page, "widget-ticket")
     # Messages are drawn once and new ones added, so a screen reader hears only what is new.
     assert welcome.evaluate("node => node.isConnected")
 
     stored = api.get(f"/api/conversations/{cid}").json()
     assert stored["messages"][1]["text"] == XSS  # stored before it was answered
-    assert stored["ticket_id"] in chat.locator("#ticket-banner").inner_text()
+    expect(banner).to_contain_text(stored["ticket_id"])
 
     page.reload()
     page.get_by_role("button", name="Chat with us").click()
     chat = page.frame_locator("#cascade-frame")
-    chat.locator(".msg.customer").first.wait_for()
+    expect(chat.locator(".msg.customer").first).to_have_text(XSS)
     assert conversation_id(page) == cid
-    assert chat.locator(".msg.customer").first.inner_text() == XSS
     assert page.dialogs == [] and page.errors == []
 
 
@@ -98,24 +96,21 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     cid = conversation_id(page)
     say(chat, "My card was charged twice")
 
-    position = chat.locator("#queue-position")
-    position.wait_for()
-    assert position.inner_text() == "You're number 1 in line"
+    expect(chat.locator("#queue-position")).to_have_text("You're number 1 in line")
     wait = api.get(f"/api/conversations/{cid}").json()["queue"]["estimated_wait_s"]
     expected = (
         "someone should be with you in a moment"
         if wait < 60
         else f"estimated wait about {round(wait / 60)} min"
     )
-    assert chat.locator("#queue-wait").inner_text() == f" · {expected}"
+    expect(chat.locator("#queue-wait")).to_have_text(f" · {expected}")
     shoot(page, "widget-queue")
 
     accepted = httpx.post(
         f"{app}/api/conversations/{cid}/accept", headers=agent["headers"], timeout=30
     )
     assert accepted.status_code == 200, accepted.text
-    chat.locator("#agent-banner").wait_for()
-    assert "Priya Raman" in chat.locator("#agent-banner").inner_text()
+    expect(chat.locator("#agent-banner")).to_contain_text("Priya Raman")
 
     reply = (
         "Hi, I'm Priya. See **Card payments** in [our guide](https://tidewater.example/cards). "
@@ -128,23 +123,22 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
         timeout=30,
     )
     bubble = chat.locator(".msg.agent").last
-    bubble.wait_for()
-    assert bubble.locator(".from").inner_text() == "Priya Raman"
-    assert scrolled_into_view(bubble)  # the log follows new replies
-    assert bubble.locator(".text").inner_text() == (
+    expect(bubble.locator(".from")).to_have_text("Priya Raman")
+    wait_scrolled_into_view(bubble)  # the log follows new replies
+    expect(bubble.locator(".text")).to_have_text(
         f"Hi, I'm Priya. See Card payments in our guide. {XSS} [x](javascript:alert(1))"
     )
-    assert bubble.locator("strong").inner_text() == "Card payments"
+    expect(bubble.locator("strong")).to_have_text("Card payments")
     links = bubble.locator("a")
-    assert links.count() == 1  # only http(s) links become links
-    assert links.get_attribute("href") == "https://tidewater.example/cards"
+    expect(links).to_have_count(1)  # only http(s) links become links
+    expect(links).to_have_attribute("href", "https://tidewater.example/cards")
     say(chat, "Thanks!")
-    wait_for(
+    wait_until(
         lambda: any(
             m["text"] == "Thanks!" and m["sender"] == "customer"
             for m in api.get(f"/api/conversations/{cid}").json()["messages"]
         ),
-        within_s=10,
+        what="the customer's thanks stored",
     )
     shoot(page, "widget-agent")
 
@@ -152,8 +146,7 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
         f"{app}/api/conversations/{cid}/resolve", headers=agent["headers"], timeout=30
     )
     assert resolved.status_code == 200, resolved.text
-    rating = chat.locator("#rating")
-    rating.wait_for()
+    expect(chat.locator("#rating")).to_be_visible()
     chat.get_by_role("button", name="4 out of 5").click()
     chat.get_by_label("Anything to add? (optional)").fill("Quick and kind")
     shoot(page, "widget-rating")
@@ -177,9 +170,10 @@ def test_the_transcript_is_emailed(app, page, mail_sink):
     chat.get_by_label("Send the transcript to").press("Enter")
     chat.get_by_text("On its way to dana@example.com.").wait_for()
 
-    mail = wait_for(
+    mail = wait_until(
         lambda: next((e for e in inbox.envelopes if e.rcpt_tos == ["dana@example.com"]), None),
-        within_s=15,
+        timeout_s=60,
+        what="the transcript email",
     )
     body = message_from_bytes(mail.content).get_payload(decode=True).decode()
     assert "You: Where is my new card?" in body
@@ -201,11 +195,10 @@ def test_at_phone_width_the_chat_fills_the_screen_and_works_by_keyboard(app, new
     assert (box["width"], box["height"]) == (375, 740)
     page.keyboard.type("Can I use my card abroad?")  # focus is already in the message box
     page.keyboard.press("Enter")
-    chat.locator(".msg.customer").first.wait_for()
-    assert chat.locator(".msg.customer").first.inner_text() == "Can I use my card abroad?"
+    expect(chat.locator(".msg.customer").first).to_have_text("Can I use my card abroad?")
     composer = chat.locator("#composer").bounding_box()
     assert composer["y"] + composer["height"] <= 740
     shoot(page, "widget-phone")
     page.keyboard.press("Escape")
-    page.locator("#cascade-launcher").wait_for(state="visible")
-    assert page.evaluate("document.activeElement.id") == "cascade-launcher"
+    expect(page.locator("#cascade-launcher")).to_be_visible()
+    expect(page.locator("#cascade-launcher")).to_be_focused()

@@ -21,16 +21,23 @@ function diffView(diff) {
   return pre;
 }
 
+// Answers can arrive out of order (opening an article, then saving it at once): only the answer
+// to the latest request is drawn, never an older list over a newer one.
+let historyAsked = 0;
+
 // `rollBack(version)` is what a version's "Roll back" button does (the form's, in form.js).
 export async function loadHistory(id, rollBack) {
+  const asked = ++historyAsked;
   let versions;
   try {
     versions = await call(path(id) + "/versions");
   } catch (err) {
+    if (asked !== historyAsked) return;
     $("history").hidden = false;
     clear($("version-list")).append(el("li", { class: "error" }, "Could not load the history: " + reason(err)));
     return;
   }
+  if (asked !== historyAsked) return;
   const list = clear($("version-list"));
   const latest = versions.length ? versions[0].version : null;
   for (const version of versions) {

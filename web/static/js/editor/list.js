@@ -3,14 +3,20 @@ import { clear, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
 import { $, state, call, reason, debounce, requestArticle } from "./state.js";
 
+// Answers can arrive out of order (a filter changed twice, a save right after opening): only
+// the answer to the latest request is drawn, never an older list over a newer one.
+let listAsked = 0;
+
 export async function loadList() {
+  const asked = ++listAsked;
   const params = new URLSearchParams();
   if (state.status) params.set("status", state.status);
   if (state.query) params.set("q", state.query);
   try {
-    renderList(await call("/api/kb/articles?" + params));
+    const articles = await call("/api/kb/articles?" + params);
+    if (asked === listAsked) renderList(articles);
   } catch (err) {
-    $("list-count").textContent = "Could not load the articles: " + reason(err);
+    if (asked === listAsked) $("list-count").textContent = "Could not load the articles: " + reason(err);
   }
 }
 

@@ -1,0 +1,275 @@
+"""What the tests share, in one place: the admin token, waiting for a state, the app and its
+neighbours as real processes and servers on free loopback ports, and reading the widget in a
+browser. Fixtures (conftest.py) and tests import from here; no test imports another test file.
+
+Waiting is always for a state, with a generous limit, never for a length of time: a busy machine
+makes everything slower, and a test must still see the state it means.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from aiosmtpd.controller import Controller
+
+ADMIN = "test-admin-token"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+ROOT = Path(__file__).resolve().parent.parent
+
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T],
+    *,
+    timeout_s: float = 30,
+    what: str = "the awaited state",
+    process: subprocess.Popen | None = None,
+) -> T:
+    """Polls `check` until it returns something truthy, and returns that. A server not yet
+    listening (httpx.TransportError) counts as not yet; a `process` that exits ends the wait."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            result = check()
+        except httpx.TransportError:
+            result = None
+        if result:
+            return result
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what}: the process exited with code {process.returncode}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout_s} s")
+        time.sleep(0.05)
+
+
+# -- processes on free ports ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def app_env(admin_token: str) -> dict[str, str]:
+    return {**os.environ, "CASCADE_ADMIN_TOKEN": admin_token, "HF_HUB_OFFLINE": "1"}
+
+
+def start_app(
+    *,
+    data_dir: Path,
+    port: int,
+    rasa_url: str,
+    admin_token: str,
+    log: Path,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """`cascade serve` as a process; its output goes to `log`."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cascade.cli",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--rasa-url",
+            rasa_url,
+        ],
+        cwd=ROOT,
+        env={**app_env(admin_token), **(env or {})},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def app_process(
+    data_dir: Path, *, env: dict[str, str] | None = None, rasa_url: str = ""
+) -> Iterator[str]:
+    """`cascade serve` on a free port (no Rasa unless `rasa_url`); yields its base URL once it
+    answers /health (with the bot up, when there is one)."""
+    port = free_port()
+    app = start_app(
+        data_dir=data_dir,
+        port=port,
+        rasa_url=rasa_url,
+        admin_token=ADMIN,
+        log=data_dir / "app.log",
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    ready = "up" if rasa_url else None
+    try:
+        wait_until(
+            lambda: (
+                (health := httpx.get(url + "/health", timeout=5)).status_code == 200
+                and (ready is None or health.json()["rasa"] == ready)
+            ),
+            timeout_s=120,
+            what="the app answering /health",
+            process=app,
+        )
+        yield url
+    finally:
+        stop(app)
+
+
+@dataclass
+class Live:
+    """The app and the real Rasa server, each a process on its own port."""
+
+    url: str
+    rasa_url: str
+    admin: dict[str, str]
+    data_dir: Path
+    app: subprocess.Popen
+    rasa: subprocess.Popen
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60)
+
+
+# -- mail and webhooks on loopback ------------------------------------------------------------
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every envelope it accepts."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def smtp_sink() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on a free loopback port, keeping what it receives."""
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def mail_env(mail_sink: tuple[Mailbox, int]) -> dict[str, str]:
+    """The settings that send an app process's email to `mail_sink`."""
+    return {
+        "CASCADE_SMTP_HOST": "127.0.0.1",
+        "CASCADE_SMTP_PORT": str(mail_sink[1]),
+        "CASCADE_OUTBOX_INTERVAL_S": "0.5",
+    }
+
+
+class Receiver(ThreadingHTTPServer):
+    """A webhook receiver answering with `statuses` in turn (200 once they run out)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), ReceiverHandler)
+        self.statuses: list[int] = []
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.url = f"http://127.0.0.1:{self.server_address[1]}/hooks/cascade"
+
+
+class ReceiverHandler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.requests.append((dict(self.headers.items()), body))
+        status = self.server.statuses.pop(0) if self.server.statuses else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@contextmanager
+def receiving() -> Iterator[Receiver]:
+    """A `Receiver` serving on its own thread."""
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# -- the pages in Chromium --------------------------------------------------------------------
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# How long a page may take to reach the state a test waits for: the same for actions and
+# assertions, and generous, because a busy machine slows the browser and the app alike.
+PAGE_TIMEOUT_MS = 20_000
+
+
+def chromium_path() -> str:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError("Chromium is not installed: `make test` installs Debian's chromium package")
+
+
+def open_widget(page, url: str):
+    """The demo site with its chat opened; returns the chat's frame once the welcome shows."""
+    page.goto(url + "/demo/site")
+    page.get_by_role("button", name="Chat with us").click()
+    chat = page.frame_locator("#cascade-frame")
+    chat.locator(".msg.bot").first.wait_for()
+    return chat
+
+
+def conversation_id(page) -> str:
+    """The conversation the widget keeps in localStorage, once it keeps one."""
+    frame = page.frame(url=lambda url: "/chat" in url)
+    kept = frame.wait_for_function(
+        "() => (JSON.parse(localStorage.getItem('cascade.chat') || 'null') || {}).id"
+    )
+    return str(kept.json_value())
+
+
+def wait_scrolled_into_view(bubble) -> None:
+    """Waits until the whole message is inside the visible part of the chat's log."""
+    handle = bubble.element_handle()
+    handle.owner_frame().wait_for_function(
+        """node => { const log = node.closest('.log').getBoundingClientRect();
+                     const box = node.getBoundingClientRect();
+                     return box.top >= log.top - 1 && box.bottom <= log.bottom + 1; }""",
+        arg=handle,
+    )
