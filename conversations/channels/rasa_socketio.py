@@ -1,6 +1,11 @@
 """Rasa's socketio channel protocol on Cascade's own socket.io server, so a stock Rasa web
 widget (rasa-webchat) pointed at the app chats with the bot and, after a hand-over, the agent.
 
+It lives with the customer channels, not in `bot/`: it speaks Rasa's wire protocol but talks
+only to `ConversationService`, like the REST API, so the status machine decides who answers
+(the bot, a person, nobody) and a widget keeps working when the bot is down or a person owns
+the chat. Rasa itself is reached only through `bot/client.py`.
+
 The widget speaks three events (rasa/core/channels/socketio.py in Rasa 3.6):
 - `session_request` `{"session_id": str | null}` → `session_confirm` with the session id (a bare
   string, as Rasa sends it); the socket joins the session's room.
