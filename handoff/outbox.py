@@ -14,6 +14,7 @@ import json
 import logging
 import smtplib
 import ssl
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -50,6 +51,28 @@ class NotDeadLetter(OutboxError):
     def __init__(self, outbox_id: int, status: str) -> None:
         self.status = status
         super().__init__(f"outbox message {outbox_id} is {status}, not dead")
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """An email or webhook in the outbox, as an operator looks at it."""
+
+    id: int
+    kind: str  # email or webhook
+    topic: str
+    recipient: str  # an email address or a webhook URL
+    subject: str | None
+    body: str
+    status: str  # pending, sent or dead
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    created_at: str
+    sent_at: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OutboxItem:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
 class DeliveryFailed(Exception):
@@ -233,13 +256,15 @@ class Outbox:
 
     # -- for operators --------------------------------------------------------------------------
 
-    def pending(self) -> list[dict[str, Any]]:
-        return list(
-            self.storage.db.query("select * from outbox where status = 'pending' order by id")
-        )
+    def _items(self, status: str) -> list[OutboxItem]:
+        rows = self.storage.db.query("select * from outbox where status = ? order by id", [status])
+        return [OutboxItem.from_row(row) for row in rows]
 
-    def dead_letters(self) -> list[dict[str, Any]]:
-        return list(self.storage.db.query("select * from outbox where status = 'dead' order by id"))
+    def pending(self) -> list[OutboxItem]:
+        return self._items("pending")
+
+    def dead_letters(self) -> list[OutboxItem]:
+        return self._items("dead")
 
     def retry(self, outbox_id: int) -> None:
         """Give a dead message a fresh set of attempts, once the receiver is fixed."""

@@ -118,7 +118,7 @@ def test_unreachable_mail_server_is_retried_then_dead_lettered(
     assert outbox.deliver_due() == {"sent": 0, "retried": 1, "dead": 0}
     clock.advance(seconds=20)
     assert outbox.deliver_due() == {"sent": 0, "retried": 0, "dead": 1}
-    assert [r["id"] for r in outbox.dead_letters()] == [outbox_id]
+    assert [r.id for r in outbox.dead_letters()] == [outbox_id]
 
 
 # -- webhooks ---------------------------------------------------------------------------------
@@ -234,9 +234,9 @@ def test_undeliverable_webhook_is_dead_lettered_and_can_be_retried(
         {"sent": 0, "retried": 0, "dead": 1},
     ]
     [dead] = outbox.dead_letters()
-    assert dead["id"] == outbox_id
-    assert dead["attempts"] == 3
-    assert "HTTP 503" in dead["last_error"]
+    assert dead.id == outbox_id
+    assert dead.attempts == 3
+    assert "HTTP 503" in dead.last_error
     assert outbox.pending() == []
 
     clock.advance(hours=1)
@@ -276,7 +276,7 @@ def test_enqueueing_is_atomic_with_the_callers_change(
     with storage.write() as db:
         db.table("canned").insert({"shortcut": "/bye", "text": "Bye!", "created_at": "now"})
         [outbox_id] = outbox.enqueue_webhook(topic="canned.created", payload={"shortcut": "/bye"})
-    assert [r["id"] for r in outbox.pending()] == [outbox_id]
+    assert [r.id for r in outbox.pending()] == [outbox_id]
     assert outbox.deliver_due()["sent"] == 1
     [(_, body)] = receiver.requests
     assert json.loads(body)["data"] == {"shortcut": "/bye"}
