@@ -267,7 +267,7 @@ def create_app(
         """Each web page signs in with a token and checks here that it holds the page's role."""
         found = Me(roles=sorted(role.value for role in who.roles), subject=who.subject)
         if who.has(Role.AGENT) and who.subject:
-            found.agent = MeAgent.model_validate(agents.get(who.subject))
+            found.agent = MeAgent.model_validate(agents.get(who.subject).model_dump())
         return found
 
     from bot.server import router as actions_router

@@ -220,13 +220,13 @@ def agents_seed(
 
     settings = settings_for(data_dir)
     services = build_services(settings, bot=NoBot(), embedder=_no_model(settings))
-    existing = {agent["name"] for agent in services.agents.all()}
+    existing = {agent.name for agent in services.agents.all()}
     for raw in json.loads(file.read_text()):
         agent = AgentIn.model_validate(raw)
         if agent.name in existing:
             continue
         created, token = services.agents.create(agent)
-        typer.echo(f"{created['name']:<24} id {created['id']}  token {token}")
+        typer.echo(f"{created.name:<24} id {created.id}  token {token}")
 
 
 @staff_app.command("add")
@@ -283,14 +283,14 @@ def tickets_list(
     )
     for t in found:
         table.add_row(
-            t["id"],
-            t["status"],
-            t["priority"],
-            t["skill"],
-            t["customer_email"] or "-",
-            t["sla"]["first_response"]["state"],
-            t["sla"]["resolution"]["state"],
-            t["created_at"][:16],
+            t.id,
+            t.status,
+            t.priority,
+            t.skill,
+            t.customer_email or "-",
+            t.sla["first_response"].state,
+            t.sla["resolution"].state,
+            t.created_at[:16],
         )
     Console().print(table if found else "no tickets")
 
@@ -308,21 +308,17 @@ def tickets_show(
     except TicketNotFound as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
-    typer.echo(
-        f"{ticket['id']}  {ticket['status']}  priority {ticket['priority']}  skill {ticket['skill']}"
-    )
-    typer.echo(
-        f"customer: {ticket['customer_email'] or '-'}   conversation: {ticket['conversation_id']}"
-    )
-    for metric, sla in ticket["sla"].items():
-        typer.echo(f"{metric.replace('_', ' ')}: {sla['state']} (due {sla['due']})")
-    if ticket["handoff"]:
-        typer.echo(f"handoff: {ticket['handoff']['summary']}")
-    for note in ticket["notes"]:
-        typer.echo(f"note: {note['text']}")
+    typer.echo(f"{ticket.id}  {ticket.status}  priority {ticket.priority}  skill {ticket.skill}")
+    typer.echo(f"customer: {ticket.customer_email or '-'}   conversation: {ticket.conversation_id}")
+    for metric, sla in ticket.sla.items():
+        typer.echo(f"{metric.replace('_', ' ')}: {sla.state} (due {sla.due})")
+    if ticket.handoff:
+        typer.echo(f"handoff: {ticket.handoff['summary']}")
+    for note in ticket.notes or []:
+        typer.echo(f"note: {note.text}")
     typer.echo("transcript:")
-    for message in ticket["transcript"]:
-        typer.echo(f"  [{message['sender']}] {message['text']}")
+    for message in ticket.transcript:
+        typer.echo(f"  [{message.sender}] {message.text}")
 
 
 def _no_model(settings: Settings):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, EmailStr, Field, model_validator
 from conversations.errors import ConversationNotFound, IllegalTransition, NotAssigned
 from conversations.service import ConversationService
 from conversations.transcript import EmailOff, NoEmailAddress
-from conversations.view import ConversationView, Message
+from conversations.view import ConversationRead, Message
 from core.auth import Principal, Role
 from core.deps import PrincipalDep, provided
 
@@ -56,7 +56,7 @@ class MessageIn(BaseModel):
         return self
 
 
-class Started(ConversationView):
+class Started(ConversationRead):
     token: str = Field(description="The customer's bearer token for this conversation")
 
 
@@ -85,23 +85,23 @@ def may_read(who: Principal, conversation_id: str) -> None:
     response_model=Started,
     response_model_exclude_unset=True,
 )
-def start(body: StartIn, conversations: Conversations) -> dict[str, Any]:
+def start(body: StartIn, conversations: Conversations) -> Started:
     view, token = conversations.start(customer=body.customer.model_dump(), page_url=body.page_url)
-    return {**view, "token": token}
+    return Started.model_validate({**view.model_dump(exclude_unset=True), "token": token})
 
 
 @router.get(
     "/{conversation_id}",
     summary="A conversation with all its messages",
-    response_model=ConversationView,
+    response_model=ConversationRead,
     response_model_exclude_unset=True,
 )
-def read(conversation_id: str, conversations: Conversations, who: PrincipalDep) -> dict[str, Any]:
+def read(conversation_id: str, conversations: Conversations, who: PrincipalDep) -> ConversationRead:
     may_read(who, conversation_id)
     view = conversations.view(conversation_id)
     if who.has(Role.CUSTOMER):
-        view.pop("handoff", None)  # the team's notes on the customer are not for the customer
-    return view
+        return view.for_customer()  # the team's notes on the customer are not for the customer
+    return view.read()
 
 
 @router.post(

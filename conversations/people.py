@@ -49,6 +49,17 @@ class HandoffRequest:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a chat waiting for a person stands in line."""
+
+    position: int  # among chats needing the same skill
+    estimated_wait_s: int | None  # None: nobody who can take it is online
+
+    def view(self) -> dict[str, int | None]:
+        return {"position": self.position, "estimated_wait_s": self.estimated_wait_s}
+
+
+@dataclass(frozen=True)
 class TicketState:
     """The ticket a chat became, as the customer writing in that chat needs to know it."""
 
@@ -70,8 +81,8 @@ class People(Protocol):
         """The waiting customer would rather be emailed: file a ticket now; returns its id."""
         ...
 
-    def place_in_queue(self, conversation_id: str) -> dict[str, Any] | None:
-        """`{"position", "estimated_wait_s"}` while the chat waits for a person, else None."""
+    def place_in_queue(self, conversation_id: str) -> Place | None:
+        """Where the chat stands while it waits for a person, else None."""
         ...
 
     def agent_name(self, agent_id: str) -> str | None: ...

@@ -17,7 +17,7 @@ from conversations.gaps import GapRecorder
 from conversations.people import HandoffRequest, People
 from conversations.states import Status
 from conversations.transcript import EmailOff, Mailer, NoEmailAddress, as_text
-from conversations.view import conversation_view
+from conversations.view import ConversationView, conversation_view
 from core.auth import Role, TokenStore
 from core.clock import Clock
 from core.db import Storage
@@ -59,12 +59,12 @@ class ConversationService:
     def bot(self, bot: Bot) -> None:
         self.bot_turn.bot = bot
 
-    def view(self, conversation_id: str) -> dict[str, Any]:
+    def view(self, conversation_id: str) -> ConversationView:
         return conversation_view(self.store, self.people, conversation_id)
 
     def start(
         self, *, customer: dict[str, Any], page_url: str | None
-    ) -> tuple[dict[str, Any], str]:
+    ) -> tuple[ConversationView, str]:
         now = self.chat.now()
         conversation_id = self.store.create(customer=customer, page_url=page_url, at=now)
         token = self.tokens.issue(Role.CUSTOMER, conversation_id, at=now)
@@ -114,14 +114,15 @@ class ConversationService:
         if to is not None and not self.set_email(conversation_id, to):
             raise NoEmailAddress(f"{to!r} is not an email address")
         view = self.view(conversation_id)
-        address = view["customer"]["email"]
+        address = view.customer.email
         if not address:
             raise NoEmailAddress("give the email address to send the transcript to")
-        agent = (view.get("assigned_agent") or {}).get("name")
+        agent = view.assigned_agent.name if view.assigned_agent else None
+        messages = [m.model_dump(exclude_unset=True) for m in view.messages]
         queued = self.mailer.enqueue_email(
             to=address,
             subject="Your chat transcript",
-            body=as_text(view["messages"], agent_name=agent),
+            body=as_text(messages, agent_name=agent),
             topic="conversation.transcript",
         )
         if queued is None:

@@ -20,7 +20,7 @@ from conversations.store import ConversationStore
 
 def conversation_view(
     store: ConversationStore, people: People, conversation_id: str
-) -> dict[str, Any]:
+) -> ConversationView:
     row = store.get(conversation_id)
     view: dict[str, Any] = {
         "id": row["id"],
@@ -34,7 +34,8 @@ def conversation_view(
     if row["handoff"]:
         view["handoff"] = json.loads(row["handoff"])
     if row["status"] == Status.QUEUED.value:
-        view["queue"] = people.place_in_queue(conversation_id)
+        place = people.place_in_queue(conversation_id)
+        view["queue"] = place.view() if place else None
     if row["assigned_agent_id"]:
         view["assigned_agent"] = {
             "id": row["assigned_agent_id"],
@@ -44,7 +45,7 @@ def conversation_view(
         view["csat"] = {"score": row["csat_score"], "comment": row["csat_comment"]}
     if row["ticket_id"]:
         view["ticket_id"] = row["ticket_id"]
-    return view
+    return ConversationView.model_validate(view)
 
 
 class Button(BaseModel):
@@ -99,6 +100,8 @@ class Csat(BaseModel):
 
 
 class ConversationView(BaseModel):
+    """A conversation as the service returns it (the handoff package as it was stored)."""
+
     id: str
     status: str
     customer: Customer
@@ -106,8 +109,25 @@ class ConversationView(BaseModel):
     priority: str | None
     created_at: str
     messages: list[Message]
-    handoff: HandoffPackage | None = None  # staff only
+    handoff: dict[str, Any] | None = None  # staff only
     queue: QueuePlace | None = None
     assigned_agent: AssignedAgent | None = None
     csat: Csat | None = None
     ticket_id: str | None = None
+
+    def for_customer(self) -> ConversationRead:
+        """The view without the team's notes on the customer (the handoff package)."""
+        return ConversationRead.model_validate(
+            self.model_dump(exclude_unset=True, exclude={"handoff"})
+        )
+
+    def read(self) -> ConversationRead:
+        """The whole view, its handoff package checked (`GET /api/conversations/{id}`)."""
+        return ConversationRead.model_validate(self.model_dump(exclude_unset=True))
+
+
+class ConversationRead(ConversationView):
+    """A conversation as `GET /api/conversations/{id}` shows it: its handoff package checked
+    and documented (an override keeps the key where the view has it)."""
+
+    handoff: HandoffPackage | None = None  # type: ignore[assignment]  # staff only

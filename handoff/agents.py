@@ -37,14 +37,24 @@ class AgentIn(BaseModel):
         return skills
 
 
-def agent_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "skills": json.loads(row["skills"]),
-        "max_concurrent": row["max_concurrent"],
-        "status": row["status"],
-    }
+class AgentOut(BaseModel):
+    """An agent as the service and its routes show it (never its token)."""
+
+    id: str
+    name: str
+    skills: dict[str, int]
+    max_concurrent: int
+    status: AgentStatus
+
+
+def agent_view(row: dict[str, Any]) -> AgentOut:
+    return AgentOut(
+        id=row["id"],
+        name=row["name"],
+        skills=json.loads(row["skills"]),
+        max_concurrent=row["max_concurrent"],
+        status=row["status"],
+    )
 
 
 class AgentService:
@@ -53,7 +63,7 @@ class AgentService:
         self.tokens = tokens
         self.clock = clock
 
-    def create(self, agent: AgentIn) -> tuple[dict[str, Any], str]:
+    def create(self, agent: AgentIn) -> tuple[AgentOut, str]:
         now = iso(self.clock.now())
         agent_id = uuid.uuid4().hex[:12]
         with self.storage.write() as db:
@@ -71,18 +81,18 @@ class AgentService:
             token = self.tokens.issue(Role.AGENT, agent_id, at=now)
         return self.get(agent_id), token
 
-    def get(self, agent_id: str) -> dict[str, Any]:
+    def get(self, agent_id: str) -> AgentOut:
         rows = list(self.storage.db.query("select * from agents where id = ?", [agent_id]))
         if not rows:
             raise AgentNotFound(agent_id)
         return agent_view(rows[0])
 
-    def all(self) -> list[dict[str, Any]]:
+    def all(self) -> list[AgentOut]:
         return [
             agent_view(row) for row in self.storage.db.query("select * from agents order by name")
         ]
 
-    def set_status(self, agent_id: str, status: AgentStatus) -> dict[str, Any]:
+    def set_status(self, agent_id: str, status: AgentStatus) -> AgentOut:
         self.get(agent_id)
         now = iso(self.clock.now())
         changes = {"status": status.value, "status_changed_at": now}

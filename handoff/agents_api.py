@@ -5,23 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict
 
+from conversations.view import ConversationView
 from core.auth import Principal, Role
 from core.deps import PrincipalDep
-from handoff.agents import AgentIn, AgentStatus
-from handoff.api_common import Admin, Agent, Agents, ConversationOut, Conversations, QueueDep
+from handoff.agents import AgentIn, AgentOut, AgentStatus
+from handoff.api_common import Admin, Agent, Agents, Conversations, QueueDep
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
 
 class StatusIn(BaseModel):
-    status: AgentStatus
-
-
-class AgentOut(BaseModel):
-    id: str
-    name: str
-    skills: dict[str, int]
-    max_concurrent: int
     status: AgentStatus
 
 
@@ -53,12 +46,12 @@ def _self_or_admin(who: Principal, agent_id: str) -> None:
 @router.post("", status_code=201, summary="Create an agent; the response holds its token")
 def create_agent(body: AgentIn, agents: Agents, _: Admin) -> AgentCreated:
     agent, token = agents.create(body)
-    return AgentCreated(**agent, token=token)
+    return AgentCreated(**agent.model_dump(), token=token)
 
 
 @router.get("", summary="All agents")
 def list_agents(agents: Agents, _: Admin) -> list[AgentOut]:
-    return [AgentOut(**agent) for agent in agents.all()]
+    return agents.all()
 
 
 @router.get("/roster", summary="Colleagues to transfer to: name, status, skills, load")
@@ -66,13 +59,13 @@ def roster(agents: Agents, queue: QueueDep, _: Agent) -> list[Colleague]:
     """Every agent as another agent may see them (no tokens), `load` counting chats and
     offers."""
     load = {a.id: a.load for a in queue.agent_states()}
-    return [Colleague(**agent, load=load.get(agent["id"], 0)) for agent in agents.all()]
+    return [Colleague(**agent.model_dump(), load=load.get(agent.id, 0)) for agent in agents.all()]
 
 
 @router.get("/{agent_id}", summary="One agent")
 def get_agent(agent_id: str, agents: Agents, who: PrincipalDep) -> AgentOut:
     _self_or_admin(who, agent_id)
-    return AgentOut(**agents.get(agent_id))
+    return agents.get(agent_id)
 
 
 @router.put("/{agent_id}/status", summary="Go online, away or offline")
@@ -84,7 +77,7 @@ def set_status(
     if body.status is not AgentStatus.ONLINE:
         queue.withdraw_offers(agent_id)
     queue.route()
-    return AgentOut(**agent)
+    return agent
 
 
 @router.get("/{agent_id}/offers", summary="Chats offered to this agent, with their handoff")
@@ -97,12 +90,12 @@ def offers(agent_id: str, agents: Agents, queue: QueueDep, who: PrincipalDep) ->
 @router.get(
     "/{agent_id}/chats",
     summary="The chats this agent has now, with their handoff",
-    response_model=list[ConversationOut],
+    response_model=list[ConversationView],
     response_model_exclude_unset=True,
 )
 def chats(
     agent_id: str, agents: Agents, queue: QueueDep, conversations: Conversations, who: PrincipalDep
-) -> list[dict[str, object]]:
+) -> list[ConversationView]:
     """Each assigned chat as `GET /api/conversations/{id}` shows it to staff (messages, handoff,
     customer, page URL), oldest first, so a console that reloads carries on where it was."""
     _self_or_admin(who, agent_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from conversations.people import Place
 from conversations.store import ConversationStore
-from handoff.estimates import Estimates, Place
+from handoff.estimates import Estimates
 from handoff.offers import Offers, Publisher
 
 

@@ -1,12 +1,11 @@
-"""What the live-agent tier's routers share: the services they ask for by type, who may do
-what, and the conversation as staff see it."""
+"""What the live-agent tier's routers share: the services they ask for by type, and who may
+do what."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException
-from pydantic import BaseModel, ConfigDict
 
 from conversations.service import ConversationService
 from core.auth import Principal, Role
@@ -39,61 +38,3 @@ def own_agent_id(who: Principal) -> str:
     if who.is_admin() or not who.subject:
         raise HTTPException(403, "this needs an agent's own token (an admin is not an agent)")
     return who.subject
-
-
-# -- the conversation as staff see it (`ConversationService.view`) ------------------------------
-# Optional keys are left out when the conversation has none: routes returning these models set
-# `response_model_exclude_unset=True`. Further keys the view may carry pass through unchanged.
-
-
-class Button(BaseModel):
-    title: str
-    payload: str
-
-
-class Message(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: int
-    sender: str
-    text: str
-    created_at: str
-    buttons: list[Button] | None = None
-    article_id: str | None = None
-
-
-class Customer(BaseModel):
-    name: str | None
-    email: str | None
-
-
-class QueuePlace(BaseModel):
-    position: int
-    estimated_wait_s: int | None
-
-
-class AssignedAgent(BaseModel):
-    id: str
-    name: str | None
-
-
-class Csat(BaseModel):
-    score: int
-    comment: str | None
-
-
-class ConversationOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    status: str
-    customer: Customer
-    page_url: str | None
-    priority: str | None
-    created_at: str
-    messages: list[Message]
-    handoff: dict[str, Any] | None = None
-    queue: QueuePlace | None = None
-    assigned_agent: AssignedAgent | None = None
-    csat: Csat | None = None
-    ticket_id: str | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
@@ -36,11 +36,12 @@ class ConversationTicket(BaseModel):
     summary="The ticket this conversation became, if any",
     response_model=ConversationTicket,
 )
-def ticket(conversation_id: str, tickets: Tickets, who: PrincipalDep) -> dict[str, Any]:
+def ticket(conversation_id: str, tickets: Tickets, who: PrincipalDep) -> ConversationTicket:
     may_read(who, conversation_id)
     ticket_id = tickets.for_conversation(conversation_id)
     if ticket_id is None:
         raise HTTPException(404, "this conversation has no ticket")
-    view = tickets.get(ticket_id)
-    keep = ("id", "status", "priority", "created_at", "updated_at", "sla")
-    return {k: view[k] for k in keep}
+    summary = tickets.summary(ticket_id)
+    return ConversationTicket.model_validate(
+        summary.model_dump(include=set(ConversationTicket.model_fields))
+    )

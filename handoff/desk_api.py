@@ -9,11 +9,11 @@ from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from conversations.view import ConversationView
 from core.auth import Role
 from core.deps import PrincipalDep
 from handoff.api_common import (
     Agent,
-    ConversationOut,
     Conversations,
     DeskDep,
     QueueDep,
@@ -24,7 +24,7 @@ from handoff.api_common import (
 router = APIRouter(prefix="/api/conversations", tags=["agent actions"])
 
 # The chat as staff see it after the action; optional keys stay out when absent.
-VIEW: dict[str, Any] = {"response_model": ConversationOut, "response_model_exclude_unset": True}
+VIEW: dict[str, Any] = {"response_model": ConversationView, "response_model_exclude_unset": True}
 
 
 class NoteIn(BaseModel):
@@ -69,7 +69,7 @@ class _TicketFirst(BaseModel):
     ticket_id: str
 
 
-class Escalated(ConversationOut, _TicketFirst):
+class Escalated(ConversationView, _TicketFirst):
     """The chat as staff see it, led by the ticket just filed."""
 
     ticket_id: str
@@ -83,7 +83,7 @@ class Rating(BaseModel):
 @router.post("/{conversation_id}/accept", summary="Take a waiting chat", **VIEW)
 def accept(
     conversation_id: str, queue: QueueDep, conversations: Conversations, who: Agent
-) -> dict[str, Any]:
+) -> ConversationView:
     queue.accept(conversation_id, own_agent_id(who))
     return conversations.view(conversation_id)
 
@@ -93,7 +93,7 @@ def decline(
     conversation_id: str, queue: QueueDep, conversations: Conversations, who: Agent
 ) -> Declined:
     queue.decline(conversation_id, own_agent_id(who))
-    return Declined(status=conversations.view(conversation_id)["status"])
+    return Declined(status=conversations.view(conversation_id).status)
 
 
 @router.get("/{conversation_id}/notes", summary="Private notes (never shown to the customer)")
@@ -109,7 +109,7 @@ def add_note(conversation_id: str, body: NoteIn, desk: DeskDep, who: Agent) -> N
 @router.post("/{conversation_id}/transfer", summary="Transfer to another skill or agent", **VIEW)
 def transfer(
     conversation_id: str, body: TransferIn, desk: DeskDep, conversations: Conversations, who: Agent
-) -> dict[str, Any]:
+) -> ConversationView:
     desk.transfer(
         conversation_id,
         acting_agent(who),
@@ -123,7 +123,7 @@ def transfer(
 @router.post("/{conversation_id}/resolve", summary="Resolve; the customer is asked to rate", **VIEW)
 def resolve(
     conversation_id: str, desk: DeskDep, conversations: Conversations, who: Agent
-) -> dict[str, Any]:
+) -> ConversationView:
     desk.resolve(conversation_id, acting_agent(who))
     return conversations.view(conversation_id)
 
@@ -131,7 +131,7 @@ def resolve(
 @router.post("/{conversation_id}/handback", summary="Hand the chat back to the bot", **VIEW)
 def hand_back(
     conversation_id: str, desk: DeskDep, conversations: Conversations, who: Agent
-) -> dict[str, Any]:
+) -> ConversationView:
     desk.hand_back(conversation_id, acting_agent(who))
     return conversations.view(conversation_id)
 
@@ -148,9 +148,10 @@ def escalate(
     conversations: Conversations,
     who: Agent,
     body: EscalateIn | None = None,
-) -> dict[str, Any]:
+) -> Escalated:
     ticket_id = desk.escalate(conversation_id, acting_agent(who), note=body.note if body else None)
-    return {"ticket_id": ticket_id, **conversations.view(conversation_id)}
+    view = conversations.view(conversation_id).model_dump(exclude_unset=True)
+    return Escalated.model_validate({"ticket_id": ticket_id, **view})
 
 
 @router.post("/{conversation_id}/csat", summary="The customer rates the help (1-5)")

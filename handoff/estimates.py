@@ -4,22 +4,13 @@ and the capacity online now."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from conversations.events import ChatHandled
+from conversations.people import Place
 from conversations.store import ConversationStore
 from core.clock import Clock
 from handoff.lineup import Lineup
 from handoff.routing import GENERAL
-
-
-@dataclass(frozen=True)
-class Place:
-    position: int  # among chats needing the same skill
-    estimated_wait_s: int | None  # None: nobody who can take it is online
-
-    def view(self) -> dict[str, int | None]:
-        return {"position": self.position, "estimated_wait_s": self.estimated_wait_s}
 
 
 class Estimates:

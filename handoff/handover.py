@@ -5,10 +5,9 @@ ticketed chat. This is `conversations.people.People`, wired into the conversatio
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from conversations.events import HandedOver
-from conversations.people import EMAIL_INSTEAD, HandoffRequest, TicketState
+from conversations.people import EMAIL_INSTEAD, HandoffRequest, Place, TicketState
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
@@ -19,15 +18,15 @@ from handoff.queue import Queue, queue_rank
 from handoff.tickets import TicketStatus, TicketStore
 
 
-def waiting_text(place: dict[str, Any]) -> str:
-    wait = place["estimated_wait_s"]
+def waiting_text(place: Place) -> str:
+    wait = place.estimated_wait_s
     if wait is None:
         when = "We'll connect you as soon as someone is free."
     elif wait < 60:
         when = "Someone should be with you in a moment."
     else:
         when = f"The wait is about {round(wait / 60)} minute{'s' if wait >= 90 else ''}."
-    return f"You're number {place['position']} in line. {when}"
+    return f"You're number {place.position} in line. {when}"
 
 
 class Handover:
@@ -111,7 +110,7 @@ class Handover:
         self.queue.publish_positions()
         return ticket_id
 
-    def place_in_queue(self, conversation_id: str) -> dict[str, Any] | None:
+    def place_in_queue(self, conversation_id: str) -> Place | None:
         return self.queue.position(conversation_id)
 
     def agent_name(self, agent_id: str) -> str | None:
@@ -125,7 +124,7 @@ class Handover:
         ticket_id = self.tickets.customer_replied(conversation_id)
         if ticket_id is None:
             return None
-        closed = self.tickets.summary(ticket_id)["status"] == TicketStatus.CLOSED
+        closed = self.tickets.summary(ticket_id).status == TicketStatus.CLOSED
         return TicketState(ticket_id, closed=closed)
 
     def can_chat_now(self) -> bool:

@@ -9,8 +9,7 @@ limits. Offers and the agents' answers are `handoff.offers`, places and waits
 
 from __future__ import annotations
 
-from typing import Any
-
+from conversations.people import Place
 from conversations.store import ConversationStore
 from core.clock import Clock
 from core.db import Storage
@@ -96,10 +95,9 @@ class Queue:
         in_hours = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
         return in_hours and self.lineup.anyone_online()
 
-    def position(self, conversation_id: str) -> dict[str, Any] | None:
-        """`{"position", "estimated_wait_s"}` of a waiting chat, None if it is not waiting."""
-        place = self.estimates.places().get(conversation_id)
-        return place.view() if place else None
+    def position(self, conversation_id: str) -> Place | None:
+        """Where a waiting chat stands in line, None if it is not waiting."""
+        return self.estimates.places().get(conversation_id)
 
     def offers_for(self, agent_id: str) -> list[Offer]:
         return self.offers.pending_for(agent_id)

@@ -7,8 +7,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from core.clock import iso
 from handoff.sla import WARNING_SHARE, BusinessCalendar, Target
+
+
+class SlaState(BaseModel):
+    """How a clock stands now, as a ticket shows it."""
+
+    due: str
+    state: str  # ok, warning, breached, met or missed
+    remaining_business_s: int | None  # None once met
+
+
+class SlaClock(BaseModel):
+    """A clock's instants, so a console can change colour at those moments without asking."""
+
+    started: str
+    warning_at: str  # 75 % of the target, counted in business hours
+    due: str
+    met_at: str | None
+    state: str
 
 
 @dataclass(frozen=True)
@@ -55,23 +75,25 @@ def targets(row: dict[str, Any], calendar: BusinessCalendar) -> list[Target]:
     ]
 
 
-def sla_view(row: dict[str, Any], calendar: BusinessCalendar, now: datetime) -> dict[str, Any]:
+def sla_view(row: dict[str, Any], calendar: BusinessCalendar, now: datetime) -> dict[str, SlaState]:
     """Each clock's due date, state and business seconds left, as a ticket shows them."""
-    return {t.metric: t.view(now, calendar) for t in targets(row, calendar)}
+    return {
+        t.metric: SlaState.model_validate(t.view(now, calendar)) for t in targets(row, calendar)
+    }
 
 
 def clock_instants(
     row: dict[str, Any], calendar: BusinessCalendar, now: datetime
-) -> dict[str, Any]:
+) -> dict[str, SlaClock]:
     """Each SLA clock's instants: started, warning (75 % of the target in business time),
     due, and met. A console can change colour at those moments without asking again."""
     return {
-        t.metric: {
-            "started": iso(t.started),
-            "warning_at": iso(calendar.add(t.started, WARNING_SHARE * t.target_s)),
-            "due": iso(t.due),
-            "met_at": iso(t.met_at) if t.met_at else None,
-            "state": t.state(now, calendar),
-        }
+        t.metric: SlaClock(
+            started=iso(t.started),
+            warning_at=iso(calendar.add(t.started, WARNING_SHARE * t.target_s)),
+            due=iso(t.due),
+            met_at=iso(t.met_at) if t.met_at else None,
+            state=t.state(now, calendar),
+        )
         for t in targets(row, calendar)
     }

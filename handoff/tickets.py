@@ -23,6 +23,7 @@ from conversations.events import (
 )
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
+from conversations.view import Message
 from core.clock import Clock, iso
 from core.db import Storage
 from core.realtime import DESK_ROOM
@@ -32,7 +33,8 @@ from handoff.offers import NoPublisher, Publisher, withdraw_pending
 from handoff.sla import BusinessCalendar
 from handoff.sla_checks import check_slas
 from handoff.states import TicketStatus
-from handoff.ticket_sla import Policy, clock_instants, sla_view
+from handoff.ticket_sla import Policy, SlaClock, SlaState, clock_instants, sla_view
+from handoff.ticket_views import Ticket, TicketEvent, TicketNote, TicketSummary
 from handoff.ticket_words import CSAT_BUTTONS
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "TicketSink",
     "TicketStatus",
     "TicketStore",
+    "TicketSummary",
 ]
 
 
@@ -151,7 +154,9 @@ class TicketStore:
                 self.notifier.enqueue_email(
                     to=email, subject=mail.subject, body=mail.body, topic="ticket.created"
                 )
-            self.notifier.enqueue_webhook(topic="ticket.created", payload=self.summary(ticket_id))
+            self.notifier.enqueue_webhook(
+                topic="ticket.created", payload=self.summary(ticket_id).model_dump()
+            )
         return ticket_id
 
     # -- reading ------------------------------------------------------------------------------
@@ -162,41 +167,37 @@ class TicketStore:
             raise TicketNotFound(ticket_id)
         return rows[0]
 
-    def sla(self, row: dict[str, Any]) -> dict[str, Any]:
+    def sla(self, row: dict[str, Any]) -> dict[str, SlaState]:
         return sla_view(row, self.policy.calendar, self.clock.now())
 
-    def clocks(self, ticket_id: str) -> dict[str, Any]:
+    def clocks(self, ticket_id: str) -> dict[str, SlaClock]:
         """Each SLA clock's instants (`handoff.ticket_sla.clock_instants`)."""
         return clock_instants(self._row(ticket_id), self.policy.calendar, self.clock.now())
 
-    def summary(self, ticket_id: str) -> dict[str, Any]:
+    def summary(self, ticket_id: str) -> TicketSummary:
         """What lists, webhooks and the CLI show: the ticket without its contents."""
         row = self._row(ticket_id)
-        keep = ("id", "status", "priority", "skill", "reason", "assignee_agent_id")
-        return {
-            **{key: row[key] for key in keep},
-            "conversation_id": row["conversation_id"],
-            "customer_email": row["customer_email"],
-            "sla": self.sla(row),
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-        }
+        keep = TicketSummary.model_fields.keys() - {"sla"}
+        return TicketSummary(**{key: row[key] for key in keep}, sla=self.sla(row))
 
-    def get(self, ticket_id: str) -> dict[str, Any]:
+    def get(self, ticket_id: str) -> Ticket:
         """The whole ticket: the summary plus the transcript (always the whole chat, including
         what the customer wrote after filing), the handoff package, notes and events."""
         row = self._row(ticket_id)
-        return {
-            **self.summary(ticket_id),
-            "transcript": self.conversations.messages(row["conversation_id"]),
-            "handoff": json.loads(row["handoff"]) if row["handoff"] else None,
-            "notes": json.loads(row["notes"]),
-            "events": self.events(ticket_id),
-        }
+        return Ticket(
+            **dict(self.summary(ticket_id)),
+            transcript=[
+                Message.model_validate(m)
+                for m in self.conversations.messages(row["conversation_id"])
+            ],
+            handoff=json.loads(row["handoff"]) if row["handoff"] else None,
+            notes=json.loads(row["notes"]),
+            events=self.events(ticket_id),
+        )
 
-    def events(self, ticket_id: str) -> list[dict[str, Any]]:
+    def events(self, ticket_id: str) -> list[TicketEvent]:
         return [
-            {"name": r["name"], "data": json.loads(r["data"]), "created_at": r["created_at"]}
+            TicketEvent(name=r["name"], data=json.loads(r["data"]), created_at=r["created_at"])
             for r in self.storage.db.query(
                 "select * from ticket_events where ticket_id = ? order by id", [ticket_id]
             )
@@ -210,7 +211,7 @@ class TicketStore:
         skill: str | None = None,
         assignee: str | None = None,
         limit: int = 100,
-    ) -> list[dict[str, Any]]:
+    ) -> list[TicketSummary]:
         where, params = [], []
         for column, value in (
             ("status", status),
@@ -263,7 +264,7 @@ class TicketStore:
         assignee_agent_id: str | None = None,
         priority: str | None = None,
         skill: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> TicketSummary:
         """Change status (checked against the life cycle), assignee, priority or skill group."""
         at = iso(self.clock.now())
         with self.storage.write():
@@ -288,7 +289,7 @@ class TicketStore:
                 self._tell_solved(row, at)
             self.notifier.enqueue_webhook(
                 topic="ticket.solved" if solved else "ticket.updated",
-                payload=self.summary(ticket_id),
+                payload=self.summary(ticket_id).model_dump(),
             )
         return self.summary(ticket_id)
 
@@ -309,7 +310,7 @@ class TicketStore:
                 topic="ticket.solved",
             )
 
-    def add_note(self, ticket_id: str, *, agent_id: str | None, text: str) -> dict[str, Any]:
+    def add_note(self, ticket_id: str, *, agent_id: str | None, text: str) -> TicketNote:
         """An internal note: agents see it, the customer never does."""
         at = iso(self.clock.now())
         with self.storage.write():
@@ -318,9 +319,9 @@ class TicketStore:
             note = {"agent_id": agent_id, "text": text, "created_at": at}
             notes.append(note)
             self._change(ticket_id, {"notes": json.dumps(notes)}, TicketNoted(agent_id), at)
-        return note
+        return TicketNote.model_validate(note)
 
-    def reply(self, ticket_id: str, *, agent_id: str | None, text: str) -> dict[str, Any]:
+    def reply(self, ticket_id: str, *, agent_id: str | None, text: str) -> Message:
         """A public reply: it reaches the customer in the chat and by email, and counts as the
         first response. The ticket then waits on the customer (pending)."""
         at = iso(self.clock.now())
@@ -345,8 +346,10 @@ class TicketStore:
                     body=mail.body,
                     topic="ticket.updated",
                 )
-            self.notifier.enqueue_webhook(topic="ticket.updated", payload=self.summary(ticket_id))
-        return message
+            self.notifier.enqueue_webhook(
+                topic="ticket.updated", payload=self.summary(ticket_id).model_dump()
+            )
+        return Message.model_validate(message)
 
     def customer_replied(self, conversation_id: str) -> str | None:
         """The customer wrote in a ticketed chat: a pending or solved ticket opens again."""
@@ -364,7 +367,7 @@ class TicketStore:
                     at,
                 )
                 self.notifier.enqueue_webhook(
-                    topic="ticket.updated", payload=self.summary(ticket_id)
+                    topic="ticket.updated", payload=self.summary(ticket_id).model_dump()
                 )
         return ticket_id
 

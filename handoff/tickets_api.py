@@ -8,14 +8,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from conversations.view import Message
 from core.auth import Role
 from core.deps import PrincipalDep
-from handoff.api_common import Agent, Agents, Message, Tickets, staff
+from handoff.api_common import Agent, Agents, Tickets, staff
+from handoff.ticket_views import SlaClock, Ticket, TicketListed, TicketNote, TicketSummary
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
-# Keys a ticket leaves out (for the customer, `notes`, `handoff` and `events`; in lists,
-# `sla_clocks` unless asked for) stay out of the JSON.
+# Keys a ticket leaves out (`handoff.ticket_views`) stay out of the JSON.
 EXCLUDE_UNSET: dict[str, Any] = {"response_model_exclude_unset": True}
 
 
@@ -30,70 +31,19 @@ class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
 
 
-class SlaState(BaseModel):
-    due: str
-    state: str  # ok, warning, breached, met or missed
-    remaining_business_s: int | None  # None once met
-
-
-class SlaClock(BaseModel):
-    started: str
-    warning_at: str  # 75 % of the target, counted in business hours
-    due: str
-    met_at: str | None
-    state: str
-
-
-class TicketSummary(BaseModel):
-    id: str
-    status: str
-    priority: str
-    skill: str
-    reason: str
-    assignee_agent_id: str | None
-    conversation_id: str
-    customer_email: str | None
-    sla: dict[str, SlaState]
-    created_at: str
-    updated_at: str
-
-
-class TicketListed(TicketSummary):
-    sla_clocks: dict[str, SlaClock] | None = None  # with ?clocks=true
-
-
-class TicketNote(BaseModel):
-    agent_id: str | None
-    text: str
-    created_at: str
-
-
-class TicketEvent(BaseModel):
-    name: str
-    data: dict[str, Any]
-    created_at: str
-
-
-class Ticket(TicketSummary):
-    transcript: list[Message]
-    handoff: dict[str, Any] | None = None  # staff only
-    notes: list[TicketNote] | None = None  # staff only
-    events: list[TicketEvent] | None = None  # staff only
-
-
 @router.get(
     "/{ticket_id}",
     summary="A ticket with its transcript and handoff",
     response_model=Ticket,
     **EXCLUDE_UNSET,
 )
-def get_ticket(ticket_id: str, tickets: Tickets, who: PrincipalDep) -> dict[str, Any]:
+def get_ticket(ticket_id: str, tickets: Tickets, who: PrincipalDep) -> Ticket:
     ticket = tickets.get(ticket_id)
     if staff(who):
         return ticket
-    if not (who.has(Role.CUSTOMER) and who.subject == ticket["conversation_id"]):
+    if not (who.has(Role.CUSTOMER) and who.subject == ticket.conversation_id):
         raise HTTPException(403, "this token does not give access to that ticket")
-    return {k: v for k, v in ticket.items() if k not in ("notes", "handoff", "events")}
+    return ticket.for_customer()
 
 
 @router.get(
@@ -111,15 +61,15 @@ def list_tickets(
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     clocks: Annotated[bool, Query(description="add each ticket's `sla_clocks`")] = False,
-) -> list[dict[str, Any]]:
+) -> list[TicketListed]:
     if not staff(who):
         raise HTTPException(403, "tickets are listed for agents and ops")
     found = tickets.find(
         status=status, priority=priority, skill=skill, assignee=assignee, limit=limit
     )
     if clocks:
-        return [{**t, "sla_clocks": tickets.clocks(t["id"])} for t in found]
-    return found
+        return [TicketListed(**dict(t), sla_clocks=tickets.clocks(t.id)) for t in found]
+    return [TicketListed(**dict(t)) for t in found]
 
 
 @router.get("/{ticket_id}/sla", summary="A ticket's SLA clocks with their instants")
@@ -129,7 +79,7 @@ def ticket_clocks(ticket_id: str, tickets: Tickets, who: PrincipalDep) -> dict[s
     in business hours."""
     if not staff(who):
         raise HTTPException(403, "SLA clocks are shown to agents and ops")
-    return {metric: SlaClock(**clock) for metric, clock in tickets.clocks(ticket_id).items()}
+    return tickets.clocks(ticket_id)
 
 
 @router.patch("/{ticket_id}", summary="Change status, assignee, priority or skill group")
@@ -138,21 +88,19 @@ def update_ticket(
 ) -> TicketSummary:
     if body.assignee_agent_id is not None:
         agents.get(body.assignee_agent_id)
-    return TicketSummary(
-        **tickets.update(
-            ticket_id,
-            actor=who.subject or "admin",
-            status=body.status,
-            assignee_agent_id=body.assignee_agent_id,
-            priority=body.priority,
-            skill=body.skill,
-        )
+    return tickets.update(
+        ticket_id,
+        actor=who.subject or "admin",
+        status=body.status,
+        assignee_agent_id=body.assignee_agent_id,
+        priority=body.priority,
+        skill=body.skill,
     )
 
 
 @router.post("/{ticket_id}/notes", status_code=201, summary="An internal note")
 def ticket_note(ticket_id: str, body: NoteIn, tickets: Tickets, who: Agent) -> TicketNote:
-    return TicketNote(**tickets.add_note(ticket_id, agent_id=who.subject, text=body.text))
+    return tickets.add_note(ticket_id, agent_id=who.subject, text=body.text)
 
 
 @router.post(
@@ -162,5 +110,5 @@ def ticket_note(ticket_id: str, body: NoteIn, tickets: Tickets, who: Agent) -> T
     response_model=Message,
     **EXCLUDE_UNSET,
 )
-def ticket_reply(ticket_id: str, body: NoteIn, tickets: Tickets, who: Agent) -> dict[str, Any]:
+def ticket_reply(ticket_id: str, body: NoteIn, tickets: Tickets, who: Agent) -> Message:
     return tickets.reply(ticket_id, agent_id=who.subject, text=body.text)

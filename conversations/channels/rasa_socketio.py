@@ -232,14 +232,16 @@ class RasaChannel:
                 {
                     "session_id": session_id,
                     "channel": CHANNEL,
-                    "conversation_id": view["id"],
+                    "conversation_id": view.id,
                     "created_at": iso(self.conversations.clock.now()),
                 }
             )
         # The greeting was stored before the session knew its conversation: send it now.
-        for message in view["messages"]:
-            self._deliver(session_id, message["id"], bot_uttered(message))
-        return str(view["id"])
+        for message in view.messages:
+            self._deliver(
+                session_id, message.id, bot_uttered(message.model_dump(exclude_unset=True))
+            )
+        return view.id
 
     # -- Cascade's messages to the widget ------------------------------------------------------
 

@@ -1,0 +1,70 @@
+"""A ticket as the ticket store returns it and its routes show it: the summary (lists, webhooks,
+the CLI) and the whole ticket (with the transcript, and for staff the handoff, notes and
+events).
+
+Keys a ticket leaves out (for the customer, `notes`, `handoff` and `events`; in lists,
+`sla_clocks` unless asked for) are unset rather than null: routes returning these models set
+`response_model_exclude_unset=True`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from conversations.view import Message
+from handoff.ticket_sla import SlaClock, SlaState
+
+__all__ = [
+    "SlaClock",
+    "SlaState",
+    "Ticket",
+    "TicketEvent",
+    "TicketListed",
+    "TicketNote",
+    "TicketSummary",
+]
+
+
+class TicketSummary(BaseModel):
+    id: str
+    status: str
+    priority: str
+    skill: str
+    reason: str
+    assignee_agent_id: str | None
+    conversation_id: str
+    customer_email: str | None
+    sla: dict[str, SlaState]
+    created_at: str
+    updated_at: str
+
+
+class TicketListed(TicketSummary):
+    sla_clocks: dict[str, SlaClock] | None = None  # with ?clocks=true
+
+
+class TicketNote(BaseModel):
+    agent_id: str | None
+    text: str
+    created_at: str
+
+
+class TicketEvent(BaseModel):
+    name: str
+    data: dict[str, Any]
+    created_at: str
+
+
+class Ticket(TicketSummary):
+    transcript: list[Message]
+    handoff: dict[str, Any] | None = None  # staff only
+    notes: list[TicketNote] | None = None  # staff only
+    events: list[TicketEvent] | None = None  # staff only
+
+    def for_customer(self) -> Ticket:
+        """The ticket without what only the team reads (its notes, handoff and events)."""
+        return Ticket.model_validate(
+            self.model_dump(exclude_unset=True, exclude={"notes", "handoff", "events"})
+        )
