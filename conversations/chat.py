@@ -77,7 +77,6 @@ class Chat:
         self, conversation_id: str, request: HandoffRequest, *, route: bool = True
     ) -> None:
         """To people; a hand-over for want of a good answer is a content gap too."""
-        self.store.get(conversation_id)
         if request.reason in HANDOVER_REASONS_FOR_GAPS:
             self.gap(conversation_id, request.question, request.reason)
         self.people.hand_over(conversation_id, request, route=route)

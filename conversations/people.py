@@ -55,9 +55,6 @@ class Place:
     position: int  # among chats needing the same skill
     estimated_wait_s: int | None  # None: nobody who can take it is online
 
-    def view(self) -> dict[str, int | None]:
-        return {"position": self.position, "estimated_wait_s": self.estimated_wait_s}
-
 
 @dataclass(frozen=True)
 class TicketState:

@@ -43,7 +43,6 @@ class ConversationService:
         self.chat = Chat(storage=storage, clock=clock, people=people, gaps=gaps)
         self.bot_turn = BotTurn(self.chat, bot)
         self.customer_turn = CustomerTurn(self.chat, self.bot_turn)
-        self.storage = storage
         self.store = self.chat.store
         self.people = people
         self.mailer = mailer
@@ -97,10 +96,6 @@ class ConversationService:
         """Bot to queue, with the package a person needs to carry on."""
         self.chat.hand_over(conversation_id, request, route=route)
 
-    def email_instead(self, conversation_id: str, request: HandoffRequest | None = None) -> str:
-        """The customer would rather be emailed than chat: a ticket, at once."""
-        return self.chat.email_instead(conversation_id, request)
-
     def set_email(self, conversation_id: str, email: str) -> bool:
         """Keep the customer's address if it is one."""
         return self.chat.set_email(conversation_id, email)
@@ -113,12 +108,13 @@ class ConversationService:
             raise EmailOff(EMAIL_OFF)
         if to is not None and not self.set_email(conversation_id, to):
             raise NoEmailAddress(f"{to!r} is not an email address")
-        view = self.view(conversation_id)
-        address = view.customer.email
+        row = self.store.get(conversation_id)
+        address = row["customer_email"]
         if not address:
             raise NoEmailAddress("give the email address to send the transcript to")
-        agent = view.assigned_agent.name if view.assigned_agent else None
-        messages = [m.model_dump(exclude_unset=True) for m in view.messages]
+        agent_id = row["assigned_agent_id"]
+        agent = self.people.agent_name(agent_id) if agent_id else None
+        messages = self.store.messages(conversation_id)
         queued = self.mailer.enqueue_email(
             to=address,
             subject="Your chat transcript",

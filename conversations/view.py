@@ -9,6 +9,7 @@ Keys that do not apply are left out rather than null (no `queue` unless the chat
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -35,7 +36,7 @@ def conversation_view(
         view["handoff"] = json.loads(row["handoff"])
     if row["status"] == Status.QUEUED.value:
         place = people.place_in_queue(conversation_id)
-        view["queue"] = place.view() if place else None
+        view["queue"] = asdict(place) if place else None
     if row["assigned_agent_id"]:
         view["assigned_agent"] = {
             "id": row["assigned_agent_id"],

@@ -172,7 +172,7 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> Path:
-        return self.data_dir / "core.db"
+        return self.data_dir / "cascade.db"
 
     @property
     def index_path(self) -> Path:

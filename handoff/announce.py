@@ -58,7 +58,7 @@ class Announcer:
                 self.publisher.publish(
                     f"conversation:{conversation_id}",
                     "queue",
-                    {"conversation_id": conversation_id, **place.view()},
+                    {"conversation_id": conversation_id, **asdict(place)},
                 )
         self._last_places = current
 

@@ -8,6 +8,7 @@ makes everything slower, and a test must still see the state it means.
 
 from __future__ import annotations
 
+import graphlib
 import os
 import shutil
 import socket
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -273,3 +274,13 @@ def wait_scrolled_into_view(bubble) -> None:
                      return box.top >= log.top - 1 && box.bottom <= log.bottom + 1; }""",
         arg=handle,
     )
+
+
+def import_circle(graph: Mapping[Any, Iterable[Any]]) -> list[Any]:
+    """One circle of imports in `graph` (node -> what it imports), or [] when there is none
+    (the standard library's topological sorter finds it)."""
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as circle:
+        return list(circle.args[1])
+    return []

@@ -299,7 +299,7 @@ def applied(path: Path) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("level", list(LEVELS))
 def test_an_old_database_is_upgraded_with_every_row_kept(tmp_path: Path, level: str) -> None:
-    path = tmp_path / "core.db"
+    path = tmp_path / "cascade.db"
     before = make_legacy(path, level)
 
     storage = open_storage(path)
@@ -334,7 +334,7 @@ def test_an_upgraded_database_has_the_tables_a_new_one_gets(tmp_path: Path, leve
 
 
 def test_a_new_database_never_starts_the_retired_set(tmp_path: Path) -> None:
-    path = tmp_path / "core.db"
+    path = tmp_path / "cascade.db"
     open_storage(path).close()
     open_storage(path).close()  # opening again changes nothing
 
@@ -344,7 +344,8 @@ def test_a_new_database_never_starts_the_retired_set(tmp_path: Path) -> None:
 
 def test_the_app_serves_an_old_data_directory(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="")
-    make_legacy(settings.database_path, "m007")
+    # The file name data directories made before the split hold: it must stay the one opened.
+    make_legacy(tmp_path / "data" / "cascade.db", "m007")
     app = create_app(settings, embedder=HashingEmbedder(), bot=ScriptedBot())
     with TestClient(app) as client:
         me = client.get("/api/me", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}).json()

@@ -421,7 +421,7 @@ def test_real_rasa_answers_and_its_quick_replies_resolve_the_chat(live) -> None:
         seen = len(widget.named("bot_uttered"))
         widget.say(yes["payload"])
         widget.uttered(seen + 1, timeout_s=30)
-        cid = conversation_of(live.data_dir / "core.db", widget.session_id)
+        cid = conversation_of(Settings(data_dir=live.data_dir).database_path, widget.session_id)
         with live.client() as http:
             view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
         assert view["status"] == "resolved"

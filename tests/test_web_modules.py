@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import import_circle
+
 JS = Path(__file__).resolve().parents[1] / "web" / "static" / "js"
 STATIC = JS.parent
 
@@ -31,21 +33,6 @@ def graph() -> dict[Path, list[Path]]:
     return {module.resolve(): imports(module) for module in sorted(JS.rglob("*.js"))}
 
 
-def cycle_from(start: Path, edges: dict[Path, list[Path]]) -> list[Path] | None:
-    """A path start -> ... -> start, if there is one."""
-    stack = [(start, [start])]
-    seen: set[Path] = set()
-    while stack:
-        node, path = stack.pop()
-        for target in edges.get(node, []):
-            if target == start:
-                return [*path, start]
-            if target not in seen:
-                seen.add(target)
-                stack.append((target, [*path, target]))
-    return None
-
-
 def test_every_relative_import_names_a_module_that_exists():
     missing = [
         f"{module.relative_to(JS)} -> {target}"
@@ -57,13 +44,8 @@ def test_every_relative_import_names_a_module_that_exists():
 
 
 def test_no_module_imports_itself_back():
-    edges = graph()
-    cycles = []
-    for module in edges:
-        cycle = cycle_from(module, edges)
-        if cycle:
-            cycles.append(" -> ".join(str(step.relative_to(JS)) for step in cycle))
-    assert cycles == []
+    circle = import_circle(graph())
+    assert [str(step.relative_to(JS)) for step in circle] == []
 
 
 @pytest.mark.parametrize("page", sorted(STATIC.glob("*.html")), ids=lambda p: p.name)

@@ -293,13 +293,14 @@ class RasaChannel:
             self._delivered[session_id] = int(row[0] or 0)
             return
         rows = self.storage.db.execute(
-            "select m.id, m.sender, m.text, m.buttons, c.assigned_agent_id from messages m"
-            " join conversations c on c.id = m.conversation_id"
-            " where m.conversation_id = ? and m.id > ? and m.sender != 'customer' order by m.id",
+            "select id, sender, text, buttons from messages"
+            " where conversation_id = ? and id > ? and sender != 'customer' order by id",
             [conversation_id, self._delivered[session_id]],
         ).fetchall()
-        for message_id, sender, text, buttons, agent_id in rows:
-            agent_name = self._agent_name(agent_id)
+        agent_name = self._agent_name(
+            self.conversations.store.get(conversation_id)["assigned_agent_id"]
+        )
+        for message_id, sender, text, buttons in rows:
             message = {
                 "id": message_id,
                 "sender": sender,
