@@ -25,7 +25,7 @@ from core.clock import Clock, SystemClock
 from core.deps import PrincipalDep, provided, register
 from core.realtime import Realtime
 from core.settings import Settings, get_settings
-from handoff.agents import AgentService
+from handoff.agents import AgentOut, AgentService
 from handoff.desk import Desk
 from handoff.handover import Handover
 from handoff.outbox import Outbox
@@ -184,20 +184,12 @@ class Health(BaseModel):
     rasa: Literal["up", "down"]
 
 
-class MeAgent(BaseModel):
-    id: str
-    name: str
-    skills: dict[str, int]
-    max_concurrent: int
-    status: str
-
-
 class Me(BaseModel):
     roles: list[str]
     subject: str | None = Field(
         description="An agent's id, a customer's conversation, staff's name; null for admin"
     )
-    agent: MeAgent | None = Field(default=None, description="Only for an agent's token")
+    agent: AgentOut | None = Field(default=None, description="Only for an agent's token")
 
 
 def create_app(
@@ -267,7 +259,7 @@ def create_app(
         """Each web page signs in with a token and checks here that it holds the page's role."""
         found = Me(roles=sorted(role.value for role in who.roles), subject=who.subject)
         if who.has(Role.AGENT) and who.subject:
-            found.agent = MeAgent.model_validate(agents.get(who.subject).model_dump())
+            found.agent = agents.get(who.subject)
         return found
 
     from bot.server import router as actions_router

@@ -214,12 +214,9 @@ def agents_seed(
     data_dir: DataDir = None,
 ) -> None:
     """Create the agents in FILE that do not exist yet (by name) and print their tokens."""
-    from bot.client import NoBot
-    from cascade.app import build_services
     from handoff.agents import AgentIn
 
-    settings = settings_for(data_dir)
-    services = build_services(settings, bot=NoBot(), embedder=_no_model(settings))
+    services = _services_without_model(data_dir)
     existing = {agent.name for agent in services.agents.all()}
     for raw in json.loads(file.read_text()):
         agent = AgentIn.model_validate(raw)
@@ -301,7 +298,7 @@ def tickets_show(
     data_dir: DataDir = None,
 ) -> None:
     """A ticket with its handoff summary, SLA, notes and the whole transcript."""
-    from handoff.tickets import TicketNotFound
+    from handoff.errors import TicketNotFound
 
     try:
         ticket = _services_without_model(data_dir).tickets.get(ticket_id)

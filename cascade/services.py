@@ -53,7 +53,5 @@ class Services:
             Queue: self.queue,
             Desk: self.desk,
             TicketStore: self.tickets,
-            Outbox: self.outbox,
-            Realtime: self.realtime,
             ArticleFigures: self.article_figures,
         }

@@ -35,7 +35,8 @@ class Estimates:
         """Each waiting chat's place in line (among chats needing the same skill) and an
         estimated wait."""
         now = self.clock.now()
-        agents = self.lineup.agent_states(online_only=True)
+        pending = self.lineup.pending()  # read once for the agents' load and the line
+        agents = self.lineup.agent_states(online_only=True, pending=pending)
         handle_s = self.handle_time_s()
         everyone = (sum(a.max_concurrent for a in agents), sum(max(a.free, 0) for a in agents))
         by_skill: dict[str, tuple[int, int]] = {}
@@ -46,7 +47,7 @@ class Estimates:
         ahead: dict[str, int] = {}  # chats of each skill ahead in line
         unserved: dict[str, int] = {}  # ... of which no agent is looking at yet
         result: dict[str, Place] = {}
-        for chat, offered in self.lineup.waiting(now):
+        for chat, offered in self.lineup.waiting(now, offered=pending.chats):
             key = chat.skill
             position = ahead.get(key, 0) + 1
             ahead[key] = position

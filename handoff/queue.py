@@ -15,7 +15,6 @@ from core.clock import Clock
 from core.db import Storage
 from handoff.announce import Announcer, RoutePass
 from handoff.dispatch import Dispatcher, Limits
-from handoff.errors import NoCapacity, OfferGone
 from handoff.estimates import Estimates
 from handoff.lineup import Lineup
 from handoff.offers import NoPublisher, Offer, Offers, Publisher
@@ -23,7 +22,7 @@ from handoff.routing import PRIORITY_ORDER, AgentState
 from handoff.sla import BusinessCalendar
 from handoff.tickets import TicketSink
 
-__all__ = ["Limits", "NoCapacity", "OfferGone", "Queue", "RoutePass", "queue_rank"]
+__all__ = ["Limits", "Queue", "RoutePass", "queue_rank"]
 
 
 def queue_rank(priority: str) -> int:

@@ -28,7 +28,7 @@ from core.clock import Clock, iso
 from core.db import Storage
 from core.realtime import DESK_ROOM
 from handoff import states, ticket_words
-from handoff.errors import IllegalTicketMove, TicketError, TicketNotFound
+from handoff.errors import IllegalTicketMove, TicketNotFound
 from handoff.offers import NoPublisher, Publisher, withdraw_pending
 from handoff.sla import BusinessCalendar
 from handoff.sla_checks import check_slas
@@ -38,17 +38,14 @@ from handoff.ticket_views import Ticket, TicketEvent, TicketNote, TicketSummary
 from handoff.ticket_words import CSAT_BUTTONS
 
 __all__ = [
-    "CSAT_BUTTONS",
     "IllegalTicketMove",
     "NoNotifier",
     "Notifier",
     "Policy",
-    "TicketError",
     "TicketNotFound",
     "TicketSink",
     "TicketStatus",
     "TicketStore",
-    "TicketSummary",
 ]
 
 

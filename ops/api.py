@@ -14,7 +14,7 @@ from core.auth import Principal, Role
 from core.db import Storage
 from core.deps import ClockDep, SettingsDep, provided, require
 from ops.days import DayRange
-from ops.errors import OpsError
+from ops.errors import OpsError, UnknownArticle
 from ops.export import filename, to_csv
 from ops.figures import Daily, Figures
 from ops.metrics import Metrics
@@ -22,7 +22,7 @@ from ops.metrics import Metrics
 router = APIRouter(tags=["ops"])
 
 # The status each of ops' errors answers with (the app registers them as exception handlers).
-ERRORS: dict[type[Exception], int] = {OpsError: 422}
+ERRORS: dict[type[Exception], int] = {OpsError: 422, UnknownArticle: 404}
 
 Ops = Annotated[Principal, Depends(require(Role.OPS))]
 Since = Annotated[

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from conversations.events import ArticleShown, FeedbackGiven, HandedOver
@@ -92,7 +92,4 @@ class ArticleFeedbackOut(BaseModel):
     summary="Shown, helpful rate, hand-overs after",
 )
 def article_feedback(article_id: str, figures: Figures, _: Editor) -> ArticleFeedback:
-    try:
-        return figures.feedback(article_id)
-    except UnknownArticle as exc:
-        raise HTTPException(404, str(exc)) from None
+    return figures.feedback(article_id)

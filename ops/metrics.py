@@ -31,6 +31,7 @@ from conversations.events import (
     TicketFiled,
 )
 from conversations.gaps import HANDOVER_REASONS_FOR_GAPS
+from conversations.transcript import first_customer_question
 from core.db import Storage
 from ops.days import DayRange
 from ops.errors import UnknownSkill
@@ -89,19 +90,6 @@ def p90(values: list[float]) -> float | None:
 
 def mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
-
-
-def first_question(transcript: list[dict[str, Any]]) -> str | None:
-    """What the customer first typed in a handoff package's transcript (button payloads,
-    "/intent", are not typed text): the question a knowledge gap is counted under."""
-    return next(
-        (
-            m["text"]
-            for m in transcript
-            if m["sender"] == "customer" and not m["text"].startswith("/")
-        ),
-        None,
-    )
 
 
 class Metrics:
@@ -247,7 +235,7 @@ class Metrics:
                 ids,
             ).fetchall():
                 package = json.loads(raw)
-                question = first_question(package.get("transcript", []))
+                question = first_customer_question(package.get("transcript", []))
                 if package.get("reason") in HANDOVER_REASONS_FOR_GAPS and question:
                     gaps[question.strip().lower()] += 1
         resolved_first_time = sum(c.resolved_first_time for c in contacts)

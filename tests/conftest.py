@@ -11,11 +11,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from cascade.app import create_app  # noqa: E402
+from cascade.storage import open_storage  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
+from core.db import Storage  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from tests.factories import HashingEmbedder, ScriptedBot, make_agent  # noqa: E402
-from tests.helpers import (  # noqa: E402
+from tests.helpers import (
     ADMIN,
+    ADMIN_HEADERS,  # noqa: E402
     ROOT,
     Live,
     free_port,
@@ -52,7 +55,7 @@ def client(settings: Settings, bot: ScriptedBot, clock: ManualClock) -> Iterator
 
 @pytest.fixture
 def admin() -> dict[str, str]:
-    return {"Authorization": f"Bearer {ADMIN}"}
+    return dict(ADMIN_HEADERS)
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +105,7 @@ def live(tmp_path_factory, rasa_model):
     stack = Live(
         f"http://127.0.0.1:{app_port}",
         rasa_url,
-        {"Authorization": f"Bearer {ADMIN}"},
+        ADMIN_HEADERS,
         data_dir,
         app,
         rasa,
@@ -151,3 +154,11 @@ def receiver():
     """A real webhook receiver on loopback, answering with its `statuses` in turn."""
     with receiving() as server:
         yield server
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Iterator[Storage]:
+    """A database on disk with every package's tables, closed after the test."""
+    opened = open_storage(tmp_path / "cascade.db")
+    yield opened
+    opened.close()

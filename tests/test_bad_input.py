@@ -7,10 +7,9 @@ from fastapi.testclient import TestClient
 
 from cascade.app import create_app
 from tests.factories import HashingEmbedder
-from tests.helpers import ADMIN
+from tests.helpers import ADMIN_HEADERS
 
 JSON = {"Content-Type": "application/json"}
-ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
 
 
 @pytest.fixture
@@ -40,7 +39,7 @@ def cases(conversation: str, token: str) -> list[tuple[str, str, dict, int]]:
         (
             "post",
             "/api/kb/import",
-            {"content": '{"id": "a", "title": "\\ud800"}\n', "headers": ADMIN_H},
+            {"content": '{"id": "a", "title": "\\ud800"}\n', "headers": ADMIN_HEADERS},
             422,
         ),
         ("post", messages, {"json": {"text": "hi", "client_id": 5}, "headers": customer}, 422),
@@ -48,14 +47,19 @@ def cases(conversation: str, token: str) -> list[tuple[str, str, dict, int]]:
         (
             "post",
             "/api/agents",
-            {"json": {"name": "x", "skills": {"a": "high"}}, "headers": ADMIN_H},
+            {"json": {"name": "x", "skills": {"a": "high"}}, "headers": ADMIN_HEADERS},
             422,
         ),
-        ("post", "/api/agents", {"json": {"name": "", "skills": {}}, "headers": ADMIN_H}, 422),
+        (
+            "post",
+            "/api/agents",
+            {"json": {"name": "", "skills": {}}, "headers": ADMIN_HEADERS},
+            422,
+        ),
         ("post", "/webhook", {"content": "garbage"}, 400),
         ("post", "/webhook", {"json": {"next_action": "action_answer_question"}}, 400),
         ("post", "/webhook", {"json": {"next_action": "action_nope", "tracker": {}}}, 404),
-        ("get", "/api/conversations/" + "x" * 5000, {"headers": ADMIN_H}, 404),
+        ("get", "/api/conversations/" + "x" * 5000, {"headers": ADMIN_HEADERS}, 404),
     ]
 
 
@@ -67,5 +71,5 @@ def test_no_input_makes_a_500(lenient) -> None:
         body = response.json()
         assert body.get("detail") or body.get("error"), (url, body)
     # Nothing half-written: the conversation still holds only its greeting.
-    view = lenient.get(f"/api/conversations/{started['id']}", headers=ADMIN_H).json()
+    view = lenient.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
     assert [m["sender"] for m in view["messages"]] == ["bot"]

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import ScriptedBot
-from tests.helpers import ADMIN
-
-ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
+from tests.helpers import ADMIN_HEADERS
 
 
 def start(client, **body):
@@ -129,7 +127,7 @@ def test_bot_down_keeps_the_message_and_hands_over(
     assert (
         "handoff" not in client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
     )
-    view = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_H).json()
+    view = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_HEADERS).json()
     assert view["handoff"]["reason"] == "bot_unavailable"
     assert "my card was swallowed by the atm" in [m["text"] for m in view["handoff"]["transcript"]]
     assert client.get("/health").json() == {"status": "ok", "rasa": "down"}
@@ -150,7 +148,9 @@ def test_handoff_signal_queues_with_a_full_package(client, bot: ScriptedBot, on_
     assert body["status"] == "queued"
     assert body["messages"][0]["text"] == "No"  # the button's title, not its payload
     assert bot.sent[-1][1] == "/deny"
-    package = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_H).json()["handoff"]
+    package = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_HEADERS).json()[
+        "handoff"
+    ]
     assert package["reason"] == "unhelpful_answers"
     assert package["skill"] == "cards"  # from the article the bot tried
     assert package["priority"] == "normal"
@@ -220,7 +220,9 @@ def test_shouting_hands_over_with_high_priority_without_asking_the_bot(
     ).json()
     assert body["status"] == "queued"
     assert bot.sent == []
-    package = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_H).json()["handoff"]
+    package = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_HEADERS).json()[
+        "handoff"
+    ]
     assert (package["reason"], package["priority"], package["sentiment"]) == (
         "frustration",
         "high",
@@ -337,6 +339,6 @@ def test_bot_signals_contact_and_ticket(client, bot: ScriptedBot, admin, on_duty
     cid, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
     turn = say(client, cid, headers, "zoe@example.com").json()
     assert turn["status"] == "ticketed"
-    view = client.get(f"/api/conversations/{cid}", headers=ADMIN_H).json()
+    view = client.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
     assert view["customer"]["email"] == "zoe@example.com"
     assert view["handoff"]["reason"] == "customer_chose_email"

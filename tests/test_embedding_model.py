@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from cascade.app import create_app
 from core.settings import Settings
 from knowledge_base.embedder import MINILM, MPNET, load_embedder
-from tests.helpers import ADMIN, ROOT
+from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT
 
 pytestmark = pytest.mark.model
 
@@ -65,7 +65,7 @@ def test_onnx_vectors_are_sentence_transformers_vectors(real_embedder) -> None:
 
 def test_changing_the_model_re_embeds_a_data_directory(tmp_path, real_embedder) -> None:
     articles = (ROOT / "data" / "kb" / "articles.jsonl").read_bytes()
-    admin = {"Authorization": f"Bearer {ADMIN}"}
+    admin = ADMIN_HEADERS
     settings = Settings(data_dir=tmp_path, admin_token=ADMIN, rasa_url="")
     with TestClient(create_app(settings, embedder=load_embedder(MINILM))) as client:
         assert client.post("/api/kb/import", content=articles, headers=admin).status_code == 200

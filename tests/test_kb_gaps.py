@@ -8,9 +8,7 @@ from fastapi.testclient import TestClient
 
 from cascade.app import create_app
 from tests.factories import ScriptedBot, article, jsonl, make_agent
-from tests.helpers import ADMIN
-
-ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
+from tests.helpers import ADMIN_HEADERS
 
 
 def ask(client, text: str, replies: list[list[dict]], bot: ScriptedBot, follow_ups=()) -> str:
@@ -31,8 +29,8 @@ NO_ANSWER = [[{"custom": {"handoff": {"reason": "no_answer"}}}]]
 def test_gaps_cluster_by_meaning_and_close(settings, clock, real_embedder) -> None:
     bot = ScriptedBot()
     with TestClient(create_app(settings, embedder=real_embedder, bot=bot, clock=clock)) as client:
-        make_agent(client, ADMIN_H, "On duty", {"general": 1})
-        client.post("/api/kb/import", content=jsonl(article()), headers=ADMIN_H)
+        make_agent(client, ADMIN_HEADERS, "On duty", {"general": 1})
+        client.post("/api/kb/import", content=jsonl(article()), headers=ADMIN_HEADERS)
         for question in [
             "do you offer pet insurance",
             "can I insure my dog with you",
@@ -42,7 +40,7 @@ def test_gaps_cluster_by_meaning_and_close(settings, clock, real_embedder) -> No
         ]:
             clock.advance(seconds=5)
             ask(client, question, NO_ANSWER, bot)
-        clusters = client.get("/api/kb/gaps", headers=ADMIN_H).json()
+        clusters = client.get("/api/kb/gaps", headers=ADMIN_HEADERS).json()
         assert [c["count"] for c in clusters] == [2, 3]  # the newest question's cluster first
         hours, pets = clusters
         assert set(pets["examples"]) == {
@@ -55,7 +53,7 @@ def test_gaps_cluster_by_meaning_and_close(settings, clock, real_embedder) -> No
         draft = client.post(
             "/api/kb/gaps/draft",
             json={"gap_ids": pets["gap_ids"], "title": "Pet insurance"},
-            headers=ADMIN_H,
+            headers=ADMIN_HEADERS,
         ).json()
         assert (draft["id"], draft["status"]) == ("pet-insurance", "draft")
         assert sorted(draft["questions"]) == sorted(pets["examples"])
@@ -63,17 +61,17 @@ def test_gaps_cluster_by_meaning_and_close(settings, clock, real_embedder) -> No
         attached = client.post(
             "/api/kb/gaps/attach",
             json={"gap_ids": hours["gap_ids"], "article_id": "freeze-card"},
-            headers=ADMIN_H,
+            headers=ADMIN_HEADERS,
         ).json()
         assert attached["version"] == 2
         assert "when are your branches open at the weekend" in attached["questions"]
-        history = client.get("/api/kb/articles/freeze-card/versions", headers=ADMIN_H).json()
+        history = client.get("/api/kb/articles/freeze-card/versions", headers=ADMIN_HEADERS).json()
         assert history[0]["change"] == "added 2 example questions from content gaps"
-        assert client.get("/api/kb/gaps", headers=ADMIN_H).json() == []
+        assert client.get("/api/kb/gaps", headers=ADMIN_HEADERS).json() == []
         again = client.post(
             "/api/kb/gaps/attach",
             json={"gap_ids": hours["gap_ids"], "article_id": "freeze-card"},
-            headers=ADMIN_H,
+            headers=ADMIN_HEADERS,
         )
         assert again.status_code == 404  # already closed
 

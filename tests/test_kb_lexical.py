@@ -13,9 +13,7 @@ from cascade.storage import open_storage
 from core.settings import Settings
 from knowledge_base.lexical import LexicalIndex, terms
 from tests.factories import HashingEmbedder, article, jsonl
-from tests.helpers import ADMIN
-
-HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+from tests.helpers import ADMIN, ADMIN_HEADERS
 
 
 def test_terms_drop_stopwords_and_fold_endings() -> None:
@@ -83,7 +81,7 @@ def test_publish_edit_archive_reach_the_lexical_table_on_return(client, admin) -
 def test_a_stale_lexical_table_is_rebuilt_at_start(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, admin_token=ADMIN, rasa_url="")
     with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
-        client.post("/api/kb/import", content=jsonl(article()), headers=HEADERS)
+        client.post("/api/kb/import", content=jsonl(article()), headers=ADMIN_HEADERS)
         client.app.state.services.storage.db.execute("delete from kb_lexical")  # type: ignore[attr-defined]
         client.app.state.services.storage.db.execute("update kb_lexical_stamp set fingerprint = ''")  # type: ignore[attr-defined]
     with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
@@ -112,7 +110,7 @@ def lead(tmp_path: Path, embedder, weight: float) -> tuple[str, float]:
         data_dir=tmp_path / str(weight), admin_token=ADMIN, rasa_url="", kb_lexical_weight=weight
     )
     with TestClient(create_app(settings, embedder=embedder)) as client:
-        client.post("/api/kb/import", content=TWINS, headers=HEADERS)
+        client.post("/api/kb/import", content=TWINS, headers=ADMIN_HEADERS)
         found = client.post("/api/kb/search", json={"query": "order a checkbook"}).json()
     scores = {r["article_id"]: r["score"] for r in found["results"]}
     return found["results"][0]["article_id"], scores["order-checks"] - scores["deposit-check"]

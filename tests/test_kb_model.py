@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from cascade.app import create_app
 from core.settings import Settings
-from tests.helpers import ADMIN, ROOT
+from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT
 
 pytestmark = pytest.mark.model
 
@@ -17,9 +17,7 @@ def kb_client(tmp_path_factory, real_embedder):
     settings = Settings(data_dir=tmp_path_factory.mktemp("kb"), admin_token=ADMIN, rasa_url="")
     with TestClient(create_app(settings, embedder=real_embedder)) as client:
         articles = (ROOT / "data" / "kb" / "articles.jsonl").read_bytes()
-        response = client.post(
-            "/api/kb/import", content=articles, headers={"Authorization": f"Bearer {ADMIN}"}
-        )
+        response = client.post("/api/kb/import", content=articles, headers=ADMIN_HEADERS)
         assert response.json()["imported"] >= 40
         yield client
 
@@ -74,7 +72,7 @@ def test_import_is_searchable_when_the_call_returns(kb_client) -> None:
         ' "skill": "accounts", "tags": []}\n'
     )
     assert search(kb_client, "can I get insurance for my puppy")["decision"] != "answer"
-    kb_client.post("/api/kb/import", content=new, headers={"Authorization": f"Bearer {ADMIN}"})
+    kb_client.post("/api/kb/import", content=new, headers=ADMIN_HEADERS)
     found = search(kb_client, "can I get insurance for my puppy")
     assert (found["decision"], found["results"][0]["article_id"]) == ("answer", "pet-insurance")
 
@@ -88,7 +86,7 @@ def test_standard_model_loads_offline(real_embedder) -> None:
 def test_publish_edit_archive_show_in_search_within_a_second(kb_client) -> None:
     import time
 
-    admin = {"Authorization": f"Bearer {ADMIN}"}
+    admin = ADMIN_HEADERS
     draft = {
         "id": "travel-notice",
         "title": "Tell us before you travel",

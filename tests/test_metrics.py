@@ -14,7 +14,7 @@ from cascade.app import create_app
 from core.clock import ManualClock
 from core.settings import Settings
 from tests.factories import HashingEmbedder, ScriptedBot, make_agent
-from tests.helpers import ADMIN
+from tests.helpers import ADMIN, ADMIN_HEADERS
 
 
 def article(article_id: str, skill: str) -> dict:
@@ -531,7 +531,7 @@ def test_days_follow_the_business_time_zone(tmp_path) -> None:
     )
     clock = ManualClock(datetime(2026, 1, 5, 3, 0, tzinfo=UTC))
     bot = ScriptedBot([ARTICLE], [ARTICLE])
-    admin = {"Authorization": f"Bearer {ADMIN}"}
+    admin = ADMIN_HEADERS
     app = create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
     with TestClient(app) as client:
         chat(client)[1]("freeze my card")  # Sunday 22:00 in New York

@@ -20,7 +20,7 @@ from conversations.store import ConversationStore
 from core.auth import Role, TokenStore
 from core.settings import Settings
 from tests.factories import HashingEmbedder, ScriptedBot
-from tests.helpers import ADMIN
+from tests.helpers import ADMIN, ADMIN_HEADERS
 
 AT = "2026-03-02T09:00:00.000+00:00"
 AGENT_TOKEN = "agent-token-from-before"
@@ -350,9 +350,7 @@ def test_the_app_serves_an_old_data_directory(tmp_path: Path) -> None:
     with TestClient(app) as client:
         me = client.get("/api/me", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}).json()
         assert me["agent"]["name"] == "Grace"
-        article = client.get(
-            "/api/kb/articles/reset-password", headers={"Authorization": f"Bearer {ADMIN}"}
-        ).json()
+        article = client.get("/api/kb/articles/reset-password", headers=ADMIN_HEADERS).json()
         assert article["title"] == "Reset your password"
         chat = client.get(
             "/api/conversations/c1", headers={"Authorization": f"Bearer {CUSTOMER_TOKEN}"}

@@ -12,7 +12,7 @@ from cascade.app import create_app
 from core.settings import Settings
 from handoff.outbox import verify_signature
 from tests.factories import HashingEmbedder, ScriptedBot
-from tests.helpers import ADMIN, wait_until
+from tests.helpers import ADMIN, ADMIN_HEADERS, wait_until
 
 HANDOFF = [
     {"custom": {"text": "Connecting you."}},
@@ -35,7 +35,7 @@ def test_ticket_emails_and_signed_webhooks(tmp_path, mailbox, receiver, clock) -
         outbox_interval_s=0,
     )
     bot = ScriptedBot(list(HANDOFF))
-    admin = {"Authorization": f"Bearer {ADMIN}"}
+    admin = ADMIN_HEADERS
     with TestClient(
         create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
     ) as client:

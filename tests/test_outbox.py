@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from cascade.storage import open_storage
 from core.clock import ManualClock
 from core.db import Storage
 from core.settings import Settings
@@ -22,13 +21,6 @@ from handoff.outbox import NotDeadLetter, Outbox, OutboxItemNotFound, verify_sig
 from tests.helpers import Mailbox, Receiver, free_port, wait_until
 
 SECRET = "s3cret"
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> Iterator[Storage]:
-    storage = open_storage(tmp_path / "c.db")
-    yield storage
-    storage.close()
 
 
 @pytest.fixture

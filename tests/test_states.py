@@ -4,16 +4,10 @@ import json
 
 import pytest
 
-from cascade.storage import open_storage
 from conversations.errors import ConversationNotFound, IllegalTransition
 from conversations.states import ALLOWED, Status, can_move, transition
 from conversations.store import ConversationStore
 from core.db import Storage
-
-
-@pytest.fixture
-def storage(tmp_path):
-    return open_storage(tmp_path / "c.db")
 
 
 def new_conversation(storage: Storage) -> str:

@@ -6,16 +6,10 @@ import json
 
 import pytest
 
-from cascade.storage import open_storage
 from conversations.events import TicketUpdated
 from core.db import Storage
 from handoff.errors import IllegalTicketMove, TicketNotFound
 from handoff.states import TicketStatus, can_move, transition
-
-
-@pytest.fixture
-def storage(tmp_path):
-    return open_storage(tmp_path / "t.db")
 
 
 def new_ticket(storage: Storage, status: TicketStatus = TicketStatus.NEW) -> str:

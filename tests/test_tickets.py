@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_agent
-
-HANDOFF = [
-    {"custom": {"text": "Connecting you."}},
-    {"custom": {"handoff": {"reason": "customer_request", "skill": "cards"}}},
-]
+from tests.factories import HANDOFF, make_agent
+from tests.helpers import ADMIN_HEADERS
 
 
 def ticketed(client, bot, *, email="ana@example.com"):
@@ -219,10 +215,8 @@ def test_outside_live_chat_hours_a_hand_over_becomes_a_ticket(tmp_path, bot, clo
     with TestClient(
         create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
     ) as client:
-        make_agent(client, {"Authorization": f"Bearer {ADMIN}"}, "Night owl", {"cards": 3})
+        make_agent(client, ADMIN_HEADERS, "Night owl", {"cards": 3})
         ticket_id, _, _ = ticketed(client, bot)
-        ticket = client.get(
-            f"/api/tickets/{ticket_id}", headers={"Authorization": f"Bearer {ADMIN}"}
-        ).json()
+        ticket = client.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()
         assert ticket["reason"] == "outside_hours"
         assert "away until business hours" in ticket["transcript"][-1]["text"]

@@ -9,7 +9,7 @@ import sys
 import httpx
 import pytest
 
-from tests.helpers import ADMIN, ROOT, app_env, free_port, stop, wait_until
+from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT, app_env, free_port, stop, wait_until
 
 pytestmark = pytest.mark.rasa
 
@@ -72,9 +72,7 @@ def test_up_runs_both_and_survives_rasa_dying(tmp_path, rasa_model) -> None:
         )
         assert turn.status_code == 200
         assert turn.json()["status"] == "ticketed"  # handed over; nobody is online here
-        view = http.get(
-            f"/api/conversations/{started['id']}", headers={"Authorization": f"Bearer {ADMIN}"}
-        ).json()
+        view = http.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
         assert "my card is stuck in the machine" in [m["text"] for m in view["messages"]]
         assert view["handoff"]["reason"] == "bot_unavailable"
     finally:

@@ -339,7 +339,7 @@ def test_only_an_agents_token_opens_chats(console_app, page) -> None:
     editor = http.post(
         "/api/staff",
         json={"name": "Noor Haddad", "role": "editor"},
-        headers={"Authorization": f"Bearer {ADMIN}"},
+        headers=ADMIN_HEADERS,
     ).json()["token"]
     page.goto(f"{console_app.url}/console#token={editor}")
     expect(page.get_by_role("alert")).to_have_text("this token does not hold the agent role")

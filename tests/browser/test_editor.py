@@ -13,11 +13,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import ADMIN
+from tests.helpers import ADMIN, ADMIN_HEADERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
-ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
 XSS = "<img src=x onerror=alert(1)>"
 
 
@@ -149,11 +148,11 @@ def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, pag
     created = httpx.post(
         f"{web_app}/api/kb/articles",
         json={"id": article_id, "title": XSS, "body": body, "questions": [XSS], "tags": [XSS]},
-        headers=ADMIN_H,
+        headers=ADMIN_HEADERS,
         timeout=60,
     )
     assert created.status_code == 201, created.text
-    httpx.post(f"{web_app}/api/kb/articles/{article_id}/publish", headers=ADMIN_H, timeout=60)
+    httpx.post(f"{web_app}/api/kb/articles/{article_id}/publish", headers=ADMIN_HEADERS, timeout=60)
 
     open_editor(page, web_app)
     page.fill("#list-q", "onerror")
@@ -197,7 +196,7 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
     httpx.post(
         f"{web_app}/api/kb/articles",
         json={"id": article_id, "title": f"Opening hours {tag}", "body": "9 to 5."},
-        headers=ADMIN_H,
+        headers=ADMIN_HEADERS,
         timeout=60,
     )
     open_editor(page, web_app)
@@ -207,7 +206,7 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
     other = httpx.put(
         f"{web_app}/api/kb/articles/{article_id}",
         json={"id": article_id, "title": f"Opening hours {tag}", "body": "8 to 6."},
-        headers=ADMIN_H,
+        headers=ADMIN_HEADERS,
         timeout=60,
     )
     assert other.status_code == 200
@@ -218,7 +217,7 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
     )
     expect(page.locator("#editor-error")).to_contain_text("it is now at version 2")
     assert (
-        httpx.get(f"{web_app}/api/kb/articles/{article_id}", headers=ADMIN_H).json()["body"]
+        httpx.get(f"{web_app}/api/kb/articles/{article_id}", headers=ADMIN_HEADERS).json()["body"]
         == "8 to 6."
     )
 
@@ -240,7 +239,7 @@ def test_markdown_zip_download_and_import_from_the_page(web_app, page, tmp_path)
     httpx.post(
         f"{web_app}/api/kb/articles",
         json={"id": f"kept-draft-{tag}", "title": f"Kept draft {tag}", "body": "Not yet."},
-        headers=ADMIN_H,
+        headers=ADMIN_HEADERS,
         timeout=60,
     )
     open_editor(page, web_app)
@@ -273,7 +272,7 @@ def test_markdown_zip_download_and_import_from_the_page(web_app, page, tmp_path)
     open_article(page, f"From git {tag}")
     expect(page.locator("#editor-status")).to_have_text("draft")
     expect(page.locator("#f-body")).to_have_value("Hi.")
-    assert httpx.get(f"{web_app}/api/kb/articles/fine", headers=ADMIN_H).status_code == 404
+    assert httpx.get(f"{web_app}/api/kb/articles/fine", headers=ADMIN_HEADERS).status_code == 404
     assert page.errors == []
 
 
@@ -281,7 +280,7 @@ def test_a_token_without_the_editor_role_is_refused(web_app, page):
     agent = httpx.post(
         f"{web_app}/api/agents",
         json={"name": "Agent Only", "skills": {"cards": 1}, "max_concurrent": 1},
-        headers=ADMIN_H,
+        headers=ADMIN_HEADERS,
         timeout=60,
     ).json()
     page.goto(f"{web_app}/editor#token={agent['token']}")
