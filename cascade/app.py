@@ -154,6 +154,9 @@ def build_services(
             people=Handover(storage=storage, clock=clock, queue=queue, desk=desk, tickets=tickets),
             gaps=kb.gaps,
             mailer=outbox,
+            identity_secret=(
+                settings.identity_secret.get_secret_value() if settings.identity_secret else None
+            ),
         ),
         agents=AgentService(storage=storage, tokens=tokens, clock=clock),
         queue=queue,

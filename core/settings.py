@@ -125,10 +125,21 @@ class Settings(BaseSettings):
         description="A contact counts as resolved first time only if the customer does not come "
         "back on the same topic within this many days.",
     )
+    durable_window_h: float = Field(
+        default=72.0,
+        description="A resolution is durable when the same customer (visitor id, email or signed "
+        "user id) does not come back within this many hours; coming back counts as a reopen.",
+    )
+    identity_secret: SecretStr | None = Field(
+        default=None,
+        description="The company's key for signed customer identities: the widget's data-user-id "
+        "is trusted only with data-user-hash = hex HMAC-SHA256 of the id with this key. No default "
+        "(unset: user ids are ignored).",
+    )
     idle_limit_s: float = Field(
         default=1800.0,
         description="A chat with the bot or in the queue whose customer has written nothing for "
-        "this long is abandoned.",
+        "this long is abandoned; one whose last bot turn was an answer is resolved, as assumed.",
     )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for customer email; unset: email is not sent."

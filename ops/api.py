@@ -54,8 +54,13 @@ class CSVResponse(Response):
 StorageDep = Annotated[Storage, Depends(provided(Storage))]
 
 
-def _metrics(storage: StorageDep, settings: SettingsDep) -> Metrics:
-    return Metrics(storage=storage, fcr_window_days=settings.fcr_window_days)
+def _metrics(storage: StorageDep, settings: SettingsDep, clock: ClockDep) -> Metrics:
+    return Metrics(
+        storage=storage,
+        now=clock.now(),
+        fcr_window_days=settings.fcr_window_days,
+        durable_window_h=settings.durable_window_h,
+    )
 
 
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
@@ -94,7 +99,9 @@ def _csv(daily: Daily) -> CSVResponse:
 
 
 @router.get(
-    "/api/metrics", summary="FCR, containment, hand-overs, tickets, waits, CSAT, SLAs, gaps"
+    "/api/metrics",
+    summary="FCR, confirmed / assumed / durable resolutions, containment, hand-overs, tickets, "
+    "waits, CSAT, SLAs, gaps",
 )
 def metrics(
     metrics: MetricsDep,
