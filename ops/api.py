@@ -45,6 +45,9 @@ class Filters(BaseModel):
     timezone: str
     today: str = Field(description="YYYY-MM-DD in the business time zone")
     max_days: int = Field(description="The longest range /api/metrics/daily answers for")
+    durable_window_h: float = Field(
+        description="A resolution is durable when the customer is not back within this many hours"
+    )
 
 
 class CSVResponse(Response):
@@ -144,10 +147,13 @@ def metrics_csv(_: Ops, found: DailyDep) -> CSVResponse:
 
 
 @router.get("/api/metrics/filters", summary="What the figures can be filtered by, and today")
-def filters(metrics: MetricsDep, zone: Zone, clock: ClockDep, _: Ops) -> Filters:
+def filters(
+    metrics: MetricsDep, zone: Zone, clock: ClockDep, settings: SettingsDep, _: Ops
+) -> Filters:
     return Filters(
         skills=metrics.skills(),
         timezone=zone.key,
         today=clock.now().astimezone(zone).date().isoformat(),
         max_days=MAX_DAYS,
+        durable_window_h=settings.durable_window_h,
     )

@@ -454,6 +454,7 @@ def test_known_skills_and_today(client, admin, three_days) -> None:
         "timezone": "UTC",
         "today": "2026-01-07",
         "max_days": 366,
+        "durable_window_h": 72.0,
     }
 
 
