@@ -31,7 +31,7 @@ from handoff.routing import GENERAL, PRIORITY_ORDER, AgentState, WaitingChat
 RECENT = 50  # handle times the estimate learns from, the latest first
 OVERDUE = 0.1  # a chat longer than every recent one: nearly over, as a share of the mean
 RUNS = 25  # forecasts drawn, each chat's estimate the median of its waits in them
-WORK = 25_000  # fewer runs when the line and the slots are long (chats + slots per run)
+WORK = 10_000  # fewer runs when the line and the slots are long (chats + slots per run)
 
 
 @dataclass(frozen=True)
