@@ -1,13 +1,14 @@
 """Where each waiting chat stands in line and how long it may wait.
 
 The wait is a forecast of the queue itself, not a rate. Every slot of every online agent frees
-at an expected moment: now if it is free; after a whole handle time if it holds a chat on offer;
-after what is left of the chat in progress, judged by how long that chat has run against recent
-handle times (a chat 8 minutes in, when recent chats took 5 to 10, is nearly done). The waiting
-chats then take those slots as the dispatcher hands them out: each slot, as it frees, goes to the
-first chat in line its agent may take (the agent's skill, a general chat, or any chat once it has
-waited past the skill wait limit), and that chat holds it for a handle time. A chat's estimate is
-when its slot frees.
+at some moment: now if it is free; after a whole handle time if it holds a chat on offer; after
+what is left of the chat in progress, judged by how long that chat has run against recent handle
+times (a chat 8 minutes in, when recent chats took 5 to 10, is nearly done). The waiting chats
+then take those slots as the dispatcher hands them out: each slot, as it frees, goes to the
+first chat in line its agent may take (the agent's skill, a general chat, or any chat once it
+has waited past the skill wait limit), and that chat holds it for a handle time. Handle times
+are drawn from recent ones and the queue played several times; a chat's estimate is the median
+of the moments its slot freed.
 """
 
 from __future__ import annotations
@@ -188,9 +189,6 @@ class Estimates:
     def handle_times(self, *, recent: int = RECENT) -> HandleTimes:
         found = [data["handle_s"] for data in self.conversations.recent(ChatHandled, limit=recent)]
         return HandleTimes(tuple(found) or (self.default_handle_s,))
-
-    def handle_time_s(self, *, recent: int = RECENT) -> float:
-        return self.handle_times(recent=recent).mean_s
 
     def places(self) -> dict[str, Place]:
         """Each waiting chat's place in line (among chats needing the same skill) and an
