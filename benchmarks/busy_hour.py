@@ -19,6 +19,7 @@ import json
 import math
 import random
 import statistics
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -240,19 +241,22 @@ def _run(
         measured.waited.append(waited[cid])
 
 
-def main() -> None:
-    hour = Hour()
-    measured = simulate(hour)
-    print(
-        f"a busy hour: {len(measured.waited)} chats join the queue ({hour.arrivals_per_hour:.0f}"
-        f" an hour, {len(AGENTS)} agents, {sum(s for _, s in AGENTS)} slots), median wait"
-        f" {measured.median_wait_s / 60:.1f} min"
-    )
-    print(
-        f"  median error of the wait told at queue entry: {measured.median_error_s:.0f} s"
-        f" (the former rate estimate: {measured.rate_median_error_s:.0f} s)"
-    )
+def main(seeds: list[int] | None = None) -> None:
+    """The default hour, or one per seed given (`python -m benchmarks.busy_hour 1 2 3`)."""
+    for seed in seeds or [Hour().seed]:
+        hour = Hour(seed=seed)
+        measured = simulate(hour)
+        print(
+            f"a busy hour (seed {seed}): {len(measured.waited)} chats join the queue"
+            f" ({hour.arrivals_per_hour:.0f} an hour, {len(AGENTS)} agents,"
+            f" {sum(s for _, s in AGENTS)} slots), median wait"
+            f" {measured.median_wait_s / 60:.1f} min"
+        )
+        print(
+            f"  median error of the wait told at queue entry: {measured.median_error_s:.0f} s"
+            f" (the former rate estimate: {measured.rate_median_error_s:.0f} s)"
+        )
 
 
 if __name__ == "__main__":
-    main()
+    main([int(arg) for arg in sys.argv[1:]])
