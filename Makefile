@@ -23,7 +23,7 @@ help:
 	@echo "make test      set up, then run the linters and every test"
 	@echo "make setup     only the set-up (both runtimes, the embedding model, the web libraries, the trained Rasa model)"
 	@echo "make bench-kb  knowledge search on ../shared/data/kb-dev through the HTTP API"
-	@echo "make bench-routing  routing decisions with 1,000 agents and 10,000 waiting chats"
+	@echo "make bench-routing  routing decisions with 1,000 agents and 10,000 waiting chats; a busy hour's waits told against waits had"
 	@echo "make bench-kb-scale  import and search 10,000 and 100,000 synthetic articles"
 
 # The app runtime: Python 3.11. torch first, from its CPU build, so nothing pulls CUDA.

@@ -169,6 +169,7 @@ def build_services(
     # Rasa's socketio protocol on the same server; its widgets hear every message but their own.
     rasa = RasaChannel(realtime, storage=storage, conversations=services.conversations)
     storage.message_listeners.append(rasa.push)
+    queue.on_wait_moved(rasa.queue_moved)
     return services
 
 
