@@ -18,7 +18,7 @@ import numpy as np
 from core.clock import Clock, SystemClock, iso
 from core.db import Storage
 from knowledge_base.calibration import Calibration, Targets, calibrate, pool_vectors, standard
-from knowledge_base.embedder import Embedder
+from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.errors import ArticleExists, ArticleNotFound
 from knowledge_base.gaps import GapLog, slug
 from knowledge_base.indexing import SearchIndex, centroid_parts, follow_embedder
@@ -88,6 +88,8 @@ class KnowledgeBase:
         made again after every publish, import, edit and archive."""
         if self.targets is None:
             return standard(self.standard, 0, 0, "calibration is off")
+        if isinstance(self.embedder, NoModel):  # a command that searches nothing
+            return standard(self.standard, 0, 0, "no embedding model loaded")
         if self._pool is None:
             folders = [f for f in (getattr(self.embedder, "folder", None),) if f is not None]
             self._pool = pool_vectors(self.embedder, [*folders, self.index.path.parent])
