@@ -165,11 +165,8 @@ def calibrate(
         ex, owner = ex[keep], owner[keep]
 
     # Leave one out: each example against every centroid, its own made without it.
-    scores = ex @ centroids.T
-    rows = np.arange(len(ex))
-    scores[rows, owner] = np.einsum("ij,ij->i", ex, unit(sums[owner] - ex))
-    order = np.argsort(-scores, axis=1)[:, :3]
-    ranked = np.take_along_axis(scores, order, axis=1)
+    own = np.einsum("ij,ij->i", ex, unit(sums[owner] - ex))
+    order, ranked = best_three(ex, centroids, owner, own)
     right = order[:, 0] == owner
     top, margin = ranked[:, 0], ranked[:, 0] - ranked[:, 1]
 
@@ -198,6 +195,27 @@ def calibrate(
     )
 
 
+def best_three(
+    queries: np.ndarray, centroids: np.ndarray, owner: np.ndarray | None, own: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The three best articles and their scores per query, in blocks so that a large
+    knowledge base never needs a queries x articles matrix at once; with `owner`, each query's
+    own article scores `own` instead (left out)."""
+    orders, scores = [], []
+    k = min(3, centroids.shape[0])
+    for start in range(0, len(queries), 256):
+        block = queries[start : start + 256] @ centroids.T
+        if owner is not None and own is not None:
+            rows = np.arange(len(block))
+            block[rows, owner[start : start + 256]] = own[start : start + 256]
+        part = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        part_scores = np.take_along_axis(block, part, axis=1)
+        ranks = np.argsort(-part_scores, axis=1)
+        orders.append(np.take_along_axis(part, ranks, axis=1))
+        scores.append(np.take_along_axis(part_scores, ranks, axis=1))
+    return np.vstack(orders), np.vstack(scores)
+
+
 def pool_scores(
     pool: np.ndarray, centroids: np.ndarray, ex: np.ndarray, owner: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -215,7 +233,7 @@ def pool_scores(
     kept = pool[(pool @ ex.T).max(axis=1) < bar]
     if len(kept) == 0:
         return np.zeros(0), np.zeros(0), 0
-    scores = np.sort(kept @ centroids.T, axis=1)[:, ::-1]
+    _, scores = best_three(kept, centroids, None, None)
     return scores[:, 0], scores[:, 0] - scores[:, 1], len(kept)
 
 
