@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from knowledge_base.errors import ImportRejected
+from knowledge_base.errors import ReplayRejected
 from knowledge_base.gaps import group_by_meaning
 from knowledge_base.search import Decision, SearchOutcome
 
@@ -136,7 +136,7 @@ def parse_questions(text: str) -> list[Question]:
     if len(questions) > MAX_QUESTIONS:
         problems.append(f"{len(questions)} questions: at most {MAX_QUESTIONS} per run")
     if problems:
-        raise ImportRejected(problems)
+        raise ReplayRejected(problems)
     return questions
 
 
@@ -231,6 +231,11 @@ def groups(rows: list[Row], key: Callable[[Row], str]) -> list[Group]:
 CSV_FIELDS = ["text", "decision", "article_id", "choices", "score", "expected", "verdict"]
 
 
+def spreadsheet_safe(text: str) -> str:
+    """A question a spreadsheet would take for a formula (=, +, -, @) is kept as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def as_csv(rows: list[Row]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -239,7 +244,7 @@ def as_csv(rows: list[Row]) -> str:
         expected = "" if not r.labelled else (r.expected or "(none)")
         writer.writerow(
             [
-                r.text,
+                spreadsheet_safe(r.text),
                 r.decision,
                 r.article_id or "",
                 " ".join(r.choices),

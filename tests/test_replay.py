@@ -115,3 +115,8 @@ def test_csv_keeps_every_question() -> None:
             "verdict": "choice right",
         }
     ]
+
+
+def test_a_question_a_spreadsheet_would_run_is_kept_as_text() -> None:
+    parsed = list(csv.DictReader(io.StringIO(as_csv([row("escalate", None, None, text="=1+1")]))))
+    assert parsed[0]["text"] == "'=1+1"

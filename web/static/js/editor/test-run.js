@@ -142,9 +142,14 @@ function cell(value) {
   return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
 }
 
+// A question a spreadsheet would take for a formula (=, +, -, @) is kept as text.
+function spreadsheetSafe(text) {
+  return /^[=+\-@]/.test(text) ? "'" + text : text;
+}
+
 export function csv(rows) {
   const lines = rows.map((r) => [
-    r.text,
+    spreadsheetSafe(r.text),
     r.decision,
     r.article_id,
     r.choices.join(" "),
