@@ -27,11 +27,11 @@ VARIANTS: list[tuple[str, Targets | None]] = [
     ("standard limits (no calibration)", None),
     ("calibrated, no floor", replace(CHOSEN, floor=0.0)),
     ("calibrated, floor 0.02", replace(CHOSEN, floor=0.02)),
-    ("calibrated, floor 0.05 (default)", CHOSEN),
+    ("calibrated (default: floor 0.05)", CHOSEN),
     ("calibrated, floor 0.10", replace(CHOSEN, floor=0.10)),
-    ("calibrated, aimed at 0.75 of target", replace(CHOSEN, aim=0.75)),
-    ("calibrated, aimed at the target", replace(CHOSEN, aim=1.0)),
-    ("calibrated, clarify reach 0.95", replace(CHOSEN, clarify_reach=0.95)),
+    ("wrong aimed at half its target", replace(CHOSEN, aim_wrong=0.5)),
+    ("out of scope aimed at its target", replace(CHOSEN, aim=1.0)),
+    ("clarify reach 0.98", replace(CHOSEN, clarify_reach=0.98)),
 ]
 
 
