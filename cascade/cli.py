@@ -175,6 +175,34 @@ def kb_import(
     typer.echo(f"imported {count} articles")
 
 
+@app.command()
+def replay(
+    path: Annotated[Path, typer.Argument(exists=True, help="JSON Lines: text, optional expected.")],
+    data_dir: DataDir = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every question's outcome here.")
+    ] = None,
+) -> None:
+    """Run past customer questions through the bot's decision, before going live: answered,
+    choices or escalated, per skill and article; with `expected` labels, right and wrong."""
+    from knowledge_base.errors import ImportRejected
+    from knowledge_base.replay import as_csv, parse_questions, render
+    from knowledge_base.replay import replay as run
+
+    try:
+        questions = parse_questions(path.read_text(encoding="utf-8-sig"))
+    except ImportRejected as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from exc
+    kb = _knowledge_base(data_dir).kb
+    report = run(questions, kb.search, kb.embedder.encode)
+    typer.echo(render(report))
+    if csv_out is not None:
+        csv_out.write_text(as_csv(report.rows), encoding="utf-8")
+        typer.echo(f"\nevery question's outcome: {csv_out}")
+
+
 @kb_app.command("export")
 def kb_export(
     target: Annotated[Path, typer.Argument(help="A .jsonl file, or a folder for Markdown files.")],
