@@ -254,8 +254,14 @@ def demo_traffic(
     from cascade.demo_traffic import seed_traffic
 
     _quiet_libraries()
-    seeded = seed_traffic(settings_for(data_dir, rasa_url=""), days=days, seed=seed)
-    typer.echo(seeded.describe() if seeded else "the demo already has conversations: no traffic added")
+    try:
+        seeded = seed_traffic(settings_for(data_dir, rasa_url=""), days=days, seed=seed)
+    except ValueError as exc:  # no articles or agents to seed with
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        seeded.describe() if seeded else "the demo already has conversations: no traffic added"
+    )
 
 
 def _services_without_model(data_dir: Path | None):

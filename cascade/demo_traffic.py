@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from bot.client import NoBot
+from cascade.app import build_services
 from cascade.demo_bot import InProcessBot
 from cascade.demo_customers import DETAILS, THANKS, Persona, customers, reply_to_bot, visit
 from cascade.services import Services
@@ -40,12 +41,12 @@ from core.clock import ManualClock
 from core.settings import Settings
 from handoff.agents import AgentOut, AgentStatus
 from handoff.errors import HandoffError
-from knowledge_base.embedder import Embedder
+from knowledge_base.embedder import Embedder, load_embedder, model_dim, model_name
 from knowledge_base.store import Article
 
-# Weekday shifts (local hours) by the demo agents' first names; Saturday: a short one.
-SHIFTS = {"Priya": (8, 16), "Marcus": (9, 17), "Elena": (10, 18), "Tom": (12, 20), "Aisha": (8, 14)}
-SATURDAY = {"Aisha": (10, 16)}
+# Weekday shifts (local hours), dealt to the agents in turn; the fifth also works on Saturday.
+SHIFTS = ((8, 16), (9, 17), (10, 18), (12, 20), (8, 14))
+SATURDAY = (10, 16)
 TICKET_ROUNDS = (time(9, 10), time(11, 30), time(14, 30), time(16, 40))  # weekdays
 
 
@@ -186,14 +187,13 @@ class Simulation:
             self.services.queue.withdraw_offers(agent.id)
         self.services.queue.route()
 
-    async def shifts(self, agent: AgentOut, days: list[datetime]) -> None:
-        first = agent.name.split()[0]
+    async def shifts(self, agent: AgentOut, turn: int, days: list[datetime]) -> None:
+        """The agent's working days: online for their shift, offline after."""
         for day in days:
-            hours = (SATURDAY if day.weekday() == 5 else {} if day.weekday() == 6 else SHIFTS).get(
-                first
-            )
-            if hours is None:
+            weekday = day.weekday()
+            if weekday == 6 or (weekday == 5 and turn % len(SHIFTS) != len(SHIFTS) - 1):
                 continue
+            hours = SATURDAY if weekday == 5 else SHIFTS[turn % len(SHIFTS)]
             await self.wait_until(day + timedelta(hours=hours[0], minutes=self.rng.uniform(-5, 5)))
             self.set_status(agent, AgentStatus.ONLINE)
             await self.wait_until(day + timedelta(hours=hours[1], minutes=self.rng.uniform(0, 10)))
@@ -277,18 +277,21 @@ class Simulation:
 
 
 class RememberingEmbedder:
-    """The embedding model, remembering each text's vector: customers repeat each other, and
-    a question searched is embedded again when it is kept as a content gap. The customers'
-    first messages are embedded together before the run, in batches, which is much faster."""
+    """The embedding model, loaded when first needed, remembering each text's vector:
+    customers repeat each other, and a question searched is embedded again when it is kept as
+    a content gap. The customers' first messages are embedded together before the run, in
+    batches, which is much faster than one by one."""
 
-    def __init__(self, model: Embedder) -> None:
-        self.name, self.dim = model.name, model.dim
-        self._model = model
+    def __init__(self, name: str, dim: int, load: Callable[[], Embedder]) -> None:
+        self.name, self.dim = name, dim
+        self._load = load
+        self._model: Embedder | None = None
         self._known: dict[str, np.ndarray] = {}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._known]
         if missing:
+            self._model = self._model or self._load()
             self._known.update(zip(missing, self._model.encode(missing), strict=True))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -304,14 +307,15 @@ def seed_traffic(
     embedder: Embedder | None = None,
 ) -> Seeded | None:
     """Seed `days` of traffic ending at `until` (now); None if the directory has chats."""
-    from cascade.app import build_services
-    from knowledge_base.embedder import load_embedder
-
     zone = ZoneInfo(settings.business_timezone)
     end = (until or datetime.now(zone)).astimezone(zone)
     first_day = datetime.combine(end.date() - timedelta(days=days - 1), time(0), zone)
     clock = ManualClock(first_day.astimezone(UTC))
-    model = RememberingEmbedder(embedder or load_embedder(settings.embedding_model))
+    if embedder is None:
+        name = settings.embedding_model
+        model = RememberingEmbedder(model_name(name), model_dim(name), lambda: load_embedder(name))
+    else:
+        model = RememberingEmbedder(embedder.name, embedder.dim, lambda: embedder)
     services = build_services(settings, bot=NoBot(), clock=clock, embedder=model)
     try:
         if services.conversations.store.recent(ConversationStarted, limit=1):
@@ -353,8 +357,8 @@ async def _simulate(
     services.kb.embedder.encode([persona.first for _, persona in visits])
     sim.spawn(start, sim.timers)
     sim.spawn(start, partial(sim.ticket_rounds, calendar))
-    for agent in sim.agents.values():
-        sim.spawn(start, partial(sim.shifts, agent, calendar))
+    for turn, agent in enumerate(sim.agents.values()):
+        sim.spawn(start, partial(sim.shifts, agent, turn, calendar))
     for at, persona in visits:
         sim.spawn(at, partial(sim.customer, persona))
     await sim.run(end)
