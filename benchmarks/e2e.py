@@ -179,7 +179,7 @@ def sample(queries: list[dict[str, Any]], per_set: int | None, seed: int) -> lis
     return random.Random(seed).sample(queries, per_set)
 
 
-def run_set(name: str, per_set: int | None, seed: int) -> dict[str, float | int]:
+def run_set(name: str, per_set: int | None, seed: int) -> Figures:
     data = SHARED / "data" / name
     queries = [
         json.loads(line) for line in (data / "queries.jsonl").read_text().splitlines() if line
@@ -202,29 +202,43 @@ def run_set(name: str, per_set: int | None, seed: int) -> dict[str, float | int]
         metrics = client.get("/api/metrics", headers=admin)
         metrics.raise_for_status()
         dashboard = metrics.json()
-    answerable = [o for o in outcomes if o.expected is not None]
-    unanswerable = [o for o in outcomes if o.expected is None]
-    figures: dict[str, float | int] = {
-        "customers": len(outcomes),
-        "answerable": len(answerable),
-        "contained": share(sum(o.resolved for o in answerable), len(answerable)),
-        "first_wrong": share(
-            sum(o.first_shown is not None and o.first_shown != o.expected for o in answerable),
-            len(answerable),
-        ),
-        "unanswerable": len(unanswerable),
-        "kept_from_person": sum(not o.person for o in unanswerable),
-        "true_containment": share(sum(o.resolved for o in outcomes), len(outcomes)),
-        "dashboard_containment": dashboard["bot_containment"] or 0.0,
-        "dashboard_contacts": dashboard["contacts"],
-        "chats_s": chats_s,
-        "total_s": time.perf_counter() - began,
-    }
-    return figures
+    return Figures(name, outcomes, dashboard, chats_s, time.perf_counter() - began)
 
 
-def share(part: int, whole: int) -> float:
-    return part / whole if whole else 0.0
+@dataclass
+class Figures:
+    name: str
+    outcomes: list[Outcome]
+    dashboard: dict[str, Any]  # GET /api/metrics
+    chats_s: float
+    total_s: float
+
+    def report(self) -> None:
+        answerable = [o for o in self.outcomes if o.expected is not None]
+        unanswerable = [o for o in self.outcomes if o.expected is None]
+        contained = sum(o.resolved for o in answerable)
+        wrong = sum(o.first_shown not in (None, o.expected) for o in answerable)
+        kept = sum(not o.person for o in unanswerable)
+        resolved = sum(o.resolved for o in self.outcomes)
+        shown = self.dashboard["bot_containment"]
+        print(
+            f"{self.name}: {len(self.outcomes)} customers ({len(answerable)} answerable,"
+            f" {len(unanswerable)} unanswerable), {self.total_s:.0f} s"
+            f" ({self.chats_s / max(1, len(self.outcomes)):.2f} s a customer)"
+        )
+        print(f"  containment of answerable questions  {ratio(contained, len(answerable))}")
+        print(f"  first shown a wrong article          {ratio(wrong, len(answerable))}")
+        print(f"  unanswerable kept from a person      {kept} of {len(unanswerable)}")
+        print(
+            f"  bot containment: dashboard {shown if shown is None else f'{shown:.3f}'}"
+            f" ({self.dashboard['bot_contained']} of {self.dashboard['contacts']}),"
+            f" true {ratio(resolved, len(self.outcomes))}",
+            flush=True,
+        )
+
+
+def ratio(part: int, whole: int) -> str:
+    return f"{part / whole:.3f} ({part} of {whole})" if whole else "- (none)"
 
 
 def main() -> None:
@@ -239,23 +253,8 @@ def main() -> None:
         f"careful customers through the real Rasa server, {'all' if per_set is None else per_set}"
         f" queries per set (seed {args.seed})"
     )
-    print(
-        f"{'set':<12} {'customers':>9} {'contained':>9} {'first wrong':>11}"
-        f" {'unanswerable kept':>17} {'dashboard / true containment':>29} {'time':>7}"
-    )
     for name in args.sets:
-        f = run_set(name, per_set, args.seed)
-        kept = f"{f['kept_from_person']} of {f['unanswerable']}"
-        print(
-            f"{name:<12} {f['customers']:>9} {f['contained']:>9.3f} {f['first_wrong']:>11.3f}"
-            f" {kept:>17} {f['dashboard_containment']:>19.3f} / {f['true_containment']:.3f}"
-            f" {f['total_s']:>6.0f}s",
-            flush=True,
-        )
-        if f["dashboard_contacts"] != f["customers"]:
-            print(
-                f"  the dashboard counted {f['dashboard_contacts']} contacts, not {f['customers']}"
-            )
+        run_set(name, per_set, args.seed).report()
     print(f"total {time.perf_counter() - began:.0f} s")
 
 
