@@ -9,8 +9,8 @@ articles are imported, and each sampled query is one customer:
   is the one they needed, otherwise they ask for a person: the "Talk to a person" button when
   the bot offers one, No when it does not;
 - offered choices, they pick the right one, or ask for a person the same way ("None of these");
-- if the bot says anything else, they type that they want a person; after six turns still
-  with the bot, they count as kept from a person.
+- if the bot says anything else, they type that they want a person, in the set's language;
+  after six turns still with the bot, they count as kept from a person.
 
 Printed per set: containment of answerable questions (resolved by the bot, which a careful
 customer only allows with the right article), the share of answerable questions first shown a
@@ -41,7 +41,9 @@ from benchmarks.common import ROOT, SHARED, free_port
 
 SETS = ("kb-dev", "kb-dev-hwu", "kb-dev-ja")
 ADMIN = "bench-e2e-admin"
-ASK_FOR_PERSON = "I want to talk to a person"
+# What a customer types to ask for a person, in the set's language.
+ASK_FOR_PERSON = {"kb-dev-ja": "担当者と話したいです"}
+ASK_FOR_PERSON_EN = "I want to talk to a person"
 MAX_TURNS = 6
 
 
@@ -126,7 +128,9 @@ def chosen(payload: str) -> str | None:
         return None
 
 
-def careful_reply(expected: str | None, messages: list[dict[str, Any]]) -> str:
+def careful_reply(
+    expected: str | None, messages: list[dict[str, Any]], *, ask_for_person: str
+) -> str:
     """What a careful customer sends after the bot's turn."""
     buttons = buttons_of(messages)
     payloads = [b["payload"] for b in buttons]
@@ -140,10 +144,12 @@ def careful_reply(expected: str | None, messages: list[dict[str, Any]]) -> str:
         return right
     if any(chosen(p) for p in payloads):
         return person_button(buttons) or "/deny"
-    return person_button(buttons) or ASK_FOR_PERSON
+    return person_button(buttons) or ask_for_person
 
 
-def customer(client: httpx.Client, number: int, text: str, expected: str | None) -> Outcome:
+def customer(
+    client: httpx.Client, number: int, text: str, expected: str | None, *, ask_for_person: str
+) -> Outcome:
     started = client.post(
         "/api/conversations",
         json={
@@ -169,7 +175,7 @@ def customer(client: httpx.Client, number: int, text: str, expected: str | None)
             first_shown = next((m["article_id"] for m in replies if m.get("article_id")), None)
         if body["status"] != "bot":
             return Outcome(expected, body["status"] == "resolved", body["status"] != "resolved", first_shown)  # fmt: skip
-        message = careful_reply(expected, replies)
+        message = careful_reply(expected, replies, ask_for_person=ask_for_person)
     return Outcome(expected, False, False, first_shown)
 
 
@@ -185,6 +191,7 @@ def run_set(name: str, per_set: int | None, seed: int) -> Figures:
         json.loads(line) for line in (data / "queries.jsonl").read_text().splitlines() if line
     ]
     chosen_queries = sample(queries, per_set, seed)
+    ask = ASK_FOR_PERSON.get(name, ASK_FOR_PERSON_EN)
     began = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix=f"cascade-e2e-{name}-") as tmp,
@@ -196,7 +203,8 @@ def run_set(name: str, per_set: int | None, seed: int) -> Figures:
         ).raise_for_status()  # fmt: skip
         started = time.perf_counter()
         outcomes = [
-            customer(client, i, q["text"], q.get("expected")) for i, q in enumerate(chosen_queries)
+            customer(client, i, q["text"], q.get("expected"), ask_for_person=ask)
+            for i, q in enumerate(chosen_queries)
         ]
         chats_s = time.perf_counter() - started
         metrics = client.get("/api/metrics", headers=admin)
