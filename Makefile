@@ -87,7 +87,7 @@ bench-kb: $(APP_OK) $(EMBED_OK)
 	$(VENV)/bin/python -m benchmarks.kb_dev
 
 # E2E_ARGS: e.g. --per-set 0 for every query (about 40 minutes), --sets kb-dev-ja
-bench-e2e: setup
+bench-e2e: $(APP_OK) $(EMBED_OK) $(RASA_OK) model
 	$(VENV)/bin/python -m benchmarks.e2e $(E2E_ARGS)
 
 clean:

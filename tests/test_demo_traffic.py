@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from cascade.app import build_services, create_app
 from cascade.demo_bot import PERSON_PHRASES, InProcessBot, understand
@@ -29,7 +30,9 @@ SINCE = (UNTIL - timedelta(days=13)).date()
 
 def demo_directory(data_dir: Path, embedder) -> Settings:
     """A data directory with the demo's articles and agents, as demo-seed leaves it."""
-    settings = Settings(data_dir=data_dir, admin_token=ADMIN, rasa_url="", route_interval_s=0)
+    settings = Settings(
+        data_dir=data_dir, admin_token=SecretStr(ADMIN), rasa_url="", route_interval_s=0
+    )
     services = build_services(settings, embedder=embedder, clock=ManualClock())
     articles = parse_jsonl((ROOT / "data" / "kb" / "articles.jsonl").read_text())
     services.kb.import_articles(articles, author="test")
