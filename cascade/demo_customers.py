@@ -163,6 +163,8 @@ def reply_to_bot(
         if roll < 0.12:
             return None  # gone with the wrong answer
         return person_button(buttons) or "/deny"
+    if rng.random() < 0.3:
+        return None  # gone before choosing: abandoned at the idle limit
     for payload in payloads:  # choices: the right one if it is there
         if persona.want is not None and chosen_article(payload) == persona.want:
             return payload
