@@ -36,7 +36,7 @@ def build_executor(kb: KnowledgeSource) -> ActionExecutor:
         ActionAnswerQuestion(kb),
         ActionChooseArticle(kb),
         ActionFeedback(kb),
-        ActionHandOver(),
+        ActionHandOver(kb),
         ActionEmailMe(),
         ActionAfterEmail(),
         ValidateEmailForm(),

@@ -1,0 +1,32 @@
+"""What a request for a person is about: the request's own words taken out, the topic left.
+
+"I want to speak to a human about a card payment I don't recognise" -> "card payment don't
+recognise"; "can I talk to a person please" -> "" (no topic: the conversation's earlier question
+is searched instead, see bot/actions/handoff.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+_REQUEST_WORDS = """
+    i i'd id i'm im me my we us you your yours can could may might would will shall please pls
+    want wanna like need let get put through connect pass hand over with to a an the of for on
+    talk speak chat discuss person persons people human humans being beings agent agents someone
+    somebody anyone anybody one real actual live living operator representative rep reps staff
+    member members team employee advisor adviser support customer service services about
+    regarding re concerning it's its it is there here instead rather than just now right away
+    asap bot robot machine and or so that this some help
+"""
+REQUEST_WORDS = frozenset(_REQUEST_WORDS.split())
+_WORD = re.compile(r"[\w']+")
+# Verbs that are also topics ("my transfer is missing") count as the request only with "me".
+_REQUEST_PHRASES = re.compile(r"\b(transfer|forward|escalate|refer)\s+(me|this|it)\b")
+
+
+def topic(text: str) -> str:
+    """The words of `text` that are not part of asking for a person ("" when none are left)."""
+    if text.startswith("/"):  # the "Talk to a person" button says nothing about a topic
+        return ""
+    words = _WORD.findall(_REQUEST_PHRASES.sub(" ", text.lower()))
+    return " ".join(w for w in words if w not in REQUEST_WORDS)
