@@ -24,6 +24,7 @@ How a message is decided, in order:
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -96,12 +97,29 @@ def _confidences(text: str) -> dict[str, float]:
     }
 
 
-@cache
+_LOCK = threading.Lock()
+
+
+def warm_up() -> None:
+    """Load the language models before the first customer needs them: it takes seconds, longer
+    than the app waits for the bot's reply (the app starts this in a thread, bot/server.py)."""
+    _detector()
+
+
 def _detector() -> LanguageDetector:
-    """Built on first use, not at import: loading the language models takes a second or two."""
+    with _LOCK:  # one build, however many messages arrive while it runs
+        return _build()
+
+
+@cache
+def _build() -> LanguageDetector:
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [*READS, *DETECTED]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(
-        *(getattr(IsoCode639_1, code.upper()) for code in codes)
-    ).build()
+    return (
+        LanguageDetectorBuilder.from_iso_codes_639_1(
+            *(getattr(IsoCode639_1, code.upper()) for code in codes)
+        )
+        .with_preloaded_language_models()
+        .build()
+    )

@@ -88,8 +88,10 @@ class ActionFeedback(KnowledgeAction):
             return understood()
         if intent == "deny":
             say(dispatcher, "Alright. Is there anything else I can help you with?")
-        else:
+        elif intent == "affirm":
             say(dispatcher, "Okay! What can I help you with?")
+        else:
+            say(dispatcher, "No problem. What can I help you with?")
         return understood()
 
     def unhelpful(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
