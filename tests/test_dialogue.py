@@ -144,6 +144,13 @@ def test_nonsense_the_knowledge_base_cannot_place_is_not_understood() -> None:
     assert signal(customs, "handoff")["reason"] == "not_understood"
 
 
+def test_a_reply_the_nlu_cannot_place_after_an_answer_is_asked_about_again() -> None:
+    customs, slots = run(ActionAnswerQuestion(NO_KB), feedback_tracker("ok", "nlu_fallback", 0.4))
+    assert signal(customs, "handoff") is None
+    assert customs[-1]["buttons"][-1] == PERSON
+    assert slots["not_understood"] == 1.0
+
+
 def test_an_understood_turn_starts_the_count_again() -> None:
     kb = FakeKnowledge(SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.8)]))
     _, slots = run(

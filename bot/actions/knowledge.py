@@ -101,7 +101,11 @@ class ActionAnswerQuestion(KnowledgeAction):
         if unreadable(tracker):  # the knowledge base would only guess at it
             return not_understood(dispatcher, tracker)
         outcome = await asyncio.to_thread(self.kb.search, text, limit=5)
-        if outcome.decision is Decision.ESCALATE and intent == "nonsense":
+        if outcome.decision is Decision.ESCALATE and (
+            intent == "nonsense"
+            # After an answer, a reply the NLU could not place ("ok") is asked about again.
+            or (intent == "nlu_fallback" and tracker.get_slot("pending") == "feedback")
+        ):
             return not_understood(dispatcher, tracker)
         return [*understood(), *self.decide(dispatcher, tracker, outcome, text, intent)]
 
