@@ -211,3 +211,19 @@ def test_a_request_with_no_topic_searches_the_earlier_question() -> None:
     customs, _ = run(ActionHandOver(kb), t)
     assert kb.queries == ["I lost my card"]
     assert signal(customs, "handoff")["skill"] == "cards"
+
+
+def test_every_fallback_offers_a_person() -> None:
+    import yaml
+
+    from bot.actions import ActionChooseArticle
+    from tests.helpers import ROOT
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    assert PERSON in domain["responses"]["utter_default"][0]["buttons"]  # Rasa's own fallback
+    t = tracker('/choose_article{"article_id": "gone"}', "choose_article", {"candidates": []})
+    t.latest_message["entities"] = [{"entity": "article_id", "value": "gone"}]
+    customs, _ = run(ActionChooseArticle(NO_KB), t)
+    assert customs[-1]["buttons"] == [PERSON]
+    customs, _ = run(ActionAnswerQuestion(NO_KB), tracker("はい", "affirm"))
+    assert customs[-1]["buttons"] == [PERSON]
