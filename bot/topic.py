@@ -1,4 +1,5 @@
-"""What a request for a person is about: the request's own words taken out, the topic left.
+"""What a request for a person is about: the request's own words taken out, the topic left;
+and whether a message the NLU took for a request names anyone to talk to at all.
 
 "I want to speak to a human about a card payment I don't recognise" -> "card payment don't
 recognise"; "can I talk to a person please" -> "" (no topic: the conversation's earlier question
@@ -19,6 +20,15 @@ _REQUEST_WORDS = """
     asap bot robot machine and or so that this some help
 """
 REQUEST_WORDS = frozenset(_REQUEST_WORDS.split())
+# Someone (or something) to talk to: a request for a person names one of these.
+PERSON_WORDS = frozenset(
+    {
+        "person", "persons", "people", "human", "humans", "agent", "agents", "someone",
+        "somebody", "anyone", "anybody", "representative", "rep", "reps", "staff", "operator",
+        "advisor", "adviser", "member", "employee", "manager", "supervisor", "bot", "robot",
+        "real", "live", "support", "team",
+    }
+)  # fmt: skip
 _WORD = re.compile(r"[\w']+")
 # Verbs that are also topics ("my transfer is missing") count as the request only with "me".
 _REQUEST_PHRASES = re.compile(r"\b(transfer|forward|escalate|refer)\s+(me|this|it)\b")
@@ -30,3 +40,11 @@ def topic(text: str) -> str:
         return ""
     words = _WORD.findall(_REQUEST_PHRASES.sub(" ", text.lower()))
     return " ".join(w for w in words if w not in REQUEST_WORDS)
+
+
+def names_a_person(text: str) -> bool:
+    """Whether `text` mentions anyone to talk to ("a human", "an agent", "not a bot").
+
+    A typed "I want to know the routing number" that the NLU takes for a request does not: it is
+    a question (bot/actions/handoff.py answers it as one)."""
+    return text.startswith("/") or bool(PERSON_WORDS.intersection(_WORD.findall(text.lower())))

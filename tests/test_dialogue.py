@@ -8,7 +8,7 @@ import pytest
 from bot.actions import ActionAnswerQuestion, ActionFeedback, ActionHandOver
 from bot.actions.feedback import is_yes
 from bot.languages import reading
-from bot.topic import topic
+from bot.topic import names_a_person, topic
 from knowledge_base.search import Decision, Hit, SearchOutcome
 from tests.test_actions import FakeKnowledge, hit, run, signal, tracker
 
@@ -227,3 +227,30 @@ def test_every_fallback_offers_a_person() -> None:
     assert customs[-1]["buttons"] == [PERSON]
     customs, _ = run(ActionAnswerQuestion(NO_KB), tracker("はい", "affirm"))
     assert customs[-1]["buttons"] == [PERSON]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("can I talk to a person please", True),
+        ("I want to talk to customer support", True),
+        ("i dont want to talk to a bot", True),
+        ("operator", True),
+        ("/request_human", True),
+        ("i want to know the routing number", False),
+        ("find me news about the match", False),
+    ],
+)
+def test_a_request_for_a_person_names_one(text: str, names: bool) -> None:
+    assert names_a_person(text) is names
+
+
+def test_a_request_that_names_nobody_is_answered_as_a_question() -> None:
+    kb = Recording(SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.8)]))
+    customs, slots = run(
+        ActionHandOver(kb), tracker("i want to know how to freeze it", "request_human")
+    )
+    assert kb.queries == ["i want to know how to freeze it"]
+    assert signal(customs, "handoff") is None
+    assert customs[0]["article_id"] == "freeze-card"
+    assert slots["pending"] == "feedback"

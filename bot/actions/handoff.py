@@ -3,7 +3,8 @@
 The request's topic picks the skill: what the customer said with the request taken out (or, when
 nothing is left, their earlier question) is searched, and when the knowledge base would answer it,
 or offers choices that all belong to one skill, the chat goes to an agent with that skill.
-Otherwise it goes to `general`. A complaint right after an answer means the answer did not help.
+Otherwise it goes to `general`. A complaint right after an answer means the answer did not help,
+and a "request" that names nobody to talk to is answered as the question it is.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.common import hand_over
 from bot.actions.feedback import ActionFeedback
 from bot.actions.understanding import typed_text, understood
-from bot.topic import topic
+from bot.topic import names_a_person, topic
 from knowledge_base.search import Decision
 
 REASONS = {"request_human": ("customer_request", None), "complain": ("frustration", "high")}
@@ -42,10 +43,18 @@ class ActionHandOver(ActionFeedback):
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
         if intent == "complain" and tracker.get_slot("pending") == "feedback":
             return [*understood(), *self.unhelpful(dispatcher, tracker)]
+        text = typed_text(tracker)
+        if (
+            intent == "request_human"
+            and self._kb is not None
+            and len(text.split()) >= 3  # "agent pls": trust the NLU
+            and not names_a_person(text)
+        ):
+            return await self.answer(dispatcher, tracker)  # a question that sounds like a request
         reason, priority = REASONS.get(intent, ("customer_request", None))
         kwargs = {"text": TEXTS[intent]} if intent in TEXTS else {}
         question = tracker.get_slot("question")
-        skill = await self.skill_for(topic(typed_text(tracker)) or question or "")
+        skill = await self.skill_for(topic(text) or question or "")
         return [
             SlotSet("pending", None),
             SlotSet("candidates", []),

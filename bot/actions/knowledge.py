@@ -88,14 +88,11 @@ class KnowledgeAction(Action):
             SlotSet("question", question),
         ]
 
-
-class ActionAnswerQuestion(KnowledgeAction):
-    def name(self) -> str:
-        return "action_answer_question"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    async def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
+        """Answer the customer's message from the knowledge base: answer, clarify or hand over
+        (or say it was not understood)."""
         text = typed_text(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if unreadable(tracker):  # the knowledge base would only guess at it
@@ -160,6 +157,16 @@ class ActionAnswerQuestion(KnowledgeAction):
             SlotSet("question", text),
             *hand_over(dispatcher, tracker, reason=reason, question=text, text=NO_ANSWER_TEXT),
         ]
+
+
+class ActionAnswerQuestion(KnowledgeAction):
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return await self.answer(dispatcher, tracker)
 
 
 def hits(raw: Any) -> list[Hit]:
