@@ -54,7 +54,8 @@ class ActionHandOver(ActionFeedback):
         reason, priority = REASONS.get(intent, ("customer_request", None))
         kwargs = {"text": TEXTS[intent]} if intent in TEXTS else {}
         question = tracker.get_slot("question")
-        skill = await self.skill_for(topic(text) or question or "")
+        about = topic(text) if intent == "request_human" else ""  # a complaint names no topic
+        skill = await self.skill_for(about or question or "")
         return [
             SlotSet("pending", None),
             SlotSet("candidates", []),
