@@ -16,15 +16,17 @@ RASA_PORT ?= 5005
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint model bench-kb bench-kb-scale bench-routing clean
+.PHONY: help setup demo test lint model bench-kb bench-kb-variants bench-kb-scale bench-routing bench-e2e clean
 
 help:
 	@echo "make demo      set up, train, seed demo data, start the app and the bot"
 	@echo "make test      set up, then run the linters and every test"
 	@echo "make setup     only the set-up (both runtimes, the embedding model, the web libraries, the trained Rasa model)"
-	@echo "make bench-kb  knowledge search on ../shared/data/kb-dev through the HTTP API"
-	@echo "make bench-routing  routing decisions with 1,000 agents and 10,000 waiting chats"
+	@echo "make bench-kb  knowledge search on the three development sets (../shared/data) over HTTP"
+	@echo "make bench-kb-variants  calibration choices side by side on the three sets"
+	@echo "make bench-routing  routing decisions with 1,000 agents and 10,000 waiting chats; a busy hour's waits told against waits had"
 	@echo "make bench-kb-scale  import and search 10,000 and 100,000 synthetic articles"
+	@echo "make bench-e2e  careful customers through the real Rasa server on each dev set"
 
 # The app runtime: Python 3.11. torch first, from its CPU build, so nothing pulls CUDA.
 $(APP_OK): requirements/app.lock pyproject.toml
@@ -84,6 +86,13 @@ bench-kb-scale: $(APP_OK) $(EMBED_OK)
 
 bench-kb: $(APP_OK) $(EMBED_OK)
 	$(VENV)/bin/python -m benchmarks.kb_dev
+
+bench-kb-variants: $(APP_OK) $(EMBED_OK)
+	$(VENV)/bin/python -m benchmarks.kb_variants
+
+# E2E_ARGS: e.g. --per-set 0 for every query (about 40 minutes), --sets kb-dev-ja
+bench-e2e: $(APP_OK) $(EMBED_OK) $(RASA_OK) model
+	$(VENV)/bin/python -m benchmarks.e2e $(E2E_ARGS)
 
 clean:
 	rm -rf var .pytest_cache

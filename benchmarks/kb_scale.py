@@ -25,6 +25,7 @@ from core.clock import SystemClock
 from core.settings import Settings
 from knowledge_base.embedder import Embedder, load_embedder
 from knowledge_base.index import VectorIndex
+from knowledge_base.search import tuned_for
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import ArticleIn
 
@@ -138,7 +139,8 @@ def run(n: int, embedder: Embedder, rng: random.Random) -> None:
             storage=storage,
             embedder=embedder,
             index_path=Path(tmp) / "kb.faiss",
-            thresholds=thresholds_from(Settings(), embedder.name),
+            thresholds=tuned_for(embedder.name),
+            overrides=thresholds_from(Settings()),
             clock=SystemClock(),
             ivf_from=10**9,
         )

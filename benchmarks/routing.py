@@ -6,7 +6,9 @@ Prints, per routing decision:
   frees a slot: expire lapsed offers, check wait limits, read agents' loads, walk the queue in
   order to the first chat the free agent can take, write the offer), p50/p99;
 - recomputing every waiting customer's position and estimated wait (done after each change);
-- the first full pass that hands out every free slot, in total and per offer.
+- the first full pass that hands out every free slot, in total and per offer;
+- how close the wait told at queue entry comes to the real wait in a busy hour on a movable
+  clock (`benchmarks/busy_hour.py`), against the former estimate.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks import busy_hour
 from cascade.storage import open_storage
 from core.clock import ManualClock, iso
 from core.db import Storage
@@ -153,6 +156,7 @@ def main() -> None:
     print(f"routing with {AGENTS:,} agents and {CHATS:,} waiting chats")
     pure(rng, datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
     with_database(rng)
+    busy_hour.main()
 
 
 if __name__ == "__main__":

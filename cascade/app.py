@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -32,8 +31,9 @@ from handoff.outbox import Outbox
 from handoff.queue import Limits, Queue
 from handoff.sla import BusinessCalendar
 from handoff.tickets import Policy, TicketStore
+from knowledge_base.calibration import Targets
 from knowledge_base.embedder import Embedder
-from knowledge_base.search import Thresholds, tuned_for
+from knowledge_base.search import tuned_for
 from knowledge_base.service import KnowledgeBase
 from ops.articles import ArticleFigures
 from web import pages as web
@@ -46,21 +46,22 @@ WELCOME = (
 )
 
 
-def thresholds_from(settings: Settings, model: str) -> Thresholds:
-    """The embedding model's tuned thresholds, with any the settings give instead."""
-    tuned = tuned_for(model)
+def thresholds_from(settings: Settings) -> dict[str, float]:
+    """The decision limits the settings give; the others are calibrated (or the model's)."""
+    given = {
+        "answer": settings.answer_threshold,
+        "margin": settings.answer_margin,
+        "clarify": settings.clarify_threshold,
+        "window": settings.clarify_window,
+        "lexical_weight": settings.kb_lexical_weight,
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
-    def given(value: float | None, default: float) -> float:
-        return default if value is None else value
 
-    return replace(
-        tuned,
-        answer=given(settings.answer_threshold, tuned.answer),
-        margin=given(settings.answer_margin, tuned.margin),
-        clarify=given(settings.clarify_threshold, tuned.clarify),
-        window=given(settings.clarify_window, tuned.window),
-        lexical_weight=given(settings.kb_lexical_weight, tuned.lexical_weight),
-    )
+def targets_from(settings: Settings) -> Targets | None:
+    if not settings.kb_calibration:
+        return None
+    return Targets(wrong=settings.kb_target_wrong, out_of_scope=settings.kb_target_out_of_scope)
 
 
 def build_services(
@@ -132,7 +133,9 @@ def build_services(
         storage=storage,
         embedder=embedder,
         index_path=settings.index_path,
-        thresholds=thresholds_from(settings, embedder.name),
+        thresholds=tuned_for(embedder.name),
+        overrides=thresholds_from(settings),
+        targets=targets_from(settings),
         clock=clock,
         ivf_from=settings.kb_ivf_from,
         nprobe=settings.kb_nprobe,
@@ -154,6 +157,9 @@ def build_services(
             people=Handover(storage=storage, clock=clock, queue=queue, desk=desk, tickets=tickets),
             gaps=kb.gaps,
             mailer=outbox,
+            identity_secret=(
+                settings.identity_secret.get_secret_value() if settings.identity_secret else None
+            ),
         ),
         agents=AgentService(storage=storage, tokens=tokens, clock=clock),
         queue=queue,
@@ -166,6 +172,7 @@ def build_services(
     # Rasa's socketio protocol on the same server; its widgets hear every message but their own.
     rasa = RasaChannel(realtime, storage=storage, conversations=services.conversations)
     storage.message_listeners.append(rasa.push)
+    queue.on_wait_moved(rasa.queue_moved)
     return services
 
 
@@ -269,10 +276,12 @@ def create_app(
     from handoff.api import router as agents_router
     from handoff.conversation_routes import router as conversation_ticket_router
     from knowledge_base.api import router as kb_router
+    from knowledge_base.quality_api import router as kb_quality_router
     from ops.api import router as ops_router
     from ops.articles import router as article_figures_router
 
     app.include_router(kb_router)
+    app.include_router(kb_quality_router)
     app.include_router(conversations_router)
     app.include_router(conversation_ticket_router)
     app.include_router(agents_router)

@@ -175,6 +175,34 @@ def kb_import(
     typer.echo(f"imported {count} articles")
 
 
+@app.command()
+def replay(
+    path: Annotated[Path, typer.Argument(exists=True, help="JSON Lines: text, optional expected.")],
+    data_dir: DataDir = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every question's outcome here.")
+    ] = None,
+) -> None:
+    """Run past customer questions through the bot's decision, before going live: answered,
+    choices or escalated, per skill and article; with `expected` labels, right and wrong."""
+    from knowledge_base.errors import ImportRejected
+    from knowledge_base.replay import as_csv, parse_questions, render
+    from knowledge_base.replay import replay as run
+
+    try:
+        questions = parse_questions(path.read_text(encoding="utf-8-sig"))
+    except ImportRejected as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from exc
+    kb = _knowledge_base(data_dir).kb
+    report = run(questions, kb.search, kb.embedder.encode)
+    typer.echo(render(report))
+    if csv_out is not None:
+        csv_out.write_text(as_csv(report.rows), encoding="utf-8")
+        typer.echo(f"\nevery question's outcome: {csv_out}")
+
+
 @kb_app.command("export")
 def kb_export(
     target: Annotated[Path, typer.Argument(help="A .jsonl file, or a folder for Markdown files.")],
@@ -241,6 +269,27 @@ def staff_add(
     services = _services_without_model(data_dir)
     token = services.tokens.issue(Role(role), name, at=iso(SystemClock().now()))
     typer.echo(f"{name:<24} {role:<7} token {token}")
+
+
+@app.command("demo-traffic")
+def demo_traffic(
+    data_dir: DataDir = None,
+    days: Annotated[int, typer.Option(min=1, max=60, help="How many days, ending now.")] = 14,
+    seed: Annotated[int, typer.Option(help="The same seed and day give the same traffic.")] = 14,
+) -> None:
+    """Simulate days of customers, bot and agents through the app's services (no Rasa server
+    needed), so the demo's dashboard has figures; a directory with chats is left alone."""
+    from cascade.demo_traffic import seed_traffic
+
+    _quiet_libraries()
+    try:
+        seeded = seed_traffic(settings_for(data_dir, rasa_url=""), days=days, seed=seed)
+    except ValueError as exc:  # no articles or agents to seed with
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        seeded.describe() if seeded else "the demo already has conversations: no traffic added"
+    )
 
 
 def _services_without_model(data_dir: Path | None):

@@ -35,6 +35,27 @@ ERRORS: dict[type[Exception], int] = {
 class CustomerIn(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     email: EmailStr | None = None
+    visitor_id: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The widget's own id for this browser (kept in its storage), so a returning "
+        "visitor is recognised",
+    )
+    user_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="The company's id for a signed-in customer; kept only with a good user_hash",
+    )
+    user_hash: str | None = Field(
+        default=None,
+        max_length=128,
+        description="Hex HMAC-SHA256 of user_id keyed with CASCADE_IDENTITY_SECRET; a wrong or "
+        "missing one means user_id is ignored (the chat starts all the same)",
+    )
 
 
 class StartIn(BaseModel):
@@ -86,7 +107,14 @@ def may_read(who: Principal, conversation_id: str) -> None:
     response_model_exclude_unset=True,
 )
 def start(body: StartIn, conversations: Conversations) -> Started:
-    view, token = conversations.start(customer=body.customer.model_dump(), page_url=body.page_url)
+    customer = body.customer
+    view, token = conversations.start(
+        customer=customer.model_dump(include={"name", "email"}),
+        page_url=body.page_url,
+        visitor_id=customer.visitor_id,
+        user_id=customer.user_id,
+        user_hash=customer.user_hash,
+    )
     return Started.model_validate({**view.model_dump(exclude_unset=True), "token": token})
 
 

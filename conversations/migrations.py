@@ -76,3 +76,14 @@ def m001_initial(db: Database) -> None:
         if_not_exists=True,
     )
     db.table("channel_sessions").create_index(["conversation_id"], if_not_exists=True)
+
+
+@MIGRATIONS()
+def m002_customer_identity(db: Database) -> None:
+    # Who the customer is across conversations: the widget's own id for the browser, and the
+    # company's user id when its site signed it (never an unsigned one).
+    conversations = db.table("conversations")
+    for column in ("visitor_id", "user_id"):
+        if column not in conversations.columns_dict:
+            conversations.add_column(column, str)
+        conversations.create_index([column], if_not_exists=True)

@@ -14,6 +14,7 @@ from conversations.chat import Chat
 from conversations.customer_turn import CustomerTurn, Turn
 from conversations.errors import NotAssigned
 from conversations.gaps import GapRecorder
+from conversations.identity import verified_user_id
 from conversations.people import HandoffRequest, People
 from conversations.states import Status
 from conversations.transcript import EmailOff, Mailer, NoEmailAddress, as_text
@@ -39,6 +40,7 @@ class ConversationService:
         people: People,
         gaps: GapRecorder | None = None,
         mailer: Mailer | None = None,
+        identity_secret: str | None = None,
     ) -> None:
         self.chat = Chat(storage=storage, clock=clock, people=people, gaps=gaps)
         self.bot_turn = BotTurn(self.chat, bot)
@@ -49,6 +51,7 @@ class ConversationService:
         self.tokens = tokens
         self.clock = clock
         self.welcome = welcome
+        self.identity_secret = identity_secret  # None: no site may vouch for a user id
 
     @property
     def bot(self) -> Bot:
@@ -62,10 +65,24 @@ class ConversationService:
         return conversation_view(self.store, self.people, conversation_id)
 
     def start(
-        self, *, customer: dict[str, Any], page_url: str | None
+        self,
+        *,
+        customer: dict[str, Any],
+        page_url: str | None,
+        visitor_id: str | None = None,
+        user_id: str | None = None,
+        user_hash: str | None = None,
     ) -> tuple[ConversationView, str]:
+        """A new conversation. A `user_id` is kept only when `user_hash` signs it; otherwise the
+        chat starts all the same, without it."""
         now = self.chat.now()
-        conversation_id = self.store.create(customer=customer, page_url=page_url, at=now)
+        conversation_id = self.store.create(
+            customer=customer,
+            page_url=page_url,
+            at=now,
+            visitor_id=visitor_id,
+            user_id=verified_user_id(user_id, user_hash, self.identity_secret),
+        )
         token = self.tokens.issue(Role.CUSTOMER, conversation_id, at=now)
         self.store.add_message(conversation_id, sender="bot", text=self.welcome, at=now)
         return self.view(conversation_id), token

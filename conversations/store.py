@@ -39,7 +39,16 @@ class ConversationStore:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
-    def create(self, *, customer: dict[str, Any], page_url: str | None, at: str) -> str:
+    def create(
+        self,
+        *,
+        customer: dict[str, Any],
+        page_url: str | None,
+        at: str,
+        visitor_id: str | None = None,
+        user_id: str | None = None,
+    ) -> str:
+        """A new conversation with the bot; `user_id` only once its signature was checked."""
         conversation_id = uuid.uuid4().hex
         with self.storage.write() as db:
             db.table("conversations").insert(
@@ -49,6 +58,8 @@ class ConversationStore:
                     "customer_name": customer.get("name"),
                     "customer_email": customer.get("email"),
                     "page_url": page_url,
+                    "visitor_id": visitor_id,
+                    "user_id": user_id,
                     "priority": "normal",
                     "created_at": at,
                     "updated_at": at,
@@ -228,6 +239,21 @@ class ConversationStore:
             [cutoff],
         ).fetchall()
         return [conversation_id for (conversation_id,) in rows]
+
+    def answered_last(self, conversation_id: str) -> bool:
+        """The bot's last turn showed an answer (an article) and the customer said nothing
+        since: it awaits their feedback."""
+        row = self.storage.db.execute(
+            """
+            select 1 from messages b where b.conversation_id = :id and b.sender = 'bot'
+              and b.article_id is not null
+              and b.id > coalesce((select max(m.id) from messages m
+                                   where m.conversation_id = :id and m.sender = 'customer'), 0)
+            limit 1
+            """,
+            {"id": conversation_id},
+        ).fetchone()
+        return row is not None
 
     def has_event(self, conversation_id: str, event: type[Event], *, since: str) -> bool:
         row = self.storage.db.execute(

@@ -43,18 +43,20 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Knowledge search answers only when the best article scores at least this."
-            " Empty: the value tuned for the embedding model (README, 'Knowledge search')."
+            " Empty: calibrated on the knowledge base itself (README, 'How the bot decides')."
         ),
     )
     answer_margin: float | None = Field(
         default=None,
-        description="... and leads the runner-up article by at least this much. Empty: tuned.",
+        description=(
+            "... and leads the runner-up article by at least this much. Empty: calibrated."
+        ),
     )
     clarify_threshold: float | None = Field(
         default=None,
         description=(
             "Articles scoring at least this (but not answerable) are offered as choices."
-            " Empty: tuned."
+            " Empty: calibrated."
         ),
     )
     clarify_window: float | None = Field(
@@ -71,6 +73,25 @@ class Settings(BaseSettings):
             " idf-weighted share of the question's words an article's title and examples use)."
             " Empty: tuned."
         ),
+    )
+    kb_calibration: bool = Field(
+        default=True,
+        description=(
+            "Calibrate the answer and clarify limits on the published articles after every"
+            " change (README, 'How the bot decides'). Off: the embedding model's standard limits."
+        ),
+    )
+    kb_target_wrong: float = Field(
+        default=0.02,
+        ge=0.001,
+        le=0.5,
+        description="Calibration's target: the most questions like the examples answered wrongly.",
+    )
+    kb_target_out_of_scope: float = Field(
+        default=0.01,
+        ge=0.001,
+        le=0.5,
+        description="Calibration's target: the most out-of-scope questions answered.",
     )
     kb_candidates: int = Field(
         default=10,
@@ -125,10 +146,21 @@ class Settings(BaseSettings):
         description="A contact counts as resolved first time only if the customer does not come "
         "back on the same topic within this many days.",
     )
+    durable_window_h: float = Field(
+        default=72.0,
+        description="A resolution is durable when the same customer (visitor id, email or signed "
+        "user id) does not come back within this many hours; coming back counts as a reopen.",
+    )
+    identity_secret: SecretStr | None = Field(
+        default=None,
+        description="The company's key for signed customer identities: the widget's data-user-id "
+        "is trusted only with data-user-hash = hex HMAC-SHA256 of the id with this key. No default "
+        "(unset: user ids are ignored).",
+    )
     idle_limit_s: float = Field(
         default=1800.0,
         description="A chat with the bot or in the queue whose customer has written nothing for "
-        "this long is abandoned.",
+        "this long is abandoned; one whose last bot turn was an answer is resolved, as assumed.",
     )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for customer email; unset: email is not sent."

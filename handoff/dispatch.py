@@ -111,7 +111,11 @@ class Dispatcher:
         return done
 
     def abandon_idle(self) -> list[str]:
-        """Chats with the bot or in the queue whose customer went quiet past the idle limit."""
+        """Chats with the bot or in the queue whose customer went quiet past the idle limit.
+
+        A chat with the bot whose last turn was an answer is resolved, as assumed (the customer
+        read it and left without saying whether it helped); every other quiet chat is abandoned.
+        """
         now = self.clock.now()
         at = iso(now)
         cutoff = iso(now - timedelta(seconds=self.limits.idle_limit_s))
@@ -119,5 +123,17 @@ class Dispatcher:
         for conversation_id in gone:
             with self.storage.write() as db:
                 withdraw_pending(db, self.publisher, conversation_id, at=at)
-                transition(self.storage, conversation_id, Status.ABANDONED, reason="idle", at=at)
+                status = Status(self.conversations.get(conversation_id)["status"])
+                if status is Status.BOT and self.conversations.answered_last(conversation_id):
+                    transition(
+                        self.storage,
+                        conversation_id,
+                        Status.RESOLVED,
+                        reason="assumed_resolved",
+                        at=at,
+                    )
+                else:
+                    transition(
+                        self.storage, conversation_id, Status.ABANDONED, reason="idle", at=at
+                    )
         return gone

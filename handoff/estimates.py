@@ -1,16 +1,173 @@
-"""Where each waiting chat stands in line and how long it may wait, from recent handle times
-and the capacity online now."""
+"""Where each waiting chat stands in line and how long it may wait.
+
+The wait is a forecast of the queue itself, not a rate. Every slot of every online agent frees
+at some moment: now if it is free; after a whole handle time if it holds a chat on offer; after
+what is left of the chat in progress, judged by how long that chat has run against recent handle
+times (a chat 8 minutes in, when recent chats took 5 to 10, is nearly done). The waiting chats
+then take those slots as the dispatcher hands them out: each slot, as it frees, goes to the
+first chat in line its agent may take (the agent's skill, a general chat, or any chat once it
+has waited past the skill wait limit), and that chat holds it for a handle time. Handle times
+are drawn from recent ones and the queue played several times; a chat's estimate is the median
+of the moments its slot freed.
+"""
 
 from __future__ import annotations
 
-import math
+import bisect
+import heapq
+import random
+import statistics
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
 from conversations.events import ChatHandled
 from conversations.people import Place
 from conversations.store import ConversationStore
 from core.clock import Clock
-from handoff.lineup import Lineup
-from handoff.routing import GENERAL
+from handoff.lineup import Lineup, Pending
+from handoff.routing import GENERAL, PRIORITY_ORDER, AgentState, WaitingChat
+
+RECENT = 50  # handle times the estimate learns from, the latest first
+OVERDUE = 0.1  # a chat longer than every recent one: nearly over, as a share of the mean
+RUNS = 25  # forecasts drawn, each chat's estimate the median of its waits in them
+WORK = 10_000  # fewer runs when the line and the slots are long (chats + slots per run)
+
+
+@dataclass(frozen=True)
+class HandleTimes:
+    """Recent handle times, in seconds (never empty: the default stands in for none)."""
+
+    samples: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "samples", tuple(sorted(self.samples)))
+
+    @property
+    def mean_s(self) -> float:
+        return statistics.fmean(self.samples)
+
+    def draw(self, rng: random.Random) -> float:
+        """A handle time for a chat about to start: one of the recent ones."""
+        return self.samples[int(rng.random() * len(self.samples))]
+
+    def draw_remaining(self, elapsed_s: float, rng: random.Random) -> float:
+        """What is left of a chat `elapsed_s` in: one of the recent chats that ran longer, less
+        the time already spent."""
+        first = bisect.bisect_right(self.samples, elapsed_s)
+        if first == len(self.samples):
+            return self.mean_s * OVERDUE
+        return self.samples[first + int(rng.random() * (len(self.samples) - first))] - elapsed_s
+
+
+@dataclass(frozen=True)
+class Seats:
+    """One online agent as the forecast sees them: their skills, how many chats they take at
+    once, and how long each chat they hold has run (0 for one on offer), in seconds."""
+
+    skills: frozenset[str]
+    slots: int
+    elapsed: tuple[float, ...]
+
+    def frees_in(self, draw: Callable[[float], float]) -> list[float]:
+        """When each slot frees, in seconds from now, with `draw(elapsed)` for a chat's rest."""
+        busy = sorted(draw(e) for e in self.elapsed)
+        over = max(len(busy) - self.slots, 0)  # chats past the limit free no slot
+        return [0.0] * max(self.slots - len(busy), 0) + busy[over:]
+
+
+def seats_of(agent: AgentState, *, in_progress: Iterable[float], offers: int) -> Seats:
+    """`in_progress`: how long each chat the agent has now has run, in seconds."""
+    skills = frozenset(s for s, level in agent.skills.items() if level > 0)
+    return Seats(skills, agent.max_concurrent, (*in_progress, *[0.0] * offers))
+
+
+def forecast(
+    line: list[tuple[WaitingChat, float]],
+    seats: list[Seats],
+    *,
+    handle: HandleTimes,
+    skill_wait_s: float,
+    runs: int = RUNS,
+    seed: int = 0,
+) -> dict[str, float | None]:
+    """Seconds until each chat in `line` (not on offer, in queue order, each with how long it
+    has waited) gets an agent; None for a chat no online agent will take.
+
+    The queue is played forward `runs` times, each time with handle times drawn from recent
+    ones, and each chat's estimate is the median of its waits: the first of twenty busy slots
+    frees much sooner than the soonest expected end of any one of them.
+    """
+    if not line:
+        return {}
+    runs = max(1, min(runs, WORK // max(len(line) + sum(s.slots for s in seats), 1)))
+    rng = random.Random(seed)
+    waits: dict[str, list[float]] = {chat.id: [] for chat, _ in line}
+    for _ in range(runs):
+        slots = [
+            (t, n, index)
+            for index, seat in enumerate(seats)
+            for n, t in enumerate(seat.frees_in(lambda e: handle.draw_remaining(e, rng)))
+        ]
+        for chat_id, at in play(line, seats, slots, lambda: handle.draw(rng), skill_wait_s):
+            waits[chat_id].append(at)
+    # A chat that gets nobody in most runs is told so.
+    return {
+        chat_id: statistics.median(found) if len(found) * 2 > runs else None
+        for chat_id, found in waits.items()
+    }
+
+
+def play(
+    line: list[tuple[WaitingChat, float]],
+    seats: list[Seats],
+    slots: list[tuple[float, int, int]],
+    draw: Callable[[], float],
+    skill_wait_s: float,
+) -> Iterator[tuple[str, float]]:
+    """One run: `slots` (when it frees, its number, its agent's index in `seats`) free in time
+    order, and each goes to the first chat in line its agent may take: the heads of the lines
+    of the agent's skills and of general chats, and of each priority's line, whose head has
+    waited longest and so is the first of its priority open to anyone. Yields each chat's
+    wait as it gets a slot."""
+    by_skill: dict[str, deque[int]] = {}
+    by_rank: dict[int, deque[int]] = {}
+    opens_in: list[float] = []  # when each chat may go to any agent
+    for index, (chat, waited_s) in enumerate(line):
+        by_skill.setdefault(chat.skill, deque()).append(index)
+        by_rank.setdefault(PRIORITY_ORDER.get(chat.priority, 2), deque()).append(index)
+        opens_in.append(0.0 if chat.widened else max(skill_wait_s - waited_s, 0.0))
+    taken = [False] * len(line)
+
+    def head(queue: deque[int] | None) -> int | None:
+        while queue and taken[queue[0]]:
+            queue.popleft()
+        return queue[0] if queue else None
+
+    lines_of = [[by_skill.get(s) for s in (*seat.skills, GENERAL)] for seat in seats]
+    heapq.heapify(slots)
+    left = len(line)
+    while slots and left:
+        at, n, index = heapq.heappop(slots)
+        choices = [i for i in map(head, lines_of[index]) if i is not None]
+        later = []  # when the head of a priority's line opens to anyone, if not yet
+        for queue in by_rank.values():
+            first = head(queue)
+            if first is None:
+                continue
+            if opens_in[first] <= at:
+                choices.append(first)
+            else:
+                later.append(opens_in[first])
+        if choices:
+            chosen = min(choices)
+            taken[chosen] = True
+            left -= 1
+            yield line[chosen][0].id, at
+            heapq.heappush(slots, (at + draw(), n, index))
+        elif later:
+            heapq.heappush(slots, (min(later), n, index))  # idle until a chat opens to anyone
 
 
 class Estimates:
@@ -21,49 +178,57 @@ class Estimates:
         lineup: Lineup,
         conversations: ConversationStore,
         default_handle_s: float,
+        skill_wait_s: float,
     ) -> None:
         self.clock = clock
         self.lineup = lineup
         self.conversations = conversations
         self.default_handle_s = default_handle_s
+        self.skill_wait_s = skill_wait_s
 
-    def handle_time_s(self, *, recent: int = 20) -> float:
-        times = [data["handle_s"] for data in self.conversations.recent(ChatHandled, limit=recent)]
-        return sum(times) / len(times) if times else self.default_handle_s
+    def handle_times(self, *, recent: int = RECENT) -> HandleTimes:
+        found = [data["handle_s"] for data in self.conversations.recent(ChatHandled, limit=recent)]
+        return HandleTimes(tuple(found) or (self.default_handle_s,))
 
     def places(self) -> dict[str, Place]:
         """Each waiting chat's place in line (among chats needing the same skill) and an
-        estimated wait."""
+        estimated wait in whole seconds (0 once an agent has it on offer)."""
         now = self.clock.now()
         pending = self.lineup.pending()  # read once for the agents' load and the line
-        agents = self.lineup.agent_states(online_only=True, pending=pending)
-        handle_s = self.handle_time_s()
-        everyone = (sum(a.max_concurrent for a in agents), sum(max(a.free, 0) for a in agents))
-        by_skill: dict[str, tuple[int, int]] = {}
-        for a in agents:
-            for skill in a.skills:
-                capacity, free = by_skill.get(skill, (0, 0))
-                by_skill[skill] = (capacity + a.max_concurrent, free + max(a.free, 0))
+        positions: dict[str, int] = {}
         ahead: dict[str, int] = {}  # chats of each skill ahead in line
-        unserved: dict[str, int] = {}  # ... of which no agent is looking at yet
-        result: dict[str, Place] = {}
+        line: list[tuple[WaitingChat, float]] = []
         for chat, offered in self.lineup.waiting(now, offered=pending.chats):
-            key = chat.skill
-            position = ahead.get(key, 0) + 1
-            ahead[key] = position
-            if chat.skill == GENERAL or chat.widened:
-                capacity, free = everyone
-            else:
-                capacity, free = by_skill.get(chat.skill, (0, 0))
-            estimate: int | None
-            if offered:
-                estimate = 0  # an agent has it in front of them
-            elif capacity == 0:
-                estimate = None  # nobody who can take it is online
-            else:
-                waiting_for = unserved.get(key, 0) + 1 - free  # slots that must free up first
-                estimate = max(0, math.ceil(waiting_for * handle_s / capacity))
+            ahead[chat.skill] = positions[chat.id] = ahead.get(chat.skill, 0) + 1
             if not offered:
-                unserved[key] = unserved.get(key, 0) + 1
-            result[chat.id] = Place(position, estimate)
-        return result
+                line.append((chat, _seconds(now, chat.queued_at)))
+        waits = self.forecast(line, now=now, pending=pending) if line else {}
+        return {
+            chat_id: Place(position, _whole(waits.get(chat_id, 0.0)))
+            for chat_id, position in positions.items()
+        }
+
+    def forecast(
+        self, line: list[tuple[WaitingChat, float]], *, now: datetime, pending: Pending
+    ) -> dict[str, float | None]:
+        agents = self.lineup.agent_states(online_only=True, pending=pending)
+        started = self.lineup.in_progress(
+            [a.id for a in agents if a.load > pending.per_agent.get(a.id, 0)]  # with chats now
+        )
+        seats = [
+            seats_of(
+                agent,
+                in_progress=[_seconds(now, since) for since in started.get(agent.id, [])],
+                offers=pending.per_agent.get(agent.id, 0),
+            )
+            for agent in agents
+        ]
+        return forecast(line, seats, handle=self.handle_times(), skill_wait_s=self.skill_wait_s)
+
+
+def _seconds(now: datetime, since: datetime) -> float:
+    return max((now - since).total_seconds(), 0.0)
+
+
+def _whole(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds)

@@ -85,6 +85,16 @@ class Lineup:
             per_agent[agent_id] = per_agent.get(agent_id, 0) + 1
         return Pending(frozenset(chats), per_agent)
 
+    def in_progress(self, agent_ids: list[str]) -> dict[str, list[datetime]]:
+        """When each agent took each chat they have now (chats read through the store)."""
+        started: dict[str, list[datetime]] = {}
+        for agent_id in agent_ids:
+            for conversation_id in self.conversations.assigned_to(agent_id):
+                at = self.conversations.get(conversation_id)["assigned_at"]
+                if at:
+                    started.setdefault(agent_id, []).append(datetime.fromisoformat(at))
+        return started
+
     def anyone_online(self) -> bool:
         row = self.storage.db.execute("select exists(select 1 from agents where status = 'online')")
         return bool(row.fetchone()[0])

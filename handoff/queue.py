@@ -13,7 +13,7 @@ from conversations.people import Place
 from conversations.store import ConversationStore
 from core.clock import Clock
 from core.db import Storage
-from handoff.announce import Announcer, RoutePass
+from handoff.announce import Announcer, RoutePass, WaitListener
 from handoff.dispatch import Dispatcher, Limits
 from handoff.estimates import Estimates
 from handoff.lineup import Lineup
@@ -63,6 +63,7 @@ class Queue:
             lineup=self.lineup,
             conversations=self.conversations,
             default_handle_s=limits.default_handle_s,
+            skill_wait_s=limits.skill_wait_s,
         )
         self.dispatcher = Dispatcher(
             storage=storage,
@@ -96,7 +97,7 @@ class Queue:
 
     def position(self, conversation_id: str) -> Place | None:
         """Where a waiting chat stands in line, None if it is not waiting."""
-        return self.estimates.places().get(conversation_id)
+        return self.announcer.shown(conversation_id)
 
     def offers_for(self, agent_id: str) -> list[Offer]:
         return self.offers.pending_for(agent_id)
@@ -129,6 +130,12 @@ class Queue:
 
     def publish_positions(self) -> None:
         self.announcer.positions()
+
+    def on_wait_moved(self, listener: WaitListener) -> None:
+        """`listener(conversation_id, place, text)` hears when a waiting customer's wait moved
+        by a minute or more against what they were last told: for channels that show only
+        messages."""
+        self.announcer.listeners.append(listener)
 
     def publish_conversation(self, conversation_id: str) -> None:
         self.announcer.conversation(conversation_id)

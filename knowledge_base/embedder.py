@@ -167,6 +167,7 @@ class OnnxEmbedder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.name = folder.name
         self.dim = hidden_size(folder)
+        self.folder = folder  # where the model's derived caches live
         self.batch_size = batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -19,6 +19,13 @@ class ImportRejected(KnowledgeBaseError):
         return {"detail": f"import rejected, nothing was kept: {self}", "problems": self.problems}
 
 
+class ReplayRejected(ImportRejected):
+    """A test-run file had bad lines; nothing of it was run."""
+
+    def as_json(self) -> dict[str, object]:
+        return {"detail": f"test run rejected, nothing was run: {self}", "problems": self.problems}
+
+
 class ArticleNotFound(KnowledgeBaseError):
     def __init__(self, article_id: str) -> None:
         self.article_id = article_id

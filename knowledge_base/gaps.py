@@ -47,6 +47,25 @@ def slug(text: str) -> str:
     return "-".join(words) or "article"
 
 
+def group_by_meaning(vectors: list[np.ndarray]) -> list[list[int]]:
+    """Indexes of `vectors` grouped by meaning: each joins the first group whose centre is
+    close enough (CLUSTER_SIMILARITY), in the order given."""
+    groups: list[tuple[np.ndarray, list[int]]] = []
+    for index, vector in enumerate(vectors):
+        best, best_score = None, CLUSTER_SIMILARITY
+        for number, (centre, _) in enumerate(groups):
+            score = float(vector @ centre)
+            if score >= best_score:
+                best, best_score = number, score
+        if best is None:
+            groups.append((vector.copy(), [index]))
+        else:
+            members = groups[best][1] + [index]
+            centre = np.mean([vectors[m] for m in members], axis=0)
+            groups[best] = (centre / max(float(np.linalg.norm(centre)), 1e-12), members)
+    return [members for _, members in groups]
+
+
 class GapLog:
     def __init__(self, *, storage: Storage, embedder: Embedder, clock: Clock) -> None:
         self.storage = storage
@@ -83,21 +102,10 @@ class GapLog:
     def clusters(self, *, limit: int = 50) -> list[GapCluster]:
         """Open gaps grouped by meaning (each joins the first cluster whose centre is close
         enough), clusters with the newest question first."""
-        groups: list[tuple[np.ndarray, list[Gap]]] = []
-        for gap in self.open_gaps():  # newest first
-            best, best_score = None, CLUSTER_SIMILARITY
-            for index, (centre, _) in enumerate(groups):
-                score = float(gap.vector @ centre)
-                if score >= best_score:
-                    best, best_score = index, score
-            if best is None:
-                groups.append((gap.vector.copy(), [gap]))
-            else:
-                members = groups[best][1] + [gap]
-                centre = np.mean([m.vector for m in members], axis=0)
-                groups[best] = (centre / max(float(np.linalg.norm(centre)), 1e-12), members)
+        gaps = self.open_gaps()  # newest first
+        groups = [[gaps[i] for i in group] for group in group_by_meaning([g.vector for g in gaps])]
         out = []
-        for _, members in groups[:limit]:
+        for members in groups[:limit]:
             questions: list[str] = []
             for m in members:
                 if m.question.lower() not in {q.lower() for q in questions}:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from core.db import Storage
+from knowledge_base.calibration import ArticleVectors
 from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.index import VectorIndex, fingerprint
 from knowledge_base.lexical import LexicalIndex
@@ -62,6 +63,18 @@ def follow_embedder(storage: Storage, embedder: Embedder) -> None:
             )
 
 
+def centroid_parts(article_id: str, rows: list[VectorRow]) -> ArticleVectors:
+    """The vectors an article's centroid is the mean of: its title and example questions (its
+    passages too when it has no questions), with which of them are example questions."""
+    chosen = [r for r in rows if r.kind in CENTROID_KINDS]
+    if not any(r.kind == "question" for r in rows):
+        chosen = rows
+    examples = [i for i, r in enumerate(chosen) if r.kind == "question"]
+    return ArticleVectors(
+        article_id, np.vstack([r.embedding for r in chosen]), np.array(examples, dtype=np.int64)
+    )
+
+
 class SearchIndex:
     """The vector index (a file beside the database) and the lexical index (a table in it),
     with which article each key stands for. Loaded at start, or rebuilt from the database
@@ -103,10 +116,7 @@ class SearchIndex:
         members: list[tuple[int, str]] = []
         vectors: list[np.ndarray] = []
         for article_id, rows in sorted(grouped.items()):
-            chosen = [r for r in rows if r.kind in CENTROID_KINDS]
-            if not any(r.kind == "question" for r in rows):
-                chosen = rows
-            centroid = np.mean([r.embedding for r in chosen], axis=0)
+            centroid = centroid_parts(article_id, rows).vectors.mean(axis=0)
             vectors.append(centroid / max(float(np.linalg.norm(centroid)), 1e-12))
             members.append((keys[article_id], article_id))
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.embedder.dim), np.float32)

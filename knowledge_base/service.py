@@ -7,15 +7,21 @@ puts them in order and holds the lock that keeps writes and the index in step.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
+
+import numpy as np
 
 from core.clock import Clock, SystemClock, iso
 from core.db import Storage
-from knowledge_base.embedder import Embedder
+from knowledge_base.calibration import Calibration, Targets, calibrate, pool_vectors, standard
+from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.errors import ArticleExists, ArticleNotFound
 from knowledge_base.gaps import GapLog, slug
-from knowledge_base.indexing import SearchIndex, follow_embedder
+from knowledge_base.indexing import SearchIndex, centroid_parts, follow_embedder
 from knowledge_base.lexical import LexicalIndex
 from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds, decide
 from knowledge_base.store import (
@@ -23,9 +29,12 @@ from knowledge_base.store import (
     ArticleIn,
     ArticleStore,
     Embedded,
+    VectorRow,
     searchable_texts,
 )
 from knowledge_base.versions import Version, Versions
+
+log = logging.getLogger(__name__)
 
 
 class KnowledgeBase:
@@ -36,6 +45,8 @@ class KnowledgeBase:
         embedder: Embedder,
         index_path: Path,
         thresholds: Thresholds,
+        overrides: Mapping[str, float] | None = None,
+        targets: Targets | None = Targets(),
         clock: Clock | None = None,
         ivf_from: int = 50_000,
         nprobe: int = 16,
@@ -45,7 +56,9 @@ class KnowledgeBase:
         self.storage = storage
         self.store = ArticleStore(storage)
         self.embedder = embedder
-        self.thresholds = thresholds
+        self.standard = thresholds
+        self.overrides = dict(overrides or {})
+        self.targets = targets
         self.clock = clock or SystemClock()
         self._write_lock = threading.RLock()
         self._versions = Versions(storage=storage, store=self.store)
@@ -60,6 +73,33 @@ class KnowledgeBase:
             ivf_from=ivf_from,
             nprobe=nprobe,
         )
+        self._pool: np.ndarray | None = None
+        self.calibration = self.calibrate()
+
+    # -- the decision's limits ----------------------------------------------------------------
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The calibrated limits, with any the settings give instead."""
+        return Thresholds(**{**asdict(self.calibration.thresholds), **self.overrides})
+
+    def calibrate(self) -> Calibration:
+        """Limits for the published articles as they are now (knowledge_base/calibration.py);
+        made again after every publish, import, edit and archive."""
+        if self.targets is None:
+            return standard(self.standard, 0, 0, "calibration is off")
+        if isinstance(self.embedder, NoModel):  # a command that searches nothing
+            return standard(self.standard, 0, 0, "no embedding model loaded")
+        if self._pool is None:
+            folders = [f for f in (getattr(self.embedder, "folder", None),) if f is not None]
+            self._pool = pool_vectors(self.embedder, [*folders, self.index.path.parent])
+        groups: dict[str, list[VectorRow]] = {}
+        for row in self.store.vectors():
+            groups.setdefault(row.article_id, []).append(row)
+        articles = [centroid_parts(article_id, rows) for article_id, rows in sorted(groups.items())]
+        calibration = calibrate(articles, self._pool, base=self.standard, targets=self.targets)
+        log.info("knowledge base calibrated: %s", calibration.thresholds)
+        return calibration
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -93,6 +133,7 @@ class KnowledgeBase:
                     vectors=vectors,
                 )
             self.index.refresh([article.id])
+            self.calibration = self.calibrate()
         return self._get(article.id)
 
     def import_with_status(self, articles: list[tuple[ArticleIn, str]], *, author: str) -> int:
@@ -137,6 +178,7 @@ class KnowledgeBase:
                         vectors=by_article.get(article.id, []),
                     )
             self.index.refresh([a.id for a in articles])
+            self.calibration = self.calibrate()
         return len(articles)
 
     def create(self, article: ArticleIn, *, author: str | None) -> Article:

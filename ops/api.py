@@ -45,6 +45,9 @@ class Filters(BaseModel):
     timezone: str
     today: str = Field(description="YYYY-MM-DD in the business time zone")
     max_days: int = Field(description="The longest range /api/metrics/daily answers for")
+    durable_window_h: float = Field(
+        description="A resolution is durable when the customer is not back within this many hours"
+    )
 
 
 class CSVResponse(Response):
@@ -54,8 +57,13 @@ class CSVResponse(Response):
 StorageDep = Annotated[Storage, Depends(provided(Storage))]
 
 
-def _metrics(storage: StorageDep, settings: SettingsDep) -> Metrics:
-    return Metrics(storage=storage, fcr_window_days=settings.fcr_window_days)
+def _metrics(storage: StorageDep, settings: SettingsDep, clock: ClockDep) -> Metrics:
+    return Metrics(
+        storage=storage,
+        now=clock.now(),
+        fcr_window_days=settings.fcr_window_days,
+        durable_window_h=settings.durable_window_h,
+    )
 
 
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
@@ -94,7 +102,9 @@ def _csv(daily: Daily) -> CSVResponse:
 
 
 @router.get(
-    "/api/metrics", summary="FCR, containment, hand-overs, tickets, waits, CSAT, SLAs, gaps"
+    "/api/metrics",
+    summary="FCR, confirmed / assumed / durable resolutions, containment, hand-overs, tickets, "
+    "waits, CSAT, SLAs, gaps",
 )
 def metrics(
     metrics: MetricsDep,
@@ -137,10 +147,13 @@ def metrics_csv(_: Ops, found: DailyDep) -> CSVResponse:
 
 
 @router.get("/api/metrics/filters", summary="What the figures can be filtered by, and today")
-def filters(metrics: MetricsDep, zone: Zone, clock: ClockDep, _: Ops) -> Filters:
+def filters(
+    metrics: MetricsDep, zone: Zone, clock: ClockDep, settings: SettingsDep, _: Ops
+) -> Filters:
     return Filters(
         skills=metrics.skills(),
         timezone=zone.key,
         today=clock.now().astimezone(zone).date().isoformat(),
         max_days=MAX_DAYS,
+        durable_window_h=settings.durable_window_h,
     )

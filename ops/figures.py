@@ -49,6 +49,39 @@ class Summary(BaseModel):
     abandoned: int
     knowledge_gap_questions: int
     outcomes: Outcomes
+    # Resolutions ops can trust: how the bot's were reached, and which ones held.
+    resolved: int = Field(description="Contacts resolved (by the bot or an agent) and still so")
+    bot_resolved_confirmed: int = Field(description="The bot resolved it: the customer said yes")
+    bot_resolved_assumed: int = Field(
+        description="The bot resolved it by assumption: an answer, then silence until the idle limit"
+    )
+    confirmed_resolution_rate: float | None = Field(description="bot_resolved_confirmed / contacts")
+    assumed_resolution_rate: float | None = Field(description="bot_resolved_assumed / contacts")
+    durable_resolutions: int = Field(
+        description="Resolved, and the same customer did not come back within the durable window"
+    )
+    durable_resolution_rate: float | None = Field(description="durable_resolutions / contacts")
+    reopened: int = Field(
+        description="Resolved, and the same customer came back within the durable window"
+    )
+    reopen_rate: float | None = Field(description="reopened / resolved; null when none resolved")
+    awaiting_window: int = Field(
+        description="Resolved less than the durable window ago, the customer not back yet: "
+        "neither durable nor reopened so far"
+    )
+
+
+class SkillResolutions(BaseModel):
+    """The resolution figures of one skill (topic) in a range."""
+
+    skill: str | None = Field(description="null: contacts no skill could be told for")
+    contacts: int
+    resolved: int
+    bot_resolved_confirmed: int
+    bot_resolved_assumed: int
+    durable_resolutions: int
+    reopened: int
+    reopen_rate: float | None
 
 
 class Span(BaseModel):
@@ -59,6 +92,10 @@ class Span(BaseModel):
 
 class Figures(Summary, Span):
     """The figures for contacts started in a span (fields: the span's, then the summary's)."""
+
+    by_skill: list[SkillResolutions] = Field(
+        default_factory=list, description="Resolutions per skill, most contacts first"
+    )
 
 
 class Day(BaseModel):

@@ -27,7 +27,6 @@ from conversations.events import (
     HandedOver,
     SlaBreached,
     SlaWarning,
-    StatusChanged,
     TicketFiled,
 )
 from conversations.gaps import HANDOVER_REASONS_FOR_GAPS
@@ -42,25 +41,56 @@ from ops.figures import (
     Figures,
     KnowledgeGap,
     Outcomes,
+    SkillResolutions,
     Summary,
 )
+from ops.returns import Customer, Returns
 
 Events = list[tuple[str, dict[str, Any]]]
+
+
+# Why the bot resolved a chat (the reasons of its move to resolved in the event log).
+CONFIRMED = "bot_answered"  # the customer said the answer helped
+ASSUMED = "assumed_resolved"  # an answer, then silence past the idle limit
 
 
 @dataclass(frozen=True)
 class Contact:
     id: str
-    email: str | None
+    customer: Customer
     started: datetime
     status: str
     topic: str | None
     handed_over: bool
     ticketed: bool
-    resolved_by_bot: bool
-    resolved: bool
+    resolution: str | None  # the reason of the last move to resolved, if it stayed resolved
+    resolved_at: datetime | None = None
     came_back: bool = False  # the same customer, same topic, within the FCR window
+    reopened: bool = False  # the same customer again within the durable window of resolving
+    settled: bool = False  # the durable window after the resolution is over
     events: Events = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def resolved(self) -> bool:
+        """Resolved and still so: an abandoned (or reopened) chat never counts."""
+        return self.status == "resolved" and self.resolution is not None
+
+    @property
+    def resolved_by_bot(self) -> bool:
+        return self.resolved and self.resolution in (CONFIRMED, ASSUMED) and not self.handed_over
+
+    @property
+    def confirmed(self) -> bool:
+        return self.resolved_by_bot and self.resolution == CONFIRMED
+
+    @property
+    def assumed(self) -> bool:
+        return self.resolved_by_bot and self.resolution == ASSUMED
+
+    @property
+    def durable(self) -> bool:
+        """Resolved, the window is over and the customer did not come back."""
+        return self.resolved and self.settled and not self.reopened
 
     @property
     def resolved_first_time(self) -> bool:
@@ -93,9 +123,21 @@ def mean(values: list[float]) -> float | None:
 
 
 class Metrics:
-    def __init__(self, *, storage: Storage, fcr_window_days: float = 7.0) -> None:
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        now: datetime,
+        fcr_window_days: float = 7.0,
+        durable_window_h: float = 72.0,
+    ) -> None:
         self.storage = storage
-        self.fcr_window = timedelta(days=fcr_window_days)
+        self.now = now
+        self.returns = Returns(
+            storage=storage,
+            fcr_window=timedelta(days=fcr_window_days),
+            durable_window=timedelta(hours=durable_window_h),
+        )
 
     def _events(self, ids: list[str]) -> dict[str, Events]:
         found: dict[str, Events] = {cid: [] for cid in ids}
@@ -132,7 +174,8 @@ class Metrics:
     def contacts(self, since: str, until: str, *, skill: str | None = None) -> list[Contact]:
         rows = self.storage.db.execute(
             """
-            select c.id, c.customer_email, c.created_at, c.status, c.skill from conversations c
+            select c.id, c.customer_email, c.visitor_id, c.user_id, c.created_at, c.status,
+                   c.skill from conversations c
             where c.created_at >= ? and c.created_at < ?
               and exists(select 1 from messages m where m.conversation_id = c.id
                          and m.sender = 'customer')
@@ -141,59 +184,39 @@ class Metrics:
             [since, until],
         ).fetchall()
         events = self._events([row[0] for row in rows])
+        moves = self.returns.moves([row[0] for row in rows])
+        window = self.returns.durable_window
         contacts = []
-        for cid, email, created, status, conv_skill in rows:
+        for cid, email, visitor_id, user_id, created, status, conv_skill in rows:
             names = [name for name, _ in events[cid]]
             shown = [data.get("skill") for name, data in events[cid] if name == ArticleShown.name]
             topic = conv_skill or next((s for s in shown if s), None)
             if skill is not None and topic != skill:
                 continue
-            moves = [data for name, data in events[cid] if name == StatusChanged.name]
+            customer = Customer(visitor_id, (email or "").lower() or None, user_id)
             contact = Contact(
                 id=cid,
-                email=(email or "").lower() or None,
+                customer=customer,
                 started=datetime.fromisoformat(created),
                 status=status,
                 topic=topic,
                 handed_over=HandedOver.name in names,
                 ticketed=TicketFiled.name in names,
-                resolved_by_bot=any(m["reason"] == "bot_answered" for m in moves)
-                and HandedOver.name not in names,
-                resolved=any(m["status"] == "resolved" for m in moves),
+                resolution=moves[cid].resolution() if status == "resolved" else None,
+                resolved_at=moves[cid].resolved_at() if status == "resolved" else None,
                 events=events[cid],
             )
-            contacts.append(
-                replace(contact, came_back=self._repeat(contact))
-                if contact.resolved and not contact.ticketed
-                else contact
-            )
+            if contact.resolved and contact.resolved_at is not None:
+                contact = replace(
+                    contact,
+                    came_back=self.returns.same_topic_again(
+                        cid, customer, started=contact.started, topic=topic
+                    ),
+                    reopened=self.returns.came_back(cid, customer, moves=moves[cid]),
+                    settled=self.now >= contact.resolved_at + window,
+                )
+            contacts.append(contact)
         return contacts
-
-    def _repeat(self, contact: Contact) -> bool:
-        """The same customer came back on the same topic within the FCR window."""
-        if contact.email is None or contact.topic is None:
-            return False
-        row = self.storage.db.execute(
-            """
-            select 1 from conversations c where lower(c.customer_email) = ? and c.id != ?
-              and c.created_at > ? and c.created_at <= ?
-              and exists(select 1 from messages m where m.conversation_id = c.id
-                         and m.sender = 'customer')
-              and (c.skill = ? or exists(select 1 from events e where e.conversation_id = c.id
-                   and e.name = ? and json_extract(e.data, '$.skill') = ?))
-            limit 1
-            """,
-            [
-                contact.email,
-                contact.id,
-                contact.started.isoformat(timespec="milliseconds"),
-                (contact.started + self.fcr_window).isoformat(timespec="milliseconds"),
-                contact.topic,
-                ArticleShown.name,
-                contact.topic,
-            ],
-        ).fetchone()
-        return row is not None
 
     def summarize(self, contacts: list[Contact]) -> Summary:
         """Every figure, over these contacts. The one definition of each."""
@@ -244,6 +267,11 @@ class Metrics:
         ticketed = sum(c.ticketed for c in contacts)
         abandoned = sum(c.status == "abandoned" for c in contacts)
         outcomes = Counter(c.outcome for c in contacts)
+        resolved = sum(c.resolved for c in contacts)
+        confirmed = sum(c.confirmed for c in contacts)
+        assumed = sum(c.assumed for c in contacts)
+        durable = sum(c.durable for c in contacts)
+        reopened = sum(c.resolved and c.reopened for c in contacts)
         return Summary(
             contacts=total,
             first_contact_resolution=share(resolved_first_time, total),
@@ -270,12 +298,57 @@ class Metrics:
             abandoned=abandoned,
             knowledge_gap_questions=sum(gaps.values()),
             outcomes=Outcomes(**{name: outcomes[name] for name in OUTCOMES}),
+            resolved=resolved,
+            bot_resolved_confirmed=confirmed,
+            bot_resolved_assumed=assumed,
+            confirmed_resolution_rate=share(confirmed, total),
+            assumed_resolution_rate=share(assumed, total),
+            durable_resolutions=durable,
+            durable_resolution_rate=share(durable, total),
+            reopened=reopened,
+            reopen_rate=share(reopened, resolved),
+            awaiting_window=resolved - durable - reopened,
         )
+
+    @staticmethod
+    def by_skill(contacts: list[Contact]) -> list[SkillResolutions]:
+        """The resolution figures of each skill, most contacts first."""
+        groups: dict[str | None, list[Contact]] = {}
+        for contact in contacts:
+            groups.setdefault(contact.topic, []).append(contact)
+        rows = []
+        for skill, group in groups.items():
+            resolved = sum(c.resolved for c in group)
+            reopened = sum(c.resolved and c.reopened for c in group)
+            rows.append(
+                SkillResolutions(
+                    skill=skill,
+                    contacts=len(group),
+                    resolved=resolved,
+                    bot_resolved_confirmed=sum(c.confirmed for c in group),
+                    bot_resolved_assumed=sum(c.assumed for c in group),
+                    durable_resolutions=sum(c.durable for c in group),
+                    reopened=reopened,
+                    reopen_rate=share(reopened, resolved),
+                )
+            )
+        return sorted(rows, key=lambda row: (-row.contacts, row.skill or "\uffff"))
 
     def figures(self, *, since: str, until: str, skill: str | None = None) -> Figures:
         """The figures for contacts started from `since` up to (not including) `until`."""
-        summary = self.summarize(self.contacts(since, until, skill=skill))
-        return Figures(since=since, until=until, skill=skill, **dict(summary))
+        contacts = self.contacts(since, until, skill=skill)
+        return self._figures(contacts, since=since, until=until, skill=skill)
+
+    def _figures(
+        self, contacts: list[Contact], *, since: str, until: str, skill: str | None
+    ) -> Figures:
+        return Figures(
+            since=since,
+            until=until,
+            skill=skill,
+            **dict(self.summarize(contacts)),
+            by_skill=self.by_skill(contacts),
+        )
 
     def daily(self, span: DayRange, *, skill: str | None = None) -> Daily:
         """The figures for each calendar day of `span` and for all of it (not a sum of the
@@ -292,7 +365,5 @@ class Metrics:
             days=[
                 DayFigures(day=day, **dict(self.summarize(group))) for day, group in by_day.items()
             ],
-            total=Figures(
-                since=span.since, until=span.until, skill=skill, **dict(self.summarize(contacts))
-            ),
+            total=self._figures(contacts, since=span.since, until=span.until, skill=skill),
         )

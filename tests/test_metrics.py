@@ -119,7 +119,8 @@ def three_days(client, bot, admin, clock) -> None:
     act(client, lee, c, "accept")
     clock.advance(seconds=60)
     act(client, lee, c, "escalate")
-    # D: a loans article, then silence: abandoned after the 30-minute idle limit.
+    # D: a loans article, then silence: resolved after the 30-minute idle limit, as assumed
+    # (an answer the customer never said was wrong).
     bot.replies += [[LOAN_ARTICLE]]
     _, say_d = chat(client, "d@example.com")
     say_d("what are your loan rates")
@@ -163,8 +164,8 @@ RANGE = "since=2026-01-05&until=2026-01-07"
 # Seven contacts; A–H by topic: cards A B E, loans D F, general C H.
 TOTAL = {
     "contacts": 7,
-    "first_contact_resolution": 0.4286,  # 3/7: B, E, F (A came back as E; C, H tickets; D left)
-    "bot_containment": 0.2857,  # 2/7: A, E
+    "first_contact_resolution": 0.5714,  # 4/7: B, D, E, F (A came back as E; C, H tickets)
+    "bot_containment": 0.4286,  # 3/7: A, D (assumed), E
     "handoff_rate": 0.5714,  # 4/7: B, C, F, H
     "handoffs_by_reason": {
         "customer_request": 1,  # B
@@ -176,7 +177,7 @@ TOTAL = {
     "wait_avg_s": 170.0,  # (60 + 360 + 90) / 3
     "wait_p90_s": 360.0,  # the 3rd of [60, 90, 360]
     "handle_time_avg_s": 160.0,  # (120 + 60 + 300) / 3
-    "abandonment_rate": 0.1429,  # 1/7: D
+    "abandonment_rate": 0.0,
     "csat_avg": 3.67,  # (5 + 4 + 2) / 3
     "csat_responses": 3,
     "sla_warnings": 2,  # C: queue wait, ticket first response
@@ -185,37 +186,37 @@ TOTAL = {
         {"question": "do you sell pet insurance?", "count": 1},  # C
         {"question": "wire money to mars", "count": 1},  # H
     ],
-    "resolved_first_time": 3,
-    "bot_contained": 2,
+    "resolved_first_time": 4,
+    "bot_contained": 3,
     "handed_over": 4,
     "ticketed": 2,
-    "abandoned": 1,
+    "abandoned": 0,
     "knowledge_gap_questions": 2,
-    "outcomes": {"bot": 2, "agent": 2, "ticket": 2, "abandoned": 1, "open": 0},
+    "outcomes": {"bot": 3, "agent": 2, "ticket": 2, "abandoned": 0, "open": 0},
 }
 MONDAY = {
     "contacts": 4,  # A B C D
-    "first_contact_resolution": 0.25,  # B
-    "bot_containment": 0.25,  # A
+    "first_contact_resolution": 0.5,  # B D
+    "bot_containment": 0.5,  # A D
     "handoff_rate": 0.5,  # B C
     "handoffs_by_reason": {"customer_request": 1, "no_answer": 1},
     "ticket_rate": 0.25,  # C
     "wait_avg_s": 210.0,  # (60 + 360) / 2
     "wait_p90_s": 360.0,
     "handle_time_avg_s": 90.0,  # (120 + 60) / 2
-    "abandonment_rate": 0.25,  # D
+    "abandonment_rate": 0.0,
     "csat_avg": 4.5,  # (5 + 4) / 2
     "csat_responses": 2,
     "sla_warnings": 2,
     "sla_breaches": 2,
     "knowledge_gaps": [{"question": "do you sell pet insurance?", "count": 1}],
-    "resolved_first_time": 1,
-    "bot_contained": 1,
+    "resolved_first_time": 2,
+    "bot_contained": 2,
     "handed_over": 2,
     "ticketed": 1,
-    "abandoned": 1,
+    "abandoned": 0,
     "knowledge_gap_questions": 1,
-    "outcomes": {"bot": 1, "agent": 1, "ticket": 1, "abandoned": 1, "open": 0},
+    "outcomes": {"bot": 2, "agent": 1, "ticket": 1, "abandoned": 0, "open": 0},
 }
 TUESDAY = {
     "contacts": 2,  # E F
@@ -312,21 +313,21 @@ CARDS = {
 LOANS = {
     **NOTHING,
     "contacts": 2,  # D F
-    "first_contact_resolution": 0.5,  # F
-    "bot_containment": 0.0,
+    "first_contact_resolution": 1.0,  # D F
+    "bot_containment": 0.5,  # D (assumed)
     "handoff_rate": 0.5,  # F
     "handoffs_by_reason": {"sensitive_topic": 1},
     "ticket_rate": 0.0,
     "wait_avg_s": 90.0,
     "wait_p90_s": 90.0,
     "handle_time_avg_s": 300.0,
-    "abandonment_rate": 0.5,  # D
+    "abandonment_rate": 0.0,
     "csat_avg": 2.0,
     "csat_responses": 1,
-    "resolved_first_time": 1,
+    "resolved_first_time": 2,
+    "bot_contained": 1,
     "handed_over": 1,
-    "abandoned": 1,
-    "outcomes": {"bot": 0, "agent": 1, "ticket": 0, "abandoned": 1, "open": 0},
+    "outcomes": {"bot": 1, "agent": 1, "ticket": 0, "abandoned": 0, "open": 0},
 }
 GENERAL = {
     **NOTHING,
@@ -431,12 +432,12 @@ def test_csv_has_a_row_per_day_and_a_total(client, admin, three_days) -> None:
     assert [row["day"] for row in rows] == ["2026-01-05", "2026-01-06", "2026-01-07", "total"]
     monday, _, wednesday, total = rows
     assert total["contacts"] == "7"
-    assert total["first_contact_resolution"] == "0.4286"
+    assert total["first_contact_resolution"] == "0.5714"
     assert total["wait_p90_s"] == "360.0"
     assert total["csat_avg"] == "3.67"
     assert total["handoffs_customer_request"] == "1"
     assert total["handoffs_low_nlu_confidence"] == "1"
-    assert total["outcome_abandoned"] == "1"
+    assert total["outcome_bot"] == "3"
     assert monday["handoffs_low_nlu_confidence"] == "0"
     assert monday["sla_breaches"] == "2"
     assert wednesday["wait_avg_s"] == ""  # no figure, not 0
@@ -453,18 +454,33 @@ def test_known_skills_and_today(client, admin, three_days) -> None:
         "timezone": "UTC",
         "today": "2026-01-07",
         "max_days": 366,
+        "durable_window_h": 72.0,
     }
 
 
 def test_idle_chats_are_abandoned(client, bot, admin, clock) -> None:
-    bot.replies += [[ARTICLE]]
+    bot.replies += [[{"custom": {"text": "Could you tell me a bit more?"}}]]
     cid, say = chat(client)
-    say("freeze my card")
+    say("card")
     clock.advance(minutes=29)
     assert client.app.state.services.queue.abandon_idle() == []
     clock.advance(minutes=2)
     assert client.app.state.services.queue.abandon_idle() == [cid]
-    assert client.get("/api/metrics", headers=admin).json()["abandonment_rate"] == 1.0
+    assert client.get(f"/api/conversations/{cid}", headers=admin).json()["status"] == "abandoned"
+    found = client.get("/api/metrics", headers=admin).json()
+    assert (found["abandonment_rate"], found["resolved"], found["bot_containment"]) == (1.0, 0, 0.0)
+
+
+def test_an_answer_then_silence_is_an_assumed_resolution(client, bot, admin, clock) -> None:
+    bot.replies += [[ARTICLE]]
+    cid, say = chat(client)
+    say("freeze my card")
+    clock.advance(minutes=31)
+    assert client.app.state.services.queue.abandon_idle() == [cid]
+    assert client.get(f"/api/conversations/{cid}", headers=admin).json()["status"] == "resolved"
+    found = client.get("/api/metrics", headers=admin).json()
+    assert found["abandonment_rate"] == 0.0
+    assert (found["bot_resolved_assumed"], found["bot_resolved_confirmed"]) == (1, 0)
 
 
 @pytest.mark.parametrize("path", ["/api/metrics", "/api/metrics/daily", "/api/metrics.csv"])

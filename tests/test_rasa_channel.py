@@ -314,6 +314,46 @@ def test_what_was_said_while_the_widget_was_away_arrives_when_it_is_back(served)
         back.close()
 
 
+def test_a_wait_that_moved_is_said_once_as_a_bot_message(served) -> None:
+    """Queued behind a busy agent, the customer is told about five minutes; a second agent
+    coming online moves help a few minutes nearer, and the widget hears it in one message."""
+    http = served.http()
+    solo = make_agent(http, ADMIN_HEADERS, "Solo", {"cards": 3}, max_concurrent=1)
+    served.bot.replies.append(list(HANDOFF))
+    busy = http.post("/api/conversations", json={}).json()
+    http.post(
+        f"/api/conversations/{busy['id']}/messages",
+        json={"text": "a person please"},
+        headers={"Authorization": f"Bearer {busy['token']}"},
+    )
+    assert http.post(f"/api/conversations/{busy['id']}/accept", headers=solo["headers"]).is_success
+    served.bot.replies.append(list(HANDOFF))
+    widget = Widget(served.url)
+    try:
+        widget.say("I want to talk to a person")
+        widget.wait(
+            lambda: any("in line" in u["text"] for u in widget.named("bot_uttered")),
+            "the queue message",
+        )
+        assert "about 5 minutes" in widget.named("bot_uttered")[-1]["text"]
+
+        make_agent(http, ADMIN_HEADERS, "Helper", {"cards": 3})
+        update = "Update: you're number 1 in line. Someone should be with you in a moment."
+        widget.wait(
+            lambda: any(u["text"] == update for u in widget.named("bot_uttered")), "the update"
+        )
+        moved = widget.named("bot_uttered")[-1]
+        assert moved["metadata"] == {
+            "sender": "system",
+            "queue": {"position": 1, "estimated_wait_s": 0},
+        }
+        cid = conversation_of(served.database, widget.session_id)
+        view = http.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
+        assert update not in [m["text"] for m in view["messages"]]  # news then, not transcript
+    finally:
+        widget.close()
+
+
 @pytest.fixture
 def impatient(tmp_path: Path) -> Iterator[Served]:
     """Offers lapse after half a second and chats wait at most a second and a half."""

@@ -21,7 +21,8 @@ HANDOFF_TEXT = (
 
 
 class KnowledgeSource(Protocol):
-    thresholds: Thresholds
+    @property
+    def thresholds(self) -> Thresholds: ...
 
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome: ...
 

@@ -14,6 +14,10 @@ The widget speaks three events (rasa/core/channels/socketio.py in Rasa 3.6):
 - `bot_uttered` `{"text", "quick_replies"?, "metadata"}`: every message of the conversation not
   written by the customer, pushed from the storage's message listener, so agent replies sent
   over REST, queue and system messages and timer messages all arrive, once each, in order.
+  While the chat waits for a person, a moved wait arrives too (`queue_moved`, told by the
+  queue when the moment an agent is expected moved by a minute or more): a message that is not
+  stored (it is news only then), so its metadata has `sender: "system"`, the `queue` place and
+  no `message_id`, and a widget away at the time is not sent it later.
 
 A widget that reconnects with its session id (a reload, the next page of a site) is sent what
 it missed while it was away, and nothing twice: which message each session was last sent is
@@ -44,6 +48,7 @@ from core.clock import iso
 from core.db import Storage
 
 if TYPE_CHECKING:
+    from conversations.people import Place
     from conversations.service import ConversationService
     from core.realtime import Realtime
 
@@ -260,6 +265,28 @@ class RasaChannel:
         session_id, agent_id = row
         payload = bot_uttered(message, agent_name=self._agent_name(agent_id))
         self.realtime.call_soon(self._deliver, session_id, message["id"], payload)
+
+    def queue_moved(self, conversation_id: str, place: Place, text: str) -> None:
+        """The queue's news of a moved wait (runs on whichever thread routed): said to the
+        session's widgets now, as a bot message."""
+        row = self.storage.db.execute(
+            "select session_id from channel_sessions where conversation_id = ?", [conversation_id]
+        ).fetchone()
+        if row is None:
+            return
+        payload = {
+            "text": text,
+            "metadata": {
+                "sender": "system",
+                "queue": {"position": place.position, "estimated_wait_s": place.estimated_wait_s},
+            },
+        }
+        self.realtime.call_soon(self._say, row[0], payload)
+
+    def _say(self, session_id: str, payload: dict[str, Any]) -> None:
+        """Send a message that is not stored, on the loop's thread, to the widgets connected."""
+        if self._sockets.get(session_id):
+            self.realtime.publish(room(session_id), "bot_uttered", payload)
 
     def _agent_name(self, agent_id: str | None) -> str | None:
         """The assigned agent's name, from the handoff tier that owns agents."""

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const embedded = params.get("embed") === "1";
 const STORE = "cascade.chat";
+const VISITOR = "cascade.visitor"; // this browser's id, kept across chats: a returning visitor
 const RATING_PAYLOAD = /^\/csat\{/;
 const PERSON_PAYLOAD = "/request_human"; // the bot's own "Talk to a person" button sends the same
 
@@ -46,6 +47,7 @@ async function begin() {
   const customer = {};
   if (params.get("name")) customer.name = params.get("name");
   if (params.get("email")) customer.email = params.get("email");
+  Object.assign(customer, identity());
   const started = await api("/api/conversations", {
     method: "POST",
     body: { customer, page_url: params.get("page") || document.referrer || location.href },
@@ -55,6 +57,24 @@ async function begin() {
   localStorage.setItem(STORE, JSON.stringify({ id: started.id, token: started.token }));
   apply(started);
   connect();
+}
+
+// Who the customer is across chats: this browser's visitor id (made once, then kept), and the
+// company's signed user id when its page passed one (the server ignores a badly signed one).
+function identity() {
+  let visitor = localStorage.getItem(VISITOR);
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(visitor || "")) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16)); // works on plain http too
+    visitor = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem(VISITOR, visitor);
+  }
+  const found = { visitor_id: visitor };
+  // Values the server would refuse are left out, so the chat always starts.
+  const userId = params.get("user_id") || "";
+  const userHash = params.get("user_hash") || "";
+  if (userId.length <= 200 && !/[\x00-\x1f\x7f]/.test(userId) && userId) found.user_id = userId;
+  if (found.user_id && userHash && userHash.length <= 128) found.user_hash = userHash;
+  return found;
 }
 
 async function refresh() {

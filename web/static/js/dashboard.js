@@ -1,6 +1,6 @@
 // The ops dashboard: the figures of GET /api/metrics/daily for a date range and a skill, as
 // tiles (the whole range), charts by day (Chart.js, served from /vendor/), the hand-over reasons,
-// the top knowledge gaps, and the same figures as a CSV download. Days are calendar days in the
+// the top knowledge gaps, resolutions per skill, and the same figures as a CSV download. Days are calendar days in the
 // business time zone the server names. Every text from the server goes in as text (shared/dom.js).
 import { api } from "./shared/api.js";
 import { clear, el } from "./shared/dom.js";
@@ -141,7 +141,7 @@ async function start() {
     clear(results);
     const total = daily.total;
     const empty = total.contacts === 0;
-    results.append(el("h2", { class: "sr-only" }, "Figures for the whole range"), tiles(total));
+    results.append(el("h2", { class: "sr-only" }, "Figures for the whole range"), tiles(total, options));
     if (empty) {
       results.append(el("p", { class: "notice card", id: "empty" }, "No conversations in this range."));
       return;
@@ -153,6 +153,7 @@ async function start() {
     results.append(
       el("section", { class: "charts", "aria-label": "Charts" }, fcr.card, volume.card, waits.card, reasons.card),
       el("section", { class: "panels" }, reasonList(total), gapList(total)),
+      skillTable(total, options),
       dayTable(daily),
     );
     const labels = daily.days.map((d) => shortDay(d.day));
@@ -267,14 +268,24 @@ function tile(figure, label, value, detail, bad) {
   );
 }
 
-function tiles(t) {
+function tiles(t, options) {
   const of = (n) => (t.contacts ? `${n} of ${t.contacts}` : null);
+  const within = hours(options.durable_window_h);
   return el(
     "ul",
     { class: "tiles", id: "tiles", "aria-label": "Figures for the whole range" },
     tile("contacts", "Conversations", String(t.contacts), "in which the customer wrote"),
     tile("first_contact_resolution", "First-contact resolution", percent(t.first_contact_resolution), of(t.resolved_first_time)),
     tile("bot_containment", "Bot containment", percent(t.bot_containment), of(t.bot_contained)),
+    tile("confirmed_resolution_rate", "Bot resolved, confirmed", percent(t.confirmed_resolution_rate),
+      t.contacts ? `${of(t.bot_resolved_confirmed)}: the customer said yes` : null),
+    tile("assumed_resolution_rate", "Bot resolved, assumed", percent(t.assumed_resolution_rate),
+      t.contacts ? `${of(t.bot_resolved_assumed)}: an answer, then silence` : null),
+    tile("durable_resolution_rate", "Durable resolutions", percent(t.durable_resolution_rate),
+      t.contacts ? `${of(t.durable_resolutions)}: not back within ${within}` +
+        (t.awaiting_window ? ` (${t.awaiting_window} resolved less than ${within} ago)` : "") : null),
+    tile("reopen_rate", "Reopen rate", percent(t.reopen_rate),
+      t.resolved ? `${t.reopened} of ${t.resolved} resolved: back within ${within}` : null),
     tile("handoff_rate", "Hand-over rate", percent(t.handoff_rate), of(t.handed_over)),
     tile("ticket_rate", "Ticket rate", percent(t.ticket_rate), of(t.ticketed)),
     tile("wait_avg_s", "Queue wait, average", seconds(t.wait_avg_s)),
@@ -284,6 +295,40 @@ function tiles(t) {
     tile("csat_avg", "Satisfaction (CSAT)", rating(t.csat_avg), plural(t.csat_responses, "rating", "ratings")),
     tile("sla_warnings", "SLA warnings", String(t.sla_warnings), null, false),
     tile("sla_breaches", "SLA breaches", String(t.sla_breaches), null, t.sla_breaches > 0),
+  );
+}
+
+function hours(value) {
+  return value >= 24 && value % 24 === 0 ? plural(value / 24, "day", "days") : seconds(value * 3600);
+}
+
+function skillTable(total, options) {
+  const columns = [
+    ["Conversations", (r) => String(r.contacts)],
+    ["Resolved", (r) => String(r.resolved)],
+    ["Bot, confirmed", (r) => String(r.bot_resolved_confirmed)],
+    ["Bot, assumed", (r) => String(r.bot_resolved_assumed)],
+    ["Durable", (r) => String(r.durable_resolutions)],
+    ["Reopened", (r) => String(r.reopened)],
+    ["Reopen rate", (r) => percent(r.reopen_rate)],
+  ];
+  return el(
+    "section",
+    { class: "by-skill card", id: "by-skill", "aria-labelledby": "by-skill-title" },
+    el("h2", { id: "by-skill-title" }, "Resolutions by skill"),
+    el("p", { class: "muted" }, `Reopened: the same customer (visitor id, email or signed user id) came back within ${hours(options.durable_window_h)} of the resolution.`),
+    el(
+      "table",
+      {},
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Skill"), columns.map(([name]) => el("th", { scope: "col" }, name)))),
+      el(
+        "tbody",
+        {},
+        total.by_skill.map((r) =>
+          el("tr", { dataset: { skill: r.skill || "" } }, el("th", { scope: "row" }, r.skill || "no skill"), columns.map(([, f]) => el("td", {}, f(r)))),
+        ),
+      ),
+    ),
   );
 }
 
@@ -321,6 +366,10 @@ function dayTable(daily) {
     ["Conversations", (d) => String(d.contacts)],
     ["FCR", (d) => percent(d.first_contact_resolution)],
     ["Containment", (d) => percent(d.bot_containment)],
+    ["Confirmed", (d) => percent(d.confirmed_resolution_rate)],
+    ["Assumed", (d) => percent(d.assumed_resolution_rate)],
+    ["Durable", (d) => percent(d.durable_resolution_rate)],
+    ["Reopen rate", (d) => percent(d.reopen_rate)],
     ["Hand-overs", (d) => percent(d.handoff_rate)],
     ["Tickets", (d) => percent(d.ticket_rate)],
     ["Wait avg", (d) => seconds(d.wait_avg_s)],

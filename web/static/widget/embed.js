@@ -1,7 +1,9 @@
 // Cascade chat widget. A company adds one tag to its pages:
 //   <script src="https://support.example.com/widget.js" async></script>
 // Optional attributes: data-title="Chat with us" (the launcher), data-company="Tidewater Bank"
-// (the chat's heading), data-name / data-email (a signed-in customer),
+// (the chat's heading), data-name / data-email (a signed-in customer), data-user-id +
+// data-user-hash (the company's id for the customer and its hex HMAC-SHA256 with the company's
+// identity secret, computed on the company's server: an id without a good hash is ignored),
 // data-open="true" (open at once). The chat itself runs in an iframe on Cascade's own origin,
 // so the host page's scripts and styles never touch it; this file only draws the launcher.
 (function () {
@@ -32,9 +34,9 @@
       src.searchParams.set("embed", "1");
       src.searchParams.set("page", location.href);
       if (script.getAttribute("data-company")) src.searchParams.set("title", script.getAttribute("data-company"));
-      ["name", "email"].forEach(function (key) {
+      ["name", "email", "user-id", "user-hash"].forEach(function (key) {
         var value = script.getAttribute("data-" + key);
-        if (value) src.searchParams.set(key, value);
+        if (value) src.searchParams.set(key.replace("-", "_"), value);
       });
       frame = document.createElement("iframe");
       frame.id = "cascade-frame";

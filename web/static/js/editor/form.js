@@ -3,7 +3,7 @@
 // editor previews is what a customer is shown.
 import { append, clear, el } from "../shared/dom.js";
 import { markdown } from "../shared/markdown.js";
-import { $, path, state, call, reason, tell, debounce, onArticleRequest } from "./state.js";
+import { $, path, state, call, reason, tell, debounce, onArticleRequest, announceChange } from "./state.js";
 import { loadList } from "./list.js";
 import { loadHistory, loadFigures } from "./history.js";
 import { showView } from "./views.js";
@@ -154,6 +154,7 @@ async function rollBack(id, version) {
   try {
     const article = await call(path(id) + "/rollback", { method: "POST", body: { version } });
     fill(article);
+    announceChange();
     tell("editor", "Rolled back: version " + article.version + " holds version " + version + "'s text.");
     await Promise.all([loadList(), showHistory(id)]);
     focusEditor();
@@ -185,6 +186,7 @@ async function save() {
       ? await call("/api/kb/articles", { method: "POST", body })
       : await call(path(body.id) + "?base_version=" + state.current.version, { method: "PUT", body });
     fill(saved);
+    announceChange();
     tell(
       "editor",
       creating
@@ -205,6 +207,7 @@ async function setStatus(action) {
   try {
     const article = await call(path(state.current.id) + "/" + action, { method: "POST" });
     fill(article);
+    announceChange();
     tell(
       "editor",
       action === "publish"

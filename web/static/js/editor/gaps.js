@@ -2,7 +2,7 @@
 // example questions of an existing article.
 import { clear, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
-import { $, call, reason, requestArticle, tell } from "./state.js";
+import { $, announceChange, call, reason, requestArticle, tell } from "./state.js";
 
 export async function loadGaps() {
   const list = clear($("gap-list"));
@@ -99,6 +99,7 @@ async function attachGap(cluster, articleId) {
       method: "POST",
       body: { gap_ids: cluster.gap_ids, article_id: articleId },
     });
+    announceChange();
     tell("gaps", "Added to “" + article.title + "” as example questions (version " + article.version + ").");
     await loadGaps();
   } catch (err) {

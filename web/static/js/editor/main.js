@@ -1,6 +1,7 @@
 // The knowledge editor: articles with search and status filters, an editor with a Markdown
-// preview, versions with diffs and rollback, content gaps, per-article figures, and a box to try
-// a question the way the bot searches. Text from data only ever enters the page as text nodes,
+// preview, versions with diffs and rollback, content gaps, per-article figures, a box to try
+// a question the way the bot searches, what the calibration expects, and test runs of past
+// questions. Text from data only ever enters the page as text nodes,
 // the Markdown preview included (shared/markdown.js, the widget's own renderer).
 //
 // The page's entry point: each concept lives in its own module beside this one, and none imports
@@ -13,6 +14,8 @@ import { wireForm } from "./form.js";
 import { refreshGapCount, wireGaps } from "./gaps.js";
 import { wireTry } from "./try-question.js";
 import { wireTransfer } from "./transfer.js";
+import { wireQuality } from "./quality.js";
+import { wireTestRun } from "./test-run.js";
 
 async function start() {
   const session = await signIn({ role: "editor", root: $("signin"), title: "Knowledge editor" });
@@ -27,6 +30,8 @@ async function start() {
   wireGaps();
   wireTry();
   wireTransfer();
+  wireQuality();
+  wireTestRun();
   await Promise.all([loadList(), refreshGapCount()]);
 }
 

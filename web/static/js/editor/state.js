@@ -1,6 +1,6 @@
 // What every part of the knowledge editor shares: the page's state (the signed-in token, the list's
-// filters, the article being edited), API calls with the token, how messages are shown, and the
-// request to open an article.
+// filters, the article being edited), API calls with the token, how messages are shown, the
+// request to open an article, and the news that the articles changed.
 import { ApiError, client } from "../shared/api.js";
 
 export const $ = (id) => document.getElementById(id);
@@ -27,6 +27,18 @@ export function requestArticle(id, { message } = {}) {
 
 export function onArticleRequest(open) {
   document.addEventListener(OPEN, (event) => open(event.detail.id, { message: event.detail.message }));
+}
+
+// A save, publish, archive, rollback or import changes what the bot searches, and so what the
+// calibration expects: the parts that show it (quality.js) hear of it with this event.
+const CHANGED = "editor:articles-changed";
+
+export function announceChange() {
+  document.dispatchEvent(new CustomEvent(CHANGED));
+}
+
+export function onChange(react) {
+  document.addEventListener(CHANGED, () => react());
 }
 
 // The API's own words, made readable: FastAPI's validation errors arrive as a JSON list.

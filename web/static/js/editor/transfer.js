@@ -1,6 +1,6 @@
 // Import and export: the whole knowledge base as a Markdown zip or JSON Lines.
 import { el } from "../shared/dom.js";
-import { $, state, call, reason, tell } from "./state.js";
+import { $, state, call, reason, tell, announceChange } from "./state.js";
 import { loadList } from "./list.js";
 
 async function download(format, name) {
@@ -44,6 +44,7 @@ async function importFile() {
     tell("transfer", "Imported " + count + " from " + file.name + ".");
     $("import-file").value = "";
     loadList();
+    announceChange();
   } catch (err) {
     tell("transfer", reason(err), true);
   }

@@ -1,0 +1,178 @@
+"""The wait a customer is told while queued: how it is worked out (tables over the pure
+forecast), how it moves with the clock, who hears of a change, and how close it comes to the
+real wait in a busy hour played on the movable clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from benchmarks.busy_hour import Hour, simulate
+from handoff.estimates import HandleTimes, Seats, forecast
+from handoff.routing import WaitingChat
+from tests.factories import make_agent, waiting_chat
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def waiting(id: str, skill: str = "cards", *, waited_s: float = 0) -> tuple[WaitingChat, float]:
+    return WaitingChat(id, skill, "normal", NOW - timedelta(seconds=waited_s)), waited_s
+
+
+def seat(*skills: str, slots: int = 1, busy: tuple[float, ...] = ()) -> Seats:
+    """An agent with `slots` chats at once, holding chats that have run `busy` seconds."""
+    return Seats(frozenset(skills), slots, busy)
+
+
+@pytest.mark.parametrize(
+    ("case", "line", "seats", "handle_times", "expected"),
+    [
+        ("a free slot: at once", [waiting("c")], [seat("cards")], (300,), {"c": 0}),
+        (
+            "a chat just begun holds the slot a whole handle time",
+            [waiting("c")],
+            [seat("cards", busy=(0,))],
+            (300,),
+            {"c": 300},
+        ),
+        (
+            "a chat four minutes in frees the slot in one",
+            [waiting("c")],
+            [seat("cards", busy=(240,))],
+            (300,),
+            {"c": 60},
+        ),
+        (
+            "each chat ahead holds the slot a handle time",
+            [waiting("a"), waiting("b"), waiting("c")],
+            [seat("cards", busy=(0,))],
+            (300,),
+            {"a": 300, "b": 600, "c": 900},
+        ),
+        (
+            "another skill's chat ahead takes the shared agent first",
+            [waiting("loans", "loans"), waiting("cards")],
+            [seat("cards", "loans", busy=(0,))],
+            (300,),
+            {"loans": 300, "cards": 600},
+        ),
+        (
+            "a free agent without the skill: once the chat waited past the skill limit",
+            [waiting("c", waited_s=100)],
+            [seat("loans")],
+            (300,),
+            {"c": 20},
+        ),
+        (
+            "an agent with the skill who frees sooner than that",
+            [waiting("c", waited_s=100)],
+            [seat("loans"), seat("cards", busy=(295,))],
+            (300,),
+            {"c": 5},
+        ),
+        (
+            "a general chat: any free agent",
+            [waiting("c", "general")],
+            [seat("loans")],
+            (300,),
+            {"c": 0},
+        ),
+        (
+            "the first of four busy slots frees sooner than any one's expected end",
+            [waiting("c")],
+            [seat("cards", slots=4, busy=(0, 0, 0, 0))],
+            (60, 540),  # a mean of 300; all four draw 540 in one run out of sixteen
+            {"c": 60},
+        ),
+        (
+            "an agent over their limit frees a slot only when back under it",
+            [waiting("c")],
+            [seat("cards", slots=1, busy=(240, 0))],
+            (300,),
+            {"c": 300},
+        ),
+        ("nobody online", [waiting("c")], [], (300,), {"c": None}),
+    ],
+)
+def test_forecast(case, line, seats, handle_times, expected) -> None:
+    got = forecast(line, seats, handle=HandleTimes(handle_times), skill_wait_s=120)
+    assert got == pytest.approx(expected), case
+
+
+def _queue_of(client):
+    return client.app.state.services.queue
+
+
+def test_the_wait_counts_down_as_the_agents_chat_goes_on(client, bot, admin, clock) -> None:
+    """The slot the customer waits for is held by a chat already running: the wait told is what
+    is left of it, not a whole handle time again."""
+    agent = make_agent(client, admin, "Solo", {"cards": 3}, max_concurrent=1)
+    first, _ = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{first}/accept", headers=agent["headers"])
+    second, headers = waiting_chat(client, bot, name="Ben")
+    place = client.get(f"/api/conversations/{second}", headers=headers).json()["queue"]
+    assert place == {"position": 1, "estimated_wait_s": 300}  # the default handle time
+    told = client.get(f"/api/conversations/{second}", headers=headers).json()["messages"][-1]
+    assert "about 5 minutes" in told["text"]
+
+    clock.advance(seconds=200)
+    place = client.get(f"/api/conversations/{second}", headers=headers).json()["queue"]
+    assert place == {"position": 1, "estimated_wait_s": 100}
+
+
+def test_the_banner_hears_of_a_changed_wait_and_other_channels_of_a_moved_one(
+    client, bot, admin, clock
+) -> None:
+    """The widget's `queue` event comes when the place or the wait it shows changed; channels
+    that speak in messages hear only when help moved by a minute or more against what the
+    customer was told."""
+    queue = _queue_of(client)
+    pushed: list[tuple[str, str, dict]] = []
+    said: list[tuple[str, int | None, str]] = []
+    queue.announcer.publisher = type(
+        "Recorder", (), {"publish": lambda self, *event: pushed.append(event)}
+    )()
+    queue.on_wait_moved(lambda cid, place, text: said.append((cid, place.estimated_wait_s, text)))
+    agent = make_agent(client, admin, "Solo", {"cards": 3}, max_concurrent=1)
+    first, _ = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{first}/accept", headers=agent["headers"])
+    second, _ = waiting_chat(client, bot, name="Ben")  # told: about 5 minutes
+
+    def banner() -> list[tuple[int, int | None]]:
+        return [
+            (data["position"], data["estimated_wait_s"])
+            for room, event, data in pushed
+            if room == f"conversation:{second}" and event == "queue"
+        ]
+
+    for _ in range(6):  # a minute passes, and the timer routes every ten seconds
+        clock.advance(seconds=10)
+        queue.route()
+    assert banner() == [(1, 290), (1, 260)]  # "about 5 min", then "about 4 min": once each
+    assert said == []  # counting down as foretold: nothing new to say
+
+    helper = make_agent(client, admin, "Helper", {"cards": 3})  # a free slot, at once
+    assert banner()[-1] == (1, 0)
+    assert said == [
+        (second, 0, "Update: you're number 1 in line. Someone should be with you in a moment.")
+    ]
+    client.post(f"/api/conversations/{second}/accept", headers=helper["headers"])
+    clock.advance(seconds=600)
+    queue.route()
+    assert len(said) == 1  # no longer waiting: nothing more
+
+
+def test_a_busy_hour_is_told_its_wait_within_a_minute() -> None:
+    """Customers joining the queue in a busy hour (see benchmarks/busy_hour.py) are told a wait
+    that comes true within a minute for most of them; the former estimate (free slots at the
+    skill's whole rate) missed by twice as much or more."""
+    measured = simulate(Hour())
+    print(
+        f"busy hour: {len(measured.waited)} chats, median wait {measured.median_wait_s:.0f} s,"
+        f" median error {measured.median_error_s:.0f} s"
+        f" (former estimate {measured.rate_median_error_s:.0f} s)"
+    )
+    assert len(measured.waited) > 150 and measured.median_wait_s > 180  # busy: people wait
+    assert measured.median_error_s < 60
+    assert measured.rate_median_error_s > 2 * measured.median_error_s
