@@ -151,6 +151,13 @@ def test_a_reply_the_nlu_cannot_place_after_an_answer_is_asked_about_again() -> 
     assert slots["not_understood"] == 1.0
 
 
+def test_choices_for_nonsense_are_not_offered() -> None:
+    kb = FakeKnowledge(SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.5), fraud(0.5)]))
+    customs, slots = run(ActionAnswerQuestion(kb), tracker("sdkfjh qwpeoiru", "nonsense"))
+    assert customs[-1]["buttons"] == [PERSON]
+    assert slots["not_understood"] == 1.0
+
+
 def test_an_understood_turn_starts_the_count_again() -> None:
     kb = FakeKnowledge(SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.8)]))
     _, slots = run(

@@ -98,11 +98,13 @@ class KnowledgeAction(Action):
         if unreadable(tracker):  # the knowledge base would only guess at it
             return not_understood(dispatcher, tracker)
         outcome = await asyncio.to_thread(self.kb.search, text, limit=5)
-        if outcome.decision is Decision.ESCALATE and (
-            intent == "nonsense"
+        if (intent == "nonsense" and outcome.decision is not Decision.ANSWER) or (
             # After an answer, a reply the NLU could not place ("ok") is asked about again.
-            or (intent == "nlu_fallback" and tracker.get_slot("pending") == "feedback")
+            intent == "nlu_fallback"
+            and tracker.get_slot("pending") == "feedback"
+            and outcome.decision is Decision.ESCALATE
         ):
+            # Choices for a message with no meaning would be guesses: only a sure answer counts.
             return not_understood(dispatcher, tracker)
         return [*understood(), *self.decide(dispatcher, tracker, outcome, text, intent)]
 
