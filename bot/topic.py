@@ -1,9 +1,11 @@
 """What a request for a person is about: the request's own words taken out, the topic left;
 and whether a message the NLU took for a request names anyone to talk to at all.
 
-"I want to speak to a human about a card payment I don't recognise" -> "card payment don't
-recognise"; "can I talk to a person please" -> "" (no topic: the conversation's earlier question
-is searched instead, see bot/actions/handoff.py).
+"I want to speak to a human about a card payment I don't recognise" -> "a card payment I don't
+recognise" (what follows "about", "regarding", ... as written: the search reads whole phrases
+best); "human please, my transfer is missing" -> "transfer missing" (the request's words taken
+out); "can I talk to a person please" -> "" (no topic: the conversation's earlier question is
+searched instead, see bot/actions/handoff.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ PERSON_WORDS = frozenset(
 )  # fmt: skip
 _WORD = re.compile(r"[\w']+")
 # Verbs that are also topics ("my transfer is missing") count as the request only with "me".
+_ABOUT = re.compile(r"\b(?:about|regarding|concerning|with regard to)\s+(.+)$", re.IGNORECASE)
+_POLITE_END = re.compile(r"[\s,.!?]*\b(?:please|pls|thanks|thank you|asap)?[\s,.!?]*$", re.I)
 _REQUEST_PHRASES = re.compile(r"\b(transfer|forward|escalate|refer)\s+(me|this|it)\b")
 
 
@@ -38,6 +42,9 @@ def topic(text: str) -> str:
     """The words of `text` that are not part of asking for a person ("" when none are left)."""
     if text.startswith("/"):  # the "Talk to a person" button says nothing about a topic
         return ""
+    about = _ABOUT.search(text)
+    if about and names_a_person(text[: about.start()]):
+        return _POLITE_END.sub("", about.group(1)).strip()
     words = _WORD.findall(_REQUEST_PHRASES.sub(" ", text.lower()))
     return " ".join(w for w in words if w not in REQUEST_WORDS)
 

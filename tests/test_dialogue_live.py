@@ -88,24 +88,37 @@ def test_the_person_button_hands_over(live) -> None:
     assert chat.view()["handoff"]["reason"] == "customer_request"
 
 
-def test_the_request_topic_picks_the_skill(live) -> None:
-    cards = agent(live, "Priya Raman", {"cards": 5})
-    app_agent = agent(live, "Tom Whitfield", {"app": 5, "general": 5})
-    pushes = Pushes(live, cards["token"])
+@pytest.mark.parametrize(
+    ("request", "skill"),
+    [
+        ("I want to speak to a human about my card being declined", "cards"),
+        # The demo's article for this is "I don't recognise a transaction", a fraud article.
+        ("I want to speak to a human about a card payment I don't recognise", "fraud"),
+    ],
+)
+def test_the_request_topic_picks_the_skill(live, request: str, skill: str) -> None:
+    agents = {
+        "cards": agent(live, "Priya Raman", {"cards": 5}),
+        "fraud": agent(live, "Femi Adeyemi", {"fraud": 5}),
+        "general": agent(live, "Tom Whitfield", {"app": 5, "general": 5}),
+    }
+    pushes = Pushes(live, agents[skill]["token"])
     http = live.client()
     try:
         chat = Chat(live)
-        turn = chat.say("I want to speak to a human about a card payment I don't recognise")
+        turn = chat.say(request)
         assert turn["status"] == "queued"
         offer = pushes.wait_for("offer", lambda d: d["conversation_id"] == chat.id)
-        assert offer["handoff"]["skill"] == "cards"
+        assert offer["handoff"]["skill"] == skill
         assert offer["handoff"]["reason"] == "customer_request"
-        offered_to_cards = http.get(f"/api/agents/{cards['id']}/offers", headers=cards["headers"])
-        assert [o["conversation_id"] for o in offered_to_cards.json()] == [chat.id]
-        offered_to_app = http.get(
-            f"/api/agents/{app_agent['id']}/offers", headers=app_agent["headers"]
-        )
-        assert offered_to_app.json() == []
+        offered = {
+            name: [
+                o["conversation_id"]
+                for o in http.get(f"/api/agents/{a['id']}/offers", headers=a["headers"]).json()
+            ]
+            for name, a in agents.items()
+        }
+        assert offered == {name: [chat.id] if name == skill else [] for name in agents}
     finally:
         pushes.close()
-        offline(live, cards, app_agent)
+        offline(live, *agents.values())
