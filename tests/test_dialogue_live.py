@@ -89,14 +89,14 @@ def test_the_person_button_hands_over(live) -> None:
 
 
 @pytest.mark.parametrize(
-    ("request", "skill"),
+    ("asking", "skill"),
     [
         ("I want to speak to a human about my card being declined", "cards"),
         # The demo's article for this is "I don't recognise a transaction", a fraud article.
         ("I want to speak to a human about a card payment I don't recognise", "fraud"),
     ],
 )
-def test_the_request_topic_picks_the_skill(live, request: str, skill: str) -> None:
+def test_the_request_topic_picks_the_skill(live, asking: str, skill: str) -> None:
     agents = {
         "cards": agent(live, "Priya Raman", {"cards": 5}),
         "fraud": agent(live, "Femi Adeyemi", {"fraud": 5}),
@@ -106,7 +106,7 @@ def test_the_request_topic_picks_the_skill(live, request: str, skill: str) -> No
     http = live.client()
     try:
         chat = Chat(live)
-        turn = chat.say(request)
+        turn = chat.say(asking)
         assert turn["status"] == "queued"
         offer = pushes.wait_for("offer", lambda d: d["conversation_id"] == chat.id)
         assert offer["handoff"]["skill"] == skill
