@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,17 +27,20 @@ from bot.actions import (
     ValidateEmailForm,
 )
 from bot.actions.common import KnowledgeSource
+from bot.languages import warm_up
 
 router = APIRouter(tags=["rasa actions"], include_in_schema=False)
 
 
 def build_executor(kb: KnowledgeSource) -> ActionExecutor:
+    # The language check's models load in the background, not in the first customer's turn.
+    threading.Thread(target=warm_up, name="language-models", daemon=True).start()
     executor = ActionExecutor()
     for action in (
         ActionAnswerQuestion(kb),
         ActionChooseArticle(kb),
         ActionFeedback(kb),
-        ActionHandOver(),
+        ActionHandOver(kb),
         ActionEmailMe(),
         ActionAfterEmail(),
         ValidateEmailForm(),

@@ -13,7 +13,13 @@ from __future__ import annotations
 from typing import Protocol
 
 HANDOVER_REASONS_FOR_GAPS = frozenset(
-    {"no_answer", "low_nlu_confidence", "clarification_declined", "unhelpful_answers"}
+    {
+        "no_answer",
+        "low_nlu_confidence",
+        "not_understood",
+        "clarification_declined",
+        "unhelpful_answers",
+    }
 )
 ANSWER_NOT_HELPFUL = "answer_unhelpful"
 

@@ -14,6 +14,7 @@ HANDOVER_REASON_FOR_STAFF = {  # why a chat was handed over, as the agent reads 
     "frustration": "the customer is frustrated",
     "no_answer": "the knowledge base had no answer",
     "low_nlu_confidence": "the bot could not understand the message",
+    "not_understood": "the bot could not understand two messages in a row",
     "unhelpful_answers": "the suggested answers did not help",
     "clarification_declined": "none of the suggested articles fitted",
     "sensitive_topic": "the topic is one a person must handle",

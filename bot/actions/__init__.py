@@ -1,8 +1,9 @@
 """Rasa custom actions. They run in the app runtime, next to the knowledge base they query."""
 
 from bot.actions.contact import ActionAfterEmail, ActionEmailMe, ValidateEmailForm
+from bot.actions.feedback import ActionFeedback
 from bot.actions.handoff import ActionHandOver
-from bot.actions.knowledge import ActionAnswerQuestion, ActionChooseArticle, ActionFeedback
+from bot.actions.knowledge import ActionAnswerQuestion, ActionChooseArticle
 
 __all__ = [
     "ActionAfterEmail",

@@ -13,6 +13,7 @@ from knowledge_base.search import SearchOutcome, Thresholds
 from knowledge_base.store import Article
 
 FEEDBACK_BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
 HANDOFF_TEXT = (
     "I'm connecting you with a member of our team. They'll see everything we've talked "
     "about, so you won't need to repeat yourself."
@@ -26,6 +27,11 @@ class KnowledgeSource(Protocol):
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome: ...
 
     def article(self, article_id: str) -> Article | None: ...
+
+
+def reset() -> list[dict[str, Any]]:
+    """Nothing pending any more: no answer awaiting feedback, no choices on offer."""
+    return [SlotSet("pending", None), SlotSet("shown", None), SlotSet("candidates", [])]
 
 
 def say(dispatcher: CollectingDispatcher, text: str, **extra: Any) -> None:

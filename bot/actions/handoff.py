@@ -1,14 +1,26 @@
-"""Handing over when the customer asks for a person or complains."""
+"""Handing over when the customer asks for a person or complains.
+
+The request's topic picks the skill: what the customer said with the request taken out (or, when
+nothing is left, their earlier question) is searched, and when the knowledge base would answer it,
+or offers choices that all belong to one skill, the chat goes to an agent with that skill.
+Otherwise it goes to `general`. A complaint right after an answer means the answer did not help,
+and a "request" that names nobody to talk to is answered as the question it is.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import hand_over
+from bot.actions.feedback import ActionFeedback
+from bot.actions.understanding import typed_text, understood
+from bot.topic import names_a_person, topic
+from knowledge_base.search import Decision
 
 REASONS = {"request_human": ("customer_request", None), "complain": ("frustration", "high")}
 TEXTS = {
@@ -19,7 +31,9 @@ TEXTS = {
 }
 
 
-class ActionHandOver(Action):
+class ActionHandOver(ActionFeedback):
+    """Shares the feedback's unhelpful path, for a complaint about the answer just shown."""
+
     def name(self) -> str:
         return "action_hand_over"
 
@@ -27,17 +41,45 @@ class ActionHandOver(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
+        if intent == "complain" and tracker.get_slot("pending") == "feedback":
+            return [*understood(), *self.unhelpful(dispatcher, tracker)]
+        text = typed_text(tracker)
+        if (
+            intent == "request_human"
+            and self._kb is not None
+            and len(text.split()) >= 3  # "agent pls": trust the NLU
+            and not names_a_person(text)
+        ):
+            return await self.answer(dispatcher, tracker)  # a question that sounds like a request
         reason, priority = REASONS.get(intent, ("customer_request", None))
         kwargs = {"text": TEXTS[intent]} if intent in TEXTS else {}
+        question = tracker.get_slot("question")
+        about = topic(text) if intent == "request_human" else ""  # a complaint names no topic
+        skill = await self.skill_for(about or question or "")
         return [
             SlotSet("pending", None),
             SlotSet("candidates", []),
+            *understood(),
             *hand_over(
                 dispatcher,
                 tracker,
                 reason=reason,
+                skill=skill,
                 priority=priority,
-                question=tracker.get_slot("question"),
+                question=question,
                 **kwargs,
             ),
         ]
+
+    async def skill_for(self, about: str) -> str | None:
+        """The skill of the article the knowledge base would answer `about` with (or of all the
+        choices it would offer); None (`general`) when it would hand over or mixes skills."""
+        if self._kb is None or not about.strip():
+            return None
+        outcome = await asyncio.to_thread(self._kb.search, about, limit=5)
+        skills = {h.skill for h in outcome.results if h.skill}
+        if outcome.decision is Decision.ANSWER and outcome.results:
+            return outcome.results[0].skill or None
+        if outcome.decision is Decision.CLARIFY and len(skills) == 1:
+            return skills.pop()
+        return None

@@ -10,8 +10,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import KnowledgeSource, ask_feedback, hand_over, say, show_article
-from knowledge_base.search import Decision, Hit
+from bot.actions.common import (
+    PERSON_BUTTON,
+    KnowledgeSource,
+    ask_feedback,
+    hand_over,
+    reset,
+    say,
+    show_article,
+)
+from bot.actions.understanding import not_understood, typed_text, understood, unreadable
+from knowledge_base.search import Decision, Hit, SearchOutcome
 
 SENSITIVE_TEXT = (
     "This is something our team handles personally, so I'm connecting you with a specialist "
@@ -22,7 +31,6 @@ NO_ANSWER_TEXT = (
     "of our team. They'll see everything we've talked about."
 )
 CLARIFY_TEXT = "I found a few articles that might help. Which one fits best?"
-RESOLVED_TEXT = "Great, glad that helped! If there's anything else, just ask."
 
 
 class KnowledgeAction(Action):
@@ -80,21 +88,34 @@ class KnowledgeAction(Action):
             SlotSet("question", question),
         ]
 
-
-def reset() -> list[dict[str, Any]]:
-    return [SlotSet("pending", None), SlotSet("shown", None), SlotSet("candidates", [])]
-
-
-class ActionAnswerQuestion(KnowledgeAction):
-    def name(self) -> str:
-        return "action_answer_question"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    async def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
-        text = (tracker.latest_message.get("text") or "").strip()
+        """Answer the customer's message from the knowledge base: answer, clarify or hand over
+        (or say it was not understood)."""
+        text = typed_text(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if unreadable(tracker):  # the knowledge base would only guess at it
+            return not_understood(dispatcher, tracker)
         outcome = await asyncio.to_thread(self.kb.search, text, limit=5)
+        if (intent == "nonsense" and outcome.decision is not Decision.ANSWER) or (
+            # After an answer, a reply the NLU could not place ("ok") is asked about again.
+            intent == "nlu_fallback"
+            and tracker.get_slot("pending") == "feedback"
+            and outcome.decision is Decision.ESCALATE
+        ):
+            # Choices for a message with no meaning would be guesses: only a sure answer counts.
+            return not_understood(dispatcher, tracker)
+        return [*understood(), *self.decide(dispatcher, tracker, outcome, text, intent)]
+
+    def decide(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        outcome: SearchOutcome,
+        text: str,
+        intent: str | None,
+    ) -> list[dict[str, Any]]:
         if outcome.decision is Decision.ANSWER:
             rest = [h for h in outcome.results[1:] if h.score >= self.kb.thresholds.clarify]
             return self.show(dispatcher, tracker, outcome.results[0], rest, text)
@@ -140,6 +161,16 @@ class ActionAnswerQuestion(KnowledgeAction):
         ]
 
 
+class ActionAnswerQuestion(KnowledgeAction):
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return await self.answer(dispatcher, tracker)
+
+
 def hits(raw: Any) -> list[Hit]:
     return [
         Hit(
@@ -170,62 +201,11 @@ class ActionChooseArticle(KnowledgeAction):
             say(
                 dispatcher,
                 "Sorry, I couldn't open that article. Could you ask your question again?",
+                buttons=[PERSON_BUTTON],
             )
             return reset()
         others = [h for h in candidates if h.article_id != hit.article_id]
-        return self.show(dispatcher, tracker, hit, others, tracker.get_slot("question"))
-
-
-class ActionFeedback(KnowledgeAction):
-    """The customer's yes or no: after an answer, after a clarification, or out of the blue."""
-
-    def name(self) -> str:
-        return "action_feedback"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        pending = tracker.get_slot("pending")
-        question = tracker.get_slot("question")
-        helpful = intent == "affirm"
-        if pending == "feedback":
-            shown = tracker.get_slot("shown")
-            dispatcher.utter_message(
-                json_message={
-                    "feedback": {"article_id": shown, "helpful": helpful, "question": question}
-                }
-            )
-            if helpful:
-                say(dispatcher, RESOLVED_TEXT)
-                dispatcher.utter_message(json_message={"resolve": {"article_id": shown}})
-                return [*reset(), SlotSet("unhelpful", 0.0)]
-            unhelpful = float(tracker.get_slot("unhelpful") or 0) + 1
-            candidates = hits(tracker.get_slot("candidates"))
-            if unhelpful < 2 and candidates:
-                say(dispatcher, "Sorry about that. Maybe this one helps:")
-                return [
-                    *self.show(dispatcher, tracker, candidates[0], candidates[1:], question),
-                    SlotSet("unhelpful", unhelpful),
-                ]
-            return [
-                *reset(),
-                SlotSet("unhelpful", 0.0),
-                *hand_over(dispatcher, tracker, reason="unhelpful_answers", question=question),
-            ]
-        if pending == "clarify":
-            if helpful:
-                say(
-                    dispatcher,
-                    "Which one? Pick an option above, or tell me more about what you need.",
-                )
-                return []
-            return [
-                *reset(),
-                *hand_over(dispatcher, tracker, reason="clarification_declined", question=question),
-            ]
-        if helpful:
-            say(dispatcher, "Okay! What can I help you with?")
-        else:
-            say(dispatcher, "Alright. Is there anything else I can help you with?")
-        return []
+        return [
+            *understood(),
+            *self.show(dispatcher, tracker, hit, others, tracker.get_slot("question")),
+        ]

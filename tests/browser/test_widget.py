@@ -159,6 +159,20 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     assert page.dialogs == [] and page.errors == []
 
 
+def test_the_menu_offers_a_person_while_the_bot_has_the_chat(app, api, page):
+    chat = open_widget(page, app)
+    cid = conversation_id(page)
+    chat.get_by_role("button", name="More").click()
+    chat.get_by_role("menuitem", name="Talk to a person").click()
+    # The request reaches the app as the bot's own button would send it (no bot here: a ticket).
+    expect(chat.locator("#ticket-banner")).to_be_visible()
+    assert api.get(f"/api/conversations/{cid}").json()["status"] == "ticketed"
+    chat.get_by_role("button", name="More").click()
+    expect(chat.get_by_role("menuitem", name="Talk to a person")).to_be_hidden()
+    expect(chat.get_by_role("menuitem", name="Start a new chat")).to_be_visible()
+    assert page.dialogs == [] and page.errors == []
+
+
 def test_the_transcript_is_emailed(app, page, mail_sink):
     inbox, _ = mail_sink
     chat = open_widget(page, app)

@@ -11,6 +11,7 @@ const embedded = params.get("embed") === "1";
 const STORE = "cascade.chat";
 const VISITOR = "cascade.visitor"; // this browser's id, kept across chats: a returning visitor
 const RATING_PAYLOAD = /^\/csat\{/;
+const PERSON_PAYLOAD = "/request_human"; // the bot's own "Talk to a person" button sends the same
 
 const state = {
   id: null,
@@ -174,6 +175,8 @@ function renderHeader() {
     abandoned: "Conversation closed",
   };
   $("chat-status").textContent = labels[state.status] || state.status;
+  // A person is one step away while the bot has the chat (after that, one is on the way).
+  $("talk-to-person").hidden = state.status !== "bot";
 }
 
 function renderBanner() {
@@ -361,7 +364,7 @@ function toggleMenu(force) {
   const show = force === undefined ? menu.hidden : force;
   menu.hidden = !show;
   $("menu-button").setAttribute("aria-expanded", String(show));
-  if (show) menu.querySelector("button").focus();
+  if (show) menu.querySelector("button:not([hidden])").focus();
 }
 
 function showError(text) {
@@ -389,6 +392,10 @@ $("input").addEventListener("keydown", (event) => {
 });
 $("rating").addEventListener("submit", rate);
 $("menu-button").addEventListener("click", () => toggleMenu());
+$("talk-to-person").addEventListener("click", () => {
+  toggleMenu(false);
+  if (state.id) send(PERSON_PAYLOAD, { shown: "Talk to a person" });
+});
 $("email-transcript").addEventListener("click", () => {
   toggleMenu(false);
   $("email-form").hidden = false;

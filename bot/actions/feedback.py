@@ -1,0 +1,121 @@
+"""The customer's reply to "did that answer your question?": only a yes resolves the chat.
+
+A yes is the Yes button, or a typed message the NLU takes for `affirm` with at least
+`YES_CONFIDENCE`, in a language the bot reads. A no (or a complaint, see bot/actions/handoff.py)
+tries the next-best article, then a person. A hesitation ("hmm", "not sure") or an unsure yes is
+asked about again with the buttons; text the bot cannot read too, counted as not understood. Any
+other reply never reaches here: a new question goes to the knowledge base, a request to a person.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.common import FEEDBACK_BUTTONS, PERSON_BUTTON, hand_over, reset, say
+from bot.actions.knowledge import KnowledgeAction, hits
+from bot.actions.understanding import not_understood, understood, unreadable
+from bot.languages import reads
+
+YES_CONFIDENCE = 0.9
+YES_BUTTON = "/affirm"
+RESOLVED_TEXT = "Great, glad that helped! If there's anything else, just ask."
+ASK_AGAIN_TEXT = "No problem. Did the article answer your question?"
+
+
+def is_yes(message: dict[str, Any]) -> bool:
+    """The Yes button, or a confident English (or other read language) typed yes."""
+    text = str(message.get("text") or "").strip()
+    if text.startswith("/"):
+        return text == YES_BUTTON
+    intent = message.get("intent") or {}
+    return (
+        intent.get("name") == "affirm"
+        and float(intent.get("confidence") or 0) >= YES_CONFIDENCE
+        and reads(text)
+    )
+
+
+class ActionFeedback(KnowledgeAction):
+    """The customer's yes or no: after an answer, after a clarification, or out of the blue."""
+
+    def name(self) -> str:
+        return "action_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if unreadable(tracker):  # whatever the NLU made of it, it is not a yes
+            return not_understood(dispatcher, tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        pending = tracker.get_slot("pending")
+        yes = is_yes(tracker.latest_message)
+        if pending == "feedback":
+            if intent == "deny":
+                return [*understood(), *self.unhelpful(dispatcher, tracker)]
+            if not yes:  # "hmm", "maybe", a yes the NLU is unsure of: ask again
+                say(dispatcher, ASK_AGAIN_TEXT, buttons=[*FEEDBACK_BUTTONS, PERSON_BUTTON])
+                return understood()
+            shown = tracker.get_slot("shown")
+            dispatcher.utter_message(
+                json_message={
+                    "feedback": {
+                        "article_id": shown,
+                        "helpful": True,
+                        "question": tracker.get_slot("question"),
+                    }
+                }
+            )
+            say(dispatcher, RESOLVED_TEXT)
+            dispatcher.utter_message(json_message={"resolve": {"article_id": shown}})
+            return [*reset(), SlotSet("unhelpful", 0.0), *understood()]
+        if pending == "clarify":
+            if intent == "deny":
+                return [
+                    *reset(),
+                    *understood(),
+                    *hand_over(
+                        dispatcher,
+                        tracker,
+                        reason="clarification_declined",
+                        question=tracker.get_slot("question"),
+                    ),
+                ]
+            say(dispatcher, "Which one? Pick an option above, or tell me more about what you need.")
+            return understood()
+        if intent == "deny":
+            say(dispatcher, "Alright. Is there anything else I can help you with?")
+        elif intent == "affirm":
+            say(dispatcher, "Okay! What can I help you with?")
+        else:
+            say(dispatcher, "No problem. What can I help you with?")
+        return understood()
+
+    def unhelpful(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        """The article shown did not help: record it, try the next-best once, then a person."""
+        question = tracker.get_slot("question")
+        dispatcher.utter_message(
+            json_message={
+                "feedback": {
+                    "article_id": tracker.get_slot("shown"),
+                    "helpful": False,
+                    "question": question,
+                }
+            }
+        )
+        unhelpful = float(tracker.get_slot("unhelpful") or 0) + 1
+        candidates = hits(tracker.get_slot("candidates"))
+        if unhelpful < 2 and candidates:
+            say(dispatcher, "Sorry about that. Maybe this one helps:")
+            return [
+                *self.show(dispatcher, tracker, candidates[0], candidates[1:], question),
+                SlotSet("unhelpful", unhelpful),
+            ]
+        return [
+            *reset(),
+            SlotSet("unhelpful", 0.0),
+            *hand_over(dispatcher, tracker, reason="unhelpful_answers", question=question),
+        ]

@@ -1,0 +1,264 @@
+"""Only a yes resolves, nobody is trapped, the request's topic picks the skill: the pure pieces
+and the actions, with rasa-sdk's CollectingDispatcher and trackers built from dicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.actions import ActionAnswerQuestion, ActionFeedback, ActionHandOver
+from bot.actions.feedback import is_yes
+from bot.languages import reading
+from bot.topic import names_a_person, topic
+from knowledge_base.search import Decision, Hit, SearchOutcome
+from tests.test_actions import FakeKnowledge, hit, run, signal, tracker
+
+PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("カードがまだ届きません", False),  # no Latin letters: not English, however short
+        ("はい", False),
+        ("人と話したい", False),
+        ("👍", False),  # nothing to read
+        ("12345", False),
+        ("Meine Karte ist noch nicht angekommen", False),
+        ("Sí, gracias, eso responde a mi pregunta", False),
+        ("Ma carte n'est pas encore arrivée chez moi", False),
+        ("yes", True),  # short: the NLU and its confidence decide
+        ("hmm", True),
+        ("ok", True),
+        ("/affirm", True),  # a button
+        ("My card hasn't arrived yet", True),
+        ("I want to speak to a human about a card payment I don't recognise", True),
+        ("why was I charged a fee for a cash withdrawal abroad", True),
+        ("my ATM card カード is lost", True),  # mostly Latin letters
+    ],
+)
+def test_which_messages_the_bot_reads(text: str, read: bool) -> None:
+    assert reading(text).read is read
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence", "intent", "yes"),
+    [
+        ("/affirm", 1.0, "affirm", True),
+        ("yes, that answers it", 0.99, "affirm", True),
+        ("yes", 0.9, "affirm", True),
+        ("ok", 0.77, "affirm", False),  # unsure: asked again
+        ("カードがまだ届きません", 0.97, "affirm", False),  # not read, whatever the NLU says
+        ("hmm", 0.99, "unsure", False),
+        ("/deny", 1.0, "deny", False),
+        ("/request_human", 1.0, "request_human", False),
+    ],
+)
+def test_only_a_confident_read_yes_is_a_yes(text, confidence, intent, yes) -> None:
+    message = {"text": text, "intent": {"name": intent, "confidence": confidence}}
+    assert is_yes(message) is yes
+
+
+@pytest.mark.parametrize(
+    ("text", "about"),
+    [
+        (
+            "I want to speak to a human about a card payment I don't recognise",
+            "a card payment I don't recognise",
+        ),
+        ("can I talk to a person about my card payment please", "my card payment"),
+        ("I'd like to know more about your loans", "know more loans"),  # names nobody: words
+        ("human please, my transfer is missing", "transfer missing"),
+        ("transfer me to an agent", ""),
+        ("can I talk to a real person please", ""),
+        ("/request_human", ""),
+    ],
+)
+def test_the_topic_of_a_request_for_a_person(text: str, about: str) -> None:
+    assert topic(text) == about
+
+
+def feedback_tracker(text: str, intent: str, confidence: float = 0.99, **slots):
+    t = tracker(
+        text,
+        intent,
+        {"pending": "feedback", "shown": "freeze-card", "question": "lock my card", **slots},
+    )
+    t.latest_message["intent"]["confidence"] = confidence
+    return t
+
+
+NO_KB = FakeKnowledge(SearchOutcome(Decision.ESCALATE, []))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence"),
+    [("hmm", "unsure", 0.99), ("ok", "affirm", 0.7), ("maybe", "affirm", 0.6)],
+)
+def test_a_hesitation_after_an_answer_is_asked_about_again(text, intent, confidence) -> None:
+    customs, slots = run(ActionFeedback(NO_KB), feedback_tracker(text, intent, confidence))
+    assert signal(customs, "resolve") is None
+    assert signal(customs, "feedback") is None
+    assert customs[-1]["buttons"][-1] == PERSON
+    assert [b["payload"] for b in customs[-1]["buttons"]] == ["/affirm", "/deny", "/request_human"]
+    assert "pending" not in slots  # still waiting for the answer's feedback
+
+
+def test_unreadable_text_after_an_answer_is_asked_about_again_then_handed_over() -> None:
+    first = feedback_tracker("カードがまだ届きません", "affirm", 0.97)
+    customs, slots = run(ActionFeedback(NO_KB), first)
+    assert signal(customs, "resolve") is None
+    assert (
+        customs[-1]["text"]
+        == "Sorry, I didn't understand that. Did the article answer your question?"
+    )
+    assert customs[-1]["buttons"][-1] == PERSON
+    assert slots["not_understood"] == 1.0
+    second = feedback_tracker(
+        "人と話したい", "affirm", 0.97, not_understood=slots["not_understood"]
+    )
+    customs, slots = run(ActionFeedback(NO_KB), second)
+    assert signal(customs, "resolve") is None
+    assert signal(customs, "handoff") == {"reason": "not_understood", "question": "lock my card"}
+    assert slots["not_understood"] == 0.0
+
+
+def test_a_question_in_another_language_is_not_searched_and_offers_a_person() -> None:
+    class Watching(FakeKnowledge):
+        def search(self, query: str, *, limit: int = 5) -> SearchOutcome:
+            raise AssertionError("an unreadable message went to the knowledge base")
+
+    customs, slots = run(
+        ActionAnswerQuestion(Watching(SearchOutcome(Decision.ESCALATE, []))),
+        tracker("Meine Karte ist noch nicht angekommen", "question"),
+    )
+    assert customs[-1]["buttons"] == [PERSON]
+    assert signal(customs, "handoff") is None
+    assert slots["not_understood"] == 1.0
+
+
+def test_nonsense_the_knowledge_base_cannot_place_is_not_understood() -> None:
+    customs, slots = run(ActionAnswerQuestion(NO_KB), tracker("sdfsdf", "nonsense"))
+    assert signal(customs, "handoff") is None
+    assert customs[-1]["buttons"] == [PERSON]
+    t = tracker("qwpoeiru", "nonsense", {"not_understood": slots["not_understood"]})
+    customs, _ = run(ActionAnswerQuestion(NO_KB), t)
+    assert signal(customs, "handoff")["reason"] == "not_understood"
+
+
+def test_a_reply_the_nlu_cannot_place_after_an_answer_is_asked_about_again() -> None:
+    customs, slots = run(ActionAnswerQuestion(NO_KB), feedback_tracker("ok", "nlu_fallback", 0.4))
+    assert signal(customs, "handoff") is None
+    assert customs[-1]["buttons"][-1] == PERSON
+    assert slots["not_understood"] == 1.0
+
+
+def test_choices_for_nonsense_are_not_offered() -> None:
+    kb = FakeKnowledge(SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.5), fraud(0.5)]))
+    customs, slots = run(ActionAnswerQuestion(kb), tracker("sdkfjh qwpeoiru", "nonsense"))
+    assert customs[-1]["buttons"] == [PERSON]
+    assert slots["not_understood"] == 1.0
+
+
+def test_an_understood_turn_starts_the_count_again() -> None:
+    kb = FakeKnowledge(SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.8)]))
+    _, slots = run(
+        ActionAnswerQuestion(kb), tracker("freeze my card", "question", {"not_understood": 1.0})
+    )
+    assert slots["not_understood"] == 0.0
+
+
+def test_a_complaint_after_an_answer_goes_down_the_unhelpful_path() -> None:
+    t = feedback_tracker(
+        "that is not what I asked", "complain", candidates=[hit("lost-card", 0.6).as_dict()]
+    )
+    customs, _ = run(ActionHandOver(NO_KB), t)
+    assert signal(customs, "feedback")["helpful"] is False
+    assert signal(customs, "handoff") is None
+    assert any(c.get("article_id") == "lost-card" for c in customs)
+
+
+class Recording(FakeKnowledge):
+    def __init__(self, outcome: SearchOutcome) -> None:
+        super().__init__(outcome)
+        self.queries: list[str] = []
+
+    def search(self, query: str, *, limit: int = 5) -> SearchOutcome:
+        self.queries.append(query)
+        return self.outcome
+
+
+def fraud(score: float) -> Hit:
+    return Hit("report-fraud", "Report fraud", score, "fraud")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "skill"),
+    [
+        (SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.8), fraud(0.5)]), "cards"),
+        (
+            SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.6), hit("lost-card", 0.6)]),
+            "cards",
+        ),
+        (SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.6), fraud(0.6)]), None),
+        (SearchOutcome(Decision.ESCALATE, [hit("freeze-card", 0.3)]), None),
+    ],
+)
+def test_the_request_topic_picks_the_skill(outcome: SearchOutcome, skill: str | None) -> None:
+    kb = Recording(outcome)
+    text = "I want to speak to a human about a card payment I don't recognise"
+    customs, _ = run(ActionHandOver(kb), tracker(text, "request_human"))
+    assert kb.queries == ["a card payment I don't recognise"]
+    handoff = signal(customs, "handoff")
+    assert handoff["reason"] == "customer_request"
+    assert handoff.get("skill") == skill
+
+
+def test_a_request_with_no_topic_searches_the_earlier_question() -> None:
+    kb = Recording(SearchOutcome(Decision.ANSWER, [hit("lost-card", 0.8)]))
+    t = tracker("/request_human", "request_human", {"question": "I lost my card"})
+    customs, _ = run(ActionHandOver(kb), t)
+    assert kb.queries == ["I lost my card"]
+    assert signal(customs, "handoff")["skill"] == "cards"
+
+
+def test_every_fallback_offers_a_person() -> None:
+    import yaml
+
+    from bot.actions import ActionChooseArticle
+    from tests.helpers import ROOT
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    assert PERSON in domain["responses"]["utter_default"][0]["buttons"]  # Rasa's own fallback
+    t = tracker('/choose_article{"article_id": "gone"}', "choose_article", {"candidates": []})
+    t.latest_message["entities"] = [{"entity": "article_id", "value": "gone"}]
+    customs, _ = run(ActionChooseArticle(NO_KB), t)
+    assert customs[-1]["buttons"] == [PERSON]
+    customs, _ = run(ActionAnswerQuestion(NO_KB), tracker("はい", "affirm"))
+    assert customs[-1]["buttons"] == [PERSON]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("can I talk to a person please", True),
+        ("I want to talk to customer support", True),
+        ("i dont want to talk to a bot", True),
+        ("operator", True),
+        ("/request_human", True),
+        ("i want to know the routing number", False),
+        ("find me news about the match", False),
+    ],
+)
+def test_a_request_for_a_person_names_one(text: str, names: bool) -> None:
+    assert names_a_person(text) is names
+
+
+def test_a_request_that_names_nobody_is_answered_as_a_question() -> None:
+    kb = Recording(SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.8)]))
+    customs, slots = run(
+        ActionHandOver(kb), tracker("i want to know how to freeze it", "request_human")
+    )
+    assert kb.queries == ["i want to know how to freeze it"]
+    assert signal(customs, "handoff") is None
+    assert customs[0]["article_id"] == "freeze-card"
+    assert slots["pending"] == "feedback"

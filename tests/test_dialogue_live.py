@@ -1,0 +1,124 @@
+"""Only a yes resolves, nobody is trapped, the request's topic picks the skill: over HTTP with
+the app and the real Rasa server, as a customer would chat."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_end_to_end import Chat, articles
+from tests.test_live_end_to_end import Pushes, agent, offline
+
+pytestmark = pytest.mark.rasa
+
+PERSON = {"title": "Talk to a person", "payload": "/request_human"}
+QUESTION = "how can I lock my card for a while"
+
+
+def answered(live) -> Chat:
+    chat = Chat(live)
+    turn = chat.say(QUESTION)
+    assert articles(turn) == ["freeze-unfreeze-card"]
+    assert turn["messages"][-1]["text"] == "Did that answer your question?"
+    return chat
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "カードがまだ届きません",  # "my card still hasn't arrived"
+        "sdkfjh qwpeoiru",
+        "hmm",
+        "ok",  # the NLU cannot place it: not a yes
+    ],
+)
+def test_a_reply_that_is_not_a_yes_is_asked_about_again(live, reply: str) -> None:
+    chat = answered(live)
+    turn = chat.say(reply)
+    assert turn["status"] == "bot"
+    last = turn["messages"][-1]
+    assert last["text"].endswith("Did the article answer your question?")
+    assert [b["payload"] for b in last["buttons"]] == ["/affirm", "/deny", "/request_human"]
+    # The buttons still work afterwards: a No tries the next-best article.
+    after = chat.say("/deny")
+    assert after["status"] == "bot"
+    assert articles(after) and articles(after) != ["freeze-unfreeze-card"]
+
+
+def test_a_new_question_after_an_answer_is_answered(live) -> None:
+    chat = answered(live)
+    turn = chat.say("how do I change my PIN")
+    assert turn["status"] == "bot"
+    assert articles(turn) and articles(turn) != ["freeze-unfreeze-card"]
+
+
+def test_a_complaint_after_an_answer_counts_as_a_no(live) -> None:
+    chat = answered(live)
+    turn = chat.say("I'm so fed up with these answers")
+    assert turn["status"] != "resolved"
+    assert turn["messages"][1]["text"] == "Sorry about that. Maybe this one helps:"
+    assert articles(turn) and articles(turn) != ["freeze-unfreeze-card"]
+
+
+def test_yes_that_answers_it_resolves(live) -> None:
+    chat = answered(live)
+    turn = chat.say("yes, that answers it")
+    assert turn["status"] == "resolved"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("カードがまだ届きません", "人と話したい"), ("sdkfjh qwpeoiru", "zxcvb lkjlkj")],
+)
+def test_two_turns_not_understood_hand_over(live, first: str, second: str) -> None:
+    chat = Chat(live)
+    turn = chat.say(first)
+    assert turn["status"] == "bot"
+    assert turn["messages"][-1]["buttons"] == [PERSON]
+    turn = chat.say(second)
+    assert turn["status"] in {"queued", "ticketed"}
+    assert chat.view()["handoff"]["reason"] == "not_understood"
+
+
+def test_the_person_button_hands_over(live) -> None:
+    chat = Chat(live)
+    chat.say("カードがまだ届きません")
+    turn = chat.say("/request_human")
+    assert turn["messages"][0]["text"] == "Talk to a person"
+    assert turn["status"] in {"queued", "ticketed"}
+    assert chat.view()["handoff"]["reason"] == "customer_request"
+
+
+@pytest.mark.parametrize(
+    ("asking", "skill"),
+    [
+        ("I want to speak to a human about my card being declined", "cards"),
+        # The demo's article for this is "I don't recognise a transaction", a fraud article.
+        ("I want to speak to a human about a card payment I don't recognise", "fraud"),
+    ],
+)
+def test_the_request_topic_picks_the_skill(live, asking: str, skill: str) -> None:
+    agents = {
+        "cards": agent(live, "Priya Raman", {"cards": 5}),
+        "fraud": agent(live, "Femi Adeyemi", {"fraud": 5}),
+        "general": agent(live, "Tom Whitfield", {"app": 5, "general": 5}),
+    }
+    pushes = Pushes(live, agents[skill]["token"])
+    http = live.client()
+    try:
+        chat = Chat(live)
+        turn = chat.say(asking)
+        assert turn["status"] == "queued"
+        offer = pushes.wait_for("offer", lambda d: d["conversation_id"] == chat.id)
+        assert offer["handoff"]["skill"] == skill
+        assert offer["handoff"]["reason"] == "customer_request"
+        offered = {
+            name: [
+                o["conversation_id"]
+                for o in http.get(f"/api/agents/{a['id']}/offers", headers=a["headers"]).json()
+            ]
+            for name, a in agents.items()
+        }
+        assert offered == {name: [chat.id] if name == skill else [] for name in agents}
+    finally:
+        pushes.close()
+        offline(live, *agents.values())
