@@ -20,6 +20,9 @@ CSAT_THANKS = "Thank you for your feedback!"
 ASK_EMAIL = "What email address should we reply to?"
 NOT_AN_EMAIL = "That doesn't look like an email address. Could you check it?"
 
+# The widget's menu sends these payloads whatever the bot said last.
+MENU_ITEMS = {"/request_human": "Talk to a person"}
+
 _CSAT = re.compile(r'^/csat\{"score":\s*([1-5])\}$')
 
 
@@ -126,10 +129,13 @@ class CustomerTurn:
         return False
 
     def _button_press(self, conversation_id: str, text: str) -> tuple[str, str]:
-        """A button's payload is shown in the transcript as the button's title."""
+        """A button's payload is shown in the transcript as the button's title (the chat
+        menu's items too, which are not in any message)."""
         if text.startswith("/"):
             last = self.chat.store.last_bot_message(conversation_id)
             for button in (last or {}).get("buttons", []):
                 if button["payload"] == text:
                     return button["title"], text
+            if text in MENU_ITEMS:
+                return MENU_ITEMS[text], text
         return text, text

@@ -342,3 +342,13 @@ def test_bot_signals_contact_and_ticket(client, bot: ScriptedBot, admin, on_duty
     view = client.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
     assert view["customer"]["email"] == "zoe@example.com"
     assert view["handoff"]["reason"] == "customer_chose_email"
+
+
+def test_the_menu_s_talk_to_a_person_reads_as_its_title(client, bot: ScriptedBot) -> None:
+    """The widget's menu item is in no bot message, yet the transcript shows its words."""
+    bot.replies = [[ARTICLE, ASK], []]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "how do i freeze my card")
+    body = say(client, conversation_id, headers, "/request_human").json()
+    assert body["messages"][0]["text"] == "Talk to a person"
+    assert bot.sent[-1] == (conversation_id, "/request_human")  # the bot still gets the payload
