@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import ROOT, SHARED, free_port
+from cascade.demo_customers import chosen_article, person_button
 
 SETS = ("kb-dev", "kb-dev-hwu", "kb-dev-ja")
 ADMIN = "bench-e2e-admin"
@@ -112,22 +113,6 @@ def buttons_of(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return []
 
 
-def person_button(buttons: list[dict[str, str]]) -> str | None:
-    for button in buttons:
-        if "person" in button["title"].lower() or button["payload"].startswith("/request_human"):
-            return button["payload"]
-    return None
-
-
-def chosen(payload: str) -> str | None:
-    if not payload.startswith("/choose_article"):
-        return None
-    try:
-        return str(json.loads(payload.removeprefix("/choose_article"))["article_id"])
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
 def careful_reply(
     expected: str | None, messages: list[dict[str, Any]], *, ask_for_person: str
 ) -> str:
@@ -139,10 +124,12 @@ def careful_reply(
         if shown == expected:
             return "/affirm"
         return person_button(buttons) or "/deny"
-    right = next((p for p in payloads if expected is not None and chosen(p) == expected), None)
+    right = next(
+        (p for p in payloads if expected is not None and chosen_article(p) == expected), None
+    )
     if right is not None:
         return right
-    if any(chosen(p) for p in payloads):
+    if any(chosen_article(p) for p in payloads):
         return person_button(buttons) or "/deny"
     return person_button(buttons) or ask_for_person
 
