@@ -173,6 +173,18 @@ def test_the_menu_offers_a_person_while_the_bot_has_the_chat(app, api, page):
     assert page.dialogs == [] and page.errors == []
 
 
+def test_a_browser_that_refuses_storage_still_chats(app, api, page):
+    """Visitors who block third-party storage: the widget keeps the chat in the page's memory."""
+    page.add_init_script(
+        """Object.defineProperty(window, 'localStorage', {get() {
+             throw new DOMException('storage is blocked', 'SecurityError'); }});"""
+    )
+    chat = open_widget(page, app)
+    say(chat, "hello, is anyone there?")
+    expect(chat.locator(".msg.customer").last).to_have_text("hello, is anyone there?")
+    assert page.dialogs == [] and page.errors == []
+
+
 def test_the_transcript_is_emailed(app, page, mail_sink):
     inbox, _ = mail_sink
     chat = open_widget(page, app)

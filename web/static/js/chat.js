@@ -1,5 +1,6 @@
 // The customer's chat: talks to the bot, waits in the queue, chats with an agent, rates the help.
-// The conversation id and its token are kept in localStorage, so a reload continues the chat.
+// The conversation id and its token are kept in localStorage (when the browser allows it), so a
+// reload continues the chat.
 import { api } from "./shared/api.js";
 import { clear, el } from "./shared/dom.js";
 import { markdown } from "./shared/markdown.js";
@@ -12,6 +13,24 @@ const STORE = "cascade.chat";
 const VISITOR = "cascade.visitor"; // this browser's id, kept across chats: a returning visitor
 const RATING_PAYLOAD = /^\/csat\{/;
 const PERSON_PAYLOAD = "/request_human"; // the bot's own "Talk to a person" button sends the same
+
+// The browser's storage, or this page's memory where the browser refuses it (a company page on
+// another site whose visitors block third-party storage): the chat then lasts as long as the page.
+const store = (() => {
+  try {
+    const probe = "cascade.probe";
+    localStorage.setItem(probe, "1");
+    localStorage.removeItem(probe);
+    return localStorage;
+  } catch {
+    const memory = new Map();
+    return {
+      getItem: (key) => (memory.has(key) ? memory.get(key) : null),
+      setItem: (key, value) => memory.set(key, String(value)),
+      removeItem: (key) => memory.delete(key),
+    };
+  }
+})();
 
 const state = {
   id: null,
@@ -30,7 +49,7 @@ const state = {
 // -- the conversation ------------------------------------------------------------------
 
 async function begin() {
-  const saved = JSON.parse(localStorage.getItem(STORE) || "null");
+  const saved = JSON.parse(store.getItem(STORE) || "null");
   if (saved && saved.id && saved.token) {
     state.id = saved.id;
     state.token = saved.token;
@@ -40,7 +59,7 @@ async function begin() {
       return;
     } catch (err) {
       if (!(err.status === 401 || err.status === 403 || err.status === 404)) throw err;
-      localStorage.removeItem(STORE); // that chat is gone: start a new one
+      store.removeItem(STORE); // that chat is gone: start a new one
     }
   }
   if (params.get("title")) $("chat-title").textContent = params.get("title");
@@ -54,7 +73,7 @@ async function begin() {
   });
   state.id = started.id;
   state.token = started.token;
-  localStorage.setItem(STORE, JSON.stringify({ id: started.id, token: started.token }));
+  store.setItem(STORE, JSON.stringify({ id: started.id, token: started.token }));
   apply(started);
   connect();
 }
@@ -62,11 +81,11 @@ async function begin() {
 // Who the customer is across chats: this browser's visitor id (made once, then kept), and the
 // company's signed user id when its page passed one (the server ignores a badly signed one).
 function identity() {
-  let visitor = localStorage.getItem(VISITOR);
+  let visitor = store.getItem(VISITOR);
   if (!/^[A-Za-z0-9_-]{8,64}$/.test(visitor || "")) {
     const bytes = crypto.getRandomValues(new Uint8Array(16)); // works on plain http too
     visitor = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    localStorage.setItem(VISITOR, visitor);
+    store.setItem(VISITOR, visitor);
   }
   const found = { visitor_id: visitor };
   // Values the server would refuse are left out, so the chat always starts.
@@ -405,7 +424,7 @@ $("email-transcript").addEventListener("click", () => {
 $("email-cancel").addEventListener("click", () => { $("email-form").hidden = true; });
 $("email-form").addEventListener("submit", emailTranscript);
 $("new-chat").addEventListener("click", () => {
-  localStorage.removeItem(STORE);
+  store.removeItem(STORE);
   location.reload();
 });
 document.addEventListener("keydown", (event) => {
