@@ -24,7 +24,7 @@ its article at least as a choice. Below that, a person.
 
 Measured on the three development sets, the best example, neighbour agreement and a logistic
 regression over those features did not beat the centroid's top score and margin on all of
-them (README, "How the bot decides"). Written here because the leave-one-out over centroids and
+them (README, "Knowledge search"). Written here because the leave-one-out over centroids and
 the search over two limits are a few lines of numpy; no library does this calibration.
 """
 
@@ -86,7 +86,7 @@ class Confusable:
 @dataclass(frozen=True)
 class Calibration:
     thresholds: Thresholds
-    calibrated: bool  # False: too few examples, or every limit is given by the settings
+    calibrated: bool  # False: too few examples, calibration off, or no model: standard limits
     articles: int
     examples: int
     pool: int  # pool questions used, after dropping those this knowledge base answers
@@ -184,6 +184,11 @@ def calibrate(
 
     answered = (top >= answer) & (margin >= gap)
     ids = [a.article_id for a in articles]
+    notes = []
+    if answer >= NEVER:
+        notes.append("no limits meet the targets here: questions get choices or a person")
+    if pool_used == 0:
+        notes.append("every pool question looked answerable here: out-of-scope not checked")
     return Calibration(
         thresholds=thresholds,
         calibrated=True,
@@ -198,6 +203,7 @@ def calibrate(
         ),
         confusable=confusable(ids, owner, order[:, 0]),
         seconds=round(time.perf_counter() - started, 3),
+        note="; ".join(notes),
     )
 
 
@@ -226,8 +232,8 @@ def pool_scores(
     pool: np.ndarray, centroids: np.ndarray, ex: np.ndarray, owner: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Top score and margin of the pool questions this knowledge base does not answer: a pool
-    question is dropped when it is closer to some example than that article's examples
-    typically are to each other (the median of their nearest same-article neighbour)."""
+    question is dropped when it is as close to some example as the knowledge base's examples
+    typically are to their nearest sibling in the same article (the median over all examples)."""
     if len(pool) == 0:
         return np.zeros(0), np.zeros(0), 0
     same = ex @ ex.T
@@ -264,9 +270,9 @@ def fit(
         pa = pool_top[None, :, None] >= ANSWER_GRID[:, None, None]
         pm = pool_margin[None, :, None] >= MARGIN_GRID[None, None, :]
         ok &= (pa & pm).mean(axis=1) <= targets.aim * targets.out_of_scope
-    if not ok.any():
-        return NEVER, 0.0
     best = np.where(ok, correct, -1.0)
+    if best.max() <= 0:  # nothing meets the targets, or only by answering nothing rightly
+        return NEVER, 0.0
     # the most answered rightly; among equals the lowest limit, then the lowest margin
     i, j = np.unravel_index(int(np.argmax(best)), best.shape)
     return float(ANSWER_GRID[i]), float(MARGIN_GRID[j])

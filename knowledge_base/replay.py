@@ -3,7 +3,8 @@
 A replay file is JSON Lines, one question per line: `{"text": "...", "expected": "article-id"}`.
 `expected` is optional: absent, the question is unlabelled; `null`, it is one no article should
 answer (out of scope). Each question is searched exactly as the bot searches (the knowledge
-base's `search`, with its calibrated limits) and counted: answered, choices or escalated, per
+base's `search`, with its calibrated limits; the bot first sets aside messages in a language it
+does not read, which a replay does not) and counted: answered, choices or escalated, per
 skill and per article; the questions that would escalate are grouped by meaning like content
 gaps; with labels, right and wrong. `cascade replay`, the editor's "Test run" and
 `make bench-kb` all count with `summarize`, so their figures are the same.
@@ -106,7 +107,7 @@ class Report:
 
 
 def parse_questions(text: str) -> list[Question]:
-    """Questions from a replay file; ImportRejected lists every bad line."""
+    """Questions from a replay file; ReplayRejected lists every bad line."""
     questions: list[Question] = []
     problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):

@@ -94,6 +94,6 @@ def decide(scores: list[tuple[str, float]], thresholds: Thresholds) -> tuple[Dec
     if top >= thresholds.clarify and len(scores) > 1:
         close = [s for _, s in scores[2 : thresholds.max_choices] if top - s <= thresholds.window]
         return Decision.CLARIFY, 2 + len(close)
-    if top >= thresholds.answer:
+    if top >= thresholds.answer and len(scores) == 1:
         return Decision.ANSWER, 1  # the only article there is
     return Decision.ESCALATE, 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +74,7 @@ class KnowledgeBase:
             nprobe=nprobe,
         )
         self._pool: np.ndarray | None = None
+        self._calibrated_for = ""
         self.calibration = self.calibrate()
 
     # -- the decision's limits ----------------------------------------------------------------
@@ -81,25 +82,49 @@ class KnowledgeBase:
     @property
     def thresholds(self) -> Thresholds:
         """The calibrated limits, with any the settings give instead."""
-        return Thresholds(**{**asdict(self.calibration.thresholds), **self.overrides})
+        limits = Thresholds(**{**asdict(self.calibration.thresholds), **self.overrides})
+        # a clarify limit given above a calibrated answer limit (or the reverse) offers choices
+        # only where an answer would not do
+        return replace(limits, clarify=min(limits.clarify, limits.answer))
 
     def calibrate(self) -> Calibration:
         """Limits for the published articles as they are now (knowledge_base/calibration.py);
-        made again after every publish, import, edit and archive."""
+        made again whenever the published set changes (publish, import, edit, archive). A
+        failure keeps the limits there were, and is logged: the change itself is saved."""
         if self.targets is None:
             return standard(self.standard, 0, 0, "calibration is off")
         if isinstance(self.embedder, NoModel):  # a command that searches nothing
             return standard(self.standard, 0, 0, "no embedding model loaded")
-        if self._pool is None:
-            folders = [f for f in (getattr(self.embedder, "folder", None),) if f is not None]
-            self._pool = pool_vectors(self.embedder, [*folders, self.index.path.parent])
-        groups: dict[str, list[VectorRow]] = {}
-        for row in self.store.vectors():
-            groups.setdefault(row.article_id, []).append(row)
-        articles = [centroid_parts(article_id, rows) for article_id, rows in sorted(groups.items())]
-        calibration = calibrate(articles, self._pool, base=self.standard, targets=self.targets)
+        if self.thresholds_given("lexical_weight") > 0:
+            # search would add lexical agreement to the cosines the limits were fitted on
+            return standard(self.standard, 0, 0, "lexical re-scoring on: the standard limits")
+        try:
+            if self._pool is None:
+                folders = [f for f in (getattr(self.embedder, "folder", None),) if f is not None]
+                self._pool = pool_vectors(self.embedder, [*folders, self.index.path.parent])
+            groups: dict[str, list[VectorRow]] = {}
+            for row in self.store.vectors():
+                groups.setdefault(row.article_id, []).append(row)
+            articles = [centroid_parts(a, rows) for a, rows in sorted(groups.items())]
+            calibration = calibrate(articles, self._pool, base=self.standard, targets=self.targets)
+        except Exception:  # noqa: BLE001 - the article is saved; search keeps its limits
+            log.exception("calibration failed: keeping the limits there were")
+            return getattr(self, "calibration", None) or standard(
+                self.standard, 0, 0, "calibration failed: the standard limits"
+            )
+        self._calibrated_for = self.index.vectors.fingerprint
         log.info("knowledge base calibrated: %s", calibration.thresholds)
         return calibration
+
+    def thresholds_given(self, name: str) -> float:
+        """A limit as the settings give it, else as the model's standard has it."""
+        return float(self.overrides.get(name, getattr(self.standard, name)))
+
+    def recalibrate(self) -> None:
+        """Calibrate again if the published articles changed since the last time (a draft's
+        save does not change what is searched)."""
+        if self.index.vectors.fingerprint != self._calibrated_for:
+            self.calibration = self.calibrate()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -133,7 +158,7 @@ class KnowledgeBase:
                     vectors=vectors,
                 )
             self.index.refresh([article.id])
-            self.calibration = self.calibrate()
+            self.recalibrate()
         return self._get(article.id)
 
     def import_with_status(self, articles: list[tuple[ArticleIn, str]], *, author: str) -> int:
@@ -178,7 +203,7 @@ class KnowledgeBase:
                         vectors=by_article.get(article.id, []),
                     )
             self.index.refresh([a.id for a in articles])
-            self.calibration = self.calibrate()
+            self.recalibrate()
         return len(articles)
 
     def create(self, article: ArticleIn, *, author: str | None) -> Article:

@@ -8,7 +8,7 @@ import pytest
 
 from core.clock import ManualClock
 from knowledge_base.calibration import ArticleVectors, Targets, calibrate, unit
-from knowledge_base.search import Thresholds
+from knowledge_base.search import Decision, Thresholds, decide
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import ArticleIn
 from tests.factories import HashingEmbedder
@@ -145,3 +145,37 @@ def test_limits_the_settings_give_win_over_the_calibrated_ones(storage, tmp_path
     kb.import_articles(articles(8))
     assert kb.thresholds.answer == 0.9
     assert kb.thresholds.margin == kb.calibration.thresholds.margin
+
+
+def test_a_draft_s_save_does_not_calibrate_again_and_a_failure_keeps_the_limits(
+    knowledge_base, monkeypatch
+) -> None:
+    knowledge_base.import_articles(articles(8))
+    before = knowledge_base.calibration
+    draft = ArticleIn(id="new-draft", title="Draft", body="Soon.", questions=["soon?"])
+    knowledge_base.create(draft, author="editor")
+    knowledge_base.save("new-draft", draft, author="editor")
+    assert knowledge_base.calibration is before  # nothing searched changed
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room")
+
+    monkeypatch.setattr("knowledge_base.service.calibrate", broken)
+    knowledge_base.set_status("new-draft", "published", author="editor")  # saved all the same
+    assert knowledge_base.article("new-draft").status == "published"
+    assert knowledge_base.calibration is before
+
+
+def test_limits_given_out_of_order_still_offer_choices_before_an_answer(storage, tmp_path) -> None:
+    kb = KnowledgeBase(
+        storage=storage,
+        embedder=HashingEmbedder(),
+        index_path=tmp_path / "kb.faiss",
+        thresholds=BASE,
+        overrides={"answer": 0.5, "clarify": 0.7, "margin": 0.1},
+        targets=None,
+        clock=ManualClock(),
+    )
+    assert kb.thresholds.clarify == 0.5
+    # two near-equal articles above the answer limit: choices, not a coin toss
+    assert decide([("a", 0.62), ("b", 0.61)], kb.thresholds) == (Decision.CLARIFY, 2)
