@@ -4,6 +4,7 @@ questions replayed through the bot's decision)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -110,7 +111,8 @@ class ReplayOut(BaseModel):
 def calibration(kb: KB, who: Annotated[Principal, Depends(require(Role.EDITOR))]) -> CalibrationOut:
     c = kb.calibration
     limits = kb.thresholds
-    titles = {a.id: a.title for a in kb.store.all()}
+    named = kb.store.get_many(sorted({i for p in c.confusable for i in (p.first, p.second)}))
+    titles = {article_id: article.title for article_id, article in named.items()}
     return CalibrationOut(
         calibrated=c.calibrated,
         limits=LimitsOut(answer=limits.answer, margin=limits.margin, clarify=limits.clarify),
@@ -166,10 +168,7 @@ async def replay_questions(
     report: Report = await run_in_threadpool(replay, questions, kb.search, kb.embedder.encode)
     return ReplayOut.model_validate(
         {
-            "figures": report.figures.__dict__,
-            "skills": [g.__dict__ for g in report.skills],
-            "articles": [g.__dict__ for g in report.articles],
-            "escalated": [c.__dict__ for c in report.escalated],
-            "rows": [{**r.__dict__, "verdict": r.verdict} for r in report.rows],
+            **asdict(report),
+            "rows": [{**asdict(r), "verdict": r.verdict} for r in report.rows],
         }
     )
