@@ -20,6 +20,7 @@ from knowledge_base.errors import (
     VersionNotFound,
 )
 from knowledge_base.gaps import GapCluster
+from knowledge_base.ids import new_article_id
 from knowledge_base.importing import parse_jsonl
 from knowledge_base.markdown import read_zip, write_zip
 from knowledge_base.search import Decision, SearchOutcome
@@ -199,14 +200,42 @@ def list_articles(
     return kb.listing(status=status, query=q)
 
 
+class NewArticleIn(ArticleIn):
+    """A new article: its id may be left out, and one is made from the title."""
+
+    id: str | None = Field(  # type: ignore[assignment]  # optional here, required on import
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$",  # as on import
+        description=(
+            "Left out: a slug of a title in Latin letters (`reset-your-password`, then"
+            " `reset-your-password-2`...), else a short random id (`a-7kq2xm`)"
+        ),
+    )
+
+
 @router.post(
     "/articles",
     status_code=201,
     response_model=ArticleOut,
-    summary="Create a draft (not searched until published)",
+    summary="Create a draft (not searched until published); without an id, one is made",
 )
-async def create_article(body: ArticleIn, kb: KB, who: Editor) -> Article:
-    return await run_in_threadpool(kb.create, body, author=author(who))
+async def create_article(body: NewArticleIn, kb: KB, who: Editor) -> Article:
+    if body.id is not None:
+        return await run_in_threadpool(kb.create, body, author=author(who))
+    return await run_in_threadpool(create_with_new_id, kb, body, author(who))
+
+
+def create_with_new_id(kb: KnowledgeBase, body: NewArticleIn, author: str) -> Article:
+    """Create under a new id; if another editor took it in between, under the next one."""
+    tries = 3
+    while True:
+        article_id = new_article_id(body.title, taken=lambda i: kb.article(i) is not None)
+        try:
+            return kb.create(body.model_copy(update={"id": article_id}), author=author)
+        except ArticleExists:
+            tries -= 1
+            if not tries:
+                raise
 
 
 @router.get(
