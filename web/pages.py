@@ -15,6 +15,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from core.language import DEFAULT, supported
+
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 NODE_MODULES = HERE / "node_modules"
@@ -32,9 +34,12 @@ PAGES = {
     "/console": "console.html",
     "/editor": "editor.html",
     "/dashboard": "dashboard.html",
-    "/demo/site": "demo-site.html",
     "/demo/rasa-webchat": "demo-rasa-webchat.html",
 }
+
+# The demo company page in each language: `/demo/site?lang=ja` is the Japanese demo shop's page,
+# whose widget tag says `data-lang="ja"`; any other language gets the English company's page.
+DEMO_SITES = {"en": "demo-site.html", "ja": "demo-site-ja.html"}
 
 # Only pages meant to be embedded elsewhere may be framed by other sites.
 EMBEDDABLE = {"/chat"}
@@ -83,6 +88,12 @@ def _page(name: str):
 
 for _path, _name in PAGES.items():
     router.add_api_route(_path, _page(_name), methods=["GET"])
+
+
+@router.get("/demo/site")
+async def demo_site(lang: str | None = None) -> FileResponse:
+    name = DEMO_SITES.get(supported(lang) or DEFAULT, DEMO_SITES[DEFAULT])
+    return FileResponse(STATIC / name, media_type="text/html")
 
 
 @router.get("/favicon.ico")
