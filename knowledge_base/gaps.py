@@ -3,7 +3,6 @@ close them with a new article or by teaching an existing one more example questi
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -40,11 +39,6 @@ class GapCluster:
     reasons: list[str]
     gap_ids: list[int]
     conversation_ids: list[str]
-
-
-def slug(text: str) -> str:
-    words = re.findall(r"[a-z0-9]+", text.lower())[:8]
-    return "-".join(words) or "article"
 
 
 def group_by_meaning(vectors: list[np.ndarray]) -> list[list[int]]:

@@ -20,7 +20,8 @@ from core.db import Storage
 from knowledge_base.calibration import Calibration, Targets, calibrate, pool_vectors, standard
 from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.errors import ArticleExists, ArticleNotFound
-from knowledge_base.gaps import GapLog, slug
+from knowledge_base.gaps import GapLog
+from knowledge_base.ids import new_article_id
 from knowledge_base.indexing import SearchIndex, centroid_parts, follow_embedder
 from knowledge_base.lexical import LexicalIndex
 from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds, decide
@@ -267,10 +268,7 @@ class KnowledgeBase:
         questions = unique([g.question for g in gaps])
         title = (title or questions[0].rstrip("?!. ")).strip()
         title = title[:1].upper() + title[1:]
-        article_id, n = slug(title), 1
-        while self.store.get(article_id) is not None:
-            n += 1
-            article_id = f"{slug(title)}-{n}"
+        article_id = new_article_id(title, taken=lambda i: self.store.get(i) is not None)
         draft = self.create(
             ArticleIn(id=article_id, title=title, questions=questions), author=author
         )

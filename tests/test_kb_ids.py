@@ -8,6 +8,8 @@ import re
 import pytest
 
 from knowledge_base.ids import slug
+from tests.factories import make_agent
+from tests.test_kb_gaps import NO_ANSWER, ask
 
 
 def create(client, admin, title: str, **fields) -> dict:
@@ -50,6 +52,27 @@ def test_an_id_given_is_kept_and_still_checked(client, admin) -> None:
     bad = client.post("/api/kb/articles", json={"id": "返品", "title": "x"}, headers=admin)
     assert bad.status_code == 422
     assert client.post("/api/kb/articles", json={"title": "x"}).status_code in (401, 403)
+
+
+def test_drafts_from_japanese_content_gaps_get_ids_of_their_own(client, admin, bot, clock) -> None:
+    make_agent(client, admin, "佐藤 美咲", {"general": 1})
+    for question in ["ポイントの有効期限はいつまでですか", "海外に送ってもらえますか"]:
+        clock.advance(seconds=5)
+        ask(client, question, NO_ANSWER, bot)
+    clusters = client.get("/api/kb/gaps", headers=admin).json()
+    assert len(clusters) == 2
+
+    drafts = [
+        client.post("/api/kb/gaps/draft", json={"gap_ids": c["gap_ids"]}, headers=admin).json()
+        for c in clusters
+    ]
+
+    assert {d["title"] for d in drafts} == {
+        "ポイントの有効期限はいつまでですか",
+        "海外に送ってもらえますか",
+    }
+    ids = [d["id"] for d in drafts]
+    assert len(set(ids)) == 2 and all(re.fullmatch(r"a-[a-z2-9]{6}", i) for i in ids), ids
 
 
 @pytest.mark.parametrize(
