@@ -46,6 +46,7 @@ from pydantic import ValidationError
 
 from core.clock import iso
 from core.db import Storage
+from core.language import supported
 
 if TYPE_CHECKING:
     from conversations.people import Place
@@ -228,9 +229,12 @@ class RasaChannel:
         except ValidationError as exc:
             log.info("customData ignored: %s", exc.errors(include_url=False))
             body = StartIn()
+        # rasa-webchat's own convention for the widget's language is `customData.language`.
+        locale = custom.get("locale") or custom.get("language")
         view, _token = self.conversations.start(
             customer=body.customer.model_dump(),
             page_url=body.page_url or referrer.get("HTTP_REFERER"),
+            language=supported(locale) if isinstance(locale, str) else None,
         )
         with self.storage.write() as db:
             db.table("channel_sessions").insert(
