@@ -6,6 +6,7 @@ conversation (or it became a ticket) and Rasa never sees it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,8 @@ class CustomerTurn:
         )
         if not is_new:  # the same client_id raced in concurrently and won
             return Turn(store.get(conversation_id)["status"], [message])
-        chat.follow_language(conversation_id, bot_text)
+        # Off the event loop: the language models may still be loading (seconds, once).
+        await asyncio.to_thread(chat.follow_language, conversation_id, bot_text)
         language = store.language(conversation_id)
 
         rating = csat_score(bot_text)

@@ -498,3 +498,23 @@ def test_a_widget_on_another_site_may_open_the_socket(tmp_path) -> None:
             headers={"Origin": "https://shop.example"},
         )
         assert refused.status_code == 400
+
+
+def test_a_rasa_widget_in_japanese_starts_a_japanese_conversation(served) -> None:
+    """rasa-webchat's `customData.language` is the conversation's locale."""
+    served.bot.replies.append(list(HANDOFF))
+    widget = Widget(served.url)
+    try:
+        widget.say("担当者と話したいです", customData={"language": "ja-JP"})
+        welcome = widget.uttered(1)[0]
+        assert welcome["text"] == say("ja", "chat.welcome")
+        cid = conversation_of(served.database, widget.session_id)
+        with served.http() as http:
+            view = http.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
+        assert (view["language"], view["language_source"]) == ("ja", "locale")
+        # Nobody online: the ticket is told in Japanese (after the bot's own reply).
+        told = widget.uttered(3)[-1]
+        assert told["metadata"]["sender"] == "system"
+        assert told["text"].startswith("ただいま対応できる担当者がいないため")
+    finally:
+        widget.close()

@@ -11,6 +11,9 @@ The widget speaks three events (rasa/core/channels/socketio.py in Rasa 3.6):
   string, as Rasa sends it); the socket joins the session's room.
 - `user_uttered` `{"message", "session_id", "customData"?, "metadata"?}`: the customer's text
   (a button's payload, such as `/affirm`, arrives as text), handed to `ConversationService`.
+  The session's first message starts its conversation with the custom data's `customer`,
+  `page_url` and `language` (rasa-webchat's own name for it; `locale` too), which sets the
+  conversation's language when Cascade speaks it.
 - `bot_uttered` `{"text", "quick_replies"?, "metadata"}`: every message of the conversation not
   written by the customer, pushed from the storage's message listener, so agent replies sent
   over REST, queue and system messages and timer messages all arrive, once each, in order.
