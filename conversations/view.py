@@ -82,6 +82,11 @@ class HandoffPackage(BaseModel):
     priority: str
     knowledge_attempts: list[dict[str, Any]]
     customer: Customer
+    language: str | None = Field(
+        default=None,
+        description="The customer's language at the hand-over (packages from before languages "
+        "have none)",
+    )
     page_url: str | None
     sentiment: str
     transcript: list[Message]
