@@ -115,6 +115,7 @@ export function mergeView(chat, view, quiet = false) {
     chat.shownHandoff = handoff;
     add(clear(chat.handoff), handoffPanel(view.handoff, chat.view));
     add(clear(chat.language), languageBadge(chat.view.language));
+    chat.transcript.lang = chat.view.language || ""; // the glyphs of the customer's language
   }
   chat.statusTag.textContent = view.status;
 }
