@@ -40,11 +40,6 @@ from web import pages as web
 
 log = logging.getLogger(__name__)
 
-WELCOME = (
-    "Hi! I'm the virtual assistant. Ask me anything and I'll find the answer in our help "
-    "articles, or ask for a person at any time."
-)
-
 
 def thresholds_from(settings: Settings) -> dict[str, float]:
     """The decision limits the settings give; the others are calibrated (or the model's)."""
@@ -153,7 +148,6 @@ def build_services(
             bot=bot,
             tokens=tokens,
             clock=clock,
-            welcome=WELCOME,
             people=Handover(storage=storage, clock=clock, queue=queue, desk=desk, tickets=tickets),
             gaps=kb.gaps,
             mailer=outbox,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from conversations.errors import ConversationNotFound, IllegalTransition, NotAssigned
 from conversations.service import ConversationService
@@ -17,6 +17,7 @@ from conversations.transcript import EmailOff, NoEmailAddress
 from conversations.view import ConversationRead, Message
 from core.auth import Principal, Role
 from core.deps import PrincipalDep, provided
+from core.language import LANGUAGES, supported
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -61,6 +62,28 @@ class CustomerIn(BaseModel):
 class StartIn(BaseModel):
     customer: CustomerIn = Field(default_factory=CustomerIn)
     page_url: str | None = Field(default=None, max_length=2000)
+    locale: str | None = Field(
+        default=None,
+        max_length=35,
+        description="The language to hold the conversation in from the start, as a language "
+        f'tag ("ja", "ja-JP", "en"); one of {", ".join(LANGUAGES)}. Without it the '
+        "customer's first message written surely in one of them decides; either way a customer "
+        "who then writes surely in another is answered in that one.",
+        examples=["ja-JP"],
+    )
+
+    @field_validator("locale")
+    @classmethod
+    def _spoken(cls, locale: str | None) -> str | None:
+        if locale is None:
+            return None
+        language = supported(locale)
+        if language is None:
+            raise ValueError(
+                f"unsupported locale {locale!r}: the languages supported are "
+                + ", ".join(LANGUAGES)
+            )
+        return language
 
 
 class MessageIn(BaseModel):
@@ -114,6 +137,7 @@ def start(body: StartIn, conversations: Conversations) -> Started:
         visitor_id=customer.visitor_id,
         user_id=customer.user_id,
         user_hash=customer.user_hash,
+        language=body.locale,
     )
     return Started.model_validate({**view.model_dump(exclude_unset=True), "token": token})
 

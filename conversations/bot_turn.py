@@ -13,17 +13,9 @@ from conversations.people import HandoffRequest
 from conversations.replies import BotMessage, parse_replies
 from conversations.states import Status, transition
 from conversations.triggers import frustration
+from core.words import say
 
 log = logging.getLogger(__name__)
-
-BOT_DOWN_TEXT = (
-    "Our assistant is not available right now, so I've passed your message to our team. "
-    "Someone will reply here as soon as possible."
-)
-FRUSTRATION_TEXT = (
-    "I'm sorry this has been frustrating. I'm bringing in a member of our team now; "
-    "they'll see everything we've talked about."
-)
 
 
 class Bot(Protocol):
@@ -48,9 +40,14 @@ class BotTurn:
         returns the messages said in reply."""
         chat = self.chat
         conversation_id = conversation["id"]
+        language = chat.store.language(conversation_id)
         sign = frustration(text, chat.store.customer_texts(conversation_id, before=message["id"]))
         if sign is not None:
-            reply = chat.say(conversation_id, BotMessage(FRUSTRATION_TEXT), reply_to=message["id"])
+            reply = chat.say(
+                conversation_id,
+                BotMessage(say(language, "chat.frustration")),
+                reply_to=message["id"],
+            )
             chat.hand_over(
                 conversation_id,
                 HandoffRequest(
@@ -71,12 +68,17 @@ class BotTurn:
                     # The bot asks for an email before a hand-over that would become a ticket.
                     "customer_email": chat.store.get(conversation_id)["customer_email"],
                     "agents_available": chat.people.can_chat_now(),
+                    # The language to answer in (a code of core.language.LANGUAGES).
+                    "language": language,
                 },
             )
         except ConnectionError as exc:
             log.warning("%s", exc)
             reply = chat.say(
-                conversation_id, BotMessage(BOT_DOWN_TEXT), reply_to=message["id"], sender="system"
+                conversation_id,
+                BotMessage(say(language, "chat.bot_down")),
+                reply_to=message["id"],
+                sender="system",
             )
             chat.hand_over(conversation_id, HandoffRequest(reason="bot_unavailable"))
             return [reply]

@@ -16,6 +16,7 @@ from conversations.store import ConversationStore
 from conversations.transcript import first_customer_question
 from core.clock import Clock, iso
 from core.db import Storage
+from core.language import detect
 
 
 class Chat:
@@ -59,6 +60,15 @@ class Chat:
                 ),
             )
         return stored
+
+    def follow_language(self, conversation_id: str, text: str) -> None:
+        """The customer's typed message, decided surely in a language Cascade speaks, holds the
+        conversation in that language from now on: the first such message sets it, and a
+        customer who changes language is answered in the new one. Short or unsure messages
+        ("ok", "no") and buttons leave it as it is."""
+        found = detect(text)
+        if found.read and found.sure and found.language:
+            self.store.set_language(conversation_id, found.language, at=self.now())
 
     def record(self, conversation_id: str, event: Event) -> None:
         with self.storage.write() as db:

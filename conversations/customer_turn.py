@@ -6,6 +6,7 @@ conversation (or it became a ticket) and Rasa never sees it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,13 +16,10 @@ from conversations.chat import Chat
 from conversations.people import EMAIL_INSTEAD
 from conversations.replies import BotMessage
 from conversations.states import Status, transition
+from core.words import say
 
-CSAT_THANKS = "Thank you for your feedback!"
-ASK_EMAIL = "What email address should we reply to?"
-NOT_AN_EMAIL = "That doesn't look like an email address. Could you check it?"
-
-# The widget's menu sends these payloads whatever the bot said last.
-MENU_ITEMS = {"/request_human": "Talk to a person"}
+# The widget's menu sends these payloads whatever the bot said last (-> the text of the title).
+MENU_ITEMS = {"/request_human": "chat.menu_person"}
 
 _CSAT = re.compile(r'^/csat\{"score":\s*([1-5])\}$')
 
@@ -30,13 +28,6 @@ def csat_score(text: str) -> int | None:
     """The score in a rating button's payload (`/csat{"score": 4}`), if this is one."""
     match = _CSAT.match(text.strip())
     return int(match.group(1)) if match else None
-
-
-def closed_ticket_text(ticket_id: str) -> str:
-    return (
-        f"Ticket {ticket_id} is closed, so no one will see this here. "
-        "If you still need help, please start a new chat."
-    )
 
 
 @dataclass(frozen=True)
@@ -65,12 +56,18 @@ class CustomerTurn:
         )
         if not is_new:  # the same client_id raced in concurrently and won
             return Turn(store.get(conversation_id)["status"], [message])
+        # Off the event loop: the language models may still be loading (seconds, once).
+        await asyncio.to_thread(chat.follow_language, conversation_id, bot_text)
+        language = store.language(conversation_id)
 
         rating = csat_score(bot_text)
         if rating is not None and status in (Status.RESOLVED, Status.TICKETED):
             chat.people.rate(conversation_id, rating, None)
             chat.say(
-                conversation_id, BotMessage(CSAT_THANKS), reply_to=message["id"], sender="system"
+                conversation_id,
+                BotMessage(say(language, "chat.csat_thanks")),
+                reply_to=message["id"],
+                sender="system",
             )
             return Turn(status.value, store.since(message))
 
@@ -81,7 +78,7 @@ class CustomerTurn:
             if ticket is not None and ticket.closed:
                 chat.say(
                     conversation_id,
-                    BotMessage(closed_ticket_text(ticket.id)),
+                    BotMessage(say(language, "chat.ticket_closed", ticket_id=ticket.id)),
                     reply_to=message["id"],
                     sender="system",
                 )
@@ -105,6 +102,7 @@ class CustomerTurn:
         """While waiting: "email me instead", and the address it may need. True if handled."""
         chat = self.chat
         conversation_id = conversation["id"]
+        language = chat.store.language(conversation_id)
         if text.strip() == EMAIL_INSTEAD:
             if conversation["customer_email"]:
                 chat.email_instead(conversation_id)
@@ -112,7 +110,10 @@ class CustomerTurn:
                 with chat.storage.write() as db:
                     db.table("conversations").update(conversation_id, {"awaiting": "email"})
                 chat.say(
-                    conversation_id, BotMessage(ASK_EMAIL), reply_to=message["id"], sender="system"
+                    conversation_id,
+                    BotMessage(say(language, "chat.ask_email")),
+                    reply_to=message["id"],
+                    sender="system",
                 )
             return True
         if conversation["awaiting"] == "email":
@@ -121,7 +122,7 @@ class CustomerTurn:
             else:
                 chat.say(
                     conversation_id,
-                    BotMessage(NOT_AN_EMAIL),
+                    BotMessage(say(language, "chat.not_an_email")),
                     reply_to=message["id"],
                     sender="system",
                 )
@@ -137,5 +138,5 @@ class CustomerTurn:
                 if button["payload"] == text:
                     return button["title"], text
             if text in MENU_ITEMS:
-                return MENU_ITEMS[text], text
+                return say(self.chat.store.language(conversation_id), MENU_ITEMS[text]), text
         return text, text

@@ -44,6 +44,15 @@ class HandedOver(Event):
 
 
 @dataclass(frozen=True)
+class LanguageSet(Event):
+    """The conversation is held in another language from here on (given, or detected)."""
+
+    name: ClassVar[str] = "conversation.language"
+    language: str
+    source: str  # "locale" or "detected"
+
+
+@dataclass(frozen=True)
 class ArticleShown(Event):
     name: ClassVar[str] = "kb.article_shown"
     article_id: str

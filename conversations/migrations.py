@@ -87,3 +87,14 @@ def m002_customer_identity(db: Database) -> None:
         if column not in conversations.columns_dict:
             conversations.add_column(column, str)
         conversations.create_index([column], if_not_exists=True)
+
+
+@MIGRATIONS()
+def m003_language(db: Database) -> None:
+    # The language the conversation is held in (a code of core.language.LANGUAGES; null until
+    # decided, read as the default), and what decided it: "locale" (given when it started) or
+    # "detected" (from the customer's own messages).
+    conversations = db.table("conversations")
+    for column in ("language", "language_source"):
+        if column not in conversations.columns_dict:
+            conversations.add_column(column, str)

@@ -22,6 +22,7 @@ from conversations.view import ConversationView, conversation_view
 from core.auth import Role, TokenStore
 from core.clock import Clock
 from core.db import Storage
+from core.words import say
 
 EMAIL_OFF = "this server does not send email (no SMTP server is configured)"
 
@@ -36,7 +37,6 @@ class ConversationService:
         bot: Bot,
         tokens: TokenStore,
         clock: Clock,
-        welcome: str,
         people: People,
         gaps: GapRecorder | None = None,
         mailer: Mailer | None = None,
@@ -50,7 +50,6 @@ class ConversationService:
         self.mailer = mailer
         self.tokens = tokens
         self.clock = clock
-        self.welcome = welcome
         self.identity_secret = identity_secret  # None: no site may vouch for a user id
 
     @property
@@ -72,9 +71,11 @@ class ConversationService:
         visitor_id: str | None = None,
         user_id: str | None = None,
         user_hash: str | None = None,
+        language: str | None = None,
     ) -> tuple[ConversationView, str]:
         """A new conversation. A `user_id` is kept only when `user_hash` signs it; otherwise the
-        chat starts all the same, without it."""
+        chat starts all the same, without it. `language` (a code of `core.language.LANGUAGES`)
+        when the conversation starts with a locale; else the customer's messages decide it."""
         now = self.chat.now()
         conversation_id = self.store.create(
             customer=customer,
@@ -82,9 +83,11 @@ class ConversationService:
             at=now,
             visitor_id=visitor_id,
             user_id=verified_user_id(user_id, user_hash, self.identity_secret),
+            language=language,
         )
         token = self.tokens.issue(Role.CUSTOMER, conversation_id, at=now)
-        self.store.add_message(conversation_id, sender="bot", text=self.welcome, at=now)
+        welcome = say(language, "chat.welcome")
+        self.store.add_message(conversation_id, sender="bot", text=welcome, at=now)
         return self.view(conversation_id), token
 
     async def customer_says(
@@ -132,10 +135,11 @@ class ConversationService:
         agent_id = row["assigned_agent_id"]
         agent = self.people.agent_name(agent_id) if agent_id else None
         messages = self.store.messages(conversation_id)
+        language = self.store.language(conversation_id)
         queued = self.mailer.enqueue_email(
             to=address,
-            subject="Your chat transcript",
-            body=as_text(messages, agent_name=agent),
+            subject=say(language, "email.transcript_subject"),
+            body=as_text(messages, agent_name=agent, language=language),
             topic="conversation.transcript",
         )
         if queued is None:

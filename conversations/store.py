@@ -15,10 +15,12 @@ from conversations.events import (
     CsatGiven,
     Event,
     FeedbackGiven,
+    LanguageSet,
     record,
 )
 from conversations.states import Status
 from core.db import Storage
+from core.language import DEFAULT
 
 
 def message_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +49,10 @@ class ConversationStore:
         at: str,
         visitor_id: str | None = None,
         user_id: str | None = None,
+        language: str | None = None,
     ) -> str:
-        """A new conversation with the bot; `user_id` only once its signature was checked."""
+        """A new conversation with the bot; `user_id` only once its signature was checked,
+        `language` when the conversation started with a locale."""
         conversation_id = uuid.uuid4().hex
         with self.storage.write() as db:
             db.table("conversations").insert(
@@ -61,12 +65,35 @@ class ConversationStore:
                     "visitor_id": visitor_id,
                     "user_id": user_id,
                     "priority": "normal",
+                    "language": language,
+                    "language_source": "locale" if language else None,
                     "created_at": at,
                     "updated_at": at,
                 }
             )
             record(db, conversation_id, ConversationStarted(page_url), at=at)
+            if language:
+                record(db, conversation_id, LanguageSet(language, "locale"), at=at)
         return conversation_id
+
+    def language(self, conversation_id: str) -> str:
+        """The language to write to the customer in: the default until one is decided."""
+        row = self.storage.db.execute(
+            "select language from conversations where id = ?", [conversation_id]
+        ).fetchone()
+        return (row[0] if row else None) or DEFAULT
+
+    def set_language(self, conversation_id: str, language: str, *, at: str) -> bool:
+        """Hold the conversation in `language` from now on; False when it already was."""
+        with self.storage.write() as db:
+            changed = db.execute(
+                "update conversations set language = ?, language_source = 'detected'"
+                " where id = ? and (language is null or language != ?)",
+                [language, conversation_id, language],
+            ).rowcount
+            if changed:
+                record(db, conversation_id, LanguageSet(language, "detected"), at=at)
+        return bool(changed)
 
     def get(self, conversation_id: str) -> dict[str, Any]:
         rows = list(

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-SENDERS = {"customer": "You", "bot": "Assistant", "system": "Cascade"}
+from core.words import say
+
+# Who said each message, as the transcript's reader sees it (keys of email.po).
+SENDERS = {
+    "customer": "email.transcript_you",
+    "bot": "email.transcript_bot",
+    "system": "email.transcript_system",
+}
 
 
 class TranscriptError(Exception):
@@ -38,12 +45,14 @@ def first_customer_question(messages: list[dict[str, Any]]) -> str | None:
 
 
 def as_text(
-    messages: list[dict[str, Any]], *, agent_name: str | None, company: str = "our team"
+    messages: list[dict[str, Any]], *, agent_name: str | None, language: str | None = None
 ) -> str:
-    """One line per message, oldest first, each with its time and who said it."""
-    lines = [f"Here is your conversation with {company}.", ""]
+    """One line per message, oldest first, each with its time and who said it, in the
+    conversation's `language` (the messages themselves as they were written)."""
+    lines = [say(language, "email.transcript_intro"), ""]
     for message in messages:
-        who = SENDERS.get(message["sender"]) or agent_name or "Agent"
+        key = SENDERS.get(message["sender"])
+        who = say(language, key) if key else agent_name or say(language, "email.transcript_agent")
         stamp = str(message.get("created_at", ""))[:16].replace("T", " ")
         lines.append(f"[{stamp}] {who}: {message['text']}")
         for button in message.get("buttons") or []:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from conversations.people import People
 from conversations.states import Status
 from conversations.store import ConversationStore
+from core.language import DEFAULT
 
 
 def conversation_view(
@@ -29,6 +30,8 @@ def conversation_view(
         "customer": {"name": row["customer_name"], "email": row["customer_email"]},
         "page_url": row["page_url"],
         "priority": row["priority"],
+        "language": row["language"] or DEFAULT,
+        "language_source": row["language_source"] or "default",
         "created_at": row["created_at"],
         "messages": store.messages(conversation_id),
     }
@@ -79,6 +82,11 @@ class HandoffPackage(BaseModel):
     priority: str
     knowledge_attempts: list[dict[str, Any]]
     customer: Customer
+    language: str | None = Field(
+        default=None,
+        description="The customer's language at the hand-over (packages from before languages "
+        "have none)",
+    )
     page_url: str | None
     sentiment: str
     transcript: list[Message]
@@ -108,6 +116,13 @@ class ConversationView(BaseModel):
     customer: Customer
     page_url: str | None
     priority: str | None
+    language: str = Field(
+        description="The language Cascade writes to the customer in (core.language.LANGUAGES)"
+    )
+    language_source: Literal["locale", "detected", "default"] = Field(
+        description="What decided it: the locale the conversation started with, the customer's "
+        "own messages, or nothing yet (the default)"
+    )
     created_at: str
     messages: list[Message]
     handoff: dict[str, Any] | None = None  # staff only

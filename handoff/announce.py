@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from conversations.people import Place
 from conversations.store import ConversationStore
+from core.words import say
 from handoff.estimates import Estimates
 from handoff.offers import Offers, Publisher
 
@@ -29,11 +30,6 @@ log = logging.getLogger(__name__)
 
 REFRESH_S = 5.0  # places worked out again at least this often while nothing moves the line
 MOVED_BY_S = 60  # how far the expected moment must move before a customer is told in words
-# Told with a new wait, in a channel that shows only messages (with the place in line).
-MOVED_TEXT = "Update: you're number {position} in line. {when}"
-SOON_TEXT = "Someone should be with you in a moment."
-MINUTES_TEXT = "The wait is now about {minutes} minute{s}."
-NOBODY_TEXT = "Nobody who can help is online right now; we'll connect you as soon as someone is."
 
 # (conversation id, the place, the words for it): a channel that speaks in messages.
 WaitListener = Callable[[str, Place, str], None]
@@ -47,15 +43,17 @@ def shown_wait(wait_s: int | None) -> int | None:
     return 0 if wait_s < 60 else math.floor(wait_s / 60 + 0.5)
 
 
-def moved_text(place: Place) -> str:
+def moved_text(place: Place, *, language: str | None) -> str:
+    """Told with a new wait, in a channel that shows only messages (with the place in line)."""
     minutes = shown_wait(place.estimated_wait_s)
     if minutes is None:
-        when = NOBODY_TEXT
+        when = say(language, "chat.moved_nobody")
     elif minutes == 0:
-        when = SOON_TEXT
+        when = say(language, "chat.wait_soon")
     else:
-        when = MINUTES_TEXT.format(minutes=minutes, s="" if minutes == 1 else "s")
-    return MOVED_TEXT.format(position=place.position, when=when)
+        key = "chat.moved_one_minute" if minutes == 1 else "chat.moved_minutes"
+        when = say(language, key, minutes=minutes)
+    return say(language, "chat.queue_moved", position=place.position, when=when)
 
 
 @dataclass(frozen=True)
@@ -163,7 +161,7 @@ class Announcer:
             return new
         if not before.outdated_by(new):
             return before
-        text = moved_text(place)
+        text = moved_text(place, language=self.conversations.language(conversation_id))
         for listener in self.listeners:
             try:
                 listener(conversation_id, place, text)

@@ -14,6 +14,7 @@ from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
+from core.words import say
 from handoff.errors import AgentNotFound, CannedNotFound, RatingNotAllowed, TransferRefused
 from handoff.offers import make_offer, mark_passed
 from handoff.queue import Queue, queue_rank
@@ -21,11 +22,6 @@ from handoff.ticket_words import CSAT_BUTTONS
 from handoff.tickets import TicketSink
 
 __all__ = ["CannedNotFound", "Desk", "RatingNotAllowed", "TransferRefused"]
-
-CSAT_TEXT = "Thanks for chatting with us! How would you rate the help you got?"
-HANDBACK_TEXT = (
-    "You're back with the virtual assistant. Ask me anything, or ask for a person again."
-)
 
 
 @dataclass(frozen=True)
@@ -127,7 +123,11 @@ class Desk:
                 self.storage, conversation_id, Status.RESOLVED, reason="agent_resolved", at=at
             )
             self.conversations.add_message(
-                conversation_id, sender="system", text=CSAT_TEXT, buttons=CSAT_BUTTONS, at=at
+                conversation_id,
+                sender="system",
+                text=say(self.conversations.language(conversation_id), "chat.csat_question"),
+                buttons=CSAT_BUTTONS,
+                at=at,
             )
         self.queue.publish_conversation(conversation_id)
         self.queue.route()
@@ -145,7 +145,12 @@ class Desk:
                 at=at,
                 fields={"assigned_agent_id": None},
             )
-            self.conversations.add_message(conversation_id, sender="bot", text=HANDBACK_TEXT, at=at)
+            self.conversations.add_message(
+                conversation_id,
+                sender="bot",
+                text=say(self.conversations.language(conversation_id), "chat.handback"),
+                at=at,
+            )
         self.queue.publish_conversation(conversation_id)
         self.queue.route()
 
@@ -207,7 +212,7 @@ class Desk:
             self.conversations.add_message(
                 conversation_id,
                 sender="system",
-                text="You're being transferred to a colleague who can help with this. Please stay in the chat.",
+                text=say(self.conversations.language(conversation_id), "chat.transferred"),
                 at=at,
             )
         if to_agent_id is not None:

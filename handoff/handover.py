@@ -12,21 +12,25 @@ from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
+from core.language import DEFAULT
+from core.words import say
 from handoff.desk import Desk
 from handoff.package import build_package
 from handoff.queue import Queue, queue_rank
 from handoff.tickets import TicketStatus, TicketStore
 
 
-def waiting_text(place: Place) -> str:
+def waiting_text(place: Place, *, language: str | None) -> str:
     wait = place.estimated_wait_s
     if wait is None:
-        when = "We'll connect you as soon as someone is free."
+        when = say(language, "chat.wait_unknown")
     elif wait < 60:
-        when = "Someone should be with you in a moment."
+        when = say(language, "chat.wait_soon")
     else:
-        when = f"The wait is about {round(wait / 60)} minute{'s' if wait >= 90 else ''}."
-    return f"You're number {place.position} in line. {when}"
+        minutes = round(wait / 60)
+        key = "chat.wait_minutes" if wait >= 90 else "chat.wait_one_minute"
+        when = say(language, key, minutes=minutes)
+    return say(language, "chat.queue_place", position=place.position, when=when)
 
 
 class Handover:
@@ -67,6 +71,7 @@ class Handover:
             },
             page_url=conversation["page_url"],
             transcript=self.store.messages(conversation_id),
+            language=conversation["language"] or DEFAULT,
             at=now,
         )
         transition(
@@ -96,11 +101,12 @@ class Handover:
         self.queue.route()
         place = self.queue.position(conversation_id)
         if place is not None:  # still waiting: say where they stand, and offer email instead
+            language = self.store.language(conversation_id)
             self.store.add_message(
                 conversation_id,
                 sender="system",
-                text=waiting_text(place),
-                buttons=[{"title": "Email me instead", "payload": EMAIL_INSTEAD}],
+                text=waiting_text(place, language=language),
+                buttons=[{"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}],
                 at=iso(self.clock.now()),
             )
 

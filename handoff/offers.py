@@ -14,6 +14,7 @@ from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
+from core.words import say
 from handoff.errors import NoCapacity, OfferGone
 from handoff.lineup import Lineup
 
@@ -218,8 +219,12 @@ class Offers:
                 fields={"assigned_agent_id": agent_id, "assigned_at": at},
             )
             name = db.execute("select name from agents where id = ?", [agent_id]).fetchone()[0]
+            language = self.conversations.language(conversation_id)
             self.conversations.add_message(
-                conversation_id, sender="system", text=f"{name} has joined the chat.", at=at
+                conversation_id,
+                sender="system",
+                text=say(language, "chat.agent_joined", name=name),
+                at=at,
             )
 
     def decline(self, conversation_id: str, agent_id: str) -> None:

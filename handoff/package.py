@@ -1,6 +1,8 @@
 """The handoff package: everything the next person needs so the customer never repeats
-themselves (reason, summary, skill, priority, knowledge attempts, customer, page, sentiment,
-transcript)."""
+themselves (reason, summary, skill, priority, knowledge attempts, customer, the customer's
+language, page, sentiment, transcript).
+
+The summary is for staff (in English); what the customer wrote is quoted as they wrote it."""
 
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ def build_package(
     customer: dict[str, Any],
     page_url: str | None,
     transcript: list[dict[str, Any]],
+    language: str,
     at: str,
 ) -> dict[str, Any]:
     first_question = first_customer_question(transcript)
@@ -61,6 +64,7 @@ def build_package(
         "priority": request.priority,
         "knowledge_attempts": request.attempts,
         "customer": customer,
+        "language": language,
         "page_url": page_url,
         "sentiment": request.sentiment,
         "transcript": transcript,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from conversations.view import Message
 from handoff.ticket_sla import SlaClock, SlaState
@@ -36,6 +36,7 @@ class TicketSummary(BaseModel):
     assignee_agent_id: str | None
     conversation_id: str
     customer_email: str | None
+    language: str = Field(description="The customer's language (its conversation's)")
     sla: dict[str, SlaState]
     created_at: str
     updated_at: str

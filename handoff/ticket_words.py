@@ -1,4 +1,5 @@
-"""What the customer reads about their ticket: in the chat and by email.
+"""What the customer reads about their ticket: in the chat and by email, in the conversation's
+language (the texts are in locale/<language>/LC_MESSAGES/chat.po and email.po).
 
 The reasons here are told to the customer ("why you are getting a ticket"); the reasons an
 agent reads in a hand-over summary are `handoff.package.HANDOVER_REASON_FOR_STAFF`.
@@ -8,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TICKET_REASON_FOR_CUSTOMER = {
-    "max_wait": "Everyone on our team is busy right now",
-    "nobody_online": "No one from our team is available right now",
-    "outside_hours": "Our team is away until business hours",
-    "agent_escalated": "Our team needs a little more time on this",
-    "customer_chose_email": "As you asked",
-}
-ANY_OTHER_REASON = "We need a little more time"
+from core.words import say
+
+# Why the customer is getting a ticket: the reasons with words of their own (chat.po's
+# `chat.ticket_why_<reason>`); any other reason reads as `chat.ticket_why_other`.
+TICKET_REASONS_FOR_CUSTOMER = frozenset(
+    {"max_wait", "nobody_online", "outside_hours", "agent_escalated", "customer_chose_email"}
+)
 
 CSAT_BUTTONS = [{"title": str(n), "payload": f'/csat{{"score": {n}}}'} for n in range(1, 6)]
 
@@ -26,39 +26,46 @@ class Email:
     body: str
 
 
-def filed_text(ticket_id: str, *, reason: str, email: str | None) -> str:
+def filed_text(ticket_id: str, *, reason: str, email: str | None, language: str | None) -> str:
     """The chat message telling the customer their ticket's number and what happens next."""
     follow_up = (
-        f"We'll reply by email to {email}."
+        say(language, "chat.ticket_follow_email", email=email)
         if email
-        else "Keep this number; you can check on it in this chat."
+        else say(language, "chat.ticket_follow_chat")
     )
-    why = TICKET_REASON_FOR_CUSTOMER.get(reason, ANY_OTHER_REASON)
-    return f"{why}, so we've filed ticket {ticket_id} with everything you've told us. {follow_up}"
-
-
-def filed_email(ticket_id: str, *, customer_name: str | None) -> Email:
-    return Email(
-        subject=f"[{ticket_id}] We've received your request",
-        body=f"Hello {customer_name or ''},\n\nWe've filed ticket {ticket_id} with everything "
-        "you told us in the chat. We'll reply to this address.\n",
+    why = say(
+        language,
+        f"chat.ticket_why_{reason if reason in TICKET_REASONS_FOR_CUSTOMER else 'other'}",
     )
+    return say(language, "chat.ticket_filed", why=why, ticket_id=ticket_id, follow_up=follow_up)
 
 
-def solved_text(ticket_id: str) -> str:
-    return f"Ticket {ticket_id} is solved. How would you rate the help you got?"
-
-
-def solved_email(ticket_id: str) -> Email:
+def filed_email(ticket_id: str, *, customer_name: str | None, language: str | None) -> Email:
+    greeting = (
+        say(language, "email.greeting_named", customer_name=customer_name)
+        if customer_name
+        else say(language, "email.greeting")
+    )
+    body = say(language, "email.ticket_filed_body", ticket_id=ticket_id)
     return Email(
-        subject=f"[{ticket_id}] Your request is solved",
-        body=f"Your request {ticket_id} is solved. If anything is still wrong, reply in the "
-        "chat and we'll pick it up again.\n",
+        subject=say(language, "email.ticket_filed_subject", ticket_id=ticket_id),
+        body=f"{greeting}\n\n{body}\n",
     )
 
 
-def reply_email(ticket_id: str, text: str) -> Email:
+def solved_text(ticket_id: str, *, language: str | None) -> str:
+    return say(language, "chat.ticket_solved", ticket_id=ticket_id)
+
+
+def solved_email(ticket_id: str, *, language: str | None) -> Email:
     return Email(
-        subject=f"[{ticket_id}] A reply from our team",
-        body=f"{text}\n\nReply in the chat to answer.\n",
+        subject=say(language, "email.ticket_solved_subject", ticket_id=ticket_id),
+        body=say(language, "email.ticket_solved_body", ticket_id=ticket_id) + "\n",
+    )
+
+
+def reply_email(ticket_id: str, text: str, *, language: str | None) -> Email:
+    return Email(
+        subject=say(language, "email.ticket_reply_subject", ticket_id=ticket_id),
+        body=f"{text}\n\n{say(language, 'email.ticket_reply_footer')}\n",
     )

@@ -108,7 +108,9 @@ class TicketStore:
             self.conversations.add_message(
                 conversation_id,
                 sender="system",
-                text=ticket_words.filed_text(ticket_id, reason=reason, email=email),
+                text=ticket_words.filed_text(
+                    ticket_id, reason=reason, email=email, language=conversation["language"]
+                ),
                 at=at,
             )
             priority = conversation["priority"] or "normal"
@@ -146,7 +148,9 @@ class TicketStore:
             )
             if email:
                 mail = ticket_words.filed_email(
-                    ticket_id, customer_name=conversation["customer_name"]
+                    ticket_id,
+                    customer_name=conversation["customer_name"],
+                    language=conversation["language"],
                 )
                 self.notifier.enqueue_email(
                     to=email, subject=mail.subject, body=mail.body, topic="ticket.created"
@@ -174,8 +178,12 @@ class TicketStore:
     def summary(self, ticket_id: str) -> TicketSummary:
         """What lists, webhooks and the CLI show: the ticket without its contents."""
         row = self._row(ticket_id)
-        keep = TicketSummary.model_fields.keys() - {"sla"}
-        return TicketSummary(**{key: row[key] for key in keep}, sla=self.sla(row))
+        keep = TicketSummary.model_fields.keys() - {"sla", "language"}
+        return TicketSummary(
+            **{key: row[key] for key in keep},
+            sla=self.sla(row),
+            language=self.conversations.language(row["conversation_id"]),
+        )
 
     def get(self, ticket_id: str) -> Ticket:
         """The whole ticket: the summary plus the transcript (always the whole chat, including
@@ -291,15 +299,16 @@ class TicketStore:
         return self.summary(ticket_id)
 
     def _tell_solved(self, row: dict[str, Any], at: str) -> None:
+        language = self.conversations.language(row["conversation_id"])
         self.conversations.add_message(
             row["conversation_id"],
             sender="system",
-            text=ticket_words.solved_text(row["id"]),
+            text=ticket_words.solved_text(row["id"], language=language),
             buttons=CSAT_BUTTONS,
             at=at,
         )
         if row["customer_email"]:
-            mail = ticket_words.solved_email(row["id"])
+            mail = ticket_words.solved_email(row["id"], language=language)
             self.notifier.enqueue_email(
                 to=row["customer_email"],
                 subject=mail.subject,
@@ -336,7 +345,9 @@ class TicketStore:
                 changes["status"] = TicketStatus.PENDING
             self._change(ticket_id, changes, TicketReplied(agent_id), at)
             if row["customer_email"]:
-                mail = ticket_words.reply_email(ticket_id, text)
+                mail = ticket_words.reply_email(
+                    ticket_id, text, language=self.conversations.language(row["conversation_id"])
+                )
                 self.notifier.enqueue_email(
                     to=row["customer_email"],
                     subject=mail.subject,

@@ -16,9 +16,10 @@ import pytest
 import socketio
 import uvicorn
 
-from cascade.app import WELCOME, create_app, with_realtime
+from cascade.app import create_app, with_realtime
 from conversations.channels.rasa_socketio import room
 from core.settings import Settings
+from core.words import say
 from tests.factories import HashingEmbedder, ScriptedBot, make_agent
 from tests.helpers import ADMIN, ADMIN_HEADERS, app_process, free_port, wait_until
 
@@ -158,7 +159,10 @@ def test_utterance_is_answered_as_bot_uttered_with_quick_replies(served) -> None
     try:
         widget.say("how do I freeze my card")
         welcome, answer = widget.uttered(2)
-        assert welcome == {"text": WELCOME, "metadata": {"sender": "bot", "message_id": 1}}
+        assert welcome == {
+            "text": say("en", "chat.welcome"),
+            "metadata": {"sender": "bot", "message_id": 1},
+        }
         assert answer["text"] == "Open **Cards → Freeze card**."
         assert answer["quick_replies"] == [
             {"content_type": "text", "title": "Yes, thanks", "payload": "/affirm"},
@@ -195,7 +199,7 @@ def test_reconnecting_with_the_session_id_continues_the_conversation(served) -> 
         cid = conversation_of(served.database, session_id)
         view = served.http().get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
         assert [(m["sender"], m["text"]) for m in view["messages"]] == [
-            ("bot", WELCOME),
+            ("bot", say("en", "chat.welcome")),
             ("customer", "first question"),
             ("bot", "First answer."),
             ("customer", "second question"),
@@ -494,3 +498,23 @@ def test_a_widget_on_another_site_may_open_the_socket(tmp_path) -> None:
             headers={"Origin": "https://shop.example"},
         )
         assert refused.status_code == 400
+
+
+def test_a_rasa_widget_in_japanese_starts_a_japanese_conversation(served) -> None:
+    """rasa-webchat's `customData.language` is the conversation's locale."""
+    served.bot.replies.append(list(HANDOFF))
+    widget = Widget(served.url)
+    try:
+        widget.say("担当者と話したいです", customData={"language": "ja-JP"})
+        welcome = widget.uttered(1)[0]
+        assert welcome["text"] == say("ja", "chat.welcome")
+        cid = conversation_of(served.database, widget.session_id)
+        with served.http() as http:
+            view = http.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
+        assert (view["language"], view["language_source"]) == ("ja", "locale")
+        # Nobody online: the ticket is told in Japanese (after the bot's own reply).
+        told = widget.uttered(3)[-1]
+        assert told["metadata"]["sender"] == "system"
+        assert told["text"].startswith("ただいま対応できる担当者がいないため")
+    finally:
+        widget.close()

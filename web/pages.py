@@ -118,6 +118,9 @@ async def vendor(name: str) -> FileResponse:
 
 
 def mount(app: FastAPI) -> None:
+    from web.words import router as words_router
+
     app.add_middleware(SecurityHeaders)
     app.include_router(router)
+    app.include_router(words_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

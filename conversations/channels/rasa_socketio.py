@@ -11,6 +11,9 @@ The widget speaks three events (rasa/core/channels/socketio.py in Rasa 3.6):
   string, as Rasa sends it); the socket joins the session's room.
 - `user_uttered` `{"message", "session_id", "customData"?, "metadata"?}`: the customer's text
   (a button's payload, such as `/affirm`, arrives as text), handed to `ConversationService`.
+  The session's first message starts its conversation with the custom data's `customer`,
+  `page_url` and `language` (rasa-webchat's own name for it; `locale` too), which sets the
+  conversation's language when Cascade speaks it.
 - `bot_uttered` `{"text", "quick_replies"?, "metadata"}`: every message of the conversation not
   written by the customer, pushed from the storage's message listener, so agent replies sent
   over REST, queue and system messages and timer messages all arrive, once each, in order.
@@ -46,6 +49,7 @@ from pydantic import ValidationError
 
 from core.clock import iso
 from core.db import Storage
+from core.language import supported
 
 if TYPE_CHECKING:
     from conversations.people import Place
@@ -228,9 +232,12 @@ class RasaChannel:
         except ValidationError as exc:
             log.info("customData ignored: %s", exc.errors(include_url=False))
             body = StartIn()
+        # rasa-webchat's own convention for the widget's language is `customData.language`.
+        locale = custom.get("locale") or custom.get("language")
         view, _token = self.conversations.start(
             customer=body.customer.model_dump(),
             page_url=body.page_url or referrer.get("HTTP_REFERER"),
+            language=supported(locale) if isinstance(locale, str) else None,
         )
         with self.storage.write() as db:
             db.table("channel_sessions").insert(

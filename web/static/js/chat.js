@@ -5,6 +5,7 @@ import { api } from "./shared/api.js";
 import { clear, el } from "./shared/dom.js";
 import { markdown } from "./shared/markdown.js";
 import { socket as openSocket } from "./shared/session.js";
+import { language as wordsLanguage, loadWords, parts, w } from "./shared/words.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -48,7 +49,15 @@ const state = {
 
 // -- the conversation ------------------------------------------------------------------
 
+// The language to show before the conversation has one: the page's data-lang, else the
+// browser's languages; the first Cascade speaks, else its default.
+function wantedLocales() {
+  return [params.get("lang"), ...(navigator.languages || [navigator.language])];
+}
+
 async function begin() {
+  const words = await loadWords(wantedLocales());
+  if (params.get("title")) $("chat-title").textContent = params.get("title");
   const saved = JSON.parse(store.getItem(STORE) || "null");
   if (saved && saved.id && saved.token) {
     state.id = saved.id;
@@ -62,15 +71,13 @@ async function begin() {
       store.removeItem(STORE); // that chat is gone: start a new one
     }
   }
-  if (params.get("title")) $("chat-title").textContent = params.get("title");
   const customer = {};
   if (params.get("name")) customer.name = params.get("name");
   if (params.get("email")) customer.email = params.get("email");
   Object.assign(customer, identity());
-  const started = await api("/api/conversations", {
-    method: "POST",
-    body: { customer, page_url: params.get("page") || document.referrer || location.href },
-  });
+  const body = { customer, page_url: params.get("page") || document.referrer || location.href };
+  if (words.matched) body.locale = words.language; // the customer's own messages may change it
+  const started = await api("/api/conversations", { method: "POST", body });
   state.id = started.id;
   state.token = started.token;
   store.setItem(STORE, JSON.stringify({ id: started.id, token: started.token }));
@@ -108,6 +115,25 @@ function apply(view) {
   state.csat = view.csat || null;
   merge(view.messages || []);
   render();
+  if (view.language && view.language !== wordsLanguage()) follow(view.language);
+}
+
+// The conversation is held in another language now (the customer wrote in it): so is the widget.
+let following = null;
+function follow(language) {
+  if (following === language) return;
+  following = language;
+  loadWords([language])
+    .then(() => {
+      if (params.get("title")) $("chat-title").textContent = params.get("title");
+      for (const node of document.querySelectorAll(".msg.bot > .from")) node.textContent = w("widget.from_bot");
+      for (const star of document.querySelectorAll(".star")) {
+        star.setAttribute("aria-label", w("widget.rating_star", { score: star.dataset.score }));
+      }
+      render();
+    })
+    .catch(() => {})
+    .finally(() => { following = null; });
 }
 
 function merge(messages) {
@@ -133,7 +159,7 @@ async function send(text, { clientId, shown } = {}) {
   } catch (err) {
     const pending = state.pending.get(client_id);
     if (pending) pending.failed = true;
-    showError(err.status ? err.message : "Not sent: check your connection and try again.");
+    showError(w(err.status ? "widget.failed" : "widget.not_sent"));
   } finally {
     state.busy -= 1;
     render();
@@ -176,22 +202,23 @@ function render() {
   const scroll = renderLog(view);
   renderRating();
   $("typing").hidden = state.busy === 0 || state.status !== "bot";
-  $("input").placeholder = state.status === "assigned" ? "Reply to " + agentName() + "…" : "Type your question…";
+  $("input").placeholder =
+    state.status === "assigned" ? w("widget.placeholder_agent", { agent: agentName() }) : w("widget.placeholder");
   scroll();
 }
 
 function agentName() {
-  return (state.agent && state.agent.name) || "our agent";
+  return (state.agent && state.agent.name) || w("widget.our_agent");
 }
 
 function renderHeader() {
   const labels = {
-    bot: "Assistant",
-    queued: "Waiting for an agent",
-    assigned: agentName() + " · Agent",
-    ticketed: state.ticketId ? "Ticket " + state.ticketId : "Ticket filed",
-    resolved: "Conversation resolved",
-    abandoned: "Conversation closed",
+    bot: w("widget.status_bot"),
+    queued: w("widget.status_queued"),
+    assigned: w("widget.status_assigned", { agent: agentName() }),
+    ticketed: state.ticketId ? w("widget.status_ticket", { ticket_id: state.ticketId }) : w("widget.status_ticket_filed"),
+    resolved: w("widget.status_resolved"),
+    abandoned: w("widget.status_abandoned"),
   };
   $("chat-status").textContent = labels[state.status] || state.status;
   // A person is one step away while the bot has the chat (after that, one is on the way).
@@ -205,14 +232,14 @@ function renderBanner() {
   if (state.status === "queued" && state.queue) {
     const wait = state.queue.estimated_wait_s;
     banner.append(
-      el("strong", { id: "queue-position" }, "You're number " + state.queue.position + " in line"),
+      el("strong", { id: "queue-position" }, w("widget.queue_position", { position: state.queue.position })),
       el("span", { id: "queue-wait" }, " · " + waitText(wait)),
     );
   } else if (state.status === "assigned") {
-    banner.append(el("span", { id: "agent-banner" }, "You're chatting with ", el("strong", {}, agentName())));
+    banner.append(el("span", { id: "agent-banner" }, parts("widget.agent_banner", { agent: el("strong", {}, agentName()) })));
     banner.classList.add("agent");
   } else if (state.ticketId) {
-    banner.append(el("span", { id: "ticket-banner" }, "Your ticket number is ", el("strong", {}, state.ticketId), ". We'll reply by email and here."));
+    banner.append(el("span", { id: "ticket-banner" }, parts("widget.ticket_banner", { ticket_id: el("strong", {}, state.ticketId) })));
     banner.classList.add("ticket");
   }
   banner.hidden = banner.childNodes.length === 0;
@@ -223,9 +250,9 @@ let drawn = 0; // how many bubbles the log held
 let anchor = null; // where the log was scrolled to show a long answer from its start
 
 function waitText(wait) {
-  if (wait === null || wait === undefined) return "we'll connect you as soon as someone is free";
-  if (wait < 60) return "someone should be with you in a moment";
-  return "estimated wait about " + Math.round(wait / 60) + " min";
+  if (wait === null || wait === undefined) return w("widget.wait_unknown");
+  if (wait < 60) return w("widget.wait_soon");
+  return w("widget.wait_minutes", { minutes: Math.round(wait / 60) });
 }
 
 const bubbles = new Map(); // message id -> its <li>, drawn once (the log is read aloud)
@@ -256,7 +283,7 @@ function renderLog({ atBottom, scrolled }) {
     const item = el("li", { class: "msg customer" + (pending.failed ? " failed" : ""), dataset: { sender: "customer", pending: clientId } },
       el("div", { class: "text" }, pending.text));
     if (pending.failed) {
-      item.append(el("button", { type: "button", class: "retry", onclick: () => { state.pending.delete(clientId); send(pending.payload, { clientId, shown: pending.text }); } }, "Not sent · Retry"));
+      item.append(el("button", { type: "button", class: "retry", onclick: () => { state.pending.delete(clientId); send(pending.payload, { clientId, shown: pending.text }); } }, w("widget.retry")));
     }
     log.append(item);
   }
@@ -285,7 +312,7 @@ function renderLog({ atBottom, scrolled }) {
 }
 
 function bubble(message) {
-  const who = { customer: "You", bot: "Assistant", agent: agentName(), system: "" }[message.sender];
+  const who = { customer: "", bot: w("widget.from_bot"), agent: agentName(), system: "" }[message.sender];
   const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id } });
   if (who && message.sender !== "customer") item.append(el("div", { class: "from" }, who));
   item.append(el("div", { class: "text" }, message.sender === "customer" ? message.text : markdown(message.text)));
@@ -316,7 +343,7 @@ function renderRating() {
   if (!wanted) {
     form.hidden = true;
     if (state.csat && !$("rated")) {
-      $("log").append(el("li", { class: "msg system", id: "rated" }, el("div", { class: "text" }, "You rated this conversation " + state.csat.score + " out of 5. Thank you!")));
+      $("log").append(el("li", { class: "msg system", id: "rated" }, el("div", { class: "text" }, w("widget.rated", { score: state.csat.score }))));
     }
     return;
   }
@@ -325,7 +352,7 @@ function renderRating() {
     const stars = clear($("stars"));
     for (let n = 1; n <= 5; n++) {
       stars.append(el("button", {
-        type: "button", class: "star", "aria-pressed": "false", "aria-label": n + " out of 5", dataset: { score: n },
+        type: "button", class: "star", "aria-pressed": "false", "aria-label": w("widget.rating_star", { score: n }), dataset: { score: n },
         onclick: () => pick(n),
       }, "★"));
     }
@@ -355,7 +382,7 @@ async function rate(event) {
     $("rating").hidden = true;
     render();
   } catch (err) {
-    showError(err.message);
+    showError(w(err.status ? "widget.failed" : "widget.not_sent"));
   }
 }
 
@@ -365,16 +392,17 @@ async function emailTranscript(event) {
   event.preventDefault();
   const email = $("email-input").value.trim();
   const result = $("email-result");
-  result.textContent = "Sending…";
+  result.textContent = w("widget.email_sending");
   try {
     const sent = await api("/api/conversations/" + state.id + "/transcript", {
       method: "POST",
       token: state.token,
       body: email ? { email } : {},
     });
-    result.textContent = "On its way to " + sent.sent_to + ".";
+    result.textContent = w("widget.email_sent", { email: sent.sent_to });
   } catch (err) {
-    result.textContent = err.message;
+    const why = { 422: "widget.email_invalid", 503: "widget.email_off" }[err.status];
+    result.textContent = w(why || (err.status ? "widget.failed" : "widget.not_sent"));
   }
 }
 
@@ -413,7 +441,7 @@ $("rating").addEventListener("submit", rate);
 $("menu-button").addEventListener("click", () => toggleMenu());
 $("talk-to-person").addEventListener("click", () => {
   toggleMenu(false);
-  if (state.id) send(PERSON_PAYLOAD, { shown: "Talk to a person" });
+  if (state.id) send(PERSON_PAYLOAD, { shown: w("widget.talk_to_person") });
 });
 $("email-transcript").addEventListener("click", () => {
   toggleMenu(false);
@@ -440,4 +468,4 @@ if (embedded) {
   });
 }
 
-begin().catch((err) => showError("The chat could not start: " + err.message));
+begin().catch(() => showError(w("widget.could_not_start")));

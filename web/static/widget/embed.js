@@ -4,20 +4,25 @@
 // (the chat's heading), data-name / data-email (a signed-in customer), data-user-id +
 // data-user-hash (the company's id for the customer and its hex HMAC-SHA256 with the company's
 // identity secret, computed on the company's server: an id without a good hash is ignored),
-// data-open="true" (open at once). The chat itself runs in an iframe on Cascade's own origin,
-// so the host page's scripts and styles never touch it; this file only draws the launcher.
+// data-open="true" (open at once), data-lang="ja" (the chat's language from the start; without
+// it, the browser's language when Cascade speaks it; either way the customer's own messages,
+// written surely in another language Cascade speaks, switch the chat to that one).
+// The chat itself runs in an iframe on Cascade's own origin, so the host page's scripts and
+// styles never touch it; this file only draws the launcher, whose label (unless data-title
+// gives one) comes from Cascade in the chat's language.
 (function () {
   "use strict";
   var script = document.currentScript;
   if (!script || window.__cascadeWidget) return;
   window.__cascadeWidget = true;
   var origin = new URL(script.src, location.href).origin;
-  var title = script.getAttribute("data-title") || "Chat with us";
+  var lang = script.getAttribute("data-lang");
+  var title = script.getAttribute("data-title");
 
   var launcher = document.createElement("button");
   launcher.type = "button";
   launcher.id = "cascade-launcher";
-  launcher.textContent = title;
+  launcher.textContent = title || "💬";
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "cascade-frame");
   style(launcher, {
@@ -34,13 +39,14 @@
       src.searchParams.set("embed", "1");
       src.searchParams.set("page", location.href);
       if (script.getAttribute("data-company")) src.searchParams.set("title", script.getAttribute("data-company"));
+      if (lang) src.searchParams.set("lang", lang);
       ["name", "email", "user-id", "user-hash"].forEach(function (key) {
         var value = script.getAttribute("data-" + key);
         if (value) src.searchParams.set(key.replace("-", "_"), value);
       });
       frame = document.createElement("iframe");
       frame.id = "cascade-frame";
-      frame.title = title;
+      frame.title = launcher.textContent;
       frame.src = src.toString();
       frame.setAttribute("allow", "clipboard-write");
       frame.addEventListener("load", function () {
@@ -93,8 +99,26 @@
   });
   window.addEventListener("resize", place);
 
+  // The launcher's words, in the language the chat will start in (a symbol stands in until
+  // they arrive, and if Cascade cannot be reached).
+  function words() {
+    if (title) return;
+    var query = new URLSearchParams();
+    [lang].concat(navigator.languages || [navigator.language]).slice(0, 10).forEach(function (locale) {
+      if (locale) query.append("locale", locale);
+    });
+    fetch(origin + "/api/widget/words?" + query.toString())
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (found) {
+        if (found && found.words["widget.launcher"]) launcher.textContent = found.words["widget.launcher"];
+        if (found) launcher.lang = found.language;
+      })
+      .catch(function () {});
+  }
+
   function ready() {
     document.body.appendChild(launcher);
+    words();
     if (script.getAttribute("data-open") === "true") open();
   }
   if (document.body) ready();

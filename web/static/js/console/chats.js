@@ -4,7 +4,7 @@
 
 import { clear, el } from "../shared/dom.js";
 import { fillCanned, insertCanned, replyKeys, showHint } from "./canned.js";
-import { add, customerName, handoffPanel, messageItem, noteItem } from "./parts.js";
+import { add, customerName, handoffPanel, languageBadge, messageItem, noteItem } from "./parts.js";
 import { updateCounts } from "./sections.js";
 import { call, clientId, failed, state, ui } from "./state.js";
 import { openTicket, showTickets } from "./tickets.js";
@@ -32,10 +32,12 @@ function buildChat(view) {
   const paneId = "chat-pane-" + cid;
   chat.tabLabel = el("span", { class: "tab-name" }, customerName(view));
   chat.badge = el("span", { class: "unread", hidden: true });
+  chat.language = el("span", { class: "tab-language" }, languageBadge(view.language));
   chat.tab = el(
     "button",
     { type: "button", role: "tab", id: tabId, class: "chat-tab", "aria-controls": paneId, "aria-selected": "false", tabindex: "-1", dataset: { conversation: cid }, onclick: () => selectChat(cid, { focus: true }) },
     chat.tabLabel,
+    chat.language,
     chat.badge,
   );
   chat.transcript = el("ol", { class: "transcript", role: "log", "aria-live": "polite", "aria-label": "Transcript" });
@@ -108,10 +110,12 @@ function buildChat(view) {
 export function mergeView(chat, view, quiet = false) {
   chat.view = { ...chat.view, ...view };
   for (const m of view.messages || []) appendMessage(chat, m, { quiet });
-  const handoff = JSON.stringify([view.handoff, view.customer, view.page_url]);
+  const handoff = JSON.stringify([view.handoff, view.customer, view.page_url, view.language]);
   if (handoff !== chat.shownHandoff) {
     chat.shownHandoff = handoff;
-    add(clear(chat.handoff), handoffPanel(view.handoff, view));
+    add(clear(chat.handoff), handoffPanel(view.handoff, chat.view));
+    add(clear(chat.language), languageBadge(chat.view.language));
+    chat.transcript.lang = chat.view.language || ""; // the glyphs of the customer's language
   }
   chat.statusTag.textContent = view.status;
 }

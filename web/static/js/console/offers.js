@@ -5,7 +5,7 @@ import { clear, el } from "../shared/dom.js";
 import { duration } from "../shared/format.js";
 import { HANDOFF_REASONS } from "../shared/labels.js";
 import { openChat } from "./chats.js";
-import { customerName } from "./parts.js";
+import { customerName, languageBadge } from "./parts.js";
 import { updateCounts } from "./sections.js";
 import { call, failed, state, toast, ui } from "./state.js";
 
@@ -28,7 +28,9 @@ export function renderOffers() {
         el("p", { class: "tags" },
           el("span", { class: "tag" }, offer.skill || h.skill || "general"),
           " ",
-          el("span", { class: "tag priority-" + (offer.priority || "normal") }, offer.priority || "normal")),
+          el("span", { class: "tag priority-" + (offer.priority || "normal") }, offer.priority || "normal"),
+          h.language ? " " : null,
+          languageBadge(h.language)),
         el("p", { class: "reason" }, HANDOFF_REASONS[h.reason] || h.reason || ""),
         h.summary ? el("p", { class: "summary" }, h.summary) : null,
         countdown,

@@ -3,7 +3,7 @@
 
 import { append, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
-import { HANDOFF_REASONS } from "../shared/labels.js";
+import { HANDOFF_REASONS, LANGUAGES } from "../shared/labels.js";
 import { state } from "./state.js";
 
 // Appends like el() does: skips null/false, flattens arrays, text as text nodes.
@@ -33,6 +33,17 @@ export function messageItem(m) {
     m.buttons && m.buttons.length
       ? el("p", { class: "buttons muted" }, "Offered buttons: ", m.buttons.map((b) => b.title).join(" · "))
       : null,
+  );
+}
+
+// The language the customer writes in and is answered in (staff pages stay English; the
+// customer's messages are shown as they wrote them).
+export function languageBadge(code) {
+  if (!code) return null;
+  return el(
+    "span",
+    { class: "tag lang-badge", dataset: { language: code }, title: "The customer's language: Cascade writes to them in it" },
+    LANGUAGES[code] || code,
   );
 }
 
@@ -68,6 +79,7 @@ export function handoffPanel(handoff, extra) {
   const h = handoff || {};
   const customer = h.customer || (extra && extra.customer) || {};
   const pageUrl = h.page_url || (extra && extra.page_url);
+  const language = (extra && extra.language) || h.language;
   const attempts = h.knowledge_attempts || [];
   const row = (label, value) => [el("dt", {}, label), el("dd", {}, value === null || value === undefined || value === "" ? "–" : value)];
   return el(
@@ -83,6 +95,7 @@ export function handoffPanel(handoff, extra) {
       row("Skill", h.skill),
       row("Priority", h.priority),
       row("Sentiment", h.sentiment),
+      row("Language", languageBadge(language)),
       row("Customer", customer.name),
       row("Email", customer.email),
       row("Page", pageUrl ? safeLink(pageUrl) : null),

@@ -191,7 +191,7 @@ function renderTicket(t, clocks) {
           reply,
           el("div", { class: "row" }, el("span", { class: "spacer" }), el("button", { type: "submit", class: "primary" }, "Send reply")))),
       el("aside", { class: "context" },
-        handoffPanel(t.handoff, {}),
+        handoffPanel(t.handoff, { language: t.language }),
         el("section", { class: "notes-box", "aria-label": "Internal notes" },
           el("h3", {}, "Internal notes"),
           el("ul", { class: "notes" }, (t.notes || []).map(noteItem)),

@@ -1,5 +1,13 @@
 // Words staff read for the API's codes, in one place: why a chat was handed over, as a sentence
-// for the agent who takes it and as a short label for the ops dashboard's list.
+// for the agent who takes it and as a short label for the ops dashboard's list; the customer's
+// language.
+
+// The languages Cascade speaks (core/language.py), as staff read them: English, with the
+// language's own name.
+export const LANGUAGES = {
+  en: "English",
+  ja: "Japanese · 日本語",
+};
 
 export const HANDOFF_REASONS = {
   customer_request: "The customer asked for a person",
