@@ -185,7 +185,6 @@ def test_a_japanese_hesitation_after_an_answer_is_asked_about_again(live) -> Non
 
 def test_an_angry_japanese_message_is_handed_over_as_frustration(live) -> None:
     chat = Chat(live)
-    chat.say("パスワードを忘れました")
     turn = chat.say("ふざけるな、全然役に立たない")
     assert turn["status"] in {"queued", "ticketed"}
     assert chat.view()["handoff"]["reason"] == "frustration"

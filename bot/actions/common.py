@@ -10,6 +10,7 @@ else English.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Protocol
 
 from rasa_sdk import Tracker
@@ -31,6 +32,10 @@ class KnowledgeSource(Protocol):
     def article(self, article_id: str) -> Article | None: ...
 
 
+# One turn says several texts, each asking for the language: detect each message once.
+_detect = lru_cache(maxsize=4096)(detect)
+
+
 def language(tracker: Tracker) -> str:
     """The conversation's language (see the module's docstring)."""
     told = supported((tracker.latest_message.get("metadata") or {}).get("language"))
@@ -46,7 +51,7 @@ def language(tracker: Tracker) -> str:
         told = supported(metadata.get("language")) if isinstance(metadata, dict) else None
         if told:
             return told
-        found = detect(text)
+        found = _detect(text)
         if found.language and found.sure:
             return found.language
     return DEFAULT
