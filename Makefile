@@ -16,7 +16,7 @@ RASA_PORT ?= 5005
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint model bench-kb bench-kb-variants bench-kb-scale bench-routing bench-e2e clean
+.PHONY: help setup demo test lint model nlu-test bench-kb bench-kb-variants bench-kb-scale bench-routing bench-e2e clean
 
 help:
 	@echo "make demo      set up, train, seed demo data, start the app and the bot"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-routing  routing decisions with 1,000 agents and 10,000 waiting chats; a busy hour's waits told against waits had"
 	@echo "make bench-kb-scale  import and search 10,000 and 100,000 synthetic articles"
 	@echo "make bench-e2e  careful customers through the real Rasa server on each dev set"
+	@echo "make nlu-test  the NLU on held-out dialogue acts, per language (rasa test nlu)"
 
 # The app runtime: Python 3.11. torch first, from its CPU build, so nothing pulls CUDA.
 $(APP_OK): requirements/app.lock pyproject.toml
@@ -62,6 +63,20 @@ $(CHROMIUM):
 # Trains only when config.yml, domain.yml or data/{nlu,rules,stories} changed.
 model: $(APP_OK) $(RASA_OK)
 	@$(CASCADE) train
+
+# The NLU on dialogue acts it was not trained on, one held-out set per language; reports in
+# var/nlu-test/<language>/ (README, "How escalation works").
+nlu-test: model
+	@model=$$($(CASCADE) train) && mkdir -p var/nlu-test && for lang in en ja; do \
+	  held_out=tests/rasa/nlu_held_out$$([ $$lang = en ] || echo _$$lang).yml; \
+	  RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3 $(RASA_VENV)/bin/rasa test nlu \
+	    --model $$model --nlu $$held_out --out var/nlu-test/$$lang --no-plot \
+	    > var/nlu-test/$$lang.log 2>&1 || { tail -20 var/nlu-test/$$lang.log; exit 1; }; \
+	  $(VENV)/bin/python -c 'import json, sys; r = json.load(open(sys.argv[1])); \
+	    print(sys.argv[2], "accuracy %.3f, macro F1 %.3f on %d messages" \
+	    % (r["accuracy"], r["macro avg"]["f1-score"], r["macro avg"]["support"]))' \
+	    var/nlu-test/$$lang/intent_report.json $$lang; \
+	done
 
 setup: $(APP_OK) $(EMBED_OK) $(RASA_OK) $(WEB_OK) model
 

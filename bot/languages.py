@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from core.language import Detected, detect, warm_up
 
-READS = frozenset({"en"})
+READS = frozenset({"en", "ja"})
 
 __all__ = ["READS", "reading", "reads", "warm_up"]
 

@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-MODEL_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories")
+# What `rasa train` reads, and the tokenizer's code (config.yml names it): a change to any of them
+# is a new model.
+MODEL_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "bot/nlu")
+_SUFFIXES = frozenset({".yml", ".py"})
 
 
 class RasaMissing(RuntimeError):
@@ -21,7 +24,9 @@ def fingerprint(project_dir: Path) -> str:
     digest = hashlib.sha256()
     for name in MODEL_INPUTS:
         path = project_dir / name
-        files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.suffix in _SUFFIXES) if path.is_dir() else [path]
+        )
         for file in files:
             digest.update(str(file.relative_to(project_dir)).encode())
             digest.update(file.read_bytes())

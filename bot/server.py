@@ -20,10 +20,15 @@ from rasa_sdk.interfaces import (
 from bot.actions import (
     ActionAfterEmail,
     ActionAnswerQuestion,
+    ActionAskEmail,
     ActionChooseArticle,
+    ActionDefaultFallback,
     ActionEmailMe,
     ActionFeedback,
+    ActionGoodbye,
+    ActionGreet,
     ActionHandOver,
+    ActionThanks,
     ValidateEmailForm,
 )
 from bot.actions.common import KnowledgeSource
@@ -44,6 +49,11 @@ def build_executor(kb: KnowledgeSource) -> ActionExecutor:
         ActionEmailMe(),
         ActionAfterEmail(),
         ValidateEmailForm(),
+        ActionGreet(),
+        ActionGoodbye(),
+        ActionThanks(),
+        ActionAskEmail(),
+        ActionDefaultFallback(),
     ):
         executor.register_action(action)
     return executor

@@ -1,16 +1,28 @@
 """Signs of frustration in what a customer writes, checked before the bot answers.
 
-Pure functions over text, so each trigger is tested with a table of cases.
+Pure functions over text, so each trigger is tested with a table of cases. Text is read after
+NFKC (full-width ！ and Ｌａｔｉｎ become ASCII, half-width ｶﾅ full-width), in any script:
+- shouting: mostly capitals (Latin), or a run of exclamation marks (any script: 「何で！！！」),
+  unless the message is thanks ("Thank you!!!", 「ありがとう！！！」);
+- insults and anger: English words and phrases (swear words too), and Japanese phrases
+  (「ふざけるな」「いい加減にして」「役に立たない」「最悪」...), matched in the text as
+  written, since Japanese has no spaces between words;
+- repeats: the same message as the customer's last one, in any script.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 INSULTS = frozenset(
     {
-        "stupid", "idiot", "idiotic", "useless", "pathetic", "rubbish", "crap", "garbage",
-        "trash", "moron", "dumb", "worthless", "ridiculous", "joke",
+        "stupid", "idiot", "idiotic", "useless", "pathetic", "rubbish", "crap", "crappy",
+        "garbage", "trash", "moron", "dumb", "worthless", "ridiculous", "joke",
+        # swear words
+        "fuck", "fucking", "fuckin", "fucked", "fucks", "fck", "fcking", "shit", "shitty",
+        "bullshit", "bs", "wtf", "ffs", "stfu", "damn", "goddamn", "bloody", "bastard",
+        "bastards", "asshole", "assholes", "arsehole", "piss", "pissed", "sucks", "screw",
     }
 )  # fmt: skip
 PHRASES = (
@@ -23,26 +35,58 @@ PHRASES = (
     "i already said",
     "i already told you",
 )
-_WORD = re.compile(r"[A-Za-z']+")
+# Japanese anger and insults, as written after NFKC (both kana spellings where both are used).
+JA_PHRASES = (
+    "ふざけるな", "ふざけんな", "ふざけないで", "ふざけてる", "ふざけてんの",
+    "いい加減にし", "いいかげんにし", "いい加減にしろ",
+    "役に立たない", "役に立たねえ", "役立たず", "やくたたず",
+    "話にならない", "時間の無駄", "バカにして", "ばかにして", "馬鹿にして", "なめてんの",
+    "なめんな", "舐めてる", "ナメてる", "バカ", "馬鹿", "ばーか", "アホ", "あほか", "クソ",
+    "ゴミ対応", "ゴミボット", "ゴミアプリ", "ゴミサービス", "ゴミすぎ", "ムカつく", "むかつく",
+    "うざい", "ウザい", "うぜえ", "黙れ", "だまれ", "死ね", "頭おかしい", "キレそう",
+    "腹が立つ", "腹立つ", "イライラする", "金返せ", "ポンコツ", "使えねえ", "使えねー",
+)  # fmt: skip
+# Short words that are also parts of plain questions: 最悪 ("the worst") but not 最悪の場合
+# ("in the worst case"), 最低 ("awful") said of something, not 最低料金 ("the minimum fee").
+_JA_PATTERNS = re.compile(
+    r"最悪(?!の場合|のケース|のパターン)|最低(?=です|だ|な|じゃ|すぎ|過ぎ|[!。、.,?]|$)"
+)
+# A message of thanks may be exclaimed: "Thanks!!!" is not shouting.
+_GLAD = re.compile(
+    r"\b(?:thanks?|thank you|thx|ty|great|awesome|perfect|amazing|love)\b"
+    r"|ありがと|有難|有り難|助かり|助かった|嬉し|うれし|よかった|良かった|最高|感謝",
+    re.IGNORECASE,
+)
+_EXCLAIMED = re.compile(r"!{3,}|(?:[!?]*![!?]*\?|[!?]*\?[!?]*!)[!?]{2,}")  # !!! or ?!?! ...
+_LATIN = re.compile(r"[A-Za-z']+")
+_WORD = re.compile(r"[\w']+")
 
 
 def normalise(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
+    """Lower-case words after NFKC, in any script, joined by single spaces."""
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).lower()))
 
 
 def is_shouting(text: str) -> bool:
-    """Mostly capitals over enough letters to be more than an acronym or two."""
+    """Mostly capitals over enough letters to be more than an acronym or two, or a run of
+    exclamation marks that is not thanks."""
+    text = unicodedata.normalize("NFKC", text)
+    if _EXCLAIMED.search(text) and not _GLAD.search(text):
+        return True
     letters = [c for c in text if c.isalpha()]
     if len(letters) < 12:
         return False
-    words = [w for w in _WORD.findall(text) if len(w) > 1]
+    words = [w for w in _LATIN.findall(text) if len(w) > 1]
     upper_words = [w for w in words if w.isupper()]
     return sum(c.isupper() for c in letters) / len(letters) > 0.7 and len(upper_words) >= 3
 
 
 def has_insult(text: str) -> bool:
     flat = normalise(text)
-    return bool(INSULTS.intersection(flat.split())) or any(p in flat for p in PHRASES)
+    if INSULTS.intersection(flat.split()) or any(p in flat for p in PHRASES):
+        return True
+    written = unicodedata.normalize("NFKC", text)
+    return any(p in written for p in JA_PHRASES) or bool(_JA_PATTERNS.search(written))
 
 
 def is_repeat(text: str, previous: list[str]) -> bool:

@@ -18,9 +18,12 @@ PERSON = {"title": "Talk to a person", "payload": "/request_human"}
 @pytest.mark.parametrize(
     ("text", "read"),
     [
-        ("カードがまだ届きません", False),  # no Latin letters: not English, however short
-        ("はい", False),
-        ("人と話したい", False),
+        ("카드가 아직 안 왔어요", False),  # Korean: read by nobody, however short
+        ("Моя карта ещё не пришла", False),
+        ("カードがまだ届きません", True),  # Japanese, read like English
+        ("はい", True),
+        ("人と話したい", True),
+        ("ﾊﾟｽﾜｰﾄﾞ忘れた", True),  # half-width kana
         ("👍", False),  # nothing to read
         ("12345", False),
         ("Meine Karte ist noch nicht angekommen", False),
@@ -47,7 +50,10 @@ def test_which_messages_the_bot_reads(text: str, read: bool) -> None:
         ("yes, that answers it", 0.99, "affirm", True),
         ("yes", 0.9, "affirm", True),
         ("ok", 0.77, "affirm", False),  # unsure: asked again
-        ("カードがまだ届きません", 0.97, "affirm", False),  # not read, whatever the NLU says
+        ("카드가 아직 안 왔어요", 0.97, "affirm", False),  # not read, whatever the NLU says
+        ("はい、解決しました", 0.98, "affirm", True),  # Japanese, by the same rule
+        ("はい", 0.9, "affirm", True),
+        ("うん、まあ", 0.72, "affirm", False),  # unsure: asked again
         ("hmm", 0.99, "unsure", False),
         ("/deny", 1.0, "deny", False),
         ("/request_human", 1.0, "request_human", False),
@@ -104,7 +110,7 @@ def test_a_hesitation_after_an_answer_is_asked_about_again(text, intent, confide
 
 
 def test_unreadable_text_after_an_answer_is_asked_about_again_then_handed_over() -> None:
-    first = feedback_tracker("カードがまだ届きません", "affirm", 0.97)
+    first = feedback_tracker("카드가 아직 안 왔어요", "affirm", 0.97)
     customs, slots = run(ActionFeedback(NO_KB), first)
     assert signal(customs, "resolve") is None
     assert (
@@ -114,7 +120,7 @@ def test_unreadable_text_after_an_answer_is_asked_about_again_then_handed_over()
     assert customs[-1]["buttons"][-1] == PERSON
     assert slots["not_understood"] == 1.0
     second = feedback_tracker(
-        "人と話したい", "affirm", 0.97, not_understood=slots["not_understood"]
+        "상담원과 이야기하고 싶어요", "affirm", 0.97, not_understood=slots["not_understood"]
     )
     customs, slots = run(ActionFeedback(NO_KB), second)
     assert signal(customs, "resolve") is None
@@ -222,18 +228,15 @@ def test_a_request_with_no_topic_searches_the_earlier_question() -> None:
 
 
 def test_every_fallback_offers_a_person() -> None:
-    import yaml
+    from bot.actions import ActionChooseArticle, ActionDefaultFallback
 
-    from bot.actions import ActionChooseArticle
-    from tests.helpers import ROOT
-
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
-    assert PERSON in domain["responses"]["utter_default"][0]["buttons"]  # Rasa's own fallback
+    customs, _ = run(ActionDefaultFallback(), tracker("so anyway", "nlu_fallback"))
+    assert customs[-1]["buttons"] == [PERSON]  # Rasa's own fallback
     t = tracker('/choose_article{"article_id": "gone"}', "choose_article", {"candidates": []})
     t.latest_message["entities"] = [{"entity": "article_id", "value": "gone"}]
     customs, _ = run(ActionChooseArticle(NO_KB), t)
     assert customs[-1]["buttons"] == [PERSON]
-    customs, _ = run(ActionAnswerQuestion(NO_KB), tracker("はい", "affirm"))
+    customs, _ = run(ActionAnswerQuestion(NO_KB), tracker("네", "affirm"))
     assert customs[-1]["buttons"] == [PERSON]
 
 

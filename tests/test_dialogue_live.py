@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.words import say
 from tests.test_end_to_end import Chat, articles
 from tests.test_live_end_to_end import Pushes, agent, offline
 
@@ -25,7 +26,7 @@ def answered(live) -> Chat:
 @pytest.mark.parametrize(
     "reply",
     [
-        "カードがまだ届きません",  # "my card still hasn't arrived"
+        "카드가 아직 안 왔어요",  # Korean: "my card still hasn't arrived"
         "sdkfjh qwpeoiru",
         "hmm",
         "ok",  # the NLU cannot place it: not a yes
@@ -67,7 +68,7 @@ def test_yes_that_answers_it_resolves(live) -> None:
 
 @pytest.mark.parametrize(
     ("first", "second"),
-    [("カードがまだ届きません", "人と話したい"), ("sdkfjh qwpeoiru", "zxcvb lkjlkj")],
+    [("카드가 아직 안 왔어요", "상담원과 이야기하고 싶어요"), ("sdkfjh qwpeoiru", "zxcvb lkjlkj")],
 )
 def test_two_turns_not_understood_hand_over(live, first: str, second: str) -> None:
     chat = Chat(live)
@@ -81,7 +82,7 @@ def test_two_turns_not_understood_hand_over(live, first: str, second: str) -> No
 
 def test_the_person_button_hands_over(live) -> None:
     chat = Chat(live)
-    chat.say("カードがまだ届きません")
+    chat.say("카드가 아직 안 왔어요")
     turn = chat.say("/request_human")
     assert turn["messages"][0]["text"] == "Talk to a person"
     assert turn["status"] in {"queued", "ticketed"}
@@ -122,3 +123,68 @@ def test_the_request_topic_picks_the_skill(live, asking: str, skill: str) -> Non
     finally:
         pushes.close()
         offline(live, *agents.values())
+
+
+# Japanese, read by the same model as English (bot/nlu/tokenizer.py); the bot's words from
+# locale/ja/LC_MESSAGES/bot.po.
+
+
+def bot_texts(turn: dict) -> list[str]:
+    return [m["text"] for m in turn["messages"] if m["sender"] == "bot"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("こんにちは", "bot.greet"),
+        ("おはようございます", "bot.greet"),
+        ("ありがとうございます", "bot.thanks"),
+        ("hello", "bot.greet"),  # English as before
+    ],
+)
+def test_plain_replies_in_the_customer_s_language(live, text: str, key: str) -> None:
+    turn = Chat(live).say(text)
+    assert turn["status"] == "bot"
+    assert bot_texts(turn) == [say("ja" if text != "hello" else "en", key)]
+
+
+@pytest.mark.parametrize("asking", ["人と話したいです", "オペレーターにつないでください"])
+def test_a_japanese_request_for_a_person_hands_over_in_japanese(live, asking: str) -> None:
+    chat = Chat(live)
+    turn = chat.say(asking)
+    assert turn["status"] in {"queued", "ticketed"}
+    assert chat.view()["handoff"]["reason"] == "customer_request"
+    assert say("ja", "bot.handoff") in bot_texts(turn)
+
+
+@pytest.mark.parametrize("reply", ["はい、解決しました", "はい", "助かりました"])
+def test_a_japanese_yes_after_an_answer_resolves(live, reply: str) -> None:
+    chat = answered(live)
+    turn = chat.say(reply)
+    assert turn["status"] == "resolved"
+
+
+@pytest.mark.parametrize("reply", ["いいえ", "いいえ、違います", "解決しませんでした"])
+def test_a_japanese_no_after_an_answer_tries_the_next_best(live, reply: str) -> None:
+    chat = answered(live)
+    turn = chat.say(reply)
+    assert turn["status"] == "bot"
+    assert articles(turn) and articles(turn) != ["freeze-unfreeze-card"]
+
+
+def test_a_japanese_hesitation_after_an_answer_is_asked_about_again(live) -> None:
+    chat = answered(live)
+    turn = chat.say("うーん")
+    assert turn["status"] == "bot"
+    assert [b["payload"] for b in turn["messages"][-1]["buttons"]] == [
+        "/affirm",
+        "/deny",
+        "/request_human",
+    ]
+
+
+def test_an_angry_japanese_message_is_handed_over_as_frustration(live) -> None:
+    chat = Chat(live)
+    turn = chat.say("ふざけるな、全然役に立たない")
+    assert turn["status"] in {"queued", "ticketed"}
+    assert chat.view()["handoff"]["reason"] == "frustration"

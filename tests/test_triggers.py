@@ -18,6 +18,35 @@ from conversations.triggers import frustration
         ("how do i freeze my card", ["what is my balance"], None),
         ("/deny", ["/deny"], None),  # button presses are not typed text
         ("ok", ["ok"], None),  # too short to count as going round in circles
+        # Swear words
+        ("this fucking app never works", [], "insult"),
+        ("wtf is going on with my transfer", [], "insult"),
+        ("this is bullshit", [], "insult"),
+        ("my account was charged a fee", [], None),
+        # Japanese anger and insults, however they are written
+        ("ふざけるな", [], "insult"),
+        ("いい加減にしてください", [], "insult"),
+        ("全然役に立たないですね", [], "insult"),
+        ("最悪です", [], "insult"),
+        ("対応が最低です", [], "insult"),
+        ("時間の無駄でした", [], "insult"),
+        ("バカにしてるの？", [], "insult"),
+        ("最悪の場合どうなりますか", [], None),  # "in the worst case": a question
+        ("最低料金はいくらですか", [], None),  # "the minimum fee"
+        ("カードが使えないのですが", [], None),  # the card does not work: not an insult
+        ("買ったばかりです", [], None),
+        # Shouting with exclamation marks, in any script, full-width too
+        ("なんで届かないの！！！", [], "shouting"),
+        ("why is it not here!!!", [], "shouting"),
+        ("え？！？！", [], "shouting"),
+        ("本当ですか!?", [], None),  # one surprised mark is not shouting
+        ("ありがとうございます！！！", [], None),  # thanks may be exclaimed
+        ("Thank you so much!!!", [], None),
+        # Repeats in any script (after NFKC: half-width kana are the same letters)
+        ("カードが届きません", ["カードが届きません"], "repeat"),
+        ("ｶｰﾄﾞが届きません", ["カードが届きません"], "repeat"),
+        ("カードが届きません", ["パスワードを忘れました"], None),
+        ("はい", ["はい"], None),  # too short to count
     ],
 )
 def test_frustration(text: str, previous: list[str], sign: str | None) -> None:

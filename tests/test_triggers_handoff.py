@@ -84,6 +84,18 @@ CASES = [
         "negative",
     ),
     ("insult", [], ["you are a useless bot"], True, "frustration", "high", "negative"),
+    ("swearing", [], ["this fucking app never works"], True, "frustration", "high", "negative"),
+    ("Japanese anger", [], ["いい加減にしてください"], True, "frustration", "high", "negative"),
+    ("exclamations", [], ["まだですか！！！"], True, "frustration", "high", "negative"),
+    (
+        "the same Japanese message again",
+        [SHOWN],
+        ["カードが使えません", "ｶｰﾄﾞが使えません"],
+        True,
+        "frustration",
+        "high",
+        "negative",
+    ),
     (
         "the same message again",
         [SHOWN],

@@ -4,10 +4,22 @@ from bot.actions.contact import ActionAfterEmail, ActionEmailMe, ValidateEmailFo
 from bot.actions.feedback import ActionFeedback
 from bot.actions.handoff import ActionHandOver
 from bot.actions.knowledge import ActionAnswerQuestion, ActionChooseArticle
+from bot.actions.talk import (
+    ActionAskEmail,
+    ActionDefaultFallback,
+    ActionGoodbye,
+    ActionGreet,
+    ActionThanks,
+)
 
 __all__ = [
     "ActionAfterEmail",
     "ActionAnswerQuestion",
+    "ActionAskEmail",
+    "ActionDefaultFallback",
+    "ActionGoodbye",
+    "ActionGreet",
+    "ActionThanks",
     "ActionChooseArticle",
     "ActionEmailMe",
     "ActionFeedback",

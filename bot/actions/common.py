@@ -1,23 +1,26 @@
-"""What every action shares: the knowledge source protocol and the message shapes the app
-understands (see conversations/replies.py)."""
+"""What every action shares: the knowledge source protocol, the message shapes the app
+understands (see conversations/replies.py), and the bot's words in the conversation's language.
+
+Every text the bot says comes from locale/<language>/LC_MESSAGES/bot.po (core/words.py), said by
+an action: `words(tracker, "greet")`. The language is the one the app sends in the message's
+metadata; without it, the language the customer's message is written in (core/language.py), else
+that of their latest message whose language is sure (a button or a short "ok" says nothing),
+else English.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Protocol
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from core import words as catalogue
+from core.language import DEFAULT, detect, supported
 from knowledge_base.search import SearchOutcome, Thresholds
 from knowledge_base.store import Article
-
-FEEDBACK_BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
-HANDOFF_TEXT = (
-    "I'm connecting you with a member of our team. They'll see everything we've talked "
-    "about, so you won't need to repeat yourself."
-)
 
 
 class KnowledgeSource(Protocol):
@@ -27,6 +30,47 @@ class KnowledgeSource(Protocol):
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome: ...
 
     def article(self, article_id: str) -> Article | None: ...
+
+
+# One turn says several texts, each asking for the language: detect each message once.
+_detect = lru_cache(maxsize=4096)(detect)
+
+
+def language(tracker: Tracker) -> str:
+    """The conversation's language (see the module's docstring)."""
+    told = supported((tracker.latest_message.get("metadata") or {}).get("language"))
+    if told:
+        return told
+    latest = str(tracker.latest_message.get("text") or "")
+    earlier = [
+        (str(e.get("text") or ""), e.get("metadata") or {})
+        for e in reversed(tracker.events or [])
+        if isinstance(e, dict) and e.get("event") == "user"
+    ]
+    for text, metadata in [(latest, {}), *earlier]:
+        told = supported(metadata.get("language")) if isinstance(metadata, dict) else None
+        if told:
+            return told
+        found = _detect(text)
+        if found.language and found.sure:
+            return found.language
+    return DEFAULT
+
+
+def words(tracker: Tracker, name: str, **params: Any) -> str:
+    """The bot's text `name` ("greet" is `bot.greet`) in the conversation's language."""
+    return catalogue.say(language(tracker), f"bot.{name}", **params)
+
+
+def feedback_buttons(tracker: Tracker) -> list[dict[str, str]]:
+    return [
+        {"title": words(tracker, "yes_button"), "payload": "/affirm"},
+        {"title": words(tracker, "no_button"), "payload": "/deny"},
+    ]
+
+
+def person_button(tracker: Tracker) -> dict[str, str]:
+    return {"title": words(tracker, "person_button"), "payload": "/request_human"}
 
 
 def reset() -> list[dict[str, Any]]:
@@ -50,14 +94,8 @@ def show_article(dispatcher: CollectingDispatcher, article: Article, score: floa
     )
 
 
-def ask_feedback(dispatcher: CollectingDispatcher) -> None:
-    say(dispatcher, "Did that answer your question?", buttons=FEEDBACK_BUTTONS)
-
-
-NO_AGENT_TEXT = (
-    "No one from our team is free to chat right now, so I'll pass this on to them with "
-    "everything we've talked about."
-)
+def ask_feedback(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    say(dispatcher, words(tracker, "ask_feedback"), buttons=feedback_buttons(tracker))
 
 
 def needs_email(tracker: Tracker) -> bool:
@@ -79,12 +117,12 @@ def hand_over(
     skill: str | None = None,
     priority: str | None = None,
     question: str | None = None,
-    text: str = HANDOFF_TEXT,
+    text: str | None = None,
 ) -> list[dict[str, Any]]:
     """Signal the app to hand over, or, when the customer can't be reached afterwards, keep
     the reason and ask for an email address first (email_form, then action_after_email)."""
     if needs_email(tracker):
-        say(dispatcher, NO_AGENT_TEXT)
+        say(dispatcher, words(tracker, "no_agent"))
         return [
             SlotSet("handoff_reason", reason),
             SlotSet("handoff_skill", skill),
@@ -92,7 +130,7 @@ def hand_over(
             SlotSet("question", question),
             FollowupAction("email_form"),
         ]
-    say(dispatcher, text)
+    say(dispatcher, text or words(tracker, "handoff"))
     send_handoff(dispatcher, reason=reason, skill=skill, priority=priority, question=question)
     return []
 

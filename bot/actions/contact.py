@@ -9,10 +9,16 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import say, send_handoff
+from bot.actions.common import say, send_handoff, words
 
 EMAIL = re.compile(r"[^@\s<>(),;:\"']+@[^@\s<>(),;:\"']+\.[A-Za-z]{2,}")
-SKIP = frozenset({"skip", "no", "no thanks", "none", "nope", "i'd rather not", "no email"})
+SKIP = frozenset(
+    {
+        "skip", "no", "no thanks", "none", "nope", "i'd rather not", "no email",
+        "スキップ", "すきっぷ", "いいえ", "結構です", "不要", "不要です", "なし", "いらない",
+        "いりません", "大丈夫です",
+    }
+)  # fmt: skip
 SKIPPED = "-"  # the email slot's value when the customer chose not to give one
 
 
@@ -32,12 +38,9 @@ class ValidateEmailForm(FormValidationAction):
         found = EMAIL.search(text)
         if found:
             return {"email": found.group(0).rstrip(".")}
-        if text.lower().strip(".! ") in SKIP:
+        if text.lower().strip(".!。！ 「」") in SKIP:
             return {"email": SKIPPED}
-        say(
-            dispatcher,
-            "That doesn't look like an email address. Could you check it? (Or type 'skip'.)",
-        )
+        say(dispatcher, words(tracker, "email_invalid"))
         return {"email": None}
 
 
@@ -62,7 +65,7 @@ class ActionEmailMe(Action):
         email = known_email(tracker)
         if email is None:
             return [SlotSet("handoff_reason", "customer_chose_email"), FollowupAction("email_form")]
-        say(dispatcher, f"Of course. Our team will follow up by email at {email}.")
+        say(dispatcher, words(tracker, "email_me", email=email))
         dispatcher.utter_message(
             json_message={
                 "ticket": {
@@ -88,9 +91,9 @@ class ActionAfterEmail(Action):
         question = tracker.get_slot("question")
         if email:
             dispatcher.utter_message(json_message={"contact": {"email": email}})
-            say(dispatcher, f"Thanks! We'll reply to {email}.")
+            say(dispatcher, words(tracker, "email_thanks", email=email))
         else:
-            say(dispatcher, "No problem. You can check on it in this chat.")
+            say(dispatcher, words(tracker, "email_skipped"))
         if reason == "customer_chose_email":
             dispatcher.utter_message(
                 json_message={"ticket": {"reason": reason, "question": question}}

@@ -15,15 +15,20 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import FEEDBACK_BUTTONS, PERSON_BUTTON, hand_over, reset, say
+from bot.actions.common import (
+    feedback_buttons,
+    hand_over,
+    person_button,
+    reset,
+    say,
+    words,
+)
 from bot.actions.knowledge import KnowledgeAction, hits
 from bot.actions.understanding import not_understood, understood, unreadable
 from bot.languages import reads
 
 YES_CONFIDENCE = 0.9
 YES_BUTTON = "/affirm"
-RESOLVED_TEXT = "Great, glad that helped! If there's anything else, just ask."
-ASK_AGAIN_TEXT = "No problem. Did the article answer your question?"
 
 
 def is_yes(message: dict[str, Any]) -> bool:
@@ -57,7 +62,11 @@ class ActionFeedback(KnowledgeAction):
             if intent == "deny":
                 return [*understood(), *self.unhelpful(dispatcher, tracker)]
             if not yes:  # "hmm", "maybe", a yes the NLU is unsure of: ask again
-                say(dispatcher, ASK_AGAIN_TEXT, buttons=[*FEEDBACK_BUTTONS, PERSON_BUTTON])
+                say(
+                    dispatcher,
+                    words(tracker, "ask_feedback_again"),
+                    buttons=[*feedback_buttons(tracker), person_button(tracker)],
+                )
                 return understood()
             shown = tracker.get_slot("shown")
             dispatcher.utter_message(
@@ -69,7 +78,7 @@ class ActionFeedback(KnowledgeAction):
                     }
                 }
             )
-            say(dispatcher, RESOLVED_TEXT)
+            say(dispatcher, words(tracker, "resolved"))
             dispatcher.utter_message(json_message={"resolve": {"article_id": shown}})
             return [*reset(), SlotSet("unhelpful", 0.0), *understood()]
         if pending == "clarify":
@@ -84,14 +93,14 @@ class ActionFeedback(KnowledgeAction):
                         question=tracker.get_slot("question"),
                     ),
                 ]
-            say(dispatcher, "Which one? Pick an option above, or tell me more about what you need.")
+            say(dispatcher, words(tracker, "which_one"))
             return understood()
         if intent == "deny":
-            say(dispatcher, "Alright. Is there anything else I can help you with?")
+            say(dispatcher, words(tracker, "anything_else"))
         elif intent == "affirm":
-            say(dispatcher, "Okay! What can I help you with?")
+            say(dispatcher, words(tracker, "what_help"))
         else:
-            say(dispatcher, "No problem. What can I help you with?")
+            say(dispatcher, words(tracker, "what_help_unsure"))
         return understood()
 
     def unhelpful(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
@@ -109,7 +118,7 @@ class ActionFeedback(KnowledgeAction):
         unhelpful = float(tracker.get_slot("unhelpful") or 0) + 1
         candidates = hits(tracker.get_slot("candidates"))
         if unhelpful < 2 and candidates:
-            say(dispatcher, "Sorry about that. Maybe this one helps:")
+            say(dispatcher, words(tracker, "next_best"))
             return [
                 *self.show(dispatcher, tracker, candidates[0], candidates[1:], question),
                 SlotSet("unhelpful", unhelpful),

@@ -16,19 +16,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import hand_over
+from bot.actions.common import hand_over, words
 from bot.actions.feedback import ActionFeedback
 from bot.actions.understanding import typed_text, understood
-from bot.topic import names_a_person, topic
+from bot.topic import names_a_person, topic, word_count
 from knowledge_base.search import Decision
 
 REASONS = {"request_human": ("customer_request", None), "complain": ("frustration", "high")}
-TEXTS = {
-    "complain": (
-        "I'm sorry this hasn't gone well. I'm bringing in a member of our team now; "
-        "they'll see everything we've talked about."
-    ),
-}
+TEXTS = {"complain": "complaint"}  # the intent -> what the bot says as it hands over (bot.po)
 
 
 class ActionHandOver(ActionFeedback):
@@ -47,12 +42,12 @@ class ActionHandOver(ActionFeedback):
         if (
             intent == "request_human"
             and self._kb is not None
-            and len(text.split()) >= 3  # "agent pls": trust the NLU
+            and word_count(text) >= 3  # "agent pls": trust the NLU
             and not names_a_person(text)
         ):
             return await self.answer(dispatcher, tracker)  # a question that sounds like a request
         reason, priority = REASONS.get(intent, ("customer_request", None))
-        kwargs = {"text": TEXTS[intent]} if intent in TEXTS else {}
+        kwargs = {"text": words(tracker, TEXTS[intent])} if intent in TEXTS else {}
         question = tracker.get_slot("question")
         about = topic(text) if intent == "request_human" else ""  # a complaint names no topic
         skill = await self.skill_for(about or question or "")

@@ -11,26 +11,17 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import (
-    PERSON_BUTTON,
     KnowledgeSource,
     ask_feedback,
     hand_over,
+    person_button,
     reset,
     say,
     show_article,
+    words,
 )
 from bot.actions.understanding import not_understood, typed_text, understood, unreadable
 from knowledge_base.search import Decision, Hit, SearchOutcome
-
-SENSITIVE_TEXT = (
-    "This is something our team handles personally, so I'm connecting you with a specialist "
-    "now. They'll see everything we've talked about."
-)
-NO_ANSWER_TEXT = (
-    "I don't have an answer to that in our help articles, so I'm connecting you with a member "
-    "of our team. They'll see everything we've talked about."
-)
-CLARIFY_TEXT = "I found a few articles that might help. Which one fits best?"
 
 
 class KnowledgeAction(Action):
@@ -63,7 +54,11 @@ class KnowledgeAction(Action):
             return [
                 *reset(),
                 *hand_over(
-                    dispatcher, tracker, reason="no_answer", question=question, text=NO_ANSWER_TEXT
+                    dispatcher,
+                    tracker,
+                    reason="no_answer",
+                    question=question,
+                    text=words(tracker, "no_answer"),
                 ),
             ]
         show_article(dispatcher, article, hit.score)
@@ -77,10 +72,10 @@ class KnowledgeAction(Action):
                     skill=article.skill,
                     priority="high",
                     question=question,
-                    text=SENSITIVE_TEXT,
+                    text=words(tracker, "sensitive"),
                 ),
             ]
-        ask_feedback(dispatcher)
+        ask_feedback(dispatcher, tracker)
         return [
             SlotSet("pending", "feedback"),
             SlotSet("shown", article.id),
@@ -136,7 +131,7 @@ class KnowledgeAction(Action):
                         skill=sensitive[0].skill,
                         priority="high",
                         question=text,
-                        text=SENSITIVE_TEXT,
+                        text=words(tracker, "sensitive"),
                     ),
                 ]
             buttons = [
@@ -146,8 +141,8 @@ class KnowledgeAction(Action):
                 }
                 for h in outcome.results
             ]
-            buttons.append({"title": "None of these", "payload": "/deny"})
-            say(dispatcher, CLARIFY_TEXT, buttons=buttons)
+            buttons.append({"title": words(tracker, "none_of_these_button"), "payload": "/deny"})
+            say(dispatcher, words(tracker, "clarify"), buttons=buttons)
             return [
                 SlotSet("pending", "clarify"),
                 SlotSet("candidates", [h.as_dict() for h in outcome.results]),
@@ -157,7 +152,13 @@ class KnowledgeAction(Action):
         return [
             *reset(),
             SlotSet("question", text),
-            *hand_over(dispatcher, tracker, reason=reason, question=text, text=NO_ANSWER_TEXT),
+            *hand_over(
+                dispatcher,
+                tracker,
+                reason=reason,
+                question=text,
+                text=words(tracker, "no_answer"),
+            ),
         ]
 
 
@@ -198,11 +199,7 @@ class ActionChooseArticle(KnowledgeAction):
             article = self.kb.article(chosen)
             hit = Hit(chosen, article.title, 0.0, article.skill) if article else None
         if hit is None:
-            say(
-                dispatcher,
-                "Sorry, I couldn't open that article. Could you ask your question again?",
-                buttons=[PERSON_BUTTON],
-            )
+            say(dispatcher, words(tracker, "article_missing"), buttons=[person_button(tracker)])
             return reset()
         others = [h for h in candidates if h.article_id != hit.article_id]
         return [

@@ -15,23 +15,17 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import FEEDBACK_BUTTONS, PERSON_BUTTON, hand_over, reset, say
+from bot.actions.common import (
+    feedback_buttons,
+    hand_over,
+    person_button,
+    reset,
+    say,
+    words,
+)
 from bot.languages import reads
 
 NOT_UNDERSTOOD_LIMIT = 2
-NOT_UNDERSTOOD_TEXT = (
-    "Sorry, I didn't understand that. Could you put it another way? I can only read English "
-    "for now, and a member of our team is one click away."
-)
-ASK_AGAIN_TEXT = "Sorry, I didn't understand that. Did the article answer your question?"
-CHOOSE_AGAIN_TEXT = (
-    "Sorry, I didn't understand that. Pick one of the articles above, or tell me more about "
-    "what you need."
-)
-HANDOVER_TEXT = (
-    "I'm sorry I couldn't understand. I'm connecting you with a member of our team; they'll "
-    "see everything we've talked about."
-)
 
 
 def typed_text(tracker: Tracker) -> str:
@@ -59,14 +53,19 @@ def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
                 tracker,
                 reason="not_understood",
                 question=tracker.get_slot("question"),
-                text=HANDOVER_TEXT,
+                text=words(tracker, "not_understood_handover"),
             ),
         ]
     pending = tracker.get_slot("pending")
+    person = person_button(tracker)
     if pending == "feedback":
-        say(dispatcher, ASK_AGAIN_TEXT, buttons=[*FEEDBACK_BUTTONS, PERSON_BUTTON])
+        say(
+            dispatcher,
+            words(tracker, "not_understood_feedback"),
+            buttons=[*feedback_buttons(tracker), person],
+        )
     elif pending == "clarify":
-        say(dispatcher, CHOOSE_AGAIN_TEXT, buttons=[PERSON_BUTTON])
+        say(dispatcher, words(tracker, "not_understood_choice"), buttons=[person])
     else:
-        say(dispatcher, NOT_UNDERSTOOD_TEXT, buttons=[PERSON_BUTTON])
+        say(dispatcher, words(tracker, "not_understood"), buttons=[person])
     return [SlotSet("not_understood", count)]

@@ -1,0 +1,65 @@
+"""The bot's plain replies (greeting, goodbye, you're welcome, the email form's question and
+Rasa's own fallback), spoken from the catalogue in the conversation's language.
+
+They are actions rather than domain responses so that every word the bot says has one source,
+locale/<language>/LC_MESSAGES/bot.po; the cost is one call from Rasa to the app's action route
+per reply, as every other turn already makes (README, "How the bot decides", has the figure).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.common import person_button, say, words
+
+
+class Reply(Action):
+    """Says one text of the catalogue; nothing else happens."""
+
+    action_name = ""
+    text = ""  # the key in bot.po, without "bot."
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        say(dispatcher, words(tracker, self.text))
+        return []
+
+
+class ActionGreet(Reply):
+    action_name, text = "action_greet", "greet"
+
+
+class ActionGoodbye(Reply):
+    action_name, text = "action_goodbye", "goodbye"
+
+
+class ActionThanks(Reply):
+    action_name, text = "action_thanks", "thanks"
+
+
+class ActionAskEmail(Reply):
+    """The email form's question (Rasa asks `action_ask_<slot>` when the domain lists it)."""
+
+    action_name, text = "action_ask_email", "ask_email"
+
+
+class ActionDefaultFallback(Action):
+    """Rasa's fallback when no rule fits, as Rasa's own does it (the message is reverted, so
+    the dialogue carries on as if it had not been said), with a person one click away."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        say(dispatcher, words(tracker, "default"), buttons=[person_button(tracker)])
+        return [UserUtteranceReverted()]
