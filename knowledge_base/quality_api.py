@@ -165,7 +165,7 @@ async def replay_questions(
     except UnicodeDecodeError as exc:
         raise HTTPException(422, "the file must be UTF-8 text (JSON Lines)") from exc
     questions = parse_questions(text)
-    report: Report = await run_in_threadpool(replay, questions, kb.search, kb.embedder.encode)
+    report: Report = await run_in_threadpool(replay, questions, kb.search, group=kb.gaps.group)
     return ReplayOut.model_validate(
         {
             **asdict(report),
