@@ -4,6 +4,10 @@ Run with `make bench-kb-variants`. In process (no HTTP: the decision is the same
 point is the comparison): each set's articles imported into a temporary data directory once,
 then for each configuration the knowledge base calibrates itself again and every question is
 counted with `knowledge_base.replay`. "standard" is the model's fixed limits (no calibration).
+
+Then the embedding models side by side, each with its default (calibrated) configuration: one
+model for both languages (multilingual-e5-small) against a model per language (all-mpnet-base-v2
+for English, e5 for Japanese, as Cascade runs). `--models` runs only that table.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from bot.client import NoBot
 from cascade.app import build_services
 from core.settings import Settings
 from knowledge_base.calibration import Targets
+from knowledge_base.embedder import E5Embedder, Embedder
 from knowledge_base.importing import parse_jsonl
 from knowledge_base.replay import Question, parse_questions, replay
 from knowledge_base.service import KnowledgeBase
@@ -40,6 +45,35 @@ VARIANTS: list[tuple[str, Targets | None]] = [
 
 def fmt(value: float | None) -> str:
     return "  -  " if value is None else f"{value:.3f}"
+
+
+def models(sets: list[Path]) -> None:
+    """One model for all against a model per language, on every set."""
+    print("correct / wrong / out-of-scope answered / helpful, per set")
+    print(f"{'embedding models':<36}" + "".join(f"| {data.name:<28}" for data in sets))
+    setups: list[tuple[str, Embedder | None]] = [
+        ("one model: e5 for both", E5Embedder()),
+        ("per language: mpnet en, e5 ja", None),
+    ]
+    for label, embedder in setups:
+        cells = []
+        with tempfile.TemporaryDirectory(prefix="cascade-kb-models-") as tmp:
+            for data in sets:
+                services = build_services(
+                    Settings(data_dir=Path(tmp) / data.name, rasa_url=""),
+                    bot=NoBot(),
+                    embedder=embedder,
+                )
+                services.kb.import_articles(
+                    parse_jsonl((data / "articles.jsonl").read_text(encoding="utf-8"))
+                )
+                text = (data / "queries.jsonl").read_text(encoding="utf-8")
+                f = replay(parse_questions(text), services.kb.search).figures
+                cells.append(
+                    f"{fmt(f.correct)}/{fmt(f.wrong)}/{fmt(f.out_of_scope_answered)}"
+                    f"/{fmt(f.helpful)}"
+                )
+        print(f"{label:<36}" + "".join(f"| {c:<28}" for c in cells), flush=True)
 
 
 def main(sets: list[Path]) -> None:
@@ -105,4 +139,8 @@ def ceiling(kb: KnowledgeBase, questions: list[Question], limits: tuple[float, f
 
 
 if __name__ == "__main__":
-    main([Path(arg) for arg in sys.argv[1:]] or SETS)
+    args = [arg for arg in sys.argv[1:] if arg != "--models"]
+    chosen = [Path(arg) for arg in args] or SETS
+    if "--models" not in sys.argv:
+        main(chosen)
+    models(chosen)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from core.language import DEFAULT, LANGUAGES, detect, normalise, script
+from knowledge_base.store import ArticleIn
 
 JAPANESE = "ja"
 
@@ -46,3 +47,12 @@ def article_language(texts: Sequence[str]) -> str:
     if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
         return scripts[0]
     return ranked[0][0]
+
+
+def with_language(article: ArticleIn) -> ArticleIn:
+    """The article with its language: as given, else the one its title and example questions
+    are written in."""
+    if article.language is not None:
+        return article
+    language = article_language([article.title, *article.questions])
+    return article.model_copy(update={"language": language})

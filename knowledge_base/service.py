@@ -20,7 +20,7 @@ from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.errors import ArticleExists, ArticleNotFound
 from knowledge_base.gaps import GapLog, slug
 from knowledge_base.indexing import SearchIndex
-from knowledge_base.languages import article_language, question_language
+from knowledge_base.languages import question_language, with_language
 from knowledge_base.lexical import LexicalIndex
 from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds, decide, tuned_for
 from knowledge_base.sections import Section
@@ -126,6 +126,12 @@ class KnowledgeBase:
     def thresholds_for(self, question: str) -> Thresholds:
         """The limits of the articles `question` is searched among."""
         return self.sections[question_language(question)].thresholds
+
+    def main_language(self) -> str:
+        """The language most published articles are written in (English on a tie)."""
+        return max(
+            self.sections, key=lambda lang: (self.sections[lang].index.size, lang == DEFAULT)
+        )
 
     def calibrate(self) -> Calibration:
         """Calibrate every language again; the English calibration."""
@@ -389,12 +395,3 @@ def as_input(article: Article) -> ArticleIn:
         tags=article.tags,
         language=article.language,
     )
-
-
-def with_language(article: ArticleIn) -> ArticleIn:
-    """The article with its language: as given, else the one its title and example questions
-    are written in."""
-    if article.language is not None:
-        return article
-    language = article_language([article.title, *article.questions])
-    return article.model_copy(update={"language": language})

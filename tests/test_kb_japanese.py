@@ -163,3 +163,12 @@ def test_half_width_and_full_width_text_is_normalised(tmp_path) -> None:
     assert kb.search("ｐｒｏｂｌｅｍ ｗｉｔｈ ｔｈｅ ｌｏａｎ") == kb.search(
         "problem with the loan"
     )
+
+
+def test_the_quality_view_shows_each_language_s_calibration(client, admin) -> None:
+    client.post("/api/kb/import", content=jsonl(*JAPANESE, article("freeze-card")), headers=admin)
+    japanese = client.get("/api/kb/calibration", params={"language": "ja"}, headers=admin).json()
+    english = client.get("/api/kb/calibration", params={"language": "en"}, headers=admin).json()
+    assert (japanese["language"], japanese["articles"]) == ("ja", 3)
+    assert (english["language"], english["articles"]) == ("en", 1)
+    assert client.get("/api/kb/calibration", headers=admin).json()["language"] == "ja"
