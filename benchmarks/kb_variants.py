@@ -8,6 +8,11 @@ counted with `knowledge_base.replay`. "standard" is the model's fixed limits (no
 Then the embedding models side by side, each with its default (calibrated) configuration: one
 model for both languages (multilingual-e5-small) against a model per language (all-mpnet-base-v2
 for English, e5 for Japanese, as Cascade runs). `--models` runs only that table.
+
+`--japanese` prints the Japanese ranking's choices instead (on kb-dev-ja, or the sets given):
+e5's cosine alone, and re-scored by lexical agreement at several weights; each row calibrated
+as Cascade calibrates it. The top-1 and top-3 columns say how often the right article is
+ranked first or among the first three, whatever the decision.
 """
 
 from __future__ import annotations
@@ -76,6 +81,38 @@ def models(sets: list[Path]) -> None:
         print(f"{label:<36}" + "".join(f"| {c:<28}" for c in cells), flush=True)
 
 
+def japanese(sets: list[Path]) -> None:
+    """The Japanese section's lexical weight, side by side."""
+    print("correct / wrong / out-of-scope answered / helpful; right article first / in top 3")
+    with tempfile.TemporaryDirectory(prefix="cascade-kb-ja-") as tmp:
+        for data in sets:
+            services = build_services(
+                Settings(data_dir=Path(tmp) / data.name, rasa_url=""), bot=NoBot()
+            )
+            kb = services.kb
+            kb.import_articles(parse_jsonl((data / "articles.jsonl").read_text(encoding="utf-8")))
+            questions = parse_questions((data / "queries.jsonl").read_text(encoding="utf-8"))
+            section = kb.sections["ja"]
+            for weight in (0.0, 0.1, 0.2, 0.3):
+                section.overrides = {"lexical_weight": weight}
+                section.calibration = section.calibrate()
+                f = replay(questions, kb.search).figures
+                answerable = [q for q in questions if q.expected is not None]
+                ranked = [[a for a, _ in section.rank(q.text, limit=3)] for q in answerable]
+                first = np.mean(
+                    [r[:1] == [q.expected] for r, q in zip(ranked, answerable, strict=True)]
+                )
+                top3 = np.mean(
+                    [q.expected in r[:3] for r, q in zip(ranked, answerable, strict=True)]
+                )
+                print(
+                    f"{data.name} e5 + {weight:.1f} x lexical (words and readings)".ljust(52)
+                    + f"{fmt(f.correct)}/{fmt(f.wrong)}/{fmt(f.out_of_scope_answered)}"
+                    f"/{fmt(f.helpful)}  {first:.3f} / {top3:.3f}",
+                    flush=True,
+                )
+
+
 def main(sets: list[Path]) -> None:
     with tempfile.TemporaryDirectory(prefix="cascade-kb-variants-") as tmp:
         bases = {}
@@ -94,7 +131,7 @@ def main(sets: list[Path]) -> None:
             cells = []
             for kb, questions in bases.values():
                 kb.targets = targets
-                kb.calibration = kb.calibrate()
+                kb.calibrate()
                 f = replay(questions, kb.search).figures
                 cells.append(
                     f"{fmt(f.correct)}/{fmt(f.wrong)}/{fmt(f.out_of_scope_answered)}"
@@ -139,8 +176,11 @@ def ceiling(kb: KnowledgeBase, questions: list[Question], limits: tuple[float, f
 
 
 if __name__ == "__main__":
-    args = [arg for arg in sys.argv[1:] if arg != "--models"]
-    chosen = [Path(arg) for arg in args] or SETS
-    if "--models" not in sys.argv:
-        main(chosen)
-    models(chosen)
+    args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+    chosen = [Path(arg) for arg in args]
+    if "--japanese" in sys.argv:
+        japanese(chosen or SETS[2:])
+    else:
+        if "--models" not in sys.argv:
+            main(chosen or SETS)
+        models(chosen or SETS)
