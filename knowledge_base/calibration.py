@@ -38,7 +38,6 @@ the search over two limits are a few lines of numpy; no library does this calibr
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 import time
@@ -46,14 +45,17 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.language import DEFAULT
 from knowledge_base.embedder import Embedder
 from knowledge_base.languages import by_script
-from knowledge_base.lexical import terms
 from knowledge_base.search import Thresholds
+
+if TYPE_CHECKING:
+    from knowledge_base.rescoring import Rescoring
 
 POOL_FILE = Path(__file__).with_name("out_of_scope.txt")
 ANSWER_GRID = np.round(np.arange(0.20, 1.0001, 0.005), 3)
@@ -160,63 +162,6 @@ def standard(base: Thresholds, articles: int, examples: int, note: str) -> Calib
     return Calibration(base, False, articles, examples, 0, 0.0, 0.0, 0.0, 0.0, note=note)
 
 
-class Agreement:
-    """Lexical agreement as knowledge_base/lexical.py scores it, over the articles' own texts:
-    the idf-weighted share of a question's words that an article uses, optionally with one
-    example's words taken out of its article (leave one out)."""
-
-    def __init__(self, articles: Sequence[ArticleVectors], language: str) -> None:
-        self.language = language
-        self.texts = [[set(terms(t, language)) for t in a.texts] for a in articles]
-        self.docs = [Counter(w for words in texts for w in words) for texts in self.texts]
-        self.df = Counter(w for doc in self.docs for w in doc)
-        self.n = len(self.docs)
-
-    def words(self, text: str) -> set[str]:
-        return set(terms(text, self.language))
-
-    def score(self, words: set[str], article: int, left_out: set[str] | None = None) -> float:
-        if not words:
-            return 0.0
-        doc = self.docs[article]
-        weight = {w: math.log(1 + (self.n + 0.5) / (self.df.get(w, 0) + 0.5)) for w in words}
-        used = (w for w in words if doc.get(w, 0) - (1 if left_out and w in left_out else 0) > 0)
-        return sum(weight[w] for w in used) / sum(weight.values())
-
-
-@dataclass(frozen=True)
-class Rescoring:
-    """Search's lexical re-scoring, for the calibration to do the same."""
-
-    agreement: Agreement
-    weight: float
-    candidates: int
-
-    def best_three(
-        self,
-        queries: np.ndarray,
-        words: list[set[str]],
-        centroids: np.ndarray,
-        owner: np.ndarray | None,
-        own: np.ndarray | None,
-        left_out: list[set[str]] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """As `best_three`, each query's `candidates` nearest by cosine scoring their cosine
-        plus `weight` times their agreement with the query's words."""
-        k = min(self.candidates, centroids.shape[0])
-        order, cosines = best_three(queries, centroids, owner, own, k=k)
-        scores = cosines.copy()
-        for i in range(len(order)):
-            for j, article in enumerate(order[i]):
-                mine = left_out[i] if left_out is not None and owner is not None else None
-                own_article = owner is not None and article == owner[i]
-                scores[i, j] += self.weight * self.agreement.score(
-                    words[i], int(article), mine if own_article else None
-                )
-        ranks = np.argsort(-scores, axis=1, kind="stable")[:, :3]
-        return np.take_along_axis(order, ranks, axis=1), np.take_along_axis(scores, ranks, axis=1)
-
-
 def calibrate(
     articles: Sequence[ArticleVectors],
     pool: np.ndarray,
@@ -264,7 +209,11 @@ def calibrate(
     )
     floor = float(np.quantile(top[right], targets.floor)) if right.any() else NEVER
     answer, gap = fit(top, margin, right, pool_top, pool_margin, targets, floor)
-    clarify = min(float(np.quantile(top, 1 - targets.clarify_reach)), answer)
+    # With re-scoring, the examples' own words flatter them (their author wrote their article's
+    # other examples too: customers' words agree less), so the clarify limit is the score the
+    # examples reach by their meaning alone (kb-dev-ja: README, "Knowledge search").
+    reach = top if rescoring is None else best_three(ex, centroids, owner, own)[1][:, 0]
+    clarify = min(float(np.quantile(reach, 1 - targets.clarify_reach)), answer)
     thresholds = replace(base, answer=answer, margin=gap, clarify=round(clarify, 3))
 
     answered = (top >= answer) & (margin >= gap)

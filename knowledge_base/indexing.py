@@ -215,11 +215,14 @@ class SearchIndex:
         self, query: str, vector: np.ndarray, *, wanted: int, lexical_weight: float
     ) -> list[tuple[str, float]]:
         """The `wanted` nearest articles by meaning, as (article id, score) best first; with a
-        lexical weight, each scores its cosine plus the weight times its lexical agreement
-        with the question."""
+        lexical weight, those and the `wanted` best matches by words each score their cosine
+        plus the weight times their lexical agreement with the question."""
         nearest = [(k, s) for k, s in self.vectors.search(vector, wanted) if k in self._owners]
         if lexical_weight and nearest:
+            found = {key for key, _ in nearest}
+            by_words = [k for k in self.lexical.matching(query, wanted) if k not in found]
+            nearest += [(k, s) for k, s in self.vectors.cosines(vector, by_words)]
             agreement = self.lexical.agreement(query, [key for key, _ in nearest])
             nearest = [(key, s + lexical_weight * agreement[key]) for key, s in nearest]
             nearest.sort(key=lambda item: -item[1])
-        return [(self._owners[key], score) for key, score in nearest]
+        return [(self._owners[key], score) for key, score in nearest if key in self._owners]

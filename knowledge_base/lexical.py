@@ -265,6 +265,21 @@ class LexicalIndex:
         db.execute(f"delete from {self.stamp}")
         db.execute(f"insert into {self.stamp} (fingerprint) values (?)", [fingerprint])
 
+    def matching(self, question: str, limit: int) -> list[int]:
+        """The rowids of the `limit` articles that match the question's words best (FTS5's
+        bm25), so that an article the vectors rank far (a question in kana alone) can still be
+        re-scored."""
+        words = sorted(set(terms(question, self.language)))
+        if not words or self._count == 0:
+            return []
+        expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        rows = self.storage.db.execute(
+            f"select rowid from {self.table} where {self.table} match ?"
+            f" order by bm25({self.table}) limit ?",
+            [expression, limit],
+        ).fetchall()
+        return [int(key) for (key,) in rows]
+
     def agreement(self, question: str, keys: list[int]) -> dict[int, float]:
         """For each article rowid in `keys`: the idf-weighted share of the question's content
         words that the article uses, from 0 (none) to 1 (all)."""

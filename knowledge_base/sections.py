@@ -17,9 +17,7 @@ import numpy as np
 
 from core.db import Storage
 from knowledge_base.calibration import (
-    Agreement,
     Calibration,
-    Rescoring,
     Targets,
     calibrate,
     load_pool,
@@ -29,6 +27,7 @@ from knowledge_base.calibration import (
 from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.indexing import SearchIndex, centroid_parts, follow_embedder
 from knowledge_base.lexical import LexicalIndex
+from knowledge_base.rescoring import Agreement, Rescoring
 from knowledge_base.search import Thresholds
 from knowledge_base.store import ArticleStore, VectorRow
 
