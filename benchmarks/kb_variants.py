@@ -27,6 +27,7 @@ import numpy as np
 from benchmarks.common import SHARED
 from bot.client import NoBot
 from cascade.app import build_services
+from core.language import normalise
 from core.settings import Settings
 from knowledge_base.calibration import Targets
 from knowledge_base.embedder import E5Embedder, Embedder
@@ -152,10 +153,13 @@ def main(sets: list[Path]) -> None:
 
 def ceiling(kb: KnowledgeBase, questions: list[Question], limits: tuple[float, float]) -> str:
     """Answered correctly / wrongly / out of scope at the best limits for these questions."""
-    vectors = kb.embedder.encode([q.text for q in questions])
+    section = kb.sections[kb.main_language()]  # the set's language, its model and ranking
+    texts = [normalise(q.text) for q in questions]
+    weight = section.thresholds.lexical_weight
+    wanted = max(2, section.candidates) if weight else 2
     ranked = [
-        kb.index.rank(q.text, v, wanted=2, lexical_weight=0.0)
-        for q, v in zip(questions, vectors, strict=True)
+        section.index.rank(t, v, wanted=wanted, lexical_weight=weight)
+        for t, v in zip(texts, section.embedder.encode(texts), strict=True)
     ]
     top = np.array([r[0][1] for r in ranked])
     lead = np.array([r[0][1] - r[1][1] for r in ranked])
