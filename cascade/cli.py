@@ -196,7 +196,7 @@ def replay(
             typer.echo(problem, err=True)
         raise typer.Exit(1) from exc
     kb = _knowledge_base(data_dir).kb
-    report = run(questions, kb.search, kb.embedder.encode)
+    report = run(questions, kb.search, group=kb.gaps.group)
     typer.echo(render(report))
     if csv_out is not None:
         csv_out.write_text(as_csv(report.rows), encoding="utf-8")

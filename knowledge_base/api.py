@@ -75,6 +75,7 @@ class ArticleOut(BaseModel):
     questions: list[str]
     skill: str
     tags: list[str]
+    language: str = Field(description="en or ja: the articles a question in it searches")
     status: Literal["draft", "published", "archived"]
     version: int
     updated_at: str
@@ -87,6 +88,7 @@ class ArticleSummaryOut(BaseModel):
     title: str
     skill: str
     tags: list[str]
+    language: str
     status: Literal["draft", "published", "archived"]
     version: int
     updated_at: str

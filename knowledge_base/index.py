@@ -88,6 +88,19 @@ class VectorIndex:
             )
         return [(int(k), float(s)) for k, s in zip(keys[0], scores[0], strict=True) if k != -1]
 
+    def cosines(self, vector: np.ndarray, keys: Iterable[int]) -> list[tuple[int, float]]:
+        """(key, cosine) of these keys' vectors, for those the index can give back (a flat
+        index can; an IVF one, for large collections, does not keep them by key)."""
+        out = []
+        with self._lock:
+            for key in keys:
+                try:
+                    stored = self._index.reconstruct(int(key))
+                except RuntimeError:
+                    continue
+                out.append((int(key), float(np.dot(stored, vector))))
+        return out
+
     def save(self, path: Path) -> None:
         with self._lock:
             tmp = path.with_suffix(".tmp")

@@ -2,7 +2,8 @@
 in step with every publish, edit and archive, and rebuilt when they no longer match.
 
 Both indexes hold one entry per published article, under its key (its rowid): the vector
-index its centroid, the lexical index its words (knowledge_base/lexical.py).
+index its centroid, the lexical index its words (knowledge_base/lexical.py). Each language has
+its own pair, made by its own embedder: a Japanese question searches the Japanese articles.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from core.db import Storage
+from core.language import DEFAULT, LANGUAGES
 from knowledge_base.calibration import ArticleVectors
 from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.index import VectorIndex, fingerprint
@@ -24,13 +26,21 @@ log = logging.getLogger(__name__)
 CENTROID_KINDS = frozenset({"title", "question"})
 
 
-def follow_embedder(storage: Storage, embedder: Embedder) -> None:
-    """Vectors made by another model (a data directory from before a change of
-    CASCADE_EMBEDDING_MODEL) are made again from their stored text, gaps' too. An embedder
-    that loads no model takes the stored model's name and size instead."""
+def follow_embedder(storage: Storage, embedder: Embedder, language: str = DEFAULT) -> None:
+    """Vectors of this language's articles made by another model (a data directory from
+    before a change of CASCADE_EMBEDDING_MODEL) are made again from their stored text, gaps'
+    too. An embedder that loads no model takes the stored model's name and size instead."""
     db = storage.db
-    row = db.execute("select name, dim from kb_embedder where id = 1").fetchone()
-    blob = None if row else db.execute("select length(embedding) from kb_vectors").fetchone()
+    row = db.execute(
+        "select name, dim from kb_embedder where coalesce(language, 'en') = ?", [language]
+    ).fetchone()
+    blob = None
+    if not row:
+        blob = db.execute(
+            "select length(v.embedding) from kb_vectors v join articles a on a.id = v.article_id"
+            " where coalesce(a.language, 'en') = ?",
+            [language],
+        ).fetchone()
     if blob:  # not recorded yet (an older directory): judge by the vectors' length
         dim = blob[0] // 4
         row = (embedder.name if dim == embedder.dim else "", dim)
@@ -41,15 +51,18 @@ def follow_embedder(storage: Storage, embedder: Embedder) -> None:
     current = (embedder.name, embedder.dim)
     if row is not None and tuple(row) != current:
         log.warning(
-            "stored vectors are from %s: embedding them again with %s",
+            "stored %s vectors are from %s: embedding them again with %s",
+            language,
             row[0] or "an earlier model",
             embedder.name,
         )
-        for table, key, text in (
-            ("kb_vectors", "vector_id", "text"),
-            ("kb_gaps", "id", "question"),
+        for sql in (
+            "select v.vector_id, v.text from kb_vectors v join articles a"
+            " on a.id = v.article_id where coalesce(a.language, 'en') = ?",
+            "select id, question from kb_gaps where coalesce(language, 'en') = ?",
         ):
-            rows = db.execute(f"select {key}, {text} from {table}").fetchall()
+            table, key = ("kb_gaps", "id") if "kb_gaps" in sql else ("kb_vectors", "vector_id")
+            rows = db.execute(sql, [language]).fetchall()
             vectors = embedder.encode([t for _, t in rows])
             with storage.write() as tx:
                 tx.conn.executemany(
@@ -59,7 +72,13 @@ def follow_embedder(storage: Storage, embedder: Embedder) -> None:
     if row is None or tuple(row) != current:
         with storage.write() as tx:
             tx.table("kb_embedder").upsert(
-                {"id": 1, "name": current[0], "dim": current[1]}, pk="id"
+                {
+                    "id": list(LANGUAGES).index(language) + 1,
+                    "name": current[0],
+                    "dim": current[1],
+                    "language": language,
+                },
+                pk="id",
             )
 
 
@@ -71,7 +90,10 @@ def centroid_parts(article_id: str, rows: list[VectorRow]) -> ArticleVectors:
         chosen = rows
     examples = [i for i, r in enumerate(chosen) if r.kind == "question"]
     return ArticleVectors(
-        article_id, np.vstack([r.embedding for r in chosen]), np.array(examples, dtype=np.int64)
+        article_id,
+        np.vstack([r.embedding for r in chosen]),
+        np.array(examples, dtype=np.int64),
+        tuple(r.text for r in chosen),
     )
 
 
@@ -89,7 +111,9 @@ class SearchIndex:
         path: Path,
         ivf_from: int,
         nprobe: int,
+        language: str = DEFAULT,
     ) -> None:
+        self.language = language
         self.store = store
         self.embedder = embedder
         self.lexical = lexical
@@ -99,9 +123,16 @@ class SearchIndex:
         self._owners: dict[int, str] = {}  # key -> article id, of the articles indexed
         self.vectors = self._load_or_rebuild()
 
+    @property
+    def size(self) -> int:
+        """How many articles the index holds."""
+        return len(self._owners)
+
     def _stamp(self) -> str:
         """Identifies what the index must hold: every published article at its version."""
-        return fingerprint(self.store.published_states(), self.embedder.name)
+        states = self.store.published_states(self.language)
+        name = self.embedder.name
+        return fingerprint(states, name if self.language == DEFAULT else f"{name}:{self.language}")
 
     def centroids(
         self, article_ids: list[str] | None = None
@@ -109,9 +140,9 @@ class SearchIndex:
         """One vector per published article: the normalised mean of its title and example
         questions (its passages too when it has no questions). Measured on kb-dev, this ranks
         and rejects better than the nearest single example (README, "Knowledge search")."""
-        keys = self.store.published_keys()
+        keys = self.store.published_keys(self.language)
         grouped: dict[str, list[VectorRow]] = {}
-        for row in self.store.vectors(article_ids):
+        for row in self.store.vectors(article_ids, language=self.language):
             grouped.setdefault(row.article_id, []).append(row)
         members: list[tuple[int, str]] = []
         vectors: list[np.ndarray] = []
@@ -127,7 +158,7 @@ class SearchIndex:
         its title and example questions (its body when it has no questions), as the centroid."""
         return [
             (t.key, "\n".join([t.title, *t.questions] if t.questions else [t.title, t.body]))
-            for t in self.store.index_texts(article_ids)
+            for t in self.store.index_texts(article_ids, language=self.language)
         ]
 
     def _load_or_rebuild(self) -> VectorIndex:
@@ -138,7 +169,9 @@ class SearchIndex:
             return self.rebuild()
         if self.lexical.fingerprint != stamp:
             self.lexical.rebuild(self.documents(), stamp)
-        self._owners = {key: article_id for article_id, key in self.store.published_keys().items()}
+        self._owners = {
+            key: article_id for article_id, key in self.store.published_keys(self.language).items()
+        }
         index.set_nprobe(self.nprobe)
         return index
 
@@ -182,11 +215,14 @@ class SearchIndex:
         self, query: str, vector: np.ndarray, *, wanted: int, lexical_weight: float
     ) -> list[tuple[str, float]]:
         """The `wanted` nearest articles by meaning, as (article id, score) best first; with a
-        lexical weight, each scores its cosine plus the weight times its lexical agreement
-        with the question."""
+        lexical weight, those and the `wanted` best matches by words each score their cosine
+        plus the weight times their lexical agreement with the question."""
         nearest = [(k, s) for k, s in self.vectors.search(vector, wanted) if k in self._owners]
         if lexical_weight and nearest:
+            found = {key for key, _ in nearest}
+            by_words = [k for k in self.lexical.matching(query, wanted) if k not in found]
+            nearest += [(k, s) for k, s in self.vectors.cosines(vector, by_words)]
             agreement = self.lexical.agreement(query, [key for key, _ in nearest])
             nearest = [(key, s + lexical_weight * agreement[key]) for key, s in nearest]
             nearest.sort(key=lambda item: -item[1])
-        return [(self._owners[key], score) for key, score in nearest]
+        return [(self._owners[key], score) for key, score in nearest if key in self._owners]

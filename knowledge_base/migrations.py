@@ -78,3 +78,13 @@ def m001_initial(db: Database) -> None:
     db.table("kb_embedder").create(
         {"id": int, "name": str, "dim": int}, pk="id", if_not_exists=True
     )
+
+
+@MIGRATIONS()
+def m002_languages(db: Database) -> None:
+    # Each article is searched with the articles of its language, content gaps are grouped per
+    # language, and each language's vectors are made by its own model. Rows from before have
+    # none: they are English (every reader takes a missing language for "en").
+    db.table("articles").add_column("language", str)
+    db.table("kb_gaps").add_column("language", str)
+    db.table("kb_embedder").add_column("language", str)

@@ -5,9 +5,9 @@ questions replayed through the bot's decision)."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -37,6 +37,7 @@ class ConfusableOut(BaseModel):
 
 
 class CalibrationOut(BaseModel):
+    language: str = Field(description="Whose articles these limits are for (en, ja)")
     calibrated: bool = Field(
         description="False: too few example questions (or calibration off): standard limits"
     )
@@ -108,17 +109,26 @@ class ReplayOut(BaseModel):
     "/calibration",
     summary="What the calibrated limits expect, and which articles are too close to tell apart",
 )
-def calibration(kb: KB, who: Annotated[Principal, Depends(require(Role.EDITOR))]) -> CalibrationOut:
-    c = kb.calibration
-    limits = kb.thresholds
+def calibration(
+    kb: KB,
+    who: Annotated[Principal, Depends(require(Role.EDITOR))],
+    language: Annotated[
+        Literal["en", "ja"] | None,
+        Query(description="Each language is calibrated on its own (default: the most published)"),
+    ] = None,
+) -> CalibrationOut:
+    section = kb.sections[language or kb.main_language()]
+    c = section.calibration
+    limits = section.thresholds
     named = kb.store.get_many(sorted({i for p in c.confusable for i in (p.first, p.second)}))
     titles = {article_id: article.title for article_id, article in named.items()}
     return CalibrationOut(
+        language=section.language,
         calibrated=c.calibrated,
         limits=LimitsOut(answer=limits.answer, margin=limits.margin, clarify=limits.clarify),
-        given_by_settings=sorted(kb.overrides),
-        target_wrong=kb.targets.wrong if kb.targets else None,
-        target_out_of_scope=kb.targets.out_of_scope if kb.targets else None,
+        given_by_settings=sorted(section.overrides),
+        target_wrong=section.targets.wrong if section.targets else None,
+        target_out_of_scope=section.targets.out_of_scope if section.targets else None,
         articles=c.articles,
         examples=c.examples,
         pool=c.pool,
@@ -165,7 +175,7 @@ async def replay_questions(
     except UnicodeDecodeError as exc:
         raise HTTPException(422, "the file must be UTF-8 text (JSON Lines)") from exc
     questions = parse_questions(text)
-    report: Report = await run_in_threadpool(replay, questions, kb.search, kb.embedder.encode)
+    report: Report = await run_in_threadpool(replay, questions, kb.search, group=kb.gaps.group)
     return ReplayOut.model_validate(
         {
             **asdict(report),

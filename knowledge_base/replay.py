@@ -161,18 +161,27 @@ def replay(
     questions: Iterable[Question],
     search: Callable[[str], SearchOutcome],
     encode: Callable[[list[str]], np.ndarray] | None = None,
+    *,
+    group: Callable[[list[str]], list[list[int]]] | None = None,
 ) -> Report:
-    """Every question through `search` (the bot's own), summed up; `encode` groups the
-    escalated questions by meaning."""
+    """Every question through `search` (the bot's own), summed up; `group` (or `encode`)
+    groups the escalated questions by meaning."""
     rows = [row_for(q, search(q.text)) for q in questions]
-    return summarize(rows, encode)
+    return summarize(rows, encode, group=group)
 
 
 def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def summarize(rows: list[Row], encode: Callable[[list[str]], np.ndarray] | None = None) -> Report:
+def summarize(
+    rows: list[Row],
+    encode: Callable[[list[str]], np.ndarray] | None = None,
+    *,
+    group: Callable[[list[str]], list[list[int]]] | None = None,
+) -> Report:
+    """The figures, and the escalated questions grouped by meaning: by `group` (the knowledge
+    base's, each language by its own model), else by `encode`'s vectors."""
     total = len(rows)
     decisions = Counter(r.decision for r in rows)
     verdicts = Counter(r.verdict for r in rows)
@@ -192,9 +201,10 @@ def summarize(rows: list[Row], encode: Callable[[list[str]], np.ndarray] | None 
     )
     escalated = [r.text for r in rows if r.decision == "escalate"]
     clusters: list[EscalatedCluster] = []
-    if escalated and encode is not None:
-        vectors = list(encode(escalated))
-        for members in group_by_meaning(vectors):
+    if escalated and group is None and encode is not None:
+        group = lambda texts: group_by_meaning(list(encode(texts)))  # noqa: E731
+    if escalated and group is not None:
+        for members in group(escalated):
             texts = list(dict.fromkeys(escalated[i] for i in members))
             clusters.append(EscalatedCluster(len(members), texts[:5]))
         clusters.sort(key=lambda c: -c.count)

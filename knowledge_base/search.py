@@ -40,6 +40,13 @@ TUNED = {
     "all-MiniLM-L6-v2": Thresholds(
         answer=0.58, margin=0.035, clarify=0.54, window=0.05, lexical_weight=0.10
     ),
+    # Japanese's model: multilingual-e5-small's cosines lie close together (0.85-0.95), so its
+    # limits are high; Japanese words and kana readings re-score its nearest articles at 0.2
+    # (README, "Knowledge search"). Its limits are calibrated once a knowledge base has 20
+    # Japanese example questions.
+    "multilingual-e5-small-q4": Thresholds(
+        answer=0.97, margin=0.03, clarify=0.93, window=0.03, lexical_weight=0.2
+    ),
 }
 STANDARD_MODEL = "all-mpnet-base-v2"
 

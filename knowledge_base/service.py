@@ -10,29 +10,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict, replace
 from pathlib import Path
-
-import numpy as np
 
 from core.clock import Clock, SystemClock, iso
 from core.db import Storage
-from knowledge_base.calibration import Calibration, Targets, calibrate, pool_vectors, standard
+from core.language import DEFAULT, LANGUAGES, normalise
+from knowledge_base.calibration import Calibration, Targets
 from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.errors import ArticleExists, ArticleNotFound
 from knowledge_base.gaps import GapLog
 from knowledge_base.ids import new_article_id
-from knowledge_base.indexing import SearchIndex, centroid_parts, follow_embedder
+from knowledge_base.indexing import SearchIndex
+from knowledge_base.languages import question_language, with_language
 from knowledge_base.lexical import LexicalIndex
-from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds, decide
-from knowledge_base.store import (
-    Article,
-    ArticleIn,
-    ArticleStore,
-    Embedded,
-    VectorRow,
-    searchable_texts,
-)
+from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds, decide, tuned_for
+from knowledge_base.sections import Section
+from knowledge_base.store import Article, ArticleIn, ArticleStore, Embedded, searchable_texts
 from knowledge_base.versions import Version, Versions
 
 log = logging.getLogger(__name__)
@@ -52,90 +45,129 @@ class KnowledgeBase:
         ivf_from: int = 50_000,
         nprobe: int = 16,
         candidates: int = 10,
+        embedders: Mapping[str, Embedder] | None = None,
     ) -> None:
+        """`embedder` embeds English (and every language `embedders` gives none for);
+        `thresholds` and `overrides` are its limits. Each other language's limits are its
+        model's standard ones (`tuned_for`), calibrated on its own articles."""
         self.candidates = candidates
         self.storage = storage
         self.store = ArticleStore(storage)
-        self.embedder = embedder
-        self.standard = thresholds
-        self.overrides = dict(overrides or {})
-        self.targets = targets
         self.clock = clock or SystemClock()
         self._write_lock = threading.RLock()
         self._versions = Versions(storage=storage, store=self.store)
-        follow_embedder(storage, embedder)
-        self.gaps = GapLog(storage=storage, embedder=embedder, clock=self.clock)
-        self.lexical = LexicalIndex(storage)
-        self.index = SearchIndex(
-            store=self.store,
-            embedder=embedder,
-            lexical=self.lexical,
-            path=index_path,
-            ivf_from=ivf_from,
-            nprobe=nprobe,
-        )
-        self._pool: np.ndarray | None = None
-        self._calibrated_for = ""
-        self.calibration = self.calibrate()
+        models = {language: (embedders or {}).get(language, embedder) for language in LANGUAGES}
+        for language, model in models.items():  # each language learns its own stored model
+            if isinstance(model, NoModel) and language != DEFAULT:
+                models[language] = NoModel(model.name, model.dim)
+        self.sections = {
+            language: Section(
+                language=language,
+                storage=storage,
+                store=self.store,
+                embedder=model,
+                index_path=index_path
+                if language == DEFAULT
+                else index_path.with_name(f"{index_path.stem}.{language}{index_path.suffix}"),
+                thresholds=thresholds if model.name == embedder.name else tuned_for(model.name),
+                overrides=(overrides or {}) if language == DEFAULT else {},
+                targets=targets,
+                ivf_from=ivf_from,
+                nprobe=nprobe,
+                candidates=candidates,
+            )
+            for language, model in models.items()
+        }
+        self.gaps = GapLog(storage=storage, embedders=models, clock=self.clock)
 
-    # -- the decision's limits ----------------------------------------------------------------
+    # -- the English section, as the rest of Cascade has always used it -----------------------
+
+    @property
+    def english(self) -> Section:
+        return self.sections[DEFAULT]
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.english.embedder
+
+    @property
+    def index(self) -> SearchIndex:
+        return self.english.index
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self.english.lexical
+
+    @property
+    def standard(self) -> Thresholds:
+        return self.english.standard
+
+    @property
+    def overrides(self) -> dict[str, float]:
+        return self.english.overrides
+
+    @property
+    def targets(self) -> Targets | None:
+        return self.english.targets
+
+    @targets.setter
+    def targets(self, targets: Targets | None) -> None:
+        for section in self.sections.values():
+            section.targets = targets
+
+    @property
+    def calibration(self) -> Calibration:
+        return self.english.calibration
 
     @property
     def thresholds(self) -> Thresholds:
-        """The calibrated limits, with any the settings give instead."""
-        limits = Thresholds(**{**asdict(self.calibration.thresholds), **self.overrides})
-        # a clarify limit given above a calibrated answer limit (or the reverse) offers choices
-        # only where an answer would not do
-        return replace(limits, clarify=min(limits.clarify, limits.answer))
+        """The English limits: calibrated, with any the settings give instead."""
+        return self.english.thresholds
+
+    def thresholds_for(self, question: str) -> Thresholds:
+        """The limits of the articles `question` is searched among."""
+        return self.sections[question_language(question)].thresholds
+
+    def main_language(self) -> str:
+        """The language most published articles are written in (English on a tie)."""
+        return max(
+            self.sections, key=lambda lang: (self.sections[lang].index.size, lang == DEFAULT)
+        )
 
     def calibrate(self) -> Calibration:
-        """Limits for the published articles as they are now (knowledge_base/calibration.py);
-        made again whenever the published set changes (publish, import, edit, archive). A
-        failure keeps the limits there were, and is logged: the change itself is saved."""
-        if self.targets is None:
-            return standard(self.standard, 0, 0, "calibration is off")
-        if isinstance(self.embedder, NoModel):  # a command that searches nothing
-            return standard(self.standard, 0, 0, "no embedding model loaded")
-        if self.thresholds_given("lexical_weight") > 0:
-            # search would add lexical agreement to the cosines the limits were fitted on
-            return standard(self.standard, 0, 0, "lexical re-scoring on: the standard limits")
-        try:
-            if self._pool is None:
-                folders = [f for f in (getattr(self.embedder, "folder", None),) if f is not None]
-                self._pool = pool_vectors(self.embedder, [*folders, self.index.path.parent])
-            groups: dict[str, list[VectorRow]] = {}
-            for row in self.store.vectors():
-                groups.setdefault(row.article_id, []).append(row)
-            articles = [centroid_parts(a, rows) for a, rows in sorted(groups.items())]
-            calibration = calibrate(articles, self._pool, base=self.standard, targets=self.targets)
-        except Exception:  # noqa: BLE001 - the article is saved; search keeps its limits
-            log.exception("calibration failed: keeping the limits there were")
-            return getattr(self, "calibration", None) or standard(
-                self.standard, 0, 0, "calibration failed: the standard limits"
-            )
-        self._calibrated_for = self.index.vectors.fingerprint
-        log.info("knowledge base calibrated: %s", calibration.thresholds)
-        return calibration
-
-    def thresholds_given(self, name: str) -> float:
-        """A limit as the settings give it, else as the model's standard has it."""
-        return float(self.overrides.get(name, getattr(self.standard, name)))
+        """Calibrate every language again; the English calibration."""
+        for section in self.sections.values():
+            section.calibration = section.calibrate()
+        return self.calibration
 
     def recalibrate(self) -> None:
-        """Calibrate again if the published articles changed since the last time (a draft's
-        save does not change what is searched)."""
-        if self.index.vectors.fingerprint != self._calibrated_for:
-            self.calibration = self.calibrate()
+        for section in self.sections.values():
+            section.recalibrate()
+
+    def refresh(self, article_ids: list[str]) -> None:
+        """Every language's indexes follow the changed articles (one may change language)."""
+        for section in self.sections.values():
+            section.index.refresh(article_ids)
 
     # -- writing ------------------------------------------------------------------------------
 
     def _embed(self, articles: list[ArticleIn]) -> list[Embedded]:
-        texts = [(a.id, kind, text) for a in articles for kind, text in searchable_texts(a)]
-        vectors = self.embedder.encode([text for _, _, text in texts])
-        return [
-            Embedded(aid, kind, text, vec)
-            for (aid, kind, text), vec in zip(texts, vectors, strict=True)
-        ]
+        """Each article's texts (NFKC) embedded by its language's model; `articles` must have
+        their language (`with_language`)."""
+        out: list[Embedded] = []
+        for language, section in self.sections.items():
+            texts = [
+                (a.id, kind, normalise(text))
+                for a in articles
+                if a.language == language
+                for kind, text in searchable_texts(a)
+            ]
+            vectors = section.embedder.encode([text for _, _, text in texts])
+            out += [
+                Embedded(aid, kind, text, vec)
+                for (aid, kind, text), vec in zip(texts, vectors, strict=True)
+            ]
+        return out
 
     def _commit(
         self,
@@ -158,7 +190,7 @@ class KnowledgeBase:
                     at=iso(self.clock.now()),
                     vectors=vectors,
                 )
-            self.index.refresh([article.id])
+            self.refresh([article.id])
             self.recalibrate()
         return self._get(article.id)
 
@@ -186,6 +218,7 @@ class KnowledgeBase:
 
         Embedding happens before the transaction; the index is updated in place after it.
         """
+        articles = [with_language(a) for a in articles]
         vectors = self._embed(articles)
         by_article: dict[str, list[Embedded]] = {}
         for item in vectors:
@@ -203,12 +236,13 @@ class KnowledgeBase:
                         at=at,
                         vectors=by_article.get(article.id, []),
                     )
-            self.index.refresh([a.id for a in articles])
+            self.refresh([a.id for a in articles])
             self.recalibrate()
         return len(articles)
 
     def create(self, article: ArticleIn, *, author: str | None) -> Article:
         """A new draft: stored and embedded, not searched until it is published."""
+        article = with_language(article)
         vectors = self._embed([article])
         with self._write_lock, self.storage.write() as db:
             if self.store.get(article.id) is not None:
@@ -229,7 +263,7 @@ class KnowledgeBase:
     ) -> Article:
         """Every save is a new version; a published article's edit is live on return."""
         current = self._get(article_id)
-        article = article.model_copy(update={"id": article_id})
+        article = with_language(article.model_copy(update={"id": article_id}))
         vectors = self._embed([article])
         return self._commit(
             article, status=current.status, author=author, change=change, vectors=vectors
@@ -248,7 +282,7 @@ class KnowledgeBase:
     def rollback(self, article_id: str, version: int, *, author: str | None) -> Article:
         """Bring back an earlier version's content as a new version (its status is kept)."""
         current = self._get(article_id)
-        article = self._versions.content(article_id, version)
+        article = with_language(self._versions.content(article_id, version))
         vectors = self._embed([article])
         return self._commit(
             article,
@@ -320,14 +354,15 @@ class KnowledgeBase:
         return items
 
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome:
-        """Rank by meaning, then let the words decide among the nearest: each of the
-        `candidates` nearest articles scores its cosine plus `lexical_weight` times its lexical
-        agreement with the question (knowledge_base/lexical.py)."""
-        vector = self.embedder.encode([query])[0]
-        weight = self.thresholds.lexical_weight
-        wanted = max(limit, self.thresholds.max_choices, self.candidates if weight else 0)
-        ranked = self.index.rank(query, vector, wanted=wanted, lexical_weight=weight)
-        decision, choices = decide(ranked, self.thresholds)
+        """Among the articles of the question's language (NFKC), rank by meaning, then let the
+        words decide among the nearest: each of the `candidates` nearest articles scores its
+        cosine plus `lexical_weight` times its lexical agreement with the question
+        (knowledge_base/lexical.py). No articles in the question's language: a person (the
+        other language's articles are not searched: README, "Knowledge search")."""
+        query = normalise(query)
+        section = self.sections[question_language(query)]
+        ranked = section.rank(query, limit=limit) if section.index.size else []
+        decision, choices = decide(ranked, section.thresholds)
         keep = ranked[:choices] if decision is Decision.CLARIFY else ranked[:limit]
         articles = self.store.get_many([article_id for article_id, _ in keep])
         results = [
@@ -356,4 +391,5 @@ def as_input(article: Article) -> ArticleIn:
         questions=article.questions,
         skill=article.skill,
         tags=article.tags,
+        language=article.language,
     )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlite_utils import Database
 
 from core.db import Storage
+from core.language import LANGUAGES
 
 
 class ArticleIn(BaseModel):
@@ -29,6 +30,16 @@ class ArticleIn(BaseModel):
     questions: list[str] = Field(default_factory=list, max_length=500)
     skill: str = Field(default="general", min_length=1, max_length=64)
     tags: list[str] = Field(default_factory=list, max_length=50)
+    language: str | None = Field(
+        default=None, description="en or ja; detected from the title and questions if not given"
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, language: str | None) -> str | None:
+        if language is not None and language not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return language
 
     @field_validator("questions", "tags")
     @classmethod
@@ -52,6 +63,7 @@ class Article:
     updated_at: str = ""
     version: int = 1
     author: str | None = None
+    language: str = "en"
 
     @property
     def sensitive(self) -> bool:
@@ -65,6 +77,7 @@ class Article:
             "questions": self.questions,
             "skill": self.skill,
             "tags": self.tags,
+            "language": self.language,
             "status": self.status,
             "version": self.version,
             "updated_at": self.updated_at,
@@ -111,6 +124,7 @@ def article_from_row(row: dict) -> Article:
         updated_at=row["updated_at"] or "",
         version=row.get("version") or 1,
         author=row.get("author"),
+        language=row.get("language") or "en",
     )
 
 
@@ -138,6 +152,11 @@ def searchable_texts(article: ArticleIn | Article) -> list[tuple[str, str]]:
     return texts + [("passage", p) for p in passages(article.body)]
 
 
+def in_language(language: str | None) -> str:
+    """The SQL condition (one parameter) that keeps articles of `language`, if one is given."""
+    return " and coalesce(language, 'en') = ?" if language else ""
+
+
 class ArticleStore:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
@@ -157,8 +176,10 @@ class ArticleStore:
         for row in self.storage.db.query("select * from articles order by id"):
             yield article_from_row(row)
 
-    def vectors(self, article_ids: list[str] | None = None) -> Iterator[VectorRow]:
-        """Stored vectors of published articles (of these articles only, if given)."""
+    def vectors(
+        self, article_ids: list[str] | None = None, *, language: str | None = None
+    ) -> Iterator[VectorRow]:
+        """Stored vectors of published articles (of these articles, of this language, if given)."""
         sql = (
             "select v.article_id, v.kind, v.text, v.embedding from kb_vectors v"
             " join articles a on a.id = v.article_id where a.status = 'published'"
@@ -167,6 +188,9 @@ class ArticleStore:
         if article_ids is not None:
             sql += f" and a.id in ({','.join('?' for _ in article_ids)})"
             params = list(article_ids)
+        if language is not None:
+            sql += " and coalesce(a.language, 'en') = ?"
+            params.append(language)
         for article_id, kind, text, blob in self.storage.db.execute(
             sql + " order by v.vector_id", params
         ).fetchall():
@@ -189,10 +213,10 @@ class ArticleStore:
 
     # -- what the search indexes are made of ---------------------------------------------------
 
-    def published_keys(self) -> dict[str, int]:
-        """Published article id -> its key in the indexes."""
-        sql = "select id, rowid from articles where status = 'published'"
-        return dict(self.storage.db.execute(sql).fetchall())
+    def published_keys(self, language: str | None = None) -> dict[str, int]:
+        """Published article id -> its key in the indexes (of this language, if given)."""
+        sql = "select id, rowid from articles where status = 'published'" + in_language(language)
+        return dict(self.storage.db.execute(sql, [language] if language else []).fetchall())
 
     def keys_of(self, article_ids: list[str]) -> set[int]:
         """These articles' keys, whatever their status."""
@@ -200,20 +224,25 @@ class ArticleStore:
         sql = f"select rowid from articles where id in ({marks})"
         return {key for (key,) in self.storage.db.execute(sql, article_ids).fetchall()}
 
-    def published_states(self) -> list[tuple[int, str]]:
-        """(key, "id:version:updated_at") of every published article, by id."""
+    def published_states(self, language: str | None = None) -> list[tuple[int, str]]:
+        """(key, "id:version:updated_at") of every published article (of this language), by id."""
         return self.storage.db.execute(
             "select rowid, id || ':' || coalesce(version, 1) || ':' || updated_at from articles"
-            " where status = 'published' order by id"
+            f" where status = 'published'{in_language(language)} order by id",
+            [language] if language else [],
         ).fetchall()
 
-    def index_texts(self, article_ids: list[str] | None = None) -> list[IndexText]:
-        """Title, example questions and body of published articles (these only, if given)."""
+    def index_texts(
+        self, article_ids: list[str] | None = None, *, language: str | None = None
+    ) -> list[IndexText]:
+        """Title, example questions and body of published articles (these only, of this
+        language only, if given)."""
         sql = "select rowid, title, questions, body from articles where status = 'published'"
-        params: list[str] = []
+        sql += in_language(language)
+        params: list[str] = [language] if language else []
         if article_ids is not None:
             sql += f" and id in ({','.join('?' for _ in article_ids)})"
-            params = list(article_ids)
+            params += list(article_ids)
         return [
             IndexText(key, title, json.loads(questions or "[]"), body)
             for key, title, questions, body in self.storage.db.execute(sql, params).fetchall()

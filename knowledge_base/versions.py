@@ -56,6 +56,7 @@ class Versions:
             "questions": json.dumps(article.questions),
             "skill": article.skill,
             "tags": json.dumps(article.tags),
+            "language": article.language or "en",
             "status": status,
             "version": version,
             "author": author,

@@ -34,6 +34,9 @@ class FakeKnowledge:
     def __init__(self, outcome: SearchOutcome) -> None:
         self.outcome = outcome
 
+    def thresholds_for(self, question: str) -> Thresholds:
+        return self.thresholds
+
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome:
         return self.outcome
 

@@ -160,7 +160,7 @@ def test_a_draft_s_save_does_not_calibrate_again_and_a_failure_keeps_the_limits(
     def broken(*args, **kwargs):
         raise MemoryError("no room")
 
-    monkeypatch.setattr("knowledge_base.service.calibrate", broken)
+    monkeypatch.setattr("knowledge_base.sections.calibrate", broken)
     knowledge_base.set_status("new-draft", "published", author="editor")  # saved all the same
     assert knowledge_base.article("new-draft").status == "published"
     assert knowledge_base.calibration is before

@@ -24,8 +24,7 @@ from knowledge_base.store import Article
 
 
 class KnowledgeSource(Protocol):
-    @property
-    def thresholds(self) -> Thresholds: ...
+    def thresholds_for(self, question: str) -> Thresholds: ...
 
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome: ...
 

@@ -112,7 +112,9 @@ class KnowledgeAction(Action):
         intent: str | None,
     ) -> list[dict[str, Any]]:
         if outcome.decision is Decision.ANSWER:
-            rest = [h for h in outcome.results[1:] if h.score >= self.kb.thresholds.clarify]
+            rest = [
+                h for h in outcome.results[1:] if h.score >= self.kb.thresholds_for(text).clarify
+            ]
             return self.show(dispatcher, tracker, outcome.results[0], rest, text)
         if outcome.decision is Decision.CLARIFY:
             sensitive = [
