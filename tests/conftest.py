@@ -124,12 +124,15 @@ def live(tmp_path_factory, rasa_model):
                 what="Rasa answering",
                 process=rasa,
             )
-            # The real model embeds every demo article: minutes, not seconds, on a busy machine.
-            articles = (ROOT / "data" / "kb" / "articles.jsonl").read_bytes()
-            imported = client.post(
-                "/api/kb/import", content=articles, headers=stack.admin, timeout=600
-            )
-            assert imported.status_code == 200, imported.text
+            # Both demo companies, as `make demo` loads them: the bank's English articles and the
+            # shop's Japanese ones. The real models embed every article: minutes, not seconds, on
+            # a busy machine.
+            for company in ("kb", "kb-ja"):
+                articles = (ROOT / "data" / company / "articles.jsonl").read_bytes()
+                imported = client.post(
+                    "/api/kb/import", content=articles, headers=stack.admin, timeout=600
+                )
+                assert imported.status_code == 200, imported.text
         yield stack
     finally:
         stop(app)

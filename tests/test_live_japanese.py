@@ -1,0 +1,59 @@
+"""A Japanese customer with no locale given, over HTTP with the app and the real Rasa server: the
+question is answered from the Japanese demo shop's articles in Japanese, a Japanese yes resolves,
+and a request for a person about returns reaches the shop's returns agent with Japanese words."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.language import detect
+from core.words import say
+from tests.test_end_to_end import Chat, articles
+from tests.test_live_end_to_end import Pushes, agent, offline
+
+pytestmark = pytest.mark.rasa
+
+
+def bot_words(turn: dict) -> list[str]:
+    return [m["text"] for m in turn["messages"] if m["sender"] == "bot" and not m.get("article_id")]
+
+
+def test_a_japanese_question_is_answered_in_japanese_and_a_japanese_yes_resolves(live) -> None:
+    chat = Chat(live, page_url="https://komorebi.example/help")
+    turn = chat.say("送料は何円かかりますか")
+    assert turn["status"] == "bot"
+    assert articles(turn) == ["shipping-fees"]
+    assert chat.view()["language"] == "ja"
+    words = bot_words(turn)
+    assert words[-1] == say("ja", "bot.ask_feedback")
+    assert all(detect(text).language == "ja" for text in words), words
+    titles = [b["title"] for b in turn["messages"][-1]["buttons"]]
+    assert say("ja", "bot.yes_button") in titles and say("ja", "bot.person_button") in titles
+
+    assert chat.say("はい、解決しました")["status"] == "resolved"
+
+
+def test_a_japanese_request_about_returns_reaches_the_returns_agent(live) -> None:
+    returns_ja = agent(live, "佐藤 美咲", {"returns": 5}, languages=["ja"])
+    returns_en = agent(live, "Dana Reyes", {"returns": 5})
+    pushes = Pushes(live, returns_ja["token"])
+    http = live.client()
+    try:
+        chat = Chat(live, page_url="https://komorebi.example/help")
+        turn = chat.say("返品のことで担当の方と話したいです")
+        assert turn["status"] == "queued"
+        assert chat.view()["handoff"]["skill"] == "returns"
+        assert chat.view()["language"] == "ja"
+        assert say("ja", "bot.handoff") in bot_words(turn)
+        waiting = http.get(f"/api/conversations/{chat.id}", headers=chat.headers).json()
+        assert waiting["queue"]["position"] == 1
+
+        offer = pushes.wait_for("offer", lambda d: d["conversation_id"] == chat.id)
+        assert offer["handoff"]["skill"] == "returns"
+        offered_en = http.get(
+            f"/api/agents/{returns_en['id']}/offers", headers=returns_en["headers"]
+        ).json()
+        assert [o["conversation_id"] for o in offered_en] == []
+    finally:
+        pushes.close()
+        offline(live, returns_ja, returns_en)
