@@ -81,7 +81,7 @@ class AgentOut(BaseModel):
     languages: list[str]
 
 
-def languages_of(raw: str | None) -> list[str]:
+def _stored_languages(raw: str | None) -> list[str]:
     """An agent's stored languages (JSON); an agent stored without them speaks English."""
     return json.loads(raw) if raw else [DEFAULT]
 
@@ -93,7 +93,7 @@ def agent_view(row: dict[str, Any]) -> AgentOut:
         skills=json.loads(row["skills"]),
         max_concurrent=row["max_concurrent"],
         status=row["status"],
-        languages=languages_of(row.get("languages")),
+        languages=_stored_languages(row.get("languages")),
     )
 
 
