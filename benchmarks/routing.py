@@ -1,5 +1,8 @@
 """Routing at scale: 1,000 agents and 10,000 waiting chats. Run with `make bench-routing`.
 
+The desk is bilingual: one agent in ten chats only in Japanese and one in ten in both languages,
+and one chat in five is in Japanese, so routing filters by language as well as by skill.
+
 Prints, per routing decision:
 - the pure decision (`select_agent` over 1,000 agents), p50/p99;
 - a decision made by the queue against the SQLite database (`Queue.decide()` after one agent
@@ -31,6 +34,8 @@ from handoff.tickets import TicketStore
 
 SKILLS = ["cards", "accounts", "payments", "app", "loans", "fraud"]
 AGENTS, CHATS = 1_000, 10_000
+SPEAKS = [["en"]] * 8 + [["ja"], ["en", "ja"]]  # drawn for each agent
+WRITES = ["en"] * 4 + ["ja"]  # drawn for each chat
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -57,6 +62,7 @@ def pure(rng: random.Random, now: datetime) -> None:
             rng.choice(["online"] * 8 + ["away", "offline"]),
             rng.randint(0, 3),
             now - timedelta(seconds=rng.randint(0, 3600)),
+            frozenset(rng.choice(SPEAKS)),
         )
         for i in range(AGENTS)
     ]
@@ -67,6 +73,7 @@ def pure(rng: random.Random, now: datetime) -> None:
             "normal",
             now - timedelta(seconds=rng.randint(0, 600)),
             widened=rng.random() < 0.1,
+            language=rng.choice(WRITES),
         )
         for i in range(CHATS)
     ]
@@ -90,6 +97,7 @@ def seeded_queue(rng: random.Random, data_dir: Path) -> tuple[Queue, Storage, Ma
                 "skills": json.dumps(random_skills(rng)),
                 "max_concurrent": 3,
                 "status": "online",
+                "languages": json.dumps(rng.choice(SPEAKS)),
                 "created_at": now,
                 "status_changed_at": now,
                 "idle_since": now,
@@ -104,6 +112,7 @@ def seeded_queue(rng: random.Random, data_dir: Path) -> tuple[Queue, Storage, Ma
                 "priority": (p := rng.choice(["normal"] * 9 + ["high"])),
                 "queue_rank": queue_rank(p),
                 "queued_at": iso(clock.now() - timedelta(seconds=rng.randint(0, 100))),
+                "language": rng.choice(WRITES),
                 "created_at": now,
                 "updated_at": now,
             }

@@ -241,14 +241,19 @@ def agents_seed(
     ],
     data_dir: DataDir = None,
 ) -> None:
-    """Create the agents in FILE that do not exist yet (by name) and print their tokens."""
-    from handoff.agents import AgentIn
+    """Create the agents in FILE that do not exist yet (by name) and print their tokens. One
+    that exists takes the languages FILE gives them: a data directory made before agents had
+    languages holds every agent as speaking English."""
+    from handoff.agents import AgentIn, AgentUpdate
 
     services = _services_without_model(data_dir)
-    existing = {agent.name for agent in services.agents.all()}
+    existing = {agent.name: agent for agent in services.agents.all()}
     for raw in json.loads(file.read_text()):
         agent = AgentIn.model_validate(raw)
         if agent.name in existing:
+            made = existing[agent.name]
+            if "languages" in raw and made.languages != agent.languages:
+                services.agents.update(made.id, AgentUpdate(languages=agent.languages))
             continue
         created, token = services.agents.create(agent)
         typer.echo(f"{created.name:<24} id {created.id}  token {token}")

@@ -227,15 +227,16 @@ class ConversationStore:
 
     # -- for the handoff tier ---------------------------------------------------------------
 
-    def queued(self, *, before: str | None = None) -> Iterator[tuple[str, str, str, str]]:
+    def queued(self, *, before: str | None = None) -> Iterator[tuple[str, str, str, str, str]]:
         """Chats waiting for a person in queue order (priority, then longest waiting), read
-        lazily as `(id, skill, priority, queued_at)`, those queued at or before `before`."""
+        lazily as `(id, skill, priority, queued_at, language)`, those queued at or before
+        `before`."""
         yield from self.storage.db.execute(
-            "select id, coalesce(skill, 'general'), coalesce(priority, 'normal'), queued_at"
-            " from conversations where status = 'queued'"
+            "select id, coalesce(skill, 'general'), coalesce(priority, 'normal'), queued_at,"
+            " coalesce(language, :default) from conversations where status = 'queued'"
             + ("" if before is None else " and queued_at <= :before")
             + " order by queue_rank, queued_at",
-            {"before": before},
+            {"before": before, "default": DEFAULT},
         )
 
     def assigned_counts(self) -> dict[str, int]:

@@ -1,17 +1,19 @@
-"""Agents: who they are, what they know (skills with levels), how much they can take."""
+"""Agents: who they are, what they know (skills with levels, the languages they chat in), how
+much they can take."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
 from core.auth import Role, TokenStore
 from core.clock import Clock, iso
 from core.db import Storage
+from core.language import DEFAULT, LANGUAGES
 from handoff.errors import AgentNotFound
 
 
@@ -21,20 +23,51 @@ class AgentStatus(StrEnum):
     OFFLINE = "offline"
 
 
+def _levels(skills: dict[str, int]) -> dict[str, int]:
+    for skill, level in skills.items():
+        if not skill.strip():
+            raise ValueError("skill names must not be blank")
+        if not 1 <= level <= 5:
+            raise ValueError(f"skill {skill!r}: level must be 1 to 5, not {level}")
+    return skills
+
+
+def _languages(languages: list[str]) -> list[str]:
+    """Codes of `core.language.LANGUAGES`, each once, in the order given."""
+    unknown = [code for code in languages if code not in LANGUAGES]
+    if unknown:
+        raise ValueError(
+            f"unknown language {unknown[0]!r}: Cascade speaks {', '.join(sorted(LANGUAGES))}"
+        )
+    return list(dict.fromkeys(languages))
+
+
+Skills = Annotated[dict[str, int], AfterValidator(_levels)]
+Languages = Annotated[
+    list[str],
+    Field(
+        min_length=1,
+        description="The languages the agent chats in (codes such as en, ja): only chats in"
+        " one of them are offered to the agent.",
+    ),
+    AfterValidator(_languages),
+]
+
+
 class AgentIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    skills: dict[str, int] = Field(default_factory=dict)
+    skills: Skills = Field(default_factory=dict)
     max_concurrent: int = Field(default=3, ge=1, le=50)
+    languages: Languages = Field(default_factory=lambda: [DEFAULT])
 
-    @field_validator("skills")
-    @classmethod
-    def _levels(cls, skills: dict[str, int]) -> dict[str, int]:
-        for skill, level in skills.items():
-            if not skill.strip():
-                raise ValueError("skill names must not be blank")
-            if not 1 <= level <= 5:
-                raise ValueError(f"skill {skill!r}: level must be 1 to 5, not {level}")
-        return skills
+
+class AgentUpdate(BaseModel):
+    """What an admin may change about an agent; what is left out stays as it is."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    skills: Skills | None = None
+    max_concurrent: int | None = Field(default=None, ge=1, le=50)
+    languages: Languages | None = None
 
 
 class AgentOut(BaseModel):
@@ -45,6 +78,12 @@ class AgentOut(BaseModel):
     skills: dict[str, int]
     max_concurrent: int
     status: AgentStatus
+    languages: list[str]
+
+
+def _stored_languages(raw: str | None) -> list[str]:
+    """An agent's stored languages (JSON); an agent stored without them speaks English."""
+    return json.loads(raw) if raw else [DEFAULT]
 
 
 def agent_view(row: dict[str, Any]) -> AgentOut:
@@ -54,6 +93,7 @@ def agent_view(row: dict[str, Any]) -> AgentOut:
         skills=json.loads(row["skills"]),
         max_concurrent=row["max_concurrent"],
         status=row["status"],
+        languages=_stored_languages(row.get("languages")),
     )
 
 
@@ -73,6 +113,7 @@ class AgentService:
                     "name": agent.name,
                     "skills": json.dumps(agent.skills),
                     "max_concurrent": agent.max_concurrent,
+                    "languages": json.dumps(agent.languages),
                     "status": AgentStatus.OFFLINE.value,
                     "created_at": now,
                     "status_changed_at": now,
@@ -91,6 +132,19 @@ class AgentService:
         return [
             agent_view(row) for row in self.storage.db.query("select * from agents order by name")
         ]
+
+    def update(self, agent_id: str, changes: AgentUpdate) -> AgentOut:
+        """Change an agent's name, skills, capacity or languages; chats they have stay theirs."""
+        self.get(agent_id)
+        given = changes.model_dump(exclude_none=True)
+        stored = {
+            key: json.dumps(value) if key in ("skills", "languages") else value
+            for key, value in given.items()
+        }
+        if stored:
+            with self.storage.write() as db:
+                db.table("agents").update(agent_id, stored)
+        return self.get(agent_id)
 
     def set_status(self, agent_id: str, status: AgentStatus) -> AgentOut:
         self.get(agent_id)

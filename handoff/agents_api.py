@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from conversations.view import ConversationView
 from core.auth import Principal, Role
 from core.deps import PrincipalDep
-from handoff.agents import AgentIn, AgentOut, AgentStatus
+from handoff.agents import AgentIn, AgentOut, AgentStatus, AgentUpdate
 from handoff.api_common import Admin, Agent, Agents, Conversations, QueueDep
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
@@ -66,6 +66,17 @@ def roster(agents: Agents, queue: QueueDep, _: Agent) -> list[Colleague]:
 def get_agent(agent_id: str, agents: Agents, who: PrincipalDep) -> AgentOut:
     _self_or_admin(who, agent_id)
     return agents.get(agent_id)
+
+
+@router.patch("/{agent_id}", summary="Change an agent's name, skills, capacity or languages")
+def update_agent(
+    agent_id: str, body: AgentUpdate, agents: Agents, queue: QueueDep, _: Admin
+) -> AgentOut:
+    """Fields left out stay as they are. Waiting chats are routed again at once: the agent may
+    now take chats they could not before."""
+    agent = agents.update(agent_id, body)
+    queue.route()
+    return agent
 
 
 @router.put("/{agent_id}/status", summary="Go online, away or offline")

@@ -5,10 +5,11 @@ at some moment: now if it is free; after a whole handle time if it holds a chat 
 what is left of the chat in progress, judged by how long that chat has run against recent handle
 times (a chat 8 minutes in, when recent chats took 5 to 10, is nearly done). The waiting chats
 then take those slots as the dispatcher hands them out: each slot, as it frees, goes to the
-first chat in line its agent may take (the agent's skill, a general chat, or any chat once it
-has waited past the skill wait limit), and that chat holds it for a handle time. Handle times
-are drawn from recent ones and the queue played several times; a chat's estimate is the median
-of the moments its slot freed.
+first chat in line its agent may take (in a language the agent speaks: the agent's skill, a
+general chat, or any chat once it has waited past the skill wait limit), and that chat holds it
+for a handle time. A chat in a language no online agent speaks gets no slot: its wait is not
+known. Handle times are drawn from recent ones and the queue played several times; a chat's
+estimate is the median of the moments its slot freed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from conversations.events import ChatHandled
 from conversations.people import Place
 from conversations.store import ConversationStore
 from core.clock import Clock
+from core.language import DEFAULT
 from handoff.lineup import Lineup, Pending
 from handoff.routing import GENERAL, PRIORITY_ORDER, AgentState, WaitingChat
 
@@ -64,11 +66,13 @@ class HandleTimes:
 @dataclass(frozen=True)
 class Seats:
     """One online agent as the forecast sees them: their skills, how many chats they take at
-    once, and how long each chat they hold has run (0 for one on offer), in seconds."""
+    once, how long each chat they hold has run (0 for one on offer), in seconds, and the
+    languages they chat in."""
 
     skills: frozenset[str]
     slots: int
     elapsed: tuple[float, ...]
+    languages: frozenset[str] = frozenset({DEFAULT})
 
     def frees_in(self, draw: Callable[[float], float]) -> list[float]:
         """When each slot frees, in seconds from now, with `draw(elapsed)` for a chat's rest."""
@@ -80,7 +84,7 @@ class Seats:
 def seats_of(agent: AgentState, *, in_progress: Iterable[float], offers: int) -> Seats:
     """`in_progress`: how long each chat the agent has now has run, in seconds."""
     skills = frozenset(s for s, level in agent.skills.items() if level > 0)
-    return Seats(skills, agent.max_concurrent, (*in_progress, *[0.0] * offers))
+    return Seats(skills, agent.max_concurrent, (*in_progress, *[0.0] * offers), agent.languages)
 
 
 def forecast(
@@ -127,16 +131,18 @@ def play(
     skill_wait_s: float,
 ) -> Iterator[tuple[str, float]]:
     """One run: `slots` (when it frees, its number, its agent's index in `seats`) free in time
-    order, and each goes to the first chat in line its agent may take: the heads of the lines
-    of the agent's skills and of general chats, and of each priority's line, whose head has
-    waited longest and so is the first of its priority open to anyone. Yields each chat's
-    wait as it gets a slot."""
-    by_skill: dict[str, deque[int]] = {}
-    by_rank: dict[int, deque[int]] = {}
-    opens_in: list[float] = []  # when each chat may go to any agent
+    order, and each goes to the first chat in line its agent may take. Chats wait in lines by
+    language: of the agent's languages, the heads of the lines of the agent's skills and of
+    general chats, and of each priority's line, whose head has waited longest and so is the
+    first of its priority open to anyone who speaks its language. Yields each chat's wait as it
+    gets a slot."""
+    by_skill: dict[tuple[str, str], deque[int]] = {}
+    by_rank: dict[tuple[str, int], deque[int]] = {}
+    opens_in: list[float] = []  # when each chat may go to any agent who speaks its language
     for index, (chat, waited_s) in enumerate(line):
-        by_skill.setdefault(chat.skill, deque()).append(index)
-        by_rank.setdefault(PRIORITY_ORDER.get(chat.priority, 2), deque()).append(index)
+        by_skill.setdefault((chat.language, chat.skill), deque()).append(index)
+        rank = PRIORITY_ORDER.get(chat.priority, 2)
+        by_rank.setdefault((chat.language, rank), deque()).append(index)
         opens_in.append(0.0 if chat.widened else max(skill_wait_s - waited_s, 0.0))
     taken = [False] * len(line)
 
@@ -145,14 +151,20 @@ def play(
             queue.popleft()
         return queue[0] if queue else None
 
-    lines_of = [[by_skill.get(s) for s in (*seat.skills, GENERAL)] for seat in seats]
+    lines_of = [
+        [by_skill.get((lang, s)) for lang in seat.languages for s in (*seat.skills, GENERAL)]
+        for seat in seats
+    ]
+    ranks_of = [
+        [queue for (lang, _), queue in by_rank.items() if lang in seat.languages] for seat in seats
+    ]
     heapq.heapify(slots)
     left = len(line)
     while slots and left:
         at, n, index = heapq.heappop(slots)
         choices = [i for i in map(head, lines_of[index]) if i is not None]
         later = []  # when the head of a priority's line opens to anyone, if not yet
-        for queue in by_rank.values():
+        for queue in ranks_of[index]:
             first = head(queue)
             if first is None:
                 continue
@@ -191,15 +203,16 @@ class Estimates:
         return HandleTimes(tuple(found) or (self.default_handle_s,))
 
     def places(self) -> dict[str, Place]:
-        """Each waiting chat's place in line (among chats needing the same skill) and an
-        estimated wait in whole seconds (0 once an agent has it on offer)."""
+        """Each waiting chat's place in line (among chats in the same language needing the same
+        skill) and an estimated wait in whole seconds (0 once an agent has it on offer)."""
         now = self.clock.now()
         pending = self.lineup.pending()  # read once for the agents' load and the line
         positions: dict[str, int] = {}
-        ahead: dict[str, int] = {}  # chats of each skill ahead in line
+        ahead: dict[tuple[str, str], int] = {}  # chats of each language and skill ahead in line
         line: list[tuple[WaitingChat, float]] = []
         for chat, offered in self.lineup.waiting(now, offered=pending.chats):
-            ahead[chat.skill] = positions[chat.id] = ahead.get(chat.skill, 0) + 1
+            key = (chat.language, chat.skill)
+            ahead[key] = positions[chat.id] = ahead.get(key, 0) + 1
             if not offered:
                 line.append((chat, _seconds(now, chat.queued_at)))
         waits = self.forecast(line, now=now, pending=pending) if line else {}

@@ -15,6 +15,7 @@ from functools import lru_cache
 from conversations.store import ConversationStore
 from core.clock import iso
 from core.db import Storage
+from core.language import DEFAULT
 from handoff.routing import AgentState, WaitingChat
 
 
@@ -25,6 +26,12 @@ def _skills(raw: str) -> tuple[tuple[str, int], ...]:
 
 def skills_of(raw: str) -> dict[str, int]:
     return dict(_skills(raw))
+
+
+@lru_cache(maxsize=64)
+def languages_of(raw: str | None) -> frozenset[str]:
+    """An agent's stored languages (JSON); one stored without them speaks English."""
+    return frozenset(json.loads(raw)) if raw else frozenset({DEFAULT})
 
 
 @dataclass(frozen=True)
@@ -52,13 +59,13 @@ class Lineup:
         `free_only` keeps online agents with a free slot."""
         where = " where status = 'online'" if (online_only or free_only) else ""
         rows = self.storage.db.execute(
-            "select id, skills, max_concurrent, status, coalesce(idle_since, created_at)"
-            " from agents" + where
+            "select id, skills, max_concurrent, status, coalesce(idle_since, created_at),"
+            " languages from agents" + where
         ).fetchall()
         chats = self.conversations.assigned_counts()
         offers = (pending or self.pending()).per_agent
         agents = []
-        for id, skills, max_concurrent, status, idle in rows:
+        for id, skills, max_concurrent, status, idle, languages in rows:
             load = chats.get(id, 0) + offers.get(id, 0)
             if free_only and load >= max_concurrent:
                 continue
@@ -70,6 +77,7 @@ class Lineup:
                     status,
                     load,
                     datetime.fromisoformat(idle),
+                    languages_of(languages),
                 )
             )
         return agents
@@ -112,13 +120,13 @@ class Lineup:
         stops once no agent is free."""
         if offered is None:
             offered = self.pending().chats
-        for id, skill, priority, queued_at in self.conversations.queued(before=before):
+        for id, skill, priority, queued_at, language in self.conversations.queued(before=before):
             is_offered = id in offered
             if unoffered_only and is_offered:
                 continue
             since = datetime.fromisoformat(queued_at)
             widened = (now - since).total_seconds() >= self.skill_wait_s
-            yield WaitingChat(id, skill, priority, since, widened), is_offered
+            yield WaitingChat(id, skill, priority, since, widened, language=language), is_offered
 
     def excluded(self, chat: WaitingChat) -> frozenset[str]:
         """Agents who declined this chat or let its offer lapse since it joined the queue."""

@@ -103,3 +103,13 @@ def m001_initial(db: Database) -> None:
         if_not_exists=True,
     )
     db.table("outbox").create_index(["status", "next_attempt_at"], if_not_exists=True)
+
+
+@MIGRATIONS()
+def m002_agent_languages(db: Database) -> None:
+    # The languages each agent chats in (JSON list of codes of core.language.LANGUAGES): routing
+    # offers a chat only to agents who speak its language. Agents made before spoke English, the
+    # only language Cascade spoke then; an agent inserted without it speaks English too.
+    agents = db.table("agents")
+    if "languages" not in agents.columns_dict:
+        agents.add_column("languages", str, not_null_default='["en"]')

@@ -1,14 +1,18 @@
 """Which agent gets a waiting chat: a pure function over plain data, tested with tables.
 
-An online agent with the skill and a free slot gets the offer: best skill level first, then the
-least loaded, then the one idle longest. Once the chat has waited past the skill wait limit
-(`widened`), any online agent with a free slot may take it, those with the skill still first.
+An online agent who speaks the conversation's language, with the skill and a free slot, gets the
+offer: best skill level first, then the least loaded, then the one idle longest. Once the chat
+has waited past the skill wait limit (`widened`), any online agent with a free slot who speaks
+its language may take it, those with the skill still first: the wait widens the skill, never the
+language. A chat nobody online speaks the language of waits, as one nobody has the skill for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from core.language import DEFAULT
 
 GENERAL = "general"  # a chat that needs no particular skill
 
@@ -21,6 +25,7 @@ class AgentState:
     status: str
     load: int  # chats assigned plus offers pending
     idle_since: datetime
+    languages: frozenset[str] = frozenset({DEFAULT})  # the languages the agent chats in
 
     @property
     def free(self) -> int:
@@ -35,6 +40,7 @@ class WaitingChat:
     queued_at: datetime
     widened: bool = False
     excluded: frozenset[str] = field(default_factory=frozenset)  # declined or let the offer lapse
+    language: str = DEFAULT  # the conversation's
 
 
 def level(agent: AgentState, skill: str) -> int:
@@ -43,6 +49,8 @@ def level(agent: AgentState, skill: str) -> int:
 
 def eligible(agent: AgentState, chat: WaitingChat) -> bool:
     if agent.status != "online" or agent.free <= 0 or agent.id in chat.excluded:
+        return False
+    if chat.language not in agent.languages:
         return False
     return chat.skill == GENERAL or chat.widened or level(agent, chat.skill) > 0
 

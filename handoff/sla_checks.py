@@ -70,7 +70,7 @@ def _queued_chats(
     found: list[tuple[str, str, str]] = []
     warn_at = iso(now - timedelta(seconds=WARNING_SHARE * policy.queue_wait_s))
     breach_at = iso(now - timedelta(seconds=policy.queue_wait_s))
-    for conversation_id, _, _, queued_at in list(conversations.queued(before=warn_at)):
+    for conversation_id, _, _, queued_at, _ in list(conversations.queued(before=warn_at)):
         states = ["warning"] + (["breached"] if queued_at <= breach_at else [])
         for state in states:
             kind = SLA_EVENTS[state]

@@ -72,13 +72,15 @@ HANDOFF = [
 ]
 
 
-def make_agent(client, admin, name="Priya Raman", skills=None, *, online=True, max_concurrent=3):
-    """An agent made through the API (online unless told), with its token's headers."""
-    created = client.post(
-        "/api/agents",
-        json={"name": name, "skills": skills or {"cards": 3}, "max_concurrent": max_concurrent},
-        headers=admin,
-    )
+def make_agent(
+    client, admin, name="Priya Raman", skills=None, *, online=True, max_concurrent=3, languages=None
+):
+    """An agent made through the API (online unless told), with its token's headers; it speaks
+    English unless given `languages`."""
+    body = {"name": name, "skills": skills or {"cards": 3}, "max_concurrent": max_concurrent}
+    if languages is not None:
+        body["languages"] = languages
+    created = client.post("/api/agents", json=body, headers=admin)
     assert created.status_code == 201, created.text
     agent = created.json()
     agent["headers"] = {"Authorization": f"Bearer {agent['token']}"}

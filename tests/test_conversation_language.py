@@ -99,7 +99,7 @@ def test_without_a_locale_the_first_japanese_message_decides_and_rasa_hears_it(c
 
 
 def test_a_waiting_japanese_customer_reads_their_place_in_japanese(client, bot, admin) -> None:
-    make_agent(client, admin, max_concurrent=1)
+    make_agent(client, admin, max_concurrent=1, languages=["en", "ja"])
     busy, busy_headers = start(client)  # takes the only agent's only slot
     bot.replies.append(list(HANDOFF))
     write(client, busy, busy_headers, "I want a person")

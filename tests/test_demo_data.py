@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from core.clock import ManualClock
 from core.language import detect
 from core.settings import Settings
 from handoff.agents import AgentIn
-from handoff.routing import AgentState, WaitingChat, select_agent
+from handoff.routing import AgentState, WaitingChat, eligible, select_agent
 from knowledge_base.importing import parse_jsonl
 from tests.factories import HashingEmbedder
 from tests.helpers import ADMIN, ROOT, app_env
@@ -89,18 +90,26 @@ def test_every_skill_of_either_company_has_an_agent_and_the_shops_are_its_own() 
 
 def test_a_returns_hand_over_is_offered_to_the_shops_returns_agent() -> None:
     since = datetime(2026, 11, 29, 9, tzinfo=UTC)
-    online = [AgentState(a.name, a.skills, a.max_concurrent, "online", 0, since) for a in agents()]
-    chat = WaitingChat("c1", "returns", "normal", since)
+    online = [
+        AgentState(a.name, a.skills, a.max_concurrent, "online", 0, since, frozenset(a.languages))
+        for a in agents()
+    ]
+    chat = WaitingChat("c1", "returns", "normal", since, language="ja")
 
     chosen = select_agent(chat, online)
 
     assert chosen is not None and chosen.id == "佐藤 美咲"
-    busy = [
-        a if a.id != "佐藤 美咲" else AgentState(a.id, a.skills, 4, "online", 4, since)
-        for a in online
-    ]
+    busy = [a if a.id != "佐藤 美咲" else replace(a, load=4) for a in online]
     second = select_agent(chat, busy)
     assert second is not None and second.id == "伊藤 さくら"
+    # Once every shop agent is full, a Japanese chat waits, even past the skill wait limit,
+    # and an English one never goes to the shop's agents.
+    full = [replace(a, load=a.max_concurrent) if "ja" in a.languages else a for a in online]
+    assert select_agent(replace(chat, widened=True), full) is None
+    english = WaitingChat("c2", "general", "normal", since)
+    assert {a.id for a in online if eligible(a, english)} == {
+        a.name for a in agents() if detect(a.name).language != "ja"
+    }
 
 
 def test_the_demo_page_in_japanese_embeds_the_widget_in_japanese(client) -> None:

@@ -10,19 +10,21 @@ NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def agent(
-    id: str, skills=None, *, max_concurrent=3, status="online", load=0, idle_min=0
+    id: str, skills=None, *, max_concurrent=3, status="online", load=0, idle_min=0, speaks=None
 ) -> AgentState:
-    return AgentState(
-        id, skills or {}, max_concurrent, status, load, NOW - timedelta(minutes=idle_min)
-    )
+    idle_since = NOW - timedelta(minutes=idle_min)
+    if speaks is None:  # as an agent stored before agents had languages
+        return AgentState(id, skills or {}, max_concurrent, status, load, idle_since)
+    return AgentState(id, skills or {}, max_concurrent, status, load, idle_since, frozenset(speaks))
 
 
 def chat(
-    skill="cards", *, widened=False, excluded=(), priority="normal", waited_min=0
+    skill="cards", *, widened=False, excluded=(), priority="normal", waited_min=0, language=None
 ) -> WaitingChat:
-    return WaitingChat(
-        "c", skill, priority, NOW - timedelta(minutes=waited_min), widened, frozenset(excluded)
-    )
+    since = NOW - timedelta(minutes=waited_min)
+    if language is None:
+        return WaitingChat("c", skill, priority, since, widened, frozenset(excluded))
+    return WaitingChat("c", skill, priority, since, widened, frozenset(excluded), language)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +85,69 @@ def chat(
         ),
         ("everyone declined", chat(excluded=["a"]), [agent("a", {"cards": 5})], None),
         ("no agents at all", chat(), [], None),
+        (
+            "only who speaks the chat's language",
+            chat("returns", language="ja"),
+            [
+                agent("en", {"returns": 5}, speaks=["en"]),
+                agent("ja", {"returns": 1}, speaks=["ja"]),
+            ],
+            "ja",
+        ),
+        (
+            "nobody speaks it: nobody, skill or not",
+            chat("returns", language="ja"),
+            [agent("en", {"returns": 5}, speaks=["en"]), agent("none", {"cards": 5})],
+            None,
+        ),
+        (
+            "widened: the skill widens, the language does not",
+            chat("returns", widened=True, language="ja"),
+            [
+                agent("en", {"returns": 5}, speaks=["en"]),
+                agent("ja", {"members": 2}, speaks=["ja"]),
+            ],
+            "ja",
+        ),
+        (
+            "widened: still nobody who does not speak it",
+            chat("returns", widened=True, language="ja"),
+            [agent("en", {"returns": 5}, speaks=["en"])],
+            None,
+        ),
+        (
+            "a general chat: anyone free who speaks it",
+            chat("general", language="ja"),
+            [agent("en", {"loans": 5}), agent("ja", {"orders": 1}, speaks=["ja"])],
+            "ja",
+        ),
+        (
+            "an agent who speaks both takes either",
+            chat("returns", language="ja"),
+            [
+                agent("both", {"returns": 2}, speaks=["en", "ja"]),
+                agent("ja", {"returns": 1}, speaks=["ja"]),
+            ],
+            "both",
+        ),
+        (
+            "an English chat is not offered to one who speaks only Japanese",
+            chat("returns", widened=True, language="en"),
+            [agent("ja", {"returns": 5}, speaks=["ja"]), agent("en", {"loans": 1}, speaks=["en"])],
+            "en",
+        ),
+        (
+            "agents and chats without a language speak English",
+            chat("returns"),
+            [agent("ja", {"returns": 5}, speaks=["ja"]), agent("old", {"returns": 1})],
+            "old",
+        ),
+        (
+            "a Japanese chat is not offered to an agent without languages",
+            chat("general", language="ja"),
+            [agent("old", {"returns": 5})],
+            None,
+        ),
     ],
 )
 def test_select_agent(

@@ -16,13 +16,18 @@ from tests.factories import make_agent, waiting_chat
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-def waiting(id: str, skill: str = "cards", *, waited_s: float = 0) -> tuple[WaitingChat, float]:
-    return WaitingChat(id, skill, "normal", NOW - timedelta(seconds=waited_s)), waited_s
+def waiting(
+    id: str, skill: str = "cards", *, waited_s: float = 0, language: str = "en"
+) -> tuple[WaitingChat, float]:
+    since = NOW - timedelta(seconds=waited_s)
+    return WaitingChat(id, skill, "normal", since, language=language), waited_s
 
 
-def seat(*skills: str, slots: int = 1, busy: tuple[float, ...] = ()) -> Seats:
+def seat(
+    *skills: str, slots: int = 1, busy: tuple[float, ...] = (), languages: tuple[str, ...] = ("en",)
+) -> Seats:
     """An agent with `slots` chats at once, holding chats that have run `busy` seconds."""
-    return Seats(frozenset(skills), slots, busy)
+    return Seats(frozenset(skills), slots, busy, frozenset(languages))
 
 
 @pytest.mark.parametrize(
@@ -93,6 +98,34 @@ def seat(*skills: str, slots: int = 1, busy: tuple[float, ...] = ()) -> Seats:
             {"c": 300},
         ),
         ("nobody online", [waiting("c")], [], (300,), {"c": None}),
+        (
+            "nobody online speaks the chat's language, however long it waited",
+            [waiting("c", "returns", waited_s=600, language="ja")],
+            [seat("returns"), seat("cards")],
+            (300,),
+            {"c": None},
+        ),
+        (
+            "an agent who speaks it takes it, one who does not is no help",
+            [waiting("c", "returns", language="ja")],
+            [seat("returns"), seat("returns", busy=(240,), languages=("ja",))],
+            (300,),
+            {"c": 60},
+        ),
+        (
+            "past the skill limit: a free agent without the skill who speaks the language",
+            [waiting("c", "returns", waited_s=100, language="ja")],
+            [seat("returns"), seat("orders", languages=("ja", "en"))],
+            (300,),
+            {"c": 20},
+        ),
+        (
+            "a chat in another language ahead does not hold up the line",
+            [waiting("ja", "general", language="ja"), waiting("en", "general")],
+            [seat("cards", busy=(240,)), seat("orders", busy=(0,), languages=("ja",))],
+            (300,),
+            {"ja": 300, "en": 60},
+        ),
     ],
 )
 def test_forecast(case, line, seats, handle_times, expected) -> None:

@@ -422,6 +422,11 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(
 def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -> None:
     http = console_app.client()
     colleague = make_agent(http, "Tom Whitfield", {"billing": 4})
+    shop = make_agent(http, f"佐藤 {uuid.uuid4().hex[:4]}", {"returns": 3})
+    speaks = http.patch(
+        f"/api/agents/{shop['id']}", json={"languages": ["ja"]}, headers=ADMIN_HEADERS
+    )
+    assert speaks.status_code == 200
     try:
         open_console(page, console_app.url, on_duty["token"])
         status = page.locator("#agent-status")
@@ -453,7 +458,11 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
         pane.locator("select[id^=transfer-skill-]").select_option("billing")
         to_agent = pane.locator("select[id^=transfer-agent-]")
         expect(to_agent.locator(f'option[value="{colleague["id"]}"]')).to_have_text(
-            "Tom Whitfield (billing; 0/3)"
+            "Tom Whitfield (billing; English; 0/3)"
+        )
+        # A colleague who chats only in Japanese may be named, and the console says so.
+        expect(to_agent.locator(f'option[value="{shop["id"]}"]')).to_have_text(
+            f"{shop['name']} (returns; Japanese · 日本語, not the customer's language; 0/3)"
         )
         to_agent.select_option(colleague["id"])
         pane.locator("textarea[id^=transfer-note-]").fill("Invoice question: billing knows best.")
@@ -469,11 +478,12 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
         expect(pane).to_have_count(0)
         assert page.errors == []
     finally:
-        http.put(
-            f"/api/agents/{colleague['id']}/status",
-            json={"status": "offline"},
-            headers=colleague["headers"],
-        )
+        for agent in (colleague, shop):
+            http.put(
+                f"/api/agents/{agent['id']}/status",
+                json={"status": "offline"},
+                headers=agent["headers"],
+            )
 
 
 def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:

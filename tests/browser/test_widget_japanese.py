@@ -49,7 +49,8 @@ def api(app) -> Iterator[httpx.Client]:
 @pytest.fixture
 def agent(api) -> Iterator[dict]:
     created = api.post(
-        "/api/agents", json={"name": AGENT, "skills": {"general": 3}, "max_concurrent": 2}
+        "/api/agents",
+        json={"name": AGENT, "skills": {"general": 3}, "max_concurrent": 2, "languages": ["ja"]},
     )
     assert created.status_code == 201, created.text
     agent = created.json()
@@ -271,6 +272,7 @@ def test_with_the_real_bot_a_japanese_question_then_a_person(live, shop, new_pag
             "name": AGENT,
             "skills": {s: 3 for s in ("general", "cards", "accounts", "payments", "app")},
             "max_concurrent": 2,
+            "languages": ["ja"],
         },
         headers=live.admin,
     )

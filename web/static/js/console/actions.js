@@ -3,6 +3,7 @@
 
 import { clear, el } from "../shared/dom.js";
 import { closeChat, mergeView } from "./chats.js";
+import { LANGUAGES } from "../shared/labels.js";
 import { agentName } from "./parts.js";
 import { call, failed, state, ui } from "./state.js";
 import { loadTickets } from "./tickets.js";
@@ -50,6 +51,14 @@ function actionForm(chat, title, fields, submitLabel, onSubmit) {
   if (first) first.focus();
 }
 
+// The languages a colleague chats in: routing offers them only chats in these; a chat may still
+// be transferred to them by name, with a word when they do not speak the customer's language.
+function spoken(agent, language) {
+  const languages = agent.languages || ["en"];
+  const names = languages.map((code) => LANGUAGES[code] || code).join(", ");
+  return language && !languages.includes(language) ? names + ", not the customer's language" : names;
+}
+
 async function transferForm(chat) {
   try {
     state.roster = await call("/api/agents/roster");
@@ -64,7 +73,7 @@ async function transferForm(chat) {
   const colleagues = state.roster.filter((a) => a.id !== state.agent.id && a.status === "online" && a.load < a.max_concurrent);
   const agent = el("select", { id: "transfer-agent-" + cid },
     el("option", { value: "" }, "Anyone with the skill"),
-    colleagues.map((a) => el("option", { value: a.id }, a.name + " (" + Object.keys(a.skills).join(", ") + "; " + a.load + "/" + a.max_concurrent + ")")));
+    colleagues.map((a) => el("option", { value: a.id }, a.name + " (" + Object.keys(a.skills).join(", ") + "; " + spoken(a, chat.view.language) + "; " + a.load + "/" + a.max_concurrent + ")")));
   const note = el("textarea", { id: "transfer-note-" + cid, rows: 2 });
   actionForm(
     chat,
