@@ -12,11 +12,16 @@ from tests.helpers import wait_until
 pytestmark = pytest.mark.rasa
 
 
-def agent(live, name: str, skills: dict[str, int]) -> dict:
+def agent(live, name: str, skills: dict[str, int], languages: list[str] | None = None) -> dict:
     http = live.client()
     created = http.post(
         "/api/agents",
-        json={"name": name, "skills": skills, "max_concurrent": 3},
+        json={
+            "name": name,
+            "skills": skills,
+            "max_concurrent": 3,
+            "languages": languages or ["en"],
+        },
         headers=live.admin,
     ).json()
     created["headers"] = {"Authorization": f"Bearer {created['token']}"}
