@@ -9,6 +9,7 @@ RASA_OK   := $(RASA_VENV)/.installed
 WEB_OK    := web/node_modules/.installed
 EMBED_OK  := models/embedding/all-mpnet-base-v2/.verified
 CHROMIUM  := /usr/bin/chromium
+CJK_FONT  := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 CASCADE   := $(VENV)/bin/cascade
 DEMO_DIR  ?= var/demo
 PORT      ?= 8000
@@ -61,6 +62,11 @@ $(CHROMIUM):
 	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium chromium-driver
 
+# A Japanese font, so the pages' Japanese shows in the browser tests' screenshots (Debian's Noto CJK).
+$(CJK_FONT):
+	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q fonts-noto-cjk
+
 # Trains only when config.yml, domain.yml or data/{nlu,rules,stories} changed.
 model: $(APP_OK) $(RASA_OK)
 	@$(CASCADE) train
@@ -91,7 +97,7 @@ lint: $(APP_OK)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy core cascade knowledge_base handoff conversations bot ops web
 
-test: setup $(CHROMIUM) lint
+test: setup $(CHROMIUM) $(CJK_FONT) lint
 	$(VENV)/bin/pytest -p no:cacheprovider -q
 
 bench-routing: $(APP_OK)

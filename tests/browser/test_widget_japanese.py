@@ -270,7 +270,7 @@ def test_with_the_real_bot_a_japanese_question_then_a_person(live, shop, new_pag
         "/api/agents",
         json={
             "name": AGENT,
-            "skills": {s: 3 for s in ("general", "cards", "accounts", "payments", "app")},
+            "skills": {s: 3 for s in ("general", "returns", "orders", "shipping")},
             "max_concurrent": 2,
             "languages": ["ja"],
         },
@@ -289,7 +289,7 @@ def test_with_the_real_bot_a_japanese_question_then_a_person(live, shop, new_pag
         customer.get_by_role("button", name="チャットで問い合わせる").click()
         chat = customer.frame_locator("#cascade-frame")
         expect(chat.locator(".msg.bot").first).to_contain_text("バーチャルアシスタントです")
-        say(chat, "メッセージ", "カードを一時的に止めるにはどうすればいいですか")
+        say(chat, "メッセージ", "届いたコップが割れていました")
         cid = conversation_id(customer)
         # The bot answers (in whatever words its catalogue has): a reply after the question.
         wait_until(
@@ -305,6 +305,7 @@ def test_with_the_real_bot_a_japanese_question_then_a_person(live, shop, new_pag
         view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
         assert view["language"] == "ja"
         if view["status"] == "bot":  # the bot kept the chat: ask for a person from the menu
+            shoot(customer, "widget-ja")
             chat.get_by_role("button", name="メニュー").click()
             chat.get_by_role("menuitem", name="担当者と話す").click()
         expect(chat.locator("#queue-position")).to_have_text(
