@@ -139,6 +139,56 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     assert page.errors == []
 
 
+def test_words_typed_while_an_article_opens_are_kept_and_open_changes_stay_open(web_app, page):
+    # Opening the article again (from the list, the try box...) while the server is slow to
+    # answer, and typing meanwhile: the late answer is an older copy and must not take the words
+    # back, or the save would keep the old text and show no change.
+    tag = unique()
+    article_id = f"parcel-times-{tag}"
+    title = f"Parcel times {tag}"
+    created = httpx.post(
+        f"{web_app}/api/kb/articles",
+        json={"id": article_id, "title": title, "body": "Parcels arrive in 3 days."},
+        headers=ADMIN_HEADERS,
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    open_editor(page, web_app)
+    open_article(page, title)
+
+    held = []
+    page.route(
+        re.compile(rf".*/api/kb/articles/{article_id}$"),
+        lambda route: held.append(route) if route.request.method == "GET" else route.continue_(),
+    )
+    page.locator(".article-item", has_text=title).click()
+    page.fill("#f-body", "Parcels arrive in 2 days.")
+    assert len(held) == 1
+    # The open goes on to the history once its answer is handled.
+    with page.expect_request(re.compile(rf".*/api/kb/articles/{article_id}/versions$")):
+        held[0].continue_()
+    expect(page.locator("#f-body")).to_have_value("Parcels arrive in 2 days.")
+    expect(page.locator("#dirty")).to_have_text("Unsaved changes")
+
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#editor-message")).to_contain_text("Saved as version 2")
+    newest = page.locator("#version-list > li").first
+    expect(newest).to_contain_text("Version 2 edited by admin")
+    newest.get_by_role("button", name="Show changes").click()
+    expect(newest.locator(".diff-del")).to_have_text(["-Parcels arrive in 3 days."])
+    expect(newest.locator(".diff-add")).to_have_text(["+Parcels arrive in 2 days."])
+
+    # Publishing draws the history again: the changes the editor had open stay open.
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("#version-list > li").first).to_contain_text("Version 3 published")
+    edited = page.locator("#version-list > li", has_text="Version 2 edited")
+    expect(edited.locator(".diff-add")).to_be_visible()
+    expect(edited.get_by_role("button", name="Hide changes")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    assert page.errors == []
+
+
 def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, page):
     article_id = f"xss-{unique()}"
     body = (

@@ -65,6 +65,7 @@ function renderQuestions() {
             "aria-label": "Remove question: " + question,
             onclick: () => {
               state.questions.splice(index, 1);
+              edits += 1;
               renderQuestions();
               renderDirty();
               $("f-question").focus();
@@ -134,12 +135,23 @@ function focusEditor() {
   heading.scrollIntoView({ block: "start", behavior: "auto" });
 }
 
+// Opening, saving, publishing and rolling back each draw the article they get back into the form.
+// Answers can arrive late (a busy server): only the latest request's answer is drawn, so an
+// article opened before a save never comes back over the saved one. And an article the editor
+// began typing into while it opened keeps their words: the answer is an older copy of it.
+let formAsked = 0;
+let edits = 0; // counts the editor's changes to the form
+
 async function openArticle(id, { message } = {}) {
+  const asked = ++formAsked;
+  const editsWhenAsked = edits;
   try {
     const article = await call(path(id));
-    fill(article);
+    if (asked !== formAsked) return;
+    const typedMeanwhile = edits !== editsWhenAsked && state.current && state.current.id === id;
+    if (!typedMeanwhile) fill(article);
     tell("editor", message || "");
-    focusEditor();
+    if (!typedMeanwhile) focusEditor(); // not away from the field they are typing in
     await Promise.all([loadList(), showHistory(id), loadFigures(id)]);
   } catch (err) {
     tell("editor", "Could not open the article: " + reason(err), true);
@@ -151,8 +163,10 @@ function showHistory(id) {
 }
 
 async function rollBack(id, version) {
+  const asked = ++formAsked;
   try {
     const article = await call(path(id) + "/rollback", { method: "POST", body: { version } });
+    if (asked !== formAsked) return;
     fill(article);
     announceChange();
     tell("editor", "Rolled back: version " + article.version + " holds version " + version + "'s text.");
@@ -181,10 +195,12 @@ async function save() {
     return null;
   }
   if (creating && !body.id) body.id = slug(body.title);
+  const asked = ++formAsked;
   try {
     const saved = creating
       ? await call("/api/kb/articles", { method: "POST", body })
       : await call(path(body.id) + "?base_version=" + state.current.version, { method: "PUT", body });
+    if (asked !== formAsked) return null;
     fill(saved);
     announceChange();
     tell(
@@ -204,8 +220,10 @@ async function save() {
 async function setStatus(action) {
   if (!state.current) return;
   if (dirty() && !(await save())) return;
+  const asked = ++formAsked;
   try {
     const article = await call(path(state.current.id) + "/" + action, { method: "POST" });
+    if (asked !== formAsked) return;
     fill(article);
     announceChange();
     tell(
@@ -230,7 +248,10 @@ export function wireForm() {
     e.preventDefault();
     save();
   });
-  $("editor").addEventListener("input", renderDirty);
+  $("editor").addEventListener("input", () => {
+    edits += 1;
+    renderDirty();
+  });
   $("f-body").addEventListener("input", renderPreview);
   $("f-title").addEventListener("input", () => {
     if (!state.current && !state.idTouched) $("f-id").value = slug($("f-title").value);

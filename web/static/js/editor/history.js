@@ -24,6 +24,14 @@ function diffView(diff) {
 // Answers can arrive out of order (opening an article, then saving it at once): only the answer
 // to the latest request is drawn, never an older list over a newer one.
 let historyAsked = 0;
+// The article whose history the list shows: drawing it again (after a save, a publish...) keeps
+// the changes the editor had open, open.
+let drawnFor = null;
+
+function openDiffs() {
+  const toggles = $("version-list").querySelectorAll('button[aria-expanded="true"]');
+  return new Set([...toggles].map((toggle) => toggle.getAttribute("aria-controls")));
+}
 
 // `rollBack(version)` is what a version's "Roll back" button does (the form's, in form.js).
 export async function loadHistory(id, rollBack) {
@@ -38,18 +46,20 @@ export async function loadHistory(id, rollBack) {
     return;
   }
   if (asked !== historyAsked) return;
+  const shown = drawnFor === id ? openDiffs() : new Set();
+  drawnFor = id;
   const list = clear($("version-list"));
   const latest = versions.length ? versions[0].version : null;
   for (const version of versions) {
     const diff = diffView(version.diff);
-    diff.hidden = true;
     const diffId = "diff-" + version.version;
     diff.id = diffId;
+    diff.hidden = !shown.has(diffId);
     const toggle = el(
       "button",
       {
         type: "button",
-        "aria-expanded": "false",
+        "aria-expanded": String(!diff.hidden),
         "aria-controls": diffId,
         onclick: () => {
           diff.hidden = !diff.hidden;
@@ -57,7 +67,7 @@ export async function loadHistory(id, rollBack) {
           toggle.textContent = diff.hidden ? "Show changes" : "Hide changes";
         },
       },
-      "Show changes"
+      diff.hidden ? "Show changes" : "Hide changes"
     );
     const rollback =
       version.version === latest
