@@ -6,7 +6,9 @@ per test. `shoot(page, name)` saves a screenshot to var/screenshots/, one per fa
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
@@ -99,3 +101,32 @@ def web_app(tmp_path_factory, mail_sink) -> Iterator[str]:
     need no bot."""
     with app_process(tmp_path_factory.mktemp("web"), env=mail_env(mail_sink)) as url:
         yield url
+
+
+class CompanySite(BaseHTTPRequestHandler):
+    """The company's own site, on another origin than the app's (another port: a browser that
+    blocks third-party storage would refuse the chat's localStorage on another site altogether).
+    Its pages are `pages[path]`."""
+
+    pages: dict[str, str] = {}
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        body = self.pages.get(self.path, "").encode()
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CompanySite)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

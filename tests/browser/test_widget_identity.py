@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
 
 from conversations.identity import sign
+from tests.browser.conftest import CompanySite
 from tests.helpers import app_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -27,35 +26,6 @@ def app(tmp_path_factory) -> Iterator[str]:
         tmp_path_factory.mktemp("identity"), env={"CASCADE_IDENTITY_SECRET": SECRET}
     ) as url:
         yield url
-
-
-class CompanySite(BaseHTTPRequestHandler):
-    """The company's own site, on another origin than the app's (another port: a browser that
-    blocks third-party storage would refuse the chat's localStorage on another site altogether).
-    Its pages are `pages[path]`."""
-
-    pages: dict[str, str] = {}
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        body = self.pages.get(self.path, "").encode()
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return None
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), CompanySite)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 def company_page(site: str, app: str, path: str, **attributes: str) -> str:

@@ -11,14 +11,13 @@ catalogue: this checks the texts the chat and the widget write)."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import CompanySite
 from tests.helpers import (
     ADMIN_HEADERS,
     PAGE_TIMEOUT_MS,
@@ -65,37 +64,9 @@ def agent(api) -> Iterator[dict]:
     )
 
 
-class Shop(BaseHTTPRequestHandler):
-    """The company's own site, on another origin than the app's: one page with the widget's tag
-    on it (`page`)."""
-
-    page = ""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        body = self.page.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return None
-
-
-@pytest.fixture(scope="module")
-def shop() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Shop)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-
-
 def shop_page(page, shop: str, app: str, attributes: str = 'data-lang="ja"') -> None:
     """Opens the shop's page with the widget's one tag on it."""
-    Shop.page = (
+    CompanySite.pages["/help"] = (
         "<!doctype html><html lang='ja'><head><meta charset='utf-8'></head><body>"
         "<h1>東京セレクトストア</h1>"
         f'<script src="{app}/widget.js" async {attributes}></script></body></html>'
@@ -109,9 +80,9 @@ def say(chat, label: str, text: str) -> None:
 
 
 def test_a_japanese_customer_waits_meets_an_agent_and_rates_all_in_japanese(
-    app, api, agent, shop, page, shoot
+    app, api, agent, site, page, shoot
 ) -> None:
-    shop_page(page, shop, app)
+    shop_page(page, site, app)
     page.get_by_role("button", name="チャットで問い合わせる").click()
     chat = page.frame_locator("#cascade-frame")
     expect(chat.locator("html")).to_have_attribute("lang", "ja")
@@ -193,12 +164,12 @@ def test_a_japanese_customer_waits_meets_an_agent_and_rates_all_in_japanese(
     assert page.dialogs == [] and page.errors == []
 
 
-def test_a_browser_in_japanese_gets_a_japanese_widget_without_data_lang(app, api, shop, browser):
+def test_a_browser_in_japanese_gets_a_japanese_widget_without_data_lang(app, api, site, browser):
     context = browser.new_context(locale="ja-JP")
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     try:
         page = context.new_page()
-        shop_page(page, shop, app, attributes="")
+        shop_page(page, site, app, attributes="")
         page.get_by_role("button", name="チャットで問い合わせる").click()
         chat = page.frame_locator("#cascade-frame")
         expect(chat.locator(".msg.bot").first).to_contain_text("バーチャルアシスタントです")
@@ -209,8 +180,8 @@ def test_a_browser_in_japanese_gets_a_japanese_widget_without_data_lang(app, api
         context.close()
 
 
-def test_an_english_widget_follows_a_customer_who_writes_japanese(app, api, shop, page) -> None:
-    shop_page(page, shop, app, attributes="")  # an English browser, no data-lang
+def test_an_english_widget_follows_a_customer_who_writes_japanese(app, api, site, page) -> None:
+    shop_page(page, site, app, attributes="")  # an English browser, no data-lang
     page.get_by_role("button", name="Chat with us").click()
     chat = page.frame_locator("#cascade-frame")
     expect(chat.get_by_label("Your message")).to_have_attribute(
@@ -229,13 +200,13 @@ def test_an_english_widget_follows_a_customer_who_writes_japanese(app, api, shop
 
 
 def test_the_agent_sees_the_customers_language_and_their_own_words(
-    app, api, agent, shop, new_page, shoot
+    app, api, agent, site, new_page, shoot
 ) -> None:
     console = new_page()
     console.goto(f"{app}/console#token={agent['token']}")
     expect(console.locator("#who")).to_have_text(AGENT)
     customer = new_page()
-    shop_page(customer, shop, app)
+    shop_page(customer, site, app)
     customer.get_by_role("button", name="チャットで問い合わせる").click()
     chat = customer.frame_locator("#cascade-frame")
     say(chat, "メッセージ", "返品の手続きを教えてください")
@@ -262,7 +233,7 @@ def test_the_agent_sees_the_customers_language_and_their_own_words(
 
 
 @pytest.mark.rasa
-def test_with_the_real_bot_a_japanese_question_then_a_person(live, shop, new_page, shoot) -> None:
+def test_with_the_real_bot_a_japanese_question_then_a_person(live, site, new_page, shoot) -> None:
     """The real Rasa server hears the Japanese question with the conversation's language; the
     hand-over and wait texts, the agent's joining and the widget are Japanese."""
     http = live.client()
@@ -285,7 +256,7 @@ def test_with_the_real_bot_a_japanese_question_then_a_person(live, shop, new_pag
     assert online.status_code == 200, online.text
     try:
         customer = new_page()
-        shop_page(customer, shop, live.url)
+        shop_page(customer, site, live.url)
         customer.get_by_role("button", name="チャットで問い合わせる").click()
         chat = customer.frame_locator("#cascade-frame")
         expect(chat.locator(".msg.bot").first).to_contain_text("バーチャルアシスタントです")
