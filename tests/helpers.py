@@ -192,6 +192,25 @@ def mail_env(mail_sink: tuple[Mailbox, int]) -> dict[str, str]:
     }
 
 
+def notifying_settings(data_dir: Path, smtp_port: int, receiver: Receiver) -> Any:
+    """An in-process app's settings sending email to a loopback SMTP port and webhooks to
+    `receiver`, with no bot and the timers left to the test."""
+    from core.settings import Settings
+
+    return Settings(
+        data_dir=data_dir,
+        admin_token=ADMIN,
+        rasa_url="",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_from="help@tidewater.example",
+        webhook_urls=[receiver.url],
+        webhook_secret="s3cret",
+        route_interval_s=0,
+        outbox_interval_s=0,
+    )
+
+
 class Receiver(ThreadingHTTPServer):
     """A webhook receiver answering with `statuses` in turn (200 once they run out)."""
 

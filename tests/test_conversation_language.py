@@ -13,10 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from core.settings import Settings
 from core.words import say
 from tests.factories import HANDOFF, HashingEmbedder, ScriptedBot, make_agent
-from tests.helpers import ADMIN, ADMIN_HEADERS, wait_until
+from tests.helpers import ADMIN_HEADERS, notifying_settings, wait_until
 
 JAPANESE_QUESTION = "カードがまだ届きません。いつ届きますか？"
 
@@ -151,18 +150,7 @@ def test_an_agent_joining_and_resolving_speaks_the_customers_language(client, bo
 def notifying(tmp_path, mailbox, receiver, clock):
     """The app with a real SMTP server and webhook receiver on loopback, nobody online."""
     inbox, smtp_port = mailbox
-    settings = Settings(
-        data_dir=tmp_path,
-        admin_token=ADMIN,
-        rasa_url="",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_port,
-        smtp_from="help@tidewater.example",
-        webhook_urls=[receiver.url],
-        webhook_secret="s3cret",
-        route_interval_s=0,
-        outbox_interval_s=0,
-    )
+    settings = notifying_settings(tmp_path, smtp_port, receiver)
     bot = ScriptedBot()
     with TestClient(create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)) as app:
         yield app, bot, inbox, receiver

@@ -9,10 +9,9 @@ from email import message_from_bytes
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from core.settings import Settings
 from handoff.outbox import verify_signature
 from tests.factories import HashingEmbedder, ScriptedBot
-from tests.helpers import ADMIN, ADMIN_HEADERS, wait_until
+from tests.helpers import ADMIN_HEADERS, notifying_settings, wait_until
 
 HANDOFF = [
     {"custom": {"text": "Connecting you."}},
@@ -22,18 +21,7 @@ HANDOFF = [
 
 def test_ticket_emails_and_signed_webhooks(tmp_path, mailbox, receiver, clock) -> None:
     inbox, smtp_port = mailbox
-    settings = Settings(
-        data_dir=tmp_path,
-        admin_token=ADMIN,
-        rasa_url="",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_port,
-        smtp_from="help@tidewater.example",
-        webhook_urls=[receiver.url],
-        webhook_secret="s3cret",
-        route_interval_s=0,
-        outbox_interval_s=0,
-    )
+    settings = notifying_settings(tmp_path, smtp_port, receiver)
     bot = ScriptedBot(list(HANDOFF))
     admin = ADMIN_HEADERS
     with TestClient(
