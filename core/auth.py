@@ -20,10 +20,11 @@ class Role(StrEnum):
     EDITOR = "editor"
     AGENT = "agent"
     OPS = "ops"
+    SUPERVISOR = "supervisor"  # reads every agent's chats; an agent sees only their own
     CUSTOMER = "customer"
 
 
-STAFF_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.AGENT, Role.OPS})
+STAFF_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.AGENT, Role.OPS, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True)
