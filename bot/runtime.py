@@ -83,16 +83,18 @@ def start_rasa(
     model: Path,
     port: int,
     action_url: str,
+    action_secret: str,
     tracker_db: Path,
     log_file: Path | None = None,
 ) -> subprocess.Popen[bytes]:
+    """`rasa run` with the REST channel only: its HTTP API (--enable-api) stays off, as nothing
+    of Cascade uses it. Rasa calls `action_url` with `action_secret` (endpoints.yml)."""
     tracker_db.parent.mkdir(parents=True, exist_ok=True)
     output = open(log_file, "ab") if log_file else None  # noqa: SIM115 - owned by the child
     return subprocess.Popen(
         [
             str(rasa_bin),
             "run",
-            "--enable-api",
             "--port",
             str(port),
             "--interface",
@@ -105,7 +107,11 @@ def start_rasa(
             "credentials.yml",
         ],
         cwd=project_dir,
-        env=rasa_env(CASCADE_ACTION_URL=action_url, CASCADE_TRACKER_DB=str(tracker_db)),
+        env=rasa_env(
+            CASCADE_ACTION_URL=action_url,
+            CASCADE_ACTION_SECRET=action_secret,
+            CASCADE_TRACKER_DB=str(tracker_db),
+        ),
         stdout=output or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )

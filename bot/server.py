@@ -1,15 +1,21 @@
 """Serving the custom actions from the app: rasa-sdk's executor behind a FastAPI route.
 
-`endpoints.yml` points Rasa's action endpoint at `<app>/webhook`.
+`endpoints.yml` points Rasa's action endpoint at `<app>/webhook` and has Rasa send the action
+secret (CASCADE_ACTION_SECRET) as a bearer token: anyone else gets 401, and so does everyone when
+no secret is configured, since the actions read the knowledge base on the caller's word.
 """
 
 from __future__ import annotations
 
+import functools
+import hmac
+import logging
 import threading
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from rasa_sdk.executor import ActionExecutor, ActionName
 from rasa_sdk.interfaces import (
     ActionExecutionRejection,
@@ -33,8 +39,37 @@ from bot.actions import (
 )
 from bot.actions.common import KnowledgeSource
 from bot.languages import warm_up
+from core.deps import SettingsDep, bearer
 
-router = APIRouter(tags=["rasa actions"], include_in_schema=False)
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _say_the_secret_is_unset() -> None:
+    """Once per process, not once per refused call."""
+    log.warning("action calls are refused: CASCADE_ACTION_SECRET is not set (README, production)")
+
+
+def from_rasa(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Checked before the body is read: the caller holds the action secret."""
+    secret = settings.action_secret.get_secret_value() if settings.action_secret else ""
+    if not secret:
+        _say_the_secret_is_unset()
+    given = credentials.credentials if credentials else ""
+    if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        raise HTTPException(
+            401,
+            "action calls need the action secret (CASCADE_ACTION_SECRET) as a bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+router = APIRouter(
+    tags=["rasa actions"], include_in_schema=False, dependencies=[Depends(from_rasa)]
+)
 
 
 def build_executor(kb: KnowledgeSource) -> ActionExecutor:

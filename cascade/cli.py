@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
 from core.settings import Settings
 
@@ -58,7 +59,8 @@ def serve(
         str | None, typer.Option(help="Rasa server URL; default from CASCADE_RASA_URL.")
     ] = None,
 ) -> None:
-    """Run the app alone (the Rasa server is found at --rasa-url)."""
+    """Run the app alone (the Rasa server is found at --rasa-url). Rasa's action calls need
+    CASCADE_ACTION_SECRET, the same in Rasa's environment and the app's."""
     import uvicorn
 
     from cascade.app import create_app, with_realtime
@@ -78,8 +80,11 @@ def up(
     """Run the app and the Rasa server together (training the model first if needed).
 
     Both stop on SIGINT/SIGTERM. If Rasa dies, the app keeps accepting and storing messages,
-    hands chats to people and reports "rasa": "down" on /health.
+    hands chats to people and reports "rasa": "down" on /health. Rasa's calls to the actions
+    carry CASCADE_ACTION_SECRET, made here for both when it is not set.
     """
+    import secrets
+
     import uvicorn
 
     from bot.runtime import ensure_model, start_rasa
@@ -87,6 +92,8 @@ def up(
 
     _quiet_libraries()
     settings = settings_for(data_dir, rasa_url=f"http://127.0.0.1:{rasa_port}")
+    if settings.action_secret is None or not settings.action_secret.get_secret_value():
+        settings.action_secret = SecretStr(secrets.token_urlsafe(32))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     model = ensure_model(settings.project_dir, settings.rasa_bin)
     rasa_log = settings.data_dir / "rasa.log"
@@ -96,6 +103,7 @@ def up(
         model=model,
         port=rasa_port,
         action_url=f"http://127.0.0.1:{port}/webhook",
+        action_secret=settings.action_secret.get_secret_value(),
         tracker_db=settings.tracker_store_path,
         log_file=rasa_log,
     )

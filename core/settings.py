@@ -201,6 +201,12 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / ".venv-rasa" / "bin" / "rasa",
         description="The Rasa executable (Python 3.10 runtime).",
     )
+    action_secret: SecretStr | None = Field(
+        default=None,
+        description="What Rasa sends as `Authorization: Bearer <secret>` when it calls the app's "
+        "action endpoint (/webhook); endpoints.yml reads the same CASCADE_ACTION_SECRET. "
+        "`cascade up` makes one when unset; `cascade serve` without one refuses every action call.",
+    )
 
     @property
     def database_path(self) -> Path:

@@ -17,6 +17,7 @@ from core.db import Storage  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from tests.factories import HashingEmbedder, ScriptedBot, make_agent  # noqa: E402
 from tests.helpers import (
+    ACTION_SECRET,
     ADMIN,
     ADMIN_HEADERS,  # noqa: E402
     ROOT,
@@ -32,7 +33,9 @@ from tests.helpers import (
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="")
+    return Settings(
+        data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="", action_secret=ACTION_SECRET
+    )
 
 
 @pytest.fixture
@@ -92,6 +95,7 @@ def live(tmp_path_factory, rasa_model):
         model=rasa_model,
         port=rasa_port,
         action_url=f"http://127.0.0.1:{app_port}/webhook",
+        action_secret=ACTION_SECRET,
         tracker_db=data_dir / "rasa_tracker.db",
         log_file=data_dir / "rasa.log",
     )

@@ -28,6 +28,9 @@ from aiosmtpd.controller import Controller
 
 ADMIN = "test-admin-token"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+# What Rasa sends to the app's action endpoint (endpoints.yml), in the app's settings too.
+ACTION_SECRET = "test-action-secret"
+ACTION_HEADERS = {"Authorization": f"Bearer {ACTION_SECRET}"}
 ROOT = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
@@ -67,7 +70,12 @@ def free_port() -> int:
 
 
 def app_env(admin_token: str) -> dict[str, str]:
-    return {**os.environ, "CASCADE_ADMIN_TOKEN": admin_token, "HF_HUB_OFFLINE": "1"}
+    return {
+        **os.environ,
+        "CASCADE_ADMIN_TOKEN": admin_token,
+        "CASCADE_ACTION_SECRET": ACTION_SECRET,
+        "HF_HUB_OFFLINE": "1",
+    }
 
 
 def start_app(
@@ -79,7 +87,8 @@ def start_app(
     log: Path,
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
-    """`cascade serve` as a process; its output goes to `log`."""
+    """`cascade serve` as a process, taking Rasa's action calls with `ACTION_SECRET`; its
+    output goes to `log`."""
     return subprocess.Popen(
         [
             sys.executable,

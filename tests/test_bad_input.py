@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from cascade.app import create_app
 from tests.factories import HashingEmbedder
-from tests.helpers import ADMIN_HEADERS
+from tests.helpers import ACTION_HEADERS, ADMIN_HEADERS
 
 JSON = {"Content-Type": "application/json"}
 
@@ -56,9 +56,20 @@ def cases(conversation: str, token: str) -> list[tuple[str, str, dict, int]]:
             {"json": {"name": "", "skills": {}}, "headers": ADMIN_HEADERS},
             422,
         ),
-        ("post", "/webhook", {"content": "garbage"}, 400),
-        ("post", "/webhook", {"json": {"next_action": "action_answer_question"}}, 400),
-        ("post", "/webhook", {"json": {"next_action": "action_nope", "tracker": {}}}, 404),
+        ("post", "/webhook", {"content": "garbage", "headers": ACTION_HEADERS}, 400),
+        (
+            "post",
+            "/webhook",
+            {"json": {"next_action": "action_answer_question"}, "headers": ACTION_HEADERS},
+            400,
+        ),
+        (
+            "post",
+            "/webhook",
+            {"json": {"next_action": "action_nope", "tracker": {}}, "headers": ACTION_HEADERS},
+            404,
+        ),
+        ("post", "/webhook", {"json": {"next_action": "action_nope", "tracker": {}}}, 401),
         ("get", "/api/conversations/" + "x" * 5000, {"headers": ADMIN_HEADERS}, 404),
     ]
 

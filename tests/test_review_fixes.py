@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handoff.package import HandoffRequest
 from tests.factories import ScriptedBot, article, jsonl, make_agent
+from tests.helpers import ACTION_HEADERS
 
 HANDOFF = [{"custom": {"handoff": {"reason": "customer_request", "skill": "cards"}}}]
 
@@ -117,15 +118,17 @@ def test_more_odd_input_is_a_4xx(client, admin) -> None:
     assert client.get("/api/metrics?until=0001-01-01", headers=admin).status_code == 422
     deep = "[" * 100000 + "]" * 100000
     assert client.post("/api/kb/import", content=deep, headers=admin).status_code == 422
-    assert client.post("/webhook", content=deep).status_code == 400
+    assert client.post("/webhook", content=deep, headers=ACTION_HEADERS).status_code == 400
     no_domain = {"next_action": "action_answer_question", "tracker": {}}
-    assert client.post("/webhook", json=no_domain).status_code == 449  # Rasa resends with it
+    assert (
+        client.post("/webhook", json=no_domain, headers=ACTION_HEADERS).status_code == 449
+    )  # Rasa resends with it
     malformed = {
         "next_action": "action_answer_question",
         "tracker": {"latest_message": None},
         "domain": {},
     }
-    assert client.post("/webhook", json=malformed).status_code == 400
+    assert client.post("/webhook", json=malformed, headers=ACTION_HEADERS).status_code == 400
     pasted = jsonl(article(body="Line one\u2028line two, pasted from a word processor."))
     assert client.post("/api/kb/import", content=pasted, headers=admin).json() == {"imported": 1}
 

@@ -1,4 +1,5 @@
-"""`cascade up`: the app and Rasa supervised together; Rasa dying loses nothing."""
+"""`cascade up`: the app and Rasa supervised together, Rasa's action calls carrying the secret
+`up` made for both; Rasa dying loses nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import httpx
 import pytest
 
+from core.words import say
 from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT, app_env, free_port, stop, wait_until
 
 pytestmark = pytest.mark.rasa
@@ -16,13 +18,14 @@ pytestmark = pytest.mark.rasa
 
 def rasa_pids(port: int) -> list[int]:
     found = subprocess.run(
-        ["pgrep", "-f", f"rasa run --enable-api --port {port} "], capture_output=True, text=True
+        ["pgrep", "-f", f"rasa run --port {port} "], capture_output=True, text=True
     )
     return [int(pid) for pid in found.stdout.split()]
 
 
 def start_up(data_dir) -> tuple[int, int, subprocess.Popen]:
-    """`cascade up` on free ports, its output in the data directory."""
+    """`cascade up` on free ports with no action secret set (it makes one), its output in the
+    data directory."""
     port, rasa_port = free_port(), free_port()
     command = [
         "up",
@@ -36,7 +39,7 @@ def start_up(data_dir) -> tuple[int, int, subprocess.Popen]:
     up = subprocess.Popen(
         [sys.executable, "-m", "cascade.cli", *command],
         cwd=ROOT,
-        env=app_env(ADMIN),
+        env={k: v for k, v in app_env(ADMIN).items() if k != "CASCADE_ACTION_SECRET"},
         stdout=(data_dir / "up.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
@@ -55,6 +58,14 @@ def test_up_runs_both_and_survives_rasa_dying(tmp_path, rasa_model) -> None:
         )
         started = http.post("/api/conversations", json={"customer": {"name": "Kim"}}).json()
         headers = {"Authorization": f"Bearer {started['token']}"}
+        # The greeting is said by a custom action: Rasa's call to the app carried the secret.
+        hello = http.post(
+            f"/api/conversations/{started['id']}/messages",
+            json={"text": "hello", "client_id": "k0"},
+            headers=headers,
+        ).json()
+        assert [m["text"] for m in hello["messages"][1:]] == [say("en", "bot.greet")]
+        assert hello["status"] == "bot"
 
         for pid in rasa_pids(rasa_port):
             subprocess.run(["kill", "-9", str(pid)], check=False)

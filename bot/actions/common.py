@@ -28,7 +28,9 @@ class KnowledgeSource(Protocol):
 
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome: ...
 
-    def article(self, article_id: str) -> Article | None: ...
+    def article(self, article_id: str) -> Article | None:
+        """Any status: the actions show only published ones (KnowledgeAction.article)."""
+        ...
 
 
 # One turn says several texts, each asking for the language: detect each message once.

@@ -22,6 +22,7 @@ from bot.actions.common import (
 )
 from bot.actions.understanding import not_understood, typed_text, understood, unreadable
 from knowledge_base.search import Decision, Hit, SearchOutcome
+from knowledge_base.store import Article
 
 
 class KnowledgeAction(Action):
@@ -40,6 +41,12 @@ class KnowledgeAction(Action):
     def name(self) -> str:  # pragma: no cover - every subclass names itself
         raise NotImplementedError
 
+    def article(self, article_id: str) -> Article | None:
+        """The article, only while it is published: an id from the tracker (a choice's button,
+        the candidates slot) may be stale, or forged, and name a draft or an archived one."""
+        found = self.kb.article(article_id)
+        return found if found is not None and found.status == "published" else None
+
     def show(
         self,
         dispatcher: CollectingDispatcher,
@@ -49,7 +56,7 @@ class KnowledgeAction(Action):
         question: str | None,
     ) -> list[dict[str, Any]]:
         """Show one article: sensitive ones go straight to a person, others ask for feedback."""
-        article = self.kb.article(hit.article_id)
+        article = self.article(hit.article_id)
         if article is None:
             return [
                 *reset(),
@@ -120,7 +127,7 @@ class KnowledgeAction(Action):
             sensitive = [
                 a
                 for h in outcome.results
-                if (a := self.kb.article(h.article_id)) is not None and a.sensitive
+                if (a := self.article(h.article_id)) is not None and a.sensitive
             ]
             if sensitive:  # possibly fraud, bereavement, ...: a person decides, not a button
                 return [
@@ -197,12 +204,11 @@ class ActionChooseArticle(KnowledgeAction):
         chosen = next(tracker.get_latest_entity_values("article_id"), None)
         candidates = hits(tracker.get_slot("candidates"))
         hit = next((h for h in candidates if h.article_id == chosen), None)
-        if hit is None and chosen:
-            article = self.kb.article(chosen)
-            hit = Hit(chosen, article.title, 0.0, article.skill) if article else None
-        if hit is None:
+        article = self.article(chosen) if chosen else None  # none, gone or no longer published
+        if article is None:
             say(dispatcher, words(tracker, "article_missing"), buttons=[person_button(tracker)])
             return reset()
+        hit = hit or Hit(article.id, article.title, 0.0, article.skill)
         others = [h for h in candidates if h.article_id != hit.article_id]
         return [
             *understood(),
