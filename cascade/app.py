@@ -80,7 +80,12 @@ def build_services(
     tokens = TokenStore(storage, admin_token=admin)
     if bot is None:
         bot = (
-            RasaClient(settings.rasa_url, timeout_s=settings.rasa_timeout_s)
+            RasaClient(
+                settings.rasa_url,
+                timeout_s=settings.rasa_timeout_s,
+                failures_to_open=settings.rasa_failures_to_open,
+                probe_interval_s=settings.rasa_probe_interval_s,
+            )
             if settings.rasa_url
             else NoBot()
         )

@@ -207,6 +207,18 @@ class Settings(BaseSettings):
         "action endpoint (/webhook); endpoints.yml reads the same CASCADE_ACTION_SECRET. "
         "`cascade up` makes one when unset; `cascade serve` without one refuses every action call.",
     )
+    rasa_failures_to_open: int = Field(
+        default=3,
+        ge=1,
+        description="After this many calls to Rasa in a row time out, fail to connect or get a "
+        "5xx, chats are handed over at once without calling Rasa until it answers again.",
+    )
+    rasa_probe_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="While Rasa is taken for down, how often its root URL is asked whether it is "
+        "back.",
+    )
 
     @property
     def database_path(self) -> Path:
