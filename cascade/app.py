@@ -112,6 +112,7 @@ def build_services(
             max_wait_s=settings.max_wait_s,
             default_handle_s=settings.default_handle_s,
             idle_limit_s=settings.idle_limit_s,
+            presence_timeout_s=settings.presence_timeout_s,
         ),
         tickets=tickets,
         publisher=realtime,
@@ -175,6 +176,8 @@ def build_services(
     rasa = RasaChannel(realtime, storage=storage, conversations=services.conversations)
     storage.message_listeners.append(rasa.push)
     queue.on_wait_moved(rasa.queue_moved)
+    queue.customers_from(lambda: realtime.occupied("conversation:"))  # the chat widget's sockets
+    queue.customers_from(rasa.here)
     return services
 
 
@@ -229,6 +232,7 @@ def create_app(
                 (settings.route_interval_s, services.tickets.check_slas),
                 (settings.outbox_interval_s, services.outbox.deliver_due),
                 (settings.route_interval_s, services.queue.abandon_idle),
+                (settings.route_interval_s, services.queue.check_presence),
             )
             if interval > 0
         ]

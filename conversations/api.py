@@ -152,6 +152,7 @@ def read(conversation_id: str, conversations: Conversations, who: PrincipalDep) 
     may_read(who, conversation_id)
     view = conversations.view(conversation_id)
     if who.has(Role.CUSTOMER):
+        conversations.customer_here(conversation_id)  # the widget is open: its customer is here
         return view.for_customer()  # the team's notes on the customer are not for the customer
     return view.read()
 

@@ -98,3 +98,13 @@ def m003_language(db: Database) -> None:
     for column in ("language", "language_source"):
         if column not in conversations.columns_dict:
             conversations.add_column(column, str)
+
+
+@MIGRATIONS()
+def m004_customer_presence(db: Database) -> None:
+    # The last moment the customer was known to have the chat open (a read of it, or a socket
+    # connected), besides their own messages: a chat with an agent whose customer has gone is
+    # abandoned after the idle limit. Null: not seen since this column came.
+    conversations = db.table("conversations")
+    if "customer_seen_at" not in conversations.columns_dict:
+        conversations.add_column("customer_seen_at", str)

@@ -7,6 +7,7 @@ through `GapRecorder`, email through `Mailer`: the app wires all three.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from conversations.bot_turn import Bot, BotTurn
@@ -17,10 +18,11 @@ from conversations.gaps import GapRecorder
 from conversations.identity import verified_user_id
 from conversations.people import HandoffRequest, People
 from conversations.states import Status
+from conversations.store import SEEN_EVERY_S
 from conversations.transcript import EmailOff, Mailer, NoEmailAddress, as_text
 from conversations.view import ConversationView, conversation_view
 from core.auth import Role, TokenStore
-from core.clock import Clock
+from core.clock import Clock, iso
 from core.db import Storage
 from core.words import say
 
@@ -62,6 +64,16 @@ class ConversationService:
 
     def view(self, conversation_id: str) -> ConversationView:
         return conversation_view(self.store, self.people, conversation_id)
+
+    def customer_here(self, conversation_id: str) -> None:
+        """The customer has the chat open (their widget read it): a chat with an agent is not
+        abandoned while they do (`ConversationStore.gone_since`)."""
+        now = self.clock.now()
+        self.store.customer_seen(
+            [conversation_id],
+            at=iso(now),
+            stale=iso(now - timedelta(seconds=SEEN_EVERY_S)),
+        )
 
     def start(
         self,

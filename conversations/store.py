@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from conversations.errors import ConversationNotFound
@@ -21,6 +21,13 @@ from conversations.events import (
 from conversations.states import Status
 from core.db import Storage
 from core.language import DEFAULT
+
+SEEN_EVERY_S = 60  # a customer's presence is written at most this often (the limit is minutes)
+# When the customer of conversation `c` last wrote or had the chat open (else when it started).
+LAST_SIGN = """max(
+    coalesce(c.customer_seen_at, c.created_at),
+    coalesce((select max(m.created_at) from messages m
+              where m.conversation_id = c.id and m.sender = 'customer'), c.created_at))"""
 
 
 def message_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -267,6 +274,46 @@ class ConversationStore:
             [cutoff],
         ).fetchall()
         return [conversation_id for (conversation_id,) in rows]
+
+    def gone_since(self, cutoff: str, *, present: Collection[str] = ()) -> list[str]:
+        """Chats with an agent whose customer has neither written nor had the chat open (read
+        it, or a socket connected) since `cutoff`, and has no socket open now (`present`)."""
+        rows = self.storage.db.execute(
+            f"select c.id from conversations c where c.status = 'assigned' and {LAST_SIGN} <= ?",
+            [cutoff],
+        ).fetchall()
+        return [conversation_id for (conversation_id,) in rows if conversation_id not in present]
+
+    def last_sign_of_customer(self, conversation_id: str) -> str:
+        """When the customer last wrote or had the chat open (or, failing both, it started)."""
+        row = self.storage.db.execute(
+            f"select {LAST_SIGN} from conversations c where c.id = ?", [conversation_id]
+        ).fetchone()
+        if row is None:
+            raise ConversationNotFound(conversation_id)
+        return str(row[0])
+
+    def customer_seen(self, conversation_ids: Iterable[str], *, at: str, stale: str) -> None:
+        """The customers of these chats had them open at `at` (read one, or a socket was
+        connected). Written only for open chats last seen before `stale`, after a read that finds
+        most of them fresh: a widget polling every few seconds costs a write a minute."""
+        ids = list(conversation_ids)
+        for start in range(0, len(ids), 500):  # well within SQLite's limit of bound values
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            where = (
+                f"id in ({marks}) and status in ('bot', 'queued', 'assigned')"
+                " and (customer_seen_at is null or customer_seen_at < ?)"
+            )
+            due = self.storage.db.execute(
+                f"select exists(select 1 from conversations where {where})", [*chunk, stale]
+            ).fetchone()[0]
+            if due:
+                with self.storage.write() as db:
+                    db.execute(
+                        f"update conversations set customer_seen_at = ? where {where}",
+                        [at, *chunk, stale],
+                    )
 
     def answered_last(self, conversation_id: str) -> bool:
         """The bot's last turn showed an answer (an article) and the customer said nothing

@@ -7,6 +7,9 @@ that poll; this only pushes what they would otherwise poll for.
 A connection with no token at all is a Rasa web widget: it joins no room and may only speak
 Rasa's socketio channel protocol (conversations/channels/rasa_socketio.py), where the session id is the secret.
 A token that is present but unknown is refused, so Cascade's own clients learn it is wrong.
+
+Which rooms have a socket in them (`occupied`) tells the queue which customers have their chat
+open now: a chat with an agent is not abandoned while its customer is there.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from core.auth import Role, TokenStore
 log = logging.getLogger(__name__)
 
 DESK_ROOM = "desk"  # socket.io room of every agent and ops member
+OCCUPIED_WAIT_S = 10.0  # how long a thread waits for the event loop to list the rooms
 
 
 class Realtime:
@@ -82,6 +86,33 @@ class Realtime:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(callback, *args)
+
+    def occupied(self, prefix: str) -> frozenset[str]:
+        """The rooms named `prefix` + something that have a socket in them now, as those
+        somethings (`occupied("conversation:")`: the conversations whose customer is connected).
+        Read on the server's event loop, where the rooms change; callable from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return frozenset()
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:  # read at once: waiting for the loop from its own thread would never end
+            return self._rooms(prefix)
+
+        async def read() -> frozenset[str]:
+            return self._rooms(prefix)
+
+        return asyncio.run_coroutine_threadsafe(read(), loop).result(timeout=OCCUPIED_WAIT_S)
+
+    def _rooms(self, prefix: str) -> frozenset[str]:
+        rooms = self.sio.manager.rooms.get("/", {})
+        return frozenset(
+            room[len(prefix) :]
+            for room in rooms
+            if isinstance(room, str) and room.startswith(prefix)
+        )
 
     async def _emit(self, room: str, event: str, data: dict[str, Any]) -> None:
         assert self._order is not None

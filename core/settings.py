@@ -160,7 +160,9 @@ class Settings(BaseSettings):
     idle_limit_s: float = Field(
         default=1800.0,
         description="A chat with the bot or in the queue whose customer has written nothing for "
-        "this long is abandoned; one whose last bot turn was an answer is resolved, as assumed.",
+        "this long is abandoned; one whose last bot turn was an answer is resolved, as assumed. "
+        "A chat with an agent is abandoned when its customer has also had no chat open (no "
+        "socket, no read of the chat) for this long.",
     )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for customer email; unset: email is not sent."
@@ -218,6 +220,14 @@ class Settings(BaseSettings):
         gt=0,
         description="While Rasa is taken for down, how often its root URL is asked whether it is "
         "back.",
+    )
+    presence_timeout_s: float = Field(
+        default=90.0,
+        ge=0,
+        description="An online agent whose console has sent no heartbeat for this long is set "
+        "away: their offers go to the next agent and their chats back to the queue. Consoles "
+        "send one every third of this. 0: off. Agents driven only through the API (no console "
+        "heartbeat yet) are not watched.",
     )
 
     @property

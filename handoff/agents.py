@@ -79,6 +79,11 @@ class AgentOut(BaseModel):
     max_concurrent: int
     status: AgentStatus
     languages: list[str]
+    last_seen: str | None = Field(
+        default=None,
+        description="When the agent's console last sent a heartbeat (null: never, an agent "
+        "driven only through the API, whom presence does not watch)",
+    )
 
 
 def _stored_languages(raw: str | None) -> list[str]:
@@ -94,6 +99,7 @@ def agent_view(row: dict[str, Any]) -> AgentOut:
         max_concurrent=row["max_concurrent"],
         status=row["status"],
         languages=_stored_languages(row.get("languages")),
+        last_seen=row.get("last_seen"),
     )
 
 
@@ -147,11 +153,15 @@ class AgentService:
         return self.get(agent_id)
 
     def set_status(self, agent_id: str, status: AgentStatus) -> AgentOut:
-        self.get(agent_id)
+        """Going online is a sign of life too: a watched agent (one whose console beats) has
+        the whole presence timeout from here until their console's next heartbeat."""
+        agent = self.get(agent_id)
         now = iso(self.clock.now())
         changes = {"status": status.value, "status_changed_at": now}
         if status is AgentStatus.ONLINE:
             changes["idle_since"] = now
+            if agent.last_seen is not None:
+                changes["last_seen"] = now
         with self.storage.write() as db:
             db.table("agents").update(agent_id, changes)
         return self.get(agent_id)

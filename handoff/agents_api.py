@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from conversations.view import ConversationView
 from core.auth import Principal, Role
@@ -89,6 +91,31 @@ def set_status(
         queue.withdraw_offers(agent_id)
     queue.route()
     return agent
+
+
+class Heartbeat(BaseModel):
+    status: AgentStatus = Field(
+        description="The agent's status now: away when the console was silent past the timeout "
+        "(the agent may go online again)"
+    )
+    last_seen: str = Field(description="This heartbeat, as stored")
+    every_s: float = Field(description="Send the next heartbeat within this many seconds")
+    timeout_s: float = Field(
+        description="An online agent whose console is silent this long is set away (0: never)"
+    )
+
+
+@router.post(
+    "/{agent_id}/heartbeat",
+    summary="The agent's console is open: send one every `every_s` seconds",
+    description="An online agent with no heartbeat for `timeout_s` (CASCADE_PRESENCE_TIMEOUT_S) "
+    "is set away: their offers go to the next agent and their chats back to the queue, with "
+    "their history. Agents that never sent one (driven only through the API) are not watched.",
+)
+def heartbeat(agent_id: str, queue: QueueDep, who: PrincipalDep) -> Heartbeat:
+    if not (who.has(Role.AGENT) and who.subject == agent_id):
+        raise HTTPException(403, "only the agent's own console sends their heartbeat")
+    return Heartbeat.model_validate(asdict(queue.heartbeat(agent_id)))
 
 
 @router.get("/{agent_id}/offers", summary="Chats offered to this agent, with their handoff")

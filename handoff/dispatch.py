@@ -1,17 +1,20 @@
 """One routing pass over the queue, in one write transaction: expire lapsed offers, file
 tickets for chats past the maximum wait (or all of them when nobody can chat), and offer
-waiting chats to free agents. Also the idle limit, for chats whose customer went quiet.
+waiting chats to free agents. Also the idle limit, for chats whose customer went quiet (or,
+with an agent, has gone).
 
 Everything reads the time from the injected clock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from conversations.events import ChatHandled, record
 from conversations.states import Status, transition
-from conversations.store import ConversationStore
+from conversations.store import SEEN_EVERY_S, ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
 from handoff.announce import RoutePass
@@ -29,6 +32,7 @@ class Limits:
     max_wait_s: float = 600.0
     default_handle_s: float = 300.0
     idle_limit_s: float = 1800.0
+    presence_timeout_s: float = 90.0  # an agent's console silent this long: away (0: never)
 
 
 class Dispatcher:
@@ -110,17 +114,20 @@ class Dispatcher:
                         break
         return done
 
-    def abandon_idle(self) -> list[str]:
-        """Chats with the bot or in the queue whose customer went quiet past the idle limit.
+    def abandon_idle(self, *, present: Collection[str] = ()) -> list[tuple[str, str | None]]:
+        """Chats whose customer went quiet past the idle limit, each with the agent it was
+        assigned to (None for a chat with the bot or in the queue).
 
         A chat with the bot whose last turn was an answer is resolved, as assumed (the customer
         read it and left without saying whether it helped); every other quiet chat is abandoned.
+        A chat with an agent is abandoned only when its customer has gone: nothing written,
+        no read of the chat and no socket for as long (`present`: connected now).
         """
         now = self.clock.now()
         at = iso(now)
         cutoff = iso(now - timedelta(seconds=self.limits.idle_limit_s))
-        gone = self.conversations.quiet_since(cutoff)
-        for conversation_id in gone:
+        gone: list[tuple[str, str | None]] = []
+        for conversation_id in self.conversations.quiet_since(cutoff):
             with self.storage.write() as db:
                 withdraw_pending(db, self.publisher, conversation_id, at=at)
                 status = Status(self.conversations.get(conversation_id)["status"])
@@ -136,4 +143,29 @@ class Dispatcher:
                     transition(
                         self.storage, conversation_id, Status.ABANDONED, reason="idle", at=at
                     )
+            gone.append((conversation_id, None))
+        self.conversations.customer_seen(
+            present, at=at, stale=iso(now - timedelta(seconds=SEEN_EVERY_S))
+        )
+        for conversation_id in self.conversations.gone_since(cutoff, present=present):
+            with self.storage.write() as db:
+                row = self.conversations.get(conversation_id)
+                agent_id = row["assigned_agent_id"]
+                if (
+                    row["status"] != Status.ASSIGNED.value
+                    or self.conversations.last_sign_of_customer(conversation_id) > cutoff
+                ):
+                    continue  # the agent finished it, or the customer came back, meanwhile
+                started = datetime.fromisoformat(row["assigned_at"] or at)
+                handled = (now - started).total_seconds()
+                record(db, conversation_id, ChatHandled(agent_id, handled, "abandoned"), at=at)
+                db.table("agents").update(agent_id, {"idle_since": at})
+                transition(
+                    self.storage,
+                    conversation_id,
+                    Status.ABANDONED,
+                    reason="customer_gone",
+                    at=at,
+                )
+            gone.append((conversation_id, agent_id))
         return gone

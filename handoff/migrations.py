@@ -113,3 +113,13 @@ def m002_agent_languages(db: Database) -> None:
     agents = db.table("agents")
     if "languages" not in agents.columns_dict:
         agents.add_column("languages", str, not_null_default='["en"]')
+
+
+@MIGRATIONS()
+def m003_agent_presence(db: Database) -> None:
+    # When the agent's console last sent a heartbeat (null: never; such an agent, driven only
+    # through the API, is not watched). An online agent silent past the presence timeout is set
+    # away by the queue's timer (handoff/presence.py).
+    agents = db.table("agents")
+    if "last_seen" not in agents.columns_dict:
+        agents.add_column("last_seen", str)

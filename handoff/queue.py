@@ -4,10 +4,13 @@
 customers what changed (`handoff.announce`). It runs after every change that can unblock a chat
 (a hand-over, an agent coming online or freeing a slot, a decline) and on a timer for the
 limits. Offers and the agents' answers are `handoff.offers`, places and waits
-`handoff.estimates`, and the state read from the database `handoff.lineup`.
+`handoff.estimates`, the state read from the database `handoff.lineup`, and agents' heartbeats
+`handoff.presence`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 
 from conversations.people import Place
 from conversations.store import ConversationStore
@@ -18,11 +21,12 @@ from handoff.dispatch import Dispatcher, Limits
 from handoff.estimates import Estimates
 from handoff.lineup import Lineup
 from handoff.offers import NoPublisher, Offer, Offers, Publisher
+from handoff.presence import Beat, Presence, WentAway
 from handoff.routing import PRIORITY_ORDER, AgentState
 from handoff.sla import BusinessCalendar
 from handoff.tickets import TicketSink
 
-__all__ = ["Limits", "Queue", "RoutePass", "queue_rank"]
+__all__ = ["Beat", "Limits", "Queue", "RoutePass", "WentAway", "queue_rank"]
 
 
 def queue_rank(priority: str) -> int:
@@ -81,6 +85,16 @@ class Queue:
             estimates=self.estimates,
             offers=self.offers,
         )
+        self.presence = Presence(
+            storage=storage,
+            clock=clock,
+            publisher=self.publisher,
+            conversations=self.conversations,
+            timeout_s=limits.presence_timeout_s,
+        )
+        # Where to learn which customers have their chat open now (their sockets), besides
+        # what is stored: a chat with an agent is not abandoned while its customer is there.
+        self.customers_here: list[Callable[[], Iterable[str]]] = []
 
     # -- reading the state --------------------------------------------------------------------
 
@@ -118,12 +132,53 @@ class Queue:
         return self.dispatcher.decide()
 
     def abandon_idle(self) -> list[str]:
-        """Chats with the bot or in the queue whose customer went quiet past the idle limit."""
-        gone = self.dispatcher.abandon_idle()
-        for conversation_id in gone:
+        """Chats with the bot or in the queue whose customer went quiet past the idle limit,
+        and chats with an agent whose customer has gone (quiet, and no chat open) as long."""
+        present: set[str] = set()
+        for source in self.customers_here:
+            present.update(source())
+        gone = self.dispatcher.abandon_idle(present=present)
+        freed = []
+        for conversation_id, agent_id in gone:
             self.publish_conversation(conversation_id)
-        if gone:
+            if agent_id:
+                self.publisher.publish(
+                    f"agent:{agent_id}",
+                    "chat_closed",
+                    {"conversation_id": conversation_id, "status": "abandoned"},
+                )
+                freed.append(agent_id)
+        if freed:
+            self.route()  # their agents have a free slot again
+        elif gone:
             self.publish_positions()
+        return [conversation_id for conversation_id, _ in gone]
+
+    def customers_from(self, source: Callable[[], Iterable[str]]) -> None:
+        """`source()` names the conversations whose customer has the chat open now (a channel's
+        connected sockets)."""
+        self.customers_here.append(source)
+
+    # -- agents' presence ---------------------------------------------------------------------
+
+    def heartbeat(self, agent_id: str) -> Beat:
+        """The agent's console is open; it hears their status (away, if it was silent too long)."""
+        return self.presence.beat(agent_id)
+
+    def check_presence(self) -> list[WentAway]:
+        """Set away the online agents whose console fell silent, then offer what they had to
+        the next agents."""
+        gone = self.presence.check()
+        for away in gone:
+            self.publisher.publish(
+                f"agent:{away.agent_id}",
+                "agent_status",
+                {"status": "away", "reason": "no_heartbeat", "requeued": away.requeued},
+            )
+            for conversation_id in away.requeued:
+                self.publish_conversation(conversation_id)
+        if gone:
+            self.route()
         return gone
 
     # -- telling people -----------------------------------------------------------------------

@@ -22,6 +22,9 @@ The widget speaks three events (rasa/core/channels/socketio.py in Rasa 3.6):
   stored (it is news only then), so its metadata has `sender: "system"`, the `queue` place and
   no `message_id`, and a widget away at the time is not sent it later.
 
+While a widget of a session is connected, its customer is there (`here()`): the queue does
+not abandon a chat with an agent whose customer is quiet but has the widget open.
+
 A widget that reconnects with its session id (a reload, the next page of a site) is sent what
 it missed while it was away, and nothing twice: which message each session was last sent is
 kept on the event loop's thread, so pushes and replays never race.
@@ -254,6 +257,23 @@ class RasaChannel:
                 session_id, message.id, bot_uttered(message.model_dump(exclude_unset=True))
             )
         return view.id
+
+    def here(self) -> frozenset[str]:
+        """The conversations with a widget connected now (callable from any thread): their
+        customer has not gone, however long they have been quiet."""
+        sessions = sorted(self.realtime.occupied("rasa:"))
+        found: set[str] = set()
+        for start in range(0, len(sessions), 500):
+            chunk = sessions[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            found.update(
+                conversation_id
+                for (conversation_id,) in self.storage.db.execute(
+                    f"select conversation_id from channel_sessions where session_id in ({marks})",
+                    chunk,
+                ).fetchall()
+            )
+        return frozenset(found)
 
     # -- Cascade's messages to the widget ------------------------------------------------------
 

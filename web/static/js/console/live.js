@@ -1,11 +1,12 @@
-// Live updates over socket.io (room agent:{id}: "offer", "offer_withdrawn", "message"; room desk:
-// "ticket"), polling
+// Live updates over socket.io (room agent:{id}: "offer", "offer_withdrawn", "message",
+// "chat_closed", "agent_status"; room desk: "ticket"), polling
 // that keeps the page right when the socket is down, and the one-second clock tick.
 
 import { socket as openSocket } from "../shared/session.js";
 import { refreshCanned } from "./canned.js";
 import { appendMessage, refreshChats } from "./chats.js";
 import { offerChanged, refreshOffers, renderOffers, tickCountdown } from "./offers.js";
+import { statusHeard } from "./presence.js";
 import { state, toast, ui } from "./state.js";
 import { loadTickets, updateSla } from "./tickets.js";
 
@@ -44,6 +45,8 @@ export function connect() {
       if (state.view === "tickets") loadTickets();
     }, 250);
   });
+  socket.on("chat_closed", () => refreshChats()); // its customer left: shown closed
+  socket.on("agent_status", (data) => statusHeard(data && data.status)); // set away
   socket.on("message", (data) => {
     if (!data || !data.message) return;
     const chat = state.chats.get(data.conversation_id);

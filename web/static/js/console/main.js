@@ -1,8 +1,9 @@
 // The agent console: status, offers with a countdown, several chats at once with their handoff
 // package, replies with canned responses, private notes, transfer / resolve / hand back /
 // escalate, and the ticket inbox with SLA clocks. Live updates come over socket.io (room
-// agent:{id}: "offer", "offer_withdrawn", "message"); polling keeps it right when the socket is
-// down. Every text from the server goes into the page as text (shared/dom.js), never as HTML.
+// agent:{id}: "offer", "offer_withdrawn", "message", "chat_closed", "agent_status"); polling keeps
+// it right when the socket is down, and a heartbeat tells the server the console is open. Every
+// text from the server goes into the page as text (shared/dom.js), never as HTML.
 //
 // The entry point, loaded by console.html as an ES module; each concept is a module of its own
 // beside this one, and none imports a module that imports it back: a part that needs a sibling
@@ -14,6 +15,7 @@ import { refreshChats } from "./chats.js";
 import { buildFrame } from "./frame.js";
 import { connect, setLive, tick } from "./live.js";
 import { refreshOffers, renderOffers } from "./offers.js";
+import { startHeartbeat } from "./presence.js";
 import { call, failed, state } from "./state.js";
 import { loadTickets } from "./tickets.js";
 
@@ -32,6 +34,7 @@ async function start({ token, me, signOut }) {
   renderOffers();
   setLive(false);
   connect();
+  startHeartbeat();
   setInterval(tick, 1000);
 }
 

@@ -20,6 +20,7 @@ export const state = {
   view: "chats",
   live: false,
   pollTimer: null,
+  heartbeatTimer: null,
   seq: 0, // counts offer changes seen here (pushes, accepts, declines)
   gone: new Map(), // conversation id -> seq when its offer went away
 };

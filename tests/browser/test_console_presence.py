@@ -1,0 +1,101 @@
+"""The agent console's heartbeat in Chromium against a real app process whose presence timeout is
+six seconds: an open console keeps its agent online well past it; a console whose heartbeats
+stop getting through shows its agent set away, the chat passed to a colleague with the customer
+told, and takes the agent online again; a closed console's agent is set away."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from core.words import say
+from tests.factories import make_agent
+from tests.helpers import ADMIN_HEADERS, app_process, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+TIMEOUT_S = 6  # the console beats every 2 s
+
+
+@pytest.fixture(scope="module")
+def presence_url(tmp_path_factory) -> Iterator[str]:
+    env = {"CASCADE_PRESENCE_TIMEOUT_S": str(TIMEOUT_S), "CASCADE_OFFER_TIMEOUT_S": "300"}
+    with app_process(tmp_path_factory.mktemp("presence"), env=env) as url:
+        yield url
+
+
+def test_the_console_keeps_its_agent_online_and_a_silent_one_is_set_away(
+    presence_url, new_page
+) -> None:
+    http = httpx.Client(base_url=presence_url, timeout=60)
+    priya = make_agent(http, ADMIN_HEADERS, "Priya Raman", {"general": 3})
+
+    def agent() -> dict:
+        return http.get(f"/api/agents/{priya['id']}", headers=priya["headers"]).json()
+
+    started = http.post("/api/conversations", json={"customer": {"name": "Ana"}}).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    said = http.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "a person please"},
+        headers=customer,
+    )
+    assert said.json()["status"] == "queued"  # no bot here: straight to the queue
+    accepted = http.post(f"/api/conversations/{started['id']}/accept", headers=priya["headers"])
+    assert accepted.status_code == 200
+
+    page = new_page()
+    page.goto(f"{presence_url}/console#token={priya['token']}")
+    expect(page.locator(".connection")).to_have_text("● Live")
+    pane = page.locator(f'.chat-pane[data-conversation="{started["id"]}"]')
+    expect(pane).to_be_visible()
+
+    # Open for more than twice the timeout: the heartbeats keep Priya online with her chat.
+    first = datetime.fromisoformat(wait_until(lambda: agent()["last_seen"], what="a heartbeat"))
+    wait_until(
+        lambda: (
+            datetime.fromisoformat(agent()["last_seen"]) - first
+            >= timedelta(seconds=2 * TIMEOUT_S + 1)
+        ),
+        timeout_s=90,
+        what="heartbeats for two timeouts",
+    )
+    assert agent()["status"] == "online"
+    assert http.get(f"/api/conversations/{started['id']}", headers=customer).json()["status"] == (
+        "assigned"
+    )
+
+    # The heartbeats stop getting through (the socket stays up): Priya is set away, and the
+    # console shows it; her chat goes to Tom, who is online, and Ana is told.
+    tom = make_agent(http, ADMIN_HEADERS, "Tom Whitfield", {"general": 3})
+    page.route("**/heartbeat", lambda route: route.abort())
+    status = page.locator("#agent-status")
+    expect(status).to_have_value("away", timeout=60_000)
+    expect(page.locator(".toasts")).to_contain_text("You were set away")
+    expect(page.locator("#offers")).to_contain_text("You are away: go online to get offers.")
+    expect(pane.locator(".banner")).to_contain_text("This chat is now queued.")
+    seen = http.get(f"/api/conversations/{started['id']}", headers=customer).json()
+    assert seen["messages"][-1]["text"] == say("en", "chat.agent_away", name="Priya Raman")
+    to_tom = http.get(f"/api/agents/{tom['id']}/offers", headers=tom["headers"]).json()
+    assert [o["conversation_id"] for o in to_tom] == [started["id"]]
+
+    # Back on the network, she chooses Online again.
+    page.unroute("**/heartbeat")
+    status.select_option("online")
+    expect(page.locator("#offers")).to_contain_text("No offers right now.")
+    assert agent()["status"] == "online"
+    assert page.errors == []
+
+    # She closes the console: set away within the timeout.
+    page.close()
+    wait_until(lambda: agent()["status"] == "away", timeout_s=60, what="Priya set away")
+    for someone in (priya, tom):
+        http.put(
+            f"/api/agents/{someone['id']}/status",
+            json={"status": "offline"},
+            headers=someone["headers"],
+        )

@@ -1,0 +1,43 @@
+// The console's heartbeat: while the page is open it tells the server the agent is here, as
+// often as the server's answer asks (`every_s`, a third of its presence timeout). Plain HTTP, so
+// it keeps going when the socket falls back to polling. An online agent whose console falls
+// silent (closed, asleep, off the network) is set away by the server, their offers and chats
+// passed on; a console that comes back hears it here (or over the socket, "agent_status"), shows
+// the agent away, and the status switch takes them online again.
+
+import { refreshChats } from "./chats.js";
+import { refreshOffers, renderOffers } from "./offers.js";
+import { call, state, toast, ui } from "./state.js";
+
+const RETRY_MS = 5000; // after a heartbeat that failed (the network is down, the server away)
+
+export function startHeartbeat() {
+  if (!state.agent) return;
+  const beat = async () => {
+    let next = RETRY_MS;
+    try {
+      const answer = await call(`/api/agents/${state.agent.id}/heartbeat`, { method: "POST" });
+      next = Math.max(answer.every_s * 1000, 1000);
+      statusHeard(answer.status);
+    } catch (_) {
+      // Tried again soon; the server's timeout decides whether the agent is still here.
+    }
+    state.heartbeatTimer = setTimeout(beat, next);
+  };
+  beat();
+}
+
+// The server says the agent's status is `status`: follow it (the switch, the offers), and say so
+// when the agent was set away for a silent console.
+export function statusHeard(status) {
+  if (!state.agent || !status || status === state.agent.status) return;
+  const was = state.agent.status;
+  state.agent = { ...state.agent, status };
+  ui.status.value = status;
+  renderOffers();
+  refreshOffers();
+  if (was === "online" && status === "away") {
+    refreshChats(); // the chats went back to the queue: each shows it, closed
+    toast("You were set away: this console sent no sign of life for too long, so your offers and chats went to colleagues. Choose Online to take chats again.", "error");
+  }
+}
