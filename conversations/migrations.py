@@ -98,3 +98,17 @@ def m003_language(db: Database) -> None:
     for column in ("language", "language_source"):
         if column not in conversations.columns_dict:
             conversations.add_column(column, str)
+
+
+@MIGRATIONS()
+def m004_unanswered_messages(db: Database) -> None:
+    # A customer's message whose turn has not been taken yet: written with the message, in its
+    # transaction, and deleted when the turn is done. Whatever a crash leaves here is answered
+    # at the next start-up. `payload` is what to send the bot when it is not the message's own
+    # text (a button's payload, where the message shows the button's title).
+    db.table("unanswered_messages").create(
+        {"message_id": int, "conversation_id": str, "payload": str, "created_at": str},
+        pk="message_id",
+        not_null={"conversation_id"},
+        if_not_exists=True,
+    )

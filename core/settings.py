@@ -201,6 +201,12 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / ".venv-rasa" / "bin" / "rasa",
         description="The Rasa executable (Python 3.10 runtime).",
     )
+    unanswered_bot_wait_s: float = Field(
+        default=120.0,
+        description="At start-up, customer messages a crash left unanswered wait up to this long "
+        "for the bot to come up (it may be starting alongside), then are answered as always "
+        "(handed over if the bot is still down).",
+    )
 
     @property
     def database_path(self) -> Path:

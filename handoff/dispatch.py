@@ -115,25 +115,29 @@ class Dispatcher:
 
         A chat with the bot whose last turn was an answer is resolved, as assumed (the customer
         read it and left without saying whether it helped); every other quiet chat is abandoned.
+        Each chat is looked at again inside its own transaction: one an agent accepted, or whose
+        customer wrote, a moment before is left as it is (the change that came first wins).
         """
         now = self.clock.now()
         at = iso(now)
         cutoff = iso(now - timedelta(seconds=self.limits.idle_limit_s))
-        gone = self.conversations.quiet_since(cutoff)
-        for conversation_id in gone:
+        gone = []
+        for conversation_id in self.conversations.quiet_since(cutoff):
             with self.storage.write() as db:
-                withdraw_pending(db, self.publisher, conversation_id, at=at)
+                if conversation_id not in self.conversations.quiet_since(
+                    cutoff, conversation_id=conversation_id
+                ):
+                    continue  # taken, or the customer wrote, since the list was read
                 status = Status(self.conversations.get(conversation_id)["status"])
-                if status is Status.BOT and self.conversations.answered_last(conversation_id):
-                    transition(
-                        self.storage,
-                        conversation_id,
-                        Status.RESOLVED,
-                        reason="assumed_resolved",
-                        at=at,
-                    )
-                else:
-                    transition(
-                        self.storage, conversation_id, Status.ABANDONED, reason="idle", at=at
-                    )
+                withdraw_pending(db, self.publisher, conversation_id, at=at)
+                assumed = status is Status.BOT and self.conversations.answered_last(conversation_id)
+                transition(
+                    self.storage,
+                    conversation_id,
+                    Status.RESOLVED if assumed else Status.ABANDONED,
+                    expect=status,
+                    reason="assumed_resolved" if assumed else "idle",
+                    at=at,
+                )
+            gone.append(conversation_id)
         return gone
