@@ -236,6 +236,16 @@ def create_app(
             )
             if interval > 0
         ]
+        # In the background, so start-up is not held up: customer messages a crash left
+        # unanswered get their turn, as they would have before it.
+        timers.append(
+            asyncio.create_task(
+                _answer_unanswered(
+                    services.conversations,
+                    bot_wait_s=settings.unanswered_bot_wait_s if settings.rasa_url else 0.0,
+                )
+            )
+        )
         yield
         for timer in timers:
             timer.cancel()
@@ -310,6 +320,16 @@ async def _every(interval_s: float, job: Callable[[], object]) -> None:
             await run_in_threadpool(job)
         except Exception:  # keep going: one bad pass must not stop the timer
             log.exception("%s failed", getattr(job, "__qualname__", job))
+
+
+async def _answer_unanswered(conversations: ConversationService, *, bot_wait_s: float) -> None:
+    try:
+        answered = await conversations.answer_unanswered(bot_wait_s=bot_wait_s)
+    except Exception:
+        log.exception("answering the messages left unanswered failed")
+        return
+    if answered:
+        log.info("answered %d customer message(s) left unanswered at the last stop", answered)
 
 
 def with_realtime(app: FastAPI) -> Any:

@@ -11,7 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
-from conversations.errors import ConversationNotFound, IllegalTransition, NotAssigned
+from conversations.errors import (
+    ConversationMoved,
+    ConversationNotFound,
+    IllegalTransition,
+    NotAssigned,
+)
 from conversations.service import ConversationService
 from conversations.transcript import EmailOff, NoEmailAddress
 from conversations.view import ConversationRead, Message
@@ -27,6 +32,7 @@ Conversations = Annotated[ConversationService, Depends(provided(ConversationServ
 ERRORS: dict[type[Exception], int] = {
     ConversationNotFound: 404,
     IllegalTransition: 409,
+    ConversationMoved: 409,  # another change came first (a lost race): nothing was done
     NotAssigned: 403,
     NoEmailAddress: 422,
     EmailOff: 503,

@@ -7,6 +7,7 @@ import logging
 from typing import Any, Protocol
 
 from conversations.chat import Chat
+from conversations.errors import ConversationMoved
 from conversations.events import FeedbackGiven
 from conversations.gaps import ANSWER_NOT_HELPFUL
 from conversations.people import HandoffRequest
@@ -48,7 +49,7 @@ class BotTurn:
                 BotMessage(say(language, "chat.frustration")),
                 reply_to=message["id"],
             )
-            chat.hand_over(
+            self._hand_over(
                 conversation_id,
                 HandoffRequest(
                     reason="frustration",
@@ -80,7 +81,7 @@ class BotTurn:
                 reply_to=message["id"],
                 sender="system",
             )
-            chat.hand_over(conversation_id, HandoffRequest(reason="bot_unavailable"))
+            self._hand_over(conversation_id, HandoffRequest(reason="bot_unavailable"))
             return [reply]
 
         if chat.store.get(conversation_id)["status"] != Status.BOT.value:
@@ -90,8 +91,17 @@ class BotTurn:
         turn = parse_replies(raw)
         produced = [chat.say(conversation_id, m, reply_to=message["id"]) for m in turn.messages]
         for name, signal in turn.signals:
-            self._act_on(conversation_id, name, signal)
+            try:
+                self._act_on(conversation_id, name, signal)
+            except ConversationMoved as moved:  # someone else changed it a moment before
+                log.info("signal %s not acted on: %s", name, moved)
         return produced
+
+    def _hand_over(self, conversation_id: str, request: HandoffRequest) -> None:
+        try:
+            self.chat.hand_over(conversation_id, request)
+        except ConversationMoved as moved:  # someone else changed it a moment before
+            log.info("no hand-over: %s", moved)
 
     def _act_on(self, conversation_id: str, name: str, signal: dict[str, Any]) -> None:
         """One of the signals in Rasa's reply (see `conversations.replies`)."""
@@ -103,7 +113,12 @@ class BotTurn:
                 chat.gap(conversation_id, signal.get("question"), ANSWER_NOT_HELPFUL)
         elif name == "resolve":
             transition(
-                chat.storage, conversation_id, Status.RESOLVED, reason="bot_answered", at=chat.now()
+                chat.storage,
+                conversation_id,
+                Status.RESOLVED,
+                expect=Status.BOT,
+                reason="bot_answered",
+                at=chat.now(),
             )
         elif name == "contact":
             chat.set_email(conversation_id, str(signal.get("email") or ""))

@@ -7,16 +7,20 @@ conversation (or it became a ticket) and Rasa never sees it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from conversations.bot_turn import BotTurn
 from conversations.chat import Chat
+from conversations.errors import ConversationMoved
 from conversations.people import EMAIL_INSTEAD
 from conversations.replies import BotMessage
 from conversations.states import Status, transition
 from core.words import say
+
+log = logging.getLogger(__name__)
 
 # The widget's menu sends these payloads whatever the bot said last (-> the text of the title).
 MENU_ITEMS = {"/request_human": "chat.menu_person"}
@@ -49,18 +53,43 @@ class CustomerTurn:
         duplicate = store.by_client_id(conversation_id, client_id)
         if duplicate is not None:
             return Turn(conversation["status"], [duplicate, *store.replies_to(duplicate["id"])])
-        status = Status(conversation["status"])
         shown_text, bot_text = self._button_press(conversation_id, text)
-        message, is_new = store.add_message(
-            conversation_id, sender="customer", text=shown_text, client_id=client_id, at=chat.now()
-        )
+        with chat.storage.write():
+            message, is_new = store.add_message(
+                conversation_id,
+                sender="customer",
+                text=shown_text,
+                client_id=client_id,
+                at=chat.now(),
+            )
+            if is_new:  # stored and marked together: a crash from here on is picked up again
+                store.await_turn(message, conversation_id, payload=bot_text)
         if not is_new:  # the same client_id raced in concurrently and won
             return Turn(store.get(conversation_id)["status"], [message])
-        # Off the event loop: the language models may still be loading (seconds, once).
-        await asyncio.to_thread(chat.follow_language, conversation_id, bot_text)
-        language = store.language(conversation_id)
+        await self.answer(conversation_id, message, bot_text)
+        return Turn(store.get(conversation_id)["status"], store.since(message))
 
-        rating = csat_score(bot_text)
+    async def answer(self, conversation_id: str, message: dict[str, Any], text: str) -> None:
+        """Take the turn of the customer's stored `message` (`text` is what was typed or the
+        button's payload), then mark it taken. A turn that fails is taken all the same (the
+        caller hears of the failure); one cut off by a shutdown or crash is not, and is
+        answered at the next start-up."""
+        try:
+            await self._answer(conversation_id, message, text)
+        except Exception:
+            self.chat.store.turn_taken(message["id"])
+            raise
+        self.chat.store.turn_taken(message["id"])
+
+    async def _answer(self, conversation_id: str, message: dict[str, Any], text: str) -> None:
+        chat, store = self.chat, self.chat.store
+        # Off the event loop: the language models may still be loading (seconds, once).
+        await asyncio.to_thread(chat.follow_language, conversation_id, text)
+        language = store.language(conversation_id)
+        conversation = store.get(conversation_id)
+        status = Status(conversation["status"])
+
+        rating = csat_score(text)
         if rating is not None and status in (Status.RESOLVED, Status.TICKETED):
             chat.people.rate(conversation_id, rating, None)
             chat.say(
@@ -69,10 +98,10 @@ class CustomerTurn:
                 reply_to=message["id"],
                 sender="system",
             )
-            return Turn(status.value, store.since(message))
+            return
 
-        if status is Status.QUEUED and self._while_queued(conversation, message, bot_text):
-            return Turn(store.get(conversation_id)["status"], store.since(message))
+        if status is Status.QUEUED and self._while_queued(conversation, message, text):
+            return
         if status is Status.TICKETED:
             ticket = chat.people.customer_wrote_on_ticket(conversation_id)
             if ticket is not None and ticket.closed:
@@ -83,18 +112,38 @@ class CustomerTurn:
                     sender="system",
                 )
         if status in (Status.RESOLVED, Status.ABANDONED):
-            transition(
-                chat.storage,
-                conversation_id,
-                Status.BOT,
-                reason="customer_returned",
-                at=chat.now(),
-                fields={"assigned_agent_id": None},
-            )
-            status = Status.BOT
+            try:
+                transition(
+                    chat.storage,
+                    conversation_id,
+                    Status.BOT,
+                    expect=status,
+                    owner=conversation["assigned_agent_id"],
+                    reason="customer_returned",
+                    at=chat.now(),
+                    fields={"assigned_agent_id": None},
+                )
+            except ConversationMoved as moved:  # another of their messages reopened it first
+                log.info("%s", moved)
+            conversation = store.get(conversation_id)
+            status = Status(conversation["status"])
         if status is Status.BOT:
-            await self.bot_turn.take(conversation, message, bot_text)
-        return Turn(store.get(conversation_id)["status"], store.since(message))
+            await self.bot_turn.take(conversation, message, text)
+
+    async def resume(self) -> int:
+        """Answer the customer messages a crash or shutdown left without their turn, oldest
+        first, through the same turn as when they arrived; returns how many."""
+        store = self.chat.store
+        left = store.unanswered()
+        for conversation_id, message, text in left:
+            if store.replies_to(message["id"]):  # answered, but not yet marked so
+                store.turn_taken(message["id"])
+                continue
+            try:
+                await self.answer(conversation_id, message, text)
+            except Exception:  # one failed turn must not keep the others unanswered
+                log.exception("answering message %s of %s failed", message["id"], conversation_id)
+        return len(left)
 
     def _while_queued(
         self, conversation: dict[str, Any], message: dict[str, Any], text: str
@@ -105,7 +154,7 @@ class CustomerTurn:
         language = chat.store.language(conversation_id)
         if text.strip() == EMAIL_INSTEAD:
             if conversation["customer_email"]:
-                chat.email_instead(conversation_id)
+                self._email_instead(conversation_id)
             else:
                 with chat.storage.write() as db:
                     db.table("conversations").update(conversation_id, {"awaiting": "email"})
@@ -118,7 +167,7 @@ class CustomerTurn:
             return True
         if conversation["awaiting"] == "email":
             if chat.set_email(conversation_id, text.strip()):
-                chat.email_instead(conversation_id)
+                self._email_instead(conversation_id)
             else:
                 chat.say(
                     conversation_id,
@@ -128,6 +177,12 @@ class CustomerTurn:
                 )
             return True
         return False
+
+    def _email_instead(self, conversation_id: str) -> None:
+        try:
+            self.chat.email_instead(conversation_id)
+        except ConversationMoved as moved:  # an agent took the chat a moment before
+            log.info("%s", moved)
 
     def _button_press(self, conversation_id: str, text: str) -> tuple[str, str]:
         """A button's payload is shown in the transcript as the button's title (the chat

@@ -25,3 +25,33 @@ class NotAssigned(ConversationError):
 
     def __init__(self, conversation_id: str, status: str) -> None:
         super().__init__(f"conversation {conversation_id} is {status} and not assigned to you")
+
+
+class ConversationMoved(ConversationError):
+    """The conversation is no longer as the caller found it: another change (an agent's accept,
+    the idle limit, the customer) came first. Nothing was changed."""
+
+    def __init__(
+        self,
+        conversation_id: str,
+        *,
+        status: str,
+        owner: str | None,
+        expected: tuple[str, ...],
+        expected_owner: str | None,
+    ) -> None:
+        self.conversation_id = conversation_id
+        self.status = status
+        self.owner = owner
+        if status not in expected:
+            wanted = " or ".join(f"'{one}'" for one in expected)
+            now = f"is '{status}' now, not {wanted}"
+        else:
+            now = f"is with {_agent(owner)} now, not {_agent(expected_owner)}"
+        super().__init__(
+            f"conversation {conversation_id} {now}: it changed before this could be done"
+        )
+
+
+def _agent(agent_id: str | None) -> str:
+    return f"agent {agent_id}" if agent_id else "no agent"

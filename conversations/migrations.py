@@ -108,3 +108,17 @@ def m004_customer_presence(db: Database) -> None:
     conversations = db.table("conversations")
     if "customer_seen_at" not in conversations.columns_dict:
         conversations.add_column("customer_seen_at", str)
+
+
+@MIGRATIONS()
+def m005_unanswered_messages(db: Database) -> None:
+    # A customer's message whose turn has not been taken yet: written with the message, in its
+    # transaction, and deleted when the turn is done. Whatever a crash leaves here is answered
+    # at the next start-up. `payload` is what to send the bot when it is not the message's own
+    # text (a button's payload, where the message shows the button's title).
+    db.table("unanswered_messages").create(
+        {"message_id": int, "conversation_id": str, "payload": str, "created_at": str},
+        pk="message_id",
+        not_null={"conversation_id"},
+        if_not_exists=True,
+    )

@@ -7,6 +7,7 @@ through `GapRecorder`, email through `Mailer`: the app wires all three.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -112,15 +113,28 @@ class ConversationService:
     ) -> Turn:
         """A live agent's reply; `agent_id` None means an admin, who may reply to any chat a
         person owns."""
-        conversation = self.store.get(conversation_id)
-        status = Status(conversation["status"])
-        owned = status is Status.ASSIGNED and conversation["assigned_agent_id"] == agent_id
-        if not (owned or (agent_id is None and status in (Status.QUEUED, Status.ASSIGNED))):
-            raise NotAssigned(conversation_id, status.value)
-        message, _ = self.store.add_message(
-            conversation_id, sender="agent", text=text, client_id=client_id, at=self.chat.now()
-        )
+        with self.chat.storage.write():  # still theirs when it is written
+            conversation = self.store.get(conversation_id)
+            status = Status(conversation["status"])
+            owned = status is Status.ASSIGNED and conversation["assigned_agent_id"] == agent_id
+            if not (owned or (agent_id is None and status in (Status.QUEUED, Status.ASSIGNED))):
+                raise NotAssigned(conversation_id, status.value)
+            message, _ = self.store.add_message(
+                conversation_id, sender="agent", text=text, client_id=client_id, at=self.chat.now()
+            )
         return Turn(status.value, [message])
+
+    async def answer_unanswered(self, *, bot_wait_s: float = 0.0) -> int:
+        """At start-up: answer the customer messages a crash left without their turn (see
+        `CustomerTurn.resume`); returns how many. Waits up to `bot_wait_s` for the bot to come
+        up first (it may start alongside), else they are answered as when it is down."""
+        if not self.store.unanswered():
+            return 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + bot_wait_s
+        while loop.time() < deadline and not await self.bot.is_up():
+            await asyncio.sleep(1.0)
+        return await self.customer_turn.resume()
 
     def hand_over(
         self, conversation_id: str, request: HandoffRequest, *, route: bool = True

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Collection, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from conversations.errors import ConversationNotFound
@@ -24,8 +25,11 @@ from core.language import DEFAULT
 
 SEEN_EVERY_S = 60  # a customer's presence is written at most this often (the limit is minutes)
 # When the customer of conversation `c` last wrote or had the chat open (else when it started).
+# An agent's chat counts from when they took it at the earliest: a customer who waited quietly in
+# the queue has not "gone" the moment an agent accepts.
 LAST_SIGN = """max(
     coalesce(c.customer_seen_at, c.created_at),
+    coalesce(c.assigned_at, c.created_at),
     coalesce((select max(m.created_at) from messages m
               where m.conversation_id = c.id and m.sender = 'customer'), c.created_at))"""
 
@@ -149,8 +153,46 @@ class ConversationStore:
             return existing, False
         message = message_view(row)
         for listener in self.storage.message_listeners:
-            listener(conversation_id, message)
+            # Heard once the message is there for everyone to read (not at all if rolled back).
+            self.storage.after_commit(partial(listener, conversation_id, message))
         return message, True
+
+    def message(self, message_id: int) -> dict[str, Any]:
+        rows = list(self.storage.db.query("select * from messages where id = ?", [message_id]))
+        if not rows:
+            raise LookupError(f"no message with id {message_id}")
+        return message_view(rows[0])
+
+    # -- customer messages whose turn is not taken yet ------------------------------------------
+
+    def await_turn(self, message: dict[str, Any], conversation_id: str, *, payload: str) -> None:
+        """Mark the customer's `message` as awaiting its turn (call it in the transaction that
+        stores the message): a crash before `turn_taken` leaves it for the next start-up."""
+        with self.storage.write() as db:
+            db.table("unanswered_messages").insert(
+                {
+                    "message_id": message["id"],
+                    "conversation_id": conversation_id,
+                    "payload": None if payload == message["text"] else payload,
+                    "created_at": message["created_at"],
+                }
+            )
+
+    def turn_taken(self, message_id: int) -> None:
+        with self.storage.write() as db:
+            db.execute("delete from unanswered_messages where message_id = ?", [message_id])
+
+    def unanswered(self) -> list[tuple[str, dict[str, Any], str]]:
+        """Customer messages whose turn was never taken, oldest first, as (conversation id,
+        message, what to send the bot)."""
+        rows = self.storage.db.query(
+            "select m.*, u.payload from unanswered_messages u"
+            " join messages m on m.id = u.message_id order by u.message_id"
+        )
+        return [
+            (row["conversation_id"], message_view(row), row["payload"] or row["text"])
+            for row in rows
+        ]
 
     def by_client_id(
         self, conversation_id: str, client_id: str | None, *, sender: str = "customer"
@@ -263,15 +305,17 @@ class ConversationStore:
         ).fetchall()
         return [conversation_id for (conversation_id,) in rows]
 
-    def quiet_since(self, cutoff: str) -> list[str]:
-        """Chats with the bot or in the queue whose customer last wrote at or before `cutoff`."""
+    def quiet_since(self, cutoff: str, *, conversation_id: str | None = None) -> list[str]:
+        """Chats with the bot or in the queue whose customer last wrote at or before `cutoff`
+        (of them, only `conversation_id` when given)."""
         rows = self.storage.db.execute(
             """
             select c.id from conversations c where c.status in ('bot', 'queued')
+              and (:id is null or c.id = :id)
               and (select max(m.created_at) from messages m where m.conversation_id = c.id
-                   and m.sender = 'customer') <= ?
+                   and m.sender = 'customer') <= :cutoff
             """,
-            [cutoff],
+            {"cutoff": cutoff, "id": conversation_id},
         ).fetchall()
         return [conversation_id for (conversation_id,) in rows]
 
@@ -285,7 +329,7 @@ class ConversationStore:
         return [conversation_id for (conversation_id,) in rows if conversation_id not in present]
 
     def last_sign_of_customer(self, conversation_id: str) -> str:
-        """When the customer last wrote or had the chat open (or, failing both, it started)."""
+        """When the customer last wrote or had the chat open, or an agent took it (or it started)."""
         row = self.storage.db.execute(
             f"select {LAST_SIGN} from conversations c where c.id = ?", [conversation_id]
         ).fetchone()

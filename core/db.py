@@ -18,6 +18,7 @@ the same package migrations.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database, Migrations
+
+log = logging.getLogger(__name__)
 
 
 def migrate(
@@ -62,8 +65,9 @@ class Storage:
         """
         self.path = path
         self._local = threading.local()
-        # Called with (conversation id, message) for every new chat message, whoever wrote it:
-        # how real-time pushes reach the customer and the agent without each writer knowing.
+        # Called with (conversation id, message) for every new chat message, whoever wrote it,
+        # once it is committed: how real-time pushes reach the customer and the agent without
+        # each writer knowing.
         self.message_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         path.parent.mkdir(parents=True, exist_ok=True)
         db = self.db
@@ -87,20 +91,65 @@ class Storage:
     @contextmanager
     def write(self) -> Iterator[Database]:
         """One write transaction, taken with BEGIN IMMEDIATE so concurrent writers queue up
-        instead of failing halfway; nested calls become savepoints."""
+        instead of failing halfway; nested calls become savepoints.
+
+        What is read inside it is what the write will change: no other writer can come in
+        between (compare a status and its owner here, then change them). Work handed to
+        `after_commit` inside it runs once it commits, and never if it rolls back."""
         db = self.db
+        pending = self._pending()
+        pending.append([])  # this level's after-commit work
         if db.conn.in_transaction:
-            with db.atomic():
-                yield db
+            try:
+                with db.atomic():
+                    yield db
+            except BaseException:
+                pending.pop()  # rolled back to the savepoint: its work with it
+                raise
+            done = pending.pop()
+            if pending:
+                pending[-1].extend(done)
+            else:  # a transaction opened elsewhere: nothing to wait for here
+                self._run(done)
             return
-        db.execute("BEGIN IMMEDIATE")
         try:
-            yield db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
         except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
+            pending.pop()
             raise
-        db.execute("COMMIT")
+        self._run(pending.pop())
+
+    def after_commit(self, work: Callable[[], object]) -> None:
+        """Run `work` once the write transaction this thread is in commits (in the order given;
+        dropped if it rolls back), or now when there is none: how pushes and other news of a
+        change wait until the change is there for everyone to read."""
+        pending = self._pending()
+        if pending:
+            pending[-1].append(work)
+        else:
+            self._run([work])
+
+    def _pending(self) -> list[list[Callable[[], object]]]:
+        """This thread's after-commit work, one list per open `write()` level."""
+        pending: list[list[Callable[[], object]]] | None = getattr(self._local, "pending", None)
+        if pending is None:
+            pending = self._local.pending = []
+        return pending
+
+    @staticmethod
+    def _run(work: list[Callable[[], object]]) -> None:
+        for one in work:
+            try:
+                one()
+            except Exception:  # the change is committed: one failed push must not stop the rest
+                log.exception("after-commit work %r failed", one)
 
     def close(self) -> None:
         db: Database | None = getattr(self._local, "db", None)

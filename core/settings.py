@@ -229,6 +229,12 @@ class Settings(BaseSettings):
         "send one every third of this. 0: off. Agents driven only through the API (no console "
         "heartbeat yet) are not watched.",
     )
+    unanswered_bot_wait_s: float = Field(
+        default=120.0,
+        description="At start-up, customer messages a crash left unanswered wait up to this long "
+        "for the bot to come up (it may be starting alongside), then are answered as always "
+        "(handed over if the bot is still down).",
+    )
 
     @property
     def database_path(self) -> Path:

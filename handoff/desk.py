@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from conversations.errors import NotAssigned
+from conversations.errors import ConversationMoved, NotAssigned
 from conversations.events import ChatHandled, Transferred, record
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
@@ -59,11 +59,18 @@ class Desk:
         self.conversations = ConversationStore(storage)
 
     def _owned(self, conversation_id: str, agent_id: str | None) -> dict[str, Any]:
-        """The conversation, if `agent_id` owns it (None: an admin, who may act on any)."""
+        """The conversation, if `agent_id` owns it (None: an admin, who may act on any chat an
+        agent has). Read it inside the transaction that acts on it, so it is still so."""
         row = self.conversations.get(conversation_id)
-        if row["status"] != Status.ASSIGNED.value or (
-            agent_id is not None and row["assigned_agent_id"] != agent_id
-        ):
+        if row["status"] != Status.ASSIGNED.value:
+            raise ConversationMoved(
+                conversation_id,
+                status=row["status"],
+                owner=row["assigned_agent_id"],
+                expected=(Status.ASSIGNED.value,),
+                expected_owner=agent_id,
+            )
+        if agent_id is not None and row["assigned_agent_id"] != agent_id:
             raise NotAssigned(conversation_id, row["status"])
         return row
 
@@ -115,12 +122,18 @@ class Desk:
     # -- ending or passing on a chat ----------------------------------------------------------
 
     def resolve(self, conversation_id: str, agent_id: str | None) -> None:
-        row = self._owned(conversation_id, agent_id)
         at = iso(self.clock.now())
         with self.storage.write() as db:
+            row = self._owned(conversation_id, agent_id)
             self._end_stint(db, row, "resolved", at)
             transition(
-                self.storage, conversation_id, Status.RESOLVED, reason="agent_resolved", at=at
+                self.storage,
+                conversation_id,
+                Status.RESOLVED,
+                expect=Status.ASSIGNED,
+                owner=row["assigned_agent_id"],
+                reason="agent_resolved",
+                at=at,
             )
             self.conversations.add_message(
                 conversation_id,
@@ -133,14 +146,16 @@ class Desk:
         self.queue.route()
 
     def hand_back(self, conversation_id: str, agent_id: str | None) -> None:
-        row = self._owned(conversation_id, agent_id)
         at = iso(self.clock.now())
         with self.storage.write() as db:
+            row = self._owned(conversation_id, agent_id)
             self._end_stint(db, row, "handed_back", at)
             transition(
                 self.storage,
                 conversation_id,
                 Status.BOT,
+                expect=Status.ASSIGNED,
+                owner=row["assigned_agent_id"],
                 reason="agent_handed_back",
                 at=at,
                 fields={"assigned_agent_id": None},
@@ -164,22 +179,22 @@ class Desk:
         note: str | None,
     ) -> None:
         """Back to the queue for another skill, or offered straight to a named agent."""
-        row = self._owned(conversation_id, agent_id)
         now = self.clock.now()
         at = iso(now)
-        new_skill = skill or row["skill"] or "general"
-        if to_agent_id is not None:
-            target = next((a for a in self.queue.agent_states() if a.id == to_agent_id), None)
-            if target is None:
-                raise AgentNotFound(to_agent_id)
-            if to_agent_id == row["assigned_agent_id"]:
-                raise TransferRefused("a chat cannot be transferred to the agent who has it")
-            if target.status != "online" or target.free <= 0:
-                raise TransferRefused(
-                    f"agent {to_agent_id} is {target.status} with {target.load} of "
-                    f"{target.max_concurrent} chats: transfer to a skill instead"
-                )
         with self.storage.write() as db:
+            row = self._owned(conversation_id, agent_id)
+            new_skill = skill or row["skill"] or "general"
+            if to_agent_id is not None:
+                target = next((a for a in self.queue.agent_states() if a.id == to_agent_id), None)
+                if target is None:
+                    raise AgentNotFound(to_agent_id)
+                if to_agent_id == row["assigned_agent_id"]:
+                    raise TransferRefused("a chat cannot be transferred to the agent who has it")
+                if target.status != "online" or target.free <= 0:
+                    raise TransferRefused(
+                        f"agent {to_agent_id} is {target.status} with {target.load} of "
+                        f"{target.max_concurrent} chats: transfer to a skill instead"
+                    )
             self._end_stint(db, row, "transferred", at)
             handoff = json.loads(row["handoff"]) if row["handoff"] else {}
             handoff["skill"] = new_skill
@@ -187,6 +202,8 @@ class Desk:
                 self.storage,
                 conversation_id,
                 Status.QUEUED,
+                expect=Status.ASSIGNED,
+                owner=row["assigned_agent_id"],
                 reason="transferred",
                 at=at,
                 also=(Transferred(row["assigned_agent_id"], new_skill, to_agent_id, note),),
@@ -222,11 +239,17 @@ class Desk:
 
     def escalate(self, conversation_id: str, agent_id: str | None, *, note: str | None) -> str:
         """The agent cannot finish it here: file a ticket carrying the whole chat."""
-        row = self._owned(conversation_id, agent_id)
         at = iso(self.clock.now())
         with self.storage.write() as db:
+            row = self._owned(conversation_id, agent_id)
             self._end_stint(db, row, "escalated", at)
-            ticket_id = self.tickets.file(conversation_id, reason="agent_escalated", note=note)
+            ticket_id = self.tickets.file(
+                conversation_id,
+                reason="agent_escalated",
+                note=note,
+                expect=Status.ASSIGNED,
+                owner=row["assigned_agent_id"],
+            )
         self.queue.publish_conversation(conversation_id)
         self.queue.route()
         return ticket_id

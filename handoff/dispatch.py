@@ -122,6 +122,8 @@ class Dispatcher:
         read it and left without saying whether it helped); every other quiet chat is abandoned.
         A chat with an agent is abandoned only when its customer has gone: nothing written,
         no read of the chat and no socket for as long (`present`: connected now).
+        Each chat is looked at again inside its own transaction: one an agent accepted, or whose
+        customer wrote, a moment before is left as it is (the change that came first wins).
         """
         now = self.clock.now()
         at = iso(now)
@@ -129,20 +131,21 @@ class Dispatcher:
         gone: list[tuple[str, str | None]] = []
         for conversation_id in self.conversations.quiet_since(cutoff):
             with self.storage.write() as db:
-                withdraw_pending(db, self.publisher, conversation_id, at=at)
+                if conversation_id not in self.conversations.quiet_since(
+                    cutoff, conversation_id=conversation_id
+                ):
+                    continue  # taken, or the customer wrote, since the list was read
                 status = Status(self.conversations.get(conversation_id)["status"])
-                if status is Status.BOT and self.conversations.answered_last(conversation_id):
-                    transition(
-                        self.storage,
-                        conversation_id,
-                        Status.RESOLVED,
-                        reason="assumed_resolved",
-                        at=at,
-                    )
-                else:
-                    transition(
-                        self.storage, conversation_id, Status.ABANDONED, reason="idle", at=at
-                    )
+                withdraw_pending(db, self.publisher, conversation_id, at=at)
+                assumed = status is Status.BOT and self.conversations.answered_last(conversation_id)
+                transition(
+                    self.storage,
+                    conversation_id,
+                    Status.RESOLVED if assumed else Status.ABANDONED,
+                    expect=status,
+                    reason="assumed_resolved" if assumed else "idle",
+                    at=at,
+                )
             gone.append((conversation_id, None))
         self.conversations.customer_seen(
             present, at=at, stale=iso(now - timedelta(seconds=SEEN_EVERY_S))
@@ -164,6 +167,8 @@ class Dispatcher:
                     self.storage,
                     conversation_id,
                     Status.ABANDONED,
+                    expect=Status.ASSIGNED,
+                    owner=agent_id,
                     reason="customer_gone",
                     at=at,
                 )

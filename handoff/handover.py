@@ -74,28 +74,31 @@ class Handover:
             language=conversation["language"] or DEFAULT,
             at=now,
         )
-        transition(
-            self.storage,
-            conversation_id,
-            Status.QUEUED,
-            reason=request.reason,
-            at=now,
-            also=(HandedOver(request.reason, request.skill, request.priority),),
-            fields={
-                "handoff": json.dumps(package),
-                "skill": request.skill,
-                "priority": request.priority,
-                "queued_at": now,
-                "queue_rank": queue_rank(request.priority),
-            },
-        )
-        self.tickets.notifier.enqueue_webhook(
-            topic="handoff.queued",
-            payload={
-                "conversation_id": conversation_id,
-                **{k: v for k, v in package.items() if k != "transcript"},
-            },
-        )
+        # The move and the webhook announcing it in one transaction: neither without the other.
+        with self.storage.write():
+            transition(
+                self.storage,
+                conversation_id,
+                Status.QUEUED,
+                expect=Status.BOT,
+                reason=request.reason,
+                at=now,
+                also=(HandedOver(request.reason, request.skill, request.priority),),
+                fields={
+                    "handoff": json.dumps(package),
+                    "skill": request.skill,
+                    "priority": request.priority,
+                    "queued_at": now,
+                    "queue_rank": queue_rank(request.priority),
+                },
+            )
+            self.tickets.notifier.enqueue_webhook(
+                topic="handoff.queued",
+                payload={
+                    "conversation_id": conversation_id,
+                    **{k: v for k, v in package.items() if k != "transcript"},
+                },
+            )
         if not route:
             return
         self.queue.route()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from conversations.errors import NotAssigned
@@ -26,6 +27,19 @@ class Publisher(Protocol):
 class NoPublisher:
     def publish(self, room: str, event: str, data: dict[str, Any]) -> None:
         return None
+
+
+class AfterCommit:
+    """A publisher whose pushes wait for the transaction they are made in: sent once it
+    commits, in order, and never if it rolls back. A client told of a change and reading it
+    at once finds it there."""
+
+    def __init__(self, publisher: Publisher, storage: Storage) -> None:
+        self.publisher = publisher
+        self.storage = storage
+
+    def publish(self, room: str, event: str, data: dict[str, Any]) -> None:
+        self.storage.after_commit(partial(self.publisher.publish, room, event, data))
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,12 @@ def close_offer(
 ) -> None:
     """Close one offer (accepted, declined, expired, withdrawn); an agent whose offer went away
     without them deciding is told, so their console drops it."""
-    db.table("offers").update(offer_id, {"status": outcome, "decided_at": at})
+    closed = db.execute(
+        "update offers set status = ?, decided_at = ? where id = ? and status = 'pending'",
+        [outcome, at, offer_id],
+    ).rowcount
+    if not closed:  # closed already (answered, expired or withdrawn): nothing more to say
+        return
     record(db, conversation_id, OfferClosed(agent_id, outcome), at=at)
     if outcome in ("expired", "withdrawn"):
         publisher.publish(
@@ -213,6 +232,7 @@ class Offers:
                 self.storage,
                 conversation_id,
                 Status.ASSIGNED,
+                expect=Status.QUEUED,
                 reason="accepted",
                 at=at,
                 also=(Accepted(agent_id, (now - queued_at).total_seconds()),),

@@ -4,6 +4,11 @@ A change and the notification announcing it are written in one transaction, so n
 without the other. A worker calls `deliver_due()` on a timer; failures are retried with
 exponential backoff and end in the dead-letter (status `dead`), where an operator can `retry()`.
 Delivery is at least once: receivers tell repeats apart by the `X-Cascade-Delivery` header.
+
+Each webhook attempt is signed afresh with the moment it is sent, as Stripe and Slack sign
+theirs: `X-Cascade-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. The
+timestamp is inside what is signed, so a receiver that refuses old timestamps refuses replays
+(`verify_signature`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import logging
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from email.message import EmailMessage
@@ -33,7 +39,9 @@ TIMEOUT_S = 10.0
 # A claimed row is not picked up again for this long, so two workers never send it at once;
 # a worker that dies mid-delivery only delays the row, it does not lose it.
 LEASE_S = 300.0
-SIGNATURE_PREFIX = "sha256="
+SIGNATURE_VERSION = "v1"
+# How old a signature's timestamp may be (or how far ahead of the receiver's clock) by default.
+TOLERANCE_S = 300
 
 
 class OutboxError(HandoffError):
@@ -79,13 +87,34 @@ class DeliveryFailed(Exception):
     """Raised inside a delivery attempt; recorded on the row, never seen by callers."""
 
 
-def sign(body: bytes, secret: str) -> str:
-    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str, *, timestamp: int) -> str:
+    """The `X-Cascade-Signature` header for `body` sent at `timestamp` (Unix seconds)."""
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},{SIGNATURE_VERSION}={digest}"
 
 
-def verify_signature(body: bytes, header: str, secret: str) -> bool:
-    """For receivers: is `header` (X-Cascade-Signature) the signature of exactly these bytes?"""
-    return hmac.compare_digest(sign(body, secret).encode(), header.encode())
+def verify_signature(
+    body: bytes,
+    header: str,
+    secret: str,
+    *,
+    tolerance_s: float = TOLERANCE_S,
+    now: float | None = None,
+) -> bool:
+    """For receivers: is `header` (X-Cascade-Signature) a signature of exactly these bytes,
+    made within `tolerance_s` of `now` (Unix seconds; the receiver's clock by default)? An
+    old one is a replay, refused even though its signature is good."""
+    pairs = [part.strip().partition("=") for part in header.split(",")]
+    timestamps = [value for key, _, value in pairs if key == "t"]
+    signatures = [value for key, _, value in pairs if key == SIGNATURE_VERSION]
+    if len(timestamps) != 1 or not timestamps[0].isdigit():
+        return False
+    timestamp = int(timestamps[0])
+    if abs((time.time() if now is None else now) - timestamp) > tolerance_s:
+        return False
+    expected = sign(body, secret, timestamp=timestamp).rpartition("=")[2]
+    return any(hmac.compare_digest(expected.encode(), given.encode()) for given in signatures)
 
 
 def short_error(exc: BaseException) -> str:
@@ -114,7 +143,7 @@ class Outbox:
 
     def enqueue_webhook(self, *, topic: str, payload: dict[str, Any]) -> list[int]:
         """Queue one signed POST per configured URL. The JSON body is fixed here, so every
-        retry sends the same bytes under the same signature."""
+        retry sends the same bytes (signed again with the time of that attempt)."""
         if not self.settings.webhook_urls:
             return []
         if self.settings.webhook_secret is None:
@@ -224,7 +253,11 @@ class Outbox:
                 "Content-Type": "application/json",
                 "X-Cascade-Event": row["topic"],
                 "X-Cascade-Delivery": str(row["id"]),
-                "X-Cascade-Signature": sign(body, secret.get_secret_value()),
+                "X-Cascade-Signature": sign(
+                    body,
+                    secret.get_secret_value(),
+                    timestamp=int(self.clock.now().timestamp()),
+                ),
             },
             timeout=TIMEOUT_S,
         )
@@ -233,8 +266,9 @@ class Outbox:
 
     def _sent(self, row: dict[str, Any]) -> None:
         with self.storage.write() as db:
-            db.table("outbox").update(
-                row["id"], {"status": "sent", "sent_at": iso(self.clock.now())}
+            db.execute(
+                "update outbox set status = 'sent', sent_at = ? where id = ? and status = 'pending'",
+                [iso(self.clock.now()), row["id"]],
             )
 
     def _failed(self, row: dict[str, Any], exc: Exception) -> str:
@@ -250,8 +284,12 @@ class Outbox:
         else:
             delay = self.settings.outbox_backoff_s * 2 ** (attempts - 1)
             changes["next_attempt_at"] = iso(now + timedelta(seconds=delay))
-        with self.storage.write() as db:
-            db.table("outbox").update(row["id"], changes)
+        assignments = ", ".join(f"[{column}] = :{column}" for column in changes)
+        with self.storage.write() as db:  # only a row still pending (not sent meanwhile)
+            db.execute(
+                f"update outbox set {assignments} where id = :_id and status = 'pending'",
+                {**changes, "_id": row["id"]},
+            )
         return outcome
 
     # -- for operators --------------------------------------------------------------------------

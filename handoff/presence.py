@@ -145,6 +145,8 @@ class Presence:
             self.storage,
             conversation_id,
             Status.QUEUED,
+            expect=Status.ASSIGNED,
+            owner=agent_id,
             reason="agent_away",
             at=at,
             fields={

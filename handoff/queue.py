@@ -20,7 +20,7 @@ from handoff.announce import Announcer, RoutePass, WaitListener
 from handoff.dispatch import Dispatcher, Limits
 from handoff.estimates import Estimates
 from handoff.lineup import Lineup
-from handoff.offers import NoPublisher, Offer, Offers, Publisher
+from handoff.offers import AfterCommit, NoPublisher, Offer, Offers, Publisher
 from handoff.presence import Beat, Presence, WentAway
 from handoff.routing import PRIORITY_ORDER, AgentState
 from handoff.sla import BusinessCalendar
@@ -50,7 +50,8 @@ class Queue:
         self.clock = clock
         self.limits = limits
         self.tickets = tickets
-        self.publisher: Publisher = publisher or NoPublisher()
+        # Pushes made inside a transaction (an offer withdrawn, say) go out once it commits.
+        self.publisher: Publisher = AfterCommit(publisher or NoPublisher(), storage)
         self.conversations = ConversationStore(storage)
         self.lineup = Lineup(
             storage=storage, conversations=self.conversations, skill_wait_s=limits.skill_wait_s

@@ -72,8 +72,15 @@ def transition(
         current = TicketStatus(row[0])
         if not can_move(current, target):
             raise IllegalTicketMove(current, target)
-        db.table("tickets").update(
-            ticket_id, {"status": target.value, "updated_at": at, **(fields or {})}
-        )
+        changes = {"status": target.value, "updated_at": at, **(fields or {})}
+        assignments = ", ".join(f"[{column}] = :{column}" for column in changes)
+        # Compare and set: written only if it is still the status read above (as it is while
+        # this transaction holds the write lock; callers read the ticket inside it too).
+        changed = db.execute(
+            f"update tickets set {assignments} where id = :_id and status = :_status",
+            {**changes, "_id": ticket_id, "_status": current.value},
+        ).rowcount
+        if changed != 1:
+            raise IllegalTicketMove(current, target)
         record(db, ticket_id, event, at=at)
     return current

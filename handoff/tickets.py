@@ -10,7 +10,7 @@ The status machine is `handoff.states`, the SLA clocks `handoff.ticket_sla` and 
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from conversations.events import (
     Event,
@@ -29,10 +29,11 @@ from core.db import Storage
 from core.realtime import DESK_ROOM
 from handoff import states, ticket_words
 from handoff.errors import IllegalTicketMove, TicketNotFound
-from handoff.offers import NoPublisher, Publisher, withdraw_pending
+from handoff.offers import AfterCommit, NoPublisher, Publisher, withdraw_pending
 from handoff.sla import BusinessCalendar
 from handoff.sla_checks import check_slas
 from handoff.states import TicketStatus
+from handoff.ticket_sinks import NoNotifier, Notifier, TicketSink
 from handoff.ticket_sla import Policy, SlaClock, SlaState, clock_instants, sla_view
 from handoff.ticket_views import Ticket, TicketEvent, TicketNote, TicketSummary
 from handoff.ticket_words import CSAT_BUTTONS
@@ -49,26 +50,6 @@ __all__ = [
 ]
 
 
-class TicketSink(Protocol):
-    def file(self, conversation_id: str, *, reason: str, note: str | None = None) -> str: ...
-
-
-class Notifier(Protocol):
-    """The outbox, seen from here: email to customers and signed webhooks."""
-
-    def enqueue_email(self, *, to: str, subject: str, body: str, topic: str) -> int | None: ...
-
-    def enqueue_webhook(self, *, topic: str, payload: dict[str, Any]) -> list[int]: ...
-
-
-class NoNotifier:
-    def enqueue_email(self, *, to: str, subject: str, body: str, topic: str) -> int | None:
-        return None
-
-    def enqueue_webhook(self, *, topic: str, payload: dict[str, Any]) -> list[int]:
-        return []
-
-
 class TicketStore:
     def __init__(
         self,
@@ -79,7 +60,8 @@ class TicketStore:
         notifier: Notifier | None = None,
         publisher: Publisher | None = None,
     ) -> None:
-        self.publisher: Publisher = publisher or NoPublisher()
+        # Pushes made inside a transaction (a ticket's event, say) go out once it commits.
+        self.publisher: Publisher = AfterCommit(publisher or NoPublisher(), storage)
         self.storage = storage
         self.clock = clock
         self.policy = policy or Policy(BusinessCalendar.parse("always"))
@@ -88,8 +70,20 @@ class TicketStore:
 
     # -- filing -------------------------------------------------------------------------------
 
-    def file(self, conversation_id: str, *, reason: str, note: str | None = None) -> str:
-        """File the ticket, move the conversation to `ticketed` and tell the customer, at once."""
+    def file(
+        self,
+        conversation_id: str,
+        *,
+        reason: str,
+        note: str | None = None,
+        expect: Status = Status.QUEUED,
+        owner: str | None = None,
+    ) -> str:
+        """File the ticket, move the conversation to `ticketed` and tell the customer, at once.
+
+        The conversation must still be as the caller found it: waiting in the queue, or
+        (`expect` assigned) with the agent `owner`; else `ConversationMoved`, and nothing is
+        filed."""
         now = self.clock.now()
         at = iso(now)
         with self.storage.write() as db:
@@ -141,6 +135,8 @@ class TicketStore:
                 self.storage,
                 conversation_id,
                 Status.TICKETED,
+                expect=expect,
+                owner=owner,
                 reason=reason,
                 at=at,
                 also=(TicketFiled(ticket_id, reason),),

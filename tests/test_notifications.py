@@ -47,8 +47,9 @@ def test_ticket_emails_and_signed_webhooks(tmp_path, mailbox, receiver, clock) -
         assert mail["Subject"] == f"[{ticket_id}] We've received your request"
         events = [json.loads(body)["event"] for _, body in receiver.requests]
         assert events == ["handoff.queued", "ticket.created"]
+        sent_at = clock.now().timestamp()
         for headers, body in receiver.requests:
-            assert verify_signature(body, headers["X-Cascade-Signature"], "s3cret")
+            assert verify_signature(body, headers["X-Cascade-Signature"], "s3cret", now=sent_at)
         created = json.loads(receiver.requests[1][1])["data"]
         assert (created["id"], created["status"], created["customer_email"]) == (
             ticket_id,

@@ -136,14 +136,24 @@ def test_webhook_is_posted_and_signed(
     assert headers["X-Cascade-Event"] == "ticket.created"
     assert headers["X-Cascade-Delivery"] == str(outbox_id)
     signature = headers["X-Cascade-Signature"]
-    assert signature.startswith("sha256=")
-    expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    assert signature == f"sha256={expected}"  # what any receiver computes by hand
-    assert verify_signature(body, signature, SECRET)
-    assert not verify_signature(body, signature, "another secret")
+    sent_at = int(clock.now().timestamp())  # when it was sent, in Unix seconds
+    assert signature.startswith(f"t={sent_at},v1=")
+    # What any receiver computes by hand: the HMAC of "<timestamp>.<body>".
+    expected = hmac.new(SECRET.encode(), f"{sent_at}.".encode() + body, hashlib.sha256)
+    assert signature == f"t={sent_at},v1={expected.hexdigest()}"
+    assert verify_signature(body, signature, SECRET, now=sent_at + 1)
+    assert not verify_signature(body, signature, "another secret", now=sent_at + 1)
     tampered = body.replace(b"T-1001", b"T-1002")
     assert tampered != body
-    assert not verify_signature(tampered, signature, SECRET)
+    assert not verify_signature(tampered, signature, SECRET, now=sent_at + 1)
+    # A replay: the same request, sent again later. Its signature is good, its time is not.
+    assert verify_signature(body, signature, SECRET, now=sent_at + 300)
+    assert not verify_signature(body, signature, SECRET, now=sent_at + 301)
+    assert not verify_signature(body, signature, SECRET, tolerance_s=60, now=sent_at + 61)
+    # Nor can a replay pass for new by changing the timestamp: it is part of what is signed.
+    later = signature.replace(f"t={sent_at}", f"t={sent_at + 3600}")
+    assert not verify_signature(body, later, SECRET, now=sent_at + 3600)
+    assert not verify_signature(body, "sha256=" + expected.hexdigest(), SECRET, now=sent_at)
     assert row(outbox, outbox_id)["status"] == "sent"
 
 
@@ -200,10 +210,15 @@ def test_failed_webhook_is_retried_with_backoff(
 
     assert len(receiver.requests) == 3
     bodies = {body for _, body in receiver.requests}
-    signatures = {headers["X-Cascade-Signature"] for headers, _ in receiver.requests}
     deliveries = {headers["X-Cascade-Delivery"] for headers, _ in receiver.requests}
-    assert len(bodies) == 1 and len(signatures) == 1 and deliveries == {str(outbox_id)}
-    assert verify_signature(bodies.pop(), signatures.pop(), SECRET)
+    assert len(bodies) == 1 and deliveries == {str(outbox_id)}  # the same bytes each time
+    # Each attempt is signed at the time it is sent: 09:00:00, 09:00:10, 09:00:30.
+    start = int(clock.now().timestamp()) - 30
+    attempts = zip(receiver.requests, (start, start + 10, start + 30), strict=True)
+    for (headers, body), sent_at in attempts:
+        signature = headers["X-Cascade-Signature"]
+        assert signature.startswith(f"t={sent_at},")
+        assert verify_signature(body, signature, SECRET, now=sent_at)
     done = row(outbox, outbox_id)
     assert done["status"] == "sent"
     assert done["attempts"] == 2  # failed attempts

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conversations.errors import ConversationNotFound, IllegalTransition
+from conversations.errors import ConversationMoved, ConversationNotFound, IllegalTransition
 from conversations.states import ALLOWED, Status, can_move, transition
 from conversations.store import ConversationStore
 from core.db import Storage
@@ -47,7 +47,12 @@ def test_every_open_state_can_be_abandoned(status: Status) -> None:
 def test_transition_writes_status_and_event_together(storage: Storage) -> None:
     conversation_id = new_conversation(storage)
     previous = transition(
-        storage, conversation_id, Status.QUEUED, reason="customer_request", at="t1"
+        storage,
+        conversation_id,
+        Status.QUEUED,
+        expect=Status.BOT,
+        reason="customer_request",
+        at="t1",
     )
     assert previous is Status.BOT
     row = storage.db["conversations"].get(conversation_id)
@@ -63,7 +68,9 @@ def test_transition_writes_status_and_event_together(storage: Storage) -> None:
 def test_illegal_transition_changes_nothing(storage: Storage) -> None:
     conversation_id = new_conversation(storage)
     with pytest.raises(IllegalTransition, match="'bot' cannot become 'ticketed'"):
-        transition(storage, conversation_id, Status.TICKETED, reason="x", at="t1")
+        transition(
+            storage, conversation_id, Status.TICKETED, expect=Status.BOT, reason="x", at="t1"
+        )
     assert storage.db["conversations"].get(conversation_id)["status"] == "bot"
     assert (
         storage.db.execute("select count(*) from events where name like '%status%'").fetchone()[0]
@@ -73,4 +80,69 @@ def test_illegal_transition_changes_nothing(storage: Storage) -> None:
 
 def test_unknown_conversation(storage: Storage) -> None:
     with pytest.raises(ConversationNotFound):
-        transition(storage, "nope", Status.QUEUED, reason="x", at="t1")
+        transition(storage, "nope", Status.QUEUED, expect=Status.BOT, reason="x", at="t1")
+
+
+def status_events(storage: Storage) -> int:
+    return storage.db.execute("select count(*) from events where name like '%status%'").fetchone()[
+        0
+    ]
+
+
+def test_a_move_from_a_status_the_conversation_has_left_changes_nothing(
+    storage: Storage,
+) -> None:
+    """The caller found it queued; the idle limit abandoned it since: the accept does nothing."""
+    conversation_id = new_conversation(storage)
+    transition(storage, conversation_id, Status.QUEUED, expect=Status.BOT, reason="r", at="t1")
+    transition(
+        storage, conversation_id, Status.ABANDONED, expect=Status.QUEUED, reason="idle", at="t2"
+    )
+    with pytest.raises(ConversationMoved, match="is 'abandoned' now, not 'queued'"):
+        transition(
+            storage,
+            conversation_id,
+            Status.ASSIGNED,
+            expect=Status.QUEUED,
+            reason="accepted",
+            at="t3",
+            fields={"assigned_agent_id": "a1"},
+        )
+    row = storage.db["conversations"].get(conversation_id)
+    assert (row["status"], row["assigned_agent_id"]) == ("abandoned", None)
+    assert status_events(storage) == 2
+
+
+def test_a_move_of_a_chat_another_agent_has_now_changes_nothing(storage: Storage) -> None:
+    conversation_id = new_conversation(storage)
+    transition(storage, conversation_id, Status.QUEUED, expect=Status.BOT, reason="r", at="t1")
+    transition(
+        storage,
+        conversation_id,
+        Status.ASSIGNED,
+        expect=Status.QUEUED,
+        reason="accepted",
+        at="t2",
+        fields={"assigned_agent_id": "b2"},
+    )
+    with pytest.raises(ConversationMoved, match="is with agent b2 now, not agent a1"):
+        transition(
+            storage,
+            conversation_id,
+            Status.RESOLVED,
+            expect=Status.ASSIGNED,
+            owner="a1",
+            reason="agent_resolved",
+            at="t3",
+        )
+    assert storage.db["conversations"].get(conversation_id)["status"] == "assigned"
+    transition(
+        storage,
+        conversation_id,
+        Status.RESOLVED,
+        expect=Status.ASSIGNED,
+        owner="b2",
+        reason="agent_resolved",
+        at="t3",
+    )
+    assert storage.db["conversations"].get(conversation_id)["status"] == "resolved"
