@@ -98,3 +98,12 @@ def m003_language(db: Database) -> None:
     for column in ("language", "language_source"):
         if column not in conversations.columns_dict:
             conversations.add_column(column, str)
+
+
+@MIGRATIONS()
+def m004_purged_at(db: Database) -> None:
+    # When retention reduced the conversation to an anonymous record (`conversations.retention`):
+    # its figures stay, what the customer wrote and who they are do not.
+    conversations = db.table("conversations")
+    if "purged_at" not in conversations.columns_dict:
+        conversations.add_column("purged_at", str)
