@@ -6,14 +6,18 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.client import NoBot, RasaClient
+from cascade.health import Health
+from cascade.health import check as check_health
+from cascade.operations import DAY_S, purge_retained
 from cascade.services import Services
 from cascade.storage import open_storage
 from conversations.channels.rasa_socketio import RasaChannel
@@ -21,6 +25,7 @@ from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
 from core.auth import Role, TokenStore
 from core.clock import Clock, SystemClock
+from core.db import Storage
 from core.deps import PrincipalDep, provided, register
 from core.realtime import Realtime
 from core.settings import Settings, get_settings
@@ -191,11 +196,6 @@ def error_map() -> dict[type[Exception], int]:
     return {**KNOWLEDGE_ERRORS, **CONVERSATION_ERRORS, **HANDOFF_ERRORS, **OPS_ERRORS}
 
 
-class Health(BaseModel):
-    status: Literal["ok"]
-    rasa: Literal["up", "down"]
-
-
 class Me(BaseModel):
     roles: list[str]
     subject: str | None = Field(
@@ -246,6 +246,9 @@ def create_app(
                 )
             )
         )
+        if settings.retention_days:  # daily, from start-up on (cascade/operations.py)
+            retention = partial(purge_retained, services.storage, settings, services.clock)
+            timers.append(asyncio.create_task(_every(DAY_S, retention, first_at_start=True)))
         yield
         for timer in timers:
             timer.cancel()
@@ -266,9 +269,22 @@ def create_app(
         app.add_exception_handler(error_type, _handler(status))
     app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
 
-    @app.get("/health", tags=["ops"])
-    async def health(bot: Annotated[Bot, Depends(provided(Bot))]) -> Health:
-        return Health(status="ok", rasa="up" if await bot.is_up() else "down")
+    @app.get("/health", tags=["ops"], responses={503: {"model": Health}})
+    async def health(
+        bot: Annotated[Bot, Depends(provided(Bot))],
+        storage: Annotated[Storage, Depends(provided(Storage))],
+        outbox: Annotated[Outbox, Depends(provided(Outbox))],
+        response: Response,
+    ) -> Health:
+        """The database, free disk, the outbox's backlog and Rasa (cascade/health.py); 503
+        when the database does not answer."""
+        rasa_up = await bot.is_up()
+        found = await run_in_threadpool(
+            check_health, storage=storage, outbox=outbox, settings=settings, rasa_up=rasa_up
+        )
+        if found.database == "error":
+            response.status_code = 503
+        return found
 
     @app.get(
         "/api/me",
@@ -291,6 +307,7 @@ def create_app(
     from handoff.api import canned_router, desk_router, tickets_router
     from handoff.api import router as agents_router
     from handoff.conversation_routes import router as conversation_ticket_router
+    from handoff.outbox_api import router as outbox_router
     from knowledge_base.api import router as kb_router
     from knowledge_base.quality_api import router as kb_quality_router
     from ops.api import router as ops_router
@@ -304,6 +321,7 @@ def create_app(
     app.include_router(desk_router)
     app.include_router(canned_router)
     app.include_router(tickets_router)
+    app.include_router(outbox_router)
     app.include_router(ops_router)
     app.include_router(article_figures_router)
     app.include_router(staff_router)
@@ -312,14 +330,18 @@ def create_app(
     return app
 
 
-async def _every(interval_s: float, job: Callable[[], object]) -> None:
+async def _every(
+    interval_s: float, job: Callable[[], object], *, first_at_start: bool = False
+) -> None:
     """Queue limits, SLA clocks and the outbox are checked on timers as well as on changes."""
-    while True:
+    if not first_at_start:
         await asyncio.sleep(interval_s)
+    while True:
         try:
             await run_in_threadpool(job)
         except Exception:  # keep going: one bad pass must not stop the timer
             log.exception("%s failed", getattr(job, "__qualname__", job))
+        await asyncio.sleep(interval_s)
 
 
 async def _answer_unanswered(conversations: ConversationService, *, bot_wait_s: float) -> None:

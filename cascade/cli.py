@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
+from cascade.operations_cli import commands as operations_commands
 from core.settings import Settings
 
 app = typer.Typer(help="Cascade: tiered support (bot, live agent, ticket).", no_args_is_help=True)
@@ -25,6 +26,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(agents_app, name="agents")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(staff_app, name="staff")
+app.add_typer(operations_commands)  # backup, restore, outbox, purge, erase
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Where the database and indexes live.")

@@ -54,4 +54,5 @@ class Services:
             Desk: self.desk,
             TicketStore: self.tickets,
             ArticleFigures: self.article_figures,
+            Outbox: self.outbox,
         }

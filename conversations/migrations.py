@@ -122,3 +122,12 @@ def m005_unanswered_messages(db: Database) -> None:
         not_null={"conversation_id"},
         if_not_exists=True,
     )
+
+
+@MIGRATIONS()
+def m006_purged_at(db: Database) -> None:
+    # When retention reduced the conversation to an anonymous record (`conversations.retention`):
+    # its figures stay, what the customer wrote and who they are do not.
+    conversations = db.table("conversations")
+    if "purged_at" not in conversations.columns_dict:
+        conversations.add_column("purged_at", str)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+
+from sqlite_utils import Database
 
 from core.db import Storage
 
@@ -70,3 +73,14 @@ class TokenStore:
         if row is None:
             return None
         return Principal(frozenset({Role(row[0])}), row[1])
+
+
+def forget_customers(db: Database, conversation_ids: list[str]) -> int:
+    """Delete the customer tokens of these conversations (a purge or an erasure): nobody
+    reads them any more. `db` is the caller's write transaction."""
+    return int(
+        db.execute(
+            "delete from tokens where role = ? and subject in (select value from json_each(?))",
+            [Role.CUSTOMER.value, json.dumps(conversation_ids)],
+        ).rowcount
+    )

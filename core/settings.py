@@ -235,6 +235,19 @@ class Settings(BaseSettings):
         "for the bot to come up (it may be starting alongside), then are answered as always "
         "(handed over if the bot is still down).",
     )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Closed conversations with nothing new for this many days are purged once a "
+        "day (`cascade purge`): what the customer wrote and who they are go, the figures stay. "
+        "Unset: kept forever.",
+    )
+    free_disk_warning_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="/health says degraded when the data directory's disk has less free space "
+        "than this many MB.",
+    )
 
     @property
     def database_path(self) -> Path:

@@ -83,6 +83,13 @@ class OutboxItem:
         return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
+@dataclass(frozen=True)
+class Backlog:
+    pending: int  # waiting to go out (or to be tried again)
+    due: int  # of those, the ones whose time has come
+    dead: int  # given up on: `cascade outbox retry` sends them again
+
+
 class DeliveryFailed(Exception):
     """Raised inside a delivery attempt; recorded on the row, never seen by callers."""
 
@@ -303,6 +310,27 @@ class Outbox:
 
     def dead_letters(self) -> list[OutboxItem]:
         return self._items("dead")
+
+    def listing(self, *, dead_only: bool = False) -> list[OutboxItem]:
+        """What has not gone out: the pending messages and the dead letters (or only those)."""
+        return self.dead_letters() if dead_only else self.pending() + self.dead_letters()
+
+    def backlog(self) -> Backlog:
+        """How many messages wait, how many of them are due now, and how many are dead."""
+        row = self.storage.db.execute(
+            "select coalesce(sum(status = 'pending'), 0),"
+            " coalesce(sum(status = 'pending' and next_attempt_at <= ?), 0),"
+            " coalesce(sum(status = 'dead'), 0) from outbox",
+            [iso(self.clock.now())],
+        ).fetchone()
+        return Backlog(pending=row[0], due=row[1], dead=row[2])
+
+    def retry_dead(self) -> list[int]:
+        """Every dead letter gets a fresh set of attempts; their ids."""
+        ids = [item.id for item in self.dead_letters()]
+        for outbox_id in ids:
+            self.retry(outbox_id)
+        return ids
 
     def retry(self, outbox_id: int) -> None:
         """Give a dead message a fresh set of attempts, once the receiver is fixed."""

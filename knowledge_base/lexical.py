@@ -208,16 +208,17 @@ def japanese_terms(text: str) -> list[str]:
     return out
 
 
+def table_names(language: str = DEFAULT) -> tuple[str, str, str]:
+    """A language's FTS5 table, its vocabulary table and its fingerprint table."""
+    suffix = "" if language == DEFAULT else f"_{language}"
+    return f"{TABLE}{suffix}", f"{VOCAB}{suffix}", f"{STAMP}{suffix}"
+
+
 class LexicalIndex:
     def __init__(self, storage: Storage, language: str = DEFAULT) -> None:
         self.storage = storage
         self.language = language
-        suffix = "" if language == DEFAULT else f"_{language}"
-        self.table, self.vocab, self.stamp = (
-            f"{TABLE}{suffix}",
-            f"{VOCAB}{suffix}",
-            f"{STAMP}{suffix}",
-        )
+        self.table, self.vocab, self.stamp = table_names(language)
         with storage.write() as db:
             db.execute(
                 f"create virtual table if not exists {self.table} using fts5"

@@ -9,15 +9,17 @@ makes everything slower, and a test must still see the state it means.
 from __future__ import annotations
 
 import graphlib
+import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -312,3 +314,64 @@ def import_circle(graph: Mapping[Any, Iterable[Any]]) -> list[Any]:
     except graphlib.CycleError as circle:
         return list(circle.args[1])
     return []
+
+
+# -- searching a database for what must be gone -----------------------------------------------
+
+
+def copies_of(database: Path, needles: Iterable[str]) -> list[str]:
+    """Where any of `needles` (any case) is still stored in `database`: "table.column" for every
+    table SQLite lists (virtual tables and their shadow tables too) and every column, text or
+    bytes."""
+    import sqlite3
+    from contextlib import closing
+
+    wanted = [needle.casefold() for needle in needles]
+    found = []
+    with closing(sqlite3.connect(database)) as db:
+        tables = [
+            name for (name,) in db.execute("select name from sqlite_master where type = 'table'")
+        ]
+        for table in tables:
+            cursor = db.execute(f'select * from "{table}"')
+            columns = [d[0] for d in cursor.description]
+            for row in cursor:
+                for column, value in zip(columns, row, strict=True):
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    if isinstance(value, str) and any(n in value.casefold() for n in wanted):
+                        found.append(f"{table}.{column}")
+    return sorted(set(found))
+
+
+# The table Rasa's SQL tracker store makes (rasa/core/tracker_store.py, SQLTrackerStore).
+TRACKER_TABLE = """
+CREATE TABLE events (
+    id INTEGER NOT NULL, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL,
+    timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT,
+    PRIMARY KEY (id)
+);
+CREATE INDEX ix_events_sender_id ON events (sender_id);
+"""
+
+
+def write_tracker_store(path: Path, turns: dict[str, tuple[str, dict]]) -> None:
+    """Rasa's events for each conversation: the session's metadata and the customer's text."""
+    with closing(sqlite3.connect(path)) as db:
+        db.executescript(TRACKER_TABLE)
+        for sender, (text, metadata) in turns.items():
+            for type_name, data in (
+                ("slot", {"event": "slot", "name": "session_started_metadata", "value": metadata}),
+                ("user", {"event": "user", "text": text, "metadata": metadata}),
+            ):
+                db.execute(
+                    "insert into events (sender_id, type_name, timestamp, data)"
+                    " values (?, ?, 1.0, ?)",
+                    [sender, type_name, json.dumps(data)],
+                )
+        db.commit()
+
+
+def tracker_senders(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as db:
+        return {row[0] for row in db.execute("select sender_id from events")}
