@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -19,6 +20,7 @@ from cascade.storage import open_storage
 from conversations.channels.rasa_socketio import RasaChannel
 from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
+from core.accounts import SignInGuard, StaffAccounts
 from core.auth import Role, TokenStore
 from core.clock import Clock, SystemClock
 from core.deps import PrincipalDep, provided, register
@@ -27,6 +29,7 @@ from core.settings import Settings, get_settings
 from handoff.agents import AgentOut, AgentService
 from handoff.desk import Desk
 from handoff.handover import Handover
+from handoff.leaving import on_account_leaving
 from handoff.outbox import Outbox
 from handoff.queue import Limits, Queue
 from handoff.sla import BusinessCalendar
@@ -77,7 +80,7 @@ def build_services(
     clock = clock or SystemClock()
     storage = open_storage(settings.database_path)
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
-    tokens = TokenStore(storage, admin_token=admin)
+    tokens = TokenStore(storage, admin_token=admin, clock=clock)
     if bot is None:
         bot = (
             RasaClient(settings.rasa_url, timeout_s=settings.rasa_timeout_s)
@@ -85,6 +88,7 @@ def build_services(
             else NoBot()
         )
     realtime = realtime or Realtime()
+    tokens.revoke_listeners.append(realtime.disconnect_tokens)
     outbox = Outbox(storage=storage, clock=clock, settings=settings)
     tickets = TicketStore(
         storage=storage,
@@ -115,6 +119,19 @@ def build_services(
         ),
     )
     desk = Desk(storage=storage, clock=clock, queue=queue, tickets=tickets)
+    agents = AgentService(storage=storage, tokens=tokens, clock=clock)
+    accounts = StaffAccounts(
+        storage=storage,
+        tokens=tokens,
+        clock=clock,
+        session_hours=settings.session_hours,
+        guard=SignInGuard(
+            per_email=settings.sign_in_limit, per_client=settings.sign_in_client_limit
+        ),
+    )
+    accounts.leaving_listeners.append(
+        partial(on_account_leaving, agents=agents, queue=queue, desk=desk)
+    )
 
     conversation_store = ConversationStore(storage)
 
@@ -158,13 +175,14 @@ def build_services(
                 settings.identity_secret.get_secret_value() if settings.identity_secret else None
             ),
         ),
-        agents=AgentService(storage=storage, tokens=tokens, clock=clock),
+        agents=agents,
         queue=queue,
         desk=desk,
         tickets=tickets,
         outbox=outbox,
         realtime=realtime,
         article_figures=ArticleFigures(storage=storage, articles=kb),
+        accounts=accounts,
     )
     # Rasa's socketio protocol on the same server; its widgets hear every message but their own.
     rasa = RasaChannel(realtime, storage=storage, conversations=services.conversations)
@@ -176,11 +194,18 @@ def build_services(
 def error_map() -> dict[type[Exception], int]:
     """Each package's own error-to-status map, joined: the statuses are chosen in each API."""
     from conversations.api import ERRORS as CONVERSATION_ERRORS
+    from core.auth_api import ERRORS as ACCOUNT_ERRORS
     from handoff.api import ERRORS as HANDOFF_ERRORS
     from knowledge_base.api import ERRORS as KNOWLEDGE_ERRORS
     from ops.api import ERRORS as OPS_ERRORS
 
-    return {**KNOWLEDGE_ERRORS, **CONVERSATION_ERRORS, **HANDOFF_ERRORS, **OPS_ERRORS}
+    return {
+        **ACCOUNT_ERRORS,
+        **KNOWLEDGE_ERRORS,
+        **CONVERSATION_ERRORS,
+        **HANDOFF_ERRORS,
+        **OPS_ERRORS,
+    }
 
 
 class Health(BaseModel):
@@ -268,6 +293,7 @@ def create_app(
 
     from bot.server import router as actions_router
     from conversations.api import router as conversations_router
+    from core.auth_api import router as auth_router
     from core.staff import router as staff_router
     from handoff.api import canned_router, desk_router, tickets_router
     from handoff.api import router as agents_router
@@ -288,6 +314,7 @@ def create_app(
     app.include_router(ops_router)
     app.include_router(article_figures_router)
     app.include_router(staff_router)
+    app.include_router(auth_router)
     app.include_router(actions_router)
     web.mount(app)
     return app

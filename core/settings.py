@@ -201,6 +201,21 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / ".venv-rasa" / "bin" / "rasa",
         description="The Rasa executable (Python 3.10 runtime).",
     )
+    session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="A staff sign-in (email and password) lasts this many hours; then the page "
+        "asks to sign in again.",
+    )
+    sign_in_limit: str = Field(
+        default="10 per 15 minutes",
+        description="Failed sign-ins allowed for one email address in this window (the limits "
+        "library's notation); more get 429 with Retry-After.",
+    )
+    sign_in_client_limit: str = Field(
+        default="50 per 15 minutes",
+        description="Failed sign-ins allowed from one client address, whatever the email.",
+    )
 
     @property
     def database_path(self) -> Path:

@@ -113,3 +113,12 @@ def m002_agent_languages(db: Database) -> None:
     agents = db.table("agents")
     if "languages" not in agents.columns_dict:
         agents.add_column("languages", str, not_null_default='["en"]')
+
+
+@MIGRATIONS()
+def m003_agent_removal(db: Database) -> None:
+    # An agent removed is kept, marked with when (DELETE /api/agents/{id}): their past chats,
+    # offers, notes and tickets still name who handled them. Empty: the agent works here.
+    agents = db.table("agents")
+    if "removed_at" not in agents.columns_dict:
+        agents.add_column("removed_at", str)
