@@ -99,8 +99,14 @@ def staff_add(
         raise typer.BadParameter(f"the role is one of {', '.join(ROLES)}", param_hint="--role")
     services = _services(data_dir)
     if role == "agent":
+        from handoff.errors import AgentNotFound
+
         agent_id = agent_id or _agent_named(services, name)
-        services.agents.get(agent_id)
+        try:
+            services.agents.get(agent_id)
+        except AgentNotFound as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from exc
     with _refusals():
         address = services.accounts.check_free(email)
         password, made_up = _password(password_file)

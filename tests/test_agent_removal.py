@@ -162,7 +162,8 @@ def test_an_existing_agent_gets_an_account_and_tokens_that_expire(client, admin,
 
 
 def test_a_socket_opened_with_a_token_closes_when_the_agent_is_removed(tmp_path) -> None:
-    """Pushes stop at once too: the socket the console opened with the token is closed."""
+    """Over HTTP, as served: the token gets 401 and the socket the console opened with it is
+    closed, so pushes stop at once too."""
     settings = Settings(data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="")
     app = create_app(settings, embedder=HashingEmbedder(), bot=ScriptedBot())
     port = free_port()
@@ -184,6 +185,7 @@ def test_a_socket_opened_with_a_token_closes_when_the_agent_is_removed(tmp_path)
                 http.delete(f"/api/agents/{agent['id']}", headers=ADMIN_HEADERS).status_code == 204
             )
             wait_until(lambda: not console.connected, what="the socket closed by the server")
+            assert http.get("/api/me", headers=agent["headers"]).status_code == 401
             refused = socketio.Client(reconnection=False)
             with pytest.raises(socketio.exceptions.ConnectionError):
                 refused.connect(url, auth={"token": agent["token"]}, transports=["websocket"])
