@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Annotated, Any
@@ -17,12 +17,13 @@ from pydantic import BaseModel, Field
 from bot.client import NoBot, RasaClient
 from cascade.health import Health
 from cascade.health import check as check_health
-from cascade.operations import DAY_S, purge_retained
 from cascade.services import Services
 from cascade.storage import open_storage
+from cascade.timers import start_timers
 from conversations.channels.rasa_socketio import RasaChannel
 from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
+from core.accounts import SignInGuard, StaffAccounts
 from core.auth import Role, TokenStore
 from core.clock import Clock, SystemClock
 from core.db import Storage
@@ -32,6 +33,7 @@ from core.settings import Settings, get_settings
 from handoff.agents import AgentOut, AgentService
 from handoff.desk import Desk
 from handoff.handover import Handover
+from handoff.leaving import on_account_leaving
 from handoff.outbox import Outbox
 from handoff.queue import Limits, Queue
 from handoff.sla import BusinessCalendar
@@ -82,7 +84,7 @@ def build_services(
     clock = clock or SystemClock()
     storage = open_storage(settings.database_path)
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
-    tokens = TokenStore(storage, admin_token=admin)
+    tokens = TokenStore(storage, admin_token=admin, clock=clock)
     if bot is None:
         bot = (
             RasaClient(
@@ -95,6 +97,7 @@ def build_services(
             else NoBot()
         )
     realtime = realtime or Realtime()
+    tokens.revoke_listeners.append(realtime.disconnect_tokens)
     outbox = Outbox(storage=storage, clock=clock, settings=settings)
     tickets = TicketStore(
         storage=storage,
@@ -126,6 +129,19 @@ def build_services(
         ),
     )
     desk = Desk(storage=storage, clock=clock, queue=queue, tickets=tickets)
+    agents = AgentService(storage=storage, tokens=tokens, clock=clock)
+    accounts = StaffAccounts(
+        storage=storage,
+        tokens=tokens,
+        clock=clock,
+        session_hours=settings.session_hours,
+        guard=SignInGuard(
+            per_email=settings.sign_in_limit, per_client=settings.sign_in_client_limit
+        ),
+    )
+    accounts.leaving_listeners.append(
+        partial(on_account_leaving, agents=agents, queue=queue, desk=desk)
+    )
 
     conversation_store = ConversationStore(storage)
 
@@ -169,13 +185,14 @@ def build_services(
                 settings.identity_secret.get_secret_value() if settings.identity_secret else None
             ),
         ),
-        agents=AgentService(storage=storage, tokens=tokens, clock=clock),
+        agents=agents,
         queue=queue,
         desk=desk,
         tickets=tickets,
         outbox=outbox,
         realtime=realtime,
         article_figures=ArticleFigures(storage=storage, articles=kb),
+        accounts=accounts,
     )
     # Rasa's socketio protocol on the same server; its widgets hear every message but their own.
     rasa = RasaChannel(realtime, storage=storage, conversations=services.conversations)
@@ -189,11 +206,18 @@ def build_services(
 def error_map() -> dict[type[Exception], int]:
     """Each package's own error-to-status map, joined: the statuses are chosen in each API."""
     from conversations.api import ERRORS as CONVERSATION_ERRORS
+    from core.auth_api import ERRORS as ACCOUNT_ERRORS
     from handoff.api import ERRORS as HANDOFF_ERRORS
     from knowledge_base.api import ERRORS as KNOWLEDGE_ERRORS
     from ops.api import ERRORS as OPS_ERRORS
 
-    return {**KNOWLEDGE_ERRORS, **CONVERSATION_ERRORS, **HANDOFF_ERRORS, **OPS_ERRORS}
+    return {
+        **ACCOUNT_ERRORS,
+        **KNOWLEDGE_ERRORS,
+        **CONVERSATION_ERRORS,
+        **HANDOFF_ERRORS,
+        **OPS_ERRORS,
+    }
 
 
 class Me(BaseModel):
@@ -225,30 +249,7 @@ def create_app(
 
         app.state.executor = build_executor(services.kb)
         services.realtime.bind(asyncio.get_running_loop(), services.tokens)
-        timers = [
-            asyncio.create_task(_every(interval, job))
-            for interval, job in (
-                (settings.route_interval_s, services.queue.route),
-                (settings.route_interval_s, services.tickets.check_slas),
-                (settings.outbox_interval_s, services.outbox.deliver_due),
-                (settings.route_interval_s, services.queue.abandon_idle),
-                (settings.route_interval_s, services.queue.check_presence),
-            )
-            if interval > 0
-        ]
-        # In the background, so start-up is not held up: customer messages a crash left
-        # unanswered get their turn, as they would have before it.
-        timers.append(
-            asyncio.create_task(
-                _answer_unanswered(
-                    services.conversations,
-                    bot_wait_s=settings.unanswered_bot_wait_s if settings.rasa_url else 0.0,
-                )
-            )
-        )
-        if settings.retention_days:  # daily, from start-up on (cascade/operations.py)
-            retention = partial(purge_retained, services.storage, settings, services.clock)
-            timers.append(asyncio.create_task(_every(DAY_S, retention, first_at_start=True)))
+        timers = start_timers(settings, services)
         yield
         for timer in timers:
             timer.cancel()
@@ -303,6 +304,7 @@ def create_app(
 
     from bot.server import router as actions_router
     from conversations.api import router as conversations_router
+    from core.auth_api import router as auth_router
     from core.staff import router as staff_router
     from handoff.api import canned_router, desk_router, tickets_router
     from handoff.api import router as agents_router
@@ -325,33 +327,10 @@ def create_app(
     app.include_router(ops_router)
     app.include_router(article_figures_router)
     app.include_router(staff_router)
+    app.include_router(auth_router)
     app.include_router(actions_router)
     web.mount(app)
     return app
-
-
-async def _every(
-    interval_s: float, job: Callable[[], object], *, first_at_start: bool = False
-) -> None:
-    """Queue limits, SLA clocks and the outbox are checked on timers as well as on changes."""
-    if not first_at_start:
-        await asyncio.sleep(interval_s)
-    while True:
-        try:
-            await run_in_threadpool(job)
-        except Exception:  # keep going: one bad pass must not stop the timer
-            log.exception("%s failed", getattr(job, "__qualname__", job))
-        await asyncio.sleep(interval_s)
-
-
-async def _answer_unanswered(conversations: ConversationService, *, bot_wait_s: float) -> None:
-    try:
-        answered = await conversations.answer_unanswered(bot_wait_s=bot_wait_s)
-    except Exception:
-        log.exception("answering the messages left unanswered failed")
-        return
-    if answered:
-        log.info("answered %d customer message(s) left unanswered at the last stop", answered)
 
 
 def with_realtime(app: FastAPI) -> Any:

@@ -15,13 +15,13 @@ import typer
 from pydantic import SecretStr
 
 from cascade.operations_cli import commands as operations_commands
+from cascade.staff_cli import staff_app
 from core.settings import Settings
 
 app = typer.Typer(help="Cascade: tiered support (bot, live agent, ticket).", no_args_is_help=True)
 kb_app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
 agents_app = typer.Typer(help="Live agents.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
-staff_app = typer.Typer(help="Editors and ops (agents are under `agents`).", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(agents_app, name="agents")
 app.add_typer(tickets_app, name="tickets")
@@ -267,23 +267,6 @@ def agents_seed(
             continue
         created, token = services.agents.create(agent)
         typer.echo(f"{created.name:<24} id {created.id}  token {token}")
-
-
-@staff_app.command("add")
-def staff_add(
-    name: Annotated[str, typer.Argument(help="Shown as the author of an editor's changes.")],
-    role: Annotated[str, typer.Option("--role", help="editor or ops")],
-    data_dir: DataDir = None,
-) -> None:
-    """Issue a token for an editor or an ops member and print it (kept only as a hash)."""
-    from core.auth import Role
-    from core.clock import SystemClock, iso
-
-    if role not in ("editor", "ops"):
-        raise typer.BadParameter("the role is editor or ops", param_hint="--role")
-    services = _services_without_model(data_dir)
-    token = services.tokens.issue(Role(role), name, at=iso(SystemClock().now()))
-    typer.echo(f"{name:<24} {role:<7} token {token}")
 
 
 @app.command("demo-traffic")

@@ -1,4 +1,5 @@
-"""The tables core owns: bearer tokens, kept only as hashes (`core.auth.TokenStore`)."""
+"""The tables core owns: bearer tokens, kept only as hashes (`core.auth.TokenStore`), and staff
+accounts (`core.accounts`)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,35 @@ def m001_initial(db: Database) -> None:
         pk="token_hash",
         if_not_exists=True,
     )
+
+
+@MIGRATIONS()
+def m002_staff_accounts(db: Database) -> None:
+    # Staff who sign in with email and password (core.accounts); an agent's account names the
+    # agent it signs in as. Emails are kept in lower case, so unique regardless of case.
+    db.table("staff_accounts").create(
+        {
+            "id": str,
+            "email": str,
+            "name": str,
+            "role": str,
+            "agent_id": str,
+            "password_hash": str,  # argon2id, in argon2's own encoded form
+            "active": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"email", "name", "role", "password_hash", "active"},
+    )
+    db.table("staff_accounts").create_index(["email"], unique=True)
+    db.table("staff_accounts").create_index(["agent_id"])
+    # Tokens gain a life cycle: an expiry (none: never, as every token made before), a
+    # revocation, the account they belong to, and their kind ("session" for a sign-in; none
+    # for tokens issued to a customer or by the admin).
+    tokens = db.table("tokens")
+    for column in ("expires_at", "revoked_at", "account_id", "kind"):
+        if column not in tokens.columns_dict:
+            tokens.add_column(column, str)
+    tokens.create_index(["account_id"], if_not_exists=True)
+    tokens.create_index(["role", "subject"], if_not_exists=True)

@@ -57,6 +57,8 @@ class Realtime:
         who = self._tokens.resolve(token) if (self._tokens and isinstance(token, str)) else None
         if who is None:
             return False  # refused: a token, but not a valid one
+        if who.token_id and not who.has(Role.CUSTOMER):  # a staff socket closes on revocation
+            await self.sio.enter_room(sid, f"token:{who.token_id}")
         if who.has(Role.CUSTOMER):
             await self.sio.enter_room(sid, f"conversation:{who.subject}")
         elif who.has(Role.AGENT) and who.subject:
@@ -113,6 +115,25 @@ class Realtime:
             for room in rooms
             if isinstance(room, str) and room.startswith(prefix)
         )
+
+    def disconnect_tokens(self, token_ids: list[str]) -> None:
+        """Close the sockets opened with these tokens (just revoked); safe from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+
+        async def close() -> None:
+            for token_id in token_ids:
+                room = f"token:{token_id}"
+                for sid, _ in list(self.sio.manager.get_participants("/", room)):
+                    await self.sio.disconnect(sid)
+
+        def start() -> None:
+            task = loop.create_task(close())
+            self._emitting.add(task)
+            task.add_done_callback(self._emitting.discard)
+
+        loop.call_soon_threadsafe(start)
 
     async def _emit(self, room: str, event: str, data: dict[str, Any]) -> None:
         assert self._order is not None

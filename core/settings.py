@@ -248,6 +248,21 @@ class Settings(BaseSettings):
         description="/health says degraded when the data directory's disk has less free space "
         "than this many MB.",
     )
+    session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="A staff sign-in (email and password) lasts this many hours; then the page "
+        "asks to sign in again.",
+    )
+    sign_in_limit: str = Field(
+        default="10 per 15 minutes",
+        description="Failed sign-ins allowed for one email address in this window (the limits "
+        "library's notation); more get 429 with Retry-After.",
+    )
+    sign_in_client_limit: str = Field(
+        default="50 per 15 minutes",
+        description="Failed sign-ins allowed from one client address, whatever the email.",
+    )
 
     @property
     def database_path(self) -> Path:

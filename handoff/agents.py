@@ -1,10 +1,11 @@
 """Agents: who they are, what they know (skills with levels, the languages they chat in), how
-much they can take."""
+much they can take; and their removal, which keeps them on record for the chats they handled."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -109,7 +110,10 @@ class AgentService:
         self.tokens = tokens
         self.clock = clock
 
-    def create(self, agent: AgentIn) -> tuple[AgentOut, str]:
+    def create(
+        self, agent: AgentIn, *, token_expires_at: datetime | None = None
+    ) -> tuple[AgentOut, str]:
+        """The agent, offline, and their API token (never expiring unless `token_expires_at`)."""
         now = iso(self.clock.now())
         agent_id = uuid.uuid4().hex[:12]
         with self.storage.write() as db:
@@ -125,19 +129,51 @@ class AgentService:
                     "status_changed_at": now,
                 }
             )
-            token = self.tokens.issue(Role.AGENT, agent_id, at=now)
+            token = self.tokens.issue(Role.AGENT, agent_id, at=now, expires_at=token_expires_at)
         return self.get(agent_id), token
 
+    def issue_token(self, agent_id: str, *, expires_at: datetime | None) -> str:
+        """Another API token for the agent (the one made with them may be lost or revoked)."""
+        self.get(agent_id)
+        return self.tokens.issue(
+            Role.AGENT, agent_id, at=iso(self.clock.now()), expires_at=expires_at
+        )
+
     def get(self, agent_id: str) -> AgentOut:
-        rows = list(self.storage.db.query("select * from agents where id = ?", [agent_id]))
+        """An agent at work; a removed one is not found (their row stays for history)."""
+        rows = list(
+            self.storage.db.query(
+                "select * from agents where id = ? and removed_at is null", [agent_id]
+            )
+        )
         if not rows:
             raise AgentNotFound(agent_id)
         return agent_view(rows[0])
 
     def all(self) -> list[AgentOut]:
         return [
-            agent_view(row) for row in self.storage.db.query("select * from agents order by name")
+            agent_view(row)
+            for row in self.storage.db.query(
+                "select * from agents where removed_at is null order by name"
+            )
         ]
+
+    def remove(self, agent_id: str) -> None:
+        """Mark the agent removed and offline, and revoke every token of theirs at once. The
+        row stays: past chats, notes and tickets go on naming who handled them. Their offers
+        and chats are the queue's to give back (`handoff.leaving`)."""
+        self.get(agent_id)
+        now = iso(self.clock.now())
+        with self.storage.write() as db:
+            db.table("agents").update(
+                agent_id,
+                {
+                    "removed_at": now,
+                    "status": AgentStatus.OFFLINE.value,
+                    "status_changed_at": now,
+                },
+            )
+        self.tokens.revoke_subject(Role.AGENT, agent_id)
 
     def update(self, agent_id: str, changes: AgentUpdate) -> AgentOut:
         """Change an agent's name, skills, capacity or languages; chats they have stay theirs."""

@@ -1,17 +1,24 @@
-"""HTTP routes for agents: creating them, their status, their offers and their chats."""
+"""HTTP routes for agents: creating and removing them, their accounts and tokens, their
+status, their offers and their chats."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, HTTPException, Response
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from conversations.view import ConversationView
+from core.accounts import StaffAccounts, new_password
 from core.auth import Principal, Role
-from core.deps import PrincipalDep
+from core.clock import Clock, iso
+from core.deps import ClockDep, PrincipalDep, provided
+from core.staff import ExpiresInDays, IssuedToken, Password, StaffWithPassword, with_password
 from handoff.agents import AgentIn, AgentOut, AgentStatus, AgentUpdate
-from handoff.api_common import Admin, Agent, Agents, Conversations, QueueDep
+from handoff.api_common import Admin, Agent, Agents, Conversations, DeskDep, QueueDep
+from handoff.leaving import remove_agent
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -20,8 +27,32 @@ class StatusIn(BaseModel):
     status: AgentStatus
 
 
+Accounts = Annotated[StaffAccounts, Depends(provided(StaffAccounts))]
+
+
+class AccountIn(BaseModel):
+    email: EmailStr = Field(description="The agent signs in with it and the password")
+    password: Password
+
+
+class AgentCreate(AgentIn):
+    email: EmailStr | None = Field(
+        default=None, description="Also make the agent's account, to sign in with a password"
+    )
+    password: Password
+    token_expires_in_days: ExpiresInDays
+
+
+class TokenIn(BaseModel):
+    expires_in_days: ExpiresInDays
+
+
 class AgentCreated(AgentOut):
     token: str  # shown once: the agent signs in with it
+    token_expires_at: str | None = None
+    account: StaffWithPassword | None = Field(
+        default=None, description="The agent's account, when an email was given"
+    )
 
 
 class Colleague(AgentOut):
@@ -45,10 +76,41 @@ def _self_or_admin(who: Principal, agent_id: str) -> None:
         raise HTTPException(403, "agents may only manage themselves")
 
 
+def _expiry(clock: Clock, days: float | None) -> datetime | None:
+    return clock.now() + timedelta(days=days) if days else None
+
+
+def _make_account(
+    accounts: StaffAccounts, agent: AgentOut, email: str, password: str | None
+) -> StaffWithPassword:
+    chosen = password or new_password()
+    account = accounts.create(
+        email=email, name=agent.name, role=Role.AGENT, password=chosen, agent_id=agent.id
+    )
+    return with_password(account, None if password else chosen)
+
+
 @router.post("", status_code=201, summary="Create an agent; the response holds its token")
-def create_agent(body: AgentIn, agents: Agents, _: Admin) -> AgentCreated:
-    agent, token = agents.create(body)
-    return AgentCreated(**agent.model_dump(), token=token)
+def create_agent(
+    body: AgentCreate, agents: Agents, accounts: Accounts, clock: ClockDep, _: Admin
+) -> AgentCreated:
+    """With an `email`, the agent's account too (its password made up unless given); with
+    `token_expires_in_days`, the token expires."""
+    if body.email is not None:
+        accounts.check_free(body.email)  # before the agent is made, so neither is made
+    expires = _expiry(clock, body.token_expires_in_days)
+    agent, token = agents.create(
+        AgentIn(**body.model_dump(include=set(AgentIn.model_fields))), token_expires_at=expires
+    )
+    account = (
+        None if body.email is None else _make_account(accounts, agent, body.email, body.password)
+    )
+    return AgentCreated(
+        **agent.model_dump(),
+        token=token,
+        token_expires_at=iso(expires) if expires else None,
+        account=account,
+    )
 
 
 @router.get("", summary="All agents")
@@ -79,6 +141,48 @@ def update_agent(
     agent = agents.update(agent_id, body)
     queue.route()
     return agent
+
+
+@router.delete("/{agent_id}", status_code=204, summary="Remove an agent (admin)")
+def delete_agent(
+    agent_id: str, agents: Agents, queue: QueueDep, desk: DeskDep, accounts: Accounts, _: Admin
+) -> Response:
+    """Their tokens and account end at once; offers go back and their chats back to the queue
+    (the customer is told). The agent stays on record, so past chats, notes and tickets still
+    name who handled them; they leave the agent list and the roster."""
+    remove_agent(agent_id, agents=agents, queue=queue, desk=desk)
+    accounts.remove_for_agent(agent_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{agent_id}/account",
+    status_code=201,
+    summary="Give an agent an account to sign in with email and password (admin)",
+)
+def add_account(
+    agent_id: str, body: AccountIn, agents: Agents, accounts: Accounts, _: Admin
+) -> StaffWithPassword:
+    return _make_account(accounts, agents.get(agent_id), body.email, body.password)
+
+
+@router.post(
+    "/{agent_id}/tokens",
+    status_code=201,
+    summary="Issue another API token for an agent, with an expiry if given (admin)",
+)
+def issue_token(
+    agent_id: str, body: TokenIn, agents: Agents, clock: ClockDep, _: Admin
+) -> IssuedToken:
+    expires = _expiry(clock, body.expires_in_days)
+    token = agents.issue_token(agent_id, expires_at=expires)
+    return IssuedToken(
+        id=agents.tokens.id_of(token),
+        token=token,
+        role=Role.AGENT.value,
+        subject=agent_id,
+        expires_at=iso(expires) if expires else None,
+    )
 
 
 @router.put("/{agent_id}/status", summary="Go online, away or offline")

@@ -123,3 +123,12 @@ def m003_agent_presence(db: Database) -> None:
     agents = db.table("agents")
     if "last_seen" not in agents.columns_dict:
         agents.add_column("last_seen", str)
+
+
+@MIGRATIONS()
+def m004_agent_removal(db: Database) -> None:
+    # An agent removed is kept, marked with when (DELETE /api/agents/{id}): their past chats,
+    # offers, notes and tickets still name who handled them. Empty: the agent works here.
+    agents = db.table("agents")
+    if "removed_at" not in agents.columns_dict:
+        agents.add_column("removed_at", str)

@@ -142,6 +142,14 @@ def test_the_demo_seed_imports_both_companies_and_links_the_japanese_page(tmp_pa
     assert "http://127.0.0.1:8123/demo/site?lang=ja" in seeded.stdout
     console = re.search(r"佐藤 美咲, returns\):\s+(\S+)", seeded.stdout)
     assert console and re.fullmatch(r"http://127\.0\.0\.1:8123/console#token=\S{20,}", console[1])
+    # And the sign-ins with email and password, one per staff face.
+    sign_ins = re.findall(r"^ +(\S+)@tidewater\.example +(\w+) +\S{16,}$", seeded.stdout, re.M)
+    assert sorted(sign_ins) == [
+        ("admin", "admin"),
+        ("noor", "editor"),
+        ("priya", "agent"),
+        ("sam", "ops"),
+    ]
     exported = subprocess.run(
         [str(ROOT / ".venv/bin/cascade"), "kb", "export", str(tmp_path / "kb.jsonl")]
         + ["--data-dir", str(data_dir)],

@@ -149,17 +149,19 @@ def test_a_rasa_that_is_not_there_is_found_again_when_it_comes(tmp_path) -> None
 
 
 def test_timeouts_open_it_and_the_probe_half_opens_it_until_rasa_answers(tmp_path) -> None:
-    with serving() as rasa, app_talking_to(rasa.url, tmp_path, rasa_timeout_s=0.2) as client:
+    with serving() as rasa, app_talking_to(rasa.url, tmp_path, rasa_timeout_s=0.5) as client:
         rasa.hold.clear()  # Rasa hangs: every call times out
         for n in range(3):
             assert handed_over(customer_says(client, f"question {n}"))
-        assert len(rasa.messages) == 3
+        # On a busy machine a call can time out before its connection is even accepted.
+        reached = len(rasa.messages)
+        assert 1 <= reached <= 3
         # The probe is asking and Rasa has not answered yet: still no chat goes to Rasa.
         wait_until(lambda: rasa.root_waiting.is_set(), what="the probe asking Rasa")
         wait_until(lambda: breaker_state(client) == "half-open", what="half-open")
         assert handed_over(customer_says(client, "question 3"))
         assert client.get("/health").json()["rasa"] == "down"
-        assert len(rasa.messages) == 3
+        assert len(rasa.messages) == reached  # nothing more went to Rasa while it was open
 
         rasa.hold.set()  # Rasa answers again
         wait_until(lambda: breaker_state(client) == "closed", what="the breaker closed")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 def test_staff_tokens_hold_only_their_role(client, admin) -> None:
     editor = client.post(
-        "/api/staff", json={"name": "Noor Haddad", "role": "editor"}, headers=admin
+        "/api/tokens", json={"subject": "Noor Haddad", "role": "editor"}, headers=admin
     )
     assert editor.status_code == 201, editor.text
-    ops = client.post("/api/staff", json={"name": "Sam Ortiz", "role": "ops"}, headers=admin)
+    ops = client.post("/api/tokens", json={"subject": "Sam Ortiz", "role": "ops"}, headers=admin)
     as_editor = {"Authorization": f"Bearer {editor.json()['token']}"}
     as_ops = {"Authorization": f"Bearer {ops.json()['token']}"}
 
@@ -39,14 +39,16 @@ def test_staff_tokens_hold_only_their_role(client, admin) -> None:
 
 
 def test_only_an_admin_issues_staff_tokens(client, admin) -> None:
-    ops = client.post("/api/staff", json={"name": "Sam", "role": "ops"}, headers=admin).json()
+    ops = client.post("/api/tokens", json={"subject": "Sam", "role": "ops"}, headers=admin).json()
     as_ops = {"Authorization": f"Bearer {ops['token']}"}
-    refused = client.post("/api/staff", json={"name": "Eve", "role": "editor"}, headers=as_ops)
+    refused = client.post("/api/tokens", json={"subject": "Eve", "role": "editor"}, headers=as_ops)
     assert refused.status_code == 403
-    assert client.post("/api/staff", json={"name": "Eve", "role": "editor"}).status_code == 401
-    bad = client.post("/api/staff", json={"name": "Eve", "role": "admin"}, headers=admin)
-    assert bad.status_code == 422
+    assert client.post("/api/tokens", json={"subject": "Eve", "role": "editor"}).status_code == 401
+    # A customer's token is the conversation's; an agent's comes with the agent.
+    for role in ("customer", "agent"):
+        bad = client.post("/api/tokens", json={"subject": "Eve", "role": role}, headers=admin)
+        assert bad.status_code == 422
     assert (
-        client.post("/api/staff", json={"name": " ", "role": "ops"}, headers=admin).status_code
+        client.post("/api/tokens", json={"subject": " ", "role": "ops"}, headers=admin).status_code
         == 422
     )

@@ -1,9 +1,10 @@
 """The four faces as web pages, served by the app itself: every script, style and font comes
 from this origin (no CDN), and every response carries a Content-Security-Policy.
 
-Pages are static HTML; each asks for a token, checks its role with `GET /api/me` and talks to the
-same JSON API and socket.io server as any other client. The customer widget is embedded on any
-site by one script tag (`/widget.js`), which opens `/chat` in an iframe on this origin.
+Pages are static HTML; each signs its user in (email and password, or a token), checks the role
+with `GET /api/me` and talks to the same JSON API and socket.io server as any other client. The
+customer widget is embedded on any site by one script tag (`/widget.js`), which opens `/chat` in
+an iframe on this origin.
 """
 
 from __future__ import annotations

@@ -337,8 +337,8 @@ def test_only_an_agents_token_opens_chats(console_app, page) -> None:
     expect(page.locator("#who")).to_have_count(0)
 
     editor = http.post(
-        "/api/staff",
-        json={"name": "Noor Haddad", "role": "editor"},
+        "/api/tokens",
+        json={"subject": "Noor Haddad", "role": "editor"},
         headers=ADMIN_HEADERS,
     ).json()["token"]
     page.goto(f"{console_app.url}/console#token={editor}")

@@ -138,7 +138,7 @@ def activity(ops_app) -> dict[str, str]:
         helped.says('/csat{"score": 4}')
 
         ops = http.post(
-            "/api/staff", json={"name": "Sam Ortiz", "role": "ops"}, headers=ADMIN_HEADERS
+            "/api/tokens", json={"subject": "Sam Ortiz", "role": "ops"}, headers=ADMIN_HEADERS
         )
         assert ops.status_code == 201, ops.text
 

@@ -47,6 +47,7 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     question = "do you insure pet ferrets"
 
     page.goto(web_app + "/editor")
+    page.get_by_role("button", name="Use a token instead").click()
     page.fill("#token", ADMIN)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#workspace")).to_be_visible()

@@ -116,7 +116,7 @@ def test_from_the_bot_to_an_agent_and_back_to_a_happy_customer(live, new_page, s
 def test_an_article_an_editor_publishes_answers_the_next_customer(live, new_page, shoot) -> None:
     http = live.client()
     editor = http.post(
-        "/api/staff", json={"name": "Noor Haddad", "role": "editor"}, headers=live.admin
+        "/api/tokens", json={"subject": "Noor Haddad", "role": "editor"}, headers=live.admin
     ).json()
     tag = uuid.uuid4().hex[:6]
     title = f"Safe deposit boxes {tag}"

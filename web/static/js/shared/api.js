@@ -8,6 +8,14 @@ export class ApiError extends Error {
   }
 }
 
+// A staff page that signed in hears here when the server refuses its token (a session that
+// expired, a token revoked): shared/session.js then asks to sign in again. Pages with no one
+// signed in (the customer's chat) set nothing, and see the 401 as any other error.
+let refused = null;
+export function whenTokenRefused(handler) {
+  refused = handler;
+}
+
 export async function api(path, { method = "GET", body, token, raw = false, headers = {} } = {}) {
   const h = { ...headers };
   if (token) h.Authorization = "Bearer " + token;
@@ -25,6 +33,7 @@ export async function api(path, { method = "GET", body, token, raw = false, head
     } catch (_) {
       /* not JSON */
     }
+    if (response.status === 401 && token && refused) refused();
     throw new ApiError(response.status, detail);
   }
   if (raw) return response;

@@ -1,50 +1,124 @@
 // Signing in to a staff page, and the socket.io connection with the signed-in token.
-import { api, ApiError } from "./api.js";
+import { api, ApiError, whenTokenRefused } from "./api.js";
 import { clear, el } from "./dom.js";
 
-// A sign-in gate for staff pages: asks for a token, checks its role with /api/me, keeps it in
-// sessionStorage (gone when the tab closes). Resolves with {token, me, signOut}.
+const ENDED = "Your sign-in has ended (it expired or was revoked). Sign in again.";
+
+// A sign-in gate for staff pages: asks for email and password (POST /api/auth/sign-in gives a
+// session token that expires), or a token pasted or given in the address (#token=...); checks
+// the role with /api/me and keeps the token in sessionStorage (gone when the tab closes).
+// Resolves with {token, me, signOut}. When the server later refuses the token, the page reloads
+// to this form with a word on why.
 export function signIn({ role, root, title }) {
   const key = "cascade.token." + role;
+  const kindKey = key + ".kind"; // "session": got with a password (it expires)
+  const endedKey = "cascade.ended." + role;
   return new Promise((resolve) => {
     let attempts = 0; // only the latest sign-in attempt may draw: a slow, older one is ignored
     let done = false;
-    const tryToken = async (token) => {
+    const signOut = async (token) => {
+      try {
+        await api("/api/auth/sign-out", { method: "POST", token });
+      } catch (_) {
+        /* ended already: nothing to end */
+      }
+    };
+    const enter = async (token, { session }) => {
       const attempt = ++attempts;
       try {
         const me = await api("/api/me", { token });
         if (!me.roles.includes(role)) {
-          throw new ApiError(403, "this token does not hold the " + role + " role");
+          if (session) await signOut(token);
+          const holder = session ? "this account" : "this token";
+          throw new ApiError(403, holder + " does not hold the " + role + " role");
         }
         if (attempt !== attempts || done) return;
         done = true;
         sessionStorage.setItem(key, token);
+        if (session) sessionStorage.setItem(kindKey, "session");
+        else sessionStorage.removeItem(kindKey);
         clear(root);
-        resolve({ token, me, signOut: () => { sessionStorage.removeItem(key); location.reload(); } });
+        whenTokenRefused(() => {
+          sessionStorage.removeItem(key);
+          sessionStorage.setItem(endedKey, "1");
+          location.reload();
+        });
+        resolve({
+          token,
+          me,
+          signOut: async () => {
+            whenTokenRefused(null);
+            await signOut(token);
+            sessionStorage.removeItem(key);
+            sessionStorage.removeItem(kindKey);
+            location.reload();
+          },
+        });
       } catch (err) {
         if (attempt !== attempts || done) return;
         sessionStorage.removeItem(key);
-        show(err.message || String(err));
+        sessionStorage.removeItem(kindKey);
+        if (session && err.status === 401) show("password", ENDED);
+        else show(session ? "password" : "token", err.message || String(err));
       }
     };
-    const show = (error) => {
-      clear(root);
-      const input = el("input", { type: "password", id: "token", name: "token", autocomplete: "off", required: true, "aria-label": "Token" });
-      const form = el("form", { class: "signin card", onsubmit: (e) => { e.preventDefault(); tryToken(input.value.trim()); } },
-        el("h1", {}, title),
-        el("label", { for: "token" }, "Your " + role + " token"),
-        input,
-        error ? el("p", { class: "error", role: "alert" }, error) : null,
-        el("button", { type: "submit", class: "primary" }, "Sign in"));
-      root.append(form);
-      input.focus();
+    const withPassword = async (email, password) => {
+      const attempt = ++attempts;
+      try {
+        const session = await api("/api/auth/sign-in", { method: "POST", body: { email, password } });
+        if (attempt !== attempts || done) return;
+        await enter(session.token, { session: true });
+      } catch (err) {
+        if (attempt !== attempts || done) return;
+        show("password", err.message || String(err), email);
+      }
     };
-    const saved = sessionStorage.getItem(key) || new URLSearchParams(location.hash.slice(1)).get("token");
+    const switcher = (mode) =>
+      el("button", { type: "button", class: "link", id: "sign-in-" + mode, onclick: () => show(mode, null) },
+        mode === "token" ? "Use a token instead" : "Use email and password instead");
+    const show = (mode, error, email = "") => {
+      clear(root);
+      const alert = error ? el("p", { class: "error", role: "alert" }, error) : null;
+      let form, first;
+      if (mode === "token") {
+        first = el("input", { type: "password", id: "token", name: "token", autocomplete: "off", required: true, "aria-label": "Token" });
+        form = el("form", { class: "signin card", onsubmit: (e) => { e.preventDefault(); enter(first.value.trim(), { session: false }); } },
+          el("h1", {}, title),
+          el("label", { for: "token" }, "Your " + role + " token"),
+          first,
+          alert,
+          el("button", { type: "submit", class: "primary" }, "Sign in"),
+          switcher("password"));
+      } else {
+        first = el("input", { type: "email", id: "email", name: "email", autocomplete: "username", required: true, value: email });
+        const password = el("input", { type: "password", id: "password", name: "password", autocomplete: "current-password", required: true });
+        form = el("form", { class: "signin card", onsubmit: (e) => { e.preventDefault(); withPassword(first.value.trim(), password.value); } },
+          el("h1", {}, title),
+          el("label", { for: "email" }, "Email"),
+          first,
+          el("label", { for: "password" }, "Password"),
+          password,
+          alert,
+          el("button", { type: "submit", class: "primary" }, "Sign in"),
+          switcher("token"));
+        if (email) {
+          root.append(form);
+          password.focus();
+          return;
+        }
+      }
+      root.append(form);
+      first.focus();
+    };
+    const ended = sessionStorage.getItem(endedKey);
+    sessionStorage.removeItem(endedKey);
+    const kept = sessionStorage.getItem(key);
+    const saved = kept || new URLSearchParams(location.hash.slice(1)).get("token");
     if (saved) {
       if (location.hash) history.replaceState(null, "", location.pathname + location.search);
-      tryToken(saved);
+      enter(saved, { session: Boolean(kept) && sessionStorage.getItem(kindKey) === "session" });
     } else {
-      show(null);
+      show("password", ended ? ENDED : null);
     }
   });
 }
