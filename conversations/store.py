@@ -268,6 +268,26 @@ class ConversationStore:
         ).fetchall()
         return [conversation_id for (conversation_id,) in rows]
 
+    def never_written(self, *, started_before: str) -> list[str]:
+        """Chats with the bot, started at or before the cutoff, in which the customer has not
+        written (a button pressed counts as writing)."""
+        rows = self.storage.db.execute(
+            """
+            select c.id from conversations c where c.status = 'bot' and c.created_at <= ?
+              and not exists(select 1 from messages m where m.conversation_id = c.id
+                             and m.sender = 'customer')
+            """,
+            [started_before],
+        ).fetchall()
+        return [conversation_id for (conversation_id,) in rows]
+
+    def customer_wrote(self, conversation_id: str) -> bool:
+        row = self.storage.db.execute(
+            "select 1 from messages where conversation_id = ? and sender = 'customer' limit 1",
+            [conversation_id],
+        ).fetchone()
+        return row is not None
+
     def answered_last(self, conversation_id: str) -> bool:
         """The bot's last turn showed an answer (an article) and the customer said nothing
         since: it awaits their feedback."""

@@ -7,6 +7,8 @@ that poll; this only pushes what they would otherwise poll for.
 A connection with no token at all is a Rasa web widget: it joins no room and may only speak
 Rasa's socketio channel protocol (conversations/channels/rasa_socketio.py), where the session id is the secret.
 A token that is present but unknown is refused, so Cascade's own clients learn it is wrong.
+So is a connection past the address's rate limit (`sockets`): its connect_error says when to
+try again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import socketio
 
 from core.auth import Role, TokenStore
+from core.rate_limits import RateLimits, client_of_environ
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +29,9 @@ DESK_ROOM = "desk"  # socket.io room of every agent and ops member
 
 
 class Realtime:
-    def __init__(self, *, allowed_origins: list[str] | None = None) -> None:
+    def __init__(
+        self, *, allowed_origins: list[str] | None = None, rate_limits: RateLimits | None = None
+    ) -> None:
         # Browsers on other sites (a Rasa web widget on a company's pages) need CORS on the
         # polling transport; staff and customers authenticate with tokens, never cookies.
         wanted = ["*"] if allowed_origins is None else allowed_origins
@@ -39,6 +44,7 @@ class Realtime:
         self._tokens: TokenStore | None = None
         self._order: asyncio.Lock | None = None
         self._emitting: set[asyncio.Task[None]] = set()
+        self.rate_limits = rate_limits or RateLimits()  # none: no limits (tools, tests)
         self.sio.on("connect", self._connect)
 
     def bind(self, loop: asyncio.AbstractEventLoop, tokens: TokenStore) -> None:
@@ -47,6 +53,12 @@ class Realtime:
         self._order = asyncio.Lock()
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        client = client_of_environ(environ)
+        refused = await asyncio.to_thread(self.rate_limits.hit, "sockets", client)
+        if refused is not None:
+            raise socketio.exceptions.ConnectionRefusedError(
+                refused.detail, {"retry_after": refused.retry_after_s}
+            )
         token = auth.get("token") if isinstance(auth, dict) else None
         if token is None:
             return True  # a Rasa widget: no room; only the Rasa protocol's own events

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from conversations.errors import IllegalTransition
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
@@ -29,6 +30,7 @@ class Limits:
     max_wait_s: float = 600.0
     default_handle_s: float = 300.0
     idle_limit_s: float = 1800.0
+    unwritten_limit_s: float = 3600.0  # 0: chats the customer never wrote in stay open
 
 
 class Dispatcher:
@@ -137,3 +139,33 @@ class Dispatcher:
                         self.storage, conversation_id, Status.ABANDONED, reason="idle", at=at
                     )
         return gone
+
+    def close_unwritten(self) -> list[str]:
+        """Chats the customer never wrote in, past the unwritten limit since they started:
+        abandoned (reason never_written), so nothing is left open for a widget that was opened
+        and left, or for a client that only opens conversations. Closed rather than deleted:
+        the event log stays whole, and a customer who writes after all reopens the chat as any
+        abandoned one. The figures are not moved: a contact is a conversation the customer
+        wrote in."""
+        if self.limits.unwritten_limit_s <= 0:
+            return []
+        now = self.clock.now()
+        at = iso(now)
+        cutoff = iso(now - timedelta(seconds=self.limits.unwritten_limit_s))
+        closed = []
+        for conversation_id in self.conversations.never_written(started_before=cutoff):
+            with self.storage.write():
+                if self.conversations.customer_wrote(conversation_id):
+                    continue  # just now: the chat carries on
+                try:
+                    transition(
+                        self.storage,
+                        conversation_id,
+                        Status.ABANDONED,
+                        reason="never_written",
+                        at=at,
+                    )
+                except IllegalTransition:
+                    continue
+            closed.append(conversation_id)
+        return closed

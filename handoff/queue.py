@@ -118,8 +118,9 @@ class Queue:
         return self.dispatcher.decide()
 
     def abandon_idle(self) -> list[str]:
-        """Chats with the bot or in the queue whose customer went quiet past the idle limit."""
-        gone = self.dispatcher.abandon_idle()
+        """Chats with the bot or in the queue whose customer went quiet past the idle limit,
+        and chats the customer never wrote in past the unwritten limit."""
+        gone = self.dispatcher.abandon_idle() + self.dispatcher.close_unwritten()
         for conversation_id in gone:
             self.publish_conversation(conversation_id)
         if gone:
