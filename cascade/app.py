@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -25,9 +26,11 @@ from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
 from core.accounts import SignInGuard, StaffAccounts
 from core.auth import Role, TokenStore
+from core.body_limit import BodyLimit, validation_failed
 from core.clock import Clock, SystemClock
 from core.db import Storage
 from core.deps import PrincipalDep, provided, register
+from core.rate_limits import RateLimits
 from core.realtime import Realtime
 from core.settings import Settings, get_settings
 from handoff.agents import AgentOut, AgentService
@@ -40,12 +43,16 @@ from handoff.sla import BusinessCalendar
 from handoff.tickets import Policy, TicketStore
 from knowledge_base.calibration import Targets
 from knowledge_base.embedder import Embedder
+from knowledge_base.quality_api import MAX_REPLAY_BYTES
 from knowledge_base.search import tuned_for
 from knowledge_base.service import KnowledgeBase
 from ops.articles import ArticleFigures
 from web import pages as web
 
 log = logging.getLogger(__name__)
+
+ARTICLE_MAX_BYTES = 1024 * 1024  # an article's fields at their limits, as JSON
+ACTION_CALL_MAX_BYTES = 16 * 1024 * 1024  # Rasa's action call carries the whole tracker
 
 
 def thresholds_from(settings: Settings) -> dict[str, float]:
@@ -64,6 +71,17 @@ def targets_from(settings: Settings) -> Targets | None:
     if not settings.kb_calibration:
         return None
     return Targets(wrong=settings.kb_target_wrong, out_of_scope=settings.kb_target_out_of_scope)
+
+
+def body_limits(settings: Settings) -> dict[str, int]:
+    """Path prefixes whose bodies may be larger than CASCADE_MAX_BODY_BYTES."""
+    larger = {
+        "/api/kb/import": settings.kb_import_max_bytes,
+        "/api/kb/replay": MAX_REPLAY_BYTES,
+        "/api/kb/articles": ARTICLE_MAX_BYTES,
+        "/webhook": ACTION_CALL_MAX_BYTES,
+    }
+    return {path: max(limit, settings.max_body_bytes) for path, limit in larger.items()}
 
 
 def build_services(
@@ -121,6 +139,7 @@ def build_services(
             default_handle_s=settings.default_handle_s,
             idle_limit_s=settings.idle_limit_s,
             presence_timeout_s=settings.presence_timeout_s,
+            unwritten_limit_s=settings.unwritten_limit_s,
         ),
         tickets=tickets,
         publisher=realtime,
@@ -184,6 +203,7 @@ def build_services(
             identity_secret=(
                 settings.identity_secret.get_secret_value() if settings.identity_secret else None
             ),
+            transcripts_per_conversation=settings.transcripts_per_conversation,
         ),
         agents=agents,
         queue=queue,
@@ -236,7 +256,8 @@ def create_app(
     clock: Clock | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    realtime = Realtime(allowed_origins=settings.socket_origins)
+    rate_limits = RateLimits.from_settings(settings)
+    realtime = Realtime(allowed_origins=settings.socket_origins, rate_limits=rate_limits)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -244,7 +265,7 @@ def create_app(
             settings, embedder=embedder, bot=bot, clock=clock, realtime=realtime
         )
         app.state.services = services
-        register(app, services.by_type())
+        register(app, {**services.by_type(), RateLimits: rate_limits})
         from bot.server import build_executor
 
         app.state.executor = build_executor(services.kb)
@@ -269,6 +290,8 @@ def create_app(
     for error_type, status in error_map().items():
         app.add_exception_handler(error_type, _handler(status))
     app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
+    app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, larger=body_limits(settings))
 
     @app.get("/health", tags=["ops"], responses={503: {"model": Health}})
     async def health(

@@ -18,11 +18,12 @@ from conversations.errors import (
     NotAssigned,
 )
 from conversations.service import ConversationService
-from conversations.transcript import EmailOff, NoEmailAddress
+from conversations.transcript import EmailOff, NoEmailAddress, OtherAddress, TranscriptsUsedUp
 from conversations.view import ConversationRead, Message
 from core.auth import Principal, Role
 from core.deps import PrincipalDep, provided
 from core.language import LANGUAGES, supported
+from core.rate_limits import customers_rate_limited, rate_limited
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -35,6 +36,8 @@ ERRORS: dict[type[Exception], int] = {
     ConversationMoved: 409,  # another change came first (a lost race): nothing was done
     NotAssigned: 403,
     NoEmailAddress: 422,
+    OtherAddress: 409,
+    TranscriptsUsedUp: 429,
     EmailOff: 503,
 }
 
@@ -134,6 +137,9 @@ def may_read(who: Principal, conversation_id: str) -> None:
     summary="Start a conversation; returns its customer token",
     response_model=Started,
     response_model_exclude_unset=True,
+    dependencies=[rate_limited("start")],
+    description="Open to everyone, so limited per client address (CASCADE_RATE_LIMIT_START): "
+    "past the limit, 429 with Retry-After.",
 )
 def start(body: StartIn, conversations: Conversations) -> Started:
     customer = body.customer
@@ -168,6 +174,9 @@ def read(conversation_id: str, conversations: Conversations, who: PrincipalDep) 
     summary="Send a message (customer or agent)",
     response_model=TurnOut,
     response_model_exclude_unset=True,
+    dependencies=[customers_rate_limited("messages")],
+    description="A customer's messages are limited per client address "
+    "(CASCADE_RATE_LIMIT_MESSAGES): past the limit, 429 with Retry-After.",
 )
 async def send(
     conversation_id: str, body: MessageIn, conversations: Conversations, who: PrincipalDep
@@ -197,7 +206,9 @@ async def send(
 
 class TranscriptIn(BaseModel):
     email: EmailStr | None = Field(
-        default=None, description="Where to send it; defaults to the conversation's address"
+        default=None,
+        description="The conversation's own address; only its customer, and only while it has "
+        "none, may give one (it is then kept)",
     )
 
 
@@ -206,9 +217,14 @@ class TranscriptIn(BaseModel):
     status_code=202,
     summary="Email the whole chat to the customer",
     response_model=TranscriptSent,
-    description="The customer (or an agent) asks for the transcript by email. Queued in the "
-    "outbox and sent by SMTP; 422 when no address is known or given, 503 when this server "
-    "sends no email.",
+    dependencies=[rate_limited("transcripts")],
+    description="The customer (or an agent) asks for the transcript by email. It goes only to "
+    "the conversation's own address: a conversation without one takes the first its customer "
+    "gives, once. Queued in the outbox and sent by SMTP; 422 when no address is known or "
+    "given, 409 for another address (or staff giving the first), 429 past "
+    "CASCADE_TRANSCRIPTS_PER_CONVERSATION for the conversation or "
+    "CASCADE_RATE_LIMIT_TRANSCRIPTS for the client address, 503 when this server sends no "
+    "email.",
 )
 def email_transcript(
     conversation_id: str,
@@ -218,6 +234,8 @@ def email_transcript(
 ) -> dict[str, Any]:
     may_read(who, conversation_id)
     sent_to = conversations.email_transcript(
-        conversation_id, str(body.email) if body and body.email else None
+        conversation_id,
+        str(body.email) if body and body.email else None,
+        by_customer=who.has(Role.CUSTOMER) and who.subject == conversation_id,
     )
     return {"sent_to": sent_to}

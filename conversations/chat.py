@@ -103,12 +103,19 @@ class Chat:
 
     def set_email(self, conversation_id: str, email: str) -> bool:
         """Keep the customer's address if it is one (checked again here: never trust a bot)."""
-        try:
-            valid = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
+        valid = email_address(email)
+        if valid is None:
             return False
         with self.storage.write() as db:
             db.table("conversations").update(
                 conversation_id, {"customer_email": valid, "awaiting": None}
             )
         return True
+
+
+def email_address(text: str) -> str | None:
+    """The address in its normal form, or None if `text` is not one."""
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None

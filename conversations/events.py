@@ -68,6 +68,14 @@ class FeedbackGiven(Event):
     helpful: bool
 
 
+@dataclass(frozen=True)
+class TranscriptEmailed(Event):
+    """The chat was queued as an email to the conversation's own address (never kept here)."""
+
+    name: ClassVar[str] = "conversation.transcript_emailed"
+    by: str  # customer or staff
+
+
 def record(db: Database, conversation_id: str, event: Event, *, at: str) -> None:
     db.table("events").insert(
         {

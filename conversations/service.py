@@ -12,15 +12,23 @@ from datetime import timedelta
 from typing import Any
 
 from conversations.bot_turn import Bot, BotTurn
-from conversations.chat import Chat
+from conversations.chat import Chat, email_address
 from conversations.customer_turn import CustomerTurn, Turn
 from conversations.errors import NotAssigned
+from conversations.events import TranscriptEmailed, record
 from conversations.gaps import GapRecorder
 from conversations.identity import verified_user_id
 from conversations.people import HandoffRequest, People
+from conversations.quiet import SEEN_EVERY_S
 from conversations.states import Status
-from conversations.store import SEEN_EVERY_S
-from conversations.transcript import EmailOff, Mailer, NoEmailAddress, as_text
+from conversations.transcript import (
+    EmailOff,
+    Mailer,
+    NoEmailAddress,
+    OtherAddress,
+    TranscriptsUsedUp,
+    as_text,
+)
 from conversations.view import ConversationView, conversation_view
 from core.auth import Role, TokenStore
 from core.clock import Clock, iso
@@ -44,6 +52,7 @@ class ConversationService:
         gaps: GapRecorder | None = None,
         mailer: Mailer | None = None,
         identity_secret: str | None = None,
+        transcripts_per_conversation: int = 3,
     ) -> None:
         self.chat = Chat(storage=storage, clock=clock, people=people, gaps=gaps)
         self.bot_turn = BotTurn(self.chat, bot)
@@ -54,6 +63,7 @@ class ConversationService:
         self.tokens = tokens
         self.clock = clock
         self.identity_secret = identity_secret  # None: no site may vouch for a user id
+        self.transcripts_per_conversation = transcripts_per_conversation
 
     @property
     def bot(self) -> Bot:
@@ -146,28 +156,70 @@ class ConversationService:
         """Keep the customer's address if it is one."""
         return self.chat.set_email(conversation_id, email)
 
-    def email_transcript(self, conversation_id: str, to: str | None = None) -> str:
-        """Queue the whole chat as an email to `to`, or to the address the conversation has.
+    def email_transcript(
+        self, conversation_id: str, to: str | None = None, *, by_customer: bool
+    ) -> str:
+        """Queue the whole chat as an email to the conversation's own address; returns it.
 
-        A new address given here is kept on the conversation, as one typed into the chat is."""
+        The transcript goes nowhere else, so this server relays nothing: an address given must
+        be the conversation's. Only when it has none may its customer give one, which is then
+        kept, once; no one (staff included) changes a stored address by asking for a
+        transcript. At most `transcripts_per_conversation` are sent. The check, the count,
+        the address kept and the email queued are one transaction."""
         if self.mailer is None:
             raise EmailOff(EMAIL_OFF)
-        if to is not None and not self.set_email(conversation_id, to):
+        given = None if to is None else email_address(to)
+        if to is not None and given is None:
             raise NoEmailAddress(f"{to!r} is not an email address")
         row = self.store.get(conversation_id)
-        address = row["customer_email"]
-        if not address:
-            raise NoEmailAddress("give the email address to send the transcript to")
+        address = self._transcript_address(row["customer_email"], given, by_customer=by_customer)
         agent_id = row["assigned_agent_id"]
         agent = self.people.agent_name(agent_id) if agent_id else None
-        messages = self.store.messages(conversation_id)
         language = self.store.language(conversation_id)
-        queued = self.mailer.enqueue_email(
-            to=address,
-            subject=say(language, "email.transcript_subject"),
-            body=as_text(messages, agent_name=agent, language=language),
-            topic="conversation.transcript",
-        )
-        if queued is None:
-            raise EmailOff(EMAIL_OFF)
+        body = as_text(self.store.messages(conversation_id), agent_name=agent, language=language)
+        with self.chat.storage.write() as db:
+            stored = db.execute(
+                "select customer_email from conversations where id = ?", [conversation_id]
+            ).fetchone()[0]
+            address = self._transcript_address(stored, address, by_customer=by_customer)
+            (sent,) = db.execute(
+                "select count(*) from events where conversation_id = ? and name = ?",
+                [conversation_id, TranscriptEmailed.name],
+            ).fetchone()
+            if sent >= self.transcripts_per_conversation:
+                raise TranscriptsUsedUp(
+                    f"this conversation's transcript was already emailed {sent} times, the most"
+                    " it may be"
+                )
+            if not stored:
+                db.table("conversations").update(
+                    conversation_id, {"customer_email": address, "awaiting": None}
+                )
+            queued = self.mailer.enqueue_email(
+                to=address,
+                subject=say(language, "email.transcript_subject"),
+                body=body,
+                topic="conversation.transcript",
+            )
+            if queued is None:
+                raise EmailOff(EMAIL_OFF)
+            by = "customer" if by_customer else "staff"
+            record(db, conversation_id, TranscriptEmailed(by), at=self.chat.now())
         return address
+
+    @staticmethod
+    def _transcript_address(stored: str | None, given: str | None, *, by_customer: bool) -> str:
+        if stored:
+            if given is not None and given.casefold() != stored.casefold():
+                raise OtherAddress(
+                    "the transcript goes only to the email address this conversation already"
+                    " has; another cannot be given"
+                )
+            return stored
+        if given is None:
+            raise NoEmailAddress("give the email address to send the transcript to")
+        if not by_customer:
+            raise OtherAddress(
+                "this conversation has no email address: only its customer can give one"
+            )
+        return given

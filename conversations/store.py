@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -19,19 +19,10 @@ from conversations.events import (
     LanguageSet,
     record,
 )
+from conversations.quiet import Quiet
 from conversations.states import Status
 from core.db import Storage
 from core.language import DEFAULT
-
-SEEN_EVERY_S = 60  # a customer's presence is written at most this often (the limit is minutes)
-# When the customer of conversation `c` last wrote or had the chat open (else when it started).
-# An agent's chat counts from when they took it at the earliest: a customer who waited quietly in
-# the queue has not "gone" the moment an agent accepts.
-LAST_SIGN = """max(
-    coalesce(c.customer_seen_at, c.created_at),
-    coalesce(c.assigned_at, c.created_at),
-    coalesce((select max(m.created_at) from messages m
-              where m.conversation_id = c.id and m.sender = 'customer'), c.created_at))"""
 
 
 def message_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +39,7 @@ def message_view(row: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-class ConversationStore:
+class ConversationStore(Quiet):
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
@@ -304,75 +295,6 @@ class ConversationStore:
             [agent_id],
         ).fetchall()
         return [conversation_id for (conversation_id,) in rows]
-
-    def quiet_since(self, cutoff: str, *, conversation_id: str | None = None) -> list[str]:
-        """Chats with the bot or in the queue whose customer last wrote at or before `cutoff`
-        (of them, only `conversation_id` when given)."""
-        rows = self.storage.db.execute(
-            """
-            select c.id from conversations c where c.status in ('bot', 'queued')
-              and (:id is null or c.id = :id)
-              and (select max(m.created_at) from messages m where m.conversation_id = c.id
-                   and m.sender = 'customer') <= :cutoff
-            """,
-            {"cutoff": cutoff, "id": conversation_id},
-        ).fetchall()
-        return [conversation_id for (conversation_id,) in rows]
-
-    def gone_since(self, cutoff: str, *, present: Collection[str] = ()) -> list[str]:
-        """Chats with an agent whose customer has neither written nor had the chat open (read
-        it, or a socket connected) since `cutoff`, and has no socket open now (`present`)."""
-        rows = self.storage.db.execute(
-            f"select c.id from conversations c where c.status = 'assigned' and {LAST_SIGN} <= ?",
-            [cutoff],
-        ).fetchall()
-        return [conversation_id for (conversation_id,) in rows if conversation_id not in present]
-
-    def last_sign_of_customer(self, conversation_id: str) -> str:
-        """When the customer last wrote or had the chat open, or an agent took it (or it started)."""
-        row = self.storage.db.execute(
-            f"select {LAST_SIGN} from conversations c where c.id = ?", [conversation_id]
-        ).fetchone()
-        if row is None:
-            raise ConversationNotFound(conversation_id)
-        return str(row[0])
-
-    def customer_seen(self, conversation_ids: Iterable[str], *, at: str, stale: str) -> None:
-        """The customers of these chats had them open at `at` (read one, or a socket was
-        connected). Written only for open chats last seen before `stale`, after a read that finds
-        most of them fresh: a widget polling every few seconds costs a write a minute."""
-        ids = list(conversation_ids)
-        for start in range(0, len(ids), 500):  # well within SQLite's limit of bound values
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" for _ in chunk)
-            where = (
-                f"id in ({marks}) and status in ('bot', 'queued', 'assigned')"
-                " and (customer_seen_at is null or customer_seen_at < ?)"
-            )
-            due = self.storage.db.execute(
-                f"select exists(select 1 from conversations where {where})", [*chunk, stale]
-            ).fetchone()[0]
-            if due:
-                with self.storage.write() as db:
-                    db.execute(
-                        f"update conversations set customer_seen_at = ? where {where}",
-                        [at, *chunk, stale],
-                    )
-
-    def answered_last(self, conversation_id: str) -> bool:
-        """The bot's last turn showed an answer (an article) and the customer said nothing
-        since: it awaits their feedback."""
-        row = self.storage.db.execute(
-            """
-            select 1 from messages b where b.conversation_id = :id and b.sender = 'bot'
-              and b.article_id is not null
-              and b.id > coalesce((select max(m.id) from messages m
-                                   where m.conversation_id = :id and m.sender = 'customer'), 0)
-            limit 1
-            """,
-            {"id": conversation_id},
-        ).fetchone()
-        return row is not None
 
     def has_event(self, conversation_id: str, event: type[Event], *, since: str) -> bool:
         row = self.storage.db.execute(

@@ -26,6 +26,15 @@ class EmailOff(TranscriptError):
     """This server has no SMTP server configured, so it sends no email."""
 
 
+class OtherAddress(TranscriptError):
+    """The transcript goes only to the conversation's own address: another one was given, or
+    someone other than the customer tried to give it its first."""
+
+
+class TranscriptsUsedUp(TranscriptError):
+    """The conversation's transcript was emailed as many times as one may be."""
+
+
 class Mailer(Protocol):
     """The outbox, seen from here; None back means this server sends no email."""
 

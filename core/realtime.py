@@ -10,6 +10,9 @@ A token that is present but unknown is refused, so Cascade's own clients learn i
 
 Which rooms have a socket in them (`occupied`) tells the queue which customers have their chat
 open now: a chat with an agent is not abandoned while its customer is there.
+
+So is a connection past the address's rate limit (`sockets`): its connect_error says when to
+try again.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import socketio
 
 from core.auth import Role, TokenStore
+from core.rate_limits import RateLimits, client_of_environ
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,9 @@ OCCUPIED_WAIT_S = 10.0  # how long a thread waits for the event loop to list the
 
 
 class Realtime:
-    def __init__(self, *, allowed_origins: list[str] | None = None) -> None:
+    def __init__(
+        self, *, allowed_origins: list[str] | None = None, rate_limits: RateLimits | None = None
+    ) -> None:
         # Browsers on other sites (a Rasa web widget on a company's pages) need CORS on the
         # polling transport; staff and customers authenticate with tokens, never cookies.
         wanted = ["*"] if allowed_origins is None else allowed_origins
@@ -43,6 +49,7 @@ class Realtime:
         self._tokens: TokenStore | None = None
         self._order: asyncio.Lock | None = None
         self._emitting: set[asyncio.Task[None]] = set()
+        self.rate_limits = rate_limits or RateLimits()  # none: no limits (tools, tests)
         self.sio.on("connect", self._connect)
 
     def bind(self, loop: asyncio.AbstractEventLoop, tokens: TokenStore) -> None:
@@ -51,6 +58,12 @@ class Realtime:
         self._order = asyncio.Lock()
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        client = client_of_environ(environ)
+        refused = await asyncio.to_thread(self.rate_limits.hit, "sockets", client)
+        if refused is not None:
+            raise socketio.exceptions.ConnectionRefusedError(
+                refused.detail, {"retry_after": refused.retry_after_s}
+            )
         token = auth.get("token") if isinstance(auth, dict) else None
         if token is None:
             return True  # a Rasa widget: no room; only the Rasa protocol's own events

@@ -263,6 +263,61 @@ class Settings(BaseSettings):
         default="50 per 15 minutes",
         description="Failed sign-ins allowed from one client address, whatever the email.",
     )
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="The largest request body the API takes, in bytes; a larger one is refused "
+        "with 413 before it is read (knowledge imports, test runs, articles and Rasa's action "
+        "calls have their own, larger limits).",
+    )
+    kb_import_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description="The largest knowledge import (POST /api/kb/import), in bytes: counted as it "
+        "arrives and refused with 413 once past it.",
+    )
+    rate_limits: bool = Field(
+        default=True,
+        description="Per-client rate limits (the CASCADE_RATE_LIMIT_* settings). Off (false) "
+        "for load tests and benchmarks that drive many chats from one address.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the rate limits count: memory:// (this process) or a Redis URI "
+        "(redis://host:6379, shared by several app processes; needs the redis package).",
+    )
+    rate_limit_start: str = Field(
+        default="30/minute;300/hour",
+        description="Conversations one client address may start (limits' notation, several "
+        "separated by ';'; empty: no limit).",
+    )
+    rate_limit_messages: str = Field(
+        default="60/minute;600/hour",
+        description="Messages customers at one client address may send.",
+    )
+    rate_limit_search: str = Field(
+        default="30/minute;300/hour",
+        description="Knowledge searches (POST /api/kb/search) from one client address.",
+    )
+    rate_limit_transcripts: str = Field(
+        default="10/hour",
+        description="Transcript emails one client address may ask for.",
+    )
+    rate_limit_sockets: str = Field(
+        default="60/minute;600/hour",
+        description="socket.io connections one client address may open.",
+    )
+    transcripts_per_conversation: int = Field(
+        default=3,
+        ge=0,
+        description="How many times one conversation's transcript may be emailed (429 after).",
+    )
+    unwritten_limit_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="A conversation in which the customer has not written for this long after "
+        "it started is closed (abandoned; not a contact in the figures). 0: never.",
+    )
 
     @property
     def database_path(self) -> Path:

@@ -12,9 +12,11 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from conversations.errors import ConversationMoved, IllegalTransition
 from conversations.events import ChatHandled, record
+from conversations.quiet import SEEN_EVERY_S
 from conversations.states import Status, transition
-from conversations.store import SEEN_EVERY_S, ConversationStore
+from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
 from handoff.announce import RoutePass
@@ -32,6 +34,7 @@ class Limits:
     max_wait_s: float = 600.0
     default_handle_s: float = 300.0
     idle_limit_s: float = 1800.0
+    unwritten_limit_s: float = 3600.0  # 0: chats the customer never wrote in stay open
     presence_timeout_s: float = 90.0  # an agent's console silent this long: away (0: never)
 
 
@@ -174,3 +177,34 @@ class Dispatcher:
                 )
             gone.append((conversation_id, agent_id))
         return gone
+
+    def close_unwritten(self) -> list[str]:
+        """Chats the customer never wrote in, past the unwritten limit since they started:
+        abandoned (reason never_written), so nothing is left open for a widget that was opened
+        and left, or for a client that only opens conversations. Closed rather than deleted:
+        the event log stays whole, and a customer who writes after all reopens the chat as any
+        abandoned one. The figures are not moved: a contact is a conversation the customer
+        wrote in."""
+        if self.limits.unwritten_limit_s <= 0:
+            return []
+        now = self.clock.now()
+        at = iso(now)
+        cutoff = iso(now - timedelta(seconds=self.limits.unwritten_limit_s))
+        closed = []
+        for conversation_id in self.conversations.never_written(started_before=cutoff):
+            with self.storage.write():
+                if self.conversations.customer_wrote(conversation_id):
+                    continue  # just now: the chat carries on
+                try:
+                    transition(
+                        self.storage,
+                        conversation_id,
+                        Status.ABANDONED,
+                        expect=Status.BOT,
+                        reason="never_written",
+                        at=at,
+                    )
+                except (IllegalTransition, ConversationMoved):
+                    continue
+            closed.append(conversation_id)
+        return closed

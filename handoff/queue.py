@@ -134,11 +134,13 @@ class Queue:
 
     def abandon_idle(self) -> list[str]:
         """Chats with the bot or in the queue whose customer went quiet past the idle limit,
-        and chats with an agent whose customer has gone (quiet, and no chat open) as long."""
+        and chats with an agent whose customer has gone (quiet, and no chat open) as long, and
+        chats the customer never wrote in past the unwritten limit."""
         present: set[str] = set()
         for source in self.customers_here:
             present.update(source())
         gone = self.dispatcher.abandon_idle(present=present)
+        gone += [(conversation_id, None) for conversation_id in self.dispatcher.close_unwritten()]
         freed = []
         for conversation_id, agent_id in gone:
             self.publish_conversation(conversation_id)

@@ -72,11 +72,14 @@ def free_port() -> int:
 
 
 def app_env(admin_token: str) -> dict[str, str]:
+    """An app process's environment. Its rate limits are lifted: the tests drive hundreds of
+    chats, searches and sockets from this one address (a test of the limits sets them)."""
     return {
         **os.environ,
         "CASCADE_ADMIN_TOKEN": admin_token,
         "CASCADE_ACTION_SECRET": ACTION_SECRET,
         "HF_HUB_OFFLINE": "1",
+        "CASCADE_RATE_LIMITS": "false",
     }
 
 

@@ -34,6 +34,7 @@ def app(tmp_path: Path, bot: ScriptedBot, clock: ManualClock) -> Iterator[TestCl
         route_interval_s=0,
         outbox_interval_s=0,
         idle_limit_s=IDLE_LIMIT_S,
+        rate_limits=False,  # forty chats opened in a few seconds from one address
     )
     with TestClient(create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)) as c:
         yield c

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from cascade.app import create_app
 from core.settings import Settings
 from tests.factories import HashingEmbedder, ScriptedBot
-from tests.helpers import ADMIN, wait_until
+from tests.helpers import ADMIN, ADMIN_HEADERS, wait_until
 
 
 def _app(tmp_path, clock, **smtp):
@@ -78,3 +78,81 @@ def test_without_smtp_the_customer_is_told_email_is_off(tmp_path, clock) -> None
         )
         assert response.status_code == 503
         assert "does not send email" in response.json()["detail"]
+
+
+def test_the_transcript_goes_only_to_the_conversations_own_address(
+    tmp_path, mailbox, clock
+) -> None:
+    inbox, port = mailbox
+    with _app(tmp_path, clock, smtp_host="127.0.0.1", smtp_port=port) as client:
+        started = client.post(
+            "/api/conversations", json={"customer": {"email": "ana@example.com"}}
+        ).json()
+        customer = {"Authorization": f"Bearer {started['token']}"}
+        path = f"/api/conversations/{started['id']}/transcript"
+
+        other = client.post(path, json={"email": "someone@elsewhere.example"}, headers=customer)
+        assert other.status_code == 409
+        assert "only to the email address this conversation already has" in other.json()["detail"]
+        same = client.post(path, json={"email": "ANA@example.com"}, headers=customer)
+        assert same.json() == {"sent_to": "ana@example.com"}
+
+        # Staff may send it, to that address only, and change nothing by asking.
+        ops = client.post(
+            "/api/tokens", json={"role": "ops", "subject": "Sam"}, headers=ADMIN_HEADERS
+        )
+        ops_headers = {"Authorization": f"Bearer {ops.json()['token']}"}
+        moved = client.post(path, json={"email": "sam@evil.example"}, headers=ops_headers)
+        assert moved.status_code == 409
+        assert client.post(path, json={}, headers=ops_headers).json() == {
+            "sent_to": "ana@example.com"
+        }
+        view = client.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
+        assert view["customer"]["email"] == "ana@example.com"
+
+        client.app.state.services.outbox.deliver_due()
+        wait_until(lambda: len(inbox.envelopes) == 2, what="both transcripts")
+        assert {tuple(e.rcpt_tos) for e in inbox.envelopes} == {("ana@example.com",)}
+
+
+def test_an_address_is_set_once_and_only_by_the_customer(tmp_path, mailbox, clock) -> None:
+    _, port = mailbox
+    with _app(tmp_path, clock, smtp_host="127.0.0.1", smtp_port=port) as client:
+        started = client.post("/api/conversations", json={}).json()
+        customer = {"Authorization": f"Bearer {started['token']}"}
+        path = f"/api/conversations/{started['id']}/transcript"
+
+        staff = client.post(path, json={"email": "admin@example.com"}, headers=ADMIN_HEADERS)
+        assert staff.status_code == 409
+        assert "only its customer can give one" in staff.json()["detail"]
+        view = client.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
+        assert view["customer"].get("email") is None
+
+        first = client.post(path, json={"email": "bo@example.com"}, headers=customer)
+        assert first.json() == {"sent_to": "bo@example.com"}
+        second = client.post(path, json={"email": "bo.other@example.com"}, headers=customer)
+        assert second.status_code == 409
+        view = client.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
+        assert view["customer"]["email"] == "bo@example.com"
+
+
+def test_a_few_transcripts_per_conversation_at_most(tmp_path, mailbox, clock) -> None:
+    inbox, port = mailbox
+    with _app(
+        tmp_path, clock, smtp_host="127.0.0.1", smtp_port=port, transcripts_per_conversation=2
+    ) as client:
+        started = client.post(
+            "/api/conversations", json={"customer": {"email": "cy@example.com"}}
+        ).json()
+        customer = {"Authorization": f"Bearer {started['token']}"}
+        path = f"/api/conversations/{started['id']}/transcript"
+        assert [client.post(path, headers=customer).status_code for _ in range(2)] == [202, 202]
+        refused = client.post(path, headers=customer)
+        assert refused.status_code == 429
+        assert "already emailed 2 times" in refused.json()["detail"]
+        assert client.post(path, headers=ADMIN_HEADERS).status_code == 429  # staff too
+        outbox = client.app.state.services.outbox
+        outbox.deliver_due()
+        wait_until(lambda: len(inbox.envelopes) == 2, what="the two transcripts")
+        outbox.deliver_due()
+        assert len(inbox.envelopes) == 2  # the refused ones were never queued

@@ -34,7 +34,8 @@ server makes are 128 random bits. A client's own id is kept only if it could be 
 128 letters, digits, `-` or `_`; length is all a server can check); a shorter one is replaced by
 a fresh id in `session_confirm`, which the stock widget adopts. A payload Cascade cannot act on
 (not an object, no text, over 5,000 characters, before `session_request`, another session's id)
-is answered with `channel_error` `{"detail"}` and the socket stays open.
+is answered with `channel_error` `{"detail"}` and the socket stays open, as is a message past
+the address's rate limits (`messages`, and `start` for a session's first).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from pydantic import ValidationError
 from core.clock import iso
 from core.db import Storage
 from core.language import supported
+from core.rate_limits import Refused, client_of_environ
 
 if TYPE_CHECKING:
     from conversations.people import Place
@@ -187,6 +189,10 @@ class RasaChannel:
             log.info("user_uttered from %s ignored: %s", sid, exc)
             await self.sio.emit(ERROR_EVENT, {"detail": str(exc)}, to=sid)
             return
+        refused = await asyncio.to_thread(self._over_limit, sid, session_id)
+        if refused is not None:
+            await self.sio.emit(ERROR_EVENT, {"detail": refused.detail}, to=sid)
+            return
         lock = self._turns.get(session_id)
         if lock is None:
             lock = self._turns[session_id] = asyncio.Lock()
@@ -211,6 +217,17 @@ class RasaChannel:
         if said is not None and said != confirmed:
             raise BadUtterance("session_id is not the one this socket confirmed")
         return str(confirmed)
+
+    def _over_limit(self, sid: str, session_id: str) -> Refused | None:
+        """The address's limits hold here as over REST: a message, and a first one starts a
+        conversation."""
+        limits, client = (
+            self.realtime.rate_limits,
+            client_of_environ(self.sio.get_environ(sid) or {}),
+        )
+        if self.conversation_of(session_id) is None and (refused := limits.hit("start", client)):
+            return refused
+        return limits.hit("messages", client)
 
     # -- sessions and conversations -----------------------------------------------------------
 

@@ -401,7 +401,12 @@ async function emailTranscript(event) {
     });
     result.textContent = w("widget.email_sent", { email: sent.sent_to });
   } catch (err) {
-    const why = { 422: "widget.email_invalid", 503: "widget.email_off" }[err.status];
+    const why = {
+      409: "widget.email_other",
+      422: "widget.email_invalid",
+      429: "widget.email_too_many",
+      503: "widget.email_off",
+    }[err.status];
     result.textContent = w(why || (err.status ? "widget.failed" : "widget.not_sent"));
   }
 }

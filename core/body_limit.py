@@ -1,0 +1,93 @@
+"""Request bodies: refused past their limit before anything parses them, and never echoed back.
+
+`BodyLimit` is a pure ASGI middleware. A Content-Length over the limit is answered 413 at once,
+before the route runs or a byte of the body is read; a body without one (chunked) is counted as
+it arrives and cut off with 413 the moment it passes the limit, so no route ever holds more than
+its limit in memory. Each path may have its own limit (a knowledge import is larger than a chat
+message); the longest matching prefix decides.
+
+FastAPI's own `max_body_size` counts the same way, but answers a Content-Length over the limit
+only after the route has run (a route that reads no body would act, then answer 413), and takes
+its per-route limits when the routes are declared, before the settings are read.
+
+A 422 names what is wrong without sending the input back: FastAPI's validation errors carry
+each bad value as `input`, and a 60 KB field echoed is a 60 KB answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_ECHOED = 200  # characters of a bad value a 422 may show (as JSON)
+
+
+def too_large(limit: int) -> str:
+    return f"the request body is larger than this endpoint's limit of {limit} bytes"
+
+
+class BodyLimit:
+    """`default` bytes for every request body; `larger` maps path prefixes to their own."""
+
+    def __init__(self, app: ASGIApp, *, default: int, larger: Mapping[str, int]) -> None:
+        self.app = app
+        self.default = default
+        self.larger = sorted(larger.items(), key=lambda item: len(item[0]), reverse=True)
+
+    def limit_for(self, path: str) -> int:
+        return next(
+            (limit for prefix, limit in self.larger if path.startswith(prefix)), self.default
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        length = content_length(scope)
+        if length is not None and length > limit:
+            await JSONResponse({"detail": too_large(limit)}, status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    # An HTTPException: FastAPI passes it on from its body parsing untouched,
+                    # and its handler answers {"detail": ...}.
+                    raise HTTPException(413, too_large(limit))
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, with each bad value kept only when it is short."""
+    assert isinstance(exc, RequestValidationError)
+    errors: list[dict[str, Any]] = []
+    for error in jsonable_encoder(exc.errors()):
+        if "input" in error and len(json.dumps(error["input"])) > MAX_ECHOED:
+            error = {key: value for key, value in error.items() if key != "input"}
+        errors.append(error)
+    return JSONResponse({"detail": errors}, status_code=422)

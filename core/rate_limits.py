@@ -1,0 +1,138 @@
+"""Per-client rate limits, counted by the `limits` library: in this process's memory by default,
+or in Redis (`CASCADE_RATE_LIMIT_STORAGE=redis://...`) when several app processes share them.
+
+Each limit has a name (start, messages, search, transcripts, sockets) and a rule in limits'
+notation ("30/minute;300/hour": every part must hold). The client is the request's address as
+the server sees it: behind a reverse proxy, uvicorn takes it from X-Forwarded-For only when the
+proxy's address is trusted (its FORWARDED_ALLOW_IPS, loopback by default). A limit reached is a
+429 with `Retry-After`, the seconds until the oldest counted request leaves the window.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from core.auth import Role
+from core.deps import PrincipalDep, provided
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NAMES = ("start", "messages", "search", "transcripts", "sockets")
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A limit reached: which, its rule, and the seconds until a request is counted again."""
+
+    name: str
+    rule: str
+    retry_after_s: int
+
+    @property
+    def detail(self) -> str:
+        return (
+            f"too many requests ({self.name}: at most {self.rule} from one address);"
+            f" try again in {self.retry_after_s} s"
+        )
+
+
+class RateLimits:
+    """The app's limits by name; a name without a rule is not limited."""
+
+    def __init__(self, rules: Mapping[str, str] | None = None, *, storage: str = "memory://"):
+        self.rules: dict[str, list[RateLimitItem]] = {}
+        for name, rule in (rules or {}).items():
+            try:
+                items = parse_many(rule) if rule.strip() else []
+            except ValueError as exc:
+                raise ValueError(
+                    f"rate limit {name!r}: {rule!r} is not in limits' notation"
+                ) from exc
+            if items:
+                self.rules[name] = items
+        self.text = {name: rule for name, rule in (rules or {}).items() if name in self.rules}
+        self.limiter = (
+            MovingWindowRateLimiter(storage_from_string(storage, wrap_exceptions=True))
+            if self.rules
+            else None
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimits:
+        if not settings.rate_limits:
+            return cls()
+        rules = {name: getattr(settings, f"rate_limit_{name}") for name in NAMES}
+        return cls(rules, storage=settings.rate_limit_storage)
+
+    def hit(self, name: str, client: str) -> Refused | None:
+        """Count one request of `client` against limit `name`; what refused it, if anything."""
+        items = self.rules.get(name)
+        if not items or self.limiter is None:
+            return None
+        try:
+            refused = [item for item in items if not self.limiter.hit(item, name, client)]
+            if not refused:
+                return None
+            resets = [
+                self.limiter.get_window_stats(item, name, client).reset_time for item in refused
+            ]
+        except StorageError:  # the counts are out of reach: serve rather than refuse everyone
+            log.warning("rate limit storage unavailable; %s not limited", name, exc_info=True)
+            return None
+        wait = max(1, math.ceil(max(resets) - time.time()))
+        return Refused(name, self.text[name], wait)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def client_of_environ(environ: Mapping[str, Any]) -> str:
+    """A socket.io connection's address (its ASGI scope's client, as uvicorn set it)."""
+    client = (environ.get("asgi.scope") or {}).get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def too_many(refused: Refused) -> HTTPException:
+    return HTTPException(429, refused.detail, headers={"Retry-After": str(refused.retry_after_s)})
+
+
+Limits = Annotated[RateLimits, Depends(provided(RateLimits))]
+
+
+def rate_limited(name: str) -> Any:
+    """A route dependency: every caller's request counts against limit `name`."""
+
+    def check(request: Request, limits: Limits) -> None:
+        refused = limits.hit(name, client_of(request))
+        if refused is not None:
+            raise too_many(refused)
+
+    check.__name__ = f"rate_limited_{name}"
+    return Depends(check)
+
+
+def customers_rate_limited(name: str) -> Any:
+    """A route dependency: only customers' requests count (staff replying are not limited)."""
+
+    def check(request: Request, limits: Limits, who: PrincipalDep) -> None:
+        if not who.has(Role.CUSTOMER):
+            return
+        refused = limits.hit(name, client_of(request))
+        if refused is not None:
+            raise too_many(refused)
+
+    check.__name__ = f"customers_rate_limited_{name}"
+    return Depends(check)
