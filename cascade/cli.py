@@ -19,7 +19,9 @@ app = typer.Typer(help="Cascade: tiered support (bot, live agent, ticket).", no_
 kb_app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
 agents_app = typer.Typer(help="Live agents.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
-staff_app = typer.Typer(help="Editors and ops (agents are under `agents`).", no_args_is_help=True)
+staff_app = typer.Typer(
+    help="Editors, ops and supervisors (agents are under `agents`).", no_args_is_help=True
+)
 app.add_typer(kb_app, name="kb")
 app.add_typer(agents_app, name="agents")
 app.add_typer(tickets_app, name="tickets")
@@ -262,15 +264,16 @@ def agents_seed(
 @staff_app.command("add")
 def staff_add(
     name: Annotated[str, typer.Argument(help="Shown as the author of an editor's changes.")],
-    role: Annotated[str, typer.Option("--role", help="editor or ops")],
+    role: Annotated[str, typer.Option("--role", help="editor, ops or supervisor")],
     data_dir: DataDir = None,
 ) -> None:
-    """Issue a token for an editor or an ops member and print it (kept only as a hash)."""
+    """Issue a token for an editor, an ops member or a supervisor and print it (kept only as a
+    hash)."""
     from core.auth import Role
     from core.clock import SystemClock, iso
 
-    if role not in ("editor", "ops"):
-        raise typer.BadParameter("the role is editor or ops", param_hint="--role")
+    if role not in ("editor", "ops", "supervisor"):
+        raise typer.BadParameter("the role is editor, ops or supervisor", param_hint="--role")
     services = _services_without_model(data_dir)
     token = services.tokens.issue(Role(role), name, at=iso(SystemClock().now()))
     typer.echo(f"{name:<24} {role:<7} token {token}")

@@ -68,10 +68,14 @@ def maybe_principal(
     return None if credentials is None else principal(tokens, credentials)
 
 
-def require(role: Role) -> Callable[..., Any]:
+def require(role: Role, *others: Role) -> Callable[..., Any]:
+    """A dependency letting through a caller holding `role` (or any of `others`)."""
+    roles = (role, *others)
+
     def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if not who.has(role):
-            raise HTTPException(403, f"this needs the {role.value} role")
+        if not any(who.has(r) for r in roles):
+            names = " or ".join(r.value for r in roles)
+            raise HTTPException(403, f"this needs the {names} role")
         return who
 
     return check
