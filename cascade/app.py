@@ -19,6 +19,7 @@ from cascade.storage import open_storage
 from conversations.channels.rasa_socketio import RasaChannel
 from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
+from core.audit import AuditLog, AuditTrail
 from core.auth import Role, TokenStore
 from core.clock import Clock, SystemClock
 from core.deps import PrincipalDep, provided, register
@@ -165,6 +166,7 @@ def build_services(
         outbox=outbox,
         realtime=realtime,
         article_figures=ArticleFigures(storage=storage, articles=kb),
+        audit=AuditLog(storage=storage, clock=clock, keep_days=settings.audit_keep_days),
     )
     # Rasa's socketio protocol on the same server; its widgets hear every message but their own.
     rasa = RasaChannel(realtime, storage=storage, conversations=services.conversations)
@@ -246,6 +248,7 @@ def create_app(
     for error_type, status in error_map().items():
         app.add_exception_handler(error_type, _handler(status))
     app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
+    app.add_middleware(AuditTrail)  # staff changes and transcript reads (core/audit.py)
 
     @app.get("/health", tags=["ops"])
     async def health(bot: Annotated[Bot, Depends(provided(Bot))]) -> Health:
@@ -268,6 +271,7 @@ def create_app(
 
     from bot.server import router as actions_router
     from conversations.api import router as conversations_router
+    from core.audit_api import router as audit_router
     from core.staff import router as staff_router
     from handoff.api import canned_router, desk_router, tickets_router
     from handoff.api import router as agents_router
@@ -288,6 +292,7 @@ def create_app(
     app.include_router(ops_router)
     app.include_router(article_figures_router)
     app.include_router(staff_router)
+    app.include_router(audit_router)
     app.include_router(actions_router)
     web.mount(app)
     return app

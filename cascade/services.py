@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conversations.service import Bot, ConversationService
+from core.audit import AuditLog
 from core.auth import TokenStore
 from core.clock import Clock
 from core.db import Storage
@@ -38,6 +39,7 @@ class Services:
     outbox: Outbox
     realtime: Realtime
     article_figures: ArticleFigures
+    audit: AuditLog
 
     def by_type(self) -> dict[type, object]:
         """What routes may ask for by type (`core.deps.provided`)."""
@@ -54,4 +56,5 @@ class Services:
             Desk: self.desk,
             TicketStore: self.tickets,
             ArticleFigures: self.article_figures,
+            AuditLog: self.audit,
         }

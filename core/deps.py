@@ -49,23 +49,28 @@ bearer = HTTPBearer(auto_error=False)
 
 
 def principal(
+    request: Request,
     tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller, kept on the request too (`request.state.principal`): the audit log
+    (`core.audit`) records staff requests by the identity the route itself resolved."""
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     found = tokens.resolve(credentials.credentials)
     if found is None:
         raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    request.state.principal = found
     return found
 
 
 def maybe_principal(
+    request: Request,
     tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
     """The caller if they sent a valid token, else None (for endpoints open to everyone)."""
-    return None if credentials is None else principal(tokens, credentials)
+    return None if credentials is None else principal(request, tokens, credentials)
 
 
 def require(role: Role, *others: Role) -> Callable[..., Any]:

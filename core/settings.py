@@ -201,6 +201,12 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / ".venv-rasa" / "bin" / "rasa",
         description="The Rasa executable (Python 3.10 runtime).",
     )
+    audit_keep_days: int = Field(
+        default=365,
+        ge=0,
+        description="Days the audit log of staff actions keeps a row (older rows are removed "
+        "as new ones are written, at most hourly). 0: kept forever.",
+    )
 
     @property
     def database_path(self) -> Path:
