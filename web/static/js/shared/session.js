@@ -2,10 +2,13 @@
 import { api, ApiError } from "./api.js";
 import { clear, el } from "./dom.js";
 
-// A sign-in gate for staff pages: asks for a token, checks its role with /api/me, keeps it in
-// sessionStorage (gone when the tab closes). Resolves with {token, me, signOut}.
+// A sign-in gate for staff pages: asks for a token, checks its role with /api/me (`role` is one
+// role, or a list of roles any of which will do), keeps it in sessionStorage (gone when the tab
+// closes). Resolves with {token, me, signOut}.
 export function signIn({ role, root, title }) {
-  const key = "cascade.token." + role;
+  const roles = [].concat(role);
+  const named = roles.join(" or ");
+  const key = "cascade.token." + roles[0];
   return new Promise((resolve) => {
     let attempts = 0; // only the latest sign-in attempt may draw: a slow, older one is ignored
     let done = false;
@@ -13,8 +16,8 @@ export function signIn({ role, root, title }) {
       const attempt = ++attempts;
       try {
         const me = await api("/api/me", { token });
-        if (!me.roles.includes(role)) {
-          throw new ApiError(403, "this token does not hold the " + role + " role");
+        if (!roles.some((r) => me.roles.includes(r))) {
+          throw new ApiError(403, "this token does not hold the " + named + " role");
         }
         if (attempt !== attempts || done) return;
         done = true;
@@ -32,7 +35,7 @@ export function signIn({ role, root, title }) {
       const input = el("input", { type: "password", id: "token", name: "token", autocomplete: "off", required: true, "aria-label": "Token" });
       const form = el("form", { class: "signin card", onsubmit: (e) => { e.preventDefault(); tryToken(input.value.trim()); } },
         el("h1", {}, title),
-        el("label", { for: "token" }, "Your " + role + " token"),
+        el("label", { for: "token" }, "Your " + named + " token"),
         input,
         error ? el("p", { class: "error", role: "alert" }, error) : null,
         el("button", { type: "submit", class: "primary" }, "Sign in"));
