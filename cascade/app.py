@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.client import NoBot, RasaClient
+from cascade.openapi import declare_sentence_errors
 from cascade.services import Services
 from cascade.storage import open_storage
 from conversations.channels.rasa_socketio import RasaChannel
@@ -290,6 +291,7 @@ def create_app(
     app.include_router(staff_router)
     app.include_router(actions_router)
     web.mount(app)
+    declare_sentence_errors(app)
     return app
 
 
