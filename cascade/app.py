@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from bot.client import NoBot, RasaClient
 from cascade.health import Health
 from cascade.health import check as check_health
+from cascade.openapi import declare_sentence_errors
 from cascade.services import Services
 from cascade.storage import open_storage
 from cascade.timers import start_timers
@@ -358,6 +359,7 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(actions_router)
     web.mount(app)
+    declare_sentence_errors(app)
     return app
 
 
