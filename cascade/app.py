@@ -25,6 +25,7 @@ from conversations.channels.rasa_socketio import RasaChannel
 from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
 from core.accounts import SignInGuard, StaffAccounts
+from core.audit import AuditLog, AuditTrail
 from core.auth import Role, TokenStore
 from core.body_limit import BodyLimit, validation_failed
 from core.clock import Clock, SystemClock
@@ -213,6 +214,7 @@ def build_services(
         realtime=realtime,
         article_figures=ArticleFigures(storage=storage, articles=kb),
         accounts=accounts,
+        audit=AuditLog(storage=storage, clock=clock, keep_days=settings.audit_keep_days),
     )
     # Rasa's socketio protocol on the same server; its widgets hear every message but their own.
     rasa = RasaChannel(realtime, storage=storage, conversations=services.conversations)
@@ -292,6 +294,7 @@ def create_app(
     app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, larger=body_limits(settings))
+    app.add_middleware(AuditTrail)  # staff changes and transcript reads (core/audit.py)
 
     @app.get("/health", tags=["ops"], responses={503: {"model": Health}})
     async def health(
@@ -327,6 +330,7 @@ def create_app(
 
     from bot.server import router as actions_router
     from conversations.api import router as conversations_router
+    from core.audit_api import router as audit_router
     from core.auth_api import router as auth_router
     from core.staff import router as staff_router
     from handoff.api import canned_router, desk_router, tickets_router
@@ -351,6 +355,7 @@ def create_app(
     app.include_router(article_figures_router)
     app.include_router(staff_router)
     app.include_router(auth_router)
+    app.include_router(audit_router)
     app.include_router(actions_router)
     web.mount(app)
     return app

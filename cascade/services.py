@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from conversations.service import Bot, ConversationService
 from core.accounts import StaffAccounts
+from core.audit import AuditLog
 from core.auth import TokenStore
 from core.clock import Clock
 from core.db import Storage
@@ -40,6 +41,7 @@ class Services:
     realtime: Realtime
     article_figures: ArticleFigures
     accounts: StaffAccounts
+    audit: AuditLog
 
     def by_type(self) -> dict[type, object]:
         """What routes may ask for by type (`core.deps.provided`)."""
@@ -58,4 +60,5 @@ class Services:
             ArticleFigures: self.article_figures,
             Outbox: self.outbox,
             StaffAccounts: self.accounts,
+            AuditLog: self.audit,
         }

@@ -122,12 +122,18 @@ class TranscriptSent(BaseModel):
     sent_to: str
 
 
-def may_read(who: Principal, conversation_id: str) -> None:
-    """The conversation's own customer, or staff who work with conversations."""
+def may_read(who: Principal, conversation_id: str, conversations: ConversationService) -> None:
+    """The conversation's own customer; supervisors (the admin too) and ops, every
+    conversation; an agent, one offered or assigned to them now (docs/production/access.md)."""
     if who.has(Role.CUSTOMER) and who.subject == conversation_id:
         return
-    if who.has(Role.AGENT) or who.has(Role.OPS) or who.is_admin():
+    if who.has(Role.SUPERVISOR) or who.has(Role.OPS) or who.is_admin():
         return
+    if who.has(Role.AGENT) and who.subject:
+        if conversations.people.agent_has_chat(conversation_id, who.subject):
+            return
+        conversations.store.get(conversation_id)  # ConversationNotFound: 404
+        raise HTTPException(403, "this chat is not offered or assigned to you")
     raise HTTPException(403, "this token does not give access to that conversation")
 
 
@@ -161,7 +167,7 @@ def start(body: StartIn, conversations: Conversations) -> Started:
     response_model_exclude_unset=True,
 )
 def read(conversation_id: str, conversations: Conversations, who: PrincipalDep) -> ConversationRead:
-    may_read(who, conversation_id)
+    may_read(who, conversation_id, conversations)
     view = conversations.view(conversation_id)
     if who.has(Role.CUSTOMER):
         conversations.customer_here(conversation_id)  # the widget is open: its customer is here
@@ -232,7 +238,7 @@ def email_transcript(
     who: PrincipalDep,
     body: TranscriptIn | None = None,
 ) -> dict[str, Any]:
-    may_read(who, conversation_id)
+    may_read(who, conversation_id, conversations)
     sent_to = conversations.email_transcript(
         conversation_id,
         str(body.email) if body and body.email else None,

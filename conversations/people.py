@@ -99,3 +99,8 @@ class People(Protocol):
     def expand_canned(self, shortcut: str, conversation_id: str) -> str:
         """An agent's canned response, filled in for this conversation."""
         ...
+
+    def agent_has_chat(self, conversation_id: str, agent_id: str) -> bool:
+        """Whether the chat is offered to the agent now or assigned to them (what an agent may
+        read)."""
+        ...

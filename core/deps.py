@@ -49,29 +49,38 @@ bearer = HTTPBearer(auto_error=False)
 
 
 def principal(
+    request: Request,
     tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller, kept on the request too (`request.state.principal`): the audit log
+    (`core.audit`) records staff requests by the identity the route itself resolved."""
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     found = tokens.resolve(credentials.credentials)
     if found is None:
         raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    request.state.principal = found
     return found
 
 
 def maybe_principal(
+    request: Request,
     tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
     """The caller if they sent a valid token, else None (for endpoints open to everyone)."""
-    return None if credentials is None else principal(tokens, credentials)
+    return None if credentials is None else principal(request, tokens, credentials)
 
 
-def require(role: Role) -> Callable[..., Any]:
+def require(role: Role, *others: Role) -> Callable[..., Any]:
+    """A dependency letting through a caller holding `role` (or any of `others`)."""
+    roles = (role, *others)
+
     def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if not who.has(role):
-            raise HTTPException(403, f"this needs the {role.value} role")
+        if not any(who.has(r) for r in roles):
+            names = " or ".join(r.value for r in roles)
+            raise HTTPException(403, f"this needs the {names} role")
         return who
 
     return check

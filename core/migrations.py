@@ -48,3 +48,25 @@ def m002_staff_accounts(db: Database) -> None:
             tokens.add_column(column, str)
     tokens.create_index(["account_id"], if_not_exists=True)
     tokens.create_index(["role", "subject"], if_not_exists=True)
+
+
+@MIGRATIONS()
+def m003_audit_log(db: Database) -> None:
+    # Staff actions (`core.audit`): who, what (method and route template), on which ids, with
+    # which outcome. Never a request's body.
+    db.table("audit_log").create(
+        {
+            "id": int,
+            "at": str,
+            "role": str,
+            "subject": str,
+            "method": str,
+            "route": str,
+            "targets": str,  # JSON {path parameter: id}
+            "status": int,
+        },
+        pk="id",
+        not_null={"at", "role", "subject", "method", "route", "targets", "status"},
+    )
+    db.table("audit_log").create_index(["at"])
+    db.table("audit_log").create_index(["subject", "id"])

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     admin_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token holding every role (admin, editor, agent, ops). No default.",
+        description="Bearer token holding every role (admin, editor, agent, ops, supervisor). No default.",
     )
     embedding_model: str | None = Field(
         default=None,
@@ -317,6 +317,12 @@ class Settings(BaseSettings):
         ge=0,
         description="A conversation in which the customer has not written for this long after "
         "it started is closed (abandoned; not a contact in the figures). 0: never.",
+    )
+    audit_keep_days: int = Field(
+        default=365,
+        ge=0,
+        description="Days the audit log of staff actions keeps a row (older rows are removed "
+        "as new ones are written, at most hourly). 0: kept forever.",
     )
 
     @property

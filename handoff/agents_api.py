@@ -17,7 +17,15 @@ from core.clock import Clock, iso
 from core.deps import ClockDep, PrincipalDep, provided
 from core.staff import ExpiresInDays, IssuedToken, Password, StaffWithPassword, with_password
 from handoff.agents import AgentIn, AgentOut, AgentStatus, AgentUpdate
-from handoff.api_common import Admin, Agent, Agents, Conversations, DeskDep, QueueDep
+from handoff.api_common import (
+    Admin,
+    AgentOrSupervisor,
+    Agents,
+    Conversations,
+    DeskDep,
+    QueueDep,
+    oversees,
+)
 from handoff.leaving import remove_agent
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
@@ -90,6 +98,12 @@ def _make_account(
     return with_password(account, None if password else chosen)
 
 
+def _self_or_supervisor(who: Principal, agent_id: str) -> None:
+    """An agent's desk (their offers and chats): theirs, and every agent's for supervisors."""
+    if not (oversees(who) or (who.has(Role.AGENT) and who.subject == agent_id)):
+        raise HTTPException(403, "agents may only manage themselves")
+
+
 @router.post("", status_code=201, summary="Create an agent; the response holds its token")
 def create_agent(
     body: AgentCreate, agents: Agents, accounts: Accounts, clock: ClockDep, _: Admin
@@ -119,7 +133,7 @@ def list_agents(agents: Agents, _: Admin) -> list[AgentOut]:
 
 
 @router.get("/roster", summary="Colleagues to transfer to: name, status, skills, load")
-def roster(agents: Agents, queue: QueueDep, _: Agent) -> list[Colleague]:
+def roster(agents: Agents, queue: QueueDep, _: AgentOrSupervisor) -> list[Colleague]:
     """Every agent as another agent may see them (no tokens), `load` counting chats and
     offers."""
     load = {a.id: a.load for a in queue.agent_states()}
@@ -128,7 +142,7 @@ def roster(agents: Agents, queue: QueueDep, _: Agent) -> list[Colleague]:
 
 @router.get("/{agent_id}", summary="One agent")
 def get_agent(agent_id: str, agents: Agents, who: PrincipalDep) -> AgentOut:
-    _self_or_admin(who, agent_id)
+    _self_or_supervisor(who, agent_id)
     return agents.get(agent_id)
 
 
@@ -224,7 +238,7 @@ def heartbeat(agent_id: str, queue: QueueDep, who: PrincipalDep) -> Heartbeat:
 
 @router.get("/{agent_id}/offers", summary="Chats offered to this agent, with their handoff")
 def offers(agent_id: str, agents: Agents, queue: QueueDep, who: PrincipalDep) -> list[OfferOut]:
-    _self_or_admin(who, agent_id)
+    _self_or_supervisor(who, agent_id)
     agents.get(agent_id)
     return [OfferOut.model_validate(offer) for offer in queue.offers_for(agent_id)]
 
@@ -239,7 +253,8 @@ def chats(
     agent_id: str, agents: Agents, queue: QueueDep, conversations: Conversations, who: PrincipalDep
 ) -> list[ConversationView]:
     """Each assigned chat as `GET /api/conversations/{id}` shows it to staff (messages, handoff,
-    customer, page URL), oldest first, so a console that reloads carries on where it was."""
-    _self_or_admin(who, agent_id)
+    customer, page URL), oldest first, so a console that reloads carries on where it was.
+    Supervisors see any agent's."""
+    _self_or_supervisor(who, agent_id)
     agents.get(agent_id)
     return [conversations.view(cid) for cid in queue.assigned_to(agent_id)]

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from conversations.api import may_read
+from conversations.service import ConversationService
 from core.deps import PrincipalDep, provided
 from handoff.tickets import TicketStore
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
 Tickets = Annotated[TicketStore, Depends(provided(TicketStore))]
+Conversations = Annotated[ConversationService, Depends(provided(ConversationService))]
 
 
 class SlaClock(BaseModel):
@@ -36,8 +38,10 @@ class ConversationTicket(BaseModel):
     summary="The ticket this conversation became, if any",
     response_model=ConversationTicket,
 )
-def ticket(conversation_id: str, tickets: Tickets, who: PrincipalDep) -> ConversationTicket:
-    may_read(who, conversation_id)
+def ticket(
+    conversation_id: str, tickets: Tickets, conversations: Conversations, who: PrincipalDep
+) -> ConversationTicket:
+    may_read(who, conversation_id, conversations)
     ticket_id = tickets.for_conversation(conversation_id)
     if ticket_id is None:
         raise HTTPException(404, "this conversation has no ticket")

@@ -1,5 +1,8 @@
 """HTTP routes for what an agent does with a chat: accept or decline it, notes, transfer,
-resolve, hand back, escalate; and the customer's rating afterwards."""
+resolve, hand back, escalate; and the customer's rating afterwards.
+
+An agent acts only on the chats offered or assigned to them; a supervisor reads the notes of
+any chat and transfers or resolves any chat (docs/production/access.md)."""
 
 from __future__ import annotations
 
@@ -14,10 +17,12 @@ from core.auth import Role
 from core.deps import PrincipalDep
 from handoff.api_common import (
     Agent,
+    AgentOrSupervisor,
     Conversations,
     DeskDep,
     QueueDep,
     acting_agent,
+    check_chat,
     own_agent_id,
 )
 
@@ -97,18 +102,28 @@ def decline(
 
 
 @router.get("/{conversation_id}/notes", summary="Private notes (never shown to the customer)")
-def notes(conversation_id: str, desk: DeskDep, _: Agent) -> list[NoteOut]:
+def notes(
+    conversation_id: str, desk: DeskDep, queue: QueueDep, who: AgentOrSupervisor
+) -> list[NoteOut]:
+    check_chat(who, conversation_id, queue)
     return [NoteOut.model_validate(note) for note in desk.notes(conversation_id)]
 
 
 @router.post("/{conversation_id}/notes", status_code=201, summary="Add a private note")
-def add_note(conversation_id: str, body: NoteIn, desk: DeskDep, who: Agent) -> NoteOut:
-    return NoteOut.model_validate(desk.add_note(conversation_id, acting_agent(who), body.text))
+def add_note(
+    conversation_id: str, body: NoteIn, desk: DeskDep, queue: QueueDep, who: Agent
+) -> NoteOut:
+    check_chat(who, conversation_id, queue)
+    return NoteOut.model_validate(desk.add_note(conversation_id, who.subject, body.text))
 
 
 @router.post("/{conversation_id}/transfer", summary="Transfer to another skill or agent", **VIEW)
 def transfer(
-    conversation_id: str, body: TransferIn, desk: DeskDep, conversations: Conversations, who: Agent
+    conversation_id: str,
+    body: TransferIn,
+    desk: DeskDep,
+    conversations: Conversations,
+    who: AgentOrSupervisor,
 ) -> ConversationView:
     desk.transfer(
         conversation_id,
@@ -122,7 +137,7 @@ def transfer(
 
 @router.post("/{conversation_id}/resolve", summary="Resolve; the customer is asked to rate", **VIEW)
 def resolve(
-    conversation_id: str, desk: DeskDep, conversations: Conversations, who: Agent
+    conversation_id: str, desk: DeskDep, conversations: Conversations, who: AgentOrSupervisor
 ) -> ConversationView:
     desk.resolve(conversation_id, acting_agent(who))
     return conversations.view(conversation_id)

@@ -20,6 +20,10 @@ class NoCapacity(HandoffError):
     """The agent is not online, or has no free slot."""
 
 
+class NotOffered(HandoffError):
+    """An agent tried to take a waiting chat that is not offered to them."""
+
+
 class CannedNotFound(HandoffError):
     def __init__(self, shortcut: str) -> None:
         super().__init__(f"no canned response {shortcut!r}")

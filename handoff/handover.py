@@ -141,3 +141,6 @@ class Handover:
 
     def expand_canned(self, shortcut: str, conversation_id: str) -> str:
         return self.desk.expand_canned(shortcut, conversation_id)
+
+    def agent_has_chat(self, conversation_id: str, agent_id: str) -> bool:
+        return self.queue.has_chat(conversation_id, agent_id)

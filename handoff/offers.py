@@ -16,7 +16,7 @@ from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
 from core.words import say
-from handoff.errors import NoCapacity, OfferGone
+from handoff.errors import NoCapacity, NotOffered, OfferGone
 from handoff.lineup import Lineup
 
 
@@ -199,6 +199,17 @@ class Offers:
             )
         return offers
 
+    def is_pending(self, conversation_id: str, agent_id: str) -> bool:
+        """Whether the chat is on offer to the agent now."""
+        return (
+            self.storage.db.execute(
+                "select 1 from offers where conversation_id = ? and agent_id = ?"
+                " and status = 'pending'",
+                [conversation_id, agent_id],
+            ).fetchone()
+            is not None
+        )
+
     def accept(self, conversation_id: str, agent_id: str) -> None:
         """Take a waiting chat. Of two agents accepting at once, exactly one wins."""
         now = self.clock.now()
@@ -217,9 +228,10 @@ class Offers:
                 " and status = 'pending'",
                 [conversation_id, agent_id],
             ).fetchone()
-            if agent.free <= 0 and own_offer is None:
-                raise NoCapacity(
-                    f"agent {agent_id} already has {agent.load} of {agent.max_concurrent} chats"
+            if own_offer is None:  # its pending offer holds the agent's slot for it
+                raise NotOffered(
+                    f"conversation {conversation_id} is waiting but not offered to you: "
+                    "an agent takes the chats offered to them"
                 )
             for offer_id, other in db.execute(
                 "select id, agent_id from offers where conversation_id = ? and status = 'pending'",

@@ -117,6 +117,13 @@ class Queue:
     def offers_for(self, agent_id: str) -> list[Offer]:
         return self.offers.pending_for(agent_id)
 
+    def has_chat(self, conversation_id: str, agent_id: str) -> bool:
+        """Whether the chat is offered to the agent now or assigned to them: what an agent may
+        read and act on (`docs/production/access.md`)."""
+        return self.conversations.assigned_agent(
+            conversation_id
+        ) == agent_id or self.offers.is_pending(conversation_id, agent_id)
+
     def assigned_to(self, agent_id: str) -> list[str]:
         """The chats an agent has now, oldest first (a console reloading picks them up again)."""
         return self.conversations.assigned_to(agent_id)

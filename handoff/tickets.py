@@ -212,8 +212,13 @@ class TicketStore:
         skill: str | None = None,
         assignee: str | None = None,
         limit: int = 100,
+        visible_to: str | None = None,
     ) -> list[TicketSummary]:
+        """`visible_to`: an agent's id, for only theirs and the unassigned."""
         where, params = [], []
+        if visible_to is not None:
+            where.append("(assignee_agent_id = ? or assignee_agent_id is null)")
+            params.append(visible_to)
         for column, value in (
             ("status", status),
             ("priority", priority),

@@ -1,5 +1,6 @@
-"""HTTP routes for tickets: reading them (staff see everything, the customer their own without
-the team's notes), their SLA clocks, and the agents' changes, notes and replies."""
+"""HTTP routes for tickets: reading them (supervisors and ops see every ticket, an agent those
+assigned to them and the unassigned ones, the customer their own without the team's notes),
+their SLA clocks, and the agents' changes, notes and replies (docs/production/access.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from pydantic import BaseModel, Field
 from conversations.view import Message
 from core.auth import Role
 from core.deps import PrincipalDep
-from handoff.api_common import Agent, Agents, Tickets, staff
+from handoff.api_common import (
+    Agent,
+    AgentOrSupervisor,
+    Agents,
+    Tickets,
+    check_ticket,
+    sees_every_ticket,
+    staff,
+)
 from handoff.ticket_views import SlaClock, Ticket, TicketListed, TicketNote, TicketSummary
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -40,6 +49,7 @@ class NoteIn(BaseModel):
 def get_ticket(ticket_id: str, tickets: Tickets, who: PrincipalDep) -> Ticket:
     ticket = tickets.get(ticket_id)
     if staff(who):
+        check_ticket(who, ticket_id, tickets)
         return ticket
     if not (who.has(Role.CUSTOMER) and who.subject == ticket.conversation_id):
         raise HTTPException(403, "this token does not give access to that ticket")
@@ -65,7 +75,12 @@ def list_tickets(
     if not staff(who):
         raise HTTPException(403, "tickets are listed for agents and ops")
     found = tickets.find(
-        status=status, priority=priority, skill=skill, assignee=assignee, limit=limit
+        status=status,
+        priority=priority,
+        skill=skill,
+        assignee=assignee,
+        limit=limit,
+        visible_to=None if sees_every_ticket(who) else who.subject,
     )
     if clocks:
         return [TicketListed(**dict(t), sla_clocks=tickets.clocks(t.id)) for t in found]
@@ -79,13 +94,17 @@ def ticket_clocks(ticket_id: str, tickets: Tickets, who: PrincipalDep) -> dict[s
     in business hours."""
     if not staff(who):
         raise HTTPException(403, "SLA clocks are shown to agents and ops")
+    check_ticket(who, ticket_id, tickets)
     return tickets.clocks(ticket_id)
 
 
 @router.patch("/{ticket_id}", summary="Change status, assignee, priority or skill group")
 def update_ticket(
-    ticket_id: str, body: TicketUpdate, tickets: Tickets, agents: Agents, who: Agent
+    ticket_id: str, body: TicketUpdate, tickets: Tickets, agents: Agents, who: AgentOrSupervisor
 ) -> TicketSummary:
+    """An agent changes a ticket assigned to them or an unassigned one (and may assign it to
+    themselves or a colleague); a supervisor any ticket."""
+    check_ticket(who, ticket_id, tickets)
     if body.assignee_agent_id is not None:
         agents.get(body.assignee_agent_id)
     return tickets.update(
@@ -100,6 +119,7 @@ def update_ticket(
 
 @router.post("/{ticket_id}/notes", status_code=201, summary="An internal note")
 def ticket_note(ticket_id: str, body: NoteIn, tickets: Tickets, who: Agent) -> TicketNote:
+    check_ticket(who, ticket_id, tickets)
     return tickets.add_note(ticket_id, agent_id=who.subject, text=body.text)
 
 
@@ -111,4 +131,5 @@ def ticket_note(ticket_id: str, body: NoteIn, tickets: Tickets, who: Agent) -> T
     **EXCLUDE_UNSET,
 )
 def ticket_reply(ticket_id: str, body: NoteIn, tickets: Tickets, who: Agent) -> Message:
+    check_ticket(who, ticket_id, tickets)
     return tickets.reply(ticket_id, agent_id=who.subject, text=body.text)

@@ -127,7 +127,7 @@ def test_a_waiting_japanese_customer_reads_their_place_in_japanese(client, bot, 
 
 
 def test_an_agent_joining_and_resolving_speaks_the_customers_language(client, bot, admin) -> None:
-    agent = make_agent(client, admin)
+    agent = make_agent(client, admin, languages=["en", "ja"])  # offered the Japanese chat
     started, headers = start(client, locale="ja")
     bot.replies.append(list(HANDOFF))
     write(client, started, headers, "担当者と話したいです")

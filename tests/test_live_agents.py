@@ -308,7 +308,26 @@ def test_only_the_owner_acts(client, bot, admin) -> None:
 def test_two_agents_accepting_at_once_exactly_one_wins(client, bot, admin) -> None:
     agents = [make_agent(client, admin, f"Agent {i}", {"cards": 3}) for i in range(2)]
     conversation_id, _ = waiting_chat(client, bot)
+    db = client.app.state.services.storage.db
+
+    def offer_to_both() -> None:
+        # An agent takes only a chat offered to them: both hold an offer of it for the race.
+        db.execute(
+            "update offers set status = 'withdrawn' where conversation_id = ?", [conversation_id]
+        )
+        for agent in agents:
+            db.table("offers").insert(
+                {
+                    "conversation_id": conversation_id,
+                    "agent_id": agent["id"],
+                    "status": "pending",
+                    "created_at": "2026-01-05T09:00:00.000+00:00",
+                    "expires_at": "2026-01-05T10:00:00.000+00:00",
+                }
+            )
+
     for _ in range(10):  # repeat the race to give it every chance to go wrong
+        offer_to_both()
         results: list[int] = []
         barrier = threading.Barrier(2)
 
@@ -332,10 +351,6 @@ def test_two_agents_accepting_at_once_exactly_one_wins(client, bot, admin) -> No
             f"/api/conversations/{conversation_id}/transfer",
             json={"skill": "cards"},
             headers=next(a for a in agents if a["id"] == owner)["headers"],
-        )
-        # Let both agents be eligible again for the next round.
-        client.app.state.services.storage.db.execute(
-            "update offers set status = 'withdrawn' where conversation_id = ?", [conversation_id]
         )
     joined = [
         m

@@ -82,6 +82,13 @@ def set_status(client, agent: dict, status: str) -> None:
 
 
 @pytest.fixture
+def settings(settings):
+    """Offers that stay open ten minutes: an agent takes only a chat offered to them, and in
+    these days they take each when the story says."""
+    return settings.model_copy(update={"offer_timeout_s": 600.0})
+
+
+@pytest.fixture
 def three_days(client, bot, admin, clock) -> None:
     """Mon 5 – Wed 7 January 2026 (UTC, the default business time zone), from 09:00.
 

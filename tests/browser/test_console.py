@@ -1,7 +1,8 @@
 """The agent console in Chromium against real app processes: an offer with its countdown, a warm
 chat with its handoff, replies with canned responses, notes, resolve; an escalation that shows
 in the ticket inbox with SLA clocks changing colour; markup shown as text; tokens that are not
-an agent's refused; a phone-width screen worked with the keyboard.
+an agent's or a supervisor's refused; a phone-width screen worked with the keyboard; an agent's
+inbox holding only their tickets and the unassigned ones; a supervisor reading the team's chats.
 
 The chat with knowledge attempts needs the bot, so it runs against `live` (real Rasa). The rest
 run against an app of their own with no Rasa (every customer message hands over as
@@ -329,11 +330,13 @@ def test_markup_a_customer_writes_shows_as_text(console_app, on_duty, page) -> N
     assert page.errors == []
 
 
-def test_only_an_agents_token_opens_chats(console_app, page) -> None:
+def test_only_an_agents_or_a_supervisors_token_opens_the_console(console_app, page) -> None:
     http = console_app.client()
     customer = http.post("/api/conversations", json={}).json()
     page.goto(f"{console_app.url}/console#token={customer['token']}")
-    expect(page.get_by_role("alert")).to_have_text("this token does not hold the agent role")
+    expect(page.get_by_role("alert")).to_have_text(
+        "this token does not hold the agent or supervisor role"
+    )
     expect(page.locator("#who")).to_have_count(0)
 
     editor = http.post(
@@ -342,7 +345,9 @@ def test_only_an_agents_token_opens_chats(console_app, page) -> None:
         headers=ADMIN_HEADERS,
     ).json()["token"]
     page.goto(f"{console_app.url}/console#token={editor}")
-    expect(page.get_by_role("alert")).to_have_text("this token does not hold the agent role")
+    expect(page.get_by_role("alert")).to_have_text(
+        "this token does not hold the agent or supervisor role"
+    )
     page.fill("#token", "not-a-token")
     page.press("#token", "Enter")
     expect(page.get_by_role("alert")).to_be_visible()
@@ -531,3 +536,104 @@ def test_the_ticket_inbox_follows_ticket_changes_without_a_reload(
     )
     assert changed.status_code == 200, changed.text
     expect(row.locator(".tag.priority-urgent")).to_be_visible(timeout=PUSHED_WITHIN_MS)
+
+
+def staff_token(http: httpx.Client, name: str, role: str) -> str:
+    issued = http.post("/api/tokens", json={"role": role, "subject": name}, headers=ADMIN_HEADERS)
+    assert issued.status_code == 201, issued.text
+    return issued.json()["token"]
+
+
+def filed_ticket(http: httpx.Client, name: str, assignee: str | None) -> str:
+    """A ticket from a customer who asked to be emailed instead of waiting."""
+    customer = Customer(http, name=name, email="t@example.com", page_url="https://e.example/")
+    customer.say("a person please")
+    assert customer.say("/email_me")["status"] == "ticketed"
+    ticket_id = customer.view()["ticket_id"]
+    if assignee:
+        changed = http.patch(
+            f"/api/tickets/{ticket_id}", json={"assignee_agent_id": assignee}, headers=ADMIN_HEADERS
+        )
+        assert changed.status_code == 200, changed.text
+    return ticket_id
+
+
+def test_an_agent_works_only_their_own_chats_and_tickets(console_app, on_duty, page) -> None:
+    """The inbox holds the agent's tickets and the unassigned ones, not a colleague's; a chat a
+    supervisor moves on closes in the console with a word, not an error."""
+    http = console_app.client()
+    tom = make_agent(http, "Tom Whitfield", {"billing": 2})
+    http.put(f"/api/agents/{tom['id']}/status", json={"status": "offline"}, headers=tom["headers"])
+    toms = filed_ticket(http, "Ben Ode", tom["id"])
+    nobodys = filed_ticket(http, "Cleo Rao", None)
+
+    open_console(page, console_app.url, on_duty["token"])
+    kim = Customer(http, name="Kim Park", email="kim@example.com", page_url="https://c.example/")
+    kim.say("a person please")
+    offer_card(page, kim.id).get_by_role("button", name="Accept").click()
+    pane = chat_pane(page, kim.id)
+    expect(pane.locator(".chat-status")).to_have_text("assigned")
+
+    page.locator("#view-tickets").click()
+    expect(page.locator(f'.ticket-item[data-ticket="{nobodys}"]')).to_be_visible()
+    expect(page.locator(f'.ticket-item[data-ticket="{toms}"]')).to_have_count(0)
+    page.locator(f'.ticket-item[data-ticket="{nobodys}"] .ticket-row').click()
+    page.locator("#ticket-pane").get_by_role("button", name="Assign to me").click()
+    expect(page.locator("#ticket-pane")).to_contain_text("assigned to " + on_duty["name"])
+
+    # A supervisor transfers Kim's chat away: the console closes it at its next look.
+    boss = {"Authorization": f"Bearer {staff_token(http, 'Sam Okafor', 'supervisor')}"}
+    moved = http.post(
+        f"/api/conversations/{kim.id}/transfer", json={"skill": "billing"}, headers=boss
+    )
+    assert moved.status_code == 200, moved.text
+    page.locator("#view-chats").click()
+    expect(pane.locator(".banner")).to_have_text(
+        re.compile("This chat is no longer assigned to you."), timeout=45_000
+    )
+    expect(page.locator(".toast.error")).to_have_count(0)
+    assert kim.say("/email_me")["status"] == "ticketed"  # leaves the queue for the next tests
+    assert page.errors == []
+
+
+def test_a_supervisor_reads_the_teams_chats_and_every_ticket(console_app, on_duty, page) -> None:
+    http = console_app.client()
+    ana = Customer(http, name="Ana Ruiz", email="ana@example.com", page_url="https://s.example/")
+    ana.say("a person please, my card was charged twice")
+    accepted = http.post(f"/api/conversations/{ana.id}/accept", headers=on_duty["headers"])
+    assert accepted.status_code == 200, accepted.text
+    http.post(
+        f"/api/conversations/{ana.id}/notes",
+        json={"text": "Double charge: check the ledger."},
+        headers=on_duty["headers"],
+    )
+    ticket_id = filed_ticket(http, "Dee Lin", on_duty["id"])
+
+    token = staff_token(http, "Sam Okafor", "supervisor")
+    page.goto(f"{console_app.url}/console#token={token}")
+    expect(page.locator("#who")).to_have_text("Sam Okafor (supervisor)")
+    expect(page.locator("#view-tickets")).to_have_attribute("aria-current", "page")
+    row = page.locator(f'.ticket-item[data-ticket="{ticket_id}"]')
+    row.locator(".ticket-row").click()
+    ticket = page.locator("#ticket-pane")
+    expect(ticket).to_contain_text("assigned to " + on_duty["name"])
+    expect(ticket.locator("#ticket-assignee")).to_be_visible()  # a supervisor reassigns
+    expect(ticket.locator("#ticket-reply")).to_have_count(0)  # but writes to no customer
+
+    page.locator("#view-chats").click()
+    member = page.locator(f'.team-member[data-agent="{on_duty["id"]}"]')
+    expect(member).to_contain_text("1 of 3")
+    member.get_by_role("button").click()
+    chat = page.locator(f'.team-chat[data-conversation="{ana.id}"]')
+    expect(chat.locator(".msg-customer").first).to_have_text(
+        re.compile("my card was charged twice")
+    )
+    expect(chat.locator(".notes")).to_contain_text("Double charge: check the ledger.")
+    expect(page.locator("textarea")).to_have_count(0)  # read-only
+    audit = http.get(
+        "/api/audit", params={"who": "Sam Okafor", "target": on_duty["id"]}, headers=ADMIN_HEADERS
+    ).json()["entries"]
+    assert [e["route"] for e in audit] == ["/api/agents/{agent_id}/chats"]
+    expect(page.locator(".toast.error")).to_have_count(0)
+    assert page.errors == []
+    http.post(f"/api/conversations/{ana.id}/resolve", headers=on_duty["headers"])

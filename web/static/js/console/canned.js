@@ -14,6 +14,7 @@ export function fillCanned(chat) {
 }
 
 export async function refreshCanned() {
+  if (!state.canWrite) return; // canned responses are for those who write to customers
   try {
     const canned = await call("/api/canned");
     if (JSON.stringify(canned) === JSON.stringify(state.canned)) return;

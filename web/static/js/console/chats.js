@@ -172,7 +172,16 @@ export async function refreshChats() {
     for (const chat of state.chats.values()) {
       if (!chat.closed && !current.has(chat.id)) {
         // Gone from the list, or accepted while the list was on its way: ask the chat itself.
-        const view = await call(`/api/conversations/${chat.id}`);
+        // An agent reads only the chats offered or assigned to them, so a chat moved on
+        // (a supervisor transferred or resolved it) is not theirs to read any more.
+        const view = await call(`/api/conversations/${chat.id}`).catch((err) => {
+          if (err.status !== 403) throw err;
+          return null;
+        });
+        if (!view) {
+          closeChat(chat, "This chat is no longer assigned to you.");
+          continue;
+        }
         mergeView(chat, view);
         const mine = view.status === "assigned" && view.assigned_agent && view.assigned_agent.id === state.agent.id;
         if (!mine && !chat.closed) {

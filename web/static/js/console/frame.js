@@ -1,11 +1,14 @@
 // The page's frame: header with the agent's status and the live/offline light, and the Chats and
-// Tickets sections (sections.js shows one of them and counts on their tabs).
+// Tickets sections (sections.js shows one of them and counts on their tabs). A token with no
+// agent behind it (the admin's, a supervisor's) gets the team's chats (team.js) in the Chats
+// section instead of its own.
 
 import { clear, el } from "../shared/dom.js";
 import { tabKeys } from "./chats.js";
 import { refreshOffers, renderOffers } from "./offers.js";
 import { showView } from "./sections.js";
 import { call, failed, state, toast, ui } from "./state.js";
+import { buildTeamView, loadTeam } from "./team.js";
 import { buildTicketsView, showTickets } from "./tickets.js";
 
 export function buildFrame(signOut) {
@@ -17,7 +20,12 @@ export function buildFrame(signOut) {
     ["online", "away", "offline"].map((s) => el("option", { value: s }, s[0].toUpperCase() + s.slice(1))),
   );
   ui.connection = el("span", { class: "connection", role: "status" }, "Connecting…");
-  ui.chatsTab = el("button", { type: "button", class: "view-tab", id: "view-chats", "aria-controls": "chats-view", onclick: () => showView("chats") }, "Chats");
+  const team = !state.agent && state.oversees;
+  const showChats = () => {
+    showView("chats");
+    if (team) loadTeam();
+  };
+  ui.chatsTab = el("button", { type: "button", class: "view-tab", id: "view-chats", "aria-controls": "chats-view", onclick: showChats }, "Chats");
   ui.ticketsTab = el("button", { type: "button", class: "view-tab", id: "view-tickets", "aria-controls": "tickets-view", onclick: showTickets }, "Tickets");
   ui.offers = el("ul", { class: "offers", id: "offers", "aria-live": "polite", "aria-label": "Offers" });
   ui.chatList = el("div", { class: "chat-list", role: "tablist", "aria-label": "My chats", "aria-orientation": "vertical", onkeydown: tabKeys });
@@ -30,7 +38,7 @@ export function buildFrame(signOut) {
     "header",
     { class: "bar" },
     el("h1", {}, "Agent console"),
-    el("span", { class: "who", id: "who" }, state.agent ? state.agent.name : "Admin"),
+    el("span", { class: "who", id: "who" }, state.agent ? state.agent.name : state.me.roles.includes("admin") ? "Admin" : state.me.subject + " (supervisor)"),
     el("span", { class: "spacer" }),
     state.agent ? el("span", { class: "status-switch" }, el("label", { for: "agent-status" }, "Status"), ui.status) : null,
     ui.connection,
@@ -50,10 +58,15 @@ export function buildFrame(signOut) {
             ui.chatList),
           ui.panes,
         ]
-      : el("div", { class: "card admin-note", role: "note" },
-          el("h2", {}, "Chats need an agent's own token"),
-          el("p", {}, "Chats are offered to one agent at a time, by skill and free capacity, so taking them needs the token Cascade issued to that agent (POST /api/agents returns it). This admin token has no agent behind it."),
-          el("p", {}, "You can work the ticket inbox from here.")),
+      : [
+          state.me.roles.includes("admin")
+            ? el("div", { class: "card admin-note", role: "note" },
+                el("h2", {}, "Chats need an agent's own token"),
+                el("p", {}, "Chats are offered to one agent at a time, by skill and free capacity, so taking them needs the token Cascade issued to that agent (POST /api/agents returns it). This admin token has no agent behind it."),
+                el("p", {}, "You can work the ticket inbox from here."))
+            : null,
+          team ? buildTeamView() : null,
+        ],
   );
   ui.ticketsView = buildTicketsView();
   root.append(header, nav, el("main", { class: "console" }, ui.chatsView, ui.ticketsView), ui.toasts);

@@ -23,10 +23,12 @@ async function start({ token, me, signOut }) {
   state.token = token;
   state.me = me;
   state.agent = me.agent || null;
+  state.canWrite = me.roles.includes("agent");
+  state.oversees = me.roles.includes("supervisor");
   buildFrame(signOut);
   wireActions();
   try {
-    [state.canned, state.roster] = await Promise.all([call("/api/canned"), call("/api/agents/roster")]);
+    [state.canned, state.roster] = await Promise.all([state.canWrite ? call("/api/canned") : [], call("/api/agents/roster")]);
   } catch (err) {
     failed(err);
   }
@@ -38,4 +40,5 @@ async function start({ token, me, signOut }) {
   setInterval(tick, 1000);
 }
 
-signIn({ role: "agent", root: document.getElementById("app"), title: "Agent console" }).then(start);
+// Agents work their chats here; supervisors watch the team's (team.js) and work the inbox.
+signIn({ role: ["agent", "supervisor"], root: document.getElementById("app"), title: "Agent console" }).then(start);

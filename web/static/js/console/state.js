@@ -7,7 +7,9 @@ import { el } from "../shared/dom.js";
 export const state = {
   token: null,
   me: null,
-  agent: null, // {id, name, status, ...}; null for an admin token
+  agent: null, // {id, name, status, ...}; null for an admin or a supervisor token
+  canWrite: false, // holds the agent role: replies, notes, canned responses (the admin too)
+  oversees: false, // holds the supervisor role: every chat and ticket (the admin too)
   offers: new Map(), // conversation id -> offer
   chats: new Map(), // conversation id -> {view, pane, tab, seen, unread, closed, ...}
   active: null,

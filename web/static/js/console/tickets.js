@@ -1,5 +1,7 @@
 // The ticket inbox: the list with its filters, SLA clocks that change as time passes, and one
-// ticket's view (status, assignee, transcript, reply, internal notes).
+// ticket's view (status, assignee, transcript, reply, internal notes). An agent's inbox holds
+// the tickets assigned to them and the unassigned ones; a supervisor's every ticket, which they
+// reassign or move on but do not write in.
 
 import { clear, el } from "../shared/dom.js";
 import { duration, when } from "../shared/format.js";
@@ -142,6 +144,14 @@ export async function openTicket(id) {
   }
 }
 
+// A supervisor hands a ticket to an agent (agents take tickets with "Assign to me").
+function reassign(t, act) {
+  const to = el("select", { id: "ticket-assignee", "aria-label": "Assign to" },
+    el("option", { value: "" }, "Assign to…"),
+    state.roster.filter((a) => a.id !== t.assignee_agent_id).map((a) => el("option", { value: a.id }, a.name)));
+  return [to, el("button", { type: "button", onclick: () => { if (to.value) act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { assignee_agent_id: to.value } })); } }, "Assign")];
+}
+
 function renderTicket(t, clocks) {
   const pane = clear(ui.ticketPane);
   pane.hidden = false;
@@ -180,13 +190,14 @@ function renderTicket(t, clocks) {
       el("button", { type: "submit" }, "Change status"),
       state.agent && t.assignee_agent_id !== state.agent.id
         ? el("button", { type: "button", onclick: () => act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { assignee_agent_id: state.agent.id } })) }, "Assign to me")
-        : null),
+        : null,
+      !state.agent && state.oversees ? reassign(t, act) : null),
     statusError,
     el("div", { class: "chat-body" },
       el("div", { class: "conversation" },
         el("h3", {}, "Transcript"),
         el("ol", { class: "transcript", role: "log", "aria-label": "Ticket transcript" }, (t.transcript || []).map(messageItem)),
-        el("form", { class: "reply", onsubmit: (e) => { e.preventDefault(); if (reply.value.trim()) act(() => call(`/api/tickets/${t.id}/replies`, { method: "POST", body: { text: reply.value.trim() } })); } },
+        !state.canWrite ? null : el("form", { class: "reply", onsubmit: (e) => { e.preventDefault(); if (reply.value.trim()) act(() => call(`/api/tickets/${t.id}/replies`, { method: "POST", body: { text: reply.value.trim() } })); } },
           el("label", { for: "ticket-reply" }, "Reply to the customer (in the chat and by email)"),
           reply,
           el("div", { class: "row" }, el("span", { class: "spacer" }), el("button", { type: "submit", class: "primary" }, "Send reply")))),
@@ -195,7 +206,7 @@ function renderTicket(t, clocks) {
         el("section", { class: "notes-box", "aria-label": "Internal notes" },
           el("h3", {}, "Internal notes"),
           el("ul", { class: "notes" }, (t.notes || []).map(noteItem)),
-          el("form", { class: "note-form", onsubmit: (e) => { e.preventDefault(); if (note.value.trim()) act(() => call(`/api/tickets/${t.id}/notes`, { method: "POST", body: { text: note.value.trim() } })); } },
+          !state.canWrite ? null : el("form", { class: "note-form", onsubmit: (e) => { e.preventDefault(); if (note.value.trim()) act(() => call(`/api/tickets/${t.id}/notes`, { method: "POST", body: { text: note.value.trim() } })); } },
             el("label", { for: "ticket-note" }, "Add an internal note"),
             note,
             el("button", { type: "submit" }, "Add note"))))),

@@ -6,13 +6,15 @@ const ENDED = "Your sign-in has ended (it expired or was revoked). Sign in again
 
 // A sign-in gate for staff pages: asks for email and password (POST /api/auth/sign-in gives a
 // session token that expires), or a token pasted or given in the address (#token=...); checks
-// the role with /api/me and keeps the token in sessionStorage (gone when the tab closes).
-// Resolves with {token, me, signOut}. When the server later refuses the token, the page reloads
-// to this form with a word on why.
+// the role with /api/me (`role`: one role, or a list of roles any of which will do) and keeps
+// the token in sessionStorage (gone when the tab closes). Resolves with {token, me, signOut}.
+// When the server later refuses the token, the page reloads to this form with a word on why.
 export function signIn({ role, root, title }) {
-  const key = "cascade.token." + role;
+  const roles = [].concat(role);
+  const named = roles.join(" or ");
+  const key = "cascade.token." + roles[0];
   const kindKey = key + ".kind"; // "session": got with a password (it expires)
-  const endedKey = "cascade.ended." + role;
+  const endedKey = "cascade.ended." + roles[0];
   return new Promise((resolve) => {
     let attempts = 0; // only the latest sign-in attempt may draw: a slow, older one is ignored
     let done = false;
@@ -27,10 +29,10 @@ export function signIn({ role, root, title }) {
       const attempt = ++attempts;
       try {
         const me = await api("/api/me", { token });
-        if (!me.roles.includes(role)) {
+        if (!roles.some((r) => me.roles.includes(r))) {
           if (session) await signOut(token);
           const holder = session ? "this account" : "this token";
-          throw new ApiError(403, holder + " does not hold the " + role + " role");
+          throw new ApiError(403, holder + " does not hold the " + named + " role");
         }
         if (attempt !== attempts || done) return;
         done = true;
@@ -84,7 +86,7 @@ export function signIn({ role, root, title }) {
         first = el("input", { type: "password", id: "token", name: "token", autocomplete: "off", required: true, "aria-label": "Token" });
         form = el("form", { class: "signin card", onsubmit: (e) => { e.preventDefault(); enter(first.value.trim(), { session: false }); } },
           el("h1", {}, title),
-          el("label", { for: "token" }, "Your " + role + " token"),
+          el("label", { for: "token" }, "Your " + named + " token"),
           first,
           alert,
           el("button", { type: "submit", class: "primary" }, "Sign in"),
