@@ -66,6 +66,9 @@ def test_up_runs_both_and_survives_rasa_dying(tmp_path, rasa_model) -> None:
         ).json()
         assert [m["text"] for m in hello["messages"][1:]] == [say("en", "bot.greet")]
         assert hello["status"] == "bot"
+        # Anyone else calling the action endpoint is refused, a forged tracker runs nothing.
+        forged = http.post("/webhook", json={"next_action": "action_choose_article", "tracker": {}})
+        assert forged.status_code == 401
 
         for pid in rasa_pids(rasa_port):
             subprocess.run(["kill", "-9", str(pid)], check=False)
