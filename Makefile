@@ -10,6 +10,7 @@ WEB_OK    := web/node_modules/.installed
 EMBED_OK  := models/embedding/all-mpnet-base-v2/.verified
 CHROMIUM  := /usr/bin/chromium
 CJK_FONT  := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+REDIS     := /usr/bin/redis-server
 CASCADE   := $(VENV)/bin/cascade
 DEMO_DIR  ?= var/demo
 PORT      ?= 8000
@@ -67,6 +68,12 @@ $(CJK_FONT):
 	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q fonts-noto-cjk
 
+# Debian's Redis, for the tests of rate limits shared by several app processes (each test starts
+# a throwaway redis-server of its own on a free loopback port).
+$(REDIS):
+	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q redis-server
+
 # Trains only when config.yml, domain.yml or data/{nlu,rules,stories} changed.
 model: $(APP_OK) $(RASA_OK)
 	@$(CASCADE) train
@@ -97,7 +104,7 @@ lint: $(APP_OK)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy core cascade knowledge_base handoff conversations bot ops web
 
-test: setup $(CHROMIUM) $(CJK_FONT) lint
+test: setup $(CHROMIUM) $(CJK_FONT) $(REDIS) lint
 	$(VENV)/bin/pytest -p no:cacheprovider -q
 
 bench-routing: $(APP_OK)

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -160,6 +165,53 @@ def mailbox():
 def receiver():
     """A real webhook receiver on loopback, answering with its `statuses` in turn."""
     with receiving() as server:
+        yield server
+
+
+@dataclass
+class RedisServer:
+    """A throwaway redis-server on a loopback port: `url` for the app, `stop()` to take it away."""
+
+    url: str
+    process: subprocess.Popen
+
+    def answers(self) -> bool:
+        try:
+            with redis.Redis.from_url(self.url, socket_timeout=5) as client:
+                return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+@contextmanager
+def running_redis(directory: Path) -> Iterator[RedisServer]:
+    """Debian's redis-server on a free loopback port, keeping nothing on disk; yields it once it
+    answers PING. Missing, it fails the test rather than skip it: `make test` installs it."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (`make test` installs Debian's)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        + ["--dir", str(directory), "--logfile", str(directory / "redis.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    server = RedisServer(f"redis://127.0.0.1:{port}", process)
+    try:
+        wait_until(server.answers, what="redis-server answering PING", process=process)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    """A redis-server of the test's own, stopped after it (or by the test: `.stop()`)."""
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
         yield server
 
 
