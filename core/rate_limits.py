@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from limits import RateLimitItem, parse_many
@@ -30,6 +31,7 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 NAMES = ("start", "messages", "search", "transcripts", "sockets")
+REDIS_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,9 @@ class RateLimits:
                 self.rules[name] = items
         self.text = {name: rule for name, rule in (rules or {}).items() if name in self.rules}
         self.limiter = (
-            MovingWindowRateLimiter(storage_from_string(storage, wrap_exceptions=True))
+            MovingWindowRateLimiter(
+                storage_from_string(storage, wrap_exceptions=True, **_timeouts(storage))
+            )
             if self.rules
             else None
         )
@@ -136,3 +140,16 @@ def customers_rate_limited(name: str) -> Any:
 
     check.__name__ = f"customers_rate_limited_{name}"
     return Depends(check)
+
+
+def _timeouts(storage: str) -> dict[str, float]:
+    """A Redis that stops answering without refusing (a dead host, a dropped route) must not hold
+    requests: redis-py waits forever by default. One second, unless the URI sets its own."""
+    if urlsplit(storage).scheme not in ("redis", "rediss"):
+        return {}
+    given = parse_qs(urlsplit(storage).query)
+    return {
+        option: REDIS_TIMEOUT_S
+        for option in ("socket_connect_timeout", "socket_timeout")
+        if option not in given
+    }

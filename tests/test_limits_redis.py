@@ -92,3 +92,42 @@ def test_when_redis_stops_requests_are_served_with_a_warning(redis_server, tmp_p
             ),
             what="the warning in the app's log",
         )
+
+
+def test_a_redis_that_accepts_and_never_answers_does_not_hold_requests(tmp_path: Path) -> None:
+    """A Redis host gone silent (connections accepted, nothing said) is given a second, then the
+    request is served unlimited: without a timeout each request would wait forever."""
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    accepted: list[socket.socket] = []
+    stopping = threading.Event()
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                accepted.append(silent.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = silent.getsockname()[1]
+    (tmp_path / "data").mkdir()
+    try:
+        with app_process(
+            tmp_path / "data", env=limited(f"redis://127.0.0.1:{port}", start="2/minute")
+        ) as url:
+            with httpx.Client(base_url=url, timeout=60) as http:
+                started = http.post(
+                    "/api/conversations", json={}, headers={"X-Forwarded-For": CUSTOMER}
+                )
+            assert started.status_code == 201, started.text
+            assert accepted, "the app never reached the silent Redis"
+    finally:
+        stopping.set()
+        silent.close()
+        for connection in accepted:
+            connection.close()
