@@ -179,7 +179,9 @@ export async function refreshChats() {
           return null;
         });
         if (!view) {
-          closeChat(chat, "This chat is no longer assigned to you.");
+          // Set away for a silent console, the agent's chats went back to the queue.
+          const away = state.agent.status === "away";
+          closeChat(chat, away ? "This chat is now queued." : "This chat is no longer assigned to you.");
           continue;
         }
         mergeView(chat, view);
