@@ -15,7 +15,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -213,3 +213,8 @@ def forget_customers(db: Database, conversation_ids: list[str]) -> int:
             [Role.CUSTOMER.value, json.dumps(conversation_ids)],
         ).rowcount
     )
+
+
+def expires_after(now: datetime, days: float | None) -> datetime | None:
+    """When a token issued `now` for `days` ends; None (never) when no days are given."""
+    return now + timedelta(days=days) if days else None

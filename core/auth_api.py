@@ -3,7 +3,6 @@ list without their secrets, revoke); and the statuses of core's errors."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -18,7 +17,7 @@ from core.accounts import (
     StaffAccounts,
     TooManyAttempts,
 )
-from core.auth import Principal, Role, roles_of
+from core.auth import Principal, Role, expires_after, roles_of
 from core.clock import iso
 from core.deps import ClockDep, TokensDep, bearer, principal, provided, require
 from core.staff import ExpiresInDays, IssuedToken
@@ -119,7 +118,7 @@ def issue_token(body: TokenIn, tokens: TokensDep, clock: ClockDep, _: Admin) -> 
     """For a page or script used by someone without an account; a person with an account gets
     one through POST /api/staff/{id}/tokens, so it ends with their account."""
     now = clock.now()
-    expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    expires = expires_after(now, body.expires_in_days)
     subject = body.subject.strip()
     token = tokens.issue(Role(body.role), subject, at=iso(now), expires_at=expires)
     return IssuedToken(

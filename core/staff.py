@@ -8,14 +8,13 @@ account is made with the agent (`POST /api/agents` with an email, or
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, EmailStr, Field
 
 from core.accounts import MIN_PASSWORD, Account, StaffAccounts, new_password
-from core.auth import Principal, Role
+from core.auth import Principal, Role, expires_after
 from core.clock import iso
 from core.deps import ClockDep, provided, require
 
@@ -156,7 +155,7 @@ def issue_token(
     account_id: str, body: TokenIn, accounts: Accounts, clock: ClockDep, _: Admin
 ) -> IssuedToken:
     """It ends when the account is deactivated, reset or removed, or when it expires."""
-    expires = clock.now() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    expires = expires_after(clock.now(), body.expires_in_days)
     token = accounts.issue_token(account_id, expires_at=expires)
     account = accounts.get(account_id)
     return IssuedToken(

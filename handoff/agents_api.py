@@ -4,7 +4,6 @@ status, their offers and their chats."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response
@@ -12,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from conversations.view import ConversationView
 from core.accounts import StaffAccounts, new_password
-from core.auth import Principal, Role
-from core.clock import Clock, iso
+from core.auth import Principal, Role, expires_after
+from core.clock import iso
 from core.deps import ClockDep, PrincipalDep, provided
 from core.staff import ExpiresInDays, IssuedToken, Password, StaffWithPassword, with_password
 from handoff.agents import AgentIn, AgentOut, AgentStatus, AgentUpdate
@@ -84,10 +83,6 @@ def _self_or_admin(who: Principal, agent_id: str) -> None:
         raise HTTPException(403, "agents may only manage themselves")
 
 
-def _expiry(clock: Clock, days: float | None) -> datetime | None:
-    return clock.now() + timedelta(days=days) if days else None
-
-
 def _make_account(
     accounts: StaffAccounts, agent: AgentOut, email: str, password: str | None
 ) -> StaffWithPassword:
@@ -112,7 +107,7 @@ def create_agent(
     `token_expires_in_days`, the token expires."""
     if body.email is not None:
         accounts.check_free(body.email)  # before the agent is made, so neither is made
-    expires = _expiry(clock, body.token_expires_in_days)
+    expires = expires_after(clock.now(), body.token_expires_in_days)
     agent, token = agents.create(
         AgentIn(**body.model_dump(include=set(AgentIn.model_fields))), token_expires_at=expires
     )
@@ -188,7 +183,7 @@ def add_account(
 def issue_token(
     agent_id: str, body: TokenIn, agents: Agents, clock: ClockDep, _: Admin
 ) -> IssuedToken:
-    expires = _expiry(clock, body.expires_in_days)
+    expires = expires_after(clock.now(), body.expires_in_days)
     token = agents.issue_token(agent_id, expires_at=expires)
     return IssuedToken(
         id=agents.tokens.id_of(token),
