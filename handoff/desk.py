@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from conversations.errors import ConversationMoved, NotAssigned
-from conversations.events import ChatHandled, Transferred, record
+from conversations.events import Transferred
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
@@ -18,6 +18,7 @@ from core.words import say
 from handoff.errors import AgentNotFound, CannedNotFound, RatingNotAllowed, TransferRefused
 from handoff.offers import make_offer, mark_passed
 from handoff.queue import Queue, queue_rank
+from handoff.stints import end_stint
 from handoff.ticket_words import CSAT_BUTTONS
 from handoff.tickets import TicketSink
 
@@ -74,14 +75,6 @@ class Desk:
             raise NotAssigned(conversation_id, row["status"])
         return row
 
-    def _end_stint(self, db, row: dict[str, Any], outcome: str, at: str) -> None:
-        """Record the handle time and free the agent (who is idle from now on)."""
-        started = datetime.fromisoformat(row["assigned_at"] or at)
-        handled = (datetime.fromisoformat(at) - started).total_seconds()
-        agent_id = row["assigned_agent_id"]
-        record(db, row["id"], ChatHandled(agent_id, handled, outcome), at=at)
-        db.table("agents").update(agent_id, {"idle_since": at})
-
     # -- notes and canned responses -----------------------------------------------------------
 
     def add_note(self, conversation_id: str, agent_id: str | None, text: str) -> Note:
@@ -125,7 +118,7 @@ class Desk:
         at = iso(self.clock.now())
         with self.storage.write() as db:
             row = self._owned(conversation_id, agent_id)
-            self._end_stint(db, row, "resolved", at)
+            end_stint(db, row, "resolved", at)
             transition(
                 self.storage,
                 conversation_id,
@@ -149,7 +142,7 @@ class Desk:
         at = iso(self.clock.now())
         with self.storage.write() as db:
             row = self._owned(conversation_id, agent_id)
-            self._end_stint(db, row, "handed_back", at)
+            end_stint(db, row, "handed_back", at)
             transition(
                 self.storage,
                 conversation_id,
@@ -195,7 +188,7 @@ class Desk:
                         f"agent {to_agent_id} is {target.status} with {target.load} of "
                         f"{target.max_concurrent} chats: transfer to a skill instead"
                     )
-            self._end_stint(db, row, "transferred", at)
+            end_stint(db, row, "transferred", at)
             handoff = json.loads(row["handoff"]) if row["handoff"] else {}
             handoff["skill"] = new_skill
             transition(
@@ -242,7 +235,7 @@ class Desk:
         at = iso(self.clock.now())
         with self.storage.write() as db:
             row = self._owned(conversation_id, agent_id)
-            self._end_stint(db, row, "escalated", at)
+            end_stint(db, row, "escalated", at)
             ticket_id = self.tickets.file(
                 conversation_id,
                 reason="agent_escalated",

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from conversations.errors import ConversationMoved, IllegalTransition
-from conversations.events import ChatHandled, record
 from conversations.quiet import SEEN_EVERY_S
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
@@ -24,6 +23,7 @@ from handoff.lineup import Lineup
 from handoff.offers import Publisher, expire_lapsed, make_offer, withdraw_pending
 from handoff.routing import select_agent
 from handoff.sla import BusinessCalendar
+from handoff.stints import end_stint
 from handoff.tickets import TicketSink
 
 
@@ -162,10 +162,7 @@ class Dispatcher:
                     or self.conversations.last_sign_of_customer(conversation_id) > cutoff
                 ):
                     continue  # the agent finished it, or the customer came back, meanwhile
-                started = datetime.fromisoformat(row["assigned_at"] or at)
-                handled = (now - started).total_seconds()
-                record(db, conversation_id, ChatHandled(agent_id, handled, "abandoned"), at=at)
-                db.table("agents").update(agent_id, {"idle_since": at})
+                end_stint(db, row, "abandoned", at)
                 transition(
                     self.storage,
                     conversation_id,

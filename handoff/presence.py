@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from conversations.events import ChatHandled, record
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
@@ -24,6 +23,7 @@ from core.words import say
 from handoff.errors import AgentNotFound
 from handoff.offers import Publisher, close_offer
 from handoff.routing import PRIORITY_ORDER
+from handoff.stints import record_handled
 
 QUIET_EVERY_S = 30.0  # how often a console beats when nobody is watched (the timeout is off)
 
@@ -138,9 +138,7 @@ class Presence:
         the customer is told, and the next agent finds a note of why."""
         conversation_id = row["id"]
         agent_id = row["assigned_agent_id"]
-        started = datetime.fromisoformat(row["assigned_at"] or at)
-        handled = (datetime.fromisoformat(at) - started).total_seconds()
-        record(db, conversation_id, ChatHandled(agent_id, handled, "agent_away"), at=at)
+        record_handled(db, row, "agent_away", at)  # the agent is away, not idle
         transition(
             self.storage,
             conversation_id,
