@@ -28,6 +28,7 @@ from tests.helpers import (
     app_env,
     app_process,
     tracker_senders,
+    wait_until,
     write_tracker_store,
 )
 
@@ -97,14 +98,18 @@ def test_a_backup_taken_while_serving_restores_the_same_conversations(tmp_path: 
         customers.start()
         try:
             ready = len(customers.done)
-            while len(customers.done) < ready + 5:  # chats are being written
-                time.sleep(0.05)
+            wait_until(
+                lambda: len(customers.done) >= ready + 5, timeout_s=120, what="chats being written"
+            )
             started = time.monotonic()
             taken = cascade("backup", "--data-dir", str(serving), "--to", str(backup))
             ended = time.monotonic()
             assert taken.returncode == 0, taken.stderr
-            while len(customers.started_after(ended)) < 2:  # and go on being written after it
-                time.sleep(0.05)
+            wait_until(  # and go on being written after it
+                lambda: len(customers.started_after(ended)) >= 2,
+                timeout_s=120,
+                what="chats after the backup",
+            )
         finally:
             customers.stopping.set()
             customers.join(timeout=120)
