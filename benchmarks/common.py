@@ -1,8 +1,10 @@
-"""Starting a real Cascade app for a benchmark: a subprocess on a free port, a temp data dir."""
+"""Starting a real Cascade for a benchmark: the app alone (`cascade serve`) or the app with Rasa
+(`cascade up`), as subprocesses on free ports with a temporary data directory."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,12 +12,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+ADMIN_TOKEN = "bench-admin"
 
 
 def free_port() -> int:
@@ -25,7 +29,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(*, admin_token: str = "bench-admin") -> Iterator[httpx.Client]:
+def running_app(*, admin_token: str = ADMIN_TOKEN) -> Iterator[httpx.Client]:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="cascade-bench-") as data_dir:
         env = {
@@ -71,3 +75,68 @@ def running_app(*, admin_token: str = "bench-admin") -> Iterator[httpx.Client]:
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+@dataclass
+class Stack:
+    client: httpx.Client  # the app's HTTP API, without credentials
+    base_url: str
+    process: subprocess.Popen[bytes]  # `cascade up`: the app; Rasa is its child
+
+
+@contextmanager
+def stack(log_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """`cascade up` (app and Rasa) on free ports with a fresh data directory in `log_dir`,
+    once Rasa answers; `env` adds settings."""
+    port, rasa_port = free_port(), free_port()
+    data_dir = log_dir / "data"
+    log = (log_dir / "up.log").open("ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cascade.cli",
+            "up",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--rasa-port",
+            str(rasa_port),
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "CASCADE_ADMIN_TOKEN": ADMIN_TOKEN,
+            "HF_HUB_OFFLINE": "1",
+            "CASCADE_RATE_LIMITS": "false",  # every customer comes from this one address
+            **(env or {}),
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    client = httpx.Client(base_url=base_url, timeout=120)
+    try:
+        deadline = time.monotonic() + 900
+        while not _bot_up(client):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the app and Rasa did not come up: see {log_dir / 'up.log'}")
+            time.sleep(1)
+        yield Stack(client, base_url, process)
+    finally:
+        client.close()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _bot_up(client: httpx.Client) -> bool:
+    try:
+        health = client.get("/health", timeout=5)
+    except httpx.TransportError:
+        return False
+    return health.status_code == 200 and health.json().get("rasa") == "up"

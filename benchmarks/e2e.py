@@ -22,26 +22,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.common import ROOT, SHARED, free_port
+from benchmarks.common import ADMIN_TOKEN, SHARED, stack
 from cascade.demo_customers import chosen_article, person_button
 
 SETS = ("kb-dev", "kb-dev-hwu", "kb-dev-ja")
-ADMIN = "bench-e2e-admin"
 # What a customer types to ask for a person, in the set's language.
 ASK_FOR_PERSON = {"kb-dev-ja": "担当者と話したいです"}
 ASK_FOR_PERSON_EN = "I want to talk to a person"
@@ -54,61 +47,6 @@ class Outcome:
     resolved: bool  # the bot resolved it (the customer pressed Yes)
     person: bool  # handed to a person (queue, agent or ticket)
     first_shown: str | None  # the first article the bot showed, if any
-
-
-@contextmanager
-def stack(log_dir: Path) -> Iterator[httpx.Client]:
-    """`cascade up` (app and Rasa) on free ports with a fresh data directory."""
-    port, rasa_port = free_port(), free_port()
-    data_dir = log_dir / "data"
-    log = (log_dir / "up.log").open("ab")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cascade.cli",
-            "up",
-            "--data-dir",
-            str(data_dir),
-            "--port",
-            str(port),
-            "--rasa-port",
-            str(rasa_port),
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "CASCADE_ADMIN_TOKEN": ADMIN,
-            "HF_HUB_OFFLINE": "1",
-            "CASCADE_RATE_LIMITS": "false",  # every customer comes from this one address
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
-    try:
-        deadline = time.monotonic() + 900
-        while not _bot_up(client):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the app and Rasa did not come up: see {log_dir / 'up.log'}")
-            time.sleep(1)
-        yield client
-    finally:
-        client.close()
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def _bot_up(client: httpx.Client) -> bool:
-    try:
-        health = client.get("/health", timeout=5)
-    except httpx.TransportError:
-        return False
-    return health.status_code == 200 and health.json().get("rasa") == "up"
 
 
 def buttons_of(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -187,9 +125,10 @@ def run_set(name: str, per_set: int | None, seed: int) -> Figures:
     began = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix=f"cascade-e2e-{name}-") as tmp,
-        stack(Path(tmp)) as client,
+        stack(Path(tmp)) as up,
     ):
-        admin = {"Authorization": f"Bearer {ADMIN}"}
+        client = up.client
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         client.post(
             "/api/kb/import", content=(data / "articles.jsonl").read_bytes(), headers=admin, timeout=900
         ).raise_for_status()  # fmt: skip
