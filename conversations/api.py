@@ -6,6 +6,7 @@ same prefix (handoff/api.py, handoff/conversation_routes.py).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -198,10 +199,11 @@ async def send(
             conversation_id, body.text, client_id=body.client_id
         )
     elif who.has(Role.AGENT):
-        text = body.text or conversations.people.expand_canned(body.canned or "", conversation_id)
-        turn = conversations.agent_says(
+        turn = await asyncio.to_thread(  # the event loop never waits on the database
+            conversations.agent_replies,
             conversation_id,
-            text,
+            body.text,
+            canned=body.canned,
             agent_id=None if who.is_admin() else who.subject,
             client_id=body.client_id,
         )

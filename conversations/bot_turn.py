@@ -3,6 +3,7 @@ brings in a person at once), and what Rasa sends back is said in the chat and ac
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Protocol
 
@@ -37,13 +38,43 @@ class BotTurn:
     async def take(
         self, conversation: dict[str, Any], message: dict[str, Any], text: str
     ) -> list[dict[str, Any]]:
-        """Answer the customer's `message` (`text` is what was typed or the button's payload);
-        returns the messages said in reply."""
+        """Answer the customer's `message` (`text` is what was typed or the button's payload)
+        and mark its turn taken; returns the messages said in reply.
+
+        Everything the turn changes is written in worker threads, never on the event loop:
+        what the bot's answer leads to (its messages, the resolution, a hand-over, feedback)
+        in one transaction with the turn marked taken."""
+        conversation_id = conversation["id"]
+        before = await asyncio.to_thread(self._before_bot, conversation, message, text)
+        if isinstance(before, list):
+            return before
+        try:
+            raw = await self.bot.send(conversation_id, text, metadata=before)
+        except ConnectionError as exc:
+            log.warning("%s", exc)
+            return await asyncio.to_thread(self._bot_down, conversation_id, message)
+        return await asyncio.to_thread(self._after_bot, conversation_id, message, raw)
+
+    def _before_bot(
+        self, conversation: dict[str, Any], message: dict[str, Any], text: str
+    ) -> dict[str, Any] | list[dict[str, Any]]:
+        """What the bot is told with the message; or, when the message shows frustration, the
+        reply that brings in a person at once (the turn then taken)."""
         chat = self.chat
         conversation_id = conversation["id"]
         language = chat.store.language(conversation_id)
         sign = frustration(text, chat.store.customer_texts(conversation_id, before=message["id"]))
-        if sign is not None:
+        if sign is None:
+            return {
+                "page_url": conversation["page_url"],
+                "customer_name": conversation["customer_name"],
+                # The bot asks for an email before a hand-over that would become a ticket.
+                "customer_email": chat.store.get(conversation_id)["customer_email"],
+                "agents_available": chat.people.can_chat_now(),
+                # The language to answer in (a code of core.language.LANGUAGES).
+                "language": language,
+            }
+        with chat.storage.write():
             reply = chat.say(
                 conversation_id,
                 BotMessage(say(language, "chat.frustration")),
@@ -58,43 +89,42 @@ class BotTurn:
                     detail=f"Sign of frustration: {sign}.",
                 ),
             )
-            return [reply]
-        try:
-            raw = await self.bot.send(
-                conversation_id,
-                text,
-                metadata={
-                    "page_url": conversation["page_url"],
-                    "customer_name": conversation["customer_name"],
-                    # The bot asks for an email before a hand-over that would become a ticket.
-                    "customer_email": chat.store.get(conversation_id)["customer_email"],
-                    "agents_available": chat.people.can_chat_now(),
-                    # The language to answer in (a code of core.language.LANGUAGES).
-                    "language": language,
-                },
-            )
-        except ConnectionError as exc:
-            log.warning("%s", exc)
+            chat.store.turn_taken(message["id"])
+        return [reply]
+
+    def _bot_down(self, conversation_id: str, message: dict[str, Any]) -> list[dict[str, Any]]:
+        chat = self.chat
+        with chat.storage.write():
             reply = chat.say(
                 conversation_id,
-                BotMessage(say(language, "chat.bot_down")),
+                BotMessage(say(chat.store.language(conversation_id), "chat.bot_down")),
                 reply_to=message["id"],
                 sender="system",
             )
             self._hand_over(conversation_id, HandoffRequest(reason="bot_unavailable"))
-            return [reply]
+            chat.store.turn_taken(message["id"])
+        return [reply]
 
-        if chat.store.get(conversation_id)["status"] != Status.BOT.value:
-            # Someone else took the chat while Rasa was thinking: its reply no longer applies.
-            log.info("dropping Rasa's late reply to %s", conversation_id)
-            return []
+    def _after_bot(
+        self, conversation_id: str, message: dict[str, Any], raw: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Say the bot's answer and act on its signals, in one transaction with the turn
+        marked taken."""
+        chat = self.chat
         turn = parse_replies(raw)
-        produced = [chat.say(conversation_id, m, reply_to=message["id"]) for m in turn.messages]
-        for name, signal in turn.signals:
-            try:
-                self._act_on(conversation_id, name, signal)
-            except ConversationMoved as moved:  # someone else changed it a moment before
-                log.info("signal %s not acted on: %s", name, moved)
+        with chat.storage.write():
+            chat.store.turn_taken(message["id"])
+            if chat.store.get(conversation_id)["status"] != Status.BOT.value:
+                # Someone else took the chat while Rasa was thinking: its reply no longer applies.
+                log.info("dropping Rasa's late reply to %s", conversation_id)
+                return []
+            produced = [chat.say(conversation_id, m, reply_to=message["id"]) for m in turn.messages]
+            for name, signal in turn.signals:
+                try:
+                    with chat.storage.write():  # undone alone if it cannot be done
+                        self._act_on(conversation_id, name, signal)
+                except ConversationMoved as moved:  # someone else changed it a moment before
+                    log.info("signal %s not acted on: %s", name, moved)
         return produced
 
     def _hand_over(self, conversation_id: str, request: HandoffRequest) -> None:

@@ -66,9 +66,15 @@ class Chat:
         conversation in that language from now on: the first such message sets it, and a
         customer who changes language is answered in the new one. Short or unsure messages
         ("ok", "no") and buttons leave it as it is."""
+        language = self.language_of(text)
+        if language is not None:
+            self.store.set_language(conversation_id, language, at=self.now())
+
+    @staticmethod
+    def language_of(text: str) -> str | None:
+        """The language a customer's message holds the conversation in, if it decides one."""
         found = detect(text)
-        if found.read and found.sure and found.language:
-            self.store.set_language(conversation_id, found.language, at=self.now())
+        return found.language if found.read and found.sure and found.language else None
 
     def record(self, conversation_id: str, event: Event) -> None:
         with self.storage.write() as db:

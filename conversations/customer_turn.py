@@ -47,13 +47,30 @@ class CustomerTurn:
 
     async def take(self, conversation_id: str, text: str, *, client_id: str | None) -> Turn:
         """The customer's message and everything said after it: the bot's replies, and what a
-        hand-over led to (an agent joining, a ticket filed)."""
+        hand-over led to (an agent joining, a ticket filed).
+
+        The event loop never waits on the database or the language detector: the message is
+        stored (one transaction, committed before anyone else hears of it) and the rest of
+        the turn is taken in worker threads, around the bot's answer."""
+        stored = await asyncio.to_thread(self._store, conversation_id, text, client_id)
+        if isinstance(stored, Turn):
+            return stored
+        message, bot_text = stored
+        await self.answer(conversation_id, message, bot_text, language_followed=True)
+        return await asyncio.to_thread(self._since, conversation_id, message)
+
+    def _store(
+        self, conversation_id: str, text: str, client_id: str | None
+    ) -> Turn | tuple[dict[str, Any], str]:
+        """Store the customer's message, marked as awaiting its turn, and follow its language,
+        in one transaction; a Turn when it was stored before (the same `client_id`)."""
         chat, store = self.chat, self.chat.store
         conversation = store.get(conversation_id)
         duplicate = store.by_client_id(conversation_id, client_id)
         if duplicate is not None:
             return Turn(conversation["status"], [duplicate, *store.replies_to(duplicate["id"])])
         shown_text, bot_text = self._button_press(conversation_id, text)
+        language = chat.language_of(text)  # before the transaction: the detector takes a while
         with chat.storage.write():
             message, is_new = store.add_message(
                 conversation_id,
@@ -64,27 +81,62 @@ class CustomerTurn:
             )
             if is_new:  # stored and marked together: a crash from here on is picked up again
                 store.await_turn(message, conversation_id, payload=bot_text)
+                if language is not None:
+                    store.set_language(conversation_id, language, at=chat.now())
         if not is_new:  # the same client_id raced in concurrently and won
             return Turn(store.get(conversation_id)["status"], [message])
-        await self.answer(conversation_id, message, bot_text)
+        return message, bot_text
+
+    def _since(self, conversation_id: str, message: dict[str, Any]) -> Turn:
+        store = self.chat.store
         return Turn(store.get(conversation_id)["status"], store.since(message))
 
-    async def answer(self, conversation_id: str, message: dict[str, Any], text: str) -> None:
+    async def answer(
+        self,
+        conversation_id: str,
+        message: dict[str, Any],
+        text: str,
+        *,
+        language_followed: bool = False,
+    ) -> None:
         """Take the turn of the customer's stored `message` (`text` is what was typed or the
         button's payload), then mark it taken. A turn that fails is taken all the same (the
         caller hears of the failure); one cut off by a shutdown or crash is not, and is
-        answered at the next start-up."""
+        answered at the next start-up. `language_followed`: the message's language was
+        followed when it was stored."""
         try:
-            await self._answer(conversation_id, message, text)
+            taken = await self._answer(
+                conversation_id, message, text, language_followed=language_followed
+            )
         except Exception:
-            self.chat.store.turn_taken(message["id"])
+            await asyncio.to_thread(self.chat.store.turn_taken, message["id"])
             raise
-        self.chat.store.turn_taken(message["id"])
+        if not taken:
+            await asyncio.to_thread(self.chat.store.turn_taken, message["id"])
 
-    async def _answer(self, conversation_id: str, message: dict[str, Any], text: str) -> None:
+    async def _answer(
+        self,
+        conversation_id: str,
+        message: dict[str, Any],
+        text: str,
+        *,
+        language_followed: bool,
+    ) -> bool:
+        """True when the turn was marked taken with what it changed (the bot's turn)."""
+        if not language_followed:
+            await asyncio.to_thread(self.chat.follow_language, conversation_id, text)
+        conversation = await asyncio.to_thread(self._before_bot, conversation_id, message, text)
+        if conversation is None:
+            return False
+        await self.bot_turn.take(conversation, message, text)
+        return True
+
+    def _before_bot(
+        self, conversation_id: str, message: dict[str, Any], text: str
+    ) -> dict[str, Any] | None:
+        """What the message means while no bot is involved (a rating, a message while queued
+        or on a ticket, a customer coming back); the conversation when the bot is to answer."""
         chat, store = self.chat, self.chat.store
-        # Off the event loop: the language models may still be loading (seconds, once).
-        await asyncio.to_thread(chat.follow_language, conversation_id, text)
         language = store.language(conversation_id)
         conversation = store.get(conversation_id)
         status = Status(conversation["status"])
@@ -98,10 +150,10 @@ class CustomerTurn:
                 reply_to=message["id"],
                 sender="system",
             )
-            return
+            return None
 
         if status is Status.QUEUED and self._while_queued(conversation, message, text):
-            return
+            return None
         if status is Status.TICKETED:
             ticket = chat.people.customer_wrote_on_ticket(conversation_id)
             if ticket is not None and ticket.closed:
@@ -127,8 +179,7 @@ class CustomerTurn:
                 log.info("%s", moved)
             conversation = store.get(conversation_id)
             status = Status(conversation["status"])
-        if status is Status.BOT:
-            await self.bot_turn.take(conversation, message, text)
+        return conversation if status is Status.BOT else None
 
     async def resume(self) -> int:
         """Answer the customer messages a crash or shutdown left without their turn, oldest

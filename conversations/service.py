@@ -118,6 +118,20 @@ class ConversationService:
     ) -> Turn:
         return await self.customer_turn.take(conversation_id, text, client_id=client_id)
 
+    def agent_replies(
+        self,
+        conversation_id: str,
+        text: str | None,
+        *,
+        canned: str | None,
+        agent_id: str | None,
+        client_id: str | None,
+    ) -> Turn:
+        """An agent's message as sent: typed text, or else a canned response filled in."""
+        if text is None:
+            text = self.people.expand_canned(canned or "", conversation_id)
+        return self.agent_says(conversation_id, text, agent_id=agent_id, client_id=client_id)
+
     def agent_says(
         self, conversation_id: str, text: str, *, agent_id: str | None, client_id: str | None
     ) -> Turn:

@@ -18,6 +18,7 @@ the same package migrations.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -69,6 +70,10 @@ class Storage:
         # once it is committed: how real-time pushes reach the customer and the agent without
         # each writer knowing.
         self.message_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        # Write transactions committed by this process: what is computed from the tables can
+        # be kept until this moves (see `changes`).
+        self._commits = itertools.count()
+        self.changes = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         db = self.db
         db.enable_wal()
@@ -117,6 +122,7 @@ class Storage:
             try:
                 yield db
                 db.execute("COMMIT")
+                self.changes = next(self._commits) + 1
             except BaseException:
                 if db.conn.in_transaction:
                     db.execute("ROLLBACK")

@@ -64,6 +64,8 @@ class Dispatcher:
         now = self.clock.now()
         at = iso(now)
         done = RoutePass()
+        if not self._anything_to_decide(at):  # the timer's pass on an empty queue: no lock
+            return done
         with self.storage.write() as db:
             done.expired.extend(expire_lapsed(db, self.publisher, at=at))
             open_now = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
@@ -116,6 +118,15 @@ class Dispatcher:
                     if not free:
                         break
         return done
+
+    def _anything_to_decide(self, at: str) -> bool:
+        """A chat waits in the queue, or an offer lapsed: what a pass decides on."""
+        row = self.storage.db.execute(
+            "select exists(select 1 from conversations where status = ?)"
+            " or exists(select 1 from offers where status = 'pending' and expires_at <= ?)",
+            [Status.QUEUED.value, at],
+        ).fetchone()
+        return bool(row[0])
 
     def abandon_idle(self, *, present: Collection[str] = ()) -> list[tuple[str, str | None]]:
         """Chats whose customer went quiet past the idle limit, each with the agent it was

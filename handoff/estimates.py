@@ -21,7 +21,7 @@ import statistics
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from conversations.events import ChatHandled
 from conversations.people import Place
@@ -33,6 +33,7 @@ from handoff.routing import GENERAL, PRIORITY_ORDER, AgentState, WaitingChat
 
 RECENT = 50  # handle times the estimate learns from, the latest first
 OVERDUE = 0.1  # a chat longer than every recent one: nearly over, as a share of the mean
+PLACES_KEPT = timedelta(seconds=1)  # places kept this long when nothing was written
 RUNS = 25  # forecasts drawn, each chat's estimate the median of its waits in them
 WORK = 10_000  # fewer runs when the line and the slots are long (chats + slots per run)
 
@@ -197,6 +198,7 @@ class Estimates:
         self.conversations = conversations
         self.default_handle_s = default_handle_s
         self.skill_wait_s = skill_wait_s
+        self._kept: tuple[int, datetime, dict[str, Place]] | None = None
 
     def handle_times(self, *, recent: int = RECENT) -> HandleTimes:
         found = [data["handle_s"] for data in self.conversations.recent(ChatHandled, limit=recent)]
@@ -204,8 +206,19 @@ class Estimates:
 
     def places(self) -> dict[str, Place]:
         """Each waiting chat's place in line (among chats in the same language needing the same
-        skill) and an estimated wait in whole seconds (0 once an agent has it on offer)."""
-        now = self.clock.now()
+        skill) and an estimated wait in whole seconds (0 once an agent has it on offer).
+
+        Computed once per change, not per waiting customer's poll: kept until a write is
+        committed or `PLACES_KEPT_S` pass (the waits count down with time)."""
+        changes, now = self.conversations.storage.changes, self.clock.now()
+        kept = self._kept
+        if kept is not None and kept[0] == changes and timedelta(0) <= now - kept[1] < PLACES_KEPT:
+            return kept[2]
+        places = self._places(now)
+        self._kept = (changes, now, places)
+        return places
+
+    def _places(self, now: datetime) -> dict[str, Place]:
         pending = self.lineup.pending()  # read once for the agents' load and the line
         positions: dict[str, int] = {}
         ahead: dict[tuple[str, str], int] = {}  # chats of each language and skill ahead in line

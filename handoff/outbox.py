@@ -214,6 +214,12 @@ class Outbox:
 
     def _claim_due(self) -> list[dict[str, Any]]:
         now = self.clock.now()
+        due = self.storage.db.execute(  # the timer's pass when nothing is due takes no lock
+            "select exists(select 1 from outbox where status = 'pending' and next_attempt_at <= ?)",
+            [iso(now)],
+        ).fetchone()[0]
+        if not due:
+            return []
         with self.storage.write() as db:
             rows = list(
                 db.query(

@@ -32,16 +32,24 @@ def check_slas(
     now: datetime,
     log: TicketLog,
 ) -> list[tuple[str, str, str]]:
-    """Returns the new (ticket or conversation id, metric, state)."""
+    """Returns the new (ticket or conversation id, metric, state).
+
+    Runs every second: a read finds whether any clock changed state, and only then is the
+    write lock taken (and only the tickets that changed are written)."""
+    reading = storage.db
+    due = _tickets(reading, policy=policy, now=now, log=log, apply=False)
+    if not due and not _queued_chats(reading, conversations, policy=policy, now=now, apply=False):
+        return []
     with storage.write() as db:
-        found = _tickets(db, policy=policy, now=now, log=log)
-        found += _queued_chats(db, conversations, policy=policy, now=now)
+        found = _tickets(db, policy=policy, now=now, log=log, apply=True)
+        found += _queued_chats(db, conversations, policy=policy, now=now, apply=True)
     return found
 
 
 def _tickets(
-    db: Any, *, policy: Policy, now: datetime, log: TicketLog
+    db: Any, *, policy: Policy, now: datetime, log: TicketLog, apply: bool
 ) -> list[tuple[str, str, str]]:
+    """The tickets' clocks that changed state; recorded when `apply`."""
     at = iso(now)
     found: list[tuple[str, str, str]] = []
     statuses = sorted(status.value for status in UNFINISHED)
@@ -52,17 +60,19 @@ def _tickets(
         for target in targets(row, policy.calendar):
             state = target.state(now, policy.calendar)
             if state in SLA_EVENTS and seen.get(target.metric) != state:
-                if state == "breached" and seen.get(target.metric) is None:
+                if apply and state == "breached" and seen.get(target.metric) is None:
                     log(db, row["id"], SlaWarning(target.metric), at)
                 seen[target.metric] = state
-                log(db, row["id"], SLA_EVENTS[state](target.metric), at)
+                if apply:
+                    log(db, row["id"], SLA_EVENTS[state](target.metric), at)
                 found.append((row["id"], target.metric, state))
-        db.table("tickets").update(row["id"], {"sla_state": json.dumps(seen)})
+        if apply and found and found[-1][0] == row["id"]:  # only what changed is written
+            db.table("tickets").update(row["id"], {"sla_state": json.dumps(seen)})
     return found
 
 
 def _queued_chats(
-    db: Any, conversations: ConversationStore, *, policy: Policy, now: datetime
+    db: Any, conversations: ConversationStore, *, policy: Policy, now: datetime, apply: bool
 ) -> list[tuple[str, str, str]]:
     """A chat waiting past 75 % of the queue-wait target warns, past all of it breaches, once
     for each time it joins the queue."""
@@ -75,6 +85,7 @@ def _queued_chats(
         for state in states:
             kind = SLA_EVENTS[state]
             if not conversations.has_event(conversation_id, kind, since=queued_at):
-                record(db, conversation_id, kind("queue_wait"), at=at)
+                if apply:
+                    record(db, conversation_id, kind("queue_wait"), at=at)
                 found.append((conversation_id, "queue_wait", state))
     return found
