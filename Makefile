@@ -18,7 +18,7 @@ RASA_PORT ?= 5005
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint model nlu-test bench-kb bench-kb-variants bench-kb-scale bench-routing bench-e2e bench-load clean
+.PHONY: help setup demo test lint model nlu-test bench-kb bench-kb-variants bench-kb-scale bench-routing bench-e2e bench-load bench-memory clean
 
 help:
 	@echo "make demo      set up, train, seed demo data, start the app and the bot"
@@ -30,6 +30,7 @@ help:
 	@echo "make bench-kb-scale  import and search 10,000 and 100,000 synthetic articles"
 	@echo "make bench-e2e  careful customers through the real Rasa server on each dev set"
 	@echo "make bench-load  50, 100 and 200 customers at once and 20 turns/s through cascade up: turns/s, latency, CPU, memory"
+	@echo "make bench-memory  the app's resident memory with 10,000 articles (MEMORY_ARGS=\"10000 100000\")"
 	@echo "make nlu-test  the NLU on held-out dialogue acts, per language (rasa test nlu)"
 
 # The app runtime: Python 3.11. torch first, from its CPU build, so nothing pulls CUDA.
@@ -123,6 +124,9 @@ bench-kb-variants: $(APP_OK) $(EMBED_OK)
 # E2E_ARGS: e.g. --per-set 0 for every query (about 40 minutes), --sets kb-dev-ja
 bench-e2e: $(APP_OK) $(EMBED_OK) $(RASA_OK) model
 	$(VENV)/bin/python -m benchmarks.e2e $(E2E_ARGS)
+
+bench-memory: $(APP_OK) $(EMBED_OK)
+	$(VENV)/bin/python -m benchmarks.app_memory $(MEMORY_ARGS)
 
 # LOAD_ARGS: e.g. --sizes 50 --rates 10 20 --seconds 30
 bench-load: $(APP_OK) $(EMBED_OK) $(RASA_OK) model

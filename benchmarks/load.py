@@ -3,12 +3,13 @@ CPU and memory. Run with `make bench-load` (`python -m benchmarks.load --help` f
 
 `cascade up` starts the app and the real Rasa server with a fresh data directory; kb-dev's
 articles are imported and a few agents with every skill go online. Each customer starts a
-conversation and asks one of kb-dev's questions, then answers the bot as a careful customer does
-(`benchmarks.e2e.careful_reply`: Yes to the right article, the right choice, a person
-otherwise) until the bot resolves the chat or hands it over; then they start the next
-conversation. A turn is one customer message: `POST /api/conversations/{id}/messages`, which
-answers with the bot's reply, from sending to the answer. The agents take every offer, write one
-line and resolve the chat, as a busy team would.
+conversation and asks one of kb-dev's 1,300 questions (each once before any comes again), then
+answers the bot as a careful customer does (`benchmarks.e2e.careful_reply`: Yes to the right
+article, the right choice, a person otherwise) until the bot resolves the chat or hands it
+over; then they start the next conversation. A turn is one customer message:
+`POST /api/conversations/{id}/messages`, which answers with the bot's reply, from sending to
+the answer. The agents take every offer, write one line and resolve the chat, as a busy team
+would.
 
 - Closed loop: N customers at once, each sending their next message as soon as the last one is
   answered (1 customer alone: a quiet turn; then 50, 100, 200).
@@ -87,11 +88,14 @@ class Customers:
         self.http = http
         self.queries = queries
         self.random = random.Random(seed)
+        self.order: list[dict[str, Any]] = []
         self.number = 0
 
     async def start(self) -> Customer:
         self.number += 1
-        query = self.random.choice(self.queries)
+        if not self.order:  # every question once before any comes again
+            self.order = self.random.sample(self.queries, len(self.queries))
+        query = self.order.pop()
         started = await self.http.post(
             "/api/conversations",
             json={
