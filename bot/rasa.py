@@ -7,9 +7,11 @@ Why: Rasa 3.6 checks every action server response with `jsonschema.validate(resp
 against the draft 2020-12 metaschema, on every call: a third of Rasa's CPU under `make
 bench-load` (py-spy). With the validator built once, Rasa takes about 26 ms of CPU a turn
 instead of about 52 (docs/production/throughput-rasa.md). Known upstream: RasaHQ/rasa#11717
-(responses slower since jsonschema 4, worked around there by pinning jsonschema 3.2) and
-python-jsonschema/jsonschema#853. Each response is still checked as `jsonschema.validate` checks
-it, against Rasa's own schema (the best-matching error), and fails with Rasa's own message.
+(Rasa 3.2 and 3.3 answering 70-80 % slower than 3.1; worked around there by downgrading
+jsonschema to 3.2.0) and python-jsonschema/jsonschema#853. Each response is still checked as
+`jsonschema.validate` checks it, against Rasa's own schema (the best-matching error), and fails
+with Rasa's own message. Rasa checks responses on its event loop, one at a time, so one
+validator serves them all.
 """
 
 from __future__ import annotations
