@@ -201,7 +201,8 @@ class Settings(BaseSettings):
     )
     rasa_bin: Path = Field(
         default=PROJECT_DIR / ".venv-rasa" / "bin" / "rasa",
-        description="The Rasa executable (Python 3.10 runtime).",
+        description="The Rasa executable (Python 3.10 runtime); the server runs with the Python "
+        "beside it (python -m bot.rasa run).",
     )
     action_secret: SecretStr | None = Field(
         default=None,
