@@ -328,8 +328,9 @@ class Settings(BaseSettings):
         default=2.0,
         ge=0,
         le=1000,
-        description="Knowledge searches that arrive together are embedded in one model run: "
-        "the first waits up to this long (ms) for others. 0: each question is embedded alone.",
+        description="Knowledge searches that arrive while the model is busy are embedded in "
+        "one run; the first of them waits up to this long (ms) for more (a search alone never "
+        "waits). 0: each question is embedded alone.",
     )
     embed_batch_max: int = Field(
         default=16,

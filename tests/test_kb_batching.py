@@ -182,3 +182,26 @@ def test_batched_vectors_equal_the_model_s_vectors_alone(real_embedder) -> None:
         single = real_embedder.encode([question])
         assert isinstance(vectors, np.ndarray) and vectors.shape == single.shape
         np.testing.assert_allclose(vectors, single, atol=1e-5)
+
+
+@pytest.mark.model
+def test_japanese_questions_batched_equal_the_model_s_vectors_alone() -> None:
+    from knowledge_base.embedder import E5Embedder
+
+    e5 = E5Embedder()
+    questions = [
+        "定期便の配送を止めたい",
+        "はい",
+        "店舗で受け取りはできますか",
+        "パスワードを忘れました",
+    ]
+    model = HeldEmbedder(e5)
+    batcher = QueryBatcher(model, window_ms=LONG, max_batch=len(questions) - 1)
+    got = asked_during_a_run(
+        batcher,
+        model,
+        [lambda q=q: batcher.encode([q]) for q in questions],  # type: ignore[misc]
+    )
+    assert len(model.batches) == 2
+    for question, vectors in zip(questions, got, strict=True):
+        np.testing.assert_allclose(vectors, e5.encode([question]), atol=1e-5)
