@@ -186,6 +186,8 @@ def build_services(
         nprobe=settings.kb_nprobe,
         candidates=settings.kb_candidates,
         embedders=embedders,
+        batch_window_ms=settings.embed_batch_window_ms,
+        batch_max=settings.embed_batch_max,
     )
     services = Services(
         settings=settings,

@@ -325,6 +325,20 @@ class Settings(BaseSettings):
         description="Days the audit log of staff actions keeps a row (older rows are removed "
         "as new ones are written, at most hourly). 0: kept forever.",
     )
+    embed_batch_window_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=1000,
+        description="Knowledge searches that arrive while the model is busy are embedded in "
+        "one run; the first of them waits up to this long (ms) for more (a search alone never "
+        "waits). 0: each question is embedded alone.",
+    )
+    embed_batch_max: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="The most questions embedded in one run (see embed_batch_window_ms).",
+    )
 
     @property
     def database_path(self) -> Path:

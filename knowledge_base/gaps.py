@@ -83,12 +83,12 @@ class GapLog:
         self.clock = clock
 
     def record(self, question: str, *, conversation_id: str, reason: str) -> None:
-        """Once per conversation and question."""
+        """Once per conversation and question. Only the question is stored: its vector is made
+        when gaps are listed (`open_gaps`), all the new ones in one batch, so the customer's
+        turn that recorded it pays nothing for it."""
         question = question.strip()
         if not question or question.startswith("/"):
             return
-        language = question_language(question)
-        vector = self.embedders[language].encode([normalise(question)])[0]
         try:
             with self.storage.write() as db:
                 db.table("kb_gaps").insert(
@@ -96,23 +96,44 @@ class GapLog:
                         "question": question,
                         "conversation_id": conversation_id,
                         "reason": reason,
-                        "embedding": vector.tobytes(),
+                        "embedding": None,
                         "created_at": iso(self.clock.now()),
-                        "language": language,
+                        "language": question_language(question),
                     }
                 )
         except sqlite3.IntegrityError:
             pass  # already recorded for this conversation
 
     def open_gaps(self) -> list[Gap]:
+        """The gaps not closed yet, newest first, each with its vector."""
         rows = self.storage.db.execute(
             "select id, question, conversation_id, reason, created_at, embedding, language"
             " from kb_gaps where article_id is null order by id desc"
         ).fetchall()
+        made = self._embed([(i, q, lang or "en") for i, q, _, _, _, e, lang in rows if e is None])
         return [
-            Gap(i, q, c, r, t, np.frombuffer(e, np.float32), lang or "en")
+            Gap(i, q, c, r, t, made[i] if e is None else np.frombuffer(e, np.float32), lang or "en")
             for i, q, c, r, t, e, lang in rows
         ]
+
+    def _embed(self, gaps: list[tuple[int, str, str]]) -> dict[int, np.ndarray]:
+        """Vectors for gaps stored without one (id, question, language): each language's in
+        one batch by its model, stored for the next time."""
+        made: dict[int, np.ndarray] = {}
+        for language in sorted({lang for _, _, lang in gaps}):
+            alike = [(i, q) for i, q, lang in gaps if lang == language]
+            vectors = self.embedders[language].encode([normalise(q) for _, q in alike])
+            made.update(
+                (i, np.ascontiguousarray(v, np.float32))
+                for (i, _), v in zip(alike, vectors, strict=True)
+            )
+        if made:
+            with self.storage.write() as db:
+                db.conn.executemany(
+                    "update kb_gaps set embedding = ? where id = ? and embedding is null",
+                    [(v.tobytes(), i) for i, v in made.items()],
+                )
+        return made
 
     def clusters(self, *, limit: int = 50) -> list[GapCluster]:
         """Open gaps grouped by meaning (each joins the first cluster whose centre is close

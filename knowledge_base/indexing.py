@@ -28,8 +28,9 @@ CENTROID_KINDS = frozenset({"title", "question"})
 
 def follow_embedder(storage: Storage, embedder: Embedder, language: str = DEFAULT) -> None:
     """Vectors of this language's articles made by another model (a data directory from
-    before a change of CASCADE_EMBEDDING_MODEL) are made again from their stored text, gaps'
-    too. An embedder that loads no model takes the stored model's name and size instead."""
+    before a change of CASCADE_EMBEDDING_MODEL) are made again from their stored text; gaps'
+    are dropped, to be made when gaps are next listed. An embedder that loads no model takes
+    the stored model's name and size instead."""
     db = storage.db
     row = db.execute(
         "select name, dim from kb_embedder where coalesce(language, 'en') = ?", [language]
@@ -56,19 +57,22 @@ def follow_embedder(storage: Storage, embedder: Embedder, language: str = DEFAUL
             row[0] or "an earlier model",
             embedder.name,
         )
-        for sql in (
+        rows = db.execute(
             "select v.vector_id, v.text from kb_vectors v join articles a"
             " on a.id = v.article_id where coalesce(a.language, 'en') = ?",
-            "select id, question from kb_gaps where coalesce(language, 'en') = ?",
-        ):
-            table, key = ("kb_gaps", "id") if "kb_gaps" in sql else ("kb_vectors", "vector_id")
-            rows = db.execute(sql, [language]).fetchall()
-            vectors = embedder.encode([t for _, t in rows])
-            with storage.write() as tx:
-                tx.conn.executemany(
-                    f"update {table} set embedding = ? where {key} = ?",
-                    [(v.tobytes(), k) for (k, _), v in zip(rows, vectors, strict=True)],
-                )
+            [language],
+        ).fetchall()
+        vectors = embedder.encode([t for _, t in rows])
+        with storage.write() as tx:
+            tx.conn.executemany(
+                "update kb_vectors set embedding = ? where vector_id = ?",
+                [(v.tobytes(), k) for (k, _), v in zip(rows, vectors, strict=True)],
+            )
+            # gaps' vectors are made again when gaps are next listed (GapLog.open_gaps)
+            tx.execute(
+                "update kb_gaps set embedding = null where coalesce(language, 'en') = ?",
+                [language],
+            )
     if row is None or tuple(row) != current:
         with storage.write() as tx:
             tx.table("kb_embedder").upsert(

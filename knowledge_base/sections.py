@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.db import Storage
+from knowledge_base.batching import QueryBatcher
 from knowledge_base.calibration import (
     Calibration,
     Targets,
@@ -49,10 +50,15 @@ class Section:
         ivf_from: int,
         nprobe: int,
         candidates: int,
+        batch_window_ms: float = 0.0,
+        batch_max: int = 16,
     ) -> None:
+        """`batch_window_ms` and `batch_max`: questions searched at the same time are embedded
+        together (knowledge_base/batching.py); 0 ms: each alone."""
         self.language = language
         self.store = store
         self.embedder = embedder
+        self.queries = QueryBatcher(embedder, window_ms=batch_window_ms, max_batch=batch_max)
         self.standard = thresholds
         self.overrides = dict(overrides)
         self.targets = targets
@@ -133,7 +139,7 @@ class Section:
     def rank(self, query: str, *, limit: int) -> list[tuple[str, float]]:
         """The nearest articles by meaning, re-scored by their words when the limits say so
         (see KnowledgeBase.search)."""
-        vector = self.embedder.encode([query])[0]
+        vector = self.queries.encode([query])[0]
         weight = self.thresholds.lexical_weight
         wanted = max(limit, self.thresholds.max_choices, self.candidates if weight else 0)
         return self.index.rank(query, vector, wanted=wanted, lexical_weight=weight)

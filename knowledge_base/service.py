@@ -46,10 +46,13 @@ class KnowledgeBase:
         nprobe: int = 16,
         candidates: int = 10,
         embedders: Mapping[str, Embedder] | None = None,
+        batch_window_ms: float = 0.0,
+        batch_max: int = 16,
     ) -> None:
         """`embedder` embeds English (and every language `embedders` gives none for);
         `thresholds` and `overrides` are its limits. Each other language's limits are its
-        model's standard ones (`tuned_for`), calibrated on its own articles."""
+        model's standard ones (`tuned_for`), calibrated on its own articles. `batch_window_ms`,
+        `batch_max`: questions searched together are embedded together (Section)."""
         self.candidates = candidates
         self.storage = storage
         self.store = ArticleStore(storage)
@@ -75,6 +78,8 @@ class KnowledgeBase:
                 ivf_from=ivf_from,
                 nprobe=nprobe,
                 candidates=candidates,
+                batch_window_ms=batch_window_ms,
+                batch_max=batch_max,
             )
             for language, model in models.items()
         }
