@@ -8,6 +8,7 @@ model that cannot read it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import asdict, replace
@@ -33,6 +34,7 @@ from knowledge_base.search import Thresholds
 from knowledge_base.store import ArticleStore, VectorRow
 
 log = logging.getLogger(__name__)
+RECENT_QUERIES = 256  # question vectors kept (a few seconds of a busy desk's questions)
 
 
 class Section:
@@ -59,6 +61,9 @@ class Section:
         self.store = store
         self.embedder = embedder
         self.queries = QueryBatcher(embedder, window_ms=batch_window_ms, max_batch=batch_max)
+        # A conversation asks about one question more than once in a few seconds (the answer,
+        # then the hand-over's skill): the last few questions' vectors are kept.
+        self._query_vector = functools.lru_cache(maxsize=RECENT_QUERIES)(self._embed_query)
         self.standard = thresholds
         self.overrides = dict(overrides)
         self.targets = targets
@@ -136,10 +141,15 @@ class Section:
         if self.index.vectors.fingerprint != self._calibrated_for:
             self.calibration = self.calibrate()
 
+    def _embed_query(self, query: str) -> np.ndarray:
+        vector = self.queries.encode([query])[0]
+        vector.setflags(write=False)  # shared by whoever asks the same question next
+        return vector
+
     def rank(self, query: str, *, limit: int) -> list[tuple[str, float]]:
         """The nearest articles by meaning, re-scored by their words when the limits say so
         (see KnowledgeBase.search)."""
-        vector = self.queries.encode([query])[0]
+        vector = self._query_vector(query)
         weight = self.thresholds.lexical_weight
         wanted = max(limit, self.thresholds.max_choices, self.candidates if weight else 0)
         return self.index.rank(query, vector, wanted=wanted, lexical_weight=weight)

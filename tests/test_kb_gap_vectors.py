@@ -11,6 +11,7 @@ from core.clock import ManualClock
 from knowledge_base.gaps import GapLog
 from knowledge_base.search import tuned_for
 from knowledge_base.service import KnowledgeBase
+from knowledge_base.store import ArticleIn
 from tests.factories import HashingEmbedder, ScriptedBot, article, jsonl, make_agent
 from tests.helpers import ADMIN_HEADERS
 from tests.test_kb_gaps import NO_ANSWER, ask
@@ -112,3 +113,27 @@ def test_a_new_model_makes_the_gap_vectors_again_when_listed(storage, tmp_path) 
     assert [b for b in second.batches if b] == [QUESTIONS[::-1]]
     assert {len(g.vector) for g in kb.gaps.open_gaps()} == {64}
     assert [c.count for c in clusters] == [2, 2]
+
+
+def test_a_question_asked_again_soon_is_not_embedded_again(storage, tmp_path) -> None:
+    """The answer and then the hand-over's skill search the same question: one model run."""
+    embedder = CountingEmbedder()
+    kb = KnowledgeBase(
+        storage=storage,
+        embedder=embedder,
+        index_path=tmp_path / "kb.faiss",
+        thresholds=tuned_for(embedder.name),
+        targets=None,
+        clock=ManualClock(),
+    )
+    kb.import_articles([ArticleIn.model_validate(article())])
+    embedder.batches.clear()
+    first = kb.search("my card has not arrived", limit=5)
+    again = kb.search("my card has not arrived", limit=5)
+    other = kb.search("how do I change my address", limit=5)
+    assert [b for b in embedder.batches if b] == [
+        ["my card has not arrived"],
+        ["how do I change my address"],
+    ]
+    assert again == first
+    assert other.best is None or other.best.score != first.best.score  # its own vector
