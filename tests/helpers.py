@@ -8,6 +8,7 @@ makes everything slower, and a test must still see the state it means.
 
 from __future__ import annotations
 
+import contextlib
 import graphlib
 import json
 import os
@@ -27,6 +28,9 @@ from typing import Any, TypeVar
 
 import httpx
 from aiosmtpd.controller import Controller
+
+from bot.runtime import rasa_env
+from core.settings import Settings
 
 ADMIN = "test-admin-token"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
@@ -250,10 +254,12 @@ class ReceiverHandler(BaseHTTPRequestHandler):
         return None
 
 
+Server = TypeVar("Server", bound=ThreadingHTTPServer)
+
+
 @contextmanager
-def receiving() -> Iterator[Receiver]:
-    """A `Receiver` serving on its own thread."""
-    server = Receiver()
+def serving(server: Server) -> Iterator[Server]:
+    """`server` serving on its own thread until the block ends."""
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -262,6 +268,28 @@ def receiving() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def receiving() -> contextlib.AbstractContextManager[Receiver]:
+    """A `Receiver` serving on its own thread."""
+    return serving(Receiver())
+
+
+def run_in_rasa(code: str, *args: str) -> dict[str, Any]:
+    """Run `code` with Rasa's Python (the project on its path, as `rasa run` has it); what it
+    printed last, as JSON."""
+    settings = Settings()
+    result = subprocess.run(
+        [str(settings.rasa_bin.parent / "python"), "-c", code, *args],
+        cwd=settings.project_dir,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return found
 
 
 # -- the pages in Chromium --------------------------------------------------------------------

@@ -158,6 +158,22 @@ def test_texts_are_run_in_batches_of_like_lengths(lengths, expected) -> None:
     assert [list(r) for r in runs(np.array(lengths, dtype=np.int64))] == expected
 
 
+def assert_batched_as_alone(embedder: Embedder, questions: list[str]) -> None:
+    """All but the first question embedded in one run, each row as the model gives it alone."""
+    model = HeldEmbedder(embedder)
+    batcher = QueryBatcher(model, window_ms=LONG, max_batch=len(questions) - 1)
+    got = asked_during_a_run(
+        batcher,
+        model,
+        [lambda q=q: batcher.encode([q]) for q in questions],  # type: ignore[misc]
+    )
+    assert len(model.batches) == 2  # the first alone, the others together
+    for question, vectors in zip(questions, got, strict=True):
+        single = embedder.encode([question])
+        assert isinstance(vectors, np.ndarray) and vectors.shape == single.shape
+        np.testing.assert_allclose(vectors, single, atol=1e-5)
+
+
 @pytest.mark.model
 def test_batched_vectors_equal_the_model_s_vectors_alone(real_embedder) -> None:
     """Padding to the longest question of a run changes nothing beyond float rounding."""
@@ -170,18 +186,7 @@ def test_batched_vectors_equal_the_model_s_vectors_alone(real_embedder) -> None:
         "open account",
         "card",
     ]
-    model = HeldEmbedder(real_embedder)
-    batcher = QueryBatcher(model, window_ms=LONG, max_batch=len(questions) - 1)
-    got = asked_during_a_run(
-        batcher,
-        model,
-        [lambda q=q: batcher.encode([q]) for q in questions],  # type: ignore[misc]
-    )
-    assert len(model.batches) == 2  # six questions embedded together
-    for question, vectors in zip(questions, got, strict=True):
-        single = real_embedder.encode([question])
-        assert isinstance(vectors, np.ndarray) and vectors.shape == single.shape
-        np.testing.assert_allclose(vectors, single, atol=1e-5)
+    assert_batched_as_alone(real_embedder, questions)
 
 
 @pytest.mark.model
@@ -195,13 +200,4 @@ def test_japanese_questions_batched_equal_the_model_s_vectors_alone() -> None:
         "店舗で受け取りはできますか",
         "パスワードを忘れました",
     ]
-    model = HeldEmbedder(e5)
-    batcher = QueryBatcher(model, window_ms=LONG, max_batch=len(questions) - 1)
-    got = asked_during_a_run(
-        batcher,
-        model,
-        [lambda q=q: batcher.encode([q]) for q in questions],  # type: ignore[misc]
-    )
-    assert len(model.batches) == 2
-    for question, vectors in zip(questions, got, strict=True):
-        np.testing.assert_allclose(vectors, e5.encode([question]), atol=1e-5)
+    assert_batched_as_alone(e5, questions)

@@ -3,11 +3,14 @@ for it); its vector is made when editors list the gaps, all new ones in one batc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
 from core.clock import ManualClock
+from core.db import Storage
 from knowledge_base.gaps import GapLog
 from knowledge_base.search import tuned_for
 from knowledge_base.service import KnowledgeBase
@@ -89,25 +92,26 @@ def test_gaps_of_each_language_are_embedded_by_its_model(storage) -> None:
     assert sorted(c.count for c in clusters) == [1, 2]  # never two languages in one cluster
 
 
-def test_a_new_model_makes_the_gap_vectors_again_when_listed(storage, tmp_path) -> None:
-    def knowledge_base(embedder: CountingEmbedder) -> KnowledgeBase:
-        return KnowledgeBase(
-            storage=storage,
-            embedder=embedder,
-            index_path=tmp_path / "kb.faiss",
-            thresholds=tuned_for(embedder.name),
-            targets=None,
-            clock=ManualClock(),
-        )
+def knowledge_base(storage: Storage, folder: Path, embedder: CountingEmbedder) -> KnowledgeBase:
+    return KnowledgeBase(
+        storage=storage,
+        embedder=embedder,
+        index_path=folder / "kb.faiss",
+        thresholds=tuned_for(embedder.name),
+        targets=None,
+        clock=ManualClock(),
+    )
 
+
+def test_a_new_model_makes_the_gap_vectors_again_when_listed(storage, tmp_path) -> None:
     first = CountingEmbedder()
-    kb = knowledge_base(first)
+    kb = knowledge_base(storage, tmp_path, first)
     for number, question in enumerate(QUESTIONS):
         kb.gaps.record(question, conversation_id=f"c{number}", reason="no_answer")
     assert len(kb.gaps.clusters()) == 2
 
     second = CountingEmbedder("other-model", 64)
-    kb = knowledge_base(second)
+    kb = knowledge_base(storage, tmp_path, second)
     assert not any(second.batches)  # no article to embed again, no gap embedded at start
     clusters = kb.gaps.clusters()
     assert [b for b in second.batches if b] == [QUESTIONS[::-1]]
@@ -118,14 +122,7 @@ def test_a_new_model_makes_the_gap_vectors_again_when_listed(storage, tmp_path) 
 def test_a_question_asked_again_soon_is_not_embedded_again(storage, tmp_path) -> None:
     """The answer and then the hand-over's skill search the same question: one model run."""
     embedder = CountingEmbedder()
-    kb = KnowledgeBase(
-        storage=storage,
-        embedder=embedder,
-        index_path=tmp_path / "kb.faiss",
-        thresholds=tuned_for(embedder.name),
-        targets=None,
-        clock=ManualClock(),
-    )
+    kb = knowledge_base(storage, tmp_path, embedder)
     kb.import_articles([ArticleIn.model_validate(article())])
     embedder.batches.clear()
     first = kb.search("my card has not arrived", limit=5)

@@ -5,19 +5,15 @@ the same error Rasa's own check gives."""
 from __future__ import annotations
 
 import json
-import subprocess
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.runtime import rasa_env, start_rasa
+from bot.runtime import start_rasa
 from core.settings import Settings
-from tests.helpers import free_port, stop, wait_until
+from tests.helpers import free_port, run_in_rasa, serving, stop, wait_until
 
 pytestmark = pytest.mark.rasa
 
@@ -60,22 +56,7 @@ print(json.dumps({"rasa": rasa_own, "cascade": [outcome(r) for r in responses]})
 
 
 def test_the_check_accepts_and_refuses_what_rasa_does() -> None:
-    settings = Settings()
-    result = subprocess.run(
-        [
-            str(settings.rasa_bin.parent / "python"),
-            "-c",
-            BOTH_CHECKS,
-            json.dumps(VALID + INVALID),
-        ],
-        cwd=settings.project_dir,
-        env=rasa_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = run_in_rasa(BOTH_CHECKS, json.dumps(VALID + INVALID))
     assert out["cascade"] == out["rasa"]
     assert out["cascade"][: len(VALID)] == [True] * len(VALID)
     refusals = out["cascade"][len(VALID) :]
@@ -121,25 +102,12 @@ class ActionHandler(BaseHTTPRequestHandler):
         return None
 
 
-@contextmanager
-def action_server() -> Iterator[ActionServer]:
-    server = ActionServer()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 def test_the_rasa_server_says_valid_responses_and_refuses_invalid_ones(
     tmp_path, rasa_model
 ) -> None:
     project = Settings()
     port = free_port()
-    with action_server() as actions:
+    with serving(ActionServer()) as actions:
         rasa = start_rasa(
             project_dir=project.project_dir,
             rasa_bin=project.rasa_bin,

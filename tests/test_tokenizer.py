@@ -5,13 +5,11 @@ runtime; the Rasa component itself in Rasa's runtime, as `rasa train` and `rasa 
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
 from bot.nlu.japanese import has_japanese, words
-from bot.runtime import rasa_env
-from core.settings import Settings
+from tests.helpers import run_in_rasa
 
 
 @pytest.mark.parametrize(
@@ -70,23 +68,8 @@ print(json.dumps(out, ensure_ascii=False))
 
 @pytest.mark.rasa
 def test_the_rasa_component_reads_both_languages() -> None:
-    settings = Settings()
     texts = ["返品について担当者と話したいです", "I'd like to talk to someone, please!", "！！"]
-    result = subprocess.run(
-        [
-            str(settings.rasa_bin.parent / "python"),
-            "-c",
-            COMPONENT,
-            json.dumps(texts, ensure_ascii=False),
-        ],
-        cwd=settings.project_dir,  # as `rasa run` and `rasa train` find it: on the project path
-        env=rasa_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = run_in_rasa(COMPONENT, json.dumps(texts, ensure_ascii=False))
     assert out["registered"]
     tokens = out["tokens"]
     assert [t[0] for t in tokens[texts[0]]] == [
