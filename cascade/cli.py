@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
-from cascade.memory import limit_malloc_arenas
 from cascade.operations_cli import commands as operations_commands
 from cascade.staff_cli import staff_app
 from core.settings import Settings
@@ -64,7 +63,6 @@ def serve(
 ) -> None:
     """Run the app alone (the Rasa server is found at --rasa-url). Rasa's action calls need
     CASCADE_ACTION_SECRET, the same in Rasa's environment and the app's."""
-    limit_malloc_arenas()  # before any thread allocates (cascade/memory.py)
     import uvicorn
 
     from cascade.app import create_app, with_realtime
@@ -89,7 +87,6 @@ def up(
     """
     import secrets
 
-    limit_malloc_arenas()  # before any thread allocates (cascade/memory.py)
     import uvicorn
 
     from bot.runtime import ensure_model, start_rasa
