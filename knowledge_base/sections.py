@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.db import Storage
+from core.memory import release_freed_memory
 from knowledge_base.batching import QueryBatcher
 from knowledge_base.calibration import (
     Calibration,
@@ -133,6 +134,7 @@ class Section:
             )
         self._calibrated_for = self.index.vectors.fingerprint
         log.info("%s articles calibrated: %s", self.language, calibration.thresholds)
+        release_freed_memory()  # its similarity matrices: hundreds of MiB with many articles
         return calibration
 
     def recalibrate(self) -> None:
