@@ -61,18 +61,12 @@ class Chat:
             )
         return stored
 
-    def follow_language(self, conversation_id: str, text: str) -> None:
-        """The customer's typed message, decided surely in a language Cascade speaks, holds the
-        conversation in that language from now on: the first such message sets it, and a
-        customer who changes language is answered in the new one. Short or unsure messages
-        ("ok", "no") and buttons leave it as it is."""
-        language = self.language_of(text)
-        if language is not None:
-            self.store.set_language(conversation_id, language, at=self.now())
-
     @staticmethod
     def language_of(text: str) -> str | None:
-        """The language a customer's message holds the conversation in, if it decides one."""
+        """The language a customer's typed message holds the conversation in from now on, when
+        it is decided surely in a language Cascade speaks: the first such message sets it, and
+        a customer who changes language is answered in the new one. Short or unsure messages
+        ("ok", "no") and buttons decide none (None)."""
         found = detect(text)
         return found.language if found.read and found.sure and found.language else None
 

@@ -56,14 +56,14 @@ class CustomerTurn:
         if isinstance(stored, Turn):
             return stored
         message, bot_text = stored
-        await self.answer(conversation_id, message, bot_text, language_followed=True)
+        await self.answer(conversation_id, message, bot_text)
         return await asyncio.to_thread(self._since, conversation_id, message)
 
     def _store(
         self, conversation_id: str, text: str, client_id: str | None
     ) -> Turn | tuple[dict[str, Any], str]:
-        """Store the customer's message, marked as awaiting its turn, and follow its language,
-        in one transaction; a Turn when it was stored before (the same `client_id`)."""
+        """Store the customer's message, marked as awaiting its turn, with the language it holds
+        the conversation in (so a turn answered after a crash has it too), in one transaction; a Turn when it was stored before (the same `client_id`)."""
         chat, store = self.chat, self.chat.store
         conversation = store.get(conversation_id)
         duplicate = store.by_client_id(conversation_id, client_id)
@@ -91,40 +91,21 @@ class CustomerTurn:
         store = self.chat.store
         return Turn(store.get(conversation_id)["status"], store.since(message))
 
-    async def answer(
-        self,
-        conversation_id: str,
-        message: dict[str, Any],
-        text: str,
-        *,
-        language_followed: bool = False,
-    ) -> None:
+    async def answer(self, conversation_id: str, message: dict[str, Any], text: str) -> None:
         """Take the turn of the customer's stored `message` (`text` is what was typed or the
         button's payload), then mark it taken. A turn that fails is taken all the same (the
         caller hears of the failure); one cut off by a shutdown or crash is not, and is
-        answered at the next start-up. `language_followed`: the message's language was
-        followed when it was stored."""
+        answered at the next start-up."""
         try:
-            taken = await self._answer(
-                conversation_id, message, text, language_followed=language_followed
-            )
+            taken = await self._answer(conversation_id, message, text)
         except Exception:
             await asyncio.to_thread(self.chat.store.turn_taken, message["id"])
             raise
         if not taken:
             await asyncio.to_thread(self.chat.store.turn_taken, message["id"])
 
-    async def _answer(
-        self,
-        conversation_id: str,
-        message: dict[str, Any],
-        text: str,
-        *,
-        language_followed: bool,
-    ) -> bool:
+    async def _answer(self, conversation_id: str, message: dict[str, Any], text: str) -> bool:
         """True when the turn was marked taken with what it changed (the bot's turn)."""
-        if not language_followed:
-            await asyncio.to_thread(self.chat.follow_language, conversation_id, text)
         conversation = await asyncio.to_thread(self._before_bot, conversation_id, message, text)
         if conversation is None:
             return False

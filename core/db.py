@@ -72,7 +72,7 @@ class Storage:
         self.message_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         # Write transactions committed by this process: what is computed from the tables can
         # be kept until this moves (see `changes`).
-        self._commits = itertools.count()
+        self._commits = itertools.count(1)  # next() is atomic: threads commit concurrently
         self.changes = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         db = self.db
@@ -122,7 +122,7 @@ class Storage:
             try:
                 yield db
                 db.execute("COMMIT")
-                self.changes = next(self._commits) + 1
+                self.changes = next(self._commits)
             except BaseException:
                 if db.conn.in_transaction:
                     db.execute("ROLLBACK")

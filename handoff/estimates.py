@@ -209,7 +209,7 @@ class Estimates:
         skill) and an estimated wait in whole seconds (0 once an agent has it on offer).
 
         Computed once per change, not per waiting customer's poll: kept until a write is
-        committed or `PLACES_KEPT_S` pass (the waits count down with time)."""
+        committed or `PLACES_KEPT` passes (the waits count down with time)."""
         changes, now = self.conversations.storage.changes, self.clock.now()
         kept = self._kept
         if kept is not None and kept[0] == changes and timedelta(0) <= now - kept[1] < PLACES_KEPT:
