@@ -102,7 +102,9 @@ def build_services(
         embedder = load_embedder(settings.embedding_model)
         embedders = load_language_embedders(embedder)
     clock = clock or SystemClock()
-    storage = open_storage(settings.database_path)
+    storage = open_storage(
+        settings.database_path, url=settings.database_url, pool_size=settings.database_pool
+    )
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
     tokens = TokenStore(storage, admin_token=admin, clock=clock)
     if bot is None:

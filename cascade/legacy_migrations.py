@@ -9,7 +9,7 @@ database; new tables and columns go in the owning package's migrations.
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from core.db import Database, Migrations
 
 LEGACY = Migrations("cascade")
 

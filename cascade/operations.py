@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from bot.tracker_store import forget_senders
 from cascade.legacy_migrations import LEGACY
 from cascade.storage import MIGRATIONS
@@ -45,8 +43,7 @@ def app_version() -> str:
 
 def known_migrations() -> dict[str, set[str]]:
     """Every migration this version has, by set (what an empty database would apply)."""
-    empty = Database(memory=True)
-    return {m.name: {p.name for p in m.pending(empty)} for m in (*MIGRATIONS, LEGACY)}
+    return {m.name: set(m.names) for m in (*MIGRATIONS, LEGACY)}
 
 
 def databases(settings: Settings) -> dict[str, Path]:

@@ -30,7 +30,9 @@ def _storage(data_dir: Path | None):
     from cascade.storage import open_storage
 
     settings = _settings(data_dir)
-    return settings, open_storage(settings.database_path)
+    return settings, open_storage(
+        settings.database_path, url=settings.database_url, pool_size=settings.database_pool
+    )
 
 
 def _now():

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
-from sqlite_utils import Database
+from core.db import Database
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ and the sessions of Rasa-protocol widgets."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from core.db import Database, Migrations
 
 MIGRATIONS = Migrations("conversations")
 

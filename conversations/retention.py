@@ -19,9 +19,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlite_utils import Database
-
 from conversations.states import Status
+from core.db import Database
 
 CLOSED = (Status.RESOLVED, Status.ABANDONED, Status.TICKETED)
 # Event data that is free text, or points at the person: cleared by a purge.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from functools import partial
@@ -21,7 +20,7 @@ from conversations.events import (
 )
 from conversations.quiet import Quiet
 from conversations.states import Status
-from core.db import Storage
+from core.db import IntegrityError, Storage
 from core.language import DEFAULT
 
 
@@ -133,11 +132,11 @@ class ConversationStore(Quiet):
                 cursor = db.execute(
                     "insert into messages (conversation_id, sender, text, buttons, article_id,"
                     " client_id, reply_to, created_at) values (:conversation_id, :sender, :text,"
-                    " :buttons, :article_id, :client_id, :reply_to, :created_at)",
+                    " :buttons, :article_id, :client_id, :reply_to, :created_at) returning id",
                     row,
                 )
-                row["id"] = cursor.lastrowid
-        except sqlite3.IntegrityError:
+                row["id"] = cursor.fetchone()[0]
+        except IntegrityError:
             existing = self.by_client_id(conversation_id, client_id, sender=sender)
             if existing is None:
                 raise

@@ -19,10 +19,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlite_utils import Database
-
 from core.clock import Clock, SystemClock, iso
-from core.db import Storage
+from core.db import Database, Storage
 
 
 class Role(StrEnum):
@@ -149,7 +147,7 @@ class TokenStore:
                     f"select token_hash from tokens where revoked_at is null and ({where})", params
                 ).fetchall()
             ]
-            db.conn.executemany(
+            db.executemany(
                 "update tokens set revoked_at = ? where token_hash = ?", [(at, h) for h in hashes]
             )
         ids = [h[:ID_LENGTH] for h in hashes]

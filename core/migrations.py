@@ -3,7 +3,7 @@ accounts (`core.accounts`)."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from core.db import Database, Migrations
 
 MIGRATIONS = Migrations("core")
 

@@ -20,6 +20,17 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / "var" / "data",
         description="Directory holding the SQLite database, the FAISS index and Rasa's tracker store.",
     )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "Empty: the SQLite file in the data directory. A PostgreSQL database"
+            " (postgresql+psycopg://user:password@host:5432/name) shared by several app processes."
+        ),
+    )
+    database_pool: int | None = Field(
+        default=None,
+        description="Database connections each app process keeps open (empty: 64 on SQLite, 10 on PostgreSQL).",
+    )
     rasa_url: str | None = Field(
         default="http://127.0.0.1:5005",
         description="Base URL of the Rasa server; empty means no bot (every chat goes to a person).",

@@ -43,10 +43,11 @@ class Canned:
 
 def _insert_note(db: Any, conversation_id: str, agent_id: str | None, text: str, at: str) -> Note:
     cursor = db.execute(
-        "insert into notes (conversation_id, agent_id, text, created_at) values (?, ?, ?, ?)",
+        "insert into notes (conversation_id, agent_id, text, created_at) values (?, ?, ?, ?)"
+        " returning id",
         [conversation_id, agent_id, text, at],
     )
-    return Note(cursor.lastrowid, agent_id, text, at)
+    return Note(cursor.fetchone()[0], agent_id, text, at)
 
 
 class Desk:

@@ -3,7 +3,7 @@ events, and the outbox of e-mails and webhooks."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from core.db import Database, Migrations
 
 MIGRATIONS = Migrations("handoff")
 

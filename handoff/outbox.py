@@ -26,10 +26,9 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
-from sqlite_utils import Database
 
 from core.clock import Clock, iso
-from core.db import Storage
+from core.db import Database, Storage
 from core.settings import Settings
 from handoff.errors import HandoffError
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 
-from sqlite_utils import Database
-
 from conversations.retention import IN_IDS, anonymous_handoff
+from core.db import Database
 from handoff.states import TicketStatus
 
 

@@ -4,14 +4,13 @@ question is embedded by its language's model and grouped with questions of its l
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.clock import Clock, iso
-from core.db import Storage
+from core.db import IntegrityError, Storage
 from core.language import normalise
 from knowledge_base.embedder import E5, Embedder
 from knowledge_base.errors import GapNotFound
@@ -101,7 +100,7 @@ class GapLog:
                         "language": question_language(question),
                     }
                 )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             pass  # already recorded for this conversation
 
     def open_gaps(self) -> list[Gap]:
@@ -129,7 +128,7 @@ class GapLog:
             )
         if made:
             with self.storage.write() as db:
-                db.conn.executemany(
+                db.executemany(
                     "update kb_gaps set embedding = ? where id = ? and embedding is null",
                     [(v.tobytes(), i) for i, v in made.items()],
                 )

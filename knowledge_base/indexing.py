@@ -64,7 +64,7 @@ def follow_embedder(storage: Storage, embedder: Embedder, language: str = DEFAUL
         ).fetchall()
         vectors = embedder.encode([t for _, t in rows])
         with storage.write() as tx:
-            tx.conn.executemany(
+            tx.executemany(
                 "update kb_vectors set embedding = ? where vector_id = ?",
                 [(v.tobytes(), k) for (k, _), v in zip(rows, vectors, strict=True)],
             )

@@ -29,9 +29,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
-from core.db import Storage
+from core.db import Database, Storage
 from core.language import DEFAULT, normalise
 
 if TYPE_CHECKING:
@@ -251,16 +249,14 @@ class LexicalIndex:
     ) -> None:
         """In place: drop the rows of `removed` rowids, then add `documents`."""
         with self.storage.write() as db:
-            db.conn.executemany(
-                f"delete from {self.table} where rowid = ?", [(k,) for k in removed]
-            )
+            db.executemany(f"delete from {self.table} where rowid = ?", [(k,) for k in removed])
             self._insert(db, documents)
             self._stamp(db, fingerprint)
         self._count = self._rows()
 
     def _insert(self, db: Database, documents: Iterable[tuple[int, str]]) -> None:
         rows = [(key, " ".join(terms(text, self.language))) for key, text in documents]
-        db.conn.executemany(f"insert into {self.table} (rowid, terms) values (?, ?)", rows)
+        db.executemany(f"insert into {self.table} (rowid, terms) values (?, ?)", rows)
 
     def _stamp(self, db: Database, fingerprint: str) -> None:
         db.execute(f"delete from {self.stamp}")

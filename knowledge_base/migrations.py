@@ -3,7 +3,7 @@ texts, the model that made those vectors, and content gaps."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from core.db import Database, Migrations
 
 MIGRATIONS = Migrations("knowledge_base")
 

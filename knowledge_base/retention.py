@@ -18,8 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
+from core.db import Database
 from core.language import DEFAULT, normalise
 from knowledge_base.ids import slug
 from knowledge_base.lexical import table_names, terms

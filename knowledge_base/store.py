@@ -13,9 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlite_utils import Database
 
-from core.db import Storage
+from core.db import Database, Storage
 from core.language import LANGUAGES
 
 

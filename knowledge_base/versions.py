@@ -9,9 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
-from core.db import Storage
+from core.db import Database, Storage
 from knowledge_base.errors import VersionNotFound
 from knowledge_base.store import ArticleIn, ArticleStore, Embedded
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlite_utils import Database
 
 from cascade.app import create_app
 from cascade.legacy_migrations import LEGACY
 from cascade.storage import MIGRATIONS, open_storage
 from conversations.store import ConversationStore
 from core.auth import Role, TokenStore
+from core.db import Database, engine_for
 from core.settings import Settings
 from tests.factories import HashingEmbedder, ScriptedBot
 from tests.helpers import ADMIN, ADMIN_HEADERS
@@ -246,21 +246,23 @@ def make_legacy(path: Path, level: str) -> dict[str, list[dict[str, Any]]]:
     """A database as the retired set left it at `level`, with rows in every table."""
     stop_before, rows = LEVELS[level]
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(path)
-    LEGACY.apply(db, stop_before=stop_before)
-    data = rows()
-    for table, table_rows in data.items():
-        db.table(table).insert_all(table_rows)
-    db.close()
+    engine = engine_for(path, None)
+    with engine.connect() as connection:
+        db = Database(engine, connection)
+        LEGACY.apply(db, lambda db: db.execute("BEGIN IMMEDIATE"), stop_before=stop_before)
+        data = rows()
+        for table, table_rows in data.items():
+            db.table(table).insert_all(table_rows)
+    engine.dispose()
     return data
 
 
 def table_rows(path: Path, tables: list[str]) -> dict[str, list[dict[str, Any]]]:
-    db = Database(path)
+    engine = engine_for(path, None)
     try:
-        return {table: list(db.table(table).rows) for table in tables}
+        return {table: list(Database(engine).query(f"select * from {table}")) for table in tables}
     finally:
-        db.close()
+        engine.dispose()
 
 
 def schema(path: Path) -> dict[str, Any]:
