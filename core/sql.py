@@ -74,13 +74,12 @@ def stored(value: Any, dialect: str) -> Any:
 
 class Result:
     """What a statement returned, read to the end at once so the connection can go back to
-    the pool: rows (indexable like tuples), `rowcount` and SQLite's `lastrowid`."""
+    the pool: rows (indexable like tuples) and `rowcount`. (New ids come from `returning`.)"""
 
     def __init__(self, result: sa.CursorResult[Any]) -> None:
-        self.rowcount: int = result.rowcount
-        self.lastrowid: int | None = getattr(result, "lastrowid", None)
-        self._rows: list[sa.Row[Any]] = list(result) if result.returns_rows else []
         self.keys: list[str] = list(result.keys()) if result.returns_rows else []
+        self._rows: list[sa.Row[Any]] = list(result) if result.returns_rows else []
+        self.rowcount: int = result.rowcount
         self._next = 0
 
     # Rows are typed Any, as the driver's cursors type them: the SQL says what they hold.
@@ -140,6 +139,28 @@ class Database:
         result = self.execute(sql, parameters)
         for row in result.fetchall():
             yield dict(zip(result.keys, row, strict=True))
+
+    # The few SQL expressions the two engines write differently. JSON is stored as text.
+
+    def json_field(self, column: str, path: str) -> str:
+        """The value at `path` (keys joined by dots) of the JSON text in `column`: SQLite's
+        `json_extract` gives numbers as numbers and true/false as 1/0; on PostgreSQL it is
+        the value's text ("1", "true"), so compare it with text or cast it."""
+        if self.dialect == "sqlite":
+            return f"json_extract({column}, '$.{path}')"
+        return f"({column}::jsonb #>> '{{{path.replace('.', ',')}}}')"
+
+    def json_values(self, array: str) -> str:
+        """A subquery of the texts in the JSON array `array` (a column or `?`), for `in`."""
+        if self.dialect == "sqlite":
+            return f"(select value from json_each({array}))"
+        return f"(select jsonb_array_elements_text({array}::jsonb))"
+
+    def json_keys(self, column: str) -> str:
+        """A table expression of the keys of the JSON object in `column`, as `key`."""
+        if self.dialect == "sqlite":
+            return f"json_each({column})"
+        return f"jsonb_each({column}::jsonb)"
 
     def table(self, name: str) -> Table:
         return Table(self, name)
