@@ -22,7 +22,20 @@ class Settings(BaseSettings):
     )
     rasa_url: str | None = Field(
         default="http://127.0.0.1:5005",
-        description="Base URL of the Rasa server; empty means no bot (every chat goes to a person).",
+        description="Base URL of the Rasa server, or several separated by commas (Rasa processes "
+        "sharing a tracker store and a lock store: turns go to them in turn); empty means no bot "
+        "(every chat goes to a person).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="A PostgreSQL database (postgresql+psycopg://user:password@host:port/name) "
+        "shared by every replica; unset: SQLite in the data directory. Rasa's tracker store goes "
+        "to the same database, in its own schema `rasa`.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="A Redis server (redis://host:port/db) shared by every replica; unset: none. "
+        "Rasa's lock store goes there too, so several Rasa processes can share conversations.",
     )
     rasa_timeout_s: float = Field(
         default=15.0, description="How long to wait for Rasa's reply before handing over."
