@@ -3,10 +3,16 @@
 `RasaClient` and `NoBot` are what `conversations.service.Bot` asks for; the app wires one in.
 A circuit breaker (bot/breaker.py) stands in front of Rasa: after repeated failures the client
 fails at once, so the chat is handed over without waiting for a timeout, until Rasa answers again.
+
+Several Rasa processes sharing a tracker store and a lock store (docs/production/scaling-rasa.md)
+can stand behind one client: each has its own breaker, and turns go to them in turn, passing over
+one taken for down, and one that refuses the connection (the message never reached it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from typing import Any
 
 import httpx
@@ -23,6 +29,83 @@ class BotUnavailable(ConnectionError):
     A `ConnectionError`, which is what the conversation service expects of any bot."""
 
 
+class NotReached(BotUnavailable):
+    """The connection to one Rasa process was refused: the message never left, so another
+    process may take it."""
+
+
+def rasa_urls(configured: str) -> list[str]:
+    """The Rasa servers in CASCADE_RASA_URL: one URL, or several separated by commas."""
+    return [url.strip().rstrip("/") for url in configured.split(",") if url.strip()]
+
+
+class RasaServer:
+    """One Rasa process and its breaker."""
+
+    def __init__(
+        self,
+        url: str,
+        client: httpx.AsyncClient,
+        *,
+        failures_to_open: int,
+        probe_interval_s: float,
+    ) -> None:
+        self.url = url
+        self._client = client
+        self.breaker = Breaker(
+            failures_to_open=failures_to_open,
+            probe_interval_s=probe_interval_s,
+            probe=self.answers,
+            name=f"Rasa at {url}",
+        )
+
+    def taken_for_down(self) -> BotUnavailable:
+        return BotUnavailable(
+            f"Rasa at {self.url} is taken for down (circuit {self.breaker.state.value}) after "
+            f"{self.breaker.failures} failures in a row"
+        )
+
+    async def send(self, sender_id: str, text: str, *, metadata: dict[str, Any]) -> list[dict]:
+        try:
+            response = await self._client.post(
+                f"{self.url}/webhooks/rest/webhook",
+                json={"sender": sender_id, "message": text, "metadata": metadata},
+            )
+        except httpx.ConnectError as exc:  # refused: nothing was sent
+            self.breaker.failed()
+            raise NotReached(f"Rasa at {self.url} did not answer: {exc!r}") from exc
+        except httpx.TransportError as exc:  # a timeout, a broken answer
+            self.breaker.failed()
+            raise BotUnavailable(f"Rasa at {self.url} did not answer: {exc!r}") from exc
+        except httpx.HTTPError as exc:
+            raise BotUnavailable(f"Rasa at {self.url} did not answer: {exc!r}") from exc
+        if response.is_server_error:
+            self.breaker.failed()
+        else:
+            self.breaker.succeeded()
+        try:
+            response.raise_for_status()
+            replies = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise BotUnavailable(f"Rasa at {self.url} did not answer: {exc!r}") from exc
+        if not isinstance(replies, list):
+            raise BotUnavailable(f"Rasa at {self.url} answered with {type(replies).__name__}")
+        return [reply for reply in replies if isinstance(reply, dict)]
+
+    async def is_up(self) -> bool:
+        """False while the breaker is open; otherwise whether Rasa answers now."""
+        if self.breaker.state is not State.CLOSED:
+            return False
+        return await self.answers()
+
+    async def answers(self) -> bool:
+        try:
+            response = await self._client.get(f"{self.url}/", timeout=STATUS_TIMEOUT_S)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+
 class RasaClient:
     def __init__(
         self,
@@ -32,65 +115,59 @@ class RasaClient:
         failures_to_open: int = 3,
         probe_interval_s: float = 5.0,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s)
-        self.breaker = Breaker(
-            failures_to_open=failures_to_open,
-            probe_interval_s=probe_interval_s,
-            probe=self._answers,
-            name=f"Rasa at {self.base_url}",
-        )
+        urls = rasa_urls(base_url)
+        if not urls:
+            raise ValueError("no Rasa URL given")
+        self.base_url = ", ".join(urls)
+        self._client = httpx.AsyncClient(timeout=timeout_s)
+        self.servers = [
+            RasaServer(
+                url,
+                self._client,
+                failures_to_open=failures_to_open,
+                probe_interval_s=probe_interval_s,
+            )
+            for url in urls
+        ]
+        self._turns = itertools.cycle(range(len(self.servers)))
 
     @property
     def state(self) -> str:
         """The breaker's state: "closed" (calls go to Rasa), "open" or "half-open" (they fail
-        at once while the probe waits or asks)."""
-        return self.breaker.state.value
+        at once while the probe waits or asks). With several Rasa processes, the best of theirs:
+        "closed" while any one takes calls."""
+        states = {server.breaker.state for server in self.servers}
+        for state in (State.CLOSED, State.HALF_OPEN, State.OPEN):
+            if state in states:
+                return state.value
+        raise AssertionError("a breaker in no state")  # pragma: no cover
 
     async def send(self, sender_id: str, text: str, *, metadata: dict[str, Any]) -> list[dict]:
-        if not self.breaker.allows():
-            raise BotUnavailable(
-                f"Rasa at {self.base_url} is taken for down (circuit {self.state}) after "
-                f"{self.breaker.failures} failures in a row"
-            )
-        try:
-            response = await self._client.post(
-                "/webhooks/rest/webhook",
-                json={"sender": sender_id, "message": text, "metadata": metadata},
-            )
-        except httpx.TransportError as exc:  # no connection, a timeout, a broken answer
-            self.breaker.failed()
-            raise BotUnavailable(f"Rasa at {self.base_url} did not answer: {exc!r}") from exc
-        except httpx.HTTPError as exc:
-            raise BotUnavailable(f"Rasa at {self.base_url} did not answer: {exc!r}") from exc
-        if response.is_server_error:
-            self.breaker.failed()
-        else:
-            self.breaker.succeeded()
-        try:
-            response.raise_for_status()
-            replies = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise BotUnavailable(f"Rasa at {self.base_url} did not answer: {exc!r}") from exc
-        if not isinstance(replies, list):
-            raise BotUnavailable(f"Rasa at {self.base_url} answered with {type(replies).__name__}")
-        return [reply for reply in replies if isinstance(reply, dict)]
+        """To the next Rasa process in turn; one taken for down is passed over, and so is one
+        that refuses the connection (the next one in turn gets the message)."""
+        first = next(self._turns)
+        in_turn = self.servers[first:] + self.servers[:first]
+        open_ = [server for server in in_turn if server.breaker.allows()]
+        if not open_:
+            if len(self.servers) == 1:
+                raise self.servers[0].taken_for_down()
+            raise BotUnavailable(f"every Rasa server ({self.base_url}) is taken for down")
+        for server in open_[:-1]:
+            try:
+                return await server.send(sender_id, text, metadata=metadata)
+            except NotReached:
+                continue
+        return await open_[-1].send(sender_id, text, metadata=metadata)
 
     async def is_up(self) -> bool:
-        """False while the breaker is open; otherwise whether Rasa answers now."""
-        if self.breaker.state is not State.CLOSED:
-            return False
-        return await self._answers()
-
-    async def _answers(self) -> bool:
-        try:
-            response = await self._client.get("/", timeout=STATUS_TIMEOUT_S)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        """Whether any Rasa process takes calls and answers now."""
+        if len(self.servers) == 1:
+            return await self.servers[0].is_up()
+        return any(await asyncio.gather(*(server.is_up() for server in self.servers)))
 
     async def aclose(self) -> None:
-        await self.breaker.aclose()
+        for server in self.servers:
+            await server.breaker.aclose()
         await self._client.aclose()
 
 

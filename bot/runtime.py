@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.endpoints import rasa_endpoints
+from bot.tracker_store import prepare_postgres
+
 # What `rasa train` reads, and the tokenizer's code (config.yml names it): a change to any of them
 # is a new model.
 MODEL_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "bot/nlu")
@@ -86,12 +89,28 @@ def start_rasa(
     action_secret: str,
     tracker_db: Path,
     log_file: Path | None = None,
+    database_url: str | None = None,
+    redis_url: str | None = None,
 ) -> subprocess.Popen[bytes]:
     """`rasa run` with the REST channel only: its HTTP API (--enable-api) stays off, as nothing
     of Cascade uses it. Rasa calls `action_url` with `action_secret` (endpoints.yml). Started
     through `bot.rasa`, Rasa's own command line with its action response check made
-    cheaper, by the Python of `rasa_bin`'s runtime."""
+    cheaper, by the Python of `rasa_bin`'s runtime.
+
+    The tracker store is the SQLite file `tracker_db`, or with `database_url` the app's
+    PostgreSQL database; with `redis_url` the lock store is in Redis (bot/endpoints.py), so
+    several Rasa processes can take turns of the same conversations."""
     tracker_db.parent.mkdir(parents=True, exist_ok=True)
+    endpoints = Path("endpoints.yml")
+    stores_env: dict[str, str] = {}
+    written = rasa_endpoints(database_url=database_url, redis_url=redis_url)
+    if written is not None:
+        if database_url:
+            prepare_postgres(database_url)
+        endpoints, stores_env = tracker_db.parent / "rasa-endpoints.yml", written.env
+        draft = endpoints.with_name(f".{endpoints.name}.{port}")
+        draft.write_text(written.text, encoding="utf-8")
+        draft.replace(endpoints)  # whole, even with several Rasa processes starting at once
     output = open(log_file, "ab") if log_file else None  # noqa: SIM115 - owned by the child
     return subprocess.Popen(
         [
@@ -106,7 +125,7 @@ def start_rasa(
             "--model",
             str(model),
             "--endpoints",
-            "endpoints.yml",
+            str(endpoints),
             "--credentials",
             "credentials.yml",
         ],
@@ -115,6 +134,7 @@ def start_rasa(
             CASCADE_ACTION_URL=action_url,
             CASCADE_ACTION_SECRET=action_secret,
             CASCADE_TRACKER_DB=str(tracker_db),
+            **stores_env,
         ),
         stdout=output or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,

@@ -78,12 +78,15 @@ def up(
     port: Annotated[int, typer.Option(help="The app's HTTP port.")] = 8000,
     rasa_port: Annotated[int, typer.Option(help="The Rasa server's port.")] = 5005,
     host: Annotated[str, typer.Option(help="Interface the app listens on.")] = "127.0.0.1",
+    replicas: Annotated[int, typer.Option(min=1, help="App replicas: PORT, PORT+1, ...")] = 1,
+    rasas: Annotated[int, typer.Option("--rasa", min=1, help="Rasa processes: RASA_PORT, ...")] = 1,
 ) -> None:
     """Run the app and the Rasa server together (training the model first if needed).
 
     Both stop on SIGINT/SIGTERM. If Rasa dies, the app keeps accepting and storing messages,
     hands chats to people and reports "rasa": "down" on /health. Rasa's calls to the actions
-    carry CASCADE_ACTION_SECRET, made here for both when it is not set.
+    carry CASCADE_ACTION_SECRET, made here for both when it is not set. More than one replica
+    or Rasa process share CASCADE_DATABASE_URL and CASCADE_REDIS_URL (cascade/cluster.py).
     """
     import secrets
 
@@ -93,6 +96,11 @@ def up(
     from cascade.app import create_app, with_realtime
 
     _quiet_libraries()
+    if replicas > 1 or rasas > 1:
+        from cascade.cluster import run
+
+        shape = {"replicas": replicas, "rasa": rasas, "port": port, "rasa_port": rasa_port}
+        raise typer.Exit(run(settings_for(data_dir), host=host, **shape))
     settings = settings_for(data_dir, rasa_url=f"http://127.0.0.1:{rasa_port}")
     if settings.action_secret is None or not settings.action_secret.get_secret_value():
         settings.action_secret = SecretStr(secrets.token_urlsafe(32))
@@ -108,6 +116,8 @@ def up(
         action_secret=settings.action_secret.get_secret_value(),
         tracker_db=settings.tracker_store_path,
         log_file=rasa_log,
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
     )
     typer.echo(f"Rasa starting on port {rasa_port} (log: {rasa_log})")
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
-from bot.tracker_store import forget_senders
+from bot.tracker_store import forget as forget_tracker_events
 from cascade.legacy_migrations import LEGACY
 from cascade.storage import MIGRATIONS
 from conversations import retention as conversations
@@ -105,7 +105,7 @@ def purge(storage: Storage, settings: Settings, *, older_than_days: float, now: 
         gaps = knowledge.forget_gaps(db, ids)
         conversations.anonymise(db, ids, at=iso(now))
         forget_customers(db, ids)
-        tracker = forget_senders(settings.tracker_store_path, ids)
+        tracker = forget_tracker_events(settings, ids)
     _checkpoint(storage)
     return Purged(len(ids), outbox, gaps, tracker)
 
@@ -134,7 +134,7 @@ def erase(storage: Storage, settings: Settings, *, email: str, now: datetime) ->
         kb = knowledge.erase_gaps(db, ids, at=iso(now))
         conversations.forget(db, ids)
         forget_customers(db, ids)
-        tracker = forget_senders(settings.tracker_store_path, ids)
+        tracker = forget_tracker_events(settings, ids)
     _checkpoint(storage)
     return Erased(ids, tickets, tracker, kb)
 

@@ -20,20 +20,26 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / "var" / "data",
         description="Directory holding the SQLite database, the FAISS index and Rasa's tracker store.",
     )
-    database_url: str | None = Field(
-        default=None,
-        description=(
-            "Empty: the SQLite file in the data directory. A PostgreSQL database"
-            " (postgresql+psycopg://user:password@host:5432/name) shared by several app processes."
-        ),
-    )
     database_pool: int | None = Field(
         default=None,
         description="Database connections each app process keeps open (empty: 64 on SQLite, 10 on PostgreSQL).",
     )
     rasa_url: str | None = Field(
         default="http://127.0.0.1:5005",
-        description="Base URL of the Rasa server; empty means no bot (every chat goes to a person).",
+        description="Base URL of the Rasa server, or several separated by commas (Rasa processes "
+        "sharing a tracker store and a lock store: turns go to them in turn); empty means no bot "
+        "(every chat goes to a person).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="A PostgreSQL database (postgresql+psycopg://user:password@host:port/name) "
+        "shared by every replica; unset: the SQLite file in the data directory. Rasa's tracker "
+        "store goes to the same database, in its own schema `rasa`.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="A Redis server (redis://host:port/db) shared by every replica; unset: none. "
+        "Rasa's lock store goes there too, so several Rasa processes can share conversations.",
     )
     rasa_timeout_s: float = Field(
         default=15.0, description="How long to wait for Rasa's reply before handing over."
