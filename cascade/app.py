@@ -32,7 +32,7 @@ from core.body_limit import BodyLimit, validation_failed
 from core.clock import Clock, SystemClock
 from core.db import Storage
 from core.deps import PrincipalDep, provided, register
-from core.rate_limits import RateLimits
+from core.rate_limits import RateLimits, counts_in
 from core.realtime import Realtime
 from core.settings import Settings, get_settings
 from handoff.agents import AgentOut, AgentService
@@ -157,7 +157,9 @@ def build_services(
         clock=clock,
         session_hours=settings.session_hours,
         guard=SignInGuard(
-            per_email=settings.sign_in_limit, per_client=settings.sign_in_client_limit
+            per_email=settings.sign_in_limit,
+            per_client=settings.sign_in_client_limit,
+            storage=counts_in(settings.rate_limit_store),  # shared by the replicas with Redis
         ),
     )
     accounts.leaving_listeners.append(
