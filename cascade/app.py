@@ -264,7 +264,11 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     rate_limits = RateLimits.from_settings(settings)
-    realtime = Realtime(allowed_origins=settings.socket_origins, rate_limits=rate_limits)
+    realtime = Realtime(
+        allowed_origins=settings.socket_origins,
+        rate_limits=rate_limits,
+        redis_url=settings.redis_url,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -281,6 +285,8 @@ def create_app(
         yield
         for timer in timers:
             timer.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)  # the timers' lease is let go
+        await services.realtime.aclose()
         close = getattr(services.bot, "aclose", None)
         if close is not None:
             await close()
