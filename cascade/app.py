@@ -32,7 +32,7 @@ from core.body_limit import BodyLimit, validation_failed
 from core.clock import Clock, SystemClock
 from core.db import Storage
 from core.deps import PrincipalDep, provided, register
-from core.rate_limits import RateLimits
+from core.rate_limits import RateLimits, counts_in
 from core.realtime import Realtime
 from core.settings import Settings, get_settings
 from handoff.agents import AgentOut, AgentService
@@ -159,7 +159,9 @@ def build_services(
         clock=clock,
         session_hours=settings.session_hours,
         guard=SignInGuard(
-            per_email=settings.sign_in_limit, per_client=settings.sign_in_client_limit
+            per_email=settings.sign_in_limit,
+            per_client=settings.sign_in_client_limit,
+            storage=counts_in(settings.rate_limit_store),  # shared by the replicas with Redis
         ),
     )
     accounts.leaving_listeners.append(
@@ -264,7 +266,11 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     rate_limits = RateLimits.from_settings(settings)
-    realtime = Realtime(allowed_origins=settings.socket_origins, rate_limits=rate_limits)
+    realtime = Realtime(
+        allowed_origins=settings.socket_origins,
+        rate_limits=rate_limits,
+        redis_url=settings.redis_url,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -281,6 +287,8 @@ def create_app(
         yield
         for timer in timers:
             timer.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)  # the timers' lease is let go
+        await services.realtime.aclose()
         close = getattr(services.bot, "aclose", None)
         if close is not None:
             await close()

@@ -1,12 +1,18 @@
 """The app's timers: the queue, SLA clocks, presence and the outbox are checked on timers as well
 as on changes; a crash's unanswered messages are answered once at start-up; retention runs
-daily when it is set."""
+daily when it is set.
+
+With several replicas (CASCADE_REDIS_URL) the timers run on one at a time: the replica holding
+the timers' lease (core/lease.py) runs each pass, the others skip theirs, and when the holder
+dies another takes over within the lease's time to live (CASCADE_TIMER_LEASE_S). Retention runs
+once a day across them all. Without Redis, every timer runs in this process, as always.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from fastapi.concurrency import run_in_threadpool
@@ -14,15 +20,29 @@ from fastapi.concurrency import run_in_threadpool
 from cascade.operations import DAY_S, purge_retained
 from cascade.services import Services
 from conversations.service import ConversationService
+from core.lease import Lease
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
+LEASE = "cascade:timers"  # the Redis key of the timers' lease
+RETENTION_MARK = "cascade:retention"  # set for a day by the replica that ran retention
+HOUR_S = 3600.0
+
+Gate = Callable[[], Awaitable[bool]]
+
 
 def start_timers(settings: Settings, services: Services) -> list[asyncio.Task[None]]:
-    """Start every timer on the running loop; the caller cancels them at shutdown."""
+    """Start every timer on the running loop; the caller cancels them at shutdown (and waits
+    for them: the lease is released then)."""
+    lease = (
+        Lease(settings.redis_url, name=LEASE, ttl_s=settings.timer_lease_s)
+        if settings.redis_url
+        else None
+    )
+    gate = holding(lease) if lease else None
     timers = [
-        asyncio.create_task(every(interval, job))
+        asyncio.create_task(every(interval, job, gate=gate))
         for interval, job in (
             (settings.route_interval_s, services.queue.route),
             (settings.route_interval_s, services.tickets.check_slas),
@@ -32,6 +52,8 @@ def start_timers(settings: Settings, services: Services) -> list[asyncio.Task[No
         )
         if interval > 0
     ]
+    if lease is not None:
+        timers.append(asyncio.create_task(lease.keep()))
     # In the background, so start-up is not held up: customer messages a crash left
     # unanswered get their turn, as they would have before it.
     timers.append(
@@ -44,19 +66,38 @@ def start_timers(settings: Settings, services: Services) -> list[asyncio.Task[No
     )
     if settings.retention_days:  # daily, from start-up on (cascade/operations.py)
         retention = partial(purge_retained, services.storage, settings, services.clock)
-        timers.append(asyncio.create_task(every(DAY_S, retention, first_at_start=True)))
+        if lease is None:
+            timers.append(asyncio.create_task(every(DAY_S, retention, first_at_start=True)))
+        else:  # the first replica to look each day runs it: looked at hourly, from start-up
+            daily: Gate = partial(lease.once_per, RETENTION_MARK, DAY_S)
+            timers.append(
+                asyncio.create_task(every(HOUR_S, retention, first_at_start=True, gate=daily))
+            )
     return timers
 
 
+def holding(lease: Lease) -> Gate:
+    async def held() -> bool:
+        return lease.held
+
+    return held
+
+
 async def every(
-    interval_s: float, job: Callable[[], object], *, first_at_start: bool = False
+    interval_s: float,
+    job: Callable[[], object],
+    *,
+    first_at_start: bool = False,
+    gate: Gate | None = None,
 ) -> None:
-    """Run `job` in a worker thread every `interval_s`, whatever one pass raises."""
+    """Run `job` in a worker thread every `interval_s`, whatever one pass raises; with a
+    `gate`, only the passes it lets through."""
     if not first_at_start:
         await asyncio.sleep(interval_s)
     while True:
         try:
-            await run_in_threadpool(job)
+            if gate is None or await gate():
+                await run_in_threadpool(job)
         except Exception:  # keep going: one bad pass must not stop the timer
             log.exception("%s failed", getattr(job, "__qualname__", job))
         await asyncio.sleep(interval_s)

@@ -8,6 +8,8 @@ how that person proves who they are, and its session holds what the agent's own 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import secrets
 import time
@@ -21,12 +23,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from limits import parse
+from limits.errors import StorageError
 from limits.storage import MemoryStorage
+from limits.storage import Storage as LimitsStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from core.auth import Role, TokenStore
 from core.clock import Clock, iso
 from core.db import Storage
+
+log = logging.getLogger(__name__)
 
 ACCOUNT_ROLES = (Role.ADMIN, Role.EDITOR, Role.OPS, Role.SUPERVISOR, Role.AGENT)
 MIN_PASSWORD = 10
@@ -123,10 +129,14 @@ def _account(row: dict[str, Any]) -> Account:
 
 class SignInGuard:
     """Failed sign-ins counted per email address and per client address in a moving window
-    (the limits library, in memory: per process, forgotten on restart)."""
+    (the limits library: in memory, per process and forgotten on restart; or in the rate
+    limits' Redis, shared by the app's replicas). Counts out of reach count nothing (logged),
+    as the rate limits do."""
 
-    def __init__(self, *, per_email: str, per_client: str) -> None:
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(
+        self, *, per_email: str, per_client: str, storage: LimitsStorage | None = None
+    ) -> None:
+        self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
         self.per_email = parse(per_email)
         self.per_client = parse(per_client)
 
@@ -135,16 +145,23 @@ class SignInGuard:
 
     def check(self, email: str, client: str) -> None:
         for item, key in self._keys(email, client):
-            if not self.limiter.test(item, "sign-in", key):
+            try:
+                if self.limiter.test(item, "sign-in", key):
+                    continue
                 reset_at, _ = self.limiter.get_window_stats(item, "sign-in", key)
-                raise TooManyAttempts(max(1, math.ceil(reset_at - time.time())))
+            except StorageError:
+                log.warning("sign-in counts unavailable; not limited", exc_info=True)
+                return
+            raise TooManyAttempts(max(1, math.ceil(reset_at - time.time())))
 
     def failed(self, email: str, client: str) -> None:
-        for item, key in self._keys(email, client):
-            self.limiter.hit(item, "sign-in", key)
+        with contextlib.suppress(StorageError):
+            for item, key in self._keys(email, client):
+                self.limiter.hit(item, "sign-in", key)
 
     def succeeded(self, email: str) -> None:
-        self.limiter.clear(self.per_email, "sign-in", f"email:{email}")
+        with contextlib.suppress(StorageError):
+            self.limiter.clear(self.per_email, "sign-in", f"email:{email}")
 
 
 class StaffAccounts:

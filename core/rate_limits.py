@@ -1,5 +1,6 @@
 """Per-client rate limits, counted by the `limits` library: in this process's memory by default,
-or in Redis (`CASCADE_RATE_LIMIT_STORAGE=redis://...`) when several app processes share them.
+or in Redis (`CASCADE_RATE_LIMIT_STORAGE=redis://...`, or CASCADE_REDIS_URL when that is not
+set) when several app processes share them; the sign-in limits count there too.
 
 Each limit has a name (start, messages, search, transcripts, sockets) and a rule in limits'
 notation ("30/minute;300/hour": every part must hold). The client is the request's address as
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import Depends, HTTPException, Request
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
-from limits.storage import storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from core.auth import Role
@@ -65,20 +66,14 @@ class RateLimits:
             if items:
                 self.rules[name] = items
         self.text = {name: rule for name, rule in (rules or {}).items() if name in self.rules}
-        self.limiter = (
-            MovingWindowRateLimiter(
-                storage_from_string(storage, wrap_exceptions=True, **_timeouts(storage))
-            )
-            if self.rules
-            else None
-        )
+        self.limiter = MovingWindowRateLimiter(counts_in(storage)) if self.rules else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
         if not settings.rate_limits:
             return cls()
         rules = {name: getattr(settings, f"rate_limit_{name}") for name in NAMES}
-        return cls(rules, storage=settings.rate_limit_storage)
+        return cls(rules, storage=settings.rate_limit_store)
 
     def hit(self, name: str, client: str) -> Refused | None:
         """Count one request of `client` against limit `name`; what refused it, if anything."""
@@ -97,6 +92,14 @@ class RateLimits:
             return None
         wait = max(1, math.ceil(max(resets) - time.time()))
         return Refused(name, self.text[name], wait)
+
+
+def counts_in(uri: str) -> Storage:
+    """Where limits count (memory:// or Redis), as the rate limits use it."""
+    found = storage_from_string(uri, wrap_exceptions=True, **_timeouts(uri))
+    if not isinstance(found, Storage):
+        raise ValueError(f"{uri!r} is an asyncio storage; the limits count from threads")
+    return found
 
 
 def client_of(request: Request) -> str:

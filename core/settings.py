@@ -36,11 +36,6 @@ class Settings(BaseSettings):
         "shared by every replica; unset: the SQLite file in the data directory. Rasa's tracker "
         "store goes to the same database, in its own schema `rasa`.",
     )
-    redis_url: str | None = Field(
-        default=None,
-        description="A Redis server (redis://host:port/db) shared by every replica; unset: none. "
-        "Rasa's lock store goes there too, so several Rasa processes can share conversations.",
-    )
     rasa_timeout_s: float = Field(
         default=15.0, description="How long to wait for Rasa's reply before handing over."
     )
@@ -299,10 +294,11 @@ class Settings(BaseSettings):
         description="Per-client rate limits (the CASCADE_RATE_LIMIT_* settings). Off (false) "
         "for load tests and benchmarks that drive many chats from one address.",
     )
-    rate_limit_storage: str = Field(
-        default="memory://",
+    rate_limit_storage: str | None = Field(
+        default=None,
         description="Where the rate limits count: memory:// (this process) or a Redis URI "
-        "(redis://host:6379, shared by several app processes; needs the redis package).",
+        "(redis://host:6379, shared by several app processes). Empty: CASCADE_REDIS_URL when "
+        "it is set, else memory://.",
     )
     rate_limit_start: str = Field(
         default="30/minute;300/hour",
@@ -342,6 +338,19 @@ class Settings(BaseSettings):
         description="Days the audit log of staff actions keeps a row (older rows are removed "
         "as new ones are written, at most hourly). 0: kept forever.",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis shared by several app replicas (redis://host:6379/0): pushes reach "
+        "a socket on any replica, the timers run on one replica at a time, and the rate limits "
+        "count there too; Rasa's lock store goes there, so several Rasa processes can share "
+        "conversations. Empty: one process, nothing shared (docs/production/scaling-redis.md).",
+    )
+    timer_lease_s: float = Field(
+        default=10.0,
+        ge=1.0,
+        description="With CASCADE_REDIS_URL: the timers' lease, renewed by its holder every third "
+        "of this; when the holder dies, another replica runs the timers within this much.",
+    )
     embed_batch_window_ms: float = Field(
         default=2.0,
         ge=0,
@@ -356,6 +365,11 @@ class Settings(BaseSettings):
         le=256,
         description="The most questions embedded in one run (see embed_batch_window_ms).",
     )
+
+    @property
+    def rate_limit_store(self) -> str:
+        """Where the rate limits count: as set, else the shared Redis, else this process."""
+        return self.rate_limit_storage or self.redis_url or "memory://"
 
     @property
     def database_path(self) -> Path:

@@ -190,3 +190,13 @@ class GapLog:
             db.execute(
                 f"update kb_gaps set article_id = ? where id in ({marks})", [article_id, *gap_ids]
             )
+
+
+def unique(questions: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for q in questions:
+        if q.lower() not in seen:
+            seen.add(q.lower())
+            out.append(q)
+    return out

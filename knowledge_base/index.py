@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -102,11 +103,19 @@ class VectorIndex:
         return out
 
     def save(self, path: Path) -> None:
+        """Each file written beside and moved into place: two processes saving into one
+        directory (replicas on one database file) never leave half of one."""
         with self._lock:
-            tmp = path.with_suffix(".tmp")
+            mine = f"{os.getpid()}.{threading.get_ident()}.tmp"
+            tmp = path.with_name(f"{path.name}.{mine}")
             faiss.write_index(self._index, str(tmp))
             tmp.replace(path)
-            stamp_path(path).write_text(json.dumps({"fingerprint": self.fingerprint}))
+            stamp, stamp_tmp = (
+                stamp_path(path),
+                stamp_path(path).with_name(f"{path.name}.json.{mine}"),
+            )
+            stamp_tmp.write_text(json.dumps({"fingerprint": self.fingerprint}))
+            stamp_tmp.replace(stamp)
 
     @classmethod
     def load(cls, path: Path, dim: int) -> VectorIndex | None:

@@ -86,6 +86,11 @@ def follow_embedder(storage: Storage, embedder: Embedder, language: str = DEFAUL
             )
 
 
+def owner(state: str) -> str:
+    """The article id of a published state, "id:version:updated_at" (ids have no colon)."""
+    return state.split(":", 1)[0]
+
+
 def centroid_parts(article_id: str, rows: list[VectorRow]) -> ArticleVectors:
     """The vectors an article's centroid is the mean of: its title and example questions (its
     passages too when it has no questions), with which of them are example questions."""
@@ -125,6 +130,7 @@ class SearchIndex:
         self.ivf_from = ivf_from
         self.nprobe = nprobe
         self._owners: dict[int, str] = {}  # key -> article id, of the articles indexed
+        self._states: dict[int, str] = {}  # key -> "id:version:updated_at", as indexed
         self.vectors = self._load_or_rebuild()
 
     @property
@@ -132,11 +138,20 @@ class SearchIndex:
         """How many articles the index holds."""
         return len(self._owners)
 
-    def _stamp(self) -> str:
+    def _stamp(self, states: list[tuple[int, str]] | None = None) -> str:
         """Identifies what the index must hold: every published article at its version."""
-        states = self.store.published_states(self.language)
+        if states is None:
+            states = self.store.published_states(self.language)
         name = self.embedder.name
         return fingerprint(states, name if self.language == DEFAULT else f"{name}:{self.language}")
+
+    def changed(self) -> set[str]:
+        """The articles whose published state differs from what the indexes hold: changed by
+        another replica (knowledge_base/following.py)."""
+        now = dict(self.store.published_states(self.language))
+        keys = now.keys() | self._states.keys()
+        differ = [key for key in keys if now.get(key) != self._states.get(key)]
+        return {owner(now.get(key) or self._states[key]) for key in differ}
 
     def centroids(
         self, article_ids: list[str] | None = None
@@ -166,21 +181,22 @@ class SearchIndex:
         ]
 
     def _load_or_rebuild(self) -> VectorIndex:
-        stamp = self._stamp()
+        states = self.store.published_states(self.language)
+        stamp = self._stamp(states)
         index = VectorIndex.load(self.path, self.embedder.dim)
         if index is None or index.fingerprint != stamp:
             log.info("knowledge index missing or stale: rebuilding from the database")
             return self.rebuild()
         if self.lexical.fingerprint != stamp:
             self.lexical.rebuild(self.documents(), stamp)
-        self._owners = {
-            key: article_id for article_id, key in self.store.published_keys(self.language).items()
-        }
+        self._owners = {key: owner(state) for key, state in states}
+        self._states = dict(states)
         index.set_nprobe(self.nprobe)
         return index
 
     def rebuild(self) -> VectorIndex:
         """Build both indexes from what the database holds (no re-embedding)."""
+        states = self.store.published_states(self.language)  # read first: a later change shows
         members, matrix = self.centroids()
         index = VectorIndex.build(
             self.embedder.dim,
@@ -189,11 +205,12 @@ class SearchIndex:
             ivf_from=self.ivf_from,
             nprobe=self.nprobe,
         )
-        index.fingerprint = self._stamp()
+        index.fingerprint = self._stamp(states)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         index.save(self.path)
         self.lexical.rebuild(self.documents(), index.fingerprint)
         self._owners = {key: article_id for key, article_id in members}
+        self._states = dict(states)
         self.vectors = index
         return index
 
@@ -203,6 +220,8 @@ class SearchIndex:
         changed = set(article_ids)
         if not changed:
             return
+        # The states are read before the vectors: a change in between shows as a difference.
+        states = dict(self.store.published_states(self.language))
         indexed = {key for key, article_id in self._owners.items() if article_id in changed}
         # its row in the lexical table too, even if the vector index had lost it
         removed = indexed | self.store.keys_of(sorted(changed))
@@ -211,9 +230,20 @@ class SearchIndex:
         members, matrix = self.centroids(sorted(changed))
         self.vectors.add(np.array([key for key, _ in members], dtype=np.int64), matrix)
         self._owners.update({key: article_id for key, article_id in members})
-        self.vectors.fingerprint = self._stamp()
+        for key in indexed | {k for k, state in states.items() if owner(state) in changed}:
+            if key in states:
+                self._states[key] = states[key]
+            else:
+                self._states.pop(key, None)
+        # what the indexes hold, in the tables' order (by id): others' changes are not in it
+        self.vectors.fingerprint = self._stamp(
+            sorted(self._states.items(), key=lambda item: owner(item[1]))
+        )
         self.vectors.save(self.path)
-        self.lexical.refresh(removed, self.documents(sorted(changed)), self.vectors.fingerprint)
+        if self.lexical.fingerprint == self.vectors.fingerprint:
+            self.lexical.recount()  # the replica that made the change wrote the shared table
+        else:
+            self.lexical.refresh(removed, self.documents(sorted(changed)), self.vectors.fingerprint)
 
     def rank(
         self, query: str, vector: np.ndarray, *, wanted: int, lexical_weight: float

@@ -228,6 +228,10 @@ class LexicalIndex:
             db.execute(f"create table if not exists {self.stamp} (fingerprint text not null)")
         self._count = self._rows()
 
+    def recount(self) -> None:
+        """Another replica changed the table: its count of articles, as the weights use it."""
+        self._count = self._rows()
+
     def _rows(self) -> int:
         return int(self.storage.db.execute(f"select count(*) from {self.table}").fetchone()[0])
 

@@ -88,3 +88,11 @@ def m002_languages(db: Database) -> None:
     db.table("articles").add_column("language", str)
     db.table("kb_gaps").add_column("language", str)
     db.table("kb_embedder").add_column("language", str)
+
+
+@MIGRATIONS()
+def m003_version(db: Database) -> None:
+    # One row, bumped in the write transaction of every change to the articles: each replica
+    # holds its own search indexes and compares this with the version they are at before
+    # searching (knowledge_base/following.py). The row is made at start-up, not here.
+    db.table("kb_version").create({"id": int, "version": int}, pk="id", not_null={"version"})

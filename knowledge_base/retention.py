@@ -7,8 +7,10 @@ other customers' gaps it closed open again, so editors keep them. Any other arti
 the customer's questions; one whose id was made from them is named in the result, since ids are
 kept (bot events and links refer to them): an editor renames it by hand.
 
-A changed article's `updated_at` moves on, so the app rebuilds its search indexes from the
-scrubbed database at its next start; the words index (in the database) is updated at once.
+A changed article's `updated_at` moves on, and the knowledge base's version with it, so every
+running app follows with its search indexes before its next search (knowledge_base/following.py)
+and any other rebuilds them at its next start; the words index (in the database) is updated at
+once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from core.db import Database
 from core.language import DEFAULT, normalise
+from knowledge_base.following import bump_version
 from knowledge_base.ids import slug
 from knowledge_base.lexical import table_names, terms
 
@@ -66,6 +69,8 @@ def erase_gaps(db: Database, conversation_ids: list[str], *, at: str) -> ErasedK
     questions = {key(question) for question, _ in rows}
     for article_id in sorted({article for _, article in rows if article}):
         _scrub(db, article_id, questions, at=at, erased=erased)
+    if erased.articles_changed or erased.drafts_deleted:
+        bump_version(db)
     return erased
 
 

@@ -18,7 +18,8 @@ from core.language import DEFAULT, LANGUAGES, normalise
 from knowledge_base.calibration import Calibration, Targets
 from knowledge_base.embedder import Embedder, NoModel
 from knowledge_base.errors import ArticleExists, ArticleNotFound
-from knowledge_base.gaps import GapLog
+from knowledge_base.following import Following, bump_version
+from knowledge_base.gaps import GapLog, unique
 from knowledge_base.ids import new_article_id
 from knowledge_base.indexing import SearchIndex
 from knowledge_base.languages import question_language, with_language
@@ -26,7 +27,7 @@ from knowledge_base.lexical import LexicalIndex
 from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds, decide, tuned_for
 from knowledge_base.sections import Section
 from knowledge_base.store import Article, ArticleIn, ArticleStore, Embedded, searchable_texts
-from knowledge_base.versions import Version, Versions
+from knowledge_base.versions import Version, Versions, as_input
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class KnowledgeBase:
         self.clock = clock or SystemClock()
         self._write_lock = threading.RLock()
         self._versions = Versions(storage=storage, store=self.store)
+        # The version is read before the indexes are loaded: a change after it shows.
+        self.following = Following(storage, lock=self._write_lock)
         models = {language: (embedders or {}).get(language, embedder) for language in LANGUAGES}
         for language, model in models.items():  # each language learns its own stored model
             if isinstance(model, NoModel) and language != DEFAULT:
@@ -154,6 +157,11 @@ class KnowledgeBase:
         for section in self.sections.values():
             section.index.refresh(article_ids)
 
+    def follow(self) -> None:
+        """Changes another replica (or a command) wrote, into this one's indexes and limits
+        (knowledge_base/following.py)."""
+        self.following.look(self)
+
     # -- writing ------------------------------------------------------------------------------
 
     def _embed(self, articles: list[ArticleIn]) -> list[Embedded]:
@@ -195,8 +203,10 @@ class KnowledgeBase:
                     at=iso(self.clock.now()),
                     vectors=vectors,
                 )
+                bumped = bump_version(db)
             self.refresh([article.id])
             self.recalibrate()
+            self.following.wrote(bumped)
         return self._get(article.id)
 
     def import_with_status(self, articles: list[tuple[ArticleIn, str]], *, author: str) -> int:
@@ -241,8 +251,10 @@ class KnowledgeBase:
                         at=at,
                         vectors=by_article.get(article.id, []),
                     )
+                bumped = bump_version(db)
             self.refresh([a.id for a in articles])
             self.recalibrate()
+            self.following.wrote(bumped)
         return len(articles)
 
     def create(self, article: ArticleIn, *, author: str | None) -> Article:
@@ -364,6 +376,7 @@ class KnowledgeBase:
         cosine plus `lexical_weight` times its lexical agreement with the question
         (knowledge_base/lexical.py). No articles in the question's language: a person (the
         other language's articles are not searched: README, "Knowledge search")."""
+        self.follow()
         query = normalise(query)
         section = self.sections[question_language(query)]
         ranked = section.rank(query, limit=limit) if section.index.size else []
@@ -376,25 +389,3 @@ class KnowledgeBase:
             if article_id in articles
         ]
         return SearchOutcome(decision, results)
-
-
-def unique(questions: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for q in questions:
-        if q.lower() not in seen:
-            seen.add(q.lower())
-            out.append(q)
-    return out
-
-
-def as_input(article: Article) -> ArticleIn:
-    return ArticleIn(
-        id=article.id,
-        title=article.title,
-        body=article.body,
-        questions=article.questions,
-        skill=article.skill,
-        tags=article.tags,
-        language=article.language,
-    )

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.db import Database, Storage
 from knowledge_base.errors import VersionNotFound
-from knowledge_base.store import ArticleIn, ArticleStore, Embedded
+from knowledge_base.store import Article, ArticleIn, ArticleStore, Embedded
 
 TEXT_FIELDS = ("title", "body", "questions", "skill", "tags", "status")
 
@@ -143,4 +143,16 @@ def version_diff(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
             tofile=f"version {after['version']}",
             lineterm="",
         )
+    )
+
+
+def as_input(article: Article) -> ArticleIn:
+    return ArticleIn(
+        id=article.id,
+        title=article.title,
+        body=article.body,
+        questions=article.questions,
+        skill=article.skill,
+        tags=article.tags,
+        language=article.language,
     )

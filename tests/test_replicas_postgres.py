@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 import socketio
-
 from cascade.engines import running_redis
+
 from tests.factories import article, jsonl
 from tests.helpers import ADMIN, ADMIN_HEADERS, free_port, start_app, stop, wait_until
 

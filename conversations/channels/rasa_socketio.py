@@ -26,8 +26,14 @@ While a widget of a session is connected, its customer is there (`here()`): the 
 not abandon a chat with an agent whose customer is quiet but has the widget open.
 
 A widget that reconnects with its session id (a reload, the next page of a site) is sent what
-it missed while it was away, and nothing twice: which message each session was last sent is
-kept on the event loop's thread, so pushes and replays never race.
+it missed while it was away, and nothing twice: which messages each session was sent is kept on
+the event loop's thread, so pushes and replays never race.
+
+With several replicas (CASCADE_REDIS_URL), a widget's socket is on one of them and a message may
+be stored on another: every stored message is a notice to every replica (`Realtime.notice`),
+and each sends it to the widgets connected to itself only, so each widget gets it once, in the
+same way as with one process. The last message a session was sent is kept in Redis too, so a
+widget that reconnects to another replica (its own went away) is sent what it missed.
 
 The session id is the only secret (whoever has it reads the chat and speaks in it): ids the
 server makes are 128 random bits. A client's own id is kept only if it could be as strong (32 to
@@ -47,10 +53,17 @@ import re
 import secrets
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from conversations.channels.rasa_protocol import (
+    BadUtterance,
+    bot_uttered,
+    client_id_of,
+    parse_utterance,
+)
 from core.clock import iso
 from core.db import Storage
 from core.language import supported
@@ -65,14 +78,38 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "socketio"
 ERROR_EVENT = "channel_error"
-MAX_TEXT = 5000  # as POST /api/conversations/{id}/messages
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
-MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,90}$")
-REMEMBERED = 100_000  # sessions whose last delivered message is kept, most recent first
+REMEMBERED = 100_000  # sessions whose sent messages are kept, most recent first
+SENT_KEPT = 64  # a session's latest messages sent, kept by id (they may arrive out of order)
 
 
-class BadUtterance(ValueError):
-    """A `user_uttered` payload Cascade cannot act on; the message says why."""
+@dataclass
+class Sent:
+    """Which messages a session's widgets were sent: every one up to `floor` (or from before
+    the session was seen), and those in `above`. Messages stored by several writers (threads,
+    replicas) may arrive out of order: a late one is still sent, once."""
+
+    floor: int
+    above: set[int] = field(default_factory=set)
+
+    def has(self, message_id: int) -> bool:
+        return message_id <= self.floor or message_id in self.above
+
+    def add(self, message_id: int) -> None:
+        self.above.add(message_id)
+        while len(self.above) > SENT_KEPT:  # the oldest count as sent, whatever comes late
+            oldest = min(self.above)
+            self.above.discard(oldest)
+            self.floor = max(self.floor, oldest)
+
+    @property
+    def last(self) -> int:
+        return max(self.above, default=self.floor)
+
+
+def sent_key(session_id: str) -> str:
+    """Where the last message a session was sent is kept for the other replicas."""
+    return f"cascade:rasa:sent:{session_id}"
 
 
 def new_session_id() -> str:
@@ -81,54 +118,6 @@ def new_session_id() -> str:
 
 def room(session_id: str) -> str:
     return f"rasa:{session_id}"
-
-
-def bot_uttered(message: dict[str, Any], *, agent_name: str | None = None) -> dict[str, Any]:
-    """A stored message in the shape Rasa's socketio output channel emits.
-
-    One message is one event: Rasa's own channel splits text at blank lines, which would tear
-    an article apart. rasa-webchat renders `{"text"}` or `{"text", "quick_replies"}` and drops
-    `metadata` before rendering, so who wrote it travels there.
-    """
-    out: dict[str, Any] = {"text": message["text"]}
-    if message.get("buttons"):
-        out["quick_replies"] = [
-            {"content_type": "text", "title": b["title"], "payload": b["payload"]}
-            for b in message["buttons"]
-        ]
-    metadata: dict[str, Any] = {"sender": message["sender"], "message_id": message["id"]}
-    if message["sender"] == "agent":
-        metadata["agent_name"] = agent_name
-    out["metadata"] = metadata
-    return out
-
-
-def parse_utterance(data: Any) -> tuple[str, dict[str, Any]]:
-    """The text and the custom data (rasa-webchat's `customData`, Rasa's `metadata`)."""
-    if not isinstance(data, dict):
-        raise BadUtterance("user_uttered takes an object: {message, session_id}")
-    text = data.get("message")
-    if not isinstance(text, str) or not text.strip():
-        raise BadUtterance("message must be non-blank text")
-    if len(text) > MAX_TEXT:
-        raise BadUtterance(f"message is longer than {MAX_TEXT} characters")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise BadUtterance("message holds invalid Unicode (a lone surrogate)") from exc
-    custom: dict[str, Any] = {}
-    for key in ("metadata", "customData"):
-        if isinstance(data.get(key), dict):
-            custom.update(data[key])
-    return text, custom
-
-
-def client_id_of(data: dict[str, Any], custom: dict[str, Any]) -> str | None:
-    """A widget that numbers its messages gets each stored once, however often it resends."""
-    for found in (data.get("message_id"), custom.get("message_id")):
-        if isinstance(found, str | int) and MESSAGE_ID.match(str(found)):
-            return f"rasa:{found}"
-    return None
 
 
 class RasaChannel:
@@ -144,10 +133,12 @@ class RasaChannel:
         # Touched only on the event loop's thread:
         self._sockets: dict[str, set[str]] = {}  # session id -> its connected sockets
         self._session_of: dict[str, str] = {}  # socket id -> session id
-        self._delivered: OrderedDict[str, int] = OrderedDict()  # session id -> last message id
+        self._sent: OrderedDict[str, Sent] = OrderedDict()  # session id -> what it was sent
         self.sio.on("session_request", self._session_request)
         self.sio.on("user_uttered", self._user_uttered)
         self.sio.on("disconnect", self._disconnect)
+        realtime.on_notice("rasa.deliver", self._delivery)
+        realtime.on_notice("rasa.say", self._saying)
 
     # -- the widget's events ------------------------------------------------------------------
 
@@ -161,12 +152,16 @@ class RasaChannel:
         previous = self._leave(sid)
         if previous and previous != session_id:
             await self.sio.leave_room(sid, room(previous))
+        # Sent by another replica before (its widget came here): what it was sent last.
+        elsewhere = (
+            None if session_id in self._sent else await self.realtime.recall(sent_key(session_id))
+        )
         await self.sio.enter_room(sid, room(session_id))
         await self.sio.emit("session_confirm", session_id, to=sid)
         # From here to the end, no await: no push can slip in between the join and the replay.
         self._sockets.setdefault(session_id, set()).add(sid)
         self._session_of[sid] = session_id
-        self._replay(session_id)
+        self._replay(session_id, sent_elsewhere=elsewhere)
 
     async def _disconnect(self, sid: str, *_: Any) -> None:
         self._leave(sid)
@@ -308,7 +303,10 @@ class RasaChannel:
             return
         session_id, agent_id = row
         payload = bot_uttered(message, agent_name=self._agent_name(agent_id))
-        self.realtime.call_soon(self._deliver, session_id, message["id"], payload)
+        self.realtime.notice(
+            "rasa.deliver",
+            {"session_id": session_id, "message_id": message["id"], "payload": payload},
+        )
 
     def queue_moved(self, conversation_id: str, place: Place, text: str) -> None:
         """The queue's news of a moved wait (runs on whichever thread routed): said to the
@@ -325,48 +323,61 @@ class RasaChannel:
                 "queue": {"position": place.position, "estimated_wait_s": place.estimated_wait_s},
             },
         }
-        self.realtime.call_soon(self._say, row[0], payload)
+        self.realtime.notice("rasa.say", {"session_id": row[0], "payload": payload})
+
+    def _saying(self, notice: dict[str, Any]) -> None:
+        self._say(notice["session_id"], notice["payload"])
+
+    def _delivery(self, notice: dict[str, Any]) -> None:
+        self._deliver(notice["session_id"], int(notice["message_id"]), notice["payload"])
 
     def _say(self, session_id: str, payload: dict[str, Any]) -> None:
-        """Send a message that is not stored, on the loop's thread, to the widgets connected."""
+        """Send a message that is not stored, on the loop's thread, to the widgets connected
+        here."""
         if self._sockets.get(session_id):
-            self.realtime.publish(room(session_id), "bot_uttered", payload)
+            self.realtime.publish(room(session_id), "bot_uttered", payload, here_only=True)
 
     def _agent_name(self, agent_id: str | None) -> str | None:
         """The assigned agent's name, from the handoff tier that owns agents."""
         return self.conversations.people.agent_name(agent_id) if agent_id else None
 
     def _deliver(self, session_id: str, message_id: int, payload: dict[str, Any]) -> None:
-        """Send one message to a session's widgets, on the loop's thread; while none is
-        connected, leave it for the replay when one comes back."""
+        """Send one message to the session's widgets connected here, on the loop's thread;
+        while none is connected, leave it for the replay when one comes back."""
         if not self._sockets.get(session_id):
             return
-        if message_id <= self._delivered.get(session_id, 0):
+        sent = self._sent.setdefault(session_id, Sent(0))
+        if sent.has(message_id):
             return  # already sent, by the replay
-        self._delivered[session_id] = message_id
-        self._delivered.move_to_end(session_id)
-        while len(self._delivered) > REMEMBERED:
-            self._delivered.popitem(last=False)
-        self.realtime.publish(room(session_id), "bot_uttered", payload)
+        sent.add(message_id)
+        self._sent.move_to_end(session_id)
+        while len(self._sent) > REMEMBERED:
+            self._sent.popitem(last=False)
+        self.realtime.publish(room(session_id), "bot_uttered", payload, here_only=True)
+        self.realtime.remember(sent_key(session_id), sent.last)
 
-    def _replay(self, session_id: str) -> None:
+    def _replay(self, session_id: str, *, sent_elsewhere: int | None = None) -> None:
         """What the session's conversation said while no widget of it was connected."""
         conversation_id = self.conversation_of(session_id)
         if conversation_id is None:
-            self._delivered.setdefault(session_id, 0)
+            self._sent.setdefault(session_id, Sent(0))
             return
-        if session_id not in self._delivered:
-            # Not seen since this process started: what it was sent before is unknown, so
-            # only what comes next is sent (the widget keeps its own history).
-            row = self.storage.db.execute(
-                "select max(id) from messages where conversation_id = ?", [conversation_id]
-            ).fetchone()
-            self._delivered[session_id] = int(row[0] or 0)
-            return
+        if session_id not in self._sent:
+            if sent_elsewhere is None:
+                # Not seen since this process started (nor by another replica): what it was
+                # sent before is unknown, so only what comes next is sent (the widget keeps
+                # its own history).
+                row = self.storage.db.execute(
+                    "select max(id) from messages where conversation_id = ?", [conversation_id]
+                ).fetchone()
+                self._sent[session_id] = Sent(int(row[0] or 0))
+                return
+            self._sent[session_id] = Sent(sent_elsewhere)
+        sent = self._sent[session_id]
         rows = self.storage.db.execute(
             "select id, sender, text, buttons from messages"
             " where conversation_id = ? and id > ? and sender != 'customer' order by id",
-            [conversation_id, self._delivered[session_id]],
+            [conversation_id, sent.floor],
         ).fetchall()
         agent_name = self._agent_name(
             self.conversations.store.get(conversation_id)["assigned_agent_id"]
