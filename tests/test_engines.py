@@ -20,7 +20,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from cascade.engines import SERVER_USER, PostgresServer, running_postgres
+from cascade.engines import DROP_BATCH, SERVER_USER, PostgresServer, running_postgres
 from tests.helpers import ROOT, wait_until
 
 
@@ -80,18 +80,23 @@ def test_two_fresh_databases_do_not_see_each_other(postgres_server: PostgresServ
         assert tables(second) == []
 
 
-def test_a_dropped_database_is_gone_even_with_a_connection_open(
-    postgres_server: PostgresServer,
-) -> None:
-    url = postgres_server.fresh_url()
-    name = url.rsplit("/", 1)[1]
-    left_open = postgres_server.connect(name)  # a test that forgot to close its connection
-    assert name in databases(postgres_server)
-    postgres_server.drop(url)
-    wait_until(lambda: name not in databases(postgres_server), what="the database dropped")
-    with pytest.raises(psycopg.OperationalError):  # ended by the drop
-        left_open.execute("SELECT 1")
-    left_open.close()
+def test_used_databases_are_dropped_even_with_a_connection_left_open() -> None:
+    with running_postgres() as server:  # its own: the count of drops waiting is the test's
+        urls = [server.fresh_url() for _ in range(DROP_BATCH + 1)]
+        names = [url.rsplit("/", 1)[1] for url in urls]
+        left_open = server.connect(names[0])  # a test that forgot to close its connection
+        assert set(names) <= databases(server)
+        for url in urls[:DROP_BATCH]:  # dropped together, in the background
+            server.drop(url)
+        wait_until(
+            lambda: databases(server) & set(names) == {names[-1]},
+            what="a batch of databases dropped",
+        )
+        with pytest.raises(psycopg.OperationalError):  # ended by the drop
+            left_open.execute("SELECT 1")
+        left_open.close()
+        server.drop(urls[-1], wait=True)  # alone, at once
+        assert not databases(server) & set(names)
 
 
 PROBE = """
