@@ -1,21 +1,18 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from cascade.app import create_app  # noqa: E402
+from cascade.engines import PostgresServer, RedisServer, running_postgres, running_redis  # noqa: E402
 from cascade.storage import open_storage  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
 from core.db import Storage  # noqa: E402
@@ -168,51 +165,78 @@ def receiver():
         yield server
 
 
-@dataclass
-class RedisServer:
-    """A throwaway redis-server on a loopback port: `url` for the app, `stop()` to take it away."""
-
-    url: str
-    process: subprocess.Popen
-
-    def answers(self) -> bool:
-        try:
-            with redis.Redis.from_url(self.url, socket_timeout=5) as client:
-                return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
-    def stop(self) -> None:
-        stop(self.process)
-
-
-@contextmanager
-def running_redis(directory: Path) -> Iterator[RedisServer]:
-    """Debian's redis-server on a free loopback port, keeping nothing on disk; yields it once it
-    answers PING. Missing, it fails the test rather than skip it: `make test` installs it."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is not installed (`make test` installs Debian's)")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        + ["--dir", str(directory), "--logfile", str(directory / "redis.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    server = RedisServer(f"redis://127.0.0.1:{port}", process)
-    try:
-        wait_until(server.answers, what="redis-server answering PING", process=process)
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
     """A redis-server of the test's own, stopped after it (or by the test: `.stop()`)."""
     with running_redis(tmp_path_factory.mktemp("redis")) as server:
         yield server
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+# With CASCADE_TEST_POSTGRES=1 the suite runs on PostgreSQL (`make test-postgres`): one throwaway
+# cluster for the run, and CASCADE_DATABASE_URL naming an empty database of its own for every
+# test, for every fixture broader than a test (an app kept for a module or the session) while it
+# is made, and for whatever is built outside both (an app made at import). Processes the tests
+# start inherit it. Without the variable nothing changes: each test's SQLite in its data directory.
+
+ON_POSTGRES = os.environ.get("CASCADE_TEST_POSTGRES") == "1"
+CLUSTER = pytest.StashKey[PostgresServer]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Under pytest-xdist (not used today) each worker has a cluster of its own; the controller,
+    # which runs no test, none.
+    xdist_controller = getattr(config.option, "numprocesses", None) and not hasattr(
+        config, "workerinput"
+    )
+    if not ON_POSTGRES or xdist_controller:
+        return
+    stack = ExitStack()
+    config.add_cleanup(stack.close)
+    # In the system's temporary directory: as root, the cluster runs as another user, who
+    # cannot enter pytest's (root's own).
+    server = stack.enter_context(running_postgres())
+    config.stash[CLUSTER] = server
+    environment = stack.enter_context(pytest.MonkeyPatch.context())
+    environment.setenv("CASCADE_DATABASE_URL", server.fresh_url())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):
+    server = request.config.stash.get(CLUSTER, None)
+    if server is None or fixturedef.scope == "function":
+        return (yield)
+    url = server.fresh_url()
+    fixturedef.addfinalizer(lambda: server.drop(url))  # run after the fixture's own teardown
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("CASCADE_DATABASE_URL", url)
+        return (yield)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(pytestconfig: pytest.Config) -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster for the session (the run's own on PostgreSQL, else started for the
+    tests that ask): `fresh_url()` for an empty database, `connect(name)` to look inside one."""
+    server = pytestconfig.stash.get(CLUSTER, None)
+    if server is not None:
+        yield server
+        return
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """An empty PostgreSQL database of the test's own (a SQLAlchemy URL), dropped after it."""
+    with postgres_server.fresh() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def database_of_its_own(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL, CASCADE_DATABASE_URL names the test's own empty database."""
+    if request.config.stash.get(CLUSTER, None) is not None:
+        monkeypatch.setenv("CASCADE_DATABASE_URL", request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
