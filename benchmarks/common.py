@@ -1,5 +1,6 @@
 """Starting a real Cascade for a benchmark: the app alone (`cascade serve`) or the app with Rasa
-(`cascade up`), as subprocesses on free ports with a temporary data directory."""
+(`cascade up`, with several app replicas and Rasa processes if asked), as subprocesses on free
+ports with a temporary data directory."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -77,20 +78,43 @@ def running_app(*, admin_token: str = ADMIN_TOKEN) -> Iterator[httpx.Client]:
             process.wait(timeout=30)
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive loopback ports that nothing listens on at the moment of
+    asking (`cascade up --replicas N` listens on PORT..PORT+N-1)."""
+    while True:
+        first = free_port()
+        if first + count > 65536:
+            continue
+        with ExitStack() as held:
+            try:
+                for port in range(first, first + count):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return first
+
+
 @dataclass
 class Stack:
-    client: httpx.Client  # the app's HTTP API, without credentials
-    base_url: str
-    process: subprocess.Popen[bytes]  # `cascade up`: the app; Rasa is its child
+    client: httpx.Client  # the first app replica's HTTP API, without credentials
+    base_url: str  # the first app replica's
+    process: subprocess.Popen[bytes]  # `cascade up`: the app (or the replicas); Rasa its child
+    base_urls: list[str] = field(default_factory=list)  # every app replica's, in port order
 
 
 @contextmanager
-def stack(log_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Stack]:
+def stack(
+    log_dir: Path, *, env: dict[str, str] | None = None, replicas: int = 1, rasa: int = 1
+) -> Iterator[Stack]:
     """`cascade up` (app and Rasa) on free ports with a fresh data directory in `log_dir`,
-    once Rasa answers; `env` adds settings."""
-    port, rasa_port = free_port(), free_port()
+    once Rasa answers every app replica; `env` adds settings. More than one replica or Rasa
+    process need CASCADE_DATABASE_URL and CASCADE_REDIS_URL in `env` (cascade/cluster.py)."""
+    port = free_ports(replicas + rasa)  # the app replicas', then Rasa's
+    rasa_port = port + replicas
     data_dir = log_dir / "data"
     log = (log_dir / "up.log").open("ab")
+    shape = [] if (replicas, rasa) == (1, 1) else ["--replicas", str(replicas), "--rasa", str(rasa)]
     process = subprocess.Popen(
         [
             sys.executable,
@@ -103,6 +127,7 @@ def stack(log_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Stack
             str(port),
             "--rasa-port",
             str(rasa_port),
+            *shape,
         ],
         cwd=ROOT,
         env={
@@ -115,17 +140,21 @@ def stack(log_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Stack
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base_url = f"http://127.0.0.1:{port}"
-    client = httpx.Client(base_url=base_url, timeout=120)
+    base_urls = [f"http://127.0.0.1:{port + k}" for k in range(replicas)]
+    clients = [httpx.Client(base_url=url, timeout=120) for url in base_urls]
     try:
         deadline = time.monotonic() + 900
-        while not _bot_up(client):
+        while not all(_bot_up(client) for client in clients):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the app and Rasa did not come up: see {log_dir / 'up.log'}")
+                raise RuntimeError(
+                    f"the app and Rasa did not come up: see {log_dir / 'up.log'} and the logs"
+                    f" in {data_dir}"
+                )
             time.sleep(1)
-        yield Stack(client, base_url, process)
+        yield Stack(clients[0], base_urls[0], process, base_urls)
     finally:
-        client.close()
+        for client in clients:
+            client.close()
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=60)
