@@ -145,7 +145,7 @@ bench-e2e: $(APP_OK) $(EMBED_OK) $(RASA_OK) model
 bench-memory: $(APP_OK) $(EMBED_OK)
 	$(VENV)/bin/python -m benchmarks.app_memory $(MEMORY_ARGS)
 
-# LOAD_ARGS: e.g. --sizes 50 --rates 10 20 --seconds 30
+# LOAD_ARGS: e.g. --sizes 50 --rates 10 20 --seconds 30; --replicas 2 --rasa 2 (or --postgres) on PostgreSQL and Redis
 bench-load: $(APP_OK) $(EMBED_OK) $(RASA_OK) model
 	$(VENV)/bin/python -m benchmarks.load $(LOAD_ARGS)
 

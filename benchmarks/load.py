@@ -1,8 +1,13 @@
 """Many customers chatting at once through `cascade up`: turns a second, latency, lost messages,
 CPU and memory. Run with `make bench-load` (`python -m benchmarks.load --help` for the sizes).
 
-`cascade up` starts the app and the real Rasa server with a fresh data directory; kb-dev's
-articles are imported and a few agents with every skill go online. Each customer starts a
+`cascade up` starts the app and the real Rasa server with a fresh data directory on SQLite; with
+`--replicas N --rasa M`, N app replicas and M Rasa processes on a throwaway PostgreSQL and Redis
+(`--postgres`: one of each on them, to tell the engines' cost from the replicas'; see
+benchmarks/load_stack.py). kb-dev's articles are imported (through the first replica; each other
+one is waited for until its search finds them) and a few agents with every skill go online, each
+on one replica in turn. Customers too are spread over the replicas in turn, each conversation
+staying on its replica, as behind a balancer with sticky sessions. Each customer starts a
 conversation and asks one of kb-dev's 1,300 questions (each once before any comes again), then
 answers the bot as a careful customer does (`benchmarks.e2e.careful_reply`: Yes to the right
 article, the right choice, a person otherwise) until the bot resolves the chat or hands it
@@ -18,8 +23,9 @@ would.
   sees. Latency counts from the turn's scheduled arrival, so a slow answer cannot hide a queue.
 
 Printed per run: turns/s, p50 and p99 latency, errors, messages lost (sent, answered 2xx, and
-not in the conversation read back afterwards), CPU seconds per turn of the app and of Rasa (and
-of this load generator, which shares the cores), and each process's resident memory.
+not in the conversation read back afterwards, through any replica), CPU seconds per turn summed
+over the app's processes, Rasa's, PostgreSQL's and Redis's (and this load generator's, which
+shares the cores), and each process's memory. `--sizes 50 --rates` runs one closed loop alone.
 """
 
 from __future__ import annotations
@@ -32,16 +38,16 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 
-from benchmarks.common import ADMIN_TOKEN, SHARED, Stack, stack
+from benchmarks.common import ADMIN_TOKEN, SHARED
 from benchmarks.e2e import careful_reply
+from benchmarks.load_stack import LOAD_GENERATOR, Running, Setup, running, used
 
 DATA = SHARED / "data" / "kb-dev"
 ASK_FOR_PERSON = "I want to talk to a person"
@@ -69,23 +75,26 @@ class Run:
     def report(self) -> str:
         ms = sorted(x * 1000 for x in self.latencies) or [0.0]
         p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+        servers = sum(seconds for kind, seconds in self.cpu.items() if kind != LOAD_GENERATOR)
         per_turn = "  ".join(
             f"{name} {seconds / max(1, self.turns) * 1000:.0f} ms"
-            for name, seconds in self.cpu.items()
+            for name, seconds in {**self.cpu, "all but the load generator": servers}.items()
         )
-        memory = "  ".join(f"{name} {mib:.0f} MiB" for name, mib in self.memory.items())
+        held = "  ".join(f"{name} {mib:.0f} MiB" for name, mib in self.memory.items())
         return (
             f"{self.name}: {self.turns} turns in {self.seconds:.0f} s = {self.turns / self.seconds:.1f}"
             f" turns/s; p50 {statistics.median(ms):.0f} ms, p99 {p99:.0f} ms; {self.errors} errors,"
-            f" {self.lost} lost\n    CPU a turn: {per_turn}\n    resident memory: {memory}"
+            f" {self.lost} lost\n    CPU a turn: {per_turn}\n    memory: {held}"
         )
 
 
 class Customers:
-    """Customers with kb-dev's questions, over one HTTP connection pool."""
+    """Customers with kb-dev's questions, each conversation on the next replica in turn."""
 
-    def __init__(self, http: httpx.AsyncClient, queries: list[dict[str, Any]], seed: int) -> None:
-        self.http = http
+    def __init__(
+        self, replicas: list[httpx.AsyncClient], queries: list[dict[str, Any]], seed: int
+    ) -> None:
+        self.replicas = replicas
         self.queries = queries
         self.random = random.Random(seed)
         self.order: list[dict[str, Any]] = []
@@ -96,7 +105,8 @@ class Customers:
         if not self.order:  # every question once before any comes again
             self.order = self.random.sample(self.queries, len(self.queries))
         query = self.order.pop()
-        started = await self.http.post(
+        http = self.replicas[(self.number - 1) % len(self.replicas)]
+        started = await http.post(
             "/api/conversations",
             json={
                 "customer": {"name": f"Customer {self.number}"},
@@ -106,6 +116,7 @@ class Customers:
         started.raise_for_status()
         body = started.json()
         return Customer(
+            http,
             body["id"],
             {"Authorization": f"Bearer {body['token']}"},
             query["text"],
@@ -115,6 +126,7 @@ class Customers:
 
 @dataclass
 class Customer:
+    http: httpx.AsyncClient  # its replica's
     conversation_id: str
     headers: dict[str, str]
     next_text: str
@@ -122,13 +134,13 @@ class Customer:
     turns: int = 0
     done: bool = False
 
-    async def turn(self, http: httpx.AsyncClient, run: Run, began: float | None = None) -> None:
+    async def turn(self, run: Run, began: float | None = None) -> None:
         """Send the next message and read the bot's answer into the one after it."""
         client_id = f"m{self.turns}"
         began = time.perf_counter() if began is None else began
         self.turns += 1
         try:
-            answer = await http.post(
+            answer = await self.http.post(
                 f"/api/conversations/{self.conversation_id}/messages",
                 json={"text": self.next_text, "client_id": client_id},
                 headers=self.headers,
@@ -173,7 +185,7 @@ async def closed_loop(customers: Customers, size: int, seconds: float, run: Run)
         while time.perf_counter() < deadline:
             customer = await customers.start()
             while not customer.done and time.perf_counter() < deadline:
-                await customer.turn(customers.http, run)
+                await customer.turn(run)
 
     await asyncio.gather(*(one() for _ in range(size)))
 
@@ -185,7 +197,7 @@ async def open_loop(customers: Customers, rate: float, seconds: float, run: Run,
 
     async def one(scheduled: float) -> None:
         customer = idle.pop() if idle else await customers.start()
-        await customer.turn(customers.http, run, began=scheduled)
+        await customer.turn(run, began=scheduled)
         if not customer.done:
             idle.append(customer)
 
@@ -200,115 +212,121 @@ async def open_loop(customers: Customers, rate: float, seconds: float, run: Run,
     await asyncio.gather(*tasks)
 
 
-def processes(up: Stack) -> dict[str, psutil.Process]:
-    """The app (`cascade up`), Rasa (its child and theirs) and this load generator."""
-    app = psutil.Process(up.process.pid)
-    found = {"app": app}
-    for number, child in enumerate(app.children(recursive=True)):
-        found["rasa" if number == 0 else f"rasa-{number}"] = child
-    found["load generator"] = psutil.Process()
-    return found
-
-
-def cpu_seconds(procs: dict[str, psutil.Process]) -> dict[str, float]:
-    times = {}
-    for name, proc in procs.items():
-        t = proc.cpu_times()
-        times[name] = t.user + t.system
-    return times
-
-
-async def measured(up: Stack, run: Run, work: Any) -> Run:
-    procs = processes(up)
-    before = cpu_seconds(procs)
-    began = time.perf_counter()
-    await work
-    run.seconds = time.perf_counter() - began
-    after = cpu_seconds(procs)
-    run.cpu = {name: after[name] - before[name] for name in procs}
-    run.memory = {name: proc.memory_info().rss / 2**20 for name, proc in procs.items()}
+async def measured(stack: Running, run: Run, work: Awaitable[None]) -> Run:
+    run.seconds, run.cpu, run.memory = await used(stack, work)
     return run
 
 
-async def count_lost(http: httpx.AsyncClient, runs: Iterable[Run]) -> None:
-    """Read every conversation back as staff: each message answered 2xx must be there."""
+async def count_lost(replicas: list[httpx.AsyncClient], runs: Iterable[Run]) -> None:
+    """Read every conversation back as staff, through the replicas in turn (any one must show
+    every conversation whole): each message answered 2xx must be there."""
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     limit = asyncio.Semaphore(8)
 
-    async def check(run: Run, conversation_id: str, client_ids: list[str]) -> None:
+    async def check(
+        http: httpx.AsyncClient, run: Run, conversation_id: str, client_ids: list[str]
+    ) -> None:
         async with limit:
             read = await http.get(f"/api/conversations/{conversation_id}", headers=admin)
         read.raise_for_status()
         kept = sum(1 for m in read.json()["messages"] if m["sender"] == "customer")
         run.lost += max(0, len(client_ids) - kept)
 
-    await asyncio.gather(*(check(run, cid, ids) for run in runs for cid, ids in run.sent.items()))
+    sent = [(run, cid, ids) for run in runs for cid, ids in run.sent.items()]
+    await asyncio.gather(
+        *(
+            check(replicas[number % len(replicas)], *each)
+            for number, each in enumerate(sent, start=1)
+        )
+    )
 
 
-async def bench(up: Stack, args: argparse.Namespace) -> None:
+async def follows(http: httpx.AsyncClient, title: str) -> None:
+    """Until this replica's search finds an article imported through another one."""
+    deadline = time.monotonic() + 120
+    while True:
+        found = await http.post("/api/kb/search", json={"query": title})
+        if found.status_code == 200 and found.json()["results"]:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{http.base_url} did not follow the import within 120 s")
+        await asyncio.sleep(0.5)
+
+
+async def set_up(replicas: list[httpx.AsyncClient], stop: asyncio.Event) -> list[asyncio.Task]:
+    """kb-dev imported through the first replica and followed by the others; the agents online,
+    each on one replica in turn, taking offers until `stop`."""
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    articles = [
+        json.loads(line) for line in (DATA / "articles.jsonl").read_text().splitlines() if line
+    ]
+    imported = await replicas[0].post(
+        "/api/kb/import",
+        content=(DATA / "articles.jsonl").read_bytes(),
+        headers=admin,
+        timeout=900,
+    )
+    imported.raise_for_status()
+    await asyncio.gather(*(follows(http, articles[0]["title"]) for http in replicas[1:]))
+    skills = sorted({article.get("skill", "general") for article in articles})
+    agents = []
+    for number in range(AGENTS):
+        http = replicas[number % len(replicas)]
+        made = await http.post(
+            "/api/agents",
+            headers=admin,
+            json={
+                "name": f"Agent {number}",
+                "skills": {s: 3 for s in skills},
+                "max_concurrent": AGENT_SLOTS,
+            },
+        )
+        made.raise_for_status()
+        body = made.json()
+        headers = {"Authorization": f"Bearer {body['token']}"}
+        (
+            await http.put(
+                f"/api/agents/{body['id']}/status", json={"status": "online"}, headers=headers
+            )
+        ).raise_for_status()
+        agents.append(asyncio.create_task(agent(http, body["id"], body["token"], stop)))
+    return agents
+
+
+async def bench(stack: Running, args: argparse.Namespace) -> None:
     queries = [
         json.loads(line) for line in (DATA / "queries.jsonl").read_text().splitlines() if line
     ]
-    limits = httpx.Limits(
-        max_connections=max(args.sizes) + 50, max_keepalive_connections=max(args.sizes) + 50
-    )
-    async with httpx.AsyncClient(base_url=up.base_url, timeout=120, limits=limits) as http:
-        imported = await http.post(
-            "/api/kb/import",
-            content=(DATA / "articles.jsonl").read_bytes(),
-            headers=admin,
-            timeout=900,
-        )
-        imported.raise_for_status()
-        skills = sorted(
-            {
-                json.loads(line).get("skill", "general")
-                for line in (DATA / "articles.jsonl").read_text().splitlines()
-                if line
-            }
-        )
-        stop = asyncio.Event()
-        agents = []
-        for number in range(AGENTS):
-            made = await http.post(
-                "/api/agents",
-                headers=admin,
-                json={
-                    "name": f"Agent {number}",
-                    "skills": {s: 3 for s in skills},
-                    "max_concurrent": AGENT_SLOTS,
-                },
+    most = max([5, *args.sizes]) + 50
+    limits = httpx.Limits(max_connections=most, max_keepalive_connections=most)
+    async with contextlib.AsyncExitStack() as clients:
+        replicas = [
+            await clients.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=120, limits=limits)
             )
-            made.raise_for_status()
-            body = made.json()
-            headers = {"Authorization": f"Bearer {body['token']}"}
-            (
-                await http.put(
-                    f"/api/agents/{body['id']}/status", json={"status": "online"}, headers=headers
-                )
-            ).raise_for_status()
-            agents.append(asyncio.create_task(agent(http, body["id"], body["token"], stop)))
-        customers = Customers(http, queries, args.seed)
-        await closed_loop(
-            customers, 5, args.warm_up, Run("warm-up", 0)
-        )  # models loaded, caches full
+            for url in stack.urls
+        ]
+        stop = asyncio.Event()
+        agents = await set_up(replicas, stop)
+        customers = Customers(replicas, queries, args.seed)
+        # models loaded, caches full
+        await closed_loop(customers, 5, args.warm_up, Run("warm-up", 0))
         runs = []
         for size in args.sizes:
             run = Run(f"{size} customer{'s' if size > 1 else ''} at once (closed loop)", 0)
-            runs.append(await measured(up, run, closed_loop(customers, size, args.seconds, run)))
+            runs.append(await measured(stack, run, closed_loop(customers, size, args.seconds, run)))
             print(run.report(), flush=True)
         for rate in args.rates:
             run = Run(f"{rate:g} turns/s arriving (open loop)", 0)
             runs.append(
-                await measured(up, run, open_loop(customers, rate, args.seconds, run, args.seed))
+                await measured(stack, run, open_loop(customers, rate, args.seconds, run, args.seed))
             )
             print(run.report(), flush=True)
         stop.set()
         await asyncio.gather(*agents)
-        await count_lost(http, runs)
+        await count_lost(replicas, runs)
         print(
-            "messages lost (read back after the runs): "
+            "messages lost (read back after the runs, through any replica): "
             + ", ".join(f"{run.name.split(' (')[0]} {run.lost}" for run in runs)
         )
 
@@ -320,27 +338,54 @@ def main() -> None:
         type=int,
         nargs="*",
         default=[1, 50, 100, 200],
-        help="customers at once, one closed-loop run each",
+        help="customers at once, one closed-loop run each (none: `--sizes` alone)",
     )
     parser.add_argument(
         "--rates",
         type=float,
         nargs="*",
         default=[20.0],
-        help="turns a second, one open-loop run each",
+        help="turns a second, one open-loop run each (none: `--rates` alone)",
     )
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each run")
     parser.add_argument(
         "--warm-up", type=float, default=15.0, help="seconds of five customers first"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="app replicas (more than one: on a throwaway PostgreSQL and Redis)",
+    )
+    parser.add_argument(
+        "--rasa",
+        type=int,
+        default=1,
+        help="Rasa processes (more than one: on a throwaway PostgreSQL and Redis)",
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="on a throwaway PostgreSQL and Redis even with one replica and one Rasa process"
+        " (default: SQLite)",
+    )
     args = parser.parse_args()
+    if args.replicas < 1 or args.rasa < 1:
+        parser.error("--replicas and --rasa are at least 1")
+    setup = Setup(replicas=args.replicas, rasa=args.rasa, postgres=args.postgres)
     print(
-        f"cascade up with kb-dev, {AGENTS} agents taking every hand-over; {args.seconds:g} s a run",
+        f"cascade up ({setup.describe()}) with kb-dev, {AGENTS} agents taking every hand-over;"
+        f" {args.seconds:g} s a run",
         flush=True,
     )
-    with tempfile.TemporaryDirectory(prefix="cascade-load-") as tmp, stack(Path(tmp)) as up:
-        asyncio.run(bench(up, args))
+    with (
+        tempfile.TemporaryDirectory(prefix="cascade-load-") as tmp,
+        running(Path(tmp), setup) as stack,
+    ):
+        if setup.shared_engines:
+            print(f"engines: {stack.engine()}", flush=True)
+        asyncio.run(bench(stack, args))
 
 
 if __name__ == "__main__":
