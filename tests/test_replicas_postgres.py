@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 import socketio
-from cascade.engines import running_redis
 
 from tests.factories import article, jsonl
 from tests.helpers import ADMIN, ADMIN_HEADERS, free_port, start_app, stop, wait_until
@@ -36,10 +35,9 @@ class Replica:
 
 
 @pytest.fixture
-def replicas(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Replica, Replica]]:
+def replicas(postgres_url: str, redis_server, tmp_path: Path) -> Iterator[tuple[Replica, Replica]]:
     with ExitStack() as stack:
-        redis = stack.enter_context(running_redis(tmp_path / "redis"))
-        env = {"CASCADE_DATABASE_URL": postgres_url, "CASCADE_REDIS_URL": redis.url}
+        env = {"CASCADE_DATABASE_URL": postgres_url, "CASCADE_REDIS_URL": redis_server.url}
 
         def serve(name: str) -> Replica:
             data_dir = tmp_path / name
