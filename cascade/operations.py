@@ -61,7 +61,9 @@ def search_indexes(settings: Settings) -> list[Path]:
 
 def take_backup(settings: Settings, target: Path, *, now: datetime) -> backup.Manifest:
     """A snapshot of both databases while the app and Rasa run (no tracker store yet: only
-    the app's database)."""
+    the app's database). A database on PostgreSQL is refused: see `backup.ServerDatabase`."""
+    if settings.database_url:
+        raise backup.ServerDatabase("backup")
     return backup.take(
         databases(settings),
         target,
@@ -72,6 +74,8 @@ def take_backup(settings: Settings, target: Path, *, now: datetime) -> backup.Ma
 
 
 def restore_backup(settings: Settings, source: Path, *, force: bool) -> backup.Manifest:
+    if settings.database_url:
+        raise backup.ServerDatabase("restore")
     return backup.restore(
         source,
         settings.data_dir,
