@@ -126,6 +126,7 @@ def live(tmp_path_factory, rasa_model):
         data_dir,
         app,
         rasa,
+        os.environ.get("CASCADE_DATABASE_URL"),
     )
     try:
         with stack.client() as client:
