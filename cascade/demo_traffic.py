@@ -26,9 +26,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import sqlalchemy as sa
 
 from bot.client import NoBot
 from cascade.app import build_services
@@ -324,13 +326,24 @@ def seed_traffic(
         if not articles or not services.agents.all():
             raise ValueError("import the demo's articles and agents before seeding traffic")
         services.conversations.bot = InProcessBot(services.kb)
-        # A bulk load: commits need not wait for the disk (WAL keeps the file consistent).
-        services.storage.db.execute("PRAGMA synchronous = NORMAL")
+        if services.storage.dialect == "sqlite":
+            _unhurried(services.storage.engine)
         return asyncio.run(
             _simulate(services, clock, random.Random(seed), articles, first_day, end, days)
         )
     finally:
         services.storage.close()
+
+
+def _unhurried(engine: sa.Engine) -> None:
+    """A bulk load into SQLite: commits need not wait for the disk (WAL keeps the file
+    consistent), on every connection of the pool, those opened already too."""
+
+    @sa.event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+
+    engine.dispose()
 
 
 async def _simulate(

@@ -11,10 +11,10 @@ Rasa down does not degrade the status: chats go to people then, as designed; `ra
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import Storage
 from core.settings import Settings
@@ -53,12 +53,13 @@ def check(*, storage: Storage, outbox: Outbox, settings: Settings, rasa_up: bool
     database: Literal["ok", "error"] = "ok"
     backlog = None
     try:
-        storage.db.execute("select count(*) from sqlite_master").fetchone()
+        storage.db.execute("select 1").fetchone()
         found = outbox.backlog()
         backlog = OutboxBacklog(pending=found.pending, due=found.due, dead=found.dead)
-    except sqlite3.Error as exc:
+    except SQLAlchemyError as exc:
         database = "error"
-        problems.append(f"the database does not answer: {exc}")
+        # The driver's own words (disk I/O error, connection refused), without the statement.
+        problems.append(f"the database does not answer: {getattr(exc, 'orig', None) or exc}")
     if backlog is not None and backlog.dead:
         problems.append(f"{backlog.dead} outbox messages are dead (`cascade outbox list --dead`)")
     disk = None

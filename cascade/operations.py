@@ -22,7 +22,7 @@ from conversations import retention as conversations
 from core import backup
 from core.auth import forget_customers
 from core.clock import Clock, iso
-from core.db import Storage
+from core.db import Database, Storage
 from core.settings import Settings
 from handoff import retention as handoff
 from knowledge_base import retention as knowledge
@@ -61,7 +61,9 @@ def search_indexes(settings: Settings) -> list[Path]:
 
 def take_backup(settings: Settings, target: Path, *, now: datetime) -> backup.Manifest:
     """A snapshot of both databases while the app and Rasa run (no tracker store yet: only
-    the app's database)."""
+    the app's database). A database on PostgreSQL is refused: see `backup.ServerDatabase`."""
+    if settings.database_url:
+        raise backup.ServerDatabase("backup")
     return backup.take(
         databases(settings),
         target,
@@ -72,6 +74,8 @@ def take_backup(settings: Settings, target: Path, *, now: datetime) -> backup.Ma
 
 
 def restore_backup(settings: Settings, source: Path, *, force: bool) -> backup.Manifest:
+    if settings.database_url:
+        raise backup.ServerDatabase("restore")
     return backup.restore(
         source,
         settings.data_dir,
@@ -95,8 +99,8 @@ def purge(storage: Storage, settings: Settings, *, older_than_days: float, now: 
     whose tickets, if any, are closed as long) to anonymous records, and delete the outbox's
     sent and dead messages as old."""
     cutoff = iso(now - timedelta(days=older_than_days))
-    _erase_for_good(storage)
     with storage.write() as db:
+        _erase_for_good(db)
         candidates = [cid for cid, _ in conversations.closed_before(db, cutoff)]
         settled = handoff.settled_before(db, candidates, cutoff)
         ids = [cid for cid in candidates if cid in settled]
@@ -106,7 +110,7 @@ def purge(storage: Storage, settings: Settings, *, older_than_days: float, now: 
         conversations.anonymise(db, ids, at=iso(now))
         forget_customers(db, ids)
         tracker = forget_tracker_events(settings, ids)
-    _checkpoint(storage)
+    _let_go(storage)
     return Purged(len(ids), outbox, gaps, tracker)
 
 
@@ -127,28 +131,41 @@ def erase(storage: Storage, settings: Settings, *, email: str, now: datetime) ->
     by the visitor and user ids those share), messages, events, tickets, notes, outbox
     messages, content gaps and what editors made of them, customer tokens, and their events
     in Rasa's tracker store."""
-    _erase_for_good(storage)
     with storage.write() as db:
+        _erase_for_good(db)
         ids = conversations.customer_conversations(db, email)
         tickets = handoff.forget(db, ids, email=email)
         kb = knowledge.erase_gaps(db, ids, at=iso(now))
         conversations.forget(db, ids)
         forget_customers(db, ids)
         tracker = forget_tracker_events(settings, ids)
-    _checkpoint(storage)
+    _let_go(storage)
     return Erased(ids, tickets, tracker, kb)
 
 
-def _erase_for_good(storage: Storage) -> None:
-    """Deleted rows are overwritten in the file, not only unlinked (this connection's
-    deletes: the one the next write transaction uses)."""
-    storage.db.execute("PRAGMA secure_delete = ON")
+def _erase_for_good(db: Database) -> None:
+    """On SQLite, the rows this write transaction deletes are overwritten in the file, not
+    only unlinked (a setting of its connection). PostgreSQL has no such setting: `_let_go`."""
+    if db.dialect == "sqlite":
+        db.execute("PRAGMA secure_delete = ON")
 
 
-def _checkpoint(storage: Storage) -> None:
-    """Copy the write-ahead log into the database and empty it, so the old pages it held go
-    too (as far as no reader holds them: the next checkpoint finishes the work)."""
-    storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+def _let_go(storage: Storage) -> None:
+    """After the deletes, let go of the old copies of what they removed or changed.
+
+    SQLite: copy the write-ahead log into the database and empty it, so the old pages it held
+    go too (as far as no reader holds them: the next checkpoint finishes the work).
+
+    PostgreSQL keeps the old versions of rows, and index entries for them, until VACUUM: every
+    table is vacuumed, index cleanup forced (VACUUM may skip it when few rows died), so nothing
+    leads to them and new rows take their space; unlike SQLite's secure_delete it does not zero
+    them (docs/production/operations.md). VACUUM FULL, which rewrites each table, is not used:
+    it locks the tables against reads and writes for as long as it copies them whole."""
+    if storage.dialect == "sqlite":
+        storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return
+    tables = ", ".join(f'"{name}"' for name in sorted(storage.db.table_names()))
+    storage.db.execute(f"VACUUM (INDEX_CLEANUP ON) {tables}")  # outside a transaction
 
 
 DAY_S = 86_400.0

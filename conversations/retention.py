@@ -33,7 +33,19 @@ CLEARED_HANDOFF: dict[str, Any] = {
     "page_url": None,
     "transcript": [],
 }
-IN_IDS = "(select value from json_each(:ids))"
+
+
+def in_ids(db: Database, name: str = "ids") -> str:
+    """A subquery of the ids in the JSON array passed as `:name`, for `in` (one parameter
+    however many ids)."""
+    return db.json_values(f":{name}")
+
+
+def json_cleared(db: Database, column: str, key: str) -> str:
+    """The JSON object in `column` with `key` set to null."""
+    if db.dialect == "sqlite":
+        return f"json_set({column}, '$.{key}', null)"
+    return f"jsonb_set({column}::jsonb, '{{{key}}}', 'null')::text"
 
 
 def customer_conversations(db: Database, email: str) -> list[str]:
@@ -45,9 +57,9 @@ def customer_conversations(db: Database, email: str) -> list[str]:
     while True:
         rows = db.execute(
             "select id, lower(customer_email), visitor_id, user_id from conversations"
-            " where lower(customer_email) in (select value from json_each(:emails))"
-            " or visitor_id in (select value from json_each(:visitors))"
-            " or user_id in (select value from json_each(:users))",
+            f" where lower(customer_email) in {in_ids(db, 'emails')}"
+            f" or visitor_id in {in_ids(db, 'visitors')}"
+            f" or user_id in {in_ids(db, 'users')}",
             {
                 "emails": json.dumps(sorted(emails)),
                 "visitors": json.dumps(sorted(visitors)),
@@ -95,8 +107,9 @@ def anonymise(db: Database, ids: list[str], *, at: str) -> None:
     if not ids:
         return
     params = {"ids": json.dumps(ids)}
+    listed = in_ids(db)
     for cid, raw in db.execute(
-        f"select id, handoff from conversations where id in {IN_IDS} and handoff is not null",
+        f"select id, handoff from conversations where id in {listed} and handoff is not null",
         params,
     ).fetchall():
         db.execute(
@@ -105,31 +118,31 @@ def anonymise(db: Database, ids: list[str], *, at: str) -> None:
     db.execute(
         "update conversations set customer_name = null, customer_email = null, page_url = null,"
         " visitor_id = null, user_id = null, csat_comment = null, awaiting = null,"
-        f" purged_at = :at where id in {IN_IDS}",
+        f" purged_at = :at where id in {listed}",
         {**params, "at": at},
     )
     # One empty customer message stays: the sign that the customer wrote, which makes a contact.
     db.execute(
         f"""
-        delete from messages where conversation_id in {IN_IDS} and id not in (
-            select min(id) from messages where conversation_id in {IN_IDS}
+        delete from messages where conversation_id in {listed} and id not in (
+            select min(id) from messages where conversation_id in {listed}
               and sender = 'customer' group by conversation_id)
         """,
         params,
     )
     db.execute(
         "update messages set text = '', buttons = null, client_id = null, article_id = null,"
-        f" reply_to = null where conversation_id in {IN_IDS}",
+        f" reply_to = null where conversation_id in {listed}",
         params,
     )
     for key in FREE_TEXT_KEYS:
         db.execute(
-            f"update events set data = json_set(data, '$.{key}', null)"
-            f" where conversation_id in {IN_IDS} and json_extract(data, '$.{key}') is not null",
+            f"update events set data = {json_cleared(db, 'data', key)}"
+            f" where conversation_id in {listed} and {db.json_field('data', key)} is not null",
             params,
         )
-    db.execute(f"delete from channel_sessions where conversation_id in {IN_IDS}", params)
-    db.execute(f"delete from unanswered_messages where conversation_id in {IN_IDS}", params)
+    db.execute(f"delete from channel_sessions where conversation_id in {listed}", params)
+    db.execute(f"delete from unanswered_messages where conversation_id in {listed}", params)
 
 
 def forget(db: Database, ids: list[str]) -> None:
@@ -137,6 +150,7 @@ def forget(db: Database, ids: list[str]) -> None:
     if not ids:
         return
     params = {"ids": json.dumps(ids)}
+    listed = in_ids(db)
     for table, column in (
         ("unanswered_messages", "conversation_id"),
         ("messages", "conversation_id"),
@@ -144,4 +158,4 @@ def forget(db: Database, ids: list[str]) -> None:
         ("channel_sessions", "conversation_id"),
         ("conversations", "id"),
     ):
-        db.execute(f"delete from {table} where {column} in {IN_IDS}", params)
+        db.execute(f"delete from {table} where {column} in {listed}", params)

@@ -140,14 +140,19 @@ class AuditLog:
         """Rows newest first, each filter narrowing (`route`: part of the template, `target`:
         one of the path's ids, `before`: rows older than that id, for the next page)."""
         where, params = [], []
+        if self.storage.dialect == "sqlite":
+            part_of_route, target_values = "instr(route, ?) > 0", "json_each(audit_log.targets)"
+        else:
+            part_of_route = "strpos(route, ?) > 0"
+            target_values = "jsonb_each_text(audit_log.targets::jsonb)"
         for clause, value in (
             ("subject = ?", who),
             ("role = ?", role),
             ("at >= ?", since),
             ("at <= ?", until),
             ("method = ?", method.upper() if method else None),
-            ("instr(route, ?) > 0", route),
-            ("exists (select 1 from json_each(audit_log.targets) where value = ?)", target),
+            (part_of_route, route),
+            (f"exists (select 1 from {target_values} where value = ?)", target),
             ("id < ?", before),
         ):
             if value is not None:

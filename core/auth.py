@@ -207,7 +207,7 @@ def forget_customers(db: Database, conversation_ids: list[str]) -> int:
     reads them any more. `db` is the caller's write transaction."""
     return int(
         db.execute(
-            "delete from tokens where role = ? and subject in (select value from json_each(?))",
+            f"delete from tokens where role = ? and subject in {db.json_values('?')}",
             [Role.CUSTOMER.value, json.dumps(conversation_ids)],
         ).rowcount
     )

@@ -44,6 +44,19 @@ class NotEmpty(BackupError):
         )
 
 
+class ServerDatabase(BackupError):
+    """The app's database is a PostgreSQL server's: not a file of the data directory, shared by
+    every replica, and backed up with PostgreSQL's own tools."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(
+            f"the app's database is on PostgreSQL (CASCADE_DATABASE_URL): `cascade {command}`"
+            " copies the SQLite databases of a data directory. Back PostgreSQL up with its own"
+            " tools: pg_dump --format=custom (brought back with pg_restore), or continuous"
+            " archiving for point-in-time recovery (docs/production/operations.md)"
+        )
+
+
 class BadBackup(BackupError):
     """The file is not a backup, or not a whole one."""
 

@@ -42,22 +42,25 @@ class ArticleFigures:
         if self.articles.article(article_id) is None:
             raise UnknownArticle(article_id)
         db = self.storage.db
+        shown_id = db.json_field("data", "article_id")
         shown = db.execute(
-            "select count(*) from events where name = ? and json_extract(data, '$.article_id') = ?",
+            f"select count(*) from events where name = ? and {shown_id} = ?",
             [ArticleShown.name, article_id],
         ).fetchone()[0]
+        # true / false: 1 / 0 on SQLite, "true" / "false" on PostgreSQL; the same as text.
+        helpful = f"cast({db.json_field('data', 'helpful')} as text)"
         yes, no = db.execute(
-            "select coalesce(sum(json_extract(data, '$.helpful') = 1), 0),"
-            " coalesce(sum(json_extract(data, '$.helpful') = 0), 0) from events"
-            " where name = ? and json_extract(data, '$.article_id') = ?",
+            f"select coalesce(sum(case when {helpful} in ('1', 'true') then 1 else 0 end), 0),"
+            f" coalesce(sum(case when {helpful} in ('0', 'false') then 1 else 0 end), 0)"
+            f" from events where name = ? and {shown_id} = ?",
             [FeedbackGiven.name, article_id],
         ).fetchone()
         handoffs = db.execute(
-            """
+            f"""
             select count(distinct s.conversation_id) from events s join events h
               on h.conversation_id = s.conversation_id and h.id > s.id
              and h.name = ?
-            where s.name = ? and json_extract(s.data, '$.article_id') = ?
+            where s.name = ? and {db.json_field("s.data", "article_id")} = ?
             """,
             [HandedOver.name, ArticleShown.name, article_id],
         ).fetchone()[0]

@@ -155,13 +155,14 @@ class Metrics:
     def skills(self) -> list[str]:
         """Every skill the figures can be asked for: those of articles, agents, chats and
         tickets, and of the articles the bot showed."""
-        rows = self.storage.db.execute(
-            """
+        db = self.storage.db
+        rows = db.execute(
+            f"""
             select skill from articles
             union select skill from conversations
             union select skill from tickets
-            union select j.key from agents, json_each(agents.skills) j
-            union select json_extract(data, '$.skill') from events where name = ?
+            union select j.key from agents, {db.json_keys("agents.skills")} j
+            union select {db.json_field("data", "skill")} from events where name = ?
             """,
             [ArticleShown.name],
         ).fetchall()

@@ -108,11 +108,12 @@ class Returns:
         """A new contact from the same customer on the same topic within the FCR window."""
         if not customer.known or topic is None:
             return False
+        shown_skill = self.storage.db.json_field("e.data", "skill")
         return self._any(
-            """
+            f"""
             c.created_at > :since and c.created_at <= :until
             and (c.skill = :topic or exists(select 1 from events e where e.conversation_id = c.id
-                 and e.name = :shown and json_extract(e.data, '$.skill') = :topic))
+                 and e.name = :shown and {shown_skill} = :topic))
             """,
             {
                 **self._keys(conversation_id, customer),

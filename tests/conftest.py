@@ -33,6 +33,14 @@ from tests.helpers import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _sqlite_only(request: pytest.FixtureRequest) -> None:
+    """Skips a test marked `sqlite_only` when the database is PostgreSQL's."""
+    marker = request.node.get_closest_marker("sqlite_only")
+    if marker is not None and os.environ.get("CASCADE_DATABASE_URL"):
+        pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'a SQLite feature'}")
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
@@ -115,6 +123,7 @@ def live(tmp_path_factory, rasa_model):
         data_dir,
         app,
         rasa,
+        os.environ.get("CASCADE_DATABASE_URL"),
     )
     try:
         with stack.client() as client:

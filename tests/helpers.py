@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -169,6 +169,9 @@ class Live:
     data_dir: Path
     app: subprocess.Popen
     rasa: subprocess.Popen
+    # The PostgreSQL database the app was started on (None: the data directory's SQLite), for
+    # commands run beside it: the test's own CASCADE_DATABASE_URL may name another.
+    database_url: str | None = None
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60)
@@ -350,29 +353,47 @@ def import_circle(graph: Mapping[Any, Iterable[Any]]) -> list[Any]:
 # -- searching a database for what must be gone -----------------------------------------------
 
 
-def copies_of(database: Path, needles: Iterable[str]) -> list[str]:
+def copies_of(database: Path | str, needles: Iterable[str]) -> list[str]:
     """Where any of `needles` (any case) is still stored in `database`: "table.column" for every
-    table SQLite lists (virtual tables and their shadow tables too) and every column, text or
-    bytes."""
-    import sqlite3
-    from contextlib import closing
-
+    table and every column, text or bytes. `database` is a SQLite file (every table SQLite
+    lists: virtual tables and their shadow tables too) or a PostgreSQL URL (every table of
+    the schema it opens)."""
     wanted = [needle.casefold() for needle in needles]
     found = []
+
+    def look(table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            for column, value in zip(columns, row, strict=True):
+                if isinstance(value, (bytes, memoryview)):
+                    value = bytes(value).decode("utf-8", "replace")
+                if isinstance(value, str) and any(n in value.casefold() for n in wanted):
+                    found.append(f"{table}.{column}")
+
+    if isinstance(database, str):
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(database)
+        try:
+            with engine.connect() as connection:
+                for table in sa.inspect(connection).get_table_names():
+                    result = connection.exec_driver_sql(f'select * from "{table}"')
+                    look(table, list(result.keys()), result)
+        finally:
+            engine.dispose()
+        return sorted(set(found))
     with closing(sqlite3.connect(database)) as db:
         tables = [
             name for (name,) in db.execute("select name from sqlite_master where type = 'table'")
         ]
         for table in tables:
             cursor = db.execute(f'select * from "{table}"')
-            columns = [d[0] for d in cursor.description]
-            for row in cursor:
-                for column, value in zip(columns, row, strict=True):
-                    if isinstance(value, bytes):
-                        value = value.decode("utf-8", "replace")
-                    if isinstance(value, str) and any(n in value.casefold() for n in wanted):
-                        found.append(f"{table}.{column}")
+            look(table, [d[0] for d in cursor.description], cursor)
     return sorted(set(found))
+
+
+def app_database(settings: Settings) -> Path | str:
+    """The app's database as `copies_of` takes it: the PostgreSQL URL, or the SQLite file."""
+    return settings.database_url or settings.database_path
 
 
 # The table Rasa's SQL tracker store makes (rasa/core/tracker_store.py, SQLTrackerStore).

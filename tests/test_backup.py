@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from contextlib import closing
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from cascade.cli import app as cli
@@ -31,6 +33,10 @@ from tests.helpers import (
     wait_until,
     write_tracker_store,
 )
+
+# `cascade backup` copies the SQLite databases of a data directory; on PostgreSQL it refuses
+# (the last test).
+DATA_DIRECTORY_FILES = pytest.mark.sqlite_only("copies the SQLite files of a data directory")
 
 
 def cascade(*args: str) -> subprocess.CompletedProcess:
@@ -86,6 +92,7 @@ class Customers(threading.Thread):
         return [cid for began, _, cid, _ in list(self.done) if began > moment]
 
 
+@DATA_DIRECTORY_FILES
 def test_a_backup_taken_while_serving_restores_the_same_conversations(tmp_path: Path) -> None:
     serving, restored, backup = tmp_path / "serving", tmp_path / "restored", tmp_path / "b.tar.gz"
     serving.mkdir()
@@ -168,6 +175,7 @@ def conversations_in(database: Path) -> list[str]:
         return [row[0] for row in db.execute("select id from conversations")]
 
 
+@DATA_DIRECTORY_FILES
 def test_restore_refuses_a_directory_in_use_unless_forced(tmp_path: Path) -> None:
     file, cid = made_backup(tmp_path)
     target = tmp_path / "target"
@@ -199,6 +207,7 @@ def repacked(file: Path, to: Path, change) -> Path:
     return to
 
 
+@DATA_DIRECTORY_FILES
 def test_restore_checks_the_backup_first(tmp_path: Path) -> None:
     file, _ = made_backup(tmp_path)
 
@@ -236,3 +245,24 @@ def test_restore_checks_the_backup_first(tmp_path: Path) -> None:
     )
     assert nothing.exit_code == 1 and "no database at" in nothing.output
     assert not (tmp_path / "x.tgz").exists()
+
+
+def test_on_postgresql_backup_and_restore_name_its_own_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database on a PostgreSQL server is not in the data directory, and every replica shares
+    it: both commands refuse, saying what backs it up, and write nothing."""
+    server = os.environ.get("CASCADE_DATABASE_URL") or "postgresql+psycopg://c@127.0.0.1:1/c"
+    monkeypatch.setenv("CASCADE_DATABASE_URL", server)
+    data_dir, file = tmp_path / "data", tmp_path / "backup.tar.gz"
+
+    taken = CliRunner().invoke(cli, ["backup", "--data-dir", str(data_dir), "--to", str(file)])
+    assert taken.exit_code == 1
+    assert "the app's database is on PostgreSQL" in taken.output
+    assert "pg_dump --format=custom" in taken.output and "pg_restore" in taken.output
+    assert not file.exists()
+
+    file.write_bytes(b"a backup from elsewhere")
+    restoring = restore(file, data_dir)
+    assert restoring.exit_code == 1 and "pg_dump" in restoring.output
+    assert not data_dir.exists()

@@ -14,6 +14,13 @@ from tests.helpers import ADMIN, ROOT, app_env, copies_of, tracker_senders
 pytestmark = pytest.mark.rasa
 
 
+def database_env(env: dict[str, str], url: str | None) -> dict[str, str]:
+    """`env` naming the live app's database (the test's own may be another)."""
+    if url is None:
+        return {k: v for k, v in env.items() if k != "CASCADE_DATABASE_URL"}
+    return {**env, "CASCADE_DATABASE_URL": url}
+
+
 def test_erase_clears_rasas_tracker_store(live) -> None:
     http = live.client()
     email = f"ines.{uuid.uuid4().hex[:8]}@example.com"
@@ -35,7 +42,7 @@ def test_erase_clears_rasas_tracker_store(live) -> None:
         [sys.executable, "-m", "cascade.cli", "erase", "--email", email, "--yes"]
         + ["--data-dir", str(live.data_dir)],
         cwd=ROOT,
-        env=app_env(ADMIN),
+        env=database_env(app_env(ADMIN), live.database_url),
         capture_output=True,
         text=True,
         timeout=300,
@@ -43,5 +50,6 @@ def test_erase_clears_rasas_tracker_store(live) -> None:
     assert erased.returncode == 0, erased.stderr
     assert started["id"] not in tracker_senders(tracker)
     assert copies_of(tracker, [email, "Ines Quarry"]) == []
-    assert copies_of(live.data_dir / "cascade.db", [email, "Ines Quarry"]) == []
+    database = live.database_url or live.data_dir / "cascade.db"
+    assert copies_of(database, [email, "Ines Quarry"]) == []
     assert http.get(f"/api/conversations/{started['id']}", headers=live.admin).status_code == 404

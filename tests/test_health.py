@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from cascade.app import create_app
@@ -90,7 +90,8 @@ def test_dead_letters_degrade_until_retried(tmp_path: Path, clock) -> None:
 
 def test_a_database_that_does_not_answer_is_503(client, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(self: Storage) -> None:
-        raise sqlite3.OperationalError("disk I/O error")
+        # What either engine's driver raises, as SQLAlchemy hands it on.
+        raise OperationalError("select 1", None, Exception("disk I/O error"))
 
     monkeypatch.setattr(Storage, "db", property(broken))
     found = client.get("/health")

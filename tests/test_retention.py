@@ -5,8 +5,6 @@ whole."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,12 +13,14 @@ from typer.testing import CliRunner
 
 from cascade.app import create_app
 from cascade.cli import app as cli
+from cascade.storage import open_storage
 from core.clock import ManualClock
 from core.settings import Settings
 from tests.factories import HANDOFF, HashingEmbedder, ScriptedBot, make_agent
 from tests.helpers import (
     ADMIN,
     ADMIN_HEADERS,
+    app_database,
     copies_of,
     tracker_senders,
     wait_until,
@@ -119,8 +119,11 @@ def test_purge_keeps_the_figures_and_forgets_the_customers(tmp_path: Path, mailb
     write_tracker_store(
         settings.tracker_store_path, {cid: ("a message", {}) for cid, _ in chats.values()}
     )
-    with closing(sqlite3.connect(settings.database_path)) as db:
-        assert db.execute("select count(*) from outbox where status = 'sent'").fetchone()[0] == 2
+    storage = open_storage(settings.database_path)
+    assert (
+        storage.db.execute("select count(*) from outbox where status = 'sent'").fetchone()[0] == 2
+    )
+    storage.close()
 
     purged = CliRunner().invoke(
         cli, ["purge", "--older-than", "30", "--data-dir", str(settings.data_dir)]
@@ -154,9 +157,9 @@ def test_purge_keeps_the_figures_and_forgets_the_customers(tmp_path: Path, mailb
             view = c.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
             assert any(m["text"] for m in view["messages"] if m["sender"] == "customer")
     # Only the chats still kept hold the customer's words and address.
-    left = copies_of(settings.database_path, ["Elm St", "0161 496 0000", "order 4471 (closed"])
-    assert left == []
-    assert "conversations.customer_email" in copies_of(settings.database_path, [EMAIL])
+    database = app_database(settings)
+    assert copies_of(database, ["Elm St", "0161 496 0000", "order 4471 (closed"]) == []
+    assert "conversations.customer_email" in copies_of(database, [EMAIL])
 
 
 def test_retention_days_purges_at_start_and_daily(tmp_path: Path, mailbox) -> None:
