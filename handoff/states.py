@@ -73,7 +73,7 @@ def transition(
         if not can_move(current, target):
             raise IllegalTicketMove(current, target)
         changes = {"status": target.value, "updated_at": at, **(fields or {})}
-        assignments = ", ".join(f"[{column}] = :{column}" for column in changes)
+        assignments = ", ".join(f'"{column}" = :{column}' for column in changes)
         # Compare and set: written only if it is still the status read above (as it is while
         # this transaction holds the write lock; callers read the ticket inside it too).
         changed = db.execute(
