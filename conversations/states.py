@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from conversations.errors import ConversationMoved, ConversationNotFound, IllegalTransition
 from conversations.events import Event, StatusChanged, record
+from conversations.locks import for_update
 from core.db import Storage
 
 
@@ -67,7 +68,7 @@ def transition(
     expected = (expect,) if isinstance(expect, Status) else tuple(expect)
     with storage.write() as db:
         row = db.execute(
-            "select status, assigned_agent_id from conversations where id = ?",
+            "select status, assigned_agent_id from conversations where id = ?" + for_update(db),
             [conversation_id],
         ).fetchone()
         if row is None:

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from conversations.locks import for_update
 from core.clock import Clock, iso
 from core.db import Database, Storage
 from core.settings import Settings
@@ -219,11 +220,11 @@ class Outbox:
         ).fetchone()[0]
         if not due:
             return []
-        with self.storage.write() as db:
+        with self.storage.write() as db:  # each worker claims the rows no other one holds
             rows = list(
                 db.query(
                     "select * from outbox where status = 'pending' and next_attempt_at <= ?"
-                    " order by next_attempt_at, id",
+                    " order by next_attempt_at, id" + for_update(db, skip_locked=True),
                     [iso(now)],
                 )
             )

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from conversations.events import Event
+from conversations.locks import for_update
 from core.db import Storage
 from handoff.errors import IllegalTicketMove, TicketNotFound
 
@@ -66,7 +67,9 @@ def transition(
     log that tells of it, in the same transaction.
     """
     with storage.write() as db:
-        row = db.execute("select status from tickets where id = ?", [ticket_id]).fetchone()
+        row = db.execute(
+            "select status from tickets where id = ?" + for_update(db), [ticket_id]
+        ).fetchone()
         if row is None:
             raise TicketNotFound(ticket_id)
         current = TicketStatus(row[0])
