@@ -169,7 +169,8 @@ def simulate(hour: Hour = Hour()) -> Measured:
     measured = Measured()
     with tempfile.TemporaryDirectory(prefix="cascade-busy-hour-") as tmp:
         storage = open_storage(Path(tmp) / "cascade.db")
-        storage.db.execute("pragma synchronous = off")  # a throwaway database: no need to sync
+        if storage.dialect == "sqlite":  # a throwaway database: no need to sync
+            storage.db.execute("pragma synchronous = off")
         try:
             _run(hour, rng, clock, Floor(storage, clock), measured)
         finally:

@@ -9,10 +9,15 @@ from conversations.errors import ConversationNotFound
 from core.db import Storage
 
 SEEN_EVERY_S = 60  # a customer's presence is written at most this often (the limit is minutes)
-# When the customer of conversation `c` last wrote or had the chat open (else when it started).
-# An agent's chat counts from when they took it at the earliest: a customer who waited quietly in
-# the queue has not "gone" the moment an agent accepts.
-LAST_SIGN = """max(
+
+
+def last_sign(dialect: str) -> str:
+    """When the customer of conversation `c` last wrote or had the chat open (else when it
+    started). An agent's chat counts from when they took it at the earliest: a customer who
+    waited quietly in the queue has not "gone" the moment an agent accepts. (The largest of
+    several values is SQLite's `max`, PostgreSQL's `greatest`.)"""
+    largest = "max" if dialect == "sqlite" else "greatest"
+    return f"""{largest}(
     coalesce(c.customer_seen_at, c.created_at),
     coalesce(c.assigned_at, c.created_at),
     coalesce((select max(m.created_at) from messages m
@@ -28,7 +33,7 @@ class Quiet:
         rows = self.storage.db.execute(
             """
             select c.id from conversations c where c.status in ('bot', 'queued')
-              and (:id is null or c.id = :id)
+              and (cast(:id as text) is null or c.id = :id)
               and (select max(m.created_at) from messages m where m.conversation_id = c.id
                    and m.sender = 'customer') <= :cutoff
             """,
@@ -39,16 +44,20 @@ class Quiet:
     def gone_since(self, cutoff: str, *, present: Collection[str] = ()) -> list[str]:
         """Chats with an agent whose customer has neither written nor had the chat open (read
         it, or a socket connected) since `cutoff`, and has no socket open now (`present`)."""
-        rows = self.storage.db.execute(
-            f"select c.id from conversations c where c.status = 'assigned' and {LAST_SIGN} <= ?",
+        db = self.storage.db
+        rows = db.execute(
+            "select c.id from conversations c where c.status = 'assigned'"
+            f" and {last_sign(db.dialect)} <= ?",
             [cutoff],
         ).fetchall()
         return [conversation_id for (conversation_id,) in rows if conversation_id not in present]
 
     def last_sign_of_customer(self, conversation_id: str) -> str:
         """When the customer last wrote or had the chat open, or an agent took it (or it started)."""
-        row = self.storage.db.execute(
-            f"select {LAST_SIGN} from conversations c where c.id = ?", [conversation_id]
+        db = self.storage.db
+        row = db.execute(
+            f"select {last_sign(db.dialect)} from conversations c where c.id = ?",
+            [conversation_id],
         ).fetchone()
         if row is None:
             raise ConversationNotFound(conversation_id)

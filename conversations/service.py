@@ -18,6 +18,7 @@ from conversations.errors import NotAssigned
 from conversations.events import TranscriptEmailed, record
 from conversations.gaps import GapRecorder
 from conversations.identity import verified_user_id
+from conversations.locks import for_update
 from conversations.people import HandoffRequest, People
 from conversations.quiet import SEEN_EVERY_S
 from conversations.states import Status
@@ -192,8 +193,9 @@ class ConversationService:
         language = self.store.language(conversation_id)
         body = as_text(self.store.messages(conversation_id), agent_name=agent, language=language)
         with self.chat.storage.write() as db:
-            stored = db.execute(
-                "select customer_email from conversations where id = ?", [conversation_id]
+            stored = db.execute(  # held: a second request counts this one's email
+                "select customer_email from conversations where id = ?" + for_update(db),
+                [conversation_id],
             ).fetchone()[0]
             address = self._transcript_address(stored, address, by_customer=by_customer)
             (sent,) = db.execute(

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from conversations.errors import ConversationMoved, ConversationNotFound, IllegalTransition
 from conversations.events import Event, StatusChanged, record
+from conversations.locks import for_update
 from core.db import Storage
 
 
@@ -67,7 +68,8 @@ def transition(
     expected = (expect,) if isinstance(expect, Status) else tuple(expect)
     with storage.write() as db:
         row = db.execute(
-            "select status, assigned_agent_id from conversations where id = ?", [conversation_id]
+            "select status, assigned_agent_id from conversations where id = ?" + for_update(db),
+            [conversation_id],
         ).fetchone()
         if row is None:
             raise ConversationNotFound(conversation_id)
@@ -84,11 +86,12 @@ def transition(
         if not can_move(current, target):
             raise IllegalTransition(current, target)
         changes = {"status": target.value, "updated_at": at, **(fields or {})}
-        assignments = ", ".join(f"[{column}] = :{column}" for column in changes)
+        assignments = ", ".join(f'"{column}" = :{column}' for column in changes)
         # Compare and set: written only if it is still what was read above.
         changed = db.execute(
             f"update conversations set {assignments} where id = :_id and status = :_status"
-            " and (status != 'assigned' or assigned_agent_id is :_owner)",
+            " and (status != 'assigned' or assigned_agent_id = :_owner"
+            " or (assigned_agent_id is null and :_owner is null))",
             {**changes, "_id": conversation_id, "_status": current.value, "_owner": owner},
         ).rowcount
         if changed != 1:  # cannot happen while this transaction holds the write lock

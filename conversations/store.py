@@ -18,6 +18,7 @@ from conversations.events import (
     LanguageSet,
     record,
 )
+from conversations.locks import for_update
 from conversations.quiet import Quiet
 from conversations.states import Status
 from core.db import IntegrityError, Storage
@@ -96,10 +97,12 @@ class ConversationStore(Quiet):
                 record(db, conversation_id, LanguageSet(language, "detected"), at=at)
         return bool(changed)
 
-    def get(self, conversation_id: str) -> dict[str, Any]:
-        rows = list(
-            self.storage.db.query("select * from conversations where id = ?", [conversation_id])
-        )
+    def get(self, conversation_id: str, *, lock: bool = False) -> dict[str, Any]:
+        """The conversation's row; `lock`: read to decide a change on it (inside the write
+        transaction that makes it), so its row is held until that commits."""
+        db = self.storage.db
+        sql = "select * from conversations where id = ?" + (for_update(db) if lock else "")
+        rows = list(db.query(sql, [conversation_id]))
         if not rows:
             raise ConversationNotFound(conversation_id)
         return rows[0]

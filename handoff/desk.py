@@ -63,7 +63,7 @@ class Desk:
     def _owned(self, conversation_id: str, agent_id: str | None) -> dict[str, Any]:
         """The conversation, if `agent_id` owns it (None: an admin, who may act on any chat an
         agent has). Read it inside the transaction that acts on it, so it is still so."""
-        row = self.conversations.get(conversation_id)
+        row = self.conversations.get(conversation_id, lock=True)
         if row["status"] != Status.ASSIGNED.value:
             raise ConversationMoved(
                 conversation_id,

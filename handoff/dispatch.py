@@ -145,11 +145,12 @@ class Dispatcher:
         gone: list[tuple[str, str | None]] = []
         for conversation_id in self.conversations.quiet_since(cutoff):
             with self.storage.write() as db:
+                row = self.conversations.get(conversation_id, lock=True)
                 if conversation_id not in self.conversations.quiet_since(
                     cutoff, conversation_id=conversation_id
                 ):
                     continue  # taken, or the customer wrote, since the list was read
-                status = Status(self.conversations.get(conversation_id)["status"])
+                status = Status(row["status"])
                 withdraw_pending(db, self.publisher, conversation_id, at=at)
                 assumed = status is Status.BOT and self.conversations.answered_last(conversation_id)
                 transition(
@@ -166,7 +167,7 @@ class Dispatcher:
         )
         for conversation_id in self.conversations.gone_since(cutoff, present=present):
             with self.storage.write() as db:
-                row = self.conversations.get(conversation_id)
+                row = self.conversations.get(conversation_id, lock=True)
                 agent_id = row["assigned_agent_id"]
                 if (
                     row["status"] != Status.ASSIGNED.value

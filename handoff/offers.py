@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from conversations.errors import NotAssigned
 from conversations.events import Accepted, OfferClosed, OfferMade, record
+from conversations.locks import for_update
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
@@ -130,7 +131,7 @@ def expire_lapsed(db: Any, publisher: Publisher, *, at: str) -> list[tuple[str, 
     expired = []
     for offer_id, conversation_id, agent_id in db.execute(
         "select id, conversation_id, agent_id from offers"
-        " where status = 'pending' and expires_at <= ?",
+        " where status = 'pending' and expires_at <= ?" + for_update(db, skip_locked=True),
         [at],
     ).fetchall():
         close_offer(
@@ -215,7 +216,7 @@ class Offers:
         now = self.clock.now()
         at = iso(now)
         with self.storage.write() as db:
-            row = self.conversations.get(conversation_id)
+            row = self.conversations.get(conversation_id, lock=True)  # a rival accept waits here
             if row["status"] != Status.QUEUED.value:
                 raise OfferGone(
                     f"conversation {conversation_id} is {row['status']}, no longer waiting"

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from conversations.locks import for_update
 from core.clock import Clock, iso
 from core.db import Database, Storage
 from core.settings import Settings
@@ -219,11 +220,11 @@ class Outbox:
         ).fetchone()[0]
         if not due:
             return []
-        with self.storage.write() as db:
+        with self.storage.write() as db:  # each worker claims the rows no other one holds
             rows = list(
                 db.query(
                     "select * from outbox where status = 'pending' and next_attempt_at <= ?"
-                    " order by next_attempt_at, id",
+                    " order by next_attempt_at, id" + for_update(db, skip_locked=True),
                     [iso(now)],
                 )
             )
@@ -296,7 +297,7 @@ class Outbox:
         else:
             delay = self.settings.outbox_backoff_s * 2 ** (attempts - 1)
             changes["next_attempt_at"] = iso(now + timedelta(seconds=delay))
-        assignments = ", ".join(f"[{column}] = :{column}" for column in changes)
+        assignments = ", ".join(f'"{column}" = :{column}' for column in changes)
         with self.storage.write() as db:  # only a row still pending (not sent meanwhile)
             db.execute(
                 f"update outbox set {assignments} where id = :_id and status = 'pending'",
@@ -323,9 +324,9 @@ class Outbox:
     def backlog(self) -> Backlog:
         """How many messages wait, how many of them are due now, and how many are dead."""
         row = self.storage.db.execute(
-            "select coalesce(sum(status = 'pending'), 0),"
-            " coalesce(sum(status = 'pending' and next_attempt_at <= ?), 0),"
-            " coalesce(sum(status = 'dead'), 0) from outbox",
+            "select count(*) filter (where status = 'pending'),"
+            " count(*) filter (where status = 'pending' and next_attempt_at <= ?),"
+            " count(*) filter (where status = 'dead') from outbox",
             [iso(self.clock.now())],
         ).fetchone()
         return Backlog(pending=row[0], due=row[1], dead=row[2])

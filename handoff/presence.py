@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from conversations.locks import for_update
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
@@ -106,7 +107,7 @@ class Presence:
         with self.storage.write() as db:
             row = db.execute(
                 "select name from agents where id = ? and status = 'online'"
-                " and last_seen is not null and last_seen <= ?",
+                " and last_seen is not null and last_seen <= ?" + for_update(db),
                 [agent_id, cutoff],
             ).fetchone()
             if row is None:

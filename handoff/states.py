@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from conversations.events import Event
+from conversations.locks import for_update
 from core.db import Storage
 from handoff.errors import IllegalTicketMove, TicketNotFound
 
@@ -66,14 +67,16 @@ def transition(
     log that tells of it, in the same transaction.
     """
     with storage.write() as db:
-        row = db.execute("select status from tickets where id = ?", [ticket_id]).fetchone()
+        row = db.execute(
+            "select status from tickets where id = ?" + for_update(db), [ticket_id]
+        ).fetchone()
         if row is None:
             raise TicketNotFound(ticket_id)
         current = TicketStatus(row[0])
         if not can_move(current, target):
             raise IllegalTicketMove(current, target)
         changes = {"status": target.value, "updated_at": at, **(fields or {})}
-        assignments = ", ".join(f"[{column}] = :{column}" for column in changes)
+        assignments = ", ".join(f'"{column}" = :{column}' for column in changes)
         # Compare and set: written only if it is still the status read above (as it is while
         # this transaction holds the write lock; callers read the ticket inside it too).
         changed = db.execute(

@@ -21,6 +21,7 @@ from conversations.events import (
     TicketReplied,
     TicketUpdated,
 )
+from conversations.locks import for_update
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from conversations.view import Message
@@ -87,7 +88,7 @@ class TicketStore:
         now = self.clock.now()
         at = iso(now)
         with self.storage.write() as db:
-            conversation = self.conversations.get(conversation_id)
+            conversation = self.conversations.get(conversation_id, lock=True)
             number = (db.execute("select max(number) from tickets").fetchone()[0] or 1000) + 1
             ticket_id = f"T-{number}"
             notes = [
@@ -158,8 +159,11 @@ class TicketStore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _row(self, ticket_id: str) -> dict[str, Any]:
-        rows = list(self.storage.db.query("select * from tickets where id = ?", [ticket_id]))
+    def _row(self, ticket_id: str, *, lock: bool = False) -> dict[str, Any]:
+        """The ticket's row; `lock`: read to decide a change on it, held until that commits."""
+        db = self.storage.db
+        sql = "select * from tickets where id = ?" + (for_update(db) if lock else "")
+        rows = list(db.query(sql, [ticket_id]))
         if not rows:
             raise TicketNotFound(ticket_id)
         return rows[0]
@@ -274,7 +278,7 @@ class TicketStore:
         """Change status (checked against the life cycle), assignee, priority or skill group."""
         at = iso(self.clock.now())
         with self.storage.write():
-            row = self._row(ticket_id)
+            row = self._row(ticket_id, lock=True)
             changes: dict[str, Any] = {}
             if status is not None and status != row["status"]:
                 changes["status"] = status
@@ -321,7 +325,7 @@ class TicketStore:
         """An internal note: agents see it, the customer never does."""
         at = iso(self.clock.now())
         with self.storage.write():
-            row = self._row(ticket_id)
+            row = self._row(ticket_id, lock=True)
             notes = json.loads(row["notes"])
             note = {"agent_id": agent_id, "text": text, "created_at": at}
             notes.append(note)
@@ -333,7 +337,7 @@ class TicketStore:
         first response. The ticket then waits on the customer (pending)."""
         at = iso(self.clock.now())
         with self.storage.write():
-            row = self._row(ticket_id)
+            row = self._row(ticket_id, lock=True)
             if row["status"] == TicketStatus.CLOSED:
                 raise IllegalTicketMove(row["status"], "replied to")
             message, _ = self.conversations.add_message(
@@ -367,7 +371,7 @@ class TicketStore:
             return None
         at = iso(self.clock.now())
         with self.storage.write():
-            row = self._row(ticket_id)
+            row = self._row(ticket_id, lock=True)
             if row["status"] in (TicketStatus.PENDING, TicketStatus.SOLVED):
                 self._change(
                     ticket_id,

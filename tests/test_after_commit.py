@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
+from cascade.storage import open_storage
 from conversations.errors import ConversationMoved
 from conversations.people import HandoffRequest
 from core.clock import ManualClock
@@ -73,16 +74,15 @@ class Witness(Realtime):
 
     pushes: list[tuple[str, str, dict[str, Any], bool]]
     database: Path
+    reader: Storage | None  # its own connections: it sees only what is committed
 
     def publish(self, room: str, event: str, data: dict[str, Any]) -> None:
-        reader = sqlite3.connect(self.database)
-        try:
-            self.pushes.append((room, event, data, self._visible(reader, event, data)))
-        finally:
-            reader.close()
+        if Witness.reader is None:
+            Witness.reader = open_storage(self.database)
+        self.pushes.append((room, event, data, self._visible(Witness.reader, event, data)))
 
     @staticmethod
-    def _visible(reader: sqlite3.Connection, event: str, data: dict[str, Any]) -> bool:
+    def _visible(reader: Storage, event: str, data: dict[str, Any]) -> bool:
         if event == "message":
             query = "select 1 from messages where id = ?", [data["message"]["id"]]
         elif event == "status":
@@ -99,15 +99,18 @@ class Witness(Realtime):
             )
         else:
             return True  # offers and places are read from the state at the time, after commits
-        return reader.execute(*query).fetchone() is not None
+        return reader.db.execute(*query).fetchone() is not None
 
 
 @pytest.fixture
-def witness(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Witness:
+def witness(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[type[Witness]]:
     Witness.pushes = []
     Witness.database = tmp_path / "data" / "cascade.db"
+    Witness.reader = None
     monkeypatch.setattr("cascade.app.Realtime", Witness)
-    return Witness
+    yield Witness
+    if Witness.reader is not None:
+        Witness.reader.close()
 
 
 def quiet_settings(tmp_path: Path, **more: Any) -> Settings:

@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from core.clock import ManualClock
-from core.db import Storage
+from core.db import Database, Storage
 from core.settings import Settings
 from handoff.outbox import NotDeadLetter, Outbox, OutboxItemNotFound, verify_signature
 from tests.helpers import Mailbox, Receiver, free_port, wait_until
@@ -111,6 +112,41 @@ def test_unreachable_mail_server_is_retried_then_dead_lettered(
     clock.advance(seconds=20)
     assert outbox.deliver_due() == {"sent": 0, "retried": 0, "dead": 1}
     assert [r.id for r in outbox.dead_letters()] == [outbox_id]
+
+
+def test_an_email_another_worker_has_claimed_is_left_to_it(
+    mailbox: tuple[Mailbox, int], make_outbox: Callable[..., Outbox], storage: Storage
+) -> None:
+    """Several replicas deliver from one outbox: a row another worker's claim holds is skipped,
+    not sent a second time, and goes out once that claim ends without sending it."""
+    if storage.dialect != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    handler, port = mailbox
+    outbox = make_outbox(smtp_port=port)
+    held, free = (
+        outbox.enqueue_email(to=to, subject="Hello", body="Hi", topic="ticket.created")
+        for to in ("held@customer.example", "free@customer.example")
+    )
+    with storage.engine.connect() as connection, ThreadPoolExecutor(1) as worker:
+        other = Database(storage.engine, connection)  # another replica, in its claim
+        other.execute("BEGIN")
+        other.execute("select id from outbox where id = ? for update", [held])
+        delivering = worker.submit(outbox.deliver_due)
+        try:
+            delivered = delivering.result(timeout=60)  # it never waits for the held row
+        finally:
+            other.execute("ROLLBACK")  # that worker died before it sent anything
+    assert delivered == {"sent": 1, "retried": 0, "dead": 0}
+    envelope = wait_until(lambda: handler.envelopes, what="the free email")[0]
+    assert envelope.rcpt_tos == ["free@customer.example"]
+    assert [item.id for item in outbox.pending()] == [held]
+    assert outbox.deliver_due() == {"sent": 1, "retried": 0, "dead": 0}
+    wait_until(lambda: len(handler.envelopes) == 2, what="the held email")
+    assert [e.rcpt_tos for e in handler.envelopes] == [
+        ["free@customer.example"],
+        ["held@customer.example"],
+    ]
+    assert free is not None and row(outbox, free)["status"] == "sent"
 
 
 # -- webhooks ---------------------------------------------------------------------------------

@@ -46,8 +46,9 @@ def view(app: TestClient, conversation_id: str) -> dict[str, Any]:
 
 def status_moves(app: TestClient, conversation_id: str) -> list[str]:
     """The statuses the conversation moved to, in order, from its event log."""
-    rows = app.app.state.services.storage.db.execute(
-        "select json_extract(data, '$.status') from events"
+    db = app.app.state.services.storage.db
+    rows = db.execute(
+        f"select {db.json_field('data', 'status')} from events"
         " where conversation_id = ? and name = ? order by id",
         [conversation_id, StatusChanged.name],
     ).fetchall()

@@ -4,7 +4,6 @@ the fast cases) and against the real Rasa server (`live`)."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +16,10 @@ import socketio
 import uvicorn
 
 from cascade.app import create_app, with_realtime
+from cascade.legacy_migrations import LEGACY
+from cascade.storage import MIGRATIONS, open_storage
 from conversations.channels.rasa_socketio import room
+from core.db import Storage
 from core.settings import Settings
 from core.words import say
 from tests.factories import HashingEmbedder, ScriptedBot, make_agent
@@ -118,10 +120,19 @@ class Widget:
 
 
 def conversation_of(database: Path, session_id: str) -> str:
-    with sqlite3.connect(database) as db:
-        row = db.execute(
+    """The session's conversation, read in the app's database: its SQLite file, if it made one
+    (the session's app may have started before the tests' PostgreSQL was set), else the
+    PostgreSQL database the tests run on."""
+    if database.exists():
+        storage = Storage(database, migrations=MIGRATIONS, legacy=(LEGACY,))
+    else:
+        storage = open_storage(database)
+    try:
+        row = storage.db.execute(
             "select conversation_id from channel_sessions where session_id = ?", [session_id]
         ).fetchone()
+    finally:
+        storage.close()
     assert row is not None, "the session has no conversation"
     return str(row[0])
 
