@@ -88,3 +88,40 @@ def m002_languages(db: Database) -> None:
     db.table("articles").add_column("language", str)
     db.table("kb_gaps").add_column("language", str)
     db.table("kb_embedder").add_column("language", str)
+
+
+@MIGRATIONS()
+def m003_article_keys(db: Database) -> None:
+    # An article's key in the search indexes (the vector index's id, the words index's key):
+    # an integer both engines give out. It was the row's rowid in `articles`, which PostgreSQL
+    # has not; existing articles keep theirs, so the vector index files saved under them stay
+    # valid. A new PostgreSQL database has no articles yet (numbered in id order if it had).
+    db.table("article_keys").create(
+        {"key": int, "article_id": str}, pk="key", not_null={"article_id"}
+    )
+    db.table("article_keys").create_index(["article_id"], unique=True)
+    if db.dialect == "sqlite":
+        db.execute("insert into article_keys (key, article_id) select rowid, id from articles")
+    else:
+        db.execute("insert into article_keys (article_id) select id from articles order by id")
+    # The words index (knowledge_base/lexical.py), one set of tables for every language: each
+    # article's length in words, and how often it uses each word. It replaces one SQLite FTS5
+    # table per language (with its vocabulary and fingerprint tables), dropped here: the new
+    # tables start without a fingerprint, so the app fills them at its next start.
+    db.table("kb_lexical_articles").create(
+        {"language": str, "article_key": int, "length": int},
+        not_null={"language", "article_key", "length"},
+    )
+    db.table("kb_lexical_articles").create_index(["language", "article_key"], unique=True)
+    db.table("kb_lexical_terms").create(
+        {"language": str, "article_key": int, "term": str, "occurrences": int},
+        not_null={"language", "article_key", "term", "occurrences"},
+    )
+    db.table("kb_lexical_terms").create_index(["language", "article_key", "term"], unique=True)
+    db.table("kb_lexical_terms").create_index(["language", "term"])
+    db.table("kb_lexical_stamps").create(
+        {"language": str, "fingerprint": str}, pk="language", not_null={"fingerprint"}
+    )
+    for suffix in ("", "_ja"):
+        for table in ("kb_lexical_vocab", "kb_lexical", "kb_lexical_stamp"):
+            db.execute(f"drop table if exists {table}{suffix}")
