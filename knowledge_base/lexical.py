@@ -229,17 +229,17 @@ def write_words(db: Database, language: str, documents: Iterable[tuple[int, str]
     """Add `documents` (article key, text) to a language's words index: their length in words
     and how often each word occurs. Their keys must not be in it (see `forget_words`)."""
     articles: list[tuple[str, int, int]] = []
-    uses: list[tuple[str, int, str, int]] = []
+    rows: list[tuple[str, str, int, int, int]] = []
     for key, text in documents:
         words = terms(text, language)
         articles.append((language, key, len(words)))
-        uses += [(language, key, word, n) for word, n in Counter(words).items()]
+        rows += [(language, word, key, n, len(words)) for word, n in Counter(words).items()]
     db.executemany(
         f"insert into {ARTICLES} (language, article_key, length) values (?, ?, ?)", articles
     )
     db.executemany(
-        f"insert into {TERMS} (language, article_key, term, occurrences) values (?, ?, ?, ?)",
-        uses,
+        f"insert into {TERMS} (language, term, article_key, uses, length) values (?, ?, ?, ?, ?)",
+        rows,
     )
 
 
@@ -326,24 +326,26 @@ class LexicalIndex:
         if not idf:
             return []
         weights = " ".join("when ? then ?" for _ in idf)
-        # Per word: idf * f * (k1 + 1) / (f + k1 * (1 - b + b * length / average length)).
+        # Each of the words' rows scores idf * f * (k1 + 1) / (f + k1 * (1 - b + b * length /
+        # average length)); an article's score is its rows' sum. The rows are read first, from
+        # the index of (language, term), so that grouping by article does not lead the planner
+        # to read the language's every row in article order instead.
         rows = self.storage.db.execute(
-            f"select t.article_key from {TERMS} t join {ARTICLES} a"
-            " on a.language = t.language and a.article_key = t.article_key"
-            f" where t.language = ? and t.term in ({','.join('?' for _ in idf)})"
-            " group by t.article_key"
-            f" order by sum((case t.term {weights} end) * (t.occurrences * ?"
-            " / (t.occurrences + ? * (1 - ? + ? * a.length / ?)))) desc, t.article_key"
-            " limit ?",
+            "with hits as materialized ("
+            f" select article_key, (case term {weights} end) * (uses * ?"
+            " / (uses + ? * (1 - ? + ? * length / ?))) as score"
+            f" from {TERMS} where language = ? and term in ({','.join('?' for _ in idf)}))"
+            " select article_key from hits group by article_key"
+            " order by sum(score) desc, article_key limit ?",
             [
-                self.language,
-                *idf,
                 *(value for pair in idf.items() for value in pair),
                 K1 + 1.0,
                 K1,
                 B,
                 B,
                 self._words / n,
+                self.language,
+                *idf,
                 limit,
             ],
         ).fetchall()

@@ -104,21 +104,27 @@ def m003_article_keys(db: Database) -> None:
         db.execute("insert into article_keys (key, article_id) select rowid, id from articles")
     else:
         db.execute("insert into article_keys (article_id) select id from articles order by id")
+
+
+@MIGRATIONS()
+def m004_words_index(db: Database) -> None:
     # The words index (knowledge_base/lexical.py), one set of tables for every language: each
-    # article's length in words, and how often it uses each word. It replaces one SQLite FTS5
-    # table per language (with its vocabulary and fingerprint tables), dropped here: the new
-    # tables start without a fingerprint, so the app fills them at its next start.
+    # article's length in words, and how often it uses each word (with its length again, so
+    # that ranking by words reads one index: the words' rows, in the order of the words). It
+    # replaces one SQLite FTS5 table per language (with its vocabulary and fingerprint tables),
+    # dropped here: the new tables start without a fingerprint, so the app fills them at its
+    # next start.
     db.table("kb_lexical_articles").create(
         {"language": str, "article_key": int, "length": int},
         not_null={"language", "article_key", "length"},
     )
     db.table("kb_lexical_articles").create_index(["language", "article_key"], unique=True)
     db.table("kb_lexical_terms").create(
-        {"language": str, "article_key": int, "term": str, "occurrences": int},
-        not_null={"language", "article_key", "term", "occurrences"},
+        {"language": str, "term": str, "article_key": int, "uses": int, "length": int},
+        not_null={"language", "term", "article_key", "uses", "length"},
     )
-    db.table("kb_lexical_terms").create_index(["language", "article_key", "term"], unique=True)
-    db.table("kb_lexical_terms").create_index(["language", "term"])
+    db.table("kb_lexical_terms").create_index(["language", "term", "article_key", "uses", "length"])
+    db.table("kb_lexical_terms").create_index(["language", "article_key"])
     db.table("kb_lexical_stamps").create(
         {"language": str, "fingerprint": str}, pk="language", not_null={"fingerprint"}
     )

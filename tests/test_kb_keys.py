@@ -1,7 +1,8 @@
 """An article's key in the search indexes (`article_keys`): given when the article is first
 stored, on either engine, and kept through edits, archiving and publishing again; a data
 directory from before keeps its articles' keys (SQLite's rowids), so the vector index file it
-saved under them is loaded as it is, not rebuilt."""
+saved under them is loaded as it is, not rebuilt, and its FTS5 words index is replaced by the
+words index both engines have, made again from the articles at start."""
 
 from __future__ import annotations
 
@@ -95,6 +96,11 @@ def old_data_directory(path: Path, rowids: dict[str, int]) -> None:
                     " values (?, ?, ?, ?, ?)",
                     [vector_id, item["id"], kind, text, vector.tobytes()],
                 )
+        # its words index: an FTS5 table (with its vocabulary and fingerprint) under rowids
+        db.execute("create virtual table kb_lexical using fts5(terms)")
+        db.execute("create virtual table kb_lexical_vocab using fts5vocab(kb_lexical, 'row')")
+        db.execute("create table kb_lexical_stamp (fingerprint text not null)")
+        db.execute("insert into kb_lexical (rowid, terms) values (7, 'freeze card lock')")
         db.execute("COMMIT")
     engine.dispose()
 
@@ -122,7 +128,7 @@ def saved_index(path: Path, rowids: dict[str, int]) -> None:
     index.save(path)
 
 
-def test_a_data_directory_from_before_keeps_its_keys_and_its_index_file(
+def test_a_data_directory_from_before_keeps_its_keys_and_its_index_files(
     tmp_path: Path, monkeypatch
 ) -> None:
     # Data directories from before are SQLite files, whatever database the tests otherwise use.
@@ -138,6 +144,12 @@ def test_a_data_directory_from_before_keeps_its_keys_and_its_index_file(
         assert (settings.index_path.read_bytes(), settings.index_path.stat().st_mtime_ns) == saved
         assert top(client, "lock my card") == "freeze-card"
         assert top(client, "forgot my pin") == "change-pin"
+        # the words index is made again from the articles, under the same keys
+        lexical = client.app.state.services.kb.lexical  # type: ignore[attr-defined]
+        assert lexical.agreement("lock my card", [7, 3]) == {7: 1.0, 3: 0.0}
+        assert lexical.agreement("forgot my pin", [7, 3]) == {7: 0.0, 3: 1.0}
+        tables = client.app.state.services.storage.db.table_names()  # type: ignore[attr-defined]
+        assert not {"kb_lexical", "kb_lexical_vocab", "kb_lexical_stamp"} & set(tables)
         new = article("new-one", title="Order a new card", questions=["send me a new card"])
         client.post("/api/kb/import", content=jsonl(new), headers=ADMIN_HEADERS)
         assert keys(client)["new-one"] not in rowids.values()
