@@ -1,5 +1,6 @@
 """A FAISS inner-product index of one vector per published article (its centroid), keyed by
-the article's key (its rowid in `articles`).
+the article's key (`article_keys`: for articles stored before it existed, their rowid in
+`articles`, so index files saved then stay valid).
 
 Vectors are unit length, so inner product is cosine similarity. The index is a cache: the
 vectors it is made from live in the database (`kb_vectors.embedding`), so a missing or stale
@@ -143,7 +144,7 @@ def stamp_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def fingerprint(rows: Iterable[tuple[int, str]], model_name: str) -> str:
+def fingerprint(rows: Iterable[tuple[int, str | None]], model_name: str) -> str:
     """Identifies what an index must hold: (key, state) pairs and the model."""
     digest = hashlib.sha256(model_name.encode())
     for key, state in rows:

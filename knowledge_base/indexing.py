@@ -1,7 +1,7 @@
 """The search indexes' life: made from the vectors and text stored beside the articles, kept
 in step with every publish, edit and archive, and rebuilt when they no longer match.
 
-Both indexes hold one entry per published article, under its key (its rowid): the vector
+Both indexes hold one entry per published article, under its key (`article_keys`): the vector
 index its centroid, the lexical index its words (knowledge_base/lexical.py). Each language has
 its own pair, made by its own embedder: a Japanese question searches the Japanese articles.
 """

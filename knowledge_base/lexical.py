@@ -1,4 +1,4 @@
-"""Lexical agreement between a question and an article, from an SQLite FTS5 table.
+"""Lexical agreement between a question and an article, from a words index in the database.
 
 Dense vectors find articles by meaning but blur the one word that matters ("payday" is near
 "bill due"). This module answers, for a few candidate articles, how much of the question's
@@ -14,10 +14,14 @@ alone (「らいてんよやく」) meets the article that writes it in kanji (�
 kb-dev-ja (README, "Knowledge search"): the readings lift the right article to first place
 far more often than the words alone.
 
-Each language has its own table, so document frequencies are those of its own articles. The
-table holds one row per published article (rowid = the article's rowid), so publishing,
-editing or archiving an article changes one row in place; document frequencies come from FTS5's
-own vocabulary table.
+The index is two plain tables, the same on SQLite and PostgreSQL: for each language, how many
+words each published article has, and how often it uses each of them (one row per article and
+word, under the article's key: `article_keys`). Publishing, editing or archiving an article
+changes its rows only. A word's document frequency is how many of its language's articles use
+it, counted on the index of (language, word), so the frequencies are those of the question's
+language. The candidates found by words are ranked by bm25 as SQLite's FTS5 ranked them when
+the index was an FTS5 table (k1 1.2, b 0.75, its idf floor): the same articles, in the same
+order.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -134,9 +139,16 @@ STOPWORDS = frozenset(
     ]
 )
 
-TABLE = "kb_lexical"
-VOCAB = "kb_lexical_vocab"
-STAMP = "kb_lexical_stamp"
+# The words index: for each language, every indexed article's length in words (so that an
+# article whose words are all stopwords still counts among the articles), and how often it
+# uses each of its words; and the fingerprint of what the index was made from.
+ARTICLES = "kb_lexical_articles"
+TERMS = "kb_lexical_terms"
+STAMPS = "kb_lexical_stamps"
+
+# bm25's constants, as SQLite's FTS5 sets them (the words index was an FTS5 table).
+K1 = 1.2
+B = 0.75
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -206,102 +218,163 @@ def japanese_terms(text: str) -> list[str]:
     return out
 
 
-def table_names(language: str = DEFAULT) -> tuple[str, str, str]:
-    """A language's FTS5 table, its vocabulary table and its fingerprint table."""
-    suffix = "" if language == DEFAULT else f"_{language}"
-    return f"{TABLE}{suffix}", f"{VOCAB}{suffix}", f"{STAMP}{suffix}"
+def bm25_idf(articles: int, using: int) -> float:
+    """A word's weight in bm25, from how many articles there are and how many use it: as FTS5
+    has it, never below a millionth (a word most articles use)."""
+    idf = math.log((articles - using + 0.5) / (using + 0.5))
+    return idf if idf > 0.0 else 1e-6
+
+
+def write_words(db: Database, language: str, documents: Iterable[tuple[int, str]]) -> None:
+    """Add `documents` (article key, text) to a language's words index: their length in words
+    and how often each word occurs. Their keys must not be in it (see `forget_words`)."""
+    articles: list[tuple[str, int, int]] = []
+    rows: list[tuple[str, str, int, int, int]] = []
+    for key, text in documents:
+        words = terms(text, language)
+        articles.append((language, key, len(words)))
+        rows += [(language, word, key, n, len(words)) for word, n in Counter(words).items()]
+    db.executemany(
+        f"insert into {ARTICLES} (language, article_key, length) values (?, ?, ?)", articles
+    )
+    db.executemany(
+        f"insert into {TERMS} (language, term, article_key, uses, length) values (?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def forget_words(db: Database, language: str, keys: Iterable[int]) -> None:
+    """Take these articles out of a language's words index."""
+    rows = [(language, key) for key in keys]
+    for table in (TERMS, ARTICLES):
+        db.executemany(f"delete from {table} where language = ? and article_key = ?", rows)
+
+
+def stamp(db: Database, language: str, fingerprint: str | None) -> None:
+    """Record what a language's words index was made from (None: not known, so it is rebuilt
+    at the next start)."""
+    db.execute(f"delete from {STAMPS} where language = ?", [language])
+    if fingerprint is not None:
+        db.execute(
+            f"insert into {STAMPS} (language, fingerprint) values (?, ?)", [language, fingerprint]
+        )
 
 
 class LexicalIndex:
+    """One language's words index, in tables both database engines have (kb_lexical_*, made
+    by the package's migrations), under each article's key."""
+
     def __init__(self, storage: Storage, language: str = DEFAULT) -> None:
         self.storage = storage
         self.language = language
-        self.table, self.vocab, self.stamp = table_names(language)
-        with storage.write() as db:
-            db.execute(
-                f"create virtual table if not exists {self.table} using fts5"
-                "(terms, tokenize = 'unicode61 remove_diacritics 0')"
-            )
-            db.execute(
-                f"create virtual table if not exists {self.vocab} using fts5vocab({self.table}, 'row')"
-            )
-            db.execute(f"create table if not exists {self.stamp} (fingerprint text not null)")
-        self._count = self._rows()
+        self._count, self._words = self._size()
 
     def recount(self) -> None:
-        """Another replica changed the table: its count of articles, as the weights use it."""
-        self._count = self._rows()
+        """Another replica changed the index: its size, as the weights use it."""
+        self._count, self._words = self._size()
 
-    def _rows(self) -> int:
-        return int(self.storage.db.execute(f"select count(*) from {self.table}").fetchone()[0])
+    def _size(self) -> tuple[int, int]:
+        """How many articles the index holds, and how many words they have in all."""
+        row = self.storage.db.execute(
+            f"select count(*), coalesce(sum(length), 0) from {ARTICLES} where language = ?",
+            [self.language],
+        ).fetchone()
+        return int(row[0]), int(row[1])
 
     @property
     def fingerprint(self) -> str:
-        row = self.storage.db.execute(f"select fingerprint from {self.stamp}").fetchone()
+        row = self.storage.db.execute(
+            f"select fingerprint from {STAMPS} where language = ?", [self.language]
+        ).fetchone()
         return str(row[0]) if row else ""
 
     def rebuild(self, documents: Iterable[tuple[int, str]], fingerprint: str) -> None:
-        """Replace every row: `documents` are (article rowid, text) of the published articles."""
+        """Replace every row: `documents` are (article key, text) of the published articles."""
         with self.storage.write() as db:
-            db.execute(f"delete from {self.table}")
-            self._insert(db, documents)
-            self._stamp(db, fingerprint)
-        self._count = self._rows()
+            for table in (TERMS, ARTICLES):
+                db.execute(f"delete from {table} where language = ?", [self.language])
+            write_words(db, self.language, documents)
+            stamp(db, self.language, fingerprint)
+        self._count, self._words = self._size()
 
     def refresh(
         self, removed: Iterable[int], documents: Iterable[tuple[int, str]], fingerprint: str
     ) -> None:
-        """In place: drop the rows of `removed` rowids, then add `documents`."""
+        """In place: drop the rows of `removed` keys, then add `documents`."""
         with self.storage.write() as db:
-            db.executemany(f"delete from {self.table} where rowid = ?", [(k,) for k in removed])
-            self._insert(db, documents)
-            self._stamp(db, fingerprint)
-        self._count = self._rows()
+            forget_words(db, self.language, removed)
+            write_words(db, self.language, documents)
+            stamp(db, self.language, fingerprint)
+        self._count, self._words = self._size()
 
-    def _insert(self, db: Database, documents: Iterable[tuple[int, str]]) -> None:
-        rows = [(key, " ".join(terms(text, self.language))) for key, text in documents]
-        db.executemany(f"insert into {self.table} (rowid, terms) values (?, ?)", rows)
-
-    def _stamp(self, db: Database, fingerprint: str) -> None:
-        db.execute(f"delete from {self.stamp}")
-        db.execute(f"insert into {self.stamp} (fingerprint) values (?)", [fingerprint])
+    def _frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        """How many of the language's articles use each of these words (those some do)."""
+        ordered = sorted(words)
+        marks = ",".join("?" for _ in ordered)
+        rows = self.storage.db.execute(
+            f"select term, count(*) from {TERMS} where language = ? and term in ({marks})"
+            " group by term",
+            [self.language, *ordered],
+        ).fetchall()
+        return {term: int(n) for term, n in rows}
 
     def matching(self, question: str, limit: int) -> list[int]:
-        """The rowids of the `limit` articles that match the question's words best (FTS5's
-        bm25), so that an article the vectors rank far (a question in kana alone) can still be
-        re-scored."""
+        """The keys of the `limit` articles that match the question's words best, by bm25 (as
+        FTS5 scores it), so that an article the vectors rank far (a question in kana alone)
+        can still be re-scored."""
         words = sorted(set(terms(question, self.language)))
         if not words or self._count == 0:
             return []
-        expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        n = self._count
+        idf = {w: bm25_idf(n, df) for w, df in self._frequencies(words).items()}
+        if not idf:
+            return []
+        weights = " ".join("when ? then ?" for _ in idf)
+        # Each of the words' rows scores idf * f * (k1 + 1) / (f + k1 * (1 - b + b * length /
+        # average length)); an article's score is its rows' sum. The rows are read first, from
+        # the index of (language, term), so that grouping by article does not lead the planner
+        # to read the language's every row in article order instead.
         rows = self.storage.db.execute(
-            f"select rowid from {self.table} where {self.table} match ?"
-            f" order by bm25({self.table}) limit ?",
-            [expression, limit],
+            "with hits as materialized ("
+            f" select article_key, (case term {weights} end) * (uses * ?"
+            " / (uses + ? * (1 - ? + ? * length / ?))) as score"
+            f" from {TERMS} where language = ? and term in ({','.join('?' for _ in idf)}))"
+            " select article_key from hits group by article_key"
+            " order by sum(score) desc, article_key limit ?",
+            [
+                *(value for pair in idf.items() for value in pair),
+                K1 + 1.0,
+                K1,
+                B,
+                B,
+                self._words / n,
+                self.language,
+                *idf,
+                limit,
+            ],
         ).fetchall()
         return [int(key) for (key,) in rows]
 
     def agreement(self, question: str, keys: list[int]) -> dict[int, float]:
-        """For each article rowid in `keys`: the idf-weighted share of the question's content
+        """For each article key in `keys`: the idf-weighted share of the question's content
         words that the article uses, from 0 (none) to 1 (all)."""
         words = set(terms(question, self.language))
         if not words or not keys or self._count == 0:
             return {key: 0.0 for key in keys}
-        db = self.storage.db
-        marks = ",".join("?" for _ in words)
-        frequency = dict(
-            db.execute(
-                f"select term, doc from {self.vocab} where term in ({marks})", sorted(words)
-            ).fetchall()
-        )
+        frequency = self._frequencies(words)
         n = self._count
         weight = {w: math.log(1 + (n + 0.5) / (frequency.get(w, 0) + 0.5)) for w in words}
         total = sum(weight.values())
-        key_marks = ",".join("?" for _ in keys)
-        rows = db.execute(
-            f"select rowid, terms from {self.table} where rowid in ({key_marks})", keys
+        ordered = sorted(words)
+        rows = self.storage.db.execute(
+            f"select article_key, term from {TERMS} where language = ?"
+            f" and article_key in ({','.join('?' for _ in keys)})"
+            f" and term in ({','.join('?' for _ in ordered)})",
+            [self.language, *keys, *ordered],
         ).fetchall()
-        found = {int(key): set(text.split()) for key, text in rows}
+        found: dict[int, set[str]] = {}
+        for key, term in rows:
+            found.setdefault(int(key), set()).add(term)
         return {
             key: sum(weight[w] for w in words if w in found.get(key, ())) / total for key in keys
         }

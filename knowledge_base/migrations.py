@@ -96,3 +96,46 @@ def m003_version(db: Database) -> None:
     # holds its own search indexes and compares this with the version they are at before
     # searching (knowledge_base/following.py). The row is made at start-up, not here.
     db.table("kb_version").create({"id": int, "version": int}, pk="id", not_null={"version"})
+
+
+@MIGRATIONS()
+def m004_article_keys(db: Database) -> None:
+    # An article's key in the search indexes (the vector index's id, the words index's key):
+    # an integer both engines give out. It was the row's rowid in `articles`, which PostgreSQL
+    # has not; existing articles keep theirs, so the vector index files saved under them stay
+    # valid. A new PostgreSQL database has no articles yet (numbered in id order if it had).
+    db.table("article_keys").create(
+        {"key": int, "article_id": str}, pk="key", not_null={"article_id"}
+    )
+    db.table("article_keys").create_index(["article_id"], unique=True)
+    if db.dialect == "sqlite":
+        db.execute("insert into article_keys (key, article_id) select rowid, id from articles")
+    else:
+        db.execute("insert into article_keys (article_id) select id from articles order by id")
+
+
+@MIGRATIONS()
+def m005_words_index(db: Database) -> None:
+    # The words index (knowledge_base/lexical.py), one set of tables for every language: each
+    # article's length in words, and how often it uses each word (with its length again, so
+    # that ranking by words reads one index: the words' rows, in the order of the words). It
+    # replaces one SQLite FTS5 table per language (with its vocabulary and fingerprint tables),
+    # dropped here: the new tables start without a fingerprint, so the app fills them at its
+    # next start.
+    db.table("kb_lexical_articles").create(
+        {"language": str, "article_key": int, "length": int},
+        not_null={"language", "article_key", "length"},
+    )
+    db.table("kb_lexical_articles").create_index(["language", "article_key"], unique=True)
+    db.table("kb_lexical_terms").create(
+        {"language": str, "term": str, "article_key": int, "uses": int, "length": int},
+        not_null={"language", "term", "article_key", "uses", "length"},
+    )
+    db.table("kb_lexical_terms").create_index(["language", "term", "article_key", "uses", "length"])
+    db.table("kb_lexical_terms").create_index(["language", "article_key"])
+    db.table("kb_lexical_stamps").create(
+        {"language": str, "fingerprint": str}, pk="language", not_null={"fingerprint"}
+    )
+    for suffix in ("", "_ja"):
+        for table in ("kb_lexical_vocab", "kb_lexical", "kb_lexical_stamp"):
+            db.execute(f"drop table if exists {table}{suffix}")

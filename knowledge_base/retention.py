@@ -24,9 +24,8 @@ from core.db import Database
 from core.language import DEFAULT, normalise
 from knowledge_base.following import bump_version
 from knowledge_base.ids import slug
-from knowledge_base.lexical import table_names, terms
+from knowledge_base.lexical import forget_words, stamp, write_words
 
-IN_IDS = "(select value from json_each(:ids))"
 UNTITLED = "Untitled"
 
 
@@ -53,7 +52,7 @@ def forget_gaps(db: Database, conversation_ids: list[str]) -> int:
     """Delete the content gaps these conversations reported (a purge: questions editors
     already made example questions of are the editors' words now and stay)."""
     return db.execute(
-        f"delete from kb_gaps where conversation_id in {IN_IDS}",
+        f"delete from kb_gaps where conversation_id in {db.json_values(':ids')}",
         {"ids": json.dumps(conversation_ids)},
     ).rowcount
 
@@ -61,11 +60,12 @@ def forget_gaps(db: Database, conversation_ids: list[str]) -> int:
 def erase_gaps(db: Database, conversation_ids: list[str], *, at: str) -> ErasedKnowledge:
     """Delete these conversations' gaps and the copies of their questions in articles."""
     params = {"ids": json.dumps(conversation_ids)}
+    in_ids = db.json_values(":ids")
     rows = db.execute(
-        f"select question, article_id from kb_gaps where conversation_id in {IN_IDS}", params
+        f"select question, article_id from kb_gaps where conversation_id in {in_ids}", params
     ).fetchall()
     erased = ErasedKnowledge(gaps=len(rows))
-    db.execute(f"delete from kb_gaps where conversation_id in {IN_IDS}", params)
+    db.execute(f"delete from kb_gaps where conversation_id in {in_ids}", params)
     questions = {key(question) for question, _ in rows}
     for article_id in sorted({article for _, article in rows if article}):
         _scrub(db, article_id, questions, at=at, erased=erased)
@@ -85,21 +85,24 @@ def _made_from(article: dict[str, Any], questions: set[str]) -> tuple[bool, bool
 def _scrub(
     db: Database, article_id: str, questions: set[str], *, at: str, erased: ErasedKnowledge
 ) -> None:
-    found = list(db.query("select rowid, * from articles where id = ?", [article_id]))
+    found = list(db.query("select * from articles where id = ?", [article_id]))
     if not found:
         return
     article = found[0]
+    keys = db.execute("select key from article_keys where article_id = ?", [article_id])
+    article_key = int(keys.fetchone()[0])
     by_title, by_id = _made_from(article, questions)
     language = article.get("language") or DEFAULT
     if article["status"] == "draft" and (by_title or by_id):
         for table, column in (
             ("kb_vectors", "article_id"),
             ("article_versions", "article_id"),
+            ("article_keys", "article_id"),
             ("articles", "id"),
         ):
             db.execute(f"delete from {table} where {column} = ?", [article_id])
         db.execute("update kb_gaps set article_id = null where article_id = ?", [article_id])
-        _reindex_words(db, article["rowid"], None, language)
+        _reindex_words(db, article_key, None, language)
         erased.drafts_deleted.append(article_id)
         return
     titles = {key(as_title(q)) for q in questions}
@@ -122,25 +125,16 @@ def _scrub(
     if article["status"] == "published":
         current = next(db.query("select title, body from articles where id = ?", [article_id]))
         text = "\n".join([current["title"], *kept] if kept else [current["title"], current["body"]])
-        _reindex_words(db, article["rowid"], text, language)
+        _reindex_words(db, article_key, text, language)
     erased.articles_changed.append(article_id)
     if by_id:
         erased.ids_to_rename.append(article_id)
 
 
-def _reindex_words(db: Database, rowid: int, text: str | None, language: str) -> None:
-    """The article's row in its language's words index, written again (or only deleted), with
-    the index merged so no deleted words stay in its pages; its fingerprint is cleared, so
-    the app rebuilds it at start as well."""
-    table, _, stamp = table_names(language)
-    if not db[table].exists():
-        return
-    db.execute(f"delete from {table} where rowid = ?", [rowid])
+def _reindex_words(db: Database, article_key: int, text: str | None, language: str) -> None:
+    """The article's rows in its language's words index, written again (or only deleted); the
+    index's fingerprint is cleared, so the app rebuilds it at start as well."""
+    forget_words(db, language, [article_key])
     if text is not None:
-        db.execute(
-            f"insert into {table} (rowid, terms) values (?, ?)",
-            [rowid, " ".join(terms(text, language))],
-        )
-    db.execute(f"insert into {table} ({table}) values ('optimize')")
-    if db[stamp].exists():
-        db.execute(f"delete from {stamp}")
+        write_words(db, language, [(article_key, text)])
+    stamp(db, language, None)

@@ -1,7 +1,8 @@
-"""Articles and their vectors in SQLite: the `articles` and `kb_vectors` tables.
+"""Articles and their vectors in the database: the `articles` and `kb_vectors` tables.
 
-An article's key in the search indexes is its rowid, so the indexes change one entry in place
-when an article is published, edited or archived."""
+An article's key in the search indexes is an integer of its own (`article_keys`, given when
+the article is first stored and kept while it exists), so the indexes change one entry in
+place when an article is published, edited or archived."""
 
 from __future__ import annotations
 
@@ -152,8 +153,11 @@ def searchable_texts(article: ArticleIn | Article) -> list[tuple[str, str]]:
 
 
 def in_language(language: str | None) -> str:
-    """The SQL condition (one parameter) that keeps articles of `language`, if one is given."""
-    return " and coalesce(language, 'en') = ?" if language else ""
+    """The SQL condition (one parameter) that keeps articles (`a`) of `language`, if given."""
+    return " and coalesce(a.language, 'en') = ?" if language else ""
+
+
+KEYED = "articles a join article_keys k on k.article_id = a.id"  # articles with their keys
 
 
 class ArticleStore:
@@ -172,7 +176,9 @@ class ArticleStore:
         return {row["id"]: article_from_row(row) for row in rows}
 
     def all(self) -> Iterator[Article]:
-        for row in self.storage.db.query("select * from articles order by id"):
+        """Every article, by id (in code point order, whatever the database's collation)."""
+        rows = sorted(self.storage.db.query("select * from articles"), key=lambda r: r["id"])
+        for row in rows:
             yield article_from_row(row)
 
     def vectors(
@@ -212,35 +218,48 @@ class ArticleStore:
 
     # -- what the search indexes are made of ---------------------------------------------------
 
+    def add_key(self, db: Database, article_id: str) -> None:
+        """Give a new article its key in the indexes. Must run inside a write transaction."""
+        db.execute(
+            "insert into article_keys (article_id) values (?) on conflict (article_id) do nothing",
+            [article_id],
+        )
+
     def published_keys(self, language: str | None = None) -> dict[str, int]:
         """Published article id -> its key in the indexes (of this language, if given)."""
-        sql = "select id, rowid from articles where status = 'published'" + in_language(language)
+        sql = f"select a.id, k.key from {KEYED} where a.status = 'published'"
+        sql += in_language(language)
         return dict(self.storage.db.execute(sql, [language] if language else []).fetchall())
 
     def keys_of(self, article_ids: list[str]) -> set[int]:
         """These articles' keys, whatever their status."""
         marks = ",".join("?" for _ in article_ids)
-        sql = f"select rowid from articles where id in ({marks})"
+        sql = f"select key from article_keys where article_id in ({marks})"
         return {key for (key,) in self.storage.db.execute(sql, article_ids).fetchall()}
 
     def published_states(self, language: str | None = None) -> list[tuple[int, str]]:
-        """(key, "id:version:updated_at") of every published article (of this language), by id."""
-        return self.storage.db.execute(
-            "select rowid, id || ':' || coalesce(version, 1) || ':' || updated_at from articles"
-            f" where status = 'published'{in_language(language)} order by id",
+        """(key, "id:version:updated_at") of every published article (of this language), by id
+        (in code point order)."""
+        rows = self.storage.db.execute(
+            "select k.key, a.id, coalesce(a.version, 1), a.updated_at"
+            f" from {KEYED} where a.status = 'published'{in_language(language)}",
             [language] if language else [],
         ).fetchall()
+        return [
+            (key, f"{article_id}:{version}:{updated or ''}")
+            for key, article_id, version, updated in sorted(rows, key=lambda r: r[1])
+        ]
 
     def index_texts(
         self, article_ids: list[str] | None = None, *, language: str | None = None
     ) -> list[IndexText]:
         """Title, example questions and body of published articles (these only, of this
         language only, if given)."""
-        sql = "select rowid, title, questions, body from articles where status = 'published'"
-        sql += in_language(language)
+        sql = f"select k.key, a.title, a.questions, a.body from {KEYED}"
+        sql += f" where a.status = 'published'{in_language(language)}"
         params: list[str] = [language] if language else []
         if article_ids is not None:
-            sql += f" and id in ({','.join('?' for _ in article_ids)})"
+            sql += f" and a.id in ({','.join('?' for _ in article_ids)})"
             params += list(article_ids)
         return [
             IndexText(key, title, json.loads(questions or "[]"), body)

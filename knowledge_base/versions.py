@@ -62,6 +62,8 @@ class Versions:
             "updated_at": at,
         }
         db.table("articles").upsert(row, pk="id")
+        if existing is None:
+            self.store.add_key(db, article.id)
         db.table("article_versions").insert(
             {
                 **{k: row[k] for k in TEXT_FIELDS},

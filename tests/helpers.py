@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from bot.runtime import rasa_env
@@ -427,3 +429,18 @@ def write_tracker_store(path: Path, turns: dict[str, tuple[str, dict]]) -> None:
 def tracker_senders(path: Path) -> set[str]:
     with closing(sqlite3.connect(path)) as db:
         return {row[0] for row in db.execute("select sender_id from events")}
+
+
+def elsewhere(settings: Settings, data_dir: Path) -> Settings:
+    """The settings of another installation: its own data directory and, on PostgreSQL, its
+    own database (a new schema of the same server)."""
+    url = settings.database_url
+    if url:
+        schema = f"other_{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"create schema {schema}")
+        engine.dispose()
+        options = {"options": f"-csearch_path={schema}"}
+        url = sa.make_url(url).update_query_dict(options).render_as_string(hide_password=False)
+    return settings.model_copy(update={"data_dir": data_dir, "database_url": url})

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from cascade.app import create_app
 from tests.factories import HashingEmbedder, article, jsonl, make_agent
+from tests.helpers import elsewhere
 
 PET = article(
     "pet-insurance",
@@ -122,7 +123,7 @@ def test_export_then_import_gives_the_same_articles(
     rows = [json.loads(line) for line in exported.text.splitlines()]
     assert [r["id"] for r in rows] == ["draft-one", "freeze-card", "pet-insurance"]
 
-    other = settings.model_copy(update={"data_dir": tmp_path / "other"})
+    other = elsewhere(settings, tmp_path / "other")
     with TestClient(create_app(other, embedder=HashingEmbedder(), bot=bot, clock=clock)) as second:
         assert second.post("/api/kb/import", content=exported.text, headers=admin).json() == {
             "imported": 3

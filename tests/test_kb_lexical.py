@@ -1,5 +1,6 @@
-"""Lexical agreement (SQLite FTS5) beside the vectors: what it measures, that it follows
-publish, edit and archive in place, that it is rebuilt when stale, and how it changes ranking."""
+"""Lexical agreement (a words index in the database) beside the vectors: what it measures,
+that it follows publish, edit and archive in place, that it is rebuilt when stale, and how it
+changes ranking."""
 
 from __future__ import annotations
 
@@ -60,8 +61,8 @@ def test_refresh_replaces_only_the_changed_rows(lexical: LexicalIndex) -> None:
 
 def agreement(client: TestClient, question: str, article_id: str) -> float:
     kb = client.app.state.services.kb  # type: ignore[attr-defined]
-    key = kb.storage.db.execute("select rowid from articles where id = ?", [article_id]).fetchone()
-    return float(kb.lexical.agreement(question, [key[0]])[key[0]])
+    (key,) = kb.store.keys_of([article_id])
+    return float(kb.lexical.agreement(question, [key])[key])
 
 
 def test_publish_edit_archive_reach_the_lexical_table_on_return(client, admin) -> None:
@@ -82,8 +83,9 @@ def test_a_stale_lexical_table_is_rebuilt_at_start(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, admin_token=ADMIN, rasa_url="")
     with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
         client.post("/api/kb/import", content=jsonl(article()), headers=ADMIN_HEADERS)
-        client.app.state.services.storage.db.execute("delete from kb_lexical")  # type: ignore[attr-defined]
-        client.app.state.services.storage.db.execute("update kb_lexical_stamp set fingerprint = ''")  # type: ignore[attr-defined]
+        db = client.app.state.services.storage.db  # type: ignore[attr-defined]
+        for table in ("kb_lexical_terms", "kb_lexical_articles", "kb_lexical_stamps"):
+            db.execute(f"delete from {table}")
     with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
         assert agreement(client, "lock my card", "freeze-card") == pytest.approx(1.0)
 

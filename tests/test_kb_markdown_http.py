@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from cascade.app import create_app
 from tests.factories import HashingEmbedder, article, jsonl, make_agent
+from tests.helpers import elsewhere
 
 ZIP = {"Content-Type": "application/zip"}
 FIELDS = ("id", "title", "body", "questions", "skill", "tags", "status")
@@ -86,7 +87,7 @@ def test_export_zip_then_import_into_a_fresh_app_gives_the_same_articles(
     )
     assert "\nstatus: draft\n---\n\nBranches open 9:00-17:00" in files["branch-hours.md"]
 
-    other = settings.model_copy(update={"data_dir": tmp_path / "other"})
+    other = elsewhere(settings, tmp_path / "other")
     with TestClient(create_app(other, embedder=HashingEmbedder(), bot=bot, clock=clock)) as fresh:
         response = fresh.post("/api/kb/import", content=exported.content, headers=admin | ZIP)
         assert response.json() == {"imported": 3}
