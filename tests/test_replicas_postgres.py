@@ -17,8 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import socketio
 
+from core.realtime import SOCKETIO_CHANNEL
 from tests.factories import article, jsonl
 from tests.helpers import ADMIN, ADMIN_HEADERS, free_port, start_app, stop, wait_until
 
@@ -62,8 +64,14 @@ def replicas(postgres_url: str, redis_server, tmp_path: Path) -> Iterator[tuple[
             return Replica(url, process)
 
         # One after the other: the first creates the tables, the second finds them.
-        a = Replica(serve("a"))
-        b = Replica(serve("b"))
+        a = serve("a")
+        b = serve("b")
+        listening = redis.Redis.from_url(redis_server.url)
+        stack.callback(listening.close)
+        wait_until(
+            lambda: listening.pubsub_numsub(SOCKETIO_CHANNEL)[0][1] == 2,
+            what="both replicas listening for each other's pushes",
+        )
         yield a, b
 
 
@@ -172,7 +180,7 @@ def test_a_reply_pushed_on_one_replica_reaches_the_customer_socket_on_the_other(
     chat, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
     heard: list[str] = []
     widget = socketio.Client(reconnection=False)
-    widget.on("message", lambda message: heard.append(message.get("text", "")))
+    widget.on("message", lambda pushed: heard.append(pushed["message"]["text"]))
     widget.connect(a.url, auth={"token": started["token"]}, transports=["websocket"])
     try:
         a.http.post(f"/api/conversations/{chat}/messages", json={"text": "help"}, headers=headers)
