@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -325,3 +325,25 @@ def running_postgres(directory: Path | None = None) -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+def main() -> None:
+    """`python -m cascade.engines`: a throwaway PostgreSQL and Redis for a trial of several
+    replicas on one machine. Prints the two settings to export, and stops and removes both at
+    Ctrl-C or SIGTERM."""
+    import signal
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    with running_postgres() as postgres, running_redis(Path(tempfile.mkdtemp())) as redis_server:
+        print(f"export CASCADE_DATABASE_URL={postgres.url}", flush=True)
+        print(f"export CASCADE_REDIS_URL={redis_server.url}", flush=True)
+        print("# throwaway servers (no fsync): Ctrl-C stops and removes them", flush=True)
+        with suppress(KeyboardInterrupt):
+            signal.pause()
+
+
+if __name__ == "__main__":
+    main()
