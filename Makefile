@@ -116,13 +116,16 @@ lint: $(APP_OK)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy core cascade knowledge_base handoff conversations bot ops web
 
+# Every test on SQLite, then again on PostgreSQL (one throwaway cluster for the run, an empty
+# database for each test: tests/conftest.py) all but those with the real Rasa server, the
+# browser or the real embedding model, which run on SQLite (make test-postgres runs them too).
+PG_TESTS := -m "not rasa and not browser and not model" --ignore=tests/browser
+
 test: setup $(CHROMIUM) $(CJK_FONT) $(REDIS) $(POSTGRES) lint
 	$(VENV)/bin/pytest -p no:cacheprovider -q
-# The second run, on PostgreSQL, goes here once the storage layer speaks it (uncomment):
-#	CASCADE_TEST_POSTGRES=1 $(VENV)/bin/pytest -p no:cacheprovider -q
+	CASCADE_TEST_POSTGRES=1 $(VENV)/bin/pytest -p no:cacheprovider -q $(PG_TESTS)
 
-# Every test again with CASCADE_TEST_POSTGRES=1: one throwaway cluster for the run, an empty
-# database for each test (tests/conftest.py).
+# Every test, the browser's and Rasa's too, on PostgreSQL.
 test-postgres: setup $(CHROMIUM) $(CJK_FONT) $(REDIS) $(POSTGRES)
 	CASCADE_TEST_POSTGRES=1 $(VENV)/bin/pytest -p no:cacheprovider -q
 

@@ -45,7 +45,11 @@ def test_each_replica_has_its_port_and_data_directory_and_each_rasa_its_app(tmp_
         ({"redis_url": SHARED["redis_url"]}, "CASCADE_DATABASE_URL"),
     ],
 )
-def test_several_are_refused_without_the_shared_stores(tmp_path, shared, missing) -> None:
+def test_several_are_refused_without_the_shared_stores(
+    tmp_path, monkeypatch, shared, missing
+) -> None:
+    for name in ("CASCADE_DATABASE_URL", "CASCADE_REDIS_URL"):  # only what `shared` gives
+        monkeypatch.delenv(name, raising=False)
     settings = Settings(data_dir=tmp_path, **shared)
     with pytest.raises(ClusterRefused, match=f"need {missing}:"):
         plan(settings, replicas=1, rasa=2, port=8000, rasa_port=5005, host="127.0.0.1")

@@ -81,6 +81,10 @@ def gap_id(client, question: str) -> int:
     return storage.db.execute("select id from kb_gaps where question = ?", [question]).fetchone()[0]
 
 
+@pytest.mark.sqlite_only(
+    reason="seeds and reads Rasa's SQLite tracker file; erasure from the PostgreSQL tracker "
+    "store is tested in test_rasa_replicas.py, the app's tables in test_kb_retention.py"
+)
 def test_erase_leaves_no_copy_of_the_customer(notifying: Settings, mailbox, clock) -> None:
     data_dir = notifying.data_dir
     bot = ScriptedBot()

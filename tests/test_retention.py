@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -108,6 +109,10 @@ def figures(client) -> dict:
     return client.get(f"/api/metrics?since={since}", headers=ADMIN_HEADERS).json()
 
 
+@pytest.mark.sqlite_only(
+    reason="seeds and reads Rasa's SQLite tracker file; erasure from the PostgreSQL tracker "
+    "store is tested in test_rasa_replicas.py, the app's tables in test_kb_retention.py"
+)
 def test_purge_keeps_the_figures_and_forgets_the_customers(tmp_path: Path, mailbox) -> None:
     clock = ManualClock(datetime.now(UTC) - timedelta(days=100))
     bot = ScriptedBot()
