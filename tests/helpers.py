@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from bot.runtime import rasa_env
+from cascade.engines import stop_process
 from core.settings import Settings
 
 ADMIN = "test-admin-token"
@@ -120,13 +121,7 @@ def start_app(
     )
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+stop = stop_process  # terminate, and kill after 30 s
 
 
 @contextmanager
