@@ -109,7 +109,9 @@ def purge(storage: Storage, settings: Settings, *, older_than_days: float, now: 
         gaps = knowledge.forget_gaps(db, ids)
         conversations.anonymise(db, ids, at=iso(now))
         forget_customers(db, ids)
-        tracker = forget_tracker_events(settings, ids)
+    # Rasa's events once the app's transaction is over: PostgreSQL's rewrite of the table
+    # keeps the rows an open transaction (this one) could still see.
+    tracker = forget_tracker_events(settings, ids)
     _let_go(storage)
     return Purged(len(ids), outbox, gaps, tracker)
 
@@ -138,7 +140,7 @@ def erase(storage: Storage, settings: Settings, *, email: str, now: datetime) ->
         kb = knowledge.erase_gaps(db, ids, at=iso(now))
         conversations.forget(db, ids)
         forget_customers(db, ids)
-        tracker = forget_tracker_events(settings, ids)
+    tracker = forget_tracker_events(settings, ids)  # after the commit, as in `purge`
     _let_go(storage)
     return Erased(ids, tickets, tracker, kb)
 

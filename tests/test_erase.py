@@ -170,9 +170,9 @@ def test_erase_leaves_no_copy_of_the_customer(notifying: Settings, mailbox, cloc
     # Nor in freed pages or the log: on SQLite they are in the data directory, overwritten by
     # secure_delete (PostgreSQL's VACUUM makes them unreachable without zeroing them).
     assert stored_bytes_holding(data_dir, hers) == []
-    if not notifying.database_url:  # SQLite's full-text index forgot her words too
+    if not notifying.database_url:  # the words index forgot her words too
         with closing(sqlite3.connect(database)) as db:
-            vocabulary = "select count(*) from kb_lexical_vocab where term = 'pelican'"
+            vocabulary = "select count(*) from kb_lexical_terms where term = 'pelican'"
             assert db.execute(vocabulary).fetchone()[0] == 0
     # Olaf's chat, gap and Rasa events stay; his gap is open again for editors.
     assert copies_of(database, [OLAF]) != []

@@ -118,6 +118,13 @@ def query(url: str, sql: str, *params: Any) -> list[tuple]:
         return cursor.fetchall() if cursor.description else []
 
 
+def another_database(url: str, name: str) -> str:
+    """A new, empty database on the server of `url`: a test's own tables stay out of the
+    cluster's (this file's tests share one server)."""
+    query(url, f"create database {name}")
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
 def table_files_hold(url: str, table: str, needle: str) -> bool:
     """Whether `needle` is anywhere in the files of `table` (with its TOAST table and indexes):
     what a deleted row leaves behind in its pages."""
@@ -178,6 +185,7 @@ print(json.dumps({
 def test_rasa_keeps_its_events_in_its_own_schema_and_erasure_leaves_no_copy(
     postgres, redis_url, tmp_path
 ) -> None:
+    postgres = another_database(postgres, "schemas")
     # The app's own `events` table, as the app's PostgreSQL storage makes it: no clash.
     query(postgres, "create table events (id bigint primary key, conversation_id text)")
     prepare_postgres(postgres)
@@ -250,7 +258,8 @@ def cluster(postgres, redis_url, tmp_path_factory, rasa_model) -> Iterator[Clust
     """Two app replicas and two Rasa processes on PostgreSQL and Redis, with the bank's English
     articles imported on each replica."""
     data_dir = tmp_path_factory.mktemp("cluster")
-    port, rasa_port = consecutive_free_ports(2), consecutive_free_ports(2)
+    port = consecutive_free_ports(4)  # two apps, then two Rasa processes
+    rasa_port = port + 2
     env = {**app_env(ADMIN), "CASCADE_DATABASE_URL": postgres, "CASCADE_REDIS_URL": redis_url}
     output = data_dir / "up.log"
     up = subprocess.Popen(
