@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 
 from bot.client import NoBot, RasaClient
 from cascade.health import Health
@@ -35,6 +36,7 @@ from core.deps import PrincipalDep, provided, register
 from core.rate_limits import RateLimits, counts_in
 from core.realtime import Realtime
 from core.settings import Settings, get_settings
+from core.unstorable import bad_unicode, nul_character
 from handoff.agents import AgentOut, AgentService
 from handoff.desk import Desk
 from handoff.handover import Handover
@@ -304,7 +306,8 @@ def create_app(
     app.state.realtime_server = realtime.sio
     for error_type, status in error_map().items():
         app.add_exception_handler(error_type, _handler(status))
-    app.add_exception_handler(UnicodeEncodeError, _bad_unicode)
+    app.add_exception_handler(UnicodeEncodeError, bad_unicode)
+    app.add_exception_handler(DataError, nul_character)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, larger=body_limits(settings))
     app.add_middleware(AuditTrail)  # staff changes and transcript reads (core/audit.py)
@@ -380,14 +383,6 @@ def with_realtime(app: FastAPI) -> Any:
     import socketio
 
     return socketio.ASGIApp(app.state.realtime_server, other_asgi_app=app)
-
-
-async def _bad_unicode(request: Request, exc: Exception) -> JSONResponse:
-    """JSON may carry lone surrogates (\\ud800) that no text column can store."""
-    return JSONResponse(
-        {"detail": "the request holds invalid Unicode (a lone surrogate such as \\ud800)"},
-        status_code=422,
-    )
 
 
 def _handler(status: int):

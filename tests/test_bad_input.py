@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -84,3 +86,17 @@ def test_no_input_makes_a_500(lenient) -> None:
     # Nothing half-written: the conversation still holds only its greeting.
     view = lenient.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
     assert [m["sender"] for m in view["messages"]] == ["bot"]
+
+
+def test_a_nul_character_is_kept_or_refused_never_a_500(lenient) -> None:
+    """SQLite keeps text holding NUL (\\u0000) as it came; PostgreSQL's text columns cannot
+    hold it, so there the request is refused with a 422 that says why."""
+    on_postgres = bool(os.environ.get("CASCADE_DATABASE_URL"))
+    started = lenient.post("/api/conversations", json={"customer": {"name": "Ana\u0000Lu"}})
+    if on_postgres:
+        assert started.status_code == 422
+        assert "NUL character" in started.json()["detail"]
+        return
+    assert started.status_code == 201
+    view = lenient.get(f"/api/conversations/{started.json()['id']}", headers=ADMIN_HEADERS)
+    assert view.json()["customer"]["name"] == "Ana\u0000Lu"
