@@ -2,24 +2,19 @@
 `cascade up --replicas 2 --rasa 2` starts them: a conversation keeps its dialogue state whichever
 process takes its turn, and erasing a customer clears their events from PostgreSQL's pages too.
 
-PostgreSQL is a throwaway cluster of Debian's PostgreSQL 15 (initdb in a temporary directory, trust
-authentication, a free loopback port, run as `nobody` when the tests run as root); Redis a
-throwaway redis-server.
+PostgreSQL is the session's throwaway cluster (`postgres_server`, cascade/engines.py), with a
+database of this module's own; Redis a throwaway redis-server.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,72 +31,14 @@ from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT, app_env, free_port, run_in
 
 pytestmark = pytest.mark.rasa
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 QUESTION = "how can I lock my card for a while"
 ANSWER = "freeze-unfreeze-card"
 
 
-# -- a throwaway PostgreSQL -------------------------------------------------------------------
-
-
-def _as_postgres_user() -> dict[str, Any]:
-    """PostgreSQL refuses to run as root: as `nobody` then."""
-    return {"user": "nobody", "group": "nogroup", "extra_groups": []} if os.geteuid() == 0 else {}
-
-
-@contextmanager
-def running_postgres() -> Iterator[str]:
-    """A PostgreSQL cluster of its own on a free loopback port, with a database `cascade`; yields
-    its URL once it accepts connections. Its directory is made in /tmp (pytest's are root's
-    alone), owned by the user it runs as, and removed after."""
-    if not (PG_BIN / "initdb").exists():
-        raise RuntimeError(f"{PG_BIN} not found: install Debian's postgresql")
-    as_user = _as_postgres_user()
-    home = Path(tempfile.mkdtemp(prefix="cascade-pg-"))
-    try:
-        if as_user:
-            shutil.chown(home, "nobody", "nogroup")
-        subprocess.run(
-            [PG_BIN / "initdb", "-D", home / "data", "-A", "trust", "-U", "cascade"]
-            + ["-E", "UTF8", "--no-sync"],
-            check=True,
-            capture_output=True,
-            **as_user,
-        )
-        port = free_port()
-        server = subprocess.Popen(
-            [PG_BIN / "postgres", "-D", home / "data", "-p", str(port), "-k", home]
-            + ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
-            stdout=(home / "postgres.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            **as_user,
-        )
-        try:
-            admin = f"postgresql://cascade@127.0.0.1:{port}/postgres"
-
-            def accepts() -> bool:
-                try:
-                    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as db:
-                        db.execute("create database cascade")
-                    return True
-                except psycopg.OperationalError:
-                    return False
-
-            wait_until(accepts, what="PostgreSQL accepting connections", process=server)
-            yield f"postgresql+psycopg://cascade@127.0.0.1:{port}/cascade"
-        finally:
-            server.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    with running_postgres() as url:
+def postgres(postgres_server) -> Iterator[str]:
+    """A database of this module's own on the session's throwaway cluster (cascade/engines.py)."""
+    with postgres_server.fresh() as url:
         yield url
 
 
