@@ -108,6 +108,7 @@ def live(tmp_path_factory, rasa_model):
         action_secret=ACTION_SECRET,
         tracker_db=data_dir / "rasa_tracker.db",
         log_file=data_dir / "rasa.log",
+        database_url=os.environ.get("CASCADE_DATABASE_URL"),  # on PostgreSQL, the app's
     )
     app = start_app(
         data_dir=data_dir,
@@ -208,18 +209,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[CLUSTER] = server
     environment = stack.enter_context(pytest.MonkeyPatch.context())
     environment.setenv("CASCADE_DATABASE_URL", server.fresh_url())
+    # A plugin, not this conftest's own hook: pytest asks a session-scoped fixture's setup of
+    # the hooks of the session's node, which do not include a conftest below the root.
+    config.pluginmanager.register(DatabasePerFixture(server), "cascade-database-per-fixture")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):
-    server = request.config.stash.get(CLUSTER, None)
-    if server is None or fixturedef.scope == "function":
-        return (yield)
-    url = server.fresh_url()
-    fixturedef.addfinalizer(lambda: server.drop(url))  # run after the fixture's own teardown
-    with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("CASCADE_DATABASE_URL", url)
-        return (yield)
+class DatabasePerFixture:
+    """Every fixture broader than a test gets an empty database of its own while it is made,
+    dropped after its teardown: two apps kept for a module or the session never share one."""
+
+    def __init__(self, server: PostgresServer) -> None:
+        self.server = server
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):
+        if fixturedef.scope == "function":
+            return (yield)
+        url = self.server.fresh_url()
+        fixturedef.addfinalizer(lambda: self.server.drop(url))  # after the fixture's teardown
+        with pytest.MonkeyPatch.context() as environment:
+            environment.setenv("CASCADE_DATABASE_URL", url)
+            return (yield)
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ import httpx
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from bot.endpoints import RASA_SCHEMA
 from bot.runtime import rasa_env
 from cascade.engines import stop_process
 from core.settings import Settings
@@ -172,6 +173,12 @@ class Live:
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60)
+
+    @property
+    def tracker_store(self) -> Path | str:
+        """Rasa's tracker store as the helpers below take it: the app's PostgreSQL database
+        (schema `rasa`), or the SQLite file in the data directory."""
+        return self.database_url or self.data_dir / "rasa_tracker.db"
 
 
 # -- mail and webhooks on loopback ------------------------------------------------------------
@@ -350,11 +357,13 @@ def import_circle(graph: Mapping[Any, Iterable[Any]]) -> list[Any]:
 # -- searching a database for what must be gone -----------------------------------------------
 
 
-def copies_of(database: Path | str, needles: Iterable[str]) -> list[str]:
+def copies_of(
+    database: Path | str, needles: Iterable[str], *, schema: str | None = None
+) -> list[str]:
     """Where any of `needles` (any case) is still stored in `database`: "table.column" for every
     table and every column, text or bytes. `database` is a SQLite file (every table SQLite
     lists: virtual tables and their shadow tables too) or a PostgreSQL URL (every table of
-    the schema it opens)."""
+    `schema`, else of the schema it opens)."""
     wanted = [needle.casefold() for needle in needles]
     found = []
 
@@ -372,8 +381,9 @@ def copies_of(database: Path | str, needles: Iterable[str]) -> list[str]:
         engine = sa.create_engine(database)
         try:
             with engine.connect() as connection:
-                for table in sa.inspect(connection).get_table_names():
-                    result = connection.exec_driver_sql(f'select * from "{table}"')
+                prefix = f'"{schema}".' if schema else ""
+                for table in sa.inspect(connection).get_table_names(schema=schema):
+                    result = connection.exec_driver_sql(f'select * from {prefix}"{table}"')
                     look(table, list(result.keys()), result)
         finally:
             engine.dispose()
@@ -404,26 +414,59 @@ CREATE INDEX ix_events_sender_id ON events (sender_id);
 """
 
 
-def write_tracker_store(path: Path, turns: dict[str, tuple[str, dict]]) -> None:
-    """Rasa's events for each conversation: the session's metadata and the customer's text."""
-    with closing(sqlite3.connect(path)) as db:
+def write_tracker_store(store: Path | str, turns: dict[str, tuple[str, dict]]) -> None:
+    """Rasa's events for each conversation: the session's metadata and the customer's text, in
+    the SQLite file `store` or, for a PostgreSQL URL, in its schema `rasa` (as Rasa keeps them
+    beside an app on PostgreSQL)."""
+    rows = [
+        (sender, type_name, json.dumps(data))
+        for sender, (text, metadata) in turns.items()
+        for type_name, data in (
+            ("slot", {"event": "slot", "name": "session_started_metadata", "value": metadata}),
+            ("user", {"event": "user", "text": text, "metadata": metadata}),
+        )
+    ]
+    insert = "insert into events (sender_id, type_name, timestamp, data) values (?, ?, 1.0, ?)"
+    if isinstance(store, str):
+        engine = sa.create_engine(store, poolclass=sa.pool.NullPool)
+        try:
+            with engine.begin() as db:
+                db.exec_driver_sql(f"create schema if not exists {RASA_SCHEMA}")
+                db.exec_driver_sql(f"set local search_path = {RASA_SCHEMA}")
+                ddl = TRACKER_TABLE.replace("id INTEGER NOT NULL", "id SERIAL")
+                for statement in filter(str.strip, ddl.split(";")):
+                    db.exec_driver_sql(statement)
+                db.exec_driver_sql(insert.replace("?", "%s"), rows)
+        finally:
+            engine.dispose()
+        return
+    with closing(sqlite3.connect(store)) as db:
         db.executescript(TRACKER_TABLE)
-        for sender, (text, metadata) in turns.items():
-            for type_name, data in (
-                ("slot", {"event": "slot", "name": "session_started_metadata", "value": metadata}),
-                ("user", {"event": "user", "text": text, "metadata": metadata}),
-            ):
-                db.execute(
-                    "insert into events (sender_id, type_name, timestamp, data)"
-                    " values (?, ?, 1.0, ?)",
-                    [sender, type_name, json.dumps(data)],
-                )
+        db.executemany(insert, rows)
         db.commit()
 
 
-def tracker_senders(path: Path) -> set[str]:
-    with closing(sqlite3.connect(path)) as db:
+def tracker_senders(store: Path | str) -> set[str]:
+    """The conversations Rasa's tracker store `store` (as `write_tracker_store` takes it) holds
+    events of."""
+    if isinstance(store, str):
+        engine = sa.create_engine(store, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as db:
+                if not sa.inspect(db).has_table("events", schema=RASA_SCHEMA):
+                    return set()
+                return {
+                    r[0] for r in db.exec_driver_sql(f"select sender_id from {RASA_SCHEMA}.events")
+                }
+        finally:
+            engine.dispose()
+    with closing(sqlite3.connect(store)) as db:
         return {row[0] for row in db.execute("select sender_id from events")}
+
+
+def tracker_copies(store: Path | str, needles: Iterable[str]) -> list[str]:
+    """`copies_of` in Rasa's tracker store `store`."""
+    return copies_of(store, needles, schema=RASA_SCHEMA if isinstance(store, str) else None)
 
 
 def elsewhere(settings: Settings, data_dir: Path) -> Settings:

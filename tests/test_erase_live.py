@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import ADMIN, ROOT, app_env, copies_of, tracker_senders
+from tests.helpers import ADMIN, ROOT, app_env, copies_of, tracker_copies, tracker_senders
 
 pytestmark = pytest.mark.rasa
 
@@ -34,9 +34,9 @@ def test_erase_clears_rasas_tracker_store(live) -> None:
         headers=headers,
     )
     assert turn.status_code == 200 and turn.json()["messages"][-1]["sender"] == "bot"
-    tracker = live.data_dir / "rasa_tracker.db"
+    tracker = live.tracker_store
     assert started["id"] in tracker_senders(tracker)
-    assert copies_of(tracker, [email])  # Rasa keeps the customer's details in its events
+    assert tracker_copies(tracker, [email])  # Rasa keeps the customer's details in its events
 
     erased = subprocess.run(
         [sys.executable, "-m", "cascade.cli", "erase", "--email", email, "--yes"]
@@ -49,7 +49,7 @@ def test_erase_clears_rasas_tracker_store(live) -> None:
     )
     assert erased.returncode == 0, erased.stderr
     assert started["id"] not in tracker_senders(tracker)
-    assert copies_of(tracker, [email, "Ines Quarry"]) == []
+    assert tracker_copies(tracker, [email, "Ines Quarry"]) == []
     database = live.database_url or live.data_dir / "cascade.db"
     assert copies_of(database, [email, "Ines Quarry"]) == []
     assert http.get(f"/api/conversations/{started['id']}", headers=live.admin).status_code == 404

@@ -119,11 +119,12 @@ class Widget:
         self.client.disconnect()
 
 
-def conversation_of(database: Path, session_id: str) -> str:
-    """The session's conversation, read in the app's database: its SQLite file, if it made one
-    (the session's app may have started before the tests' PostgreSQL was set), else the
-    PostgreSQL database the tests run on."""
-    if database.exists():
+def conversation_of(database: Path | str, session_id: str) -> str:
+    """The session's conversation, read in the app's database: a PostgreSQL URL, or its SQLite
+    file (on PostgreSQL an app in this process has none: then the test's own database)."""
+    if isinstance(database, str):
+        storage = open_storage(Path("unused"), url=database)
+    elif database.exists():
         storage = Storage(database, migrations=MIGRATIONS, legacy=(LEGACY,))
     else:
         storage = open_storage(database)
@@ -476,7 +477,8 @@ def test_real_rasa_answers_and_its_quick_replies_resolve_the_chat(live) -> None:
         seen = len(widget.named("bot_uttered"))
         widget.say(yes["payload"])
         widget.uttered(seen + 1, timeout_s=30)
-        cid = conversation_of(Settings(data_dir=live.data_dir).database_path, widget.session_id)
+        database = live.database_url or Settings(data_dir=live.data_dir).database_path
+        cid = conversation_of(database, widget.session_id)
         with live.client() as http:
             view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
         assert view["status"] == "resolved"
