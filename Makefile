@@ -116,16 +116,25 @@ lint: $(APP_OK)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy core cascade knowledge_base handoff conversations bot ops web
 
-# Every test on SQLite, then again on PostgreSQL (one throwaway cluster for the run, an empty
-# database for each test: tests/conftest.py) all but those with the real Rasa server, the
-# browser or the real embedding model, which run on SQLite (make test-postgres runs them too).
-PG_TESTS := -m "not rasa and not browser and not model" --ignore=tests/browser
+# Every test on SQLite and, at the same time, every test again on PostgreSQL (one throwaway
+# cluster for the run, an empty database for each test and for each fixture kept longer:
+# tests/conftest.py), but for those marked engine_independent, which open no app database or
+# start the engine they test themselves. The two runs share the cores; the PostgreSQL run's
+# output follows the SQLite run's, and either failing fails the target.
+PG_TESTS := -m "not engine_independent"
+PG_LOG := var/test-postgresql.log
 
 test: setup $(CHROMIUM) $(CJK_FONT) $(REDIS) $(POSTGRES) lint
-	$(VENV)/bin/pytest -p no:cacheprovider -q
-	CASCADE_TEST_POSTGRES=1 $(VENV)/bin/pytest -p no:cacheprovider -q $(PG_TESTS)
+	@mkdir -p var
+	@CASCADE_TEST_POSTGRES=1 $(VENV)/bin/pytest -p no:cacheprovider -q $(PG_TESTS) \
+	    > $(PG_LOG) 2>&1 & postgres=$$!; \
+	echo "== every test on SQLite (and on PostgreSQL at the same time: $(PG_LOG))"; \
+	$(VENV)/bin/pytest -p no:cacheprovider -q; sqlite=$$?; \
+	wait $$postgres; postgresql=$$?; \
+	echo "== every test on PostgreSQL"; cat $(PG_LOG); \
+	test $$sqlite -eq 0 && test $$postgresql -eq 0
 
-# Every test, the browser's and Rasa's too, on PostgreSQL.
+# Every test on PostgreSQL alone, the engine-independent ones too.
 test-postgres: setup $(CHROMIUM) $(CJK_FONT) $(REDIS) $(POSTGRES)
 	CASCADE_TEST_POSTGRES=1 $(VENV)/bin/pytest -p no:cacheprovider -q
 

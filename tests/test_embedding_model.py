@@ -44,6 +44,7 @@ def test_set_up_model_matches_the_upstream_revision_and_a_changed_file_is_caught
     assert script.mismatch(copy) == "config.json"
 
 
+@pytest.mark.engine_independent
 def test_onnx_vectors_are_sentence_transformers_vectors(real_embedder) -> None:
     from sentence_transformers import SentenceTransformer
 

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from cascade.engines import DROP_BATCH, SERVER_USER, PostgresServer, running_postgres
 from tests.helpers import ROOT, wait_until
 
+pytestmark = pytest.mark.engine_independent  # starts the engines it tests
+
 
 def tables(url: str) -> list[str]:
     engine = sa.create_engine(url)

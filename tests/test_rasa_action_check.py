@@ -15,7 +15,7 @@ from bot.runtime import start_rasa
 from core.settings import Settings
 from tests.helpers import free_port, run_in_rasa, serving, stop, wait_until
 
-pytestmark = pytest.mark.rasa
+pytestmark = [pytest.mark.rasa, pytest.mark.engine_independent]
 
 GREETING = "Hello from the action server"
 VALID: list[dict[str, Any]] = [

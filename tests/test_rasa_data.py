@@ -9,7 +9,7 @@ import pytest
 from bot.runtime import rasa_env
 from core.settings import Settings
 
-pytestmark = pytest.mark.rasa
+pytestmark = [pytest.mark.rasa, pytest.mark.engine_independent]
 
 
 def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:

@@ -29,7 +29,8 @@ from conversations.replies import parse_replies
 from tests.conftest import running_redis
 from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT, app_env, free_port, run_in_rasa, wait_until
 
-pytestmark = pytest.mark.rasa
+# On PostgreSQL and Redis whatever the run's engine.
+pytestmark = [pytest.mark.rasa, pytest.mark.engine_independent]
 
 QUESTION = "how can I lock my card for a while"
 ANSWER = "freeze-unfreeze-card"

@@ -24,6 +24,8 @@ from core.realtime import SOCKETIO_CHANNEL
 from tests.factories import article, jsonl
 from tests.helpers import ADMIN, ADMIN_HEADERS, free_port, start_app, stop, wait_until
 
+pytestmark = pytest.mark.engine_independent  # on PostgreSQL and Redis whatever the run's engine
+
 
 class Replica:
     def __init__(self, url: str, process: subprocess.Popen) -> None:

@@ -11,6 +11,8 @@ import pytest
 from bot.nlu.japanese import has_japanese, words
 from tests.helpers import run_in_rasa
 
+pytestmark = pytest.mark.engine_independent
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),

@@ -6,6 +6,7 @@ per test. `shoot(page, name)` saves a screenshot to var/screenshots/, one per fa
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,6 +78,8 @@ def page(new_page):
 @pytest.fixture(scope="session")
 def shoot():
     shots = ROOT / "var" / "screenshots"
+    if os.environ.get("CASCADE_TEST_POSTGRES") == "1":  # make test runs both at once
+        shots = shots / "postgresql"
     shots.mkdir(parents=True, exist_ok=True)
 
     def save(page, name: str, *, full_page: bool = False):
