@@ -6,11 +6,17 @@ With several replicas (CASCADE_REDIS_URL) the timers run on one at a time: the r
 the timers' lease (core/lease.py) runs each pass, the others skip theirs, and when the holder
 dies another takes over within the lease's time to live (CASCADE_TIMER_LEASE_S). Retention runs
 once a day across them all. Without Redis, every timer runs in this process, as always.
+
+Customer turns a crash left unanswered: one process alone answers them at its next start-up.
+With several replicas each turn is marked with the replica taking it, and the timers' holder
+claims and answers the turns of replicas that are no longer alive (core/replicas.py), whether
+they come back or not: a restarted replica is a new one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -21,6 +27,7 @@ from cascade.operations import DAY_S, purge_retained
 from cascade.services import Services
 from conversations.service import ConversationService
 from core.lease import Lease
+from core.replicas import Replicas
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,16 +61,22 @@ def start_timers(settings: Settings, services: Services) -> list[asyncio.Task[No
     ]
     if lease is not None:
         timers.append(asyncio.create_task(lease.keep()))
-    # In the background, so start-up is not held up: customer messages a crash left
-    # unanswered get their turn, as they would have before it.
-    timers.append(
-        asyncio.create_task(
-            answer_unanswered(
-                services.conversations,
-                bot_wait_s=settings.unanswered_bot_wait_s if settings.rasa_url else 0.0,
-            )
+    bot_wait_s = settings.unanswered_bot_wait_s if settings.rasa_url else 0.0
+    replicas = services.realtime.replicas
+    if replicas is None:
+        # In the background, so start-up is not held up: customer messages a crash left
+        # unanswered get their turn, as they would have before it.
+        timers.append(
+            asyncio.create_task(answer_unanswered(services.conversations, bot_wait_s=bot_wait_s))
         )
-    )
+    else:
+        services.conversations.store.host = replicas.host_id
+        take_over = partial(
+            take_over_turns, services.conversations, replicas, bot_wait_s=bot_wait_s
+        )
+        timers.append(
+            asyncio.create_task(every(settings.route_interval_s or 1.0, take_over, gate=gate))
+        )
     if settings.retention_days:  # daily, from start-up on (cascade/operations.py)
         retention = partial(purge_retained, services.storage, settings, services.clock)
         if lease is None:
@@ -90,14 +103,17 @@ async def every(
     first_at_start: bool = False,
     gate: Gate | None = None,
 ) -> None:
-    """Run `job` in a worker thread every `interval_s`, whatever one pass raises; with a
-    `gate`, only the passes it lets through."""
+    """Run `job` every `interval_s` (in a worker thread; a coroutine function on the loop),
+    whatever one pass raises; with a `gate`, only the passes it lets through."""
     if not first_at_start:
         await asyncio.sleep(interval_s)
     while True:
         try:
             if gate is None or await gate():
-                await run_in_threadpool(job)
+                if inspect.iscoroutinefunction(job):
+                    await job()
+                else:
+                    await run_in_threadpool(job)
         except Exception:  # keep going: one bad pass must not stop the timer
             log.exception("%s failed", getattr(job, "__qualname__", job))
         await asyncio.sleep(interval_s)
@@ -111,3 +127,21 @@ async def answer_unanswered(conversations: ConversationService, *, bot_wait_s: f
         return
     if answered:
         log.info("answered %d customer message(s) left unanswered at the last stop", answered)
+
+
+async def take_over_turns(
+    conversations: ConversationService, replicas: Replicas, *, bot_wait_s: float
+) -> None:
+    """The customer turns of replicas no longer alive (SIGKILLed, stopped, or gone with their
+    machine) are claimed for this one, in one write, and answered as at a start-up."""
+    store = conversations.store
+    hosts = await run_in_threadpool(store.unanswered_hosts)
+    if not hosts - {store.host}:
+        return
+    alive = await replicas.living(sorted(host for host in hosts if host is not None))
+    if alive is None:  # Redis does not answer: nobody can tell who is gone
+        return
+    claimed = await run_in_threadpool(store.claim_unanswered, hosts - alive)
+    if claimed:
+        log.info("answering %d customer message(s) a stopped replica left unanswered", len(claimed))
+        await conversations.answer_unanswered(bot_wait_s=bot_wait_s, only=claimed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,11 +163,12 @@ class CustomerTurn:
             status = Status(conversation["status"])
         return conversation if status is Status.BOT else None
 
-    async def resume(self) -> int:
-        """Answer the customer messages a crash or shutdown left without their turn, oldest
-        first, through the same turn as when they arrived; returns how many."""
+    async def resume(self, only: Collection[int] | None = None) -> int:
+        """Answer the customer messages a crash or shutdown left without their turn (with
+        `only`, those of these message ids), oldest first, through the same turn as when they
+        arrived; returns how many."""
         store = self.chat.store
-        left = store.unanswered()
+        left = store.unanswered(only=only)
         for conversation_id, message, text in left:
             if store.replies_to(message["id"]):  # answered, but not yet marked so
                 store.turn_taken(message["id"])

@@ -131,3 +131,12 @@ def m006_purged_at(db: Database) -> None:
     conversations = db.table("conversations")
     if "purged_at" not in conversations.columns_dict:
         conversations.add_column("purged_at", str)
+
+
+@MIGRATIONS()
+def m007_unanswered_host(db: Database) -> None:
+    # Which replica stored the message and is taking its turn (with several replicas on Redis):
+    # a replica that died or stopped leaves its turns to a living one. Empty with one process.
+    unanswered = db.table("unanswered_messages")
+    if "host" not in unanswered.columns_dict:
+        unanswered.add_column("host", str)

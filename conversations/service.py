@@ -8,6 +8,7 @@ through `GapRecorder`, email through `Mailer`: the app wires all three.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -149,17 +150,20 @@ class ConversationService:
             )
         return Turn(status.value, [message])
 
-    async def answer_unanswered(self, *, bot_wait_s: float = 0.0) -> int:
-        """At start-up: answer the customer messages a crash left without their turn (see
-        `CustomerTurn.resume`); returns how many. Waits up to `bot_wait_s` for the bot to come
-        up first (it may start alongside), else they are answered as when it is down."""
-        if not self.store.unanswered():
+    async def answer_unanswered(
+        self, *, bot_wait_s: float = 0.0, only: Collection[int] | None = None
+    ) -> int:
+        """At start-up: answer the customer messages a crash left without their turn (with
+        `only`, those of these message ids; see `CustomerTurn.resume`); returns how many. Waits
+        up to `bot_wait_s` for the bot to come up first (it may start alongside), else they are
+        answered as when it is down."""
+        if not self.store.unanswered(only=only):
             return 0
         loop = asyncio.get_running_loop()
         deadline = loop.time() + bot_wait_s
         while loop.time() < deadline and not await self.bot.is_up():
             await asyncio.sleep(1.0)
-        return await self.customer_turn.resume()
+        return await self.customer_turn.resume(only)
 
     def hand_over(
         self, conversation_id: str, request: HandoffRequest, *, route: bool = True

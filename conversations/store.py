@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import partial
 from typing import Any
 
@@ -42,6 +42,9 @@ def message_view(row: dict[str, Any]) -> dict[str, Any]:
 class ConversationStore(Quiet):
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        # This replica's name among several (core/replicas.py), kept with the turns it takes;
+        # None for one process alone.
+        self.host: str | None = None
 
     def create(
         self,
@@ -168,6 +171,7 @@ class ConversationStore(Quiet):
                     "conversation_id": conversation_id,
                     "payload": None if payload == message["text"] else payload,
                     "created_at": message["created_at"],
+                    "host": self.host,
                 }
             )
 
@@ -175,9 +179,11 @@ class ConversationStore(Quiet):
         with self.storage.write() as db:
             db.execute("delete from unanswered_messages where message_id = ?", [message_id])
 
-    def unanswered(self) -> list[tuple[str, dict[str, Any], str]]:
+    def unanswered(
+        self, *, only: Collection[int] | None = None
+    ) -> list[tuple[str, dict[str, Any], str]]:
         """Customer messages whose turn was never taken, oldest first, as (conversation id,
-        message, what to send the bot)."""
+        message, what to send the bot); with `only`, those of these message ids."""
         rows = self.storage.db.query(
             "select m.*, u.payload from unanswered_messages u"
             " join messages m on m.id = u.message_id order by u.message_id"
@@ -185,7 +191,29 @@ class ConversationStore(Quiet):
         return [
             (row["conversation_id"], message_view(row), row["payload"] or row["text"])
             for row in rows
+            if only is None or row["id"] in only
         ]
+
+    def unanswered_hosts(self) -> set[str | None]:
+        """The replicas taking customer turns not yet taken (None: stored by one process alone,
+        or before replicas were named)."""
+        rows = self.storage.db.execute("select distinct host from unanswered_messages")
+        return {row[0] for row in rows}
+
+    def claim_unanswered(self, hosts: set[str | None]) -> set[int]:
+        """Take over the turns the replicas `hosts` left (they are gone) for this replica, in
+        one write, so two replicas never take the same turn; their message ids."""
+        named = sorted(h for h in hosts if h is not None)
+        held = [f"host in ({','.join('?' for _ in named)})"] if named else []
+        where = " or ".join(held + (["host is null"] if None in hosts else []))
+        if not where:
+            return set()
+        with self.storage.write() as db:
+            rows = db.execute(
+                f"update unanswered_messages set host = ? where {where} returning message_id",
+                [self.host, *named],
+            )
+            return {row[0] for row in rows}
 
     def by_client_id(
         self, conversation_id: str, client_id: str | None, *, sender: str = "customer"

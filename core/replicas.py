@@ -14,6 +14,9 @@ emit already reaches every replica's sockets through python-socketio's AsyncRedi
   changed something (a revoked token's sockets close).
 - Small values kept a while (`remember`, `recall`): the last message a Rasa widget's session
   was sent, for the replica it reconnects to.
+- Which replicas are alive: each renews a key of its own (`cascade:alive:<host>`, ALIVE_TTL_S)
+  with its rooms and deletes it when it stops, so the customer turns a replica left unanswered
+  when it died or stopped can be taken by another (`living`).
 
 A Redis that stops answering stops none of this replica's own work: what is shared waits (with
 one warning) and is shared again once Redis is back.
@@ -37,6 +40,10 @@ HOSTS = "cascade:hosts"  # the replicas that shared their rooms lately
 NOTICES = "cascade:notices"  # the pub/sub channel of notices between replicas
 ROOMS_EVERY_S = 1.0
 ROOMS_TTL_S = 5.0  # a replica's rooms outlive it this long
+# A replica counts as alive this long after its last renewal: long enough that a loop held up
+# under load is not taken for dead (its turns would be answered twice), short enough that a
+# customer whose replica died waits seconds, not minutes.
+ALIVE_TTL_S = 15.0
 TIMEOUT_S = 1.0  # as the rate limits: a Redis that stops answering must not hold the loop
 RETRY_MAX_S = 30.0
 
@@ -45,6 +52,10 @@ Heard = Callable[[str, dict[str, Any]], None]  # (topic, body), on the event loo
 
 def rooms_key(host_id: str) -> str:
     return f"cascade:rooms:{host_id}"
+
+
+def alive_key(host_id: str) -> str:
+    return f"cascade:alive:{host_id}"
 
 
 class Replicas:
@@ -77,7 +88,7 @@ class Replicas:
         if self._redis is None:
             return
         try:
-            await self._redis.delete(rooms_key(self.host_id))
+            await self._redis.delete(rooms_key(self.host_id), alive_key(self.host_id))
             await self._redis.srem(HOSTS, self.host_id)  # type: ignore[misc]  # redis-py: sync or async
         except RedisError:
             pass
@@ -138,6 +149,7 @@ class Replicas:
                         if now:
                             pipe.sadd(key, *now)
                     pipe.pexpire(key, int(ROOMS_TTL_S * 1000))
+                    pipe.set(alive_key(self.host_id), 1, px=int(ALIVE_TTL_S * 1000))
                     pipe.sadd(HOSTS, self.host_id)
                     await pipe.execute()
                 shared = now
@@ -160,6 +172,22 @@ class Replicas:
         if gone:  # expired (or empty: a living replica adds itself back at its next renewal)
             await client.srem(HOSTS, *gone)  # type: ignore[misc]
         return frozenset(room.decode() for members in found for room in members)
+
+    # -- who is alive ------------------------------------------------------------------------
+
+    async def living(self, hosts: list[str]) -> set[str] | None:
+        """Which of `hosts` are alive (this one always is); None while Redis does not answer,
+        when nobody can tell."""
+        others = [host for host in hosts if host != self.host_id]
+        try:
+            async with self._connected().pipeline(transaction=False) as pipe:
+                for host in others:
+                    pipe.exists(alive_key(host))
+                found: list[int] = await pipe.execute()
+        except RedisError:
+            self._warn("asking which replicas are alive")
+            return None
+        return {self.host_id} | {host for host, n in zip(others, found, strict=True) if n}
 
     # -- values kept a while ------------------------------------------------------------------
 

@@ -4,8 +4,10 @@ knows. No bot here (every chat goes to a person); Rasa's side is in test_rasa_re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+import socket
 import subprocess
 import threading
 import uuid
@@ -19,6 +21,7 @@ import httpx
 import pytest
 import redis
 import socketio
+import sqlalchemy as sa
 
 from core.realtime import SOCKETIO_CHANNEL
 from tests.factories import article, jsonl
@@ -38,36 +41,38 @@ class Replica:
         return [hit["article_id"] for hit in found.json()["results"]]
 
 
+def serve(
+    stack: ExitStack, tmp_path: Path, name: str, env: dict[str, str], rasa_url: str = ""
+) -> Replica:
+    data_dir = tmp_path / name
+    data_dir.mkdir()
+    port = free_port()
+    process = start_app(
+        data_dir=data_dir,
+        port=port,
+        rasa_url=rasa_url,
+        admin_token=ADMIN,
+        log=data_dir / "app.log",
+        env=env,
+    )
+    stack.callback(stop, process)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(
+        lambda: httpx.get(url + "/health", timeout=5).status_code == 200,
+        timeout_s=120,
+        what=f"replica {name} answering /health",
+        process=process,
+    )
+    return Replica(url, process)
+
+
 @pytest.fixture
 def replicas(postgres_url: str, redis_server, tmp_path: Path) -> Iterator[tuple[Replica, Replica]]:
     with ExitStack() as stack:
         env = {"CASCADE_DATABASE_URL": postgres_url, "CASCADE_REDIS_URL": redis_server.url}
-
-        def serve(name: str) -> Replica:
-            data_dir = tmp_path / name
-            data_dir.mkdir()
-            port = free_port()
-            process = start_app(
-                data_dir=data_dir,
-                port=port,
-                rasa_url="",
-                admin_token=ADMIN,
-                log=data_dir / "app.log",
-                env=env,
-            )
-            stack.callback(stop, process)
-            url = f"http://127.0.0.1:{port}"
-            wait_until(
-                lambda: httpx.get(url + "/health", timeout=5).status_code == 200,
-                timeout_s=120,
-                what=f"replica {name} answering /health",
-                process=process,
-            )
-            return Replica(url, process)
-
         # One after the other: the first creates the tables, the second finds them.
-        a = serve("a")
-        b = serve("b")
+        a = serve(stack, tmp_path, "a", env)
+        b = serve(stack, tmp_path, "b", env)
         listening = redis.Redis.from_url(redis_server.url)
         stack.callback(listening.close)
         wait_until(
@@ -239,3 +244,55 @@ def test_killing_one_replica_loses_nothing_accepted(replicas) -> None:
 
     for conversation_id, token, text, _ in accepted:
         assert text in messages(b, conversation_id, {"Authorization": f"Bearer {token}"})
+
+
+def test_a_turn_a_killed_replica_left_is_answered_by_the_other(
+    postgres_url: str, redis_server, tmp_path: Path
+) -> None:
+    """A's bot never answers, so the customer's message is stored on A and its turn hangs there
+    when A is SIGKILLed: B, holding no such turn, answers it once A is no longer alive."""
+    silent = socket.create_server(("127.0.0.1", 0))  # takes connections, never answers
+    with ExitStack() as stack:
+        stack.callback(silent.close)
+        env = {"CASCADE_DATABASE_URL": postgres_url, "CASCADE_REDIS_URL": redis_server.url}
+        rasa = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        a = serve(stack, tmp_path, "a", {**env, "CASCADE_RASA_TIMEOUT_S": "600"}, rasa)
+        b = serve(stack, tmp_path, "b", env)  # no bot: its turns go to a person
+        started = a.http.post("/api/conversations", json={}).json()
+        chat, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
+
+        def send() -> None:
+            with contextlib.suppress(httpx.HTTPError):  # A dies with the request open
+                a.http.post(
+                    f"/api/conversations/{chat}/messages",
+                    json={"text": "where is my parcel"},
+                    headers=headers,
+                    timeout=600,
+                )
+
+        sending = threading.Thread(target=send, daemon=True)
+        sending.start()
+        wait_until(
+            lambda: messages(b, chat, headers)[-1:] == ["where is my parcel"],
+            what="the message stored, its turn taken on A",
+        )
+        a.process.send_signal(signal.SIGKILL)
+        a.process.wait(timeout=30)
+        sending.join(timeout=30)
+        assert messages(b, chat, headers)[-1] == "where is my parcel"  # A answered nothing
+
+        wait_until(
+            lambda: (
+                b.http.get(f"/api/conversations/{chat}", headers=headers).json()["status"] != "bot"
+            ),
+            timeout_s=60,
+            what="B taking the turn A left (A's liveness lapses within 15 s)",
+        )
+        view = b.http.get(f"/api/conversations/{chat}", headers=headers).json()
+        texts = [m["text"] for m in view["messages"]]
+        assert texts.count("where is my parcel") == 1 and texts[-1] != "where is my parcel"
+        engine = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
+        with engine.connect() as db:
+            left = db.exec_driver_sql("select count(*) from unanswered_messages").scalar()
+        engine.dispose()
+        assert left == 0  # taken once, and done
