@@ -227,3 +227,25 @@ def test_a_message_answered_just_before_the_crash_is_not_answered_twice(
         texts = [m["text"] for m in store.messages(conversation_id)]
         assert texts[-2:] == ["Yes", "Great!"]
         assert bot.sent == []
+
+
+def test_a_replica_claims_only_the_turns_of_replicas_that_are_gone(storage, clock) -> None:
+    """Each mark names the replica taking the turn; claiming the turns of gone replicas (and of
+    unnamed ones) moves them to the claimant once, and leaves a living replica's alone."""
+    store = ConversationStore(storage)
+    at = iso(clock.now())
+    marked: dict[str | None, int] = {}
+    for host in ("gone", "alive", None):
+        store.host = host
+        conversation_id = store.create(customer={}, page_url=None, at=at)
+        with storage.write():
+            message, _ = store.add_message(conversation_id, sender="customer", text="hi", at=at)
+            store.await_turn(message, conversation_id, payload="hi")
+        marked[host] = message["id"]
+    store.host = "claimant"
+    assert store.unanswered_hosts() == {"gone", "alive", None}
+
+    assert store.claim_unanswered({"gone", None}) == {marked["gone"], marked[None]}
+    assert store.unanswered_hosts() == {"claimant", "alive"}
+    assert store.claim_unanswered({"gone", None}) == set()  # nobody takes a turn twice
+    assert [m["id"] for _, m, _ in store.unanswered(only={marked["alive"]})] == [marked["alive"]]
