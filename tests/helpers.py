@@ -126,11 +126,12 @@ stop = stop_process  # terminate, and kill after 30 s
 
 
 @contextmanager
-def app_process(
-    data_dir: Path, *, env: dict[str, str] | None = None, rasa_url: str = ""
-) -> Iterator[str]:
-    """`cascade serve` on a free port (no Rasa unless `rasa_url`); yields its base URL once it
-    answers /health (with the bot up, when there is one)."""
+def running_app(
+    data_dir: Path, *, env: dict[str, str] | None = None, rasa_url: str = "", bot_up: bool = True
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`cascade serve` on a free port (no Rasa unless `rasa_url`); yields its base URL and its
+    process once it answers /health (with the bot up too, when there is one and `bot_up`),
+    and stops it afterwards."""
     port = free_port()
     app = start_app(
         data_dir=data_dir,
@@ -141,7 +142,7 @@ def app_process(
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    ready = "up" if rasa_url else None
+    ready = "up" if rasa_url and bot_up else None
     try:
         wait_until(
             lambda: (
@@ -149,12 +150,21 @@ def app_process(
                 and (ready is None or health.json()["rasa"] == ready)
             ),
             timeout_s=120,
-            what="the app answering /health",
+            what=f"the app in {data_dir.name} answering /health",
             process=app,
         )
-        yield url
+        yield url, app
     finally:
         stop(app)
+
+
+@contextmanager
+def app_process(
+    data_dir: Path, *, env: dict[str, str] | None = None, rasa_url: str = ""
+) -> Iterator[str]:
+    """`running_app`'s base URL alone."""
+    with running_app(data_dir, env=env, rasa_url=rasa_url) as (url, _):
+        yield url
 
 
 @dataclass

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from core.realtime import SOCKETIO_CHANNEL
 from tests.factories import article, jsonl
-from tests.helpers import ADMIN, ADMIN_HEADERS, free_port, start_app, stop, wait_until
+from tests.helpers import ADMIN_HEADERS, running_app, wait_until
 
 pytestmark = pytest.mark.engine_independent  # on PostgreSQL and Redis whatever the run's engine
 
@@ -44,26 +44,12 @@ class Replica:
 def serve(
     stack: ExitStack, tmp_path: Path, name: str, env: dict[str, str], rasa_url: str = ""
 ) -> Replica:
+    """A replica named `name`, stopped when `stack` closes; it answers /health even when its
+    Rasa does not."""
     data_dir = tmp_path / name
     data_dir.mkdir()
-    port = free_port()
-    process = start_app(
-        data_dir=data_dir,
-        port=port,
-        rasa_url=rasa_url,
-        admin_token=ADMIN,
-        log=data_dir / "app.log",
-        env=env,
-    )
-    stack.callback(stop, process)
-    url = f"http://127.0.0.1:{port}"
-    wait_until(
-        lambda: httpx.get(url + "/health", timeout=5).status_code == 200,
-        timeout_s=120,
-        what=f"replica {name} answering /health",
-        process=process,
-    )
-    return Replica(url, process)
+    running = running_app(data_dir, env=env, rasa_url=rasa_url, bot_up=False)
+    return Replica(*stack.enter_context(running))
 
 
 @pytest.fixture
