@@ -265,3 +265,26 @@ def test_a_request_that_names_nobody_is_answered_as_a_question() -> None:
     assert signal(customs, "handoff") is None
     assert customs[0]["article_id"] == "freeze-card"
     assert slots["pending"] == "feedback"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "answered"),
+    [
+        (SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.8)]), True),
+        (SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.6), hit("lost-card", 0.6)]), False),
+        (SearchOutcome(Decision.ESCALATE, [hit("freeze-card", 0.3)]), False),
+    ],
+)
+def test_a_first_message_read_as_a_complaint_is_answered_only_when_sure(
+    outcome: SearchOutcome, answered: bool
+) -> None:
+    """The NLU reads some plain questions as complaints; with nothing shown yet, one the
+    knowledge base answers outright gets its answer, any other goes to a person as frustration."""
+    kb = Recording(outcome)
+    customs, slots = run(ActionHandOver(kb), tracker("my card is stuck again", "complain"))
+    assert kb.queries[0] == "my card is stuck again"
+    if answered:
+        assert signal(customs, "handoff") is None
+        assert customs[0]["article_id"] == "freeze-card" and slots["pending"] == "feedback"
+    else:
+        assert signal(customs, "handoff")["reason"] == "frustration"

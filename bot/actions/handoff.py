@@ -4,7 +4,8 @@ The request's topic picks the skill: what the customer said with the request tak
 nothing is left, their earlier question) is searched, and when the knowledge base would answer it,
 or offers choices that all belong to one skill, the chat goes to an agent with that skill.
 Otherwise it goes to `general`. A complaint right after an answer means the answer did not help,
-and a "request" that names nobody to talk to is answered as the question it is.
+a "request" that names nobody to talk to is answered as the question it is, and so is a first
+message read as a complaint that the knowledge base answers outright.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ class ActionHandOver(ActionFeedback):
         if intent == "complain" and tracker.get_slot("pending") == "feedback":
             return [*understood(), *self.unhelpful(dispatcher, tracker)]
         text = typed_text(tracker)
+        if intent == "complain" and tracker.get_slot("pending") is None and self._kb is not None:
+            # Nothing shown yet, and none of the app's triggers fired (insults, shouting and
+            # repeats are handed over before the bot is asked): the NLU reads some plain
+            # questions as complaints, so one the knowledge base answers outright is answered.
+            outcome = await asyncio.to_thread(self._kb.search, text, limit=5)
+            if outcome.decision is Decision.ANSWER:
+                return [*understood(), *self.decide(dispatcher, tracker, outcome, text, intent)]
         if (
             intent == "request_human"
             and self._kb is not None
