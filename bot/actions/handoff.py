@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import hand_over, words
 from bot.actions.feedback import ActionFeedback
-from bot.actions.understanding import typed_text, understood
+from bot.actions.understanding import typed_text, understood, unreadable
 from bot.topic import names_a_person, topic, word_count
 from knowledge_base.search import Decision
 
@@ -40,7 +40,12 @@ class ActionHandOver(ActionFeedback):
         if intent == "complain" and tracker.get_slot("pending") == "feedback":
             return [*understood(), *self.unhelpful(dispatcher, tracker)]
         text = typed_text(tracker)
-        if intent == "complain" and tracker.get_slot("pending") is None and self._kb is not None:
+        if (
+            intent == "complain"
+            and tracker.get_slot("pending") is None
+            and self._kb is not None
+            and not unreadable(tracker)
+        ):
             # Nothing shown yet, and none of the app's triggers fired (insults, shouting and
             # repeats are handed over before the bot is asked): the NLU reads some plain
             # questions as complaints, so one the knowledge base answers outright is answered.
