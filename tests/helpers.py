@@ -33,6 +33,7 @@ from aiosmtpd.controller import Controller
 
 from bot.endpoints import RASA_SCHEMA
 from bot.runtime import rasa_env
+from bot.tracker_store import prepare_postgres
 from cascade.engines import stop_process
 from core.settings import Settings
 
@@ -438,10 +439,10 @@ def write_tracker_store(store: Path | str, turns: dict[str, tuple[str, dict]]) -
     ]
     insert = "insert into events (sender_id, type_name, timestamp, data) values (?, ?, 1.0, ?)"
     if isinstance(store, str):
+        prepare_postgres(store)  # Rasa's schema, as the app makes it before starting Rasa
         engine = sa.create_engine(store, poolclass=sa.pool.NullPool)
         try:
             with engine.begin() as db:
-                db.exec_driver_sql(f"create schema if not exists {RASA_SCHEMA}")
                 db.exec_driver_sql(f"set local search_path = {RASA_SCHEMA}")
                 ddl = TRACKER_TABLE.replace("id INTEGER NOT NULL", "id SERIAL")
                 for statement in filter(str.strip, ddl.split(";")):
