@@ -211,10 +211,16 @@ def test_the_agent_sees_the_customers_language_and_their_own_words(
     chat = customer.frame_locator("#cascade-frame")
     say(chat, "メッセージ", "返品の手続きを教えてください")
     cid = conversation_id(customer)
-    wait_until(
-        lambda: api.get(f"/api/conversations/{cid}").json()["status"] == "queued",
-        what="the chat waiting for a person",
-    )
+    statuses: list[str] = []
+
+    def queued() -> bool:
+        statuses.append(api.get(f"/api/conversations/{cid}").json()["status"])
+        return statuses[-1] == "queued"
+
+    try:
+        wait_until(queued, what="the chat waiting for a person")
+    except TimeoutError:
+        raise AssertionError(f"the chat never queued; its statuses: {statuses[-3:]}") from None
 
     offer = console.locator(f'.offer[data-conversation="{cid}"]')
     expect(offer.locator(".lang-badge")).to_have_text("Japanese · 日本語")
