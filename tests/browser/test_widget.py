@@ -173,6 +173,35 @@ def test_the_menu_offers_a_person_while_the_bot_has_the_chat(app, api, page):
     assert page.dialogs == [] and page.errors == []
 
 
+def test_a_message_sent_while_the_chat_starts_goes_out_once_it_has(app, api, page):
+    """A customer quicker than the server: the chat's start is held back while they type and
+    press Enter. Their message shows at once and is sent as soon as the chat has started."""
+    held = []
+
+    def hold_the_start(route) -> None:
+        if route.request.method == "POST":
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/conversations", hold_the_start)
+    page.goto(app + "/demo/site")
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/conversations")):
+        page.get_by_role("button", name="Chat with us").click()
+    chat = page.frame_locator("#cascade-frame")
+    say(chat, "is anyone there? my transfer is missing")
+    expect(chat.locator(".msg.customer")).to_have_text("is anyone there? my transfer is missing")
+    expect(chat.get_by_label("Your message")).to_have_value("")
+    assert len(held) == 1
+    held[0].continue_()
+    # No bot here: once sent, the message goes to people and the customer is told so.
+    expect(chat.locator(".msg.system").first).to_contain_text("passed your message to our team")
+    cid = conversation_id(page)
+    sent = [m["text"] for m in api.get(f"/api/conversations/{cid}").json()["messages"]]
+    assert sent.count("is anyone there? my transfer is missing") == 1
+    assert page.dialogs == [] and page.errors == []
+
+
 def test_a_browser_that_refuses_storage_still_chats(app, api, page):
     """Visitors who block third-party storage: the widget keeps the chat in the page's memory."""
     page.add_init_script(

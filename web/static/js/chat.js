@@ -140,12 +140,17 @@ function merge(messages) {
   for (const message of messages) state.messages.set(message.id, message);
 }
 
+// A message typed while the chat is still starting is shown at once and sent once it has started.
+let starting = null; // begin()'s promise
+
 async function send(text, { clientId, shown } = {}) {
   const client_id = clientId || "w-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
   state.pending.set(client_id, { text: shown || text, failed: false, payload: text });
   state.busy += 1;
   render();
   try {
+    if (!state.id) await starting;
+    if (!state.id) throw new Error("the chat did not start");
     const turn = await api("/api/conversations/" + state.id + "/messages", {
       method: "POST",
       token: state.token,
@@ -432,7 +437,7 @@ function hideError() {
 $("composer").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("input").value.trim();
-  if (!text || !state.id) return;
+  if (!text) return;
   $("input").value = "";
   send(text);
 });
@@ -446,7 +451,7 @@ $("rating").addEventListener("submit", rate);
 $("menu-button").addEventListener("click", () => toggleMenu());
 $("talk-to-person").addEventListener("click", () => {
   toggleMenu(false);
-  if (state.id) send(PERSON_PAYLOAD, { shown: w("widget.talk_to_person") });
+  send(PERSON_PAYLOAD, { shown: w("widget.talk_to_person") });
 });
 $("email-transcript").addEventListener("click", () => {
   toggleMenu(false);
@@ -473,4 +478,4 @@ if (embedded) {
   });
 }
 
-begin().catch(() => showError(w("widget.could_not_start")));
+starting = begin().catch(() => showError(w("widget.could_not_start")));
