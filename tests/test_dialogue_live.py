@@ -93,8 +93,10 @@ def test_the_person_button_hands_over(live) -> None:
     ("asking", "skill"),
     [
         ("I want to speak to a human about my card being declined", "cards"),
-        # The demo's article for this is "I don't recognise a transaction", a fraud article.
-        ("I want to speak to a human about a card payment I don't recognise", "fraud"),
+        # The demo's "A card payment I don't recognise" is the card team's; fraud keeps the
+        # account's own payments ("A payment from my account I didn't make").
+        ("I want to speak to a human about a card payment I don't recognise", "cards"),
+        ("I want to speak to a human about a transfer from my account I didn't make", "fraud"),
     ],
 )
 def test_the_request_topic_picks_the_skill(live, asking: str, skill: str) -> None:
