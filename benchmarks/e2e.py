@@ -25,7 +25,7 @@ import json
 import random
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,8 @@ class Outcome:
     resolved: bool  # the bot resolved it (the customer pressed Yes)
     person: bool  # handed to a person (queue, agent or ticket)
     first_shown: str | None  # the first article the bot showed, if any
+    text: str = ""
+    turns: list[dict[str, Any]] = field(default_factory=list)  # what was said, both ways
 
 
 def buttons_of(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -92,6 +94,7 @@ def customer(
     headers = {"Authorization": f"Bearer {conversation['token']}"}
     first_shown: str | None = None
     message = text
+    said: list[dict[str, Any]] = []
     for turn_number in range(MAX_TURNS):
         turn = client.post(
             f"/api/conversations/{conversation['id']}/messages",
@@ -101,12 +104,25 @@ def customer(
         turn.raise_for_status()
         body = turn.json()
         replies = [m for m in body["messages"] if m["sender"] != "customer"]
+        said.append(
+            {"customer": message, "bot": [said_by(m) for m in replies], "status": body["status"]}
+        )
         if first_shown is None:
             first_shown = next((m["article_id"] for m in replies if m.get("article_id")), None)
         if body["status"] != "bot":
-            return Outcome(expected, body["status"] == "resolved", body["status"] != "resolved", first_shown)  # fmt: skip
+            return Outcome(expected, body["status"] == "resolved", body["status"] != "resolved", first_shown, text, said)  # fmt: skip
         message = careful_reply(expected, replies, ask_for_person=ask_for_person)
-    return Outcome(expected, False, False, first_shown)
+    return Outcome(expected, False, False, first_shown, text, said)
+
+
+def said_by(message: dict[str, Any]) -> dict[str, Any]:
+    """A bot's or the system's message as a transcript line: its text, article and buttons."""
+    kept = {"text": message["text"]}
+    if message.get("article_id"):
+        kept["article_id"] = message["article_id"]
+    if message.get("buttons"):
+        kept["buttons"] = [b["payload"] for b in message["buttons"]]
+    return kept
 
 
 def sample(queries: list[dict[str, Any]], per_set: int | None, seed: int) -> list[dict[str, Any]]:
@@ -116,6 +132,7 @@ def sample(queries: list[dict[str, Any]], per_set: int | None, seed: int) -> lis
 
 
 def run_set(name: str, per_set: int | None, seed: int) -> Figures:
+    """One set's careful customers on a fresh stack."""
     data = SHARED / "data" / name
     queries = [
         json.loads(line) for line in (data / "queries.jsonl").read_text().splitlines() if line
@@ -185,6 +202,11 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=100, help="queries sampled per set (0: all)")
     parser.add_argument("--seed", type=int, default=7, help="the sample's seed")
     parser.add_argument("--sets", nargs="*", default=list(SETS), help="which dev sets")
+    parser.add_argument(
+        "--misses",
+        type=Path,
+        help="write every answerable question not contained here (JSON Lines)",
+    )
     args = parser.parse_args()
     per_set = args.per_set or None
     began = time.perf_counter()
@@ -192,8 +214,17 @@ def main() -> None:
         f"careful customers through the real Rasa server, {'all' if per_set is None else per_set}"
         f" queries per set (seed {args.seed})"
     )
+    misses = args.misses.open("w", encoding="utf-8") if args.misses else None
     for name in args.sets:
-        run_set(name, per_set, args.seed).report()
+        figures = run_set(name, per_set, args.seed)
+        figures.report()
+        for outcome in figures.outcomes:
+            if misses and outcome.expected is not None and not outcome.resolved:
+                misses.write(
+                    json.dumps({"set": name, **asdict(outcome)}, ensure_ascii=False) + "\n"
+                )
+    if misses:
+        misses.close()
     print(f"total {time.perf_counter() - began:.0f} s")
 
 

@@ -49,11 +49,21 @@ def hit(article_id: str, score: float) -> Hit:
     return Hit(a.id, a.title, score, a.skill)
 
 
-def tracker(text: str, intent: str, slots: dict[str, Any] | None = None, entities=None) -> Tracker:
+def tracker(
+    text: str,
+    intent: str,
+    slots: dict[str, Any] | None = None,
+    entities=None,
+    confidence: float = 0.9,
+) -> Tracker:
     return Tracker(
         "c1",
         slots or {},
-        {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
+        {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": entities or [],
+        },
         [],
         False,
         None,

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions import ActionAnswerQuestion, ActionFeedback, ActionHandOver
+from bot.actions import (
+    ActionAnswerQuestion,
+    ActionEmailMe,
+    ActionFeedback,
+    ActionGoodbye,
+    ActionGreet,
+    ActionHandOver,
+    ActionThanks,
+)
 from bot.actions.feedback import is_yes
 from bot.languages import reading
 from bot.topic import names_a_person, topic
+from core.words import say
 from knowledge_base.search import Decision, Hit, SearchOutcome
 from tests.test_actions import FakeKnowledge, hit, run, signal, tracker
 
@@ -281,10 +290,84 @@ def test_a_first_message_read_as_a_complaint_is_answered_only_when_sure(
     """The NLU reads some plain questions as complaints; with nothing shown yet, one the
     knowledge base answers outright gets its answer, any other goes to a person as frustration."""
     kb = Recording(outcome)
-    customs, slots = run(ActionHandOver(kb), tracker("my card is stuck again", "complain"))
+    said = tracker("my card is stuck again", "complain", confidence=0.99)
+    customs, slots = run(ActionHandOver(kb), said)
     assert kb.queries[0] == "my card is stuck again"
     if answered:
         assert signal(customs, "handoff") is None
         assert customs[0]["article_id"] == "freeze-card" and slots["pending"] == "feedback"
     else:
         assert signal(customs, "handoff")["reason"] == "frustration"
+
+
+# A dialogue act the NLU is unsure of, with nothing pending, is tried on the knowledge base
+# (bot/actions/knowledge.py): questions in words the NLU never met come out as some act.
+ACTS = [
+    (ActionGreet, "greet", "bot.greet"),
+    (ActionThanks, "thanks", "bot.thanks"),
+    (ActionGoodbye, "goodbye", "bot.goodbye"),
+    (ActionFeedback, "affirm", "bot.what_help"),
+    (ActionFeedback, "deny", "bot.anything_else"),
+    (ActionFeedback, "unsure", "bot.what_help_unsure"),
+]
+CHOICES = SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.6), hit("lost-card", 0.58)])
+
+
+@pytest.mark.parametrize(("action", "intent", "key"), ACTS)
+def test_an_act_the_nlu_is_unsure_of_gets_the_knowledge_bases_choices(action, intent, key) -> None:
+    kb = Recording(CHOICES)
+    customs, slots = run(action(kb), tracker("めいぎへんこう", intent, confidence=0.5))
+    assert kb.queries == ["めいぎへんこう"]
+    assert say("ja", key) not in [c.get("text") for c in customs]
+    assert slots["pending"] == "clarify" and slots["question"] == "めいぎへんこう"
+    assert [b["payload"] for b in customs[-1]["buttons"]][:2] == [
+        '/choose_article{"article_id": "freeze-card"}',
+        '/choose_article{"article_id": "lost-card"}',
+    ]
+
+
+@pytest.mark.parametrize(("action", "intent", "key"), ACTS)
+@pytest.mark.parametrize(
+    ("confidence", "outcome", "slots"),
+    [
+        (0.99, CHOICES, {}),  # the NLU is sure: the act stands, the knowledge base is not asked
+        (0.5, SearchOutcome(Decision.ESCALATE, []), {}),  # nothing better to say
+        (0.5, CHOICES, {"pending": "feedback", "shown": "freeze-card"}),  # a reply to the bot
+    ],
+)
+def test_an_act_stands_when_sure_when_the_knowledge_base_has_nothing_or_when_replying(
+    action, intent, key, confidence, outcome, slots
+) -> None:
+    kb = Recording(outcome)
+    t = tracker("hello there", intent, slots=slots, confidence=confidence)
+    customs, new_slots = run(action(kb), t)
+    assert new_slots.get("pending") != "clarify"
+    if not slots:
+        assert [c.get("text") for c in customs] == [say("en", key)]
+    if confidence > 0.95 or slots:
+        assert kb.queries == []
+
+
+def test_an_unsure_complaint_gets_choices_and_a_sure_one_a_person() -> None:
+    unsure = tracker("てざりんぐ やりかた", "complain", confidence=0.55)
+    customs, slots = run(ActionHandOver(Recording(CHOICES)), unsure)
+    assert signal(customs, "handoff") is None and slots["pending"] == "clarify"
+    sure = tracker("てざりんぐ やりかた", "complain", confidence=0.99)
+    customs, slots = run(ActionHandOver(Recording(CHOICES)), sure)
+    assert signal(customs, "handoff")["reason"] == "frustration"
+
+
+def test_email_me_before_anything_was_asked_is_tried_as_a_question() -> None:
+    """「スパムメールが多すぎる」 (too much spam mail) reads as "email me" with 0.985."""
+    answer = SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.9)])
+    first = tracker("スパムメールが多すぎる", "email_me", confidence=0.99)
+    first.latest_message["metadata"] = {"customer_email": "a@b.co"}
+    customs, slots = run(ActionEmailMe(Recording(answer)), first)
+    assert customs[0]["article_id"] == "freeze-card" and slots["pending"] == "feedback"
+    assert signal(customs, "ticket") is None
+    # Once something was asked, "email me" is the request it reads as: a ticket.
+    later = tracker("email me", "email_me", slots={"question": "x"}, confidence=0.99)
+    later.latest_message["metadata"] = {"customer_email": "a@b.co"}
+    kb = Recording(answer)
+    customs, _ = run(ActionEmailMe(kb), later)
+    assert signal(customs, "ticket")["reason"] == "customer_chose_email" and kb.queries == []

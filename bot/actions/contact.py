@@ -10,6 +10,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import say, send_handoff, words
+from bot.actions.knowledge import KnowledgeAction
 
 EMAIL = re.compile(r"[^@\s<>(),;:\"']+@[^@\s<>(),;:\"']+\.[A-Za-z]{2,}")
 SKIP = frozenset(
@@ -52,9 +53,10 @@ def known_email(tracker: Tracker) -> str | None:
     return metadata.get("customer_email") or None
 
 
-class ActionEmailMe(Action):
+class ActionEmailMe(KnowledgeAction):
     """The customer would rather be emailed than wait: file a ticket (asking for an address
-    first if we have none)."""
+    first if we have none). Before anything was asked, the message is tried on the knowledge
+    base first (bot/actions/knowledge.py): 「スパムメールが多すぎる」 is a question."""
 
     def name(self) -> str:
         return "action_email_me"
@@ -62,6 +64,9 @@ class ActionEmailMe(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        answered = await self.question_instead(dispatcher, tracker, unasked=True)
+        if answered is not None:
+            return answered
         email = known_email(tracker)
         if email is None:
             return [SlotSet("handoff_reason", "customer_chose_email"), FollowupAction("email_form")]

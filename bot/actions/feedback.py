@@ -95,6 +95,9 @@ class ActionFeedback(KnowledgeAction):
                 ]
             say(dispatcher, words(tracker, "which_one"))
             return understood()
+        answered = await self.question_instead(dispatcher, tracker)
+        if answered is not None:
+            return answered
         if intent == "deny":
             say(dispatcher, words(tracker, "anything_else"))
         elif intent == "affirm":

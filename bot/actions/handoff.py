@@ -5,7 +5,8 @@ nothing is left, their earlier question) is searched, and when the knowledge bas
 or offers choices that all belong to one skill, the chat goes to an agent with that skill.
 Otherwise it goes to `general`. A complaint right after an answer means the answer did not help,
 a "request" that names nobody to talk to is answered as the question it is, and so is a first
-message read as a complaint that the knowledge base answers outright.
+message read as a complaint that the knowledge base answers outright (or, when the NLU is unsure
+of the complaint, offers choices for: bot/actions/knowledge.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class ActionHandOver(ActionFeedback):
         if intent == "complain" and tracker.get_slot("pending") == "feedback":
             return [*understood(), *self.unhelpful(dispatcher, tracker)]
         text = typed_text(tracker)
+        if intent == "complain" and (answered := await self.question_instead(dispatcher, tracker)):
+            return answered  # a complaint the NLU is unsure of, with an answer or choices
         if (
             intent == "complain"
             and tracker.get_slot("pending") is None

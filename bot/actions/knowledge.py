@@ -1,4 +1,14 @@
-"""Answering from the knowledge base: answer, clarify or hand over; then ask if it helped."""
+"""Answering from the knowledge base: answer, clarify or hand over; then ask if it helped.
+
+A message is a question for the knowledge base when the NLU reads it as one, and also when it
+reads a dialogue act (hello, thanks, goodbye, yes, no, "not sure", a complaint) but is not sure
+of it (below `ACT_CONFIDENCE`) while nothing is pending: questions the NLU has not met, written
+in words its training data lacks (kana alone, 「めいぎへんこう」), come out as some act with a
+middling confidence, where the acts it was taught come out near 1. Such a message gets the
+knowledge base's answer or choices when it has any, and the act's own reply otherwise. A request
+to be emailed before anything was asked is tried the same way, however sure the NLU is
+(「スパムメールが多すぎる」 reads as one).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +33,9 @@ from bot.actions.common import (
 from bot.actions.understanding import not_understood, typed_text, understood, unreadable
 from knowledge_base.search import Decision, Hit, SearchOutcome
 from knowledge_base.store import Article
+
+# Below this the NLU's dialogue act is not trusted while nothing is pending (see above).
+ACT_CONFIDENCE = 0.95
 
 
 class KnowledgeAction(Action):
@@ -109,6 +122,25 @@ class KnowledgeAction(Action):
             # Choices for a message with no meaning would be guesses: only a sure answer counts.
             return not_understood(dispatcher, tracker)
         return [*understood(), *self.decide(dispatcher, tracker, outcome, text, intent)]
+
+    async def question_instead(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, *, unasked: bool = False
+    ) -> list[dict[str, Any]] | None:
+        """The knowledge base's answer or choices for a dialogue act that may be a question
+        (module docstring), or None: the act stands. `unasked`: the act makes sense only once
+        something was asked, so the NLU's confidence does not matter before then."""
+        if self._kb is None or tracker.get_slot("pending") is not None or unreadable(tracker):
+            return None
+        text = typed_text(tracker)
+        intent = tracker.latest_message.get("intent") or {}
+        unsure = float(intent.get("confidence") or 0) < ACT_CONFIDENCE
+        asked_nothing = unasked and not tracker.get_slot("question")
+        if text.startswith("/") or not (unsure or asked_nothing):
+            return None
+        outcome = await asyncio.to_thread(self._kb.search, text, limit=5)
+        if outcome.decision is Decision.ESCALATE:
+            return None
+        return [*understood(), *self.decide(dispatcher, tracker, outcome, text, "question")]
 
     def decide(
         self,

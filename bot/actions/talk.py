@@ -15,9 +15,10 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import person_button, say, words
+from bot.actions.knowledge import KnowledgeAction
 
 
-class Reply(Action):
+class Reply(KnowledgeAction):
     """Says one text of the catalogue; nothing else happens."""
 
     action_name = ""
@@ -33,15 +34,26 @@ class Reply(Action):
         return []
 
 
-class ActionGreet(Reply):
+class ActReply(Reply):
+    """The reply to a dialogue act the customer may not have meant (bot/actions/knowledge.py:
+    a question the NLU read as a greeting is answered as the question)."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        answered = await self.question_instead(dispatcher, tracker)
+        return answered if answered is not None else await super().run(dispatcher, tracker, domain)
+
+
+class ActionGreet(ActReply):
     action_name, text = "action_greet", "greet"
 
 
-class ActionGoodbye(Reply):
+class ActionGoodbye(ActReply):
     action_name, text = "action_goodbye", "goodbye"
 
 
-class ActionThanks(Reply):
+class ActionThanks(ActReply):
     action_name, text = "action_thanks", "thanks"
 
 
