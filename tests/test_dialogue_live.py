@@ -93,10 +93,9 @@ def test_the_person_button_hands_over(live) -> None:
     ("asking", "skill"),
     [
         ("I want to speak to a human about my card being declined", "cards"),
-        # The demo's "A card payment I don't recognise" is the card team's; fraud keeps the
-        # account's own payments ("A payment from my account I didn't make").
+        # The demo's "A card payment I don't recognise" is the card team's.
         ("I want to speak to a human about a card payment I don't recognise", "cards"),
-        ("I want to speak to a human about a transfer from my account I didn't make", "fraud"),
+        ("I want to speak to a human about someone hacking my account", "fraud"),
     ],
 )
 def test_the_request_topic_picks_the_skill(live, asking: str, skill: str) -> None:
@@ -111,6 +110,7 @@ def test_the_request_topic_picks_the_skill(live, asking: str, skill: str) -> Non
         chat = Chat(live)
         turn = chat.say(asking)
         assert turn["status"] == "queued"
+        assert chat.view()["handoff"]["skill"] == skill
         offer = pushes.wait_for("offer", lambda d: d["conversation_id"] == chat.id)
         assert offer["handoff"]["skill"] == skill
         assert offer["handoff"]["reason"] == "customer_request"
