@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import hand_over, words
 from bot.actions.feedback import ActionFeedback
-from bot.actions.understanding import typed_text, understood, unreadable
+from bot.actions.understanding import typed_text, understood
 from bot.topic import names_a_person, topic, word_count
 from knowledge_base.search import Decision
 
@@ -41,20 +41,14 @@ class ActionHandOver(ActionFeedback):
         if intent == "complain" and tracker.get_slot("pending") == "feedback":
             return [*understood(), *self.unhelpful(dispatcher, tracker)]
         text = typed_text(tracker)
-        if intent == "complain" and (answered := await self.question_instead(dispatcher, tracker)):
-            return answered  # a complaint the NLU is unsure of, with an answer or choices
-        if (
-            intent == "complain"
-            and tracker.get_slot("pending") is None
-            and self._kb is not None
-            and not unreadable(tracker)
+        # Nothing shown yet, and none of the app's triggers fired (insults, shouting and repeats
+        # are handed over before the bot is asked): the NLU reads some plain questions as
+        # complaints, so one the knowledge base answers outright is answered, and one the NLU
+        # is unsure of gets choices too.
+        if intent == "complain" and (
+            answered := await self.question_instead(dispatcher, tracker, sure_answers=True)
         ):
-            # Nothing shown yet, and none of the app's triggers fired (insults, shouting and
-            # repeats are handed over before the bot is asked): the NLU reads some plain
-            # questions as complaints, so one the knowledge base answers outright is answered.
-            outcome = await asyncio.to_thread(self._kb.search, text, limit=5)
-            if outcome.decision is Decision.ANSWER:
-                return [*understood(), *self.decide(dispatcher, tracker, outcome, text, intent)]
+            return answered
         if (
             intent == "request_human"
             and self._kb is not None

@@ -124,21 +124,29 @@ class KnowledgeAction(Action):
         return [*understood(), *self.decide(dispatcher, tracker, outcome, text, intent)]
 
     async def question_instead(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, *, unasked: bool = False
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        *,
+        unasked: bool = False,
+        sure_answers: bool = False,
     ) -> list[dict[str, Any]] | None:
         """The knowledge base's answer or choices for a dialogue act that may be a question
         (module docstring), or None: the act stands. `unasked`: the act makes sense only once
-        something was asked, so the NLU's confidence does not matter before then."""
+        something was asked, so the NLU's confidence does not matter before then.
+        `sure_answers`: however sure the NLU is of the act, an outright answer still wins."""
         if self._kb is None or tracker.get_slot("pending") is not None or unreadable(tracker):
             return None
         text = typed_text(tracker)
         intent = tracker.latest_message.get("intent") or {}
-        unsure = float(intent.get("confidence") or 0) < ACT_CONFIDENCE
-        asked_nothing = unasked and not tracker.get_slot("question")
-        if text.startswith("/") or not (unsure or asked_nothing):
+        doubted = float(intent.get("confidence") or 0) < ACT_CONFIDENCE or (
+            unasked and not tracker.get_slot("question")
+        )
+        if text.startswith("/") or not (doubted or sure_answers):
             return None
         outcome = await asyncio.to_thread(self._kb.search, text, limit=5)
-        if outcome.decision is Decision.ESCALATE:
+        wanted = {Decision.ANSWER, Decision.CLARIFY} if doubted else {Decision.ANSWER}
+        if outcome.decision not in wanted:
             return None
         return [*understood(), *self.decide(dispatcher, tracker, outcome, text, "question")]
 

@@ -18,7 +18,7 @@ from bot.actions.common import person_button, say, words
 from bot.actions.knowledge import KnowledgeAction
 
 
-class Reply(KnowledgeAction):
+class Reply(Action):
     """Says one text of the catalogue; nothing else happens."""
 
     action_name = ""
@@ -34,7 +34,7 @@ class Reply(KnowledgeAction):
         return []
 
 
-class ActReply(Reply):
+class ActReply(Reply, KnowledgeAction):
     """The reply to a dialogue act the customer may not have meant (bot/actions/knowledge.py:
     a question the NLU read as a greeting is answered as the question)."""
 
