@@ -6,27 +6,22 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from cascade.engines import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 ADMIN_TOKEN = "bench-admin"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -78,23 +73,6 @@ def running_app(*, admin_token: str = ADMIN_TOKEN) -> Iterator[httpx.Client]:
             process.wait(timeout=30)
 
 
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive loopback ports that nothing listens on at the moment of
-    asking (`cascade up --replicas N` listens on PORT..PORT+N-1)."""
-    while True:
-        first = free_port()
-        if first + count > 65536:
-            continue
-        with ExitStack() as held:
-            try:
-                for port in range(first, first + count):
-                    sock = held.enter_context(socket.socket())
-                    sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return first
-
-
 @dataclass
 class Stack:
     client: httpx.Client  # the first app replica's HTTP API, without credentials
@@ -110,7 +88,7 @@ def stack(
     """`cascade up` (app and Rasa) on free ports with a fresh data directory in `log_dir`,
     once Rasa answers every app replica; `env` adds settings. More than one replica or Rasa
     process need CASCADE_DATABASE_URL and CASCADE_REDIS_URL in `env` (cascade/cluster.py)."""
-    port = free_ports(replicas + rasa)  # the app replicas', then Rasa's
+    port = free_port(replicas + rasa)  # the app replicas', then Rasa's
     rasa_port = port + replicas
     data_dir = log_dir / "data"
     log = (log_dir / "up.log").open("ab")

@@ -13,6 +13,7 @@ import glob
 import itertools
 import os
 import pwd
+import random
 import re
 import shutil
 import socket
@@ -49,11 +50,40 @@ DROP_BATCH = 16  # used databases dropped together (at most this many wait, abou
 START_ATTEMPTS = 3  # a free port can be taken between choosing and binding it
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on at the moment of asking."""
+def free_port(count: int = 1) -> int:
+    """The first of `count` TCP ports in a row on loopback that nothing holds at the moment of
+    asking, drawn at random from below the kernel's ephemeral range.
+
+    Written here rather than asked of the kernel (binding port 0): the kernel hands out ports of
+    its ephemeral range by itself, to every outgoing connection and every bind to port 0, so a
+    port chosen there can be taken by another process between choosing and binding it. The gap is
+    long for Rasa, which listens only once its model is loaded (a minute on a busy machine), and
+    `make test` runs two suites at once. Below the range, only another caller of this function
+    could take the port, and each draws at random from thousands."""
+    low = _ephemeral_low()
+    lowest = 10000 if low > 10000 + 1000 else 1024
+    for _ in range(1000):
+        first = random.randrange(lowest, low - count)
+        if all(_bindable(port) for port in range(first, first + count)):
+            return first
+    raise RuntimeError(f"no {count} free loopback ports in a row below {low}")
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (Linux's default when unreadable)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def wait_for(

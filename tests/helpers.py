@@ -13,7 +13,6 @@ import graphlib
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from aiosmtpd.controller import Controller
 from bot.endpoints import RASA_SCHEMA
 from bot.runtime import rasa_env
 from bot.tracker_store import prepare_postgres
-from cascade.engines import stop_process
+from cascade.engines import free_port, stop_process
 from core.settings import Settings
 
 ADMIN = "test-admin-token"
@@ -72,12 +71,6 @@ def wait_until(
 
 
 # -- processes on free ports ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def app_env(admin_token: str) -> dict[str, str]:

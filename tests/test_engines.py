@@ -20,7 +20,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from cascade.engines import DROP_BATCH, SERVER_USER, PostgresServer, running_postgres
+from cascade.engines import DROP_BATCH, SERVER_USER, PostgresServer, free_port, running_postgres
 from tests.helpers import ROOT, wait_until
 
 pytestmark = pytest.mark.engine_independent  # starts the engines it tests
@@ -50,6 +50,26 @@ def nothing_listens_on(port: int) -> bool:
     except ConnectionRefusedError:
         return True
     return False
+
+
+def test_free_ports_are_in_a_row_free_and_never_ones_the_kernel_hands_out() -> None:
+    """The kernel gives ports of its ephemeral range to outgoing connections and to binds to
+    port 0 of any process; a server slow to listen (Rasa loads its model first) would lose its
+    port to one of them."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for count in (1, 4):
+        first = free_port(count)
+        assert first + count <= low
+        held = [socket.socket() for _ in range(count)]
+        try:
+            for port, sock in zip(range(first, first + count), held, strict=True):
+                sock.bind(("127.0.0.1", port))  # each one is free
+        finally:
+            for sock in held:
+                sock.close()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        assert sock.getsockname()[1] >= low  # the range is the kernel's own
 
 
 def test_a_cluster_starts_answers_as_its_own_user_and_is_gone_after_stop() -> None:

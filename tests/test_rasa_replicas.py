@@ -162,25 +162,6 @@ def test_rasa_keeps_its_events_in_its_own_schema_and_erasure_leaves_no_copy(
 # -- `cascade up --replicas 2 --rasa 2` -------------------------------------------------------
 
 
-def consecutive_free_ports(count: int) -> int:
-    """The first of `count` free loopback ports in a row."""
-    while True:
-        first = free_port()
-        if all(_free(first + n) for n in range(1, count)):
-            return first
-
-
-def _free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 @dataclass
 class Cluster:
     apps: list[str]
@@ -190,13 +171,24 @@ class Cluster:
     output: Path
     process: subprocess.Popen
 
+    def exited(self) -> list[str]:
+        """The processes `cascade up` reported gone, in its words."""
+        return [line for line in self.output.read_text().splitlines() if "exited with code" in line]
+
+    def logs(self) -> str:
+        """What `cascade up` printed and the end of each Rasa process's log, for a failure."""
+        said = [f"cascade up:\n{self.output.read_text()}"]
+        for log in sorted(self.data_dir.glob("rasa-*.log")):
+            said.append(f"{log.name}:\n{log.read_text(errors='replace')[-3000:]}")
+        return "\n".join(said)
+
 
 @pytest.fixture(scope="module")
 def cluster(postgres, redis_url, tmp_path_factory, rasa_model) -> Iterator[Cluster]:
     """Two app replicas and two Rasa processes on PostgreSQL and Redis, with the bank's English
     articles imported on each replica."""
     data_dir = tmp_path_factory.mktemp("cluster")
-    port = consecutive_free_ports(4)  # two apps, then two Rasa processes
+    port = free_port(4)  # two apps, then two Rasa processes
     rasa_port = port + 2
     env = {**app_env(ADMIN), "CASCADE_DATABASE_URL": postgres, "CASCADE_REDIS_URL": redis_url}
     output = data_dir / "up.log"
@@ -236,6 +228,7 @@ def cluster(postgres, redis_url, tmp_path_factory, rasa_model) -> Iterator[Clust
                 f"{url}/api/kb/import", content=articles, headers=ADMIN_HEADERS, timeout=600
             )
             assert imported.status_code == 200, imported.text
+        assert not stack.exited(), stack.logs()
         yield stack
     finally:
         up.send_signal(signal.SIGTERM)
@@ -265,6 +258,7 @@ def rasa_says(rasa_url: str, sender: str, text: str):
 
 
 def test_up_starts_two_app_replicas_and_two_rasa_processes(cluster) -> None:
+    assert not cluster.exited(), cluster.logs()
     printed = cluster.output.read_text()
     for n, (app, rasa) in enumerate(zip(cluster.apps, cluster.rasas, strict=True), start=1):
         assert re.search(rf"^app {n}: {app} \(data: .*replica-{n}", printed, re.M), printed
@@ -276,6 +270,7 @@ def test_up_starts_two_app_replicas_and_two_rasa_processes(cluster) -> None:
 
 
 def test_a_conversation_keeps_its_state_whichever_rasa_takes_its_turn(cluster, postgres) -> None:
+    assert not cluster.exited(), cluster.logs()
     first, second = cluster.rasas
     sender = uuid.uuid4().hex
     answered = rasa_says(first, sender, QUESTION)
