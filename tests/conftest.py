@@ -96,7 +96,8 @@ def live(tmp_path_factory, rasa_model):
     from bot.runtime import start_rasa
 
     data_dir = tmp_path_factory.mktemp("live")
-    app_port, rasa_port = free_port(), free_port()
+    app_port = free_port(2)  # and Rasa on the next one: two draws could give one port twice
+    rasa_port = app_port + 1
     rasa_url = f"http://127.0.0.1:{rasa_port}"
     project = Settings()
     rasa = start_rasa(

@@ -26,7 +26,8 @@ def rasa_pids(port: int) -> list[int]:
 def start_up(data_dir) -> tuple[int, int, subprocess.Popen]:
     """`cascade up` on free ports with no action secret set (it makes one), its output in the
     data directory."""
-    port, rasa_port = free_port(), free_port()
+    port = free_port(2)  # and Rasa on the next one: two draws could give one port twice
+    rasa_port = port + 1
     command = [
         "up",
         "--data-dir",
