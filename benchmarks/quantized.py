@@ -31,11 +31,11 @@ QUESTIONS = SHARED / "data" / "kb-dev" / "queries.jsonl"
 KB_SETS = [SHARED / "data" / name for name in ("kb-dev", "kb-dev-hwu")]
 
 
-def products(model: onnx.ModelProto) -> dict[str, list[str]]:
-    """The model's matrix products by where they are (MPNet's node names)."""
+def feed_forward(model: onnx.ModelProto) -> dict[str, list[str]]:
+    """The matrix products of the model's feed-forward layers, in and out (MPNet's node names);
+    the rest are attention's."""
     names = [n.name for n in model.graph.node if n.op_type in ("MatMul", "Gemm")]
     return {
-        "attention": [n for n in names if "/attention/" in n],
         "feed-forward in": [n for n in names if "/intermediate/" in n],
         "feed-forward out": [n for n in names if "/output/dense" in n and "/attention/" not in n],
     }
@@ -44,7 +44,7 @@ def products(model: onnx.ModelProto) -> dict[str, list[str]]:
 def variants(shipped: Path, into: Path) -> dict[str, Path]:
     """Folders of the quantised variants: name -> folder."""
     source = shipped / ONNX_FILE
-    parts = products(onnx.load(str(source), load_external_data=False))
+    parts = feed_forward(onnx.load(str(source), load_external_data=False))
     left_out = {
         "int8, all": [],
         "int8, all but feed-forward out": parts["feed-forward out"],
