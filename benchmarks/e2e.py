@@ -25,6 +25,7 @@ import json
 import random
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,11 +34,11 @@ import httpx
 
 from benchmarks.common import ADMIN_TOKEN, SHARED, stack
 from cascade.demo_customers import chosen_article, person_button
+from core.language import detect
 
 SETS = ("kb-dev", "kb-dev-hwu", "kb-dev-ja")
-# What a customer types to ask for a person, in the set's language.
-ASK_FOR_PERSON = {"kb-dev-ja": "担当者と話したいです"}
-ASK_FOR_PERSON_EN = "I want to talk to a person"
+# What a customer types to ask for a person, in the language most of the set's queries are in.
+ASK_FOR_PERSON = {"en": "I want to talk to a person", "ja": "担当者と話したいです"}
 MAX_TURNS = 6
 
 
@@ -131,14 +132,31 @@ def sample(queries: list[dict[str, Any]], per_set: int | None, seed: int) -> lis
     return random.Random(seed).sample(queries, per_set)
 
 
-def run_set(name: str, per_set: int | None, seed: int) -> Figures:
+def folder(name: str) -> Path:
+    """A set given by its folder (articles.jsonl and queries.jsonl), or a dev set's name."""
+    path = Path(name)
+    if path.is_dir():
+        return path
+    if (SHARED / "data" / name).is_dir():
+        return SHARED / "data" / name
+    raise SystemExit(f"no set {name!r}: give a dev set's name or a folder")
+
+
+def language_of(queries: list[dict[str, Any]]) -> str:
+    """The language most of the queries are written in (Japanese by script, else English)."""
+    read = Counter(detect(q["text"]).language for q in queries)
+    return "ja" if read["ja"] > read["en"] else "en"
+
+
+def run_set(set_: str, per_set: int | None, seed: int) -> Figures:
     """One set's careful customers on a fresh stack."""
-    data = SHARED / "data" / name
+    data = folder(set_)
+    name = data.name
     queries = [
         json.loads(line) for line in (data / "queries.jsonl").read_text().splitlines() if line
     ]
     chosen_queries = sample(queries, per_set, seed)
-    ask = ASK_FOR_PERSON.get(name, ASK_FOR_PERSON_EN)
+    ask = ASK_FOR_PERSON[language_of(queries)]
     began = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix=f"cascade-e2e-{name}-") as tmp,
@@ -201,7 +219,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-set", type=int, default=100, help="queries sampled per set (0: all)")
     parser.add_argument("--seed", type=int, default=7, help="the sample's seed")
-    parser.add_argument("--sets", nargs="*", default=list(SETS), help="which dev sets")
+    parser.add_argument(
+        "--sets",
+        nargs="*",
+        default=list(SETS),
+        help="dev sets' names, or folders holding articles.jsonl and queries.jsonl",
+    )
     parser.add_argument(
         "--misses",
         type=Path,
@@ -215,13 +238,13 @@ def main() -> None:
         f" queries per set (seed {args.seed})"
     )
     misses = args.misses.open("w", encoding="utf-8") if args.misses else None
-    for name in args.sets:
-        figures = run_set(name, per_set, args.seed)
+    for set_ in args.sets:
+        figures = run_set(set_, per_set, args.seed)
         figures.report()
         for outcome in figures.outcomes:
             if misses and outcome.expected is not None and not outcome.resolved:
                 misses.write(
-                    json.dumps({"set": name, **asdict(outcome)}, ensure_ascii=False) + "\n"
+                    json.dumps({"set": figures.name, **asdict(outcome)}, ensure_ascii=False) + "\n"
                 )
     if misses:
         misses.close()
