@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Annotated, Any
@@ -92,12 +92,16 @@ def build_services(
     settings: Settings,
     *,
     embedder: Embedder | None = None,
+    embedders: Mapping[str, Embedder] | None = None,
     bot: Bot | None = None,
     clock: Clock | None = None,
     realtime: Realtime | None = None,
 ) -> Services:
-    """Everything heavy (database, model, index, HTTP client) is created here, never at import."""
-    embedders: dict[str, Embedder] = {}
+    """Everything heavy (database, model, index, HTTP client) is created here, never at import.
+
+    `embedder` embeds English, `embedders` the other languages (each language it leaves out is
+    embedded by `embedder`); without `embedder`, every language's model is loaded."""
+    embedders = embedders or {}
     if embedder is None:
         from knowledge_base.embedder import load_embedder, load_language_embedders
 

@@ -43,7 +43,14 @@ from core.clock import ManualClock
 from core.settings import Settings
 from handoff.agents import AgentOut, AgentStatus
 from handoff.errors import HandoffError
-from knowledge_base.embedder import Embedder, load_embedder, model_dim, model_name
+from knowledge_base.embedder import (
+    E5,
+    E5Embedder,
+    Embedder,
+    load_embedder,
+    model_dim,
+    model_name,
+)
 from knowledge_base.store import Article
 
 # Weekday shifts (local hours), dealt to the agents in turn; the fifth also works on Saturday.
@@ -313,12 +320,16 @@ def seed_traffic(
     end = (until or datetime.now(zone)).astimezone(zone)
     first_day = datetime.combine(end.date() - timedelta(days=days - 1), time(0), zone)
     clock = ManualClock(first_day.astimezone(UTC))
+    others: dict[str, Embedder] = {}
     if embedder is None:
         name = settings.embedding_model
         model = RememberingEmbedder(model_name(name), model_dim(name), lambda: load_embedder(name))
+        # Japanese keeps its own model (loaded only if a Japanese text is embedded), so the
+        # stored Japanese articles' vectors are left as they are.
+        others["ja"] = RememberingEmbedder(E5.name, E5.dim, E5Embedder)
     else:
         model = RememberingEmbedder(embedder.name, embedder.dim, lambda: embedder)
-    services = build_services(settings, bot=NoBot(), clock=clock, embedder=model)
+    services = build_services(settings, bot=NoBot(), clock=clock, embedder=model, embedders=others)
     try:
         if services.conversations.store.recent(ConversationStarted, limit=1):
             return None

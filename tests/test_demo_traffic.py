@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from cascade.demo_traffic import seed_traffic
 from core.clock import ManualClock
 from core.settings import Settings
 from handoff.agents import AgentIn
+from knowledge_base.embedder import E5
 from knowledge_base.importing import parse_jsonl
 from tests.factories import HashingEmbedder
 from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT
@@ -100,6 +103,34 @@ def test_with_the_real_model_the_bot_answers_most_and_gaps_are_the_uncovered_que
     assert total["bot_contained"] >= 0.35 * total["contacts"]
     gaps = {gap["question"] for gap in total["knowledge_gaps"]}
     assert len(gaps & {question.lower() for question in UNCOVERED}) >= 3, gaps
+
+
+@pytest.mark.model
+def test_seeding_leaves_the_japanese_articles_vectors_as_the_japanese_model_made_them(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "demo", admin_token=SecretStr(ADMIN), rasa_url="")
+    services = build_services(settings, clock=ManualClock())  # every language's own model
+    for path in ("data/kb/articles.jsonl", "data/kb-ja/articles.jsonl"):
+        services.kb.import_articles(parse_jsonl((ROOT / path).read_text())[:4], author="test")
+    for raw in json.loads((ROOT / "data" / "agents.json").read_text()):
+        services.agents.create(AgentIn.model_validate(raw))
+    query = (
+        "select v.vector_id, v.embedding from kb_vectors v join articles a"
+        " on a.id = v.article_id where a.language = 'ja' order by v.vector_id"
+    )
+    japanese = services.storage.db.execute(query).fetchall()
+    services.storage.close()
+
+    assert seed_traffic(settings, until=UNTIL, days=1) is not None
+
+    # Read as seeding left the file (the app would embed them again if another model had).
+    with closing(sqlite3.connect(settings.database_path)) as db:
+        after = dict(db.execute(query).fetchall())
+        changed = [key for key, vector in japanese if after.get(key) != vector]
+        assert japanese and not changed, f"{len(changed)} of {len(japanese)} embedded again"
+        model = db.execute("select name from kb_embedder where language = 'ja'").fetchone()
+        assert model == (E5.name,)
 
 
 # -- the simulated customer --------------------------------------------------------------------
