@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from cascade.app import build_services, create_app
 from cascade.demo_bot import PERSON_PHRASES, InProcessBot, understand
 from cascade.demo_customers import UNCOVERED, Customer, Persona, paraphrase, reply_to_bot
 from cascade.demo_traffic import seed_traffic
+from cascade.storage import open_storage
 from core.clock import ManualClock
 from core.settings import Settings
 from handoff.agents import AgentIn
@@ -124,13 +123,17 @@ def test_seeding_leaves_the_japanese_articles_vectors_as_the_japanese_model_made
 
     assert seed_traffic(settings, until=UNTIL, days=1) is not None
 
-    # Read as seeding left the file (the app would embed them again if another model had).
-    with closing(sqlite3.connect(settings.database_path)) as db:
-        after = dict(db.execute(query).fetchall())
+    # Read as seeding left them (a knowledge base opened now would embed them again if another
+    # model had).
+    storage = open_storage(settings.database_path, url=settings.database_url)
+    try:
+        after = dict(storage.db.execute(query).fetchall())
         changed = [key for key, vector in japanese if after.get(key) != vector]
         assert japanese and not changed, f"{len(changed)} of {len(japanese)} embedded again"
-        model = db.execute("select name from kb_embedder where language = 'ja'").fetchone()
-        assert model == (E5.name,)
+        model = "select name from kb_embedder where language = 'ja'"
+        assert tuple(storage.db.execute(model).fetchone()) == (E5.name,)
+    finally:
+        storage.close()
 
 
 # -- the simulated customer --------------------------------------------------------------------
