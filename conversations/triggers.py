@@ -29,7 +29,7 @@ INSULTS = frozenset(
     }
 )  # fmt: skip
 # Words that are insults only when they judge something (see the module's docstring), read in
-# `normalise`d text; "tuesday is garbage day" is not one.
+# `normalise`d text; "tuesday is garbage day" is not one, "rubbish!" on its own is.
 _NOUNS = r"(?:joke|trash|garbage|rubbish)"
 _JUDGED = re.compile(
     r"\b(?:is|are|was|were|it's|that's|you're|they're|so|such|total|complete|absolute|utter|"
@@ -37,6 +37,7 @@ _JUDGED = re.compile(
     rf"{_NOUNS}\b(?!\s+(?:day|days|collection|pickup|bin|bins|can|cans|bag|bags|disposal|truck))"
     rf"|\b{_NOUNS}\s+(?:app|bot|chatbot|company|website|site|product|bank|answer|answers|support)\b"
     r"|\bscrew\s+(?:you|this|that|it|them|off|u)\b|\bscrewed\b"
+    rf"|^(?:(?:total|complete|absolute|utter)\s+)?{_NOUNS}$"  # the word alone: a verdict
 )
 PHRASES = (
     "this is useless",

@@ -31,6 +31,8 @@ from conversations.triggers import frustration
         ("this garbage app lost my money", [], "insult"),
         ("this bank is rubbish", [], "insult"),
         ("screw you", [], "insult"),
+        ("Rubbish!", [], "insult"),
+        ("total garbage", [], "insult"),
         ("can you tell me a nice joke", [], None),
         ("find me a joke related to baseball", [], None),
         ("move buying eggs item to trash from to do list", [], None),
