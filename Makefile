@@ -150,7 +150,7 @@ bench-kb: $(APP_OK) $(EMBED_OK)
 bench-kb-variants: $(APP_OK) $(EMBED_OK)
 	$(VENV)/bin/python -m benchmarks.kb_variants
 
-# E2E_ARGS: e.g. --per-set 0 for every query (about 6 minutes), --sets kb-dev-ja, --misses FILE
+# E2E_ARGS: e.g. --per-set 0 for every query (about 6 minutes), --sets kb-dev-ja (or a folder), --misses FILE
 bench-e2e: $(APP_OK) $(EMBED_OK) $(RASA_OK) model
 	$(VENV)/bin/python -m benchmarks.e2e $(E2E_ARGS)
 
