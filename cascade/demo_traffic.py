@@ -44,10 +44,9 @@ from core.settings import Settings
 from handoff.agents import AgentOut, AgentStatus
 from handoff.errors import HandoffError
 from knowledge_base.embedder import (
-    E5,
-    E5Embedder,
     Embedder,
     load_embedder,
+    load_language_embedders,
     model_dim,
     model_name,
 )
@@ -324,9 +323,8 @@ def seed_traffic(
     if embedder is None:
         name = settings.embedding_model
         model = RememberingEmbedder(model_name(name), model_dim(name), lambda: load_embedder(name))
-        # Japanese keeps its own model (loaded only if a Japanese text is embedded), so the
-        # stored Japanese articles' vectors are left as they are.
-        others["ja"] = RememberingEmbedder(E5.name, E5.dim, E5Embedder)
+        # The other languages keep their own models, so their stored vectors stay as they are.
+        others = load_language_embedders(model)
     else:
         model = RememberingEmbedder(embedder.name, embedder.dim, lambda: embedder)
     services = build_services(settings, bot=NoBot(), clock=clock, embedder=model, embedders=others)

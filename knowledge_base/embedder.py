@@ -104,7 +104,6 @@ class BundledModel:
     file: str
     size: int
     sha256: str
-    dim: int  # the size of its vectors
 
     @property
     def path(self) -> Path:
@@ -124,7 +123,6 @@ E5 = BundledModel(
     file="e5-small-q4.bin",
     size=71622400,
     sha256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
-    dim=384,
 )
 
 
