@@ -29,9 +29,10 @@ class BotUnavailable(ConnectionError):
     A `ConnectionError`, which is what the conversation service expects of any bot."""
 
 
-class NotReached(BotUnavailable):
-    """The connection to one Rasa process was refused: the message never left, so another
-    process may take it."""
+class NotReached(BotUnavailable, ConnectionRefusedError):
+    """The message never reached Rasa: the connection was refused, or Rasa is taken for down
+    and was not asked. Another Rasa process may take it, and a bot still starting may be asked
+    again (a `ConnectionRefusedError`, as `conversations.bot_turn.Bot` expects)."""
 
 
 def rasa_urls(configured: str) -> list[str]:
@@ -59,8 +60,8 @@ class RasaServer:
             name=f"Rasa at {url}",
         )
 
-    def taken_for_down(self) -> BotUnavailable:
-        return BotUnavailable(
+    def taken_for_down(self) -> NotReached:
+        return NotReached(
             f"Rasa at {self.url} is taken for down (circuit {self.breaker.state.value}) after "
             f"{self.breaker.failures} failures in a row"
         )
@@ -151,7 +152,7 @@ class RasaClient:
         if not open_:
             if len(self.servers) == 1:
                 raise self.servers[0].taken_for_down()
-            raise BotUnavailable(f"every Rasa server ({self.base_url}) is taken for down")
+            raise NotReached(f"every Rasa server ({self.base_url}) is taken for down")
         for server in open_[:-1]:
             try:
                 return await server.send(sender_id, text, metadata=metadata)

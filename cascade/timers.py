@@ -62,6 +62,8 @@ def start_timers(settings: Settings, services: Services) -> list[asyncio.Task[No
     if lease is not None:
         timers.append(asyncio.create_task(lease.keep()))
     bot_wait_s = settings.unanswered_bot_wait_s if settings.rasa_url else 0.0
+    # New messages too wait for a bot starting alongside, until it first answers.
+    services.conversations.bot_turn.expect_bot(bot_wait_s)
     replicas = services.realtime.replicas
     if replicas is None:
         # In the background, so start-up is not held up: customer messages a crash left

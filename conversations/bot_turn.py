@@ -20,10 +20,15 @@ from core.words import say
 log = logging.getLogger(__name__)
 
 
+# While the bot is starting, how often a message waiting for it asks whether it is up.
+START_POLL_S = 1.0
+
+
 class Bot(Protocol):
     """The bot tier as a conversation sees it (Rasa's client is one, wired by the app).
 
-    `send` raises `ConnectionError` when the bot cannot be reached."""
+    `send` raises `ConnectionError` when the bot cannot be reached, `ConnectionRefusedError`
+    when the message certainly did not reach it (so it may be sent again)."""
 
     async def send(self, sender_id: str, text: str, *, metadata: dict[str, Any]) -> list[dict]: ...
 
@@ -34,6 +39,52 @@ class BotTurn:
     def __init__(self, chat: Chat, bot: Bot) -> None:
         self.chat = chat
         self.bot = bot
+        self._starting_until: float | None = None  # see expect_bot
+        self._start: asyncio.Future[bool] | None = None
+
+    def expect_bot(self, within_s: float) -> None:
+        """The bot is starting alongside the app (`cascade up` starts both; Rasa takes a
+        minute or so to load its model, the app seconds). From now until the bot first answers,
+        for at most `within_s`, a message it cannot take yet waits for it to come up and is then
+        sent again, instead of being handed over as "bot unavailable": a customer who writes
+        during a restart gets the bot, not a ticket. Afterwards, a bot that does not answer
+        hands the chat over at once, as always."""
+        if within_s > 0:
+            self._starting_until = asyncio.get_running_loop().time() + within_s
+
+    async def _send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict]:
+        for again in (True, False):
+            try:
+                replies = await self.bot.send(conversation_id, text, metadata=metadata)
+            except ConnectionRefusedError:  # it never got the message: is it still starting?
+                if again and await self._came_up():
+                    continue
+                raise
+            except ConnectionError:
+                self._starting_until = None  # reached, so started: down now means down
+                raise
+            self._starting_until = None
+            return replies
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _came_up(self) -> bool:
+        """While the bot may still be starting: wait until it is up (True) or the time given
+        to start has passed (False). Every message waiting shares the one wait."""
+        if self._starting_until is None:
+            return False
+        if self._start is None or self._start.done():
+            self._start = asyncio.ensure_future(self._wait_up(self._starting_until))
+        return await asyncio.shield(self._start)
+
+    async def _wait_up(self, until: float) -> bool:
+        loop = asyncio.get_running_loop()
+        while loop.time() < until:
+            if await self.bot.is_up():
+                return True
+            await asyncio.sleep(min(START_POLL_S, max(until - loop.time(), 0.0)))
+        self._starting_until = None
+        log.warning("the bot did not come up in time: chats go to people until it answers")
+        return False
 
     async def take(
         self, conversation: dict[str, Any], message: dict[str, Any], text: str
@@ -49,7 +100,7 @@ class BotTurn:
         if isinstance(before, list):
             return before
         try:
-            raw = await self.bot.send(conversation_id, text, metadata=before)
+            raw = await self._send(conversation_id, text, before)
         except ConnectionError as exc:
             log.warning("%s", exc)
             return await asyncio.to_thread(self._bot_down, conversation_id, message)

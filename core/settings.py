@@ -244,9 +244,11 @@ class Settings(BaseSettings):
     )
     unanswered_bot_wait_s: float = Field(
         default=120.0,
-        description="At start-up, customer messages a crash left unanswered wait up to this long "
-        "for the bot to come up (it may be starting alongside), then are answered as always "
-        "(handed over if the bot is still down).",
+        description="At start-up, customer messages wait up to this long for the bot to come up "
+        "(it may be starting alongside): those a crash left unanswered, and new ones the bot "
+        "cannot take yet, until it first answers. Then they are answered as always (handed "
+        "over if the bot is still down); afterwards a bot that stops answering hands chats "
+        "over at once. 0: never wait.",
     )
     retention_days: int | None = Field(
         default=None,

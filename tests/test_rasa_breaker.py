@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,7 +20,7 @@ from fastapi.testclient import TestClient
 from cascade.app import create_app
 from core.settings import Settings
 from tests.factories import HashingEmbedder
-from tests.helpers import ADMIN, free_port, wait_until
+from tests.helpers import ADMIN, ADMIN_HEADERS, free_port, wait_until
 
 REPLY = "Hello from the bot"
 
@@ -109,6 +110,14 @@ def customer_says(client: TestClient, text: str) -> dict[str, Any]:
     return turn.json()
 
 
+def conversation(client: TestClient, conversation_id: str) -> dict[str, Any]:
+    return client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_HEADERS).json()
+
+
+def texts(client: TestClient, conversation_id: str) -> list[str]:
+    return [m["text"] for m in conversation(client, conversation_id)["messages"]]
+
+
 def breaker_state(client: TestClient) -> str:
     return client.app.state.services.bot.state  # type: ignore[attr-defined]
 
@@ -137,8 +146,8 @@ def test_after_three_5xx_chats_are_handed_over_without_calling_rasa(tmp_path) ->
 
 
 def test_a_rasa_that_is_not_there_is_found_again_when_it_comes(tmp_path) -> None:
-    port = free_port()
-    with app_talking_to(f"http://127.0.0.1:{port}", tmp_path) as client:
+    port = free_port()  # given no time to start: chats go to people at once
+    with app_talking_to(f"http://127.0.0.1:{port}", tmp_path, unanswered_bot_wait_s=0) as client:
         for n in range(3):  # nothing listens: connection refused
             assert handed_over(customer_says(client, f"question {n}"))
         assert breaker_state(client) in ("open", "half-open")
@@ -179,3 +188,49 @@ def test_failures_must_be_in_a_row(tmp_path) -> None:
             assert customer_says(client, f"ok {round_}")["messages"][-1]["text"] == REPLY
         assert breaker_state(client) == "closed"
         assert len(rasa.messages) == 6
+
+
+def test_a_customer_writing_while_rasa_starts_waits_for_it(tmp_path) -> None:
+    """Rasa loads its model for a minute after the app is up: a message sent then waits for
+    it instead of being handed over. Once it has answered, Rasa gone hands chats over at once."""
+    port = free_port()
+    with app_talking_to(f"http://127.0.0.1:{port}", tmp_path) as client:
+        started = client.post("/api/conversations", json={"customer": {"name": "Kim"}}).json()
+        with ThreadPoolExecutor(1) as pool:
+            turn = pool.submit(
+                client.post,
+                f"/api/conversations/{started['id']}/messages",
+                json={"text": "is anyone there?"},
+                headers={"Authorization": f"Bearer {started['token']}"},
+            )
+            wait_until(
+                lambda: "is anyone there?" in texts(client, started["id"]),
+                what="the message stored",
+            )
+            rasa_client = client.app.state.services.bot  # type: ignore[attr-defined]
+            wait_until(lambda: rasa_client.servers[0].breaker.failures > 0, what="Rasa refused")
+            assert not turn.done()  # waiting for Rasa, not handed over
+            assert conversation(client, started["id"])["status"] == "bot"
+            with serving(port) as rasa:
+                answered = turn.result(timeout=60)
+                assert answered.status_code == 200, answered.text
+                assert answered.json()["status"] == "bot"
+                assert answered.json()["messages"][-1]["text"] == REPLY
+                assert rasa.messages == ["is anyone there?"]
+        assert conversation(client, started["id"]).get("handoff") is None
+        # Rasa answered once, so it has started: gone now, it hands the next chat over at once.
+        assert handed_over(customer_says(client, "and now?"))
+
+
+def test_a_rasa_that_never_comes_hands_over_when_its_time_to_start_is_up(tmp_path) -> None:
+    port = free_port()  # nothing ever listens there
+    with app_talking_to(f"http://127.0.0.1:{port}", tmp_path, unanswered_bot_wait_s=1) as client:
+        started = client.post("/api/conversations", json={"customer": {"name": "Kim"}}).json()
+        turn = client.post(
+            f"/api/conversations/{started['id']}/messages",
+            json={"text": "hello?"},
+            headers={"Authorization": f"Bearer {started['token']}"},
+        ).json()
+        assert handed_over(turn)
+        assert conversation(client, started["id"])["handoff"]["reason"] == "bot_unavailable"
+        assert handed_over(customer_says(client, "anyone?"))

@@ -3,15 +3,29 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from bot.runtime import start_rasa
+from core.settings import Settings
 from core.words import say
-from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT, app_env, free_port, stop, wait_until
+from tests.helpers import (
+    ACTION_SECRET,
+    ADMIN,
+    ADMIN_HEADERS,
+    ROOT,
+    app_env,
+    free_port,
+    start_app,
+    stop,
+    wait_until,
+)
 
 pytestmark = pytest.mark.rasa
 
@@ -117,3 +131,62 @@ def test_up_stops_rasa_on_sigterm(tmp_path, rasa_model) -> None:
     finally:
         stop(up)
     wait_until(lambda: rasa_pids(rasa_port) == [], timeout_s=30, what="Rasa stopped")
+
+
+def test_a_customer_writing_before_rasa_is_up_gets_the_bot(tmp_path, rasa_model) -> None:
+    """The app is up, Rasa not yet (it loads its model for a minute or so): the customer's
+    message waits for it, and the real bot answers it; no hand-over, no ticket."""
+    port = free_port(2)  # and Rasa on the next one
+    rasa_port = port + 1
+    app = start_app(
+        data_dir=tmp_path,
+        port=port,
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        admin_token=ADMIN,
+        log=tmp_path / "app.log",
+    )
+    rasa = None
+    http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300)
+    try:
+        wait_until(
+            lambda: http.get("/health").status_code == 200, timeout_s=120, what="app", process=app
+        )
+        assert http.get("/health").json()["rasa"] == "down"  # nothing listens there yet
+        started = http.post("/api/conversations", json={"customer": {"name": "Kim"}}).json()
+        with ThreadPoolExecutor(1) as pool:
+            turn = pool.submit(
+                http.post,
+                f"/api/conversations/{started['id']}/messages",
+                json={"text": "hello", "client_id": "k0"},
+                headers={"Authorization": f"Bearer {started['token']}"},
+            )
+
+            def stored() -> list[str]:
+                view = http.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS)
+                return [m["text"] for m in view.json()["messages"]]
+
+            wait_until(lambda: "hello" in stored(), what="the message stored")
+            project = Settings()
+            rasa = start_rasa(
+                project_dir=project.project_dir,
+                rasa_bin=project.rasa_bin,
+                model=rasa_model,
+                port=rasa_port,
+                action_url=f"http://127.0.0.1:{port}/webhook",
+                action_secret=ACTION_SECRET,
+                tracker_db=tmp_path / "rasa_tracker.db",
+                log_file=tmp_path / "rasa.log",
+                database_url=os.environ.get("CASCADE_DATABASE_URL"),  # on PostgreSQL, the app's
+            )
+            answered = turn.result(timeout=300)
+        assert answered.status_code == 200, answered.text
+        assert [m["text"] for m in answered.json()["messages"][1:]] == [say("en", "bot.greet")]
+        assert answered.json()["status"] == "bot"
+        view = http.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
+        assert view["status"] == "bot"
+        assert view.get("handoff") is None
+    finally:
+        http.close()
+        stop(app)
+        if rasa is not None:
+            stop(rasa)
