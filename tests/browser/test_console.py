@@ -344,7 +344,11 @@ def test_only_an_agents_or_a_supervisors_token_opens_the_console(console_app, pa
         json={"subject": "Noor Haddad", "role": "editor"},
         headers=ADMIN_HEADERS,
     ).json()["token"]
+    # A page of its own: on the same page, only the address's #token part would change, and the
+    # customer token's note still showing would pass for the editor token's.
+    page.goto("about:blank")
     page.goto(f"{console_app.url}/console#token={editor}")
+    expect(page.locator("#token")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_text(
         "this token does not hold the agent or supervisor role"
     )
