@@ -28,6 +28,7 @@ from tests.helpers import (
     receiving,
     smtp_sink,
     start_app,
+    start_rasa_for_app,
     stop,
     wait_until,
 )
@@ -93,23 +94,12 @@ def live(tmp_path_factory, rasa_model):
     knowledge base imported."""
     import httpx
 
-    from bot.runtime import start_rasa
-
     data_dir = tmp_path_factory.mktemp("live")
     app_port = free_port(2)  # and Rasa on the next one: two draws could give one port twice
     rasa_port = app_port + 1
     rasa_url = f"http://127.0.0.1:{rasa_port}"
-    project = Settings()
-    rasa = start_rasa(
-        project_dir=project.project_dir,
-        rasa_bin=project.rasa_bin,
-        model=rasa_model,
-        port=rasa_port,
-        action_url=f"http://127.0.0.1:{app_port}/webhook",
-        action_secret=ACTION_SECRET,
-        tracker_db=data_dir / "rasa_tracker.db",
-        log_file=data_dir / "rasa.log",
-        database_url=os.environ.get("CASCADE_DATABASE_URL"),  # on PostgreSQL, the app's
+    rasa = start_rasa_for_app(
+        data_dir=data_dir, port=rasa_port, app_port=app_port, model=rasa_model
     )
     app = start_app(
         data_dir=data_dir,

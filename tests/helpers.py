@@ -116,6 +116,28 @@ def start_app(
     )
 
 
+def start_rasa_for_app(
+    *, data_dir: Path, port: int, app_port: int, model: Path
+) -> subprocess.Popen:
+    """The real Rasa server on `port`, calling the actions of the app on `app_port` with
+    `ACTION_SECRET`; its tracker store and log in `data_dir` (the tracker store in the app's
+    PostgreSQL database when the tests run on one)."""
+    from bot.runtime import start_rasa
+
+    project = Settings()
+    return start_rasa(
+        project_dir=project.project_dir,
+        rasa_bin=project.rasa_bin,
+        model=model,
+        port=port,
+        action_url=f"http://127.0.0.1:{app_port}/webhook",
+        action_secret=ACTION_SECRET,
+        tracker_db=data_dir / "rasa_tracker.db",
+        log_file=data_dir / "rasa.log",
+        database_url=os.environ.get("CASCADE_DATABASE_URL"),
+    )
+
+
 stop = stop_process  # terminate, and kill after 30 s
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,17 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from bot.runtime import start_rasa
-from core.settings import Settings
 from core.words import say
 from tests.helpers import (
-    ACTION_SECRET,
     ADMIN,
     ADMIN_HEADERS,
     ROOT,
     app_env,
     free_port,
     start_app,
+    start_rasa_for_app,
     stop,
     wait_until,
 )
@@ -166,17 +163,8 @@ def test_a_customer_writing_before_rasa_is_up_gets_the_bot(tmp_path, rasa_model)
                 return [m["text"] for m in view.json()["messages"]]
 
             wait_until(lambda: "hello" in stored(), what="the message stored")
-            project = Settings()
-            rasa = start_rasa(
-                project_dir=project.project_dir,
-                rasa_bin=project.rasa_bin,
-                model=rasa_model,
-                port=rasa_port,
-                action_url=f"http://127.0.0.1:{port}/webhook",
-                action_secret=ACTION_SECRET,
-                tracker_db=tmp_path / "rasa_tracker.db",
-                log_file=tmp_path / "rasa.log",
-                database_url=os.environ.get("CASCADE_DATABASE_URL"),  # on PostgreSQL, the app's
+            rasa = start_rasa_for_app(
+                data_dir=tmp_path, port=rasa_port, app_port=port, model=rasa_model
             )
             answered = turn.result(timeout=300)
         assert answered.status_code == 200, answered.text

@@ -369,6 +369,25 @@ def test_only_an_agents_or_a_supervisors_token_opens_the_console(console_app, pa
     assert page.errors == []
 
 
+def test_a_link_with_another_token_opened_in_the_same_tab_signs_in_with_it(
+    console_app, page
+) -> None:
+    """Only the address's #token= part changes, so the browser does not load the page again by
+    itself; the console does, and the link's token wins over the one the tab kept."""
+    with console_app.client() as http:
+        ana, ben = (
+            make_any_agent(http, ADMIN_HEADERS, f"{name} {uuid.uuid4().hex[:4]}", online=False)
+            for name in ("Ana", "Ben")
+        )
+    page.goto(f"{console_app.url}/console#token={ana['token']}")
+    expect(page.locator("#who")).to_have_text(ana["name"])
+    page.goto(f"{console_app.url}/console#token={ben['token']}")
+    expect(page.locator("#who")).to_have_text(ben["name"])
+    page.reload()  # the tab keeps the token it signed in with last
+    expect(page.locator("#who")).to_have_text(ben["name"])
+    assert page.errors == []
+
+
 def test_two_chats_at_phone_width_with_the_keyboard_only(
     console_app, on_duty, new_page, shoot
 ) -> None:

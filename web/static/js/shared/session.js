@@ -115,15 +115,27 @@ export function signIn({ role, root, title }) {
     const ended = sessionStorage.getItem(endedKey);
     sessionStorage.removeItem(endedKey);
     const kept = sessionStorage.getItem(key);
-    const saved = kept || new URLSearchParams(location.hash.slice(1)).get("token");
+    // A link's token comes before the one this tab kept: whoever opens a link means to be its holder.
+    const linked = linkedToken();
+    const saved = linked || kept;
     if (saved) {
       if (location.hash) history.replaceState(null, "", location.pathname + location.search);
-      enter(saved, { session: Boolean(kept) && sessionStorage.getItem(kindKey) === "session" });
+      enter(saved, { session: !linked && sessionStorage.getItem(kindKey) === "session" });
     } else {
       show("password", ended ? ENDED : null);
     }
   });
 }
+
+function linkedToken() {
+  return new URLSearchParams(location.hash.slice(1)).get("token");
+}
+
+// A link with a token opened in a tab already showing the page changes only the address's
+// #token= part, which does not load the page again: load it, so the link's token signs in.
+window.addEventListener("hashchange", () => {
+  if (linkedToken()) location.reload();
+});
 
 // The page's socket.io connection (the client is /vendor/socket.io.js, a classic script that
 // defines `io`); null when that script did not load, so the page falls back to polling.
