@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -27,12 +28,27 @@ log = logging.getLogger(__name__)
 MENU_ITEMS = {"/request_human": "chat.menu_person"}
 
 _CSAT = re.compile(r'^/csat\{"score":\s*([1-5])\}$')
+# A score typed in reply to the rating question instead of tapped: "4", "4/5", "4 stars", 「4点」,
+# full-width digits too (read after NFKC).
+_TYPED_SCORE = re.compile(r"^([1-5])\s*(?:/\s*5|stars?|点|つ星)?\s*[.!。！]?$", re.IGNORECASE)
 
 
 def csat_score(text: str) -> int | None:
     """The score in a rating button's payload (`/csat{"score": 4}`), if this is one."""
     match = _CSAT.match(text.strip())
     return int(match.group(1)) if match else None
+
+
+def typed_score(text: str) -> int | None:
+    """The score in a message that is nothing but one ("5", "５", "4/5", "3 stars", 「4点」)."""
+    match = _TYPED_SCORE.match(unicodedata.normalize("NFKC", text).strip())
+    return int(match.group(1)) if match else None
+
+
+def asks_for_rating(message: dict[str, Any] | None) -> bool:
+    """Whether `message` is the rating question (it carries the rating buttons)."""
+    buttons = (message or {}).get("buttons") or []
+    return any(csat_score(button.get("payload", "")) is not None for button in buttons)
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,12 @@ class CustomerTurn:
         status = Status(conversation["status"])
 
         rating = csat_score(text)
+        if (
+            rating is None
+            and status in (Status.RESOLVED, Status.TICKETED)
+            and asks_for_rating(store.last_bot_message(conversation_id))
+        ):
+            rating = typed_score(text)  # the rating question was the last thing said
         if rating is not None and status in (Status.RESOLVED, Status.TICKETED):
             chat.people.rate(conversation_id, rating, None)
             chat.say(
