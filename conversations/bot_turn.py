@@ -20,8 +20,19 @@ from core.words import say
 log = logging.getLogger(__name__)
 
 
-# While the bot is starting, how often a message waiting for it asks whether it is up.
+# While the bot is awaited (starting alongside the app), how often it is asked whether it is up.
 START_POLL_S = 1.0
+
+
+async def bot_up_within(bot: Bot, seconds: float) -> bool:
+    """Wait up to `seconds` for `bot` to be up, asking it every `START_POLL_S`; whether it is."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    while loop.time() < until:
+        if await bot.is_up():
+            return True
+        await asyncio.sleep(min(START_POLL_S, max(until - loop.time(), 0.0)))
+    return False
 
 
 class Bot(Protocol):
@@ -77,11 +88,8 @@ class BotTurn:
         return await asyncio.shield(self._start)
 
     async def _wait_up(self, until: float) -> bool:
-        loop = asyncio.get_running_loop()
-        while loop.time() < until:
-            if await self.bot.is_up():
-                return True
-            await asyncio.sleep(min(START_POLL_S, max(until - loop.time(), 0.0)))
+        if await bot_up_within(self.bot, until - asyncio.get_running_loop().time()):
+            return True
         self._starting_until = None
         log.warning("the bot did not come up in time: chats go to people until it answers")
         return False

@@ -139,22 +139,19 @@ class CustomerTurn:
         conversation = store.get(conversation_id)
         status = Status(conversation["status"])
 
-        rating = csat_score(text)
-        if (
-            rating is None
-            and status in (Status.RESOLVED, Status.TICKETED)
-            and asks_for_rating(store.last_bot_message(conversation_id))
-        ):
-            rating = typed_score(text)  # the rating question was the last thing said
-        if rating is not None and status in (Status.RESOLVED, Status.TICKETED):
-            chat.people.rate(conversation_id, rating, None)
-            chat.say(
-                conversation_id,
-                BotMessage(say(language, "chat.csat_thanks")),
-                reply_to=message["id"],
-                sender="system",
-            )
-            return None
+        if status in (Status.RESOLVED, Status.TICKETED):
+            rating = csat_score(text)
+            if rating is None and asks_for_rating(store.last_bot_message(conversation_id)):
+                rating = typed_score(text)  # the rating question was the last thing said
+            if rating is not None:
+                chat.people.rate(conversation_id, rating, None)
+                chat.say(
+                    conversation_id,
+                    BotMessage(say(language, "chat.csat_thanks")),
+                    reply_to=message["id"],
+                    sender="system",
+                )
+                return None
 
         if status is Status.QUEUED and self._while_queued(conversation, message, text):
             return None

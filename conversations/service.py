@@ -7,12 +7,11 @@ through `GapRecorder`, email through `Mailer`: the app wires all three.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
-from conversations.bot_turn import Bot, BotTurn
+from conversations.bot_turn import Bot, BotTurn, bot_up_within
 from conversations.chat import Chat, email_address
 from conversations.customer_turn import CustomerTurn, Turn
 from conversations.errors import NotAssigned
@@ -159,10 +158,7 @@ class ConversationService:
         answered as when it is down."""
         if not self.store.unanswered(only=only):
             return 0
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + bot_wait_s
-        while loop.time() < deadline and not await self.bot.is_up():
-            await asyncio.sleep(1.0)
+        await bot_up_within(self.bot, bot_wait_s)
         return await self.customer_turn.resume(only)
 
     def hand_over(
