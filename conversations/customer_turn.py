@@ -156,11 +156,15 @@ class CustomerTurn:
         if status is Status.QUEUED and self._while_queued(conversation, message, text):
             return None
         if status is Status.TICKETED:
+            # The message goes on the ticket. Saying so once is enough: not after each message
+            # of a burst, nor while it was the last thing said to the customer (a closed
+            # ticket is told every time: nobody will read those messages).
             ticket = chat.people.customer_wrote_on_ticket(conversation_id)
-            if ticket is not None and ticket.closed:
+            last = store.last_said_to_customer(conversation_id, before=message["id"])
+            if ticket is not None and (ticket.closed or (last or {}).get("text") != ticket.told):
                 chat.say(
                     conversation_id,
-                    BotMessage(say(language, "chat.ticket_closed", ticket_id=ticket.id)),
+                    BotMessage(ticket.told),
                     reply_to=message["id"],
                     sender="system",
                 )

@@ -62,6 +62,7 @@ class TicketState:
 
     id: str
     closed: bool
+    told: str  # what the chat answers: added to the ticket, or that it is closed
 
 
 class People(Protocol):

@@ -259,6 +259,17 @@ class ConversationStore(Quiet):
         )
         return message_view(rows[0]) if rows else None
 
+    def last_said_to_customer(self, conversation_id: str, *, before: int) -> dict[str, Any] | None:
+        """The last message before message `before` that was not the customer's own."""
+        rows = list(
+            self.storage.db.query(
+                "select * from messages where conversation_id = ? and sender <> 'customer'"
+                " and id < ? order by id desc limit 1",
+                [conversation_id, before],
+            )
+        )
+        return message_view(rows[0]) if rows else None
+
     def customer_texts(self, conversation_id: str, *, before: int) -> list[str]:
         rows = self.storage.db.execute(
             "select text from messages where conversation_id = ? and sender = 'customer'"

@@ -14,6 +14,7 @@ from core.clock import Clock, iso
 from core.db import Storage
 from core.language import DEFAULT
 from core.words import say
+from handoff import ticket_words
 from handoff.desk import Desk
 from handoff.package import build_package
 from handoff.queue import Queue, queue_rank
@@ -133,8 +134,12 @@ class Handover:
         ticket_id = self.tickets.customer_replied(conversation_id)
         if ticket_id is None:
             return None
-        closed = self.tickets.summary(ticket_id).status == TicketStatus.CLOSED
-        return TicketState(ticket_id, closed=closed)
+        ticket = self.tickets.summary(ticket_id)
+        closed = ticket.status == TicketStatus.CLOSED
+        told = ticket_words.on_ticket_text(
+            ticket_id, closed=closed, email=ticket.customer_email, language=ticket.language
+        )
+        return TicketState(ticket_id, closed=closed, told=told)
 
     def can_chat_now(self) -> bool:
         return self.queue.can_chat_now()

@@ -28,16 +28,28 @@ class Email:
 
 def filed_text(ticket_id: str, *, reason: str, email: str | None, language: str | None) -> str:
     """The chat message telling the customer their ticket's number and what happens next."""
-    follow_up = (
-        say(language, "chat.ticket_follow_email", email=email)
-        if email
-        else say(language, "chat.ticket_follow_chat")
-    )
+    follow_up = follow_up_text(email, language=language)
     why = say(
         language,
         f"chat.ticket_why_{reason if reason in TICKET_REASONS_FOR_CUSTOMER else 'other'}",
     )
     return say(language, "chat.ticket_filed", why=why, ticket_id=ticket_id, follow_up=follow_up)
+
+
+def follow_up_text(email: str | None, *, language: str | None) -> str:
+    """How the customer will hear back: by email when they gave an address, else in the chat."""
+    if email:
+        return say(language, "chat.ticket_follow_email", email=email)
+    return say(language, "chat.ticket_follow_chat")
+
+
+def on_ticket_text(ticket_id: str, *, closed: bool, email: str | None, language: str | None) -> str:
+    """The chat's answer to a customer writing on their ticket: added to it, or, when it is
+    closed, that no one will read it there."""
+    if closed:
+        return say(language, "chat.ticket_closed", ticket_id=ticket_id)
+    follow_up = follow_up_text(email, language=language)
+    return say(language, "chat.ticket_added", ticket_id=ticket_id, follow_up=follow_up)
 
 
 def filed_email(ticket_id: str, *, customer_name: str | None, language: str | None) -> Email:

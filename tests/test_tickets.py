@@ -220,3 +220,81 @@ def test_outside_live_chat_hours_a_hand_over_becomes_a_ticket(tmp_path, bot, clo
         ticket = client.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()
         assert ticket["reason"] == "outside_hours"
         assert "away until business hours" in ticket["transcript"][-1]["text"]
+
+
+def say_on(client, conversation_id, headers, text):
+    """What the chat answers a customer's message with (their own message left out)."""
+    turn = client.post(
+        f"/api/conversations/{conversation_id}/messages", json={"text": text}, headers=headers
+    ).json()
+    return [m["text"] for m in turn["messages"] if m["sender"] != "customer"]
+
+
+def test_writing_on_an_open_ticket_is_acknowledged_once_and_kept(client, bot, admin) -> None:
+    agent = make_agent(client, admin, "Priya", {"cards": 3}, online=False)
+    ticket_id, conversation_id, customer = ticketed(client, bot)
+
+    told = say_on(client, conversation_id, customer, "the card ends in 4411")
+    assert told == [
+        f"Thanks, we've added this to ticket {ticket_id}."
+        " We'll reply by email to ana@example.com."
+    ]
+    # A burst of messages is not answered message by message.
+    assert say_on(client, conversation_id, customer, "and it was ordered on Monday") == []
+
+    client.post(
+        f"/api/tickets/{ticket_id}/replies",
+        json={"text": "Which address was it sent to?"},
+        headers=agent["headers"],
+    )
+    told = say_on(client, conversation_id, customer, "12 Hill Street")
+    assert told == [
+        f"Thanks, we've added this to ticket {ticket_id}."
+        " We'll reply by email to ana@example.com."
+    ]
+    transcript = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["transcript"]
+    said = "\n".join(str(line) for line in transcript)
+    for text in ("the card ends in 4411", "and it was ordered on Monday", "12 Hill Street"):
+        assert text in said
+
+
+def test_without_an_email_the_acknowledgement_points_to_the_chat(client, bot) -> None:
+    ticket_id, conversation_id, customer = ticketed(client, bot, email=None)
+    assert say_on(client, conversation_id, customer, "any news?") == [
+        f"Thanks, we've added this to ticket {ticket_id}."
+        " Keep this number; you can check on it in this chat."
+    ]
+
+
+def test_a_japanese_customer_is_acknowledged_in_japanese(client, bot) -> None:
+    bot.replies.append(list(HANDOFF))
+    started = client.post(
+        "/api/conversations",
+        json={"customer": {"email": "hana@example.jp"}, "locale": "ja"},
+    ).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "担当の方と話したいです"},
+        headers=headers,
+    )
+    ticket_id = client.get(f"/api/conversations/{started['id']}", headers=headers).json()[
+        "ticket_id"
+    ]
+    assert say_on(client, started["id"], headers, "注文番号は 1234 です") == [
+        f"ありがとうございます。チケット {ticket_id} に追記いたしました。"
+        "hana@example.jp 宛にメールでご連絡いたします。"
+    ]
+
+
+def test_writing_on_a_closed_ticket_says_so_every_time(client, bot, admin) -> None:
+    ticket_id, conversation_id, customer = ticketed(client, bot)
+    client.patch(f"/api/tickets/{ticket_id}", json={"status": "solved"}, headers=admin)
+    client.patch(f"/api/tickets/{ticket_id}", json={"status": "closed"}, headers=admin)
+    closed = (
+        f"Ticket {ticket_id} is closed, so no one will see this here."
+        " If you still need help, please start a new chat."
+    )
+    assert say_on(client, conversation_id, customer, "hello?") == [closed]
+    assert say_on(client, conversation_id, customer, "is anyone there") == [closed]
+    assert client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["status"] == "closed"
