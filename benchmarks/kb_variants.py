@@ -164,11 +164,25 @@ def ceiling(kb: KnowledgeBase, questions: list[Question], limits: tuple[float, f
     top = np.array([r[0][1] for r in ranked])
     lead = np.array([r[0][1] - r[1][1] for r in ranked])
     first = [r[0][0] for r in ranked]
+    best = best_limits(top, lead, first, questions, limits)
+    return f"{best[0]:.3f}/{best[1]:.3f}/{best[2]:.3f}/  -  "
+
+
+def best_limits(
+    top: np.ndarray,
+    lead: np.ndarray,
+    first: list[str],
+    questions: list[Question],
+    limits: tuple[float, float],
+) -> tuple[float, float, float]:
+    """Correct / wrong / out of scope answered at the (answer, margin) pair that answers the
+    most questions rightly with wrong and out of scope within `limits`, chosen on the questions
+    themselves: given each question's best score, its lead and its first article."""
     inside = np.array([q.expected is not None for q in questions])
     right = np.array([f == q.expected for f, q in zip(first, questions, strict=True)])
     wrong_max, oos_max = limits
     best = (0.0, 0.0, 0.0)
-    for answer in np.arange(0.2, 1.0, 0.005):
+    for answer in np.arange(0.0, max(1.0, top.max()) + 0.005, 0.005):  # scores may pass 1
         for margin in np.arange(0.0, 0.25, 0.005):
             said = (top >= answer) & (lead >= margin)
             correct = (said & right)[inside].mean()
@@ -176,7 +190,7 @@ def ceiling(kb: KnowledgeBase, questions: list[Question], limits: tuple[float, f
             oos = said[~inside].mean()
             if wrong <= wrong_max and oos <= oos_max and correct > best[0]:
                 best = (correct, wrong, oos)
-    return f"{best[0]:.3f}/{best[1]:.3f}/{best[2]:.3f}/  -  "
+    return best
 
 
 if __name__ == "__main__":
