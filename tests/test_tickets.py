@@ -236,8 +236,7 @@ def test_writing_on_an_open_ticket_is_acknowledged_once_and_kept(client, bot, ad
 
     told = say_on(client, conversation_id, customer, "the card ends in 4411")
     assert told == [
-        f"Thanks, we've added this to ticket {ticket_id}."
-        " We'll reply by email to ana@example.com."
+        f"Thanks, we've added this to ticket {ticket_id}. We'll reply by email to ana@example.com."
     ]
     # A burst of messages is not answered message by message.
     assert say_on(client, conversation_id, customer, "and it was ordered on Monday") == []
@@ -249,8 +248,7 @@ def test_writing_on_an_open_ticket_is_acknowledged_once_and_kept(client, bot, ad
     )
     told = say_on(client, conversation_id, customer, "12 Hill Street")
     assert told == [
-        f"Thanks, we've added this to ticket {ticket_id}."
-        " We'll reply by email to ana@example.com."
+        f"Thanks, we've added this to ticket {ticket_id}. We'll reply by email to ana@example.com."
     ]
     transcript = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["transcript"]
     said = "\n".join(str(line) for line in transcript)
