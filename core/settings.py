@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "A clarification offers the top two articles, and the third within this much of"
-            " the best. Empty: tuned."
+            " the best (or scoring at least the clarify limit itself). Empty: tuned."
         ),
     )
     kb_lexical_weight: float | None = Field(

@@ -89,8 +89,9 @@ def decide(scores: list[tuple[str, float]], thresholds: Thresholds) -> tuple[Dec
     """The decision and how many of the ranked articles go with it (for clarify: the choices).
 
     `scores` are (article id, score) best first. Answer when the best is good enough and
-    clearly ahead of the runner-up; offer the top two (three if the third is close) when the
-    best is merely plausible; otherwise escalate.
+    clearly ahead of the runner-up; offer the top two when the best is merely plausible, and
+    the third too when it is close to the best or plausible itself (at least the clarify
+    limit); otherwise escalate.
     """
     if not scores:
         return Decision.ESCALATE, 0
@@ -99,7 +100,11 @@ def decide(scores: list[tuple[str, float]], thresholds: Thresholds) -> tuple[Dec
     if top >= thresholds.answer and top - runner_up >= thresholds.margin:
         return Decision.ANSWER, 1
     if top >= thresholds.clarify and len(scores) > 1:
-        close = [s for _, s in scores[2 : thresholds.max_choices] if top - s <= thresholds.window]
+        close = [
+            s
+            for _, s in scores[2 : thresholds.max_choices]
+            if top - s <= thresholds.window or s >= thresholds.clarify
+        ]
         return Decision.CLARIFY, 2 + len(close)
     if top >= thresholds.answer and len(scores) == 1:
         return Decision.ANSWER, 1  # the only article there is

@@ -15,7 +15,8 @@ T = Thresholds(answer=0.56, margin=0.03, clarify=0.52, window=0.05)
         ([0.80, 0.40], Decision.ANSWER, 1),  # clear winner
         ([0.60, 0.58], Decision.CLARIFY, 2),  # good but too close to the runner-up
         ([0.60, 0.58, 0.57], Decision.CLARIFY, 3),  # third within the window joins
-        ([0.60, 0.58, 0.50], Decision.CLARIFY, 2),  # third too far behind
+        ([0.60, 0.58, 0.50], Decision.CLARIFY, 2),  # third too far behind, and implausible
+        ([0.70, 0.69, 0.53], Decision.CLARIFY, 3),  # far behind, but plausible on its own
         ([0.54, 0.30], Decision.CLARIFY, 2),  # plausible, not good enough to answer
         ([0.50, 0.49], Decision.ESCALATE, 0),  # nothing fits
         ([0.70], Decision.ANSWER, 1),  # the only article
