@@ -160,8 +160,13 @@ class CustomerTurn:
             # of a burst, nor while it was the last thing said to the customer (a closed
             # ticket is told every time: nobody will read those messages).
             ticket = chat.people.customer_wrote_on_ticket(conversation_id)
-            last = store.last_said_to_customer(conversation_id, before=message["id"])
-            if ticket is not None and (ticket.closed or (last or {}).get("text") != ticket.told):
+            if ticket is not None and (
+                ticket.closed
+                or (store.last_said_to_customer(conversation_id, before=message["id"]) or {}).get(
+                    "text"
+                )
+                != ticket.told
+            ):
                 chat.say(
                     conversation_id,
                     BotMessage(ticket.told),
