@@ -216,11 +216,18 @@ class Storage:
         # Write transactions committed by this process: what is computed from the tables can
         # be kept until this moves (see `changes`).
         self._commits = itertools.count(1)  # next() is atomic: threads commit concurrently
+        self._counting = threading.Lock()  # and `changes` never moves back
         self.changes = 0
         with self.engine.connect() as connection:
             if self.dialect == "sqlite":
                 connection.exec_driver_sql("PRAGMA journal_mode = WAL")
             migrate(Database(self.engine, connection), migrations, self._begin, legacy=legacy)
+
+    @property
+    def writing(self) -> bool:
+        """Whether this thread is inside a write transaction: what it reads there may not be
+        committed yet (and may yet roll back)."""
+        return getattr(self._local, "bound", None) is not None
 
     @property
     def db(self) -> Database:
@@ -264,7 +271,8 @@ class Storage:
                     try:
                         yield db
                         db.execute("COMMIT")
-                        self.changes = next(self._commits)
+                        with self._counting:
+                            self.changes = next(self._commits)
                     except BaseException:
                         if _in_transaction(connection):
                             db.execute("ROLLBACK")

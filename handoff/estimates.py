@@ -209,8 +209,13 @@ class Estimates:
         skill) and an estimated wait in whole seconds (0 once an agent has it on offer).
 
         Computed once per change, not per waiting customer's poll: kept until a write is
-        committed or `PLACES_KEPT` passes (the waits count down with time)."""
-        changes, now = self.conversations.storage.changes, self.clock.now()
+        committed or `PLACES_KEPT` passes (the waits count down with time). Inside a write
+        transaction they are computed afresh from what it sees (a hand-over says the place of a
+        chat queued by a write not yet committed) and not kept (it may roll back)."""
+        storage, now = self.conversations.storage, self.clock.now()
+        if storage.writing:  # may see what is not committed: not from the kept places, nor kept
+            return self._places(now)
+        changes = storage.changes
         kept = self._kept
         if kept is not None and kept[0] == changes and timedelta(0) <= now - kept[1] < PLACES_KEPT:
             return kept[2]

@@ -196,6 +196,32 @@ def test_the_banner_hears_of_a_changed_wait_and_other_channels_of_a_moved_one(
     assert len(said) == 1  # no longer waiting: nothing more
 
 
+def test_a_hand_over_tells_the_place_even_when_the_queue_was_read_a_moment_before(
+    client, bot, admin
+) -> None:
+    """The places are kept between writes; the hand-over happens inside the write that answers
+    the customer, before it commits. Read just before (a waiting customer's poll while the bot
+    thinks), the kept places must not hide the chat being queued: the customer is told their
+    place in the chat, and nothing read inside the write outlives it."""
+    queue = _queue_of(client)
+    make_agent(client, admin, "Solo", {"cards": 3}, max_concurrent=1)
+    thinking = bot.send
+
+    async def send_while_the_queue_is_read(sender_id, text, *, metadata):
+        queue.position("someone-else")
+        return await thinking(sender_id, text, metadata=metadata)
+
+    bot.send = send_while_the_queue_is_read
+    conversation_id, headers = waiting_chat(client, bot)
+    view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
+    assert view["queue"] == {"position": 1, "estimated_wait_s": 0}
+    told = view["messages"][-1]
+    assert (told["sender"], told["text"]) == (
+        "system",
+        "You're number 1 in line. Someone should be with you in a moment.",
+    )
+
+
 def test_a_busy_hour_is_told_its_wait_within_a_minute() -> None:
     """Customers joining the queue in a busy hour (see benchmarks/busy_hour.py) are told a wait
     that comes true within a minute for most of them; the former estimate (free slots at the
