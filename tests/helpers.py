@@ -359,6 +359,18 @@ def conversation_id(page) -> str:
     return str(kept.json_value())
 
 
+def wait_held(page, held: list, count: int = 1, *, timeout_s: float = 30) -> None:
+    """Waits until a route handler has held `count` requests. The browser's request is paused
+    the moment it is sent, but Playwright runs the Python handler only while it is waiting on
+    something: this waits on the page, briefly each time, until the handler has run."""
+    deadline = time.monotonic() + timeout_s
+    while len(held) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(held)} of {count} requests held after {timeout_s} s")
+        page.wait_for_timeout(20)  # lets Playwright deliver the route to its handler
+    assert len(held) == count, f"{len(held)} requests held, {count} expected"
+
+
 def wait_scrolled_into_view(bubble) -> None:
     """Waits until the whole message is inside the visible part of the chat's log."""
     handle = bubble.element_handle()

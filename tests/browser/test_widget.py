@@ -16,6 +16,7 @@ from tests.helpers import (
     conversation_id,
     mail_env,
     open_widget,
+    wait_held,
     wait_scrolled_into_view,
     wait_until,
 )
@@ -192,7 +193,7 @@ def test_a_message_sent_while_the_chat_starts_goes_out_once_it_has(app, api, pag
     say(chat, "is anyone there? my transfer is missing")
     expect(chat.locator(".msg.customer")).to_have_text("is anyone there? my transfer is missing")
     expect(chat.get_by_label("Your message")).to_have_value("")
-    assert len(held) == 1
+    wait_held(page, held)
     held[0].continue_()
     # No bot here: once sent, the message goes to people and the customer is told so.
     expect(chat.locator(".msg.system").first).to_contain_text("passed your message to our team")
