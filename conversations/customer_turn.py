@@ -161,11 +161,7 @@ class CustomerTurn:
             # ticket is told every time: nobody will read those messages).
             ticket = chat.people.customer_wrote_on_ticket(conversation_id)
             if ticket is not None and (
-                ticket.closed
-                or (store.last_said_to_customer(conversation_id, before=message["id"]) or {}).get(
-                    "text"
-                )
-                != ticket.told
+                ticket.closed or not self._said_last(conversation_id, ticket.told, message["id"])
             ):
                 chat.say(
                     conversation_id,
@@ -206,6 +202,11 @@ class CustomerTurn:
             except Exception:  # one failed turn must not keep the others unanswered
                 log.exception("answering message %s of %s failed", message["id"], conversation_id)
         return len(left)
+
+    def _said_last(self, conversation_id: str, text: str, before: int) -> bool:
+        """Whether `text` is the last thing said to the customer before their message `before`."""
+        last = self.chat.store.last_said_to_customer(conversation_id, before=before)
+        return last is not None and last["text"] == text
 
     def _while_queued(
         self, conversation: dict[str, Any], message: dict[str, Any], text: str
