@@ -9,7 +9,11 @@ import { customerName, languageBadge } from "./parts.js";
 import { updateCounts } from "./sections.js";
 import { call, failed, state, toast, ui } from "./state.js";
 
+// Drawn again on every push: a keyboard user's focus stays on the offer's button it was on.
 export function renderOffers() {
+  const focused = document.activeElement;
+  const card = ui.offers.contains(focused) ? focused.closest(".offer") : null;
+  const kept = card ? { id: card.dataset.conversation, label: focused.textContent } : null;
   clear(ui.offers);
   if (state.agent && state.agent.status !== "online") {
     ui.offers.append(el("li", { class: "muted" }, "You are " + state.agent.status + ": go online to get offers."));
@@ -38,6 +42,11 @@ export function renderOffers() {
       ),
     );
     tickCountdown(countdown);
+  }
+  if (kept) {
+    const again = [...ui.offers.querySelectorAll(".offer")].find((o) => o.dataset.conversation === kept.id);
+    const button = again && [...again.querySelectorAll("button")].find((b) => b.textContent === kept.label);
+    if (button) button.focus();
   }
   updateCounts();
 }
