@@ -413,6 +413,11 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(
             break
     else:
         pytest.fail("Tab never reached the Accept button")
+    # A third chat offered now draws the offers again: the focus stays on the same button.
+    third = Customer(http, name="Ana Ruiz", email="ana@example.com", page_url="https://c.example/")
+    third.say("can I talk to someone")
+    expect(page.locator(".offer")).to_have_count(3)
+    assert page.evaluate(on_accept), "a redraw of the offers moved the keyboard's focus"
     page.keyboard.press("Enter")
     first_reply = chat_pane(page, first.id).locator("textarea[id^=reply-]")
     expect(first_reply).to_be_focused()
@@ -440,12 +445,17 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(
     )
     expect(page.locator(f'.chat-tab[data-conversation="{first.id}"] .unread')).to_be_hidden()
 
-    expect(page.locator("#view-chats")).to_have_text(re.compile(r"^Chats\s*2$"))
+    expect(page.locator("#view-chats")).to_have_text(re.compile(r"^Chats\s*2\s*1 offered$"))
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page is {width} px wide at a 375 px screen"
     assert [m["sender"] for m in first.view()["messages"]][-2:] == ["agent", "customer"]
     shoot(page, "console-phone")
     assert page.errors == []
+    for step in ("accept", "resolve"):  # the third chat leaves the queue for the later tests
+        done = http.post(
+            f"/api/conversations/{third.id}/{step}", json={}, headers=on_duty["headers"]
+        )
+        assert done.status_code == 200, done.text
 
 
 def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -> None:
