@@ -12,12 +12,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import (
     ActionAfterEmail,
     ActionAnswerQuestion,
+    ActionAskEmail,
     ActionChooseArticle,
     ActionEmailMe,
     ActionFeedback,
     ActionHandOver,
     ValidateEmailForm,
 )
+from core.words import say
 from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds
 from knowledge_base.store import Article
 
@@ -277,7 +279,17 @@ def test_email_form_validation(text: str, value: str | None) -> None:
     dispatcher = CollectingDispatcher()
     result = ValidateEmailForm().validate_email(text, dispatcher, tracker(text, "question"), {})
     assert result == {"email": value}
-    assert bool(dispatcher.messages) == (value is None)  # asked again only when invalid
+    assert dispatcher.messages == []  # the form's question says what was wrong (below)
+
+
+def test_the_email_question_asked_again_says_the_reply_held_no_address() -> None:
+    first = CollectingDispatcher()
+    asyncio.run(ActionAskEmail().run(first, tracker("a person", "request_human"), {}))
+    again = CollectingDispatcher()
+    waiting = tracker("ana at example", "question", {"requested_slot": "email"})
+    asyncio.run(ActionAskEmail().run(again, waiting, {}))
+    assert [m["custom"]["text"] for m in first.messages] == [say("en", "bot.ask_email")]
+    assert [m["custom"]["text"] for m in again.messages] == [say("en", "bot.email_invalid")]
 
 
 def test_after_the_form_the_hand_over_carries_on_with_the_address() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import (
     ActionAskEmail,
@@ -206,8 +207,6 @@ def test_a_japanese_complaint_hands_over_as_frustration_in_japanese() -> None:
 
 @pytest.mark.parametrize(("text", "value"), [("スキップ", "-"), ("不要です", "-"), ("いいえ", "-")])
 def test_the_email_form_is_skipped_in_japanese(text: str, value: str) -> None:
-    from rasa_sdk.executor import CollectingDispatcher
-
     result = ValidateEmailForm().validate_email(
         text, CollectingDispatcher(), tracker(text, "deny"), {}
     )
@@ -215,11 +214,9 @@ def test_the_email_form_is_skipped_in_japanese(text: str, value: str) -> None:
 
 
 def test_an_invalid_email_is_asked_again_in_japanese() -> None:
-    from rasa_sdk.executor import CollectingDispatcher
-
-    dispatcher = CollectingDispatcher()
     text = "メールはえーと"
-    assert ValidateEmailForm().validate_email(text, dispatcher, tracker(text, "question"), {}) == {
-        "email": None
-    }
-    assert dispatcher.messages[0]["custom"]["text"] == say("ja", "bot.email_invalid")
+    assert ValidateEmailForm().validate_email(
+        text, CollectingDispatcher(), tracker(text, "question"), {}
+    ) == {"email": None}
+    customs, _ = run(ActionAskEmail(), tracker(text, "question", {"requested_slot": "email"}))
+    assert customs == [{"text": say("ja", "bot.email_invalid")}]

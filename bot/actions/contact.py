@@ -34,14 +34,15 @@ class ValidateEmailForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        """Accept an address anywhere in the reply ("it's ana@example.com"), or 'skip'."""
+        """Accept an address anywhere in the reply ("it's ana@example.com"), or 'skip'.
+        Anything else leaves the slot empty, and the form asks again (`action_ask_email`
+        says what was wrong)."""
         text = str(slot_value or "").strip()
         found = EMAIL.search(text)
         if found:
             return {"email": found.group(0).rstrip(".")}
         if text.lower().strip(".!。！ 「」") in SKIP:
             return {"email": SKIPPED}
-        say(dispatcher, words(tracker, "email_invalid"))
         return {"email": None}
 
 

@@ -58,9 +58,19 @@ class ActionThanks(ActReply):
 
 
 class ActionAskEmail(Reply):
-    """The email form's question (Rasa asks `action_ask_<slot>` when the domain lists it)."""
+    """The email form's question (Rasa asks `action_ask_<slot>` when the domain lists it).
+    Asked again after a reply with no address in it, it says so in one message, instead of a
+    complaint followed by the same question: `requested_slot` is still "email" then, and unset
+    the first time (the form sets it after asking, and clears it when it is done)."""
 
     action_name, text = "action_ask_email", "ask_email"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        again = tracker.get_slot("requested_slot") == "email"
+        say(dispatcher, words(tracker, "email_invalid" if again else self.text))
+        return []
 
 
 class ActionDefaultFallback(Action):
