@@ -254,6 +254,26 @@ def test_no_email_and_nobody_online_asks_for_an_email_first() -> None:
 
 
 @pytest.mark.parametrize(
+    ("action", "text", "intent", "said"),
+    [
+        (ActionAnswerQuestion(FakeKnowledge(SearchOutcome(Decision.ESCALATE, []))),
+         "what is the meaning of life", "question", "bot.no_answer_no_agent"),
+        (ActionAnswerQuestion(FakeKnowledge(SearchOutcome(Decision.ANSWER, [hit("report-fraud", 0.8)]))),
+         "someone stole money", "question", "bot.sensitive_no_agent"),
+        (ActionHandOver(), "this is useless", "complain", "bot.complaint_no_agent"),
+        (ActionHandOver(), "a person please", "request_human", "bot.handoff_no_agent"),
+    ],
+)  # fmt: skip
+def test_with_nobody_online_the_bot_still_says_why_it_hands_over(action, text, intent, said):
+    """The customer learns why (no article, a matter for a person, a complaint) as well as
+    that nobody is free, before the bot asks for an address."""
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker_with(text, intent, metadata=NOBODY_ONLINE), {}))
+    texts = [m["custom"]["text"] for m in dispatcher.messages if "text" in m["custom"]]
+    assert texts[-1] == say("en", said)
+
+
+@pytest.mark.parametrize(
     "metadata",
     [{"agents_available": True}, {"agents_available": False, "customer_email": "a@b.co"}],
 )

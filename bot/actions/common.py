@@ -118,12 +118,13 @@ def hand_over(
     skill: str | None = None,
     priority: str | None = None,
     question: str | None = None,
-    text: str | None = None,
+    says: str = "handoff",
 ) -> list[dict[str, Any]]:
-    """Signal the app to hand over, or, when the customer can't be reached afterwards, keep
-    the reason and ask for an email address first (email_form, then action_after_email)."""
+    """Signal the app to hand over, saying the text `says` (why, in bot.po), or, when the
+    customer can't be reached afterwards, keep the reason and ask for an email address first
+    (email_form, then action_after_email), saying why and that nobody is free (`<says>_no_agent`)."""
     if needs_email(tracker):
-        say(dispatcher, words(tracker, "no_agent"))
+        say(dispatcher, words(tracker, f"{says}_no_agent"))
         return [
             SlotSet("handoff_reason", reason),
             SlotSet("handoff_skill", skill),
@@ -131,7 +132,7 @@ def hand_over(
             SlotSet("question", question),
             FollowupAction("email_form"),
         ]
-    say(dispatcher, text or words(tracker, "handoff"))
+    say(dispatcher, words(tracker, says))
     send_handoff(dispatcher, reason=reason, skill=skill, priority=priority, question=question)
     return []
 

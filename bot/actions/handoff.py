@@ -18,7 +18,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import hand_over, words
+from bot.actions.common import hand_over
 from bot.actions.feedback import ActionFeedback
 from bot.actions.understanding import typed_text, understood
 from bot.topic import names_a_person, topic, word_count
@@ -57,7 +57,6 @@ class ActionHandOver(ActionFeedback):
         ):
             return await self.answer(dispatcher, tracker)  # a question that sounds like a request
         reason, priority = REASONS.get(intent, ("customer_request", None))
-        kwargs = {"text": words(tracker, TEXTS[intent])} if intent in TEXTS else {}
         question = tracker.get_slot("question")
         about = topic(text) if intent == "request_human" else ""  # a complaint names no topic
         skill = await self.skill_for(about or question or "")
@@ -72,7 +71,7 @@ class ActionHandOver(ActionFeedback):
                 skill=skill,
                 priority=priority,
                 question=question,
-                **kwargs,
+                says=TEXTS.get(intent, "handoff"),
             ),
         ]
 

@@ -78,7 +78,7 @@ class KnowledgeAction(Action):
                     tracker,
                     reason="no_answer",
                     question=question,
-                    text=words(tracker, "no_answer"),
+                    says="no_answer",
                 ),
             ]
         show_article(dispatcher, article, hit.score)
@@ -92,7 +92,7 @@ class KnowledgeAction(Action):
                     skill=article.skill,
                     priority="high",
                     question=question,
-                    text=words(tracker, "sensitive"),
+                    says="sensitive",
                 ),
             ]
         ask_feedback(dispatcher, tracker)
@@ -180,7 +180,7 @@ class KnowledgeAction(Action):
                         skill=sensitive[0].skill,
                         priority="high",
                         question=text,
-                        text=words(tracker, "sensitive"),
+                        says="sensitive",
                     ),
                 ]
             buttons = [
@@ -206,7 +206,7 @@ class KnowledgeAction(Action):
                 tracker,
                 reason=reason,
                 question=text,
-                text=words(tracker, "no_answer"),
+                says="no_answer",
             ),
         ]
 

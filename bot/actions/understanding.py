@@ -53,7 +53,7 @@ def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
                 tracker,
                 reason="not_understood",
                 question=tracker.get_slot("question"),
-                text=words(tracker, "not_understood_handover"),
+                says="not_understood_handover",
             ),
         ]
     pending = tracker.get_slot("pending")
