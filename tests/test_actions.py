@@ -267,10 +267,8 @@ def test_no_email_and_nobody_online_asks_for_an_email_first() -> None:
 def test_with_nobody_online_the_bot_still_says_why_it_hands_over(action, text, intent, said):
     """The customer learns why (no article, a matter for a person, a complaint) as well as
     that nobody is free, before the bot asks for an address."""
-    dispatcher = CollectingDispatcher()
-    asyncio.run(action.run(dispatcher, tracker_with(text, intent, metadata=NOBODY_ONLINE), {}))
-    texts = [m["custom"]["text"] for m in dispatcher.messages if "text" in m["custom"]]
-    assert texts[-1] == say("en", said)
+    customs, _ = run(action, tracker_with(text, intent, metadata=NOBODY_ONLINE))
+    assert [c["text"] for c in customs if "text" in c][-1] == say("en", said)
 
 
 @pytest.mark.parametrize(
@@ -303,13 +301,11 @@ def test_email_form_validation(text: str, value: str | None) -> None:
 
 
 def test_the_email_question_asked_again_says_the_reply_held_no_address() -> None:
-    first = CollectingDispatcher()
-    asyncio.run(ActionAskEmail().run(first, tracker("a person", "request_human"), {}))
-    again = CollectingDispatcher()
+    first, _ = run(ActionAskEmail(), tracker("a person", "request_human"))
     waiting = tracker("ana at example", "question", {"requested_slot": "email"})
-    asyncio.run(ActionAskEmail().run(again, waiting, {}))
-    assert [m["custom"]["text"] for m in first.messages] == [say("en", "bot.ask_email")]
-    assert [m["custom"]["text"] for m in again.messages] == [say("en", "bot.email_invalid")]
+    again, _ = run(ActionAskEmail(), waiting)
+    assert first == [{"text": say("en", "bot.ask_email")}]
+    assert again == [{"text": say("en", "bot.email_invalid")}]
 
 
 def test_after_the_form_the_hand_over_carries_on_with_the_address() -> None:
