@@ -231,13 +231,21 @@ class CustomerTurn:
         if conversation["awaiting"] == "email":
             if chat.set_email(conversation_id, text.strip()):
                 self._email_instead(conversation_id)
+                return True
+            # Asked again once; a second reply with no address stops the asking (the customer
+            # keeps their place in the queue) rather than repeating the same line at them.
+            again = not self._said_last(
+                conversation_id, say(language, "chat.not_an_email"), message["id"]
+            )
+            if not again:
+                with chat.storage.write() as db:
+                    db.table("conversations").update(conversation_id, {"awaiting": None})
+            if again:
+                reply = BotMessage(say(language, "chat.not_an_email"))
             else:
-                chat.say(
-                    conversation_id,
-                    BotMessage(say(language, "chat.not_an_email")),
-                    reply_to=message["id"],
-                    sender="system",
-                )
+                button = {"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}
+                reply = BotMessage(say(language, "chat.email_not_given"), buttons=[button])
+            chat.say(conversation_id, reply, reply_to=message["id"], sender="system")
             return True
         return False
 

@@ -308,6 +308,41 @@ def test_the_email_question_asked_again_says_the_reply_held_no_address() -> None
     assert again == [{"text": say("en", "bot.email_invalid")}]
 
 
+def in_the_form(*replies: str) -> Tracker:
+    """A tracker whose email form began, then heard `replies` (the last one is the latest)."""
+    t = tracker(replies[-1], "question", {"requested_slot": "email"})
+    t.events = [
+        {"event": "user", "text": "a person please"},
+        {"event": "active_loop", "name": "email_form"},
+        *({"event": "user", "text": r} for r in replies),
+    ]
+    return t
+
+
+def test_a_second_reply_with_no_address_goes_on_without_one() -> None:
+    validate = ValidateEmailForm().validate_email
+    first = validate("hello?", CollectingDispatcher(), in_the_form("hello?"), {})
+    second = in_the_form("hello?", "my card was stolen")
+    assert first == {"email": None}
+    assert validate("my card was stolen", CollectingDispatcher(), second, {}) == {"email": "-"}
+    # An address is still taken, however late it comes.
+    late = in_the_form("hello?", "oh, ana@example.com")
+    assert validate("oh, ana@example.com", CollectingDispatcher(), late, {}) == {
+        "email": "ana@example.com"
+    }
+
+
+def test_the_hand_over_says_whether_the_customer_skipped_or_gave_no_address() -> None:
+    def words_after(text: str) -> list[dict]:
+        slots = {"email": "-", "handoff_reason": "no_answer", "question": "pet insurance?"}
+        customs, _ = run(ActionAfterEmail(), tracker_with(text, "question", slots, NOBODY_ONLINE))
+        assert signal(customs, "handoff") == {"reason": "no_answer", "question": "pet insurance?"}
+        return [c for c in customs if "text" in c]
+
+    assert words_after("skip") == [{"text": say("en", "bot.email_skipped")}]
+    assert words_after("my card was stolen") == [{"text": say("en", "bot.email_not_given")}]
+
+
 def test_after_the_form_the_hand_over_carries_on_with_the_address() -> None:
     t = tracker_with(
         "ana@example.com",

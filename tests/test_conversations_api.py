@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.words import say as say_words
 from tests.factories import ScriptedBot
 from tests.helpers import ADMIN_HEADERS
 
@@ -326,6 +327,33 @@ def test_email_me_instead_while_waiting(client, bot: ScriptedBot, admin, on_duty
     assert (
         client.get(f"/api/agents/{on_duty['id']}/offers", headers=on_duty["headers"]).json() == []
     )
+
+
+def test_email_me_instead_stops_asking_after_two_replies_with_no_address(
+    client, bot: ScriptedBot, on_duty
+) -> None:
+    bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
+    started = client.post("/api/conversations", json={"customer": {"name": "Kai"}}).json()
+    cid, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
+    say(client, cid, headers, "a person please")
+    say(client, cid, headers, "/email_me")
+    retry = say(client, cid, headers, "hello?").json()
+    assert retry["messages"][-1]["text"] == say_words("en", "chat.not_an_email")
+    stopped = say(client, cid, headers, "is anyone there? my card was stolen").json()
+    assert stopped["status"] == "queued"
+    assert stopped["messages"][-1]["text"] == say_words("en", "chat.email_not_given")
+    assert stopped["messages"][-1]["buttons"] == [
+        {"title": "Email me instead", "payload": "/email_me"}
+    ]
+    # The asking has stopped: the next message is a message to the team, not a bad address.
+    later = say(client, cid, headers, "still waiting").json()
+    assert [m["sender"] for m in later["messages"]] == ["customer"]
+    assert client.get(f"/api/agents/{on_duty['id']}/offers", headers=on_duty["headers"]).json()
+    # The button asks again, and an address then files the ticket.
+    assert say(client, cid, headers, "/email_me").json()["messages"][-1]["text"] == (
+        "What email address should we reply to?"
+    )
+    assert say(client, cid, headers, "kai@example.com").json()["status"] == "ticketed"
 
 
 def test_bot_signals_contact_and_ticket(client, bot: ScriptedBot, admin, on_duty) -> None:

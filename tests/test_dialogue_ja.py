@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import (
+    ActionAfterEmail,
     ActionAskEmail,
     ActionDefaultFallback,
     ActionFeedback,
@@ -220,3 +221,16 @@ def test_an_invalid_email_is_asked_again_in_japanese() -> None:
     ) == {"email": None}
     customs, _ = run(ActionAskEmail(), tracker(text, "question", {"requested_slot": "email"}))
     assert customs == [{"text": say("ja", "bot.email_invalid")}]
+
+
+def test_a_second_reply_with_no_address_goes_on_without_one_in_japanese() -> None:
+    text = "カードを盗まれました"
+    form = tracker(text, "question", {"requested_slot": "email"}, earlier=[("えーと", {})])
+    form.events.insert(0, {"event": "active_loop", "name": "email_form"})
+    assert ValidateEmailForm().validate_email(text, CollectingDispatcher(), form, {}) == {
+        "email": "-"
+    }
+    slots = {"email": "-", "handoff_reason": "customer_request"}
+    customs, _ = run(ActionAfterEmail(), tracker(text, "question", slots))
+    assert customs[0] == {"text": say("ja", "bot.email_not_given")}
+    assert signal(customs, "handoff")["reason"] == "customer_request"

@@ -241,3 +241,36 @@ def test_without_an_email_the_bot_asks_for_one_before_filing(live) -> None:
     ticket = http.get(f"/api/tickets/{view['ticket_id']}", headers=live.admin).json()
     assert ticket["customer_email"] == "noor@example.com"
     assert view["ticket_id"] in texts[-1]
+
+
+def test_a_customer_who_answers_the_email_question_twice_with_no_address_is_not_kept_asking(
+    live,
+) -> None:
+    http = live.client()
+    started = http.post("/api/conversations", json={"customer": {"name": "Idris"}}).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    cid = started["id"]
+
+    def say(text: str) -> dict:
+        response = http.post(
+            f"/api/conversations/{cid}/messages", json={"text": text}, headers=customer
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert "what email address" in say("I want to talk to a real person")["messages"][-1]["text"]
+    assert say("hello? is anyone there?")["status"] == "bot"
+    filed = say("my card was stolen and someone took money")
+    assert filed["status"] == "ticketed"
+    texts = [m["text"] for m in filed["messages"]]
+    assert [m["text"] for m in filed["messages"] if m["sender"] == "bot"] == [
+        "I still can't find an email address there, so I'll pass this on without one. "
+        "You can check on it in this chat."
+    ]
+    view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
+    assert view["ticket_id"] in texts[-1]
+    ticket = http.get(f"/api/tickets/{view['ticket_id']}", headers=live.admin).json()
+    assert ticket["customer_email"] is None
+    # What they wrote instead of an address reaches the team with the ticket.
+    said = [m["text"] for m in ticket["transcript"] if m["sender"] == "customer"]
+    assert "my card was stolen and someone took money" in said

@@ -20,7 +20,8 @@ SKIP = frozenset(
         "いりません", "大丈夫です",
     }
 )  # fmt: skip
-SKIPPED = "-"  # the email slot's value when the customer chose not to give one
+SKIPPED = "-"  # the email slot's value when the customer chose not to give one or gave none
+TRIES = 2  # replies with no address in them before the form goes on without one
 
 
 class ValidateEmailForm(FormValidationAction):
@@ -36,14 +37,31 @@ class ValidateEmailForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Accept an address anywhere in the reply ("it's ana@example.com"), or 'skip'.
         Anything else leaves the slot empty, and the form asks again (`action_ask_email`
-        says what was wrong)."""
+        says what was wrong), once: a customer who answers twice with something else (often
+        what they need, "my card was stolen") is not kept in the form; the hand-over goes on
+        without an address, and what they wrote is in the transcript it carries."""
         text = str(slot_value or "").strip()
         found = EMAIL.search(text)
         if found:
             return {"email": found.group(0).rstrip(".")}
-        if text.lower().strip(".!。！ 「」") in SKIP:
+        if is_skip(text) or replies_to_form(tracker) >= TRIES:
             return {"email": SKIPPED}
         return {"email": None}
+
+
+def is_skip(text: str) -> bool:
+    return text.lower().strip(".!。！ 「」") in SKIP
+
+
+def replies_to_form(tracker: Tracker) -> int:
+    """The customer's messages since the email form began, this one included (0 when the
+    tracker does not show the form beginning: it then keeps asking)."""
+    replies = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == "email_form":
+            return replies
+        replies += event.get("event") == "user"
+    return 0
 
 
 def known_email(tracker: Tracker) -> str | None:
@@ -98,8 +116,10 @@ class ActionAfterEmail(Action):
         if email:
             dispatcher.utter_message(json_message={"contact": {"email": email}})
             say(dispatcher, words(tracker, "email_thanks", email=email))
-        else:
+        elif is_skip(tracker.latest_message.get("text") or ""):
             say(dispatcher, words(tracker, "email_skipped"))
+        else:
+            say(dispatcher, words(tracker, "email_not_given"))
         if reason == "customer_chose_email":
             dispatcher.utter_message(
                 json_message={"ticket": {"reason": reason, "question": question}}
