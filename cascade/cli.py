@@ -61,8 +61,10 @@ def serve(
         str | None, typer.Option(help="Rasa server URL; default from CASCADE_RASA_URL.")
     ] = None,
 ) -> None:
-    """Run the app alone (the Rasa server is found at --rasa-url). Rasa's action calls need
-    CASCADE_ACTION_SECRET, the same in Rasa's environment and the app's."""
+    """Run the app alone (the Rasa server is found at --rasa-url).
+
+    Rasa's action calls need CASCADE_ACTION_SECRET, the same in Rasa's environment and the
+    app's."""
     import uvicorn
 
     from cascade.app import create_app, with_realtime
@@ -175,8 +177,10 @@ def kb_import(
     ],
     data_dir: DataDir = None,
 ) -> None:
-    """Import articles, all or nothing: JSON Lines are published; Markdown files keep the
-    status their front matter gives (published when it gives none)."""
+    """Import articles from a JSON Lines file or a folder of Markdown files, all or nothing.
+
+    JSON Lines are published; Markdown files keep the status their front matter gives
+    (published when it gives none)."""
     from knowledge_base.errors import ImportRejected
     from knowledge_base.importing import parse_jsonl
     from knowledge_base.markdown import read_folder
@@ -203,8 +207,10 @@ def replay(
         Path | None, typer.Option("--csv", help="Also write every question's outcome here.")
     ] = None,
 ) -> None:
-    """Run past customer questions through the bot's decision, before going live: answered,
-    choices or escalated, per skill and article; with `expected` labels, right and wrong."""
+    """Run past customer questions through the bot's decision, before going live.
+
+    Prints what the bot would do (answered, choices or escalated) per skill and article; with
+    `expected` labels, right and wrong."""
     from knowledge_base.errors import ImportRejected
     from knowledge_base.replay import as_csv, parse_questions, render
     from knowledge_base.replay import replay as run
@@ -261,9 +267,10 @@ def agents_seed(
     ],
     data_dir: DataDir = None,
 ) -> None:
-    """Create the agents in FILE that do not exist yet (by name) and print their tokens. One
-    that exists takes the languages FILE gives them: a data directory made before agents had
-    languages holds every agent as speaking English."""
+    """Create the agents in FILE that do not exist yet (by name) and print their tokens.
+
+    One that exists takes the languages FILE gives them: a data directory made before agents
+    had languages holds every agent as speaking English."""
     from handoff.agents import AgentIn, AgentUpdate
 
     services = _services_without_model(data_dir)
@@ -285,8 +292,10 @@ def demo_traffic(
     days: Annotated[int, typer.Option(min=1, max=60, help="How many days, ending now.")] = 14,
     seed: Annotated[int, typer.Option(help="The same seed and day give the same traffic.")] = 14,
 ) -> None:
-    """Simulate days of customers, bot and agents through the app's services (no Rasa server
-    needed), so the demo's dashboard has figures; a directory with chats is left alone."""
+    """Simulate days of customers, bot and agents, so the demo's dashboard has figures.
+
+    Driven through the app's services (no Rasa server needed); a directory with chats is left
+    alone."""
     from cascade.demo_traffic import seed_traffic
 
     _quiet_libraries()

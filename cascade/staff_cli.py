@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 staff_app = typer.Typer(
-    help="Staff accounts: sign-in with email and password (an agent's names the agent).",
+    help="Staff accounts: email and password sign-in; an agent's account is tied to that agent.",
     no_args_is_help=True,
 )
 
@@ -119,8 +119,9 @@ def staff_add(
 
 @staff_app.command("reset")
 def staff_reset(email: Email, password_file: PasswordFile = None, data_dir: DataDir = None) -> None:
-    """Set a new password (made up and printed unless given); every session and token of the
-    account ends."""
+    """Set a new password (made up and printed unless given).
+
+    Every session and token of the account ends."""
     services = _services(data_dir)
     with _refusals():
         account = services.accounts.find(email)
@@ -140,8 +141,9 @@ def _set_active(email: str, data_dir: Path | None, *, active: bool) -> None:
 
 @staff_app.command("deactivate")
 def staff_deactivate(email: Email, data_dir: DataDir = None) -> None:
-    """No more signing in; the account's sessions and tokens end at once (an agent's too, who
-    goes offline with their chats back in the queue)."""
+    """No more signing in; the account's sessions and tokens end at once.
+
+    An agent's account too: the agent goes offline, with their chats back in the queue."""
     _set_active(email, data_dir, active=False)
 
 
@@ -173,8 +175,9 @@ def staff_token(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Issue an API token speaking for the account (for a script or a bookmarked page); it
-    ends with the account's deactivation or reset, or when it expires."""
+    """Issue an API token speaking for the account (for a script or a bookmarked page).
+
+    It ends with the account's deactivation or reset, or when it expires."""
     services = _services(data_dir)
     now = services.clock.now()
     expires = now + timedelta(days=expires_in_days) if expires_in_days else None
