@@ -13,7 +13,7 @@ from conversations.events import FeedbackGiven
 from conversations.gaps import ANSWER_NOT_HELPFUL
 from conversations.people import HandoffRequest
 from conversations.replies import BotMessage, parse_replies
-from conversations.states import Status, transition
+from conversations.states import ONLY_THANKED, Status, transition
 from conversations.triggers import frustration
 from core.words import say
 
@@ -112,7 +112,8 @@ class BotTurn:
         except ConnectionError as exc:
             log.warning("%s", exc)
             return await asyncio.to_thread(self._bot_down, conversation_id, message)
-        return await asyncio.to_thread(self._after_bot, conversation_id, message, raw)
+        reopened = bool(conversation.get("reopened"))
+        return await asyncio.to_thread(self._after_bot, conversation_id, message, raw, reopened)
 
     def _before_bot(
         self, conversation: dict[str, Any], message: dict[str, Any], text: str
@@ -165,10 +166,15 @@ class BotTurn:
         return [reply]
 
     def _after_bot(
-        self, conversation_id: str, message: dict[str, Any], raw: list[dict[str, Any]]
+        self,
+        conversation_id: str,
+        message: dict[str, Any],
+        raw: list[dict[str, Any]],
+        reopened: bool = False,
     ) -> list[dict[str, Any]]:
         """Say the bot's answer and act on its signals, in one transaction with the turn
-        marked taken."""
+        marked taken. `reopened`: the message reopened a resolved chat; if the bot took it
+        for a thanks or a goodbye, the chat is resolved again (`ONLY_THANKED`)."""
         chat = self.chat
         turn = parse_replies(raw)
         with chat.storage.write():
@@ -184,6 +190,15 @@ class BotTurn:
                         self._act_on(conversation_id, name, signal)
                 except ConversationMoved as moved:  # someone else changed it a moment before
                     log.info("signal %s not acted on: %s", name, moved)
+            if reopened and [name for name, _ in turn.signals] == ["courtesy"]:
+                transition(
+                    chat.storage,
+                    conversation_id,
+                    Status.RESOLVED,
+                    expect=Status.BOT,
+                    reason=ONLY_THANKED,
+                    at=chat.now(),
+                )
         return produced
 
     def _hand_over(self, conversation_id: str, request: HandoffRequest) -> None:

@@ -15,6 +15,7 @@ from conversations.states import Status
 from conversations.store import ConversationStore
 from conversations.transcript import first_customer_question
 from core.clock import Clock, iso
+from core.contact import find_email
 from core.db import Storage
 from core.language import detect
 
@@ -102,8 +103,9 @@ class Chat:
         return self.people.email_instead(conversation_id)
 
     def set_email(self, conversation_id: str, email: str) -> bool:
-        """Keep the customer's address if it is one (checked again here: never trust a bot)."""
-        valid = email_address(email)
+        """Keep the customer's address if the text holds one ("my email is …" too; checked
+        again here: never trust a bot)."""
+        valid = find_email(email)
         if valid is None:
             return False
         with self.storage.write() as db:

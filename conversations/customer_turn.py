@@ -20,6 +20,7 @@ from conversations.errors import ConversationMoved
 from conversations.people import EMAIL_INSTEAD
 from conversations.replies import BotMessage
 from conversations.states import Status, transition
+from core.contact import declines
 from core.words import say
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ class CustomerTurn:
                     reply_to=message["id"],
                     sender="system",
                 )
+        reopened = status is Status.RESOLVED
         if status in (Status.RESOLVED, Status.ABANDONED):
             try:
                 transition(
@@ -185,6 +187,8 @@ class CustomerTurn:
                 log.info("%s", moved)
             conversation = store.get(conversation_id)
             status = Status(conversation["status"])
+            # Reopened by this message: a mere thanks or goodbye leaves it resolved (bot_turn).
+            conversation = {**conversation, "reopened": reopened}
         return conversation if status is Status.BOT else None
 
     async def resume(self, only: Collection[int] | None = None) -> int:
@@ -232,18 +236,22 @@ class CustomerTurn:
             if chat.set_email(conversation_id, text.strip()):
                 self._email_instead(conversation_id)
                 return True
-            # Asked again once; a second reply with no address stops the asking (the customer
-            # keeps their place in the queue) rather than repeating the same line at them.
-            again = not self._said_last(
+            # "skip" ends the asking; otherwise it is asked again once, and a second reply with
+            # no address ends it too (the customer keeps their place in the queue) rather than
+            # repeating the same line at them.
+            declined = declines(text)
+            again = not declined and not self._said_last(
                 conversation_id, say(language, "chat.not_an_email"), message["id"]
             )
             if not again:
                 with chat.storage.write() as db:
                     db.table("conversations").update(conversation_id, {"awaiting": None})
-            if again:
+            button = {"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}
+            if declined:
+                reply = BotMessage(say(language, "chat.email_declined"), buttons=[button])
+            elif again:
                 reply = BotMessage(say(language, "chat.not_an_email"))
             else:
-                button = {"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}
                 reply = BotMessage(say(language, "chat.email_not_given"), buttons=[button])
             chat.say(conversation_id, reply, reply_to=message["id"], sender="system")
             return True

@@ -3,7 +3,8 @@
 Cascade's actions send what they show as `custom` payloads (Rasa's REST channel splits plain
 text at blank lines, which would tear an article apart), plus signals the app acts on:
 `{"handoff": {...}}`, `{"resolve": {...}}`, `{"feedback": {...}}`, `{"contact": {"email"}}` and
-`{"ticket": {...}}` (the customer would rather be emailed).
+`{"ticket": {...}}` (the customer would rather be emailed) and `{"courtesy": {"act"}}` (the
+reply was to a thanks or a goodbye).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SIGNALS = ("contact", "feedback", "resolve", "handoff", "ticket")
+SIGNALS = ("contact", "feedback", "resolve", "handoff", "ticket", "courtesy")
 
 
 @dataclass(frozen=True)

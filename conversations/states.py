@@ -38,6 +38,10 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     Status.ABANDONED: frozenset({Status.BOT}),  # the customer came back
 }
 
+# The reason of the move back to resolved when a customer's message after the resolution was only
+# a thanks or a goodbye: the chat stays resolved as it was, and the figures read it so.
+ONLY_THANKED = "customer_only_thanked"
+
 OPEN = frozenset({Status.BOT, Status.QUEUED, Status.ASSIGNED})
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from conversations.events import ArticleShown, StatusChanged
+from conversations.states import ONLY_THANKED
 from core.clock import iso
 from core.db import Storage
 
@@ -45,20 +46,32 @@ class Moves:
 
     moves: list[tuple[str, str, str, datetime]]  # (previous, status, reason, at)
 
+    def _kept(self) -> list[tuple[str, str, str, datetime]]:
+        """The moves without a thanks or goodbye after a resolution: the move back to bot it
+        caused and the move to resolved again (`ONLY_THANKED`) undo each other."""
+        kept: list[tuple[str, str, str, datetime]] = []
+        for move in self.moves:
+            if move[2] == ONLY_THANKED and kept and kept[-1][:2] == ("resolved", "bot"):
+                kept.pop()
+            else:
+                kept.append(move)
+        return kept
+
     def resolved_at(self) -> datetime | None:
         """When it was last resolved."""
-        times = [at for _, status, _, at in self.moves if status == "resolved"]
+        times = [at for _, status, _, at in self._kept() if status == "resolved"]
         return times[-1] if times else None
 
     def resolution(self) -> str | None:
         """The reason of the last resolution (bot_answered, assumed_resolved, agent_resolved...)."""
-        reasons = [reason for _, status, reason, _ in self.moves if status == "resolved"]
+        reasons = [reason for _, status, reason, _ in self._kept() if status == "resolved"]
         return reasons[-1] if reasons else None
 
     def reopened_within(self, window: timedelta) -> bool:
-        """The customer wrote again in this chat within `window` of one of its resolutions."""
+        """The customer wrote again in this chat within `window` of one of its resolutions (a
+        thanks or a goodbye does not count)."""
         resolved: datetime | None = None
-        for previous, status, _, at in self.moves:
+        for previous, status, _, at in self._kept():
             if status == "resolved":
                 resolved = at
             elif previous == "resolved" and resolved is not None and at - resolved <= window:

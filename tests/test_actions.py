@@ -356,6 +356,24 @@ def test_after_the_form_the_hand_over_carries_on_with_the_address() -> None:
     assert slots["handoff_reason"] is None
 
 
+def test_an_address_given_without_asking_is_noted_and_files_nothing() -> None:
+    kb = FakeKnowledge(SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.8)]))
+    for action, intent in [(ActionEmailMe(kb), "email_me"), (ActionAnswerQuestion(kb), "question")]:
+        customs, slots = run(action, tracker_with("My email is ana@example.com", intent))
+        assert signal(customs, "contact") == {"email": "ana@example.com"}
+        assert signal(customs, "ticket") is None and signal(customs, "handoff") is None
+        assert customs[-1] == {"text": say("en", "bot.email_noted", email="ana@example.com")}
+        assert slots == {"email": "ana@example.com"}
+
+
+def test_email_me_at_an_address_files_a_ticket_to_it() -> None:
+    customs, _ = run(
+        ActionEmailMe(), tracker_with("please email me at ana@example.com", "email_me")
+    )
+    assert signal(customs, "contact") == {"email": "ana@example.com"}
+    assert signal(customs, "ticket")["reason"] == "customer_chose_email"
+
+
 def test_email_me_with_a_known_address_files_a_ticket() -> None:
     customs, _ = run(
         ActionEmailMe(), tracker_with("email me", "email_me", metadata={"customer_email": "a@b.co"})

@@ -122,7 +122,7 @@ def test_a_waiting_japanese_customer_reads_their_place_in_japanese(client, bot, 
     # "Email me instead" asks for the address in Japanese, and says so when it is not one.
     asked = write(client, started, headers, "/email_me")
     assert asked["messages"][-1]["text"] == "ご返信先のメールアドレスを入力してください。"
-    wrong = write(client, started, headers, "nope")
+    wrong = write(client, started, headers, "えーと")
     assert wrong["messages"][-1]["text"].startswith("メールアドレスの形式ではない")
 
 

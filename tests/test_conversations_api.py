@@ -329,6 +329,24 @@ def test_email_me_instead_while_waiting(client, bot: ScriptedBot, admin, on_duty
     )
 
 
+def test_email_me_instead_takes_the_address_in_a_sentence_or_a_no(
+    client, bot: ScriptedBot, on_duty
+) -> None:
+    bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
+    started = client.post("/api/conversations", json={"customer": {"name": "Kai"}}).json()
+    cid, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
+    say(client, cid, headers, "a person please")
+    say(client, cid, headers, "/email_me")
+    declined = say(client, cid, headers, "never mind").json()
+    assert declined["status"] == "queued"
+    assert declined["messages"][-1]["text"] == say_words("en", "chat.email_declined")
+    say(client, cid, headers, "/email_me")
+    done = say(client, cid, headers, "my email is kai@example.com").json()
+    assert done["status"] == "ticketed"
+    view = client.get(f"/api/conversations/{cid}", headers=headers).json()
+    assert view["customer"]["email"] == "kai@example.com"
+
+
 def test_email_me_instead_stops_asking_after_two_replies_with_no_address(
     client, bot: ScriptedBot, on_duty
 ) -> None:
@@ -360,7 +378,7 @@ def test_bot_signals_contact_and_ticket(client, bot: ScriptedBot, admin, on_duty
     bot.replies = [
         [
             {"custom": {"contact": {"email": "zoe@example.com"}}},
-            {"custom": {"text": "Thanks! We'll reply to zoe@example.com."}},
+            {"custom": {"text": "Thanks!"}},
             {"custom": {"ticket": {"reason": "customer_chose_email"}}},
         ]
     ]

@@ -233,14 +233,17 @@ def test_without_an_email_the_bot_asks_for_one_before_filing(live) -> None:
     ]
     filed = say("noor@example.com")
     assert filed["status"] == "ticketed"
-    texts = [m["text"] for m in filed["messages"]]
-    assert "Thanks! We'll reply to noor@example.com." in texts
     view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
     assert view["customer"]["email"] == "noor@example.com"
     assert view["handoff"]["reason"] == "customer_request"
     ticket = http.get(f"/api/tickets/{view['ticket_id']}", headers=live.admin).json()
     assert ticket["customer_email"] == "noor@example.com"
-    assert view["ticket_id"] in texts[-1]
+    # The address is said once, where the ticket's number is.
+    assert [m["text"] for m in filed["messages"] if m["sender"] != "customer"] == [
+        "Thanks!",
+        f"No one from our team is available right now, so we've filed ticket {view['ticket_id']} "
+        "with everything you've told us. We'll reply by email to noor@example.com.",
+    ]
 
 
 def test_a_customer_who_answers_the_email_question_twice_with_no_address_is_not_kept_asking(
@@ -264,8 +267,7 @@ def test_a_customer_who_answers_the_email_question_twice_with_no_address_is_not_
     assert filed["status"] == "ticketed"
     texts = [m["text"] for m in filed["messages"]]
     assert [m["text"] for m in filed["messages"] if m["sender"] == "bot"] == [
-        "I still can't find an email address there, so I'll pass this on without one. "
-        "You can check on it in this chat."
+        "I still can't find an email address there, so I'll pass this on without one."
     ]
     view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
     assert view["ticket_id"] in texts[-1]
@@ -274,3 +276,51 @@ def test_a_customer_who_answers_the_email_question_twice_with_no_address_is_not_
     # What they wrote instead of an address reaches the team with the ticket.
     said = [m["text"] for m in ticket["transcript"] if m["sender"] == "customer"]
     assert "my card was stolen and someone took money" in said
+
+
+def test_an_address_given_unasked_is_kept_and_the_chat_goes_on(live) -> None:
+    http = live.client()
+    started = http.post("/api/conversations", json={}).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    cid = started["id"]
+
+    def say(text: str) -> dict:
+        response = http.post(
+            f"/api/conversations/{cid}/messages", json={"text": text}, headers=customer
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    noted = say("My email is ana.smith@example.com")
+    assert noted["status"] == "bot"
+    assert [m["text"] for m in noted["messages"] if m["sender"] == "bot"] == [
+        "Thanks, I've noted ana.smith@example.com. What can I help you with?"
+    ]
+    answered = say("how do I freeze my card?")
+    assert answered["status"] == "bot"
+    assert any(m.get("article_id") for m in answered["messages"])
+    view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
+    assert view["customer"]["email"] == "ana.smith@example.com"
+    assert view["status"] == "bot" and view.get("ticket_id") is None
+
+
+def test_a_thanks_after_the_bot_resolved_the_chat_leaves_it_resolved(live) -> None:
+    http = live.client()
+    started = http.post("/api/conversations", json={}).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    cid = started["id"]
+
+    def say(text: str) -> dict:
+        response = http.post(
+            f"/api/conversations/{cid}/messages", json={"text": text}, headers=customer
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert any(m.get("article_id") for m in say("how do I freeze my card?")["messages"])
+    assert say("/affirm")["status"] == "resolved"
+    thanked = say("great, thank you so much! bye")
+    assert thanked["status"] == "resolved"
+    assert [m["sender"] for m in thanked["messages"]] == ["customer", "bot"]
+    # A new question after that reopens the chat, as before.
+    assert say("and how do I order a new card?")["status"] == "bot"

@@ -274,6 +274,47 @@ def test_a_resolution_reopened_in_the_same_chat_is_not_durable(client, bot, admi
     assert (found["resolved"], found["reopened"], found["durable_resolutions"]) == (1, 1, 0)
 
 
+def thanks(act: str = "thanks") -> list[dict]:
+    """The bot's reply to a thanks or a goodbye."""
+    return [{"custom": {"text": "You're welcome!"}}, {"custom": {"courtesy": {"act": act}}}]
+
+
+def test_a_thanks_after_the_resolution_leaves_it_resolved_and_durable(
+    client, bot, admin, clock
+) -> None:
+    bot.replies += [answer(*CARDS), yes("freeze-card"), thanks(), thanks("goodbye")]
+    cid, say = chat(client, visitor_id="visitor-bbbb")
+    say("how do I freeze my card")
+    assert say("/affirm")["status"] == "resolved"
+    thanked = say("great, thank you!")
+    assert thanked["status"] == "resolved"
+    assert thanked["messages"][-1]["text"] == "You're welcome!"
+    assert say("bye")["status"] == "resolved"
+    # The rating buttons still rate the chat after the thanks.
+    assert say('/csat{"score": 5}')["status"] == "resolved"
+    clock.advance(days=4)
+    found = client.get("/api/metrics", headers=admin).json()
+    assert (found["resolved"], found["bot_resolved_confirmed"]) == (1, 1)
+    assert (found["reopened"], found["durable_resolutions"]) == (0, 1)
+    assert client.get(f"/api/conversations/{cid}", headers=admin).json()["csat"]["score"] == 5
+
+
+def test_a_thanks_after_an_agent_resolved_keeps_the_agent_s_resolution(
+    client, bot, admin, clock
+) -> None:
+    agent = make_agent(client, admin, skills={"general": 3})
+    bot.replies += [[{"custom": {"handoff": {"reason": "customer_request"}}}], thanks()]
+    cid, say = chat(client, visitor_id="visitor-cccc")
+    say("a person please")
+    assert client.post(f"/api/conversations/{cid}/accept", headers=agent["headers"]).is_success
+    assert client.post(f"/api/conversations/{cid}/resolve", headers=agent["headers"]).is_success
+    assert say("thanks so much!")["status"] == "resolved"
+    clock.advance(hours=1)
+    settle(client)  # silence after the thanks abandons nothing: the chat is not open again
+    found = client.get("/api/metrics", headers=admin).json()
+    assert (found["resolved"], found["abandoned"], found["reopened"]) == (1, 0, 0)
+
+
 @pytest.mark.parametrize(
     ("customer", "field"),
     [

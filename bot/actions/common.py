@@ -84,6 +84,16 @@ def say(dispatcher: CollectingDispatcher, text: str, **extra: Any) -> None:
     dispatcher.utter_message(json_message={"text": text, **extra})
 
 
+def note_email(
+    dispatcher: CollectingDispatcher, tracker: Tracker, address: str
+) -> list[dict[str, Any]]:
+    """The customer only gave their address ("my email is …"): keep it for a later ticket and
+    carry on, instead of taking it as a request to be emailed."""
+    dispatcher.utter_message(json_message={"contact": {"email": address}})
+    say(dispatcher, words(tracker, "email_noted", email=address))
+    return [SlotSet("email", address)]
+
+
 def show_article(dispatcher: CollectingDispatcher, article: Article, score: float) -> None:
     say(
         dispatcher,

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import say, send_handoff, words
+from bot.actions.common import note_email, say, send_handoff, words
 from bot.actions.knowledge import KnowledgeAction
+from bot.actions.understanding import typed_text
+from core.contact import asks_to_be_emailed, declines, find_email
 
-EMAIL = re.compile(r"[^@\s<>(),;:\"']+@[^@\s<>(),;:\"']+\.[A-Za-z]{2,}")
-SKIP = frozenset(
-    {
-        "skip", "no", "no thanks", "none", "nope", "i'd rather not", "no email",
-        "スキップ", "すきっぷ", "いいえ", "結構です", "不要", "不要です", "なし", "いらない",
-        "いりません", "大丈夫です",
-    }
-)  # fmt: skip
 SKIPPED = "-"  # the email slot's value when the customer chose not to give one or gave none
 TRIES = 2  # replies with no address in them before the form goes on without one
 
@@ -41,16 +34,12 @@ class ValidateEmailForm(FormValidationAction):
         what they need, "my card was stolen") is not kept in the form; the hand-over goes on
         without an address, and what they wrote is in the transcript it carries."""
         text = str(slot_value or "").strip()
-        found = EMAIL.search(text)
+        found = find_email(text)
         if found:
-            return {"email": found.group(0).rstrip(".")}
-        if is_skip(text) or replies_to_form(tracker) >= TRIES:
+            return {"email": found}
+        if declines(text) or replies_to_form(tracker) >= TRIES:
             return {"email": SKIPPED}
         return {"email": None}
-
-
-def is_skip(text: str) -> bool:
-    return text.lower().strip(".!。！ 「」") in SKIP
 
 
 def replies_to_form(tracker: Tracker) -> int:
@@ -83,12 +72,18 @@ class ActionEmailMe(KnowledgeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        text = typed_text(tracker)
+        given = find_email(text)
+        if given and not asks_to_be_emailed(text):  # "my email is …" only tells us the address
+            return note_email(dispatcher, tracker, given)
         answered = await self.question_instead(dispatcher, tracker, unasked=True)
         if answered is not None:
             return answered
-        email = known_email(tracker)
+        email = given or known_email(tracker)
         if email is None:
             return [SlotSet("handoff_reason", "customer_chose_email"), FollowupAction("email_form")]
+        if given:  # "email me at …": the address to reply to
+            dispatcher.utter_message(json_message={"contact": {"email": given}})
         say(dispatcher, words(tracker, "email_me", email=email))
         dispatcher.utter_message(
             json_message={
@@ -115,8 +110,8 @@ class ActionAfterEmail(Action):
         question = tracker.get_slot("question")
         if email:
             dispatcher.utter_message(json_message={"contact": {"email": email}})
-            say(dispatcher, words(tracker, "email_thanks", email=email))
-        elif is_skip(tracker.latest_message.get("text") or ""):
+            say(dispatcher, words(tracker, "email_thanks"))
+        elif declines(tracker.latest_message.get("text") or ""):
             say(dispatcher, words(tracker, "email_skipped"))
         else:
             say(dispatcher, words(tracker, "email_not_given"))

@@ -24,6 +24,7 @@ from bot.actions.common import (
     KnowledgeSource,
     ask_feedback,
     hand_over,
+    note_email,
     person_button,
     reset,
     say,
@@ -31,6 +32,7 @@ from bot.actions.common import (
     words,
 )
 from bot.actions.understanding import not_understood, typed_text, understood, unreadable
+from core.contact import only_gives_email
 from knowledge_base.search import Decision, Hit, SearchOutcome
 from knowledge_base.store import Article
 
@@ -110,6 +112,8 @@ class KnowledgeAction(Action):
         (or say it was not understood)."""
         text = typed_text(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if address := only_gives_email(text):  # "my email is …" is no question
+            return note_email(dispatcher, tracker, address)
         if unreadable(tracker):  # the knowledge base would only guess at it
             return not_understood(dispatcher, tracker)
         outcome = await asyncio.to_thread(self.kb.search, text, limit=5)

@@ -45,15 +45,30 @@ class ActReply(Reply, KnowledgeAction):
         return answered if answered is not None else await super().run(dispatcher, tracker, domain)
 
 
+class Courtesy(ActReply):
+    """A thanks or a goodbye: the reply says so to the app (`courtesy`), so that one after a
+    resolution leaves the chat resolved instead of reopening it."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        answered = await self.question_instead(dispatcher, tracker)
+        if answered is not None:
+            return answered
+        say(dispatcher, words(tracker, self.text))
+        dispatcher.utter_message(json_message={"courtesy": {"act": self.text}})
+        return []
+
+
 class ActionGreet(ActReply):
     action_name, text = "action_greet", "greet"
 
 
-class ActionGoodbye(ActReply):
+class ActionGoodbye(Courtesy):
     action_name, text = "action_goodbye", "goodbye"
 
 
-class ActionThanks(ActReply):
+class ActionThanks(Courtesy):
     action_name, text = "action_thanks", "thanks"
 
 

@@ -1,0 +1,86 @@
+"""Email addresses as customers type them, and the replies that decline to give one.
+
+Shared by the bot's email form (`bot/actions/contact.py`) and the queue's "email me instead"
+(`conversations/customer_turn.py`), so both take the same replies: an address anywhere in the
+message ("it's ana@example.com"), typed full-width by a Japanese IME (ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ,
+read after NFKC), and checked by email-validator. Finding the address inside a sentence and
+telling "my email is …" from a request are not what email-validator does, hence the patterns.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+
+_CANDIDATE = re.compile(r"[^@\s<>(),;:\"'「」『』]+@[^@\s<>(),;:\"'「」『』]+\.[A-Za-z]{2,}")
+_TRIM = ".,!?。、！？ 「」"
+DECLINES = frozenset(
+    {
+        "skip", "no", "no thanks", "none", "nope", "i'd rather not", "no email", "never mind",
+        "nevermind", "cancel",
+        "スキップ", "すきっぷ", "いいえ", "結構です", "不要", "不要です", "なし", "いらない",
+        "いりません", "大丈夫です", "キャンセル",
+    }
+)  # fmt: skip
+# What is left of a message that only gives an address, once the address is taken out.
+_ONLY_GIVES = re.compile(
+    r"^(?:(?:hi|hello|ok|okay|sure|yes)\s*)?"
+    r"(?:(?:here'?s|here is|this is|it'?s|it is)\s*)?(?:(?:my|our)\s+)?"
+    r"(?:e-?mail(?:\s+address)?|address|contact)?\s*(?:is|:|-)?\s*"
+    r"(?:thanks|thank you)?$"
+    r"|^(?:私の)?(?:メール|メアド|Eメール)(?:アドレス)?(?:は|:)?(?:です|になります)?$",
+    re.IGNORECASE,
+)
+
+# Words that ask for a reply by email ("email me at …", 「メールで連絡してください」).
+_ASKS = re.compile(
+    r"\b(?:e-?mail|write|reply|respond|contact|send|get back|reach)\b[^.?!]*\b(?:me|us)\b"
+    r"|\bby e-?mail\b|\binstead\b|\b(?:reply|respond|send)\b"
+    r"|メールで|メールに|メール(?:を|が)?(?:ください|下さい|ほしい|欲しい|お願い)|(?:連絡|返信|回答)(?:を|して|ください)",
+    re.IGNORECASE,
+)
+
+
+def normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def find_email(text: str) -> str | None:
+    """The first valid address anywhere in `text`, in its normal form, or None."""
+    for found in _CANDIDATE.finditer(normal(text)):
+        try:
+            return validate_email(found.group(0).rstrip("."), check_deliverability=False).normalized
+        except EmailNotValidError:
+            continue
+    return None
+
+
+def declines(text: str) -> bool:
+    """A reply that declines to give an address ("skip", "no thanks", 「不要です」)."""
+    return normal(text).lower().strip(_TRIM) in DECLINES
+
+
+def only_gives_email(text: str) -> str | None:
+    """The address, when the message does nothing but give it ("my email is ana@example.com",
+    「メールアドレスは hanako@example.jp です」): a statement, not a request to be emailed."""
+    address = find_email(text)
+    if address is None:
+        return None
+    rest = _CANDIDATE.sub(" ", normal(text))
+    rest = re.sub(r"\s+", " ", rest).strip(_TRIM + ":")
+    return (
+        address
+        if _ONLY_GIVES.match(rest.replace(" ", "") if _is_japanese(rest) else rest)
+        else None
+    )
+
+
+def _is_japanese(text: str) -> bool:
+    return any(unicodedata.name(c, "").startswith(("CJK", "HIRAGANA", "KATAKANA")) for c in text)
+
+
+def asks_to_be_emailed(text: str) -> bool:
+    """Whether the message asks for a reply by email, as opposed to only mentioning an address."""
+    return bool(_ASKS.search(_CANDIDATE.sub(" ", normal(text))))
