@@ -61,13 +61,23 @@ def new_page(browser):
         page = context.new_page()
         page.errors = []  # type: ignore[attr-defined]
         page.dialogs = []  # type: ignore[attr-defined]
+        # Every dialog is noted and dismissed, unless a test queued its answers (True accepts).
+        page.dialog_answers = []  # type: ignore[attr-defined]
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("dialog", lambda dialog: answer_dialog(page, dialog))
         return page
 
     yield make
     for context in contexts:
         context.close()
+
+
+def answer_dialog(page, dialog) -> None:
+    page.dialogs.append(dialog.message)
+    if page.dialog_answers and page.dialog_answers.pop(0):
+        dialog.accept()
+    else:
+        dialog.dismiss()
 
 
 @pytest.fixture

@@ -543,6 +543,42 @@ def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:
     assert page.errors == []
 
 
+def test_a_resolved_chat_whose_customer_comes_back_opens_live_again(
+    console_app, on_duty, page
+) -> None:
+    http = console_app.client()
+    open_console(page, console_app.url, on_duty["token"])
+    lee = Customer(http, name="Lee Park", email="lee@example.com", page_url="https://d.example/")
+    lee.say("a person, please")
+    offer_card(page, lee.id).get_by_role("button", name="Accept").click()
+    pane = chat_pane(page, lee.id)
+    reply = pane.locator("textarea[id^=reply-]")
+    reply.fill("A new PIN is on its way.")
+    reply.press("Enter")
+    expect(pane.locator(".msg-agent")).to_have_count(1)
+    pane.get_by_role("button", name="Resolve").click()
+    expect(pane.locator(".banner")).to_contain_text("Resolved")
+    expect(reply).to_be_disabled()
+
+    # The customer writes again; nobody else is online, so the offer comes back to this agent.
+    lee.say("the new PIN still doesn't work, can I talk to someone again?")
+    offer_card(page, lee.id).get_by_role("button", name="Accept").click()
+    expect(pane.locator(".banner")).to_be_hidden()
+    expect(reply).to_be_enabled()
+    expect(pane.get_by_role("button", name="Resolve")).to_be_enabled()
+    reply.fill("Let me look at that PIN again.")
+    reply.press("Enter")
+    expect(pane.locator(".msg-agent")).to_have_count(2)
+    assert lee.view()["messages"][-1]["text"] == "Let me look at that PIN again."
+    # The transcript reads in the order things were said: the customer's return before the
+    # agent joining again.
+    order = pane.locator(".msg").evaluate_all("items => items.map(li => Number(li.dataset.id))")
+    assert order == sorted(order)
+    pane.get_by_role("button", name="Resolve").click()
+    expect(pane.locator(".banner")).to_contain_text("Resolved")
+    assert page.errors == []
+
+
 def test_the_ticket_inbox_follows_ticket_changes_without_a_reload(
     console_app, on_duty, page
 ) -> None:

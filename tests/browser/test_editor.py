@@ -55,7 +55,7 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     page.get_by_role("button", name="New article").click()
     expect(page.locator("#f-title")).to_be_focused()
     page.keyboard.type(title)
-    expect(page.locator("#f-id")).to_have_value(f"insurance-for-ferrets-{tag}")
+    expect(page.locator("#f-id")).to_have_value("")  # left to the server to make
     page.fill("#f-skill", "accounts")
     page.fill("#f-tags", "insurance, pets")
     page.fill("#f-body", "# Ferrets\n\nWe **do** cover ferrets, from £4 a month.")
@@ -74,6 +74,7 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     page.get_by_role("button", name="Create draft").click()
     expect(page.locator("#editor-message")).to_contain_text("Draft created")
     expect(page.locator("#editor-status")).to_have_text("draft")
+    expect(page.locator("#f-id")).to_have_value(f"insurance-for-ferrets-{tag}")
     page.get_by_label("Draft", exact=True).check()
     expect(page.locator(".article-item", has_text=title)).to_be_visible()
     page.get_by_label("Published", exact=True).check()
@@ -190,6 +191,38 @@ def test_words_typed_while_an_article_opens_are_kept_and_open_changes_stay_open(
     assert page.errors == []
 
 
+def test_opening_another_article_over_unsaved_changes_asks_first(web_app, page):
+    tag = unique()
+    titles = [f"Gift cards {tag}", f"Store cards {tag}"]
+    for title in titles:
+        created = httpx.post(
+            f"{web_app}/api/kb/articles",
+            json={"title": title, "body": "Ask in store."},
+            headers=ADMIN_HEADERS,
+            timeout=60,
+        )
+        assert created.status_code == 201, created.text
+    open_editor(page, web_app)
+    open_article(page, titles[0])
+    page.fill("#f-body", "Ask in store, or online.")
+    question = "Discard your unsaved changes to this article?"
+
+    page.dialog_answers = [False, False, True]  # keep, keep, then discard
+    page.fill("#list-q", titles[1])
+    page.locator(".article-item", has_text=titles[1]).click()
+    expect(page.locator("#f-body")).to_have_value("Ask in store, or online.")  # kept
+    expect(page.locator("#editor-heading")).to_have_text(titles[0])
+    page.get_by_role("button", name="New article").click()
+    expect(page.locator("#f-body")).to_have_value("Ask in store, or online.")
+    assert page.dialogs == [question, question]
+
+    page.locator(".article-item", has_text=titles[1]).click()
+    expect(page.locator("#editor-heading")).to_have_text(titles[1])
+    expect(page.locator("#f-body")).to_have_value("Ask in store.")
+    assert page.dialogs == [question] * 3
+    assert page.errors == []
+
+
 def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, page):
     article_id = f"xss-{unique()}"
     body = (
@@ -272,6 +305,7 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
         == "8 to 6."
     )
 
+    page.dialog_answers = [True]  # discard the refused edit
     page.get_by_role("button", name="New article").click()
     page.fill("#f-title", f"Opening hours {tag}")
     page.fill("#f-id", article_id)
@@ -281,7 +315,18 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
     )
     page.fill("#f-id", "not a valid id!")
     page.get_by_role("button", name="Create draft").click()
-    expect(page.locator("#editor-error")).to_contain_text("Not created: id: String should match")
+    expect(page.locator("#editor-error")).to_contain_text(
+        "Not created: the id may hold only letters, digits, - _ and ."
+    )
+    # Left empty under a Japanese title, the id is made for it.
+    page.fill("#f-id", "")
+    page.fill("#f-title", f"配送先住所を変更したい {tag}")
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.locator("#editor-message")).to_contain_text("Draft created")
+    made = page.locator("#f-id").input_value()
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]+", made), made
+    found = httpx.get(f"{web_app}/api/kb/articles/{made}", headers=ADMIN_HEADERS).json()
+    assert found["title"] == f"配送先住所を変更したい {tag}"
     assert page.errors == []
 
 

@@ -19,6 +19,9 @@ export function openChat(view, { focus = false } = {}) {
     ui.panes.append(chat.pane);
     loadNotes(chat);
   }
+  // A chat the agent closed their part in (resolved, say) comes back when its customer writes
+  // again and the agent accepts it: it is live again, not read-only.
+  if (chat.closed && view.status === "assigned") reopenChat(chat);
   mergeView(chat, view, created);
   if (focus || !state.active) selectChat(view.id, { focus });
   updateCounts();
@@ -125,7 +128,10 @@ export function appendMessage(chat, m, { quiet = false } = {}) {
   if (m.id !== undefined) chat.seen.add(m.id);
   const log = chat.transcript;
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  log.append(messageItem(m));
+  // In the order they were written, whatever order they arrive in (a push can come before the
+  // chat's history is read).
+  const later = m.id === undefined ? null : [...log.children].find((li) => Number(li.dataset.id) > m.id);
+  log.insertBefore(messageItem(m), later || null);
   if (atBottom || !quiet) log.scrollTop = log.scrollHeight;
   if (!quiet && state.active !== chat.id && m.sender === "customer") {
     chat.unread += 1;
@@ -255,6 +261,18 @@ export function closeChat(chat, text, ticketId) {
   chat.statusTag.textContent = chat.view.status;
   updateCounts();
   if (state.active === chat.id) chat.title.focus();
+}
+
+function reopenChat(chat) {
+  chat.closed = false;
+  chat.pane.classList.remove("closed");
+  chat.tab.classList.remove("closed");
+  for (const b of chat.actions.querySelectorAll("button")) b.disabled = false;
+  chat.reply.disabled = false;
+  chat.sendButton.disabled = false;
+  chat.canned.disabled = false;
+  clear(chat.banner);
+  chat.banner.hidden = true;
 }
 
 function dropChat(chat) {

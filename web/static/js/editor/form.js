@@ -8,11 +8,6 @@ import { loadList } from "./list.js";
 import { loadHistory, loadFigures } from "./history.js";
 import { showView } from "./views.js";
 
-function slug(text) {
-  const words = text.toLowerCase().match(/[a-z0-9]+/g) || [];
-  return words.slice(0, 8).join("-");
-}
-
 function tags(text) {
   return text.split(",").map((t) => t.trim()).filter(Boolean);
 }
@@ -114,7 +109,6 @@ function renderStatus() {
 function fill(article) {
   state.current = article;
   state.questions = article ? [...article.questions] : [];
-  state.idTouched = false;
   $("f-title").value = article ? article.title : "";
   $("f-id").value = article ? article.id : "";
   $("f-skill").value = article ? article.skill : "general";
@@ -177,7 +171,14 @@ async function rollBack(id, version) {
   }
 }
 
+// Opening another article (or a new one) over unsaved changes asks first; so does leaving the
+// page, the browser's own question.
+function mayLeave() {
+  return !dirty() || window.confirm("Discard your unsaved changes to this article?");
+}
+
 function newArticle() {
+  if (!mayLeave()) return;
   fill(null);
   tell("editor", "");
   $("figures").hidden = true;
@@ -194,7 +195,9 @@ async function save() {
     $("f-title").focus();
     return null;
   }
-  if (creating && !body.id) body.id = slug(body.title);
+  // Left empty, the id is the server's to make: a slug of a Latin title, a short id otherwise
+  // (a Japanese title), unique either way.
+  if (creating && !body.id) delete body.id;
   const asked = ++formAsked;
   try {
     const saved = creating
@@ -240,8 +243,12 @@ async function setStatus(action) {
 
 export function wireForm() {
   onArticleRequest((id, options) => {
+    if (!(state.current && state.current.id === id) && !mayLeave()) return;
     showView("articles");
     openArticle(id, options);
+  });
+  window.addEventListener("beforeunload", (e) => {
+    if (dirty()) e.preventDefault();
   });
   $("new-article").addEventListener("click", newArticle);
   $("editor").addEventListener("submit", (e) => {
@@ -253,12 +260,6 @@ export function wireForm() {
     renderDirty();
   });
   $("f-body").addEventListener("input", renderPreview);
-  $("f-title").addEventListener("input", () => {
-    if (!state.current && !state.idTouched) $("f-id").value = slug($("f-title").value);
-  });
-  $("f-id").addEventListener("input", () => {
-    state.idTouched = true;
-  });
   $("add-question").addEventListener("click", addQuestion);
   $("f-question").addEventListener("keydown", (e) => {
     if (e.key === "Enter") {

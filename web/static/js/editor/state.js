@@ -12,7 +12,6 @@ export const state = {
   query: "",
   current: null, // the article as last loaded or saved; null while writing a new one
   questions: [],
-  idTouched: false,
 };
 
 export const call = client(() => state.token);
@@ -51,6 +50,9 @@ export function reason(err) {
         return items
           .map((item) => {
             const where = (item.loc || []).filter((p) => p !== "body" && p !== "query").join(".");
+            if (where === "id" && item.type === "string_pattern_mismatch") {
+              return "the id may hold only letters, digits, - _ and . (starting with a letter or digit), or be left empty";
+            }
             return (where ? where + ": " : "") + item.msg;
           })
           .join("; ");
