@@ -507,6 +507,7 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
         pane.locator("textarea[id^=transfer-note-]").fill("Invoice question: billing knows best.")
         pane.get_by_role("button", name="Transfer", exact=True).last.click()
         expect(pane.locator(".banner")).to_contain_text("Transferred to Tom Whitfield")
+        expect(pane.locator(".chat-status")).to_have_text("queued")  # no longer "assigned"
         offered = http.get(
             f"/api/agents/{colleague['id']}/offers", headers=colleague["headers"]
         ).json()
@@ -606,6 +607,16 @@ def test_the_ticket_inbox_follows_ticket_changes_without_a_reload(
     )
     assert changed.status_code == 200, changed.text
     expect(row.locator(".tag.priority-urgent")).to_be_visible(timeout=PUSHED_WITHIN_MS)
+
+    # With the chats showing, the Tickets tab's count still follows a ticket filed elsewhere.
+    page.locator("#view-chats").click()
+    expect(page.locator("#tickets-view")).to_be_hidden()
+    count = page.locator("#view-tickets .count")
+    before = int(count.inner_text())
+    Customer(http, name="Ade Cole", email="ade@example.com", page_url="https://shop.example/").say(
+        "my card was declined"
+    )
+    expect(count).to_have_text(str(before + 1), timeout=PUSHED_WITHIN_MS)
 
 
 def staff_token(http: httpx.Client, name: str, role: str) -> str:

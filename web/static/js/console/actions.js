@@ -88,7 +88,8 @@ async function transferForm(chat) {
       const body = { skill: skill.value };
       if (agent.value) body.agent_id = agent.value;
       if (note.value.trim()) body.note = note.value.trim();
-      await call(`/api/conversations/${cid}/transfer`, { method: "POST", body });
+      const view = await call(`/api/conversations/${cid}/transfer`, { method: "POST", body });
+      mergeView(chat, view); // its status is now the queue's (or the colleague's offer)
       closeChat(chat, "Transferred" + (agent.value ? " to " + agentName(agent.value) : " to " + skill.value) + ".");
     },
   );

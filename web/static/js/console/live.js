@@ -39,11 +39,10 @@ export function connect() {
     renderOffers();
   });
   socket.on("ticket", () => {
-    // A ticket was filed or changed somewhere: redraw the inbox (once for a burst of changes).
+    // A ticket was filed or changed somewhere: read the inbox again (once for a burst of
+    // changes), whichever view is showing, so the Tickets tab's count stays true.
     clearTimeout(state.ticketReload);
-    state.ticketReload = setTimeout(() => {
-      if (state.view === "tickets") loadTickets();
-    }, 250);
+    state.ticketReload = setTimeout(loadTickets, 250);
   });
   socket.on("chat_closed", () => refreshChats()); // its customer left: shown closed
   socket.on("agent_status", (data) => statusHeard(data && data.status)); // set away
@@ -65,7 +64,7 @@ export function setLive(live) {
 function schedulePoll() {
   clearTimeout(state.pollTimer);
   state.pollTimer = setTimeout(async () => {
-    await Promise.all([refreshOffers(), refreshChats(), refreshCanned(), state.view === "tickets" ? loadTickets() : null]);
+    await Promise.all([refreshOffers(), refreshChats(), refreshCanned(), loadTickets()]);
     schedulePoll();
   }, state.live ? POLL_LIVE_MS : POLL_FALLBACK_MS);
 }
