@@ -112,6 +112,14 @@ async function start() {
   async function load() {
     const ticket = ++latest;
     const params = filters();
+    if (sinceInput.value && untilInput.value && sinceInput.value > untilInput.value) {
+      // Said in the form's words, and no figures of another range left on screen under it.
+      forget();
+      status.className = "status error";
+      status.setAttribute("role", "alert");
+      status.textContent = "“From” is after “To”: pick a From date on or before the To date.";
+      return;
+    }
     status.className = "status muted";
     status.textContent = "Loading…";
     let daily;
@@ -122,6 +130,7 @@ async function start() {
       status.className = "status error";
       status.setAttribute("role", "alert");
       status.textContent = "Could not load the figures: " + err.message;
+      forget();
       return;
     }
     if (ticket !== latest) return;
@@ -135,10 +144,14 @@ async function start() {
     render(daily);
   }
 
-  function render(daily) {
+  function forget() {
     for (const chart of charts) chart.destroy();
     charts = [];
     clear(results);
+  }
+
+  function render(daily) {
+    forget();
     const total = daily.total;
     const empty = total.contacts === 0;
     results.append(el("h2", { class: "sr-only" }, "Figures for the whole range"), tiles(total, options));
@@ -154,7 +167,7 @@ async function start() {
       el("section", { class: "charts", "aria-label": "Charts" }, fcr.card, volume.card, waits.card, reasons.card),
       el("section", { class: "panels" }, reasonList(total), gapList(total)),
       skillTable(total, options),
-      dayTable(daily),
+      dayTable(daily, options),
     );
     const labels = daily.days.map((d) => shortDay(d.day));
     charts.push(
@@ -361,14 +374,15 @@ function gapList(total) {
   );
 }
 
-function dayTable(daily) {
+function dayTable(daily, options) {
   const columns = [
     ["Conversations", (d) => String(d.contacts)],
     ["FCR", (d) => percent(d.first_contact_resolution)],
     ["Containment", (d) => percent(d.bot_containment)],
     ["Confirmed", (d) => percent(d.confirmed_resolution_rate)],
     ["Assumed", (d) => percent(d.assumed_resolution_rate)],
-    ["Durable", (d) => percent(d.durable_resolution_rate)],
+    // A day whose resolutions are not all past the durable window yet has no final rate.
+    ["Durable", (d) => (d.awaiting_window ? "–" : percent(d.durable_resolution_rate))],
     ["Reopen rate", (d) => percent(d.reopen_rate)],
     ["Hand-overs", (d) => percent(d.handoff_rate)],
     ["Tickets", (d) => percent(d.ticket_rate)],
@@ -391,6 +405,7 @@ function dayTable(daily) {
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Day"), columns.map(([name]) => el("th", { scope: "col" }, name)))),
       el("tbody", {}, daily.days.map((d) => row(d.day, d)), row("Total", daily.total)),
     ),
+    el("p", { class: "muted" }, `Durable “–”: some of that row's resolutions are less than ${hours(options.durable_window_h)} old, so it is not known yet.`),
   );
 }
 
