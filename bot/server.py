@@ -27,6 +27,7 @@ from bot.actions import (
     ActionAfterEmail,
     ActionAnswerQuestion,
     ActionAskEmail,
+    ActionBotChallenge,
     ActionChooseArticle,
     ActionDefaultFallback,
     ActionEmailMe,
@@ -87,6 +88,7 @@ def build_executor(kb: KnowledgeSource) -> ActionExecutor:
         ActionGreet(kb),
         ActionGoodbye(kb),
         ActionThanks(kb),
+        ActionBotChallenge(kb),
         ActionAskEmail(),
         ActionDefaultFallback(),
     ):

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import (
     ActionAfterEmail,
     ActionAskEmail,
+    ActionBotChallenge,
     ActionDefaultFallback,
     ActionFeedback,
     ActionGoodbye,
@@ -237,3 +238,17 @@ def test_a_second_reply_with_no_address_goes_on_without_one_in_japanese() -> Non
     customs, _ = run(ActionAfterEmail(), tracker(text, "question", slots))
     assert customs[0] == {"text": say("ja", "bot.email_not_given")}
     assert signal(customs, "handoff")["reason"] == "customer_request"
+
+
+@pytest.mark.parametrize(("text", "language"), [("are you a bot?", "en"), ("ボットですか？", "ja")])
+def test_asked_whether_it_is_a_bot_it_says_so_with_a_person_one_click_away(
+    text: str, language: str
+) -> None:
+    customs, slots = run(ActionBotChallenge(), tracker(text, "bot_challenge"))
+    assert customs == [
+        {
+            "text": say(language, "bot.bot_challenge"),
+            "buttons": [{"title": say(language, "bot.person_button"), "payload": "/request_human"}],
+        }
+    ]
+    assert signal(customs, "handoff") is None and slots == {}

@@ -7,6 +7,7 @@ import uuid
 import pytest
 import socketio
 
+from core.words import say as say_words
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.rasa
@@ -324,3 +325,18 @@ def test_a_thanks_after_the_bot_resolved_the_chat_leaves_it_resolved(live) -> No
     assert [m["sender"] for m in thanked["messages"]] == ["customer", "bot"]
     # A new question after that reopens the chat, as before.
     assert say("and how do I order a new card?")["status"] == "bot"
+
+
+def test_asked_whether_it_is_a_bot_the_bot_says_what_it_is(live) -> None:
+    http = live.client()
+    started = http.post("/api/conversations", json={}).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    for text in ("are you a bot?", "who am I talking to?", "ボットですか？"):
+        turn = http.post(
+            f"/api/conversations/{started['id']}/messages", json={"text": text}, headers=customer
+        ).json()
+        assert turn["status"] == "bot", (text, turn)
+        reply = turn["messages"][-1]
+        language = "ja" if text.startswith("ボ") else "en"
+        assert reply["text"] == say_words(language, "bot.bot_challenge"), text
+        assert reply["buttons"][0]["payload"] == "/request_human"

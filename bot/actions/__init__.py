@@ -6,6 +6,7 @@ from bot.actions.handoff import ActionHandOver
 from bot.actions.knowledge import ActionAnswerQuestion, ActionChooseArticle
 from bot.actions.talk import (
     ActionAskEmail,
+    ActionBotChallenge,
     ActionDefaultFallback,
     ActionGoodbye,
     ActionGreet,
@@ -16,6 +17,7 @@ __all__ = [
     "ActionAfterEmail",
     "ActionAnswerQuestion",
     "ActionAskEmail",
+    "ActionBotChallenge",
     "ActionDefaultFallback",
     "ActionGoodbye",
     "ActionGreet",

@@ -72,6 +72,22 @@ class ActionThanks(Courtesy):
     action_name, text = "action_thanks", "thanks"
 
 
+class ActionBotChallenge(ActReply):
+    """ "Are you a bot?", "who am I talking to?", "what can you do?": the bot says what it is,
+    with a person one click away (not a hand-over, and not a complaint)."""
+
+    action_name, text = "action_bot_challenge", "bot_challenge"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        answered = await self.question_instead(dispatcher, tracker)
+        if answered is not None:
+            return answered
+        say(dispatcher, words(tracker, self.text), buttons=[person_button(tracker)])
+        return []
+
+
 class ActionAskEmail(Reply):
     """The email form's question (Rasa asks `action_ask_<slot>` when the domain lists it).
     Asked again after a reply with no address in it, it says so in one message, instead of a
