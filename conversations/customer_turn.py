@@ -145,10 +145,14 @@ class CustomerTurn:
             if rating is None and asks_for_rating(store.last_bot_message(conversation_id)):
                 rating = typed_score(text)  # the rating question was the last thing said
             if rating is not None:
-                chat.people.rate(conversation_id, rating, None)
+                # A second press of a rating button is told so in the chat, not refused: the
+                # first rating stands.
+                rated = conversation["csat_score"] is not None
+                if not rated:
+                    chat.people.rate(conversation_id, rating, None)
                 chat.say(
                     conversation_id,
-                    BotMessage(say(language, "chat.csat_thanks")),
+                    BotMessage(say(language, "chat.csat_already" if rated else "chat.csat_thanks")),
                     reply_to=message["id"],
                     sender="system",
                 )

@@ -71,3 +71,23 @@ def test_a_number_that_answers_nothing_goes_to_the_bot(client, bot, admin) -> No
     assert again["messages"][-1]["text"] == "How can I help?"
     view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
     assert view["csat"]["score"] == 4
+
+
+def test_a_rating_button_pressed_again_is_told_the_first_rating_stands(client, bot, admin) -> None:
+    conversation_id, headers = resolved_chat(client, bot, admin)
+
+    def press(score: int) -> dict:
+        pressed = client.post(
+            f"/api/conversations/{conversation_id}/messages",
+            json={"text": f'/csat{{"score": {score}}}'},
+            headers=headers,
+        )
+        assert pressed.status_code == 200, pressed.text
+        return pressed.json()
+
+    assert press(2)["messages"][-1]["text"] == say("en", "chat.csat_thanks")
+    again = press(5)
+    assert again["status"] == "resolved"
+    assert again["messages"][-1]["text"] == say("en", "chat.csat_already")
+    view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
+    assert view["csat"]["score"] == 2
