@@ -329,14 +329,22 @@ def test_email_me_instead_while_waiting(client, bot: ScriptedBot, admin, on_duty
     )
 
 
-def test_email_me_instead_takes_the_address_in_a_sentence_or_a_no(
-    client, bot: ScriptedBot, on_duty
-) -> None:
+def asked_for_an_address_while_queued(client, bot: ScriptedBot) -> tuple[str, dict[str, str]]:
+    """A customer queued for a person who pressed "Email me instead" and was asked for an
+    address (no address known yet)."""
     bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
     started = client.post("/api/conversations", json={"customer": {"name": "Kai"}}).json()
     cid, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
     say(client, cid, headers, "a person please")
-    say(client, cid, headers, "/email_me")
+    asked = say(client, cid, headers, "/email_me").json()
+    assert asked["messages"][-1]["text"] == say_words("en", "chat.ask_email")
+    return cid, headers
+
+
+def test_email_me_instead_takes_the_address_in_a_sentence_or_a_no(
+    client, bot: ScriptedBot, on_duty
+) -> None:
+    cid, headers = asked_for_an_address_while_queued(client, bot)
     declined = say(client, cid, headers, "never mind").json()
     assert declined["status"] == "queued"
     assert declined["messages"][-1]["text"] == say_words("en", "chat.email_declined")
@@ -350,11 +358,7 @@ def test_email_me_instead_takes_the_address_in_a_sentence_or_a_no(
 def test_email_me_instead_stops_asking_after_two_replies_with_no_address(
     client, bot: ScriptedBot, on_duty
 ) -> None:
-    bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
-    started = client.post("/api/conversations", json={"customer": {"name": "Kai"}}).json()
-    cid, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
-    say(client, cid, headers, "a person please")
-    say(client, cid, headers, "/email_me")
+    cid, headers = asked_for_an_address_while_queued(client, bot)
     retry = say(client, cid, headers, "hello?").json()
     assert retry["messages"][-1]["text"] == say_words("en", "chat.not_an_email")
     stopped = say(client, cid, headers, "is anyone there? my card was stolen").json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 import socketio
@@ -209,18 +210,24 @@ def test_socket_refuses_a_bad_token(live) -> None:
         client.connect(live.url, auth={"token": "nope"}, transports=["websocket"], wait_timeout=5)
 
 
-def test_without_an_email_the_bot_asks_for_one_before_filing(live) -> None:
-    http = live.client()
-    started = http.post("/api/conversations", json={"customer": {"name": "Noor"}}).json()
+def chat_with_bot(http, start: dict) -> tuple[str, Callable[[str], dict]]:
+    """A new conversation (`start`: its POST body) and a `say` that sends its customer's text."""
+    started = http.post("/api/conversations", json=start).json()
     customer = {"Authorization": f"Bearer {started['token']}"}
-    cid = started["id"]
 
     def say(text: str) -> dict:
         response = http.post(
-            f"/api/conversations/{cid}/messages", json={"text": text}, headers=customer
+            f"/api/conversations/{started['id']}/messages", json={"text": text}, headers=customer
         )
         assert response.status_code == 200, response.text
         return response.json()
+
+    return started["id"], say
+
+
+def test_without_an_email_the_bot_asks_for_one_before_filing(live) -> None:
+    http = live.client()
+    cid, say = chat_with_bot(http, {"customer": {"name": "Noor"}})
 
     asked = say("I want to talk to a real person")
     assert asked["status"] == "bot"
@@ -251,16 +258,7 @@ def test_a_customer_who_answers_the_email_question_twice_with_no_address_is_not_
     live,
 ) -> None:
     http = live.client()
-    started = http.post("/api/conversations", json={"customer": {"name": "Idris"}}).json()
-    customer = {"Authorization": f"Bearer {started['token']}"}
-    cid = started["id"]
-
-    def say(text: str) -> dict:
-        response = http.post(
-            f"/api/conversations/{cid}/messages", json={"text": text}, headers=customer
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
+    cid, say = chat_with_bot(http, {"customer": {"name": "Idris"}})
 
     assert "what email address" in say("I want to talk to a real person")["messages"][-1]["text"]
     assert say("hello? is anyone there?")["status"] == "bot"
@@ -281,16 +279,7 @@ def test_a_customer_who_answers_the_email_question_twice_with_no_address_is_not_
 
 def test_an_address_given_unasked_is_kept_and_the_chat_goes_on(live) -> None:
     http = live.client()
-    started = http.post("/api/conversations", json={}).json()
-    customer = {"Authorization": f"Bearer {started['token']}"}
-    cid = started["id"]
-
-    def say(text: str) -> dict:
-        response = http.post(
-            f"/api/conversations/{cid}/messages", json={"text": text}, headers=customer
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
+    cid, say = chat_with_bot(http, {})
 
     noted = say("My email is ana.smith@example.com")
     assert noted["status"] == "bot"
@@ -306,18 +295,7 @@ def test_an_address_given_unasked_is_kept_and_the_chat_goes_on(live) -> None:
 
 
 def test_a_thanks_after_the_bot_resolved_the_chat_leaves_it_resolved(live) -> None:
-    http = live.client()
-    started = http.post("/api/conversations", json={}).json()
-    customer = {"Authorization": f"Bearer {started['token']}"}
-    cid = started["id"]
-
-    def say(text: str) -> dict:
-        response = http.post(
-            f"/api/conversations/{cid}/messages", json={"text": text}, headers=customer
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
-
+    _, say = chat_with_bot(live.client(), {})
     assert any(m.get("article_id") for m in say("how do I freeze my card?")["messages"])
     assert say("/affirm")["status"] == "resolved"
     thanked = say("great, thank you so much! bye")
@@ -328,13 +306,9 @@ def test_a_thanks_after_the_bot_resolved_the_chat_leaves_it_resolved(live) -> No
 
 
 def test_asked_whether_it_is_a_bot_the_bot_says_what_it_is(live) -> None:
-    http = live.client()
-    started = http.post("/api/conversations", json={}).json()
-    customer = {"Authorization": f"Bearer {started['token']}"}
+    _, say = chat_with_bot(live.client(), {})
     for text in ("are you a bot?", "who am I talking to?", "ボットですか？"):
-        turn = http.post(
-            f"/api/conversations/{started['id']}/messages", json={"text": text}, headers=customer
-        ).json()
+        turn = say(text)
         assert turn["status"] == "bot", (text, turn)
         reply = turn["messages"][-1]
         language = "ja" if text.startswith("ボ") else "en"

@@ -23,6 +23,10 @@ class Reply(Action):
 
     action_name = ""
     text = ""  # the key in bot.po, without "bot."
+    buttons = False  # with a "talk to a person" button
+    # A thanks or a goodbye says so to the app (`courtesy`): one after a resolution leaves the
+    # chat resolved instead of reopening it.
+    courtesy = False
 
     def name(self) -> str:
         return self.action_name
@@ -30,7 +34,10 @@ class Reply(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        say(dispatcher, words(tracker, self.text))
+        extra = {"buttons": [person_button(tracker)]} if self.buttons else {}
+        say(dispatcher, words(tracker, self.text), **extra)
+        if self.courtesy:
+            dispatcher.utter_message(json_message={"courtesy": {"act": self.text}})
         return []
 
 
@@ -45,31 +52,16 @@ class ActReply(Reply, KnowledgeAction):
         return answered if answered is not None else await super().run(dispatcher, tracker, domain)
 
 
-class Courtesy(ActReply):
-    """A thanks or a goodbye: the reply says so to the app (`courtesy`), so that one after a
-    resolution leaves the chat resolved instead of reopening it."""
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        answered = await self.question_instead(dispatcher, tracker)
-        if answered is not None:
-            return answered
-        say(dispatcher, words(tracker, self.text))
-        dispatcher.utter_message(json_message={"courtesy": {"act": self.text}})
-        return []
-
-
 class ActionGreet(ActReply):
     action_name, text = "action_greet", "greet"
 
 
-class ActionGoodbye(Courtesy):
-    action_name, text = "action_goodbye", "goodbye"
+class ActionGoodbye(ActReply):
+    action_name, text, courtesy = "action_goodbye", "goodbye", True
 
 
-class ActionThanks(Courtesy):
-    action_name, text = "action_thanks", "thanks"
+class ActionThanks(ActReply):
+    action_name, text, courtesy = "action_thanks", "thanks", True
 
 
 class ActionBotChallenge(ActReply):
@@ -77,15 +69,7 @@ class ActionBotChallenge(ActReply):
     with a person one click away (not a hand-over, and not a complaint)."""
 
     action_name, text = "action_bot_challenge", "bot_challenge"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        answered = await self.question_instead(dispatcher, tracker)
-        if answered is not None:
-            return answered
-        say(dispatcher, words(tracker, self.text), buttons=[person_button(tracker)])
-        return []
+    buttons = True
 
 
 class ActionAskEmail(Reply):

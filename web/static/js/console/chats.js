@@ -242,15 +242,20 @@ async function addNote(chat) {
   }
 }
 
+// Closed: read-only, its buttons and reply box off; open again when its customer comes back.
+function markClosed(chat, closed) {
+  chat.closed = closed;
+  chat.pane.classList.toggle("closed", closed);
+  chat.tab.classList.toggle("closed", closed);
+  for (const b of chat.actions.querySelectorAll("button")) b.disabled = closed;
+  chat.reply.disabled = closed;
+  chat.sendButton.disabled = closed;
+  chat.canned.disabled = closed;
+}
+
 export function closeChat(chat, text, ticketId) {
-  chat.closed = true;
+  markClosed(chat, true);
   clear(chat.forms);
-  chat.pane.classList.add("closed");
-  chat.tab.classList.add("closed");
-  for (const b of chat.actions.querySelectorAll("button")) b.disabled = true;
-  chat.reply.disabled = true;
-  chat.sendButton.disabled = true;
-  chat.canned.disabled = true;
   add(
     clear(chat.banner),
     el("span", {}, text),
@@ -264,13 +269,7 @@ export function closeChat(chat, text, ticketId) {
 }
 
 function reopenChat(chat) {
-  chat.closed = false;
-  chat.pane.classList.remove("closed");
-  chat.tab.classList.remove("closed");
-  for (const b of chat.actions.querySelectorAll("button")) b.disabled = false;
-  chat.reply.disabled = false;
-  chat.sendButton.disabled = false;
-  chat.canned.disabled = false;
+  markClosed(chat, false);
   clear(chat.banner);
   chat.banner.hidden = true;
 }
