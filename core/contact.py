@@ -10,9 +10,10 @@ telling "my email is …" from a request are not what email-validator does, henc
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
+
+from core.language import normalise, script
 
 _CANDIDATE = re.compile(r"[^@\s<>(),;:\"'「」『』]+@[^@\s<>(),;:\"'「」『』]+\.[A-Za-z]{2,}")
 _TRIM = ".,!?。、！？ 「」"
@@ -43,13 +44,9 @@ _ASKS = re.compile(
 )
 
 
-def normal(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
-
-
 def find_email(text: str) -> str | None:
     """The first valid address anywhere in `text`, in its normal form, or None."""
-    for found in _CANDIDATE.finditer(normal(text)):
+    for found in _CANDIDATE.finditer(normalise(text).strip()):
         try:
             return validate_email(found.group(0).rstrip("."), check_deliverability=False).normalized
         except EmailNotValidError:
@@ -59,7 +56,7 @@ def find_email(text: str) -> str | None:
 
 def declines(text: str) -> bool:
     """A reply that declines to give an address ("skip", "no thanks", 「不要です」)."""
-    return normal(text).lower().strip(_TRIM) in DECLINES
+    return normalise(text).strip().lower().strip(_TRIM) in DECLINES
 
 
 def only_gives_email(text: str) -> str | None:
@@ -68,7 +65,7 @@ def only_gives_email(text: str) -> str | None:
     address = find_email(text)
     if address is None:
         return None
-    rest = _CANDIDATE.sub(" ", normal(text))
+    rest = _CANDIDATE.sub(" ", normalise(text).strip())
     rest = re.sub(r"\s+", " ", rest).strip(_TRIM + ":")
     return (
         address
@@ -78,9 +75,9 @@ def only_gives_email(text: str) -> str | None:
 
 
 def _is_japanese(text: str) -> bool:
-    return any(unicodedata.name(c, "").startswith(("CJK", "HIRAGANA", "KATAKANA")) for c in text)
+    return any(script(c) in ("CJK", "HIRAGANA", "KATAKANA") for c in text)
 
 
 def asks_to_be_emailed(text: str) -> bool:
     """Whether the message asks for a reply by email, as opposed to only mentioning an address."""
-    return bool(_ASKS.search(_CANDIDATE.sub(" ", normal(text))))
+    return bool(_ASKS.search(_CANDIDATE.sub(" ", normalise(text).strip())))
