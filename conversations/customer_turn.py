@@ -219,7 +219,8 @@ class CustomerTurn:
     def _while_queued(
         self, conversation: dict[str, Any], message: dict[str, Any], text: str
     ) -> bool:
-        """While waiting: "email me instead", and the address it may need. True if handled."""
+        """While waiting: "email me instead", the address it may need, and anything else the
+        customer writes (kept for the agent). True if handled."""
         chat = self.chat
         conversation_id = conversation["id"]
         language = chat.store.language(conversation_id)
@@ -259,7 +260,19 @@ class CustomerTurn:
                 reply = BotMessage(say(language, "chat.email_not_given"), buttons=[button])
             chat.say(conversation_id, reply, reply_to=message["id"], sender="system")
             return True
-        return False
+        # Anything else waits for the agent who joins (they see the whole chat). The customer is
+        # told so once, not after each message of a burst, rather than left to wonder whether
+        # anyone read it.
+        noted = say(language, "chat.queued_noted")
+        if not self._said_last(conversation_id, noted, message["id"]):
+            button = {"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}
+            chat.say(
+                conversation_id,
+                BotMessage(noted, buttons=[button]),
+                reply_to=message["id"],
+                sender="system",
+            )
+        return True
 
     def _email_instead(self, conversation_id: str) -> None:
         try:

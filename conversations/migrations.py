@@ -140,3 +140,13 @@ def m007_unanswered_host(db: Database) -> None:
     unanswered = db.table("unanswered_messages")
     if "host" not in unanswered.columns_dict:
         unanswered.add_column("host", str)
+
+
+@MIGRATIONS()
+def m008_message_author(db: Database) -> None:
+    # Who wrote an agent's message, by the name the customer saw: a chat passed from one agent
+    # to another shows each reply under its own writer's name. Null for older messages and for
+    # everyone else's.
+    messages = db.table("messages")
+    if "author" not in messages.columns_dict:
+        messages.add_column("author", str)

@@ -145,7 +145,12 @@ class ConversationService:
             if not (owned or (agent_id is None and status in (Status.QUEUED, Status.ASSIGNED))):
                 raise NotAssigned(conversation_id, status.value)
             message, _ = self.store.add_message(
-                conversation_id, sender="agent", text=text, client_id=client_id, at=self.chat.now()
+                conversation_id,
+                sender="agent",
+                text=text,
+                client_id=client_id,
+                at=self.chat.now(),
+                author=self.people.agent_name(agent_id) if agent_id else None,
             )
         return Turn(status.value, [message])
 

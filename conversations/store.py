@@ -36,6 +36,8 @@ def message_view(row: dict[str, Any]) -> dict[str, Any]:
         message["buttons"] = json.loads(row["buttons"])
     if row.get("article_id"):
         message["article_id"] = row["article_id"]
+    if row.get("author"):
+        message["author"] = row["author"]
     return message
 
 
@@ -110,6 +112,17 @@ class ConversationStore(Quiet):
             raise ConversationNotFound(conversation_id)
         return rows[0]
 
+    def opening(self, conversation_id: str) -> tuple[str | None, str | None]:
+        """The name the customer gave and what they first typed (a button press is not typed),
+        as a list of tickets or chats names them."""
+        row = self.storage.db.execute(
+            "select c.customer_name, (select m.text from messages m where m.conversation_id = c.id"
+            " and m.sender = 'customer' and substr(m.text, 1, 1) != '/' order by m.id limit 1)"
+            " from conversations c where c.id = ?",
+            [conversation_id],
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
     def add_message(
         self,
         conversation_id: str,
@@ -121,8 +134,10 @@ class ConversationStore(Quiet):
         buttons: list[dict[str, str]] | None = None,
         article_id: str | None = None,
         reply_to: int | None = None,
+        author: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
-        """Append a message; returns it and whether it is new (False: that client_id was stored)."""
+        """Append a message; returns it and whether it is new (False: that client_id was stored).
+        `author`: the name an agent's message is shown under."""
         row = {
             "conversation_id": conversation_id,
             "sender": sender,
@@ -131,14 +146,16 @@ class ConversationStore(Quiet):
             "article_id": article_id,
             "client_id": client_id,
             "reply_to": reply_to,
+            "author": author,
             "created_at": at,
         }
         try:
             with self.storage.write() as db:
                 cursor = db.execute(
                     "insert into messages (conversation_id, sender, text, buttons, article_id,"
-                    " client_id, reply_to, created_at) values (:conversation_id, :sender, :text,"
-                    " :buttons, :article_id, :client_id, :reply_to, :created_at) returning id",
+                    " client_id, reply_to, author, created_at) values (:conversation_id, :sender,"
+                    " :text, :buttons, :article_id, :client_id, :reply_to, :author, :created_at)"
+                    " returning id",
                     row,
                 )
                 row["id"] = cursor.fetchone()[0]

@@ -61,7 +61,11 @@ def as_text(
     lines = [say(language, "email.transcript_intro"), ""]
     for message in messages:
         key = SENDERS.get(message["sender"])
-        who = say(language, key) if key else agent_name or say(language, "email.transcript_agent")
+        who = (
+            say(language, key)
+            if key
+            else message.get("author") or agent_name or say(language, "email.transcript_agent")
+        )
         stamp = str(message.get("created_at", ""))[:16].replace("T", " ")
         lines.append(f"[{stamp}] {who}: {message['text']}")
         for button in message.get("buttons") or []:

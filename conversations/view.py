@@ -64,6 +64,7 @@ class Message(BaseModel):
     created_at: str
     buttons: list[Button] | None = None
     article_id: str | None = None
+    author: str | None = None  # an agent's message: the agent's name as the customer saw it
 
 
 class Customer(BaseModel):

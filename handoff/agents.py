@@ -92,6 +92,14 @@ def _stored_languages(raw: str | None) -> list[str]:
     return json.loads(raw) if raw else [DEFAULT]
 
 
+def agent_name(db: Any, agent_id: str | None) -> str | None:
+    """The agent's name as customers see it; None for an id no agent has (or None: an admin)."""
+    if agent_id is None:
+        return None
+    row = db.execute("select name from agents where id = ?", [agent_id]).fetchone()
+    return row[0] if row else None
+
+
 def agent_view(row: dict[str, Any]) -> AgentOut:
     return AgentOut(
         id=row["id"],

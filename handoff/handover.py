@@ -15,6 +15,7 @@ from core.db import Storage
 from core.language import DEFAULT
 from core.words import say
 from handoff import ticket_words
+from handoff.agents import agent_name
 from handoff.desk import Desk
 from handoff.package import build_package
 from handoff.queue import Queue, queue_rank
@@ -124,8 +125,7 @@ class Handover:
         return self.queue.position(conversation_id)
 
     def agent_name(self, agent_id: str) -> str | None:
-        row = self.storage.db.execute("select name from agents where id = ?", [agent_id]).fetchone()
-        return row[0] if row else None
+        return agent_name(self.storage.db, agent_id)
 
     def rate(self, conversation_id: str, score: int, comment: str | None) -> None:
         self.desk.rate(conversation_id, score, comment)

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 from conversations.view import Message
 from handoff.ticket_sla import SlaClock, SlaState
 
+SUBJECT_CHARS = 120
+
 __all__ = [
     "SlaClock",
     "SlaState",
@@ -36,10 +38,44 @@ class TicketSummary(BaseModel):
     assignee_agent_id: str | None
     conversation_id: str
     customer_email: str | None
+    customer_name: str | None = Field(None, description="The name the customer gave, if any")
+    subject: str | None = Field(
+        None, description=f"What the customer first typed, cut at {SUBJECT_CHARS} characters"
+    )
     language: str = Field(description="The customer's language (its conversation's)")
     sla: dict[str, SlaState]
     created_at: str
     updated_at: str
+
+    @classmethod
+    def of(
+        cls,
+        row: dict[str, Any],
+        *,
+        sla: dict[str, SlaState],
+        language: str,
+        opening: tuple[str | None, str | None],
+    ) -> TicketSummary:
+        """The summary of a ticket's row; `opening`: the customer's name and what they first
+        typed (`ConversationStore.opening`)."""
+        keep = cls.model_fields.keys() - {"sla", "language", "customer_name", "subject"}
+        name, first = opening
+        return cls(
+            **{key: row[key] for key in keep},
+            customer_name=name,
+            subject=subject(first),
+            sla=sla,
+            language=language,
+        )
+
+
+def subject(text: str | None) -> str | None:
+    """`text` on one line, at most `SUBJECT_CHARS` characters (an ellipsis marks a cut; Japanese
+    has no spaces to cut at, so it is cut at a character)."""
+    if not text:
+        return None
+    line = " ".join(text.split())
+    return line if len(line) <= SUBJECT_CHARS else line[: SUBJECT_CHARS - 1].rstrip() + "…"
 
 
 class TicketListed(TicketSummary):

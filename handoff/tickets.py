@@ -29,6 +29,7 @@ from core.clock import Clock, iso
 from core.db import Storage
 from core.realtime import DESK_ROOM
 from handoff import states, ticket_words
+from handoff.agents import agent_name
 from handoff.errors import IllegalTicketMove, TicketNotFound
 from handoff.offers import AfterCommit, NoPublisher, Publisher, withdraw_pending
 from handoff.sla import BusinessCalendar
@@ -178,11 +179,11 @@ class TicketStore:
     def summary(self, ticket_id: str) -> TicketSummary:
         """What lists, webhooks and the CLI show: the ticket without its contents."""
         row = self._row(ticket_id)
-        keep = TicketSummary.model_fields.keys() - {"sla", "language"}
-        return TicketSummary(
-            **{key: row[key] for key in keep},
+        return TicketSummary.of(
+            row,
             sla=self.sla(row),
             language=self.conversations.language(row["conversation_id"]),
+            opening=self.conversations.opening(row["conversation_id"]),
         )
 
     def get(self, ticket_id: str) -> Ticket:
@@ -340,8 +341,9 @@ class TicketStore:
             row = self._row(ticket_id, lock=True)
             if row["status"] == TicketStatus.CLOSED:
                 raise IllegalTicketMove(row["status"], "replied to")
+            author = agent_name(self.storage.db, agent_id)
             message, _ = self.conversations.add_message(
-                row["conversation_id"], sender="agent", text=text, at=at
+                row["conversation_id"], sender="agent", text=text, at=at, author=author
             )
             changes: dict[str, Any] = {}
             if not row["first_responded_at"]:

@@ -184,7 +184,14 @@ def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot, on_duty) -
     say(client, conversation_id, headers, "a person please")
     body = say(client, conversation_id, headers, "hello? anyone there").json()
     assert body["status"] == "queued"
-    assert [m["sender"] for m in body["messages"]] == ["customer"]
+    # Told once that it is kept for the agent, with the way out still offered; not after each
+    # message of a burst.
+    assert [m["sender"] for m in body["messages"]] == ["customer", "system"]
+    noted = body["messages"][-1]
+    assert noted["text"].startswith("Thanks, noted. Whoever joins will see everything")
+    assert noted["buttons"] == [{"title": "Email me instead", "payload": "/email_me"}]
+    again = say(client, conversation_id, headers, "it's about my card").json()
+    assert [m["sender"] for m in again["messages"]] == ["customer"]
     assert len(bot.sent) == 1
     texts = [
         m["text"]
@@ -192,7 +199,7 @@ def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot, on_duty) -
             "messages"
         ]
     ]
-    assert "hello? anyone there" in texts
+    assert "hello? anyone there" in texts and "it's about my card" in texts
 
 
 def test_resolved_by_the_bot_and_reopened_by_a_new_question(client, bot: ScriptedBot) -> None:
@@ -369,7 +376,10 @@ def test_email_me_instead_stops_asking_after_two_replies_with_no_address(
     ]
     # The asking has stopped: the next message is a message to the team, not a bad address.
     later = say(client, cid, headers, "still waiting").json()
-    assert [m["sender"] for m in later["messages"]] == ["customer"]
+    assert [m["text"] for m in later["messages"]] == [
+        "still waiting",
+        say_words("en", "chat.queued_noted"),
+    ]
     assert client.get(f"/api/agents/{on_duty['id']}/offers", headers=on_duty["headers"]).json()
     # The button asks again, and an address then files the ticket.
     assert say(client, cid, headers, "/email_me").json()["messages"][-1]["text"] == (

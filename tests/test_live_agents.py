@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from conversations.transcript import as_text
 from tests.factories import make_agent, waiting_chat
 
 
@@ -251,6 +252,45 @@ def test_transfer_to_a_named_agent(client, bot, admin) -> None:
         f"/api/conversations/{conversation_id}/transfer", json={}, headers=second["headers"]
     )
     assert bad.status_code == 422
+
+
+def test_each_agent_reply_is_shown_under_its_writers_name(client, bot, admin) -> None:
+    """After a transfer the customer still sees who said what, and so does the emailed
+    transcript; an admin's reply names nobody."""
+    first = make_agent(client, admin, "Priya", {"cards": 3})
+    second = make_agent(client, admin, "Aisha", {"payments": 4})
+    conversation_id, headers = waiting_chat(client, bot)
+
+    def reply(agent_headers, text) -> None:
+        sent = client.post(
+            f"/api/conversations/{conversation_id}/messages",
+            json={"text": text},
+            headers=agent_headers,
+        )
+        assert sent.status_code == 200, sent.text
+
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
+    reply(first["headers"], "Priya here, let me look.")
+    client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"agent_id": second["id"]},
+        headers=first["headers"],
+    )
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=second["headers"])
+    reply(second["headers"], "Aisha from payments, I have it.")
+    reply(admin, "A note from the admin.")
+    messages = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()[
+        "messages"
+    ]
+    said = [(m.get("author"), m["text"]) for m in messages if m["sender"] == "agent"]
+    assert said == [
+        ("Priya", "Priya here, let me look."),
+        ("Aisha", "Aisha from payments, I have it."),
+        (None, "A note from the admin."),
+    ]
+    mailed = as_text(messages, agent_name="Aisha")  # the emailed transcript's lines
+    assert "Priya: Priya here, let me look." in mailed
+    assert "Aisha: Aisha from payments, I have it." in mailed
 
 
 def test_canned_responses(client, bot, admin) -> None:

@@ -8,15 +8,15 @@ from tests.factories import HANDOFF, make_agent
 from tests.helpers import ADMIN_HEADERS
 
 
-def ticketed(client, bot, *, email="ana@example.com"):
+def ticketed(client, bot, *, email="ana@example.com", name="Ana", text="a person please"):
     """A conversation that became a ticket because nobody was online."""
     bot.replies.append(list(HANDOFF))
-    customer = {"name": "Ana"} | ({"email": email} if email else {})
+    customer = ({"name": name} if name else {}) | ({"email": email} if email else {})
     started = client.post("/api/conversations", json={"customer": customer}).json()
     headers = {"Authorization": f"Bearer {started['token']}"}
     turn = client.post(
         f"/api/conversations/{started['id']}/messages",
-        json={"text": "a person please"},
+        json={"text": text},
         headers=headers,
     )
     assert turn.json()["status"] == "ticketed"
@@ -181,6 +181,24 @@ def test_filtered_list(client, bot, admin) -> None:
     )
 
 
+def test_the_list_names_the_customer_and_what_they_asked(client, bot, admin) -> None:
+    asked = "my card was charged twice\nfor one coffee"
+    named, _, _ = ticketed(client, bot, text=asked)
+    long = "注文した商品がまだ届かないのですが、" * 12  # 216 characters, no spaces to cut at
+    unnamed, _, _ = ticketed(client, bot, email=None, name=None, text=long)
+    listed = {t["id"]: t for t in client.get("/api/tickets", headers=admin).json()}
+    assert (listed[named]["customer_name"], listed[named]["subject"]) == (
+        "Ana",
+        "my card was charged twice for one coffee",  # on one line
+    )
+    subject = listed[unnamed]["subject"]
+    assert listed[unnamed]["customer_name"] is None
+    assert len(subject) == 120 and subject.endswith("…") and long.startswith(subject[:-1])
+    assert client.get(f"/api/tickets/{named}", headers=admin).json()["subject"] == (
+        "my card was charged twice for one coffee"
+    )
+
+
 def test_cli_lists_and_shows_tickets(client, bot, settings) -> None:
     from typer.testing import CliRunner
 
@@ -192,7 +210,8 @@ def test_cli_lists_and_shows_tickets(client, bot, settings) -> None:
         app, ["tickets", "list", "--data-dir", str(settings.data_dir)], env={"COLUMNS": "200"}
     )
     assert listed.exit_code == 0, listed.output
-    assert ticket_id in listed.output and "ana@example.com" in listed.output
+    assert ticket_id in listed.output and "Ana · ana@example.com" in listed.output
+    assert "a person please" in listed.output
     shown = runner.invoke(app, ["tickets", "show", ticket_id, "--data-dir", str(settings.data_dir)])
     assert shown.exit_code == 0, shown.output
     assert "[customer] a person please" in shown.output and "first response: " in shown.output

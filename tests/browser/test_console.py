@@ -656,7 +656,10 @@ def test_an_agent_works_only_their_own_chats_and_tickets(console_app, on_duty, p
     expect(pane.locator(".chat-status")).to_have_text("assigned")
 
     page.locator("#view-tickets").click()
-    expect(page.locator(f'.ticket-item[data-ticket="{nobodys}"]')).to_be_visible()
+    # Each row says who wrote and what they asked, not only an address.
+    expect(page.locator(f'.ticket-item[data-ticket="{nobodys}"]')).to_contain_text(
+        re.compile(r"a person please.*Cleo Rao · t@example\.com")
+    )
     expect(page.locator(f'.ticket-item[data-ticket="{toms}"]')).to_have_count(0)
     page.locator(f'.ticket-item[data-ticket="{nobodys}"] .ticket-row').click()
     page.locator("#ticket-pane").get_by_role("button", name="Assign to me").click()

@@ -281,7 +281,8 @@ function renderLog({ atBottom, scrolled }) {
     for (const button of node.querySelectorAll(".buttons button")) {
       button.disabled = id !== active || state.busy > 0; // only the newest choice is live
     }
-    const from = node.dataset.sender === "agent" ? node.querySelector(".from") : null;
+    // An agent's message stored without its writer's name takes the current agent's.
+    const from = node.dataset.sender === "agent" && !node.dataset.author ? node.querySelector(".from") : null;
     if (from && from.textContent !== agentName()) from.textContent = agentName();
   }
   for (const [clientId, pending] of state.pending) {
@@ -317,8 +318,8 @@ function renderLog({ atBottom, scrolled }) {
 }
 
 function bubble(message) {
-  const who = { customer: "", bot: w("widget.from_bot"), agent: agentName(), system: "" }[message.sender];
-  const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id } });
+  const who = { customer: "", bot: w("widget.from_bot"), agent: message.author || agentName(), system: "" }[message.sender];
+  const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id, author: message.author || "" } });
   if (who && message.sender !== "customer") item.append(el("div", { class: "from" }, who));
   item.append(el("div", { class: "text" }, message.sender === "customer" ? message.text : markdown(message.text)));
   const buttons = (message.buttons || []).filter((b) => !RATING_PAYLOAD.test(b.payload));

@@ -25,7 +25,7 @@ export function messageItem(m) {
   return el(
     "li",
     { class: "msg msg-" + sender, dataset: { id: m.id, sender } },
-    el("span", { class: "who" }, SENDERS[sender]),
+    el("span", { class: "who" }, sender === "agent" && m.author ? SENDERS.agent + " · " + m.author : SENDERS[sender]),
     time && !Number.isNaN(time.getTime())
       ? el("time", { datetime: m.created_at }, time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }))
       : null,
