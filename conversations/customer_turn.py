@@ -20,6 +20,7 @@ from conversations.errors import ConversationMoved
 from conversations.people import EMAIL_INSTEAD
 from conversations.replies import BotMessage
 from conversations.states import Status, transition
+from core.choices import chosen_place
 from core.contact import declines
 from core.words import say
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # The widget's menu sends these payloads whatever the bot said last (-> the text of the title).
 MENU_ITEMS = {"/request_human": "chat.menu_person"}
+CHOOSE_ARTICLE = "/choose_article"  # the bot's choice of articles (bot/actions/knowledge.py)
 
 _CSAT = re.compile(r'^/csat\{"score":\s*([1-5])\}$')
 # A score typed in reply to the rating question instead of tapped: "4", "4/5", "4 stars", 「4点」,
@@ -282,7 +284,8 @@ class CustomerTurn:
 
     def _button_press(self, conversation_id: str, text: str) -> tuple[str, str]:
         """A button's payload is shown in the transcript as the button's title (the chat
-        menu's items too, which are not in any message)."""
+        menu's items too, which are not in any message). A choice of articles picked by its
+        place ("the second one", 「2番目」) goes to the bot as that choice's button."""
         if text.startswith("/"):
             last = self.chat.store.last_bot_message(conversation_id)
             for button in (last or {}).get("buttons", []):
@@ -290,4 +293,14 @@ class CustomerTurn:
                     return button["title"], text
             if text in MENU_ITEMS:
                 return say(self.chat.store.language(conversation_id), MENU_ITEMS[text]), text
+        elif chosen_place(text, 9) is not None:  # shaped like a pick: was there a choice?
+            last = self.chat.store.last_bot_message(conversation_id)
+            choices = [
+                button
+                for button in (last or {}).get("buttons", [])
+                if button["payload"].startswith(CHOOSE_ARTICLE)
+            ]
+            place = chosen_place(text, len(choices))
+            if place is not None:
+                return text, choices[place]["payload"]
         return text, text

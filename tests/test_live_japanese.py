@@ -76,6 +76,10 @@ def test_a_question_in_kana_alone_is_answered_not_greeted(live) -> None:
     assert turn["status"] == "bot"
     choices = [b["payload"] for b in turn["messages"][-1]["buttons"]]
     assert '/choose_article{"article_id": "returns-request"}' in choices
+    # The choice is picked by typing its place, as on a phone: 「2番目」.
+    place = choices.index('/choose_article{"article_id": "returns-request"}') + 1
+    picked = chat.say(f"{place}番目")
+    assert articles(picked) == ["returns-request"]
     # What the NLU was taught stays itself: a greeting is greeted.
     turn = Chat(live, page_url="https://komorebi.example/help").say("こんにちは")
     assert bot_words(turn) == [say("ja", "bot.greet")]
