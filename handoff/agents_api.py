@@ -24,6 +24,7 @@ from handoff.api_common import (
     DeskDep,
     QueueDep,
     oversees,
+    staff,
 )
 from handoff.leaving import remove_agent
 
@@ -133,6 +134,25 @@ def roster(agents: Agents, queue: QueueDep, _: AgentOrSupervisor) -> list[Collea
     offers."""
     load = {a.id: a.load for a in queue.agent_states()}
     return [Colleague(**agent.model_dump(), load=load.get(agent.id, 0)) for agent in agents.all()]
+
+
+class SkillHeld(BaseModel):
+    skill: str
+    agents: int = Field(description="How many agents (online or not) hold it at a level above 0")
+
+
+@router.get("/skills", summary="The skills agents hold, for naming an article's skill")
+def skills(agents: Agents, who: PrincipalDep) -> list[SkillHeld]:
+    """Every skill some agent holds, with how many do: the editor offers these for an
+    article's skill and warns of one nobody holds (its hand-overs would wait for anyone)."""
+    if not (staff(who) or who.has(Role.EDITOR)):
+        raise HTTPException(403, "skills are listed for staff")
+    held: dict[str, int] = {}
+    for agent in agents.all():
+        for skill, level in agent.skills.items():
+            if level > 0:
+                held[skill] = held.get(skill, 0) + 1
+    return [SkillHeld(skill=s, agents=n) for s, n in sorted(held.items())]
 
 
 @router.get("/{agent_id}", summary="One agent")

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from core.words import say as say_words
+
 pytestmark = pytest.mark.rasa
 
 SKILLS = ["cards", "accounts", "payments", "app", "loans", "fraud", "general"]
@@ -98,9 +100,12 @@ def test_two_unhelpful_answers_hand_over_with_context(live) -> None:
     assert "how can I lock my card for a while" in package["summary"]
     customer_lines = [m["text"] for m in package["transcript"] if m["sender"] == "customer"]
     assert customer_lines == ["how can I lock my card for a while", "No", "No"]
-    # From now on a person owns it: Rasa stays silent.
+    # From now on a person owns it: Rasa stays silent, and the app says once that it is kept.
     after = chat.say("hello, is someone there?")
-    assert [m["sender"] for m in after["messages"]] == ["customer"]
+    assert [(m["sender"], m["text"]) for m in after["messages"]] == [
+        ("customer", "hello, is someone there?"),
+        ("system", say_words("en", "chat.queued_noted")),
+    ]
 
 
 def test_asking_for_a_person(live) -> None:

@@ -52,3 +52,20 @@ def test_only_an_admin_issues_staff_tokens(client, admin) -> None:
         client.post("/api/tokens", json={"subject": " ", "role": "ops"}, headers=admin).status_code
         == 422
     )
+
+
+def test_an_editor_reads_which_skills_agents_hold(client, admin) -> None:
+    """For an article's skill: what agents hold and how many do; a customer may
+    not list them."""
+    from tests.factories import make_agent
+
+    make_agent(client, admin, "Priya", {"cards": 3}, online=False)
+    make_agent(client, admin, "Tom", {"cards": 1, "loans": 2}, online=False)
+    editor = client.post("/api/tokens", json={"subject": "Noor", "role": "editor"}, headers=admin)
+    as_editor = {"Authorization": f"Bearer {editor.json()['token']}"}
+    listed = client.get("/api/agents/skills", headers=as_editor)
+    assert listed.status_code == 200, listed.text
+    assert listed.json() == [{"skill": "cards", "agents": 2}, {"skill": "loans", "agents": 1}]
+    customer = client.post("/api/conversations", json={}).json()["token"]
+    refused = client.get("/api/agents/skills", headers={"Authorization": f"Bearer {customer}"})
+    assert refused.status_code == 403

@@ -400,6 +400,7 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(
     second.say("a person please")
     expect(page.locator(".offer")).to_have_count(2)
     expect(page.locator("#view-chats .offer-count")).to_have_text("2 offered")
+    expect(page).to_have_title("(2) Cascade: agent console")  # seen from another browser tab
 
     # Reach the first offer's Accept button with Tab alone, and press Enter. What has focus is
     # read in one step: the offers may be redrawn (a push) between two reads.
@@ -437,6 +438,7 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(
     # A customer message in the chat not on screen shows as unread on its tab.
     first.say("my parcel never arrived")
     expect(page.locator(f'.chat-tab[data-conversation="{first.id}"] .unread')).to_have_text("1 new")
+    expect(page).to_have_title("(2) Cascade: agent console")  # the third chat's offer, and this
     page.locator(f'.chat-tab[data-conversation="{second.id}"]').focus()
     page.keyboard.press("ArrowLeft")
     expect(chat_pane(page, first.id)).to_be_visible()
@@ -444,6 +446,7 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(
         re.compile("my parcel never arrived")
     )
     expect(page.locator(f'.chat-tab[data-conversation="{first.id}"] .unread')).to_be_hidden()
+    expect(page).to_have_title("(1) Cascade: agent console")
 
     expect(page.locator("#view-chats")).to_have_text(re.compile(r"^Chats\s*2\s*1 offered$"))
     width = page.evaluate("document.documentElement.scrollWidth")

@@ -45,6 +45,13 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     tag = unique()
     title = f"Insurance for ferrets {tag}"
     question = "do you insure pet ferrets"
+    holder = httpx.post(
+        f"{web_app}/api/agents",
+        json={"name": f"Ida {tag}", "skills": {"accounts": 2}},
+        headers=ADMIN_HEADERS,
+        timeout=30,
+    )
+    assert holder.status_code == 201, holder.text
 
     page.goto(web_app + "/editor")
     page.get_by_role("button", name="Use a token instead").click()
@@ -56,7 +63,12 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     expect(page.locator("#f-title")).to_be_focused()
     page.keyboard.type(title)
     expect(page.locator("#f-id")).to_have_value("")  # left to the server to make
+    # A skill no agent holds (a typo) is pointed out; the skills agents hold are offered.
+    page.fill("#f-skill", "acounts")
+    expect(page.locator("#f-skill-note")).to_contain_text("No agent has the skill “acounts”")
+    expect(page.locator('#skill-options option[value="accounts"]')).to_have_count(1)
     page.fill("#f-skill", "accounts")
+    expect(page.locator("#f-skill-note")).to_be_hidden()
     page.fill("#f-tags", "insurance, pets")
     page.fill("#f-body", "# Ferrets\n\nWe **do** cover ferrets, from £4 a month.")
     # The preview is what the customer's chat shows: bold and links, the rest as typed.

@@ -137,6 +137,10 @@ export function appendMessage(chat, m, { quiet = false } = {}) {
     chat.unread += 1;
     chat.badge.hidden = false;
     chat.badge.textContent = chat.unread + " new";
+    updateCounts();
+  } else if (!quiet && m.sender === "customer" && document.visibilityState === "hidden") {
+    state.unseen += 1; // the open chat, in a background tab
+    updateCounts();
   }
 }
 
@@ -153,6 +157,7 @@ export function selectChat(cid, { focus = false } = {}) {
       chat.transcript.scrollTop = chat.transcript.scrollHeight;
     }
   }
+  updateCounts();
   ui.empty.hidden = state.chats.size > 0;
   const chat = state.chats.get(cid);
   if (focus && chat) (chat.closed ? chat.title : chat.reply).focus();

@@ -13,7 +13,26 @@ export function showView(name) {
   ui.ticketsTab.setAttribute("aria-current", name === "tickets" ? "page" : "false");
 }
 
+const TITLE = document.title;
+
+// The browser tab's title counts what waits for the agent (offers, and customer messages not
+// yet read: in another chat, or while the console was in a background tab), so an agent
+// working elsewhere sees "(2) Cascade: agent console".
+function updateTitle() {
+  const unread = [...state.chats.values()].reduce((n, c) => n + c.unread, 0);
+  const waiting = state.offers.size + unread + state.unseen;
+  document.title = waiting ? `(${waiting}) ${TITLE}` : TITLE;
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") {
+    state.unseen = 0;
+    updateTitle();
+  }
+});
+
 export function updateCounts() {
+  updateTitle();
   const open = [...state.chats.values()].filter((c) => !c.closed).length;
   const offers = state.offers.size;
   add(clear(ui.chatsTab), "Chats", el("span", { class: "count" }, String(open)), offers ? el("span", { class: "count offer-count" }, offers + " offered") : null);

@@ -13,6 +13,7 @@ export const state = {
   offers: new Map(), // conversation id -> offer
   chats: new Map(), // conversation id -> {view, pane, tab, seen, unread, closed, ...}
   active: null,
+  unseen: 0, // customer messages in the open chat that came while the console's tab was hidden
   canned: [],
   roster: [],
   tickets: [],

@@ -7,6 +7,7 @@ import { $, path, state, call, reason, tell, debounce, onArticleRequest, announc
 import { loadList } from "./list.js";
 import { loadHistory, loadFigures } from "./history.js";
 import { showView } from "./views.js";
+import { renderSkillNote } from "./skill.js";
 
 function tags(text) {
   return text.split(",").map((t) => t.trim()).filter(Boolean);
@@ -112,6 +113,7 @@ function fill(article) {
   $("f-title").value = article ? article.title : "";
   $("f-id").value = article ? article.id : "";
   $("f-skill").value = article ? article.skill : "general";
+  renderSkillNote();
   $("f-tags").value = article ? article.tags.join(", ") : "";
   $("f-body").value = article ? article.body : "";
   $("f-question").value = "";

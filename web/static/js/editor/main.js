@@ -11,6 +11,7 @@ import { $, state } from "./state.js";
 import { wireViews } from "./views.js";
 import { loadList, wireList } from "./list.js";
 import { wireForm } from "./form.js";
+import { wireSkill } from "./skill.js";
 import { refreshGapCount, wireGaps } from "./gaps.js";
 import { wireTry } from "./try-question.js";
 import { wireTransfer } from "./transfer.js";
@@ -32,7 +33,7 @@ async function start() {
   wireTransfer();
   wireQuality();
   wireTestRun();
-  await Promise.all([loadList(), refreshGapCount()]);
+  await Promise.all([loadList(), refreshGapCount(), wireSkill()]);
 }
 
 start();
