@@ -30,7 +30,10 @@ class Summary(BaseModel):
     first_contact_resolution: float | None
     bot_containment: float | None
     handoff_rate: float | None
-    handoffs_by_reason: dict[str, int] = Field(description="Most frequent first")
+    handoffs_by_reason: dict[str, int] = Field(
+        description="Every hand-over, most frequent first: a chat handed over twice counts twice"
+        " (`handed_over` counts chats)"
+    )
     ticket_rate: float | None
     wait_avg_s: float | None
     wait_p90_s: float | None

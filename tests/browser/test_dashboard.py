@@ -254,6 +254,7 @@ def test_tiles_charts_and_csv_match_the_api(ops_app, activity, page, shoot, tmp_
     reasons = page.locator("#reasons li")
     expect(reasons).to_have_count(2)
     expect(reasons.nth(0)).to_contain_text("(1)")
+    expect(page.locator("#reasons-note")).to_have_count(0)  # each chat was handed over once
     # The question a customer typed is shown as text, never run as HTML.
     expect(page.locator("#gaps .question")).to_have_text([XSS])
     expect(page.locator("#gaps img")).to_have_count(0)

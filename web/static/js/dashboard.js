@@ -353,10 +353,17 @@ function chartCard(id, title) {
 
 function reasonList(total) {
   const entries = Object.entries(total.handoffs_by_reason);
+  // Every hand-over is counted; the hand-over rate counts chats. A chat back with the bot and
+  // handed over again counts twice here, which this line says when it happened.
+  const handoffs = entries.reduce((sum, [, n]) => sum + n, 0);
+  const chats = total.handed_over === 1 ? "1 chat" : total.handed_over + " chats";
   return el(
     "section",
     { class: "panel card", id: "reasons", "aria-labelledby": "reasons-title" },
     el("h2", { id: "reasons-title" }, "Hand-over reasons"),
+    handoffs > total.handed_over
+      ? el("p", { class: "muted", id: "reasons-note" }, `${handoffs} hand-overs in ${chats}: some chats were handed over more than once.`)
+      : null,
     entries.length
       ? el("ul", {}, entries.map(([reason, n]) => el("li", {}, reasonLabel(reason), " ", el("span", { class: "count" }, "(" + n + ")"))))
       : el("p", { class: "muted" }, "No hand-overs in this range."),
