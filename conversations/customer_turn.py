@@ -20,8 +20,8 @@ from conversations.errors import ConversationMoved
 from conversations.people import EMAIL_INSTEAD
 from conversations.replies import BotMessage
 from conversations.states import Status, transition
-from core.choices import chosen_place
-from core.contact import declines
+from core.choices import is_pick
+from core.contact import declines, wants_email
 from core.words import say
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # The widget's menu sends these payloads whatever the bot said last (-> the text of the title).
 MENU_ITEMS = {"/request_human": "chat.menu_person"}
 CHOOSE_ARTICLE = "/choose_article"  # the bot's choice of articles (bot/actions/knowledge.py)
+BUTTONS_LOOKED_BACK = 10  # bot messages searched for a pressed button, or a list on offer
 
 _CSAT = re.compile(r'^/csat\{"score":\s*([1-5])\}$')
 # A score typed in reply to the rating question instead of tapped: "4", "4/5", "4 stars", 「4点」,
@@ -226,8 +227,12 @@ class CustomerTurn:
         chat = self.chat
         conversation_id = conversation["id"]
         language = chat.store.language(conversation_id)
-        if text.strip() == EMAIL_INSTEAD:
-            if conversation["customer_email"]:
+        # The button, or the same typed ("can you just email me instead?"), with or without the
+        # address in it.
+        if text.strip() == EMAIL_INSTEAD or (
+            conversation["awaiting"] != "email" and wants_email(text)
+        ):
+            if conversation["customer_email"] or chat.set_email(conversation_id, text):
                 self._email_instead(conversation_id)
             else:
                 with chat.storage.write() as db:
@@ -286,21 +291,33 @@ class CustomerTurn:
         """A button's payload is shown in the transcript as the button's title (the chat
         menu's items too, which are not in any message). A choice of articles picked by its
         place ("the second one", 「2番目」) goes to the bot as that choice's button."""
+        store = self.chat.store
         if text.startswith("/"):
-            last = self.chat.store.last_bot_message(conversation_id)
-            for button in (last or {}).get("buttons", []):
-                if button["payload"] == text:
-                    return button["title"], text
+            # The latest button with this payload: an older one pressed late is named too.
+            for said in store.bot_messages(conversation_id, limit=BUTTONS_LOOKED_BACK):
+                for button in said.get("buttons") or []:
+                    if button["payload"] == text:
+                        return button["title"], text
             if text in MENU_ITEMS:
-                return say(self.chat.store.language(conversation_id), MENU_ITEMS[text]), text
-        elif chosen_place(text, 9) is not None:  # shaped like a pick: was there a choice?
-            last = self.chat.store.last_bot_message(conversation_id)
-            choices = [
-                button
-                for button in (last or {}).get("buttons", [])
-                if button["payload"].startswith(CHOOSE_ARTICLE)
-            ]
-            place = chosen_place(text, len(choices))
-            if place is not None:
-                return text, choices[place]["payload"]
+                return say(store.language(conversation_id), MENU_ITEMS[text]), text
+        elif (pick := is_pick(text)) is not None:  # shaped like a pick: is a choice on offer?
+            choices = self._choices_on_offer(conversation_id)
+            if choices:
+                # A place the list does not have ("the fourth one" of three) is a choice the
+                # bot could not read: it asks for one of the articles again.
+                place = pick.index(len(choices))
+                return text, CHOOSE_ARTICLE if place is None else choices[place]["payload"]
         return text, text
+
+    def _choices_on_offer(self, conversation_id: str) -> list[dict[str, str]]:
+        """The articles the bot's latest list offers, while nothing has been shown or asked
+        since (messages with only the person button, "pick one of the articles above", leave
+        the list standing)."""
+        for said in self.chat.store.bot_messages(conversation_id, limit=BUTTONS_LOOKED_BACK):
+            buttons = said.get("buttons") or []
+            choices = [b for b in buttons if b["payload"].startswith(CHOOSE_ARTICLE)]
+            if choices:
+                return choices
+            if said.get("article_id") or any(b["payload"] not in MENU_ITEMS for b in buttons):
+                return []  # an answer shown, or another question asked, since
+        return []

@@ -267,14 +267,17 @@ class ConversationStore(Quiet):
         return [message_view(row) for row in rows]
 
     def last_bot_message(self, conversation_id: str) -> dict[str, Any] | None:
-        rows = list(
-            self.storage.db.query(
-                "select * from messages where conversation_id = ? and sender in ('bot', 'system')"
-                " order by id desc limit 1",
-                [conversation_id],
-            )
+        found = self.bot_messages(conversation_id, limit=1)
+        return found[0] if found else None
+
+    def bot_messages(self, conversation_id: str, *, limit: int) -> list[dict[str, Any]]:
+        """The last `limit` messages of the bot and the app, the latest first."""
+        rows = self.storage.db.query(
+            "select * from messages where conversation_id = ? and sender in ('bot', 'system')"
+            " order by id desc limit ?",
+            [conversation_id, limit],
         )
-        return message_view(rows[0]) if rows else None
+        return [message_view(row) for row in rows]
 
     def last_said_to_customer(self, conversation_id: str, *, before: int) -> dict[str, Any] | None:
         """The last message before message `before` that was not the customer's own."""

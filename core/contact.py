@@ -81,3 +81,14 @@ def _is_japanese(text: str) -> bool:
 def asks_to_be_emailed(text: str) -> bool:
     """Whether the message asks for a reply by email, as opposed to only mentioning an address."""
     return bool(_ASKS.search(_CANDIDATE.sub(" ", normalise(text).strip())))
+
+
+_NAMES_EMAIL = re.compile(r"\be-?mail\b|メール", re.IGNORECASE)
+
+
+def wants_email(text: str) -> bool:
+    """A message that asks to be emailed, naming email ("can you just email me instead?",
+    「メールで返事をください」): narrower than `asks_to_be_emailed`, which reads a message known
+    to hold an address."""
+    typed = normalise(text)
+    return bool(_NAMES_EMAIL.search(typed)) and asks_to_be_emailed(text)

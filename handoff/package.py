@@ -21,6 +21,11 @@ HANDOVER_REASON_FOR_STAFF = {  # why a chat was handed over, as the agent reads 
     "clarification_declined": "none of the suggested articles fitted",
     "sensitive_topic": "the topic is one a person must handle",
     "bot_unavailable": "the bot was unreachable",
+    "customer_chose_email": "the customer asked to be emailed",
+    "max_wait": "nobody took the chat in time",
+    "nobody_online": "nobody was online",
+    "outside_hours": "it was outside live-chat hours",
+    "agent_escalated": "an agent escalated the chat",
 }
 HELPED: dict[object, str] = {True: " (helped)", False: " (did not help)"}
 
@@ -36,7 +41,7 @@ def summarise(
             f"{a.get('title') or a.get('article_id')}" + HELPED.get(a.get("helpful"), "")
             for a in request.attempts
         )
-        parts.append(f"The bot suggested: {tried}.")
+        parts.append(f"The bot suggested: {_sentence(tried)}")
     parts.append(
         f"Handed over because {HANDOVER_REASON_FOR_STAFF.get(request.reason, request.reason)}."
     )
@@ -60,6 +65,7 @@ def build_package(
         "summary": summarise(
             request, customer_name=customer.get("name"), first_question=first_question
         ),
+        "question": request.question or first_question,
         "skill": request.skill,
         "priority": request.priority,
         "knowledge_attempts": request.attempts,
@@ -70,3 +76,8 @@ def build_package(
         "transcript": transcript,
         "handed_over_at": at,
     }
+
+
+def _sentence(text: str) -> str:
+    """`text` ended with a full stop, unless it ends in one already ("Why was it declined?")."""
+    return text if text.endswith((".", "?", "!", "。", "？", "！")) else text + "."

@@ -9,6 +9,7 @@ Keys a ticket leaves out (for the customer, `notes`, `handoff` and `events`; in 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -40,7 +41,9 @@ class TicketSummary(BaseModel):
     customer_email: str | None
     customer_name: str | None = Field(None, description="The name the customer gave, if any")
     subject: str | None = Field(
-        None, description=f"What the customer first typed, cut at {SUBJECT_CHARS} characters"
+        None,
+        description="The question the hand-over was about, else what the customer first typed;"
+        f" cut at {SUBJECT_CHARS} characters",
     )
     language: str = Field(description="The customer's language (its conversation's)")
     sla: dict[str, SlaState]
@@ -57,13 +60,15 @@ class TicketSummary(BaseModel):
         opening: tuple[str | None, str | None],
     ) -> TicketSummary:
         """The summary of a ticket's row; `opening`: the customer's name and what they first
-        typed (`ConversationStore.opening`)."""
+        typed (`ConversationStore.opening`). The subject is the question the hand-over was
+        about, else what they first typed (a greeting, at worst)."""
         keep = cls.model_fields.keys() - {"sla", "language", "customer_name", "subject"}
         name, first = opening
+        asked = json.loads(row["handoff"]).get("question") if row.get("handoff") else None
         return cls(
             **{key: row[key] for key in keep},
             customer_name=name,
-            subject=subject(first),
+            subject=subject(asked or first),
             sla=sla,
             language=language,
         )

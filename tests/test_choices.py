@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.choices import chosen_place
+from core.choices import chosen_place, is_pick
 from tests.factories import ScriptedBot
 
 PICKS = [
@@ -20,6 +20,12 @@ PICKS = [
     ("2nd", 1),
     ("first", 0),
     ("the last one", 2),
+    ("second to last", 1),
+    ("the one before last", 1),
+    ("the middle one", 1),
+    ("second from the bottom", 1),
+    ("number one please", 0),
+    ("2)", 1),
     ("２", 1),  # full-width, as a Japanese keyboard types it
     ("2番目", 1),
     ("２つ目", 1),
@@ -27,8 +33,13 @@ PICKS = [
     ("最初のやつ", 0),
     ("一番下でお願いします", 2),
     ("3番でお願いします", 2),
+    ("ふたつめ", 1),
+    ("上から2番目", 1),
+    ("下から3番目", 0),
+    ("真ん中", 1),
 ]
-NOT_PICKS = ["4", "0", "I have 2 cards", "the blue one", "no", "yes", "two cards", "上", "2万円"]
+NOT_PICKS = ["I have 2 cards", "the blue one", "no", "yes", "two cards", "the one", "上", "2万円"]
+OUT_OF_RANGE = ["4", "option 0", "the fourth one", "4番目"]  # picks the list of three lacks
 
 
 @pytest.mark.parametrize(("text", "index"), PICKS)
@@ -38,7 +49,12 @@ def test_a_place_typed_picks_that_choice(text, index) -> None:
 
 @pytest.mark.parametrize("text", NOT_PICKS)
 def test_anything_else_picks_nothing(text) -> None:
-    assert chosen_place(text, 3) is None
+    assert is_pick(text) is None
+
+
+@pytest.mark.parametrize("text", OUT_OF_RANGE)
+def test_a_place_the_list_lacks_is_a_pick_of_nothing(text) -> None:
+    assert is_pick(text) is not None and chosen_place(text, 3) is None
 
 
 def choose(article_id: str) -> str:
@@ -58,8 +74,12 @@ CHOICES = {
 
 
 def test_the_bot_gets_the_typed_choice_as_its_button(client, bot: ScriptedBot) -> None:
-    answer = [{"text": "Here is how to report it."}]
-    bot.replies = [[CHOICES], answer, [CHOICES], answer, [{"text": "Sure."}]]
+    answer = [  # the article, then "did that answer your question?"
+        {"custom": {"text": "Report it in the app.", "article_id": "lost-card", "title": "Lost"}},
+        {"text": "Did that answer it?", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+    ]
+    again = [{"text": "Pick one of the articles above."}]
+    bot.replies = [[CHOICES], answer, [CHOICES], again, answer, [{"text": "Sure."}], answer]
     started = client.post("/api/conversations", json={}).json()
     headers = {"Authorization": f"Bearer {started['token']}"}
 
@@ -74,10 +94,16 @@ def test_the_bot_gets_the_typed_choice_as_its_button(client, bot: ScriptedBot) -
     picked = say("the second one")
     assert bot.sent[-1][1] == choose("lost-card")
     assert picked["messages"][0]["text"] == "the second one"  # shown as the customer typed it
-    # "the last one" is the last article, never "None of these".
+    # A place the list lacks is asked about again by the bot (its bare intent), not searched.
     say("my card again")
+    say("the fourth one")
+    assert bot.sent[-1][1] == "/choose_article"
+    # "the last one" is the last article, never "None of these".
     say("the last one")
     assert bot.sent[-1][1] == choose("lost-card")
     # With no choice on offer a number is only a number.
     say("2")
     assert bot.sent[-1][1] == "2"
+    # A button of the list pressed late, after it was answered, is still shown by its title.
+    late = say(choose("freeze-card"))
+    assert late["messages"][0]["text"] == "Freeze your card"

@@ -188,7 +188,7 @@ def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot, on_duty) -
     # message of a burst.
     assert [m["sender"] for m in body["messages"]] == ["customer", "system"]
     noted = body["messages"][-1]
-    assert noted["text"].startswith("Thanks, noted. Whoever joins will see everything")
+    assert noted["text"].startswith("Your message is saved. Whoever joins will see everything")
     assert noted["buttons"] == [{"title": "Email me instead", "payload": "/email_me"}]
     again = say(client, conversation_id, headers, "it's about my card").json()
     assert [m["sender"] for m in again["messages"]] == ["customer"]
@@ -358,6 +358,40 @@ def test_email_me_instead_takes_the_address_in_a_sentence_or_a_no(
     say(client, cid, headers, "/email_me")
     done = say(client, cid, headers, "my email is kai@example.com").json()
     assert done["status"] == "ticketed"
+    view = client.get(f"/api/conversations/{cid}", headers=headers).json()
+    assert view["customer"]["email"] == "kai@example.com"
+
+
+@pytest.mark.parametrize(
+    ("asked", "then"),
+    [
+        ("can you just email me instead?", "kai@example.com"),
+        ("email me at kai@example.com instead", None),
+        ("メールで返事をください", "kai@example.com"),
+    ],
+)
+def test_asking_in_words_to_be_emailed_while_queued(
+    client, bot: ScriptedBot, on_duty, asked, then
+) -> None:
+    """Typed, it does what the "Email me instead" button does; a message that only mentions
+    sending something is kept for the agent."""
+    bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
+    started = client.post("/api/conversations", json={"customer": {"name": "Kai"}}).json()
+    cid, headers = started["id"], {"Authorization": f"Bearer {started['token']}"}
+    say(client, cid, headers, "a person please")
+    kept = say(client, cid, headers, "can you send me the form when you join").json()
+    assert (kept["status"], kept["messages"][-1]["text"]) == (
+        "queued",
+        say_words("en", "chat.queued_noted"),
+    )
+    turn = say(client, cid, headers, asked).json()
+    if then is not None:
+        assert turn["status"] == "queued"
+        assert turn["messages"][-1]["text"] == say_words(
+            "ja" if asked.startswith("メール") else "en", "chat.ask_email"
+        )
+        turn = say(client, cid, headers, then).json()
+    assert turn["status"] == "ticketed"
     view = client.get(f"/api/conversations/{cid}", headers=headers).json()
     assert view["customer"]["email"] == "kai@example.com"
 

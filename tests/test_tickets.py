@@ -199,6 +199,31 @@ def test_the_list_names_the_customer_and_what_they_asked(client, bot, admin) -> 
     )
 
 
+def test_the_subject_is_the_question_handed_over_not_a_greeting(client, bot, admin) -> None:
+    question = "I lost my wallet with my debit card in it"
+    bot.replies += [
+        [{"text": "Hello! What can I help you with?"}],
+        [{"custom": {"handoff": {"reason": "customer_chose_email", "question": question}}}],
+    ]
+    started = client.post("/api/conversations", json={"customer": {"email": "a@example.com"}})
+    conversation = started.json()
+    headers = {"Authorization": f"Bearer {conversation['token']}"}
+    for text in ("hi there", "email me about it"):
+        client.post(
+            f"/api/conversations/{conversation['id']}/messages",
+            json={"text": text},
+            headers=headers,
+        )
+    ticket_id = client.get(f"/api/conversations/{conversation['id']}", headers=headers).json()[
+        "ticket_id"
+    ]
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert ticket["subject"] == question
+    assert ticket["handoff"]["summary"].endswith(
+        "Handed over because the customer asked to be emailed."
+    )
+
+
 def test_cli_lists_and_shows_tickets(client, bot, settings) -> None:
     from typer.testing import CliRunner
 

@@ -246,6 +246,10 @@ class ActionChooseArticle(KnowledgeAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         chosen = next(tracker.get_latest_entity_values("article_id"), None)
+        if chosen is None and tracker.get_slot("pending") == "clarify":
+            # A place the list does not have, typed ("the fourth one" of three; the app sends
+            # the bare intent): asked again, as a reply the bot cannot read.
+            return not_understood(dispatcher, tracker)
         candidates = hits(tracker.get_slot("candidates"))
         hit = next((h for h in candidates if h.article_id == chosen), None)
         article = self.article(chosen) if chosen else None  # none, gone or no longer published

@@ -191,7 +191,7 @@ def test_an_agent_takes_a_warm_chat_from_offer_to_resolve(live, page, shoot) -> 
         expect(reply).to_have_value("Hi Sam, I'm looking at this now.")
         reply.press("Enter")
         sent = transcript.locator(".msg-agent", has_text="Hi Sam, I'm looking at this now.")
-        expect(sent.locator(".who")).to_have_text("Agent")
+        expect(sent.locator(".who")).to_have_text("Agent · Priya Raman")
         expect(reply).to_have_value("")
 
         # Shift+Enter is a new line; Enter sends both lines as one message.
@@ -667,6 +667,13 @@ def test_an_agent_works_only_their_own_chats_and_tickets(console_app, on_duty, p
     page.locator(f'.ticket-item[data-ticket="{nobodys}"] .ticket-row').click()
     page.locator("#ticket-pane").get_by_role("button", name="Assign to me").click()
     expect(page.locator("#ticket-pane")).to_contain_text("assigned to " + on_duty["name"])
+    # Kim writes while the Tickets section shows: unread until the agent is back in the chat.
+    kim.say("are you still there?")
+    kims_unread = page.locator(f'.chat-tab[data-conversation="{kim.id}"] .unread')
+    expect(kims_unread).to_have_text("1 new")
+    # Closing the ticket puts the keyboard back on its row.
+    page.locator("#ticket-pane").get_by_role("button", name="Close").click()
+    expect(page.locator(f'.ticket-item[data-ticket="{nobodys}"] .ticket-row')).to_be_focused()
 
     # A supervisor transfers Kim's chat away: the console closes it at its next look.
     boss = {"Authorization": f"Bearer {staff_token(http, 'Sam Okafor', 'supervisor')}"}
@@ -675,6 +682,7 @@ def test_an_agent_works_only_their_own_chats_and_tickets(console_app, on_duty, p
     )
     assert moved.status_code == 200, moved.text
     page.locator("#view-chats").click()
+    expect(kims_unread).to_be_hidden()
     expect(pane.locator(".banner")).to_have_text(
         re.compile("This chat is no longer assigned to you."), timeout=45_000
     )

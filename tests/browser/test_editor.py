@@ -65,6 +65,8 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     expect(page.locator("#f-id")).to_have_value("")  # left to the server to make
     # A skill no agent holds (a typo) is pointed out; the skills agents hold are offered.
     page.fill("#f-skill", "acounts")
+    expect(page.locator("#f-skill-note")).to_be_hidden()  # not while typing
+    page.locator("#f-skill").press("Tab")
     expect(page.locator("#f-skill-note")).to_contain_text("No agent has the skill “acounts”")
     expect(page.locator('#skill-options option[value="accounts"]')).to_have_count(1)
     page.fill("#f-skill", "accounts")

@@ -133,7 +133,9 @@ export function appendMessage(chat, m, { quiet = false } = {}) {
   const later = m.id === undefined ? null : [...log.children].find((li) => Number(li.dataset.id) > m.id);
   log.insertBefore(messageItem(m), later || null);
   if (atBottom || !quiet) log.scrollTop = log.scrollHeight;
-  if (!quiet && state.active !== chat.id && m.sender === "customer") {
+  // Unread: a customer's message in a chat not on screen (another chat's, or any while the
+  // Tickets section shows).
+  if (!quiet && (state.active !== chat.id || state.view !== "chats") && m.sender === "customer") {
     chat.unread += 1;
     chat.badge.hidden = false;
     chat.badge.textContent = chat.unread + " new";

@@ -4,7 +4,7 @@
 // section instead of its own.
 
 import { clear, el } from "../shared/dom.js";
-import { tabKeys } from "./chats.js";
+import { selectChat, tabKeys } from "./chats.js";
 import { refreshOffers, renderOffers } from "./offers.js";
 import { showView } from "./sections.js";
 import { call, failed, state, toast, ui } from "./state.js";
@@ -24,6 +24,7 @@ export function buildFrame(signOut) {
   const showChats = () => {
     showView("chats");
     if (team) loadTeam();
+    else if (state.active) selectChat(state.active); // read now: its unread count clears
   };
   ui.chatsTab = el("button", { type: "button", class: "view-tab", id: "view-chats", "aria-controls": "chats-view", onclick: showChats }, "Chats");
   ui.ticketsTab = el("button", { type: "button", class: "view-tab", id: "view-tickets", "aria-controls": "tickets-view", onclick: showTickets }, "Tickets");

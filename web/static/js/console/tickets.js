@@ -153,6 +153,18 @@ function reassign(t, act) {
   return [to, el("button", { type: "button", onclick: () => { if (to.value) act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { assignee_agent_id: to.value } })); } }, "Assign")];
 }
 
+// The pane closes and the keyboard is back on the ticket's row in the inbox.
+function closeTicket(id) {
+  ui.ticketPane.hidden = true;
+  state.openTicket = null;
+  renderTickets();
+  const row = ui.ticketList.querySelector(`.ticket-item[data-ticket="${CSS.escape(id)}"] .ticket-row`);
+  if (row) {
+    row.focus();
+    row.scrollIntoView({ block: "nearest" });
+  }
+}
+
 function renderTicket(t, clocks) {
   const pane = clear(ui.ticketPane);
   pane.hidden = false;
@@ -182,7 +194,7 @@ function renderTicket(t, clocks) {
       el("span", { class: "tag priority-" + t.priority }, t.priority),
       el("span", { class: "tag" }, t.skill),
       el("span", { class: "spacer" }),
-      el("button", { type: "button", onclick: () => { pane.hidden = true; state.openTicket = null; renderTickets(); } }, "Close")),
+      el("button", { type: "button", onclick: () => closeTicket(t.id) }, "Close")),
     el("p", { class: "clocks" }, Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status))),
     t.subject ? el("p", { class: "ticket-subject" }, t.subject) : null,
     el("p", { class: "muted" }, HANDOFF_REASONS[t.reason] || t.reason, " · filed ", when(t.created_at), " · ",

@@ -7,10 +7,13 @@ import { $, call } from "./state.js";
 const GENERAL = "general"; // any agent takes a general chat
 let held = null; // skill -> how many agents hold it; null until loaded (or if it failed)
 
-export function renderSkillNote() {
+// Said once the field is left or a skill picked, not at each keystroke ("c", "ca", "car"); a
+// warning shown goes as soon as the skill is one agents hold.
+export function renderSkillNote({ typing = false } = {}) {
   const skill = $("f-skill").value.trim();
   const note = $("f-skill-note");
   const unknown = held !== null && skill && skill !== GENERAL && !held.has(skill);
+  if (typing && unknown && note.hidden) return;
   note.hidden = !unknown;
   note.textContent = unknown
     ? `No agent has the skill “${skill}”: hand-overs from this article will wait for anyone free. Check the spelling, or add the skill to an agent.`
@@ -18,7 +21,8 @@ export function renderSkillNote() {
 }
 
 export async function wireSkill() {
-  $("f-skill").addEventListener("input", renderSkillNote);
+  $("f-skill").addEventListener("input", () => renderSkillNote({ typing: true }));
+  $("f-skill").addEventListener("change", () => renderSkillNote());
   try {
     const skills = await call("/api/agents/skills");
     held = new Map(skills.map((s) => [s.skill, s.agents]));

@@ -1,0 +1,31 @@
+"""The one-paragraph summary an agent reads at the top of a hand-over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conversations.people import HandoffRequest
+from handoff.package import HANDOVER_REASON_FOR_STAFF, summarise
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_summary_reads_as_sentences() -> None:
+    request = HandoffRequest(
+        reason="customer_chose_email",
+        question="Why was my card declined?",
+        attempts=[{"article_id": "declined", "title": "Why was my card declined?"}],
+    )
+    assert summarise(request, customer_name="Ana", first_question=None) == (
+        'Ana asked: "Why was my card declined?". The bot suggested: Why was my card declined? '
+        "Handed over because the customer asked to be emailed."
+    )
+
+
+def test_every_reason_a_chat_leaves_the_bot_or_the_queue_for_is_worded() -> None:
+    """Each reason the console names (web/static/js/shared/labels.js) reads as words in the
+    summary too, never as its code."""
+    labels = (ROOT / "web/static/js/shared/labels.js").read_text(encoding="utf-8")
+    block = labels.split("export const HANDOFF_REASONS = {")[1].split("};")[0]
+    codes = {line.split(":")[0].strip() for line in block.splitlines() if ":" in line}
+    assert codes <= HANDOVER_REASON_FOR_STAFF.keys()
