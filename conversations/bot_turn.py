@@ -130,7 +130,7 @@ class BotTurn:
                 "customer_name": conversation["customer_name"],
                 # The bot asks for an email before a hand-over that would become a ticket.
                 "customer_email": chat.store.get(conversation_id)["customer_email"],
-                "agents_available": chat.people.can_chat_now(),
+                "agents_available": chat.people.can_chat_now(language),
                 # The language to answer in (a code of core.language.LANGUAGES).
                 "language": language,
             }

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from core.language import DEFAULT
+
 URGENT_REASONS = frozenset({"frustration", "sensitive_topic"})
 # The payload of the "Email me instead" button offered to a customer waiting in the queue.
 EMAIL_INSTEAD = "/email_me"
@@ -93,8 +95,9 @@ class People(Protocol):
         """The customer wrote in a ticketed chat: the ticket hears of it (and may reopen)."""
         ...
 
-    def can_chat_now(self) -> bool:
-        """Whether a hand-over now would wait for a person (rather than become a ticket)."""
+    def can_chat_now(self, language: str = DEFAULT) -> bool:
+        """Whether a hand-over now would wait for a person who chats in `language` (rather
+        than become a ticket)."""
         ...
 
     def expand_canned(self, shortcut: str, conversation_id: str) -> str:

@@ -69,29 +69,22 @@ class Dispatcher:
         with self.storage.write() as db:
             done.expired.extend(expire_lapsed(db, self.publisher, at=at))
             open_now = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
-            anyone_online = open_now and self.lineup.anyone_online()
-            cutoff = iso(now - timedelta(seconds=self.limits.max_wait_s))
-            # Filing tickets below withdraws no offer (only chats not on offer are filed).
+            speaking = self.lineup.online_languages() if open_now else frozenset()
+            anyone_online = bool(speaking)
+            cutoff = now - timedelta(seconds=self.limits.max_wait_s)
+            # Filing tickets below withdraws no offer (only chats not on offer are filed). A chat
+            # in a language no online agent chats in waits for nobody: it is filed at once, as
+            # when nobody is online.
             pending = self.lineup.pending()
-            too_long = [
-                chat.id
-                for chat, _ in self.lineup.waiting(
-                    now,
-                    unoffered_only=True,
-                    before=cutoff if anyone_online else None,
-                    offered=pending.chats,
-                )
-            ]
-            for conversation_id in too_long:
-                reason = (
-                    "max_wait"
-                    if anyone_online
-                    else "nobody_online"
-                    if open_now
-                    else "outside_hours"
-                )
-                self.tickets.file(conversation_id, reason=reason)
-                done.ticketed.append((conversation_id, reason))
+            for chat, _ in self.lineup.waiting(now, unoffered_only=True, offered=pending.chats):
+                if chat.language not in speaking:
+                    reason = "nobody_online" if open_now else "outside_hours"
+                elif chat.queued_at <= cutoff:
+                    reason = "max_wait"
+                else:
+                    continue
+                self.tickets.file(chat.id, reason=reason)
+                done.ticketed.append((chat.id, reason))
             free = (
                 {a.id: a for a in self.lineup.agent_states(free_only=True, pending=pending)}
                 if anyone_online

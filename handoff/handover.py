@@ -141,8 +141,8 @@ class Handover:
         )
         return TicketState(ticket_id, closed=closed, told=told)
 
-    def can_chat_now(self) -> bool:
-        return self.queue.can_chat_now()
+    def can_chat_now(self, language: str = DEFAULT) -> bool:
+        return self.queue.can_chat_now(language)
 
     def expand_canned(self, shortcut: str, conversation_id: str) -> str:
         return self.desk.expand_canned(shortcut, conversation_id)

@@ -103,9 +103,12 @@ class Lineup:
                     started.setdefault(agent_id, []).append(datetime.fromisoformat(at))
         return started
 
-    def anyone_online(self) -> bool:
-        row = self.storage.db.execute("select exists(select 1 from agents where status = 'online')")
-        return bool(row.fetchone()[0])
+    def online_languages(self) -> frozenset[str]:
+        """The languages the online agents chat in (none: nobody is online)."""
+        rows = self.storage.db.execute("select languages from agents where status = 'online'")
+        return frozenset(
+            lang for (languages,) in rows.fetchall() for lang in languages_of(languages)
+        )
 
     def waiting(
         self,

@@ -16,6 +16,7 @@ from conversations.people import Place
 from conversations.store import ConversationStore
 from core.clock import Clock
 from core.db import Storage
+from core.language import DEFAULT
 from handoff.announce import Announcer, RoutePass, WaitListener
 from handoff.dispatch import Dispatcher, Limits
 from handoff.estimates import Estimates
@@ -104,11 +105,12 @@ class Queue:
     ) -> list[AgentState]:
         return self.lineup.agent_states(online_only=online_only, free_only=free_only)
 
-    def can_chat_now(self) -> bool:
-        """Within live-chat hours and someone online: a hand-over will wait for a person."""
+    def can_chat_now(self, language: str = DEFAULT) -> bool:
+        """Within live-chat hours and someone online who chats in `language`: a hand-over will
+        wait for a person."""
         now = self.clock.now()
         in_hours = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
-        return in_hours and self.lineup.anyone_online()
+        return in_hours and language in self.lineup.online_languages()
 
     def position(self, conversation_id: str) -> Place | None:
         """Where a waiting chat stands in line, None if it is not waiting."""

@@ -54,10 +54,12 @@ class ScriptedBot:
     def __init__(self, *replies: list[dict[str, Any]]) -> None:
         self.replies = list(replies)
         self.sent: list[tuple[str, str]] = []
+        self.told: list[dict[str, Any]] = []  # the metadata sent with each message
         self.up = True
 
     async def send(self, sender_id: str, text: str, *, metadata: dict[str, Any]) -> list[dict]:
         self.sent.append((sender_id, text))
+        self.told.append(metadata)
         if not self.up:
             raise BotUnavailable("scripted outage")
         return self.replies.pop(0) if self.replies else []

@@ -89,26 +89,27 @@ def test_an_english_chat_past_the_wait_limit_is_not_given_to_a_japanese_agent(
     assert offers(client, kenta) == [second]
 
 
-def test_a_chat_nobody_online_speaks_waits_unknown_then_becomes_a_ticket(
-    client, bot, admin, clock
-) -> None:
+def test_a_chat_nobody_online_speaks_becomes_a_ticket_at_once(client, bot, admin) -> None:
+    """As when nobody is online: a Japanese customer is not kept waiting for English-speaking
+    agents who will never be offered the chat; the bot is told so first (to ask for an
+    address)."""
     priya = agent(client, admin, "Priya Raman", ["en"], level=5)
-    conversation_id, headers = handed_over(client, bot, JAPANESE)
-
-    view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
-    assert view["queue"] == {"position": 1, "estimated_wait_s": None}
-    told = view["messages"][-1]
-    assert told["text"] == say(
-        "ja", "chat.queue_place", position=1, when=say("ja", "chat.wait_unknown")
-    )
-    assert [b["title"] for b in told["buttons"]] == [say("ja", "chat.email_instead")]
-    clock.advance(seconds=121)
-    route(client)
+    bot.replies.append(list(RETURNS))
+    started = client.post("/api/conversations", json={}).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    turn = client.post(
+        f"/api/conversations/{started['id']}/messages", json={"text": JAPANESE}, headers=headers
+    ).json()
+    assert bot.told[-1]["agents_available"] is False
+    assert turn["status"] == "ticketed"
+    view = client.get(f"/api/conversations/{started['id']}", headers=headers).json()
+    ticket = client.get(f"/api/tickets/{view['ticket_id']}", headers=admin).json()
+    assert ticket["reason"] == "nobody_online"
     assert offers(client, priya) == []
-    clock.advance(seconds=480)  # the maximum wait (600 s)
-    route(client)
-    view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
-    assert view["status"] == "ticketed" and view["ticket_id"]
+    # An English customer at the same moment waits for Priya.
+    english, _ = handed_over(client, bot, ENGLISH)
+    assert bot.told[-1]["agents_available"] is True
+    assert offers(client, priya) == [english]
 
 
 def test_a_named_agent_may_be_given_a_chat_in_a_language_they_do_not_speak(
