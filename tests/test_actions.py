@@ -145,6 +145,18 @@ def test_escalate_hands_over(intent: str, reason: str) -> None:
     assert signal(customs, "handoff")["reason"] == reason
 
 
+def test_a_word_or_two_nothing_fits_is_asked_about_before_a_hand_over() -> None:
+    """"help": the customer may say more (or take the person button); a second such turn
+    hands over, as any two turns not understood do."""
+    kb = FakeKnowledge(SearchOutcome(Decision.ESCALATE, []))
+    customs, slots = run(ActionAnswerQuestion(kb), tracker("help", "nlu_fallback"))
+    assert "handoff" not in {key for c in customs for key in c}
+    assert slots["not_understood"] == 1
+    again = tracker("help me", "nlu_fallback", {"not_understood": 1.0})
+    customs, _ = run(ActionAnswerQuestion(kb), again)
+    assert signal(customs, "handoff")["reason"] == "not_understood"
+
+
 def test_choosing_an_article_shows_it() -> None:
     candidates = [hit("freeze-card", 0.55).as_dict(), hit("lost-card", 0.54).as_dict()]
     t = tracker(

@@ -32,12 +32,16 @@ from bot.actions.common import (
     words,
 )
 from bot.actions.understanding import not_understood, typed_text, understood, unreadable
+from bot.topic import word_count
 from core.contact import only_gives_email
 from knowledge_base.search import Decision, Hit, SearchOutcome
 from knowledge_base.store import Article
 
 # Below this the NLU's dialogue act is not trusted while nothing is pending (see above).
 ACT_CONFIDENCE = 0.95
+# A message this short that the NLU cannot place and the knowledge base cannot answer is asked
+# about again rather than handed over at once.
+SAY_MORE_WORDS = 2
 
 
 class KnowledgeAction(Action):
@@ -118,9 +122,11 @@ class KnowledgeAction(Action):
             return not_understood(dispatcher, tracker)
         outcome = await asyncio.to_thread(self.kb.search, text, limit=5)
         if (intent == "nonsense" and outcome.decision is not Decision.ANSWER) or (
-            # After an answer, a reply the NLU could not place ("ok") is asked about again.
+            # After an answer, a reply the NLU could not place ("ok") is asked about again, and
+            # so is a word or two nothing fits ("help"): the customer can say more, or take
+            # the person button (a second such turn hands over).
             intent == "nlu_fallback"
-            and tracker.get_slot("pending") == "feedback"
+            and (tracker.get_slot("pending") == "feedback" or word_count(text) <= SAY_MORE_WORDS)
             and outcome.decision is Decision.ESCALATE
         ):
             # Choices for a message with no meaning would be guesses: only a sure answer counts.
