@@ -17,6 +17,7 @@ from bot.actions import (
     ActionEmailMe,
     ActionFeedback,
     ActionHandOver,
+    ActionThanks,
     ValidateEmailForm,
 )
 from core.words import say
@@ -146,7 +147,7 @@ def test_escalate_hands_over(intent: str, reason: str) -> None:
 
 
 def test_a_word_or_two_nothing_fits_is_asked_about_before_a_hand_over() -> None:
-    """"help": the customer may say more (or take the person button); a second such turn
+    """ "help": the customer may say more (or take the person button); a second such turn
     hands over, as any two turns not understood do."""
     kb = FakeKnowledge(SearchOutcome(Decision.ESCALATE, []))
     customs, slots = run(ActionAnswerQuestion(kb), tracker("help", "nlu_fallback"))
@@ -393,3 +394,15 @@ def test_email_me_with_a_known_address_files_a_ticket() -> None:
     assert signal(customs, "ticket")["reason"] == "customer_chose_email"
     customs, slots = run(ActionEmailMe(), tracker_with("email me", "email_me", metadata={}))
     assert signal(customs, "ticket") is None and slots["handoff_reason"] == "customer_chose_email"
+
+
+def test_praise_is_thanked_unless_the_knowledge_base_answers_it_outright() -> None:
+    """ "great service" is thanks, however sure the NLU is; a knowledge base holding an article
+    it answers with outright (an assistant's reply to praise) answers with that."""
+    sure = tracker("great service", "thanks", confidence=1.0)
+    customs, _ = run(ActionThanks(FakeKnowledge(SearchOutcome(Decision.ESCALATE, []))), sure)
+    assert signal(customs, "courtesy") == {"act": "thanks"}
+    answered = FakeKnowledge(SearchOutcome(Decision.ANSWER, [hit("freeze-card", 0.9)]))
+    customs, slots = run(ActionThanks(answered), sure)
+    assert customs[0]["article_id"] == "freeze-card" and slots["pending"] == "feedback"
+    assert signal(customs, "courtesy") is None

@@ -9,7 +9,6 @@ import json
 
 import pytest
 
-from core.words import say
 from tests.factories import make_agent
 from tests.helpers import ROOT
 

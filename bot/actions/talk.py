@@ -43,12 +43,15 @@ class Reply(Action):
 
 class ActReply(Reply, KnowledgeAction):
     """The reply to a dialogue act the customer may not have meant (bot/actions/knowledge.py:
-    a question the NLU read as a greeting is answered as the question)."""
+    a question the NLU read as a greeting is answered as the question). `sure_answers`: an
+    article the knowledge base answers with outright wins however sure the NLU is of the act."""
+
+    sure_answers = False
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        answered = await self.question_instead(dispatcher, tracker)
+        answered = await self.question_instead(dispatcher, tracker, sure_answers=self.sure_answers)
         return answered if answered is not None else await super().run(dispatcher, tracker, domain)
 
 
@@ -61,7 +64,11 @@ class ActionGoodbye(ActReply):
 
 
 class ActionThanks(ActReply):
+    """Praise is thanks too ("great service"); a knowledge base that holds an article for it
+    (an assistant's "you're welcome") answers with that."""
+
     action_name, text, courtesy = "action_thanks", "thanks", True
+    sure_answers = True
 
 
 class ActionBotChallenge(ActReply):
