@@ -29,6 +29,7 @@ FREE_TEXT_KEYS = ("page_url", "comment", "note")
 # (reason, skill, priority, language, sentiment, the articles tried, when) stays.
 CLEARED_HANDOFF: dict[str, Any] = {
     "summary": "",
+    "question": None,
     "customer": {"name": None, "email": None},
     "page_url": None,
     "transcript": [],

@@ -137,7 +137,10 @@ PACKAGE_KEYS = {
     ids=[c[0] for c in CASES],
 )
 def test_trigger(client, bot, admin, case, replies, texts, up, reason, priority, sentiment) -> None:
-    make_agent(client, admin, "Generalist", {"cards": 1, "fraud": 1, "general": 1})
+    # Someone online who chats in both languages: the Japanese cases wait for them too.
+    make_agent(
+        client, admin, "Generalist", {"cards": 1, "fraud": 1, "general": 1}, languages=["en", "ja"]
+    )
     bot.replies = [list(r) for r in replies]
     bot.up = up
     started = client.post(
