@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Collection, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from conversations.errors import ConversationNotFound
 from conversations.events import (
@@ -39,6 +39,14 @@ def message_view(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("author"):
         message["author"] = row["author"]
     return message
+
+
+class Opening(NamedTuple):
+    """What a list of tickets or chats names a conversation by."""
+
+    language: str  # the language to write to the customer in
+    customer_name: str | None  # the name the customer gave
+    first_typed: str | None  # what the customer first typed (a button press is not typed)
 
 
 class ConversationStore(Quiet):
@@ -112,16 +120,21 @@ class ConversationStore(Quiet):
             raise ConversationNotFound(conversation_id)
         return rows[0]
 
-    def opening(self, conversation_id: str) -> tuple[str | None, str | None]:
-        """The name the customer gave and what they first typed (a button press is not typed),
-        as a list of tickets or chats names them."""
-        row = self.storage.db.execute(
-            "select c.customer_name, (select m.text from messages m where m.conversation_id = c.id"
-            " and m.sender = 'customer' and substr(m.text, 1, 1) != '/' order by m.id limit 1)"
-            " from conversations c where c.id = ?",
-            [conversation_id],
-        ).fetchone()
-        return (row[0], row[1]) if row else (None, None)
+    def openings(self, conversation_ids: Collection[str]) -> dict[str, Opening]:
+        """What a list of tickets or chats shows of each conversation, in one query (of one
+        erased or never made: the default language and nothing more)."""
+        if not conversation_ids:
+            return {}
+        marks = ", ".join("?" * len(conversation_ids))
+        rows = self.storage.db.execute(
+            "select c.id, c.language, c.customer_name, (select m.text from messages m"
+            " where m.conversation_id = c.id and m.sender = 'customer'"
+            " and substr(m.text, 1, 1) != '/' order by m.id limit 1)"
+            f" from conversations c where c.id in ({marks})",
+            list(conversation_ids),
+        ).fetchall()
+        found = {row[0]: Opening(row[1] or DEFAULT, row[2], row[3]) for row in rows}
+        return {id_: found.get(id_, Opening(DEFAULT, None, None)) for id_ in conversation_ids}
 
     def add_message(
         self,

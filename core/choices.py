@@ -55,12 +55,6 @@ class Pick:
         return place - 1 if 1 <= place <= count and self.number >= 1 else None
 
 
-def chosen_place(text: str, count: int) -> int | None:
-    """The 0-based index of the choice `text` picks among `count` offered, or None."""
-    pick = is_pick(text)
-    return pick.index(count) if pick else None
-
-
 def is_pick(text: str) -> Pick | None:
     """The place `text` names, if it is nothing but a pick (whatever the list's length)."""
     typed = re.sub(r"[\s.!?。！？、,)]+$", "", unicodedata.normalize("NFKC", text).strip().lower())

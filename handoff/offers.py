@@ -17,6 +17,7 @@ from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
 from core.words import say
+from handoff.agents import agent_name
 from handoff.errors import NoCapacity, NotOffered, OfferGone
 from handoff.lineup import Lineup
 
@@ -251,7 +252,7 @@ class Offers:
                 also=(Accepted(agent_id, (now - queued_at).total_seconds()),),
                 fields={"assigned_agent_id": agent_id, "assigned_at": at},
             )
-            name = db.execute("select name from agents where id = ?", [agent_id]).fetchone()[0]
+            name = agent_name(db, agent_id)
             language = self.conversations.language(conversation_id)
             self.conversations.add_message(
                 conversation_id,

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from conversations.store import Opening
 from conversations.view import Message
 from handoff.ticket_sla import SlaClock, SlaState
 
@@ -52,25 +53,19 @@ class TicketSummary(BaseModel):
 
     @classmethod
     def of(
-        cls,
-        row: dict[str, Any],
-        *,
-        sla: dict[str, SlaState],
-        language: str,
-        opening: tuple[str | None, str | None],
+        cls, row: dict[str, Any], *, sla: dict[str, SlaState], opening: Opening
     ) -> TicketSummary:
-        """The summary of a ticket's row; `opening`: the customer's name and what they first
-        typed (`ConversationStore.opening`). The subject is the question the hand-over was
-        about, else what they first typed (a greeting, at worst)."""
+        """The summary of a ticket's row and its conversation's `opening`. The subject is the
+        question the hand-over was about, else what the customer first typed (a greeting, at
+        worst)."""
         keep = cls.model_fields.keys() - {"sla", "language", "customer_name", "subject"}
-        name, first = opening
         asked = json.loads(row["handoff"]).get("question") if row.get("handoff") else None
         return cls(
             **{key: row[key] for key in keep},
-            customer_name=name,
-            subject=subject(asked or first),
+            customer_name=opening.customer_name,
+            subject=subject(asked or opening.first_typed),
             sla=sla,
-            language=language,
+            language=opening.language,
         )
 
 

@@ -164,10 +164,9 @@ class TicketStore:
         """The ticket's row; `lock`: read to decide a change on it, held until that commits."""
         db = self.storage.db
         sql = "select * from tickets where id = ?" + (for_update(db) if lock else "")
-        rows = list(db.query(sql, [ticket_id]))
-        if not rows:
-            raise TicketNotFound(ticket_id)
-        return rows[0]
+        for row in db.query(sql, [ticket_id]):
+            return row
+        raise TicketNotFound(ticket_id)
 
     def sla(self, row: dict[str, Any]) -> dict[str, SlaState]:
         return sla_view(row, self.policy.calendar, self.clock.now())
@@ -178,24 +177,23 @@ class TicketStore:
 
     def summary(self, ticket_id: str) -> TicketSummary:
         """What lists, webhooks and the CLI show: the ticket without its contents."""
-        row = self._row(ticket_id)
-        return TicketSummary.of(
-            row,
-            sla=self.sla(row),
-            language=self.conversations.language(row["conversation_id"]),
-            opening=self.conversations.opening(row["conversation_id"]),
-        )
+        return self._summaries([self._row(ticket_id)])[0]
+
+    def _summaries(self, rows: list[dict[str, Any]]) -> list[TicketSummary]:
+        opening = self.conversations.openings({row["conversation_id"] for row in rows})
+        return [
+            TicketSummary.of(row, sla=self.sla(row), opening=opening[row["conversation_id"]])
+            for row in rows
+        ]
 
     def get(self, ticket_id: str) -> Ticket:
         """The whole ticket: the summary plus the transcript (always the whole chat, including
         what the customer wrote after filing), the handoff package, notes and events."""
         row = self._row(ticket_id)
+        messages = self.conversations.messages(row["conversation_id"])
         return Ticket(
-            **dict(self.summary(ticket_id)),
-            transcript=[
-                Message.model_validate(m)
-                for m in self.conversations.messages(row["conversation_id"])
-            ],
+            **dict(self._summaries([row])[0]),
+            transcript=[Message.model_validate(m) for m in messages],
             handoff=json.loads(row["handoff"]) if row["handoff"] else None,
             notes=json.loads(row["notes"]),
             events=self.events(ticket_id),
@@ -233,9 +231,10 @@ class TicketStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        sql = "select id from tickets" + (" where " + " and ".join(where) if where else "")
-        rows = self.storage.db.execute(sql + " order by number desc limit ?", [*params, limit])
-        return [self.summary(ticket_id) for (ticket_id,) in rows.fetchall()]
+        sql = "select * from tickets" + (" where " + " and ".join(where) if where else "")
+        return self._summaries(
+            list(self.storage.db.query(sql + " order by number desc limit ?", [*params, limit]))
+        )
 
     def for_conversation(self, conversation_id: str) -> str | None:
         row = self.storage.db.execute(

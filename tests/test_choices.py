@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.choices import chosen_place, is_pick
+from core.choices import is_pick
 from tests.factories import ScriptedBot
 
 PICKS = [
@@ -44,7 +44,8 @@ OUT_OF_RANGE = ["4", "option 0", "the fourth one", "4番目"]  # picks the list 
 
 @pytest.mark.parametrize(("text", "index"), PICKS)
 def test_a_place_typed_picks_that_choice(text, index) -> None:
-    assert chosen_place(text, 3) == index
+    pick = is_pick(text)
+    assert pick is not None and pick.index(3) == index
 
 
 @pytest.mark.parametrize("text", NOT_PICKS)
@@ -54,7 +55,8 @@ def test_anything_else_picks_nothing(text) -> None:
 
 @pytest.mark.parametrize("text", OUT_OF_RANGE)
 def test_a_place_the_list_lacks_is_a_pick_of_nothing(text) -> None:
-    assert is_pick(text) is not None and chosen_place(text, 3) is None
+    pick = is_pick(text)
+    assert pick is not None and pick.index(3) is None
 
 
 def choose(article_id: str) -> str:

@@ -206,6 +206,17 @@ def test_an_agent_takes_a_warm_chat_from_offer_to_resolve(live, page, shoot) -> 
             "Is the card lost\nor just misplaced?",
         ]
 
+        # A reply the server never got says so in words, and stays in the box to send again.
+        page.route("**/api/conversations/*/messages", lambda route: route.abort())
+        reply.fill("Are you still there?")
+        reply.press("Enter")
+        expect(pane.get_by_role("alert")).to_have_text(
+            "Not sent: the server could not be reached; check the connection and try again"
+        )
+        expect(reply).to_have_value("Are you still there?")
+        page.unroute("**/api/conversations/*/messages")
+        reply.fill("")
+
         # Picking a canned response from the list inserts it too.
         pane.locator(".canned-picker").select_option("lookingnow")
         expect(reply).to_have_value("Hi Sam, I'm looking at this now.")
@@ -301,6 +312,9 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
         "data-state", "missed"
     )
     assert ana.view()["messages"][-1]["text"] == "We've asked payments; you'll hear back today."
+    ticket.get_by_role("button", name="Change status").click()  # no new status picked yet
+    expect(ticket.get_by_role("alert")).to_have_text("Pick the new status first.")
+    expect(ticket.locator("#ticket-status")).to_be_focused()
     ticket.locator("#ticket-status").select_option("solved")
     ticket.get_by_role("button", name="Change status").click()
     expect(ticket.locator(".ticket-head .tag.status-solved")).to_be_visible()

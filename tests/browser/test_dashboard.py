@@ -319,11 +319,28 @@ def test_an_empty_range_says_so(ops_app, activity, page) -> None:
     expect(page.locator("#empty")).to_have_count(0)
 
 
+# The reasons chart's axis labels as drawn (each a list of lines) and the widest line's width.
+REASON_AXIS = """() => {
+  const axis = Chart.getChart("reasons-chart").scales.y;
+  axis.ctx.font = Chart.helpers.toFont(axis.options.ticks.font).string;
+  const labels = axis.getLabelItems().map((item) => [].concat(item.label));
+  const widest = Math.max(...labels.flat().map((line) => axis.ctx.measureText(line).width));
+  return { labels, widest, width: axis.width };
+}"""
+
+
 def test_phone_width_and_keyboard(ops_app, activity, new_page, shoot) -> None:
     page = new_page(width=375, height=812, mobile=True)
     open_dashboard(page, ops_app)
     page.wait_for_selector("#status:has-text('3 conversations')")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # Every hand-over reason is named on the chart's axis, each line within the axis's width.
+    wait_painted(page, "reasons-chart")
+    axis = page.evaluate(REASON_AXIS)
+    assert [" ".join(lines) for lines in axis["labels"]] == page.locator(
+        "#reasons li"
+    ).evaluate_all("items => items.map((li) => li.firstChild.textContent)")
+    assert axis["widest"] <= axis["width"]
     # Date fields take several Tab stops (day, month, year); from the skill on, one each.
     page.focus("#skill")
     page.keyboard.press("ArrowDown")  # a closed <select> changes with the arrow keys

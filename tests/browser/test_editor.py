@@ -411,6 +411,11 @@ def test_at_phone_width_with_the_keyboard(web_app, new_page, shoot):
     page = new_page(width=375, height=800, mobile=True)
     tag = unique()
     open_editor(page, web_app)
+    # Every section's tab is in sight, none pushed off the screen's edge.
+    tabs = page.locator("nav.views button")
+    expect(tabs).to_have_count(5)
+    for box in [tab.bounding_box() for tab in tabs.all()]:
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
     page.locator("#list-q").focus()
     for _ in range(12):  # Tab through the filters to the "New article" button
         page.keyboard.press("Tab")

@@ -194,14 +194,16 @@ async function start() {
     );
     const reasonNames = Object.keys(total.handoffs_by_reason);
     if (reasonNames.length) {
+      // Room for every reason's label (none skipped), two lines each when the box is narrow.
+      reasons.canvas.parentElement.style.height = `max(16rem, ${reasonNames.length * (narrow(reasons.canvas) ? 2.6 : 1.6) + 3}rem)`;
       charts.push(
         new window.Chart(reasons.canvas, {
           type: "bar",
           data: {
-            labels: reasonNames.map(reasonLabel),
+            labels: reasonNames.map((r) => narrow(reasons.canvas) ? lines(reasonLabel(r), 18) : reasonLabel(r)),
             datasets: [{ label: "Hand-overs", data: reasonNames.map((r) => total.handoffs_by_reason[r]), backgroundColor: "#0b5cad" }],
           },
-          options: base({ indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }),
+          options: base({ indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { autoSkip: false } } } }),
         }),
       );
     } else {
@@ -265,6 +267,22 @@ async function start() {
   }
 
   load();
+}
+
+// A chart in a phone-wide box: Chart.js cuts a long axis label at the box's edge, so it is given
+// as lines (an array) of at most `width` characters instead.
+function narrow(canvas) {
+  return canvas.parentElement.clientWidth < 480;
+}
+
+function lines(text, width) {
+  const out = [];
+  for (const word of text.split(" ")) {
+    const last = out.length - 1;
+    if (last >= 0 && out[last].length + 1 + word.length <= width) out[last] += " " + word;
+    else out.push(word);
+  }
+  return out;
 }
 
 function reasonLabel(reason) {

@@ -63,7 +63,7 @@ export function buildFrame(signOut) {
           state.me.roles.includes("admin")
             ? el("div", { class: "card admin-note", role: "note" },
                 el("h2", {}, "Chats need an agent's own token"),
-                el("p", {}, "Chats are offered to one agent at a time, by skill and free capacity, so taking them needs the token Cascade issued to that agent (POST /api/agents returns it). This admin token has no agent behind it."),
+                el("p", {}, "Chats are offered to one agent at a time, by skill and free capacity, so taking them needs that agent's own sign-in (their email and password, or the token Cascade issued them). This admin sign-in has no agent behind it."),
                 el("p", {}, "You can work the ticket inbox from here."))
             : null,
           team ? buildTeamView() : null,

@@ -165,6 +165,15 @@ function closeTicket(id) {
   }
 }
 
+// A status change with no new status picked says what is missing instead of doing nothing.
+function pickFirst(status, statusError) {
+  if (status.value) return true;
+  statusError.textContent = "Pick the new status first.";
+  statusError.hidden = false;
+  status.focus();
+  return false;
+}
+
 function renderTicket(t, clocks) {
   const pane = clear(ui.ticketPane);
   pane.hidden = false;
@@ -200,7 +209,7 @@ function renderTicket(t, clocks) {
     el("p", { class: "muted" }, HANDOFF_REASONS[t.reason] || t.reason, " · filed ", when(t.created_at), " · ",
       [t.customer_name, t.customer_email || "no email"].filter(Boolean).join(" · "),
       t.assignee_agent_id ? " · assigned to " + agentName(t.assignee_agent_id) : " · unassigned"),
-    el("form", { class: "row ticket-actions", onsubmit: (e) => { e.preventDefault(); if (status.value) act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { status: status.value } })); } },
+    el("form", { class: "row ticket-actions", onsubmit: (e) => { e.preventDefault(); pickFirst(status, statusError) && act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { status: status.value } })); } },
       el("label", { for: "ticket-status" }, "Status"), status,
       el("button", { type: "submit" }, "Change status"),
       state.agent && t.assignee_agent_id !== state.agent.id

@@ -24,7 +24,13 @@ export async function api(path, { method = "GET", body, token, raw = false, head
     h["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }
-  const response = await fetch(path, { method, headers: h, body: payload });
+  let response;
+  try {
+    response = await fetch(path, { method, headers: h, body: payload });
+  } catch (_) {
+    // fetch rejects only when no answer came ("Failed to fetch"): say so in a person's words.
+    throw new ApiError(0, "the server could not be reached; check the connection and try again");
+  }
   if (!response.ok) {
     let detail = response.statusText;
     try {
