@@ -510,6 +510,16 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
             headers=colleague["headers"],
         )
         pane = chat_pane(page, kim.id)
+        # Going offline with Kim's chat open asks first; "Cancel" keeps the agent online.
+        status.select_option("offline")
+        expect(status).to_have_value("online")
+        assert page.dialogs == [
+            "You have 1 open chat. Going offline leaves the customers waiting for you until you"
+            " come back; transfer, hand back or resolve them first to let them go on. Go offline"
+            " anyway?"
+        ]
+        me = http.get(f"/api/agents/{on_duty['id']}", headers=on_duty["headers"]).json()
+        assert me["status"] == "online"
         pane.get_by_role("button", name="Transfer").click()
         pane.locator("select[id^=transfer-skill-]").select_option("billing")
         to_agent = pane.locator("select[id^=transfer-agent-]")

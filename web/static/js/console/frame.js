@@ -77,6 +77,10 @@ export function buildFrame(signOut) {
 }
 
 async function setStatus(status) {
+  if (status === "offline" && !leaveChatsWaiting()) {
+    ui.status.value = state.agent.status;
+    return;
+  }
   try {
     state.agent = await call(`/api/agents/${state.agent.id}/status`, { method: "PUT", body: { status } });
     toast("You are " + status + ".");
@@ -89,4 +93,12 @@ async function setStatus(status) {
     ui.status.value = state.agent.status;
     failed(err);
   }
+}
+
+// Going offline keeps the agent's open chats theirs, and their customers wait: asked first.
+function leaveChatsWaiting() {
+  const open = [...state.chats.values()].filter((chat) => !chat.closed).length;
+  if (!open) return true;
+  const chats = open === 1 ? "1 open chat" : `${open} open chats`;
+  return window.confirm(`You have ${chats}. Going offline leaves the customers waiting for you until you come back; transfer, hand back or resolve them first to let them go on. Go offline anyway?`);
 }
