@@ -179,17 +179,17 @@ def kb_import(
 ) -> None:
     """Import articles from a JSON Lines file or a folder of Markdown files, all or nothing.
 
-    JSON Lines are published; Markdown files keep the status their front matter gives
-    (published when it gives none)."""
+    Each article keeps the status its line or its front matter gives (published when it
+    gives none)."""
     from knowledge_base.errors import ImportRejected
-    from knowledge_base.importing import parse_jsonl
+    from knowledge_base.importing import read_jsonl
     from knowledge_base.markdown import read_folder
 
     try:
         if path.is_dir():
             articles = read_folder(path)  # each keeps the status its front matter gives
         else:
-            articles = [(a, "published") for a in parse_jsonl(path.read_text(encoding="utf-8-sig"))]
+            articles = read_jsonl(path.read_text(encoding="utf-8-sig"))
     except ImportRejected as exc:
         for problem in exc.problems:
             typer.echo(problem, err=True)

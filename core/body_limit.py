@@ -87,7 +87,16 @@ async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors: list[dict[str, Any]] = []
     for error in jsonable_encoder(exc.errors()):
-        if "input" in error and len(json.dumps(error["input"])) > MAX_ECHOED:
+        if "input" in error and not echoable(error["input"]):
             error = {key: value for key, value in error.items() if key != "input"}
         errors.append(error)
     return JSONResponse({"detail": errors}, status_code=422)
+
+
+def echoable(value: Any) -> bool:
+    """Whether a bad value may be sent back as it came: short, and JSON (NaN and Infinity,
+    which Python's parser reads, are not)."""
+    try:
+        return len(json.dumps(value, allow_nan=False)) <= MAX_ECHOED
+    except ValueError:
+        return False

@@ -18,11 +18,12 @@ from knowledge_base.errors import (
     ArticleNotFound,
     GapNotFound,
     ImportRejected,
+    NoAnswer,
     VersionNotFound,
 )
 from knowledge_base.gaps import GapCluster
 from knowledge_base.ids import new_article_id
-from knowledge_base.importing import parse_jsonl
+from knowledge_base.importing import read_jsonl
 from knowledge_base.markdown import read_zip, write_zip
 from knowledge_base.search import Decision, SearchOutcome
 from knowledge_base.service import KnowledgeBase
@@ -36,6 +37,7 @@ ERRORS: dict[type[Exception], int] = {
     ImportRejected: 422,
     ArticleNotFound: 404,
     ArticleExists: 409,
+    NoAnswer: 422,
     VersionNotFound: 404,
     GapNotFound: 404,
 }
@@ -43,6 +45,10 @@ ERRORS: dict[type[Exception], int] = {
 KB = Annotated[KnowledgeBase, Depends(provided(KnowledgeBase))]
 
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
+
+
+MAX_ID = 2**63 - 1  # the largest integer a database column holds
+GapId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class SearchIn(BaseModel):
@@ -118,8 +124,10 @@ class GapClusterOut(BaseModel):
     "/import",
     summary="Import articles (JSON Lines, or a zip of Markdown files), all or nothing",
     description=(
-        "JSON Lines: one article per line, `{id, title, body, questions, skill, tags}`; every"
-        " article is published and searchable on return.\n\n"
+        "JSON Lines: one article per line, `{id, title, body, questions, skill, tags}` and"
+        " optionally `status`, as `GET /api/kb/export` writes them. Articles without a status,"
+        " or `published`, are published and searchable on return; `draft` or `archived` keeps"
+        " them out of search.\n\n"
         "Zip (`Content-Type: application/zip`, as `GET /api/kb/export?format=markdown` gives):"
         " one `<id>.md` per article, YAML front matter (title, questions, skill, tags, and"
         " optionally id and status) above the Markdown body. Articles without a status, or"
@@ -149,8 +157,10 @@ async def import_articles(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise HTTPException(400, f"the body is not UTF-8 text (byte {exc.start})") from exc
-    articles = parse_jsonl(text)
-    imported = await run_in_threadpool(kb.import_articles, articles, author=who.subject or "admin")
+    articles = read_jsonl(text)
+    imported = await run_in_threadpool(
+        kb.import_with_status, articles, author=who.subject or "admin"
+    )
     return ImportOut(imported=imported)
 
 
@@ -187,7 +197,7 @@ def author(who: Principal) -> str:
 
 
 class RollbackIn(BaseModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_ID)
 
 
 @router.get(
@@ -352,12 +362,12 @@ def export(
 
 
 class GapsIn(BaseModel):
-    gap_ids: list[int] = Field(min_length=1, max_length=500)
+    gap_ids: list[GapId] = Field(min_length=1, max_length=500)
     title: str | None = Field(default=None, min_length=1, max_length=300)
 
 
 class AttachIn(BaseModel):
-    gap_ids: list[int] = Field(min_length=1, max_length=500)
+    gap_ids: list[GapId] = Field(min_length=1, max_length=500)
     article_id: str = Field(min_length=1, max_length=128)
 
 

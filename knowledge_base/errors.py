@@ -37,6 +37,15 @@ class ArticleExists(KnowledgeBaseError):
         super().__init__(f"an article with id {article_id!r} already exists; edit it with PUT")
 
 
+class NoAnswer(KnowledgeBaseError):
+    """Publishing an article whose body is empty: customers would get its title alone."""
+
+    def __init__(self, article_id: str) -> None:
+        super().__init__(
+            f"article {article_id!r} has no body: write the answer before publishing it"
+        )
+
+
 class VersionNotFound(KnowledgeBaseError):
     def __init__(self, article_id: str, version: int) -> None:
         super().__init__(f"article {article_id!r} has no version {version}")

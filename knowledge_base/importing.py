@@ -1,5 +1,6 @@
 """Reading an import file: JSON Lines, one article per line, validated as a whole (Markdown
-files are read by knowledge_base/markdown.py)."""
+files are read by knowledge_base/markdown.py). A line may say its `status`, as an export writes
+it: a draft or an archived article imported is not published."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ import json
 from pydantic import ValidationError
 
 from knowledge_base.errors import ImportRejected
+from knowledge_base.markdown import STATUSES
 from knowledge_base.store import ArticleIn
 
 
 def parse_jsonl(text: str) -> list[ArticleIn]:
-    """Parse and validate a whole JSON Lines file, or reject it naming every bad line."""
-    articles: list[ArticleIn] = []
+    """The articles of a JSON Lines file (a data set's, whose lines say no status)."""
+    return [article for article, _ in read_jsonl(text)]
+
+
+def read_jsonl(text: str) -> list[tuple[ArticleIn, str]]:
+    """Parse and validate a whole JSON Lines file, or reject it naming every bad line; each
+    article with the status its line gives (published when it gives none)."""
+    articles: list[tuple[ArticleIn, str]] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
     # Only \n ends a line: JSON strings may hold U+2028 and the like, which splitlines() splits.
@@ -32,6 +40,10 @@ def parse_jsonl(text: str) -> list[ArticleIn]:
         if not isinstance(raw, dict):
             problems.append(f"line {number}: expected a JSON object")
             continue
+        status = raw.get("status", "published")
+        if status not in STATUSES:
+            problems.append(f"line {number}: status: must be one of {', '.join(STATUSES)}")
+            continue
         try:
             article = ArticleIn.model_validate(raw)
         except ValidationError as exc:
@@ -45,7 +57,7 @@ def parse_jsonl(text: str) -> list[ArticleIn]:
             )
             continue
         seen[article.id] = number
-        articles.append(article)
+        articles.append((article, status))
     if not articles and not problems:
         problems.append("the file holds no articles")
     if problems:

@@ -100,3 +100,33 @@ def test_a_nul_character_is_kept_or_refused_never_a_500(lenient) -> None:
     assert started.status_code == 201
     view = lenient.get(f"/api/conversations/{started.json()['id']}", headers=ADMIN_HEADERS)
     assert view.json()["customer"]["name"] == "Ana\u0000Lu"
+
+
+NOT_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 30]
+
+
+def test_numbers_json_cannot_hold_or_no_column_can_are_refused_by_name(lenient) -> None:
+    """NaN and Infinity (which Python's JSON parser reads), a float that overflows to infinity
+    and an integer past 64 bits: a 422 that names the field, never a 500."""
+    started = lenient.post("/api/conversations", json={}).json()
+    customer = {"Authorization": f"Bearer {started['token']}", **JSON}
+    admin = {**ADMIN_HEADERS, **JSON}
+    article = {"id": "odd-numbers", "title": "Odd numbers", "body": "Kept.", "status": "published"}
+    assert lenient.post("/api/kb/articles", json=article, headers=ADMIN_HEADERS).status_code == 201
+    agent = lenient.post(
+        "/api/agents", json={"name": "Ann", "skills": {"cards": 3}}, headers=ADMIN_HEADERS
+    ).json()
+    endpoints = [
+        ("post", f"/api/conversations/{started['id']}/csat", '{{"score": {}}}', customer),
+        ("post", "/api/kb/articles/odd-numbers/rollback", '{{"version": {}}}', admin),
+        ("post", "/api/kb/gaps/draft", '{{"gap_ids": [{}]}}', admin),
+        ("patch", f"/api/agents/{agent['id']}", '{{"max_concurrent": {}}}', admin),
+        ("post", "/api/tokens", '{{"role": "ops", "expires_in_days": {}}}', admin),
+        ("post", "/api/kb/search", '{{"query": "card", "limit": {}}}', JSON),
+    ]
+    for method, url, body, headers in endpoints:
+        field = body.split('"')[-2]
+        for number in NOT_NUMBERS:
+            response = lenient.request(method, url, content=body.format(number), headers=headers)
+            assert response.status_code == 422, (url, number, response.text)
+            assert field in str(response.json()["detail"]), (url, number, response.text)

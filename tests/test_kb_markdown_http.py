@@ -199,17 +199,34 @@ def test_a_body_that_is_not_a_zip_of_articles_is_refused_with_a_reason(client, a
     assert client.get("/api/kb/articles", headers=admin).json() == []
 
 
-def test_json_lines_still_import_as_before(client, admin) -> None:
-    response = client.post(
-        "/api/kb/import",
-        content=json.dumps({**PET, "status": "draft"}) + "\n",
-        headers=admin | {"Content-Type": "application/x-ndjson"},
-    )
-    assert response.json() == {"imported": 1}
-    assert client.get("/api/kb/articles/pet-insurance").json()["status"] == "published"
+def test_json_lines_keep_each_articles_status_both_ways(
+    client, admin, settings, bot, clock, tmp_path
+) -> None:
+    """An export's lines say each article's status; imported elsewhere, a draft stays a draft
+    (an unfinished answer never reaches customers) and a line without a status is published."""
+    ndjson = admin | {"Content-Type": "application/x-ndjson"}
+    client.post("/api/kb/import", content=jsonl(PET), headers=ndjson)
+    client.post("/api/kb/articles", json=DRAFT, headers=admin)
     exported = client.get("/api/kb/export", headers=admin)
     assert exported.headers["content-type"].startswith("application/x-ndjson")
-    assert json.loads(exported.text)["id"] == "pet-insurance"
+    lines = [json.loads(line) for line in exported.text.splitlines()]
+    assert [(a["id"], a["status"]) for a in lines] == [
+        ("branch-hours", "draft"),
+        ("pet-insurance", "published"),
+    ]
+    other = elsewhere(settings, tmp_path / "other")
+    with TestClient(create_app(other, embedder=HashingEmbedder(), bot=bot, clock=clock)) as fresh:
+        response = fresh.post("/api/kb/import", content=exported.content, headers=ndjson)
+        assert response.json() == {"imported": 2}
+        assert [(a["id"], a["status"]) for a in articles_of(fresh, admin)] == [
+            ("branch-hours", "draft"),
+            ("pet-insurance", "published"),
+        ]
+        assert "branch-hours" not in found(fresh, "when are you open on sunday")
+        assert found(fresh, "can i insure my cat")[0] == "pet-insurance"
+    bad = client.post("/api/kb/import", content=jsonl({**PET, "status": "live"}), headers=ndjson)
+    assert bad.status_code == 422
+    assert bad.json()["problems"] == ["line 1: status: must be one of draft, published, archived"]
 
 
 def test_only_editors_export_and_import_zips(client, admin) -> None:
