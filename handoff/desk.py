@@ -129,11 +129,15 @@ class Desk:
                 reason="agent_resolved",
                 at=at,
             )
+            rated = row["csat_score"] is not None  # a chat is rated once: not asked again
             self.conversations.add_message(
                 conversation_id,
                 sender="system",
-                text=say(self.conversations.language(conversation_id), "chat.csat_question"),
-                buttons=CSAT_BUTTONS,
+                text=say(
+                    self.conversations.language(conversation_id),
+                    "chat.agent_resolved_rated" if rated else "chat.csat_question",
+                ),
+                buttons=None if rated else CSAT_BUTTONS,
                 at=at,
             )
         self.queue.publish_conversation(conversation_id)

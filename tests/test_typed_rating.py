@@ -7,7 +7,7 @@ import pytest
 
 from conversations.customer_turn import typed_score
 from core.words import say
-from tests.factories import make_agent, waiting_chat
+from tests.factories import HANDOFF, make_agent, waiting_chat
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_a_typed_score_is_a_message_that_is_nothing_but_one(text: str, score: in
     assert typed_score(text) == score
 
 
-def resolved_chat(client, bot, admin) -> tuple[str, dict[str, str]]:
+def resolved_chat(client, bot, admin) -> tuple[str, dict[str, str], dict]:
     agent = make_agent(client, admin, "Priya Raman", {"cards": 3})
     conversation_id, headers = waiting_chat(client, bot)
     client.post(f"/api/conversations/{conversation_id}/accept", headers=agent["headers"])
@@ -42,11 +42,11 @@ def resolved_chat(client, bot, admin) -> tuple[str, dict[str, str]]:
         f"/api/conversations/{conversation_id}/resolve", headers=agent["headers"]
     ).json()
     assert resolved["messages"][-1]["buttons"][0]["payload"].startswith("/csat")
-    return conversation_id, headers
+    return conversation_id, headers, agent
 
 
 def test_typing_the_score_after_the_rating_question_rates_the_chat(client, bot, admin) -> None:
-    conversation_id, headers = resolved_chat(client, bot, admin)
+    conversation_id, headers, _ = resolved_chat(client, bot, admin)
     rated = client.post(
         f"/api/conversations/{conversation_id}/messages", json={"text": "５"}, headers=headers
     ).json()
@@ -58,7 +58,7 @@ def test_typing_the_score_after_the_rating_question_rates_the_chat(client, bot, 
 
 
 def test_a_number_that_answers_nothing_goes_to_the_bot(client, bot, admin) -> None:
-    conversation_id, headers = resolved_chat(client, bot, admin)
+    conversation_id, headers, _ = resolved_chat(client, bot, admin)
     client.post(
         f"/api/conversations/{conversation_id}/messages", json={"text": "4"}, headers=headers
     )
@@ -74,7 +74,7 @@ def test_a_number_that_answers_nothing_goes_to_the_bot(client, bot, admin) -> No
 
 
 def test_a_rating_button_pressed_again_is_told_the_first_rating_stands(client, bot, admin) -> None:
-    conversation_id, headers = resolved_chat(client, bot, admin)
+    conversation_id, headers, _ = resolved_chat(client, bot, admin)
 
     def press(score: int) -> dict:
         pressed = client.post(
@@ -91,3 +91,28 @@ def test_a_rating_button_pressed_again_is_told_the_first_rating_stands(client, b
     assert again["messages"][-1]["text"] == say("en", "chat.csat_already")
     view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
     assert view["csat"]["score"] == 2
+
+
+def test_a_chat_rated_before_is_not_asked_again_when_an_agent_resolves_it(
+    client, bot, admin
+) -> None:
+    """A chat has one rating: back with a person after rating, the customer is thanked at the
+    end, not asked a question whose answer would be refused."""
+    conversation_id, headers, agent = resolved_chat(client, bot, admin)
+    client.post(
+        f"/api/conversations/{conversation_id}/messages", json={"text": "4"}, headers=headers
+    )
+    bot.replies.append(list(HANDOFF))
+    again = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"text": "one more thing, a person please"},
+        headers=headers,
+    ).json()
+    assert again["status"] == "queued"
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=agent["headers"])
+    ended = client.post(
+        f"/api/conversations/{conversation_id}/resolve", headers=agent["headers"]
+    ).json()
+    last = ended["messages"][-1]
+    assert (last["text"], last.get("buttons")) == (say("en", "chat.agent_resolved_rated"), None)
+    assert ended["csat"]["score"] == 4

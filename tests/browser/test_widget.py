@@ -160,6 +160,63 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     assert page.dialogs == [] and page.errors == []
 
 
+def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, agent, page):
+    api.put(
+        f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
+    )
+    chat = open_widget(page, app)
+    cid = conversation_id(page)
+    say(chat, "My card was charged twice")
+    expect(chat.locator("#queue-position")).to_be_visible()
+    accepted = httpx.post(
+        f"{app}/api/conversations/{cid}/accept", headers=agent["headers"], timeout=30
+    )
+    assert accepted.status_code == 200, accepted.text
+    expect(chat.locator("#agent-banner")).to_contain_text("Priya Raman")
+
+    # Leaving a chat still going on for a new one asks first; "Cancel" keeps it.
+    chat.locator("#menu-button").click()
+    chat.get_by_role("menuitem", name="Start a new chat").click()
+    assert page.dialogs == ["Start a new chat? This one will no longer show here."]
+    assert conversation_id(page) == cid
+
+    # Closed, the chat counts the agent's replies on its launcher; opened, it shows the newest.
+    chat.get_by_role("button", name="Close chat").click()
+    launcher = page.get_by_role("button", name="Chat with us")
+    for n, text in enumerate(["Found both charges.", "One is refunded; see it in 3 days."]):
+        httpx.post(
+            f"{app}/api/conversations/{cid}/messages",
+            json={"text": text, "client_id": f"closed-{n}"},
+            headers=agent["headers"],
+            timeout=30,
+        )
+    expect(page.locator("#cascade-unread")).to_have_text("2")
+    expect(page.get_by_role("button", name="Chat with us (2)")).to_be_visible()
+    page.locator("#cascade-launcher").click()
+    expect(page.locator("#cascade-unread")).to_be_hidden()
+    wait_scrolled_into_view(chat.locator(".msg.agent").last)
+    expect(chat.locator(".msg.agent").last).to_contain_text("One is refunded")
+    expect(launcher).to_have_count(1)
+
+    # The rating can wait: "Not now" puts it away, and it stays away after a reload.
+    resolved = httpx.post(
+        f"{app}/api/conversations/{cid}/resolve", headers=agent["headers"], timeout=30
+    )
+    assert resolved.status_code == 200, resolved.text
+    expect(chat.locator("#rating")).to_be_visible()
+    chat.get_by_role("button", name="Not now").click()
+    expect(chat.locator("#rating")).to_be_hidden()
+    expect(chat.get_by_label("Your message")).to_be_focused()
+    page.reload()
+    page.get_by_role("button", name="Chat with us").click()
+    chat = page.frame_locator("#cascade-frame")
+    expect(chat.locator(".msg.agent").last).to_contain_text("One is refunded")
+    expect(chat.locator(".msg.system").last).to_contain_text("How would you rate")
+    expect(chat.locator("#rating")).to_be_hidden()
+    assert api.get(f"/api/conversations/{cid}").json().get("csat") is None
+    assert page.errors == []
+
+
 def test_the_menu_offers_a_person_while_the_bot_has_the_chat(app, api, page):
     chat = open_widget(page, app)
     cid = conversation_id(page)

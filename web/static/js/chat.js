@@ -45,7 +45,15 @@ const state = {
   csat: null,
   busy: 0,
   score: 0,
+  ratingSkipped: 0, // the rating request (its message id) the customer said "Not now" to
+  shown: !embedded, // the chat is on screen (an embedded one is hidden while its launcher is closed)
+  unread: 0, // replies that came while it was hidden
+  loaded: false,
 };
+
+function save() {
+  store.setItem(STORE, JSON.stringify({ id: state.id, token: state.token, ratingSkipped: state.ratingSkipped }));
+}
 
 // -- the conversation ------------------------------------------------------------------
 
@@ -62,6 +70,7 @@ async function begin() {
   if (saved && saved.id && saved.token) {
     state.id = saved.id;
     state.token = saved.token;
+    state.ratingSkipped = saved.ratingSkipped || 0;
     try {
       await refresh();
       connect();
@@ -80,7 +89,7 @@ async function begin() {
   const started = await api("/api/conversations", { method: "POST", body });
   state.id = started.id;
   state.token = started.token;
-  store.setItem(STORE, JSON.stringify({ id: started.id, token: started.token }));
+  save();
   apply(started);
   connect();
 }
@@ -114,6 +123,7 @@ function apply(view) {
   state.ticketId = view.ticket_id || null;
   state.csat = view.csat || null;
   merge(view.messages || []);
+  state.loaded = true; // from now on, messages merged are new ones
   render();
   if (view.language && view.language !== wordsLanguage()) follow(view.language);
 }
@@ -136,8 +146,29 @@ function follow(language) {
     .finally(() => { following = null; });
 }
 
+// Replies that came while the embedded chat was closed are counted on its launcher.
+function unseen(count) {
+  if (state.shown || !embedded) return;
+  state.unread += count;
+  parent.postMessage({ type: "cascade:unread", count: state.unread }, "*");
+}
+
+function opened() {
+  state.shown = true;
+  state.unread = 0;
+  parent.postMessage({ type: "cascade:unread", count: 0 }, "*");
+  const log = $("log");
+  log.scrollTop = log.scrollHeight; // what came while it was closed is at the bottom
+  $("input").focus();
+}
+
 function merge(messages) {
-  for (const message of messages) state.messages.set(message.id, message);
+  let fresh = 0;
+  for (const message of messages) {
+    if (!state.messages.has(message.id) && message.sender !== "customer") fresh += 1;
+    state.messages.set(message.id, message);
+  }
+  if (state.loaded) unseen(fresh);
 }
 
 // A message typed while the chat is still starting is shown at once and sent once it has started.
@@ -206,7 +237,8 @@ function render() {
   renderBanner();
   const scroll = renderLog(view);
   renderRating();
-  $("typing").hidden = state.busy === 0 || state.status !== "bot";
+  // The bot answers unless a person has the chat (or is on the way).
+  $("typing").hidden = state.busy === 0 || state.status === "queued" || state.status === "assigned";
   $("input").placeholder =
     state.status === "assigned" ? w("widget.placeholder_agent", { agent: agentName() }) : w("widget.placeholder");
   scroll();
@@ -328,7 +360,10 @@ function bubble(message) {
     for (const button of buttons) {
       row.append(el("button", {
         type: "button",
-        onclick: () => send(button.payload, { shown: button.title }),
+        onclick: (event) => {
+          send(button.payload, { shown: button.title });
+          if (event.detail === 0) $("input").focus(); // pressed from the keyboard: the answer box next
+        },
       }, button.title));
     }
     item.append(row);
@@ -336,11 +371,28 @@ function bubble(message) {
   return item;
 }
 
+// The newest message asking for a rating (its rating buttons), else the resolution itself.
+function ratingRequest() {
+  const messages = [...state.messages.values()].sort((a, b) => a.id - b.id);
+  let asked = 0;
+  for (const m of messages) if ((m.buttons || []).some((b) => RATING_PAYLOAD.test(b.payload))) asked = m.id;
+  if (!asked && state.status === "resolved" && messages.length) asked = messages[messages.length - 1].id;
+  return asked;
+}
+
+// The form shows until the customer rates, says "Not now", or writes on (they moved on).
 function ratingWanted() {
   if (state.csat) return false;
-  if (state.status === "resolved") return true;
-  const messages = [...state.messages.values()];
-  return messages.some((m) => (m.buttons || []).some((b) => RATING_PAYLOAD.test(b.payload)));
+  const asked = ratingRequest();
+  if (!asked || asked <= state.ratingSkipped) return false;
+  return ![...state.messages.values()].some((m) => m.sender === "customer" && m.id > asked);
+}
+
+function skipRating() {
+  state.ratingSkipped = ratingRequest();
+  save();
+  render();
+  $("input").focus();
 }
 
 function renderRating() {
@@ -440,6 +492,7 @@ $("composer").addEventListener("submit", (event) => {
   const text = $("input").value.trim();
   if (!text) return;
   $("input").value = "";
+  $("input").style.height = "";
   send(text);
 });
 $("input").addEventListener("keydown", (event) => {
@@ -449,6 +502,13 @@ $("input").addEventListener("keydown", (event) => {
   }
 });
 $("rating").addEventListener("submit", rate);
+$("rating-skip").addEventListener("click", skipRating);
+// The answer box grows with what is typed, up to its CSS max-height.
+$("input").addEventListener("input", () => {
+  const input = $("input");
+  input.style.height = "auto";
+  input.style.height = input.scrollHeight + 2 + "px";
+});
 $("menu-button").addEventListener("click", () => toggleMenu());
 $("talk-to-person").addEventListener("click", () => {
   toggleMenu(false);
@@ -463,6 +523,10 @@ $("email-transcript").addEventListener("click", () => {
 $("email-cancel").addEventListener("click", () => { $("email-form").hidden = true; });
 $("email-form").addEventListener("submit", emailTranscript);
 $("new-chat").addEventListener("click", () => {
+  toggleMenu(false);
+  // A chat still going on (with the bot, in line, with a person) is left only when meant.
+  const going = ["bot", "queued", "assigned"].includes(state.status) && [...state.messages.values()].some((m) => m.sender === "customer");
+  if (going && !window.confirm(w("widget.new_chat_confirm"))) return;
   store.removeItem(STORE);
   location.reload();
 });
@@ -475,7 +539,9 @@ if (embedded) {
   $("close-button").hidden = false;
   $("close-button").addEventListener("click", () => parent.postMessage({ type: "cascade:close" }, "*"));
   window.addEventListener("message", (event) => {
-    if (event.data && event.data.type === "cascade:focus") $("input").focus();
+    if (!event.data) return;
+    if (event.data.type === "cascade:focus") opened();
+    if (event.data.type === "cascade:hidden") state.shown = false;
   });
 }
 

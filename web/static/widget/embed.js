@@ -22,15 +22,28 @@
   var launcher = document.createElement("button");
   launcher.type = "button";
   launcher.id = "cascade-launcher";
-  launcher.textContent = title || "💬";
+  var label = document.createElement("span");
+  label.textContent = title || "💬";
+  // Replies that came while the chat was closed: a count on the launcher.
+  var badge = document.createElement("span");
+  badge.id = "cascade-unread";
+  style(badge, {
+    display: "none", marginLeft: "8px", padding: "1px 7px", borderRadius: "10px", background: "#c62828",
+    color: "#fff", font: "700 13px system-ui, sans-serif"
+  });
+  launcher.appendChild(label);
+  launcher.appendChild(badge);
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "cascade-frame");
   style(launcher, {
     position: "fixed", right: "20px", bottom: "20px", zIndex: "2147483646",
     padding: "12px 18px", borderRadius: "24px", border: "0", cursor: "pointer",
     background: "#0b5cad", color: "#fff", font: "600 15px system-ui, sans-serif",
-    boxShadow: "0 4px 14px rgba(0,0,0,.25)"
+    boxShadow: "0 4px 14px rgba(0,0,0,.25)", outlineOffset: "3px"
   });
+  // A focus ring that shows on any page behind it (the button itself is dark blue).
+  launcher.addEventListener("focus", function () { launcher.style.outline = "3px solid #f9a825"; });
+  launcher.addEventListener("blur", function () { launcher.style.outline = "none"; });
 
   var frame = null;
   function open() {
@@ -46,7 +59,7 @@
       });
       frame = document.createElement("iframe");
       frame.id = "cascade-frame";
-      frame.title = launcher.textContent;
+      frame.title = label.textContent;
       frame.src = src.toString();
       frame.setAttribute("allow", "clipboard-write");
       frame.addEventListener("load", function () {
@@ -63,6 +76,7 @@
   }
   function close() {
     if (frame) frame.style.display = "none";
+    post("cascade:hidden");
     launcher.setAttribute("aria-expanded", "false");
     launcher.style.display = "block";
     launcher.focus();
@@ -85,6 +99,12 @@
   function post(type) {
     if (frame && frame.contentWindow) frame.contentWindow.postMessage({ type: type }, origin);
   }
+  function unread(count) {
+    badge.textContent = String(count);
+    badge.style.display = count ? "inline-block" : "none"; // a page's CSS may style [hidden]
+    launcher.setAttribute("aria-label", count ? label.textContent + " (" + count + ")" : label.textContent);
+    if (!count) launcher.removeAttribute("aria-label");
+  }
   function style(node, values) {
     for (var key in values) node.style[key] = values[key];
   }
@@ -96,6 +116,7 @@
   window.addEventListener("message", function (event) {
     if (event.origin !== origin || !event.data) return;
     if (event.data.type === "cascade:close") close();
+    if (event.data.type === "cascade:unread") unread(Number(event.data.count) || 0);
   });
   window.addEventListener("resize", place);
 
@@ -110,7 +131,7 @@
     fetch(origin + "/api/widget/words?" + query.toString())
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (found) {
-        if (found && found.words["widget.launcher"]) launcher.textContent = found.words["widget.launcher"];
+        if (found && found.words["widget.launcher"]) label.textContent = found.words["widget.launcher"];
         if (found) launcher.lang = found.language;
       })
       .catch(function () {});
