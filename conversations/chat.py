@@ -14,6 +14,7 @@ from conversations.replies import BotMessage
 from conversations.states import Status
 from conversations.store import ConversationStore
 from conversations.transcript import first_customer_question
+from core.choices import is_pick
 from core.clock import Clock, iso
 from core.contact import find_email
 from core.db import Storage
@@ -76,12 +77,14 @@ class Chat:
             record(db, conversation_id, event, at=self.now())
 
     def gap(self, conversation_id: str, question: str | None, reason: str) -> None:
-        """A question the bot could not answer, for editors' content-gap report."""
+        """A question the bot could not answer, for editors' content-gap report. A pick from a
+        list ("the second one", "option 4") is no question an article answers: the first one
+        the customer typed stands for it, or no gap is kept."""
         if self.gaps is None:
             return
-        if not question:
+        if not question or is_pick(question):
             question = first_customer_question(self.store.messages(conversation_id))
-        if question:
+        if question and not is_pick(question):
             self.gaps.record(question, conversation_id=conversation_id, reason=reason)
 
     def hand_over(

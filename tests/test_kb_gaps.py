@@ -130,3 +130,20 @@ def test_article_feedback(client, bot, admin, clock) -> None:
     gaps = client.get("/api/kb/gaps", headers=admin).json()
     assert [g["examples"] for g in gaps] == [["lock my card"]]
     assert gaps[0]["reasons"] == ["answer_unhelpful"]  # one gap per chat and question
+
+
+def test_a_pick_from_a_list_is_no_content_gap(client, bot) -> None:
+    """ "option 4" or "the second one" asks nothing an article could answer: the question the
+    customer typed before it is the gap, and a chat with only a pick leaves none."""
+    make_agent(client, ADMIN_HEADERS, "On duty", {"general": 1})
+    ask(client, "option 4", NO_ANSWER, bot)
+    picked = {"custom": {"handoff": {"reason": "no_answer", "question": "the second one"}}}
+    ask(
+        client,
+        "do you lend money for boats",
+        [[{"text": "Which of these is closest?"}], [picked]],
+        bot,
+        follow_ups=["the second one"],
+    )
+    gaps = client.get("/api/kb/gaps", headers=ADMIN_HEADERS).json()
+    assert [cluster["examples"] for cluster in gaps] == [["do you lend money for boats"]]
