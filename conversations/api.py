@@ -105,7 +105,9 @@ class MessageIn(BaseModel):
 
     @model_validator(mode="after")
     def _something(self) -> MessageIn:
-        if (self.text is None) == (self.canned is None):
+        if self.text is None and self.canned is None:
+            raise ValueError("text is required: the message to send (agents may send canned)")
+        if self.text is not None and self.canned is not None:
             raise ValueError("send either text or canned (agents only), not both")
         return self
 
@@ -148,7 +150,8 @@ def may_read(who: Principal, conversation_id: str, conversations: ConversationSe
     description="Open to everyone, so limited per client address (CASCADE_RATE_LIMIT_START): "
     "past the limit, 429 with Retry-After.",
 )
-def start(body: StartIn, conversations: Conversations) -> Started:
+def start(conversations: Conversations, body: StartIn | None = None) -> Started:
+    body = body or StartIn()  # no body at all: an anonymous customer, like {}
     customer = body.customer
     view, token = conversations.start(
         customer=customer.model_dump(include={"name", "email"}),

@@ -48,9 +48,7 @@ class ConversationMoved(ConversationError):
             now = f"is '{status}' now, not {wanted}"
         else:
             now = f"is with {_agent(owner)} now, not {_agent(expected_owner)}"
-        super().__init__(
-            f"conversation {conversation_id} {now}: it changed before this could be done"
-        )
+        super().__init__(f"conversation {conversation_id} {now}, so nothing was changed")
 
 
 def _agent(agent_id: str | None) -> str:

@@ -21,6 +21,7 @@ from handoff.api_common import (
     sees_every_ticket,
     staff,
 )
+from handoff.states import TicketStatus
 from handoff.ticket_views import SlaClock, Ticket, TicketListed, TicketNote, TicketSummary
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -65,8 +66,8 @@ def get_ticket(ticket_id: str, tickets: Tickets, who: PrincipalDep) -> Ticket:
 def list_tickets(
     tickets: Tickets,
     who: PrincipalDep,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    priority: Annotated[str | None, Query(max_length=20)] = None,
+    status: TicketStatus | None = None,
+    priority: Literal["urgent", "high", "normal", "low"] | None = None,
     skill: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -75,7 +76,7 @@ def list_tickets(
     if not staff(who):
         raise HTTPException(403, "tickets are listed for agents and ops")
     found = tickets.find(
-        status=status,
+        status=status.value if status else None,
         priority=priority,
         skill=skill,
         assignee=assignee,

@@ -262,7 +262,8 @@ def create_with_new_id(kb: KnowledgeBase, body: NewArticleIn, author: str) -> Ar
 def get_article(article_id: str, kb: KB, who: MaybeCaller) -> Article:
     article = kb.article(article_id)
     if article is None or (article.status != "published" and not is_editor(who)):
-        raise HTTPException(404, f"no published article with id {article_id!r}")
+        kind = "article" if is_editor(who) else "published article"  # editors see every status
+        raise HTTPException(404, f"no {kind} with id {article_id!r}")
     return article
 
 

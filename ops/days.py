@@ -6,6 +6,7 @@ support team works (setting `CASCADE_BUSINESS_TIMEZONE`, UTC unless set).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,6 +27,8 @@ def parse_day(text: str | None, *, name: str) -> date | None:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            raise BadRange(f"{name} {text.strip()!r} is no day of the calendar") from None
         raise BadRange(f"{name} must be a date written YYYY-MM-DD, not {text!r}") from None
     if not EARLIEST <= day <= LATEST:
         raise BadRange(f"{name} must lie between {EARLIEST} and {LATEST}")

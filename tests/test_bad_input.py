@@ -130,3 +130,33 @@ def test_numbers_json_cannot_hold_or_no_column_can_are_refused_by_name(lenient) 
             response = lenient.request(method, url, content=body.format(number), headers=headers)
             assert response.status_code == 422, (url, number, response.text)
             assert field in str(response.json()["detail"]), (url, number, response.text)
+
+
+def test_each_refusal_says_what_was_sent_wrong(lenient) -> None:
+    """The words of a 4xx fit what was sent: a missing text is missing, an impossible day is
+    no day, a filter value no ticket can have is refused, and no body at all starts a chat."""
+    started = lenient.post("/api/conversations")
+    assert started.status_code == 201, started.text
+    customer = {"Authorization": f"Bearer {started.json()['token']}"}
+    empty = lenient.post(
+        f"/api/conversations/{started.json()['id']}/messages",
+        json={"text": None},
+        headers=customer,
+    )
+    assert empty.status_code == 422
+    assert "text is required" in str(empty.json()["detail"])
+    day = lenient.get("/api/metrics?since=2026-02-30", headers=ADMIN_HEADERS)
+    assert (day.status_code, day.json()["detail"]) == (
+        422,
+        "since '2026-02-30' is no day of the calendar",
+    )
+    for query in ("status=zzz", "priority=soon"):
+        listed = lenient.get(f"/api/tickets?{query}", headers=ADMIN_HEADERS)
+        assert listed.status_code == 422, (query, listed.text)
+        assert query.split("=")[0] in str(listed.json()["detail"])
+    assert lenient.get("/api/tickets?status=new", headers=ADMIN_HEADERS).json() == []
+    missing = lenient.get("/api/kb/articles/nope", headers=ADMIN_HEADERS)  # editors: any status
+    assert missing.json()["detail"] == "no article with id 'nope'"
+    assert lenient.get("/api/kb/articles/nope").json()["detail"] == (
+        "no published article with id 'nope'"
+    )

@@ -121,8 +121,7 @@ def test_resolving_a_chat_that_is_no_longer_assigned_is_a_409_saying_what_it_is(
     again = app.post(f"/api/conversations/{conversation_id}/resolve", headers=agent["headers"])
     assert again.status_code == 409
     assert again.json()["detail"] == (
-        f"conversation {conversation_id} is 'resolved' now, not 'assigned':"
-        " it changed before this could be done"
+        f"conversation {conversation_id} is 'resolved' now, not 'assigned', so nothing was changed"
     )
     for action in ("handback", "escalate", "transfer"):
         late = app.post(
