@@ -278,9 +278,12 @@ class KnowledgeBase:
     def save(
         self, article_id: str, article: ArticleIn, *, author: str | None, change: str = "edited"
     ) -> Article:
-        """Every save is a new version; a published article's edit is live on return."""
+        """Every save that changes something is a new version (one that changes nothing returns
+        the article as it is); a published article's edit is live on return."""
         current = self._get(article_id)
         article = with_language(article.model_copy(update={"id": article_id}))
+        if article == as_input(current):
+            return current
         vectors = self._embed([article])
         return self._commit(
             article, status=current.status, author=author, change=change, vectors=vectors

@@ -154,3 +154,15 @@ def test_export_then_import_gives_the_same_articles(
         ]
     fields = ("id", "title", "body", "questions", "skill", "tags")
     assert [{k: r[k] for k in fields} for r in again] == [{k: r[k] for k in fields} for r in rows]
+
+
+def test_a_save_that_changes_nothing_makes_no_version(client, admin) -> None:
+    created = client.post("/api/kb/articles", json=PET, headers=admin).json()
+    same = client.put("/api/kb/articles/pet-insurance", json=PET, headers=admin)
+    assert same.status_code == 200 and same.json()["version"] == created["version"] == 1
+    history = client.get("/api/kb/articles/pet-insurance/versions", headers=admin).json()
+    assert [v["change"] for v in history] == ["created"]
+    edited = client.put(
+        "/api/kb/articles/pet-insurance", json={**PET, "title": "Pet cover"}, headers=admin
+    )
+    assert edited.json()["version"] == 2

@@ -102,6 +102,10 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     expect(page.locator("#dirty")).to_have_text("Unsaved changes")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#editor-message")).to_contain_text("Saved as version 2")
+    page.get_by_role("button", name="Save", exact=True).click()  # again, with nothing changed
+    expect(page.locator("#editor-message")).to_have_text(
+        "Nothing to save: the article is as it was."
+    )
     page.get_by_role("button", name="Publish").click()
     expect(page.locator("#editor-message")).to_contain_text("Published")
     expect(page.locator("#editor-status")).to_have_text("published")

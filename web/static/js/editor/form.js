@@ -201,6 +201,7 @@ async function save() {
   // (a Japanese title), unique either way.
   if (creating && !body.id) delete body.id;
   const asked = ++formAsked;
+  const before = creating ? null : state.current.version;
   try {
     const saved = creating
       ? await call("/api/kb/articles", { method: "POST", body })
@@ -212,7 +213,9 @@ async function save() {
       "editor",
       creating
         ? "Draft created. Customers will not see it until you publish it."
-        : "Saved as version " + saved.version + (saved.status === "published" ? ": live for customers now." : ".")
+        : saved.version === before
+          ? "Nothing to save: the article is as it was."
+          : "Saved as version " + saved.version + (saved.status === "published" ? ": live for customers now." : ".")
     );
     await Promise.all([loadList(), showHistory(saved.id), loadFigures(saved.id)]);
     return saved;
