@@ -215,13 +215,14 @@ def replay(
     from knowledge_base.replay import as_csv, parse_questions, render
     from knowledge_base.replay import replay as run
 
+    kb = _knowledge_base(data_dir).kb
     try:
-        questions = parse_questions(path.read_text(encoding="utf-8-sig"))
+        known = {article.id for article in kb.listing()}
+        questions = parse_questions(path.read_text(encoding="utf-8-sig"), known)
     except ImportRejected as exc:
         for problem in exc.problems:
             typer.echo(problem, err=True)
         raise typer.Exit(1) from exc
-    kb = _knowledge_base(data_dir).kb
     report = run(questions, kb.search, group=kb.gaps.group)
     typer.echo(render(report))
     if csv_out is not None:

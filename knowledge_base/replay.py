@@ -16,7 +16,7 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,8 +106,9 @@ class Report:
     rows: list[Row] = field(default_factory=list)
 
 
-def parse_questions(text: str) -> list[Question]:
-    """Questions from a replay file; ReplayRejected lists every bad line."""
+def parse_questions(text: str, article_ids: Collection[str] | None = None) -> list[Question]:
+    """Questions from a replay file; ReplayRejected lists every bad line, and every label that
+    names none of `article_ids` (a mistyped id would count its question as answered wrongly)."""
     questions: list[Question] = []
     problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -127,6 +128,9 @@ def parse_questions(text: str) -> list[Question]:
         expected = item.get("expected", UNLABELLED)
         if expected is not UNLABELLED and expected is not None and not isinstance(expected, str):
             problems.append(f'line {number}: "expected" must be an article id or null')
+            continue
+        if isinstance(expected, str) and article_ids is not None and expected not in article_ids:
+            problems.append(f"line {number}: no article with id {expected!r}")
             continue
         labelled = expected is not UNLABELLED
         questions.append(

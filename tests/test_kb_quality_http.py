@@ -112,13 +112,17 @@ def test_only_editors_see_the_calibration_and_run_tests(client, admin) -> None:
 
 def test_a_bad_line_rejects_the_run_naming_every_bad_line(client, admin) -> None:
     client.post("/api/kb/import", content=jsonl(*ARTICLES), headers=admin)
-    file = '{"text": "fine"}\nnot json\n{"question": "no text"}\n{"text": "x", "expected": 3}\n'
+    file = (
+        '{"text": "fine"}\nnot json\n{"question": "no text"}\n{"text": "x", "expected": 3}\n'
+        '{"text": "how do I activate my card", "expected": "no-such-article"}\n'
+    )
     rejected = client.post("/api/kb/replay", content=file, headers={**admin, **NDJSON})
     assert rejected.status_code == 422
     assert rejected.json()["problems"] == [
         "line 2: not JSON (Expecting value)",
         'line 3: needs a "text" string',
         'line 4: "expected" must be an article id or null',
+        "line 5: no article with id 'no-such-article'",  # a typo is not a wrong answer
     ]
     empty = client.post("/api/kb/replay", content="\n\n", headers={**admin, **NDJSON})
     assert empty.status_code == 422
