@@ -118,6 +118,7 @@ class GapClusterOut(BaseModel):
     reasons: list[str]
     gap_ids: list[int]
     conversation_ids: list[str]
+    language: str = Field(description="The language of its questions (en or ja)")
 
 
 @router.post(

@@ -50,6 +50,7 @@ class GapCluster:
     reasons: list[str]
     gap_ids: list[int]
     conversation_ids: list[str]
+    language: str = "en"  # its questions' (a cluster never mixes two)
 
 
 def group_by_meaning(
@@ -160,6 +161,7 @@ class GapLog:
                     reasons=sorted({m.reason for m in members}),
                     gap_ids=[m.id for m in members],
                     conversation_ids=sorted({m.conversation_id for m in members}),
+                    language=members[0].language,
                 )
             )
         return out

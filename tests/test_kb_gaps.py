@@ -145,5 +145,9 @@ def test_a_pick_from_a_list_is_no_content_gap(client, bot) -> None:
         bot,
         follow_ups=["the second one"],
     )
+    ask(client, "ボートを買うためのローンはありますか", NO_ANSWER, bot)
     gaps = client.get("/api/kb/gaps", headers=ADMIN_HEADERS).json()
-    assert [cluster["examples"] for cluster in gaps] == [["do you lend money for boats"]]
+    assert [(cluster["examples"], cluster["language"]) for cluster in gaps] == [
+        (["ボートを買うためのローンはありますか"], "ja"),  # the newest first
+        (["do you lend money for boats"], "en"),
+    ]

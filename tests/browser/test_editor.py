@@ -506,6 +506,11 @@ def test_content_gaps_from_real_chats_become_a_draft_and_figures_follow(live, ne
     expect(pets).to_contain_text("no answer")
     shoot(page, "editor-gaps")
 
+    # Only articles in the questions' language are offered (the knowledge base has Japanese ones).
+    languages = {a["language"] for a in http.get("/api/kb/articles", headers=live.admin).json()}
+    assert languages == {"en", "ja"}
+    offered = hours.get_by_label("Add to").locator("option").all_inner_texts()[1:]
+    assert offered and not [t for t in offered if re.search("[\u3040-\u30ff\u4e00-\u9fff]", t)]
     hours.get_by_label("Add to").select_option(f"branches-{tag}")
     hours.get_by_role("button", name="Add to article").click()
     expect(page.locator("#gaps-message")).to_contain_text(f"Added to “{branches}”")

@@ -115,7 +115,7 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
 
     reply = (
         "Hi, I'm Priya. See **Card payments** in [our guide](https://tidewater.example/cards). "
-        f"{XSS} [x](javascript:alert(1))"
+        f"{XSS} [x](javascript:alert(1)) Forms: https://tidewater.example/forms?id=7."
     )
     httpx.post(
         f"{app}/api/conversations/{cid}/messages",
@@ -128,11 +128,14 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     wait_scrolled_into_view(bubble)  # the log follows new replies
     expect(bubble.locator(".text")).to_have_text(
         f"Hi, I'm Priya. See Card payments in our guide. {XSS} [x](javascript:alert(1))"
+        " Forms: https://tidewater.example/forms?id=7."
     )
     expect(bubble.locator("strong")).to_have_text("Card payments")
     links = bubble.locator("a")
-    expect(links).to_have_count(1)  # only http(s) links become links
-    expect(links).to_have_attribute("href", "https://tidewater.example/cards")
+    expect(links).to_have_count(2)  # only http(s) links become links, bare ones too
+    expect(links.first).to_have_attribute("href", "https://tidewater.example/cards")
+    # A bare address is a link without the full stop that ends the sentence.
+    expect(links.last).to_have_attribute("href", "https://tidewater.example/forms?id=7")
     say(chat, "Thanks!")
     wait_until(
         lambda: any(

@@ -79,6 +79,9 @@ def say(chat, label: str, text: str) -> None:
     chat.get_by_label(label).press("Enter")
 
 
+REPLY = "お待たせいたしました。ご請求は https://komorebi.example/billでご確認いただけます。"
+
+
 def test_a_japanese_customer_waits_meets_an_agent_and_rates_all_in_japanese(
     app, api, agent, site, page, shoot
 ) -> None:
@@ -121,13 +124,15 @@ def test_a_japanese_customer_waits_meets_an_agent_and_rates_all_in_japanese(
     expect(box).to_have_attribute("placeholder", f"{AGENT}へ返信…")
     sent = httpx.post(
         f"{app}/api/conversations/{cid}/messages",
-        json={"text": "お待たせいたしました。ご請求を確認いたします。", "client_id": "ja1"},
+        json={"text": REPLY, "client_id": "ja1"},
         headers=agent["headers"],
         timeout=30,
     )
     assert sent.status_code == 200, sent.text
     reply = chat.locator(".msg.agent").last
-    expect(reply.locator(".text")).to_have_text("お待たせいたしました。ご請求を確認いたします。")
+    expect(reply.locator(".text")).to_have_text(REPLY)
+    # The address is a link; the Japanese written right after it is not part of it.
+    expect(reply.locator("a")).to_have_attribute("href", "https://komorebi.example/bill")
     expect(reply.locator(".from")).to_have_text(AGENT)
     say(chat, "メッセージ", "ありがとうございます")
     wait_until(
@@ -156,8 +161,9 @@ def test_a_japanese_customer_waits_meets_an_agent_and_rates_all_in_japanese(
     expect(chat.get_by_role("menuitem", name="チャットの記録をメールで受け取る")).to_be_visible()
     shoot(page, "widget-ja-rated")
 
-    # Nothing the customer reads is English (the agent's name and the customer's text aside).
-    shown = chat.locator("#chat").inner_text()
+    # Nothing the customer reads is English (the agent's name, the customer's text and the web
+    # address the agent sent aside).
+    shown = chat.locator("#chat").inner_text().replace("https://komorebi.example/bill", "")
     assert LATIN_WORD.findall(shown) == [], LATIN_WORD.findall(shown)
     view = api.get(f"/api/conversations/{cid}").json()
     assert view["csat"] == {"score": 5, "comment": "丁寧な対応でした"}

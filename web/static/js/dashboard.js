@@ -393,6 +393,8 @@ function gapList(total) {
     "section",
     { class: "panel card", id: "gaps", "aria-labelledby": "gaps-title" },
     el("h2", { id: "gaps-title" }, "Top knowledge gaps"),
+    // Not the editor's Content gaps: those are the questions still waiting for an article.
+    el("p", { class: "muted", id: "gaps-note" }, "What customers first asked in the chats of this range handed over for want of an answer, however the knowledge base has changed since. The editor's Content gaps lists the questions still waiting for an article."),
     total.knowledge_gaps.length
       ? el("ol", {}, total.knowledge_gaps.map((g) => el("li", {}, el("span", { class: "question" }, g.question), " ", el("span", { class: "count" }, "(" + plural(g.count, "time", "times") + ")"))))
       : el("p", { class: "muted" }, "The bot answered every question it was asked."),

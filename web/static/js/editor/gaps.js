@@ -19,8 +19,11 @@ export async function loadGaps() {
     list.append(el("li", { class: "muted" }, "No open content gaps: the bot answered everything it was asked."));
     return;
   }
-  const choices = articles.filter((a) => a.status !== "archived");
-  for (const cluster of clusters) list.append(gapCard(cluster, choices));
+  const choices = articles
+    .filter((a) => a.status !== "archived")
+    .sort((a, b) => a.title.localeCompare(b.title));
+  // A question joins an article in its own language: another's would never be matched to it.
+  for (const cluster of clusters) list.append(gapCard(cluster, choices.filter((a) => a.language === cluster.language)));
 }
 
 function gapCard(cluster, articles) {
