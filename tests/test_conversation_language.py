@@ -231,3 +231,4 @@ def test_the_widget_gets_its_words_in_the_language_asked_for(
     assert words["languages"] == ["en", "ja"]
     assert words["words"]["widget.send"] == ("送信" if language == "ja" else "Send")
     assert found.headers["access-control-allow-origin"] == "*"  # read from the company's site
+    assert words["sends_email"] is False  # no SMTP server here: no transcript by email

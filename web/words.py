@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from core.deps import SettingsDep
 from core.language import DEFAULT, LANGUAGES, supported
 from core.words import texts
 
@@ -28,11 +29,16 @@ class WidgetWords(BaseModel):
     words: dict[str, str] = Field(
         description="Key (`widget.<name>`) to text; placeholders are `{name}` fields"
     )
+    sends_email: bool = Field(
+        description="This server sends email (CASCADE_SMTP_HOST is set): the widget offers the "
+        "transcript by email only then"
+    )
 
 
 @router.get("/words", response_model=WidgetWords, summary="The chat widget's interface texts")
 def widget_words(
     response: Response,
+    settings: SettingsDep,
     locale: Annotated[
         list[str] | None,
         Query(
@@ -52,4 +58,5 @@ def widget_words(
         matched=found is not None,
         languages=list(LANGUAGES),
         words=texts(language, "widget"),
+        sends_email=bool(settings.smtp_host),
     )

@@ -65,6 +65,7 @@ function wantedLocales() {
 
 async function begin() {
   const words = await loadWords(wantedLocales());
+  $("email-transcript").hidden = words.sends_email === false; // this server sends no email
   if (params.get("title")) $("chat-title").textContent = params.get("title");
   const saved = JSON.parse(store.getItem(STORE) || "null");
   if (saved && saved.id && saved.token) {

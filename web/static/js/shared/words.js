@@ -20,7 +20,7 @@ export async function loadWords(locales) {
   loaded.language = found.language;
   loaded.words = found.words;
   applyWords(document);
-  return { language: found.language, matched: found.matched };
+  return { language: found.language, matched: found.matched, sends_email: found.sends_email };
 }
 
 export function w(key, params = {}) {
