@@ -45,8 +45,20 @@
   launcher.addEventListener("focus", function () { launcher.style.outline = "3px solid #f9a825"; });
   launcher.addEventListener("blur", function () { launcher.style.outline = "none"; });
 
+  // Left open, the chat opens again on the next page of the site (this tab only).
+  function remember(isOpen) {
+    try {
+      if (isOpen) sessionStorage.setItem("cascade.open", "1");
+      else sessionStorage.removeItem("cascade.open");
+    } catch (e) { /* a page that refuses storage: the chat starts closed */ }
+  }
+  function remembered() {
+    try { return sessionStorage.getItem("cascade.open") === "1"; } catch (e) { return false; }
+  }
+
   var frame = null;
   function open() {
+    remember(true);
     if (!frame) {
       var src = new URL(origin + "/chat");
       src.searchParams.set("embed", "1");
@@ -75,6 +87,7 @@
     post("cascade:focus");
   }
   function close() {
+    remember(false);
     if (frame) frame.style.display = "none";
     post("cascade:hidden");
     launcher.setAttribute("aria-expanded", "false");
@@ -140,7 +153,7 @@
   function ready() {
     document.body.appendChild(launcher);
     words();
-    if (script.getAttribute("data-open") === "true") open();
+    if (script.getAttribute("data-open") === "true" || remembered()) open();
   }
   if (document.body) ready();
   else document.addEventListener("DOMContentLoaded", ready);
