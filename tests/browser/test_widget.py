@@ -4,6 +4,7 @@ a reload that keeps the chat, phone width and the keyboard."""
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes
 
 import httpx
@@ -128,6 +129,8 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     )
     bubble = chat.locator(".msg.agent").last
     expect(bubble.locator(".from")).to_have_text("Priya Raman")
+    # Each message shows when it was sent, beside its text rather than in it.
+    expect(bubble).to_have_attribute("data-time", re.compile(r"^\d{1,2}:\d{2}( [AP]M)?$"))
     wait_scrolled_into_view(bubble)  # the log follows new replies
     expect(bubble.locator(".text")).to_have_text(
         f"Hi, I'm Priya. See Card payments in our guide. {XSS} [x](javascript:alert(1))"

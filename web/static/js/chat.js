@@ -352,7 +352,7 @@ function renderLog({ atBottom, scrolled }) {
 
 function bubble(message) {
   const who = { customer: "", bot: w("widget.from_bot"), agent: message.author || agentName(), system: "" }[message.sender];
-  const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id, author: message.author || "" } });
+  const item = el("li", { class: "msg " + message.sender, dataset: { sender: message.sender, id: message.id, author: message.author || "", time: clock(message.created_at) } });
   if (who && message.sender !== "customer") item.append(el("div", { class: "from" }, who));
   item.append(el("div", { class: "text" }, message.sender === "customer" ? message.text : markdown(message.text)));
   const buttons = (message.buttons || []).filter((b) => !RATING_PAYLOAD.test(b.payload));
@@ -382,6 +382,14 @@ function ratingRequest() {
 }
 
 // The form shows until the customer rates, says "Not now", or writes on (they moved on).
+// The hour and minute a message was sent, in the widget's language, shown under it by the
+// stylesheet (a data attribute: not part of the message's text).
+function clock(iso) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return "";
+  return new Intl.DateTimeFormat(wordsLanguage(), { hour: "numeric", minute: "2-digit" }).format(at);
+}
+
 function ratingWanted() {
   if (state.csat) return false;
   const asked = ratingRequest();
