@@ -209,6 +209,16 @@ def test_quality_says_what_to_expect_and_which_articles_blur(kb_app, page, tmp_p
     expect(page.locator("#quality-expectation")).to_contain_text(
         f"About {about(after['answered'])} of questions like your examples are answered"
     )
+
+    # Each language has its own calibration: Japanese has no articles here yet.
+    expect(page.locator("#quality-language")).to_have_value("en")
+    page.get_by_label("Articles in").select_option(label="Japanese · 日本語")
+    expect(page.locator("#quality-note")).to_contain_text("Not calibrated: the standard limits")
+    expect(page.locator("#quality-summary")).to_contain_text("0 example questions")
+    page.get_by_label("Articles in").select_option("en")
+    expect(page.locator("#quality-limits")).to_contain_text(
+        "Fitted on 25 example questions in 5 published articles"
+    )
     assert page.errors == []
 
 

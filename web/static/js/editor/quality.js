@@ -2,6 +2,7 @@
 // questions, and which articles are too close to tell apart (each title opens the article, so the
 // editor can sharpen its examples). Drawn again whenever the articles change.
 import { clear, el } from "../shared/dom.js";
+import { LANGUAGES } from "../shared/labels.js";
 import { $, call, onChange, reason, requestArticle, tell } from "./state.js";
 import { about, plural } from "./shares.js";
 
@@ -13,13 +14,16 @@ export async function loadQuality() {
   const mine = ++asked;
   let calibration;
   try {
-    calibration = await call("/api/kb/calibration");
+    // Each language is calibrated on its own articles; until one is picked, the server's main.
+    const language = $("quality-language").value;
+    calibration = await call("/api/kb/calibration" + (language ? "?language=" + language : ""));
   } catch (err) {
     if (mine === asked) tell("quality", "Could not load the calibration: " + reason(err), true);
     return;
   }
   if (mine !== asked) return;
   loaded = true;
+  $("quality-language").value = calibration.language;
   tell("quality", "");
   renderSummary(calibration);
   renderConfusable(calibration);
@@ -117,6 +121,10 @@ function renderConfusable(c) {
 }
 
 export function wireQuality() {
+  const picker = $("quality-language");
+  picker.append(...Object.entries(LANGUAGES).map(([code, name]) => el("option", { value: code }, name)));
+  picker.value = "";
+  picker.addEventListener("change", loadQuality);
   $("refresh-quality").addEventListener("click", loadQuality);
   // A change is drawn at once when the view was seen; otherwise when it is opened (views.js).
   onChange(() => {
