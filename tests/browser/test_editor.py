@@ -59,9 +59,26 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#workspace")).to_be_visible()
 
+    # A title another article has is pointed out when the field is left, with a way to it.
+    twin = httpx.post(
+        f"{web_app}/api/kb/articles",
+        json={"id": f"ferret-cover-{tag}", "title": f"Ferret cover {tag}", "body": "Soon."},
+        headers=ADMIN_HEADERS,
+        timeout=30,
+    )
+    assert twin.status_code == 201, twin.text
     page.get_by_role("button", name="New article").click()
     expect(page.locator("#f-title")).to_be_focused()
-    page.keyboard.type(title)
+    page.keyboard.type(f"ferret COVER {tag}")
+    page.keyboard.press("Tab")
+    note = page.locator("#f-title-note")
+    expect(note).to_have_text(
+        f"An article titled “Ferret cover {tag}” already exists (draft). Open it"
+    )
+    page.fill("#f-title", title)
+    page.locator("#f-title").press("Tab")
+    expect(note).to_be_hidden()
+    page.locator("#f-title").focus()
     expect(page.locator("#f-id")).to_have_value("")  # left to the server to make
     # A skill no agent holds (a typo) is pointed out; the skills agents hold are offered.
     page.fill("#f-skill", "acounts")

@@ -8,6 +8,7 @@ import { loadList } from "./list.js";
 import { loadHistory, loadFigures } from "./history.js";
 import { showView } from "./views.js";
 import { renderSkillNote } from "./skill.js";
+import { clearTitleNote } from "./title.js";
 
 function tags(text) {
   return text.split(",").map((t) => t.trim()).filter(Boolean);
@@ -114,6 +115,7 @@ function fill(article) {
   $("f-id").value = article ? article.id : "";
   $("f-skill").value = article ? article.skill : "general";
   renderSkillNote();
+  clearTitleNote();
   $("f-tags").value = article ? article.tags.join(", ") : "";
   $("f-body").value = article ? article.body : "";
   $("f-question").value = "";

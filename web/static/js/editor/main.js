@@ -12,6 +12,7 @@ import { wireViews } from "./views.js";
 import { loadList, wireList } from "./list.js";
 import { wireForm } from "./form.js";
 import { wireSkill } from "./skill.js";
+import { wireTitle } from "./title.js";
 import { refreshGapCount, wireGaps } from "./gaps.js";
 import { wireTry } from "./try-question.js";
 import { wireTransfer } from "./transfer.js";
@@ -32,6 +33,7 @@ async function start() {
   wireTry();
   wireTransfer();
   wireQuality();
+  wireTitle();
   wireTestRun();
   await Promise.all([loadList(), refreshGapCount(), wireSkill()]);
 }
