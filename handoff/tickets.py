@@ -99,7 +99,7 @@ class TicketStore:
                 )
             ]
             if note:
-                notes.append({"agent_id": None, "text": note, "created_at": at})
+                notes.append({"agent_id": owner, "text": note, "created_at": at})  # who escalated
             email = conversation["customer_email"]
             self.conversations.add_message(
                 conversation_id,

@@ -234,6 +234,7 @@ def test_transfer_resolve_rate_hand_back_escalate(client, bot, admin) -> None:
     ticket = client.get(f"/api/tickets/{escalated['ticket_id']}", headers=cards["headers"]).json()
     assert ticket["reason"] == "agent_escalated"
     assert ticket["notes"][-1]["text"] == "Needs the disputes team"
+    assert ticket["notes"][-1]["agent_id"] == cards["id"]  # the escalating agent's, by name
     assert escalated["ticket_id"] in escalated["messages"][-1]["text"]
 
 

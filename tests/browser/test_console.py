@@ -338,6 +338,16 @@ def test_markup_a_customer_writes_shows_as_text(console_app, on_duty, page) -> N
     expect(pane.locator(".handoff a")).to_have_count(0)  # a javascript: page URL is not a link
     customer.say(f"still there? {BAD}")
     expect(pane.locator(".transcript .msg-customer .text").last).to_have_text(f"still there? {BAD}")
+    # Markdown a customer types stays as typed; an agent's (or the bot's) shows as they saw it.
+    customer.say("**not bold**")
+    expect(pane.locator(".transcript .msg-customer .text").last).to_have_text("**not bold**")
+    sent = http.post(
+        f"/api/conversations/{customer.id}/messages",
+        json={"text": "See **Card payments**", "client_id": "md-1"},
+        headers=on_duty["headers"],
+    )
+    assert sent.status_code == 200, sent.text
+    expect(pane.locator(".transcript .msg-agent .text strong").last).to_have_text("Card payments")
     # Shown as text: no element was made of it, so no handler of it can run.
     expect(page.locator("img")).to_have_count(0)
     assert page.dialogs == []
@@ -448,6 +458,10 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(
     expect(chat_pane(page, first.id)).to_be_hidden()
     tabs = page.get_by_role("tab")
     expect(tabs).to_have_count(2)
+    # Each tab says what its customer asked, under the name.
+    expect(page.locator(".chat-tab .tab-subject")).to_have_text(
+        ["I need a human please", "a person please"]
+    )
 
     # A customer message in the chat not on screen shows as unread on its tab.
     first.say("my parcel never arrived")

@@ -28,6 +28,14 @@ export function openChat(view, { focus = false } = {}) {
   return chat;
 }
 
+// What the customer asked, under their name on the tab: chats of customers who gave no name
+// ("Customer") are told apart by it.
+function subjectLine(view) {
+  const typed = (view.messages || []).find((m) => m.sender === "customer" && !m.text.startsWith("/"));
+  const asked = (view.handoff && view.handoff.question) || (typed && typed.text);
+  return asked ? el("small", { class: "tab-subject", title: asked }, asked) : null;
+}
+
 function buildChat(view) {
   const cid = view.id;
   const chat = { id: cid, view, seen: new Set(), unread: 0, closed: false };
@@ -39,7 +47,7 @@ function buildChat(view) {
   chat.tab = el(
     "button",
     { type: "button", role: "tab", id: tabId, class: "chat-tab", "aria-controls": paneId, "aria-selected": "false", tabindex: "-1", dataset: { conversation: cid }, onclick: () => selectChat(cid, { focus: true }) },
-    chat.tabLabel,
+    el("span", { class: "tab-who" }, chat.tabLabel, subjectLine(view)),
     chat.language,
     chat.badge,
   );

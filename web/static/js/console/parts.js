@@ -3,6 +3,7 @@
 
 import { append, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
+import { markdown } from "../shared/markdown.js";
 import { HANDOFF_REASONS, LANGUAGES } from "../shared/labels.js";
 import { state } from "./state.js";
 
@@ -29,7 +30,8 @@ export function messageItem(m) {
     time && !Number.isNaN(time.getTime())
       ? el("time", { datetime: m.created_at }, time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }))
       : null,
-    el("p", { class: "text" }, m.text),
+    // The bot's and agents' Markdown shows as the customer saw it; a customer's words as typed.
+    el("p", { class: "text" }, sender === "customer" ? m.text : markdown(m.text)),
     m.buttons && m.buttons.length
       ? el("p", { class: "buttons muted" }, "Offered buttons: ", m.buttons.map((b) => b.title).join(" · "))
       : null,

@@ -237,6 +237,8 @@ function renderTicket(t, clocks) {
   );
   const log = pane.querySelector(".transcript");
   log.scrollTop = log.scrollHeight;
-  if (window.matchMedia("(max-width: 900px)").matches) pane.scrollIntoView();
+  // Opened from far down the inbox, the ticket (above the list) is brought into view.
+  const top = pane.getBoundingClientRect().top;
+  if (window.matchMedia("(max-width: 900px)").matches || top < 0 || top > window.innerHeight) pane.scrollIntoView();
   title.focus({ preventScroll: true });
 }
