@@ -186,10 +186,8 @@ def kb_import(
     from knowledge_base.markdown import read_folder
 
     try:
-        if path.is_dir():
-            articles = read_folder(path)  # each keeps the status its front matter gives
-        else:
-            articles = read_jsonl(path.read_text(encoding="utf-8-sig"))
+        text = None if path.is_dir() else path.read_text(encoding="utf-8-sig")
+        articles = read_folder(path) if text is None else read_jsonl(text)
     except ImportRejected as exc:
         for problem in exc.problems:
             typer.echo(problem, err=True)

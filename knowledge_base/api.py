@@ -110,17 +110,6 @@ class VersionOut(BaseModel):
     diff: str = Field(description="Unified diff of the text fields from the version before")
 
 
-class GapClusterOut(BaseModel):
-    id: int
-    count: int
-    examples: list[str]
-    latest_at: str
-    reasons: list[str]
-    gap_ids: list[int]
-    conversation_ids: list[str]
-    language: str = Field(description="The language of its questions (en or ja)")
-
-
 @router.post(
     "/import",
     summary="Import articles (JSON Lines, or a zip of Markdown files), all or nothing",
@@ -375,7 +364,7 @@ class AttachIn(BaseModel):
 
 @router.get(
     "/gaps",
-    response_model=list[GapClusterOut],
+    response_model=list[GapCluster],
     summary="Questions the bot could not answer, grouped by meaning",
 )
 def gaps(kb: KB, _: Editor) -> list[GapCluster]:

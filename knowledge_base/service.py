@@ -17,7 +17,7 @@ from core.db import Storage
 from core.language import DEFAULT, LANGUAGES, normalise
 from knowledge_base.calibration import Calibration, Targets
 from knowledge_base.embedder import Embedder, NoModel
-from knowledge_base.errors import ArticleExists, ArticleNotFound
+from knowledge_base.errors import ArticleExists, ArticleNotFound, NoAnswer
 from knowledge_base.following import Following, bump_version
 from knowledge_base.gaps import GapLog, unique
 from knowledge_base.ids import new_article_id
@@ -284,6 +284,8 @@ class KnowledgeBase:
         article = with_language(article.model_copy(update={"id": article_id}))
         if article == as_input(current):
             return current
+        if current.status == "published" and not article.body.strip():
+            raise NoAnswer(article_id)
         vectors = self._embed([article])
         return self._commit(
             article, status=current.status, author=author, change=change, vectors=vectors
@@ -294,6 +296,8 @@ class KnowledgeBase:
         current = self._get(article_id)
         if current.status == status:
             return current
+        if status == "published" and not current.body.strip():
+            raise NoAnswer(article_id)  # an editor's publish; an import publishes as it is given
         change = {"published": "published", "archived": "archived", "draft": "unpublished"}[status]
         return self._commit(
             as_input(current), status=status, author=author, change=change, vectors=None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.db import Database, Storage
-from knowledge_base.errors import NoAnswer, VersionNotFound
+from knowledge_base.errors import VersionNotFound
 from knowledge_base.store import Article, ArticleIn, ArticleStore, Embedded
 
 TEXT_FIELDS = ("title", "body", "questions", "skill", "tags", "status")
@@ -44,9 +44,7 @@ class Versions:
         vectors: list[Embedded] | None,
     ) -> None:
         """Store one article's new state as its next version (vectors too, when its text
-        changed). Must run inside a write transaction. A published article has a body."""
-        if status == "published" and not article.body.strip():
-            raise NoAnswer(article.id)
+        changed). Must run inside a write transaction."""
         existing = self.store.get(article.id)
         version = (existing.version + 1) if existing else 1
         row = {
