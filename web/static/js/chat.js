@@ -381,7 +381,6 @@ function ratingRequest() {
   return asked;
 }
 
-// The form shows until the customer rates, says "Not now", or writes on (they moved on).
 // The hour and minute a message was sent, in the widget's language, shown under it by the
 // stylesheet (a data attribute: not part of the message's text).
 function clock(iso) {
@@ -390,6 +389,7 @@ function clock(iso) {
   return new Intl.DateTimeFormat(wordsLanguage(), { hour: "numeric", minute: "2-digit" }).format(at);
 }
 
+// The form shows until the customer rates, says "Not now", or writes on (they moved on).
 function ratingWanted() {
   if (state.csat) return false;
   const asked = ratingRequest();
