@@ -451,6 +451,7 @@ def test_two_chats_at_phone_width_with_the_keyboard_only(
     expect(chat_pane(page, first.id).locator(".msg-agent")).to_have_text(
         re.compile("Hello Lee, how can I help?")
     )
+    expect(first_reply).to_have_value("")  # sent: the box is empty again (the push may come first)
 
     offer_card(page, second.id).get_by_role("button", name="Accept").focus()
     page.keyboard.press("Enter")

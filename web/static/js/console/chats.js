@@ -241,7 +241,9 @@ export async function send(chat) {
     chat.replyError.hidden = false;
   } finally {
     chat.sendButton.disabled = chat.closed;
-    chat.reply.focus();
+    // Back to the reply box, unless the agent has moved on (to an offer, say) while it was sent.
+    const at = document.activeElement;
+    if (!at || at === document.body || chat.pane.contains(at)) chat.reply.focus();
   }
 }
 
