@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -19,6 +19,7 @@ from conversations.events import (
     record,
 )
 from conversations.locks import for_update
+from conversations.queued import Queued
 from conversations.quiet import Quiet
 from conversations.states import Status
 from core.db import IntegrityError, Storage
@@ -49,7 +50,7 @@ class Opening(NamedTuple):
     first_typed: str | None  # what the customer first typed (a button press is not typed)
 
 
-class ConversationStore(Quiet):
+class ConversationStore(Quiet, Queued):
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         # This replica's name among several (core/replicas.py), kept with the turns it takes;
@@ -341,18 +342,6 @@ class ConversationStore(Quiet):
 
     # -- for the handoff tier ---------------------------------------------------------------
 
-    def queued(self, *, before: str | None = None) -> Iterator[tuple[str, str, str, str, str]]:
-        """Chats waiting for a person in queue order (priority, then longest waiting), read
-        lazily as `(id, skill, priority, queued_at, language)`, those queued at or before
-        `before`."""
-        yield from self.storage.db.execute(
-            "select id, coalesce(skill, 'general'), coalesce(priority, 'normal'), queued_at,"
-            " coalesce(language, :default) from conversations where status = 'queued'"
-            + ("" if before is None else " and queued_at <= :before")
-            + " order by queue_rank, queued_at",
-            {"before": before, "default": DEFAULT},
-        )
-
     def assigned_counts(self) -> dict[str, int]:
         """How many chats each agent has now."""
         rows = self.storage.db.execute(
@@ -376,6 +365,17 @@ class ConversationStore(Quiet):
             [conversation_id, event.name, since],
         ).fetchone()
         return row is not None
+
+    def latest_event(
+        self, conversation_id: str, event: type[Event], *, since: str
+    ) -> dict[str, Any] | None:
+        """The data of the conversation's latest event of one kind since `since`, if any."""
+        row = self.storage.db.execute(
+            "select data from events where conversation_id = ? and name = ? and created_at >= ?"
+            " order by id desc limit 1",
+            [conversation_id, event.name, since],
+        ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def recent(self, event: type[Event], *, limit: int) -> list[dict[str, Any]]:
         """The data of the latest `limit` events of one kind, across conversations."""

@@ -67,6 +67,13 @@ class Colleague(AgentOut):
     load: int  # chats assigned plus offers pending
 
 
+class TransferOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_agent: dict[str, str | None] = Field(description="The transferring agent's id and name")
+    note: str | None = Field(description="The note they left for whoever takes the chat")
+
+
 class OfferOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -77,6 +84,9 @@ class OfferOut(BaseModel):
     priority: str | None
     skill: str | None
     handoff: dict[str, object] | None
+    transfer: TransferOut | None = Field(
+        default=None, description="Set when a colleague transferred the chat to this queue"
+    )
 
 
 def _self_or_admin(who: Principal, agent_id: str) -> None:

@@ -193,6 +193,18 @@ class Desk:
                         f"agent {to_agent_id} is {target.status} with {target.load} of "
                         f"{target.max_concurrent} chats: transfer to a skill instead"
                     )
+            else:
+                # Back in the queue with nobody to offer it to, the chat would become a ticket at
+                # once: the agent is told, and keeps it.
+                language = self.conversations.language(conversation_id)
+                if not any(
+                    language in agent.languages and agent.id != row["assigned_agent_id"]
+                    for agent in self.queue.agent_states(online_only=True)
+                ):
+                    raise TransferRefused(
+                        f"nobody else online chats in the customer's language ({language}):"
+                        " keep the chat, or escalate it to a ticket"
+                    )
             end_stint(db, row, "transferred", at)
             handoff = json.loads(row["handoff"]) if row["handoff"] else {}
             handoff["skill"] = new_skill

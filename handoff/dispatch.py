@@ -19,9 +19,9 @@ from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
 from handoff.announce import RoutePass
-from handoff.lineup import Lineup
+from handoff.lineup import Lineup, passed_by
 from handoff.offers import Publisher, expire_lapsed, make_offer, withdraw_pending
-from handoff.routing import select_agent
+from handoff.routing import passed_on_by_all, select_agent
 from handoff.sla import BusinessCalendar
 from handoff.stints import end_stint
 from handoff.tickets import TicketSink
@@ -69,33 +69,33 @@ class Dispatcher:
         with self.storage.write() as db:
             done.expired.extend(expire_lapsed(db, self.publisher, at=at))
             open_now = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
-            speaking = self.lineup.online_languages() if open_now else frozenset()
-            anyone_online = bool(speaking)
             cutoff = now - timedelta(seconds=self.limits.max_wait_s)
             # Filing tickets below withdraws no offer (only chats not on offer are filed). A chat
             # in a language no online agent chats in waits for nobody: it is filed at once, as
-            # when nobody is online.
+            # when nobody is online; so is one every online agent who chats in it passed on.
             pending = self.lineup.pending()
-            for chat, _ in self.lineup.waiting(now, unoffered_only=True, offered=pending.chats):
+            online = self.lineup.agent_states(online_only=True, pending=pending) if open_now else []
+            speaking = frozenset(lang for agent in online for lang in agent.languages)
+            # Passes older than the maximum wait count for no chat still waiting.
+            passes = self.lineup.passes(since=iso(cutoff)) if online else {}
+            for chat in self.lineup.due(
+                now, before=iso(cutoff), spoken=speaking, passes=passes, offered=pending.chats
+            ):
                 if chat.language not in speaking:
                     reason = "nobody_online" if open_now else "outside_hours"
                 elif chat.queued_at <= cutoff:
                     reason = "max_wait"
+                elif passed_on_by_all(chat, online):
+                    reason = "passed_on"
                 else:
                     continue
                 self.tickets.file(chat.id, reason=reason)
                 done.ticketed.append((chat.id, reason))
-            free = (
-                {a.id: a for a in self.lineup.agent_states(free_only=True, pending=pending)}
-                if anyone_online
-                else {}
-            )
+            free = {a.id: a for a in online if a.free > 0}
             if free:
                 for chat, _ in self.lineup.waiting(now, unoffered_only=True, offered=pending.chats):
+                    chat = passed_by(chat, passes)
                     agent = select_agent(chat, list(free.values()))
-                    if agent is not None and agent.id in self.lineup.excluded(chat):
-                        chat = replace(chat, excluded=self.lineup.excluded(chat))
-                        agent = select_agent(chat, list(free.values()))
                     if agent is None:
                         continue
                     expires_at = iso(now + timedelta(seconds=self.limits.offer_timeout_s))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -123,19 +123,56 @@ class Lineup:
         stops once no agent is free."""
         if offered is None:
             offered = self.pending().chats
-        for id, skill, priority, queued_at, language in self.conversations.queued(before=before):
-            is_offered = id in offered
+        for row in self.conversations.queued(before=before):
+            is_offered = row[0] in offered
             if unoffered_only and is_offered:
                 continue
-            since = datetime.fromisoformat(queued_at)
-            widened = (now - since).total_seconds() >= self.skill_wait_s
-            yield WaitingChat(id, skill, priority, since, widened, language=language), is_offered
+            yield self._chat(row, now), is_offered
 
-    def excluded(self, chat: WaitingChat) -> frozenset[str]:
-        """Agents who declined this chat or let its offer lapse since it joined the queue."""
-        rows = self.storage.db.execute(
-            "select agent_id from offers where conversation_id = ?"
-            " and status in ('declined', 'expired') and created_at >= ?",
-            [chat.id, iso(chat.queued_at)],
-        ).fetchall()
-        return frozenset(agent_id for (agent_id,) in rows)
+    def due(
+        self,
+        now: datetime,
+        *,
+        before: str,
+        spoken: frozenset[str],
+        passes: Passes,
+        offered: frozenset[str],
+    ) -> Iterator[WaitingChat]:
+        """The chats not on offer that a routing pass may have to file, in queue order: queued
+        at or before `before`, in a language not `spoken`, or passed on by someone (`passes`,
+        with who passed each on). Read by the database's filter, not by walking the line."""
+        for row in self.conversations.queued_due(before=before, spoken=spoken, ids=passes):
+            if row[0] not in offered:
+                yield passed_by(self._chat(row, now), passes)
+
+    def _chat(self, row: tuple[str, str, str, str, str], now: datetime) -> WaitingChat:
+        id, skill, priority, queued_at, language = row
+        since = datetime.fromisoformat(queued_at)
+        widened = (now - since).total_seconds() >= self.skill_wait_s
+        return WaitingChat(id, skill, priority, since, widened, language=language)
+
+    def passes(self, *, since: str) -> Passes:
+        """Who passed on which chat (declined it, let its offer lapse, or transferred it) since
+        `since`, and when each last did: by the offers' (status, created_at) index, so only the
+        recent ones are read."""
+        passes: Passes = {}
+        for conversation_id, agent_id, created_at in self.storage.db.execute(
+            "select conversation_id, agent_id, created_at from offers"
+            " where status in ('declined', 'expired') and created_at >= ?",
+            [since],
+        ).fetchall():
+            agents = passes.setdefault(conversation_id, {})
+            agents[agent_id] = max(created_at, agents.get(agent_id, created_at))
+        return passes
+
+
+Passes = dict[str, dict[str, str]]  # chat -> agent who passed it on -> when they last did
+
+
+def passed_by(chat: WaitingChat, passes: Passes) -> WaitingChat:
+    """`chat` with the agents who passed it on since it joined the queue (its `excluded`)."""
+    agents = passes.get(chat.id)
+    if not agents:
+        return chat
+    since = iso(chat.queued_at)
+    return replace(chat, excluded=frozenset(a for a, at in agents.items() if at >= since))

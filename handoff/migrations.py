@@ -139,3 +139,10 @@ def m005_lapsed_offers_index(db: Database) -> None:
     # The queue's timer asks every second whether any pending offer has lapsed: an index, so the
     # question stays cheap however many offers were ever made.
     db.table("offers").create_index(["status", "expires_at"], if_not_exists=True)
+
+
+@MIGRATIONS()
+def m006_passed_offers_index(db: Database) -> None:
+    # Each pass of the queue asks which agents passed on the waiting chats (offers declined or
+    # lapsed since the oldest of them queued): an index, so it reads only the recent ones.
+    db.table("offers").create_index(["status", "created_at"], if_not_exists=True)

@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from conversations.errors import NotAssigned
-from conversations.events import Accepted, OfferClosed, OfferMade, record
+from conversations.events import Accepted, OfferClosed, OfferMade, Transferred, record
 from conversations.locks import for_update
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
@@ -55,6 +55,15 @@ class Offer:
     priority: str | None
     skill: str | None
     handoff: dict[str, Any] | None
+    transfer: Transfer | None = None  # the chat came back to the queue by a colleague's transfer
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Who transferred the chat to this offer's queue, and the note they left."""
+
+    from_agent: dict[str, str | None]  # id and name
+    note: str | None
 
 
 def make_offer(
@@ -197,9 +206,17 @@ class Offers:
                     priority=chat["priority"],
                     skill=chat["skill"],
                     handoff=json.loads(chat["handoff"]) if chat["handoff"] else None,
+                    transfer=self._transfer(conversation_id, since=chat["queued_at"]),
                 )
             )
         return offers
+
+    def _transfer(self, conversation_id: str, *, since: str) -> Transfer | None:
+        moved = self.conversations.latest_event(conversation_id, Transferred, since=since)
+        if moved is None:
+            return None
+        by = moved["from_agent_id"]
+        return Transfer({"id": by, "name": agent_name(self.storage.db, by)}, moved["note"])
 
     def is_pending(self, conversation_id: str, agent_id: str) -> bool:
         """Whether the chat is on offer to the agent now."""

@@ -5,6 +5,8 @@ offer: best skill level first, then the least loaded, then the one idle longest.
 has waited past the skill wait limit (`widened`), any online agent with a free slot who speaks
 its language may take it, those with the skill still first: the wait widens the skill, never the
 language. A chat nobody online speaks the language of waits, as one nobody has the skill for.
+An agent who passed a chat on is not offered it again while it waits; once every online agent
+who speaks its language has, nobody is left (`passed_on_by_all`) and the queue files a ticket.
 """
 
 from __future__ import annotations
@@ -64,6 +66,16 @@ def select_agent(chat: WaitingChat, agents: list[AgentState]) -> AgentState | No
         candidates,
         key=lambda a: (-level(a, chat.skill), a.load, a.idle_since, a.id),
     )
+
+
+def passed_on_by_all(chat: WaitingChat, online: list[AgentState]) -> bool:
+    """Every online agent who speaks the chat's language has passed it on (declined it, let its
+    offer lapse, or transferred it) since it joined the queue: nobody online is left to offer it
+    to, whatever their skill or load. False when nobody online speaks it (a case of its own)."""
+    if not chat.excluded:  # most chats: a look at nobody
+        return False
+    speakers = [agent.id for agent in online if chat.language in agent.languages]
+    return bool(speakers) and all(agent_id in chat.excluded for agent_id in speakers)
 
 
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}

@@ -14,7 +14,14 @@ from core.words import say
 # Why the customer is getting a ticket: the reasons with words of their own (chat.po's
 # `chat.ticket_why_<reason>`); any other reason reads as `chat.ticket_why_other`.
 TICKET_REASONS_FOR_CUSTOMER = frozenset(
-    {"max_wait", "nobody_online", "outside_hours", "agent_escalated", "customer_chose_email"}
+    {
+        "max_wait",
+        "nobody_online",
+        "passed_on",
+        "outside_hours",
+        "agent_escalated",
+        "customer_chose_email",
+    }
 )
 
 CSAT_BUTTONS = [{"title": str(n), "payload": f'/csat{{"score": {n}}}'} for n in range(1, 6)]

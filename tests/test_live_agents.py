@@ -27,6 +27,7 @@ def test_offered_to_the_skilled_agent_only_then_accepted(client, bot, admin) -> 
     assert offers(client, app_agent) == []
     offer = client.get(f"/api/agents/{cards['id']}/offers", headers=cards["headers"]).json()[0]
     assert offer["handoff"]["reason"] == "customer_request"
+    assert offer["transfer"] is None  # straight from the bot
     assert offer["handoff"]["transcript"][-2]["text"] == "I want a person"
 
     accepted = client.post(f"/api/conversations/{conversation_id}/accept", headers=cards["headers"])
@@ -82,6 +83,87 @@ def test_decline_goes_to_the_next_agent(client, bot, admin) -> None:
         == 200
     )
     assert offers(client, best) == [] and offers(client, next_best) == [conversation_id]
+
+
+def last_words(client, conversation_id: str, headers) -> tuple[str, str]:
+    view = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()
+    return view["status"], view["messages"][-1]["text"]
+
+
+def test_a_chat_every_online_agent_passed_on_becomes_a_ticket_at_once(
+    client, bot, admin, clock
+) -> None:
+    """Nobody online is left to offer it to: the customer is not kept in line for the maximum
+    wait, told "in a moment"; they get a ticket, and staff read why."""
+    only = make_agent(client, admin, "Solo", {"cards": 5})
+    japanese = make_agent(client, admin, "Sato", {"cards": 5})
+    client.patch(f"/api/agents/{japanese['id']}", json={"languages": ["ja"]}, headers=admin)
+    declined, headers = waiting_chat(client, bot)
+    assert offers(client, only) == [declined]
+    passed = client.post(f"/api/conversations/{declined}/decline", headers=only["headers"])
+    assert passed.status_code == 200
+    status, text = last_words(client, declined, headers)
+    assert status == "ticketed"
+    assert text.startswith("No one on our team can take your chat just now, so we've filed ticket")
+    ticket_id = client.get(f"/api/conversations/{declined}", headers=headers).json()["ticket_id"]
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=only["headers"]).json()
+    assert ticket["reason"] == "passed_on"
+
+    # Two agents let the offer lapse in turn: a ticket once the second has.
+    second = make_agent(client, admin, "Next", {"loans": 1})
+    lapsed, headers = waiting_chat(client, bot, name="Ben")
+    assert offers(client, only) == [lapsed]
+    clock.advance(seconds=31)  # the offer timeout (30 s)
+    route(client)
+    assert last_words(client, lapsed, headers)[0] == "queued"  # Next may still take it
+    clock.advance(seconds=90)  # past the skill wait: offered to Next, who has no cards skill
+    route(client)
+    assert offers(client, second) == [lapsed]
+    clock.advance(seconds=31)
+    route(client)
+    assert last_words(client, lapsed, headers)[0] == "ticketed"
+
+
+def test_a_named_colleague_declining_a_transfer_leaves_nobody(client, bot, admin) -> None:
+    first = make_agent(client, admin, "Priya", {"cards": 3})
+    second = make_agent(client, admin, "Aisha", {"payments": 4})
+    conversation_id, headers = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
+    moved = client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"agent_id": second["id"]},
+        headers=first["headers"],
+    )
+    assert moved.status_code == 200
+    client.post(f"/api/conversations/{conversation_id}/decline", headers=second["headers"])
+    assert last_words(client, conversation_id, headers)[0] == "ticketed"
+
+
+def test_a_transfer_nobody_else_online_could_take_is_refused(client, bot, admin) -> None:
+    alone = make_agent(client, admin, "Priya", {"cards": 3})
+    japanese = make_agent(client, admin, "Sato", {"loans": 5})
+    client.patch(f"/api/agents/{japanese['id']}", json={"languages": ["ja"]}, headers=admin)
+    conversation_id, headers = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=alone["headers"])
+    refused = client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"skill": "loans"},
+        headers=alone["headers"],
+    )
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "nobody else online chats in the customer's language (en): keep the chat, or escalate"
+        " it to a ticket"
+    )
+    assert last_words(client, conversation_id, headers)[0] == "assigned"
+    colleague = make_agent(client, admin, "Tom", {"cards": 1})
+    moved = client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"skill": "loans"},
+        headers=alone["headers"],
+    )
+    assert moved.status_code == 200 and moved.json()["status"] == "queued"
+    assert offers(client, colleague) == []  # not Tom's skill: he gets it after the skill wait
 
 
 def test_going_offline_gives_back_offers(client, bot, admin) -> None:
@@ -178,6 +260,10 @@ def test_transfer_resolve_rate_hand_back_escalate(client, bot, admin) -> None:
     assert offers(client, fraud) == [conversation_id] and offers(client, cards) == []
     offer = client.get(f"/api/agents/{fraud['id']}/offers", headers=fraud["headers"]).json()[0]
     assert offer["handoff"]["skill"] == "fraud"
+    assert offer["transfer"] == {
+        "from_agent": {"id": cards["id"], "name": "Priya"},
+        "note": "Looks like card fraud",
+    }
     client.post(f"/api/conversations/{conversation_id}/accept", headers=fraud["headers"])
     notes = client.get(
         f"/api/conversations/{conversation_id}/notes", headers=fraud["headers"]
@@ -249,6 +335,8 @@ def test_transfer_to_a_named_agent(client, bot, admin) -> None:
         headers=first["headers"],
     )
     assert offers(client, second) == [conversation_id]
+    offer = client.get(f"/api/agents/{second['id']}/offers", headers=second["headers"]).json()[0]
+    assert offer["transfer"] == {"from_agent": {"id": first["id"], "name": "Priya"}, "note": None}
     bad = client.post(
         f"/api/conversations/{conversation_id}/transfer", json={}, headers=second["headers"]
     )

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handoff.routing import AgentState, WaitingChat, queue_order, select_agent
+from handoff.routing import AgentState, WaitingChat, passed_on_by_all, queue_order, select_agent
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -155,6 +155,33 @@ def test_select_agent(
 ) -> None:
     chosen = select_agent(waiting, agents)
     assert (chosen.id if chosen else None) == expected, case
+
+
+@pytest.mark.parametrize(
+    ("case", "waiting", "online", "expected"),
+    [
+        ("the only agent declined", chat(excluded=["a"]), [agent("a", {"cards": 3})], True),
+        (
+            "a busy colleague may still take it, skill or not",
+            chat(excluded=["a"]),
+            [agent("a", {"cards": 3}), agent("b", {"loans": 1}, load=3)],
+            False,
+        ),
+        (
+            "those who speak another language do not count",
+            chat(excluded=["en"], language="en"),
+            [agent("en", speaks=["en"]), agent("ja", {"cards": 5}, speaks=["ja"])],
+            True,
+        ),
+        ("nobody passed it on", chat(), [agent("a", {"cards": 3})], False),
+        ("nobody online speaks it: a case of its own", chat(language="ja"), [agent("a")], False),
+        ("nobody online", chat(excluded=["a"]), [], False),
+    ],
+)
+def test_passed_on_by_all(
+    case: str, waiting: WaitingChat, online: list[AgentState], expected: bool
+) -> None:
+    assert passed_on_by_all(waiting, online) is expected, case
 
 
 def test_queue_order_priority_then_waiting_time() -> None:

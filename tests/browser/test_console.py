@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_agent as make_any_agent
-from tests.helpers import ADMIN, ADMIN_HEADERS, app_process
+from tests.helpers import ADMIN, ADMIN_HEADERS, app_process, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -525,6 +525,7 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
             headers=colleague["headers"],
         )
         pane = chat_pane(page, kim.id)
+        expect(pane).to_be_visible()  # the chat is the agent's: it is open in the console
         # Going offline with Kim's chat open asks first; "Cancel" keeps the agent online.
         status.select_option("offline")
         expect(status).to_have_value("online")
@@ -568,21 +569,95 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
             )
 
 
+def test_an_offer_a_colleague_transferred_says_who_and_why(console_app, on_duty, page) -> None:
+    http = console_app.client()
+    tom = make_agent(http, "Tom Whitfield", {"general": 5})  # the best level: offered first
+    try:
+        ola = Customer(
+            http, name="Ola Berg", email="ola@example.com", page_url="https://f.example/"
+        )
+        ola.say("can I talk to someone please")
+        wait_until(
+            lambda: (
+                [
+                    o["conversation_id"]
+                    for o in http.get(
+                        f"/api/agents/{tom['id']}/offers", headers=tom["headers"]
+                    ).json()
+                ]
+                == [ola.id]
+            ),
+            what="the offer to Tom",
+        )
+        for step, body in (
+            ("accept", {}),
+            (
+                "transfer",
+                {"agent_id": on_duty["id"], "note": "Wants a card replacement sent abroad."},
+            ),
+        ):
+            done = http.post(
+                f"/api/conversations/{ola.id}/{step}", json=body, headers=tom["headers"]
+            )
+            assert done.status_code == 200, done.text
+        open_console(page, console_app.url, on_duty["token"])
+        offer = offer_card(page, ola.id)
+        expect(offer.locator(".transfer")).to_have_text(
+            "Transferred by Tom Whitfield: Wants a card replacement sent abroad."
+        )
+        offer.get_by_role("button", name="Accept").click()
+        expect(chat_pane(page, ola.id).locator(".chat-status")).to_have_text("assigned")
+        done = http.post(
+            f"/api/conversations/{ola.id}/resolve", json={}, headers=on_duty["headers"]
+        )
+        assert done.status_code == 200, done.text
+        assert page.errors == []
+    finally:
+        http.put(
+            f"/api/agents/{tom['id']}/status", json={"status": "offline"}, headers=tom["headers"]
+        )
+
+
 def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:
     http = console_app.client()
     open_console(page, console_app.url, on_duty["token"])
     jo = Customer(http, name="Jo Bell", email="jo@example.com", page_url="https://d.example/")
     jo.say("someone from the team please")
     offer = offer_card(page, jo.id)
-    offer.get_by_role("button", name="Decline").click()
-    expect(offer).to_have_count(0)
-    expect(page.locator("#offers")).to_contain_text("No offers right now.")
-    assert http.get(f"/api/agents/{on_duty['id']}/offers", headers=on_duty["headers"]).json() == []
-    assert jo.view()["status"] == "queued"  # waiting for someone else
-    page.reload()
-    expect(page.locator(".connection")).to_have_text("● Live")
-    expect(offer).to_have_count(0)  # not offered to the same agent again
-    assert jo.say("/email_me")["status"] == "ticketed"  # leaves the queue for the next tests
+    colleague = make_agent(http, "Ravi Menon", {"billing": 2})  # online too
+    try:
+        offer.get_by_role("button", name="Decline").click()
+        expect(offer).to_have_count(0)
+        expect(page.locator("#offers")).to_contain_text("No offers right now.")
+        mine = http.get(f"/api/agents/{on_duty['id']}/offers", headers=on_duty["headers"])
+        assert mine.json() == []
+        wait_until(  # offered to Ravi
+            lambda: (
+                [
+                    o["conversation_id"]
+                    for o in http.get(
+                        f"/api/agents/{colleague['id']}/offers", headers=colleague["headers"]
+                    ).json()
+                ]
+                == [jo.id]
+            ),
+            what="the offer passed on to Ravi",
+        )
+        assert jo.view()["status"] == "queued"
+        page.reload()
+        expect(page.locator(".connection")).to_have_text("● Live")
+        expect(offer).to_have_count(0)  # not offered to the same agent again
+    finally:
+        http.put(
+            f"/api/agents/{colleague['id']}/status",
+            json={"status": "offline"},
+            headers=colleague["headers"],
+        )
+    # Nobody online is left to offer it to: Jo gets a ticket, not a wait for nobody.
+    wait_until(lambda: jo.view()["status"] == "ticketed", what="Jo's ticket")
+    assert jo.view()["messages"][-1]["text"].startswith(
+        "No one on our team can take your chat just now, so we've filed ticket"
+    )
     assert page.errors == []
 
 
@@ -660,6 +735,21 @@ def test_the_ticket_inbox_follows_ticket_changes_without_a_reload(
     )
     expect(count).to_have_text(str(before + 1), timeout=PUSHED_WITHIN_MS)
 
+    # The inbox sorts: newest first, by priority, or by the soonest SLA deadline.
+    page.locator("#view-tickets").click()
+    rows = page.locator(".ticket-item")
+    listed = http.get("/api/tickets?clocks=true&limit=200", headers=on_duty["headers"]).json()
+    active = [t for t in listed if t["status"] in ("new", "open", "pending")]
+    expect(rows).to_have_count(len(active))
+    shown = lambda: rows.evaluate_all("items => items.map((li) => li.dataset.ticket)")  # noqa: E731
+    number = lambda t: int(t["id"][2:])  # noqa: E731
+    assert shown() == [t["id"] for t in sorted(active, key=number, reverse=True)]
+    page.locator("#ticket-sort").select_option("priority")
+    assert shown()[0] == ticket_id  # the only urgent one
+    page.locator("#ticket-sort").select_option("due")
+    due = lambda t: min(c["due"] for c in t["sla_clocks"].values() if not c["met_at"])  # noqa: E731
+    assert shown() == [t["id"] for t in sorted(active, key=lambda t: (due(t), -number(t)))]
+
 
 def staff_token(http: httpx.Client, name: str, role: str) -> str:
     issued = http.post("/api/tokens", json={"role": role, "subject": name}, headers=ADMIN_HEADERS)
@@ -714,12 +804,14 @@ def test_an_agent_works_only_their_own_chats_and_tickets(console_app, on_duty, p
     page.locator("#ticket-pane").get_by_role("button", name="Close").click()
     expect(page.locator(f'.ticket-item[data-ticket="{nobodys}"] .ticket-row')).to_be_focused()
 
-    # A supervisor transfers Kim's chat away: the console closes it at its next look.
+    # A supervisor transfers Kim's chat to Tom's skill: the console closes it at its next look.
     boss = {"Authorization": f"Bearer {staff_token(http, 'Sam Okafor', 'supervisor')}"}
+    http.put(f"/api/agents/{tom['id']}/status", json={"status": "online"}, headers=tom["headers"])
     moved = http.post(
         f"/api/conversations/{kim.id}/transfer", json={"skill": "billing"}, headers=boss
     )
     assert moved.status_code == 200, moved.text
+    http.put(f"/api/agents/{tom['id']}/status", json={"status": "offline"}, headers=tom["headers"])
     page.locator("#view-chats").click()
     expect(kims_unread).to_be_hidden()
     expect(pane.locator(".banner")).to_have_text(

@@ -35,7 +35,7 @@ export function renderOffers() {
           el("span", { class: "tag priority-" + (offer.priority || "normal") }, offer.priority || "normal"),
           h.language ? " " : null,
           languageBadge(h.language)),
-        el("p", { class: "reason" }, HANDOFF_REASONS[h.reason] || h.reason || ""),
+        offer.transfer ? transferLine(offer.transfer) : el("p", { class: "reason" }, HANDOFF_REASONS[h.reason] || h.reason || ""),
         h.summary ? el("p", { class: "summary" }, h.summary) : null,
         countdown,
         el("div", { class: "row" }, accept, el("button", { type: "button", onclick: () => decline(offer) }, "Decline")),
@@ -49,6 +49,12 @@ export function renderOffers() {
     if (button) button.focus();
   }
   updateCounts();
+}
+
+// A chat a colleague transferred says so, with their note: why it is coming to this agent now.
+function transferLine(transfer) {
+  const who = (transfer.from_agent && transfer.from_agent.name) || "a colleague";
+  return el("p", { class: "reason transfer" }, `Transferred by ${who}` + (transfer.note ? `: ${transfer.note}` : ""));
 }
 
 export function tickCountdown(node) {

@@ -19,6 +19,7 @@ export const state = {
   tickets: [],
   ticketFilter: "active",
   mineOnly: false,
+  ticketSort: "newest", // or "due" (the soonest SLA deadline first), "priority"
   openTicket: null,
   view: "chats",
   live: false,

@@ -79,6 +79,14 @@ export function buildTicketsView() {
     el("option", { value: "all" }, "All"),
     Object.keys(TICKET_MOVES).map((s) => el("option", { value: s }, s)),
   );
+  const sort = el(
+    "select",
+    { id: "ticket-sort", onchange: () => { state.ticketSort = sort.value; renderTickets(); } },
+    el("option", { value: "newest" }, "Newest first"),
+    el("option", { value: "due" }, "Due soonest"),
+    el("option", { value: "priority" }, "Priority"),
+  );
+  sort.value = state.ticketSort;
   const mine = el("input", { type: "checkbox", id: "ticket-mine", onchange: () => { state.mineOnly = mine.checked; renderTickets(); } });
   return el(
     "section",
@@ -87,6 +95,7 @@ export function buildTicketsView() {
       el("h2", {}, "Ticket inbox"),
       el("div", { class: "row inbox-tools" },
         el("label", { for: "ticket-filter" }, "Show"), filter,
+        el("label", { for: "ticket-sort" }, "Sort"), sort,
         state.agent ? el("span", {}, mine, " ", el("label", { for: "ticket-mine" }, "Only mine")) : null,
         el("button", { type: "button", onclick: loadTickets }, "Refresh")),
       ui.ticketList),
@@ -109,11 +118,28 @@ export async function loadTickets() {
   }
 }
 
+// The inbox's orders. "Due soonest" goes by the earliest deadline among a ticket's running SLA
+// clocks (overdue ones first); tickets with none running come last, newest first among them.
+const RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
+const number = (t) => Number(t.id.replace(/\D/g, ""));
+const newest = (a, b) => number(b) - number(a);
+function nextDue(t) {
+  if (["solved", "closed"].includes(t.status)) return Infinity; // its clocks stopped
+  const running = Object.values(t.sla_clocks || {}).filter((c) => !c.met_at);
+  return running.length ? Math.min(...running.map((c) => Date.parse(c.due))) : Infinity;
+}
+const ORDERS = {
+  newest,
+  due: (a, b) => nextDue(a) - nextDue(b) || newest(a, b),
+  priority: (a, b) => (RANK[a.priority] ?? 2) - (RANK[b.priority] ?? 2) || number(a) - number(b),
+};
+
 function renderTickets() {
   clear(ui.ticketList);
   const shown = state.tickets.filter((t) =>
     (state.ticketFilter === "all" || (state.ticketFilter === "active" ? ACTIVE_TICKETS.includes(t.status) : t.status === state.ticketFilter)) &&
     (!state.mineOnly || (state.agent && t.assignee_agent_id === state.agent.id)));
+  shown.sort(ORDERS[state.ticketSort] || ORDERS.newest);
   if (!shown.length) ui.ticketList.append(el("li", { class: "muted" }, "No tickets here."));
   for (const t of shown) {
     const clocks = t.sla_clocks || {};
