@@ -6,8 +6,8 @@ what is left of the chat in progress, judged by how long that chat has run again
 times (a chat 8 minutes in, when recent chats took 5 to 10, is nearly done). The waiting chats
 then take those slots as the dispatcher hands them out: each slot, as it frees, goes to the
 first chat in line its agent may take (in a language the agent speaks: the agent's skill, a
-general chat, or any chat once it has waited past the skill wait limit), and that chat holds it
-for a handle time. A chat in a language no online agent speaks gets no slot: its wait is not
+general chat, or any chat once it has waited past the skill wait limit, never one the agent
+passed on), and that chat holds it for a handle time. A chat in a language no online agent speaks gets no slot: its wait is not
 known. Handle times are drawn from recent ones and the queue played several times; a chat's
 estimate is the median of the moments its slot freed.
 """
@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from conversations.events import ChatHandled
 from conversations.people import Place
 from conversations.store import ConversationStore
-from core.clock import Clock
+from core.clock import Clock, iso
 from core.language import DEFAULT
-from handoff.lineup import Lineup, Pending
+from handoff.lineup import Lineup, Pending, passed_by
 from handoff.routing import GENERAL, PRIORITY_ORDER, AgentState, WaitingChat
 
 RECENT = 50  # handle times the estimate learns from, the latest first
@@ -74,6 +74,7 @@ class Seats:
     slots: int
     elapsed: tuple[float, ...]
     languages: frozenset[str] = frozenset({DEFAULT})
+    agent_id: str = ""  # to leave out the chats the agent passed on
 
     def frees_in(self, draw: Callable[[float], float]) -> list[float]:
         """When each slot frees, in seconds from now, with `draw(elapsed)` for a chat's rest."""
@@ -85,7 +86,8 @@ class Seats:
 def seats_of(agent: AgentState, *, in_progress: Iterable[float], offers: int) -> Seats:
     """`in_progress`: how long each chat the agent has now has run, in seconds."""
     skills = frozenset(s for s, level in agent.skills.items() if level > 0)
-    return Seats(skills, agent.max_concurrent, (*in_progress, *[0.0] * offers), agent.languages)
+    elapsed = (*in_progress, *[0.0] * offers)
+    return Seats(skills, agent.max_concurrent, elapsed, agent.languages, agent.id)
 
 
 def forecast(
@@ -135,16 +137,21 @@ def play(
     order, and each goes to the first chat in line its agent may take. Chats wait in lines by
     language: of the agent's languages, the heads of the lines of the agent's skills and of
     general chats, and of each priority's line, whose head has waited longest and so is the
-    first of its priority open to anyone who speaks its language. Yields each chat's wait as it
+    first of its priority open to anyone who speaks its language. A chat some agents passed on
+    (few) is looked at on its own, for the agents who did not. Yields each chat's wait as it
     gets a slot."""
     by_skill: dict[tuple[str, str], deque[int]] = {}
     by_rank: dict[tuple[str, int], deque[int]] = {}
+    passed: list[int] = []  # chats some agent passed on, in queue order
     opens_in: list[float] = []  # when each chat may go to any agent who speaks its language
     for index, (chat, waited_s) in enumerate(line):
+        opens_in.append(0.0 if chat.widened else max(skill_wait_s - waited_s, 0.0))
+        if chat.excluded:
+            passed.append(index)
+            continue
         by_skill.setdefault((chat.language, chat.skill), deque()).append(index)
         rank = PRIORITY_ORDER.get(chat.priority, 2)
         by_rank.setdefault((chat.language, rank), deque()).append(index)
-        opens_in.append(0.0 if chat.widened else max(skill_wait_s - waited_s, 0.0))
     taken = [False] * len(line)
 
     def head(queue: deque[int] | None) -> int | None:
@@ -173,6 +180,15 @@ def play(
                 choices.append(first)
             else:
                 later.append(opens_in[first])
+        seat = seats[index]
+        for i in passed:
+            chat = line[i][0]
+            if taken[i] or seat.agent_id in chat.excluded or chat.language not in seat.languages:
+                continue
+            if chat.skill in seat.skills or chat.skill == GENERAL or opens_in[i] <= at:
+                choices.append(i)
+                break
+            later.append(opens_in[i])
         if choices:
             chosen = min(choices)
             taken[chosen] = True
@@ -233,6 +249,9 @@ class Estimates:
             ahead[key] = positions[chat.id] = ahead.get(key, 0) + 1
             if not offered:
                 line.append((chat, _seconds(now, chat.queued_at)))
+        if line:  # who passed on which: since the longest-waiting of them joined the line
+            passes = self.lineup.passes(since=iso(min(chat.queued_at for chat, _ in line)))
+            line = [(passed_by(chat, passes), waited) for chat, waited in line]
         waits = self.forecast(line, now=now, pending=pending) if line else {}
         return {
             chat_id: Place(position, _whole(waits.get(chat_id, 0.0)))

@@ -17,17 +17,27 @@ NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def waiting(
-    id: str, skill: str = "cards", *, waited_s: float = 0, language: str = "en"
+    id: str,
+    skill: str = "cards",
+    *,
+    waited_s: float = 0,
+    language: str = "en",
+    passed_by: tuple[str, ...] = (),
 ) -> tuple[WaitingChat, float]:
     since = NOW - timedelta(seconds=waited_s)
-    return WaitingChat(id, skill, "normal", since, language=language), waited_s
+    chat = WaitingChat(id, skill, "normal", since, excluded=frozenset(passed_by), language=language)
+    return chat, waited_s
 
 
 def seat(
-    *skills: str, slots: int = 1, busy: tuple[float, ...] = (), languages: tuple[str, ...] = ("en",)
+    *skills: str,
+    slots: int = 1,
+    busy: tuple[float, ...] = (),
+    languages: tuple[str, ...] = ("en",),
+    agent: str = "",
 ) -> Seats:
     """An agent with `slots` chats at once, holding chats that have run `busy` seconds."""
-    return Seats(frozenset(skills), slots, busy, frozenset(languages))
+    return Seats(frozenset(skills), slots, busy, frozenset(languages), agent)
 
 
 @pytest.mark.parametrize(
@@ -126,6 +136,34 @@ def seat(
             (300,),
             {"ja": 300, "en": 60},
         ),
+        (
+            "an agent who passed the chat on is no help, free or not",
+            [waiting("c", passed_by=("free",))],
+            [seat("cards", agent="free"), seat("cards", busy=(240,), agent="busy")],
+            (300,),
+            {"c": 60},
+        ),
+        (
+            "the agent who passed on the first chat takes the next",
+            [waiting("b", passed_by=("x",)), waiting("c")],
+            [seat("cards", busy=(0,), agent="y"), seat("cards", agent="x")],
+            (300,),
+            {"b": 300, "c": 0},
+        ),
+        (
+            "passed on, past the skill limit: one without the skill who did not pass it on",
+            [waiting("c", waited_s=100, passed_by=("cards",))],
+            [seat("cards", agent="cards"), seat("loans", agent="loans")],
+            (300,),
+            {"c": 20},
+        ),
+        (
+            "passed on by everyone online: nobody will take it",
+            [waiting("c", passed_by=("a", "b"))],
+            [seat("cards", agent="a"), seat("general", agent="b")],
+            (300,),
+            {"c": None},
+        ),
     ],
 )
 def test_forecast(case, line, seats, handle_times, expected) -> None:
@@ -135,6 +173,22 @@ def test_forecast(case, line, seats, handle_times, expected) -> None:
 
 def _queue_of(client):
     return client.app.state.services.queue
+
+
+def test_a_chat_its_free_agent_passed_on_is_told_the_wait_for_the_busy_one(
+    client, bot, admin
+) -> None:
+    """Not "in a moment" on the strength of a free slot the chat will never be offered."""
+    busy = make_agent(client, admin, "Busy", {"cards": 5}, max_concurrent=1)
+    first, _ = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{first}/accept", headers=busy["headers"])
+    free = make_agent(client, admin, "Free", {"cards": 1})
+    second, headers = waiting_chat(client, bot, name="Ben")
+    declined = client.post(f"/api/conversations/{second}/decline", headers=free["headers"])
+    assert declined.status_code == 200
+    view = client.get(f"/api/conversations/{second}", headers=headers).json()
+    assert view["status"] == "queued"
+    assert view["queue"] == {"position": 1, "estimated_wait_s": 300}  # Busy's chat, just begun
 
 
 def test_the_wait_counts_down_as_the_agents_chat_goes_on(client, bot, admin, clock) -> None:
