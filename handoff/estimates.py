@@ -8,8 +8,8 @@ then take those slots as the dispatcher hands them out: each slot, as it frees, 
 first chat in line its agent may take (in a language the agent speaks: the agent's skill, a
 general chat, or any chat once it has waited past the skill wait limit, never one the agent
 passed on), and that chat holds it for a handle time. A chat in a language no online agent
-speaks gets no slot: its wait is not known. Handle times are drawn from recent ones and the queue played several times; a chat's
-estimate is the median of the moments its slot freed.
+speaks gets no slot: its wait is not known. Handle times are drawn from recent ones and the
+queue played several times; a chat's estimate is the median of the moments its slot freed.
 """
 
 from __future__ import annotations
