@@ -167,7 +167,11 @@ class CustomerTurn:
             # The message goes on the ticket. Saying so once is enough: not after each message
             # of a burst, nor while it was the last thing said to the customer (a closed
             # ticket is told every time: nobody will read those messages).
-            ticket = chat.people.customer_wrote_on_ticket(conversation_id)
+            # An address given now is kept: the ticket's reply can go by email after all.
+            given = None
+            if not conversation["customer_email"] and chat.set_email(conversation_id, text):
+                given = chat.store.get(conversation_id)["customer_email"]
+            ticket = chat.people.customer_wrote_on_ticket(conversation_id, address=given)
             if ticket is not None and (
                 ticket.closed or not self._said_last(conversation_id, ticket.told, message["id"])
             ):

@@ -91,8 +91,11 @@ class People(Protocol):
         """The customer's rating of a finished chat."""
         ...
 
-    def customer_wrote_on_ticket(self, conversation_id: str) -> TicketState | None:
-        """The customer wrote in a ticketed chat: the ticket hears of it (and may reopen)."""
+    def customer_wrote_on_ticket(
+        self, conversation_id: str, *, address: str | None = None
+    ) -> TicketState | None:
+        """The customer wrote in a ticketed chat: the ticket hears of it (and may reopen), and
+        of the `address` they gave in it, if it had none."""
         ...
 
     def can_chat_now(self, language: str = DEFAULT) -> bool:

@@ -44,6 +44,7 @@ LANGUAGES: dict[str, frozenset[str]] = {
     "ja": frozenset({"CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"}),
 }
 DEFAULT = "en"
+NAMES = {"en": "English", "ja": "Japanese"}  # as the staff pages and the API's messages name them
 # What else a long Latin-script message may be written in, as ISO 639-1 codes: widely used
 # languages. Only these models are loaded (about 300 MB; all of Lingua's would be 900 MB).
 DETECTED = (

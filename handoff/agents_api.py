@@ -72,6 +72,9 @@ class TransferOut(BaseModel):
 
     from_agent: dict[str, str | None] = Field(description="The transferring agent's id and name")
     note: str | None = Field(description="The note they left for whoever takes the chat")
+    to_agent: dict[str, str | None] | None = Field(
+        default=None, description="The colleague it was sent to by name (who may have passed it on)"
+    )
 
 
 class OfferOut(BaseModel):

@@ -14,7 +14,9 @@ from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
+from core.language import NAMES
 from core.words import say
+from handoff.agents import agent_name
 from handoff.errors import AgentNotFound, CannedNotFound, RatingNotAllowed, TransferRefused
 from handoff.offers import make_offer, mark_passed
 from handoff.queue import Queue, queue_rank
@@ -190,8 +192,8 @@ class Desk:
                     raise TransferRefused("a chat cannot be transferred to the agent who has it")
                 if target.status != "online" or target.free <= 0:
                     raise TransferRefused(
-                        f"agent {to_agent_id} is {target.status} with {target.load} of "
-                        f"{target.max_concurrent} chats: transfer to a skill instead"
+                        f"{agent_name(db, to_agent_id)} is {target.status} with {target.load} of"
+                        f" {target.max_concurrent} chats: pick another colleague, or a skill"
                     )
             else:
                 # Back in the queue with nobody to offer it to, the chat would become a ticket at
@@ -202,8 +204,8 @@ class Desk:
                     for agent in self.queue.agent_states(online_only=True)
                 ):
                     raise TransferRefused(
-                        f"nobody else online chats in the customer's language ({language}):"
-                        " keep the chat, or escalate it to a ticket"
+                        f"nobody else online chats in {NAMES.get(language, language)}, the"
+                        " customer's language: keep the chat, or escalate it to a ticket"
                     )
             end_stint(db, row, "transferred", at)
             handoff = json.loads(row["handoff"]) if row["handoff"] else {}

@@ -130,8 +130,10 @@ class Handover:
     def rate(self, conversation_id: str, score: int, comment: str | None) -> None:
         self.desk.rate(conversation_id, score, comment)
 
-    def customer_wrote_on_ticket(self, conversation_id: str) -> TicketState | None:
-        ticket_id = self.tickets.customer_replied(conversation_id)
+    def customer_wrote_on_ticket(
+        self, conversation_id: str, *, address: str | None = None
+    ) -> TicketState | None:
+        ticket_id = self.tickets.customer_replied(conversation_id, address=address)
         if ticket_id is None:
             return None
         ticket = self.tickets.summary(ticket_id)

@@ -64,6 +64,7 @@ class Transfer:
 
     from_agent: dict[str, str | None]  # id and name
     note: str | None
+    to_agent: dict[str, str | None] | None = None  # the colleague it was sent to by name, if any
 
 
 def make_offer(
@@ -215,8 +216,10 @@ class Offers:
         moved = self.conversations.latest_event(conversation_id, Transferred, since=since)
         if moved is None:
             return None
-        by = moved["from_agent_id"]
-        return Transfer({"id": by, "name": agent_name(self.storage.db, by)}, moved["note"])
+        db = self.storage.db
+        by, to = moved["from_agent_id"], moved["to_agent_id"]
+        named = {"id": to, "name": agent_name(db, to)} if to else None
+        return Transfer({"id": by, "name": agent_name(db, by)}, moved["note"], named)
 
     def is_pending(self, conversation_id: str, agent_id: str) -> bool:
         """Whether the chat is on offer to the agent now."""

@@ -8,8 +8,11 @@ agent reads in a hand-over summary are `handoff.package.HANDOVER_REASON_FOR_STAF
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from conversations.store import ConversationStore
 from core.words import say
+from handoff.ticket_sinks import Notifier
 
 # Why the customer is getting a ticket: the reasons with words of their own (chat.po's
 # `chat.ticket_why_<reason>`); any other reason reads as `chat.ticket_why_other`.
@@ -88,3 +91,23 @@ def reply_email(ticket_id: str, text: str, *, language: str | None) -> Email:
         subject=say(language, "email.ticket_reply_subject", ticket_id=ticket_id),
         body=f"{text}\n\n{say(language, 'email.ticket_reply_footer')}\n",
     )
+
+
+def tell_solved(
+    conversations: ConversationStore, notifier: Notifier, row: dict[str, Any], at: str
+) -> None:
+    """Tell the customer their ticket (`row`) is solved: in the chat, asking for a rating, and
+    by email when they gave an address."""
+    language = conversations.language(row["conversation_id"])
+    conversations.add_message(
+        row["conversation_id"],
+        sender="system",
+        text=solved_text(row["id"], language=language),
+        buttons=CSAT_BUTTONS,
+        at=at,
+    )
+    if row["customer_email"]:
+        mail = solved_email(row["id"], language=language)
+        notifier.enqueue_email(
+            to=row["customer_email"], subject=mail.subject, body=mail.body, topic="ticket.solved"
+        )

@@ -10,6 +10,7 @@ The status machine is `handoff.states`, the SLA clocks `handoff.ticket_sla` and 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from conversations.events import (
@@ -38,7 +39,6 @@ from handoff.states import TicketStatus
 from handoff.ticket_sinks import NoNotifier, Notifier, TicketSink
 from handoff.ticket_sla import Policy, SlaClock, SlaState, clock_instants, sla_view
 from handoff.ticket_views import Ticket, TicketEvent, TicketNote, TicketSummary
-from handoff.ticket_words import CSAT_BUTTONS
 
 __all__ = [
     "IllegalTicketMove",
@@ -210,7 +210,7 @@ class TicketStore:
     def find(
         self,
         *,
-        status: str | None = None,
+        status: str | list[str] | None = None,
         priority: str | None = None,
         skill: str | None = None,
         assignee: str | None = None,
@@ -222,8 +222,11 @@ class TicketStore:
         if visible_to is not None:
             where.append("(assignee_agent_id = ? or assignee_agent_id is null)")
             params.append(visible_to)
+        statuses = [status] if isinstance(status, str) else status or []
+        if statuses:
+            where.append(f"status in ({', '.join('?' * len(statuses))})")
+            params.extend(statuses)
         for column, value in (
-            ("status", status),
             ("priority", priority),
             ("skill", skill),
             ("assignee_agent_id", assignee),
@@ -293,33 +296,20 @@ class TicketStore:
                     changes[column] = value
             if not changes:
                 return self.summary(ticket_id)
-            self._change(ticket_id, changes, TicketUpdated(actor, changes), at)
+            dues = {}
+            if "priority" in changes:  # the SLA targets of the new priority, from the filing
+                filed = datetime.fromisoformat(row["created_at"])
+                first, resolution = self.policy.due_dates(filed, changes["priority"])
+                dues = {"first_response_due": iso(first), "resolution_due": iso(resolution)}
+            self._change(ticket_id, {**changes, **dues}, TicketUpdated(actor, changes), at)
             solved = changes.get("status") == TicketStatus.SOLVED
             if solved:
-                self._tell_solved(row, at)
+                ticket_words.tell_solved(self.conversations, self.notifier, row, at)
             self.notifier.enqueue_webhook(
                 topic="ticket.solved" if solved else "ticket.updated",
                 payload=self.summary(ticket_id).model_dump(),
             )
         return self.summary(ticket_id)
-
-    def _tell_solved(self, row: dict[str, Any], at: str) -> None:
-        language = self.conversations.language(row["conversation_id"])
-        self.conversations.add_message(
-            row["conversation_id"],
-            sender="system",
-            text=ticket_words.solved_text(row["id"], language=language),
-            buttons=CSAT_BUTTONS,
-            at=at,
-        )
-        if row["customer_email"]:
-            mail = ticket_words.solved_email(row["id"], language=language)
-            self.notifier.enqueue_email(
-                to=row["customer_email"],
-                subject=mail.subject,
-                body=mail.body,
-                topic="ticket.solved",
-            )
 
     def add_note(self, ticket_id: str, *, agent_id: str | None, text: str) -> TicketNote:
         """An internal note: agents see it, the customer never does."""
@@ -365,21 +355,28 @@ class TicketStore:
             )
         return Message.model_validate(message)
 
-    def customer_replied(self, conversation_id: str) -> str | None:
-        """The customer wrote in a ticketed chat: a pending or solved ticket opens again."""
+    def customer_replied(self, conversation_id: str, *, address: str | None) -> str | None:
+        """The customer wrote in a ticketed chat: a pending or solved ticket opens again; an
+        `address` they gave is kept if the ticket had none."""
         ticket_id = self.for_conversation(conversation_id)
         if ticket_id is None:
             return None
         at = iso(self.clock.now())
         with self.storage.write():
             row = self._row(ticket_id, lock=True)
-            if row["status"] in (TicketStatus.PENDING, TicketStatus.SOLVED):
+            given = bool(address) and not row["customer_email"]
+            if given:
+                changes = {"customer_email": address}
+                self._change(ticket_id, changes, TicketUpdated("customer", changes), at)
+            reopens = row["status"] in (TicketStatus.PENDING, TicketStatus.SOLVED)
+            if reopens:
                 self._change(
                     ticket_id,
                     {"status": TicketStatus.OPEN, "solved_at": None},
                     TicketReopened(by="customer"),
                     at,
                 )
+            if given or reopens:
                 self.notifier.enqueue_webhook(
                     topic="ticket.updated", payload=self.summary(ticket_id).model_dump()
                 )

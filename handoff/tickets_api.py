@@ -66,7 +66,10 @@ def get_ticket(ticket_id: str, tickets: Tickets, who: PrincipalDep) -> Ticket:
 def list_tickets(
     tickets: Tickets,
     who: PrincipalDep,
-    status: TicketStatus | None = None,
+    status: Annotated[
+        list[TicketStatus] | None,
+        Query(description="one status, or several (`status=new&status=open`): any of them"),
+    ] = None,
     priority: Literal["urgent", "high", "normal", "low"] | None = None,
     skill: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
@@ -76,7 +79,7 @@ def list_tickets(
     if not staff(who):
         raise HTTPException(403, "tickets are listed for agents and ops")
     found = tickets.find(
-        status=status.value if status else None,
+        status=[s.value for s in status] if status else None,
         priority=priority,
         skill=skill,
         assignee=assignee,

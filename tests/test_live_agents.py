@@ -152,10 +152,22 @@ def test_a_transfer_nobody_else_online_could_take_is_refused(client, bot, admin)
     )
     assert refused.status_code == 409
     assert refused.json()["detail"] == (
-        "nobody else online chats in the customer's language (en): keep the chat, or escalate"
-        " it to a ticket"
+        "nobody else online chats in English, the customer's language: keep the chat, or"
+        " escalate it to a ticket"
     )
     assert last_words(client, conversation_id, headers)[0] == "assigned"
+    client.put(
+        f"/api/agents/{japanese['id']}/status", json={"status": "away"}, headers=japanese["headers"]
+    )
+    named = client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"agent_id": japanese["id"]},
+        headers=alone["headers"],
+    )
+    assert named.status_code == 409
+    assert named.json()["detail"] == (
+        "Sato is away with 0 of 3 chats: pick another colleague, or a skill"
+    )
     colleague = make_agent(client, admin, "Tom", {"cards": 1})
     moved = client.post(
         f"/api/conversations/{conversation_id}/transfer",
@@ -263,6 +275,7 @@ def test_transfer_resolve_rate_hand_back_escalate(client, bot, admin) -> None:
     assert offer["transfer"] == {
         "from_agent": {"id": cards["id"], "name": "Priya"},
         "note": "Looks like card fraud",
+        "to_agent": None,
     }
     client.post(f"/api/conversations/{conversation_id}/accept", headers=fraud["headers"])
     notes = client.get(
@@ -336,7 +349,11 @@ def test_transfer_to_a_named_agent(client, bot, admin) -> None:
     )
     assert offers(client, second) == [conversation_id]
     offer = client.get(f"/api/agents/{second['id']}/offers", headers=second["headers"]).json()[0]
-    assert offer["transfer"] == {"from_agent": {"id": first["id"], "name": "Priya"}, "note": None}
+    assert offer["transfer"] == {
+        "from_agent": {"id": first["id"], "name": "Priya"},
+        "note": None,
+        "to_agent": {"id": second["id"], "name": "Aisha"},
+    }
     bad = client.post(
         f"/api/conversations/{conversation_id}/transfer", json={}, headers=second["headers"]
     )

@@ -40,6 +40,21 @@ def test_a_ticket_has_sla_targets_in_business_hours(client, bot, admin) -> None:
     )  # 24 business hours: Wed close
 
 
+def test_a_new_priority_brings_its_own_sla_targets(client, bot, admin, clock) -> None:
+    ticket_id, _, _ = ticketed(client, bot)  # filed Monday 09:00, priority normal
+    clock.advance(minutes=20)
+    changed = client.patch(f"/api/tickets/{ticket_id}", json={"priority": "urgent"}, headers=admin)
+    assert changed.status_code == 200
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert ticket["sla"]["first_response"] == {  # 30 minutes from the filing, not 4 hours
+        "due": "2026-01-05T09:30:00+00:00",
+        "state": "ok",
+        "remaining_business_s": 10 * 60,
+    }
+    assert ticket["sla"]["resolution"]["due"] == "2026-01-05T13:00:00+00:00"  # 4 hours
+    assert ticket["events"][-1]["data"] == {"by": "admin", "priority": "urgent"}
+
+
 def test_warning_then_breach_recorded_once(client, bot, admin, clock) -> None:
     ticket_id, _, _ = ticketed(client, bot)
     tickets = client.app.state.services.tickets
@@ -174,6 +189,11 @@ def test_filtered_list(client, bot, admin) -> None:
     assert [t["id"] for t in client.get("/api/tickets?priority=normal", headers=admin).json()] == [
         first
     ]
+    third, _, _ = ticketed(client, bot)
+    client.patch(f"/api/tickets/{third}", json={"status": "solved"}, headers=admin)
+    several = client.get("/api/tickets?status=new&status=open", headers=admin)
+    assert [t["id"] for t in several.json()] == [second, first]  # not the solved one
+    assert client.get("/api/tickets?status=new&status=done", headers=admin).status_code == 422
     customer = client.post("/api/conversations", json={}).json()["token"]
     assert (
         client.get("/api/tickets", headers={"Authorization": f"Bearer {customer}"}).status_code
@@ -304,8 +324,16 @@ def test_without_an_email_the_acknowledgement_points_to_the_chat(client, bot) ->
     ticket_id, conversation_id, customer = ticketed(client, bot, email=None)
     assert say_on(client, conversation_id, customer, "any news?") == [
         f"Thanks, we've added this to ticket {ticket_id}."
-        " Keep this number; you can check on it in this chat."
+        " Keep this number; you can check on it in this chat, or type your email address here"
+        " to get our reply by email."
     ]
+    # The address typed on the ticket is kept: the reply can go by email after all.
+    assert say_on(client, conversation_id, customer, "it's ana@example.com") == [
+        f"Thanks, we've added this to ticket {ticket_id}. We'll reply by email to ana@example.com."
+    ]
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()
+    assert ticket["customer_email"] == "ana@example.com"
+    assert ticket["events"][-1]["data"] == {"by": "customer", "customer_email": "ana@example.com"}
 
 
 def test_a_japanese_customer_is_acknowledged_in_japanese(client, bot) -> None:

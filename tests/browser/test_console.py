@@ -749,6 +749,15 @@ def test_the_ticket_inbox_follows_ticket_changes_without_a_reload(
     page.locator("#ticket-sort").select_option("due")
     due = lambda t: min(c["due"] for c in t["sla_clocks"].values() if not c["met_at"])  # noqa: E731
     assert shown() == [t["id"] for t in sorted(active, key=lambda t: (due(t), -number(t)))]
+    # Each tool's label stays on the line of its control, on a phone too.
+    for width in (1280, 1024, 900, 768, 600, 480, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        for control in ("ticket-filter", "ticket-sort", "ticket-mine"):
+            label = page.locator(f'label[for="{control}"]').bounding_box()
+            box = page.locator(f"#{control}").bounding_box()
+            assert label and box
+            middle = label["y"] + label["height"] / 2
+            assert box["y"] <= middle <= box["y"] + box["height"], (width, control)
 
 
 def staff_token(http: httpx.Client, name: str, role: str) -> str:

@@ -35,7 +35,8 @@ export function renderOffers() {
           el("span", { class: "tag priority-" + (offer.priority || "normal") }, offer.priority || "normal"),
           h.language ? " " : null,
           languageBadge(h.language)),
-        offer.transfer ? transferLine(offer.transfer) : el("p", { class: "reason" }, HANDOFF_REASONS[h.reason] || h.reason || ""),
+        el("p", { class: "reason" }, HANDOFF_REASONS[h.reason] || h.reason || ""),
+        offer.transfer ? transferLine(offer.transfer) : null,
         h.summary ? el("p", { class: "summary" }, h.summary) : null,
         countdown,
         el("div", { class: "row" }, accept, el("button", { type: "button", onclick: () => decline(offer) }, "Decline")),
@@ -52,9 +53,11 @@ export function renderOffers() {
 }
 
 // A chat a colleague transferred says so, with their note: why it is coming to this agent now.
+// Sent by name to someone else (who passed it on), it says to whom: the note was for them.
 function transferLine(transfer) {
   const who = (transfer.from_agent && transfer.from_agent.name) || "a colleague";
-  return el("p", { class: "reason transfer" }, `Transferred by ${who}` + (transfer.note ? `: ${transfer.note}` : ""));
+  const to = transfer.to_agent && transfer.to_agent.id !== state.agent.id ? ` to ${transfer.to_agent.name || "a colleague"}` : "";
+  return el("p", { class: "transfer" }, `Transferred by ${who}${to}` + (transfer.note ? `: ${transfer.note}` : ""));
 }
 
 export function tickCountdown(node) {

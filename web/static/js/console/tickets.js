@@ -94,9 +94,9 @@ export function buildTicketsView() {
     el("div", { class: "inbox" },
       el("h2", {}, "Ticket inbox"),
       el("div", { class: "row inbox-tools" },
-        el("label", { for: "ticket-filter" }, "Show"), filter,
-        el("label", { for: "ticket-sort" }, "Sort"), sort,
-        state.agent ? el("span", {}, mine, " ", el("label", { for: "ticket-mine" }, "Only mine")) : null,
+        el("span", { class: "tool" }, el("label", { for: "ticket-filter" }, "Show"), filter),
+        el("span", { class: "tool" }, el("label", { for: "ticket-sort" }, "Sort"), sort),
+        state.agent ? el("span", { class: "tool" }, mine, el("label", { for: "ticket-mine" }, "Only mine")) : null,
         el("button", { type: "button", onclick: loadTickets }, "Refresh")),
       ui.ticketList),
     ui.ticketPane,
@@ -111,7 +111,14 @@ export function showTickets() {
 
 export async function loadTickets() {
   try {
-    state.tickets = await call("/api/tickets?clocks=true&limit=200");
+    // Every ticket that needs work, however old (the most overdue are the oldest), and the
+    // newest 200 of any status for the other views.
+    const [active, recent] = await Promise.all([
+      call("/api/tickets?clocks=true&limit=1000&" + ACTIVE_TICKETS.map((s) => "status=" + s).join("&")),
+      call("/api/tickets?clocks=true&limit=200"),
+    ]);
+    const byId = new Map([...recent, ...active].map((t) => [t.id, t]));
+    state.tickets = [...byId.values()];
     renderTickets();
   } catch (err) {
     failed(err);
