@@ -15,7 +15,7 @@ import typer
 from pydantic import SecretStr
 
 from cascade.operations_cli import commands as operations_commands
-from cascade.staff_cli import staff_app
+from cascade.staff_cli import canned_app, staff_app
 from core.settings import Settings
 
 app = typer.Typer(help="Cascade: tiered support (bot, live agent, ticket).", no_args_is_help=True)
@@ -26,6 +26,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(agents_app, name="agents")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(staff_app, name="staff")
+app.add_typer(canned_app, name="canned")
 app.add_typer(operations_commands)  # backup, restore, outbox, purge, erase
 
 DataDir = Annotated[

@@ -1,8 +1,10 @@
 """`cascade staff`: staff accounts from the command line, for the first admin and for whoever
-runs the server (add, reset, deactivate, activate, list, and API tokens speaking for one)."""
+runs the server (add, reset, deactivate, activate, list, and API tokens speaking for one); and
+`cascade canned`: the canned responses agents insert in replies (seed from a file, list)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -186,3 +188,37 @@ def staff_token(
         token = services.accounts.issue_token(account.id, expires_at=expires)
     until = f" (expires {expires:%Y-%m-%d %H:%M} UTC)" if expires else ""
     typer.echo(f"{account.email:<32} {account.role.value:<10} token{until} {token}")
+
+
+canned_app = typer.Typer(
+    help="Canned responses agents insert in replies ({customer_name} is filled in).",
+    no_args_is_help=True,
+)
+
+
+@canned_app.command("seed")
+def canned_seed(
+    path: Annotated[Path, typer.Argument(help="A JSON list of {shortcut, text, texts?}.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Create canned responses from a file; `texts` holds a response's text in other languages
+    than English (`{"ja": "…"}`). A shortcut that exists already is kept as it is."""
+    services = _services(data_dir)
+    kept = {canned.shortcut for canned in services.desk.canned()}
+    for item in json.loads(path.read_text(encoding="utf-8")):
+        if item["shortcut"] in kept:
+            typer.echo(f"/{item['shortcut']} (exists, kept)")
+            continue
+        services.desk.save_canned(item["shortcut"], item["text"])
+        for language, text in item.get("texts", {}).items():
+            services.desk.save_canned(item["shortcut"], text, language)
+        typer.echo(f"/{item['shortcut']}")
+
+
+@canned_app.command("list")
+def canned_list(data_dir: DataDir = None) -> None:
+    """Every canned response, with its text in each language it has."""
+    for canned in _services(data_dir).desk.canned():
+        typer.echo(f"/{canned.shortcut:<16} {canned.text}")
+        for language, text in canned.texts.items():
+            typer.echo(f"  {language:<15} {text}")

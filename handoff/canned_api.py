@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
 
+from fastapi import APIRouter, HTTPException
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from core.language import DEFAULT, LANGUAGES
 from handoff.api_common import Admin, Agent, DeskDep
 
 router = APIRouter(prefix="/api/canned", tags=["canned responses"])
 
 
+def _language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise ValueError(
+            f"unknown language {code!r}: Cascade speaks {', '.join(sorted(LANGUAGES))}"
+        )
+    return code
+
+
 class CannedIn(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
+    language: Annotated[str, AfterValidator(_language)] = Field(
+        DEFAULT,
+        description=f"The language of `text`: {DEFAULT}'s serves every language without its own",
+    )
 
 
 class CannedOut(BaseModel):
@@ -19,6 +34,7 @@ class CannedOut(BaseModel):
 
     shortcut: str
     text: str
+    texts: dict[str, str] = Field(description="Its text in other languages, by language code")
 
 
 @router.get("", summary="Canned responses ({customer_name} is filled in)")
@@ -30,4 +46,4 @@ def list_canned(desk: DeskDep, _: Agent) -> list[CannedOut]:
 def put_canned(shortcut: str, body: CannedIn, desk: DeskDep, _: Admin) -> CannedOut:
     if not shortcut.replace("-", "").replace("_", "").isalnum() or len(shortcut) > 64:
         raise HTTPException(422, "shortcuts are letters, digits, - and _ (at most 64)")
-    return CannedOut.model_validate(desk.save_canned(shortcut, body.text))
+    return CannedOut.model_validate(desk.save_canned(shortcut, body.text, body.language))

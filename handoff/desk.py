@@ -4,7 +4,7 @@ to the bot, escalate to a ticket; and the customer's rating afterwards."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
-from core.language import NAMES
+from core.language import DEFAULT, NAMES
 from core.words import say
 from handoff.agents import agent_name
 from handoff.errors import AgentNotFound, CannedNotFound, RatingNotAllowed, TransferRefused
@@ -40,7 +40,11 @@ class Note:
 @dataclass(frozen=True)
 class Canned:
     shortcut: str
-    text: str  # {customer_name} is filled in when it is used
+    text: str  # {customer_name} is filled in when it is used; for a language without its own
+    texts: dict[str, str] = field(default_factory=dict)  # its text in other languages, by code
+
+    def in_language(self, language: str) -> str:
+        return self.texts.get(language) or self.text
 
 
 def _insert_note(db: Any, conversation_id: str, agent_id: str | None, text: str, at: str) -> Note:
@@ -95,25 +99,48 @@ class Desk:
         ).fetchall()
         return [Note(*row) for row in rows]
 
-    def save_canned(self, shortcut: str, text: str) -> Canned:
+    def save_canned(self, shortcut: str, text: str, language: str = DEFAULT) -> Canned:
+        """Set the canned response's text (`DEFAULT`'s, which any language without its own
+        gets) or its text in another language; a new one's first text serves every language."""
         at = iso(self.clock.now())
         with self.storage.write() as db:
+            old = next((c for c in self.canned() if c.shortcut == shortcut), None)
+            texts = dict(old.texts) if old else {}
+            if language != DEFAULT:
+                texts[language] = text
+            default = old.text if old and language != DEFAULT else text
             db.table("canned").upsert(
-                {"shortcut": shortcut, "text": text, "created_at": at}, pk="shortcut"
+                {
+                    "shortcut": shortcut,
+                    "text": default,
+                    "texts": json.dumps(texts),
+                    "created_at": at,
+                },
+                pk="shortcut",
             )
-        return Canned(shortcut, text)
+        return Canned(shortcut, default, texts)
 
     def canned(self) -> list[Canned]:
-        rows = self.storage.db.execute("select shortcut, text from canned order by shortcut")
-        return [Canned(*row) for row in rows.fetchall()]
+        rows = self.storage.db.execute(
+            "select shortcut, text, texts from canned order by shortcut"
+        ).fetchall()
+        return [Canned(s, text, json.loads(texts) if texts else {}) for s, text, texts in rows]
 
     def expand_canned(self, shortcut: str, conversation_id: str) -> str:
-        rows = list(self.storage.db.query("select text from canned where shortcut = ?", [shortcut]))
-        if not rows:
+        """The canned response in the conversation's language, with the customer's first name
+        (or the language's word for a customer with none) filled in."""
+        canned = next((c for c in self.canned() if c.shortcut == shortcut), None)
+        if canned is None:
             raise CannedNotFound(shortcut)
         row = self.conversations.get(conversation_id)
-        name = (row["customer_name"] or "there").split()[0]
-        return rows[0]["text"].replace("{customer_name}", name)
+        language = self.conversations.language(conversation_id)
+        text = canned.in_language(language)
+        name = (row["customer_name"] or "").split()
+        if name:
+            return text.replace("{customer_name}", name[0])
+        # No name: "{customer_name}様" would read お客様様; the word for a customer stands alone.
+        nobody = say(language, "chat.canned_no_name")
+        return text.replace("{customer_name}様", nobody).replace("{customer_name}", nobody)
 
     # -- ending or passing on a chat ----------------------------------------------------------
 

@@ -146,3 +146,12 @@ def m006_passed_offers_index(db: Database) -> None:
     # Each pass of the queue asks which agents passed on the waiting chats (offers declined or
     # lapsed since the oldest of them queued): an index, so it reads only the recent ones.
     db.table("offers").create_index(["status", "created_at"], if_not_exists=True)
+
+
+@MIGRATIONS()
+def m007_canned_in_languages(db: Database) -> None:
+    # A canned response's text in other languages than the default (JSON, language -> text):
+    # a Japanese customer gets the Japanese greeting.
+    canned = db.table("canned")
+    if "texts" not in canned.columns_dict:
+        canned.add_column("texts", str)

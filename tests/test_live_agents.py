@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from conversations.transcript import as_text
-from tests.factories import make_agent, waiting_chat
+from tests.factories import HANDOFF, make_agent, waiting_chat
 
 
 def offers(client, agent) -> list[str]:
@@ -425,6 +425,45 @@ def test_canned_responses(client, bot, admin) -> None:
         headers=agent["headers"],
     )
     assert missing.status_code == 404
+
+
+def test_canned_responses_speak_the_customers_language(client, bot, admin) -> None:
+    agent = make_agent(client, admin, "Sato", {"cards": 3})
+    client.patch(f"/api/agents/{agent['id']}", json={"languages": ["en", "ja"]}, headers=admin)
+    english = client.put(
+        "/api/canned/hello", json={"text": "Hi {customer_name}, how can I help?"}, headers=admin
+    )
+    japanese = client.put(
+        "/api/canned/hello",
+        json={"text": "{customer_name}様、お問い合わせありがとうございます。", "language": "ja"},
+        headers=admin,
+    )
+    assert english.status_code == japanese.status_code == 200
+    assert japanese.json() == {
+        "shortcut": "hello",
+        "text": "Hi {customer_name}, how can I help?",  # for every other language
+        "texts": {"ja": "{customer_name}様、お問い合わせありがとうございます。"},
+    }
+    assert client.get("/api/canned", headers=agent["headers"]).json() == [japanese.json()]
+    unknown = client.put(
+        "/api/canned/hello", json={"text": "Bonjour", "language": "fr"}, headers=admin
+    )
+    assert unknown.status_code == 422 and "Cascade speaks en, ja" in unknown.text
+
+    bot.replies.append(list(HANDOFF))
+    started = client.post("/api/conversations", json={"locale": "ja"}).json()  # no name given
+    client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "担当の方と話したいです"},
+        headers={"Authorization": f"Bearer {started['token']}"},
+    )
+    client.post(f"/api/conversations/{started['id']}/accept", headers=agent["headers"])
+    sent = client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"canned": "hello"},
+        headers=agent["headers"],
+    )
+    assert sent.json()["messages"][0]["text"] == "お客様、お問い合わせありがとうございます。"
 
 
 def test_only_the_owner_acts(client, bot, admin) -> None:

@@ -150,3 +150,23 @@ def test_an_agents_account_and_a_token_that_expires(data_dir: Path, tmp_path: Pa
     rows = staff.tokens.in_force()
     mine = next(t for t in rows if t.id == staff.tokens.id_of(token))
     assert mine.subject == agent_id and mine.expires_at is not None and not mine.session
+
+
+def test_canned_responses_seeded_in_two_languages_and_kept_on_a_second_seed(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    seed = tmp_path / "canned.json"
+    seed.write_text(
+        json.dumps(
+            [{"shortcut": "hello", "text": "Hi {customer_name}!", "texts": {"ja": "こんにちは"}}]
+        ),
+        encoding="utf-8",
+    )
+    assert cascade(data_dir, "canned", "seed", str(seed)) == "/hello\n"
+    seed.write_text(json.dumps([{"shortcut": "hello", "text": "Changed"}]), encoding="utf-8")
+    assert cascade(data_dir, "canned", "seed", str(seed)) == "/hello (exists, kept)\n"
+    listed = cascade(data_dir, "canned", "list").splitlines()
+    assert [line.split(maxsplit=1) for line in listed] == [
+        ["/hello", "Hi {customer_name}!"],
+        ["ja", "こんにちは"],
+    ]

@@ -81,7 +81,7 @@ def on_duty(console_app) -> Iterator[dict]:
 
 
 class Customer:
-    def __init__(self, http: httpx.Client, *, name: str, email: str, page_url: str) -> None:
+    def __init__(self, http: httpx.Client, *, name: str | None, email: str, page_url: str) -> None:
         started = http.post(
             "/api/conversations",
             json={"customer": {"name": name, "email": email}, "page_url": page_url},
@@ -616,6 +616,31 @@ def test_an_offer_a_colleague_transferred_says_who_and_why(console_app, on_duty,
         http.put(
             f"/api/agents/{tom['id']}/status", json={"status": "offline"}, headers=tom["headers"]
         )
+
+
+def test_a_canned_response_goes_in_in_the_customers_language(console_app, on_duty, page) -> None:
+    http = console_app.client()
+    speaks = http.patch(
+        f"/api/agents/{on_duty['id']}", json={"languages": ["en", "ja"]}, headers=ADMIN_HEADERS
+    )
+    assert speaks.status_code == 200, speaks.text
+    for body in (
+        {"text": "Hi {customer_name}, thanks for waiting."},
+        {"text": "{customer_name}様、お待たせいたしました。", "language": "ja"},
+    ):
+        saved = http.put("/api/canned/waited", json=body, headers=ADMIN_HEADERS)
+        assert saved.status_code == 200, saved.text
+    open_console(page, console_app.url, on_duty["token"])
+    hana = Customer(http, name=None, email="hana@example.jp", page_url="https://g.example/")
+    hana.say("担当者と話したいです")
+    offer_card(page, hana.id).get_by_role("button", name="Accept").click()
+    reply = chat_pane(page, hana.id).locator("textarea[id^=reply-]")
+    reply.fill("/waited")
+    reply.press("Tab")
+    expect(reply).to_have_value("お客様、お待たせいたしました。")  # no name: not お客様様
+    done = http.post(f"/api/conversations/{hana.id}/resolve", json={}, headers=on_duty["headers"])
+    assert done.status_code == 200, done.text
+    assert page.errors == []
 
 
 def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:

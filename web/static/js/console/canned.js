@@ -1,4 +1,5 @@
-// Canned responses in the reply box: the picker, and "/shortcut" + Tab or Enter.
+// Canned responses in the reply box: the picker, and "/shortcut" + Tab or Enter. Each is put in
+// in the chat's language when it has a text of its own in it (`texts`), else its default text.
 
 import { clear, el } from "../shared/dom.js";
 import { add } from "./parts.js";
@@ -8,7 +9,7 @@ export function fillCanned(chat) {
   add(
     clear(chat.canned),
     el("option", { value: "" }, state.canned.length ? "Insert a canned response…" : "No canned responses yet"),
-    state.canned.map((c) => el("option", { value: c.shortcut }, "/" + c.shortcut + " — " + c.text.slice(0, 60))),
+    state.canned.map((c) => el("option", { value: c.shortcut }, "/" + c.shortcut + " — " + inLanguage(chat, c).slice(0, 60))),
   );
   chat.canned.disabled = !state.canned.length;
 }
@@ -25,9 +26,19 @@ export async function refreshCanned() {
   }
 }
 
+function inLanguage(chat, canned) {
+  return (canned.texts && canned.texts[chat.view.language]) || canned.text;
+}
+
+// A customer who gave no name: the language's word for a customer (chat.po's
+// chat.canned_no_name), standing alone where the text puts 様 after the name.
+const NO_NAME = { en: "there", ja: "お客様" };
+
 function fillIn(chat, text) {
-  const name = ((chat.view.customer && chat.view.customer.name) || "there").trim().split(/\s+/)[0] || "there";
-  return text.split("{customer_name}").join(name);
+  const name = ((chat.view.customer && chat.view.customer.name) || "").trim().split(/\s+/)[0];
+  if (name) return text.split("{customer_name}").join(name);
+  const nobody = NO_NAME[chat.view.language] || NO_NAME.en;
+  return text.split("{customer_name}様").join(nobody).split("{customer_name}").join(nobody);
 }
 
 // The "/shortcut" word just before the caret, if it names a canned response.
@@ -42,7 +53,7 @@ function typedShortcut(chat) {
 
 export function insertCanned(chat, canned, replaceTyped) {
   const box = chat.reply;
-  const text = fillIn(chat, canned.text);
+  const text = fillIn(chat, inLanguage(chat, canned));
   let start = box.selectionStart;
   const end = box.selectionEnd;
   if (replaceTyped) start -= replaceTyped;
