@@ -129,6 +129,7 @@ class Desk:
     def expand_canned(self, shortcut: str, conversation_id: str) -> str:
         """The canned response in the conversation's language, with the customer's first name
         (or the language's word for a customer with none) filled in."""
+        shortcut = shortcut.removeprefix("/")  # as the console shows it, "/hello", works too
         canned = next((c for c in self.canned() if c.shortcut == shortcut), None)
         if canned is None:
             raise CannedNotFound(shortcut)

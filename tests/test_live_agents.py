@@ -460,7 +460,7 @@ def test_canned_responses_speak_the_customers_language(client, bot, admin) -> No
     client.post(f"/api/conversations/{started['id']}/accept", headers=agent["headers"])
     sent = client.post(
         f"/api/conversations/{started['id']}/messages",
-        json={"canned": "hello"},
+        json={"canned": "/hello"},  # as the console shows it
         headers=agent["headers"],
     )
     assert sent.json()["messages"][0]["text"] == "お客様、お問い合わせありがとうございます。"
