@@ -21,7 +21,7 @@ from conversations.people import EMAIL_INSTEAD
 from conversations.replies import BotMessage
 from conversations.states import Status, transition
 from core.choices import is_pick
-from core.contact import declines, wants_email
+from core.contact import declines, find_email, wants_email
 from core.words import say
 
 log = logging.getLogger(__name__)
@@ -167,10 +167,14 @@ class CustomerTurn:
             # The message goes on the ticket. Saying so once is enough: not after each message
             # of a burst, nor while it was the last thing said to the customer (a closed
             # ticket is told every time: nobody will read those messages).
-            # An address given now is kept: the ticket's reply can go by email after all.
-            given = None
-            if not conversation["customer_email"] and chat.set_email(conversation_id, text):
-                given = chat.store.get(conversation_id)["customer_email"]
+            # An address given now is kept, the latest one given winning: the ticket's reply can
+            # go by email after all, or to the address the customer corrected it to. The answer
+            # names the address, so a wrong one shows.
+            given = find_email(text)
+            if given is None or given == conversation["customer_email"]:
+                given = None
+            else:
+                chat.set_email(conversation_id, given)
             ticket = chat.people.customer_wrote_on_ticket(conversation_id, address=given)
             if ticket is not None and (
                 ticket.closed or not self._said_last(conversation_id, ticket.told, message["id"])

@@ -95,7 +95,7 @@ class People(Protocol):
         self, conversation_id: str, *, address: str | None = None
     ) -> TicketState | None:
         """The customer wrote in a ticketed chat: the ticket hears of it (and may reopen), and
-        of the `address` they gave in it, if it had none."""
+        of the `address` they gave in it (the reply goes there)."""
         ...
 
     def can_chat_now(self, language: str = DEFAULT) -> bool:

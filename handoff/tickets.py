@@ -357,14 +357,14 @@ class TicketStore:
 
     def customer_replied(self, conversation_id: str, *, address: str | None) -> str | None:
         """The customer wrote in a ticketed chat: a pending or solved ticket opens again; an
-        `address` they gave is kept if the ticket had none."""
+        `address` they gave in it becomes the ticket's."""
         ticket_id = self.for_conversation(conversation_id)
         if ticket_id is None:
             return None
         at = iso(self.clock.now())
         with self.storage.write():
             row = self._row(ticket_id, lock=True)
-            given = bool(address) and not row["customer_email"]
+            given = bool(address) and address != row["customer_email"]
             if given:
                 changes = {"customer_email": address}
                 self._change(ticket_id, changes, TicketUpdated("customer", changes), at)

@@ -334,6 +334,13 @@ def test_without_an_email_the_acknowledgement_points_to_the_chat(client, bot) ->
     ticket = client.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()
     assert ticket["customer_email"] == "ana@example.com"
     assert ticket["events"][-1]["data"] == {"by": "customer", "customer_email": "ana@example.com"}
+    # A corrected address replaces it, and the answer names the one the reply will go to.
+    assert say_on(client, conversation_id, customer, "sorry, use ana.silva@example.com") == [
+        f"Thanks, we've added this to ticket {ticket_id}."
+        " We'll reply by email to ana.silva@example.com."
+    ]
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()
+    assert ticket["customer_email"] == "ana.silva@example.com"
 
 
 def test_a_japanese_customer_is_acknowledged_in_japanese(client, bot) -> None:
