@@ -115,6 +115,12 @@ def offer_card(page, conversation_id: str):
     return page.locator(f'.offer[data-conversation="{conversation_id}"]')
 
 
+def offered_to(http: httpx.Client, agent: dict) -> list[str]:
+    """The chats on offer to `agent` now, by the API."""
+    offers = http.get(f"/api/agents/{agent['id']}/offers", headers=agent["headers"])
+    return [offer["conversation_id"] for offer in offers.json()]
+
+
 def chat_pane(page, conversation_id: str):
     return page.locator(f'.chat-pane[data-conversation="{conversation_id}"]')
 
@@ -577,18 +583,7 @@ def test_an_offer_a_colleague_transferred_says_who_and_why(console_app, on_duty,
             http, name="Ola Berg", email="ola@example.com", page_url="https://f.example/"
         )
         ola.say("can I talk to someone please")
-        wait_until(
-            lambda: (
-                [
-                    o["conversation_id"]
-                    for o in http.get(
-                        f"/api/agents/{tom['id']}/offers", headers=tom["headers"]
-                    ).json()
-                ]
-                == [ola.id]
-            ),
-            what="the offer to Tom",
-        )
+        wait_until(lambda: offered_to(http, tom) == [ola.id], what="the offer to Tom")
         for step, body in (
             ("accept", {}),
             (
@@ -656,18 +651,7 @@ def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:
         expect(page.locator("#offers")).to_contain_text("No offers right now.")
         mine = http.get(f"/api/agents/{on_duty['id']}/offers", headers=on_duty["headers"])
         assert mine.json() == []
-        wait_until(  # offered to Ravi
-            lambda: (
-                [
-                    o["conversation_id"]
-                    for o in http.get(
-                        f"/api/agents/{colleague['id']}/offers", headers=colleague["headers"]
-                    ).json()
-                ]
-                == [jo.id]
-            ),
-            what="the offer passed on to Ravi",
-        )
+        wait_until(lambda: offered_to(http, colleague) == [jo.id], what="the offer to Ravi")
         assert jo.view()["status"] == "queued"
         page.reload()
         expect(page.locator(".connection")).to_have_text("● Live")
