@@ -201,8 +201,9 @@ def canned_seed(
     path: Annotated[Path, typer.Argument(help="A JSON list of {shortcut, text, texts?}.")],
     data_dir: DataDir = None,
 ) -> None:
-    """Create canned responses from a file; `texts` holds a response's text in other languages
-    than English (`{"ja": "…"}`). A shortcut that exists already is kept as it is."""
+    """Create canned responses from a file (a shortcut that exists already is kept as it is).
+
+    Each has a `text` for every language and may have `texts` in others (`{"ja": "…"}`)."""
     services = _services(data_dir)
     kept = {canned.shortcut for canned in services.desk.canned()}
     for item in json.loads(path.read_text(encoding="utf-8")):
