@@ -72,6 +72,9 @@ class SearchOut(BaseModel):
 
 class ImportOut(BaseModel):
     imported: int = Field(description="How many articles the import held")
+    skipped: list[str] | None = Field(
+        default=None, description="Files in the zip that are not `.md`"
+    )
 
 
 class ArticleOut(BaseModel):
@@ -113,6 +116,7 @@ class VersionOut(BaseModel):
 @router.post(
     "/import",
     summary="Import articles (JSON Lines, or a zip of Markdown files), all or nothing",
+    response_model_exclude_none=True,
     description=(
         "JSON Lines: one article per line, `{id, title, body, questions, skill, tags}` and"
         " optionally `status`, as `GET /api/kb/export` writes them. Articles without a status,"
@@ -123,7 +127,7 @@ class VersionOut(BaseModel):
         " optionally id and status) above the Markdown body. Articles without a status, or"
         " `status: published`, are published and searchable on return; `status: draft` or"
         " `archived` keeps them out of search, so an export imported elsewhere gives back the"
-        " same articles.\n\n"
+        " same articles. Other files in the zip are skipped and named in `skipped` (absent if none).\n\n"
         "Articles with an id already in use are replaced (as a new version). A bad line, a bad"
         " file or a bad zip rejects the whole import with 422 and `problems` naming each line"
         " or file and what is wrong; nothing of it is kept.\n\n"
@@ -138,11 +142,11 @@ async def import_articles(
 ) -> ImportOut:
     raw = await request.body()  # counted as it arrives: past the import limit it is a 413
     if is_zip(request, raw):
-        files = await run_in_threadpool(read_zip, raw)
+        files, skipped = await run_in_threadpool(read_zip, raw)
         imported = await run_in_threadpool(
             kb.import_with_status, files, author=who.subject or "admin"
         )
-        return ImportOut(imported=imported)
+        return ImportOut(imported=imported, skipped=skipped or None)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

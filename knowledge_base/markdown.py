@@ -9,7 +9,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import ValidationError
@@ -108,18 +108,25 @@ def write_zip(articles: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue()
 
 
-def read_zip(raw: bytes) -> list[tuple[ArticleIn, str]]:
-    """Every `.md` file in the zip, in any folder (see `parse_files`). Other files, folders and
-    hidden files are skipped; oversized files and zips are refused."""
+class ZipRead(NamedTuple):
+    articles: list[tuple[ArticleIn, str]]
+    skipped: list[str]  # files that are not Markdown, by name (an editor wants to know)
+
+
+def read_zip(raw: bytes) -> ZipRead:
+    """Every `.md` file in the zip, in any folder (see `parse_files`), and the names of the
+    other files, which are skipped. Folders and hidden files (`.DS_Store`, `__MACOSX/`) are
+    left out silently; oversized files and zips are refused."""
     try:
         bundle = zipfile.ZipFile(io.BytesIO(raw))
-        members = [
+        entries = [
             info
             for info in bundle.infolist()
             if not info.is_dir()
-            and info.filename.lower().endswith(".md")
             and not any(part.startswith((".", "__MACOSX")) for part in info.filename.split("/"))
         ]
+        members = [info for info in entries if info.filename.lower().endswith(".md")]
+        skipped = sorted(i.filename for i in entries if not i.filename.lower().endswith(".md"))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
         raise ImportRejected([f"the body is not a readable zip file ({exc})"]) from exc
     if not members:
@@ -147,4 +154,4 @@ def read_zip(raw: bytes) -> list[tuple[ArticleIn, str]]:
         problems += exc.problems
     if problems:  # in file order, as they would be read
         raise ImportRejected(sorted(problems, key=lambda problem: problem.split(": ")[0]))
-    return articles
+    return ZipRead(articles, skipped)

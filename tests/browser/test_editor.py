@@ -388,6 +388,7 @@ def test_markdown_zip_download_and_import_from_the_page(web_app, page, tmp_path)
         bundle.writestr(
             f"from-git-{tag}.md", f"---\ntitle: From git {tag}\nstatus: draft\n---\nHi."
         )
+        bundle.writestr("images/logo.png", b"\x89PNG")
     with zipfile.ZipFile(bad, "w") as bundle:
         bundle.writestr("fine.md", "---\ntitle: Fine\n---\nFine.")
         bundle.writestr("broken.md", "---\ntitle: [unclosed\n---\nBody")
@@ -398,7 +399,9 @@ def test_markdown_zip_download_and_import_from_the_page(web_app, page, tmp_path)
     )
     page.set_input_files("#import-file", str(good))
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.locator("#transfer-message")).to_have_text("Imported 1 article from good.zip.")
+    expect(page.locator("#transfer-message")).to_have_text(
+        "Imported 1 article from good.zip. Skipped 1 file that is not Markdown: images/logo.png."
+    )
     expect(page.locator("#transfer-error")).to_have_text("")
     open_article(page, f"From git {tag}")
     expect(page.locator("#editor-status")).to_have_text("draft")

@@ -41,13 +41,21 @@ async function importFile() {
       throw new Error(problems ? "import rejected, nothing was kept: " + problems : data.detail || response.statusText);
     }
     const count = data.imported === 1 ? "1 article" : data.imported + " articles";
-    tell("transfer", "Imported " + count + " from " + file.name + ".");
+    tell("transfer", "Imported " + count + " from " + file.name + "." + skippedText(data.skipped || []));
     $("import-file").value = "";
     loadList();
     announceChange();
   } catch (err) {
     tell("transfer", reason(err), true);
   }
+}
+
+// The files of a zip that were not articles (pictures, notes), the first few by name.
+function skippedText(skipped) {
+  if (!skipped.length) return "";
+  const files = skipped.length === 1 ? "1 file that is not Markdown" : skipped.length + " files that are not Markdown";
+  const more = skipped.length > 5 ? " and " + (skipped.length - 5) + " more" : "";
+  return " Skipped " + files + ": " + skipped.slice(0, 5).join(", ") + more + ".";
 }
 
 export function wireTransfer() {
