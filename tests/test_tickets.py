@@ -359,8 +359,13 @@ def test_a_japanese_customer_is_acknowledged_in_japanese(client, bot) -> None:
         "ticket_id"
     ]
     assert say_on(client, started["id"], headers, "注文番号は 1234 です") == [
-        f"ありがとうございます。チケット {ticket_id} に追記いたしました。"
+        f"ありがとうございます。チケット {ticket_id} について承りました。"
         "hana@example.jp 宛にメールでご連絡いたします。"
+    ]
+    # A message that is only a new address reads as well: it was received, not "added".
+    assert say_on(client, started["id"], headers, "hana.sato@example.jp") == [
+        f"ありがとうございます。チケット {ticket_id} について承りました。"
+        "hana.sato@example.jp 宛にメールでご連絡いたします。"
     ]
 
 
