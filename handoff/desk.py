@@ -104,7 +104,7 @@ class Desk:
         gets) or its text in another language; a new one's first text serves every language."""
         at = iso(self.clock.now())
         with self.storage.write() as db:
-            old = next((c for c in self.canned() if c.shortcut == shortcut), None)
+            old = next(iter(self.canned(shortcut)), None)
             texts = dict(old.texts) if old else {}
             if language != DEFAULT:
                 texts[language] = text
@@ -120,9 +120,11 @@ class Desk:
             )
         return Canned(shortcut, default, texts)
 
-    def canned(self) -> list[Canned]:
+    def canned(self, shortcut: str | None = None) -> list[Canned]:
+        """Every canned response, or the one with `shortcut` (an empty list if none has it)."""
+        where, args = ("where shortcut = ?", [shortcut]) if shortcut is not None else ("", [])
         rows = self.storage.db.execute(
-            "select shortcut, text, texts from canned order by shortcut"
+            f"select shortcut, text, texts from canned {where} order by shortcut", args
         ).fetchall()
         return [Canned(s, text, json.loads(texts) if texts else {}) for s, text, texts in rows]
 
@@ -130,7 +132,7 @@ class Desk:
         """The canned response in the conversation's language, with the customer's first name
         (or the language's word for a customer with none) filled in."""
         shortcut = shortcut.removeprefix("/")  # as the console shows it, "/hello", works too
-        canned = next((c for c in self.canned() if c.shortcut == shortcut), None)
+        canned = next(iter(self.canned(shortcut)), None)
         if canned is None:
             raise CannedNotFound(shortcut)
         row = self.conversations.get(conversation_id)
