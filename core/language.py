@@ -8,10 +8,14 @@ How a message is decided (`detect`), in order:
 1. A button's payload (`/affirm`, `/request_human`, ...) says nothing about the language: the bot
    wrote it. It is read, with no language.
 2. A message with no letters at all (emoji, digits, punctuation) is not read.
-3. By script, after NFKC (half-width katakana become full-width): when at least half of its
-   letters are kana or kanji, it is Japanese, however short: 「はい」 or 「料金確認」. Kanji alone
-   could be Chinese; Cascade does not read Chinese, and a Japanese company's customers who write
-   only kanji write Japanese far more often, so kanji count as Japanese.
+3. By script, after NFKC (half-width katakana become full-width): a message with any kana in
+   it, or with at least half of its letters kanji, is Japanese, however short: 「はい」,
+   「料金確認」, and 「iPhoneのSIMロック解除」 or 「Apple Payで払えますか」 too, though most of
+   their letters are Latin (no other language is written in kana; Japanese customers name
+   products in Latin letters all the time). Kanji alone could be Chinese; Cascade does not read
+   Chinese, and a Japanese company's customers who write only kanji write Japanese far more
+   often, so kanji count as Japanese. An English sentence naming a place or person in kanji
+   ("my name is 田中") stays English: its kanji are far fewer than half.
 4. When fewer than half of its letters are in the scripts of any language Cascade reads (Cyrillic,
    Hangul, Arabic, ...), it is not read.
 5. Latin script, fewer than `SHORT_WORDS` words: English, but not surely (`sure=False`): no
@@ -43,6 +47,7 @@ LANGUAGES: dict[str, frozenset[str]] = {
     "en": frozenset({"LATIN"}),
     "ja": frozenset({"CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"}),
 }
+KANA = frozenset({"HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"})  # written only in Japanese
 DEFAULT = "en"
 NAMES = {"en": "English", "ja": "Japanese"}  # as the staff pages and the API's messages name them
 # What else a long Latin-script message may be written in, as ISO 639-1 codes: widely used
@@ -86,6 +91,14 @@ def script(char: str) -> str:
     return name.split(" ", 1)[0] if name else ""
 
 
+def japanese_script(letters: list[str]) -> bool:
+    """Rule 3: any kana among the letters, or at least half of them kana or kanji."""
+    scripts = [script(c) for c in letters]
+    if any(name in KANA for name in scripts):
+        return True
+    return bool(letters) and sum(name in LANGUAGES["ja"] for name in scripts) * 2 >= len(letters)
+
+
 def detect(text: str) -> Detected:
     """Decide the language of `text` (see the module's docstring for the rules)."""
     text = normalise(text).strip()
@@ -94,11 +107,11 @@ def detect(text: str) -> Detected:
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return Detected(False, None, False, "no letters")
+    if japanese_script(letters):
+        return Detected(True, "ja", True, "script")
     counts = {
         code: sum(script(c) in scripts for c in letters) for code, scripts in LANGUAGES.items()
     }
-    if counts["ja"] * 2 >= len(letters):
-        return Detected(True, "ja", True, "script")
     if counts["en"] * 2 < len(letters):
         return Detected(False, None, False, "script")
     if len(text.split()) < SHORT_WORDS:

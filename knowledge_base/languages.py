@@ -10,18 +10,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from core.language import DEFAULT, LANGUAGES, detect, normalise, script
+from core.language import DEFAULT, detect, japanese_script, normalise
 from knowledge_base.store import ArticleIn
 
 JAPANESE = "ja"
 
 
 def by_script(text: str) -> str:
-    """Japanese when at least half of the letters are kana or kanji (core.language.detect's
+    """Japanese when it has kana, or at least half of its letters are kanji (core.language.detect's
     rule 3, the only way it decides Japanese), else English. Cheap: no language model."""
-    letters = [c for c in normalise(text) if c.isalpha()]
-    japanese = sum(script(c) in LANGUAGES[JAPANESE] for c in letters)
-    return JAPANESE if letters and japanese * 2 >= len(letters) else DEFAULT
+    return JAPANESE if japanese_script([c for c in normalise(text) if c.isalpha()]) else DEFAULT
 
 
 def question_language(text: str) -> str:

@@ -70,6 +70,20 @@ def test_the_majority_of_title_and_questions_decides(client, admin) -> None:
     assert language_of(client, admin, "mixed") == "ja"
 
 
+def test_a_japanese_article_naming_a_product_in_latin_letters_is_japanese(client, admin) -> None:
+    pay = {
+        "id": "apple-pay",
+        "title": "Apple Payで支払う",
+        "body": "Walletアプリにカードを追加すると、Apple Payでお支払いいただけます。",
+        "questions": ["アップルペイは使えますか", "iPhoneで支払いたい"],
+    }
+    client.post("/api/kb/import", content=jsonl(pay, *JAPANESE), headers=admin)
+    assert language_of(client, admin, "apple-pay") == "ja"
+    # A customer naming the product the same way is searched among the Japanese articles.
+    found = client.post("/api/kb/search", json={"query": "Apple Payで払えますか"}, headers=admin)
+    assert [r["article_id"] for r in found.json()["results"]][:1] == ["apple-pay"]
+
+
 def test_an_unknown_language_is_refused(client, admin) -> None:
     response = client.post(
         "/api/kb/import", content=jsonl({**JAPANESE[0], "language": "fr"}), headers=admin

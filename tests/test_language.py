@@ -15,6 +15,11 @@ from core.language import detect, normalise, supported
         ("料金確認", "ja", True),  # kanji only
         ("ｶｰﾄﾞ", "ja", True),  # half-width katakana
         ("SIMカードが届かない", "ja", True),  # mostly Japanese letters
+        # Products named in Latin letters: most letters are Latin, but kana are only Japanese.
+        ("iPhoneのSIMロック解除", "ja", True),
+        ("Apple Payで払えますか", "ja", True),
+        ("iPhone料金", "en", False),  # a few kanji among Latin letters, no kana: not surely
+        ("My name is 田中 and my card has not arrived", "en", True),  # a name in kanji
         ("yes", "en", False),  # short Latin: English, not surely
         ("My card hasn't arrived yet", "en", True),
         ("Meine Karte ist noch nicht angekommen", None, True),  # German: not read
