@@ -184,7 +184,7 @@ def kb_import(
     gives none)."""
     from knowledge_base.errors import ImportRejected
     from knowledge_base.importing import read_jsonl
-    from knowledge_base.markdown import read_folder
+    from knowledge_base.markdown import no_body_note, read_folder
 
     try:
         text = None if path.is_dir() else path.read_text(encoding="utf-8-sig")
@@ -195,7 +195,7 @@ def kb_import(
         raise typer.Exit(1) from exc
     services = _knowledge_base(data_dir)
     count = services.kb.import_with_status(articles, author="cli")
-    typer.echo(f"imported {count} articles")
+    typer.echo(f"imported {count} articles{no_body_note(articles)}")
 
 
 @app.command()

@@ -24,7 +24,7 @@ from knowledge_base.errors import (
 from knowledge_base.gaps import GapCluster
 from knowledge_base.ids import new_article_id
 from knowledge_base.importing import read_jsonl
-from knowledge_base.markdown import read_zip, write_zip
+from knowledge_base.markdown import read_zip, unanswered, write_zip
 from knowledge_base.search import Decision, SearchOutcome
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import Article, ArticleIn
@@ -75,6 +75,7 @@ class ImportOut(BaseModel):
     skipped: list[str] | None = Field(
         default=None, description="Files in the zip that are not `.md`"
     )
+    no_body: list[str] | None = Field(default=None, description="Articles kept as drafts")
 
 
 class ArticleOut(BaseModel):
@@ -127,7 +128,8 @@ class VersionOut(BaseModel):
         " optionally id and status) above the Markdown body. Articles without a status, or"
         " `status: published`, are published and searchable on return; `status: draft` or"
         " `archived` keeps them out of search, so an export imported elsewhere gives back the"
-        " same articles. Other files in the zip are skipped and named in `skipped` (absent if none).\n\n"
+        " same articles. An article with no body is kept as a draft (customers would get its"
+        " title alone), named in `no_body`. Other files in the zip are skipped and named in `skipped` (absent if none).\n\n"
         "Articles with an id already in use are replaced (as a new version). A bad line, a bad"
         " file or a bad zip rejects the whole import with 422 and `problems` naming each line"
         " or file and what is wrong; nothing of it is kept.\n\n"
@@ -141,21 +143,19 @@ async def import_articles(
     who: Annotated[Principal, Depends(require(Role.EDITOR))],
 ) -> ImportOut:
     raw = await request.body()  # counted as it arrives: past the import limit it is a 413
+    skipped: list[str] = []
     if is_zip(request, raw):
-        files, skipped = await run_in_threadpool(read_zip, raw)
-        imported = await run_in_threadpool(
-            kb.import_with_status, files, author=who.subject or "admin"
-        )
-        return ImportOut(imported=imported, skipped=skipped or None)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise HTTPException(400, f"the body is not UTF-8 text (byte {exc.start})") from exc
-    articles = read_jsonl(text)
+        articles, skipped = await run_in_threadpool(read_zip, raw)
+    else:
+        try:
+            articles = read_jsonl(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, f"the body is not UTF-8 text (byte {exc.start})") from exc
     imported = await run_in_threadpool(
         kb.import_with_status, articles, author=who.subject or "admin"
     )
-    return ImportOut(imported=imported)
+    drafts = [article.id for article, status in articles if unanswered(article, status)]
+    return ImportOut(imported=imported, skipped=skipped or None, no_body=drafts or None)
 
 
 def is_zip(request: Request, raw: bytes) -> bool:

@@ -40,10 +40,15 @@ class ArticleExists(KnowledgeBaseError):
 class NoAnswer(KnowledgeBaseError):
     """Publishing an article whose body is empty: customers would get its title alone."""
 
-    def __init__(self, article_id: str) -> None:
-        super().__init__(
-            f"article {article_id!r} has no body: write the answer before publishing it"
-        )
+    def __init__(self, article_id: str, *, version: int | None = None) -> None:
+        if version is None:
+            why = f"article {article_id!r} has no body: write the answer before publishing it"
+        else:  # a rollback of a published article to a version before its answer was written
+            why = (
+                f"version {version} of article {article_id!r} has no body, and the article is"
+                " published: roll back to a version with its answer, or unpublish it first"
+            )
+        super().__init__(why)
 
 
 class VersionNotFound(KnowledgeBaseError):

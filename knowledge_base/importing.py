@@ -1,6 +1,6 @@
 """Reading an import file: JSON Lines, one article per line, validated as a whole (Markdown
 files are read by knowledge_base/markdown.py). A line may say its `status`, as an export writes
-it: a draft or an archived article imported is not published."""
+it: a draft or an archived article imported is not published, nor is one with no body."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 from pydantic import ValidationError
 
 from knowledge_base.errors import ImportRejected
-from knowledge_base.markdown import STATUSES
+from knowledge_base.markdown import STATUSES, status_given
 from knowledge_base.store import ArticleIn
 
 
@@ -57,7 +57,7 @@ def read_jsonl(text: str) -> list[tuple[ArticleIn, str]]:
             )
             continue
         seen[article.id] = number
-        articles.append((article, status))
+        articles.append((article, status_given(article, status)))
     if not articles and not problems:
         problems.append("the file holds no articles")
     if problems:

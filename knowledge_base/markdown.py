@@ -48,6 +48,24 @@ def from_markdown(text: str, *, name: str) -> dict[str, Any]:
     return {"id": name, **front, "body": body.strip()}
 
 
+def unanswered(article: ArticleIn, status: str) -> bool:
+    """An imported article with no body, which is a draft (published, customers would be
+    answered with its title alone; see `status_given`)."""
+    return status == "draft" and not article.body.strip()
+
+
+def status_given(article: ArticleIn, status: str) -> str:
+    """The status an imported article takes: the one it gives, but a draft for a published
+    one with no body (an editor still has to write its answer)."""
+    return "draft" if status == "published" and not article.body.strip() else status
+
+
+def no_body_note(articles: list[tuple[ArticleIn, str]]) -> str:
+    """What the CLI adds to its count when articles were kept as drafts for want of a body."""
+    drafts = [article.id for article, status in articles if unanswered(article, status)]
+    return f"; kept as drafts, with no body: {', '.join(drafts)}" if drafts else ""
+
+
 def parse_files(files: Iterable[tuple[str, bytes]]) -> list[tuple[ArticleIn, str]]:
     """Named Markdown files as validated articles, each with its status (published unless it
     says otherwise); all or nothing, naming each bad file."""
@@ -78,7 +96,7 @@ def parse_files(files: Iterable[tuple[str, bytes]]) -> list[tuple[ArticleIn, str
             problems.append(f"{name}: id {article.id!r} already used by {seen[article.id]}")
             continue
         seen[article.id] = name
-        articles.append((article, status))
+        articles.append((article, status_given(article, status)))
     if problems:
         raise ImportRejected(problems)
     return articles

@@ -297,7 +297,7 @@ class KnowledgeBase:
         if current.status == status:
             return current
         if status == "published" and not current.body.strip():
-            raise NoAnswer(article_id)  # an editor's publish; an import publishes as it is given
+            raise NoAnswer(article_id)  # imports refuse such articles as they are read
         change = {"published": "published", "archived": "archived", "draft": "unpublished"}[status]
         return self._commit(
             as_input(current), status=status, author=author, change=change, vectors=None
@@ -307,6 +307,8 @@ class KnowledgeBase:
         """Bring back an earlier version's content as a new version (its status is kept)."""
         current = self._get(article_id)
         article = with_language(self._versions.content(article_id, version))
+        if current.status == "published" and not article.body.strip():
+            raise NoAnswer(article_id, version=version)
         vectors = self._embed([article])
         return self._commit(
             article,

@@ -128,6 +128,26 @@ def test_an_article_without_a_body_is_never_published(client, admin) -> None:
     assert (cleared.status_code, cleared.json()["detail"]) == (422, said)
     assert client.get("/api/kb/articles/pet-insurance").json()["body"] == PET["body"]
     assert found(client, "insure my pet")[0] == "pet-insurance"
+    # Nor does rolling back to the empty first version empty it.
+    back = client.post(
+        "/api/kb/articles/pet-insurance/rollback", json={"version": 1}, headers=admin
+    )
+    assert (back.status_code, back.json()["detail"]) == (
+        422,
+        "version 1 of article 'pet-insurance' has no body, and the article is published:"
+        " roll back to a version with its answer, or unpublish it first",
+    )
+    assert client.get("/api/kb/articles/pet-insurance").json()["body"] == PET["body"]
+
+
+def test_an_imported_article_without_a_body_is_kept_as_a_draft(client, admin) -> None:
+    """An import keeps the rest, and says which articles still need their answer."""
+    lines = jsonl(article("freeze-card"), {**PET, "body": ""})
+    response = client.post("/api/kb/import", content=lines, headers=admin)
+    assert response.json() == {"imported": 2, "no_body": ["pet-insurance"]}
+    assert client.get("/api/kb/articles/pet-insurance", headers=admin).json()["status"] == "draft"
+    assert "pet-insurance" not in found(client, "insure my pet")
+    assert found(client, "lock my card")[0] == "freeze-card"
 
 
 def test_export_then_import_gives_the_same_articles(

@@ -82,3 +82,22 @@ def test_cli_exports_from_a_directory_older_than_the_model_record(
     )
     assert result.exit_code == 0, result.output
     assert len(target.read_text().splitlines()) == 3
+
+
+@pytest.mark.model
+def test_cli_import_keeps_an_article_without_a_body_as_a_draft_and_says_so(
+    tmp_path, monkeypatch
+) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "good.md").write_text(to_markdown({"id": "good", "title": "Good", "body": "Fine."}))
+    (folder / "todo.md").write_text("---\ntitle: Still to write\n---\n")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data_dir = ["--data-dir", str(tmp_path / "data")]
+    result = CliRunner().invoke(app, ["kb", "import", str(folder), *data_dir])
+    assert result.exit_code == 0, result.output
+    assert result.output == "imported 2 articles; kept as drafts, with no body: todo\n"
+    exported = tmp_path / "kb.jsonl"
+    CliRunner().invoke(app, ["kb", "export", str(exported), *data_dir])
+    statuses = {a["id"]: a["status"] for a in map(json.loads, exported.read_text().splitlines())}
+    assert statuses == {"good": "published", "todo": "draft"}

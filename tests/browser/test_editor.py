@@ -389,6 +389,7 @@ def test_markdown_zip_download_and_import_from_the_page(web_app, page, tmp_path)
             f"from-git-{tag}.md", f"---\ntitle: From git {tag}\nstatus: draft\n---\nHi."
         )
         bundle.writestr("images/logo.png", b"\x89PNG")
+        bundle.writestr(f"todo-{tag}.md", "---\ntitle: Still to write\n---\n")
     with zipfile.ZipFile(bad, "w") as bundle:
         bundle.writestr("fine.md", "---\ntitle: Fine\n---\nFine.")
         bundle.writestr("broken.md", "---\ntitle: [unclosed\n---\nBody")
@@ -400,7 +401,8 @@ def test_markdown_zip_download_and_import_from_the_page(web_app, page, tmp_path)
     page.set_input_files("#import-file", str(good))
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#transfer-message")).to_have_text(
-        "Imported 1 article from good.zip. Skipped 1 file that is not Markdown: images/logo.png."
+        f"Imported 2 articles from good.zip. Kept as drafts, with no body to answer with:"
+        f" todo-{tag}. Skipped 1 file that is not Markdown: images/logo.png."
     )
     expect(page.locator("#transfer-error")).to_have_text("")
     open_article(page, f"From git {tag}")

@@ -41,7 +41,9 @@ async function importFile() {
       throw new Error(problems ? "import rejected, nothing was kept: " + problems : data.detail || response.statusText);
     }
     const count = data.imported === 1 ? "1 article" : data.imported + " articles";
-    tell("transfer", "Imported " + count + " from " + file.name + "." + skippedText(data.skipped || []));
+    const drafts = data.no_body || [];
+    const held = drafts.length ? " Kept as drafts, with no body to answer with: " + drafts.join(", ") + "." : "";
+    tell("transfer", "Imported " + count + " from " + file.name + "." + held + skippedText(data.skipped || []));
     $("import-file").value = "";
     loadList();
     announceChange();
