@@ -301,13 +301,15 @@ function tile(figure, label, value, detail, bad) {
 
 function tiles(t, options) {
   const of = (n) => (t.contacts ? `${n} of ${t.contacts}` : null);
+  // Chats still going count as not resolved until they end: the reader is told how many.
+  const going = t.outcomes && t.outcomes.open ? ` (${t.outcomes.open} still open)` : "";
   const within = hours(options.durable_window_h);
   return el(
     "ul",
     { class: "tiles", id: "tiles", "aria-label": "Figures for the whole range" },
     tile("contacts", "Conversations", String(t.contacts), "in which the customer wrote"),
-    tile("first_contact_resolution", "First-contact resolution", percent(t.first_contact_resolution), of(t.resolved_first_time)),
-    tile("bot_containment", "Bot containment", percent(t.bot_containment), of(t.bot_contained)),
+    tile("first_contact_resolution", "First-contact resolution", percent(t.first_contact_resolution), t.contacts ? of(t.resolved_first_time) + going : null),
+    tile("bot_containment", "Bot containment", percent(t.bot_containment), t.contacts ? of(t.bot_contained) + going : null),
     tile("confirmed_resolution_rate", "Bot resolved, confirmed", percent(t.confirmed_resolution_rate),
       t.contacts ? `${of(t.bot_resolved_confirmed)}: the customer said yes` : null),
     tile("assumed_resolution_rate", "Bot resolved, assumed", percent(t.assumed_resolution_rate),
@@ -397,19 +399,21 @@ function gapList(total) {
     el("p", { class: "muted", id: "gaps-note" }, "What customers first asked in the chats of this range handed over for want of an answer, however the knowledge base has changed since. The editor's Content gaps lists the questions still waiting for an article."),
     total.knowledge_gaps.length
       ? el("ol", {}, total.knowledge_gaps.map((g) => el("li", {}, el("span", { class: "question" }, g.question), " ", el("span", { class: "count" }, "(" + plural(g.count, "time", "times") + ")"))))
-      : el("p", { class: "muted" }, "The bot answered every question it was asked."),
+      : el("p", { class: "muted" }, "No chat of this range was handed over for want of an answer."),
   );
 }
 
 function dayTable(daily, options) {
   const columns = [
     ["Conversations", (d) => String(d.contacts)],
+    ["Still open", (d) => String(d.outcomes.open)],
     ["FCR", (d) => percent(d.first_contact_resolution)],
     ["Containment", (d) => percent(d.bot_containment)],
     ["Confirmed", (d) => percent(d.confirmed_resolution_rate)],
     ["Assumed", (d) => percent(d.assumed_resolution_rate)],
-    // A day whose resolutions are not all past the durable window yet has no final rate.
-    ["Durable", (d) => (d.awaiting_window ? "–" : percent(d.durable_resolution_rate))],
+    // A day whose resolutions are not all past the durable window yet, or with chats still
+    // going, has no final rate.
+    ["Durable", (d) => (d.awaiting_window || d.outcomes.open ? "–" : percent(d.durable_resolution_rate))],
     ["Reopen rate", (d) => percent(d.reopen_rate)],
     ["Hand-overs", (d) => percent(d.handoff_rate)],
     ["Tickets", (d) => percent(d.ticket_rate)],
@@ -432,7 +436,7 @@ function dayTable(daily, options) {
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Day"), columns.map(([name]) => el("th", { scope: "col" }, name)))),
       el("tbody", {}, daily.days.map((d) => row(d.day, d)), row("Total", daily.total)),
     ),
-    el("p", { class: "muted" }, `Durable “–”: some of that row's resolutions are less than ${hours(options.durable_window_h)} old, so it is not known yet.`),
+    el("p", { class: "muted" }, `Still open chats count as not resolved (FCR, containment) until they end. Durable “–”: some of that row's chats are still open, or were resolved less than ${hours(options.durable_window_h)} ago, so it is not known yet.`),
   );
 }
 
