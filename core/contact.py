@@ -15,7 +15,12 @@ from email_validator import EmailNotValidError, validate_email
 
 from core.language import normalise, script
 
-_CANDIDATE = re.compile(r"[^@\s<>(),;:\"'「」『』]+@[^@\s<>(),;:\"'「」『』]+\.[A-Za-z]{2,}")
+# An address's characters: not spaces, brackets or quotes, nor Japanese (kana, kanji, Japanese
+# punctuation): Japanese is written without spaces, so 「メールはtaro@example.jpです」 gives
+# taro@example.jp, not メールはtaro@example.jp (email-validator accepts the latter: non-ASCII
+# addresses exist, but a support chat in Japanese sees the run-on sentence far more often).
+_CHARS = r"[^@\s<>(),;:\"'\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff9f]"
+_CANDIDATE = re.compile(rf"{_CHARS}+@{_CHARS}+\.[A-Za-z]{{2,}}")
 _TRIM = ".,!?。、！？ 「」"
 DECLINES = frozenset(
     {

@@ -14,6 +14,10 @@ from core.contact import asks_to_be_emailed, declines, find_email, only_gives_em
         ("ana@example.com", "ana@example.com"),
         ("my email is ana.lee@example.co.uk.", "ana.lee@example.co.uk"),
         ("メールアドレスは hanako@example.jp です", "hanako@example.jp"),
+        # Japanese written without spaces around the address.
+        ("メールはhanako.yamada@example.jpです", "hanako.yamada@example.jp"),
+        ("私のメアドはtaro@example.com、よろしく", "taro@example.com"),
+        ("「taro@example.com」へお願いします", "taro@example.com"),
         ("ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ", "hanako@example.jp"),  # typed full-width
         ("<ana@example.com>", "ana@example.com"),
         ("ana at example dot com", None),
@@ -44,6 +48,7 @@ def test_an_address_or_a_question_is_not_declining(text: str) -> None:
         ("it's ana@example.com", True, False),
         ("ana@example.com", True, False),
         ("メールアドレスは hanako@example.jp です", True, False),
+        ("メールはhanako@example.jpです", True, False),
         ("email me at ana@example.com", False, True),
         ("please reply to ana@example.com", False, True),
         ("hanako@example.jp にメールで連絡してください", False, True),
