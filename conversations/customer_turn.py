@@ -163,6 +163,12 @@ class CustomerTurn:
 
         if status is Status.QUEUED and self._while_queued(conversation, message, text):
             return None
+        if status is Status.ASSIGNED:
+            # An address typed to the agent is kept, the latest winning (as on a ticket): a
+            # ticket the agent files later replies to it without asking again.
+            given = find_email(text)
+            if given is not None and given != conversation["customer_email"]:
+                chat.set_email(conversation_id, given)
         if status is Status.TICKETED:
             # The message goes on the ticket. Saying so once is enough: not after each message
             # of a burst, nor while it was the last thing said to the customer (a closed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import HANDOFF, make_agent
+from tests.factories import HANDOFF, make_agent, waiting_chat
 from tests.helpers import ADMIN_HEADERS
 
 
@@ -380,3 +380,23 @@ def test_writing_on_a_closed_ticket_says_so_every_time(client, bot, admin) -> No
     assert say_on(client, conversation_id, customer, "hello?") == [closed]
     assert say_on(client, conversation_id, customer, "is anyone there") == [closed]
     assert client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["status"] == "closed"
+
+
+def test_an_address_typed_to_the_agent_is_the_ticket_s(client, bot, admin) -> None:
+    """Told to the agent mid-chat, then the agent files a ticket: the reply goes there, and the
+    customer is not asked for it again."""
+    agent = make_agent(client, admin, "Priya", {"cards": 3})
+    conversation_id, headers = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=agent["headers"])
+    said = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"text": "OK, my email is alex.p@example.com"},
+        headers=headers,
+    )
+    assert said.json()["status"] == "assigned"
+    escalated = client.post(
+        f"/api/conversations/{conversation_id}/escalate", json={}, headers=agent["headers"]
+    ).json()
+    ticket = client.get(f"/api/tickets/{escalated['ticket_id']}", headers=admin).json()
+    assert ticket["customer_email"] == "alex.p@example.com"
+    assert "We'll reply by email to alex.p@example.com." in escalated["messages"][-1]["text"]
