@@ -380,6 +380,10 @@ class TicketStore:
                 self.notifier.enqueue_webhook(
                     topic="ticket.updated", payload=self.summary(ticket_id).model_dump()
                 )
+        if not (given or reopens):  # no change announced it: a console showing it hears of it
+            self.publisher.publish(
+                DESK_ROOM, "ticket", {"ticket_id": ticket_id, "event": "message"}
+            )
         return ticket_id
 
     # -- SLA watch ----------------------------------------------------------------------------

@@ -325,6 +325,19 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
     ticket.get_by_role("button", name="Change status").click()
     expect(ticket.locator(".ticket-head .tag.status-solved")).to_be_visible()
     assert http.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()["status"] == "solved"
+
+    # The customer disagrees while the agent is writing a note: the open ticket shows it at
+    # once (reopened, with the message), and the note being written is still there.
+    ticket.locator("#ticket-note").fill("Checked with payments at 10:00")
+    ana.say("Wait, the money still hasn't come back.")
+    expect(ticket.locator(".ticket-head .tag.status-open")).to_be_visible()
+    expect(ticket.locator(".transcript .msg-customer").last).to_contain_text(
+        "the money still hasn't come back"
+    )
+    expect(ticket.locator("#ticket-note")).to_have_value("Checked with payments at 10:00")
+    expect(ticket.locator("#ticket-reply")).to_have_value("")  # the reply sent is not back
+    ana.say("It was 40 euros.")  # the ticket stays open: the message alone is heard of
+    expect(ticket.locator(".transcript .msg-customer").last).to_contain_text("It was 40 euros.")
     assert page.errors == []
 
 

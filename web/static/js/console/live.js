@@ -8,7 +8,7 @@ import { appendMessage, refreshChats } from "./chats.js";
 import { offerChanged, refreshOffers, renderOffers, tickCountdown } from "./offers.js";
 import { statusHeard } from "./presence.js";
 import { state, toast, ui } from "./state.js";
-import { loadTickets, updateSla } from "./tickets.js";
+import { loadTickets, refreshOpenTicket, updateSla } from "./tickets.js";
 
 const POLL_LIVE_MS = 20000;
 const POLL_FALLBACK_MS = 4000;
@@ -38,11 +38,13 @@ export function connect() {
     offerChanged(data.conversation_id, null);
     renderOffers();
   });
-  socket.on("ticket", () => {
+  socket.on("ticket", (data) => {
     // A ticket was filed or changed somewhere: read the inbox again (once for a burst of
-    // changes), whichever view is showing, so the Tickets tab's count stays true.
+    // changes), whichever view is showing, so the Tickets tab's count stays true; and the
+    // ticket open in the pane, when it is that one.
     clearTimeout(state.ticketReload);
     state.ticketReload = setTimeout(loadTickets, 250);
+    if (data && data.ticket_id) refreshOpenTicket(data.ticket_id);
   });
   socket.on("chat_closed", () => refreshChats()); // its customer left: shown closed
   socket.on("agent_status", (data) => statusHeard(data && data.status)); // set away

@@ -167,15 +167,39 @@ function renderTickets() {
   updateCounts();
 }
 
-export async function openTicket(id) {
+export async function openTicket(id, { again = false } = {}) {
   state.openTicket = id;
   for (const row of ui.ticketList.querySelectorAll(".ticket-row")) row.classList.toggle("current", row.parentElement.dataset.ticket === id);
   try {
     const [ticket, clocks] = await Promise.all([call(`/api/tickets/${encodeURIComponent(id)}`), call(`/api/tickets/${encodeURIComponent(id)}/sla`)]);
-    renderTicket(ticket, clocks);
+    if (state.openTicket !== id) return; // another was opened meanwhile
+    renderTicket(ticket, clocks, again);
   } catch (err) {
     failed(err);
   }
+}
+
+// The open ticket changed elsewhere (the customer wrote, reopening it; a colleague replied):
+// drawn again as it is now, where the agent was, with what they were typing (kept as drafts).
+export async function refreshOpenTicket(id) {
+  if (state.openTicket !== id || ui.ticketPane.hidden) return;
+  const focused = ui.ticketPane.contains(document.activeElement) ? document.activeElement.id : "";
+  const log = ui.ticketPane.querySelector(".transcript");
+  const atBottom = !log || log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  const scrolled = log ? log.scrollTop : 0;
+  await openTicket(id, { again: true });
+  if (state.openTicket !== id) return;
+  if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
+  const fresh = ui.ticketPane.querySelector(".transcript");
+  if (fresh) fresh.scrollTop = atBottom ? fresh.scrollHeight : scrolled;
+}
+
+// What the agent has typed or picked in a ticket's pane and not yet sent, by ticket: a redraw
+// (the ticket changed meanwhile) puts it back; a send clears it.
+const drafts = new Map();
+function draftOf(id) {
+  if (!drafts.has(id)) drafts.set(id, { reply: "", note: "", status: "" });
+  return drafts.get(id);
 }
 
 // A supervisor hands a ticket to an agent (agents take tickets with "Assign to me").
@@ -207,26 +231,33 @@ function pickFirst(status, statusError) {
   return false;
 }
 
-function renderTicket(t, clocks) {
+function renderTicket(t, clocks, again) {
   const pane = clear(ui.ticketPane);
   pane.hidden = false;
   pane.dataset.ticket = t.id;
-  const status = el("select", { id: "ticket-status" },
+  const draft = draftOf(t.id);
+  const status = el("select", { id: "ticket-status", onchange: () => { draft.status = status.value; } },
     el("option", { value: "" }, t.status + " (now)"),
     (TICKET_MOVES[t.status] || []).map((s) => el("option", { value: s }, s)));
+  // A status picked before the ticket moved on is kept only while it is still a move from here.
+  status.value = (TICKET_MOVES[t.status] || []).includes(draft.status) ? draft.status : "";
   const statusError = el("p", { class: "error", role: "alert", hidden: true });
-  const act = async (fn) => {
+  // `sent` names the draft the action used up (cleared once it succeeded).
+  const act = async (fn, sent = null) => {
     statusError.hidden = true;
     try {
       await fn();
+      if (sent) draft[sent] = "";
       await Promise.all([openTicket(t.id), loadTickets()]);
     } catch (err) {
       statusError.textContent = err.message;
       statusError.hidden = false;
     }
   };
-  const reply = el("textarea", { id: "ticket-reply", rows: 3 });
-  const note = el("textarea", { id: "ticket-note", rows: 2 });
+  const reply = el("textarea", { id: "ticket-reply", rows: 3, oninput: () => { draft.reply = reply.value; } });
+  const note = el("textarea", { id: "ticket-note", rows: 2, oninput: () => { draft.note = note.value; } });
+  reply.value = draft.reply;
+  note.value = draft.note;
   const title = el("h2", { tabindex: "-1" }, "Ticket " + t.id);
   add(
     pane,
@@ -242,7 +273,7 @@ function renderTicket(t, clocks) {
     el("p", { class: "muted" }, HANDOFF_REASONS[t.reason] || t.reason, " · filed ", when(t.created_at), " · ",
       [t.customer_name, t.customer_email || "no email"].filter(Boolean).join(" · "),
       t.assignee_agent_id ? " · assigned to " + agentName(t.assignee_agent_id) : " · unassigned"),
-    el("form", { class: "row ticket-actions", onsubmit: (e) => { e.preventDefault(); pickFirst(status, statusError) && act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { status: status.value } })); } },
+    el("form", { class: "row ticket-actions", onsubmit: (e) => { e.preventDefault(); pickFirst(status, statusError) && act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { status: status.value } }), "status"); } },
       el("label", { for: "ticket-status" }, "Status"), status,
       el("button", { type: "submit" }, "Change status"),
       state.agent && t.assignee_agent_id !== state.agent.id
@@ -254,7 +285,7 @@ function renderTicket(t, clocks) {
       el("div", { class: "conversation" },
         el("h3", {}, "Transcript"),
         el("ol", { class: "transcript", role: "log", "aria-label": "Ticket transcript" }, (t.transcript || []).map(messageItem)),
-        !state.canWrite ? null : el("form", { class: "reply", onsubmit: (e) => { e.preventDefault(); if (reply.value.trim()) act(() => call(`/api/tickets/${t.id}/replies`, { method: "POST", body: { text: reply.value.trim() } })); } },
+        !state.canWrite ? null : el("form", { class: "reply", onsubmit: (e) => { e.preventDefault(); if (reply.value.trim()) act(() => call(`/api/tickets/${t.id}/replies`, { method: "POST", body: { text: reply.value.trim() } }), "reply"); } },
           el("label", { for: "ticket-reply" }, "Reply to the customer (in the chat and by email)"),
           reply,
           el("div", { class: "row" }, el("span", { class: "spacer" }), el("button", { type: "submit", class: "primary" }, "Send reply")))),
@@ -263,13 +294,14 @@ function renderTicket(t, clocks) {
         el("section", { class: "notes-box", "aria-label": "Internal notes" },
           el("h3", {}, "Internal notes"),
           el("ul", { class: "notes" }, (t.notes || []).map(noteItem)),
-          !state.canWrite ? null : el("form", { class: "note-form", onsubmit: (e) => { e.preventDefault(); if (note.value.trim()) act(() => call(`/api/tickets/${t.id}/notes`, { method: "POST", body: { text: note.value.trim() } })); } },
+          !state.canWrite ? null : el("form", { class: "note-form", onsubmit: (e) => { e.preventDefault(); if (note.value.trim()) act(() => call(`/api/tickets/${t.id}/notes`, { method: "POST", body: { text: note.value.trim() } }), "note"); } },
             el("label", { for: "ticket-note" }, "Add an internal note"),
             note,
             el("button", { type: "submit" }, "Add note"))))),
   );
   const log = pane.querySelector(".transcript");
   log.scrollTop = log.scrollHeight;
+  if (again) return; // redrawn where the agent already is (refreshOpenTicket)
   // Opened from far down the inbox, the ticket (above the list) is brought into view.
   const top = pane.getBoundingClientRect().top;
   if (window.matchMedia("(max-width: 900px)").matches || top < 0 || top > window.innerHeight) pane.scrollIntoView();
