@@ -661,6 +661,9 @@ def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:
     try:
         offer.get_by_role("button", name="Decline").click()
         expect(offer).to_have_count(0)
+        expect(page.locator(".toast", has_text="Declined")).to_have_text(
+            "Declined: it goes to someone else."
+        )
         expect(page.locator("#offers")).to_contain_text("No offers right now.")
         mine = http.get(f"/api/agents/{on_duty['id']}/offers", headers=on_duty["headers"])
         assert mine.json() == []
@@ -680,6 +683,14 @@ def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:
     assert jo.view()["messages"][-1]["text"].startswith(
         "No one on our team can take your chat just now, so we've filed ticket"
     )
+    # Declining the last chance: the agent is told it became a ticket, not that it goes on.
+    kim = Customer(http, name="Kim Oh", email="kim@example.com", page_url="https://d.example/")
+    kim.say("a person please")
+    offer_card(page, kim.id).get_by_role("button", name="Decline").click()
+    expect(
+        page.locator(".toast", has_text="Declined: nobody else online could take it")
+    ).to_have_text("Declined: nobody else online could take it, so it was filed as a ticket.")
+    assert kim.view()["status"] == "ticketed"
     assert page.errors == []
 
 

@@ -118,8 +118,11 @@ async function accept_(offer, button) {
 
 async function decline(offer) {
   try {
-    await call(`/api/conversations/${offer.conversation_id}/decline`, { method: "POST" });
-    toast("Declined: it goes to someone else.");
+    const after = await call(`/api/conversations/${offer.conversation_id}/decline`, { method: "POST" });
+    // Everyone online who chats in the customer's language has passed it on: it is a ticket now.
+    toast(after && after.status === "ticketed"
+      ? "Declined: nobody else online could take it, so it was filed as a ticket."
+      : "Declined: it goes to someone else.");
   } catch (err) {
     failed(err);
   }
