@@ -8,13 +8,12 @@ from collections.abc import Collection
 from functools import partial
 from typing import Any, NamedTuple
 
+from conversations.attempts import Attempts
 from conversations.errors import ConversationNotFound
 from conversations.events import (
-    ArticleShown,
     ConversationStarted,
     CsatGiven,
     Event,
-    FeedbackGiven,
     LanguageSet,
     record,
 )
@@ -50,7 +49,7 @@ class Opening(NamedTuple):
     first_typed: str | None  # what the customer first typed (a button press is not typed)
 
 
-class ConversationStore(Quiet, Queued):
+class ConversationStore(Quiet, Queued, Attempts):
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         # This replica's name among several (core/replicas.py), kept with the turns it takes;
@@ -311,24 +310,6 @@ class ConversationStore(Quiet, Queued):
             [conversation_id, before],
         ).fetchall()
         return [row[0] for row in rows]
-
-    def knowledge_attempts(self, conversation_id: str) -> list[dict[str, Any]]:
-        """Articles the bot showed, in order, with whether the customer said they helped."""
-        attempts: list[dict[str, Any]] = []
-        for name, data in self.storage.db.execute(
-            "select name, data from events where conversation_id = ?"
-            " and name in (?, ?) order by id",
-            [conversation_id, ArticleShown.name, FeedbackGiven.name],
-        ).fetchall():
-            payload = json.loads(data)
-            if name == ArticleShown.name:
-                attempts.append({**payload, "helpful": None})
-            else:
-                for attempt in reversed(attempts):
-                    if attempt["article_id"] == payload["article_id"]:
-                        attempt["helpful"] = payload["helpful"]
-                        break
-        return attempts
 
     # -- for the wiring
 

@@ -51,10 +51,14 @@ class Handover:
     ) -> None:
         """Bot to queue, with the package a person needs to carry on."""
         conversation = self.store.get(conversation_id)
-        attempts = request.attempts or self.store.knowledge_attempts(conversation_id)
+        attempts = request.attempts or self.store.knowledge_attempts(
+            conversation_id, request.question
+        )
         skill = request.skill
-        if skill == "general" and attempts:
-            skill = str(attempts[0].get("skill") or "general")
+        # With no skill said, the article the bot last tried in vain for this matter tells.
+        unhelped = [a for a in attempts if a.get("helpful") is not True]
+        if skill == "general" and unhelped:
+            skill = str(unhelped[-1].get("skill") or "general")
         request = HandoffRequest(
             reason=request.reason,
             skill=skill,

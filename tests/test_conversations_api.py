@@ -178,6 +178,56 @@ def test_handoff_signal_queues_with_a_full_package(client, bot: ScriptedBot, on_
     ]
 
 
+def test_a_hand_over_is_about_the_matter_in_hand_not_an_earlier_one(
+    client, bot: ScriptedBot, on_duty
+) -> None:
+    """The card question was answered and resolved; the customer then asks about a mortgage,
+    which the bot cannot place in one skill: the agent is not told the card article was
+    tried, and the chat does not go to the cards team on its strength."""
+    mortgage = "Can I get a mortgage for a house in Spain?"
+    bot.replies = [
+        [ARTICLE, ASK],
+        [
+            {"custom": {"feedback": {"article_id": "freeze-card", "helpful": True}}},
+            {"custom": {"resolve": {"article_id": "freeze-card"}}},
+        ],
+        [{"custom": {"text": "Which of these is it?"}}],
+        [{"custom": {"handoff": {"reason": "unhelpful_answers", "question": mortgage}}}],
+    ]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "freeze my card")
+    assert say(client, conversation_id, headers, "/affirm").json()["status"] == "resolved"
+    say(client, conversation_id, headers, mortgage)
+    assert say(client, conversation_id, headers, "/deny").json()["status"] == "queued"
+    package = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_HEADERS).json()[
+        "handoff"
+    ]
+    assert (package["skill"], package["knowledge_attempts"]) == ("general", [])
+    assert "Freeze your card" not in package["summary"]
+    assert mortgage in package["summary"]
+
+
+def test_an_answer_to_an_earlier_question_is_not_the_hand_over_s(
+    client, bot: ScriptedBot, on_duty
+) -> None:
+    """No resolution in between: the article shown for the first question is left out of the
+    hand-over of the second, whose choices did not help."""
+    plate = "The plate I got was broken, I want a new one"
+    bot.replies = [
+        [ARTICLE],
+        [{"custom": {"text": "Which of these is it?"}}],
+        [{"custom": {"handoff": {"reason": "customer_request", "question": plate}}}],
+    ]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "freeze my card")
+    say(client, conversation_id, headers, plate)
+    assert say(client, conversation_id, headers, "a person please").json()["status"] == "queued"
+    package = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_HEADERS).json()[
+        "handoff"
+    ]
+    assert (package["skill"], package["knowledge_attempts"]) == ("general", [])
+
+
 def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot, on_duty) -> None:
     bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
     conversation_id, headers, _ = start(client)
