@@ -203,7 +203,7 @@ def list_articles(
     kb: KB,
     who: MaybeCaller,
     status: Annotated[Literal["draft", "published", "archived"] | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Words in title or body")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Words in any field")] = None,
 ) -> list[Article]:
     if not is_editor(who):
         if status not in (None, "published"):

@@ -372,12 +372,9 @@ class KnowledgeBase:
         return [a.as_dict() for a in self.store.all() if a.status != "archived"]
 
     def listing(self, *, status: str | None = None, query: str | None = None) -> list[Article]:
-        """Articles by id, of this status and with these words in title or body if given."""
-        items = [a for a in self.store.all() if status is None or a.status == status]
-        if query:
-            needle = query.lower()
-            items = [a for a in items if needle in a.title.lower() or needle in a.body.lower()]
-        return items
+        """Articles by id, of this status, with all these words (any order, NFKC) if given."""
+        words, items = normalise(query or "").lower().split(), self.store.all()
+        return [a for a in items if (status is None or a.status == status) and a.has_words(words)]
 
     def search(self, query: str, *, limit: int = 5) -> SearchOutcome:
         """Among the articles of the question's language (NFKC), rank by meaning, then let the

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.db import Database, Storage
-from core.language import LANGUAGES
+from core.language import LANGUAGES, normalise
 
 
 class ArticleIn(BaseModel):
@@ -68,6 +68,12 @@ class Article:
     @property
     def sensitive(self) -> bool:
         return "sensitive" in self.tags
+
+    def has_words(self, words: list[str]) -> bool:
+        """Whether every one of `words` (NFKC, lower case) is in its title, body or example
+        questions: the editor's article search."""
+        text = normalise(" ".join([self.title, self.body, *self.questions])).lower()
+        return all(word in text for word in words)
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -183,3 +183,28 @@ def test_a_save_that_changes_nothing_makes_no_version(client, admin) -> None:
         "/api/kb/articles/pet-insurance", json={**PET, "title": "Pet cover"}, headers=admin
     )
     assert edited.json()["version"] == 2
+
+
+def test_the_article_search_takes_words_in_any_order_and_width(client, admin) -> None:
+    lost = article(
+        "lost-card",
+        title="Report a lost or stolen card",
+        body="Freeze it in the app.",
+        questions=["my wallet was taken"],
+    )
+    cancel = article(
+        "cancel-order",
+        title="注文のキャンセル",
+        body="マイページから取り消せます。",
+        questions=["注文をやめたい"],
+    )
+    client.post("/api/kb/import", content=jsonl(lost, cancel, PET), headers=admin)
+
+    def listed(q: str) -> list[str]:
+        answer = client.get("/api/kb/articles", params={"q": q}, headers=admin)
+        return [a["id"] for a in answer.json()]
+
+    assert listed("lost card") == listed("CARD  lost") == ["lost-card"]
+    assert listed("wallet taken") == ["lost-card"]  # an example question's words
+    assert listed("ｷｬﾝｾﾙ") == listed("キャンセル 注文") == ["cancel-order"]  # half-width
+    assert listed("lost insurance") == []  # every word, in one article
