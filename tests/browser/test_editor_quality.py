@@ -176,9 +176,9 @@ def test_quality_says_what_to_expect_and_which_articles_blur(kb_app, page, tmp_p
     assert {pair["first_title"], pair["second_title"]} == {"Card arrival", "Card delivery"}
     page.get_by_role("button", name="Quality", exact=True).click()
     expect(page.locator("#quality-expectation")).to_have_text(
-        f"About {about(c['answered'])} of questions like your examples are answered,"
-        f" {about(c['wrong'])} of them wrongly; {about(c['choices'])} get choices."
-        " The rest go to a person."
+        f"About {about(c['answered'])} of questions like your examples are answered:"
+        f" {about(max(c['answered'] - c['wrong'], 0))} rightly and {about(c['wrong'])} wrongly."
+        f" {about(c['choices'])} get choices. The rest go to a person."
     )
     expect(page.locator("#quality-note")).to_have_count(0)
     expect(page.locator("#quality-limits")).to_contain_text(

@@ -36,8 +36,10 @@ function renderSummary(c) {
       el(
         "p",
         { id: "quality-expectation", class: "expectation" },
-        "About " + about(c.answered) + " of questions like your examples are answered, " +
-          about(c.wrong) + " of them wrongly; " + about(c.choices) + " get choices. The rest go to a person."
+        // `wrong` is a share of all the questions, as `answered` is: the two parts add up.
+        "About " + about(c.answered) + " of questions like your examples are answered: " +
+          about(Math.max(c.answered - c.wrong, 0)) + " rightly and " + about(c.wrong) + " wrongly. " +
+          about(c.choices) + " get choices. The rest go to a person."
       )
     );
     if (c.limits.answer > 1) {
