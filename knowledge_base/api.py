@@ -27,7 +27,7 @@ from knowledge_base.importing import read_jsonl
 from knowledge_base.markdown import read_zip, unanswered, write_zip
 from knowledge_base.search import Decision, SearchOutcome
 from knowledge_base.service import KnowledgeBase
-from knowledge_base.store import Article, ArticleIn
+from knowledge_base.store import ARTICLE_ID, Article, ArticleIn
 from knowledge_base.versions import Version
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
@@ -217,7 +217,7 @@ class NewArticleIn(ArticleIn):
 
     id: str | None = Field(  # type: ignore[assignment]  # optional here, required on import
         default=None,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$",  # as on import
+        json_schema_extra={"pattern": ARTICLE_ID.pattern},  # checked as on import
         description=(
             "Left out: a slug of a title in Latin letters (`reset-your-password`, then"
             " `reset-your-password-2`...), else a short random id (`a-7kq2xm`)"

@@ -84,8 +84,16 @@ def parse_files(files: Iterable[tuple[str, bytes]]) -> list[tuple[ArticleIn, str
             problems.append(f"{name}: not UTF-8 text (byte {exc.start})")
             continue
         except ValidationError as exc:
+            # An id the file name made is said to come from it: the editor renames the file.
+            named = fields.get("id") == PurePosixPath(name).stem
             problems += [
-                f"{name}: {'.'.join(map(str, e['loc'])) or 'article'}: {e['msg']}"
+                f"{name}: {'.'.join(map(str, e['loc'])) or 'article'}"
+                + (
+                    " (the file's name, as its front matter gives none)"
+                    if e["loc"] == ("id",) and named
+                    else ""
+                )
+                + f": {e['msg']}"
                 for e in exc.errors()
             ]
             continue

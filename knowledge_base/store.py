@@ -14,9 +14,12 @@ from typing import NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from core.db import Database, Storage
 from core.language import LANGUAGES, normalise
+
+ARTICLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
 
 class ArticleIn(BaseModel):
@@ -24,7 +27,7 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+    id: str = Field(json_schema_extra={"pattern": ARTICLE_ID.pattern})
     title: str = Field(min_length=1, max_length=300)
     body: str = Field(default="", max_length=100_000)
     questions: list[str] = Field(default_factory=list, max_length=500)
@@ -33,6 +36,18 @@ class ArticleIn(BaseModel):
     language: str | None = Field(
         default=None, description="en or ja; detected from the title and questions if not given"
     )
+
+    @field_validator("id")
+    @classmethod
+    def _usable_id(cls, article_id: str | None) -> str | None:
+        # Said in words: the pattern itself means nothing to an editor. (None: a new article
+        # whose id the server makes, `knowledge_base/api.py`.)
+        if article_id is not None and not ARTICLE_ID.fullmatch(article_id):
+            raise PydanticCustomError(
+                "article_id",
+                "must be 1 to 128 letters, digits, '-', '_' or '.', starting with a letter or digit",
+            )
+        return article_id
 
     @field_validator("language")
     @classmethod

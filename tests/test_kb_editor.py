@@ -92,7 +92,17 @@ def test_roles(client, admin) -> None:
 
 def test_editor_errors(client, admin) -> None:
     client.post("/api/kb/articles", json=PET, headers=admin)
-    assert client.post("/api/kb/articles", json=PET, headers=admin).status_code == 409
+    taken = client.post("/api/kb/articles", json=PET, headers=admin)
+    assert (taken.status_code, taken.json()["detail"]) == (
+        409,
+        "an article with id 'pet-insurance' already exists: choose another id, or edit that"
+        " article",
+    )
+    # An id that cannot be one is said in words an editor reads, not as a pattern.
+    odd = client.post("/api/kb/articles", json={**PET, "id": "pet insurance!"}, headers=admin)
+    assert odd.status_code == 422
+    assert "must be 1 to 128 letters, digits, '-', '_' or '.'" in odd.text
+    assert "should match pattern" not in odd.text
     assert client.put("/api/kb/articles/other-id", json=PET, headers=admin).status_code == 422
     assert (
         client.put("/api/kb/articles/nope", json={**PET, "id": "nope"}, headers=admin).status_code

@@ -168,7 +168,11 @@ def test_a_draft_in_the_zip_replaces_a_published_article_without_it_being_search
         ({"no-front.md": "Just text"}, "no-front.md: must start with front matter"),
         ({"no-title.md": "---\nskill: cards\n---\nBody"}, "no-title.md: title: Field required"),
         ({"list.md": "---\n- a\n- b\n---\nBody"}, "list.md: front matter must be a mapping"),
-        ({"bad id!.md": "---\ntitle: T\n---\nB"}, "bad id!.md: id: String should match"),
+        (
+            {"bad id!.md": "---\ntitle: T\n---\nB"},
+            "bad id!.md: id (the file's name, as its front matter gives none): must be 1 to 128"
+            " letters, digits, '-', '_' or '.', starting with a letter or digit",
+        ),
         ({"s.md": "---\ntitle: T\nstatus: live\n---\nB"}, "s.md: status: must be one of draft"),
         ({"latin.md": "---\ntitle: caf\xe9\n---\n".encode("latin-1")}, "latin.md: not UTF-8"),
         (
