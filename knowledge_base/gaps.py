@@ -40,6 +40,15 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class GapQuestion:
+    """One distinct question of a cluster (however many customers asked it), with its gaps:
+    what an editor ticks or leaves out when adding the cluster to an article."""
+
+    text: str
+    gap_ids: list[int]
+
+
+@dataclass(frozen=True)
 class GapCluster:
     """Open gaps alike in meaning, as editors see them."""
 
@@ -51,6 +60,7 @@ class GapCluster:
     gap_ids: list[int]
     conversation_ids: list[str]
     language: str = "en"  # its questions' (a cluster never mixes two)
+    questions: list[GapQuestion] | None = None  # every distinct question, newest first
 
 
 def group_by_meaning(
@@ -148,10 +158,12 @@ class GapLog:
         groups.sort(key=lambda members: -members[0].id)  # the newest question's first
         out = []
         for members in groups[:limit]:
-            questions: list[str] = []
+            asked: dict[str, GapQuestion] = {}  # by the question in lower case
             for m in members:
-                if m.question.lower() not in {q.lower() for q in questions}:
-                    questions.append(m.question)
+                asked.setdefault(m.question.lower(), GapQuestion(m.question, [])).gap_ids.append(
+                    m.id
+                )
+            questions = [q.text for q in asked.values()]
             out.append(
                 GapCluster(
                     id=min(m.id for m in members),
@@ -162,6 +174,7 @@ class GapLog:
                     gap_ids=[m.id for m in members],
                     conversation_ids=sorted({m.conversation_id for m in members}),
                     language=members[0].language,
+                    questions=list(asked.values()),
                 )
             )
         return out

@@ -49,6 +49,10 @@ def test_gaps_cluster_by_meaning_and_close(settings, clock, real_embedder) -> No
             "is there insurance for my cat",
         }
         assert hours["examples"][0] == "when are your branches open at the weekend"
+        # Every distinct question with its gaps, for the editor to tick or leave out.
+        assert {q["text"]: q["gap_ids"] for q in pets["questions"]} == {
+            q: [gap] for q, gap in zip(pets["examples"], pets["gap_ids"], strict=True)
+        }
 
         draft = client.post(
             "/api/kb/gaps/draft",

@@ -42,11 +42,17 @@ function gapCard(cluster, articles) {
     articles.map((a) => el("option", { value: a.id }, a.title + " (" + a.status + ")"))
   );
   const heading = cluster.count === 1 ? "1 question" : cluster.count + " questions";
+  // Each distinct question with a tick, all ticked: a question that does not belong with the
+  // others is left out of the article (it stays a gap, for another article).
+  const asked = cluster.questions || cluster.examples.map((text) => ({ text, gap_ids: [] }));
+  const ticks = asked.map((q, i) =>
+    el("input", { type: "checkbox", id: key + "-q" + i, checked: true, dataset: { gaps: q.gap_ids.join(",") } }));
+  const picked = () => ticks.filter((t) => t.checked).flatMap((t) => t.dataset.gaps.split(",").filter(Boolean).map(Number));
   return el(
     "li",
     { class: "gap card" },
     el("h3", {}, heading, el("span", { class: "muted" }, " · latest " + when(cluster.latest_at))),
-    el("ul", { class: "examples" }, cluster.examples.map((q) => el("li", {}, q))),
+    el("ul", { class: "examples" }, asked.map((q, i) => el("li", {}, ticks[i], " ", el("label", { for: ticks[i].id }, q.text)))),
     el("p", { class: "muted" }, "Why: ", cluster.reasons.map((r) => el("span", { class: "tag" }, r.replace(/_/g, " ")))),
     el(
       "form",
@@ -54,7 +60,7 @@ function gapCard(cluster, articles) {
         class: "row",
         onsubmit: (e) => {
           e.preventDefault();
-          draftFromGap(cluster, title.value.trim());
+          draftFromGap(picked(), title.value.trim());
         },
       },
       el("label", { for: key + "-title" }, "Title"),
@@ -67,7 +73,7 @@ function gapCard(cluster, articles) {
         class: "row",
         onsubmit: (e) => {
           e.preventDefault();
-          attachGap(cluster, target.value);
+          attachGap(picked(), target.value);
         },
       },
       el("label", { for: key + "-article" }, "Add to"),
@@ -77,14 +83,22 @@ function gapCard(cluster, articles) {
   );
 }
 
-async function draftFromGap(cluster, title) {
+// The gaps of the questions ticked; none ticked is said, not sent.
+function ticked(gapIds) {
+  if (!gapIds.length) tell("gaps", "Tick at least one question.", true);
+  return gapIds.length > 0;
+}
+
+async function draftFromGap(gapIds, title) {
+  if (!ticked(gapIds)) return;
   try {
     const draft = await call("/api/kb/gaps/draft", {
       method: "POST",
-      body: { gap_ids: cluster.gap_ids, title: title || null },
+      body: { gap_ids: gapIds, title: title || null },
     });
+    const count = gapIds.length === 1 ? "1 customer question" : gapIds.length + " customer questions";
     requestArticle(draft.id, {
-      message: "Draft created from " + cluster.count + " customer questions: write the answer, then publish.",
+      message: "Draft created from " + count + ": write the answer, then publish.",
     });
     refreshGapCount();
   } catch (err) {
@@ -92,15 +106,16 @@ async function draftFromGap(cluster, title) {
   }
 }
 
-async function attachGap(cluster, articleId) {
+async function attachGap(gapIds, articleId) {
   if (!articleId) {
     tell("gaps", "Choose the article to add these questions to.", true);
     return;
   }
+  if (!ticked(gapIds)) return;
   try {
     const article = await call("/api/kb/gaps/attach", {
       method: "POST",
-      body: { gap_ids: cluster.gap_ids, article_id: articleId },
+      body: { gap_ids: gapIds, article_id: articleId },
     });
     announceChange();
     tell("gaps", "Added to “" + article.title + "” as example questions (version " + article.version + ").");
