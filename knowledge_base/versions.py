@@ -46,6 +46,8 @@ class Versions:
         """Store one article's new state as its next version (vectors too, when its text
         changed). Must run inside a write transaction."""
         existing = self.store.get(article.id)
+        if existing and existing.status == status and as_input(existing) == article:
+            return  # imported again as it is: no empty version in its history
         version = (existing.version + 1) if existing else 1
         row = {
             "id": article.id,

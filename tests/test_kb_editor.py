@@ -218,3 +218,15 @@ def test_the_article_search_takes_words_in_any_order_and_width(client, admin) ->
     assert listed("wallet taken") == ["lost-card"]  # an example question's words
     assert listed("ｷｬﾝｾﾙ") == listed("キャンセル 注文") == ["cancel-order"]  # half-width
     assert listed("lost insurance") == []  # every word, in one article
+
+
+def test_importing_an_article_again_unchanged_adds_no_version(client, admin) -> None:
+    client.post("/api/kb/import", content=jsonl(PET), headers=admin)
+    again = client.post("/api/kb/import", content=jsonl(PET), headers=admin)
+    assert again.json() == {"imported": 1}
+    history = client.get("/api/kb/articles/pet-insurance/versions", headers=admin).json()
+    assert [v["version"] for v in history] == [1]
+    changed = {**PET, "body": "We sell pet insurance now."}
+    client.post("/api/kb/import", content=jsonl(changed), headers=admin)
+    history = client.get("/api/kb/articles/pet-insurance/versions", headers=admin).json()
+    assert [(v["version"], v["change"]) for v in history] == [(2, "imported"), (1, "imported")]
