@@ -50,8 +50,8 @@ export function reason(err) {
         return items
           .map((item) => {
             const where = (item.loc || []).filter((p) => p !== "body" && p !== "query").join(".");
-            if (where === "id" && item.type === "string_pattern_mismatch") {
-              return "the id may hold only letters, digits, - _ and . (starting with a letter or digit), or be left empty";
+            if (where === "id" && item.type === "article_id") {
+              return "the id may hold only letters, digits, - _ and . (starting with a letter or digit, at most 128), or be left empty";
             }
             return (where ? where + ": " : "") + item.msg;
           })
