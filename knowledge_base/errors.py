@@ -35,7 +35,8 @@ class ArticleNotFound(KnowledgeBaseError):
 class ArticleExists(KnowledgeBaseError):
     def __init__(self, article_id: str) -> None:
         super().__init__(
-            f"an article with id {article_id!r} already exists: choose another id, or edit that article"
+            f"an article with id {article_id!r} already exists:"
+            " choose another id, or edit that article"
         )
 
 

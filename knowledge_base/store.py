@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from core.db import Database, Storage
 from core.language import LANGUAGES, normalise
 
-ARTICLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")  # as JSON Schema says it
 
 
 class ArticleIn(BaseModel):
