@@ -24,7 +24,7 @@ from knowledge_base.errors import (
 from knowledge_base.gaps import GapCluster
 from knowledge_base.ids import new_article_id
 from knowledge_base.importing import read_jsonl
-from knowledge_base.markdown import read_zip, unanswered, write_zip
+from knowledge_base.markdown import read_zip, without_body, write_zip
 from knowledge_base.search import Decision, SearchOutcome
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import ARTICLE_ID, Article, ArticleIn
@@ -155,7 +155,7 @@ async def import_articles(
     imported = await run_in_threadpool(
         kb.import_with_status, articles, author=who.subject or "admin"
     )
-    drafts = [article.id for article, status in articles if unanswered(article, status)]
+    drafts = without_body(articles)
     return ImportOut(imported=imported, skipped=skipped or None, no_body=drafts or None)
 
 

@@ -5,7 +5,7 @@ question is embedded by its language's model and grouped with questions of its l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class GapCluster:
     gap_ids: list[int]
     conversation_ids: list[str]
     language: str = "en"  # its questions' (a cluster never mixes two)
-    questions: list[GapQuestion] | None = None  # every distinct question, newest first
+    questions: list[GapQuestion] = field(default_factory=list)  # each distinct one, newest first
 
 
 def group_by_meaning(

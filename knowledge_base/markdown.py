@@ -62,8 +62,13 @@ def status_given(article: ArticleIn, status: str) -> str:
 
 def no_body_note(articles: list[tuple[ArticleIn, str]]) -> str:
     """What the CLI adds to its count when articles were kept as drafts for want of a body."""
-    drafts = [article.id for article, status in articles if unanswered(article, status)]
+    drafts = without_body(articles)
     return f"; kept as drafts, with no body: {', '.join(drafts)}" if drafts else ""
+
+
+def without_body(articles: list[tuple[ArticleIn, str]]) -> list[str]:
+    """The ids of the imported articles kept as drafts for want of a body."""
+    return [article.id for article, status in articles if unanswered(article, status)]
 
 
 def parse_files(files: Iterable[tuple[str, bytes]]) -> list[tuple[ArticleIn, str]]:

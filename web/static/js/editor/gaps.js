@@ -44,7 +44,7 @@ function gapCard(cluster, articles) {
   const heading = cluster.count === 1 ? "1 question" : cluster.count + " questions";
   // Each distinct question with a tick, all ticked: a question that does not belong with the
   // others is left out of the article (it stays a gap, for another article).
-  const asked = cluster.questions || cluster.examples.map((text) => ({ text, gap_ids: [] }));
+  const asked = cluster.questions;
   const ticks = asked.map((q, i) =>
     el("input", { type: "checkbox", id: key + "-q" + i, checked: true, dataset: { gaps: q.gap_ids.join(",") } }));
   const picked = () => ticks.filter((t) => t.checked).flatMap((t) => t.dataset.gaps.split(",").filter(Boolean).map(Number));
