@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from conversations.errors import (
+    ClientIdReused,
     ConversationMoved,
     ConversationNotFound,
     IllegalTransition,
@@ -36,6 +37,7 @@ ERRORS: dict[type[Exception], int] = {
     IllegalTransition: 409,
     ConversationMoved: 409,  # another change came first (a lost race): nothing was done
     NotAssigned: 403,
+    ClientIdReused: 409,
     NoEmailAddress: 422,
     OtherAddress: 409,
     TranscriptsUsedUp: 429,

@@ -16,7 +16,7 @@ from typing import Any
 
 from conversations.bot_turn import BotTurn
 from conversations.chat import Chat
-from conversations.errors import ConversationMoved
+from conversations.errors import ClientIdReused, ConversationMoved
 from conversations.people import EMAIL_INSTEAD
 from conversations.replies import BotMessage
 from conversations.states import Status, transition
@@ -89,6 +89,9 @@ class CustomerTurn:
         conversation = store.get(conversation_id)
         duplicate = store.by_client_id(conversation_id, client_id)
         if duplicate is not None:
+            # A button's payload is stored as the button's title; typed words as they came.
+            if not text.startswith("/") and duplicate["text"] != text:
+                raise ClientIdReused(str(client_id))
             return Turn(conversation["status"], [duplicate, *store.replies_to(duplicate["id"])])
         shown_text, bot_text = self._button_press(conversation_id, text)
         language = chat.language_of(text)  # before the transaction: the detector takes a while

@@ -20,6 +20,17 @@ class IllegalTransition(ConversationError):
         super().__init__(f"a conversation that is '{current}' cannot become '{target}'")
 
 
+class ClientIdReused(ConversationError):
+    """A `client_id` sent again with other words: a retry repeats its message, so this is a
+    second message under the first one's id, which would otherwise be dropped unseen."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(
+            f"client_id {client_id[:100]!r} was already used for another message in this"
+            " conversation: give each message its own client_id"
+        )
+
+
 class NotAssigned(ConversationError):
     """Someone tried to act on a conversation another agent (or the bot) owns."""
 

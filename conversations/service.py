@@ -14,7 +14,7 @@ from typing import Any
 from conversations.bot_turn import Bot, BotTurn, bot_up_within
 from conversations.chat import Chat, email_address
 from conversations.customer_turn import CustomerTurn, Turn
-from conversations.errors import NotAssigned
+from conversations.errors import ClientIdReused, NotAssigned
 from conversations.events import TranscriptEmailed, record
 from conversations.gaps import GapRecorder
 from conversations.identity import verified_user_id
@@ -152,6 +152,8 @@ class ConversationService:
                 at=self.chat.now(),
                 author=self.people.agent_name(agent_id) if agent_id else None,
             )
+        if message["text"] != text:  # `client_id` already named another message
+            raise ClientIdReused(str(client_id))
         return Turn(status.value, [message])
 
     async def answer_unanswered(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from core.audit import AuditLog
 from core.auth import Principal, Role
 from core.clock import iso
+from core.db import MAX_ID
 from core.deps import provided, require
 
 router = APIRouter(prefix="/api/audit", tags=["auth"])
@@ -45,7 +46,10 @@ def _instant(value: str | None, name: str) -> str | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise HTTPException(422, f"{name} must be an ISO 8601 date or date-time") from None
-    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    try:
+        return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except OverflowError:  # 0001-01-01T00:00+01:00 is a moment before year 1 in UTC
+        raise HTTPException(422, f"{name} is out of range") from None
 
 
 @router.get("", summary="Staff actions, newest first (admin)")
@@ -66,7 +70,7 @@ def audit(
         str | None, Query(max_length=200, description="An id in the path: a ticket, a chat")
     ] = None,
     before: Annotated[
-        int | None, Query(ge=1, description="Only entries older than this id")
+        int | None, Query(ge=1, le=MAX_ID, description="Only entries older than this id")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:

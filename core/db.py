@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' name, kept for existing data directories
 
 WRITE_LOCK = 0x43415343  # PostgreSQL advisory lock key of the write transaction ("CASC")
+MAX_ID = 2**63 - 1  # the largest integer a database column holds (ids, versions)
 SQLITE_POOL = 64  # SQLite connections are a file handle each: one per busy thread, kept
 POSTGRES_POOL = 10  # per app process, and as many again when busy (`pool_size`)
 

@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from core.auth import Principal, Role
+from core.db import MAX_ID
 from core.deps import maybe_principal, provided, require
 from core.rate_limits import rate_limited
 from knowledge_base.errors import (
@@ -47,7 +48,6 @@ KB = Annotated[KnowledgeBase, Depends(provided(KnowledgeBase))]
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
 
 
-MAX_ID = 2**63 - 1  # the largest integer a database column holds
 GapId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 

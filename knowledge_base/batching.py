@@ -7,9 +7,10 @@ fight over the two cores.
 The first caller to find no batch running leads: alone, it runs at once (a quiet moment's
 question pays nothing); with others already waiting (they came while a batch ran), it waits up
 to the window for more, never past the cap. It runs one encode, hands each caller its rows and
-wakes them; callers who came meanwhile form the next batch. A failure reaches every
-caller of its batch. Vectors are the same as one question's alone, to float tolerance (a
-batch pads its texts to the longest; the attention mask keeps padding out of the mean).
+wakes them; callers who came meanwhile form the next batch. When a batch fails, each of its
+callers' texts is run alone, so only the caller whose text the model refused gets the error.
+Vectors are the same as one question's alone, to float tolerance (a batch pads its texts to
+the longest; the attention mask keeps padding out of the mean).
 
 Written here rather than taken from a library: `batched` (PyPI) polls its queue from a thread
 of its own every window even when idle, and makes a lone question wait out the window;
@@ -115,20 +116,28 @@ class QueryBatcher:
         return sum(len(r.texts) for r in self._pending)
 
     def _run(self, batch: list[_Request]) -> None:
-        texts = [t for r in batch for t in r.texts]
-        vectors: np.ndarray | None = None
-        error: BaseException | None = None
         try:
-            vectors = self.embedder.encode(texts)
-        except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
-            error = exc
-        with self._cond:
+            vectors = self.embedder.encode([t for r in batch for t in r.texts])
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller whose text it was
+            if len(batch) == 1:
+                batch[0].error = exc
+            for request in batch if len(batch) > 1 else []:
+                self._embed_alone(request)
+        else:
             start = 0
             for request in batch:
-                if vectors is not None:
-                    request.vectors = vectors[start : start + len(request.texts)].copy()
-                    start += len(request.texts)
-                request.error = error
+                request.vectors = vectors[start : start + len(request.texts)].copy()
+                start += len(request.texts)
+        with self._cond:
+            for request in batch:
                 request.done = True
             self._running = False
             self._cond.notify_all()
+
+    def _embed_alone(self, request: _Request) -> None:
+        """A failed batch's request run by itself: the text the model refused fails only its
+        own caller, not the questions that happened to share its batch."""
+        try:
+            request.vectors = self.embedder.encode(request.texts)
+        except BaseException as exc:  # noqa: BLE001 - handed to its caller
+            request.error = exc

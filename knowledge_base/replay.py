@@ -106,6 +106,15 @@ class Report:
     rows: list[Row] = field(default_factory=list)
 
 
+def encodable(text: str) -> bool:
+    """False for text JSON can carry but no model or database can take: a lone surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_questions(text: str, article_ids: Collection[str] | None = None) -> list[Question]:
     """Questions from a replay file; ReplayRejected lists every bad line, and every label that
     names none of `article_ids` (a mistyped id would count its question as answered wrongly)."""
@@ -119,8 +128,14 @@ def parse_questions(text: str, article_ids: Collection[str] | None = None) -> li
         except json.JSONDecodeError as exc:
             problems.append(f"line {number}: not JSON ({exc.msg})")
             continue
+        except RecursionError:
+            problems.append(f"line {number}: nested too deeply")
+            continue
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             problems.append(f'line {number}: needs a "text" string')
+            continue
+        if not encodable(item["text"]):
+            problems.append(f'line {number}: "text" holds invalid Unicode (a lone surrogate)')
             continue
         if not item["text"].strip() or len(item["text"]) > 2000:
             problems.append(f'line {number}: "text" must have 1-2000 characters')

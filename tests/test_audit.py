@@ -130,6 +130,13 @@ def test_filters_and_pages_newest_first(client, admin, clock) -> None:
     ]
     assert entries(client, admin, who="nobody") == []
     assert client.get("/api/audit", params={"since": "yesterday"}, headers=admin).status_code == 422
+    for out_of_range in (
+        {"since": "0001-01-01T00:00:00+01:00"},
+        {"until": "9999-12-31T23:59:59-01:00"},
+        {"before": 2**63},
+    ):
+        refused = client.get("/api/audit", params=out_of_range, headers=admin)
+        assert refused.status_code == 422, (out_of_range, refused.text)
 
 
 def test_rows_older_than_the_retention_are_pruned(tmp_path, bot, clock) -> None:

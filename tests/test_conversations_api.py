@@ -91,6 +91,18 @@ def test_same_client_id_is_stored_once(client, bot: ScriptedBot) -> None:
     assert [m["text"] for m in stored].count("hi") == 1
 
 
+def test_a_client_id_sent_again_with_other_words_is_refused(client, bot: ScriptedBot) -> None:
+    bot.replies = [[{"text": "Hello!"}]]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "hi", "m1")
+    refused = say(client, conversation_id, headers, "my card is blocked", "m1")
+    assert refused.status_code == 409
+    assert "give each message its own client_id" in refused.json()["detail"]
+    stored = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()["messages"]
+    assert [m["text"] for m in stored if m["sender"] == "customer"] == ["hi"]
+    assert say(client, conversation_id, headers, "my card is blocked", "m2").status_code == 200
+
+
 def test_tokens_are_per_conversation(client) -> None:
     first, first_headers, _ = start(client)
     second, _, _ = start(client)

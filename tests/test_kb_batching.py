@@ -109,7 +109,7 @@ def test_a_caller_with_several_texts_gets_its_own_rows_in_order() -> None:
         np.testing.assert_array_equal(vectors, alone(texts))
 
 
-def test_a_failure_reaches_every_caller_of_the_batch() -> None:
+def test_a_failure_of_the_model_reaches_every_caller() -> None:
     model = HeldEmbedder(failure=RuntimeError("model gone"))
     batcher = QueryBatcher(model, window_ms=LONG, max_batch=3)
     got = asked_during_a_run(
@@ -117,11 +117,36 @@ def test_a_failure_reaches_every_caller_of_the_batch() -> None:
         model,
         [lambda q=q: batcher.encode([q]) for q in QUESTIONS],  # type: ignore[misc]
     )
-    assert len(model.batches) == 2
+    assert len(model.batches) == 5  # the held one; the batch of three; each of them alone
     assert [str(e) for e in got] == ["model gone"] * 4
     assert all(isinstance(e, RuntimeError) for e in got)
     model.failure = None  # the next question is answered
     np.testing.assert_array_equal(batcher.encode(["again"]), alone(["again"]))
+
+
+class RefusingEmbedder(HeldEmbedder):
+    """Refuses one text, as the tokenizer refuses a lone surrogate."""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if "\ud800" in texts and len(self.batches) > 0:
+            self.batches.append(list(texts))
+            raise TypeError("TextEncodeInput must be Union[TextInputSequence, ...]")
+        return super().encode(texts)
+
+
+def test_a_text_the_model_refuses_fails_only_its_own_caller() -> None:
+    model = RefusingEmbedder()
+    batcher = QueryBatcher(model, window_ms=LONG, max_batch=4)
+    asked = ["lost my card", "open an account", "\ud800", "send money abroad"]
+    got = asked_during_a_run(
+        batcher,
+        model,
+        [lambda q=q: batcher.encode([q]) for q in asked],  # type: ignore[misc]
+    )
+    assert model.batches[1] == asked[1:]  # the three together first, then each alone
+    assert isinstance(got[2], TypeError)
+    for n in (0, 1, 3):
+        np.testing.assert_array_equal(got[n], alone([asked[n]]))
 
 
 def test_a_window_of_zero_embeds_each_question_alone() -> None:

@@ -115,6 +115,7 @@ def test_a_bad_line_rejects_the_run_naming_every_bad_line(client, admin) -> None
     file = (
         '{"text": "fine"}\nnot json\n{"question": "no text"}\n{"text": "x", "expected": 3}\n'
         '{"text": "how do I activate my card", "expected": "no-such-article"}\n'
+        '{"text": "\\ud800"}\n' + "[" * 30_000 + "\n"
     )
     rejected = client.post("/api/kb/replay", content=file, headers={**admin, **NDJSON})
     assert rejected.status_code == 422
@@ -123,6 +124,8 @@ def test_a_bad_line_rejects_the_run_naming_every_bad_line(client, admin) -> None
         'line 3: needs a "text" string',
         'line 4: "expected" must be an article id or null',
         "line 5: no article with id 'no-such-article'",  # a typo is not a wrong answer
+        'line 6: "text" holds invalid Unicode (a lone surrogate)',
+        "line 7: nested too deeply",
     ]
     empty = client.post("/api/kb/replay", content="\n\n", headers={**admin, **NDJSON})
     assert empty.status_code == 422

@@ -38,6 +38,10 @@ def test_the_same_client_id_from_customer_and_agent_is_two_messages(client, bot,
         for m in client.get(f"/api/conversations/{cid}", headers=headers).json()["messages"]
     ]
     assert "Hi, I'm Priya" in texts and "My card is blocked" in texts
+    again = send(client, cid, agent["headers"], "Hi, I'm Priya", "m1")
+    assert again.status_code == 200  # a retry
+    other = send(client, cid, agent["headers"], "Let me check that", "m1")
+    assert other.status_code == 409, other.text
 
 
 def test_a_late_bot_reply_is_dropped_once_a_person_owns_the_chat(client, admin) -> None:
