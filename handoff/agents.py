@@ -24,10 +24,20 @@ class AgentStatus(StrEnum):
     OFFLINE = "offline"
 
 
+def skill_name(skill: str) -> str:
+    """A skill as agents, articles, tickets and transfers name it: 1-64 printable characters."""
+    if not skill.strip():
+        raise ValueError("skill names must not be blank")
+    if len(skill) > 64:
+        raise ValueError(f"skill names have at most 64 characters, not {len(skill)}")
+    if not skill.isprintable():
+        raise ValueError("skill names must not hold control characters")
+    return skill
+
+
 def _levels(skills: dict[str, int]) -> dict[str, int]:
     for skill, level in skills.items():
-        if not skill.strip():
-            raise ValueError("skill names must not be blank")
+        skill_name(skill)
         if not 1 <= level <= 5:
             raise ValueError(f"skill {skill!r}: level must be 1 to 5, not {level}")
     return skills
@@ -44,6 +54,7 @@ def _languages(languages: list[str]) -> list[str]:
 
 
 Skills = Annotated[dict[str, int], AfterValidator(_levels)]
+SkillName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(skill_name)]
 Languages = Annotated[
     list[str],
     Field(

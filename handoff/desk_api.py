@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from conversations.view import ConversationView
 from core.auth import Role
 from core.deps import PrincipalDep
+from handoff.agents import SkillName
 from handoff.api_common import (
     Agent,
     AgentOrSupervisor,
@@ -37,7 +38,7 @@ class NoteIn(BaseModel):
 
 
 class TransferIn(BaseModel):
-    skill: str | None = Field(default=None, min_length=1, max_length=64)
+    skill: SkillName | None = None
     agent_id: str | None = Field(default=None, min_length=1, max_length=64)
     note: str | None = Field(default=None, max_length=5000)
 

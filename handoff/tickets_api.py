@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from conversations.view import Message
 from core.auth import Role
 from core.deps import PrincipalDep
+from handoff.agents import SkillName
 from handoff.api_common import (
     Agent,
     AgentOrSupervisor,
@@ -34,7 +35,7 @@ class TicketUpdate(BaseModel):
     status: Literal["new", "open", "pending", "solved", "closed"] | None = None
     assignee_agent_id: str | None = Field(default=None, min_length=1, max_length=64)
     priority: Literal["urgent", "high", "normal", "low"] | None = None
-    skill: str | None = Field(default=None, min_length=1, max_length=64)
+    skill: SkillName | None = None
 
 
 class NoteIn(BaseModel):

@@ -58,6 +58,18 @@ def cases(conversation: str, token: str) -> list[tuple[str, str, dict, int]]:
             {"json": {"name": "", "skills": {}}, "headers": ADMIN_HEADERS},
             422,
         ),
+        (
+            "post",
+            "/api/agents",
+            {"json": {"name": "x", "skills": {"y" * 30_000: 3}}, "headers": ADMIN_HEADERS},
+            422,
+        ),
+        (
+            "post",
+            "/api/agents",
+            {"json": {"name": "x", "skills": {"cards\u0000": 3}}, "headers": ADMIN_HEADERS},
+            422,
+        ),
         ("post", "/webhook", {"content": "garbage", "headers": ACTION_HEADERS}, 400),
         (
             "post",

@@ -103,6 +103,18 @@ def test_a_client_id_sent_again_with_other_words_is_refused(client, bot: Scripte
     assert say(client, conversation_id, headers, "my card is blocked", "m2").status_code == 200
 
 
+def test_no_cache_keeps_what_the_api_answers(client) -> None:
+    """A started chat's answer carries its token: no browser or proxy cache may keep it."""
+    started = client.post("/api/conversations", json={})
+    assert started.headers["Cache-Control"] == "no-store"
+    read = client.get(
+        f"/api/conversations/{started.json()['id']}",
+        headers={"Authorization": f"Bearer {started.json()['token']}"},
+    )
+    assert read.headers["Cache-Control"] == "no-store"
+    assert client.get("/api/widget/words").headers["Cache-Control"] == "public, max-age=300"
+
+
 def test_tokens_are_per_conversation(client) -> None:
     first, first_headers, _ = start(client)
     second, _, _ = start(client)

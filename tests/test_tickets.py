@@ -161,6 +161,8 @@ def test_lifecycle_reply_solve_reopen(client, bot, admin) -> None:
         ({"status": "archived"}, 422),
         ({"priority": "whenever"}, 422),
         ({"assignee_agent_id": "nobody"}, 404),
+        ({"skill": "\u0000"}, 422),
+        ({"skill": " "}, 422),
     ],
 )
 def test_bad_updates_are_4xx(client, bot, admin, body, status) -> None:

@@ -85,6 +85,8 @@ class SecurityHeaders:
                 headers.setdefault("Content-Security-Policy", policy(path))
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
+                if path.startswith("/api/"):  # tokens, customers' words: kept by no cache
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, with_headers)
