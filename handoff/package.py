@@ -39,7 +39,8 @@ def summarise(
     parts = [f'{who} asked: "{asked}".' if asked else f"{who} has not asked a question yet."]
     if request.attempts:
         tried = ", ".join(
-            f"{a.get('title') or a.get('article_id')}" + HELPED.get(a.get("helpful"), "")
+            f"{a.get('title') or a.get('article_id')}"
+            + (" (offered as a choice)" if a.get("offered") else HELPED.get(a.get("helpful"), ""))
             for a in request.attempts
         )
         parts.append(f"The bot suggested: {_sentence(tried)}")

@@ -229,6 +229,34 @@ def test_none_of_these_hands_over() -> None:
     assert signal(customs, "handoff") == {"reason": "clarification_declined", "question": "my card"}
 
 
+def test_none_of_these_tells_the_agent_what_was_offered_and_routes_by_the_best() -> None:
+    offered = [hit("lost-card", 0.55).as_dict(), hit("freeze-card", 0.54).as_dict()]
+    t = tracker(
+        "none of these",
+        "deny",
+        {"pending": "clarify", "question": "my card", "candidates": offered},
+    )
+    customs, _ = run(ActionFeedback(FakeKnowledge(SearchOutcome(Decision.CLARIFY, []))), t)
+    handoff = signal(customs, "handoff")
+    assert handoff["skill"] == "cards"
+    assert [(a["title"], a["offered"]) for a in handoff["attempts"]] == [
+        ("Lost or stolen card", True),
+        ("Freeze your card", True),
+    ]
+
+
+@pytest.mark.parametrize("typed", [("maybe", "affirm"), ("blah blah", "nlu_fallback")])
+def test_choices_are_offered_again_with_the_reply_to_words_that_pick_none(typed) -> None:
+    """Only the newest message's buttons can be pressed: a reply that asks the customer to
+    pick one carries the choices again."""
+    text, intent = typed
+    offered = [hit("lost-card", 0.55).as_dict(), hit("freeze-card", 0.54).as_dict()]
+    t = tracker(text, intent, {"pending": "clarify", "question": "my card", "candidates": offered})
+    customs, _ = run(ActionFeedback(FakeKnowledge(SearchOutcome(Decision.CLARIFY, []))), t)
+    titles = [b["title"] for b in customs[-1]["buttons"]]
+    assert titles[:3] == ["Lost or stolen card", "Freeze your card", "None of these"]
+
+
 @pytest.mark.parametrize(
     ("intent", "reason", "priority"),
     [("request_human", "customer_request", None), ("complain", "frustration", "high")],

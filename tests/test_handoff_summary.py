@@ -22,6 +22,21 @@ def test_the_summary_reads_as_sentences() -> None:
     )
 
 
+def test_choices_the_customer_turned_down_are_named_as_offered() -> None:
+    request = HandoffRequest(
+        reason="clarification_declined",
+        question="my card",
+        attempts=[
+            {"article_id": "lost", "title": "Lost card", "helpful": False, "offered": True},
+            {"article_id": "freeze", "title": "Freeze card", "helpful": False, "offered": True},
+        ],
+    )
+    assert summarise(request, customer_name="Ana", first_question=None) == (
+        'Ana asked: "my card". The bot suggested: Lost card (offered as a choice), Freeze'
+        " card (offered as a choice). Handed over because none of the suggested articles fitted."
+    )
+
+
 def test_every_reason_a_chat_leaves_the_bot_or_the_queue_for_is_worded() -> None:
     """Each reason the console names (web/static/js/shared/labels.js) reads as words in the
     summary too, never as its code."""

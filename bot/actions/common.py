@@ -10,6 +10,7 @@ else English.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -67,6 +68,23 @@ def feedback_buttons(tracker: Tracker) -> list[dict[str, str]]:
     return [
         {"title": words(tracker, "yes_button"), "payload": "/affirm"},
         {"title": words(tracker, "no_button"), "payload": "/deny"},
+    ]
+
+
+def choice_buttons(tracker: Tracker, choices: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The articles on offer (`choices`: hits as dicts, the `candidates` slot), then "None of
+    these"; sent again with every reply while they are on offer, as only the newest message's
+    buttons can be pressed."""
+    return [
+        *(
+            {
+                "title": str(c.get("title") or c["article_id"]),
+                "payload": "/choose_article" + json.dumps({"article_id": c["article_id"]}),
+            }
+            for c in choices
+            if isinstance(c, dict) and c.get("article_id")
+        ),
+        {"title": words(tracker, "none_of_these_button"), "payload": "/deny"},
     ]
 
 
@@ -129,6 +147,7 @@ def hand_over(
     priority: str | None = None,
     question: str | None = None,
     says: str = "handoff",
+    attempts: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Signal the app to hand over, saying the text `says` (why, in bot.po), or, when the
     customer can't be reached afterwards, keep the reason and ask for an email address first
@@ -143,7 +162,14 @@ def hand_over(
             FollowupAction("email_form"),
         ]
     say(dispatcher, words(tracker, says))
-    send_handoff(dispatcher, reason=reason, skill=skill, priority=priority, question=question)
+    send_handoff(
+        dispatcher,
+        reason=reason,
+        skill=skill,
+        priority=priority,
+        question=question,
+        attempts=attempts,
+    )
     return []
 
 
@@ -154,9 +180,14 @@ def send_handoff(
     skill: str | None = None,
     priority: str | None = None,
     question: str | None = None,
+    attempts: list[dict[str, Any]] | None = None,
 ) -> None:
-    """The signal the app acts on (conversations/replies.py): queue the chat for a person."""
+    """The signal the app acts on (conversations/replies.py): queue the chat for a person;
+    `attempts`, the articles the bot tried when the app's record of shown articles lacks
+    them (choices offered are not shown articles)."""
     signal: dict[str, Any] = {"reason": reason}
+    if attempts:
+        signal["attempts"] = attempts
     if skill:
         signal["skill"] = skill
     if priority:

@@ -16,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import (
+    choice_buttons,
     feedback_buttons,
     hand_over,
     person_button,
@@ -83,6 +84,8 @@ class ActionFeedback(KnowledgeAction):
             return [*reset(), SlotSet("unhelpful", 0.0), *understood()]
         if pending == "clarify":
             if intent == "deny":
+                # The agent reads which articles were offered; the best one's skill routes it.
+                offered = hits(tracker.get_slot("candidates"))
                 return [
                     *reset(),
                     *understood(),
@@ -90,10 +93,15 @@ class ActionFeedback(KnowledgeAction):
                         dispatcher,
                         tracker,
                         reason="clarification_declined",
+                        skill=offered[0].skill if offered else None,  # "": general
                         question=tracker.get_slot("question"),
+                        attempts=[
+                            {**h.as_dict(), "helpful": False, "offered": True} for h in offered
+                        ],
                     ),
                 ]
-            say(dispatcher, words(tracker, "which_one"))
+            choices = choice_buttons(tracker, tracker.get_slot("candidates") or [])
+            say(dispatcher, words(tracker, "which_one"), buttons=choices)
             return understood()
         answered = await self.question_instead(dispatcher, tracker)
         if answered is not None:

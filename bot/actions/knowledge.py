@@ -13,7 +13,6 @@ to be emailed before anything was asked is tried the same way, however sure the 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.common import (
     KnowledgeSource,
     ask_feedback,
+    choice_buttons,
     hand_over,
     note_email,
     person_button,
@@ -193,18 +193,11 @@ class KnowledgeAction(Action):
                         says="sensitive",
                     ),
                 ]
-            buttons = [
-                {
-                    "title": h.title,
-                    "payload": "/choose_article" + json.dumps({"article_id": h.article_id}),
-                }
-                for h in outcome.results
-            ]
-            buttons.append({"title": words(tracker, "none_of_these_button"), "payload": "/deny"})
-            say(dispatcher, words(tracker, "clarify"), buttons=buttons)
+            choices = [h.as_dict() for h in outcome.results]
+            say(dispatcher, words(tracker, "clarify"), buttons=choice_buttons(tracker, choices))
             return [
                 SlotSet("pending", "clarify"),
-                SlotSet("candidates", [h.as_dict() for h in outcome.results]),
+                SlotSet("candidates", choices),
                 SlotSet("question", text),
             ]
         reason = "low_nlu_confidence" if intent == "nlu_fallback" else "no_answer"

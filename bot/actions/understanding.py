@@ -16,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import (
+    choice_buttons,
     feedback_buttons,
     hand_over,
     person_button,
@@ -65,7 +66,8 @@ def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
             buttons=[*feedback_buttons(tracker), person],
         )
     elif pending == "clarify":
-        say(dispatcher, words(tracker, "not_understood_choice"), buttons=[person])
+        choices = choice_buttons(tracker, tracker.get_slot("candidates") or [])
+        say(dispatcher, words(tracker, "not_understood_choice"), buttons=[*choices, person])
     else:
         say(dispatcher, words(tracker, "not_understood"), buttons=[person])
     return [SlotSet("not_understood", count)]

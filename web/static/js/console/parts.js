@@ -62,8 +62,13 @@ function safeLink(url) {
 }
 
 function attemptItem(a) {
-  const helped =
-    a.helpful === true ? ["helped", "did help"] : a.helpful === false ? ["unhelpful", "did not help"] : ["unknown", "no answer from the customer"];
+  const helped = a.offered
+    ? ["unhelpful", "offered as a choice, not picked"]
+    : a.helpful === true
+      ? ["helped", "did help"]
+      : a.helpful === false
+        ? ["unhelpful", "did not help"]
+        : ["unknown", "the customer did not say whether it helped"];
   return el(
     "li",
     { class: "attempt attempt-" + helped[0] },
