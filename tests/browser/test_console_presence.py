@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from core.words import say
 from tests.factories import make_agent
-from tests.helpers import ADMIN_HEADERS, app_process, wait_until
+from tests.helpers import ADMIN_HEADERS, app_process, wait_held, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -99,3 +99,39 @@ def test_the_console_keeps_its_agent_online_and_a_silent_one_is_set_away(
             json={"status": "offline"},
             headers=someone["headers"],
         )
+
+
+def test_a_heartbeat_answered_before_the_agent_went_online_does_not_undo_it(
+    presence_url, new_page
+) -> None:
+    """The console's first heartbeat is answered "offline" by the server, but the answer comes
+    back only after the agent chose Online: the switch stays Online, as the server has it."""
+    http = httpx.Client(base_url=presence_url, timeout=60)
+    sato = make_agent(http, ADMIN_HEADERS, "Sato Misaki", {"general": 3}, online=False)
+    held: list = []
+
+    def hold(route) -> None:  # answered by the server now (Sato is here), delivered later
+        held.append((route, route.fetch()))
+
+    page = new_page()
+    page.route("**/heartbeat", hold)
+    page.goto(f"{presence_url}/console#token={sato['token']}")
+    wait_held(page, held)
+    assert held[0][1].json()["status"] == "offline"
+    status = page.locator("#agent-status")
+    status.select_option("online")
+    expect(page.locator(".toasts")).to_contain_text("You are online.")
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    wait_held(page, held, 2)  # the next beat is sent once the stale answer was read
+    expect(status).to_have_value("online")
+    expect(page.locator("#offers")).not_to_contain_text("You are offline")
+    held[1][0].fulfill(response=held[1][1])
+    page.unroute("**/heartbeat")
+    assert http.get(f"/api/agents/{sato['id']}", headers=sato["headers"]).json()["status"] == (
+        "online"
+    )
+    assert page.errors == []
+    http.put(
+        f"/api/agents/{sato['id']}/status", json={"status": "offline"}, headers=sato["headers"]
+    )

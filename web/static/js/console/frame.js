@@ -81,8 +81,11 @@ async function setStatus(status) {
     ui.status.value = state.agent.status;
     return;
   }
+  state.statusChanges += 1; // a heartbeat answered before or during this change is stale
   try {
     state.agent = await call(`/api/agents/${state.agent.id}/status`, { method: "PUT", body: { status } });
+    state.statusChanges += 1;
+    ui.status.value = state.agent.status;
     toast("You are " + status + ".");
     if (status !== "online") {
       state.offers.clear();

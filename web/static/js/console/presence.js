@@ -15,10 +15,12 @@ export function startHeartbeat() {
   if (!state.agent) return;
   const beat = async () => {
     let next = RETRY_MS;
+    const changes = state.statusChanges;
     try {
       const answer = await call(`/api/agents/${state.agent.id}/heartbeat`, { method: "POST" });
       next = Math.max(answer.every_s * 1000, 1000);
-      statusHeard(answer.status);
+      // The agent changed their status while it was on its way: its answer is older news.
+      if (changes === state.statusChanges) statusHeard(answer.status);
     } catch (_) {
       // Tried again soon; the server's timeout decides whether the agent is still here.
     }

@@ -25,6 +25,7 @@ export const state = {
   live: false,
   pollTimer: null,
   heartbeatTimer: null,
+  statusChanges: 0, // counts the agent's own status changes: a heartbeat sent before one is stale
   seq: 0, // counts offer changes seen here (pushes, accepts, declines)
   gone: new Map(), // conversation id -> seq when its offer went away
 };
