@@ -81,6 +81,9 @@ def test_one_script_tag_embeds_a_chat_that_knows_its_page_and_survives_a_reload(
     stored = api.get(f"/api/conversations/{cid}").json()
     assert stored["messages"][1]["text"] == XSS  # stored before it was answered
     expect(banner).to_contain_text(stored["ticket_id"])
+    expect(banner).to_contain_text("We'll reply here, in this chat.")  # no address to email
+    say(chat, "you can reach me at ana@example.com")
+    expect(banner).to_contain_text("We'll reply by email and here.")
 
     page.reload()  # left open, the chat opens again by itself
     chat = page.frame_locator("#cascade-frame")

@@ -42,6 +42,7 @@ const state = {
   queue: null,
   agent: null,
   ticketId: null,
+  email: null, // the address the team replies to, once known
   csat: null,
   busy: 0,
   score: 0,
@@ -122,6 +123,7 @@ function apply(view) {
   state.queue = view.queue || null;
   state.agent = view.assigned_agent || null;
   state.ticketId = view.ticket_id || null;
+  state.email = (view.customer && view.customer.email) || null;
   state.csat = view.csat || null;
   merge(view.messages || []);
   state.loaded = true; // from now on, messages merged are new ones
@@ -277,7 +279,9 @@ function renderBanner() {
     banner.append(el("span", { id: "agent-banner" }, parts("widget.agent_banner", { agent: el("strong", {}, agentName()) })));
     banner.classList.add("agent");
   } else if (state.ticketId) {
-    banner.append(el("span", { id: "ticket-banner" }, parts("widget.ticket_banner", { ticket_id: el("strong", {}, state.ticketId) })));
+    // Emailed only when there is an address to email: else the chat is where the reply comes.
+    const key = state.email ? "widget.ticket_banner" : "widget.ticket_banner_no_email";
+    banner.append(el("span", { id: "ticket-banner" }, parts(key, { ticket_id: el("strong", {}, state.ticketId) })));
     banner.classList.add("ticket");
   }
   banner.hidden = banner.childNodes.length === 0;
