@@ -106,7 +106,8 @@ def close_offer(
     at: str,
 ) -> None:
     """Close one offer (accepted, declined, expired, withdrawn); an agent whose offer went away
-    without them deciding is told, so their console drops it."""
+    without them deciding is told, so their console drops it, and so is one who accepted it,
+    so their other consoles drop it too and open the chat."""
     closed = db.execute(
         "update offers set status = ?, decided_at = ? where id = ? and status = 'pending'",
         [outcome, at, offer_id],
@@ -114,9 +115,11 @@ def close_offer(
     if not closed:  # closed already (answered, expired or withdrawn): nothing more to say
         return
     record(db, conversation_id, OfferClosed(agent_id, outcome), at=at)
-    if outcome in ("expired", "withdrawn"):
+    if outcome in ("expired", "withdrawn", "accepted"):
         publisher.publish(
-            f"agent:{agent_id}", "offer_withdrawn", {"conversation_id": conversation_id}
+            f"agent:{agent_id}",
+            "offer_withdrawn",
+            {"conversation_id": conversation_id, "accepted": outcome == "accepted"},
         )
 
 

@@ -153,4 +153,25 @@ def test_an_offer_leaves_with_a_chat_that_becomes_a_ticket(client, bot, admin) -
     client.app.state.services.conversations.set_email(cid, "ana@example.com")
     send(client, cid, headers, "/email_me")  # the customer would rather be emailed
     assert client.get(f"/api/agents/{agent['id']}/offers", headers=agent["headers"]).json() == []
-    assert (f"agent:{agent['id']}", "offer_withdrawn", {"conversation_id": cid}) in pushed
+    withdrawn = {"conversation_id": cid, "accepted": False}
+    assert (f"agent:{agent['id']}", "offer_withdrawn", withdrawn) in pushed
+
+
+def test_an_accepted_offer_leaves_the_agents_other_consoles(client, bot, admin) -> None:
+    """The same agent in two windows: accepted in one, the other drops the offer and opens
+    the chat (its socket hears that it was accepted)."""
+    pushed: list[tuple[str, str, dict]] = []
+
+    class Recorder:
+        def publish(self, room: str, event: str, data: dict) -> None:
+            pushed.append((room, event, data))
+
+    client.app.state.services.queue.publisher.publisher = Recorder()  # under AfterCommit
+    agent = make_agent(client, admin, "Priya", {"cards": 3})
+    bot.replies.append(list(HANDOFF))
+    cid, headers = open_chat(client)
+    send(client, cid, headers, "a person please")
+    accepted = client.post(f"/api/conversations/{cid}/accept", headers=agent["headers"])
+    assert accepted.status_code == 200
+    said = {"conversation_id": cid, "accepted": True}
+    assert (f"agent:{agent['id']}", "offer_withdrawn", said) in pushed

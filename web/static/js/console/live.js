@@ -37,6 +37,7 @@ export function connect() {
     if (!data || !data.conversation_id) return;
     offerChanged(data.conversation_id, null);
     renderOffers();
+    if (data.accepted && !state.chats.has(data.conversation_id)) refreshChats(); // in another window
   });
   socket.on("ticket", (data) => {
     // A ticket was filed or changed somewhere: read the inbox again (once for a burst of

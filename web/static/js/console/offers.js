@@ -4,7 +4,7 @@
 import { clear, el } from "../shared/dom.js";
 import { duration } from "../shared/format.js";
 import { HANDOFF_REASONS } from "../shared/labels.js";
-import { openChat } from "./chats.js";
+import { openChat, refreshChats } from "./chats.js";
 import { customerName, languageBadge } from "./parts.js";
 import { updateCounts } from "./sections.js";
 import { call, failed, state, toast, ui } from "./state.js";
@@ -112,7 +112,11 @@ async function accept_(offer, button) {
   } catch (err) {
     offerChanged(offer.conversation_id, null);
     renderOffers();
-    failed(err);
+    if (err.status === 409) {
+      // Accepted first by a colleague, or by this agent in another window, or the customer left.
+      toast("This chat is no longer waiting: it was taken already, or its customer left.", "error");
+      refreshChats();
+    } else failed(err);
   }
 }
 
