@@ -338,6 +338,17 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
     expect(ticket.locator("#ticket-reply")).to_have_value("")  # the reply sent is not back
     ana.say("It was 40 euros.")  # the ticket stays open: the message alone is heard of
     expect(ticket.locator(".transcript .msg-customer").last).to_contain_text("It was 40 euros.")
+    # A new address given on the ticket shows in its handoff panel, not the one handed over.
+    ana.say("Please write to ana.ruiz@example.org instead")
+    expect(ticket.locator(".handoff")).to_contain_text("ana.ruiz@example.org")
+    # Closed, it takes no more replies: the box gives way to saying so.
+    ticket.locator("#ticket-status").select_option("closed")
+    ticket.get_by_role("button", name="Change status").click()
+    expect(ticket.locator(".ticket-head .tag.status-closed")).to_be_visible()
+    expect(ticket.locator("#ticket-reply")).to_have_count(0)
+    expect(ticket.locator("#ticket-closed")).to_have_text(
+        "This ticket is closed: no more replies can be sent on it."
+    )
     assert page.errors == []
 
 

@@ -84,7 +84,8 @@ function attemptItem(a) {
 
 export function handoffPanel(handoff, extra) {
   const h = handoff || {};
-  const customer = h.customer || (extra && extra.customer) || {};
+  // The chat's or ticket's own customer is newer than the package's (an address given since).
+  const customer = (extra && extra.customer) || h.customer || {};
   const pageUrl = h.page_url || (extra && extra.page_url);
   const language = (extra && extra.language) || h.language;
   const attempts = h.knowledge_attempts || [];
