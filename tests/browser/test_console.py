@@ -722,10 +722,18 @@ def test_a_resolved_chat_whose_customer_comes_back_opens_live_again(
     expect(pane.locator(".banner")).to_contain_text("Resolved")
     expect(reply).to_be_disabled()
 
-    # The customer writes again; nobody else is online, so the offer comes back to this agent.
+    # A supervisor notes something meanwhile; the customer writes again; nobody else is
+    # online, so the offer comes back to this agent, and the chat with the note written since.
+    noted = http.post(
+        f"/api/conversations/{lee.id}/notes",
+        json={"text": "Lee's card was reissued on Monday."},
+        headers=ADMIN_HEADERS,
+    )
+    assert noted.status_code == 201, noted.text
     lee.say("the new PIN still doesn't work, can I talk to someone again?")
     offer_card(page, lee.id).get_by_role("button", name="Accept").click()
     expect(pane.locator(".banner")).to_be_hidden()
+    expect(pane.locator(".notes")).to_contain_text("Lee's card was reissued on Monday.")
     expect(reply).to_be_enabled()
     expect(pane.get_by_role("button", name="Resolve")).to_be_enabled()
     reply.fill("Let me look at that PIN again.")

@@ -78,6 +78,7 @@ def test_the_console_keeps_its_agent_online_and_a_silent_one_is_set_away(
     expect(page.locator(".toasts")).to_contain_text("You were set away")
     expect(page.locator("#offers")).to_contain_text("You are away: go online to get offers.")
     expect(pane.locator(".banner")).to_contain_text("This chat is now queued.")
+    expect(pane.locator(".chat-status")).to_have_text("queued")
     seen = http.get(f"/api/conversations/{started['id']}", headers=customer).json()
     assert seen["messages"][-1]["text"] == say("en", "chat.agent_away", name="Priya Raman")
     to_tom = http.get(f"/api/agents/{tom['id']}/offers", headers=tom["headers"]).json()

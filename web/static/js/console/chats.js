@@ -202,7 +202,8 @@ export async function refreshChats() {
         if (!view) {
           // Set away for a silent console, the agent's chats went back to the queue.
           const away = state.agent.status === "away";
-          closeChat(chat, away ? "This chat is now queued." : "This chat is no longer assigned to you.");
+          // Not theirs to read any more: its tag says what is known, not the old "assigned".
+          closeChat(chat, away ? "This chat is now queued." : "This chat is no longer assigned to you.", null, away ? "queued" : "moved on");
           continue;
         }
         mergeView(chat, view);
@@ -270,7 +271,7 @@ function markClosed(chat, closed) {
   chat.canned.disabled = closed;
 }
 
-export function closeChat(chat, text, ticketId) {
+export function closeChat(chat, text, ticketId, status) {
   markClosed(chat, true);
   clear(chat.forms);
   add(
@@ -280,7 +281,7 @@ export function closeChat(chat, text, ticketId) {
     el("button", { type: "button", onclick: () => dropChat(chat) }, "Close this chat"),
   );
   chat.banner.hidden = false;
-  chat.statusTag.textContent = chat.view.status;
+  chat.statusTag.textContent = status || chat.view.status;
   updateCounts();
   if (state.active === chat.id) chat.title.focus();
 }
@@ -289,6 +290,7 @@ function reopenChat(chat) {
   markClosed(chat, false);
   clear(chat.banner);
   chat.banner.hidden = true;
+  loadNotes(chat); // notes written since (a transfer's, a colleague's) come with it
 }
 
 function dropChat(chat) {
