@@ -225,6 +225,16 @@ def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, 
     expect(chat.locator(".msg.system").last).to_contain_text("How would you rate")
     expect(chat.locator("#rating")).to_be_hidden()
     assert api.get(f"/api/conversations/{cid}").json().get("csat") is None
+
+    # A rating typed instead ("5") is thanked once, by the chat's own message.
+    say(chat, "5")
+    thanks = "Thank you for your feedback!"
+    expect(chat.locator(".msg.system").last).to_have_text(thanks)
+    assert api.get(f"/api/conversations/{cid}").json()["csat"]["score"] == 5
+    page.reload()
+    chat = page.frame_locator("#cascade-frame")
+    expect(chat.locator(".msg.system").last).to_have_text(thanks)
+    expect(chat.locator("#rated")).to_have_count(0)
     assert page.errors == []
 
 

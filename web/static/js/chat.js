@@ -398,7 +398,12 @@ function ratingWanted() {
   if (state.csat) return false;
   const asked = ratingRequest();
   if (!asked || asked <= state.ratingSkipped) return false;
-  return ![...state.messages.values()].some((m) => m.sender === "customer" && m.id > asked);
+  return !wroteSinceAsked();
+}
+
+function wroteSinceAsked() {
+  const asked = ratingRequest();
+  return Boolean(asked) && [...state.messages.values()].some((m) => m.sender === "customer" && m.id > asked);
 }
 
 function skipRating() {
@@ -413,7 +418,8 @@ function renderRating() {
   const wanted = ratingWanted();
   if (!wanted) {
     form.hidden = true;
-    if (state.csat && !$("rated")) {
+    // A rating typed in the chat ("5") is thanked by the server's own message: not twice.
+    if (state.csat && !$("rated") && !wroteSinceAsked()) {
       $("log").append(el("li", { class: "msg system", id: "rated" }, el("div", { class: "text" }, w("widget.rated", { score: state.csat.score }))));
     }
     return;
