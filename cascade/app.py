@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.client import NoBot, RasaClient
 from cascade.health import Health
@@ -29,7 +30,7 @@ from conversations.store import ConversationStore
 from core.accounts import SignInGuard, StaffAccounts
 from core.audit import AuditLog, AuditTrail
 from core.auth import Role, TokenStore
-from core.body_limit import BodyLimit, validation_failed
+from core.body_limit import BodyLimit, http_error, shortened, validation_failed
 from core.clock import Clock, SystemClock
 from core.db import Storage
 from core.deps import PrincipalDep, provided, register
@@ -313,6 +314,7 @@ def create_app(
     app.add_exception_handler(UnicodeEncodeError, bad_unicode)
     app.add_exception_handler(DataError, nul_character)
     app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, larger=body_limits(settings))
     app.add_middleware(AuditTrail)  # staff changes and transcript reads (core/audit.py)
 
@@ -392,7 +394,7 @@ def with_realtime(app: FastAPI) -> Any:
 def _handler(status: int):
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         as_json = getattr(exc, "as_json", None)  # an error with more to say than its message
-        body: dict[str, Any] = as_json() if as_json else {"detail": str(exc)}
+        body: dict[str, Any] = as_json() if as_json else {"detail": shortened(str(exc), 500)}
         return JSONResponse(body, status_code=status)
 
     return handle

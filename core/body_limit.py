@@ -22,8 +22,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -89,8 +90,28 @@ async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
     for error in jsonable_encoder(exc.errors()):
         if "input" in error and not echoable(error["input"]):
             error = {key: value for key, value in error.items() if key != "input"}
+        if "ctx" in error and not echoable(error["ctx"]):
+            error = {key: value for key, value in error.items() if key != "ctx"}
+        # A dict's key is part of the place (skills.<key>), and a message may quote a value.
+        error["loc"] = [shortened(part) for part in error.get("loc", [])]
+        error["msg"] = shortened(error.get("msg", ""))
         errors.append(error)
     return JSONResponse({"detail": errors}, status_code=422)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's own answer to an HTTPException, its message cut short: it may quote a path's
+    id, which can be as long as the URL."""
+    assert isinstance(exc, HTTPException)
+    exc.detail = shortened(exc.detail, 500)
+    return await http_exception_handler(request, exc)
+
+
+def shortened(value: Any, limit: int = MAX_ECHOED) -> Any:
+    """Text cut to `limit` characters (with "…"), so no error sends back a long value."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "…"
+    return value
 
 
 def echoable(value: Any) -> bool:

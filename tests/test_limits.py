@@ -85,6 +85,19 @@ def test_a_big_invalid_field_is_not_echoed_in_the_422(client) -> None:
     assert small.json()["detail"][0]["input"] == 500  # a short value is still shown
 
 
+def test_no_error_quotes_a_long_value_back(client, admin) -> None:
+    """Not as a dict's key in the place of the error, not in its message, not as a path's id."""
+    keyed = client.post(
+        "/api/agents", json={"name": "x", "skills": {"y" * 30_000: 9}}, headers=admin
+    )
+    assert keyed.status_code == 422
+    assert len(keyed.content) < 2_000
+    missing = client.get("/api/kb/articles/" + "q" * 60_000)
+    assert missing.status_code == 404
+    assert len(missing.content) < 1_000
+    assert missing.json()["detail"].startswith("no published article with id 'qqq")
+
+
 def test_an_import_may_be_larger_up_to_its_own_limit(client, admin) -> None:
     body = "word " * 3000
     articles = [article(f"a-{i}", title=f"Article {i}", body=body) for i in range(10)]

@@ -336,3 +336,24 @@ def test_at_phone_width_the_chat_fills_the_screen_and_works_by_keyboard(app, new
     page.keyboard.press("Escape")
     expect(page.locator("#cascade-launcher")).to_be_visible()
     expect(page.locator("#cascade-launcher")).to_be_focused()
+
+
+def test_a_message_refused_for_coming_too_fast_says_how_long_to_wait(app, page):
+    """The server's rate limit answers 429 with Retry-After: the customer reads the wait, and
+    the message stays, marked unsent, to send again."""
+    chat = open_widget(page, app)
+
+    def too_fast(route) -> None:
+        route.fulfill(
+            status=429,
+            headers={"Retry-After": "11", "Content-Type": "application/json"},
+            body='{"detail": "too many messages: try again in 11 s"}',
+        )
+
+    page.route("**/api/conversations/*/messages", too_fast)
+    say(chat, "is anyone there?")
+    expect(chat.locator("#error")).to_have_text(
+        "You're sending messages faster than we can take them. Wait 11 s, then send it again."
+    )
+    expect(chat.locator(".msg.customer")).to_contain_text("is anyone there?")
+    assert page.errors == []

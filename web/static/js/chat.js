@@ -198,7 +198,8 @@ async function send(text, { clientId, shown } = {}) {
   } catch (err) {
     const pending = state.pending.get(client_id);
     if (pending) pending.failed = true;
-    showError(w(err.status ? "widget.failed" : "widget.not_sent"));
+    if (err.status === 429) showError(w("widget.too_fast", { seconds: Math.max(err.retryAfter || 0, 1) }));
+    else showError(w(err.status ? "widget.failed" : "widget.not_sent"));
   } finally {
     state.busy -= 1;
     render();

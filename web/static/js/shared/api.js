@@ -2,9 +2,10 @@
 // an error that keeps the HTTP status and the API's own words.
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, retryAfter = null) {
     super(detail);
     this.status = status;
+    this.retryAfter = retryAfter; // seconds, when a 429 or 503 says how long to wait
   }
 }
 
@@ -40,7 +41,8 @@ export async function api(path, { method = "GET", body, token, raw = false, head
       /* not JSON */
     }
     if (response.status === 401 && token && refused) refused();
-    throw new ApiError(response.status, detail);
+    const wait = Number.parseInt(response.headers.get("Retry-After") || "", 10);
+    throw new ApiError(response.status, detail, Number.isFinite(wait) ? wait : null);
   }
   if (raw) return response;
   if (response.status === 204) return null;
