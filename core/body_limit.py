@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's words for any such body
 MAX_ECHOED = 200  # characters of a bad value a 422 may show (as JSON)
 
 
@@ -104,6 +105,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     id, which can be as long as the URL."""
     assert isinstance(exc, HTTPException)
     exc.detail = shortened(exc.detail, 500)
+    if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:  # not UTF-8, or too deep
+        exc.detail = (
+            "the body is not readable JSON: it must be UTF-8 text, not nested thousands deep"
+        )
     return await http_exception_handler(request, exc)
 
 

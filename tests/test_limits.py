@@ -247,3 +247,17 @@ def test_never_written_conversations_stay_open_when_the_limit_is_off(tmp_path, c
         assert client.app.state.services.queue.abandon_idle() == []
         view = client.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
         assert view["status"] == "bot"
+
+
+def test_a_body_that_is_not_utf8_or_nested_too_deeply_is_told_so(client) -> None:
+    cid, customer = start(client)
+    for body in (b'{"text": "\xff\xfe"}', b"[" * 5_000):
+        refused = client.post(
+            f"/api/conversations/{cid}/messages",
+            content=body,
+            headers={**customer, "Content-Type": "application/json"},
+        )
+        assert refused.status_code == 400
+        assert refused.json()["detail"] == (
+            "the body is not readable JSON: it must be UTF-8 text, not nested thousands deep"
+        )
