@@ -17,6 +17,7 @@ and compared by their normalised forms, so 繋いで and つないで are the sa
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.nlu.japanese import Word, has_japanese, words
 
@@ -118,6 +119,13 @@ def _outside_request(text: str, found: list[Word]) -> list[str]:
 def word_count(text: str) -> int:
     """Words in `text`: Sudachi's for Japanese, whitespace-separated for the rest."""
     return len(words(text)) if has_japanese(text) else len(text.split())
+
+
+def phrased_as_question(text: str) -> bool:
+    """Whether `text` ends as a question does ("?", "？", or Japanese か: 「Suicaで払えますか」).
+    Thanks and goodbyes do not, so such a text read as one is searched as a question too."""
+    ending = unicodedata.normalize("NFKC", text).rstrip(" 。.!！~〜ー…")
+    return ending.endswith(("?", "か", "かな", "かね"))
 
 
 def names_a_person(text: str) -> bool:

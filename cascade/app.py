@@ -36,7 +36,7 @@ from core.db import Storage
 from core.deps import PrincipalDep, provided, register
 from core.rate_limits import RateLimits, counts_in
 from core.realtime import Realtime
-from core.settings import Settings, get_settings
+from core.settings import Settings, get_settings, revealed
 from core.unstorable import bad_unicode, nul_character
 from handoff.agents import AgentOut, AgentService
 from handoff.desk import Desk
@@ -112,8 +112,7 @@ def build_services(
     storage = open_storage(
         settings.database_path, url=settings.database_url, pool_size=settings.database_pool
     )
-    admin = settings.admin_token.get_secret_value() if settings.admin_token else None
-    tokens = TokenStore(storage, admin_token=admin, clock=clock)
+    tokens = TokenStore(storage, admin_token=revealed(settings.admin_token), clock=clock)
     if bot is None:
         bot = (
             RasaClient(
@@ -215,10 +214,9 @@ def build_services(
             people=Handover(storage=storage, clock=clock, queue=queue, desk=desk, tickets=tickets),
             gaps=kb.gaps,
             mailer=outbox,
-            identity_secret=(
-                settings.identity_secret.get_secret_value() if settings.identity_secret else None
-            ),
+            identity_secret=revealed(settings.identity_secret),
             transcripts_per_conversation=settings.transcripts_per_conversation,
+            zone=settings.business_timezone,
         ),
         agents=agents,
         queue=queue,

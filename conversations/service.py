@@ -54,6 +54,7 @@ class ConversationService:
         mailer: Mailer | None = None,
         identity_secret: str | None = None,
         transcripts_per_conversation: int = 3,
+        zone: str = "UTC",
     ) -> None:
         self.chat = Chat(storage=storage, clock=clock, people=people, gaps=gaps)
         self.bot_turn = BotTurn(self.chat, bot)
@@ -65,6 +66,7 @@ class ConversationService:
         self.clock = clock
         self.identity_secret = identity_secret  # None: no site may vouch for a user id
         self.transcripts_per_conversation = transcripts_per_conversation
+        self.zone = zone  # the business's time zone: the transcript's times are in it
 
     @property
     def bot(self) -> Bot:
@@ -198,7 +200,12 @@ class ConversationService:
         agent_id = row["assigned_agent_id"]
         agent = self.people.agent_name(agent_id) if agent_id else None
         language = self.store.language(conversation_id)
-        body = as_text(self.store.messages(conversation_id), agent_name=agent, language=language)
+        body = as_text(
+            self.store.messages(conversation_id),
+            agent_name=agent,
+            language=language,
+            zone=self.zone,
+        )
         with self.chat.storage.write() as db:
             stored = db.execute(  # held: a second request counts this one's email
                 "select customer_email from conversations where id = ?" + for_update(db),

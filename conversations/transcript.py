@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from core.words import say
 
@@ -54,10 +56,16 @@ def first_customer_question(messages: list[dict[str, Any]]) -> str | None:
 
 
 def as_text(
-    messages: list[dict[str, Any]], *, agent_name: str | None, language: str | None = None
+    messages: list[dict[str, Any]],
+    *,
+    agent_name: str | None,
+    language: str | None = None,
+    zone: str = "UTC",
 ) -> str:
-    """One line per message, oldest first, each with its time and who said it, in the
-    conversation's `language` (the messages themselves as they were written)."""
+    """One line per message, oldest first, each with its time in the time zone `zone` (named:
+    "2026-12-02 12:29 JST") and who said it, in the conversation's `language` (the messages
+    themselves as they were written)."""
+    where = ZoneInfo(zone)
     lines = [say(language, "email.transcript_intro"), ""]
     for message in messages:
         key = SENDERS.get(message["sender"])
@@ -66,7 +74,8 @@ def as_text(
             if key
             else message.get("author") or agent_name or say(language, "email.transcript_agent")
         )
-        stamp = str(message.get("created_at", ""))[:16].replace("T", " ")
+        at = datetime.fromisoformat(message["created_at"]).astimezone(where)
+        stamp = at.strftime("%Y-%m-%d %H:%M %Z")
         lines.append(f"[{stamp}] {who}: {message['text']}")
         for button in message.get("buttons") or []:
             lines.append(f"    ( {button['title']} )")

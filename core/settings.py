@@ -387,5 +387,10 @@ class Settings(BaseSettings):
 
 
 @lru_cache
+def revealed(secret: SecretStr | None) -> str | None:
+    """A secret setting's value; None when it is not set."""
+    return secret.get_secret_value() if secret else None
+
+
 def get_settings() -> Settings:
     return Settings()

@@ -434,3 +434,17 @@ def test_praise_is_thanked_unless_the_knowledge_base_answers_it_outright() -> No
     customs, slots = run(ActionThanks(answered), sure)
     assert customs[0]["article_id"] == "freeze-card" and slots["pending"] == "feedback"
     assert signal(customs, "courtesy") is None
+
+
+@pytest.mark.parametrize("text", ["Suicaで払えますか", "Ｓｕｉｃａで払える？", "can I pay by Suica?"])
+def test_a_question_read_as_thanks_is_searched_as_a_question(text) -> None:
+    """However sure the NLU is that it is thanks, a text phrased as a question is not: the
+    knowledge base's choices for it are offered, and nobody is told "you're welcome"."""
+    sure = tracker(text, "thanks", confidence=0.99)
+    choices = SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.55), hit("lost-card", 0.54)])
+    customs, slots = run(ActionThanks(FakeKnowledge(choices)), sure)
+    assert slots["pending"] == "clarify"
+    assert signal(customs, "courtesy") is None
+    plain = tracker("ありがとうございました", "thanks", confidence=0.99)
+    customs, _ = run(ActionThanks(FakeKnowledge(choices)), plain)
+    assert signal(customs, "courtesy") == {"act": "thanks"}

@@ -150,6 +150,18 @@ def test_plain_replies_in_the_customer_s_language(live, text: str, key: str) -> 
     assert bot_texts(turn) == [say("ja" if text != "hello" else "en", key)]
 
 
+@pytest.mark.parametrize("asking", ["Suicaで払えますか", "Ｓｕｉｃａで払える？"])
+def test_a_japanese_question_is_not_thanked(live, asking: str) -> None:
+    """Whatever the NLU makes of it, a question is searched: the payment article is offered
+    (as the answer or among the choices), and nobody is told "you're welcome"."""
+    turn = Chat(live).say(asking)
+    assert say("ja", "bot.thanks") not in bot_texts(turn)
+    offered = articles(turn) + [
+        b["payload"] for m in turn["messages"] for b in (m.get("buttons") or [])
+    ]
+    assert any("billing-methods" in o for o in offered), turn["messages"]
+
+
 @pytest.mark.parametrize("asking", ["人と話したいです", "オペレーターにつないでください"])
 def test_a_japanese_request_for_a_person_hands_over_in_japanese(live, asking: str) -> None:
     chat = Chat(live)

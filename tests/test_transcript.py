@@ -156,3 +156,28 @@ def test_a_few_transcripts_per_conversation_at_most(tmp_path, mailbox, clock) ->
         wait_until(lambda: len(inbox.envelopes) == 2, what="the two transcripts")
         outbox.deliver_due()
         assert len(inbox.envelopes) == 2  # the refused ones were never queued
+
+
+def test_the_transcript_s_times_are_the_business_s_named(tmp_path, mailbox, clock) -> None:
+    """A Tokyo shop's customer reads Tokyo times, with the zone said; the chat's own notices
+    are signed as notices, not with the software's name."""
+    from zoneinfo import ZoneInfo
+
+    inbox, port = mailbox
+    with _app(
+        tmp_path, clock, smtp_host="127.0.0.1", smtp_port=port, business_timezone="Asia/Tokyo"
+    ) as client:
+        started = client.post(
+            "/api/conversations",
+            json={"customer": {"email": "hanako@example.jp"}, "locale": "ja"},
+        ).json()
+        customer = {"Authorization": f"Bearer {started['token']}"}
+        path = f"/api/conversations/{started['id']}"
+        client.post(f"{path}/messages", json={"text": "カードはいつ届きますか"}, headers=customer)
+        assert client.post(f"{path}/transcript", headers=customer).status_code == 202
+        client.app.state.services.outbox.deliver_due()
+        wait_until(lambda: inbox.envelopes, what="the email")
+        body = message_from_bytes(inbox.envelopes[0].content).get_payload(decode=True).decode()
+        tokyo = clock.now().astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
+        assert f"[{tokyo} JST] お客様: カードはいつ届きますか" in body, body
+        assert "Cascade" not in body

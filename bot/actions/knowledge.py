@@ -32,7 +32,7 @@ from bot.actions.common import (
     words,
 )
 from bot.actions.understanding import not_understood, typed_text, understood, unreadable
-from bot.topic import word_count
+from bot.topic import phrased_as_question, word_count
 from core.contact import only_gives_email
 from knowledge_base.search import Decision, Hit, SearchOutcome
 from knowledge_base.store import Article
@@ -140,17 +140,22 @@ class KnowledgeAction(Action):
         *,
         unasked: bool = False,
         sure_answers: bool = False,
+        courtesy: bool = False,
     ) -> list[dict[str, Any]] | None:
         """The knowledge base's answer or choices for a dialogue act that may be a question
         (module docstring), or None: the act stands. `unasked`: the act makes sense only once
         something was asked, so the NLU's confidence does not matter before then.
-        `sure_answers`: however sure the NLU is of the act, an outright answer still wins."""
+        `sure_answers`: however sure the NLU is of the act, an outright answer still wins.
+        `courtesy`: the act is a thanks or a goodbye, which a text phrased as a question is
+        not, however sure the NLU is ("Suicaで払えますか" read as thanks gets its choices)."""
         if self._kb is None or tracker.get_slot("pending") is not None or unreadable(tracker):
             return None
         text = typed_text(tracker)
         intent = tracker.latest_message.get("intent") or {}
-        doubted = float(intent.get("confidence") or 0) < ACT_CONFIDENCE or (
-            unasked and not tracker.get_slot("question")
+        doubted = (
+            float(intent.get("confidence") or 0) < ACT_CONFIDENCE
+            or (unasked and not tracker.get_slot("question"))
+            or (courtesy and phrased_as_question(text))
         )
         if text.startswith("/") or not (doubted or sure_answers):
             return None

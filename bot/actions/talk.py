@@ -51,7 +51,9 @@ class ActReply(Reply, KnowledgeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        answered = await self.question_instead(dispatcher, tracker, sure_answers=self.sure_answers)
+        answered = await self.question_instead(
+            dispatcher, tracker, sure_answers=self.sure_answers, courtesy=self.courtesy
+        )
         return answered if answered is not None else await super().run(dispatcher, tracker, domain)
 
 
