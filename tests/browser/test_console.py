@@ -697,10 +697,11 @@ def test_declining_an_offer_passes_it_on(console_app, on_duty, page) -> None:
     # Declining the last chance: the agent is told it became a ticket, not that it goes on.
     kim = Customer(http, name="Kim Oh", email="kim@example.com", page_url="https://d.example/")
     kim.say("a person please")
-    offer_card(page, kim.id).get_by_role("button", name="Decline").click()
+    offer_card(page, kim.id).get_by_role("button", name="Decline").press("Enter")
     expect(
         page.locator(".toast", has_text="Declined: nobody else online could take it")
     ).to_have_text("Declined: nobody else online could take it, so it was filed as a ticket.")
+    expect(page.locator("#offers")).to_be_focused()  # not lost with the card
     assert kim.view()["status"] == "ticketed"
     assert page.errors == []
 
@@ -715,6 +716,9 @@ def test_a_resolved_chat_whose_customer_comes_back_opens_live_again(
     offer_card(page, lee.id).get_by_role("button", name="Accept").click()
     pane = chat_pane(page, lee.id)
     reply = pane.locator("textarea[id^=reply-]")
+    reply.fill("Let me check your")
+    page.reload()
+    expect(reply).to_have_value("Let me check your")  # a half-written reply outlives a reload
     reply.fill("A new PIN is on its way.")
     reply.press("Enter")
     expect(pane.locator(".msg-agent")).to_have_count(1)

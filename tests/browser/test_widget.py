@@ -243,6 +243,7 @@ def test_the_menu_offers_a_person_while_the_bot_has_the_chat(app, api, page):
     cid = conversation_id(page)
     chat.get_by_role("button", name="More").click()
     chat.get_by_role("menuitem", name="Talk to a person").click()
+    expect(chat.get_by_label("Your message")).to_be_focused()  # not lost with the menu
     # The request reaches the app as the bot's own button would send it (no bot here: a ticket).
     expect(chat.locator("#ticket-banner")).to_be_visible()
     assert api.get(f"/api/conversations/{cid}").json()["status"] == "ticketed"

@@ -532,6 +532,7 @@ $("input").addEventListener("input", () => {
 $("menu-button").addEventListener("click", () => toggleMenu());
 $("talk-to-person").addEventListener("click", () => {
   toggleMenu(false);
+  $("input").focus(); // the item hides itself: focus goes where the customer writes next
   send(PERSON_PAYLOAD, { shown: w("widget.talk_to_person") });
 });
 $("email-transcript").addEventListener("click", () => {

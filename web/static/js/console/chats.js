@@ -69,8 +69,9 @@ function buildChat(view) {
     if (picked) insertCanned(chat, picked, false);
   } });
   fillCanned(chat);
+  chat.reply.value = draftOf(cid); // a reply half-written before the console reloaded
   chat.reply.addEventListener("keydown", (e) => replyKeys(chat, e, send));
-  chat.reply.addEventListener("input", () => showHint(chat));
+  chat.reply.addEventListener("input", () => { showHint(chat); keepDraft(chat); });
   chat.sendButton = el("button", { type: "submit", class: "primary" }, "Send");
   chat.replyForm = el(
     "form",
@@ -236,6 +237,7 @@ export async function send(chat) {
     const turn = await call(`/api/conversations/${chat.id}/messages`, { method: "POST", body: { text, client_id: clientId() } });
     for (const m of turn.messages) appendMessage(chat, m);
     chat.reply.value = "";
+    keepDraft(chat);
     showHint(chat);
   } catch (err) {
     chat.replyError.textContent = "Not sent: " + err.message;
@@ -293,7 +295,28 @@ function reopenChat(chat) {
   loadNotes(chat); // notes written since (a transfer's, a colleague's) come with it
 }
 
+// Replies being written are kept for this browser tab (sessionStorage), so a reload loses none.
+const DRAFT = "cascade-console-draft:";
+function draftOf(cid) {
+  try {
+    return sessionStorage.getItem(DRAFT + cid) || "";
+  } catch (_) {
+    return ""; // storage refused: drafts live only as long as the page
+  }
+}
+function keepDraft(chat) {
+  try {
+    if (chat.reply.value && !chat.closed) sessionStorage.setItem(DRAFT + chat.id, chat.reply.value);
+    else sessionStorage.removeItem(DRAFT + chat.id);
+  } catch (_) {
+    /* storage refused */
+  }
+}
+window.addEventListener("pagehide", () => state.chats.forEach(keepDraft)); // a canned insert too
+
 function dropChat(chat) {
+  chat.reply.value = "";
+  keepDraft(chat);
   chat.tab.remove();
   chat.pane.remove();
   state.chats.delete(chat.id);

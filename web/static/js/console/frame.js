@@ -28,7 +28,7 @@ export function buildFrame(signOut) {
   };
   ui.chatsTab = el("button", { type: "button", class: "view-tab", id: "view-chats", "aria-controls": "chats-view", onclick: showChats }, "Chats");
   ui.ticketsTab = el("button", { type: "button", class: "view-tab", id: "view-tickets", "aria-controls": "tickets-view", onclick: showTickets }, "Tickets");
-  ui.offers = el("ul", { class: "offers", id: "offers", "aria-live": "polite", "aria-label": "Offers" });
+  ui.offers = el("ul", { class: "offers", id: "offers", tabindex: "-1", "aria-live": "polite", "aria-label": "Offers" });
   ui.chatList = el("div", { class: "chat-list", role: "tablist", "aria-label": "My chats", "aria-orientation": "vertical", onkeydown: tabKeys });
   ui.panes = el("div", { class: "panes" });
   ui.empty = el("p", { class: "empty muted" }, "Accept an offer to start chatting. Your open chats show here.");

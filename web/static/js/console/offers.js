@@ -121,6 +121,7 @@ async function accept_(offer, button) {
 }
 
 async function decline(offer) {
+  ui.offers.focus(); // its card goes: focus stays in the offers, not on the page's body
   try {
     const after = await call(`/api/conversations/${offer.conversation_id}/decline`, { method: "POST" });
     // Everyone online who chats in the customer's language has passed it on: it is a ticket now.
