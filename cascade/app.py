@@ -304,6 +304,8 @@ def create_app(
         summary="Tiered support: bot, live agent, ticket.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # web/pages.py serves /docs from this app's own files
+        redoc_url=None,  # ReDoc would load from a CDN
     )
 
     app.state.realtime_server = realtime.sio

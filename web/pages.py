@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,6 +29,8 @@ VENDOR = {
     "socket.io.js": "socket.io-client/dist/socket.io.js",
     "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
     "rasa-webchat.js": "rasa-webchat/lib/index.js",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",  # the API docs at /docs
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
 
 PAGES = {
@@ -76,7 +79,7 @@ class SecurityHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or path.startswith(("/docs", "/redoc")):
-            await self.app(scope, receive, send)  # FastAPI's API docs load assets from a CDN
+            await self.app(scope, receive, send)  # Swagger UI starts with an inline script
             return
 
         async def with_headers(message: Message) -> None:
@@ -130,7 +133,20 @@ async def vendor(name: str) -> FileResponse:
     path = NODE_MODULES / VENDOR[name]
     if not path.is_file():
         raise HTTPException(503, f"{name} is not installed: run `make setup` (npm install in web/)")
-    return FileResponse(path, media_type="text/javascript")
+    return FileResponse(path, media_type="text/css" if name.endswith(".css") else "text/javascript")
+
+
+@router.get("/docs")
+async def api_docs() -> HTMLResponse:
+    """FastAPI's interactive API docs (Swagger UI), its files served from here, not a CDN: they
+    work on a network with no way out."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Cascade API",
+        swagger_js_url="/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/vendor/swagger-ui.css",
+        swagger_favicon_url="/favicon.ico",
+    )
 
 
 def mount(app: FastAPI) -> None:

@@ -50,3 +50,26 @@ def test_the_start_page_links_the_four_faces(web_app, page, shoot):
     assert page.errors == []
     shoot(page, "start")
     assert httpx.get(web_app + "/favicon.ico").headers["content-type"] == "image/svg+xml"
+
+
+def test_the_api_docs_work_with_no_way_out_to_a_cdn(web_app, page):
+    """/docs draws the API from /openapi.json with Swagger UI's files from this app: a browser
+    that can reach nothing else still shows every route."""
+    elsewhere: list[str] = []
+
+    def only_here(route) -> None:
+        if route.request.url.startswith(web_app):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    page.goto(web_app + "/docs")
+    start = page.locator(".opblock-summary-path", has_text="/api/conversations").first
+    start.wait_for()
+    assert elsewhere == []
+    assert (
+        httpx.get(web_app + "/vendor/swagger-ui.css").headers["content-type"].startswith("text/css")
+    )
+    assert httpx.get(web_app + "/redoc").status_code == 404  # ReDoc would need a CDN
