@@ -657,6 +657,13 @@ def test_a_canned_response_goes_in_in_the_customers_language(console_app, on_dut
     reply.fill("/waited")
     reply.press("Tab")
     expect(reply).to_have_value("お客様、お待たせいたしました。")  # no name: not お客様様
+    # She carries on in English: the chat follows, and so do the canned texts on offer.
+    hana.say("Sorry, could we carry on in English please? My parcel never arrived.")
+    pane = chat_pane(page, hana.id)
+    expect(pane.locator(".lang-badge").first).to_have_attribute("data-language", "en")
+    expect(pane.locator("select.canned-picker option[value=waited]")).to_contain_text(
+        "Hi {customer_name}, thanks for waiting."
+    )
     done = http.post(f"/api/conversations/{hana.id}/resolve", json={}, headers=on_duty["headers"])
     assert done.status_code == 200, done.text
     assert page.errors == []

@@ -128,8 +128,22 @@ export function mergeView(chat, view, quiet = false) {
     add(clear(chat.handoff), handoffPanel(view.handoff, chat.view));
     add(clear(chat.language), languageBadge(chat.view.language));
     chat.transcript.lang = chat.view.language || ""; // the glyphs of the customer's language
+    if (!chat.closed) fillCanned(chat); // the canned texts of the chat's language now
   }
   chat.statusTag.textContent = view.status;
+}
+
+// A customer's message may move the chat to another language (the server decides): read the
+// chat again, once for a burst of messages, so its badge, handoff and canned texts follow.
+export function customerWrote(chat) {
+  clearTimeout(chat.reread);
+  chat.reread = setTimeout(async () => {
+    try {
+      if (!chat.closed) mergeView(chat, await call(`/api/conversations/${chat.id}`), true);
+    } catch (_) {
+      /* the next poll reads it */
+    }
+  }, 300);
 }
 
 export function appendMessage(chat, m, { quiet = false } = {}) {

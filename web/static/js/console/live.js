@@ -4,7 +4,7 @@
 
 import { socket as openSocket } from "../shared/session.js";
 import { refreshCanned } from "./canned.js";
-import { appendMessage, refreshChats } from "./chats.js";
+import { appendMessage, customerWrote, refreshChats } from "./chats.js";
 import { offerChanged, refreshOffers, renderOffers, tickCountdown } from "./offers.js";
 import { statusHeard } from "./presence.js";
 import { state, toast, ui } from "./state.js";
@@ -54,6 +54,7 @@ export function connect() {
     const chat = state.chats.get(data.conversation_id);
     if (chat) appendMessage(chat, data.message);
     else refreshChats();
+    if (chat && data.message.sender === "customer") customerWrote(chat);
   });
 }
 
