@@ -164,11 +164,8 @@ def build_services(
         tokens=tokens,
         clock=clock,
         session_hours=settings.session_hours,
-        guard=SignInGuard(
-            per_email=settings.sign_in_limit,
-            per_client=settings.sign_in_client_limit,
-            storage=counts_in(settings.rate_limit_store),  # shared by the replicas with Redis
-        ),
+        # Counted where the rate limits count: shared by the replicas with Redis.
+        guard=SignInGuard.from_settings(settings, counts_in(settings.rate_limit_store)),
     )
     accounts.leaving_listeners.append(
         partial(on_account_leaving, agents=agents, queue=queue, desk=desk)

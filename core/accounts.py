@@ -31,6 +31,7 @@ from limits.strategies import MovingWindowRateLimiter
 from core.auth import Role, TokenStore
 from core.clock import Clock, iso
 from core.db import Storage
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -128,20 +129,42 @@ def _account(row: dict[str, Any]) -> Account:
 
 
 class SignInGuard:
-    """Failed sign-ins counted per email address and per client address in a moving window
-    (the limits library: in memory, per process and forgotten on restart; or in the rate
-    limits' Redis, shared by the app's replicas). Counts out of reach count nothing (logged),
-    as the rate limits do."""
+    """Failed sign-ins counted in a moving window (the limits library: in memory, per process
+    and forgotten on restart; or in the rate limits' Redis, shared by the app's replicas): per
+    email address from one client address (`per_email`), per email address from all of them
+    together (`per_email_anywhere`, far higher), and per client address whatever the email.
+    So someone guessing from their own address cannot lock a colleague out of signing in
+    from theirs; only a guess spread over many addresses holds the account up for everyone.
+    Counts out of reach count nothing (logged), as the rate limits do."""
 
     def __init__(
-        self, *, per_email: str, per_client: str, storage: LimitsStorage | None = None
+        self,
+        *,
+        per_email: str,
+        per_client: str,
+        per_email_anywhere: str = "100 per 15 minutes",
+        storage: LimitsStorage | None = None,
     ) -> None:
         self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
         self.per_email = parse(per_email)
+        self.per_email_anywhere = parse(per_email_anywhere)
         self.per_client = parse(per_client)
 
+    @classmethod
+    def from_settings(cls, settings: Settings, storage: LimitsStorage | None) -> SignInGuard:
+        return cls(
+            per_email=settings.sign_in_limit,
+            per_email_anywhere=settings.sign_in_email_limit,
+            per_client=settings.sign_in_client_limit,
+            storage=storage,
+        )
+
     def _keys(self, email: str, client: str) -> list[tuple[Any, str]]:
-        return [(self.per_email, f"email:{email}"), (self.per_client, f"client:{client}")]
+        return [
+            (self.per_email, f"email:{email}|client:{client}"),
+            (self.per_email_anywhere, f"email:{email}"),
+            (self.per_client, f"client:{client}"),
+        ]
 
     def check(self, email: str, client: str) -> None:
         for item, key in self._keys(email, client):
@@ -159,9 +182,9 @@ class SignInGuard:
             for item, key in self._keys(email, client):
                 self.limiter.hit(item, "sign-in", key)
 
-    def succeeded(self, email: str) -> None:
+    def succeeded(self, email: str, client: str) -> None:
         with contextlib.suppress(StorageError):
-            self.limiter.clear(self.per_email, "sign-in", f"email:{email}")
+            self.limiter.clear(self.per_email, "sign-in", f"email:{email}|client:{client}")
 
 
 class StaffAccounts:
@@ -332,7 +355,7 @@ class StaffAccounts:
         if row is None or not ok or not row["active"]:
             self.guard.failed(address, client)
             raise BadCredentials()
-        self.guard.succeeded(address)
+        self.guard.succeeded(address, client)
         if self.hasher.check_needs_rehash(row["password_hash"]):
             with self.storage.write() as db:
                 db.table("staff_accounts").update(

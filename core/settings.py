@@ -271,8 +271,13 @@ class Settings(BaseSettings):
     )
     sign_in_limit: str = Field(
         default="10 per 15 minutes",
-        description="Failed sign-ins allowed for one email address in this window (the limits "
-        "library's notation); more get 429 with Retry-After.",
+        description="Failed sign-ins allowed for one email address from one client address in "
+        "this window (the limits library's notation); more get 429 with Retry-After there.",
+    )
+    sign_in_email_limit: str = Field(
+        default="100 per 15 minutes",
+        description="Failed sign-ins allowed for one email address from all client addresses "
+        "together (a guess spread over many); more get 429 wherever they come from.",
     )
     sign_in_client_limit: str = Field(
         default="50 per 15 minutes",

@@ -211,12 +211,34 @@ def test_failed_sign_ins_are_limited_per_email_with_retry_after(tmp_path, admin)
         add_staff(client, admin)
         for _ in range(3):
             assert sign_in(client, password="guess guess guess").status_code == 401
-        limited = sign_in(client)  # even the right password waits now
+        limited = sign_in(client)  # even the right password waits now, from there
         assert limited.status_code == 429
         assert 0 < int(limited.headers["Retry-After"]) <= 15 * 60
         # Another address is not held up by this one's failures.
         add_staff(client, admin, email="sam@example.com", name="Sam", role="ops")
         assert sign_in(client, "sam@example.com").status_code == 200
+        # Nor is the account's owner, signing in from their own desk: whoever guessed from
+        # elsewhere cannot lock them out. (The app is running: this client only calls it.)
+        desk = TestClient(app, client=("10.0.0.7", 50000))
+        assert sign_in(desk).status_code == 200
+
+
+def test_a_guess_spread_over_many_addresses_is_limited_for_the_account(tmp_path, admin) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        admin_token=admin["Authorization"].removeprefix("Bearer "),
+        rasa_url="",
+        sign_in_limit="3 per 15 minutes",
+        sign_in_email_limit="5 per 15 minutes",
+    )
+    app = create_app(settings, embedder=HashingEmbedder(), bot=ScriptedBot(), clock=ManualClock())
+    with TestClient(app) as client:
+        add_staff(client, admin)
+        for n in range(5):  # the app is running: these clients only call it, from elsewhere
+            guesser = TestClient(app, client=(f"203.0.113.{n}", 50000))
+            assert sign_in(guesser, password="guess guess guess").status_code == 401
+        desk = TestClient(app, client=("10.0.0.7", 50000))
+        assert sign_in(desk).status_code == 429
 
 
 @pytest.mark.parametrize(
