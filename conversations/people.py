@@ -87,6 +87,10 @@ class People(Protocol):
 
     def agent_name(self, agent_id: str) -> str | None: ...
 
+    def ticket_status(self, ticket_id: str) -> str | None:
+        """Where the chat's ticket stands (new, open, pending, solved, closed)."""
+        ...
+
     def rate(self, conversation_id: str, score: int, comment: str | None) -> None:
         """The customer's rating of a finished chat."""
         ...

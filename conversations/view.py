@@ -49,6 +49,7 @@ def conversation_view(
         view["csat"] = {"score": row["csat_score"], "comment": row["csat_comment"]}
     if row["ticket_id"]:
         view["ticket_id"] = row["ticket_id"]
+        view["ticket_status"] = people.ticket_status(row["ticket_id"])
     return ConversationView.model_validate(view)
 
 
@@ -131,6 +132,10 @@ class ConversationView(BaseModel):
     assigned_agent: AssignedAgent | None = None
     csat: Csat | None = None
     ticket_id: str | None = None
+    ticket_status: str | None = Field(
+        default=None,
+        description="Where the chat's ticket stands: new, open, pending, solved, closed",
+    )
 
     def for_customer(self) -> ConversationRead:
         """The view without the team's notes on the customer (the handoff package)."""

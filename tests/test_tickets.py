@@ -402,3 +402,17 @@ def test_an_address_typed_to_the_agent_is_the_ticket_s(client, bot, admin) -> No
     ticket = client.get(f"/api/tickets/{escalated['ticket_id']}", headers=admin).json()
     assert ticket["customer_email"] == "alex.p@example.com"
     assert "We'll reply by email to alex.p@example.com." in escalated["messages"][-1]["text"]
+
+
+def test_the_customer_reads_where_their_ticket_stands(client, bot, admin) -> None:
+    ticket_id, conversation_id, customer = ticketed(client, bot)
+
+    def standing() -> str:
+        view = client.get(f"/api/conversations/{conversation_id}", headers=customer).json()
+        return view["ticket_status"]
+
+    assert standing() == "new"
+    client.patch(f"/api/tickets/{ticket_id}", json={"status": "solved"}, headers=admin)
+    assert standing() == "solved"
+    client.patch(f"/api/tickets/{ticket_id}", json={"status": "closed"}, headers=admin)
+    assert standing() == "closed"

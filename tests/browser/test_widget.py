@@ -84,6 +84,11 @@ def test_one_script_tag_embeds_a_chat_that_knows_its_page_and_survives_a_reload(
     expect(banner).to_contain_text("We'll reply here, in this chat.")  # no address to email
     say(chat, "you can reach me at ana@example.com")
     expect(banner).to_contain_text("We'll reply by email and here.")
+    solved = api.patch(f"/api/tickets/{stored['ticket_id']}", json={"status": "solved"})
+    assert solved.status_code == 200, solved.text
+    expect(banner).to_have_text(
+        f"Ticket {stored['ticket_id']} is solved. Write here if you still need help."
+    )
 
     page.reload()  # left open, the chat opens again by itself
     chat = page.frame_locator("#cascade-frame")

@@ -43,6 +43,7 @@ const state = {
   agent: null,
   ticketId: null,
   email: null, // the address the team replies to, once known
+  ticketStatus: null, // new, open, pending, solved or closed
   csat: null,
   busy: 0,
   score: 0,
@@ -124,6 +125,7 @@ function apply(view) {
   state.agent = view.assigned_agent || null;
   state.ticketId = view.ticket_id || null;
   state.email = (view.customer && view.customer.email) || null;
+  state.ticketStatus = view.ticket_status || null;
   state.csat = view.csat || null;
   merge(view.messages || []);
   state.loaded = true; // from now on, messages merged are new ones
@@ -216,6 +218,8 @@ function connect() {
     if (data.conversation_id !== state.id) return;
     merge([data.message]);
     render();
+    // The chat's own notices come with a change (a ticket solved, an agent joined): read it.
+    if (data.message.sender === "system") refresh().catch(() => {});
   });
   socket.on("queue", (data) => {
     if (data.conversation_id !== state.id) return;
@@ -281,7 +285,10 @@ function renderBanner() {
     banner.classList.add("agent");
   } else if (state.ticketId) {
     // Emailed only when there is an address to email: else the chat is where the reply comes.
-    const key = state.email ? "widget.ticket_banner" : "widget.ticket_banner_no_email";
+    const key =
+      state.ticketStatus === "solved" ? "widget.ticket_banner_solved"
+      : state.ticketStatus === "closed" ? "widget.ticket_banner_closed"
+      : state.email ? "widget.ticket_banner" : "widget.ticket_banner_no_email";
     banner.append(el("span", { id: "ticket-banner" }, parts(key, { ticket_id: el("strong", {}, state.ticketId) })));
     banner.classList.add("ticket");
   }
