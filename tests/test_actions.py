@@ -436,7 +436,9 @@ def test_praise_is_thanked_unless_the_knowledge_base_answers_it_outright() -> No
     assert signal(customs, "courtesy") is None
 
 
-@pytest.mark.parametrize("text", ["Suicaで払えますか", "Ｓｕｉｃａで払える？", "can I pay by Suica?"])
+@pytest.mark.parametrize(
+    "text", ["Suicaで払えますか", "Ｓｕｉｃａで払える？", "can I pay by Suica?"]
+)
 def test_a_question_read_as_thanks_is_searched_as_a_question(text) -> None:
     """However sure the NLU is that it is thanks, a text phrased as a question is not: the
     knowledge base's choices for it are offered, and nobody is told "you're welcome"."""
