@@ -199,14 +199,18 @@ def test_admin_tokens_expire_when_told_and_can_be_listed_and_revoked(
     assert client.get("/api/tokens", headers=admin).json() == []
 
 
-def test_failed_sign_ins_are_limited_per_email_with_retry_after(tmp_path, admin) -> None:
+def limited_app(tmp_path, admin, **limits):
     settings = Settings(
         data_dir=tmp_path / "data",
         admin_token=admin["Authorization"].removeprefix("Bearer "),
         rasa_url="",
-        sign_in_limit="3 per 15 minutes",
+        **limits,
     )
-    app = create_app(settings, embedder=HashingEmbedder(), bot=ScriptedBot(), clock=ManualClock())
+    return create_app(settings, embedder=HashingEmbedder(), bot=ScriptedBot(), clock=ManualClock())
+
+
+def test_failed_sign_ins_are_limited_per_email_with_retry_after(tmp_path, admin) -> None:
+    app = limited_app(tmp_path, admin, sign_in_limit="3 per 15 minutes")
     with TestClient(app) as client:
         add_staff(client, admin)
         for _ in range(3):
@@ -224,14 +228,9 @@ def test_failed_sign_ins_are_limited_per_email_with_retry_after(tmp_path, admin)
 
 
 def test_a_guess_spread_over_many_addresses_is_limited_for_the_account(tmp_path, admin) -> None:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        admin_token=admin["Authorization"].removeprefix("Bearer "),
-        rasa_url="",
-        sign_in_limit="3 per 15 minutes",
-        sign_in_email_limit="5 per 15 minutes",
+    app = limited_app(
+        tmp_path, admin, sign_in_limit="3 per 15 minutes", sign_in_email_limit="5 per 15 minutes"
     )
-    app = create_app(settings, embedder=HashingEmbedder(), bot=ScriptedBot(), clock=ManualClock())
     with TestClient(app) as client:
         add_staff(client, admin)
         for n in range(5):  # the app is running: these clients only call it, from elsewhere
