@@ -123,7 +123,10 @@ class BotTurn:
         chat = self.chat
         conversation_id = conversation["id"]
         language = chat.store.language(conversation_id)
-        sign = frustration(text, chat.store.customer_texts(conversation_id, before=message["id"]))
+        asked = chat.store.last_bot_message(conversation_id) or {}
+        answering = bool(asked.get("buttons")) or any(q in asked.get("text", "") for q in "?？")
+        earlier = chat.store.customer_texts(conversation_id, before=message["id"])
+        sign = frustration(text, earlier, answering=answering)
         if sign is None:
             return {
                 "page_url": conversation["page_url"],

@@ -113,14 +113,17 @@ def is_repeat(text: str, previous: list[str]) -> bool:
     return len(flat) >= 3 and flat == normalise(previous[-1])
 
 
-def frustration(text: str, previous: list[str]) -> str | None:
-    """Which sign of frustration the message shows, if any: shouting, insult or repeat."""
+def frustration(text: str, previous: list[str], *, answering: bool = False) -> str | None:
+    """Which sign of frustration the message shows, if any: shouting, insult or repeat.
+    `answering`: the bot's last message asked something (it had buttons, or a question mark),
+    so the same reply again ("no" to the next article too, いいえ twice) is an answer, not a
+    customer going round in circles."""
     if text.startswith("/"):  # a button payload, not typed text
         return None
     if is_shouting(text):
         return "shouting"
     if has_insult(text):
         return "insult"
-    if is_repeat(text, previous):
+    if not answering and is_repeat(text, previous):
         return "repeat"
     return None

@@ -173,3 +173,28 @@ def test_trigger(client, bot, admin, case, replies, texts, up, reason, priority,
     expected_skill = "fraud" if reason == "sensitive_topic" else "cards" if shown else "general"
     assert package["skill"] == expected_skill
     assert bool(package["knowledge_attempts"]) == shown
+
+
+ASKED = SHOWN + [
+    {
+        "custom": {
+            "text": "Did that answer your question?",
+            "buttons": [
+                {"title": "Yes", "payload": "/affirm"},
+                {"title": "No", "payload": "/deny"},
+            ],
+        }
+    }
+]
+
+
+def test_the_same_no_to_each_article_the_bot_asks_about_is_no_frustration(client, bot) -> None:
+    bot.replies = [list(ASKED), list(ASKED), list(ASKED)]
+    started = client.post("/api/conversations", json={}).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    for text in ("card declined abroad", "nope", "nope"):
+        turn = client.post(
+            f"/api/conversations/{started['id']}/messages", json={"text": text}, headers=headers
+        )
+        assert turn.json()["status"] == "bot", turn.text
+    assert len(bot.sent) == 3  # each "nope" reached the bot, as the answer it is
