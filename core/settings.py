@@ -391,11 +391,11 @@ class Settings(BaseSettings):
         return self.data_dir / "rasa_tracker.db"
 
 
-@lru_cache
 def revealed(secret: SecretStr | None) -> str | None:
     """A secret setting's value; None when it is not set."""
     return secret.get_secret_value() if secret else None
 
 
+@lru_cache
 def get_settings() -> Settings:
     return Settings()

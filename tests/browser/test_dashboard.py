@@ -319,6 +319,23 @@ def test_an_empty_range_says_so(ops_app, activity, page) -> None:
     expect(page.locator("#empty")).to_have_count(0)
 
 
+def test_a_date_typed_digit_by_digit_loads_once_it_is_whole(ops_app, activity, page) -> None:
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/metrics/daily" in r.url else None)
+    open_dashboard(page, ops_app, query="?since=2020-01-01&until=2020-01-14")
+    expect(page.locator("#empty")).to_be_visible()
+    asked.clear()
+    page.locator("#until").focus()  # its first part, the month
+    page.keyboard.type("02142020")  # month, day, then the year a digit at a time
+    expect(page.locator("#until")).to_have_value("2020-02-14")
+    expect(page.locator("#status")).to_contain_text("2020-01-01 to 2020-02-14")
+    assert all("until=2020-02-14" in url for url in asked), asked  # no year 0002, 0020, …
+    # A From left empty shows which day the figures start on: the server's default.
+    page.fill("#since", "")
+    expect(page.locator("#since")).not_to_have_value("")
+    assert page.errors == []
+
+
 # The reasons chart's axis labels as drawn (each a list of lines) and the widest line's width.
 REASON_AXIS = """() => {
   const axis = Chart.getChart("reasons-chart").scales.y;

@@ -85,7 +85,17 @@ async function start() {
     el("div", { class: "field" }, el("label", { for: "skill" }, "Skill"), skillSelect),
     el("div", { class: "actions" }, el("button", { type: "submit", class: "primary" }, "Show"), download),
   );
-  for (const input of [sinceInput, untilInput, skillSelect]) input.addEventListener("change", () => load());
+  // A date typed digit by digit is a valid date at each step (0002-11-24, 0020-11-24, …): the
+  // figures load once the typing pauses on a whole date, not for every half-typed one.
+  let typing = null;
+  const whole = (value) => value === "" || Number(value.slice(0, 4)) >= 2000;
+  for (const input of [sinceInput, untilInput]) {
+    input.addEventListener("change", () => {
+      clearTimeout(typing);
+      if (whole(input.value)) typing = setTimeout(load, 500);
+    });
+  }
+  skillSelect.addEventListener("change", () => load());
 
   const status = el("p", { class: "status muted", id: "status", role: "status", "aria-live": "polite" });
   const results = el("div", { id: "results" });
@@ -134,6 +144,9 @@ async function start() {
       return;
     }
     if (ticket !== latest) return;
+    // A date left empty means the server's default: the form shows which days those are.
+    if (!sinceInput.value) sinceInput.value = daily.since;
+    if (!untilInput.value) untilInput.value = daily.until;
     history.replaceState(null, "", location.pathname + "?" + params);
     status.className = "status muted";
     status.setAttribute("role", "status");
