@@ -121,11 +121,19 @@ def word_count(text: str) -> int:
     return len(words(text)) if has_japanese(text) else len(text.split())
 
 
+# 「そうですか」 ends as a question does and is none: "I see", said with thanks.
+_ACKNOWLEDGEMENTS = ("そうですか", "そうなんですか", "そうでしたか", "そうか", "そっか", "なるほど")
+
+
 def phrased_as_question(text: str) -> bool:
-    """Whether `text` ends as a question does ("?", "？", or Japanese か: 「Suicaで払えますか」).
-    Thanks and goodbyes do not, so such a text read as one is searched as a question too."""
+    """Whether `text` ends as a question does ("?", "？", or Japanese か: 「Suicaで払えますか」;
+    not 「そうですか」). Thanks and goodbyes do not, so such a text read as one is searched as a
+    question too."""
     ending = unicodedata.normalize("NFKC", text).rstrip(" 。.!！~〜ー…")
-    return ending.endswith(("?", "か", "かな", "かね"))
+    if ending.endswith("?"):
+        return True
+    last = re.split(r"[、,。.!\s]", ending)[-1]
+    return ending.endswith(("か", "かな", "かね")) and not last.endswith(_ACKNOWLEDGEMENTS)
 
 
 def names_a_person(text: str) -> bool:

@@ -122,6 +122,25 @@ def test_sensitive_choice_in_a_clarification_goes_to_a_person() -> None:
     assert signal(customs, "handoff")["reason"] == "sensitive_topic"
 
 
+def test_a_sensitive_article_far_down_the_choices_is_left_out_not_handed_over() -> None:
+    """A routine question whose third choice happens to be the fraud article: the customer
+    gets the other choices, not a person at high priority, and no fraud button."""
+    kb = FakeKnowledge(
+        SearchOutcome(
+            Decision.CLARIFY,
+            [hit("freeze-card", 0.60), hit("lost-card", 0.58), hit("report-fraud", 0.53)],
+        )
+    )
+    customs, slots = run(ActionAnswerQuestion(kb), tracker("my card", "question"))
+    assert signal(customs, "handoff") is None
+    assert [b["title"] for b in customs[0]["buttons"]] == [
+        "Freeze your card",
+        "Lost or stolen card",
+        "None of these",
+    ]
+    assert [c["article_id"] for c in slots["candidates"]] == ["freeze-card", "lost-card"]
+
+
 def test_clarify_offers_buttons_and_none_of_these() -> None:
     kb = FakeKnowledge(
         SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.55), hit("lost-card", 0.54)])
@@ -447,6 +466,8 @@ def test_a_question_read_as_thanks_is_searched_as_a_question(text) -> None:
     customs, slots = run(ActionThanks(FakeKnowledge(choices)), sure)
     assert slots["pending"] == "clarify"
     assert signal(customs, "courtesy") is None
-    plain = tracker("ありがとうございました", "thanks", confidence=0.99)
-    customs, _ = run(ActionThanks(FakeKnowledge(choices)), plain)
-    assert signal(customs, "courtesy") == {"act": "thanks"}
+    for plain in ("ありがとうございました", "ありがとうございます、そうですか"):  # "I see"
+        customs, _ = run(
+            ActionThanks(FakeKnowledge(choices)), tracker(plain, "thanks", confidence=0.99)
+        )
+        assert signal(customs, "courtesy") == {"act": "thanks"}, plain

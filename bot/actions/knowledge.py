@@ -179,12 +179,19 @@ class KnowledgeAction(Action):
             ]
             return self.show(dispatcher, tracker, outcome.results[0], rest, text)
         if outcome.decision is Decision.CLARIFY:
+            # Possibly fraud, bereavement, ...: a person decides, not a button, when the best
+            # choice is such an article or one as close to the question as the best is. One
+            # further down is no reason to hand a routine question over: it is left out.
+            close = self.kb.thresholds_for(text).margin
+            best = outcome.results[0].score if outcome.results else 0.0
             sensitive = [
                 a
                 for h in outcome.results
-                if (a := self.article(h.article_id)) is not None and a.sensitive
+                if (a := self.article(h.article_id)) is not None
+                and a.sensitive
+                and (h is outcome.results[0] or best - h.score <= close)
             ]
-            if sensitive:  # possibly fraud, bereavement, ...: a person decides, not a button
+            if sensitive:
                 return [
                     *reset(),
                     SlotSet("question", text),
@@ -198,7 +205,11 @@ class KnowledgeAction(Action):
                         says="sensitive",
                     ),
                 ]
-            choices = [h.as_dict() for h in outcome.results]
+            choices = [
+                h.as_dict()
+                for h in outcome.results
+                if not ((a := self.article(h.article_id)) is not None and a.sensitive)
+            ]
             say(dispatcher, words(tracker, "clarify"), buttons=choice_buttons(tracker, choices))
             return [
                 SlotSet("pending", "clarify"),
