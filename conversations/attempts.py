@@ -10,6 +10,8 @@ from typing import Any
 from conversations.events import ArticleShown, FeedbackGiven, StatusChanged
 from core.db import Storage
 
+CHOOSE = "/choose_article"  # a choice's payload: /choose_article{"article_id": …}
+
 
 class Attempts:
     storage: Storage
@@ -55,3 +57,33 @@ class Attempts:
             [conversation_id, asked],
         ).fetchone()
         return attempts[max(len(attempts) - since, 0) :] if since else []
+
+    def offered_choices(
+        self, conversation_id: str, question: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The articles the bot last offered as choices (since the customer asked `question`),
+        none picked: for a hand-over whose package would otherwise name no article, as when
+        the customer said "None of these" and was asked for an email address first, or asked
+        for a person while the choices were on offer."""
+        db = self.storage.db
+        (asked,) = db.execute(
+            "select max(id) from messages where conversation_id = ? and sender = 'customer'"
+            " and text = ?",
+            [conversation_id, question or ""],
+        ).fetchone()
+        for (buttons,) in db.execute(
+            "select buttons from messages where conversation_id = ? and sender = 'bot'"
+            " and buttons like ? and id > ? order by id desc limit 1",
+            [conversation_id, f"%{CHOOSE}%", asked or 0],
+        ).fetchall():
+            return [
+                {
+                    **json.loads(b["payload"][len(CHOOSE) :]),
+                    "title": b["title"],
+                    "helpful": False,
+                    "offered": True,
+                }
+                for b in json.loads(buttons)
+                if b.get("payload", "").startswith(CHOOSE)
+            ]
+        return []

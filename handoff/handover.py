@@ -51,8 +51,10 @@ class Handover:
     ) -> None:
         """Bot to queue, with the package a person needs to carry on."""
         conversation = self.store.get(conversation_id)
-        attempts = request.attempts or self.store.knowledge_attempts(
-            conversation_id, request.question
+        attempts = (
+            request.attempts
+            or self.store.knowledge_attempts(conversation_id, request.question)
+            or self.store.offered_choices(conversation_id, request.question)
         )
         skill = request.skill
         # With no skill said, the article the bot last tried in vain for this matter tells.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.words import say as say_words
@@ -250,6 +252,58 @@ def test_an_answer_to_an_earlier_question_is_not_the_hand_over_s(
         "handoff"
     ]
     assert (package["skill"], package["knowledge_attempts"]) == ("general", [])
+
+
+def test_choices_turned_down_are_in_the_hand_over_even_when_the_bot_asked_for_an_email_first(
+    client, bot: ScriptedBot, on_duty
+) -> None:
+    """The bot's hand-over after "None of these" and an email question carries no articles:
+    the package names the choices its last offer held, none of them picked."""
+
+    def choice(article_id: str, title: str) -> dict:
+        return {
+            "title": title,
+            "payload": "/choose_article" + json.dumps({"article_id": article_id}),
+        }
+
+    bot.replies = [
+        [
+            {
+                "custom": {
+                    "text": "I found a few articles that might help. Which one fits best?",
+                    "buttons": [
+                        choice("freeze-card", "Freeze your card"),
+                        choice("lost-card", "Lost or stolen card"),
+                        {"title": "None of these", "payload": "/deny"},
+                    ],
+                }
+            }
+        ],
+        [{"custom": {"text": "What email address should they reply to? (Or type 'skip'.)"}}],
+        [
+            {
+                "custom": {
+                    "handoff": {
+                        "reason": "clarification_declined",
+                        "skill": "cards",
+                        "question": "my card",
+                    }
+                }
+            }
+        ],
+    ]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "my card")
+    say(client, conversation_id, headers, "/deny")
+    assert say(client, conversation_id, headers, "skip").json()["status"] == "queued"
+    package = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_HEADERS).json()[
+        "handoff"
+    ]
+    assert [(a["article_id"], a["title"], a["offered"]) for a in package["knowledge_attempts"]] == [
+        ("freeze-card", "Freeze your card", True),
+        ("lost-card", "Lost or stolen card", True),
+    ]
+    assert "Freeze your card (offered as a choice)" in package["summary"]
 
 
 def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot, on_duty) -> None:
