@@ -105,9 +105,9 @@ def close_offer(
     outcome: str,
     at: str,
 ) -> None:
-    """Close one offer (accepted, declined, expired, withdrawn); an agent whose offer went away
-    without them deciding is told, so their console drops it, and so is one who accepted it,
-    so their other consoles drop it too and open the chat."""
+    """Close one offer (accepted, declined, expired, withdrawn); the agent is told, so each of
+    their consoles drops it (the one that answered it, and any other window), and one that
+    did not accept it opens the chat."""
     closed = db.execute(
         "update offers set status = ?, decided_at = ? where id = ? and status = 'pending'",
         [outcome, at, offer_id],
@@ -115,7 +115,7 @@ def close_offer(
     if not closed:  # closed already (answered, expired or withdrawn): nothing more to say
         return
     record(db, conversation_id, OfferClosed(agent_id, outcome), at=at)
-    if outcome in ("expired", "withdrawn", "accepted"):
+    if outcome in ("expired", "withdrawn", "accepted", "declined"):
         publisher.publish(
             f"agent:{agent_id}",
             "offer_withdrawn",

@@ -175,3 +175,11 @@ def test_an_accepted_offer_leaves_the_agents_other_consoles(client, bot, admin) 
     assert accepted.status_code == 200
     said = {"conversation_id": cid, "accepted": True}
     assert (f"agent:{agent['id']}", "offer_withdrawn", said) in pushed
+    # Declined in one window, the offer leaves the others too.
+    other, other_headers = open_chat(client)
+    bot.replies.append(list(HANDOFF))
+    send(client, other, other_headers, "a person please")
+    declined = client.post(f"/api/conversations/{other}/decline", headers=agent["headers"])
+    assert declined.status_code == 200, declined.text
+    gone = {"conversation_id": other, "accepted": False}
+    assert (f"agent:{agent['id']}", "offer_withdrawn", gone) in pushed

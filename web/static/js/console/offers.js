@@ -112,9 +112,10 @@ async function accept_(offer, button) {
   } catch (err) {
     offerChanged(offer.conversation_id, null);
     renderOffers();
-    if (err.status === 409) {
-      // Accepted first by a colleague, or by this agent in another window, or the customer left.
-      toast("This chat is no longer waiting: it was taken already, or its customer left.", "error");
+    if ((err.status === 409 || err.status === 403) && !/online agent/.test(err.message)) {
+      // Accepted first by a colleague, or answered in another window, or the offer lapsed, or
+      // the customer left: said in words, not the server's ids.
+      toast("This chat is no longer waiting for you: it was taken or passed on, or its customer left.", "error");
       refreshChats();
     } else failed(err);
   }
