@@ -391,7 +391,7 @@ def with_realtime(app: FastAPI) -> Any:
 def _handler(status: int):
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         as_json = getattr(exc, "as_json", None)  # an error with more to say than its message
-        body: dict[str, Any] = as_json() if as_json else {"detail": shortened(str(exc), 500)}
+        body: dict[str, Any] = as_json() if as_json else {"detail": shortened(str(exc), 300)}
         return JSONResponse(body, status_code=status)
 
     return handle

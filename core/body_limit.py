@@ -104,7 +104,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     """FastAPI's own answer to an HTTPException, its message cut short: it may quote a path's
     id, which can be as long as the URL."""
     assert isinstance(exc, HTTPException)
-    exc.detail = shortened(exc.detail, 500)
+    exc.detail = shortened(exc.detail, 300)
     if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:  # not UTF-8, or too deep
         exc.detail = (
             "the body is not readable JSON: it must be UTF-8 text, not nested thousands deep"
