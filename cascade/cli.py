@@ -216,7 +216,7 @@ def replay(
 
     kb = _knowledge_base(data_dir).kb
     try:
-        known = {article.id for article in kb.listing()}
+        known = {article.id: article.status for article in kb.listing()}
         questions = parse_questions(path.read_text(encoding="utf-8-sig"), known)
     except ImportRejected as exc:
         for problem in exc.problems:

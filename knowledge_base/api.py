@@ -285,7 +285,8 @@ async def save_article(
             409,
             f"article {article_id!r} changed since you opened it: you edited version"
             f" {base_version}, it is now at version {current.version} ({current.author or 'someone'}"
-            f" saved it {current.updated_at}); reload it to see their change",
+            f" saved it at {current.updated_at[:16].replace('T', ' ')} UTC); open it again from"
+            " the list to see their change",
         )
     return await run_in_threadpool(kb.save, article_id, body, author=author(who))
 

@@ -49,7 +49,7 @@ class NoAnswer(KnowledgeBaseError):
         else:  # a rollback of a published article to a version before its answer was written
             why = (
                 f"version {version} of article {article_id!r} has no body, and the article is"
-                " published: roll back to a version with its answer, or unpublish it first"
+                " published: roll back to a version with its answer, or archive it first"
             )
         super().__init__(why)
 

@@ -174,7 +174,7 @@ async def replay_questions(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise HTTPException(422, "the file must be UTF-8 text (JSON Lines)") from exc
-    known = {article.id for article in await run_in_threadpool(kb.listing)}
+    known = {article.id: article.status for article in await run_in_threadpool(kb.listing)}
     questions = parse_questions(text, known)
     report: Report = await run_in_threadpool(replay, questions, kb.search, group=kb.gaps.group)
     return ReplayOut.model_validate(

@@ -16,7 +16,7 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -115,9 +115,11 @@ def encodable(text: str) -> bool:
     return True
 
 
-def parse_questions(text: str, article_ids: Collection[str] | None = None) -> list[Question]:
-    """Questions from a replay file; ReplayRejected lists every bad line, and every label that
-    names none of `article_ids` (a mistyped id would count its question as answered wrongly)."""
+def parse_questions(text: str, article_ids: Mapping[str, str] | None = None) -> list[Question]:
+    """Questions from a replay file; ReplayRejected lists every bad line, every label that
+    names none of `article_ids` (id -> status; a mistyped id would count its question as
+    answered wrongly) and every label naming an article search never answers with (a draft
+    or an archived one: every such question would count as wrong)."""
     questions: list[Question] = []
     problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -146,6 +148,12 @@ def parse_questions(text: str, article_ids: Collection[str] | None = None) -> li
             continue
         if isinstance(expected, str) and article_ids is not None and expected not in article_ids:
             problems.append(f"line {number}: no article with id {expected!r}")
+            continue
+        if isinstance(expected, str) and article_ids and article_ids[expected] != "published":
+            problems.append(
+                f"line {number}: article {expected!r} is {article_ids[expected]}, so no question"
+                " is answered with it: publish it, or label the question with another"
+            )
             continue
         labelled = expected is not UNLABELLED
         questions.append(

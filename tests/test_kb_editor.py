@@ -145,7 +145,7 @@ def test_an_article_without_a_body_is_never_published(client, admin) -> None:
     assert (back.status_code, back.json()["detail"]) == (
         422,
         "version 1 of article 'pet-insurance' has no body, and the article is published:"
-        " roll back to a version with its answer, or unpublish it first",
+        " roll back to a version with its answer, or archive it first",
     )
     assert client.get("/api/kb/articles/pet-insurance").json()["body"] == PET["body"]
 

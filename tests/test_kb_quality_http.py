@@ -112,10 +112,13 @@ def test_only_editors_see_the_calibration_and_run_tests(client, admin) -> None:
 
 def test_a_bad_line_rejects_the_run_naming_every_bad_line(client, admin) -> None:
     client.post("/api/kb/import", content=jsonl(*ARTICLES), headers=admin)
+    draft = {"id": "draft-one", "title": "Not yet", "body": "Soon.", "questions": []}
+    assert client.post("/api/kb/articles", json=draft, headers=admin).status_code == 201
     file = (
         '{"text": "fine"}\nnot json\n{"question": "no text"}\n{"text": "x", "expected": 3}\n'
         '{"text": "how do I activate my card", "expected": "no-such-article"}\n'
         '{"text": "\\ud800"}\n' + "[" * 30_000 + "\n"
+        '{"text": "when is it ready", "expected": "draft-one"}\n'
     )
     rejected = client.post("/api/kb/replay", content=file, headers={**admin, **NDJSON})
     assert rejected.status_code == 422
@@ -126,6 +129,8 @@ def test_a_bad_line_rejects_the_run_naming_every_bad_line(client, admin) -> None
         "line 5: no article with id 'no-such-article'",  # a typo is not a wrong answer
         'line 6: "text" holds invalid Unicode (a lone surrogate)',
         "line 7: nested too deeply",
+        "line 8: article 'draft-one' is draft, so no question is answered with it: publish it,"
+        " or label the question with another",
     ]
     empty = client.post("/api/kb/replay", content="\n\n", headers={**admin, **NDJSON})
     assert empty.status_code == 422

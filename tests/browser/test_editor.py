@@ -123,9 +123,10 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     expect(page.locator("#editor-message")).to_have_text(
         "Nothing to save: the article is as it was."
     )
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Publish").press("Enter")  # from the keyboard
     expect(page.locator("#editor-message")).to_contain_text("Published")
     expect(page.locator("#editor-status")).to_have_text("published")
+    expect(page.locator("#editor-heading")).to_be_focused()  # not lost with the button
     expect(page.locator(".article-item", has_text=title)).to_be_visible()
     page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "editor")
@@ -335,6 +336,9 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
         "Not saved: article 'opening-hours-" + tag + "' changed since you opened it"
     )
     expect(page.locator("#editor-error")).to_contain_text("it is now at version 2")
+    expect(page.locator("#editor-error")).to_contain_text(  # a time a person reads
+        re.compile(r"saved it at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\); open it again from the list")
+    )
     assert (
         httpx.get(f"{web_app}/api/kb/articles/{article_id}", headers=ADMIN_HEADERS).json()["body"]
         == "8 to 6."

@@ -235,6 +235,9 @@ async function setStatus(action) {
     const article = await call(path(state.current.id) + "/" + action, { method: "POST" });
     if (asked !== formAsked) return;
     fill(article);
+    // The button pressed is disabled now, and focus would fall to the page: keep it in the form,
+    // on its heading (not on the opposite action, which a second Enter would then take).
+    if (document.activeElement === document.body || document.activeElement.disabled) $("editor-heading").focus();
     announceChange();
     tell(
       "editor",

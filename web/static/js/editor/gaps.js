@@ -31,7 +31,7 @@ function gapCard(cluster, articles) {
   const first = cluster.examples[0] || "";
   const title = el("input", {
     id: key + "-title",
-    value: first.replace(/[?!. ]+$/, "").replace(/^./, (c) => c.toUpperCase()),
+    value: first.replace(/[?!.？！。\s]+$/u, "").replace(/^./, (c) => c.toUpperCase()),
     maxlength: 300,
     autocomplete: "off",
   });
