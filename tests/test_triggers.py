@@ -72,6 +72,6 @@ def test_frustration(text: str, previous: list[str], sign: str | None) -> None:
 
 @pytest.mark.parametrize("reply", ["nope", "いいえ", "No, not that one"])
 def test_the_same_answer_to_the_bot_s_next_question_is_no_repeat(reply) -> None:
-    """"No" to one article, then "no" to the next one the bot asks about: two answers."""
+    """ "No" to one article, then "no" to the next one the bot asks about: two answers."""
     assert frustration(reply, [reply], answering=True) is None
     assert frustration(reply, [reply]) == "repeat"  # unasked, it is going round in circles
