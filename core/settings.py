@@ -276,8 +276,7 @@ class Settings(BaseSettings):
     )
     sign_in_email_limit: str = Field(
         default="100 per 15 minutes",
-        description="Failed sign-ins allowed for one email address from all client addresses "
-        "together (a guess spread over many); more get 429 wherever they come from.",
+        description="Failed sign-ins allowed for one email address from all client addresses.",
     )
     sign_in_client_limit: str = Field(
         default="50 per 15 minutes",
