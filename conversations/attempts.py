@@ -61,10 +61,12 @@ class Attempts:
     def offered_choices(
         self, conversation_id: str, question: str | None = None
     ) -> list[dict[str, Any]]:
-        """The articles the bot last offered as choices (since the customer asked `question`),
-        none picked: for a hand-over whose package would otherwise name no article, as when
-        the customer said "None of these" and was asked for an email address first, or asked
-        for a person while the choices were on offer."""
+        """The articles on offer as choices when the bot's last question with buttons was
+        "which one fits?" (since the customer asked `question`), none picked: for a hand-over
+        whose package would otherwise name no article, as when the customer said "None of
+        these" and was asked for an email address first, or asked for a person while the
+        choices were on offer. A choice picked is followed by "did that answer it?", whose
+        buttons are the last then: choices of a matter gone by are not this one's."""
         db = self.storage.db
         (asked,) = db.execute(
             "select max(id) from messages where conversation_id = ? and sender = 'customer'"
@@ -73,8 +75,8 @@ class Attempts:
         ).fetchone()
         for (buttons,) in db.execute(
             "select buttons from messages where conversation_id = ? and sender = 'bot'"
-            " and buttons like ? and id > ? order by id desc limit 1",
-            [conversation_id, f"%{CHOOSE}%", asked or 0],
+            " and buttons is not null and id > ? order by id desc limit 1",
+            [conversation_id, asked or 0],
         ).fetchall():
             return [
                 {

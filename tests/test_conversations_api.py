@@ -306,6 +306,43 @@ def test_choices_turned_down_are_in_the_hand_over_even_when_the_bot_asked_for_an
     assert "Freeze your card (offered as a choice)" in package["summary"]
 
 
+def test_choices_of_a_matter_gone_by_are_not_in_a_later_hand_over(
+    client, bot: ScriptedBot, on_duty
+) -> None:
+    """A choice picked, its article helped and the chat resolved; the customer comes back for
+    a person: the earlier choices are not handed over as turned down."""
+    offer = {
+        "custom": {
+            "text": "Which one fits best?",
+            "buttons": [
+                {
+                    "title": "Freeze your card",
+                    "payload": '/choose_article{"article_id": "freeze-card"}',
+                },
+                {"title": "None of these", "payload": "/deny"},
+            ],
+        }
+    }
+    bot.replies = [
+        [offer],
+        [ARTICLE, ASK],
+        [
+            {"custom": {"feedback": {"article_id": "freeze-card", "helpful": True}}},
+            {"custom": {"resolve": {"article_id": "freeze-card"}}},
+        ],
+        [{"custom": {"handoff": {"reason": "customer_request"}}}],
+    ]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "my card")
+    say(client, conversation_id, headers, '/choose_article{"article_id": "freeze-card"}')
+    assert say(client, conversation_id, headers, "/affirm").json()["status"] == "resolved"
+    assert say(client, conversation_id, headers, "a person please").json()["status"] == "queued"
+    package = client.get(f"/api/conversations/{conversation_id}", headers=ADMIN_HEADERS).json()[
+        "handoff"
+    ]
+    assert package["knowledge_attempts"] == []
+
+
 def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot, on_duty) -> None:
     bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
     conversation_id, headers, _ = start(client)
