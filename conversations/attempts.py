@@ -10,7 +10,9 @@ from typing import Any
 from conversations.events import ArticleShown, FeedbackGiven, StatusChanged
 from core.db import Storage
 
-CHOOSE = "/choose_article"  # a choice's payload: /choose_article{"article_id": …}
+CHOOSE_ARTICLE = "/choose_article"  # a choice's payload: /choose_article{"article_id": …}
+ASK_FOR_PERSON = "/request_human"  # the person button, and the widget's menu item
+BUTTONS_LOOKED_BACK = 10  # bot messages searched for a pressed button, or a list on offer
 
 
 class Attempts:
@@ -58,34 +60,32 @@ class Attempts:
         ).fetchone()
         return attempts[max(len(attempts) - since, 0) :] if since else []
 
-    def offered_choices(
-        self, conversation_id: str, question: str | None = None
-    ) -> list[dict[str, Any]]:
-        """The articles on offer as choices when the bot's last question with buttons was
-        "which one fits?" (since the customer asked `question`), none picked: for a hand-over
-        whose package would otherwise name no article, as when the customer said "None of
-        these" and was asked for an email address first, or asked for a person while the
-        choices were on offer. A choice picked is followed by "did that answer it?", whose
-        buttons are the last then: choices of a matter gone by are not this one's."""
-        db = self.storage.db
-        (asked,) = db.execute(
-            "select max(id) from messages where conversation_id = ? and sender = 'customer'"
-            " and text = ?",
-            [conversation_id, question or ""],
-        ).fetchone()
-        for (buttons,) in db.execute(
-            "select buttons from messages where conversation_id = ? and sender = 'bot'"
-            " and buttons is not null and id > ? order by id desc limit 1",
-            [conversation_id, asked or 0],
-        ).fetchall():
-            return [
-                {
-                    **json.loads(b["payload"][len(CHOOSE) :]),
-                    "title": b["title"],
-                    "helpful": False,
-                    "offered": True,
-                }
-                for b in json.loads(buttons)
-                if b.get("payload", "").startswith(CHOOSE)
-            ]
+    def choices_on_offer(self, conversation_id: str) -> list[dict[str, str]]:
+        """The buttons of the articles the bot's latest list offers, while nothing has been
+        shown or asked since (messages with only the person button, "pick one of the articles
+        above", an email question, leave the list standing)."""
+        for said in self.bot_messages(conversation_id, limit=BUTTONS_LOOKED_BACK):
+            buttons = said.get("buttons") or []
+            choices = [b for b in buttons if b["payload"].startswith(CHOOSE_ARTICLE)]
+            if choices:
+                return choices
+            if said.get("article_id") or any(b["payload"] != ASK_FOR_PERSON for b in buttons):
+                return []  # an answer shown, or another question asked, since
         return []
+
+    def offered_choices(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The articles on offer as choices, none picked: for a hand-over whose package would
+        otherwise name no article, as when the customer said "None of these" and was asked
+        for an email address first, or asked for a person while the choices were on offer."""
+        return [
+            {
+                **json.loads(b["payload"][len(CHOOSE_ARTICLE) :]),
+                "title": b["title"],
+                "helpful": False,
+                "offered": True,
+            }
+            for b in self.choices_on_offer(conversation_id)
+        ]
+
+    def bot_messages(self, conversation_id: str, *, limit: int) -> list[dict[str, Any]]:
+        raise NotImplementedError  # ConversationStore's

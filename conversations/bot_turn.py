@@ -14,7 +14,7 @@ from conversations.gaps import ANSWER_NOT_HELPFUL
 from conversations.people import HandoffRequest
 from conversations.replies import BotMessage, parse_replies
 from conversations.states import ONLY_THANKED, Status, transition
-from conversations.triggers import frustration
+from conversations.triggers import frustration, is_repeat
 from core.words import say
 
 log = logging.getLogger(__name__)
@@ -123,9 +123,13 @@ class BotTurn:
         chat = self.chat
         conversation_id = conversation["id"]
         language = chat.store.language(conversation_id)
-        asked = chat.store.last_bot_message(conversation_id) or {}
-        answering = bool(asked.get("buttons")) or any(q in asked.get("text", "") for q in "?？")
         earlier = chat.store.customer_texts(conversation_id, before=message["id"])
+        # The bot's last words matter only to a repeat (the same answer to its next question
+        # is none): read only then, not on every turn.
+        said = chat.store.last_bot_message(conversation_id) if is_repeat(text, earlier) else None
+        answering = said is not None and (
+            bool(said.get("buttons")) or any(q in said["text"] for q in "?？")
+        )
         sign = frustration(text, earlier, answering=answering)
         if sign is None:
             return {

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from conversations.attempts import ASK_FOR_PERSON, BUTTONS_LOOKED_BACK, CHOOSE_ARTICLE
 from conversations.bot_turn import BotTurn
 from conversations.chat import Chat
 from conversations.errors import ClientIdReused, ConversationMoved
@@ -27,9 +28,7 @@ from core.words import say
 log = logging.getLogger(__name__)
 
 # The widget's menu sends these payloads whatever the bot said last (-> the text of the title).
-MENU_ITEMS = {"/request_human": "chat.menu_person"}
-CHOOSE_ARTICLE = "/choose_article"  # the bot's choice of articles (bot/actions/knowledge.py)
-BUTTONS_LOOKED_BACK = 10  # bot messages searched for a pressed button, or a list on offer
+MENU_ITEMS = {ASK_FOR_PERSON: "chat.menu_person"}
 
 _CSAT = re.compile(r'^/csat\{"score":\s*([1-5])\}$')
 # A score typed in reply to the rating question instead of tapped: "4", "4/5", "4 stars", 「4点」,
@@ -318,23 +317,10 @@ class CustomerTurn:
             if text in MENU_ITEMS:
                 return say(store.language(conversation_id), MENU_ITEMS[text]), text
         elif (pick := is_pick(text)) is not None:  # shaped like a pick: is a choice on offer?
-            choices = self._choices_on_offer(conversation_id)
+            choices = store.choices_on_offer(conversation_id)
             if choices:
                 # A place the list does not have ("the fourth one" of three) is a choice the
                 # bot could not read: it asks for one of the articles again.
                 place = pick.index(len(choices))
                 return text, CHOOSE_ARTICLE if place is None else choices[place]["payload"]
         return text, text
-
-    def _choices_on_offer(self, conversation_id: str) -> list[dict[str, str]]:
-        """The articles the bot's latest list offers, while nothing has been shown or asked
-        since (messages with only the person button, "pick one of the articles above", leave
-        the list standing)."""
-        for said in self.chat.store.bot_messages(conversation_id, limit=BUTTONS_LOOKED_BACK):
-            buttons = said.get("buttons") or []
-            choices = [b for b in buttons if b["payload"].startswith(CHOOSE_ARTICLE)]
-            if choices:
-                return choices
-            if said.get("article_id") or any(b["payload"] not in MENU_ITEMS for b in buttons):
-                return []  # an answer shown, or another question asked, since
-        return []

@@ -25,7 +25,7 @@ class AgentStatus(StrEnum):
 
 
 def skill_name(skill: str) -> str:
-    """A skill as agents, articles, tickets and transfers name it: 1-64 printable characters."""
+    """A skill as agents, tickets and transfers name it: 1-64 printable characters."""
     if not skill.strip():
         raise ValueError("skill names must not be blank")
     if len(skill) > 64:

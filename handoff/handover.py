@@ -54,7 +54,7 @@ class Handover:
         attempts = (
             request.attempts
             or self.store.knowledge_attempts(conversation_id, request.question)
-            or self.store.offered_choices(conversation_id, request.question)
+            or self.store.offered_choices(conversation_id)
         )
         skill = request.skill
         # With no skill said, the article the bot last tried in vain for this matter tells.
