@@ -15,6 +15,7 @@ from core.auth import Role, TokenStore
 from core.clock import Clock, iso
 from core.db import Storage
 from core.language import DEFAULT, LANGUAGES
+from core.skills import skill_name
 from handoff.errors import AgentNotFound
 
 
@@ -22,17 +23,6 @@ class AgentStatus(StrEnum):
     ONLINE = "online"
     AWAY = "away"
     OFFLINE = "offline"
-
-
-def skill_name(skill: str) -> str:
-    """A skill as agents, tickets and transfers name it: 1-64 printable characters."""
-    if not skill.strip():
-        raise ValueError("skill names must not be blank")
-    if len(skill) > 64:
-        raise ValueError(f"skill names have at most 64 characters, not {len(skill)}")
-    if not skill.isprintable():
-        raise ValueError("skill names must not hold control characters")
-    return skill
 
 
 def _levels(skills: dict[str, int]) -> dict[str, int]:
@@ -54,7 +44,6 @@ def _languages(languages: list[str]) -> list[str]:
 
 
 Skills = Annotated[dict[str, int], AfterValidator(_levels)]
-SkillName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(skill_name)]
 Languages = Annotated[
     list[str],
     Field(

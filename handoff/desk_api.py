@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from conversations.view import ConversationView
 from core.auth import Role
 from core.deps import PrincipalDep
-from handoff.agents import SkillName
+from core.skills import SkillName
 from handoff.api_common import (
     Agent,
     AgentOrSupervisor,

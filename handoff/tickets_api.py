@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from conversations.view import Message
 from core.auth import Role
 from core.deps import PrincipalDep
-from handoff.agents import SkillName
+from core.skills import SkillName
 from handoff.api_common import (
     Agent,
     AgentOrSupervisor,

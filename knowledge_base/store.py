@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from core.db import Database, Storage
 from core.language import LANGUAGES, normalise
+from core.skills import SkillName
 
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")  # as JSON Schema says it
 
@@ -31,7 +32,7 @@ class ArticleIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     body: str = Field(default="", max_length=100_000)
     questions: list[str] = Field(default_factory=list, max_length=500)
-    skill: str = Field(default="general", min_length=1, max_length=64)
+    skill: SkillName = "general"
     tags: list[str] = Field(default_factory=list, max_length=50)
     language: str | None = Field(
         default=None, description="en or ja; detected from the title and questions if not given"

@@ -70,6 +70,21 @@ def cases(conversation: str, token: str) -> list[tuple[str, str, dict, int]]:
             {"json": {"name": "x", "skills": {"cards\u0000": 3}}, "headers": ADMIN_HEADERS},
             422,
         ),
+        (
+            "post",
+            "/api/kb/articles",
+            {"json": {"title": "Lost card", "skill": "cards\tlost"}, "headers": ADMIN_HEADERS},
+            422,
+        ),
+        (
+            "post",
+            "/api/kb/import",
+            {
+                "content": '{"id": "a", "title": "A", "skill": "cards\\u0007"}\n',
+                "headers": ADMIN_HEADERS,
+            },
+            422,
+        ),
         ("post", "/webhook", {"content": "garbage", "headers": ACTION_HEADERS}, 400),
         (
             "post",
