@@ -27,6 +27,9 @@ def test_chats_still_going_are_counted_and_said(ops_app, page) -> None:  # noqa:
     expect(fcr.locator(".detail")).to_have_text("1 of 2 (1 still open)")
     contained = page.locator('#tiles .tile[data-figure="bot_containment"]')
     expect(contained.locator(".detail")).to_have_text("1 of 2 (1 still open)")
+    # Nobody waited for a person: said in words, not as a chart of empty axes.
+    expect(page.locator("#wait-chart")).to_have_count(0)
+    expect(page.locator(".charts")).to_contain_text("Nobody waited for a person in this range.")
     # Nobody was handed over: the gaps panel does not claim the bot answered everything.
     expect(page.locator("#gaps")).to_contain_text(
         "No chat of this range was handed over for want of an answer."

@@ -126,4 +126,27 @@ def test_confirmed_assumed_durable_and_reopened_on_the_dashboard(ops_app, page, 
     expect(row.locator("th")).to_have_text("cards")
     expect(row.locator("td")).to_have_text(["3", "3", "2", "1", "2", "1", percent(0.3333)])
     shoot(page, "dashboard-resolutions", full_page=True)
+
+    # A fourth chat, still waiting for a person: the durable rate can still rise, and the tile
+    # and the day table's total both say so.
+    with httpx.Client(base_url=ops_app, timeout=30) as http:
+        made = http.post("/api/agents", json={"name": "Ann", "skills": {}}, headers=ADMIN_HEADERS)
+        assert made.status_code == 201, made.text
+        online = http.put(
+            f"/api/agents/{made.json()['id']}/status",
+            json={"status": "online"},
+            headers={"Authorization": f"Bearer {made.json()['token']}"},
+        )
+        assert online.status_code == 200, online.text
+        _, waits = start(http, visitor_id="visitor-three")
+        assert waits("a person please") == "queued"
+    open_dashboard(page, ops_app)
+    page.wait_for_selector("#status:has-text('4 conversations')")
+    tile = page.locator('#tiles .tile[data-figure="durable_resolution_rate"]')
+    expect(tile.locator(".value")).to_have_text("≥ 50%")
+    expect(tile.locator(".detail")).to_have_text("2 of 4: not back within 18 s")
+    page.get_by_text("Figures by day as a table").click()
+    total = page.locator(".by-day tbody tr").filter(has=page.locator('th:text-is("Total")'))
+    durable = page.locator(".by-day thead th").all_inner_texts().index("Durable")
+    expect(total.locator("td").nth(durable - 1)).to_have_text("≥ 50%")
     assert page.errors == []

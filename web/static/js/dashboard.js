@@ -22,6 +22,14 @@ function percent(share) {
   return share === null || share === undefined ? "–" : +(share * 100).toFixed(2) + "%";
 }
 
+// The durable rate counts only resolutions past the durable window that were not reopened, so
+// while some of a range's chats are still open or inside the window it can only rise: shown as
+// "≥ x%", or "–" while none has passed yet. Tiles and table read it the same way.
+function durable(d) {
+  if (!d.awaiting_window && !(d.outcomes && d.outcomes.open)) return percent(d.durable_resolution_rate);
+  return d.durable_resolutions ? "≥ " + percent(d.durable_resolution_rate) : "–";
+}
+
 function seconds(value) {
   if (value === null || value === undefined) return "–";
   if (value < 60) return +value.toFixed(1) + " s";
@@ -200,11 +208,17 @@ async function start() {
         },
         options: base({ scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }),
       }),
-      lineChart(waits.canvas, labels, [
-        ["Average wait", daily.days.map((d) => d.wait_avg_s), "#0b5cad"],
-        ["90th percentile", daily.days.map((d) => d.wait_p90_s), "#b26a00"],
-      ], { unit: " s" }),
     );
+    if (total.wait_avg_s === null) {
+      waits.canvas.replaceWith(el("p", { class: "muted" }, "Nobody waited for a person in this range."));
+    } else {
+      charts.push(
+        lineChart(waits.canvas, labels, [
+          ["Average wait", daily.days.map((d) => d.wait_avg_s), "#0b5cad"],
+          ["90th percentile", daily.days.map((d) => d.wait_p90_s), "#b26a00"],
+        ], { unit: " s" }),
+      );
+    }
     const reasonNames = Object.keys(total.handoffs_by_reason);
     if (reasonNames.length) {
       // Room for every reason's label (none skipped), two lines each when the box is narrow.
@@ -327,7 +341,7 @@ function tiles(t, options) {
       t.contacts ? `${of(t.bot_resolved_confirmed)}: the customer said yes` : null),
     tile("assumed_resolution_rate", "Bot resolved, assumed", percent(t.assumed_resolution_rate),
       t.contacts ? `${of(t.bot_resolved_assumed)}: an answer, then silence` : null),
-    tile("durable_resolution_rate", "Durable resolutions", percent(t.durable_resolution_rate),
+    tile("durable_resolution_rate", "Durable resolutions", durable(t),
       t.contacts ? `${of(t.durable_resolutions)}: not back within ${within}` +
         (t.awaiting_window ? ` (${t.awaiting_window} resolved less than ${within} ago)` : "") : null),
     tile("reopen_rate", "Reopen rate", percent(t.reopen_rate),
@@ -424,9 +438,7 @@ function dayTable(daily, options) {
     ["Containment", (d) => percent(d.bot_containment)],
     ["Confirmed", (d) => percent(d.confirmed_resolution_rate)],
     ["Assumed", (d) => percent(d.assumed_resolution_rate)],
-    // A day whose resolutions are not all past the durable window yet, or with chats still
-    // going, has no final rate.
-    ["Durable", (d) => (d.awaiting_window || d.outcomes.open ? "–" : percent(d.durable_resolution_rate))],
+    ["Durable", durable],
     ["Reopen rate", (d) => percent(d.reopen_rate)],
     ["Hand-overs", (d) => percent(d.handoff_rate)],
     ["Tickets", (d) => percent(d.ticket_rate)],
@@ -449,7 +461,7 @@ function dayTable(daily, options) {
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Day"), columns.map(([name]) => el("th", { scope: "col" }, name)))),
       el("tbody", {}, daily.days.map((d) => row(d.day, d)), row("Total", daily.total)),
     ),
-    el("p", { class: "muted" }, `Still open chats count as not resolved (FCR, containment) until they end. Durable “–”: some of that row's chats are still open, or were resolved less than ${hours(options.durable_window_h)} ago, so it is not known yet.`),
+    el("p", { class: "muted" }, `Still open chats count as not resolved (FCR, containment) until they end. Durable “≥”: some of that row's chats are still open, or were resolved less than ${hours(options.durable_window_h)} ago, so the rate can still rise; “–” while none is past that yet.`),
   );
 }
 

@@ -62,23 +62,27 @@ function render(report, titles) {
   const f = report.figures;
   const rows = report.rows;
   const labelled = f.in_scope + f.out_of_scope > 0;
+  // Shares from the counts shown beside them: the server's shares are rounded already, and
+  // rounding them again can print 19.1% for 4 of 21.
+  const of = (verdicts, whole, field = "verdict") => {
+    const n = count(rows, (r) => verdicts.includes(r[field]));
+    return exact(whole ? n / whole : null) + " (" + n + (field === "verdict" ? " of " + whole : "") + ")";
+  };
   const figures = [
     ["Questions", String(f.questions)],
-    ["Answered", exact(f.answered) + " (" + count(rows, (r) => r.decision === "answer") + ")"],
-    ["Choices offered", exact(f.choices) + " (" + count(rows, (r) => r.decision === "clarify") + ")"],
-    ["Escalated to a person", exact(f.escalated) + " (" + count(rows, (r) => r.decision === "escalate") + ")"],
+    ["Answered", of(["answer"], f.questions, "decision")],
+    ["Choices offered", of(["clarify"], f.questions, "decision")],
+    ["Escalated to a person", of(["escalate"], f.questions, "decision")],
   ];
-  const of = (share, verdicts, whole) =>
-    exact(share) + " (" + count(rows, (r) => verdicts.includes(r.verdict)) + " of " + whole + ")";
   if (f.in_scope) {
     figures.push(
-      ["Answered correctly", of(f.correct, ["right"], f.in_scope)],
-      ["Answered wrongly", of(f.wrong, ["wrong"], f.in_scope)],
-      ["Helpful (right answer or right choice)", of(f.helpful, ["right", "choice right"], f.in_scope)]
+      ["Answered correctly", of(["right"], f.in_scope)],
+      ["Answered wrongly", of(["wrong"], f.in_scope)],
+      ["Helpful (right answer or right choice)", of(["right", "choice right"], f.in_scope)]
     );
   }
   if (f.out_of_scope) {
-    figures.push(["Out of scope answered", of(f.out_of_scope_answered, ["out of scope answered"], f.out_of_scope)]);
+    figures.push(["Out of scope answered", of(["out of scope answered"], f.out_of_scope)]);
   }
   const list = clear($("test-run-figures"));
   for (const [name, value] of figures) list.append(el("div", {}, el("dt", {}, name), el("dd", {}, value)));
