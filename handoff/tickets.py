@@ -40,16 +40,7 @@ from handoff.ticket_sinks import NoNotifier, Notifier, TicketSink
 from handoff.ticket_sla import Policy, SlaClock, SlaState, clock_instants, sla_view
 from handoff.ticket_views import Ticket, TicketEvent, TicketNote, TicketSummary
 
-__all__ = [
-    "IllegalTicketMove",
-    "NoNotifier",
-    "Notifier",
-    "Policy",
-    "TicketNotFound",
-    "TicketSink",
-    "TicketStatus",
-    "TicketStore",
-]
+__all__ = ["Policy", "TicketSink", "TicketStatus", "TicketStore"]  # as others import them
 
 
 class TicketStore:
@@ -214,11 +205,14 @@ class TicketStore:
         priority: str | None = None,
         skill: str | None = None,
         assignee: str | None = None,
+        before: int | None = None,
         limit: int = 100,
         visible_to: str | None = None,
     ) -> list[TicketSummary]:
-        """`visible_to`: an agent's id, for only theirs and the unassigned."""
-        where, params = [], []
+        """`before`: a ticket's number, for the page after the one that ended with it;
+        `visible_to`: an agent's id, for only theirs and the unassigned."""
+        where: list[str] = []
+        params: list[str | int] = []
         if visible_to is not None:
             where.append("(assignee_agent_id = ? or assignee_agent_id is null)")
             params.append(visible_to)
@@ -226,13 +220,14 @@ class TicketStore:
         if statuses:
             where.append(f"status in ({', '.join('?' * len(statuses))})")
             params.extend(statuses)
-        for column, value in (
-            ("priority", priority),
-            ("skill", skill),
-            ("assignee_agent_id", assignee),
+        for condition, value in (
+            ("priority = ?", priority),
+            ("skill = ?", skill),
+            ("assignee_agent_id = ?", assignee),
+            ("number < ?", before),
         ):
             if value is not None:
-                where.append(f"{column} = ?")
+                where.append(condition)
                 params.append(value)
         sql = "select * from tickets" + (" where " + " and ".join(where) if where else "")
         return self._summaries(

@@ -75,6 +75,13 @@ def list_tickets(
     skill: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[
+        str | None,
+        Query(
+            pattern=r"^T-[0-9]{1,18}$",
+            description="the next page: tickets filed before this one (the last id of a page)",
+        ),
+    ] = None,
     clocks: Annotated[bool, Query(description="add each ticket's `sla_clocks`")] = False,
 ) -> list[TicketListed]:
     if not staff(who):
@@ -84,6 +91,7 @@ def list_tickets(
         priority=priority,
         skill=skill,
         assignee=assignee,
+        before=int(before[2:]) if before else None,
         limit=limit,
         visible_to=None if sees_every_ticket(who) else who.subject,
     )

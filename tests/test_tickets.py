@@ -203,6 +203,25 @@ def test_filtered_list(client, bot, admin) -> None:
     )
 
 
+def test_the_list_is_read_page_by_page(client, bot, admin) -> None:
+    """Past the largest page: each page ends where the next begins, nothing twice or missed."""
+    filed = [ticketed(client, bot)[0] for _ in range(5)]
+    seen, before = [], ""
+    while True:
+        page = client.get(f"/api/tickets?limit=2{before}", headers=admin)
+        assert page.status_code == 200, page.text
+        ids = [t["id"] for t in page.json()]
+        if not ids:
+            break
+        seen += ids
+        before = f"&before={ids[-1]}"
+    assert seen == filed[::-1]
+    both = client.get(f"/api/tickets?status=new&before={filed[2]}", headers=admin).json()
+    assert [t["id"] for t in both] == [filed[1], filed[0]]
+    refused = client.get("/api/tickets?before=1001", headers=admin)
+    assert refused.status_code == 422 and "before" in refused.text
+
+
 def test_the_list_names_the_customer_and_what_they_asked(client, bot, admin) -> None:
     asked = "my card was charged twice\nfor one coffee"
     named, _, _ = ticketed(client, bot, text=asked)
