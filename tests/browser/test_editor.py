@@ -259,6 +259,32 @@ def test_opening_another_article_over_unsaved_changes_asks_first(web_app, page):
     assert page.errors == []
 
 
+def test_the_list_reads_by_title_or_by_the_latest_change(web_app, page):
+    tag = unique()
+    for article_id, title in [  # written in this order
+        (f"b-{tag}", f"Apple 9 {tag}"),
+        (f"a-{tag}", f"Zoo passes {tag}"),
+        (f"c-{tag}", f"apple 10 {tag}"),
+    ]:
+        created = httpx.post(
+            f"{web_app}/api/kb/articles",
+            json={"id": article_id, "title": title, "body": "Ask in store."},
+            headers=ADMIN_HEADERS,
+            timeout=60,
+        )
+        assert created.status_code == 201, created.text
+    open_editor(page, web_app)
+    page.fill("#list-q", tag)
+    titles = page.locator(".article-item .article-title")
+    # By title as people read them: case aside, 9 before 10; not by id.
+    expect(titles).to_have_text([f"Apple 9 {tag}", f"apple 10 {tag}", f"Zoo passes {tag}"])
+    page.select_option("#list-order", "updated")
+    expect(titles).to_have_text([f"apple 10 {tag}", f"Zoo passes {tag}", f"Apple 9 {tag}"])
+    page.select_option("#list-order", "id")
+    expect(titles).to_have_text([f"Zoo passes {tag}", f"Apple 9 {tag}", f"apple 10 {tag}"])
+    assert page.errors == []
+
+
 def test_hostile_text_shows_as_text_and_the_preview_does_not_run_it(web_app, page):
     article_id = f"xss-{unique()}"
     body = (

@@ -6,6 +6,16 @@ import { $, state, call, reason, debounce, requestArticle } from "./state.js";
 // Answers can arrive out of order (a filter changed twice, a save right after opening): only
 // the answer to the latest request is drawn, never an older list over a newer one.
 let listAsked = 0;
+let listed = [];
+
+// The list's orders: by title as people read them (digits as numbers, case and accents aside),
+// the most recently changed first, or by id as the server gives them.
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+const ORDERS = {
+  title: (a, b) => collator.compare(a.title, b.title) || collator.compare(a.id, b.id),
+  updated: (a, b) => b.updated_at.localeCompare(a.updated_at) || collator.compare(a.title, b.title),
+  id: () => 0,
+};
 
 export async function loadList() {
   const asked = ++listAsked;
@@ -14,7 +24,7 @@ export async function loadList() {
   if (state.query) params.set("q", state.query);
   try {
     const articles = await call("/api/kb/articles?" + params);
-    if (asked === listAsked) renderList(articles);
+    if (asked === listAsked) renderList((listed = articles));
   } catch (err) {
     if (asked === listAsked) $("list-count").textContent = "Could not load the articles: " + reason(err);
   }
@@ -22,7 +32,7 @@ export async function loadList() {
 
 function renderList(articles) {
   const list = clear($("article-list"));
-  for (const article of articles) {
+  for (const article of [...articles].sort(ORDERS[state.order] || ORDERS.title)) {
     const selected = state.current && state.current.id === article.id;
     list.append(
       el(
@@ -65,6 +75,10 @@ export function wireList() {
     e.preventDefault();
     state.query = $("list-q").value.trim();
     loadList();
+  });
+  $("list-order").addEventListener("change", () => {
+    state.order = $("list-order").value;
+    renderList(listed);
   });
   for (const radio of document.querySelectorAll("input[name=status]")) {
     radio.addEventListener("change", () => {

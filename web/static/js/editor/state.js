@@ -10,6 +10,7 @@ export const state = {
   token: null,
   status: "",
   query: "",
+  order: "title",
   current: null, // the article as last loaded or saved; null while writing a new one
   questions: [],
 };
