@@ -127,6 +127,7 @@ def test_the_demo_page_in_japanese_embeds_the_widget_in_japanese(client) -> None
 
 
 @pytest.mark.model
+@pytest.mark.engine_independent  # the demo keeps its data in SQLite, in its data directory
 def test_the_demo_seed_imports_both_companies_and_links_the_japanese_page(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
     seeded = subprocess.run(

@@ -136,7 +136,7 @@ class RefusingEmbedder(HeldEmbedder):
 
 def test_a_text_the_model_refuses_fails_only_its_own_caller() -> None:
     model = RefusingEmbedder()
-    batcher = QueryBatcher(model, window_ms=LONG, max_batch=4)
+    batcher = QueryBatcher(model, window_ms=LONG, max_batch=3)  # the three asked fill it
     asked = ["lost my card", "open an account", "\ud800", "send money abroad"]
     got = asked_during_a_run(
         batcher,
