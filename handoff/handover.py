@@ -134,9 +134,7 @@ class Handover:
         return agent_name(self.storage.db, agent_id)
 
     def ticket_status(self, ticket_id: str) -> str | None:
-        row = self.storage.db.execute("select status from tickets where id = ?", [ticket_id])
-        found = row.fetchone()
-        return found[0] if found else None
+        return self.tickets.status(ticket_id)
 
     def rate(self, conversation_id: str, score: int, comment: str | None) -> None:
         self.desk.rate(conversation_id, score, comment)

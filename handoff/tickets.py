@@ -159,6 +159,10 @@ class TicketStore:
             return row
         raise TicketNotFound(ticket_id)
 
+    def status(self, ticket_id: str) -> str | None:
+        found = self.storage.db.execute("select status from tickets where id = ?", [ticket_id])
+        return next(iter(found.fetchone() or []), None)
+
     def sla(self, row: dict[str, Any]) -> dict[str, SlaState]:
         return sla_view(row, self.policy.calendar, self.clock.now())
 
