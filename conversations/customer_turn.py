@@ -60,6 +60,17 @@ class Turn:
     messages: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class Retried:
+    message: dict[str, Any]  # as the first call stored it
+
+
+# How long a retried message waits for the first call's turn (a bot turn takes well under a
+# second; the wait for Rasa is 15 s unless set otherwise), looking every 50 ms.
+RETRY_WAITS_S = 35.0
+RETRY_POLL_S = 0.05
+
+
 class CustomerTurn:
     def __init__(self, chat: Chat, bot_turn: BotTurn) -> None:
         self.chat = chat
@@ -73,25 +84,41 @@ class CustomerTurn:
         stored (one transaction, committed before anyone else hears of it) and the rest of
         the turn is taken in worker threads, around the bot's answer."""
         stored = await asyncio.to_thread(self._store, conversation_id, text, client_id)
-        if isinstance(stored, Turn):
-            return stored
+        if isinstance(stored, Retried):
+            return await self._retried(conversation_id, stored.message)
         message, bot_text = stored
         await self.answer(conversation_id, message, bot_text)
         return await asyncio.to_thread(self._since, conversation_id, message)
 
+    async def _retried(self, conversation_id: str, message: dict[str, Any]) -> Turn:
+        """A message sent again (its `client_id` stored): the turn the first call gave, once
+        that call (on this replica or another) has taken it, however the two overlapped."""
+        store = self.chat.store
+        deadline = asyncio.get_running_loop().time() + RETRY_WAITS_S
+        while await asyncio.to_thread(store.awaits_turn, message["id"]):
+            if asyncio.get_running_loop().time() > deadline:
+                break  # the first call is stuck or gone: its turn is taken at the next start
+            await asyncio.sleep(RETRY_POLL_S)
+        return await asyncio.to_thread(
+            lambda: Turn(
+                store.get(conversation_id)["status"], [message, *store.replies_to(message["id"])]
+            )
+        )
+
     def _store(
         self, conversation_id: str, text: str, client_id: str | None
-    ) -> Turn | tuple[dict[str, Any], str]:
+    ) -> Retried | tuple[dict[str, Any], str]:
         """Store the customer's message, marked as awaiting its turn, with the language it holds
-        the conversation in (so a turn answered after a crash has it too), in one transaction; a Turn when it was stored before (the same `client_id`)."""
+        the conversation in (so a turn answered after a crash has it too), in one transaction;
+        `Retried` when it was stored before (the same `client_id`)."""
         chat, store = self.chat, self.chat.store
-        conversation = store.get(conversation_id)
+        store.get(conversation_id)  # a conversation that does not exist is said so
         duplicate = store.by_client_id(conversation_id, client_id)
         if duplicate is not None:
             # A button's payload is stored as the button's title; typed words as they came.
             if not text.startswith("/") and duplicate["text"] != text:
                 raise ClientIdReused(str(client_id))
-            return Turn(conversation["status"], [duplicate, *store.replies_to(duplicate["id"])])
+            return Retried(duplicate)
         shown_text, bot_text = self._button_press(conversation_id, text)
         language = chat.language_of(text)  # before the transaction: the detector takes a while
         with chat.storage.write():
@@ -107,7 +134,7 @@ class CustomerTurn:
                 if language is not None:
                     store.set_language(conversation_id, language, at=chat.now())
         if not is_new:  # the same client_id raced in concurrently and won
-            return Turn(store.get(conversation_id)["status"], [message])
+            return Retried(message)
         return message, bot_text
 
     def _since(self, conversation_id: str, message: dict[str, Any]) -> Turn:

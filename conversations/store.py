@@ -205,6 +205,12 @@ class ConversationStore(Quiet, Queued, Attempts):
                 }
             )
 
+    def awaits_turn(self, message_id: int) -> bool:
+        found = self.storage.db.execute(
+            "select 1 from unanswered_messages where message_id = ?", [message_id]
+        )
+        return found.fetchone() is not None
+
     def turn_taken(self, message_id: int) -> None:
         with self.storage.write() as db:
             db.execute("delete from unanswered_messages where message_id = ?", [message_id])

@@ -201,6 +201,9 @@ class Offers:
         offers = []
         for offer_id, conversation_id, created_at, expires_at in rows:
             chat = self.conversations.get(conversation_id)
+            handoff = json.loads(chat["handoff"]) if chat["handoff"] else None
+            if handoff is not None:  # the whole chat as it stands, since the hand-over too
+                handoff["transcript"] = self.conversations.messages(conversation_id)
             offers.append(
                 Offer(
                     offer_id=offer_id,
@@ -209,7 +212,7 @@ class Offers:
                     expires_at=expires_at,
                     priority=chat["priority"],
                     skill=chat["skill"],
-                    handoff=json.loads(chat["handoff"]) if chat["handoff"] else None,
+                    handoff=handoff,
                     transfer=self._transfer(conversation_id, since=chat["queued_at"]),
                 )
             )
@@ -245,9 +248,6 @@ class Offers:
                 raise OfferGone(
                     f"conversation {conversation_id} is {row['status']}, no longer waiting"
                 )
-            agent = next((a for a in self.lineup.agent_states() if a.id == agent_id), None)
-            if agent is None or agent.status != "online":
-                raise NoCapacity("only an online agent can accept chats")
             own_offer = db.execute(
                 "select id from offers where conversation_id = ? and agent_id = ?"
                 " and status = 'pending'",
@@ -258,6 +258,9 @@ class Offers:
                     f"conversation {conversation_id} is waiting but not offered to you: "
                     "an agent takes the chats offered to them"
                 )
+            agent = next((a for a in self.lineup.agent_states() if a.id == agent_id), None)
+            if agent is None or agent.status != "online":
+                raise NoCapacity("only an online agent can accept chats")
             for offer_id, other in db.execute(
                 "select id, agent_id from offers where conversation_id = ? and status = 'pending'",
                 [conversation_id],

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from conversations.store import ConversationStore
 from core.words import say as say_words
 from tests.factories import ScriptedBot
 from tests.helpers import ADMIN_HEADERS
@@ -91,6 +95,41 @@ def test_same_client_id_is_stored_once(client, bot: ScriptedBot) -> None:
     assert len(bot.sent) == 1
     stored = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()["messages"]
     assert [m["text"] for m in stored].count("hi") == 1
+
+
+def test_a_message_sent_again_while_its_turn_is_taken_gets_that_turn(
+    client, bot: ScriptedBot, monkeypatch
+) -> None:
+    """A retry that overlaps the first call (a client that gave up waiting) is answered with the
+    bot's reply too, once the first call has it; the bot hears the message once."""
+    asked, release, retried = threading.Event(), threading.Event(), threading.Event()
+    send = bot.send
+
+    async def slow_send(sender_id: str, text: str, *, metadata: dict) -> list[dict]:
+        asked.set()
+        await asyncio.to_thread(release.wait, 30)
+        return await send(sender_id, text, metadata=metadata)
+
+    awaits_turn = ConversationStore.awaits_turn
+
+    def watched(self: ConversationStore, message_id: int) -> bool:
+        retried.set()
+        return awaits_turn(self, message_id)
+
+    monkeypatch.setattr(bot, "send", slow_send)
+    monkeypatch.setattr(ConversationStore, "awaits_turn", watched)
+    bot.replies = [[{"text": "Hello!"}]]
+    conversation_id, headers, _ = start(client)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(say, client, conversation_id, headers, "hi", "same")
+        assert asked.wait(30), "the bot was never asked"
+        again = pool.submit(say, client, conversation_id, headers, "hi", "same")
+        assert retried.wait(30), "the retry never looked for the first call's turn"
+        release.set()
+        answers = [first.result(timeout=60).json(), again.result(timeout=60).json()]
+    assert [m["text"] for m in answers[1]["messages"]] == ["hi", "Hello!"]
+    assert answers[1]["messages"] == answers[0]["messages"]
+    assert len(bot.sent) == 1
 
 
 def test_a_client_id_sent_again_with_other_words_is_refused(client, bot: ScriptedBot) -> None:

@@ -28,7 +28,8 @@ def test_offered_to_the_skilled_agent_only_then_accepted(client, bot, admin) -> 
     offer = client.get(f"/api/agents/{cards['id']}/offers", headers=cards["headers"]).json()[0]
     assert offer["handoff"]["reason"] == "customer_request"
     assert offer["transfer"] is None  # straight from the bot
-    assert offer["handoff"]["transcript"][-2]["text"] == "I want a person"
+    said = [m["text"] for m in offer["handoff"]["transcript"] if m["sender"] == "customer"]
+    assert said[-1] == "I want a person"
 
     accepted = client.post(f"/api/conversations/{conversation_id}/accept", headers=cards["headers"])
     assert accepted.status_code == 200
@@ -340,8 +341,17 @@ def test_transfer_resolve_rate_hand_back_escalate(client, bot, admin) -> None:
 def test_transfer_to_a_named_agent(client, bot, admin) -> None:
     first = make_agent(client, admin, "Priya", {"cards": 3})
     second = make_agent(client, admin, "Aisha", {"payments": 4})
+    away = make_agent(client, admin, "Omar", {"cards": 3}, online=False)
     conversation_id, _ = waiting_chat(client, bot)
+    # Not offered to Omar: a 403 says so, whether or not he is online.
+    refused = client.post(f"/api/conversations/{conversation_id}/accept", headers=away["headers"])
+    assert refused.status_code == 403, refused.text
     client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
+    client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"text": "Priya here, passing you to payments."},
+        headers=first["headers"],
+    )
     client.post(
         f"/api/conversations/{conversation_id}/transfer",
         json={"agent_id": second["id"]},
@@ -354,6 +364,15 @@ def test_transfer_to_a_named_agent(client, bot, admin) -> None:
         "note": None,
         "to_agent": {"id": second["id"], "name": "Aisha"},
     }
+    # The offer's package carries the chat as it stands, not as it was at the hand-over.
+    said = [m["text"] for m in offer["handoff"]["transcript"]]
+    assert "Priya here, passing you to payments." in said
+    assert said == [
+        m["text"]
+        for m in client.get(f"/api/conversations/{conversation_id}", headers=admin).json()[
+            "messages"
+        ]
+    ]
     bad = client.post(
         f"/api/conversations/{conversation_id}/transfer", json={}, headers=second["headers"]
     )
