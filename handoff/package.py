@@ -10,6 +10,7 @@ from typing import Any
 
 from conversations.people import HandoffRequest
 from conversations.transcript import first_customer_question
+from core.choices import is_pick
 
 HANDOVER_REASON_FOR_STAFF = {  # why a chat was handed over, as the agent reads it
     "customer_request": "the customer asked for a person",
@@ -31,11 +32,19 @@ HANDOVER_REASON_FOR_STAFF = {  # why a chat was handed over, as the agent reads 
 HELPED: dict[object, str] = {True: " (helped)", False: " (did not help)"}
 
 
+def asked_question(request: HandoffRequest, first_question: str | None) -> str | None:
+    """The question the bot was working on, unless it was only a pick from a list ("２番目",
+    "the second one"): no question an article answers; the customer's first question then."""
+    if request.question and not is_pick(request.question):
+        return request.question
+    return first_question
+
+
 def summarise(
     request: HandoffRequest, *, customer_name: str | None, first_question: str | None
 ) -> str:
     who = customer_name or "The customer"
-    asked = request.question or first_question
+    asked = asked_question(request, first_question)
     parts = [f'{who} asked: "{asked}".' if asked else f"{who} has not asked a question yet."]
     if request.attempts:
         tried = ", ".join(
@@ -67,7 +76,7 @@ def build_package(
         "summary": summarise(
             request, customer_name=customer.get("name"), first_question=first_question
         ),
-        "question": request.question or first_question,
+        "question": asked_question(request, first_question),
         "skill": request.skill,
         "priority": request.priority,
         "knowledge_attempts": request.attempts,

@@ -44,3 +44,20 @@ def test_every_reason_a_chat_leaves_the_bot_or_the_queue_for_is_worded() -> None
     block = labels.split("export const HANDOFF_REASONS = {")[1].split("};")[0]
     codes = {line.split(":")[0].strip() for line in block.splitlines() if ":" in line}
     assert codes <= HANDOVER_REASON_FOR_STAFF.keys()
+
+
+def test_a_pick_typed_as_a_reply_is_not_quoted_as_the_question() -> None:
+    """「２番目」 typed when no list was on offer reached the bot as a question; the agent reads
+    the customer's real question instead, in the summary and the package."""
+    from handoff.package import build_package
+
+    request = HandoffRequest(reason="unhelpful_answers", question="２番目")
+    transcript = [
+        {"sender": "customer", "text": "返金っていつされるの？"},
+        {"sender": "customer", "text": "２番目"},
+    ]
+    package = build_package(
+        request, customer={}, page_url=None, transcript=transcript, language="ja", at="now"
+    )
+    assert package["question"] == "返金っていつされるの？"
+    assert package["summary"].startswith('The customer asked: "返金っていつされるの？".')
