@@ -112,7 +112,7 @@ class CustomerTurn:
         the conversation in (so a turn answered after a crash has it too), in one transaction;
         `Retried` when it was stored before (the same `client_id`)."""
         chat, store = self.chat, self.chat.store
-        store.get(conversation_id)  # a conversation that does not exist is said so
+        conversation = store.get(conversation_id)  # one that does not exist is said so
         duplicate = store.by_client_id(conversation_id, client_id)
         if duplicate is not None:
             # A button's payload is stored as the button's title; typed words as they came.
@@ -121,6 +121,15 @@ class CustomerTurn:
             return Retried(duplicate)
         shown_text, bot_text = self._button_press(conversation_id, text)
         language = chat.language_of(text)  # before the transaction: the detector takes a while
+        if (
+            language is not None
+            and conversation["language_source"] == "locale"
+            and language != conversation["language"]
+            and chat.language_of(store.last_customer_text(conversation_id) or "") != language
+        ):
+            # The page said the customer's language: one line in another ("Order KM-20451,
+            # thank you!") does not change it; a second in a row does.
+            language = None
         with chat.storage.write():
             message, is_new = store.add_message(
                 conversation_id,

@@ -251,6 +251,14 @@ class ConversationStore(Quiet, Queued, Attempts):
             )
             return {row[0] for row in rows}
 
+    def last_customer_text(self, conversation_id: str) -> str | None:
+        found = self.storage.db.execute(
+            "select text from messages where conversation_id = ? and sender = 'customer'"
+            " order by id desc limit 1",
+            [conversation_id],
+        ).fetchone()
+        return found[0] if found else None
+
     def by_client_id(
         self, conversation_id: str, client_id: str | None, *, sender: str = "customer"
     ) -> dict[str, Any] | None:

@@ -1,5 +1,5 @@
 """HTTP routes for what an agent does with a chat: accept or decline it, notes, transfer,
-resolve, hand back, escalate; and the customer's rating afterwards.
+resolve, hand back, escalate; and the customer's rating afterwards, or their leaving.
 
 An agent acts only on the chats offered or assigned to them; a supervisor reads the notes of
 any chat and transfers or resolves any chat (docs/production/access.md)."""
@@ -176,3 +176,21 @@ async def csat(conversation_id: str, body: CsatIn, desk: DeskDep, who: Principal
         raise HTTPException(403, "only the conversation's customer rates it")
     await run_in_threadpool(desk.rate, conversation_id, body.score, body.comment)
     return Rating(score=body.score, comment=body.comment)
+
+
+class Left(BaseModel):
+    status: str = Field(description="the chat's status after: abandoned when it was left")
+    left: bool = Field(description="whether a person or the queue was let go just now")
+
+
+@router.post("/{conversation_id}/leave", summary="The customer closes the chat for a new one")
+async def leave(
+    conversation_id: str, queue: QueueDep, conversations: Conversations, who: PrincipalDep
+) -> Left:
+    """A chat waiting for a person, or with one, is abandoned at once (reason `customer_left`):
+    its queue place or its agent's slot is freed and the agent reads "The customer left the
+    chat." A chat with the bot, or one already closed, is left as it is (`left`: false)."""
+    if not (who.has(Role.CUSTOMER) and who.subject == conversation_id):
+        raise HTTPException(403, "only the conversation's customer leaves it")
+    left = await run_in_threadpool(queue.customer_left, conversation_id)
+    return Left(status=conversations.view(conversation_id).status, left=left)

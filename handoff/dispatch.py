@@ -18,6 +18,7 @@ from conversations.states import Status, transition
 from conversations.store import ConversationStore
 from core.clock import Clock, iso
 from core.db import Storage
+from core.words import say
 from handoff.announce import RoutePass
 from handoff.lineup import Lineup, passed_by
 from handoff.offers import Publisher, expire_lapsed, make_offer, withdraw_pending
@@ -179,6 +180,36 @@ class Dispatcher:
                 )
             gone.append((conversation_id, agent_id))
         return gone
+
+    def customer_left(self, conversation_id: str) -> tuple[bool, str | None]:
+        """The customer closed a chat waiting for or with a person (for a new one): abandoned at
+        once (reason customer_left), its place in the queue or its agent's slot freed, and the
+        agent told in the transcript. Whether it was, and the agent it was assigned to. A chat
+        with the bot is left to the idle limit, which tells an answer read from one abandoned."""
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            row = self.conversations.get(conversation_id, lock=True)
+            status = Status(row["status"])
+            if status not in (Status.QUEUED, Status.ASSIGNED):
+                return False, None
+            agent_id = row["assigned_agent_id"] if status is Status.ASSIGNED else None
+            withdraw_pending(db, self.publisher, conversation_id, at=at)
+            if agent_id:
+                end_stint(db, row, "abandoned", at)
+            transition(
+                self.storage,
+                conversation_id,
+                Status.ABANDONED,
+                expect=status,
+                owner=agent_id,
+                reason="customer_left",
+                at=at,
+            )
+            language = self.conversations.language(conversation_id)
+            self.conversations.add_message(
+                conversation_id, sender="system", text=say(language, "chat.customer_left"), at=at
+            )
+        return True, agent_id
 
     def close_unwritten(self) -> list[str]:
         """Chats the customer never wrote in, past the unwritten limit since they started:

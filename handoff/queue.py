@@ -166,6 +166,23 @@ class Queue:
             self.publish_positions()
         return [conversation_id for conversation_id, _ in gone]
 
+    def customer_left(self, conversation_id: str) -> bool:
+        """The customer closed the chat for a new one (`Dispatcher.customer_left`)."""
+        left, agent_id = self.dispatcher.customer_left(conversation_id)
+        if not left:
+            return False
+        self.publish_conversation(conversation_id)
+        if agent_id:
+            self.publisher.publish(
+                f"agent:{agent_id}",
+                "chat_closed",
+                {"conversation_id": conversation_id, "status": "abandoned"},
+            )
+            self.route()  # the agent has a free slot again
+        else:
+            self.publish_positions()  # those behind it moved up
+        return True
+
     def customers_from(self, source: Callable[[], Iterable[str]]) -> None:
         """`source()` names the conversations whose customer has the chat open now (a channel's
         connected sockets)."""

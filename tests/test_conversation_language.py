@@ -97,6 +97,19 @@ def test_without_a_locale_the_first_japanese_message_decides_and_rasa_hears_it(c
     assert listening.metadata[-1]["language"] == "en"
 
 
+def test_on_a_page_that_gave_the_language_one_line_in_another_does_not_change_it(client) -> None:
+    """A Japanese shop's customer writing an order number in English stays in Japanese; two
+    English lines in a row are a customer who changed language."""
+    client.app.state.services.conversations.bot = ScriptedBot(*[[{"text": "…"}]] * 4)
+    started, headers = start(client, locale="ja")
+    write(client, started, headers, JAPANESE_QUESTION)
+    write(client, started, headers, "Order number is KM-20451. Please check it, thank you!")
+    assert read(client, started["id"])["language"] == "ja"
+    write(client, started, headers, "Actually I would rather write in English, if that is fine")
+    view = read(client, started["id"])
+    assert (view["language"], view["language_source"]) == ("en", "detected")
+
+
 def test_a_waiting_japanese_customer_reads_their_place_in_japanese(client, bot, admin) -> None:
     make_agent(client, admin, max_concurrent=1, languages=["en", "ja"])
     busy, busy_headers = start(client)  # takes the only agent's only slot

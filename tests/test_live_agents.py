@@ -564,3 +564,39 @@ def test_two_agents_accepting_at_once_exactly_one_wins(client, bot, admin) -> No
         if m["text"].endswith("has joined the chat.")
     ]
     assert len(joined) == 10
+
+
+def test_a_customer_who_leaves_for_a_new_chat_frees_the_agent_and_the_agent_is_told(
+    client, bot, admin
+) -> None:
+    priya = make_agent(client, admin, "Priya", {"cards": 3}, max_concurrent=1)
+    conversation_id, headers = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=priya["headers"])
+    waiting, waiting_headers = waiting_chat(client, bot, name="Ben")  # Priya is full
+    assert offers(client, priya) == []
+
+    stranger = client.post("/api/conversations", json={}).json()["token"]
+    refused = client.post(
+        f"/api/conversations/{conversation_id}/leave",
+        headers={"Authorization": f"Bearer {stranger}"},
+    )
+    assert refused.status_code == 403
+    left = client.post(f"/api/conversations/{conversation_id}/leave", headers=headers)
+    assert left.status_code == 200, left.text
+    assert left.json() == {"status": "abandoned", "left": True}
+    chat = client.get(f"/api/conversations/{conversation_id}", headers=admin).json()
+    assert chat["messages"][-1]["text"] == "The customer left the chat."
+    assert offers(client, priya) == [waiting]  # her slot is free for the next customer
+    # Leaving again, or leaving the bot, changes nothing.
+    again = client.post(f"/api/conversations/{conversation_id}/leave", headers=headers)
+    assert again.json() == {"status": "abandoned", "left": False}
+    with_bot = client.post("/api/conversations", json={}).json()
+    kept = client.post(
+        f"/api/conversations/{with_bot['id']}/leave",
+        headers={"Authorization": f"Bearer {with_bot['token']}"},
+    )
+    assert kept.json() == {"status": "bot", "left": False}
+    # The one still waiting leaves the queue the same way, and its offer is withdrawn.
+    gone = client.post(f"/api/conversations/{waiting}/leave", headers=waiting_headers)
+    assert gone.json() == {"status": "abandoned", "left": True}
+    assert offers(client, priya) == []

@@ -580,7 +580,7 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
         pane.locator("textarea[id^=transfer-note-]").fill("Invoice question: billing knows best.")
         pane.get_by_role("button", name="Transfer", exact=True).last.click()
         expect(pane.locator(".banner")).to_contain_text("Transferred to Tom Whitfield")
-        expect(pane.locator(".chat-status")).to_have_text("queued")  # no longer "assigned"
+        expect(pane.locator(".chat-status")).to_have_text("transferred")  # not "assigned"
         offered = http.get(
             f"/api/agents/{colleague['id']}/offers", headers=colleague["headers"]
         ).json()

@@ -194,7 +194,9 @@ def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, 
     # Leaving a chat still going on for a new one asks first; "Cancel" keeps it.
     chat.locator("#menu-button").click()
     chat.get_by_role("menuitem", name="Start a new chat").click()
-    assert page.dialogs == ["Start a new chat? This one will no longer show here."]
+    assert page.dialogs == [
+        "Start a new chat? This chat with our team ends, and they'll be told you left."
+    ]
     assert conversation_id(page) == cid
 
     # Closed, the chat counts the agent's replies on its launcher; opened, it shows the newest.
@@ -241,6 +243,45 @@ def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, 
     expect(chat.locator(".msg.system").last).to_have_text(thanks)
     expect(chat.locator("#rated")).to_have_count(0)
     assert page.errors == []
+
+
+def test_a_customer_who_starts_a_new_chat_leaves_and_the_agent_is_told(
+    app, api, agent, page, new_page
+):
+    api.put(
+        f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
+    )
+    console = new_page()
+    console.goto(f"{app}/console#token={agent['token']}")
+    chat = open_widget(page, app)
+    cid = conversation_id(page)
+    say(chat, "My card was charged twice")
+    expect(chat.locator("#queue-position")).to_be_visible()
+    accepted = httpx.post(
+        f"{app}/api/conversations/{cid}/accept", headers=agent["headers"], timeout=30
+    )
+    assert accepted.status_code == 200, accepted.text
+    pane = console.locator(f'.chat-pane[data-conversation="{cid}"]')
+    expect(pane).to_be_visible()
+
+    page.dialog_answers = [True]
+    chat.locator("#menu-button").click()
+    chat.get_by_role("menuitem", name="Start a new chat").click()
+    chat = page.frame_locator("#cascade-frame")
+    expect(chat.locator(".msg.customer")).to_have_count(0)  # a new chat, reloaded
+    assert conversation_id(page) != cid
+    assert page.dialogs == [
+        "Start a new chat? This chat with our team ends, and they'll be told you left."
+    ]
+    # The agent sees it at once, and has the slot back; the transcript says so too.
+    expect(pane.locator(".banner")).to_contain_text("The customer left: this chat is closed.")
+    expect(pane.locator(".chat-status")).to_have_text("abandoned")
+    left = api.get(f"/api/conversations/{cid}").json()
+    assert left["status"] == "abandoned"
+    assert left["messages"][-1]["text"] == "The customer left the chat."
+    roster = {a["id"]: a for a in api.get("/api/agents/roster").json()}
+    assert roster[agent["id"]]["load"] == 0
+    assert page.errors == [] and console.errors == []
 
 
 def test_the_menu_offers_a_person_while_the_bot_has_the_chat(app, api, page):

@@ -554,9 +554,16 @@ $("new-chat").addEventListener("click", () => {
   toggleMenu(false);
   // A chat still going on (with the bot, in line, with a person) is left only when meant.
   const going = ["bot", "queued", "assigned"].includes(state.status) && [...state.messages.values()].some((m) => m.sender === "customer");
-  if (going && !window.confirm(w("widget.new_chat_confirm"))) return;
-  store.removeItem(STORE);
-  location.reload();
+  const asked = { queued: "widget.new_chat_confirm_queued", assigned: "widget.new_chat_confirm_assigned" }[state.status];
+  if (going && !window.confirm(w(asked || "widget.new_chat_confirm"))) return;
+  // One waiting for a person, or with one, is let go: the agent is told the customer left.
+  const leaving = ["queued", "assigned"].includes(state.status)
+    ? api("/api/conversations/" + state.id + "/leave", { method: "POST", token: state.token }).catch(() => null)
+    : null;
+  Promise.resolve(leaving).then(() => {
+    store.removeItem(STORE);
+    location.reload();
+  });
 });
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;

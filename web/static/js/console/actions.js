@@ -90,7 +90,7 @@ async function transferForm(chat) {
       if (note.value.trim()) body.note = note.value.trim();
       const view = await call(`/api/conversations/${cid}/transfer`, { method: "POST", body });
       mergeView(chat, view); // its status is now the queue's (or the colleague's offer)
-      closeChat(chat, "Transferred" + (agent.value ? " to " + agentName(agent.value) : " to " + skill.value) + ".");
+      closeChat(chat, "Transferred" + (agent.value ? " to " + agentName(agent.value) : " to " + skill.value) + ".", null, "transferred");
     },
   );
 }

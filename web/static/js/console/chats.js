@@ -224,7 +224,7 @@ export async function refreshChats() {
         mergeView(chat, view);
         const mine = view.status === "assigned" && view.assigned_agent && view.assigned_agent.id === state.agent.id;
         if (!mine && !chat.closed) {
-          closeChat(chat, "This chat is now " + view.status + (view.ticket_id ? " (ticket " + view.ticket_id + ")" : "") + ".", view.ticket_id);
+          closeChat(chat, view.status === "abandoned" ? "The customer left: this chat is closed." : "This chat is now " + view.status + (view.ticket_id ? " (ticket " + view.ticket_id + ")" : "") + ".", view.ticket_id);
         }
       }
     }

@@ -4,7 +4,7 @@
 
 import { socket as openSocket } from "../shared/session.js";
 import { refreshCanned } from "./canned.js";
-import { appendMessage, customerWrote, refreshChats } from "./chats.js";
+import { appendMessage, closeChat, customerWrote, refreshChats } from "./chats.js";
 import { offerChanged, refreshOffers, renderOffers, tickCountdown } from "./offers.js";
 import { statusHeard } from "./presence.js";
 import { state, toast, ui } from "./state.js";
@@ -47,7 +47,13 @@ export function connect() {
     state.ticketReload = setTimeout(loadTickets, 250);
     if (data && data.ticket_id) refreshOpenTicket(data.ticket_id);
   });
-  socket.on("chat_closed", () => refreshChats()); // its customer left: shown closed
+  socket.on("chat_closed", (data) => {
+    // Its customer left (or went quiet past the idle limit): said so, as the agent may no
+    // longer read the chat itself.
+    const chat = data && state.chats.get(data.conversation_id);
+    if (chat && !chat.closed && data.status === "abandoned") closeChat(chat, "The customer left: this chat is closed.", null, "abandoned");
+    refreshChats();
+  });
   socket.on("agent_status", (data) => statusHeard(data && data.status)); // set away
   socket.on("message", (data) => {
     if (!data || !data.message) return;
