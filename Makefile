@@ -17,6 +17,7 @@ CASCADE   := $(VENV)/bin/cascade
 DEMO_DIR  ?= var/demo
 PORT      ?= 8000
 RASA_PORT ?= 5005
+MAIL_PORT ?= 8025
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -106,9 +107,17 @@ nlu-test: model
 
 setup: $(APP_OK) $(EMBED_OK) $(RASA_OK) $(WEB_OK) model
 
+# The demo's email (tickets, replies, transcripts) goes to an SMTP server on loopback that keeps
+# each message in a Maildir, $(DEMO_DIR)/mail/new, unless CASCADE_SMTP_HOST names a real one.
 demo: setup
 	@scripts/demo-seed $(DEMO_DIR) $(PORT) $(RASA_PORT)
-	@CASCADE_ADMIN_TOKEN=$${CASCADE_ADMIN_TOKEN:-$$(cat $(DEMO_DIR)/admin-token)} \
+	@echo "  Email the demo sends (one file each):  $(DEMO_DIR)/mail/new/"
+	@$(VENV)/bin/python -m aiosmtpd -n -l 127.0.0.1:$(MAIL_PORT) \
+	  -c aiosmtpd.handlers.Mailbox $(DEMO_DIR)/mail & mail=$$!; trap "kill $$mail" EXIT; \
+	CASCADE_SMTP_HOST=$${CASCADE_SMTP_HOST:-127.0.0.1} \
+	CASCADE_SMTP_PORT=$${CASCADE_SMTP_PORT:-$(MAIL_PORT)} \
+	CASCADE_SMTP_FROM=$${CASCADE_SMTP_FROM:-support@tidewater.example} \
+	CASCADE_ADMIN_TOKEN=$${CASCADE_ADMIN_TOKEN:-$$(cat $(DEMO_DIR)/admin-token)} \
 	  $(CASCADE) up --data-dir $(DEMO_DIR) --port $(PORT) --rasa-port $(RASA_PORT)
 
 lint: $(APP_OK)
