@@ -657,6 +657,15 @@ def test_a_canned_response_goes_in_in_the_customers_language(console_app, on_dut
     reply.fill("/waited")
     reply.press("Tab")
     expect(reply).to_have_value("お客様、お待たせいたしました。")  # no name: not お客様様
+    reply.fill("/wai")  # the only shortcut it begins: Tab completes it
+    reply.press("Tab")
+    expect(reply).to_have_value("お客様、お待たせいたしました。")
+    # A shortcut mistyped is said so and stays in the box: never sent to the customer.
+    reply.fill("/nope")
+    reply.press("Enter")
+    expect(chat_pane(page, hana.id).locator(".hint")).to_have_text("No canned response /nope")
+    expect(reply).to_have_value("/nope")
+    assert "/nope" not in [m["text"] for m in hana.view()["messages"]]
     # She carries on in English: the chat follows, and so do the canned texts on offer.
     hana.say("Sorry, could we carry on in English please? My parcel never arrived.")
     pane = chat_pane(page, hana.id)

@@ -41,14 +41,17 @@ function fillIn(chat, text) {
   return text.split("{customer_name}様").join(nobody).split("{customer_name}").join(nobody);
 }
 
-// The "/shortcut" word just before the caret, if it names a canned response.
+// The "/shortcut" word just before the caret: the canned response it names, or the only one it
+// begins ("/look" for /lookup); `unknown` when it names none.
 function typedShortcut(chat) {
   const box = chat.reply;
   const before = box.value.slice(0, box.selectionStart);
   const match = /(^|\s)\/([\w-]+)$/.exec(before);
   if (!match) return null;
-  const found = state.canned.find((c) => c.shortcut === match[2]);
-  return found ? { canned: found, length: match[2].length + 1 } : null;
+  const word = match[2];
+  const begun = state.canned.filter((c) => c.shortcut.startsWith(word));
+  const found = state.canned.find((c) => c.shortcut === word) || (begun.length === 1 ? begun[0] : null);
+  return found ? { canned: found, length: word.length + 1 } : { unknown: word, begun };
 }
 
 export function insertCanned(chat, canned, replaceTyped) {
@@ -66,7 +69,10 @@ export function insertCanned(chat, canned, replaceTyped) {
 
 export function showHint(chat) {
   const typed = typedShortcut(chat);
-  chat.hint.textContent = typed ? "Tab or Enter inserts /" + typed.canned.shortcut : "";
+  chat.hint.textContent = !typed ? ""
+    : typed.canned ? "Tab or Enter inserts /" + typed.canned.shortcut
+    : typed.begun.length ? "Canned responses: " + typed.begun.map((c) => "/" + c.shortcut).join(", ")
+    : "No canned response /" + typed.unknown;
 }
 
 // Keys in a chat's reply box; `send(chat)` sends the reply (the chat's own, in chats.js).
@@ -74,14 +80,18 @@ export function replyKeys(chat, e, send) {
   if (e.isComposing) return;
   if (e.key === "Tab" && !e.shiftKey) {
     const typed = typedShortcut(chat);
-    if (typed) {
+    if (typed && typed.canned) {
       e.preventDefault();
       insertCanned(chat, typed.canned, typed.length);
+    } else if (typed) {
+      e.preventDefault(); // stays in the box, where the hint says why nothing went in
     }
   } else if (e.key === "Enter" && !e.shiftKey) {
     e.preventDefault();
     const typed = typedShortcut(chat);
-    if (typed) insertCanned(chat, typed.canned, typed.length);
+    if (typed && typed.canned) insertCanned(chat, typed.canned, typed.length);
+    // A reply that is only an unknown "/word" is a mistyped shortcut, not words for the customer.
+    else if (typed && /^\/[\w-]+$/.test(chat.reply.value.trim())) showHint(chat);
     else send(chat);
   } else if (e.key === "Escape") {
     clear(chat.forms);
