@@ -279,6 +279,7 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
     banner.get_by_role("button", name=f"Open ticket {ticket_id}").click()
     expect(page.locator("#tickets-view")).to_be_visible()
     row = page.locator(f'.ticket-item[data-ticket="{ticket_id}"]')
+    expect(row.locator(".lang-badge")).to_have_attribute("data-language", "en")
     first = row.locator('.sla[data-metric="first_response"]')
     resolution = row.locator('.sla[data-metric="resolution"]')
     expect(first).to_have_attribute("data-state", "ok")
@@ -290,6 +291,9 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
         re.compile("I want to talk to a person about my refund")
     )
     expect(ticket.locator(".notes")).to_contain_text("Refund needs the payments team.")
+    expect(ticket.locator('label[for="ticket-reply"]')).to_have_text(
+        "Reply to the customer (in the chat and by email to ana@example.com)"
+    )
 
     # The clock passes its warning instant: the badge turns amber without a reload, and the
     # app's own view of the ticket says "warning" too.

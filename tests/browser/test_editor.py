@@ -278,6 +278,7 @@ def test_the_list_reads_by_title_or_by_the_latest_change(web_app, page):
     titles = page.locator(".article-item .article-title")
     # By title as people read them: case aside, 9 before 10; not by id.
     expect(titles).to_have_text([f"Apple 9 {tag}", f"apple 10 {tag}", f"Zoo passes {tag}"])
+    expect(page.locator(".article-item .article-meta").first).to_contain_text(f"b-{tag}")
     page.select_option("#list-order", "updated")
     expect(titles).to_have_text([f"apple 10 {tag}", f"Zoo passes {tag}", f"Apple 9 {tag}"])
     page.select_option("#list-order", "id")

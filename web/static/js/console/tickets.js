@@ -6,7 +6,7 @@
 import { clear, el } from "../shared/dom.js";
 import { duration, when } from "../shared/format.js";
 import { HANDOFF_REASONS } from "../shared/labels.js";
-import { ACTIVE_TICKETS, add, agentName, handoffPanel, messageItem, noteItem } from "./parts.js";
+import { ACTIVE_TICKETS, add, agentName, handoffPanel, languageBadge, messageItem, noteItem } from "./parts.js";
 import { showView, updateCounts } from "./sections.js";
 import { call, failed, state, ui } from "./state.js";
 
@@ -157,9 +157,10 @@ function renderTickets() {
           el("span", { class: "tag status-" + t.status }, t.status),
           el("span", { class: "tag priority-" + t.priority }, t.priority),
           el("span", { class: "tag" }, t.skill),
+          languageBadge(t.language),
           el("span", { class: "subject" }, t.subject || "(no question typed)"),
           el("span", { class: "muted reason" }, HANDOFF_REASONS[t.reason] || t.reason),
-          el("span", { class: "muted email" }, [t.customer_name, t.customer_email || "no email"].filter(Boolean).join(" · ")),
+          el("span", { class: "muted email" }, [t.customer_name && t.customer_name.trim(), t.customer_email || "no email"].filter(Boolean).join(" · ")),
           el("span", { class: "clocks" },
             Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status))))),
     );
@@ -271,7 +272,7 @@ function renderTicket(t, clocks, again) {
     el("p", { class: "clocks" }, Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status))),
     t.subject ? el("p", { class: "ticket-subject" }, t.subject) : null,
     el("p", { class: "muted" }, HANDOFF_REASONS[t.reason] || t.reason, " · filed ", when(t.created_at), " · ",
-      [t.customer_name, t.customer_email || "no email"].filter(Boolean).join(" · "),
+      [t.customer_name && t.customer_name.trim(), t.customer_email || "no email"].filter(Boolean).join(" · "),
       t.assignee_agent_id ? " · assigned to " + agentName(t.assignee_agent_id) : " · unassigned"),
     el("form", { class: "row ticket-actions", onsubmit: (e) => { e.preventDefault(); pickFirst(status, statusError) && act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { status: status.value } }), "status"); } },
       el("label", { for: "ticket-status" }, "Status"), status,
@@ -286,7 +287,7 @@ function renderTicket(t, clocks, again) {
         el("h3", {}, "Transcript"),
         el("ol", { class: "transcript", role: "log", "aria-label": "Ticket transcript" }, (t.transcript || []).map(messageItem)),
         !state.canWrite ? null : t.status === "closed" ? el("p", { class: "muted", id: "ticket-closed" }, "This ticket is closed: no more replies can be sent on it.") : el("form", { class: "reply", onsubmit: (e) => { e.preventDefault(); if (reply.value.trim()) act(() => call(`/api/tickets/${t.id}/replies`, { method: "POST", body: { text: reply.value.trim() } }), "reply"); } },
-          el("label", { for: "ticket-reply" }, "Reply to the customer (in the chat and by email)"),
+          el("label", { for: "ticket-reply" }, "Reply to the customer (" + (t.customer_email ? "in the chat and by email to " + t.customer_email : "in the chat: they gave no email address") + ")"),
           reply,
           el("div", { class: "row" }, el("span", { class: "spacer" }), el("button", { type: "submit", class: "primary" }, "Send reply")))),
       el("aside", { class: "context" },

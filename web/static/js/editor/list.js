@@ -52,7 +52,7 @@ function renderList(articles) {
             "span",
             { class: "article-meta" },
             el("span", { class: "status status-" + article.status }, article.status),
-            " " + article.skill + " · v" + article.version + " · " + when(article.updated_at)
+            " " + article.skill + " · " + article.id + " · v" + article.version + " · " + when(article.updated_at)
           )
         )
       )
