@@ -150,6 +150,19 @@ class Queue:
             present.update(source())
         gone = self.dispatcher.abandon_idle(present=present)
         gone += [(conversation_id, None) for conversation_id in self.dispatcher.close_unwritten()]
+        self._abandoned(gone)
+        return [conversation_id for conversation_id, _ in gone]
+
+    def customer_left(self, conversation_id: str) -> bool:
+        """The customer closed the chat for a new one (`Dispatcher.customer_left`)."""
+        left, agent_id = self.dispatcher.customer_left(conversation_id)
+        if left:
+            self._abandoned([(conversation_id, agent_id)])
+        return left
+
+    def _abandoned(self, gone: list[tuple[str, str | None]]) -> None:
+        """Tell of chats abandoned (each with the agent it was assigned to, if any): their
+        watchers, their agents; then route the slots freed, or move the queue up."""
         freed = []
         for conversation_id, agent_id in gone:
             self.publish_conversation(conversation_id)
@@ -164,24 +177,6 @@ class Queue:
             self.route()  # their agents have a free slot again
         elif gone:
             self.publish_positions()
-        return [conversation_id for conversation_id, _ in gone]
-
-    def customer_left(self, conversation_id: str) -> bool:
-        """The customer closed the chat for a new one (`Dispatcher.customer_left`)."""
-        left, agent_id = self.dispatcher.customer_left(conversation_id)
-        if not left:
-            return False
-        self.publish_conversation(conversation_id)
-        if agent_id:
-            self.publisher.publish(
-                f"agent:{agent_id}",
-                "chat_closed",
-                {"conversation_id": conversation_id, "status": "abandoned"},
-            )
-            self.route()  # the agent has a free slot again
-        else:
-            self.publish_positions()  # those behind it moved up
-        return True
 
     def customers_from(self, source: Callable[[], Iterable[str]]) -> None:
         """`source()` names the conversations whose customer has the chat open now (a channel's

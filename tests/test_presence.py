@@ -122,8 +122,11 @@ def test_a_silent_console_passes_its_offer_and_its_chat_to_a_colleague(
     # Ana's chat comes first: she was being served; Ben waits behind her.
     to_tom = offered(client, tom)
     assert [o["conversation_id"] for o in to_tom] == [ana, ben]
-    assert to_tom[0]["handoff"] == package  # the same hand-over package Priya had
+    # The same hand-over package Priya had, its transcript the whole chat as it stands now.
+    passed = {k: v for k, v in to_tom[0]["handoff"].items() if k != "transcript"}
+    assert passed == {k: v for k, v in package.items() if k != "transcript"}
     seen = client.get(f"/api/conversations/{ana}", headers=ana_headers).json()
+    assert to_tom[0]["handoff"]["transcript"] == seen["messages"]
     assert seen["status"] == "queued" and "assigned_agent" not in seen
     assert texts(seen)[-4:] == [
         "Priya Raman has joined the chat.",
