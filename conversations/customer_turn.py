@@ -125,10 +125,12 @@ class CustomerTurn:
             language is not None
             and conversation["language_source"] == "locale"
             and language != conversation["language"]
-            and chat.language_of(store.last_customer_text(conversation_id) or "") != language
+            and chat.language_of(store.last_customer_text(conversation_id) or "")
+            == conversation["language"]
         ):
-            # The page said the customer's language: one line in another ("Order KM-20451,
-            # thank you!") does not change it; a second in a row does.
+            # The page said the customer's language and they wrote in it: one line in another
+            # ("Order KM-20451, thank you!") does not change it; a second in a row does. (A
+            # first message in another language does: the page's guess was wrong.)
             language = None
         with chat.storage.write():
             message, is_new = store.add_message(

@@ -99,7 +99,8 @@ def test_without_a_locale_the_first_japanese_message_decides_and_rasa_hears_it(c
 
 def test_on_a_page_that_gave_the_language_one_line_in_another_does_not_change_it(client) -> None:
     """A Japanese shop's customer writing an order number in English stays in Japanese; two
-    English lines in a row are a customer who changed language."""
+    English lines in a row are a customer who changed language. (A first message in another
+    language switches at once: tests/browser/test_widget_japanese.py.)"""
     client.app.state.services.conversations.bot = ScriptedBot(*[[{"text": "…"}]] * 4)
     started, headers = start(client, locale="ja")
     write(client, started, headers, JAPANESE_QUESTION)
