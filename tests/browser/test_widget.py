@@ -177,7 +177,9 @@ def test_waiting_then_an_agent_by_name_then_a_rating_with_a_comment(app, api, ag
     assert page.dialogs == [] and page.errors == []
 
 
-def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, agent, page):
+def with_the_agent(app, api, agent, page):
+    """The widget's customer asks for help, waits, and the agent (set online) takes the chat:
+    the chat's frame and the conversation's id."""
     api.put(
         f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
     )
@@ -190,6 +192,11 @@ def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, 
     )
     assert accepted.status_code == 200, accepted.text
     expect(chat.locator("#agent-banner")).to_contain_text("Priya Raman")
+    return chat, cid
+
+
+def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, agent, page):
+    chat, cid = with_the_agent(app, api, agent, page)
 
     # Leaving a chat still going on for a new one asks first; "Cancel" keeps it.
     chat.locator("#menu-button").click()
@@ -248,19 +255,9 @@ def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, 
 def test_a_customer_who_starts_a_new_chat_leaves_and_the_agent_is_told(
     app, api, agent, page, new_page
 ):
-    api.put(
-        f"/api/agents/{agent['id']}/status", json={"status": "online"}, headers=agent["headers"]
-    )
     console = new_page()
     console.goto(f"{app}/console#token={agent['token']}")
-    chat = open_widget(page, app)
-    cid = conversation_id(page)
-    say(chat, "My card was charged twice")
-    expect(chat.locator("#queue-position")).to_be_visible()
-    accepted = httpx.post(
-        f"{app}/api/conversations/{cid}/accept", headers=agent["headers"], timeout=30
-    )
-    assert accepted.status_code == 200, accepted.text
+    chat, cid = with_the_agent(app, api, agent, page)
     pane = console.locator(f'.chat-pane[data-conversation="{cid}"]')
     expect(pane).to_be_visible()
 

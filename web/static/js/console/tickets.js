@@ -142,6 +142,9 @@ const ORDERS = {
 };
 
 function renderTickets() {
+  // Drawn again when any ticket changes: the row that had the keyboard keeps it.
+  const had = ui.ticketList.contains(document.activeElement) && document.activeElement.closest(".ticket-item");
+  const focused = had ? had.dataset.ticket : null;
   clear(ui.ticketList);
   const shown = state.tickets.filter((t) =>
     (state.ticketFilter === "all" || (state.ticketFilter === "active" ? ACTIVE_TICKETS.includes(t.status) : t.status === state.ticketFilter)) &&
@@ -165,6 +168,8 @@ function renderTickets() {
             Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status))))),
     );
   }
+  const row = focused && [...ui.ticketList.querySelectorAll(".ticket-item")].find((item) => item.dataset.ticket === focused);
+  if (row) row.querySelector(".ticket-row").focus();
   updateCounts();
 }
 
