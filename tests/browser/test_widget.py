@@ -281,6 +281,20 @@ def test_a_customer_who_starts_a_new_chat_leaves_and_the_agent_is_told(
     assert page.errors == [] and console.errors == []
 
 
+def test_a_new_chat_starts_even_when_leaving_the_old_one_gets_no_answer(app, api, agent, page):
+    """The server never answers "the customer left": the new chat starts all the same."""
+    chat, cid = with_the_agent(app, api, agent, page)
+    held = []
+    page.route("**/leave", lambda route: held.append(route))  # neither answered nor failed
+    page.dialog_answers = [True]
+    chat.locator("#menu-button").click()
+    chat.get_by_role("menuitem", name="Start a new chat").click()
+    chat = page.frame_locator("#cascade-frame")
+    expect(chat.locator(".msg.customer")).to_have_count(0)  # a new chat, reloaded
+    assert len(held) == 1 and conversation_id(page) != cid
+    assert page.errors == []
+
+
 def test_the_menu_offers_a_person_while_the_bot_has_the_chat(app, api, page):
     chat = open_widget(page, app)
     cid = conversation_id(page)

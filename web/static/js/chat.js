@@ -14,6 +14,7 @@ const STORE = "cascade.chat";
 const VISITOR = "cascade.visitor"; // this browser's id, kept across chats: a returning visitor
 const RATING_PAYLOAD = /^\/csat\{/;
 const PERSON_PAYLOAD = "/request_human"; // the bot's own "Talk to a person" button sends the same
+const LEAVE_WAIT_MS = 5000; // "Start a new chat" waits this long at most to say the customer left
 
 // The browser's storage, or this page's memory where the browser refuses it (a company page on
 // another site whose visitors block third-party storage): the chat then lasts as long as the page.
@@ -557,8 +558,14 @@ $("new-chat").addEventListener("click", () => {
   const asked = { queued: "widget.new_chat_confirm_queued", assigned: "widget.new_chat_confirm_assigned" }[state.status];
   if (going && !window.confirm(w(asked || "widget.new_chat_confirm"))) return;
   // One waiting for a person, or with one, is let go: the agent is told the customer left.
+  // The new chat starts whatever the answer, and after LEAVE_WAIT_MS at most: a server that
+  // does not answer must not keep the customer in the old one.
   const leaving = ["queued", "assigned"].includes(state.status)
-    ? api("/api/conversations/" + state.id + "/leave", { method: "POST", token: state.token }).catch(() => null)
+    ? api("/api/conversations/" + state.id + "/leave", {
+        method: "POST",
+        token: state.token,
+        signal: AbortSignal.timeout(LEAVE_WAIT_MS),
+      }).catch(() => null)
     : null;
   Promise.resolve(leaving).then(() => {
     store.removeItem(STORE);

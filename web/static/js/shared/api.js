@@ -17,7 +17,7 @@ export function whenTokenRefused(handler) {
   refused = handler;
 }
 
-export async function api(path, { method = "GET", body, token, raw = false, headers = {} } = {}) {
+export async function api(path, { method = "GET", body, token, raw = false, headers = {}, signal } = {}) {
   const h = { ...headers };
   if (token) h.Authorization = "Bearer " + token;
   let payload = body;
@@ -27,9 +27,10 @@ export async function api(path, { method = "GET", body, token, raw = false, head
   }
   let response;
   try {
-    response = await fetch(path, { method, headers: h, body: payload });
+    response = await fetch(path, { method, headers: h, body: payload, signal });
   } catch (_) {
-    // fetch rejects only when no answer came ("Failed to fetch"): say so in a person's words.
+    // fetch rejects only when no answer came ("Failed to fetch") or the caller gave up on it
+    // (`signal`): say so in a person's words.
     throw new ApiError(0, "the server could not be reached; check the connection and try again");
   }
   if (!response.ok) {
