@@ -150,12 +150,16 @@ def test_plain_replies_in_the_customer_s_language(live, text: str, key: str) -> 
     assert bot_texts(turn) == [say("ja" if text != "hello" else "en", key)]
 
 
-@pytest.mark.parametrize("asking", ["Suicaで払えますか", "Ｓｕｉｃａで払える？"])
+@pytest.mark.parametrize(
+    "asking", ["Suicaで払えますか", "Ｓｕｉｃａで払える？", "Suicaで払えるか知りたいです"]
+)
 def test_a_japanese_question_is_not_thanked(live, asking: str) -> None:
     """Whatever the NLU makes of it, a question is searched: the payment article is offered
-    (as the answer or among the choices), and nobody is told "you're welcome"."""
+    (as the answer or among the choices), and nobody is told "you're welcome" or what the bot
+    is. 「〜か知りたいです」 ("I'd like to know whether…") asks as 「〜ますか」 does."""
     turn = Chat(live).say(asking)
     assert say("ja", "bot.thanks") not in bot_texts(turn)
+    assert say("ja", "bot.bot_challenge") not in bot_texts(turn)
     offered = articles(turn) + [
         b["payload"] for m in turn["messages"] for b in (m.get("buttons") or [])
     ]
