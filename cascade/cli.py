@@ -235,7 +235,7 @@ def kb_export(
     data_dir: DataDir = None,
     markdown: Annotated[bool, typer.Option(help="One Markdown file per article.")] = False,
 ) -> None:
-    """Export every article but archived ones, re-importable with `kb import`."""
+    """Export every article with its status (archived ones too), re-importable with `kb import`."""
     from knowledge_base.markdown import write_folder
 
     articles = _services_without_model(data_dir).kb.export()

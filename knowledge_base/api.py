@@ -329,13 +329,13 @@ def versions(article_id: str, kb: KB, _: Editor) -> list[Version]:
 
 @router.get(
     "/export",
-    summary="Every article but archived ones: JSON Lines, or a zip of Markdown files",
+    summary="Every article, with its status: JSON Lines, or a zip of Markdown files",
     description=(
         "`format=jsonl` (the default): one article per line, re-importable with"
         " `POST /api/kb/import`.\n\n"
         "`format=markdown`: `knowledge-base.zip`, one `<id>.md` per article with YAML front"
-        " matter (id, title, skill, tags, questions, status) above the Markdown body, what"
-        " editors keep in git; `POST /api/kb/import` takes the zip back as it is."
+        " matter (id, title, skill, tags, questions, language, status) above the Markdown body,"
+        " what editors keep in git; `POST /api/kb/import` takes the zip back as it is."
     ),
     response_class=Response,
     responses={

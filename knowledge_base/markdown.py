@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from knowledge_base.errors import ImportRejected
 from knowledge_base.store import ArticleIn
 
-FRONT_FIELDS = ("id", "title", "skill", "tags", "questions", "status")
+FRONT_FIELDS = ("id", "title", "skill", "tags", "questions", "language", "status")
 STATUSES = ("draft", "published", "archived")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024

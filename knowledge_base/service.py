@@ -368,8 +368,9 @@ class KnowledgeBase:
         return self._versions.history(article_id)
 
     def export(self) -> list[dict[str, object]]:
-        """Every article but archived ones, in the import format (plus status), by id."""
-        return [a.as_dict() for a in self.store.all() if a.status != "archived"]
+        """Every article, archived ones too, in the import format (plus status), by id: a
+        backup that an import restores as it was."""
+        return [a.as_dict() for a in self.store.all()]
 
     def listing(self, *, status: str | None = None, query: str | None = None) -> list[Article]:
         """Articles by id, of this status, with all these words (any order, NFKC) if given."""

@@ -83,7 +83,9 @@ class Article:
 
     @property
     def sensitive(self) -> bool:
-        return "sensitive" in self.tags
+        """Tagged `sensitive`, however it is typed ("Sensitive", full-width ｓｅｎｓｉｔｉｖｅ): a
+        tag that looks right to the editor must not leave the topic to the bot."""
+        return any(normalise(tag).casefold() == "sensitive" for tag in self.tags)
 
     def has_words(self, words: list[str]) -> bool:
         """Whether every one of `words` (NFKC, lower case) is in its title, body or example

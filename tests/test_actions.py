@@ -28,6 +28,11 @@ ARTICLES = {
     "freeze-card": Article("freeze-card", "Freeze your card", "Open Cards.", [], "cards", []),
     "lost-card": Article("lost-card", "Lost or stolen card", "Report it.", [], "cards", []),
     "report-fraud": Article("report-fraud", "Report fraud", "Call us.", [], "fraud", ["sensitive"]),
+    # Tagged by editors who typed it otherwise: capitals, full-width letters.
+    "stolen-id": Article("stolen-id", "Stolen identity", "Call us.", [], "fraud", ["Sensitive"]),
+    "stolen-pin": Article(
+        "stolen-pin", "Stolen PIN", "Call us.", [], "fraud", ["ＳＥＮＳＩＴＩＶＥ"]
+    ),
 }
 
 
@@ -112,6 +117,13 @@ def test_sensitive_article_is_shown_and_handed_over_at_once() -> None:
         "priority": "high",
         "question": "someone stole money",
     }
+
+
+@pytest.mark.parametrize("article_id", ["stolen-id", "stolen-pin"])
+def test_a_sensitive_tag_counts_however_it_is_typed(article_id: str) -> None:
+    kb = FakeKnowledge(SearchOutcome(Decision.ANSWER, [hit(article_id, 0.8)]))
+    customs, _ = run(ActionAnswerQuestion(kb), tracker("someone stole my identity", "question"))
+    assert signal(customs, "handoff")["reason"] == "sensitive_topic"
 
 
 def test_sensitive_choice_in_a_clarification_goes_to_a_person() -> None:

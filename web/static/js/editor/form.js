@@ -3,15 +3,16 @@
 // editor previews is what a customer is shown.
 import { append, clear, el } from "../shared/dom.js";
 import { markdown } from "../shared/markdown.js";
-import { $, path, state, call, reason, tell, debounce, onArticleRequest, announceChange } from "./state.js";
+import { $, path, state, call, reason, tell, debounce, guard, onArticleRequest, announceChange } from "./state.js";
 import { loadList } from "./list.js";
 import { loadHistory, loadFigures } from "./history.js";
 import { showView } from "./views.js";
 import { renderSkillNote } from "./skill.js";
 import { clearTitleNote } from "./title.js";
 
+// Commas split tags, Japanese ones (、，) too: "billing、sensitive" is two tags.
 function tags(text) {
-  return text.split(",").map((t) => t.trim()).filter(Boolean);
+  return text.split(/[,、，]/).map((t) => t.trim()).filter(Boolean);
 }
 
 function collect() {
@@ -22,6 +23,8 @@ function collect() {
     questions: [...state.questions],
     skill: $("f-skill").value.trim() || "general",
     tags: tags($("f-tags").value),
+    // Left to the server when not chosen: detected from the title and example questions.
+    language: $("f-language").value || undefined,
   };
 }
 
@@ -33,6 +36,7 @@ function dirty() {
     now.title !== was.title ||
     now.body.trim() !== was.body.trim() ||
     now.skill !== was.skill ||
+    (now.language || was.language) !== was.language ||
     JSON.stringify(now.tags) !== JSON.stringify(was.tags) ||
     JSON.stringify(now.questions) !== JSON.stringify(was.questions)
   );
@@ -117,6 +121,7 @@ function fill(article) {
   renderSkillNote();
   clearTitleNote();
   $("f-tags").value = article ? article.tags.join(", ") : "";
+  $("f-language").value = article ? article.language : "";
   $("f-body").value = article ? article.body : "";
   $("f-question").value = "";
   $("editor").hidden = false;
@@ -139,6 +144,7 @@ function focusEditor() {
 // began typing into while it opened keeps their words: the answer is an older copy of it.
 let formAsked = 0;
 let edits = 0; // counts the editor's changes to the form
+let saving = false; // a save is on its way
 
 async function openArticle(id, { message } = {}) {
   const asked = ++formAsked;
@@ -175,8 +181,8 @@ async function rollBack(id, version) {
   }
 }
 
-// Opening another article (or a new one) over unsaved changes asks first; so does leaving the
-// page, the browser's own question.
+// Opening an article (another, or this one again: its saved copy) or a new one over unsaved
+// changes asks first; so does leaving the page, the browser's own question.
 function mayLeave() {
   return !dirty() || window.confirm("Discard your unsaved changes to this article?");
 }
@@ -202,6 +208,9 @@ async function save() {
   // Left empty, the id is the server's to make: a slug of a Latin title, a short id otherwise
   // (a Japanese title), unique either way.
   if (creating && !body.id) delete body.id;
+  if (saving) return null; // a double click, or Enter twice: one save
+  saving = true;
+  $("save").disabled = true;
   const asked = ++formAsked;
   const before = creating ? null : state.current.version;
   try {
@@ -224,6 +233,9 @@ async function save() {
   } catch (err) {
     tell("editor", (creating ? "Not created: " : "Not saved: ") + reason(err), true);
     return null;
+  } finally {
+    saving = false;
+    $("save").disabled = false;
   }
 }
 
@@ -252,8 +264,9 @@ async function setStatus(action) {
 }
 
 export function wireForm() {
+  guard.mayLeave = mayLeave;
   onArticleRequest((id, options) => {
-    if (!(state.current && state.current.id === id) && !mayLeave()) return;
+    if (!options.confirmed && !mayLeave()) return;
     showView("articles");
     openArticle(id, options);
   });

@@ -2,7 +2,7 @@
 // example questions of an existing article.
 import { clear, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
-import { $, announceChange, call, reason, requestArticle, tell } from "./state.js";
+import { $, announceChange, call, guard, reason, requestArticle, tell } from "./state.js";
 
 export async function loadGaps() {
   const list = clear($("gap-list"));
@@ -91,6 +91,7 @@ function ticked(gapIds) {
 
 async function draftFromGap(gapIds, title) {
   if (!ticked(gapIds)) return;
+  if (!guard.mayLeave()) return; // before the draft is made, not after: nothing half done
   try {
     const draft = await call("/api/kb/gaps/draft", {
       method: "POST",
@@ -99,6 +100,7 @@ async function draftFromGap(gapIds, title) {
     const count = gapIds.length === 1 ? "1 customer question" : gapIds.length + " customer questions";
     requestArticle(draft.id, {
       message: "Draft created from " + count + ": write the answer, then publish.",
+      confirmed: true,
     });
     refreshGapCount();
   } catch (err) {

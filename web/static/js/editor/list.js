@@ -3,6 +3,8 @@ import { clear, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
 import { $, state, call, reason, debounce, requestArticle } from "./state.js";
 
+const LANGUAGES = { en: "English", ja: "日本語" }; // which customers the article answers
+
 // Answers can arrive out of order (a filter changed twice, a save right after opening): only
 // the answer to the latest request is drawn, never an older list over a newer one.
 let listAsked = 0;
@@ -52,7 +54,7 @@ function renderList(articles) {
             "span",
             { class: "article-meta" },
             el("span", { class: "status status-" + article.status }, article.status),
-            " " + article.skill + " · " + article.id + " · v" + article.version + " · " + when(article.updated_at)
+            [" " + article.skill, LANGUAGES[article.language] || article.language, article.id, "v" + article.version, when(article.updated_at)].join(" · ")
           )
         )
       )

@@ -21,13 +21,18 @@ export const call = client(() => state.token);
 // (form.js) opens it. So the parts that show articles never import the form that imports them.
 const OPEN = "editor:open-article";
 
-export function requestArticle(id, { message } = {}) {
-  document.dispatchEvent(new CustomEvent(OPEN, { detail: { id, message } }));
+// `confirmed`: the editor already agreed to leave the article open in the form (guard.mayLeave).
+export function requestArticle(id, { message, confirmed = false } = {}) {
+  document.dispatchEvent(new CustomEvent(OPEN, { detail: { id, message, confirmed } }));
 }
 
 export function onArticleRequest(open) {
-  document.addEventListener(OPEN, (event) => open(event.detail.id, { message: event.detail.message }));
+  document.addEventListener(OPEN, (event) => open(event.detail.id, event.detail));
 }
+
+// Whether the article open in the form may be left (asking first over unsaved changes): a part
+// that is about to change articles before opening one (a gap becoming a draft) asks it first.
+export const guard = { mayLeave: () => true };
 
 // A save, publish, archive, rollback or import changes what the bot searches, and so what the
 // calibration expects: the parts that show it (quality.js) hear of it with this event.
