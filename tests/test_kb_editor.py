@@ -165,10 +165,16 @@ def test_export_then_import_gives_the_same_articles(
 ) -> None:
     client.post("/api/kb/import", content=jsonl(article(), PET), headers=admin)
     client.post("/api/kb/articles", json=article("draft-one", title="A draft"), headers=admin)
+    client.post("/api/kb/articles/pet-insurance/archive", headers=admin)
     exported = client.get("/api/kb/export", headers=admin)
     assert exported.headers["content-type"].startswith("application/x-ndjson")
     rows = [json.loads(line) for line in exported.text.splitlines()]
-    assert [r["id"] for r in rows] == ["draft-one", "freeze-card", "pet-insurance"]
+    # A backup: archived articles too, each with its status.
+    assert [(r["id"], r["status"]) for r in rows] == [
+        ("draft-one", "draft"),
+        ("freeze-card", "published"),
+        ("pet-insurance", "archived"),
+    ]
 
     other = elsewhere(settings, tmp_path / "other")
     with TestClient(create_app(other, embedder=HashingEmbedder(), bot=bot, clock=clock)) as second:
@@ -179,7 +185,7 @@ def test_export_then_import_gives_the_same_articles(
             json.loads(line)
             for line in second.get("/api/kb/export", headers=admin).text.splitlines()
         ]
-    fields = ("id", "title", "body", "questions", "skill", "tags")
+    fields = ("id", "title", "body", "questions", "skill", "tags", "language", "status")
     assert [{k: r[k] for k in fields} for r in again] == [{k: r[k] for k in fields} for r in rows]
 
 

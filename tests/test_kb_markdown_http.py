@@ -69,10 +69,11 @@ def test_export_zip_then_import_into_a_fresh_app_gives_the_same_articles(
         "/api/kb/import", content=jsonl(article("old-fees", title="Old fees")), headers=admin
     )
     client.post("/api/kb/articles/old-fees/archive", headers=admin)
-    before = [a for a in articles_of(client, admin) if a["status"] != "archived"]
+    before = articles_of(client, admin)
     assert [(a["id"], a["status"]) for a in before] == [
         ("branch-hours", "draft"),
         ("freeze-card", "published"),
+        ("old-fees", "archived"),
         ("pet-insurance", "published"),
     ]
 
@@ -81,16 +82,19 @@ def test_export_zip_then_import_into_a_fresh_app_gives_the_same_articles(
     assert exported.headers["content-type"] == "application/zip"
     assert "knowledge-base.zip" in exported.headers["content-disposition"]
     files = unzipped(exported.content)
-    assert sorted(files) == ["branch-hours.md", "freeze-card.md", "pet-insurance.md"]
+    assert sorted(files) == ["branch-hours.md", "freeze-card.md", "old-fees.md", "pet-insurance.md"]
     assert files["pet-insurance.md"].startswith(
         "---\nid: pet-insurance\ntitle: 'Pet insurance: what we cover'\nskill: accounts\n"
     )
-    assert "\nstatus: draft\n---\n\nBranches open 9:00-17:00" in files["branch-hours.md"]
+    assert (
+        "\nlanguage: en\nstatus: draft\n---\n\nBranches open 9:00-17:00" in files["branch-hours.md"]
+    )
+    assert "\nstatus: archived\n---\n" in files["old-fees.md"]  # a backup keeps them
 
     other = elsewhere(settings, tmp_path / "other")
     with TestClient(create_app(other, embedder=HashingEmbedder(), bot=bot, clock=clock)) as fresh:
         response = fresh.post("/api/kb/import", content=exported.content, headers=admin | ZIP)
-        assert response.json() == {"imported": 3}
+        assert response.json() == {"imported": 4}
         assert articles_of(fresh, admin) == before
         assert found(fresh, "can i insure my cat")[0] == "pet-insurance"
         assert "branch-hours" not in found(fresh, "when are you open on sunday")  # still a draft
