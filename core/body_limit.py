@@ -84,11 +84,18 @@ def content_length(scope: Scope) -> int | None:
     return None
 
 
+# Pydantic's words for a body that is no JSON object (plain text, a list, a number).
+NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
 async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422, with each bad value kept only when it is short."""
     assert isinstance(exc, RequestValidationError)
     errors: list[dict[str, Any]] = []
-    for error in jsonable_encoder(exc.errors()):
+    # A body sent as another content type arrives as bytes, which need not be UTF-8 (b"\xff"):
+    # never echoed, as jsonable_encoder would fail to decode them.
+    raw = [{k: v for k, v in e.items() if not isinstance(v, bytes)} for e in exc.errors()]
+    for error in jsonable_encoder(raw):
         if "input" in error and not echoable(error["input"]):
             error = {key: value for key, value in error.items() if key != "input"}
         if "ctx" in error and not echoable(error["ctx"]):
@@ -96,6 +103,8 @@ async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
         # A dict's key is part of the place (skills.<key>), and a message may quote a value.
         error["loc"] = [shortened(part) for part in error.get("loc", [])]
         error["msg"] = shortened(error.get("msg", ""))
+        if error["loc"] == ["body"] and error.get("type") in NOT_AN_OBJECT:
+            error["msg"] = "the body must be a JSON object, sent as Content-Type: application/json"
         errors.append(error)
     return JSONResponse({"detail": errors}, status_code=422)
 

@@ -38,6 +38,11 @@ def cases(conversation: str, token: str) -> list[tuple[str, str, dict, int]]:
             422,
         ),
         ("post", "/api/kb/search", {"content": '{"query": "\\ud800"}', "headers": JSON}, 422),
+        # Bytes that are not UTF-8, said to be plain text: nothing to echo back as the input.
+        *[
+            ("post", url, {"content": b"\xff", "headers": {"Content-Type": "text/plain"}}, 422)
+            for url in ("/api/conversations", "/api/kb/search", "/api/auth/sign-in")
+        ],
         (
             "post",
             "/api/kb/import",
@@ -110,6 +115,8 @@ def test_no_input_makes_a_500(lenient) -> None:
         assert response.status_code == status, (url, kwargs, response.text)
         body = response.json()
         assert body.get("detail") or body.get("error"), (url, body)
+        if kwargs.get("content") == b"\xff":
+            assert "must be a JSON object" in body["detail"][0]["msg"], body
     # Nothing half-written: the conversation still holds only its greeting.
     view = lenient.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
     assert [m["sender"] for m in view["messages"]] == ["bot"]
