@@ -116,7 +116,10 @@ class CustomerTurn:
         duplicate = store.by_client_id(conversation_id, client_id)
         if duplicate is not None:
             # A button's payload is stored as the button's title; typed words as they came.
-            if not text.startswith("/") and duplicate["text"] != text:
+            if duplicate["text"] != text and (
+                not text.startswith("/")
+                or duplicate["text"] != self._button_press(conversation_id, text)[0]
+            ):
                 raise ClientIdReused(str(client_id))
             return Retried(duplicate)
         shown_text, bot_text = self._button_press(conversation_id, text)

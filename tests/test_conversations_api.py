@@ -144,6 +144,26 @@ def test_a_client_id_sent_again_with_other_words_is_refused(client, bot: Scripte
     assert say(client, conversation_id, headers, "my card is blocked", "m2").status_code == 200
 
 
+def test_a_client_id_sent_again_with_a_button_s_payload_is_refused(client, bot) -> None:
+    """A payload is stored as its button's title: the same client_id with another payload, or
+    a payload after typed words, is another message (409), not the earlier one's retry."""
+    bot.replies = [
+        [{"text": "Did that help?", "buttons": [{"title": "Yes", "payload": "/affirm"}]}]
+    ]
+    conversation_id, headers, _ = start(client)
+    say(client, conversation_id, headers, "hello there", "m1")
+    for payload in ("/affirm", "/deny"):
+        assert say(client, conversation_id, headers, payload, "m1").status_code == 409
+    bot.replies = [[{"text": "Glad it helped."}]]
+    assert say(client, conversation_id, headers, "/affirm", "m2").status_code == 200
+    again = say(client, conversation_id, headers, "/affirm", "m2")  # a retry: the same turn
+    assert again.status_code == 200
+    assert [m["text"] for m in again.json()["messages"]] == ["Yes", "Glad it helped."]
+    assert say(client, conversation_id, headers, "/deny", "m2").status_code == 409
+    stored = client.get(f"/api/conversations/{conversation_id}", headers=headers).json()["messages"]
+    assert [m["text"] for m in stored if m["sender"] == "customer"] == ["hello there", "Yes"]
+
+
 def test_no_cache_keeps_what_the_api_answers(client) -> None:
     """A started chat's answer carries its token: no browser or proxy cache may keep it."""
     started = client.post("/api/conversations", json={})
