@@ -65,7 +65,7 @@ class Contact:
     ticketed: bool
     resolution: str | None  # the reason of the last move to resolved, if it stayed resolved
     resolved_at: datetime | None = None
-    came_back: bool = False  # the same customer, same topic, within the FCR window
+    came_back: bool = False  # the same customer, same topic or same chat, within the FCR window
     reopened: bool = False  # the same customer again within the durable window of resolving
     settled: bool = False  # the durable window after the resolution is over
     events: Events = field(default_factory=list, compare=False, repr=False)
@@ -210,9 +210,11 @@ class Metrics:
             if contact.resolved and contact.resolved_at is not None:
                 contact = replace(
                     contact,
+                    # Back on the same topic in a new chat, or writing again in this one.
                     came_back=self.returns.same_topic_again(
                         cid, customer, started=contact.started, topic=topic
-                    ),
+                    )
+                    or moves[cid].reopened_within(self.returns.fcr_window),
                     reopened=self.returns.came_back(cid, customer, moves=moves[cid]),
                     settled=self.now >= contact.resolved_at + window,
                 )

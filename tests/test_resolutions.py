@@ -272,6 +272,8 @@ def test_a_resolution_reopened_in_the_same_chat_is_not_durable(client, bot, admi
     clock.advance(days=4)
     found = client.get("/api/metrics", headers=admin).json()
     assert (found["resolved"], found["reopened"], found["durable_resolutions"]) == (1, 1, 0)
+    # The first resolution did not hold: the customer had to come back (in the same chat).
+    assert (found["resolved_first_time"], found["first_contact_resolution"]) == (0, 0.0)
 
 
 def thanks(act: str = "thanks") -> list[dict]:
