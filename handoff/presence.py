@@ -22,6 +22,7 @@ from core.clock import Clock, iso
 from core.db import Storage
 from core.words import say
 from handoff.errors import AgentNotFound
+from handoff.lineup import languages_of
 from handoff.offers import Publisher, close_offer
 from handoff.routing import PRIORITY_ORDER
 from handoff.stints import record_handled
@@ -129,14 +130,25 @@ class Presence:
                     at=at,
                 )
                 away.withdrawn.append(conversation_id)
+            spoken = frozenset(
+                language
+                for (languages,) in db.execute(
+                    "select languages from agents where status = 'online'"
+                ).fetchall()
+                for language in languages_of(languages)
+            )
             for conversation_id in self.conversations.assigned_to(agent_id):
-                self._requeue(db, self.conversations.get(conversation_id), name, at)
+                self._requeue(db, self.conversations.get(conversation_id), name, at, spoken)
                 away.requeued.append(conversation_id)
         return away
 
-    def _requeue(self, db: Any, row: dict[str, Any], agent_name: str, at: str) -> None:
+    def _requeue(
+        self, db: Any, row: dict[str, Any], agent_name: str, at: str, spoken: frozenset[str]
+    ) -> None:
         """Back in the queue as it was handed over (package, skill, priority), its history kept;
-        the customer is told, and the next agent finds a note of why."""
+        the customer is told, and the next agent finds a note of why. Asked to stay in the chat
+        only when an online agent speaks its language (`spoken`): else the routing pass files it
+        as a ticket at once, and says so."""
         conversation_id = row["id"]
         agent_id = row["assigned_agent_id"]
         record_handled(db, row, "agent_away", at)  # the agent is away, not idle
@@ -163,11 +175,8 @@ class Presence:
                 "created_at": at,
             }
         )
+        language = self.conversations.language(conversation_id)
+        told = "chat.agent_away" if language in spoken else "chat.agent_gone"
         self.conversations.add_message(
-            conversation_id,
-            sender="system",
-            text=say(
-                self.conversations.language(conversation_id), "chat.agent_away", name=agent_name
-            ),
-            at=at,
+            conversation_id, sender="system", text=say(language, told, name=agent_name), at=at
         )

@@ -214,7 +214,12 @@ def test_with_nobody_else_online_the_chat_becomes_a_ticket_in_the_customers_lang
     queue_of(client).check_presence()
     seen = client.get(f"/api/conversations/{started['id']}", headers=headers).json()
     assert seen["status"] == "ticketed"
-    assert say("ja", "chat.agent_away", name="Priya Raman") in texts(seen)
+    # Told once what happened: not "please stay in the chat" just before the ticket's number.
+    assert say("ja", "chat.agent_away", name="Priya Raman") not in texts(seen)
+    assert texts(seen)[-2:] == [
+        say("ja", "chat.agent_gone", name="Priya Raman"),
+        texts(seen)[-1],
+    ]
     assert seen["ticket_id"] in texts(seen)[-1]
 
 
