@@ -227,7 +227,13 @@ def issue_token(
     )
 
 
-@router.put("/{agent_id}/status", summary="Go online, away or offline")
+@router.put(
+    "/{agent_id}/status",
+    summary="Go online, away or offline",
+    description="Away or offline, the agent's pending offers go to the next agent. Away keeps"
+    " their open chats theirs (a short break); offline puts them back in the queue, ahead of"
+    " their priority, their customers told, as when a console falls silent.",
+)
 def set_status(
     agent_id: str, body: StatusIn, agents: Agents, queue: QueueDep, who: PrincipalDep
 ) -> AgentOut:
@@ -235,6 +241,8 @@ def set_status(
     agent = agents.set_status(agent_id, body.status)
     if body.status is not AgentStatus.ONLINE:
         queue.withdraw_offers(agent_id)
+    if body.status is AgentStatus.OFFLINE:  # the shift is over: their chats go on without them
+        queue.went_offline(agent_id)
     queue.route()
     return agent
 

@@ -130,20 +130,44 @@ class Presence:
                     at=at,
                 )
                 away.withdrawn.append(conversation_id)
-            spoken = frozenset(
-                language
-                for (languages,) in db.execute(
-                    "select languages from agents where status = 'online'"
-                ).fetchall()
-                for language in languages_of(languages)
-            )
-            for conversation_id in self.conversations.assigned_to(agent_id):
-                self._requeue(db, self.conversations.get(conversation_id), name, at, spoken)
-                away.requeued.append(conversation_id)
+            why = f"{name}'s console sent no heartbeat for {self.timeout_s:g} s, so they were set away"
+            away.requeued = self._pass_on(db, agent_id, name, at, why)
         return away
 
+    def went_offline(self, agent_id: str) -> list[str]:
+        """An agent who went offline (their shift is over) passes their open chats on: back in
+        the queue, as for a silent console, and their customers told. The chats passed on."""
+        at = iso(self.clock.now())
+        with self.storage.write() as db:
+            row = db.execute(
+                "select name from agents where id = ? and status = 'offline'" + for_update(db),
+                [agent_id],
+            ).fetchone()
+            if row is None:  # online again already
+                return []
+            return self._pass_on(db, agent_id, row[0], at, f"{row[0]} went offline")
+
+    def _pass_on(self, db: Any, agent_id: str, name: str, at: str, why: str) -> list[str]:
+        spoken = frozenset(
+            language
+            for (languages,) in db.execute(
+                "select languages from agents where status = 'online'"
+            ).fetchall()
+            for language in languages_of(languages)
+        )
+        requeued = self.conversations.assigned_to(agent_id)
+        for conversation_id in requeued:
+            self._requeue(db, self.conversations.get(conversation_id), name, at, spoken, why)
+        return requeued
+
     def _requeue(
-        self, db: Any, row: dict[str, Any], agent_name: str, at: str, spoken: frozenset[str]
+        self,
+        db: Any,
+        row: dict[str, Any],
+        agent_name: str,
+        at: str,
+        spoken: frozenset[str],
+        why: str,
     ) -> None:
         """Back in the queue as it was handed over (package, skill, priority), its history kept;
         the customer is told, and the next agent finds a note of why. Asked to stay in the chat
@@ -170,8 +194,7 @@ class Presence:
             {
                 "conversation_id": conversation_id,
                 "agent_id": None,
-                "text": f"Back in the queue: {agent_name}'s console sent no heartbeat for"
-                f" {self.timeout_s:g} s, so they were set away.",
+                "text": f"Back in the queue: {why}.",
                 "created_at": at,
             }
         )

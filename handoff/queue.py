@@ -205,6 +205,16 @@ class Queue:
             self.route()
         return gone
 
+    def went_offline(self, agent_id: str) -> list[str]:
+        """An agent went offline: their open chats go to the next agents (or become tickets),
+        their customers told. The chats passed on."""
+        requeued = self.presence.went_offline(agent_id)
+        for conversation_id in requeued:
+            self.publish_conversation(conversation_id)
+        if requeued:
+            self.route()
+        return requeued
+
     # -- telling people -----------------------------------------------------------------------
 
     def publish_positions(self) -> None:

@@ -153,6 +153,39 @@ def test_a_silent_console_passes_its_offer_and_its_chat_to_a_colleague(
     assert status_of(client, priya) == "online"  # going online counts as a sign of life
 
 
+def set_status(client, agent, status: str) -> None:
+    changed = client.put(
+        f"/api/agents/{agent['id']}/status", json={"status": status}, headers=agent["headers"]
+    )
+    assert changed.status_code == 200, changed.text
+
+
+def test_going_offline_passes_the_chats_on_and_away_keeps_them(client, bot, admin) -> None:
+    """The end of a shift: the customers do not wait for an agent who has gone home."""
+    priya = make_agent(client, admin, "Priya Raman", {"cards": 5})
+    ana, ana_headers = waiting_chat(client, bot, name="Ana")
+    accept(client, priya, ana)
+    set_status(client, priya, "away")  # a short break: the chat stays hers
+    assert chats_of(client, priya) == [ana]
+    set_status(client, priya, "online")
+    tom = make_agent(client, admin, "Tom Whitfield", {"cards": 2})
+    set_status(client, priya, "offline")
+    assert chats_of(client, priya) == []
+    seen = client.get(f"/api/conversations/{ana}", headers=ana_headers).json()
+    assert seen["status"] == "queued" and texts(seen)[-1] == AWAY_EN
+    assert [o["conversation_id"] for o in offered(client, tom)] == [ana]
+    notes = client.get(f"/api/conversations/{ana}/notes", headers=tom["headers"]).json()
+    assert notes[-1]["text"] == "Back in the queue: Priya Raman went offline."
+
+    # The last one to go: a ticket, and the customer is not asked to stay first.
+    accept(client, tom, ana)
+    set_status(client, tom, "offline")
+    seen = client.get(f"/api/conversations/{ana}", headers=ana_headers).json()
+    assert seen["status"] == "ticketed"
+    assert texts(seen)[-2] == say("en", "chat.agent_gone", name="Tom Whitfield")
+    assert seen["ticket_id"] in texts(seen)[-1]
+
+
 def test_consoles_that_keep_beating_and_agents_without_a_console_stay_online(
     client, bot, admin, clock
 ) -> None:

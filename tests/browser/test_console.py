@@ -564,9 +564,9 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
         status.select_option("offline")
         expect(status).to_have_value("online")
         assert page.dialogs == [
-            "You have 1 open chat. Going offline leaves the customers waiting for you until you"
-            " come back; transfer, hand back or resolve them first to let them go on. Go offline"
-            " anyway?"
+            "You have 1 open chat. Going offline passes it on: it goes back in the queue for a"
+            " colleague, and the customer is told. To keep it while you step away, choose"
+            " Away. Go offline anyway?"
         ]
         me = http.get(f"/api/agents/{on_duty['id']}", headers=on_duty["headers"]).json()
         assert me["status"] == "online"

@@ -136,3 +136,39 @@ def test_a_heartbeat_answered_before_the_agent_went_online_does_not_undo_it(
     http.put(
         f"/api/agents/{sato['id']}/status", json={"status": "offline"}, headers=sato["headers"]
     )
+
+
+def test_going_offline_at_the_end_of_a_shift_passes_the_chat_on(presence_url, new_page) -> None:
+    http = httpx.Client(base_url=presence_url, timeout=60)
+    kenji = make_agent(http, ADMIN_HEADERS, "Kenji Mori", {"general": 3})
+    started = http.post("/api/conversations", json={"customer": {"name": "Ana"}}).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    http.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "a person please"},
+        headers=customer,
+    )
+    accepted = http.post(f"/api/conversations/{started['id']}/accept", headers=kenji["headers"])
+    assert accepted.status_code == 200, accepted.text
+    page = new_page()
+    page.goto(f"{presence_url}/console#token={kenji['token']}")
+    pane = page.locator(f'.chat-pane[data-conversation="{started["id"]}"]')
+    expect(pane).to_be_visible()
+    tom = make_agent(http, ADMIN_HEADERS, "Tom Okada", {"general": 3})
+
+    page.dialog_answers = [True]
+    page.locator("#agent-status").select_option("offline")
+    expect(page.locator("#agent-status")).to_have_value("offline")
+    assert page.dialogs == [
+        "You have 1 open chat. Going offline passes it on: it goes back in the queue for a"
+        " colleague, and the customer is told. To keep it while you step away, choose Away."
+        " Go offline anyway?"
+    ]
+    expect(pane.locator(".banner")).to_contain_text("This chat is now queued.")
+    expect(pane.locator(".chat-status")).to_have_text("queued")
+    seen = http.get(f"/api/conversations/{started['id']}", headers=customer).json()
+    assert seen["messages"][-1]["text"] == say("en", "chat.agent_away", name="Kenji Mori")
+    to_tom = http.get(f"/api/agents/{tom['id']}/offers", headers=tom["headers"]).json()
+    assert [o["conversation_id"] for o in to_tom] == [started["id"]]
+    assert page.errors == []
+    http.put(f"/api/agents/{tom['id']}/status", json={"status": "offline"}, headers=tom["headers"])

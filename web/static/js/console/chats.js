@@ -215,8 +215,9 @@ export async function refreshChats() {
           return null;
         });
         if (!view) {
-          // Set away for a silent console, the agent's chats went back to the queue.
-          const away = state.agent.status === "away";
+          // Set away for a silent console, or gone offline, the agent's chats went back to the
+          // queue.
+          const away = state.agent.status === "away" || state.agent.status === "offline";
           // Not theirs to read any more: its tag says what is known, not the old "assigned".
           closeChat(chat, away ? "This chat is now queued." : "This chat is no longer assigned to you.", null, away ? "queued" : "moved on");
           continue;

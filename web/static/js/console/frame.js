@@ -4,7 +4,7 @@
 // section instead of its own.
 
 import { clear, el } from "../shared/dom.js";
-import { selectChat, tabKeys } from "./chats.js";
+import { refreshChats, selectChat, tabKeys } from "./chats.js";
 import { refreshOffers, renderOffers } from "./offers.js";
 import { showView } from "./sections.js";
 import { call, failed, state, toast, ui } from "./state.js";
@@ -87,6 +87,7 @@ async function setStatus(status) {
     state.statusChanges += 1;
     ui.status.value = state.agent.status;
     toast("You are " + status + ".");
+    if (status === "offline") refreshChats(); // the chats went back to the queue: each shows it
     if (status !== "online") {
       state.offers.clear();
       renderOffers();
@@ -98,10 +99,13 @@ async function setStatus(status) {
   }
 }
 
-// Going offline keeps the agent's open chats theirs, and their customers wait: asked first.
+// Going offline passes the agent's open chats on (back in the queue, the customers told): asked
+// first, as a chat the agent meant to finish would go to a colleague. Away keeps them.
 function leaveChatsWaiting() {
   const open = [...state.chats.values()].filter((chat) => !chat.closed).length;
   if (!open) return true;
-  const chats = open === 1 ? "1 open chat" : `${open} open chats`;
-  return window.confirm(`You have ${chats}. Going offline leaves the customers waiting for you until you come back; transfer, hand back or resolve them first to let them go on. Go offline anyway?`);
+  const passed = open === 1
+    ? "You have 1 open chat. Going offline passes it on: it goes back in the queue for a colleague, and the customer is told."
+    : `You have ${open} open chats. Going offline passes them on: they go back in the queue for colleagues, and the customers are told.`;
+  return window.confirm(`${passed} To keep ${open === 1 ? "it" : "them"} while you step away, choose Away. Go offline anyway?`);
 }
