@@ -20,6 +20,7 @@ from core.accounts import (
 from core.auth import Principal, Role, expires_after, roles_of
 from core.clock import iso
 from core.deps import ClockDep, TokensDep, bearer, principal, provided, require
+from core.rate_limits import client_of
 from core.staff import ExpiresInDays, IssuedToken
 
 router = APIRouter(tags=["auth"])
@@ -77,7 +78,7 @@ class TokenOut(BaseModel):
 def sign_in(body: SignIn, request: Request, accounts: Accounts) -> SessionOut:
     """Failed attempts are limited per email address and per client address (settings
     `CASCADE_SIGN_IN_LIMIT`, `CASCADE_SIGN_IN_CLIENT_LIMIT`): then 429 with Retry-After."""
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     try:
         session = accounts.sign_in(body.email, body.password, client=client)
     except TooManyAttempts as exc:

@@ -4,13 +4,14 @@ set) when several app processes share them; the sign-in limits count there too.
 
 Each limit has a name (start, messages, search, transcripts, sockets) and a rule in limits'
 notation ("30/minute;300/hour": every part must hold). The client is the request's address as
-the server sees it: behind a reverse proxy, uvicorn takes it from X-Forwarded-For only when the
+the server sees it (an IPv6 address's /64, `client_key`): behind a reverse proxy, uvicorn takes it from X-Forwarded-For only when the
 proxy's address is trusted (its FORWARDED_ALLOW_IPS, loopback by default). A limit reached is a
 429 with `Retry-After`, the seconds until the oldest counted request leaves the window.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import time
@@ -102,14 +103,30 @@ def counts_in(uri: str) -> Storage:
     return found
 
 
+def client_key(host: str | None) -> str:
+    """Who a limit counts: the address, but an IPv6 address's /64 (the block one home or one
+    server is given): else each of its 2^64 addresses would get the limits anew."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name (a test client's "testclient"), counted as it is
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is 192.0.2.1
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def client_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_key(request.client.host if request.client else None)
 
 
 def client_of_environ(environ: Mapping[str, Any]) -> str:
     """A socket.io connection's address (its ASGI scope's client, as uvicorn set it)."""
     client = (environ.get("asgi.scope") or {}).get("client")
-    return str(client[0]) if client else "unknown"
+    return client_key(str(client[0]) if client else None)
 
 
 def too_many(refused: Refused) -> HTTPException:

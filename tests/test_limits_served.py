@@ -83,6 +83,20 @@ def test_opening_conversations_in_a_loop_gets_429_with_retry_after(served) -> No
     assert other.status_code == 201
 
 
+def test_an_ipv6_block_counts_as_one_client(served) -> None:
+    """Every address of a /64 is one client: moving to the next address gains nothing."""
+    with httpx.Client(base_url=served, timeout=30) as http:
+        for n in range(1, 400):  # a new address of the same /64 each time
+            response = http.post(
+                "/api/conversations", json={}, headers=speaking_as(f"2001:db8:1::{n:x}")
+            )
+            if response.status_code == 429:
+                break
+        assert response.status_code == 429 and n > 1
+        other = http.post("/api/conversations", json={}, headers=speaking_as("2001:db8:2::1"))
+        assert other.status_code == 201
+
+
 def connect(url: str, address: str) -> tuple[socketio.Client, list[Any]]:
     """A socket.io client as the widget opens it; its connect_error payloads."""
     client = socketio.Client(reconnection=False)
