@@ -10,7 +10,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from conversations.errors import (
     ClientIdReused,
@@ -23,6 +23,7 @@ from conversations.service import ConversationService
 from conversations.transcript import EmailOff, NoEmailAddress, OtherAddress, TranscriptsUsedUp
 from conversations.view import ConversationRead, Message
 from core.auth import Principal, Role
+from core.contact import DeliverableEmail
 from core.deps import PrincipalDep, provided
 from core.language import LANGUAGES, supported
 from core.rate_limits import customers_rate_limited, rate_limited
@@ -47,7 +48,7 @@ ERRORS: dict[type[Exception], int] = {
 
 class CustomerIn(BaseModel):
     name: str | None = Field(default=None, max_length=200)
-    email: EmailStr | None = None
+    email: DeliverableEmail | None = None
     visitor_id: str | None = Field(
         default=None,
         min_length=8,
@@ -218,7 +219,7 @@ async def send(
 
 
 class TranscriptIn(BaseModel):
-    email: EmailStr | None = Field(
+    email: DeliverableEmail | None = Field(
         default=None,
         description="The conversation's own address; only its customer, and only while it has "
         "none, may give one (it is then kept)",

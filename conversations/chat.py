@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from conversations.events import ArticleShown, Event, record
 from conversations.gaps import HANDOVER_REASONS_FOR_GAPS, GapRecorder
@@ -16,7 +16,7 @@ from conversations.store import ConversationStore
 from conversations.transcript import first_customer_question
 from core.choices import is_pick
 from core.clock import Clock, iso
-from core.contact import find_email
+from core.contact import deliverable, find_email
 from core.db import Storage
 from core.language import detect
 
@@ -121,6 +121,6 @@ class Chat:
 def email_address(text: str) -> str | None:
     """The address in its normal form, or None if `text` is not one."""
     try:
-        return validate_email(text, check_deliverability=False).normalized
+        return deliverable(text)
     except EmailNotValidError:
         return None

@@ -10,8 +10,10 @@ telling "my email is …" from a request are not what email-validator does, henc
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, EmailStr
 
 from core.language import normalise, script
 
@@ -49,11 +51,35 @@ _ASKS = re.compile(
 )
 
 
+def deliverable(address: str) -> str:
+    """`address` in its normal form, if mail can be sent to it: its domain may be international
+    (sent as its ASCII form, `ascii_address`), but the part before the @ must be ASCII, which
+    few mail servers take otherwise (SMTPUTF8). EmailNotValidError says why not."""
+    return validate_email(address, check_deliverability=False, allow_smtputf8=False).normalized
+
+
+def ascii_address(address: str) -> str:
+    """The form mail is sent to: an international domain in ASCII (jose@xn--bcher-kva.de)."""
+    checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    return checked.ascii_email or checked.normalized
+
+
+def _deliverable(address: str) -> str:
+    try:
+        return deliverable(address)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+# An address a request gives (a customer's, a transcript's): one mail can be sent to.
+DeliverableEmail = Annotated[EmailStr, AfterValidator(_deliverable)]
+
+
 def find_email(text: str) -> str | None:
-    """The first valid address anywhere in `text`, in its normal form, or None."""
+    """The first deliverable address anywhere in `text`, in its normal form, or None."""
     for found in _CANDIDATE.finditer(normalise(text).strip()):
         try:
-            return validate_email(found.group(0).rstrip("."), check_deliverability=False).normalized
+            return deliverable(found.group(0).rstrip("."))
         except EmailNotValidError:
             continue
     return None

@@ -23,12 +23,14 @@ import time
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any
 
 import httpx
 
 from conversations.locks import for_update
 from core.clock import Clock, iso
+from core.contact import ascii_address
 from core.db import Database, Storage
 from core.settings import Settings
 from handoff.errors import HandoffError
@@ -243,8 +245,10 @@ class Outbox:
             raise DeliveryFailed("smtp_host is not set")
         message = EmailMessage()
         message["From"] = settings.smtp_from
-        message["To"] = row["recipient"]
+        message["To"] = ascii_address(row["recipient"])
         message["Subject"] = row["subject"] or ""
+        message["Date"] = formatdate(self.clock.now().timestamp(), usegmt=True)
+        message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
         message.set_content(row["body"])
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
             if settings.smtp_starttls:

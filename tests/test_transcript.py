@@ -181,3 +181,34 @@ def test_the_transcript_s_times_are_the_business_s_named(tmp_path, mailbox, cloc
         tokyo = clock.now().astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
         assert f"[{tokyo} JST] お客様: カードはいつ届きますか" in body, body
         assert "Cascade" not in body
+
+
+def test_an_international_domain_is_mailed_and_an_undeliverable_address_refused(
+    tmp_path, mailbox, clock
+) -> None:
+    """jose@bücher.de goes out as jose@xn--bcher-kva.de (mail servers read ASCII); josé@… is
+    refused when given, as few servers take it: accepted, it would only die in the outbox."""
+    inbox, port = mailbox
+    with _app(tmp_path, clock, smtp_host="127.0.0.1", smtp_port=port) as client:
+        refused = client.post(
+            "/api/conversations", json={"customer": {"email": "josé@example.com"}}
+        )
+        assert refused.status_code == 422
+        assert "before the @-sign" in refused.json()["detail"][0]["msg"]
+        started = client.post(
+            "/api/conversations", json={"customer": {"email": "jose@bücher.de"}}
+        ).json()
+        customer = {"Authorization": f"Bearer {started['token']}"}
+        path = f"/api/conversations/{started['id']}"
+        client.post(
+            f"{path}/messages", json={"text": "When does my card arrive?"}, headers=customer
+        )
+        sent = client.post(f"{path}/transcript", headers=customer)
+        assert sent.json() == {"sent_to": "jose@bücher.de"}  # as the customer wrote it
+        client.app.state.services.outbox.deliver_due()
+        wait_until(lambda: inbox.envelopes, what="the email")
+        assert inbox.envelopes[0].rcpt_tos == ["jose@xn--bcher-kva.de"]
+        mail = message_from_bytes(inbox.envelopes[0].content)
+        assert mail["To"] == "jose@xn--bcher-kva.de"
+        assert mail["Date"] and mail["Message-ID"]  # what mail clients sort and thread by
+        assert client.get("/health").json()["status"] == "ok"
