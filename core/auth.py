@@ -47,6 +47,7 @@ class Principal:
     subject: str | None = None  # the conversation id (customer) or agent id (agent)
     token_id: str | None = None  # None for the admin token of the settings
     account_id: str | None = None  # the staff account a session or token belongs to
+    expires_at: str | None = None  # when the token stops working (None: never)
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -121,19 +122,20 @@ class TokenStore:
         if self._admin and hmac.compare_digest(token.encode(), self._admin.encode()):
             return Principal(STAFF_ROLES)
         row = self.storage.db.execute(
-            "select role, subject, account_id from tokens where token_hash = ?"
+            "select role, subject, account_id, expires_at from tokens where token_hash = ?"
             " and revoked_at is null and (expires_at is null or expires_at > ?)",
             [_hash(token), iso(self.clock.now())],
         ).fetchone()
         if row is None:
             return None
-        role, subject, account_id = row
+        role, subject, account_id, expires_at = row
         roles = roles_of(role)
         return Principal(
             roles,
             None if Role.ADMIN in roles else subject,
             token_id=self.id_of(token),
             account_id=account_id,
+            expires_at=expires_at,
         )
 
     # -- revoking ------------------------------------------------------------------------------

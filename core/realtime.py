@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 import socketio
@@ -135,7 +136,16 @@ class Realtime:
             await self.sio.enter_room(sid, DESK_ROOM)  # ticket changes
         if who.is_admin():
             await self.sio.enter_room(sid, "staff")
+        if who.expires_at is not None and self._loop is not None and self._tokens is not None:
+            # The token's end closes the socket too (a closed one is let be), as revoking does.
+            left = datetime.fromisoformat(who.expires_at) - self._tokens.clock.now()
+            self._loop.call_later(max(left.total_seconds(), 0), self._expired, sid)
         return True
+
+    def _expired(self, sid: str) -> None:
+        task = asyncio.get_running_loop().create_task(self.sio.disconnect(sid, ignore_queue=True))
+        self._emitting.add(task)
+        task.add_done_callback(self._emitting.discard)
 
     def publish(
         self, room: str, event: str, data: dict[str, Any], *, here_only: bool = False

@@ -376,3 +376,23 @@ def test_a_customer_with_a_socket_open_is_there_however_quiet(served) -> None:
     served.clock.advance(minutes=2)
     assert sorted(queue.abandon_idle()) == sorted([ana, from_widget])
     assert chats_of(http, priya) == []
+
+
+def test_a_staff_socket_closes_when_its_token_expires(served) -> None:
+    """A token that stops working over HTTP stops hearing the pushes too (offers, tickets)."""
+    http = served.http()
+    issued = http.post(
+        "/api/tokens",
+        json={"role": "ops", "subject": "Wallboard", "expires_in_days": 2 / 86400},  # 2 s
+        headers=ADMIN_HEADERS,
+    )
+    assert issued.status_code == 201, issued.text
+    wallboard = socketio.Client(reconnection=False)
+    wallboard.connect(served.url, auth={"token": issued.json()["token"]}, transports=["websocket"])
+    wait_until(lambda: wallboard.connected, what="the wallboard's socket")
+    served.clock.advance(seconds=3)  # what the server asks the token is past its end
+    wait_until(lambda: not wallboard.connected, timeout_s=30, what="the socket closed")
+    refused = http.get(
+        "/api/metrics", headers={"Authorization": f"Bearer {issued.json()['token']}"}
+    )
+    assert refused.status_code == 401
