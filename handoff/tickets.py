@@ -77,8 +77,7 @@ class TicketStore:
         The conversation must still be as the caller found it: waiting in the queue, or
         (`expect` assigned) with the agent `owner`; else `ConversationMoved`, and nothing is
         filed."""
-        now = self.clock.now()
-        at = iso(now)
+        at = iso(now := self.clock.now())
         with self.storage.write() as db:
             conversation = self.conversations.get(conversation_id, lock=True)
             number = (db.execute("select max(number) from tickets").fetchone()[0] or 1000) + 1
@@ -91,15 +90,11 @@ class TicketStore:
             ]
             if note:
                 notes.append({"agent_id": owner, "text": note, "created_at": at})  # who escalated
-            email = conversation["customer_email"]
-            self.conversations.add_message(
-                conversation_id,
-                sender="system",
-                text=ticket_words.filed_text(
-                    ticket_id, reason=reason, email=email, language=conversation["language"]
-                ),
-                at=at,
+            email, language = conversation["customer_email"], conversation["language"]
+            filed = ticket_words.filed_text(
+                ticket_id, reason=reason, email=email, language=language
             )
+            self.conversations.add_message(conversation_id, sender="system", text=filed, at=at)
             priority = conversation["priority"] or "normal"
             first_due, resolution_due = self.policy.due_dates(now, priority)
             db.table("tickets").insert(
@@ -323,7 +318,8 @@ class TicketStore:
 
     def reply(self, ticket_id: str, *, agent_id: str | None, text: str) -> Message:
         """A public reply: it reaches the customer in the chat and by email, and counts as the
-        first response. The ticket then waits on the customer (pending)."""
+        first response. The ticket then waits on the customer (pending); an unassigned one is
+        the replying agent's from then on (the customer's answer comes back to them)."""
         at = iso(self.clock.now())
         with self.storage.write():
             row = self._row(ticket_id, lock=True)
@@ -334,6 +330,8 @@ class TicketStore:
                 row["conversation_id"], sender="agent", text=text, at=at, author=author
             )
             changes: dict[str, Any] = {}
+            if agent_id and not row["assignee_agent_id"]:
+                changes["assignee_agent_id"] = agent_id
             if not row["first_responded_at"]:
                 changes["first_responded_at"] = at
             if row["status"] in (TicketStatus.NEW, TicketStatus.OPEN):

@@ -89,6 +89,25 @@ def test_a_chat_waiting_too_long_warns_then_breaches(client, bot, admin, clock) 
     assert tickets.check_slas() == []
 
 
+def test_the_first_agent_to_reply_to_an_unassigned_ticket_takes_it(client, bot, admin) -> None:
+    """The customer's answer then comes back to them ("Only mine"), and a colleague does not
+    answer over them."""
+    priya = make_agent(client, admin, "Priya", {"cards": 3}, online=False)
+    tom = make_agent(client, admin, "Tom", {"cards": 3}, online=False)
+    ticket_id, _, _ = ticketed(client, bot)
+    for agent, status in ((priya, 201), (tom, 403)):
+        replied = client.post(
+            f"/api/tickets/{ticket_id}/replies",
+            json={"text": f"{agent['name']} here: looking into it."},
+            headers=agent["headers"],
+        )
+        assert replied.status_code == status, replied.text
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert ticket["assignee_agent_id"] == priya["id"]
+    mine = client.get(f"/api/tickets?assignee={priya['id']}", headers=priya["headers"]).json()
+    assert [t["id"] for t in mine] == [ticket_id]
+
+
 def test_lifecycle_reply_solve_reopen(client, bot, admin) -> None:
     agent = make_agent(client, admin, "Priya", {"cards": 3}, online=False)
     ticket_id, conversation_id, customer = ticketed(client, bot)
