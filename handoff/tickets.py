@@ -29,7 +29,7 @@ from conversations.view import Message
 from core.clock import Clock, iso
 from core.db import Storage
 from core.realtime import DESK_ROOM
-from handoff import states, ticket_words
+from handoff import states, ticket_pushes, ticket_words
 from handoff.agents import agent_name
 from handoff.errors import IllegalTicketMove, TicketNotFound
 from handoff.offers import AfterCommit, NoPublisher, Publisher, withdraw_pending
@@ -248,7 +248,7 @@ class TicketStore:
 
     def _announce(self, ticket_id: str, event: Event) -> None:
         # Every ticket change passes here: agents' and ops' inboxes hear of it at once.
-        self.publisher.publish(DESK_ROOM, "ticket", {"ticket_id": ticket_id, "event": event.name})
+        ticket_pushes.to_desk(self.publisher, ticket_id, event.name)
 
     def _change(self, ticket_id: str, fields: dict[str, Any], event: Event, at: str) -> None:
         """Change a ticket's columns (its status, if any, through `states.transition`)."""
@@ -257,6 +257,7 @@ class TicketStore:
             target = TicketStatus(fields["status"])
             states.transition(self.storage, ticket_id, target, at=at, event=event, fields=others)
             self._announce(ticket_id, event)
+            ticket_pushes.to_customer(self.publisher, self.storage.db, ticket_id)
             return
         with self.storage.write() as db:
             db.table("tickets").update(ticket_id, {**fields, "updated_at": at})

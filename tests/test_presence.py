@@ -2,6 +2,7 @@
 offers and chats passed on with the chat's history and the customer told; one whose console
 keeps beating stays online; and a chat with an agent whose customer has gone is closed as
 abandoned after the idle limit, however it was open (reading the chat, a socket, a Rasa widget).
+Sockets themselves: one closes when its token expires; a customer's hears their ticket close.
 
 The queue's timers are off here (`route_interval_s=0`): each test runs the passes the timers
 run, `check_presence` and `abandon_idle`, when it means to.
@@ -396,3 +397,28 @@ def test_a_staff_socket_closes_when_its_token_expires(served) -> None:
         "/api/metrics", headers={"Authorization": f"Bearer {issued.json()['token']}"}
     )
     assert refused.status_code == 401
+
+
+def test_a_customer_s_socket_hears_their_ticket_close(served) -> None:
+    """A ticket solved then closed at once: the widget's banner must not keep inviting the
+    customer to write here ("solved: write here if you still need help")."""
+    http = served.http()
+    ana, headers = waiting_chat(http, served.bot, name="Ana")  # nobody online: a ticket
+    ticket_id = http.get(f"/api/conversations/{ana}", headers=headers).json()["ticket_id"]
+    assert ticket_id
+    heard: list[dict] = []
+    widget = socketio.Client(reconnection=False)
+    widget.on("status", heard.append)
+    widget.connect(
+        served.url, auth={"token": headers["Authorization"].split()[1]}, transports=["websocket"]
+    )
+    wait_until(lambda: served.connected(f"conversation:{ana}"), what="the widget's socket")
+    for status in ("solved", "closed"):
+        changed = http.patch(
+            f"/api/tickets/{ticket_id}", json={"status": status}, headers=ADMIN_HEADERS
+        )
+        assert changed.status_code == 200, changed.text
+    wait_until(
+        lambda: any(h.get("ticket_status") == "closed" for h in heard), what="the closing heard"
+    )
+    widget.disconnect()
