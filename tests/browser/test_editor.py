@@ -156,6 +156,8 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     newest.get_by_role("button", name="Show changes").click()
     expect(newest.locator(".diff-del")).to_have_text(["-We **do** cover ferrets, from £5 a month."])
     expect(newest.locator(".diff-add")).to_have_text(["+We no longer cover ferrets."])
+    expect(newest.locator(".diff")).not_to_contain_text("@@")  # no diff machinery for editors
+    expect(newest.locator(".diff")).not_to_contain_text("--- version")
     shoot(page, "editor-history")
 
     page.get_by_role("button", name="Roll back to version 3").click()

@@ -10,11 +10,17 @@ function diffView(diff) {
     pre.append(el("span", { class: "muted" }, "No change in the text (status only)."));
     return pre;
   }
+  // A unified diff's machinery ("--- version 1", "@@ -1,4 +1,4 @@") means nothing to an editor:
+  // the file lines are left out, and a break between two changed places reads "⋯".
+  let hunks = 0;
   for (const line of diff.split("\n")) {
+    if (line.startsWith("+++") || line.startsWith("---")) continue;
+    if (line.startsWith("@@")) {
+      if (hunks++ > 0) pre.append(el("span", { class: "diff-hunk", "aria-label": "further on" }, "⋯\n"));
+      continue;
+    }
     let kind = "same";
-    if (line.startsWith("@@")) kind = "hunk";
-    else if (line.startsWith("+++") || line.startsWith("---")) kind = "file";
-    else if (line.startsWith("+")) kind = "add";
+    if (line.startsWith("+")) kind = "add";
     else if (line.startsWith("-")) kind = "del";
     pre.append(el("span", { class: "diff-" + kind }, line + "\n"));
   }
