@@ -147,7 +147,7 @@ class GapLog:
 
     def clusters(self, *, limit: int = 50) -> list[GapCluster]:
         """Open gaps grouped by meaning (each joins the first cluster whose centre is close
-        enough), clusters with the newest question first."""
+        enough), the most asked first (then the newest question's): what to write first."""
         gaps = self.open_gaps()  # newest first
         groups: list[list[Gap]] = []
         for language in sorted({g.language for g in gaps}):  # never two languages in one
@@ -155,7 +155,7 @@ class GapLog:
             similarity = cluster_similarity(self.embedders[language])
             vectors = [g.vector for g in alike]
             groups += [[alike[i] for i in g] for g in group_by_meaning(vectors, similarity)]
-        groups.sort(key=lambda members: -members[0].id)  # the newest question's first
+        groups.sort(key=lambda members: (-len(members), -members[0].id))
         out = []
         for members in groups[:limit]:
             asked: dict[str, GapQuestion] = {}  # by the question in lower case

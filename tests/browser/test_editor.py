@@ -604,7 +604,7 @@ def test_content_gaps_from_real_chats_become_a_draft_and_figures_follow(live, ne
     expect(pets.locator(".examples li")).to_have_text(
         ["is there insurance for my cat", "do you offer pet insurance"]
     )
-    expect(pets.locator("h3")).to_contain_text("2 questions")
+    expect(pets.locator("h3")).to_contain_text("Asked 2 times (2 wordings)")
     expect(pets).to_contain_text("no answer")
     shoot(page, "editor-gaps")
 

@@ -41,7 +41,10 @@ function gapCard(cluster, articles) {
     el("option", { value: "" }, "Choose an article…"),
     articles.map((a) => el("option", { value: a.id }, a.title + " (" + a.status + ")"))
   );
-  const heading = cluster.count === 1 ? "1 question" : cluster.count + " questions";
+  // How often customers asked, and in how many wordings: one question asked 7 times is not 7.
+  const times = cluster.count === 1 ? "Asked once" : "Asked " + cluster.count + " times";
+  const worded = cluster.questions.length === 1 ? "" : " (" + cluster.questions.length + " wordings)";
+  const heading = times + worded;
   // Each distinct question with a tick, all ticked: a question that does not belong with the
   // others is left out of the article (it stays a gap, for another article).
   const asked = cluster.questions;
