@@ -26,7 +26,7 @@ from core.auth import Principal, Role
 from core.contact import DeliverableEmail
 from core.deps import PrincipalDep, provided
 from core.language import LANGUAGES, supported
-from core.rate_limits import customers_rate_limited, rate_limited
+from core.rate_limits import Limits, customers_rate_limited, rate_limited, too_many
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -237,16 +237,25 @@ class TranscriptIn(BaseModel):
     "gives, once. Queued in the outbox and sent by SMTP; 422 when no address is known or "
     "given, 409 for another address (or staff giving the first), 429 past "
     "CASCADE_TRANSCRIPTS_PER_CONVERSATION for the conversation or "
-    "CASCADE_RATE_LIMIT_TRANSCRIPTS for the client address, 503 when this server sends no "
-    "email.",
+    "CASCADE_RATE_LIMIT_TRANSCRIPTS for the client address or 3 an hour, 10 a day to one "
+    "recipient, 503 when this server sends no email.",
 )
 def email_transcript(
     conversation_id: str,
     conversations: Conversations,
     who: PrincipalDep,
+    limits: Limits,
     body: TranscriptIn | None = None,
 ) -> dict[str, Any]:
     may_read(who, conversation_id, conversations)
+    to = (
+        body.email
+        if body and body.email
+        else conversations.store.get(conversation_id)["customer_email"]
+    )
+    refused = limits.hit("transcripts_to", to.lower(), counted="to one address") if to else None
+    if refused is not None:
+        raise too_many(refused)
     sent_to = conversations.email_transcript(
         conversation_id,
         str(body.email) if body and body.email else None,

@@ -33,6 +33,9 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 NAMES = ("start", "messages", "search", "transcripts", "sockets")
+# Transcript emails to one recipient, from any client: whoever starts chats with a stranger's
+# address cannot flood that inbox from many addresses (each client has `transcripts` too).
+TRANSCRIPTS_TO_ONE_ADDRESS = "3/hour;10/day"
 REDIS_TIMEOUT_S = 1.0
 
 
@@ -43,11 +46,12 @@ class Refused:
     name: str
     rule: str
     retry_after_s: int
+    counted: str = "from one address"
 
     @property
     def detail(self) -> str:
         return (
-            f"too many requests ({self.name}: at most {self.rule} from one address);"
+            f"too many requests ({self.name}: at most {self.rule} {self.counted});"
             f" try again in {self.retry_after_s} s"
         )
 
@@ -74,10 +78,12 @@ class RateLimits:
         if not settings.rate_limits:
             return cls()
         rules = {name: getattr(settings, f"rate_limit_{name}") for name in NAMES}
+        rules["transcripts_to"] = TRANSCRIPTS_TO_ONE_ADDRESS
         return cls(rules, storage=settings.rate_limit_store)
 
-    def hit(self, name: str, client: str) -> Refused | None:
-        """Count one request of `client` against limit `name`; what refused it, if anything."""
+    def hit(self, name: str, client: str, *, counted: str = "from one address") -> Refused | None:
+        """Count one request of `client` against limit `name`; what refused it, if anything
+        (`counted`: what one client is, in its words)."""
         items = self.rules.get(name)
         if not items or self.limiter is None:
             return None
@@ -92,7 +98,7 @@ class RateLimits:
             log.warning("rate limit storage unavailable; %s not limited", name, exc_info=True)
             return None
         wait = max(1, math.ceil(max(resets) - time.time()))
-        return Refused(name, self.text[name], wait)
+        return Refused(name, self.text[name], wait, counted)
 
 
 def counts_in(uri: str) -> Storage:

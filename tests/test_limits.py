@@ -180,6 +180,37 @@ def test_transcripts_are_limited_per_address(tmp_path, mailbox, clock) -> None:
         assert "transcripts: at most 2/hour" in refused(sent[2], within_s=3600)
 
 
+def test_transcripts_to_one_recipient_are_limited_whoever_asks(tmp_path, mailbox, clock) -> None:
+    """Chats started with a stranger's address cannot flood their inbox, from however many
+    client addresses (here one, with a generous limit of its own)."""
+    _, port = mailbox
+    settings = Settings(
+        data_dir=tmp_path / "mail",
+        admin_token=ADMIN,
+        rasa_url="",
+        route_interval_s=0,
+        outbox_interval_s=0,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        rate_limit_start="100/minute",
+        rate_limit_transcripts="100/hour",
+    )
+    with TestClient(create_app(settings, embedder=HashingEmbedder(), clock=clock)) as client:
+
+        def transcript(email: str):
+            started = client.post("/api/conversations", json={"customer": {"email": email}})
+            token = {"Authorization": f"Bearer {started.json()['token']}"}
+            return client.post(
+                f"/api/conversations/{started.json()['id']}/transcript", headers=token
+            )
+
+        sent = [transcript("Victim@example.com").status_code for _ in range(3)]
+        assert sent == [202, 202, 202]
+        detail = refused(transcript("victim@example.com"), within_s=3600)
+        assert "transcripts_to: at most 3/hour;10/day to one address" in detail
+        assert transcript("someone.else@example.com").status_code == 202
+
+
 def test_the_limits_can_be_switched_off(tmp_path) -> None:
     settings = Settings(data_dir=tmp_path, admin_token=ADMIN, rasa_url="", rate_limits=False, **LOW)
     with TestClient(create_app(settings, embedder=HashingEmbedder())) as client:
