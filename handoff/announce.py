@@ -81,6 +81,7 @@ class RoutePass:
     offers: list[tuple[str, str]] = field(default_factory=list)  # (conversation, agent)
     expired: list[tuple[str, str]] = field(default_factory=list)
     ticketed: list[tuple[str, str]] = field(default_factory=list)  # (conversation, reason)
+    set_away: list[str] = field(default_factory=list)  # agents who missed offers in a row
 
 
 class Announcer:
@@ -112,6 +113,10 @@ class Announcer:
             self.publisher.publish(f"agent:{agent_id}", "offer", asdict(offer))
 
     def route_pass(self, done: RoutePass) -> None:
+        for agent_id in done.set_away:
+            self.publisher.publish(
+                f"agent:{agent_id}", "agent_status", {"status": "away", "reason": "missed_offers"}
+            )
         for conversation_id, agent_id in done.offers:
             self.offer(conversation_id, agent_id)
         for conversation_id, _ in done.ticketed:

@@ -21,7 +21,13 @@ from core.db import Storage
 from core.words import say
 from handoff.announce import RoutePass
 from handoff.lineup import Lineup, passed_by
-from handoff.offers import Publisher, expire_lapsed, make_offer, withdraw_pending
+from handoff.offers import (
+    Publisher,
+    expire_lapsed,
+    make_offer,
+    set_away_if_missing,
+    withdraw_pending,
+)
 from handoff.routing import passed_on_by_all, select_agent
 from handoff.sla import BusinessCalendar
 from handoff.stints import end_stint
@@ -69,6 +75,9 @@ class Dispatcher:
             return done
         with self.storage.write() as db:
             done.expired.extend(expire_lapsed(db, self.publisher, at=at))
+            for agent_id in dict.fromkeys(agent_id for _, agent_id in done.expired):
+                if set_away_if_missing(db, self.publisher, agent_id, at=at):
+                    done.set_away.append(agent_id)
             open_now = self.live_chat_hours is None or self.live_chat_hours.is_open(now)
             cutoff = now - timedelta(seconds=self.limits.max_wait_s)
             # Filing tickets below withdraws no offer (only chats not on offer are filed). A chat

@@ -183,7 +183,8 @@ def play(
         seat = seats[index]
         for i in passed:
             chat = line[i][0]
-            if taken[i] or seat.agent_id in chat.excluded or chat.language not in seat.languages:
+            said_no = chat.excluded - chat.lapsed  # one who missed its offer is offered it again
+            if taken[i] or seat.agent_id in said_no or chat.language not in seat.languages:
                 continue
             if chat.skill in seat.skills or chat.skill == GENERAL or opens_in[i] <= at:
                 choices.append(i)

@@ -153,26 +153,35 @@ class Lineup:
 
     def passes(self, *, since: str) -> Passes:
         """Who passed on which chat (declined it, let its offer lapse, or transferred it) since
-        `since`, and when each last did: by the offers' (status, created_at) index, so only the
-        recent ones are read."""
+        `since`, when each last did, and whether they said no (a decline or a transfer) or only
+        let it lapse: by the offers' (status, created_at) index, so only the recent ones are
+        read."""
         passes: Passes = {}
-        for conversation_id, agent_id, created_at in self.storage.db.execute(
-            "select conversation_id, agent_id, created_at from offers"
+        for conversation_id, agent_id, created_at, status in self.storage.db.execute(
+            "select conversation_id, agent_id, created_at, status from offers"
             " where status in ('declined', 'expired') and created_at >= ?",
             [since],
         ).fetchall():
             agents = passes.setdefault(conversation_id, {})
-            agents[agent_id] = max(created_at, agents.get(agent_id, created_at))
+            at, said_no = agents.get(agent_id, (created_at, False))
+            agents[agent_id] = (max(at, created_at), said_no or status == "declined")
         return passes
 
 
-Passes = dict[str, dict[str, str]]  # chat -> agent who passed it on -> when they last did
+# chat -> agent who passed it on -> (when they last did, whether they ever said no)
+Passes = dict[str, dict[str, tuple[str, bool]]]
 
 
 def passed_by(chat: WaitingChat, passes: Passes) -> WaitingChat:
-    """`chat` with the agents who passed it on since it joined the queue (its `excluded`)."""
+    """`chat` with the agents who passed it on since it joined the queue (its `excluded`), and
+    those of them who only let its offer lapse (its `lapsed`)."""
     agents = passes.get(chat.id)
     if not agents:
         return chat
     since = iso(chat.queued_at)
-    return replace(chat, excluded=frozenset(a for a, at in agents.items() if at >= since))
+    recent = {a: said_no for a, (at, said_no) in agents.items() if at >= since}
+    return replace(
+        chat,
+        excluded=frozenset(recent),
+        lapsed=frozenset(a for a, said_no in recent.items() if not said_no),
+    )

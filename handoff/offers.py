@@ -123,6 +123,43 @@ def close_offer(
         )
 
 
+MISSED_IN_A_ROW = 2  # offers an agent lets lapse one after another before they are set away
+
+
+def set_away_if_missing(db: Any, publisher: Publisher, agent_id: str, *, at: str) -> bool:
+    """An online agent who let their last MISSED_IN_A_ROW offers lapse, answering none in
+    between, is not at their desk, whatever their console's heartbeat says: set away, their
+    other offers withdrawn (their chats stay theirs, as when they choose Away). Whether they
+    were."""
+    last = db.execute(
+        "select status from offers where agent_id = ?"
+        " and status in ('accepted', 'declined', 'expired') order by decided_at desc, id desc"
+        " limit ?",
+        [agent_id, MISSED_IN_A_ROW],
+    ).fetchall()
+    if len(last) < MISSED_IN_A_ROW or any(status != "expired" for (status,) in last):
+        return False
+    if not db.execute(
+        "update agents set status = 'away', status_changed_at = ? where id = ? and status = 'online'",
+        [at, agent_id],
+    ).rowcount:
+        return False
+    for offer_id, conversation_id in db.execute(
+        "select id, conversation_id from offers where agent_id = ? and status = 'pending'",
+        [agent_id],
+    ).fetchall():
+        close_offer(
+            db,
+            publisher,
+            offer_id=offer_id,
+            conversation_id=conversation_id,
+            agent_id=agent_id,
+            outcome="withdrawn",
+            at=at,
+        )
+    return True
+
+
 def withdraw_pending(db: Any, publisher: Publisher, conversation_id: str, *, at: str) -> None:
     """The chat is leaving the queue: every pending offer of it goes too."""
     for offer_id, agent_id in db.execute(

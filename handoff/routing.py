@@ -11,7 +11,7 @@ who speaks its language has, nobody is left (`passed_on_by_all`) and the queue f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from core.language import DEFAULT
@@ -43,6 +43,7 @@ class WaitingChat:
     widened: bool = False
     excluded: frozenset[str] = field(default_factory=frozenset)  # declined or let the offer lapse
     language: str = DEFAULT  # the conversation's
+    lapsed: frozenset[str] = field(default_factory=frozenset)  # of `excluded`, only let it lapse
 
 
 def level(agent: AgentState, skill: str) -> int:
@@ -58,8 +59,12 @@ def eligible(agent: AgentState, chat: WaitingChat) -> bool:
 
 
 def select_agent(chat: WaitingChat, agents: list[AgentState]) -> AgentState | None:
-    """The agent to offer `chat` to, or None when nobody may take it now."""
+    """The agent to offer `chat` to, or None when nobody may take it now. One who let its offer
+    lapse (missed it, not said no) is offered it again once nobody else may take it."""
     candidates = [agent for agent in agents if eligible(agent, chat)]
+    if not candidates and chat.lapsed:
+        forgiven = replace(chat, excluded=chat.excluded - chat.lapsed, lapsed=frozenset())
+        candidates = [agent for agent in agents if eligible(agent, forgiven)]
     if not candidates:
         return None
     return min(
@@ -69,13 +74,16 @@ def select_agent(chat: WaitingChat, agents: list[AgentState]) -> AgentState | No
 
 
 def passed_on_by_all(chat: WaitingChat, online: list[AgentState]) -> bool:
-    """Every online agent who speaks the chat's language has passed it on (declined it, let its
-    offer lapse, or transferred it) since it joined the queue: nobody online is left to offer it
-    to, whatever their skill or load. False when nobody online speaks it (a case of its own)."""
-    if not chat.excluded:  # most chats: a look at nobody
+    """Every online agent who speaks the chat's language has passed it on (declined it or
+    transferred it) since it joined the queue: nobody online is left to offer it to, whatever
+    their skill or load. A missed offer is no answer: that agent is offered it again (and set
+    away after missing two in a row, `handoff.dispatch`). False when nobody online speaks it
+    (a case of its own)."""
+    said_no = chat.excluded - chat.lapsed
+    if not said_no:  # most chats: a look at nobody
         return False
     speakers = [agent.id for agent in online if chat.language in agent.languages]
-    return bool(speakers) and all(agent_id in chat.excluded for agent_id in speakers)
+    return bool(speakers) and all(agent_id in said_no for agent_id in speakers)
 
 
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}

@@ -110,19 +110,32 @@ def test_a_chat_every_online_agent_passed_on_becomes_a_ticket_at_once(
     ticket = client.get(f"/api/tickets/{ticket_id}", headers=only["headers"]).json()
     assert ticket["reason"] == "passed_on"
 
-    # Two agents let the offer lapse in turn: a ticket once the second has.
+    # A missed offer is no answer: offered again while nobody else may take it; two missed in a
+    # row set the agent away. Once both agents are away, a ticket.
     second = make_agent(client, admin, "Next", {"loans": 1})
     lapsed, headers = waiting_chat(client, bot, name="Ben")
     assert offers(client, only) == [lapsed]
     clock.advance(seconds=31)  # the offer timeout (30 s)
     route(client)
-    assert last_words(client, lapsed, headers)[0] == "queued"  # Next may still take it
-    clock.advance(seconds=90)  # past the skill wait: offered to Next, who has no cards skill
-    route(client)
-    assert offers(client, second) == [lapsed]
+    assert last_words(client, lapsed, headers)[0] == "queued"
+    assert offers(client, only) == [lapsed]  # Next has no cards skill: Solo again
     clock.advance(seconds=31)
     route(client)
-    assert last_words(client, lapsed, headers)[0] == "ticketed"
+
+    def status(agent) -> str:
+        return client.get(f"/api/agents/{agent['id']}", headers=admin).json()["status"]
+
+    assert (status(only), offers(client, only)) == ("away", [])
+    clock.advance(seconds=60)  # past the skill wait: offered to Next, who has no cards skill
+    route(client)
+    assert offers(client, second) == [lapsed]
+    for _ in range(2):
+        assert last_words(client, lapsed, headers)[0] == "queued"
+        clock.advance(seconds=31)
+        route(client)
+    assert status(second) == "away"
+    status_now, text = last_words(client, lapsed, headers)
+    assert status_now == "ticketed" and "filed ticket" in text
 
 
 def test_a_named_colleague_declining_a_transfer_leaves_nobody(client, bot, admin) -> None:

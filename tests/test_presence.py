@@ -422,3 +422,23 @@ def test_a_customer_s_socket_hears_their_ticket_close(served) -> None:
         lambda: any(h.get("ticket_status") == "closed" for h in heard), what="the closing heard"
     )
     widget.disconnect()
+
+
+def test_an_agent_who_misses_two_offers_in_a_row_is_set_away_and_told(served) -> None:
+    http = served.http()
+    queue = served.app.state.services.queue
+    priya = make_agent(http, ADMIN_HEADERS, "Priya Raman", {"cards": 5})
+    heard: list[dict] = []
+    console = socketio.Client(reconnection=False)
+    console.on("agent_status", heard.append)
+    console.connect(served.url, auth={"token": priya["token"]}, transports=["websocket"])
+    wait_until(lambda: served.connected(f"agent:{priya['id']}"), what="the console's socket")
+    ana, _ = waiting_chat(http, served.bot, name="Ana")
+    for _ in range(2):
+        assert [o["conversation_id"] for o in offered(http, priya)] == [ana]  # again, once
+        served.clock.advance(seconds=31)
+        queue.route()
+    wait_until(lambda: heard, what="the console told")
+    assert heard == [{"status": "away", "reason": "missed_offers"}]
+    assert status_of(http, priya) == "away" and offered(http, priya) == []
+    console.disconnect()

@@ -19,12 +19,20 @@ def agent(
 
 
 def chat(
-    skill="cards", *, widened=False, excluded=(), priority="normal", waited_min=0, language=None
+    skill="cards",
+    *,
+    widened=False,
+    excluded=(),
+    priority="normal",
+    waited_min=0,
+    language=None,
+    lapsed=(),
 ) -> WaitingChat:
     since = NOW - timedelta(minutes=waited_min)
+    passed = frozenset(excluded) | frozenset(lapsed)  # `lapsed` are among the excluded
     if language is None:
-        return WaitingChat("c", skill, priority, since, widened, frozenset(excluded))
-    return WaitingChat("c", skill, priority, since, widened, frozenset(excluded), language)
+        return WaitingChat("c", skill, priority, since, widened, passed, lapsed=frozenset(lapsed))
+    return WaitingChat("c", skill, priority, since, widened, passed, language, frozenset(lapsed))
 
 
 @pytest.mark.parametrize(
@@ -148,6 +156,18 @@ def chat(
             [agent("old", {"returns": 5})],
             None,
         ),
+        (
+            "one who missed the offer comes after the others",
+            chat(lapsed=["a"]),
+            [agent("a", {"cards": 5}), agent("b", {"cards": 1})],
+            "b",
+        ),
+        (
+            "one who missed the offer is offered it again when nobody else may take it",
+            chat(lapsed=["a"], excluded=["b"]),
+            [agent("a", {"cards": 5}), agent("b", {"cards": 1})],
+            "a",
+        ),
     ],
 )
 def test_select_agent(
@@ -176,6 +196,13 @@ def test_select_agent(
         ("nobody passed it on", chat(), [agent("a", {"cards": 3})], False),
         ("nobody online speaks it: a case of its own", chat(language="ja"), [agent("a")], False),
         ("nobody online", chat(excluded=["a"]), [], False),
+        ("a missed offer is no answer", chat(lapsed=["a"]), [agent("a", {"cards": 3})], False),
+        (
+            "one declined, the other missed it",
+            chat(excluded=["a"], lapsed=["b"]),
+            [agent("a", {"cards": 3}), agent("b", {"cards": 3})],
+            False,
+        ),
     ],
 )
 def test_passed_on_by_all(

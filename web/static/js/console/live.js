@@ -54,7 +54,7 @@ export function connect() {
     if (chat && !chat.closed && data.status === "abandoned") closeChat(chat, "The customer left: this chat is closed.", null, "abandoned");
     refreshChats();
   });
-  socket.on("agent_status", (data) => statusHeard(data && data.status)); // set away
+  socket.on("agent_status", (data) => statusHeard(data && data.status, data && data.reason)); // set away
   socket.on("message", (data) => {
     if (!data || !data.message) return;
     const chat = state.chats.get(data.conversation_id);

@@ -30,15 +30,17 @@ export function startHeartbeat() {
 }
 
 // The server says the agent's status is `status`: follow it (the switch, the offers), and say so
-// when the agent was set away for a silent console.
-export function statusHeard(status) {
+// when the agent was set away: for missed offers (`reason` "missed_offers") or a silent console.
+export function statusHeard(status, reason) {
   if (!state.agent || !status || status === state.agent.status) return;
   const was = state.agent.status;
   state.agent = { ...state.agent, status };
   ui.status.value = status;
   renderOffers();
   refreshOffers();
-  if (was === "online" && status === "away") {
+  if (was === "online" && status === "away" && reason === "missed_offers") {
+    toast("You were set away: you let two chat offers in a row run out, so they went to colleagues. Your open chats are still yours. Choose Online to take chats again.", "error");
+  } else if (was === "online" && status === "away") {
     refreshChats(); // the chats went back to the queue: each shows it, closed
     toast("You were set away: this console sent no sign of life for too long, so your offers and chats went to colleagues. Choose Online to take chats again.", "error");
   }
