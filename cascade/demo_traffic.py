@@ -29,13 +29,21 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import sqlalchemy as sa
 
 from bot.client import NoBot
 from cascade.app import build_services
 from cascade.demo_bot import InProcessBot
-from cascade.demo_customers import DETAILS, THANKS, Persona, customers, reply_to_bot, visit
+from cascade.demo_customers import (
+    DETAILS,
+    THANKS,
+    Persona,
+    buttons_of,
+    customers,
+    reply_to_bot,
+    visit,
+)
+from cascade.demo_embedder import RememberingEmbedder
 from cascade.services import Services
 from conversations.errors import ConversationError
 from conversations.events import ConversationStarted
@@ -85,7 +93,8 @@ class Simulation:
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: list[asyncio.Task[None]] = []
-        self._offers: set[tuple[str, str]] = set()
+        self._offers: set[int] = set()  # the offers an agent has seen (a chat may come back)
+        self._returning: set[str] = set()  # agents set away who will be back at their desk
         self.personas: dict[str, Persona] = {}
         self.agents = {a.id: a for a in services.agents.all()}
         self.failure: Exception | None = None
@@ -155,6 +164,7 @@ class Simulation:
             queue.route()
             queue.abandon_idle()
             tickets.check_slas()
+            self._back_at_desk()
 
     # -- customers ----------------------------------------------------------------------------
 
@@ -175,7 +185,7 @@ class Simulation:
                 return  # gone: the idle limit abandons the chat, unless the bot resolved it
             await self.wait(self.rng.uniform(6, 35))
             turn = await conversations.customer_says(view.id, pressed, client_id=None)
-        if turn.status == "queued" and self.rng.random() < 0.12:
+        if turn.status == "queued" and self.rng.random() < 0.12 and _offers_email(turn.messages):
             await self.wait(self.rng.uniform(60, 200))
             if conversations.store.get(view.id)["status"] == "queued":
                 await conversations.customer_says(view.id, "/email_me", client_id=None)
@@ -207,12 +217,25 @@ class Simulation:
             await self.wait_until(day + timedelta(hours=hours[1], minutes=self.rng.uniform(0, 10)))
             self.set_status(agent, AgentStatus.OFFLINE)
 
+    def _back_at_desk(self) -> None:
+        """An agent the queue set away (they let two offers in a row lapse) reads why on their
+        console and is online again a few minutes later, unless their shift ends first."""
+        for agent in self.services.agents.all():
+            if agent.status is AgentStatus.AWAY and agent.id not in self._returning:
+                self._returning.add(agent.id)
+                back = self.clock.now() + timedelta(seconds=self.rng.uniform(60, 300))
+                self.spawn(back, partial(self._back_online, agent.id))
+
+    async def _back_online(self, agent_id: str) -> None:
+        self._returning.discard(agent_id)
+        if self.services.agents.get(agent_id).status is AgentStatus.AWAY:
+            self.set_status(self.agents[agent_id], AgentStatus.ONLINE)
+
     def _answer_offers(self) -> None:
         for agent_id in self.agents:
             for offer in self.services.queue.offers_for(agent_id):
-                key = (offer.conversation_id, agent_id)
-                if key not in self._offers:
-                    self._offers.add(key)
+                if offer.offer_id not in self._offers:
+                    self._offers.add(offer.offer_id)
                     delay = self.rng.uniform(4, 45)
                     self.spawn(
                         self.clock.now() + timedelta(seconds=delay),
@@ -282,28 +305,6 @@ class Simulation:
     def _agent_for(self, skill: str) -> str | None:
         able = [a for a in self.agents.values() if skill in a.skills]
         return max(able, key=lambda a: a.skills[skill]).id if able else None
-
-
-class RememberingEmbedder:
-    """The embedding model, loaded when first needed, remembering each text's vector:
-    customers repeat each other, and a question searched is embedded again when it is kept as
-    a content gap. The customers' first messages are embedded together before the run, in
-    batches, which is much faster than one by one."""
-
-    def __init__(self, name: str, dim: int, load: Callable[[], Embedder]) -> None:
-        self.name, self.dim = name, dim
-        self._load = load
-        self._model: Embedder | None = None
-        self._known: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._known]
-        if missing:
-            self._model = self._model or self._load()
-            self._known.update(zip(missing, self._model.encode(missing), strict=True))
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._known[t] for t in texts])
 
 
 def seed_traffic(
@@ -391,3 +392,8 @@ async def _simulate(
     for conversation_id in sim.personas:
         seeded.outcomes[services.conversations.store.get(conversation_id)["status"]] += 1
     return seeded
+
+
+def _offers_email(messages: list[dict[str, Any]]) -> bool:
+    """Whether "Email me instead" is on offer (not on a server that sends no email)."""
+    return any(b["payload"] == "/email_me" for b in buttons_of(messages))

@@ -135,9 +135,11 @@ class BotTurn:
             return {
                 "page_url": conversation["page_url"],
                 "customer_name": conversation["customer_name"],
-                # The bot asks for an email before a hand-over that would become a ticket.
+                # The bot asks for an email before a hand-over that would become a ticket, on a
+                # server that sends email.
                 "customer_email": chat.store.get(conversation_id)["customer_email"],
                 "agents_available": chat.people.can_chat_now(language),
+                "sends_email": chat.people.sends_email(),
                 # The language to answer in (a code of core.language.LANGUAGES).
                 "language": language,
             }

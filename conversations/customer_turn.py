@@ -285,9 +285,13 @@ class CustomerTurn:
         conversation_id = conversation["id"]
         language = chat.store.language(conversation_id)
         # The button, or the same typed ("can you just email me instead?"), with or without the
-        # address in it.
-        if text.strip() == EMAIL_INSTEAD or (
-            conversation["awaiting"] != "email" and wants_email(text)
+        # address in it. A server that sends no email offers neither: the text waits for the
+        # agent like any other.
+        mails = chat.people.sends_email()
+        email_button = {"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}
+        if mails and (
+            text.strip() == EMAIL_INSTEAD
+            or (conversation["awaiting"] != "email" and wants_email(text))
         ):
             if conversation["customer_email"] or chat.set_email(conversation_id, text):
                 self._email_instead(conversation_id)
@@ -315,13 +319,12 @@ class CustomerTurn:
             if not again:
                 with chat.storage.write() as db:
                     db.table("conversations").update(conversation_id, {"awaiting": None})
-            button = {"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}
             if declined:
-                reply = BotMessage(say(language, "chat.email_declined"), buttons=[button])
+                reply = BotMessage(say(language, "chat.email_declined"), buttons=[email_button])
             elif again:
                 reply = BotMessage(say(language, "chat.not_an_email"))
             else:
-                reply = BotMessage(say(language, "chat.email_not_given"), buttons=[button])
+                reply = BotMessage(say(language, "chat.email_not_given"), buttons=[email_button])
             chat.say(conversation_id, reply, reply_to=message["id"], sender="system")
             return True
         # Anything else waits for the agent who joins (they see the whole chat). The customer is
@@ -329,10 +332,9 @@ class CustomerTurn:
         # anyone read it.
         noted = say(language, "chat.queued_noted")
         if not self._said_last(conversation_id, noted, message["id"]):
-            button = {"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}
             chat.say(
                 conversation_id,
-                BotMessage(noted, buttons=[button]),
+                BotMessage(noted, buttons=[email_button] if mails else []),
                 reply_to=message["id"],
                 sender="system",
             )

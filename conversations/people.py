@@ -102,6 +102,11 @@ class People(Protocol):
         of the `address` they gave in it (the reply goes there)."""
         ...
 
+    def sends_email(self) -> bool:
+        """Whether this server sends email (an SMTP server is set up): without it, nothing
+        offers "email me instead"."""
+        ...
+
     def can_chat_now(self, language: str = DEFAULT) -> bool:
         """Whether a hand-over now would wait for a person who chats in `language` (rather
         than become a ticket)."""

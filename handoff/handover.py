@@ -113,11 +113,12 @@ class Handover:
         place = self.queue.position(conversation_id)
         if place is not None:  # still waiting: say where they stand, and offer email instead
             language = self.store.language(conversation_id)
+            email = {"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}
             self.store.add_message(
                 conversation_id,
                 sender="system",
                 text=waiting_text(place, language=language),
-                buttons=[{"title": say(language, "chat.email_instead"), "payload": EMAIL_INSTEAD}],
+                buttons=[email] if self.sends_email() else None,
                 at=iso(self.clock.now()),
             )
 
@@ -126,6 +127,9 @@ class Handover:
         self.queue.publish_conversation(conversation_id)
         self.queue.publish_positions()
         return ticket_id
+
+    def sends_email(self) -> bool:
+        return self.tickets.notifier.sends_email
 
     def place_in_queue(self, conversation_id: str) -> Place | None:
         return self.queue.position(conversation_id)
@@ -148,7 +152,11 @@ class Handover:
         ticket = self.tickets.summary(ticket_id)
         closed = ticket.status == TicketStatus.CLOSED
         told = ticket_words.on_ticket_text(
-            ticket_id, closed=closed, email=ticket.customer_email, language=ticket.language
+            ticket_id,
+            closed=closed,
+            email=ticket.customer_email,
+            mails=self.tickets.notifier.sends_email,
+            language=ticket.language,
         )
         return TicketState(ticket_id, closed=closed, told=told)
 

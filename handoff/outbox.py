@@ -142,9 +142,13 @@ class Outbox:
 
     # -- enqueueing (inside the caller's transaction, if any) ---------------------------------
 
+    @property
+    def sends_email(self) -> bool:
+        return bool(self.settings.smtp_host)
+
     def enqueue_email(self, *, to: str, subject: str, body: str, topic: str) -> int | None:
         """Queue a plain-text email; None when no SMTP server is configured (email is off)."""
-        if not self.settings.smtp_host:
+        if not self.sends_email:
             return None
         now = iso(self.clock.now())
         with self.storage.write() as db:

@@ -24,12 +24,19 @@ class TicketSink(Protocol):
 class Notifier(Protocol):
     """The outbox, seen from here: email to customers and signed webhooks."""
 
+    @property
+    def sends_email(self) -> bool:
+        """False when this server has no SMTP server: nothing may promise the customer email."""
+        ...
+
     def enqueue_email(self, *, to: str, subject: str, body: str, topic: str) -> int | None: ...
 
     def enqueue_webhook(self, *, topic: str, payload: dict[str, Any]) -> list[int]: ...
 
 
 class NoNotifier:
+    sends_email = False
+
     def enqueue_email(self, *, to: str, subject: str, body: str, topic: str) -> int | None:
         return None
 

@@ -36,9 +36,11 @@ class Email:
     body: str
 
 
-def filed_text(ticket_id: str, *, reason: str, email: str | None, language: str | None) -> str:
+def filed_text(
+    ticket_id: str, *, reason: str, email: str | None, mails: bool, language: str | None
+) -> str:
     """The chat message telling the customer their ticket's number and what happens next."""
-    follow_up = follow_up_text(email, language=language)
+    follow_up = follow_up_text(email, mails=mails, language=language)
     why = say(
         language,
         f"chat.ticket_why_{reason if reason in TICKET_REASONS_FOR_CUSTOMER else 'other'}",
@@ -46,19 +48,24 @@ def filed_text(ticket_id: str, *, reason: str, email: str | None, language: str 
     return say(language, "chat.ticket_filed", why=why, ticket_id=ticket_id, follow_up=follow_up)
 
 
-def follow_up_text(email: str | None, *, language: str | None) -> str:
-    """How the customer will hear back: by email when they gave an address, else in the chat."""
+def follow_up_text(email: str | None, *, mails: bool, language: str | None) -> str:
+    """How the customer will hear back: by email when they gave an address, else in the chat.
+    A server that sends no email (`mails` false: no SMTP server) promises only the chat."""
+    if not mails:
+        return say(language, "chat.ticket_follow_here")
     if email:
         return say(language, "chat.ticket_follow_email", email=email)
     return say(language, "chat.ticket_follow_chat")
 
 
-def on_ticket_text(ticket_id: str, *, closed: bool, email: str | None, language: str | None) -> str:
+def on_ticket_text(
+    ticket_id: str, *, closed: bool, email: str | None, mails: bool, language: str | None
+) -> str:
     """The chat's answer to a customer writing on their ticket: added to it, or, when it is
     closed, that no one will read it there."""
     if closed:
         return say(language, "chat.ticket_closed", ticket_id=ticket_id)
-    follow_up = follow_up_text(email, language=language)
+    follow_up = follow_up_text(email, mails=mails, language=language)
     return say(language, "chat.ticket_added", ticket_id=ticket_id, follow_up=follow_up)
 
 

@@ -91,8 +91,9 @@ class TicketStore:
             if note:
                 notes.append({"agent_id": owner, "text": note, "created_at": at})  # who escalated
             email, language = conversation["customer_email"], conversation["language"]
+            mails = self.notifier.sends_email
             filed = ticket_words.filed_text(
-                ticket_id, reason=reason, email=email, language=language
+                ticket_id, reason=reason, email=email, mails=mails, language=language
             )
             self.conversations.add_message(conversation_id, sender="system", text=filed, at=at)
             priority = conversation["priority"] or "normal"

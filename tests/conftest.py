@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +26,7 @@ from tests.helpers import (
     ROOT,
     Live,
     free_port,
+    mail_env,
     receiving,
     smtp_sink,
     start_app,
@@ -43,9 +45,21 @@ def _sqlite_only(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    # Marked `sends_email`: a server with an SMTP server set up, whose mail is never sent (the
+    # outbox's timer is off and nothing listens on the port), for what the chat says of email.
+    mails = request.node.get_closest_marker("sends_email") is not None
+    smtp: dict[str, Any] = (
+        {"smtp_host": "127.0.0.1", "smtp_port": free_port(), "outbox_interval_s": 0}
+        if mails
+        else {}
+    )
     return Settings(
-        data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="", action_secret=ACTION_SECRET
+        data_dir=tmp_path / "data",
+        admin_token=ADMIN,
+        rasa_url="",
+        action_secret=ACTION_SECRET,
+        **smtp,
     )
 
 
@@ -91,8 +105,11 @@ def rasa_model() -> Path:
 @pytest.fixture(scope="session")
 def live(tmp_path_factory, rasa_model):
     """The app and the real Rasa server, started as processes on free ports, with the demo
-    knowledge base imported."""
+    knowledge base imported and email going to an SMTP server on loopback (as `make demo`)."""
     import httpx
+
+    mail = ExitStack()
+    mailbox = mail.enter_context(smtp_sink())
 
     data_dir = tmp_path_factory.mktemp("live")
     app_port = free_port(2)  # and Rasa on the next one: two draws could give one port twice
@@ -107,6 +124,7 @@ def live(tmp_path_factory, rasa_model):
         rasa_url=rasa_url,
         admin_token=ADMIN,
         log=data_dir / "app.log",
+        env=mail_env(mailbox),
     )
     stack = Live(
         f"http://127.0.0.1:{app_port}",
@@ -144,6 +162,7 @@ def live(tmp_path_factory, rasa_model):
     finally:
         stop(app)
         stop(rasa)
+        mail.close()
 
 
 @pytest.fixture

@@ -345,7 +345,12 @@ def test_with_nobody_online_the_bot_still_says_why_it_hands_over(action, text, i
 
 @pytest.mark.parametrize(
     "metadata",
-    [{"agents_available": True}, {"agents_available": False, "customer_email": "a@b.co"}],
+    [
+        {"agents_available": True},
+        {"agents_available": False, "customer_email": "a@b.co"},
+        # Nobody online and no address, but this server sends no email: the chat is the way.
+        {"agents_available": False, "customer_email": None, "sends_email": False},
+    ],
 )
 def test_hand_over_goes_ahead_when_someone_can_reply(metadata) -> None:
     customs, _ = run(

@@ -111,6 +111,7 @@ def test_on_a_page_that_gave_the_language_one_line_in_another_does_not_change_it
     assert (view["language"], view["language_source"]) == ("en", "detected")
 
 
+@pytest.mark.sends_email
 def test_a_waiting_japanese_customer_reads_their_place_in_japanese(client, bot, admin) -> None:
     make_agent(client, admin, max_concurrent=1, languages=["en", "ja"])
     busy, busy_headers = start(client)  # takes the only agent's only slot

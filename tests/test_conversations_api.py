@@ -197,6 +197,7 @@ def test_unknown_conversation_is_404(client, admin) -> None:
     assert say(client, "nope", admin, "hello").status_code == 404
 
 
+@pytest.mark.sends_email
 def test_bot_down_keeps_the_message_and_hands_over(
     client, bot: ScriptedBot, admin, on_duty
 ) -> None:
@@ -402,6 +403,7 @@ def test_choices_of_a_matter_gone_by_are_not_in_a_later_hand_over(
     assert package["knowledge_attempts"] == []
 
 
+@pytest.mark.sends_email
 def test_while_queued_the_bot_never_answers(client, bot: ScriptedBot, on_duty) -> None:
     bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
     conversation_id, headers, _ = start(client)
@@ -514,6 +516,7 @@ def test_agents_api(client, admin) -> None:
     assert client.post("/api/agents", json={"name": "X"}, headers=own).status_code == 403
 
 
+@pytest.mark.sends_email
 def test_nobody_online_files_a_ticket_with_the_whole_chat(client, bot: ScriptedBot, admin) -> None:
     bot.replies = [[ARTICLE, ASK], [{"custom": {"handoff": {"reason": "customer_request"}}}]]
     conversation_id, headers, _ = start(client)
@@ -537,6 +540,7 @@ def test_nobody_online_files_a_ticket_with_the_whole_chat(client, bot: ScriptedB
     assert client.get("/api/tickets/T-9999", headers=admin).status_code == 404
 
 
+@pytest.mark.sends_email
 def test_email_me_instead_while_waiting(client, bot: ScriptedBot, admin, on_duty) -> None:
     bot.replies = [[{"custom": {"handoff": {"reason": "customer_request"}}}]]
     started = client.post("/api/conversations", json={"customer": {"name": "Kai"}}).json()
@@ -572,6 +576,7 @@ def asked_for_an_address_while_queued(client, bot: ScriptedBot) -> tuple[str, di
     return cid, headers
 
 
+@pytest.mark.sends_email
 def test_email_me_instead_takes_the_address_in_a_sentence_or_a_no(
     client, bot: ScriptedBot, on_duty
 ) -> None:
@@ -594,6 +599,7 @@ def test_email_me_instead_takes_the_address_in_a_sentence_or_a_no(
         ("メールで返事をください", "kai@example.com"),
     ],
 )
+@pytest.mark.sends_email
 def test_asking_in_words_to_be_emailed_while_queued(
     client, bot: ScriptedBot, on_duty, asked, then
 ) -> None:
@@ -620,6 +626,7 @@ def test_asking_in_words_to_be_emailed_while_queued(
     assert view["customer"]["email"] == "kai@example.com"
 
 
+@pytest.mark.sends_email
 def test_email_me_instead_stops_asking_after_two_replies_with_no_address(
     client, bot: ScriptedBot, on_duty
 ) -> None:

@@ -334,9 +334,11 @@ def say_on(client, conversation_id, headers, text):
     return [m["text"] for m in turn["messages"] if m["sender"] != "customer"]
 
 
+@pytest.mark.sends_email
 def test_writing_on_an_open_ticket_is_acknowledged_once_and_kept(client, bot, admin) -> None:
     agent = make_agent(client, admin, "Priya", {"cards": 3}, online=False)
     ticket_id, conversation_id, customer = ticketed(client, bot)
+    assert bot.told[-1]["sends_email"] is True
 
     told = say_on(client, conversation_id, customer, "the card ends in 4411")
     assert told == [
@@ -360,6 +362,46 @@ def test_writing_on_an_open_ticket_is_acknowledged_once_and_kept(client, bot, ad
         assert text in said
 
 
+def test_a_server_that_sends_no_email_promises_none(client, bot, admin) -> None:
+    """No SMTP server set up: the customer's address is kept, but the chat promises the reply
+    in the chat, and offers no "email me instead" to a customer waiting in the queue."""
+    ticket_id, conversation_id, customer = ticketed(client, bot)
+    assert bot.told[-1]["sends_email"] is False  # so the bot asks for no address either
+    filed = client.get(f"/api/conversations/{conversation_id}", headers=customer).json()
+    assert filed["messages"][-1]["text"].endswith(
+        f"ticket {ticket_id} with everything you've told us."
+        " Keep this number; we'll reply here, in this chat."
+    )
+    assert say_on(client, conversation_id, customer, "any news?") == [
+        f"Thanks, we've added this to ticket {ticket_id}."
+        " Keep this number; we'll reply here, in this chat."
+    ]
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert ticket["customer_email"] == "ana@example.com"
+
+    make_agent(client, admin, "Priya", {"cards": 3})  # online: the next chat waits for her
+    make_agent(client, admin, "Tomas", {"cards": 3})
+    bot.replies.append(list(HANDOFF))
+    started = client.post("/api/conversations", json={"customer": {"name": "Kai"}}).json()
+    kai = {"Authorization": f"Bearer {started['token']}"}
+    turn = client.post(
+        f"/api/conversations/{started['id']}/messages", json={"text": "a person"}, headers=kai
+    ).json()
+    assert turn["status"] == "queued"
+    assert all("buttons" not in m for m in turn["messages"])
+    # Asking in words is a message for the agent like any other: no address is asked for.
+    turn = client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "can you just email me instead? kai@example.com"},
+        headers=kai,
+    ).json()
+    assert turn["status"] == "queued"
+    noted = turn["messages"][-1]
+    assert noted["text"].startswith("Your message is saved.")
+    assert "buttons" not in noted
+
+
+@pytest.mark.sends_email
 def test_without_an_email_the_acknowledgement_points_to_the_chat(client, bot) -> None:
     ticket_id, conversation_id, customer = ticketed(client, bot, email=None)
     assert say_on(client, conversation_id, customer, "any news?") == [
@@ -383,6 +425,7 @@ def test_without_an_email_the_acknowledgement_points_to_the_chat(client, bot) ->
     assert ticket["customer_email"] == "ana.silva@example.com"
 
 
+@pytest.mark.sends_email
 def test_a_japanese_customer_is_acknowledged_in_japanese(client, bot) -> None:
     bot.replies.append(list(HANDOFF))
     started = client.post(
@@ -422,6 +465,7 @@ def test_writing_on_a_closed_ticket_says_so_every_time(client, bot, admin) -> No
     assert client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["status"] == "closed"
 
 
+@pytest.mark.sends_email
 def test_an_address_typed_to_the_agent_is_the_ticket_s(client, bot, admin) -> None:
     """Told to the agent mid-chat, then the agent files a ticket: the reply goes there, and the
     customer is not asked for it again."""

@@ -129,10 +129,12 @@ def ask_feedback(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
 
 def needs_email(tracker: Tracker) -> bool:
     """No way to reach the customer and nobody online to chat: the hand-over will become a
-    ticket, so ask for an email address first (the app says both in the message metadata)."""
+    ticket, so ask for an email address first (the app says both in the message metadata).
+    Not on a server that sends no email: the reply to the ticket comes in the chat."""
     metadata = tracker.latest_message.get("metadata") or {}
     return (
         metadata.get("agents_available") is False
+        and metadata.get("sends_email") is not False
         and not metadata.get("customer_email")
         and not tracker.get_slot("email")
     )

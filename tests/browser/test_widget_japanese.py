@@ -201,8 +201,24 @@ def test_an_english_widget_follows_a_customer_who_writes_japanese(app, api, site
     )
     expect(chat.get_by_label("メッセージ")).to_have_attribute("placeholder", re.compile("…$"))
     expect(chat.locator("html")).to_have_attribute("lang", "ja")
-    view = api.get(f"/api/conversations/{conversation_id(page)}").json()
+    cid = conversation_id(page)
+    view = api.get(f"/api/conversations/{cid}").json()
     assert (view["language"], view["language_source"]) == ("ja", "detected")
+    # Nobody is online: a ticket. This server sends no email, so an address given on the ticket
+    # is kept for the team, and the reply is promised in the chat only.
+    banner = chat.locator("#ticket-banner")
+    expect(banner).to_contain_text("こちらのチャットでご返信いたします。")
+    say(chat, "メッセージ", "連絡先は sato@example.jp です")
+    wait_until(
+        lambda: (
+            api.get(f"/api/conversations/{cid}").json()["customer"].get("email")
+            == "sato@example.jp"
+        ),
+        what="the address kept on the conversation",
+    )
+    expect(chat.locator(".msg.system").last).to_contain_text("このチャットでご返信いたします。")
+    page.reload()
+    expect(chat.locator("#ticket-banner")).to_contain_text("こちらのチャットでご返信いたします。")
     assert page.errors == []
 
 

@@ -44,6 +44,7 @@ const state = {
   agent: null,
   ticketId: null,
   email: null, // the address the team replies to, once known
+  sendsEmail: true, // false when this server has no SMTP server: nothing is emailed
   ticketStatus: null, // new, open, pending, solved or closed
   csat: null,
   busy: 0,
@@ -68,7 +69,8 @@ function wantedLocales() {
 
 async function begin() {
   const words = await loadWords(wantedLocales());
-  $("email-transcript").hidden = words.sends_email === false; // this server sends no email
+  state.sendsEmail = words.sends_email !== false;
+  $("email-transcript").hidden = !state.sendsEmail; // this server sends no email
   if (params.get("title")) $("chat-title").textContent = params.get("title");
   const saved = JSON.parse(store.getItem(STORE) || "null");
   if (saved && saved.id && saved.token) {
@@ -285,11 +287,13 @@ function renderBanner() {
     banner.append(el("span", { id: "agent-banner" }, parts("widget.agent_banner", { agent: el("strong", {}, agentName()) })));
     banner.classList.add("agent");
   } else if (state.ticketId) {
-    // Emailed only when there is an address to email: else the chat is where the reply comes.
+    // Emailed only when there is an address to email and a server that mails: else the chat is
+    // where the reply comes.
     const key =
       state.ticketStatus === "solved" ? "widget.ticket_banner_solved"
       : state.ticketStatus === "closed" ? "widget.ticket_banner_closed"
-      : state.email ? "widget.ticket_banner" : "widget.ticket_banner_no_email";
+      : state.email && state.sendsEmail ? "widget.ticket_banner"
+      : "widget.ticket_banner_no_email";
     banner.append(el("span", { id: "ticket-banner" }, parts(key, { ticket_id: el("strong", {}, state.ticketId) })));
     banner.classList.add("ticket");
   }
