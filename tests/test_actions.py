@@ -460,6 +460,22 @@ def test_email_me_with_a_known_address_files_a_ticket() -> None:
     assert signal(customs, "ticket") is None and slots["handoff_reason"] == "customer_chose_email"
 
 
+@pytest.mark.parametrize("online", [True, False])
+def test_email_me_on_a_server_that_sends_no_email_goes_to_a_person(online) -> None:
+    """No email to promise: the customer is told so and handed to a person, who replies in the
+    chat (a ticket saying so when nobody is free); no address is asked for."""
+    off = {"sends_email": False, "agents_available": online, "customer_email": None}
+    customs, slots = run(
+        ActionEmailMe(),
+        tracker_with("please email me at ana@example.com", "email_me", metadata=off),
+    )
+    assert customs[-2] == {"text": say("en", "bot.email_off")}
+    assert signal(customs, "contact") == {"email": "ana@example.com"}  # kept for the team
+    assert signal(customs, "ticket") is None
+    assert signal(customs, "handoff")["reason"] == "customer_request"
+    assert "handoff_reason" not in slots
+
+
 def test_praise_is_thanked_unless_the_knowledge_base_answers_it_outright() -> None:
     """ "great service" is thanks, however sure the NLU is; a knowledge base holding an article
     it answers with outright (an assistant's reply to praise) answers with that."""

@@ -8,7 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import note_email, say, send_handoff, words
+from bot.actions.common import hand_over, note_email, say, send_handoff, words
 from bot.actions.knowledge import KnowledgeAction
 from bot.actions.understanding import typed_text
 from core.contact import asks_to_be_emailed, declines, find_email
@@ -79,6 +79,15 @@ class ActionEmailMe(KnowledgeAction):
         answered = await self.question_instead(dispatcher, tracker, unasked=True)
         if answered is not None:
             return answered
+        if (tracker.latest_message.get("metadata") or {}).get("sends_email") is False:
+            # This server sends no email: a person instead, who replies in the chat (a ticket
+            # when nobody is free), with the address kept if one was given.
+            if given:
+                dispatcher.utter_message(json_message={"contact": {"email": given}})
+            question = tracker.get_slot("question")
+            return hand_over(
+                dispatcher, tracker, reason="customer_request", says="email_off", question=question
+            )
         email = given or known_email(tracker)
         if email is None:
             return [SlotSet("handoff_reason", "customer_chose_email"), FollowupAction("email_form")]
