@@ -238,7 +238,8 @@ class TranscriptIn(BaseModel):
     "given, 409 for another address (or staff giving the first), 429 past "
     "CASCADE_TRANSCRIPTS_PER_CONVERSATION for the conversation or "
     "CASCADE_RATE_LIMIT_TRANSCRIPTS for the client address or 3 an hour, 10 a day to one "
-    "recipient, 503 when this server sends no email.",
+    "recipient, 503 when this server sends no email; 403 for ops, who read conversations "
+    "but write to no customer.",
 )
 def email_transcript(
     conversation_id: str,
@@ -247,6 +248,8 @@ def email_transcript(
     limits: Limits,
     body: TranscriptIn | None = None,
 ) -> dict[str, Any]:
+    if who.roles == {Role.OPS}:
+        raise HTTPException(403, "ops read conversations; they do not email customers")
     may_read(who, conversation_id, conversations)
     to = (
         body.email

@@ -130,6 +130,13 @@ def test_an_address_is_set_once_and_only_by_the_customer(tmp_path, mailbox, cloc
 
         first = client.post(path, json={"email": "bo@example.com"}, headers=customer)
         assert first.json() == {"sent_to": "bo@example.com"}
+        # Ops read every conversation for their figures, but write to no customer.
+        ops = client.post(
+            "/api/tokens", json={"role": "ops", "subject": "Wallboard"}, headers=ADMIN_HEADERS
+        ).json()
+        by_ops = client.post(path, headers={"Authorization": f"Bearer {ops['token']}"})
+        assert by_ops.status_code == 403
+        assert by_ops.json()["detail"] == "ops read conversations; they do not email customers"
         second = client.post(path, json={"email": "bo.other@example.com"}, headers=customer)
         assert second.status_code == 409
         view = client.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
