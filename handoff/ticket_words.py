@@ -7,6 +7,7 @@ agent reads in a hand-over summary are `handoff.package.HANDOVER_REASON_FOR_STAF
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,13 +70,19 @@ def on_ticket_text(
     return say(language, "chat.ticket_added", ticket_id=ticket_id, follow_up=follow_up)
 
 
-def filed_email(ticket_id: str, *, customer_name: str | None, language: str | None) -> Email:
+def filed_email(ticket_id: str, conversation: dict[str, Any]) -> Email:
+    """The email saying the ticket was filed, with the question it is about as the customer
+    wrote it (the hand-over package's), so the mail makes sense read days later."""
+    language, customer_name = conversation["language"], conversation["customer_name"]
     greeting = (
         say(language, "email.greeting_named", customer_name=customer_name)
         if customer_name
         else say(language, "email.greeting")
     )
     body = say(language, "email.ticket_filed_body", ticket_id=ticket_id)
+    question = json.loads(conversation["handoff"] or "{}").get("question")
+    if question:
+        body += "\n\n" + say(language, "email.ticket_filed_question", question=question)
     return Email(
         subject=say(language, "email.ticket_filed_subject", ticket_id=ticket_id),
         body=f"{greeting}\n\n{body}\n",

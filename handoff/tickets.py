@@ -132,11 +132,7 @@ class TicketStore:
                 fields={"ticket_id": ticket_id},
             )
             if email:
-                mail = ticket_words.filed_email(
-                    ticket_id,
-                    customer_name=conversation["customer_name"],
-                    language=conversation["language"],
-                )
+                mail = ticket_words.filed_email(ticket_id, conversation)
                 self.notifier.enqueue_email(
                     to=email, subject=mail.subject, body=mail.body, topic="ticket.created"
                 )

@@ -196,6 +196,7 @@ def test_a_japanese_ticket_its_emails_and_webhooks(notifying) -> None:
     body = mail.get_content()
     assert body.startswith("佐藤 様\n\n")
     assert f"チケット {ticket_id} としてお受けいたしました" in body
+    assert "お問い合わせ内容：「返品のことで担当の方と話したいです」" in body
     payloads = {json.loads(b)["event"]: json.loads(b)["data"] for _, b in receiver.requests}
     assert payloads["handoff.queued"]["language"] == "ja"
     assert payloads["ticket.created"]["language"] == "ja"

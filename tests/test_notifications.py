@@ -45,6 +45,8 @@ def test_ticket_emails_and_signed_webhooks(tmp_path, mailbox, receiver, clock) -
         mail = message_from_bytes(inbox.envelopes[0].content)
         assert inbox.envelopes[0].rcpt_tos == ["ana@example.com"]
         assert mail["Subject"] == f"[{ticket_id}] We've received your request"
+        body = mail.get_payload(decode=True).decode()
+        assert 'You wrote: "a person please"' in body, body  # what it is about
         events = [json.loads(body)["event"] for _, body in receiver.requests]
         assert events == ["handoff.queued", "ticket.created"]
         sent_at = clock.now().timestamp()
