@@ -26,7 +26,7 @@ from knowledge_base.gaps import GapCluster
 from knowledge_base.ids import new_article_id
 from knowledge_base.importing import read_jsonl
 from knowledge_base.markdown import read_zip, without_body, write_zip
-from knowledge_base.search import Decision, SearchOutcome
+from knowledge_base.search import Decision, SearchOutcome, to_a_person
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import ARTICLE_ID, Article, ArticleIn
 from knowledge_base.versions import Version
@@ -68,6 +68,11 @@ class SearchOut(BaseModel):
         description="answer, clarify (the results are the choices) or escalate"
     )
     results: list[HitOut]
+    to_person: str | None = Field(
+        default=None,
+        description="The article tagged sensitive that sends the question to a person at once, "
+        "as the bot does: the answer (shown first), or a choice as close as the best",
+    )
 
 
 class ImportOut(BaseModel):
@@ -78,11 +83,11 @@ class ImportOut(BaseModel):
     no_body: list[str] | None = Field(default=None, description="Articles kept as drafts")
 
 
-class ArticleOut(BaseModel):
+class ArticleSummaryOut(BaseModel):
+    """An article as lists show it: no body, no questions."""
+
     id: str
     title: str
-    body: str
-    questions: list[str]
     skill: str
     tags: list[str]
     language: str = Field(description="en or ja: the articles a question in it searches")
@@ -91,17 +96,9 @@ class ArticleOut(BaseModel):
     updated_at: str
 
 
-class ArticleSummaryOut(BaseModel):
-    """An article as lists show it: no body, no questions."""
-
-    id: str
-    title: str
-    skill: str
-    tags: list[str]
-    language: str
-    status: Literal["draft", "published", "archived"]
-    version: int
-    updated_at: str
+class ArticleOut(ArticleSummaryOut):
+    body: str
+    questions: list[str]
 
 
 class VersionOut(BaseModel):
@@ -176,7 +173,10 @@ async def search(body: SearchIn, kb: KB) -> SearchOut:
     if not body.query.strip():
         raise HTTPException(422, "query must not be blank")
     outcome: SearchOutcome = await run_in_threadpool(kb.search, body.query, limit=body.limit)
-    return SearchOut.model_validate(outcome.as_dict())  # scores rounded as the bot shows them
+    margin = kb.thresholds_for(body.query).margin
+    person = to_a_person(outcome, margin, lambda i: bool((a := kb.article(i)) and a.sensitive))
+    to_person = person.article_id if person else None  # scores rounded as the bot shows them:
+    return SearchOut.model_validate({**outcome.as_dict(), "to_person": to_person})
 
 
 Editor = Annotated[Principal, Depends(require(Role.EDITOR))]

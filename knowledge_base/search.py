@@ -5,6 +5,7 @@ Everything here is pure: neighbours in, decision out, so the rules are tested wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -83,6 +84,25 @@ class SearchOutcome:
 
     def as_dict(self) -> dict[str, object]:
         return {"decision": self.decision.value, "results": [h.as_dict() for h in self.results]}
+
+
+def to_a_person(
+    outcome: SearchOutcome, margin: float, sensitive: Callable[[str], bool]
+) -> Hit | None:
+    """The sensitive article (fraud, bereavement, ...) that puts the question in a person's hands
+    rather than the bot's: the answer itself (shown, then a person), or, among choices, the best
+    or one as close to the question as the best is (a person decides, not a button; one further
+    down is no reason to hand a routine question over). The bot (bot/actions/knowledge.py) and
+    the editors' try-a-question (`POST /api/kb/search`) both go by it."""
+    best = outcome.best
+    if best is None or outcome.decision is Decision.ESCALATE:
+        return None
+    if outcome.decision is Decision.ANSWER:
+        return best if sensitive(best.article_id) else None
+    return next(
+        (h for h in outcome.results if best.score - h.score <= margin and sensitive(h.article_id)),
+        None,
+    )
 
 
 def decide(scores: list[tuple[str, float]], thresholds: Thresholds) -> tuple[Decision, int]:

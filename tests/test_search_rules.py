@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_base.search import Decision, Thresholds, decide
+from knowledge_base.search import Decision, Hit, SearchOutcome, Thresholds, decide, to_a_person
 from knowledge_base.store import passages
 
 T = Thresholds(answer=0.56, margin=0.03, clarify=0.52, window=0.05)
@@ -26,6 +26,25 @@ T = Thresholds(answer=0.56, margin=0.03, clarify=0.52, window=0.05)
 def test_decide(scores: list[float], decision: Decision, count: int) -> None:
     ranked = [(f"a{i}", s) for i, s in enumerate(scores)]
     assert decide(ranked, T) == (decision, count)
+
+
+@pytest.mark.parametrize(
+    ("decision", "scores", "sensitive", "person"),
+    [
+        (Decision.ANSWER, [0.80], {"a0"}, "a0"),  # shown, then a person
+        (Decision.ANSWER, [0.80, 0.40], {"a1"}, None),  # the answer is a routine one
+        (Decision.CLARIFY, [0.60, 0.58], {"a0"}, "a0"),  # the best choice
+        (Decision.CLARIFY, [0.60, 0.58], {"a1"}, "a1"),  # as close as the best (margin 0.03)
+        (Decision.CLARIFY, [0.60, 0.58, 0.56], {"a2"}, None),  # further down: left out
+        (Decision.ESCALATE, [0.50], {"a0"}, None),  # nothing fits: a person anyway
+    ],
+)
+def test_a_sensitive_article_sends_the_question_to_a_person(
+    decision: Decision, scores: list[float], sensitive: set[str], person: str | None
+) -> None:
+    hits = [Hit(f"a{i}", f"A{i}", s, "cards") for i, s in enumerate(scores)]
+    found = to_a_person(SearchOutcome(decision, hits), T.margin, sensitive.__contains__)
+    assert (found.article_id if found else None) == person
 
 
 def test_long_bodies_split_into_passages() -> None:

@@ -34,7 +34,7 @@ from bot.actions.common import (
 from bot.actions.understanding import not_understood, typed_text, understood, unreadable
 from bot.topic import phrased_as_question, word_count
 from core.contact import only_gives_email
-from knowledge_base.search import Decision, Hit, SearchOutcome
+from knowledge_base.search import Decision, Hit, SearchOutcome, to_a_person
 from knowledge_base.store import Article
 
 # Below this the NLU's dialogue act is not trusted while nothing is pending (see above).
@@ -65,6 +65,9 @@ class KnowledgeAction(Action):
         the candidates slot) may be stale, or forged, and name a draft or an archived one."""
         found = self.kb.article(article_id)
         return found if found is not None and found.status == "published" else None
+
+    def sensitive(self, article_id: str) -> bool:
+        return (article := self.article(article_id)) is not None and article.sensitive
 
     def show(
         self,
@@ -179,19 +182,11 @@ class KnowledgeAction(Action):
             ]
             return self.show(dispatcher, tracker, outcome.results[0], rest, text)
         if outcome.decision is Decision.CLARIFY:
-            # Possibly fraud, bereavement, ...: a person decides, not a button, when the best
-            # choice is such an article or one as close to the question as the best is. One
-            # further down is no reason to hand a routine question over: it is left out.
-            close = self.kb.thresholds_for(text).margin
-            best = outcome.results[0].score if outcome.results else 0.0
-            sensitive = [
-                a
-                for h in outcome.results
-                if (a := self.article(h.article_id)) is not None
-                and a.sensitive
-                and (h is outcome.results[0] or best - h.score <= close)
-            ]
-            if sensitive:
+            # Possibly fraud, bereavement, ...: a person decides, not a button (one further down
+            # the choices is left out).
+            margin = self.kb.thresholds_for(text).margin
+            person = to_a_person(outcome, margin, self.sensitive)
+            if person is not None:
                 return [
                     *reset(),
                     SlotSet("question", text),
@@ -199,17 +194,13 @@ class KnowledgeAction(Action):
                         dispatcher,
                         tracker,
                         reason="sensitive_topic",
-                        skill=sensitive[0].skill,
+                        skill=person.skill,
                         priority="high",
                         question=text,
                         says="sensitive",
                     ),
                 ]
-            choices = [
-                h.as_dict()
-                for h in outcome.results
-                if not ((a := self.article(h.article_id)) is not None and a.sensitive)
-            ]
+            choices = [h.as_dict() for h in outcome.results if not self.sensitive(h.article_id)]
             say(dispatcher, words(tracker, "clarify"), buttons=choice_buttons(tracker, choices))
             return [
                 SlotSet("pending", "clarify"),

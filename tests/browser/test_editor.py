@@ -668,3 +668,44 @@ def test_content_gaps_from_real_chats_become_a_draft_and_figures_follow(live, ne
     )
     assert page.errors == []
     assert page.dialogs == ["Discard your unsaved changes to this article?"] * 2
+
+
+def test_try_a_question_says_a_sensitive_article_goes_to_a_person(web_app, page):
+    """What the bot does with a question whose answer is tagged sensitive (fraud, bereavement):
+    it shows the article, then hands the customer to a person at once. The editor reads so."""
+    tag = unique()
+    article_id = f"lost-falcon-{tag}"
+    question = "my hunting falcon was stolen from its mews last night"
+    created = httpx.post(
+        f"{web_app}/api/kb/articles",
+        json={
+            "id": article_id,
+            "title": f"A stolen falcon {tag}",
+            "body": "We're sorry. Our specialist team will call you.",
+            "questions": [question],
+            "skill": "fraud",
+            "tags": ["Sensitive"],
+        },
+        headers=ADMIN_HEADERS,
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    published = httpx.post(
+        f"{web_app}/api/kb/articles/{article_id}/publish", headers=ADMIN_HEADERS, timeout=60
+    )
+    assert published.status_code == 200, published.text
+    found = search(web_app, question)
+    assert (found["decision"], found["to_person"]) == ("answer", article_id)
+
+    open_editor(page, web_app)
+    page.get_by_role("button", name="Try a question").click()
+    page.fill("#try-q", question)
+    page.keyboard.press("Enter")
+    expect(page.locator("#try-result .decision")).to_have_text(
+        "answer The bot shows the first article, then hands the customer to a person at once:"
+        " it is tagged sensitive."
+    )
+    first = page.locator("#try-result tbody tr").first
+    expect(first).to_contain_text(f"A stolen falcon {tag}")
+    expect(first.locator(".sensitive")).to_have_text(" sensitive: to a person")
+    assert page.errors == []

@@ -7,6 +7,11 @@ const DECISIONS = {
   clarify: "The bot offers these articles as buttons and asks which one fits.",
   escalate: "No article fits: the bot hands the customer over to a person.",
 };
+// An article tagged sensitive sends the customer to a person at once, as the bot does.
+const TO_PERSON = {
+  answer: "The bot shows the first article, then hands the customer to a person at once: it is tagged sensitive.",
+  clarify: "An article tagged sensitive is as close as the best: the bot offers no choices and hands the customer to a person at once.",
+};
 
 async function tryQuestion(event) {
   event.preventDefault();
@@ -21,7 +26,7 @@ async function tryQuestion(event) {
         "p",
         { class: "decision" },
         el("strong", { class: "decision-" + outcome.decision }, outcome.decision),
-        " " + DECISIONS[outcome.decision]
+        " " + ((outcome.to_person && TO_PERSON[outcome.decision]) || DECISIONS[outcome.decision])
       )
     );
     if (!outcome.results.length) return;
@@ -49,7 +54,8 @@ async function tryQuestion(event) {
                   },
                   hit.title
                 ),
-                el("span", { class: "muted" }, " " + hit.article_id)
+                el("span", { class: "muted" }, " " + hit.article_id),
+                hit.article_id === outcome.to_person ? el("span", { class: "sensitive" }, " sensitive: to a person") : null
               ),
               el("td", { class: "score" }, hit.score.toFixed(3)),
               el("td", {}, hit.skill)
