@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from handoff.package import HandoffRequest
 from tests.factories import ScriptedBot, article, jsonl, make_agent
 from tests.helpers import ACTION_HEADERS
@@ -137,6 +139,7 @@ def test_more_odd_input_is_a_4xx(client, admin) -> None:
     assert client.post("/api/kb/import", content=pasted, headers=admin).json() == {"imported": 1}
 
 
+@pytest.mark.sends_email
 def test_an_offer_leaves_with_a_chat_that_becomes_a_ticket(client, bot, admin) -> None:
     pushed: list[tuple[str, str, dict]] = []
 
