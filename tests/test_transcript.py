@@ -98,13 +98,13 @@ def test_the_transcript_goes_only_to_the_conversations_own_address(
         assert same.json() == {"sent_to": "ana@example.com"}
 
         # Staff may send it, to that address only, and change nothing by asking.
-        ops = client.post(
-            "/api/tokens", json={"role": "ops", "subject": "Sam"}, headers=ADMIN_HEADERS
+        lead = client.post(
+            "/api/tokens", json={"role": "supervisor", "subject": "Sam"}, headers=ADMIN_HEADERS
         )
-        ops_headers = {"Authorization": f"Bearer {ops.json()['token']}"}
-        moved = client.post(path, json={"email": "sam@evil.example"}, headers=ops_headers)
+        lead_headers = {"Authorization": f"Bearer {lead.json()['token']}"}
+        moved = client.post(path, json={"email": "sam@evil.example"}, headers=lead_headers)
         assert moved.status_code == 409
-        assert client.post(path, json={}, headers=ops_headers).json() == {
+        assert client.post(path, json={}, headers=lead_headers).json() == {
             "sent_to": "ana@example.com"
         }
         view = client.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
