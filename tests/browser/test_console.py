@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_agent as make_any_agent
-from tests.helpers import ADMIN, ADMIN_HEADERS, app_process, wait_until
+from tests.helpers import ADMIN, ADMIN_HEADERS, app_process, mail_env, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -48,9 +48,10 @@ class App:
 
 
 @pytest.fixture(scope="module")
-def console_app(tmp_path_factory) -> Iterator[App]:
-    """`cascade serve` with no Rasa, one-minute SLA targets at any hour, and offers that wait
-    five minutes (a test is never raced by an offer timing out)."""
+def console_app(tmp_path_factory, mail_sink) -> Iterator[App]:
+    """`cascade serve` with no Rasa, one-minute SLA targets at any hour, offers that wait five
+    minutes (a test is never raced by an offer timing out), and email to `mail_sink` (customers
+    may ask to be emailed instead of waiting)."""
     data_dir = tmp_path_factory.mktemp("console")
     minutes = json.dumps({"urgent": 1, "high": 1, "normal": 1, "low": 1})
     env = {
@@ -58,6 +59,7 @@ def console_app(tmp_path_factory) -> Iterator[App]:
         "CASCADE_SLA_FIRST_RESPONSE_MIN": minutes,
         "CASCADE_SLA_RESOLUTION_MIN": json.dumps({"urgent": 5, "high": 5, "normal": 5, "low": 5}),
         "CASCADE_OFFER_TIMEOUT_S": "300",
+        **mail_env(mail_sink),
     }
     with app_process(data_dir, env=env) as url:
         yield App(url, data_dir)
