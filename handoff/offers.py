@@ -144,6 +144,14 @@ def set_away_if_missing(db: Any, publisher: Publisher, agent_id: str, *, at: str
         [at, agent_id],
     ).rowcount:
         return False
+    withdraw_from(db, publisher, agent_id, at=at)
+    return True
+
+
+def withdraw_from(db: Any, publisher: Publisher, agent_id: str, *, at: str) -> list[str]:
+    """The agent has left their desk (away, offline): every offer pending to them goes.
+    Returns the chats they had on offer."""
+    withdrawn = []
     for offer_id, conversation_id in db.execute(
         "select id, conversation_id from offers where agent_id = ? and status = 'pending'",
         [agent_id],
@@ -157,7 +165,8 @@ def set_away_if_missing(db: Any, publisher: Publisher, agent_id: str, *, at: str
             outcome="withdrawn",
             at=at,
         )
-    return True
+        withdrawn.append(conversation_id)
+    return withdrawn
 
 
 def withdraw_pending(db: Any, publisher: Publisher, conversation_id: str, *, at: str) -> None:
@@ -340,8 +349,4 @@ class Offers:
         """An agent going offline or away gives back the offers they have not accepted."""
         at = iso(self.clock.now())
         with self.storage.write() as db:
-            for offer_id, conversation_id in db.execute(
-                "select id, conversation_id from offers where agent_id = ? and status = 'pending'",
-                [agent_id],
-            ).fetchall():
-                self._close(db, offer_id, conversation_id, agent_id, "withdrawn", at)
+            withdraw_from(db, self.publisher, agent_id, at=at)

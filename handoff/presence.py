@@ -23,7 +23,7 @@ from core.db import Storage
 from core.words import say
 from handoff.errors import AgentNotFound
 from handoff.lineup import languages_of
-from handoff.offers import Publisher, close_offer
+from handoff.offers import Publisher, withdraw_from
 from handoff.routing import PRIORITY_ORDER
 from handoff.stints import record_handled
 
@@ -116,20 +116,7 @@ class Presence:
             name = row[0]
             db.table("agents").update(agent_id, {"status": "away", "status_changed_at": at})
             away = WentAway(agent_id)
-            for offer_id, conversation_id in db.execute(
-                "select id, conversation_id from offers where agent_id = ? and status = 'pending'",
-                [agent_id],
-            ).fetchall():
-                close_offer(
-                    db,
-                    self.publisher,
-                    offer_id=offer_id,
-                    conversation_id=conversation_id,
-                    agent_id=agent_id,
-                    outcome="withdrawn",
-                    at=at,
-                )
-                away.withdrawn.append(conversation_id)
+            away.withdrawn = withdraw_from(db, self.publisher, agent_id, at=at)
             why = f"{name}'s console sent no heartbeat for {self.timeout_s:g} s, so they were set away"
             away.requeued = self._pass_on(db, agent_id, name, at, why)
         return away
