@@ -99,9 +99,10 @@ class Ticket(TicketSummary):
     handoff: dict[str, Any] | None = None  # staff only
     notes: list[TicketNote] | None = None  # staff only
     events: list[TicketEvent] | None = None  # staff only
+    emailed: bool | None = None  # staff only: whether a reply also goes out by email
 
     def for_customer(self) -> Ticket:
         """The ticket without what only the team reads (its notes, handoff and events)."""
         return Ticket.model_validate(
-            self.model_dump(exclude_unset=True, exclude={"notes", "handoff", "events"})
+            self.model_dump(exclude_unset=True, exclude={"notes", "handoff", "events", "emailed"})
         )

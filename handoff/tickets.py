@@ -184,6 +184,7 @@ class TicketStore:
             handoff=json.loads(row["handoff"]) if row["handoff"] else None,
             notes=json.loads(row["notes"]),
             events=self.events(ticket_id),
+            emailed=bool(row["customer_email"]) and self.notifier.sends_email,
         )
 
     def events(self, ticket_id: str) -> list[TicketEvent]:

@@ -339,6 +339,7 @@ def test_writing_on_an_open_ticket_is_acknowledged_once_and_kept(client, bot, ad
     agent = make_agent(client, admin, "Priya", {"cards": 3}, online=False)
     ticket_id, conversation_id, customer = ticketed(client, bot)
     assert bot.told[-1]["sends_email"] is True
+    assert client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["emailed"] is True
 
     told = say_on(client, conversation_id, customer, "the card ends in 4411")
     assert told == [
@@ -378,6 +379,7 @@ def test_a_server_that_sends_no_email_promises_none(client, bot, admin) -> None:
     ]
     ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
     assert ticket["customer_email"] == "ana@example.com"
+    assert ticket["emailed"] is False  # the agent's console says their reply stays in the chat
 
     make_agent(client, admin, "Priya", {"cards": 3})  # online: the next chat waits for her
     make_agent(client, admin, "Tomas", {"cards": 3})

@@ -292,7 +292,7 @@ function renderTicket(t, clocks, again) {
         el("h3", {}, "Transcript"),
         el("ol", { class: "transcript", role: "log", "aria-label": "Ticket transcript" }, (t.transcript || []).map(messageItem)),
         !state.canWrite ? null : t.status === "closed" ? el("p", { class: "muted", id: "ticket-closed" }, "This ticket is closed: no more replies can be sent on it.") : el("form", { class: "reply", onsubmit: (e) => { e.preventDefault(); if (reply.value.trim()) act(() => call(`/api/tickets/${t.id}/replies`, { method: "POST", body: { text: reply.value.trim() } }), "reply"); } },
-          el("label", { for: "ticket-reply" }, "Reply to the customer (" + (t.customer_email ? "in the chat and by email to " + t.customer_email : "in the chat: they gave no email address") + ")"),
+          el("label", { for: "ticket-reply" }, "Reply to the customer (" + (t.emailed ? "in the chat and by email to " + t.customer_email : t.customer_email ? "in the chat: this server sends no email" : "in the chat: they gave no email address") + ")"),
           reply,
           el("div", { class: "row" }, el("span", { class: "spacer" }), el("button", { type: "submit", class: "primary" }, "Send reply")))),
       el("aside", { class: "context" },
