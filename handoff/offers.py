@@ -151,30 +151,25 @@ def set_away_if_missing(db: Any, publisher: Publisher, agent_id: str, *, at: str
 def withdraw_from(db: Any, publisher: Publisher, agent_id: str, *, at: str) -> list[str]:
     """The agent has left their desk (away, offline): every offer pending to them goes.
     Returns the chats they had on offer."""
-    withdrawn = []
-    for offer_id, conversation_id in db.execute(
-        "select id, conversation_id from offers where agent_id = ? and status = 'pending'",
-        [agent_id],
-    ).fetchall():
-        close_offer(
-            db,
-            publisher,
-            offer_id=offer_id,
-            conversation_id=conversation_id,
-            agent_id=agent_id,
-            outcome="withdrawn",
-            at=at,
-        )
-        withdrawn.append(conversation_id)
-    return withdrawn
+    return [chat for chat, _ in _withdraw(db, publisher, "agent_id", agent_id, at=at)]
 
 
 def withdraw_pending(db: Any, publisher: Publisher, conversation_id: str, *, at: str) -> None:
     """The chat is leaving the queue: every pending offer of it goes too."""
-    for offer_id, agent_id in db.execute(
-        "select id, agent_id from offers where conversation_id = ? and status = 'pending'",
-        [conversation_id],
-    ).fetchall():
+    _withdraw(db, publisher, "conversation_id", conversation_id, at=at)
+
+
+def _withdraw(
+    db: Any, publisher: Publisher, column: str, value: str, *, at: str
+) -> list[tuple[str, str]]:
+    """Withdraw the pending offers whose `column` (agent_id or conversation_id) is `value`;
+    returns their (conversation, agent)."""
+    pending = db.execute(
+        f"select id, conversation_id, agent_id from offers where {column} = ?"
+        " and status = 'pending'",
+        [value],
+    ).fetchall()
+    for offer_id, conversation_id, agent_id in pending:
         close_offer(
             db,
             publisher,
@@ -184,6 +179,7 @@ def withdraw_pending(db: Any, publisher: Publisher, conversation_id: str, *, at:
             outcome="withdrawn",
             at=at,
         )
+    return [(conversation_id, agent_id) for _, conversation_id, agent_id in pending]
 
 
 def expire_lapsed(db: Any, publisher: Publisher, *, at: str) -> list[tuple[str, str]]:

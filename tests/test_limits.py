@@ -157,9 +157,9 @@ def test_public_search_is_limited(limited) -> None:
     )
 
 
-def test_transcripts_are_limited_per_address(tmp_path, mailbox, clock) -> None:
-    _, port = mailbox
-    settings = Settings(
+def mailing(tmp_path, port: int, **limits: str) -> Settings:
+    """Settings that send email to the loopback SMTP server on `port`, with these limits."""
+    return Settings(
         data_dir=tmp_path / "mail",
         admin_token=ADMIN,
         rasa_url="",
@@ -167,8 +167,13 @@ def test_transcripts_are_limited_per_address(tmp_path, mailbox, clock) -> None:
         outbox_interval_s=0,
         smtp_host="127.0.0.1",
         smtp_port=port,
-        **LOW,
+        **limits,
     )
+
+
+def test_transcripts_are_limited_per_address(tmp_path, mailbox, clock) -> None:
+    _, port = mailbox
+    settings = mailing(tmp_path, port, **LOW)
     with TestClient(create_app(settings, embedder=HashingEmbedder(), clock=clock)) as client:
         sent = []
         for email in ("a@example.com", "b@example.com", "c@example.com"):
@@ -184,16 +189,8 @@ def test_transcripts_to_one_recipient_are_limited_whoever_asks(tmp_path, mailbox
     """Chats started with a stranger's address cannot flood their inbox, from however many
     client addresses (here one, with a generous limit of its own)."""
     _, port = mailbox
-    settings = Settings(
-        data_dir=tmp_path / "mail",
-        admin_token=ADMIN,
-        rasa_url="",
-        route_interval_s=0,
-        outbox_interval_s=0,
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        rate_limit_start="100/minute",
-        rate_limit_transcripts="100/hour",
+    settings = mailing(
+        tmp_path, port, rate_limit_start="100/minute", rate_limit_transcripts="100/hour"
     )
     with TestClient(create_app(settings, embedder=HashingEmbedder(), clock=clock)) as client:
 
