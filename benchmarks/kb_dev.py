@@ -53,7 +53,8 @@ def measure(data: Path) -> tuple[Figures, list[float], bool, dict]:
             response = client.post("/api/kb/search", json={"query": question.text, "limit": 3})
             latencies.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
-            rows.append(row_for(question, outcome(response.json())))
+            found = response.json()
+            rows.append(row_for(question, outcome(found), found["to_person"]))
         replayed = client.post("/api/kb/replay", content=queries.encode())
         replayed.raise_for_status()
     figures = summarize(rows).figures

@@ -211,8 +211,7 @@ def replay(
     Prints what the bot would do (answered, choices or escalated) per skill and article; with
     `expected` labels, right and wrong."""
     from knowledge_base.errors import ImportRejected
-    from knowledge_base.replay import as_csv, parse_questions, render
-    from knowledge_base.replay import replay as run
+    from knowledge_base.replay import as_csv, parse_questions, render, replay_on
 
     kb = _knowledge_base(data_dir).kb
     try:
@@ -222,7 +221,7 @@ def replay(
         for problem in exc.problems:
             typer.echo(problem, err=True)
         raise typer.Exit(1) from exc
-    report = run(questions, kb.search, group=kb.gaps.group)
+    report = replay_on(kb, questions)
     typer.echo(render(report))
     if csv_out is not None:
         csv_out.write_text(as_csv(report.rows), encoding="utf-8")

@@ -26,7 +26,7 @@ from knowledge_base.gaps import GapCluster
 from knowledge_base.ids import new_article_id
 from knowledge_base.importing import read_jsonl
 from knowledge_base.markdown import read_zip, without_body, write_zip
-from knowledge_base.search import Decision, SearchOutcome, to_a_person
+from knowledge_base.search import Decision, SearchOutcome, sent_to_person
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import ARTICLE_ID, Article, ArticleIn
 from knowledge_base.versions import Version
@@ -173,8 +173,7 @@ async def search(body: SearchIn, kb: KB) -> SearchOut:
     if not body.query.strip():
         raise HTTPException(422, "query must not be blank")
     outcome: SearchOutcome = await run_in_threadpool(kb.search, body.query, limit=body.limit)
-    margin = kb.thresholds_for(body.query).margin
-    person = to_a_person(outcome, margin, lambda i: bool((a := kb.article(i)) and a.sensitive))
+    person = sent_to_person(kb, body.query, outcome)
     to_person = person.article_id if person else None  # scores rounded as the bot shows them:
     return SearchOut.model_validate({**outcome.as_dict(), "to_person": to_person})
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from core.auth import Principal, Role
 from core.deps import require
 from knowledge_base.api import KB
-from knowledge_base.replay import Report, parse_questions, replay
+from knowledge_base.replay import Report, parse_questions, replay_on
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
@@ -64,6 +64,9 @@ class FiguresOut(BaseModel):
     answered: float
     choices: float
     escalated: float
+    to_person: float = Field(
+        description="Sent to a person at once: an article tagged sensitive was found"
+    )
     in_scope: int = Field(description="Questions labelled with the article that answers them")
     out_of_scope: int = Field(description="Questions labelled `expected: null`")
     correct: float | None = Field(description="Of the labelled answerable: answered rightly")
@@ -78,6 +81,7 @@ class GroupOut(BaseModel):
     answered: int
     choices: int
     escalated: int
+    to_person: int
     right: int
     wrong: int
 
@@ -94,6 +98,9 @@ class RowOut(BaseModel):
     choices: list[str]
     score: float | None
     expected: str | None
+    to_person: str | None = Field(
+        description="The sensitive article that sends the question to a person at once"
+    )
     verdict: str = Field(description="right, wrong, choice right, ... ('' when unlabelled)")
 
 
@@ -159,8 +166,8 @@ def calibration(
         'JSON Lines, one question per line: `{"text": "...", "expected": "article-id"}`;'
         " `expected` is optional (`null`: no article should answer it). Every question is"
         " searched as the bot searches and counted: answered, choices or escalated, per skill"
-        " and per article, the escalated ones grouped by meaning, and with labels right and"
-        " wrong. The same figures as `cascade replay` and `make bench-kb`. A bad line rejects"
+        " and per article, those an article tagged sensitive sends to a person at once, the"
+        " escalated ones grouped by meaning, and with labels right and wrong. The same figures as `cascade replay` and `make bench-kb`. A bad line rejects"
         " the run with 422 and `problems`."
     ),
 )
@@ -176,7 +183,7 @@ async def replay_questions(
         raise HTTPException(422, "the file must be UTF-8 text (JSON Lines)") from exc
     known = {article.id: article.status for article in await run_in_threadpool(kb.listing)}
     questions = parse_questions(text, known)
-    report: Report = await run_in_threadpool(replay, questions, kb.search, group=kb.gaps.group)
+    report: Report = await run_in_threadpool(replay_on, kb, questions)
     return ReplayOut.model_validate(
         {
             **asdict(report),

@@ -5,8 +5,10 @@ A replay file is JSON Lines, one question per line: `{"text": "...", "expected":
 answer (out of scope). Each question is searched exactly as the bot searches (the knowledge
 base's `search`, with its calibrated limits; the bot first sets aside messages in a language it
 does not read, which a replay does not) and counted: answered, choices or escalated, per
-skill and per article; the questions that would escalate are grouped by meaning like content
-gaps; with labels, right and wrong. `cascade replay`, the editor's "Test run" and
+skill and per article, and which of them the bot sends to a person at once for an article
+tagged sensitive (`to_a_person`: shown, or among the choices, it hands the chat over); the
+questions that would escalate are grouped by meaning like content gaps; with labels, right and
+wrong (of the search: a sensitive article found is right, whatever follows). `cascade replay`, the editor's "Test run" and
 `make bench-kb` all count with `summarize`, so their figures are the same.
 """
 
@@ -18,12 +20,17 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from knowledge_base.errors import ReplayRejected
 from knowledge_base.gaps import group_by_meaning
-from knowledge_base.search import Decision, SearchOutcome
+from knowledge_base.search import Decision, Hit, SearchOutcome, sent_to_person
+
+if TYPE_CHECKING:
+    from knowledge_base.service import KnowledgeBase
 
 MAX_QUESTIONS = 20_000
 UNLABELLED = object()  # `expected` absent from the line
@@ -48,6 +55,7 @@ class Row:
     score: float | None
     expected: str | None
     labelled: bool
+    to_person: str | None = None  # the sensitive article that sends it to a person at once
 
     @property
     def verdict(self) -> str:
@@ -72,6 +80,7 @@ class Figures:
     answered: float
     choices: float
     escalated: float
+    to_person: float  # sent to a person at once for a sensitive article (of all questions)
     in_scope: int
     out_of_scope: int
     correct: float | None
@@ -87,6 +96,7 @@ class Group:
     answered: int
     choices: int
     escalated: int
+    to_person: int
     right: int
     wrong: int
 
@@ -168,7 +178,7 @@ def parse_questions(text: str, article_ids: Mapping[str, str] | None = None) -> 
     return questions
 
 
-def row_for(question: Question, outcome: SearchOutcome) -> Row:
+def row_for(question: Question, outcome: SearchOutcome, to_person: str | None = None) -> Row:
     best = outcome.best
     shown = outcome.results if outcome.decision is Decision.CLARIFY else []
     keep = outcome.decision is not Decision.ESCALATE and best is not None
@@ -181,6 +191,7 @@ def row_for(question: Question, outcome: SearchOutcome) -> Row:
         score=round(best.score, 4) if best else None,
         expected=question.expected,
         labelled=question.labelled,
+        to_person=to_person,
     )
 
 
@@ -190,11 +201,23 @@ def replay(
     encode: Callable[[list[str]], np.ndarray] | None = None,
     *,
     group: Callable[[list[str]], list[list[int]]] | None = None,
+    person: Callable[[str, SearchOutcome], Hit | None] | None = None,
 ) -> Report:
     """Every question through `search` (the bot's own), summed up; `group` (or `encode`)
-    groups the escalated questions by meaning."""
-    rows = [row_for(q, search(q.text)) for q in questions]
+    groups the escalated questions by meaning; `person` (`sent_to_person` with the knowledge
+    base) names the sensitive article that sends a question to a person."""
+    rows = []
+    for question in questions:
+        outcome = search(question.text)
+        hit = person(question.text, outcome) if person else None
+        rows.append(row_for(question, outcome, hit.article_id if hit else None))
     return summarize(rows, encode, group=group)
+
+
+def replay_on(kb: KnowledgeBase, questions: Iterable[Question]) -> Report:
+    """`replay` as the bot decides on `kb`: its search, its sensitive rule, the escalated
+    questions grouped as its content gaps are (`cascade replay`, the editor's test run)."""
+    return replay(questions, kb.search, group=kb.gaps.group, person=partial(sent_to_person, kb))
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -219,6 +242,7 @@ def summarize(
         answered=rate(decisions["answer"], total) or 0.0,
         choices=rate(decisions["clarify"], total) or 0.0,
         escalated=rate(decisions["escalate"], total) or 0.0,
+        to_person=rate(sum(r.to_person is not None for r in rows), total) or 0.0,
         in_scope=in_scope,
         out_of_scope=out_of_scope,
         correct=rate(verdicts["right"], in_scope),
@@ -259,6 +283,7 @@ def groups(rows: list[Row], key: Callable[[Row], str]) -> list[Group]:
                 answered=decisions["answer"],
                 choices=decisions["clarify"],
                 escalated=decisions["escalate"],
+                to_person=sum(r.to_person is not None for r in members),
                 right=verdicts["right"] + verdicts["choice right"],
                 wrong=verdicts["wrong"] + verdicts["out of scope answered"],
             )
@@ -266,7 +291,16 @@ def groups(rows: list[Row], key: Callable[[Row], str]) -> list[Group]:
     return sorted(out, key=lambda g: (-g.questions, g.name))
 
 
-CSV_FIELDS = ["text", "decision", "article_id", "choices", "score", "expected", "verdict"]
+CSV_FIELDS = [
+    "text",
+    "decision",
+    "article_id",
+    "choices",
+    "to_person",
+    "score",
+    "expected",
+    "verdict",
+]
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -286,6 +320,7 @@ def as_csv(rows: list[Row]) -> str:
                 r.decision,
                 r.article_id or "",
                 " ".join(r.choices),
+                r.to_person or "",
                 r.score,
                 expected,
                 r.verdict,
@@ -305,6 +340,8 @@ def render(report: Report, *, top: int = 15) -> str:
         f"{f.questions} questions: answered {pct(f.answered)}, choices {pct(f.choices)},"
         f" escalated {pct(f.escalated)}",
     ]
+    if f.to_person:
+        lines.append(f"sent to a person at once for a sensitive article {pct(f.to_person)}")
     if f.in_scope or f.out_of_scope:
         lines.append(
             f"labelled: {f.in_scope} answerable, {f.out_of_scope} out of scope;"
@@ -312,10 +349,13 @@ def render(report: Report, *, top: int = 15) -> str:
             f" helpful {pct(f.helpful)}, out of scope answered {pct(f.out_of_scope_answered)}"
         )
     for title, rows in (("skill", report.skills), ("article", report.articles[:top])):
-        lines += ["", f"{'by ' + title:<32} questions answered choices escalated right wrong"]
+        lines += [
+            "",
+            f"{'by ' + title:<32} questions answered choices escalated to-person right wrong",
+        ]
         lines += [
             f"{g.name[:32]:<32} {g.questions:>9} {g.answered:>8} {g.choices:>7}"
-            f" {g.escalated:>9} {g.right:>5} {g.wrong:>5}"
+            f" {g.escalated:>9} {g.to_person:>9} {g.right:>5} {g.wrong:>5}"
             for g in rows
         ]
     if report.escalated:

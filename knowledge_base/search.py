@@ -8,6 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from knowledge_base.store import Article
 
 
 class Decision(StrEnum):
@@ -103,6 +107,21 @@ def to_a_person(
         (h for h in outcome.results if best.score - h.score <= margin and sensitive(h.article_id)),
         None,
     )
+
+
+class Tagged(Protocol):
+    """What `sent_to_person` reads of a knowledge base."""
+
+    def thresholds_for(self, question: str) -> Thresholds: ...
+
+    def article(self, article_id: str) -> Article | None: ...
+
+
+def sent_to_person(kb: Tagged, question: str, outcome: SearchOutcome) -> Hit | None:
+    """`to_a_person` with the margin of the question's language and the articles' own tags, as
+    the try-a-question box and a test run apply it."""
+    margin = kb.thresholds_for(question).margin
+    return to_a_person(outcome, margin, lambda i: bool((a := kb.article(i)) and a.sensitive))
 
 
 def decide(scores: list[tuple[str, float]], thresholds: Thresholds) -> tuple[Decision, int]:

@@ -62,6 +62,7 @@ ARTICLES = [
             "how do i shut my account",
             "end my membership and close the account",
         ],
+        tags=["sensitive"],  # a person talks a leaving customer through it
     ),
     article(
         "send-abroad",
@@ -93,11 +94,12 @@ def replay_file(items: list[dict]) -> str:
     return "".join(json.dumps(item) + "\n" for item in items)
 
 
-def as_searched(client, item: dict) -> SearchOutcome:
-    """The question searched through the public route, as the bot searches for a customer."""
+def as_searched(client, item: dict) -> tuple[SearchOutcome, str | None]:
+    """The question searched through the public route, as the bot searches for a customer, and
+    the sensitive article that sends it to a person."""
     found = client.post("/api/kb/search", json={"query": item["text"]}).json()
     hits = [Hit(h["article_id"], h["title"], h["score"], h["skill"]) for h in found["results"]]
-    return SearchOutcome(Decision(found["decision"]), hits)
+    return SearchOutcome(Decision(found["decision"]), hits), found["to_person"]
 
 
 def test_only_editors_see_the_calibration_and_run_tests(client, admin) -> None:
@@ -146,7 +148,7 @@ def test_the_test_run_gives_the_figures_summarize_gives(client, admin) -> None:
     rows = [
         row_for(
             Question(item["text"], item.get("expected"), labelled="expected" in item),
-            as_searched(client, item),
+            *as_searched(client, item),
         )
         for item in QUESTIONS
     ]
@@ -173,6 +175,9 @@ def test_the_test_run_gives_the_figures_summarize_gives(client, admin) -> None:
     assert verdicts[-1] == ""  # unlabelled
     assert verdicts[4] in {"wrong", "choice wrong", "escalated"}  # labelled with another article
     assert sum(g["questions"] for g in report["articles"]) == 8
+    # Closing an account is a person's work: the bot shows the article and hands the chat over.
+    assert [row["to_person"] for row in report["rows"]][1] == "close-account"
+    assert figures["to_person"] >= 1 / 8
 
 
 def test_the_calibration_says_what_it_expects_and_which_articles_blur(client, admin) -> None:

@@ -30,12 +30,13 @@ def row(decision: str, article: str | None, expected: str | None, **kw) -> Row:
         score=0.5,
         expected=expected,
         labelled=kw.get("labelled", True),
+        to_person=kw.get("to_person"),
     )
 
 
 def test_counting_by_hand() -> None:
     rows = [
-        row("answer", "a", "a"),  # right
+        row("answer", "a", "a", to_person="a"),  # right, and a person takes it from there
         row("answer", "b", "a"),  # wrong
         row("clarify", "c", "a", choices=["c", "a"]),  # right among the choices
         row("clarify", "c", "a", choices=["c", "d"]),  # choices, none right
@@ -49,6 +50,9 @@ def test_counting_by_hand() -> None:
     assert (f.correct, f.wrong, f.helpful) == (0.2, 0.2, 0.4)
     assert f.out_of_scope_answered == 0.5
     assert (f.answered, f.choices, f.escalated) == (0.5, 0.25, 0.25)
+    assert f.to_person == 0.125
+    by_article = {g.name: (g.questions, g.to_person) for g in summarize(rows).articles}
+    assert by_article["a"] == (3, 1)
 
 
 def test_a_bad_file_names_every_bad_line() -> None:
@@ -80,7 +84,7 @@ def test_cli_and_test_run_give_the_same_figures(tmp_path, real_embedder, monkeyp
         assert bad.status_code == 422 and bad.json()["problems"][0].startswith("line 1")
 
     f = over_http["figures"]
-    assert (f["questions"], f["in_scope"], f["out_of_scope"]) == (16, 10, 4)
+    assert (f["questions"], f["in_scope"], f["out_of_scope"]) == (17, 11, 4)
     assert f["wrong"] == 0.0 and f["out_of_scope_answered"] == 0.0
     assert f["helpful"] >= 0.9
 
@@ -92,12 +96,16 @@ def test_cli_and_test_run_give_the_same_figures(tmp_path, real_embedder, monkeyp
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
     assert first == (
-        f"16 questions: answered {f['answered']:.3f}, choices {f['choices']:.3f},"
+        f"17 questions: answered {f['answered']:.3f}, choices {f['choices']:.3f},"
         f" escalated {f['escalated']:.3f}"
     )
     assert f"helpful {f['helpful']:.3f}" in result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert [r["decision"] for r in rows] == [r["decision"] for r in over_http["rows"]]
+    # A question about a death in the family: the bot hands it to a person, and both say so.
+    assert [r["to_person"] for r in rows] == [r["to_person"] or "" for r in over_http["rows"]]
+    assert "bereavement" in [r["to_person"] for r in rows]
+    assert f"sent to a person at once for a sensitive article {f['to_person']:.3f}" in result.output
     assert rows[0]["text"] == json.loads(LABELLED.read_text().splitlines()[0])["text"]
 
 
@@ -110,6 +118,7 @@ def test_csv_keeps_every_question() -> None:
             "decision": "clarify",
             "article_id": "c",
             "choices": "c a",
+            "to_person": "",
             "score": "0.5",
             "expected": "a",
             "verdict": "choice right",

@@ -22,13 +22,14 @@ from tests.helpers import ADMIN, ADMIN_HEADERS, app_process
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 
-def article(article_id: str, title: str, skill: str, questions: list[str]) -> dict:
+def article(article_id: str, title: str, skill: str, questions: list[str], **more) -> dict:
     return {
         "id": article_id,
         "title": title,
         "body": f"{title}: what to do.",
         "skill": skill,
         "questions": questions,
+        **more,
     }
 
 
@@ -104,6 +105,7 @@ ARTICLES = [
             "how do i shut my account",
             "end my membership and close the account",
         ],
+        tags=["sensitive"],  # a person talks a leaving customer through it
     ),
 ]
 
@@ -241,6 +243,9 @@ def test_a_test_run_shows_figures_per_article_and_gives_the_rows_as_csv(
     verdicts = [row["verdict"] for row in rows]
     assert (f["questions"], f["in_scope"], f["out_of_scope"]) == (9, 6, 2)
     assert verdicts[5] != "right" and verdicts[-1] == ""  # mislabelled; unlabelled
+    # The bot shows the sensitive article and hands the chat to a person: the test run says so.
+    assert rows[3]["to_person"] == "close-account"
+    to_person = sum(row["to_person"] is not None for row in rows)
 
     open_view(page, kb_app, "Test run")
     expect(page.locator("#test-run-format")).to_contain_text("one question per line")
@@ -263,6 +268,7 @@ def test_a_test_run_shows_figures_per_article_and_gives_the_rows_as_csv(
         "Escalated to a person": (
             f"{exact(decisions.count('escalate') / 9)} ({decisions.count('escalate')})"
         ),
+        "Sent to a person at once (a sensitive article)": f"{exact(to_person / 9)} ({to_person})",
         "Answered correctly": f"{exact(counted('right') / 6)} ({counted('right')} of 6)",
         "Answered wrongly": f"{exact(counted('wrong') / 6)} ({counted('wrong')} of 6)",
         "Helpful (right answer or right choice)": (
@@ -281,8 +287,8 @@ def test_a_test_run_shows_figures_per_article_and_gives_the_rows_as_csv(
     for i, group in enumerate(report["articles"]):
         name = group["name"]
         shown = "None: to a person" if name == "(escalated)" else f"{titles[name]} {name}"
-        numbers = [group[k] for k in ("questions", "answered", "choices", "escalated")]
-        numbers += [group["right"], group["wrong"]]
+        keys = ("questions", "answered", "choices", "escalated", "to_person", "right", "wrong")
+        numbers = [group[k] for k in keys]
         expect(article_rows.nth(i).locator("th, td")).to_have_text([shown, *map(str, numbers)])
     skill_rows = page.locator("#test-run-skills tbody th")
     expect(skill_rows).to_have_text(
@@ -298,10 +304,20 @@ def test_a_test_run_shows_figures_per_article_and_gives_the_rows_as_csv(
         page.get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == "past-questions-test-run.csv"
     got = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
-    assert got[0] == ["text", "decision", "article_id", "choices", "score", "expected", "verdict"]
+    assert got[0] == [
+        "text",
+        "decision",
+        "article_id",
+        "choices",
+        "to_person",
+        "score",
+        "expected",
+        "verdict",
+    ]
     assert [r[0] for r in got[1:]] == [q["text"] for q in QUESTIONS]
-    assert [r[6] for r in got[1:]] == verdicts
-    assert [r[5] for r in got[1:]] == [
+    assert [r[4] for r in got[1:]] == [r["to_person"] or "" for r in rows]
+    assert [r[7] for r in got[1:]] == verdicts
+    assert [r[6] for r in got[1:]] == [
         "" if "expected" not in q else q["expected"] or "(none)" for q in QUESTIONS
     ]
     # The same rows `cascade replay --csv` writes.
@@ -315,6 +331,7 @@ def test_a_test_run_shows_figures_per_article_and_gives_the_rows_as_csv(
             score=r["score"],
             expected=r["expected"],
             labelled=r["verdict"] != "",
+            to_person=r["to_person"],
         )
         for r in rows
     ]

@@ -6,7 +6,7 @@ import { clear, el } from "../shared/dom.js";
 import { $, call, reason, requestArticle, state, tell } from "./state.js";
 import { exact, plural } from "./shares.js";
 
-const CSV_FIELDS = ["text", "decision", "article_id", "choices", "score", "expected", "verdict"];
+const CSV_FIELDS = ["text", "decision", "article_id", "choices", "to_person", "score", "expected", "verdict"];
 const NO_ARTICLE = "(escalated)"; // the group of questions no article took
 
 let last = null; // { name, report } of the latest run, for the CSV
@@ -74,6 +74,10 @@ function render(report, titles) {
     ["Choices offered", of(["clarify"], f.questions, "decision")],
     ["Escalated to a person", of(["escalate"], f.questions, "decision")],
   ];
+  // An article tagged sensitive (fraud, bereavement, ...) found: the bot hands the chat to a
+  // person at once, however the search decided.
+  const toPerson = count(rows, (r) => r.to_person);
+  if (toPerson) figures.push(["Sent to a person at once (a sensitive article)", exact(toPerson / f.questions) + " (" + toPerson + ")"]);
   if (f.in_scope) {
     figures.push(
       ["Answered correctly", of(["right"], f.in_scope)],
@@ -99,8 +103,8 @@ function render(report, titles) {
           el("button", { type: "button", class: "link", onclick: () => requestArticle(name) }, titles.get(name) || name),
           el("span", { class: "muted" }, " " + name),
         ];
-  groupTable($("test-run-skills"), "Skill", report.skills, skillName, labelled);
-  groupTable($("test-run-articles"), "Article", report.articles, articleName, labelled);
+  groupTable($("test-run-skills"), "Skill", report.skills, skillName, labelled, toPerson > 0);
+  groupTable($("test-run-articles"), "Article", report.articles, articleName, labelled, toPerson > 0);
 
   const clusters = clear($("test-run-escalated"));
   for (const cluster of report.escalated) {
@@ -117,8 +121,9 @@ function render(report, titles) {
   $("test-run-result").hidden = false;
 }
 
-function groupTable(table, heading, groups, name, labelled) {
+function groupTable(table, heading, groups, name, labelled, toPerson) {
   const columns = ["Questions", "Answered", "Choices", "Escalated"];
+  if (toPerson) columns.push("To a person (sensitive)");
   if (labelled) columns.push("Right", "Wrong");
   clear(table).append(
     el("thead", {}, el("tr", {}, el("th", { scope: "col" }, heading), columns.map((c) => el("th", { scope: "col", class: "number" }, c)))),
@@ -127,6 +132,7 @@ function groupTable(table, heading, groups, name, labelled) {
       {},
       groups.map((g) => {
         const numbers = [g.questions, g.answered, g.choices, g.escalated];
+        if (toPerson) numbers.push(g.to_person);
         if (labelled) numbers.push(g.right, g.wrong);
         return el(
           "tr",
@@ -157,6 +163,7 @@ export function csv(rows) {
     r.decision,
     r.article_id,
     r.choices.join(" "),
+    r.to_person,
     r.score,
     r.verdict ? (r.expected === null ? "(none)" : r.expected) : "", // unlabelled: no verdict
     r.verdict,
