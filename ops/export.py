@@ -33,6 +33,7 @@ COLUMNS = [
     "abandonment_rate",
     "wait_avg_s",
     "wait_p90_s",
+    "queue_waits",
     "handle_time_avg_s",
     "csat_avg",
     "csat_responses",

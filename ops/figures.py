@@ -35,7 +35,7 @@ class Summary(BaseModel):
         " (`handed_over` counts chats)"
     )
     ticket_rate: float | None
-    wait_avg_s: float | None
+    wait_avg_s: float | None = Field(description="Over the waits counted by queue_waits")
     wait_p90_s: float | None
     handle_time_avg_s: float | None
     abandonment_rate: float | None
@@ -51,6 +51,11 @@ class Summary(BaseModel):
     ticketed: int
     abandoned: int
     knowledge_gap_questions: int
+    queue_waits: int = Field(
+        description="Times an agent took a chat from the queue: the waits wait_avg_s and"
+        " wait_p90_s are over (a chat that left the queue for a ticket, or whose customer left,"
+        " is not among them)"
+    )
     outcomes: Outcomes
     # Resolutions ops can trust: how the bot's were reached, and which ones held.
     resolved: int = Field(description="Contacts resolved (by the bot or an agent) and still so")

@@ -284,6 +284,7 @@ class Metrics:
             ticket_rate=share(ticketed, total),
             wait_avg_s=mean(waits),
             wait_p90_s=p90(waits),
+            queue_waits=len(waits),
             handle_time_avg_s=mean(handles),
             abandonment_rate=share(abandoned, total),
             csat_avg=round(sum(scores) / len(scores), 2) if scores else None,

@@ -183,6 +183,7 @@ TOTAL = {
     "ticket_rate": 0.2857,  # 2/7: C, H
     "wait_avg_s": 170.0,  # (60 + 360 + 90) / 3
     "wait_p90_s": 360.0,  # the 3rd of [60, 90, 360]
+    "queue_waits": 3,  # A was never queued; B, C, F were taken
     "handle_time_avg_s": 160.0,  # (120 + 60 + 300) / 3
     "abandonment_rate": 0.0,
     "csat_avg": 3.67,  # (5 + 4 + 2) / 3
@@ -210,6 +211,7 @@ MONDAY = {
     "ticket_rate": 0.25,  # C
     "wait_avg_s": 210.0,  # (60 + 360) / 2
     "wait_p90_s": 360.0,
+    "queue_waits": 2,
     "handle_time_avg_s": 90.0,  # (120 + 60) / 2
     "abandonment_rate": 0.0,
     "csat_avg": 4.5,  # (5 + 4) / 2
@@ -234,6 +236,7 @@ TUESDAY = {
     "ticket_rate": 0.0,
     "wait_avg_s": 90.0,
     "wait_p90_s": 90.0,
+    "queue_waits": 1,
     "handle_time_avg_s": 300.0,
     "abandonment_rate": 0.0,
     "csat_avg": 2.0,
@@ -258,6 +261,7 @@ WEDNESDAY = {
     "ticket_rate": 1.0,
     "wait_avg_s": None,  # nobody accepted it
     "wait_p90_s": None,
+    "queue_waits": 0,  # H became a ticket without a queue
     "handle_time_avg_s": None,
     "abandonment_rate": 0.0,
     "csat_avg": None,
@@ -282,6 +286,7 @@ NOTHING = {
     "ticket_rate": None,
     "wait_avg_s": None,
     "wait_p90_s": None,
+    "queue_waits": 0,
     "handle_time_avg_s": None,
     "abandonment_rate": None,
     "csat_avg": None,
@@ -308,6 +313,7 @@ CARDS = {
     "ticket_rate": 0.0,
     "wait_avg_s": 60.0,
     "wait_p90_s": 60.0,
+    "queue_waits": 1,
     "handle_time_avg_s": 120.0,
     "abandonment_rate": 0.0,
     "csat_avg": 4.5,  # A 5, B 4
@@ -327,6 +333,7 @@ LOANS = {
     "ticket_rate": 0.0,
     "wait_avg_s": 90.0,
     "wait_p90_s": 90.0,
+    "queue_waits": 1,
     "handle_time_avg_s": 300.0,
     "abandonment_rate": 0.0,
     "csat_avg": 2.0,
@@ -346,6 +353,7 @@ GENERAL = {
     "ticket_rate": 1.0,
     "wait_avg_s": 360.0,  # C
     "wait_p90_s": 360.0,
+    "queue_waits": 1,
     "handle_time_avg_s": 60.0,  # C
     "abandonment_rate": 0.0,
     "sla_warnings": 2,
@@ -417,6 +425,7 @@ def test_cards_on_monday(client, admin, three_days) -> None:
         "ticket_rate": 0.0,
         "wait_avg_s": 60.0,
         "wait_p90_s": 60.0,
+        "queue_waits": 1,
         "handle_time_avg_s": 120.0,
         "abandonment_rate": 0.0,
         "csat_avg": 4.5,
@@ -441,6 +450,7 @@ def test_csv_has_a_row_per_day_and_a_total(client, admin, three_days) -> None:
     assert total["contacts"] == "7"
     assert total["first_contact_resolution"] == "0.5714"
     assert total["wait_p90_s"] == "360.0"
+    assert total["queue_waits"] == "3"
     assert total["csat_avg"] == "3.67"
     assert total["handoffs_customer_request"] == "1"
     assert total["handoffs_low_nlu_confidence"] == "1"

@@ -252,6 +252,15 @@ def test_tiles_charts_and_csv_match_the_api(ops_app, activity, page, shoot, tmp_
     assert (figures["csat_avg"], figures["csat_responses"]) == (4.5, 2)
     assert figures["wait_p90_s"] >= 1.5 and figures["handle_time_avg_s"] >= 0.5
     expect_tiles(page, shown(figures))
+    # The queue-wait tiles say whose waits they are: the chats agents took, not every queued one.
+    taken = figures["queue_waits"]
+    assert taken >= 1
+    for figure in ("wait_avg_s", "wait_p90_s"):
+        expect(page.locator(f'#tiles [data-figure="{figure}"] .detail')).to_have_text(
+            f"over {taken} chat an agent took from the queue"
+            if taken == 1
+            else f"over {taken} chats agents took from the queue"
+        )
     # The default range: the last 14 days up to today.
     assert (
         page.input_value("#until")

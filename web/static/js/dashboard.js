@@ -49,6 +49,12 @@ function plural(n, one, many) {
   return n + " " + (n === 1 ? one : many);
 }
 
+// What the queue-wait tiles are over: the chats an agent took from the queue. A chat that left
+// the queue for a ticket, or whose customer gave up, waited too, but is not among them.
+function taken(n) {
+  return n ? "over " + plural(n, "chat an agent took from the queue", "chats agents took from the queue") : null;
+}
+
 // -- dates ---------------------------------------------------------------------------------------
 
 function addDays(isoDay, days) {
@@ -348,8 +354,8 @@ function tiles(t, options) {
       t.resolved ? `${t.reopened} of ${t.resolved} resolved: back within ${within}` : null),
     tile("handoff_rate", "Hand-over rate", percent(t.handoff_rate), of(t.handed_over)),
     tile("ticket_rate", "Ticket rate", percent(t.ticket_rate), of(t.ticketed)),
-    tile("wait_avg_s", "Queue wait, average", seconds(t.wait_avg_s)),
-    tile("wait_p90_s", "Queue wait, 90th percentile", seconds(t.wait_p90_s)),
+    tile("wait_avg_s", "Queue wait, average", seconds(t.wait_avg_s), taken(t.queue_waits)),
+    tile("wait_p90_s", "Queue wait, 90th percentile", seconds(t.wait_p90_s), taken(t.queue_waits)),
     tile("handle_time_avg_s", "Handle time, average", seconds(t.handle_time_avg_s)),
     tile("abandonment_rate", "Abandonment", percent(t.abandonment_rate), of(t.abandoned)),
     tile("csat_avg", "Satisfaction (CSAT)", rating(t.csat_avg), plural(t.csat_responses, "rating", "ratings")),
