@@ -10,7 +10,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from conversations.errors import (
     ClientIdReused,
@@ -23,7 +23,7 @@ from conversations.service import ConversationService
 from conversations.transcript import EmailOff, NoEmailAddress, OtherAddress, TranscriptsUsedUp
 from conversations.view import ConversationRead, Message
 from core.auth import Principal, Role
-from core.contact import DeliverableEmail
+from core.contact import DeliverableEmail, customer_name
 from core.deps import PrincipalDep, provided
 from core.language import LANGUAGES, supported
 from core.rate_limits import Limits, customers_rate_limited, rate_limited, too_many
@@ -47,7 +47,11 @@ ERRORS: dict[type[Exception], int] = {
 
 
 class CustomerIn(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str | None, AfterValidator(customer_name)] = Field(
+        default=None,
+        max_length=200,
+        description="Shown to agents; control and text-direction characters are taken out",
+    )
     email: DeliverableEmail | None = None
     visitor_id: str | None = Field(
         default=None,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, EmailStr, Field
 from core.accounts import MIN_PASSWORD, Account, StaffAccounts, new_password
 from core.auth import Principal, Role, expires_after
 from core.clock import iso
+from core.contact import StaffName
 from core.deps import ClockDep, provided, require
 
 router = APIRouter(prefix="/api/staff", tags=["auth"])
@@ -40,7 +41,7 @@ ExpiresInDays = Annotated[
 
 class StaffIn(BaseModel):
     email: EmailStr = Field(description="Unique, whatever its case; the sign-in name")
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: StaffName = Field(min_length=1, max_length=200, pattern=r"\S")
     role: Literal["editor", "ops", "supervisor", "admin"]
     password: Password
 
@@ -48,7 +49,7 @@ class StaffIn(BaseModel):
 class StaffUpdate(BaseModel):
     """Fields left out stay as they are."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"\S")
+    name: StaffName | None = Field(default=None, min_length=1, max_length=200, pattern=r"\S")
     active: bool | None = Field(
         default=None, description="false: the person's sessions and tokens end at once"
     )

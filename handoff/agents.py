@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from core.auth import Role, TokenStore
 from core.clock import Clock, iso
+from core.contact import StaffName
 from core.db import Storage
 from core.language import DEFAULT, LANGUAGES
 from core.skills import skill_name
@@ -56,7 +57,7 @@ Languages = Annotated[
 
 
 class AgentIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: StaffName = Field(min_length=1, max_length=200)
     skills: Skills = Field(default_factory=dict)
     max_concurrent: int = Field(default=3, ge=1, le=50)
     languages: Languages = Field(default_factory=lambda: [DEFAULT])
@@ -65,7 +66,7 @@ class AgentIn(BaseModel):
 class AgentUpdate(BaseModel):
     """What an admin may change about an agent; what is left out stays as it is."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: StaffName | None = Field(default=None, min_length=1, max_length=200)
     skills: Skills | None = None
     max_concurrent: int | None = Field(default=None, ge=1, le=50)
     languages: Languages | None = None

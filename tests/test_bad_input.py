@@ -126,14 +126,16 @@ def test_a_nul_character_is_kept_or_refused_never_a_500(lenient) -> None:
     """SQLite keeps text holding NUL (\\u0000) as it came; PostgreSQL's text columns cannot
     hold it, so there the request is refused with a 422 that says why."""
     on_postgres = bool(os.environ.get("CASCADE_DATABASE_URL"))
-    started = lenient.post("/api/conversations", json={"customer": {"name": "Ana\u0000Lu"}})
+    # (A customer's name loses its control characters before it is stored: tests/test_names.py.)
+    page = "https://shop.example/help\u0000faq"
+    started = lenient.post("/api/conversations", json={"page_url": page})
     if on_postgres:
         assert started.status_code == 422
         assert "NUL character" in started.json()["detail"]
         return
     assert started.status_code == 201
     view = lenient.get(f"/api/conversations/{started.json()['id']}", headers=ADMIN_HEADERS)
-    assert view.json()["customer"]["name"] == "Ana\u0000Lu"
+    assert view.json()["page_url"] == page
 
 
 NOT_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 30]

@@ -1,0 +1,63 @@
+"""Names agents and customers are shown (core/contact.py): no control characters, and none of
+the text-direction characters that show one name as another (after U+202E, "nimda" reads
+"admin") and turn the text after it around."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.contact import customer_name
+from tests.factories import ScriptedBot
+
+RLO = "\u202e"  # right-to-left override
+LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate, its end
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("Ana Lee", "Ana Lee"),
+        ("山田 花子", "山田 花子"),
+        ("محمد علي", "محمد علي"),  # a right-to-left name needs no direction characters
+        (f"Ana{RLO}nimda", "Ana nimda"),
+        ("Ana\nLee", "Ana Lee"),  # a line break would break the console's row
+        (f"{LRI}Ana{PDI}\t\x00", "Ana"),
+        (f"{RLO}\r\n", None),  # nothing left: no name
+        ("\x85Ana\x9b", "Ana"),  # C1 controls too
+        (None, None),
+    ],
+)
+def test_a_customers_name_loses_what_would_disguise_it(given: str | None, shown: str | None):
+    assert customer_name(given) == shown
+
+
+def test_the_agent_sees_the_customers_name_without_direction_tricks(
+    client, admin, bot: ScriptedBot
+) -> None:
+    started = client.post(
+        "/api/conversations", json={"customer": {"name": f"Ana{RLO}nimda\nsupport"}}
+    )
+    assert started.status_code == 201, started.text
+    cid = started.json()["id"]
+    view = client.get(f"/api/conversations/{cid}", headers=admin).json()
+    assert view["customer"]["name"] == "Ana nimda support"
+
+
+@pytest.mark.parametrize("name", [f"Priya{RLO}tnega", "Priya\nRaman", "Priya\x00"])
+def test_an_agents_or_staff_name_with_hidden_characters_is_refused(client, admin, name) -> None:
+    made = client.post("/api/agents", json={"name": name}, headers=admin)
+    assert made.status_code == 422
+    assert "control or text-direction characters" in made.text
+    assert client.get("/api/agents", headers=admin).json() == []  # nothing was made
+
+    agent = client.post("/api/agents", json={"name": "Priya Raman"}, headers=admin).json()
+    renamed = client.patch(f"/api/agents/{agent['id']}", json={"name": name}, headers=admin)
+    assert renamed.status_code == 422
+    assert client.get("/api/agents", headers=admin).json()[0]["name"] == "Priya Raman"
+
+    staff = {"email": "noor@example.com", "name": name, "role": "editor"}
+    refused = client.post(
+        "/api/staff", json={**staff, "password": "correct horse battery"}, headers=admin
+    )
+    assert refused.status_code == 422
+    assert "control or text-direction characters" in refused.text
