@@ -27,6 +27,7 @@ from cascade.timers import start_timers
 from conversations.channels.rasa_socketio import RasaChannel
 from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
+from conversations.typing import Typing
 from core.accounts import SignInGuard, StaffAccounts
 from core.audit import AuditLog, AuditTrail
 from core.auth import Role, TokenStore
@@ -231,6 +232,7 @@ def build_services(
     queue.on_wait_moved(rasa.queue_moved)
     queue.customers_from(lambda: realtime.occupied("conversation:"))  # the chat widget's sockets
     queue.customers_from(rasa.here)
+    Typing(realtime, conversation_store)  # "… is typing" between a customer and their agent
     return services
 
 

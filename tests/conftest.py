@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from cascade.app import create_app  # noqa: E402
+from cascade.app import create_app, with_realtime  # noqa: E402
 from cascade.engines import PostgresServer, RedisServer, running_postgres, running_redis  # noqa: E402
 from cascade.storage import open_storage  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
@@ -25,6 +27,7 @@ from tests.helpers import (
     ADMIN_HEADERS,  # noqa: E402
     ROOT,
     Live,
+    Served,
     free_port,
     mail_env,
     receiving,
@@ -42,6 +45,30 @@ def _sqlite_only(request: pytest.FixtureRequest) -> None:
     marker = request.node.get_closest_marker("sqlite_only")
     if marker is not None and os.environ.get("CASCADE_DATABASE_URL"):
         pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'a SQLite feature'}")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """The app with a hashing embedder and a scripted bot, served by uvicorn in a thread: real
+    sockets; the queue's timers off and the clock moved by the test."""
+    clock = ManualClock()
+    bot = ScriptedBot()
+    settings = Settings(
+        data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="", route_interval_s=0
+    )
+    app = create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(with_realtime(app), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, what="uvicorn serving")
+    try:
+        yield Served(f"http://127.0.0.1:{port}", app, clock, bot)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
 
 
 @pytest.fixture

@@ -520,3 +520,17 @@ def elsewhere(settings: Settings, data_dir: Path) -> Settings:
         options = {"options": f"-csearch_path={schema}"}
         url = sa.make_url(url).update_query_dict(options).render_as_string(hide_password=False)
     return settings.model_copy(update={"data_dir": data_dir, "database_url": url})
+
+
+class Served:
+    """The app served by uvicorn in a thread of the test (conftest's `served`): real sockets,
+    and the clock and the scripted bot still the test's."""
+
+    def __init__(self, url: str, app: Any, clock: Any, bot: Any) -> None:
+        self.url, self.app, self.clock, self.bot = url, app, clock, bot
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def connected(self, room: str) -> bool:
+        return bool(list(self.app.state.realtime_server.manager.get_participants("/", room)))

@@ -10,22 +10,16 @@ run, `check_presence` and `abandon_idle`, when it means to.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import socketio
-import uvicorn
 
-from cascade.app import create_app, with_realtime
-from core.clock import ManualClock
 from core.settings import Settings
 from core.words import say
-from tests.factories import HashingEmbedder, ScriptedBot, make_agent, waiting_chat
-from tests.helpers import ADMIN, ADMIN_HEADERS, free_port, wait_until
+from tests.factories import make_agent, waiting_chat
+from tests.helpers import ADMIN, ADMIN_HEADERS, wait_until
 
 AWAY_EN = say("en", "chat.agent_away", name="Priya Raman")
 
@@ -288,37 +282,7 @@ def test_an_assigned_chat_whose_customer_left_is_abandoned_after_the_idle_limit(
 # -- a customer's socket keeps their chat: served by uvicorn, the clock still moved ------------
 
 
-class Served:
-    def __init__(self, url: str, app: Any, clock: ManualClock, bot: ScriptedBot) -> None:
-        self.url, self.app, self.clock, self.bot = url, app, clock, bot
-
-    def http(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
-
-    def connected(self, room: str) -> bool:
-        return bool(list(self.app.state.realtime_server.manager.get_participants("/", room)))
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    clock = ManualClock()
-    bot = ScriptedBot()
-    settings = Settings(
-        data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="", route_interval_s=0
-    )
-    app = create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(with_realtime(app), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, what="uvicorn serving")
-    try:
-        yield Served(f"http://127.0.0.1:{port}", app, clock, bot)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+# (`served`, in conftest.py: the app under uvicorn in a thread, its clock still moved by hand.)
 
 
 def test_a_customer_with_a_socket_open_is_there_however_quiet(served) -> None:

@@ -281,6 +281,34 @@ def test_a_customer_who_starts_a_new_chat_leaves_and_the_agent_is_told(
     assert page.errors == [] and console.errors == []
 
 
+def test_the_customer_and_the_agent_see_each_other_typing(app, api, agent, page, new_page):
+    console = new_page()
+    console.goto(f"{app}/console#token={agent['token']}")
+    expect(console.locator(".connection")).to_have_text("● Live")
+    chat, cid = with_the_agent(app, api, agent, page)
+    expect(chat.locator("html")).to_have_attribute("data-live", "true")
+    pane = console.locator(f'.chat-pane[data-conversation="{cid}"]')
+    expect(pane).to_be_visible()
+    expect(pane.locator(".typing")).to_be_hidden()
+
+    # The customer types: the agent sees it, and it goes once their message comes.
+    chat.get_by_label("Your message").fill("It was on the 3rd")
+    expect(pane.locator(".typing")).to_have_text("Customer is typing…")
+    chat.get_by_label("Your message").press("Enter")
+    expect(pane.locator(".msg-customer").last).to_contain_text("It was on the 3rd")
+    expect(pane.locator(".typing")).to_be_hidden()
+
+    # The agent types: the customer sees who, and it goes once the reply comes.
+    reply = pane.get_by_role("textbox", name="Reply to Customer")
+    reply.fill("Thanks, one moment")
+    expect(chat.locator("#typing")).to_be_visible()
+    expect(chat.locator("#typing-text")).to_have_text("Priya Raman is typing…")
+    reply.press("Enter")
+    expect(chat.locator(".msg.agent").last).to_contain_text("Thanks, one moment")
+    expect(chat.locator("#typing")).to_be_hidden()
+    assert page.errors == [] and console.errors == []
+
+
 def test_a_new_chat_starts_even_when_leaving_the_old_one_gets_no_answer(app, api, agent, page):
     """The server never answers "the customer left": the new chat starts all the same."""
     chat, cid = with_the_agent(app, api, agent, page)

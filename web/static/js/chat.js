@@ -53,7 +53,13 @@ const state = {
   shown: !embedded, // the chat is on screen (an embedded one is hidden while its launcher is closed)
   unread: 0, // replies that came while it was hidden
   loaded: false,
+  agentTyping: 0, // until when (ms) the agent is shown typing
 };
+
+// Typing indicators with the agent who has the chat: ours is sent at most every few seconds while
+// the customer types; theirs is shown for a few seconds after it comes, or until their message.
+const TYPING_EVERY_MS = 3000;
+const TYPING_SHOWN_MS = 6000;
 
 function save() {
   store.setItem(STORE, JSON.stringify({ id: state.id, token: state.token, ratingSkipped: state.ratingSkipped }));
@@ -174,6 +180,7 @@ function merge(messages) {
   let fresh = 0;
   for (const message of messages) {
     if (!state.messages.has(message.id) && message.sender !== "customer") fresh += 1;
+    if (!state.messages.has(message.id) && message.sender === "agent") state.agentTyping = 0;
     state.messages.set(message.id, message);
   }
   if (state.loaded) unseen(fresh);
@@ -229,8 +236,18 @@ function connect() {
     state.queue = { position: data.position, estimated_wait_s: data.estimated_wait_s };
     render();
   });
+  socket.on("typing", (data) => {
+    if (data.conversation_id !== state.id || data.who !== "agent") return;
+    state.agentTyping = Date.now() + TYPING_SHOWN_MS;
+    render();
+    setTimeout(render, TYPING_SHOWN_MS + 50); // and gone, unless they type on
+  });
   socket.on("status", () => refresh().catch(() => {}));
-  socket.on("connect", () => refresh().catch(() => {}));
+  socket.on("connect", () => {
+    document.documentElement.dataset.live = "true"; // pushes come (and typing goes) on it
+    refresh().catch(() => {});
+  });
+  socket.on("disconnect", () => { document.documentElement.dataset.live = "false"; });
 }
 function poll() {
   if (state.id && !document.hidden && !state.busy) refresh().catch(() => {});
@@ -248,8 +265,11 @@ function render() {
   renderBanner();
   const scroll = renderLog(view);
   renderRating();
-  // The bot answers unless a person has the chat (or is on the way).
-  $("typing").hidden = state.busy === 0 || state.status === "queued" || state.status === "assigned";
+  // The bot answers unless a person has the chat (or is on the way); a person, while they type.
+  const agentTyping = state.status === "assigned" && Date.now() < state.agentTyping;
+  $("typing").hidden = !agentTyping && (state.busy === 0 || state.status === "queued" || state.status === "assigned");
+  $("typing-text").textContent = agentTyping ? w("widget.agent_typing", { agent: agentName() }) : w("widget.typing");
+  $("typing-text").classList.toggle("sr-only", !agentTyping);
   $("input").placeholder =
     state.status === "assigned" ? w("widget.placeholder_agent", { agent: agentName() }) : w("widget.placeholder");
   scroll();
@@ -540,7 +560,16 @@ $("input").addEventListener("input", () => {
   const input = $("input");
   input.style.height = "auto";
   input.style.height = input.scrollHeight + 2 + "px";
+  signalTyping();
 });
+
+let typingSent = 0;
+function signalTyping() {
+  if (state.status !== "assigned" || !socket || !socket.connected || !$("input").value.trim()) return;
+  if (Date.now() - typingSent < TYPING_EVERY_MS) return;
+  typingSent = Date.now();
+  socket.emit("typing", {});
+}
 $("menu-button").addEventListener("click", () => toggleMenu());
 $("talk-to-person").addEventListener("click", () => {
   toggleMenu(false);

@@ -8,6 +8,7 @@ import { add, customerName, handoffPanel, languageBadge, messageItem, noteItem }
 import { updateCounts } from "./sections.js";
 import { call, clientId, failed, state, ui } from "./state.js";
 import { openTicket, showTickets } from "./tickets.js";
+import { agentTyped, customerStopped } from "./typing.js";
 
 export function openChat(view, { focus = false } = {}) {
   let chat = state.chats.get(view.id);
@@ -53,6 +54,7 @@ function buildChat(view) {
   );
   chat.transcript = el("ol", { class: "transcript", role: "log", "aria-live": "polite", "aria-label": "Transcript" });
   chat.handoff = el("div", { class: "handoff-slot" });
+  chat.typing = el("p", { class: "typing muted", hidden: true }, customerName(view) + " is typing…");
   chat.notes = el("ul", { class: "notes", "aria-label": "Private notes" });
   chat.banner = el("div", { class: "banner", role: "status", hidden: true });
   chat.forms = el("div", { class: "action-forms" });
@@ -71,7 +73,7 @@ function buildChat(view) {
   fillCanned(chat);
   chat.reply.value = draftOf(cid); // a reply half-written before the console reloaded
   chat.reply.addEventListener("keydown", (e) => replyKeys(chat, e, send));
-  chat.reply.addEventListener("input", () => { showHint(chat); keepDraft(chat); });
+  chat.reply.addEventListener("input", () => { showHint(chat); keepDraft(chat); agentTyped(chat); });
   chat.sendButton = el("button", { type: "submit", class: "primary" }, "Send");
   chat.replyForm = el(
     "form",
@@ -111,7 +113,7 @@ function buildChat(view) {
     el(
       "div",
       { class: "chat-body" },
-      el("div", { class: "conversation" }, chat.transcript, chat.replyForm),
+      el("div", { class: "conversation" }, chat.transcript, chat.typing, chat.replyForm),
       el("aside", { class: "context" }, chat.handoff, el("section", { class: "notes-box", "aria-label": "Private notes" }, el("h3", {}, "Private notes"), chat.notes, chat.noteForm)),
     ),
   );
@@ -155,6 +157,7 @@ export function appendMessage(chat, m, { quiet = false } = {}) {
   // chat's history is read).
   const later = m.id === undefined ? null : [...log.children].find((li) => Number(li.dataset.id) > m.id);
   log.insertBefore(messageItem(m), later || null);
+  if (m.sender === "customer" && !quiet) customerStopped(chat);
   if (atBottom || !quiet) log.scrollTop = log.scrollHeight;
   // Unread: a customer's message in a chat not on screen (another chat's, or any while the
   // Tickets section shows).

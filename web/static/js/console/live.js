@@ -1,5 +1,5 @@
 // Live updates over socket.io (room agent:{id}: "offer", "offer_withdrawn", "message",
-// "chat_closed", "agent_status"; room desk: "ticket"), polling
+// "typing", "chat_closed", "agent_status"; room desk: "ticket"), polling
 // that keeps the page right when the socket is down, and the one-second clock tick.
 
 import { socket as openSocket } from "../shared/session.js";
@@ -9,12 +9,14 @@ import { offerChanged, refreshOffers, renderOffers, tickCountdown } from "./offe
 import { statusHeard } from "./presence.js";
 import { state, toast, ui } from "./state.js";
 import { loadTickets, refreshOpenTicket, updateSla } from "./tickets.js";
+import { customerTyping } from "./typing.js";
 
 const POLL_LIVE_MS = 20000;
 const POLL_FALLBACK_MS = 4000;
 
 export function connect() {
   const socket = openSocket(state.token);
+  state.socket = socket; // the chats' typing signals go out on it
   if (!socket) {
     setLive(false);
     return;
@@ -53,6 +55,10 @@ export function connect() {
     const chat = data && state.chats.get(data.conversation_id);
     if (chat && !chat.closed && data.status === "abandoned") closeChat(chat, "The customer left: this chat is closed.", null, "abandoned");
     refreshChats();
+  });
+  socket.on("typing", (data) => {
+    const chat = data && data.who === "customer" && state.chats.get(data.conversation_id);
+    if (chat) customerTyping(chat);
   });
   socket.on("agent_status", (data) => statusHeard(data && data.status, data && data.reason)); // set away
   socket.on("message", (data) => {

@@ -23,6 +23,7 @@ export const state = {
   openTicket: null,
   view: "chats",
   live: false,
+  socket: null, // socket.io's, when it could be opened
   pollTimer: null,
   heartbeatTimer: null,
   statusChanges: 0, // counts the agent's own status changes: a heartbeat sent before one is stale
