@@ -129,6 +129,11 @@ def buttons_of(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return []
 
 
+def offers_email(messages: list[dict[str, Any]]) -> bool:
+    """Whether "Email me instead" is on offer (not on a server that sends no email)."""
+    return any(b["payload"] == "/email_me" for b in buttons_of(messages))
+
+
 def chosen_article(payload: str) -> str | None:
     if not payload.startswith("/choose_article"):
         return None

@@ -38,8 +38,8 @@ from cascade.demo_customers import (
     DETAILS,
     THANKS,
     Persona,
-    buttons_of,
     customers,
+    offers_email,
     reply_to_bot,
     visit,
 )
@@ -185,7 +185,7 @@ class Simulation:
                 return  # gone: the idle limit abandons the chat, unless the bot resolved it
             await self.wait(self.rng.uniform(6, 35))
             turn = await conversations.customer_says(view.id, pressed, client_id=None)
-        if turn.status == "queued" and self.rng.random() < 0.12 and _offers_email(turn.messages):
+        if turn.status == "queued" and self.rng.random() < 0.12 and offers_email(turn.messages):
             await self.wait(self.rng.uniform(60, 200))
             if conversations.store.get(view.id)["status"] == "queued":
                 await conversations.customer_says(view.id, "/email_me", client_id=None)
@@ -275,8 +275,8 @@ class Simulation:
             await self.rate(conversation_id, delay_s=self.rng.uniform(5, 60), good=good)
 
     async def ticket_rounds(self, days: list[datetime]) -> None:
-        """On weekdays, agents work the ticket inbox: a reply to each new ticket, and most are
-        solved then or at the next round."""
+        """On weekdays, agents work the ticket inbox: a reply to most new tickets (a busy round
+        leaves some to the next: the SLA clocks run), and most are solved then or next round."""
         tickets = self.services.tickets
         for day in days:
             if day.weekday() >= 5:
@@ -287,6 +287,8 @@ class Simulation:
                     tickets.update(ticket.id, actor=None, status="solved")
                     self._maybe_rate(ticket.conversation_id)
                 for ticket in [*tickets.find(status="new", limit=500), *tickets.find(status="open", limit=500)]:  # fmt: skip
+                    if self.rng.random() < 0.3:
+                        continue
                     agent = self._agent_for(ticket.skill)
                     tickets.reply(ticket.id, agent_id=agent, text="Thanks for your patience: we've looked into this and it's sorted.")  # fmt: skip
                     if self.rng.random() < 0.65:
@@ -338,9 +340,11 @@ def seed_traffic(
         services.conversations.bot = InProcessBot(services.kb)
         if services.storage.dialect == "sqlite":
             _unhurried(services.storage.engine)
-        return asyncio.run(
+        seeded = asyncio.run(
             _simulate(services, clock, random.Random(seed), articles, first_day, end, days)
         )
+        services.outbox.forget_pending()  # mail to made-up customers: never sent
+        return seeded
     finally:
         services.storage.close()
 
@@ -392,8 +396,3 @@ async def _simulate(
     for conversation_id in sim.personas:
         seeded.outcomes[services.conversations.store.get(conversation_id)["status"]] += 1
     return seeded
-
-
-def _offers_email(messages: list[dict[str, Any]]) -> bool:
-    """Whether "Email me instead" is on offer (not on a server that sends no email)."""
-    return any(b["payload"] == "/email_me" for b in buttons_of(messages))

@@ -315,6 +315,12 @@ class Outbox:
 
     # -- for operators --------------------------------------------------------------------------
 
+    def forget_pending(self) -> int:
+        """Drop every message not yet sent (the demo's simulated fortnight: its mail went to
+        made-up customers, and is not sent when the demo starts); how many."""
+        with self.storage.write() as db:
+            return db.execute("delete from outbox where status = 'pending'").rowcount
+
     def _items(self, status: str) -> list[OutboxItem]:
         rows = self.storage.db.query("select * from outbox where status = ? order by id", [status])
         return [OutboxItem.from_row(row) for row in rows]

@@ -24,7 +24,7 @@ from handoff.agents import AgentIn
 from knowledge_base.embedder import E5
 from knowledge_base.importing import parse_jsonl
 from tests.factories import HashingEmbedder
-from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT
+from tests.helpers import ADMIN, ADMIN_HEADERS, ROOT, free_port
 
 UNTIL = datetime(2026, 1, 16, 18, 30, tzinfo=UTC)  # a Friday evening
 SINCE = (UNTIL - timedelta(days=13)).date()
@@ -33,13 +33,16 @@ SINCE = (UNTIL - timedelta(days=13)).date()
 def demo_directory(data_dir: Path, embedder) -> Settings:
     """A data directory with the demo's articles and agents, as demo-seed leaves it. The
     word-hashing stand-in for the model scores shared words, not meaning, so it keeps the
-    standard limits: calibrated on its scores, the demo's look-alike questions get choices."""
+    standard limits: calibrated on its scores, the demo's look-alike questions get choices.
+    An SMTP server is named, as `make demo` names one (nothing listens there: nothing is sent)."""
     settings = Settings(
         data_dir=data_dir,
         admin_token=SecretStr(ADMIN),
         rasa_url="",
         route_interval_s=0,
         kb_calibration=False,
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
     )
     services = build_services(settings, embedder=embedder, clock=ManualClock())
     articles = parse_jsonl((ROOT / "data" / "kb" / "articles.jsonl").read_text())
@@ -84,6 +87,15 @@ def test_a_seeded_fortnight_fills_every_day_and_every_chart_once(tmp_path: Path)
         total["handoffs_by_reason"]
     )
     assert total["knowledge_gaps"] and total["sla_warnings"] + total["sla_breaches"] > 0
+    # Its chats read as the demo runs, with email: those waiting in line were offered it. The
+    # mail to its made-up customers is not left to be sent when the demo starts.
+    storage = open_storage(settings.database_path, url=settings.database_url)
+    try:
+        offered = "select count(*) from messages where buttons like '%/email_me%'"
+        assert storage.db.execute(offered).fetchone()[0] > 0
+        assert storage.db.execute("select count(*) from outbox").fetchone()[0] == 0
+    finally:
+        storage.close()
 
     assert seed_traffic(settings, until=UNTIL + timedelta(days=3), embedder=embedder) is None
     assert daily(settings, embedder)["total"]["contacts"] == seeded.conversations
