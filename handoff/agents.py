@@ -7,7 +7,7 @@ import json
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -86,6 +86,11 @@ class AgentOut(BaseModel):
         description="When the agent's console last sent a heartbeat (null: never, an agent "
         "driven only through the API, whom presence does not watch)",
     )
+    away_reason: Literal["no_heartbeat", "missed_offers"] | None = Field(
+        default=None,
+        description="Why the server set the agent away: their console sent no heartbeat, or they"
+        " let two offers in a row run out (null: the agent chose their status)",
+    )
 
 
 def _stored_languages(raw: str | None) -> list[str]:
@@ -110,6 +115,7 @@ def agent_view(row: dict[str, Any]) -> AgentOut:
         status=row["status"],
         languages=_stored_languages(row.get("languages")),
         last_seen=row.get("last_seen"),
+        away_reason=row.get("away_reason"),
     )
 
 
@@ -202,7 +208,7 @@ class AgentService:
         the whole presence timeout from here until their console's next heartbeat."""
         agent = self.get(agent_id)
         now = iso(self.clock.now())
-        changes = {"status": status.value, "status_changed_at": now}
+        changes = {"status": status.value, "status_changed_at": now, "away_reason": None}
         if status is AgentStatus.ONLINE:
             changes["idle_since"] = now
             if agent.last_seen is not None:

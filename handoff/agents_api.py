@@ -4,7 +4,7 @@ status, their offers and their chats."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -256,6 +256,9 @@ class Heartbeat(BaseModel):
     every_s: float = Field(description="Send the next heartbeat within this many seconds")
     timeout_s: float = Field(
         description="An online agent whose console is silent this long is set away (0: never)"
+    )
+    away_reason: Literal["no_heartbeat", "missed_offers"] | None = Field(
+        description="Why the server set the agent away (null: the agent chose their status)"
     )
 
 

@@ -155,3 +155,12 @@ def m007_canned_in_languages(db: Database) -> None:
     canned = db.table("canned")
     if "texts" not in canned.columns_dict:
         canned.add_column("texts", str)
+
+
+@MIGRATIONS()
+def m008_away_reason(db: Database) -> None:
+    # Why the server set an agent away ("no_heartbeat", "missed_offers"; empty when the agent
+    # chose their status): a console opened afterwards says so, not only the one that heard it.
+    agents = db.table("agents")
+    if "away_reason" not in agents.columns_dict:
+        agents.add_column("away_reason", str)

@@ -140,7 +140,8 @@ def set_away_if_missing(db: Any, publisher: Publisher, agent_id: str, *, at: str
     if len(last) < MISSED_IN_A_ROW or any(status != "expired" for (status,) in last):
         return False
     if not db.execute(
-        "update agents set status = 'away', status_changed_at = ? where id = ? and status = 'online'",
+        "update agents set status = 'away', status_changed_at = ?, away_reason = 'missed_offers'"
+        " where id = ? and status = 'online'",
         [at, agent_id],
     ).rowcount:
         return False

@@ -38,6 +38,7 @@ class Beat:
     last_seen: str
     every_s: float  # send the next one within this
     timeout_s: float  # silent this long, the agent is set away (0: never)
+    away_reason: str | None = None  # why the server set them away ("no_heartbeat", ...)
 
 
 @dataclass
@@ -78,9 +79,11 @@ class Presence:
                 "update agents set last_seen = ? where id = ?", [at, agent_id]
             ).rowcount:
                 raise AgentNotFound(agent_id)
-            status = db.execute("select status from agents where id = ?", [agent_id]).fetchone()[0]
+            status, why = db.execute(
+                "select status, away_reason from agents where id = ?", [agent_id]
+            ).fetchone()
         every_s = self.timeout_s / 3 if self.timeout_s > 0 else QUIET_EVERY_S
-        return Beat(status, at, every_s, self.timeout_s)
+        return Beat(status, at, every_s, self.timeout_s, why)
 
     def silent(self, now: datetime) -> list[str]:
         """Online agents whose console has been silent past the timeout."""
@@ -114,7 +117,8 @@ class Presence:
             if row is None:
                 return None
             name = row[0]
-            db.table("agents").update(agent_id, {"status": "away", "status_changed_at": at})
+            away_now = {"status": "away", "status_changed_at": at, "away_reason": "no_heartbeat"}
+            db.table("agents").update(agent_id, away_now)
             away = WentAway(agent_id)
             away.withdrawn = withdraw_from(db, self.publisher, agent_id, at=at)
             why = f"{name}'s console sent no heartbeat for {self.timeout_s:g} s, so they were set away"

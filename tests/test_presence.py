@@ -91,6 +91,7 @@ def test_a_silent_console_passes_its_offer_and_its_chat_to_a_colleague(
             "last_seen": "2026-01-05T09:00:00.000+00:00",
             "every_s": 30.0,  # a third of the timeout
             "timeout_s": 90.0,
+            "away_reason": None,
         }
     ana, ana_headers = waiting_chat(client, bot, name="Ana")
     [offer] = offered(client, priya)
@@ -114,6 +115,10 @@ def test_a_silent_console_passes_its_offer_and_its_chat_to_a_colleague(
     assert status_of(client, priya) == "away"
     assert status_of(client, tom) == "online"
     assert offered(client, priya) == [] and chats_of(client, priya) == []
+    # Her console, waking, hears why (as does any console opened later, from her record).
+    assert beat(client, priya)["away_reason"] == "no_heartbeat"
+    me = client.get(f"/api/agents/{priya['id']}", headers=priya["headers"]).json()
+    assert (me["status"], me["away_reason"]) == ("away", "no_heartbeat")
     # Ana's chat comes first: she was being served; Ben waits behind her.
     to_tom = offered(client, tom)
     assert [o["conversation_id"] for o in to_tom] == [ana, ben]
@@ -406,3 +411,12 @@ def test_an_agent_who_misses_two_offers_in_a_row_is_set_away_and_told(served) ->
     assert heard == [{"status": "away", "reason": "missed_offers"}]
     assert status_of(http, priya) == "away" and offered(http, priya) == []
     console.disconnect()
+    # A console opened later, or one whose socket was down, hears it from her record and her
+    # heartbeat's answer; choosing a status herself clears it.
+    me = http.get(f"/api/agents/{priya['id']}", headers=priya["headers"]).json()
+    assert me["away_reason"] == "missed_offers"
+    assert beat(http, priya)["away_reason"] == "missed_offers"
+    back = http.put(
+        f"/api/agents/{priya['id']}/status", json={"status": "online"}, headers=priya["headers"]
+    )
+    assert back.json()["away_reason"] is None

@@ -91,9 +91,17 @@ def test_the_console_keeps_its_agent_online_and_a_silent_one_is_set_away(
     assert agent()["status"] == "online"
     assert page.errors == []
 
-    # She closes the console: set away within the timeout.
+    # She closes the console: set away within the timeout. Opened again, it says why.
     page.close()
     wait_until(lambda: agent()["status"] == "away", timeout_s=60, what="Priya set away")
+    assert agent()["away_reason"] == "no_heartbeat"
+    page = new_page()
+    page.goto(f"{presence_url}/console#token={priya['token']}")
+    expect(page.locator("#agent-status")).to_have_value("away")
+    expect(page.locator(".toasts")).to_contain_text(
+        "You were set away: this console sent no sign of life for too long"
+    )
+    page.close()
     for someone in (priya, tom):
         http.put(
             f"/api/agents/{someone['id']}/status",

@@ -15,7 +15,7 @@ import { refreshChats } from "./chats.js";
 import { buildFrame } from "./frame.js";
 import { connect, setLive, tick } from "./live.js";
 import { refreshOffers, renderOffers } from "./offers.js";
-import { startHeartbeat } from "./presence.js";
+import { sayWhyAway, startHeartbeat } from "./presence.js";
 import { call, failed, state } from "./state.js";
 import { loadTickets } from "./tickets.js";
 
@@ -26,6 +26,7 @@ async function start({ token, me, signOut }) {
   state.canWrite = me.roles.includes("agent");
   state.oversees = me.roles.includes("supervisor");
   buildFrame(signOut);
+  sayWhyAway();
   wireActions();
   try {
     [state.canned, state.roster] = await Promise.all([state.canWrite ? call("/api/canned") : [], call("/api/agents/roster")]);

@@ -20,7 +20,7 @@ export function startHeartbeat() {
       const answer = await call(`/api/agents/${state.agent.id}/heartbeat`, { method: "POST" });
       next = Math.max(answer.every_s * 1000, 1000);
       // The agent changed their status while it was on its way: its answer is older news.
-      if (changes === state.statusChanges) statusHeard(answer.status);
+      if (changes === state.statusChanges) statusHeard(answer.status, answer.away_reason);
     } catch (_) {
       // Tried again soon; the server's timeout decides whether the agent is still here.
     }
@@ -29,19 +29,30 @@ export function startHeartbeat() {
   beat();
 }
 
+// Why the server set the agent away (the agent's `away_reason`, a push's `reason`).
+const AWAY_WHY = {
+  missed_offers: "You were set away: you let two chat offers in a row run out, so they went to colleagues. Your open chats are still yours. Choose Online to take chats again.",
+  no_heartbeat: "You were set away: this console sent no sign of life for too long, so your offers and chats went to colleagues. Choose Online to take chats again.",
+};
+const AWAY_SHOWN_MS = 20000;
+
 // The server says the agent's status is `status`: follow it (the switch, the offers), and say so
-// when the agent was set away: for missed offers (`reason` "missed_offers") or a silent console.
+// when the server set the agent away, for missed offers or a silent console (`reason`; none:
+// the agent chose it, in another window).
 export function statusHeard(status, reason) {
   if (!state.agent || !status || status === state.agent.status) return;
   const was = state.agent.status;
-  state.agent = { ...state.agent, status };
+  state.agent = { ...state.agent, status, away_reason: status === "away" ? reason || null : null };
   ui.status.value = status;
   renderOffers();
   refreshOffers();
-  if (was === "online" && status === "away" && reason === "missed_offers") {
-    toast("You were set away: you let two chat offers in a row run out, so they went to colleagues. Your open chats are still yours. Choose Online to take chats again.", "error");
-  } else if (was === "online" && status === "away") {
-    refreshChats(); // the chats went back to the queue: each shows it, closed
-    toast("You were set away: this console sent no sign of life for too long, so your offers and chats went to colleagues. Choose Online to take chats again.", "error");
-  }
+  if (was !== "online" || !AWAY_WHY[state.agent.away_reason]) return;
+  if (reason === "no_heartbeat") refreshChats(); // the chats went back to the queue: each shows it, closed
+  toast(AWAY_WHY[reason], "error", AWAY_SHOWN_MS);
+}
+
+// A console opened while the server has its agent away says why, as one open at the time did.
+export function sayWhyAway() {
+  const why = state.agent && state.agent.status === "away" && AWAY_WHY[state.agent.away_reason];
+  if (why) toast(why, "error", AWAY_SHOWN_MS);
 }

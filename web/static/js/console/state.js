@@ -38,10 +38,10 @@ export const clientId = () =>
     ? crypto.randomUUID()
     : Date.now().toString(36) + Math.random().toString(36).slice(2);
 
-export function toast(text, kind) {
+export function toast(text, kind, ms = 6000) {
   const item = el("p", { class: "toast " + (kind || "") }, text);
   ui.toasts.append(item);
-  setTimeout(() => item.remove(), 6000);
+  setTimeout(() => item.remove(), ms);
 }
 
 export function failed(err) {
