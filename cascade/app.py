@@ -232,7 +232,7 @@ def build_services(
     queue.on_wait_moved(rasa.queue_moved)
     queue.customers_from(lambda: realtime.occupied("conversation:"))  # the chat widget's sockets
     queue.customers_from(rasa.here)
-    Typing(realtime, conversation_store)  # "… is typing" between a customer and their agent
+    Typing(realtime, conversation_store, clock)  # "… is typing" between a customer and their agent
     return services
 
 

@@ -14,12 +14,12 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
+from cascade.kb_cli import kb_app
 from cascade.operations_cli import commands as operations_commands
 from cascade.staff_cli import canned_app, staff_app
 from core.settings import Settings
 
 app = typer.Typer(help="Cascade: tiered support (bot, live agent, ticket).", no_args_is_help=True)
-kb_app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
 agents_app = typer.Typer(help="Live agents.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
@@ -171,33 +171,6 @@ def _knowledge_base(data_dir: Path | None):
     return build_services(settings_for(data_dir), bot=NoBot())
 
 
-@kb_app.command("import")
-def kb_import(
-    path: Annotated[
-        Path, typer.Argument(exists=True, help="A JSON Lines file, or a folder of Markdown files.")
-    ],
-    data_dir: DataDir = None,
-) -> None:
-    """Import articles from a JSON Lines file or a folder of Markdown files, all or nothing.
-
-    Each article keeps the status its line or its front matter gives (published when it
-    gives none)."""
-    from knowledge_base.errors import ImportRejected
-    from knowledge_base.importing import read_jsonl
-    from knowledge_base.markdown import no_body_note, read_folder
-
-    try:
-        text = None if path.is_dir() else path.read_text(encoding="utf-8-sig")
-        articles = read_folder(path) if text is None else read_jsonl(text)
-    except ImportRejected as exc:
-        for problem in exc.problems:
-            typer.echo(problem, err=True)
-        raise typer.Exit(1) from exc
-    services = _knowledge_base(data_dir)
-    count = services.kb.import_with_status(articles, author="cli")
-    typer.echo(f"imported {count} articles{no_body_note(articles)}")
-
-
 @app.command()
 def replay(
     path: Annotated[Path, typer.Argument(exists=True, help="JSON Lines: text, optional expected.")],
@@ -226,37 +199,6 @@ def replay(
     if csv_out is not None:
         csv_out.write_text(as_csv(report.rows), encoding="utf-8")
         typer.echo(f"\nevery question's outcome: {csv_out}")
-
-
-@kb_app.command("export")
-def kb_export(
-    target: Annotated[Path, typer.Argument(help="A .jsonl file, or a folder for Markdown files.")],
-    data_dir: DataDir = None,
-    markdown: Annotated[bool, typer.Option(help="One Markdown file per article.")] = False,
-) -> None:
-    """Export every article with its status (archived ones too), re-importable with `kb import`."""
-    from knowledge_base.markdown import write_folder
-
-    articles = _services_without_model(data_dir).kb.export()
-    if markdown:
-        write_folder(articles, target)
-    else:
-        target.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles))
-    typer.echo(f"exported {len(articles)} articles to {target}")
-
-
-@kb_app.command("search")
-def kb_search(
-    text: Annotated[str, typer.Argument(help="What a customer might ask.")],
-    data_dir: DataDir = None,
-    limit: Annotated[int, typer.Option(help="How many results.")] = 5,
-) -> None:
-    """Search the knowledge base as the bot does, showing the decision and scores."""
-    services = _knowledge_base(data_dir)
-    outcome = services.kb.search(text, limit=limit)
-    typer.echo(f"decision: {outcome.decision.value}")
-    for hit in outcome.results:
-        typer.echo(f"  {hit.score:.3f}  {hit.article_id:<36} {hit.title}  [{hit.skill}]")
 
 
 @agents_app.command("seed")

@@ -15,20 +15,22 @@ python-socketio delivers the event; what it means (who may tell whom) is Cascade
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from conversations.store import ConversationStore
+from core.clock import Clock
 from core.realtime import Realtime
 
-# A socket's signals are passed on at most this often; the clients send theirs every 3 s.
+# A socket's signals are read at most this often (the rest are dropped before the database is
+# asked who has the chat); the clients send theirs every 3 s.
 MIN_INTERVAL_S = 1.0
 
 
 class Typing:
-    def __init__(self, realtime: Realtime, store: ConversationStore) -> None:
+    def __init__(self, realtime: Realtime, store: ConversationStore, clock: Clock) -> None:
         self.realtime = realtime
         self.store = store
+        self.clock = clock
         realtime.sio.on("typing", self.heard)
 
     async def heard(self, sid: str, data: Any = None) -> None:
@@ -42,16 +44,25 @@ class Typing:
             conversation_id, who = named, "agent"
         else:
             return  # a Rasa widget, a staff socket that is no agent's, or no chat named
+        if not await self._due(sid):
+            return
         assigned = await asyncio.to_thread(self.store.assigned_agent, conversation_id)
         if assigned is None or (who == "agent" and assigned != agent):
             return
-        async with self.realtime.sio.session(sid) as session:
-            now = time.monotonic()
-            if now - session.get("typing_at", float("-inf")) < MIN_INTERVAL_S:
-                return
-            session["typing_at"] = now
         room = f"agent:{assigned}" if who == "customer" else f"conversation:{conversation_id}"
         self.realtime.publish(room, "typing", {"conversation_id": conversation_id, "who": who})
+
+    async def _due(self, sid: str) -> bool:
+        """Whether this socket's signal is read: its first, or a second or more after the last."""
+        now = self.clock.now().timestamp()
+        try:
+            async with self.realtime.sio.session(sid) as session:
+                if now - session.get("typing_at", float("-inf")) < MIN_INTERVAL_S:
+                    return False
+                session["typing_at"] = now
+        except KeyError:  # the socket closed meanwhile
+            return False
+        return True
 
 
 def _one(rooms: list[str], prefix: str) -> str | None:

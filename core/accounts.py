@@ -30,6 +30,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from core.auth import Role, TokenStore
 from core.clock import Clock, iso
+from core.contact import name_problem
 from core.db import Storage
 from core.settings import Settings
 
@@ -258,6 +259,8 @@ class StaffAccounts:
             raise BadAccount("an agent's account, and only an agent's, names its agent")
         if not name.strip():
             raise BadAccount("an account needs a name")
+        if problem := name_problem(name):
+            raise BadAccount(problem)
         address = normal_email(email)
         at = iso(self.clock.now())
         account_id = uuid.uuid4().hex[:12]
@@ -292,6 +295,8 @@ class StaffAccounts:
         """A new name; tokens in force keep speaking for the old one until they end."""
         if not name.strip():
             raise BadAccount("an account needs a name")
+        if problem := name_problem(name):
+            raise BadAccount(problem)
         return self._update(account_id, {"name": name.strip()})
 
     def set_active(self, account_id: str, active: bool) -> Account:

@@ -19,6 +19,7 @@ from core.accounts import (
 )
 from core.auth import Principal, Role, expires_after, roles_of
 from core.clock import iso
+from core.contact import StaffName
 from core.deps import ClockDep, TokensDep, bearer, principal, provided, require
 from core.rate_limits import client_of
 from core.staff import ExpiresInDays, IssuedToken
@@ -54,7 +55,7 @@ class TokenIn(BaseModel):
     role: Literal["editor", "ops", "supervisor", "admin"] = Field(
         description="An agent's tokens come from POST /api/agents/{id}/tokens"
     )
-    subject: str = Field(
+    subject: StaffName = Field(
         min_length=1, max_length=200, pattern=r"\S", description="Whom it speaks for: a name"
     )
     expires_in_days: ExpiresInDays

@@ -125,27 +125,35 @@ def wants_email(text: str) -> bool:
     return bool(_NAMES_EMAIL.search(typed)) and asks_to_be_emailed(text)
 
 
-# Characters a name never needs and a spoof does: C0 and C1 controls (a line break in a name
-# breaks the console's rows and the hand-over summary) and the bidi embeddings, overrides and
-# isolates (U+202A-U+202E, U+2066-U+2069), which show "Ana" with another name's letters reversed
-# and turn the text after the name around too. Natural right-to-left names need none of them.
-_UNSHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Characters a name never needs and a spoof does: C0 and C1 controls and the line and paragraph
+# separators (a line break in a name breaks the console's rows and the hand-over summary), and the
+# bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which show "Ana" with
+# another name's letters reversed and turn the text after the name around too. Natural
+# right-to-left names need none of them. (The direction marks U+200E, U+200F and U+061C, which
+# reverse nothing, are left alone.)
+_UNSHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def customer_name(value: str | None) -> str | None:
-    """A name the company's page gave for its customer, as agents are shown it: those characters
-    out (controls as spaces), spaces collapsed; None when nothing is left. Cleaned rather than
-    refused: the customer did not type it, and a refusal would leave them with no chat at all."""
+    """A name the company's page gave for its customer, as agents are shown it: each of those
+    characters replaced by a space, runs of spaces made one (a full-width space stays as it is);
+    None when nothing is left. Cleaned rather than refused: the customer did not type it, and a
+    refusal would leave them with no chat at all."""
     if value is None:
         return None
-    return " ".join(_UNSHOWN.sub(" ", value).split()) or None
+    return re.sub(" {2,}", " ", _UNSHOWN.sub(" ", value)).strip(" ") or None
+
+
+def name_problem(value: str) -> str | None:
+    """What is wrong with a staff member's or agent's name, if anything."""
+    if found := _UNSHOWN.search(value):
+        return f"names must not hold control or text-direction characters (U+{ord(found[0]):04X})"
+    return None
 
 
 def _staff_name(value: str) -> str:
-    if found := _UNSHOWN.search(value):
-        raise ValueError(
-            f"names must not hold control or text-direction characters (U+{ord(found[0]):04X})"
-        )
+    if problem := name_problem(value):
+        raise ValueError(problem)
     return value
 
 

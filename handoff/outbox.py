@@ -315,11 +315,18 @@ class Outbox:
 
     # -- for operators --------------------------------------------------------------------------
 
-    def forget_pending(self) -> int:
-        """Drop every message not yet sent (the demo's simulated fortnight: its mail went to
-        made-up customers, and is not sent when the demo starts); how many."""
+    def newest(self) -> int:
+        """The id of the newest message, sent or not (0: none yet)."""
+        return int(self.storage.db.execute("select coalesce(max(id), 0) from outbox").fetchone()[0])
+
+    def forget_pending(self, *, after: int) -> int:
+        """Drop the messages queued since `after` (an id) and not yet sent: the demo's simulated
+        fortnight, whose mail went to made-up customers, is not sent when the demo starts. How
+        many."""
         with self.storage.write() as db:
-            return db.execute("delete from outbox where status = 'pending'").rowcount
+            return db.execute(
+                "delete from outbox where status = 'pending' and id > ?", [after]
+            ).rowcount
 
     def _items(self, status: str) -> list[OutboxItem]:
         rows = self.storage.db.query("select * from outbox where status = ? order by id", [status])

@@ -93,6 +93,8 @@ def test_a_seeded_fortnight_fills_every_day_and_every_chart_once(tmp_path: Path)
     try:
         offered = "select count(*) from messages where buttons like '%/email_me%'"
         assert storage.db.execute(offered).fetchone()[0] > 0
+        promised = "select count(*) from messages where text like '%reply by email to%'"
+        assert storage.db.execute(promised).fetchone()[0] > 0  # and mail was queued for them
         assert storage.db.execute("select count(*) from outbox").fetchone()[0] == 0
     finally:
         storage.close()

@@ -5,7 +5,9 @@ the text-direction characters that show one name as another (after U+202E, "nimd
 from __future__ import annotations
 
 import pytest
+from typer.testing import CliRunner
 
+from cascade.cli import app as cli
 from core.contact import customer_name
 from tests.factories import ScriptedBot
 
@@ -18,12 +20,14 @@ LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate, its end
     [
         ("Ana Lee", "Ana Lee"),
         ("山田 花子", "山田 花子"),
+        ("山田\u3000花子", "山田\u3000花子"),  # a full-width space is a space as typed
         ("محمد علي", "محمد علي"),  # a right-to-left name needs no direction characters
         (f"Ana{RLO}nimda", "Ana nimda"),
         ("Ana\nLee", "Ana Lee"),  # a line break would break the console's row
         (f"{LRI}Ana{PDI}\t\x00", "Ana"),
         (f"{RLO}\r\n", None),  # nothing left: no name
         ("\x85Ana\x9b", "Ana"),  # C1 controls too
+        ("Ana\u2028Lee", "Ana Lee"),  # a line separator is a line break
         (None, None),
     ],
 )
@@ -61,3 +65,16 @@ def test_an_agents_or_staff_name_with_hidden_characters_is_refused(client, admin
     )
     assert refused.status_code == 422
     assert "control or text-direction characters" in refused.text
+    token = {"role": "ops", "subject": name, "expires_in_days": 30}
+    assert client.post("/api/tokens", json=token, headers=admin).status_code == 422
+
+
+def test_the_command_line_refuses_such_a_name_too(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    made = CliRunner().invoke(
+        cli,
+        ["staff", "add", "--email", "noor@example.com", "--name", f"Noor{RLO}rotide", "--role", "editor",
+         "--data-dir", str(tmp_path)],
+    )  # fmt: skip
+    assert made.exit_code == 1
+    assert "control or text-direction characters (U+202E)" in made.output

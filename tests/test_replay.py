@@ -106,6 +106,12 @@ def test_cli_and_test_run_give_the_same_figures(tmp_path, real_embedder, monkeyp
     assert [r["to_person"] for r in rows] == [r["to_person"] or "" for r in over_http["rows"]]
     assert "bereavement" in [r["to_person"] for r in rows]
     assert f"sent to a person at once for a sensitive article {f['to_person']:.3f}" in result.output
+    # `cascade kb search` goes by the same rule.
+    searched = CliRunner().invoke(
+        cli, ["kb", "search", "my wife passed away last week", "--data-dir", str(tmp_path)]
+    )
+    assert searched.exit_code == 0, searched.output
+    assert "to a person at once: bereavement is tagged sensitive" in searched.output
     assert rows[0]["text"] == json.loads(LABELLED.read_text().splitlines()[0])["text"]
 
 

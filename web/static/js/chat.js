@@ -54,12 +54,15 @@ const state = {
   unread: 0, // replies that came while it was hidden
   loaded: false,
   agentTyping: 0, // until when (ms) the agent is shown typing
+  agentWrote: 0, // when (ms) the agent's latest message came
 };
 
 // Typing indicators with the agent who has the chat: ours is sent at most every few seconds while
-// the customer types; theirs is shown for a few seconds after it comes, or until their message.
+// the customer types; theirs is shown for a few seconds after it comes, or until their message
+// (a signal sent just before it, overtaken on the way, is not shown after it).
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 6000;
+const TYPING_LATE_MS = 1500;
 
 function save() {
   store.setItem(STORE, JSON.stringify({ id: state.id, token: state.token, ratingSkipped: state.ratingSkipped }));
@@ -180,7 +183,10 @@ function merge(messages) {
   let fresh = 0;
   for (const message of messages) {
     if (!state.messages.has(message.id) && message.sender !== "customer") fresh += 1;
-    if (!state.messages.has(message.id) && message.sender === "agent") state.agentTyping = 0;
+    if (!state.messages.has(message.id) && message.sender === "agent") {
+      state.agentTyping = 0;
+      state.agentWrote = Date.now();
+    }
     state.messages.set(message.id, message);
   }
   if (state.loaded) unseen(fresh);
@@ -238,6 +244,7 @@ function connect() {
   });
   socket.on("typing", (data) => {
     if (data.conversation_id !== state.id || data.who !== "agent") return;
+    if (Date.now() - state.agentWrote < TYPING_LATE_MS) return;
     state.agentTyping = Date.now() + TYPING_SHOWN_MS;
     render();
     setTimeout(render, TYPING_SHOWN_MS + 50); // and gone, unless they type on
@@ -268,7 +275,8 @@ function render() {
   // The bot answers unless a person has the chat (or is on the way); a person, while they type.
   const agentTyping = state.status === "assigned" && Date.now() < state.agentTyping;
   $("typing").hidden = !agentTyping && (state.busy === 0 || state.status === "queued" || state.status === "assigned");
-  $("typing-text").textContent = agentTyping ? w("widget.agent_typing", { agent: agentName() }) : w("widget.typing");
+  const typingText = agentTyping ? w("widget.agent_typing", { agent: agentName() }) : w("widget.typing");
+  if ($("typing-text").textContent !== typingText) $("typing-text").textContent = typingText; // announced once
   $("typing-text").classList.toggle("sr-only", !agentTyping);
   $("input").placeholder =
     state.status === "assigned" ? w("widget.placeholder_agent", { agent: agentName() }) : w("widget.placeholder");

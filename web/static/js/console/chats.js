@@ -157,7 +157,7 @@ export function appendMessage(chat, m, { quiet = false } = {}) {
   // chat's history is read).
   const later = m.id === undefined ? null : [...log.children].find((li) => Number(li.dataset.id) > m.id);
   log.insertBefore(messageItem(m), later || null);
-  if (m.sender === "customer" && !quiet) customerStopped(chat);
+  if (m.sender === "customer" && !quiet) customerStopped(chat, { wrote: true });
   if (atBottom || !quiet) log.scrollTop = log.scrollHeight;
   // Unread: a customer's message in a chat not on screen (another chat's, or any while the
   // Tickets section shows).
