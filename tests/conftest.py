@@ -1,20 +1,18 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from cascade.app import create_app, with_realtime  # noqa: E402
+from cascade.app import create_app  # noqa: E402
 from cascade.engines import PostgresServer, RedisServer, running_postgres, running_redis  # noqa: E402
 from cascade.storage import open_storage  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
@@ -31,6 +29,7 @@ from tests.helpers import (
     free_port,
     mail_env,
     receiving,
+    serving_app,
     smtp_sink,
     start_app,
     start_rasa_for_app,
@@ -57,18 +56,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
         data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="", route_interval_s=0
     )
     app = create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(with_realtime(app), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, what="uvicorn serving")
-    try:
-        yield Served(f"http://127.0.0.1:{port}", app, clock, bot)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serving_app(app) as url:
+        yield Served(url, app, clock, bot)
 
 
 @pytest.fixture

@@ -534,3 +534,24 @@ class Served:
 
     def connected(self, room: str) -> bool:
         return bool(list(self.app.state.realtime_server.manager.get_participants("/", room)))
+
+
+@contextmanager
+def serving_app(app: Any) -> Iterator[str]:
+    """`app`, with its socket.io, served by uvicorn in a thread of the test; its base URL."""
+    import uvicorn
+
+    from cascade.app import with_realtime
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(with_realtime(app), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, what="uvicorn serving")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

