@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from conversations.errors import (
+    ChatFull,
     ClientIdReused,
     ConversationMoved,
     ConversationNotFound,
@@ -39,6 +40,7 @@ ERRORS: dict[type[Exception], int] = {
     ConversationMoved: 409,  # another change came first (a lost race): nothing was done
     NotAssigned: 403,
     ClientIdReused: 409,
+    ChatFull: 413,  # the conversation, not the request, is too large: a new chat takes more
     NoEmailAddress: 422,
     OtherAddress: 409,
     TranscriptsUsedUp: 429,
@@ -193,7 +195,8 @@ def read(conversation_id: str, conversations: Conversations, who: PrincipalDep) 
     response_model_exclude_unset=True,
     dependencies=[customers_rate_limited("messages")],
     description="A customer's messages are limited per client address "
-    "(CASCADE_RATE_LIMIT_MESSAGES): past the limit, 429 with Retry-After.",
+    "(CASCADE_RATE_LIMIT_MESSAGES): past the limit, 429 with Retry-After. A customer who has "
+    "written 500 messages in this chat gets 413: a new chat takes more.",
 )
 async def send(
     conversation_id: str, body: MessageIn, conversations: Conversations, who: PrincipalDep

@@ -17,7 +17,7 @@ from typing import Any
 from conversations.attempts import ASK_FOR_PERSON, BUTTONS_LOOKED_BACK, CHOOSE_ARTICLE
 from conversations.bot_turn import BotTurn
 from conversations.chat import Chat
-from conversations.errors import ClientIdReused, ConversationMoved
+from conversations.errors import ChatFull, ClientIdReused, ConversationMoved
 from conversations.people import EMAIL_INSTEAD
 from conversations.replies import BotMessage
 from conversations.states import Status, transition
@@ -69,6 +69,12 @@ class Retried:
 # second; the wait for Rasa is 15 s unless set otherwise), looking every 50 ms.
 RETRY_WAITS_S = 35.0
 RETRY_POLL_S = 0.05
+
+# The most messages a customer writes in one chat: far past any real support chat (the demo's
+# longest has a dozen), it keeps a script that writes on and on within the rate limits from
+# growing one transcript without end (every agent who opens it, every hand-over package and
+# transcript email carries it whole). The customer is told to start a new chat.
+MAX_CUSTOMER_MESSAGES = 500
 
 
 class CustomerTurn:
@@ -122,6 +128,8 @@ class CustomerTurn:
             ):
                 raise ClientIdReused(str(client_id))
             return Retried(duplicate)
+        if store.customer_messages(conversation_id) >= MAX_CUSTOMER_MESSAGES:
+            raise ChatFull(MAX_CUSTOMER_MESSAGES)
         shown_text, bot_text = self._button_press(conversation_id, text)
         language = chat.language_of(text)  # before the transaction: the detector takes a while
         if (

@@ -31,6 +31,16 @@ class ClientIdReused(ConversationError):
         )
 
 
+class ChatFull(ConversationError):
+    """The customer has written as many messages in this chat as one chat takes."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"this chat holds the most messages from the customer one chat takes ({limit}):"
+            " start a new chat to go on"
+        )
+
+
 class NotAssigned(ConversationError):
     """Someone tried to act on a conversation another agent (or the bot) owns."""
 

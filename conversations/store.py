@@ -251,6 +251,15 @@ class ConversationStore(Quiet, Queued, Attempts):
             )
             return {row[0] for row in rows}
 
+    def customer_messages(self, conversation_id: str) -> int:
+        """How many messages the customer has written in the conversation."""
+        return int(
+            self.storage.db.execute(
+                "select count(*) from messages where conversation_id = ? and sender = 'customer'",
+                [conversation_id],
+            ).fetchone()[0]
+        )
+
     def last_customer_text(self, conversation_id: str) -> str | None:
         found = self.storage.db.execute(
             "select text from messages where conversation_id = ? and sender = 'customer'"

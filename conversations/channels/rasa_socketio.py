@@ -64,6 +64,7 @@ from conversations.channels.rasa_protocol import (
     client_id_of,
     parse_utterance,
 )
+from conversations.errors import ChatFull
 from core.clock import iso
 from core.db import Storage
 from core.language import supported
@@ -197,6 +198,8 @@ class RasaChannel:
                 await self.conversations.customer_says(
                     conversation_id, text, client_id=client_id_of(data, custom)
                 )
+            except ChatFull as exc:  # a new session takes more
+                await self.sio.emit(ERROR_EVENT, {"detail": str(exc)}, to=sid)
             except Exception:  # the socket and the server stay up; the customer is told
                 log.exception("user_uttered for session %s failed", session_id)
                 await self.sio.emit(

@@ -444,3 +444,23 @@ def test_a_message_refused_for_coming_too_fast_says_how_long_to_wait(app, page):
     )
     expect(chat.locator(".msg.customer")).to_contain_text("is anyone there?")
     assert page.errors == []
+
+
+def test_a_full_chat_says_to_start_a_new_one(app, page):
+    """A chat that holds as many of the customer's messages as one takes answers 413
+    (tests/test_chat_full.py): the customer reads what to do, not "something went wrong"."""
+    chat = open_widget(page, app)
+
+    def full(route) -> None:
+        route.fulfill(
+            status=413,
+            headers={"Content-Type": "application/json"},
+            body='{"detail": "this chat holds the most messages from the customer one chat takes"}',
+        )
+
+    page.route("**/api/conversations/*/messages", full)
+    say(chat, "and another thing")
+    expect(chat.locator("#error")).to_have_text(
+        "This chat can't take more messages. Start a new chat from the menu (⋯) to go on."
+    )
+    assert page.errors == []

@@ -217,6 +217,7 @@ async function send(text, { clientId, shown } = {}) {
     const pending = state.pending.get(client_id);
     if (pending) pending.failed = true;
     if (err.status === 429) showError(w("widget.too_fast", { seconds: Math.max(err.retryAfter || 0, 1) }));
+    else if (err.status === 413) showError(w("widget.chat_full")); // a new chat, from the menu, takes more
     else showError(w(err.status ? "widget.failed" : "widget.not_sent"));
   } finally {
     state.busy -= 1;
