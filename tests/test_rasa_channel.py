@@ -16,6 +16,7 @@ import socketio
 from cascade.app import create_app
 from cascade.legacy_migrations import LEGACY
 from cascade.storage import MIGRATIONS, open_storage
+from conversations import customer_turn
 from conversations.channels.rasa_socketio import room
 from core.db import Storage
 from core.settings import Settings
@@ -396,6 +397,24 @@ def test_a_resent_message_id_is_stored_once(served) -> None:
         view = served.http().get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
         assert [m["text"] for m in view["messages"] if m["sender"] == "customer"] == ["hello"]
         assert len(served.bot.sent) == 1
+    finally:
+        widget.close()
+
+
+def test_a_full_chat_is_told_to_the_widget(served, monkeypatch) -> None:
+    """A chat holding as many of the customer's messages as one takes (lowered here, the same
+    code): the next utterance gets the reason as a channel_error, and nothing is stored."""
+    monkeypatch.setattr(customer_turn, "MAX_CUSTOMER_MESSAGES", 1)
+    served.bot.replies.append([{"text": "Answer."}])
+    widget = Widget(served.url)
+    try:
+        widget.say("hello", handled=True)
+        widget.say("and another thing", handled=True)
+        widget.wait(lambda: widget.named("channel_error"), "channel_error")
+        assert "start a new chat" in widget.named("channel_error")[0]["detail"]
+        cid = conversation_of(served.database, widget.session_id)
+        view = served.http().get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
+        assert [m["text"] for m in view["messages"] if m["sender"] == "customer"] == ["hello"]
     finally:
         widget.close()
 
