@@ -342,6 +342,17 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
     )
     expect(ticket.locator("#ticket-note")).to_have_value("Checked with payments at 10:00")
     expect(ticket.locator("#ticket-reply")).to_have_value("")  # the reply sent is not back
+    # Nor does a reload lose it (nor a sign-in that ended, which reloads the page): the ticket
+    # opened again has the note being written, and the status picked, where they were.
+    ticket.locator("#ticket-status").select_option("pending")
+    page.reload()
+    page.locator("#view-tickets").click()
+    row.locator(".ticket-row").click()
+    expect(ticket.locator("h2")).to_have_text(f"Ticket {ticket_id}")
+    expect(ticket.locator("#ticket-note")).to_have_value("Checked with payments at 10:00")
+    expect(ticket.locator("#ticket-status")).to_have_value("pending")
+    expect(ticket.locator("#ticket-reply")).to_have_value("")
+    ticket.locator("#ticket-status").select_option("")
     ana.say("It was 40 euros.")  # the ticket stays open: the message alone is heard of
     expect(ticket.locator(".transcript .msg-customer").last).to_contain_text("It was 40 euros.")
     # A new address given on the ticket shows in its handoff panel, not the one handed over.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -85,4 +86,85 @@ def test_an_account_without_the_role_is_turned_away(web_app, page) -> None:
     expect(page.get_by_role("alert")).to_have_text("this account does not hold the editor role")
     expect(page.locator("#workspace")).to_be_hidden()
     assert sessions(web_app, sam["id"]) == []  # the session it got is ended, not left behind
+    assert page.errors == []
+
+
+def end_sessions(url: str, account_id: str) -> None:
+    for session in sessions(url, account_id):
+        ended = httpx.delete(f"{url}/api/tokens/{session['id']}", headers=ADMIN_HEADERS)
+        assert ended.status_code == 204, ended.text
+
+
+def test_an_editors_unsaved_work_outlives_a_sign_in_that_ended(web_app, page) -> None:
+    noor = add_staff(web_app, name="Noor Haddad", role="editor")
+    page.goto(web_app + "/editor")
+    sign_in(page, noor["email"], noor["password"])
+    expect(page.locator("#workspace")).to_be_visible()
+
+    # A new article half-written when the sign-in ends under the page (revoked here; a session
+    # that expires is the same): the save is refused, the page asks to sign in again, and
+    # does not first ask whether to leave.
+    page.locator("#new-article").click()
+    page.fill("#f-title", "Travelling abroad with your card")
+    page.fill("#f-body", "Tell us **before** you travel.")
+    page.fill("#f-question", "I'm going abroad next week")
+    page.locator("#f-question").press("Enter")
+    page.fill("#f-question", "do I need to tell you")
+    end_sessions(web_app, noor["id"])
+    page.locator("#save").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Your sign-in has ended (it expired or was revoked). Sign in again."
+    )
+    assert page.dialogs == []
+
+    sign_in(page, noor["email"], noor["password"])
+    expect(page.locator("#editor-message")).to_have_text(
+        "Your unsaved changes are back in the form: save them to keep them."
+    )
+    expect(page.locator("#f-title")).to_have_value("Travelling abroad with your card")
+    expect(page.locator("#f-body")).to_have_value("Tell us **before** you travel.")
+    expect(page.locator("#question-list")).to_have_text(re.compile("I'm going abroad next week"))
+    expect(page.locator("#f-question")).to_have_value("do I need to tell you")
+    expect(page.locator("#preview strong")).to_have_text("before")
+    page.locator("#save").click()
+    expect(page.locator("#editor-message")).to_have_text(
+        "Draft created. Customers will not see it until you publish it."
+    )
+    article_id = page.locator("#f-id").input_value()
+    stored = httpx.get(f"{web_app}/api/kb/articles/{article_id}", headers=ADMIN_HEADERS).json()
+    assert stored["title"] == "Travelling abroad with your card"
+    assert stored["questions"] == ["I'm going abroad next week"]
+
+    # Changes to a saved article, kept the same way, are saved against the version they began
+    # from: a colleague's save meanwhile is not overwritten unseen.
+    page.fill("#f-body", "Tell us before you travel, in the app.")
+    end_sessions(web_app, noor["id"])
+    colleague = httpx.put(
+        f"{web_app}/api/kb/articles/{article_id}",
+        json={**stored, "body": "Tell us before you travel, by phone."},
+        headers=ADMIN_HEADERS,
+    )
+    assert colleague.status_code == 200, colleague.text
+    page.fill("#list-q", "travel")  # the next call the page makes is refused
+    expect(page.get_by_role("alert")).to_have_text(re.compile("Your sign-in has ended"))
+    sign_in(page, noor["email"], noor["password"])
+    expect(page.locator("#editor-message")).to_have_text(
+        "Your unsaved changes are back in the form: save them to keep them. The article has "
+        "changed since you began (it is at version 2 now): saving will say so."
+    )
+    expect(page.locator("#f-body")).to_have_value("Tell us before you travel, in the app.")
+    expect(page.locator("#dirty")).to_have_text("Unsaved changes")
+    page.locator("#save").click()
+    expect(page.locator("#editor-error")).to_contain_text("it is now at version 2")
+    body = httpx.get(f"{web_app}/api/kb/articles/{article_id}", headers=ADMIN_HEADERS).json()
+    assert body["body"] == "Tell us before you travel, by phone."
+
+    # Signing out on purpose leaves nothing for whoever signs in next in this tab.
+    page.dialog_answers.append(True)  # yes, leave the unsaved changes
+    page.locator("#sign-out").click()
+    expect(page.locator("#email")).to_be_visible()
+    sign_in(page, noor["email"], noor["password"])
+    expect(page.locator("#workspace")).to_be_visible()
+    expect(page.locator("#editor")).to_be_hidden()
+    expect(page.locator("#editor-message")).to_have_text("")
     assert page.errors == []

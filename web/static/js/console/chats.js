@@ -3,6 +3,7 @@
 // in canned.js; transfer / resolve / escalate in actions.js, which runs the header's buttons.
 
 import { clear, el } from "../shared/dom.js";
+import { forget, keep, kept } from "../shared/kept.js";
 import { fillCanned, insertCanned, replyKeys, showHint } from "./canned.js";
 import { add, customerName, handoffPanel, languageBadge, messageItem, noteItem } from "./parts.js";
 import { updateCounts } from "./sections.js";
@@ -313,22 +314,14 @@ function reopenChat(chat) {
   loadNotes(chat); // notes written since (a transfer's, a colleague's) come with it
 }
 
-// Replies being written are kept for this browser tab (sessionStorage), so a reload loses none.
-const DRAFT = "cascade-console-draft:";
+// Replies being written are kept for this browser tab (shared/kept.js), so a reload loses none.
+const DRAFT = "console-reply:";
 function draftOf(cid) {
-  try {
-    return sessionStorage.getItem(DRAFT + cid) || "";
-  } catch (_) {
-    return ""; // storage refused: drafts live only as long as the page
-  }
+  return kept(DRAFT + cid) || "";
 }
 function keepDraft(chat) {
-  try {
-    if (chat.reply.value && !chat.closed) sessionStorage.setItem(DRAFT + chat.id, chat.reply.value);
-    else sessionStorage.removeItem(DRAFT + chat.id);
-  } catch (_) {
-    /* storage refused */
-  }
+  if (chat.reply.value && !chat.closed) keep(DRAFT + chat.id, chat.reply.value);
+  else forget(DRAFT + chat.id);
 }
 window.addEventListener("pagehide", () => state.chats.forEach(keepDraft)); // a canned insert too
 

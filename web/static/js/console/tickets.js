@@ -4,6 +4,7 @@
 // reassign or move on but do not write in.
 
 import { clear, el } from "../shared/dom.js";
+import { forget, keep, kept } from "../shared/kept.js";
 import { duration, when } from "../shared/format.js";
 import { HANDOFF_REASONS } from "../shared/labels.js";
 import { ACTIVE_TICKETS, add, agentName, handoffPanel, languageBadge, messageItem, noteItem } from "./parts.js";
@@ -201,11 +202,18 @@ export async function refreshOpenTicket(id) {
 }
 
 // What the agent has typed or picked in a ticket's pane and not yet sent, by ticket: a redraw
-// (the ticket changed meanwhile) puts it back; a send clears it.
+// (the ticket changed meanwhile) or a reload of the page puts it back; a send clears it. Kept for
+// this browser tab (shared/kept.js), and in this page's memory when the browser refuses storage.
+const DRAFT = "console-ticket:";
 const drafts = new Map();
 function draftOf(id) {
-  if (!drafts.has(id)) drafts.set(id, { reply: "", note: "", status: "" });
+  if (!drafts.has(id)) drafts.set(id, { reply: "", note: "", status: "", ...(kept(DRAFT + id) || {}) });
   return drafts.get(id);
+}
+function keepDraft(id) {
+  const draft = draftOf(id);
+  if (draft.reply || draft.note || draft.status) keep(DRAFT + id, draft);
+  else forget(DRAFT + id);
 }
 
 // A supervisor hands a ticket to an agent (agents take tickets with "Assign to me").
@@ -242,7 +250,7 @@ function renderTicket(t, clocks, again) {
   pane.hidden = false;
   pane.dataset.ticket = t.id;
   const draft = draftOf(t.id);
-  const status = el("select", { id: "ticket-status", onchange: () => { draft.status = status.value; } },
+  const status = el("select", { id: "ticket-status", onchange: () => { draft.status = status.value; keepDraft(t.id); } },
     el("option", { value: "" }, t.status + " (now)"),
     (TICKET_MOVES[t.status] || []).map((s) => el("option", { value: s }, s)));
   // A status picked before the ticket moved on is kept only while it is still a move from here.
@@ -253,15 +261,18 @@ function renderTicket(t, clocks, again) {
     statusError.hidden = true;
     try {
       await fn();
-      if (sent) draft[sent] = "";
+      if (sent) {
+        draft[sent] = "";
+        keepDraft(t.id);
+      }
       await Promise.all([openTicket(t.id), loadTickets()]);
     } catch (err) {
       statusError.textContent = err.message;
       statusError.hidden = false;
     }
   };
-  const reply = el("textarea", { id: "ticket-reply", rows: 3, oninput: () => { draft.reply = reply.value; } });
-  const note = el("textarea", { id: "ticket-note", rows: 2, oninput: () => { draft.note = note.value; } });
+  const reply = el("textarea", { id: "ticket-reply", rows: 3, oninput: () => { draft.reply = reply.value; keepDraft(t.id); } });
+  const note = el("textarea", { id: "ticket-note", rows: 2, oninput: () => { draft.note = note.value; keepDraft(t.id); } });
   reply.value = draft.reply;
   note.value = draft.note;
   const title = el("h2", { tabindex: "-1" }, "Ticket " + t.id);

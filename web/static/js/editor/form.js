@@ -2,6 +2,8 @@
 // roll back. The preview is drawn by the widget's own renderer (shared/markdown.js): what the
 // editor previews is what a customer is shown.
 import { append, clear, el } from "../shared/dom.js";
+import { forget, keep, kept } from "../shared/kept.js";
+import { signInEnding } from "../shared/session.js";
 import { markdown } from "../shared/markdown.js";
 import { $, path, state, call, reason, tell, debounce, guard, onArticleRequest, announceChange } from "./state.js";
 import { loadList } from "./list.js";
@@ -44,6 +46,71 @@ function dirty() {
 
 function renderDirty() {
   $("dirty").textContent = state.current && dirty() ? "Unsaved changes" : "";
+  keepForm();
+}
+
+// Unsaved changes are kept for this browser tab as they are made (shared/kept.js), under the
+// signed-in editor's name: a reload, or a sign-in that ended under the page (the next call is
+// refused and the page asks to sign in again), loses none of them. Signed in again, the form
+// comes back as it was (restoreKept), and saving it still names the version the edit began from.
+let keptKey = null;
+let keptNow = false; // the form's unsaved changes are kept at this moment
+
+function keepForm() {
+  if (!keptKey) return;
+  if (!dirty()) {
+    forget(keptKey);
+    keptNow = false;
+    return;
+  }
+  keptNow = keep(keptKey, {
+    id: state.current ? state.current.id : null,
+    version: state.base || (state.current ? state.current.version : null),
+    title: $("f-title").value,
+    newId: $("f-id").value,
+    skill: $("f-skill").value,
+    tags: $("f-tags").value,
+    language: $("f-language").value,
+    body: $("f-body").value,
+    questions: [...state.questions],
+    question: $("f-question").value,
+  });
+}
+
+export async function restoreKept() {
+  const was = keptKey && kept(keptKey);
+  if (!was) return;
+  let article = null;
+  if (was.id) {
+    try {
+      article = await call(path(was.id));
+    } catch (err) {
+      tell("editor", "Your unsaved changes to " + was.id + " are kept, but it could not be opened: " + reason(err), true);
+      return;
+    }
+  }
+  fill(article);
+  state.base = was.version;
+  state.questions = [...was.questions];
+  $("f-title").value = was.title;
+  $("f-skill").value = was.skill;
+  $("f-tags").value = was.tags;
+  $("f-language").value = was.language;
+  $("f-body").value = was.body;
+  $("f-question").value = was.question;
+  if (!article) $("f-id").value = was.newId;
+  renderSkillNote();
+  renderQuestions();
+  renderPreview();
+  renderDirty();
+  const moved = article && article.version !== was.version;
+  tell(
+    "editor",
+    "Your unsaved changes are back in the form: save them to keep them." +
+      (moved ? " The article has changed since you began (it is at version " + article.version + " now): saving will say so." : "")
+  );
+  if (article) await Promise.all([loadList(), showHistory(article.id), loadFigures(article.id)]);
+  focusEditor();
 }
 
 const renderPreview = debounce(() => {
@@ -114,6 +181,7 @@ function renderStatus() {
 
 function fill(article) {
   state.current = article;
+  state.base = null; // the version an edit kept across a sign-in began from, when not current's
   state.questions = article ? [...article.questions] : [];
   $("f-title").value = article ? article.title : "";
   $("f-id").value = article ? article.id : "";
@@ -216,7 +284,7 @@ async function save() {
   try {
     const saved = creating
       ? await call("/api/kb/articles", { method: "POST", body })
-      : await call(path(body.id) + "?base_version=" + state.current.version, { method: "PUT", body });
+      : await call(path(body.id) + "?base_version=" + (state.base || state.current.version), { method: "PUT", body });
     if (asked !== formAsked) return null;
     fill(saved);
     announceChange();
@@ -263,7 +331,9 @@ async function setStatus(action) {
   }
 }
 
-export function wireForm() {
+// `who`: the signed-in editor (GET /api/me), whose unsaved changes this tab keeps.
+export function wireForm(who) {
+  keptKey = "editor-article:" + (who.subject || who.roles.join(","));
   guard.mayLeave = mayLeave;
   onArticleRequest((id, options) => {
     if (!options.confirmed && !mayLeave()) return;
@@ -271,7 +341,7 @@ export function wireForm() {
     openArticle(id, options);
   });
   window.addEventListener("beforeunload", (e) => {
-    if (dirty()) e.preventDefault();
+    if (dirty() && !(keptNow && signInEnding())) e.preventDefault();
   });
   $("new-article").addEventListener("click", newArticle);
   $("editor").addEventListener("submit", (e) => {

@@ -10,7 +10,7 @@ import { signIn } from "../shared/session.js";
 import { $, state } from "./state.js";
 import { wireViews } from "./views.js";
 import { loadList, wireList } from "./list.js";
-import { wireForm } from "./form.js";
+import { restoreKept, wireForm } from "./form.js";
 import { wireSkill } from "./skill.js";
 import { wireTitle } from "./title.js";
 import { refreshGapCount, wireGaps } from "./gaps.js";
@@ -28,7 +28,7 @@ async function start() {
   $("workspace").hidden = false;
   wireViews();
   wireList();
-  wireForm();
+  wireForm(session.me);
   wireGaps();
   wireTry();
   wireTransfer();
@@ -36,6 +36,7 @@ async function start() {
   wireTitle();
   wireTestRun();
   await Promise.all([loadList(), refreshGapCount(), wireSkill()]);
+  await restoreKept();
 }
 
 start();

@@ -12,6 +12,7 @@ export const state = {
   query: "",
   order: "title",
   current: null, // the article as last loaded or saved; null while writing a new one
+  base: null, // the version unsaved changes kept across a sign-in began from (form.js)
   questions: [],
 };
 

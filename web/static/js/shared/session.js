@@ -1,6 +1,7 @@
 // Signing in to a staff page, and the socket.io connection with the signed-in token.
 import { api, ApiError, whenTokenRefused } from "./api.js";
 import { clear, el } from "./dom.js";
+import { forgetAll } from "./kept.js";
 
 const ENDED = "Your sign-in has ended (it expired or was revoked). Sign in again.";
 
@@ -43,6 +44,7 @@ export function signIn({ role, root, title }) {
         whenTokenRefused(() => {
           sessionStorage.removeItem(key);
           sessionStorage.setItem(endedKey, "1");
+          ending = true;
           location.reload();
         });
         resolve({
@@ -53,6 +55,7 @@ export function signIn({ role, root, title }) {
             await signOut(token);
             sessionStorage.removeItem(key);
             sessionStorage.removeItem(kindKey);
+            forgetAll();
             location.reload();
           },
         });
@@ -125,6 +128,14 @@ export function signIn({ role, root, title }) {
       show("password", ended ? ENDED : null);
     }
   });
+}
+
+// Whether the page is reloading because the server refused its sign-in: a page that keeps its
+// unsaved work for the tab (shared/kept.js) need not ask "leave this page?" then, as the work
+// comes back once its user has signed in again.
+let ending = false;
+export function signInEnding() {
+  return ending;
 }
 
 function linkedToken() {
