@@ -28,7 +28,7 @@ from conversations.channels.rasa_socketio import RasaChannel
 from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
 from conversations.typing import Typing
-from core.accounts import SignInGuard, StaffAccounts
+from core.accounts import StaffAccounts
 from core.audit import AuditLog, AuditTrail
 from core.auth import Role, TokenStore
 from core.body_limit import BodyLimit, http_error, shortened, validation_failed
@@ -38,6 +38,7 @@ from core.deps import PrincipalDep, provided, register
 from core.rate_limits import RateLimits, counts_in
 from core.realtime import Realtime
 from core.settings import Settings, get_settings, revealed
+from core.sign_in_guard import SignInGuard
 from core.unstorable import bad_unicode, nul_character
 from handoff.agents import AgentOut, AgentService
 from handoff.desk import Desk

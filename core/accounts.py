@@ -8,11 +8,8 @@ how that person proves who they are, and its session holds what the agent's own 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import math
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,17 +19,12 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from limits import parse
-from limits.errors import StorageError
-from limits.storage import MemoryStorage
-from limits.storage import Storage as LimitsStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from core.auth import Role, TokenStore
 from core.clock import Clock, iso
 from core.contact import name_problem
 from core.db import Storage
-from core.settings import Settings
+from core.sign_in_guard import KnownBrowsers, SignInGuard
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +56,6 @@ class BadCredentials(AccountError):
         super().__init__(WRONG)
 
 
-class TooManyAttempts(AccountError):
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"too many failed sign-ins: try again in {retry_after_s} s")
-        self.retry_after_s = retry_after_s
-
-
 @dataclass(frozen=True)
 class Account:
     id: str
@@ -95,6 +81,7 @@ class Session:
     token: str
     expires_at: str
     account: Account
+    browser: str  # for the browser to send with its next sign-in (core.sign_in_guard)
 
 
 def new_password() -> str:
@@ -129,65 +116,6 @@ def _account(row: dict[str, Any]) -> Account:
     )
 
 
-class SignInGuard:
-    """Failed sign-ins counted in a moving window (the limits library: in memory, per process
-    and forgotten on restart; or in the rate limits' Redis, shared by the app's replicas): per
-    email address from one client address (`per_email`), per email address from all of them
-    together (`per_email_anywhere`, far higher), and per client address whatever the email.
-    So someone guessing from their own address cannot lock a colleague out of signing in
-    from theirs; only a guess spread over many addresses holds the account up for everyone.
-    Counts out of reach count nothing (logged), as the rate limits do."""
-
-    def __init__(
-        self,
-        *,
-        per_email: str,
-        per_client: str,
-        per_email_anywhere: str = "100 per 15 minutes",
-        storage: LimitsStorage | None = None,
-    ) -> None:
-        self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
-        self.per_email = parse(per_email)
-        self.per_email_anywhere = parse(per_email_anywhere)
-        self.per_client = parse(per_client)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, storage: LimitsStorage | None) -> SignInGuard:
-        return cls(
-            per_email=settings.sign_in_limit,
-            per_email_anywhere=settings.sign_in_email_limit,
-            per_client=settings.sign_in_client_limit,
-            storage=storage,
-        )
-
-    def _keys(self, email: str, client: str) -> list[tuple[Any, str]]:
-        return [
-            (self.per_email, f"email:{email}|client:{client}"),
-            (self.per_email_anywhere, f"email:{email}"),
-            (self.per_client, f"client:{client}"),
-        ]
-
-    def check(self, email: str, client: str) -> None:
-        for item, key in self._keys(email, client):
-            try:
-                if self.limiter.test(item, "sign-in", key):
-                    continue
-                reset_at, _ = self.limiter.get_window_stats(item, "sign-in", key)
-            except StorageError:
-                log.warning("sign-in counts unavailable; not limited", exc_info=True)
-                return
-            raise TooManyAttempts(max(1, math.ceil(reset_at - time.time())))
-
-    def failed(self, email: str, client: str) -> None:
-        with contextlib.suppress(StorageError):
-            for item, key in self._keys(email, client):
-                self.limiter.hit(item, "sign-in", key)
-
-    def succeeded(self, email: str, client: str) -> None:
-        with contextlib.suppress(StorageError):
-            self.limiter.clear(self.per_email, "sign-in", f"email:{email}|client:{client}")
-
-
 class StaffAccounts:
     def __init__(
         self,
@@ -205,6 +133,7 @@ class StaffAccounts:
         self.guard = guard or SignInGuard(
             per_email="10 per 15 minutes", per_client="50 per 15 minutes"
         )
+        self.browsers = KnownBrowsers(storage, clock)
         self.hasher = PasswordHasher()
         self._decoy: str | None = None
         # Called with an account just deactivated or removed: how an agent's leaving takes them
@@ -329,11 +258,17 @@ class StaffAccounts:
     def remove_for_agent(self, agent_id: str) -> None:
         """An agent removed: their accounts go with them."""
         with self.storage.write() as db:
+            db.execute(
+                "delete from known_browsers where account_id in"
+                " (select id from staff_accounts where agent_id = ?)",
+                [agent_id],
+            )
             db.execute("delete from staff_accounts where agent_id = ?", [agent_id])
         # The agent's tokens are revoked by whoever removes the agent.
 
     def _revoke(self, account: Account) -> None:
         self.tokens.revoke_account(account.id)
+        self.browsers.forget(account.id)
         if account.role is Role.AGENT and account.agent_id:
             self.tokens.revoke_subject(Role.AGENT, account.agent_id)
 
@@ -350,17 +285,21 @@ class StaffAccounts:
         except (VerificationError, InvalidHashError):
             return False
 
-    def sign_in(self, email: str, password: str, *, client: str) -> Session:
+    def sign_in(
+        self, email: str, password: str, *, client: str, browser: str | None = None
+    ) -> Session:
         """A session for an active account whose password matches; else `BadCredentials`,
-        the same for an unknown address, a wrong password and a deactivated account."""
+        the same for an unknown address, a wrong password and a deactivated account.
+        `browser`: the token this browser got with its last sign-in, if it kept one."""
         address = email.strip().lower()
-        self.guard.check(address, client)
         row = self._row("email", address)
+        known = self.browsers.of(browser, row["id"]) if row else None
+        self.guard.check(address, client, known)
         ok = self._verify(row["password_hash"] if row else None, password)
         if row is None or not ok or not row["active"]:
-            self.guard.failed(address, client)
+            self.guard.failed(address, client, known)
             raise BadCredentials()
-        self.guard.succeeded(address, client)
+        self.guard.succeeded(address, client, known)
         if self.hasher.check_needs_rehash(row["password_hash"]):
             with self.storage.write() as db:
                 db.table("staff_accounts").update(
@@ -377,7 +316,12 @@ class StaffAccounts:
             account_id=account.id,
             session=True,
         )
-        return Session(token=token, expires_at=iso(expires), account=account)
+        return Session(
+            token=token,
+            expires_at=iso(expires),
+            account=account,
+            browser=self.browsers.signed_in(account.id, known),
+        )
 
     def issue_token(self, account_id: str, *, expires_at: datetime | None) -> str:
         """An API token speaking for the account (for a script or a bookmarked page): it ends

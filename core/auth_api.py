@@ -15,13 +15,13 @@ from core.accounts import (
     BadCredentials,
     EmailTaken,
     StaffAccounts,
-    TooManyAttempts,
 )
 from core.auth import Principal, Role, expires_after, roles_of
 from core.clock import iso
 from core.contact import StaffName
 from core.deps import ClockDep, TokensDep, bearer, principal, provided, require
 from core.rate_limits import client_of
+from core.sign_in_guard import TooManyAttempts
 from core.staff import ExpiresInDays, IssuedToken
 
 router = APIRouter(tags=["auth"])
@@ -40,6 +40,13 @@ Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 class SignIn(BaseModel):
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
+    browser: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The `browser` this browser got with its last sign-in to this account, if it "
+        "kept it: its failed attempts are then counted on their own, so others' guesses do not "
+        "hold it up. One that is unknown, another account's or ended counts as none.",
+    )
 
 
 class SessionOut(BaseModel):
@@ -49,6 +56,11 @@ class SessionOut(BaseModel):
     subject: str | None = Field(description="As GET /api/me shows it")
     name: str
     email: str
+    browser: str = Field(
+        description="Keep it in this browser and send it with the next sign-in (it changes each "
+        "time): a sign-in from a browser the account used before is not held up by failed "
+        "attempts from elsewhere"
+    )
 
 
 class TokenIn(BaseModel):
@@ -81,7 +93,7 @@ def sign_in(body: SignIn, request: Request, accounts: Accounts) -> SessionOut:
     `CASCADE_SIGN_IN_LIMIT`, `CASCADE_SIGN_IN_CLIENT_LIMIT`): then 429 with Retry-After."""
     client = client_of(request)
     try:
-        session = accounts.sign_in(body.email, body.password, client=client)
+        session = accounts.sign_in(body.email, body.password, client=client, browser=body.browser)
     except TooManyAttempts as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
     account = session.account
@@ -93,6 +105,7 @@ def sign_in(body: SignIn, request: Request, accounts: Accounts) -> SessionOut:
         subject=account.subject,
         name=account.name,
         email=account.email,
+        browser=session.browser,
     )
 
 

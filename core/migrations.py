@@ -70,3 +70,16 @@ def m003_audit_log(db: Database) -> None:
     )
     db.table("audit_log").create_index(["at"])
     db.table("audit_log").create_index(["subject", "id"])
+
+
+@MIGRATIONS()
+def m004_known_browsers(db: Database) -> None:
+    # The browsers each staff account signed in from (`core.sign_in_guard.KnownBrowsers`): the
+    # hash of the token the browser keeps, and its last sign-in. Their failed sign-ins are
+    # counted on their own, so nobody else's guesses lock the account's owner out.
+    db.table("known_browsers").create(
+        {"id": str, "account_id": str, "last_used_at": str},
+        pk="id",
+        not_null={"account_id", "last_used_at"},
+    )
+    db.table("known_browsers").create_index(["account_id", "last_used_at"])

@@ -276,7 +276,7 @@ class Settings(BaseSettings):
     )
     sign_in_email_limit: str = Field(
         default="100 per 15 minutes",
-        description="Failed sign-ins allowed for one email address from all client addresses.",
+        description="Failed sign-ins for one email from all addresses; known browsers apart.",
     )
     sign_in_client_limit: str = Field(
         default="50 per 15 minutes",

@@ -240,6 +240,69 @@ def test_a_guess_spread_over_many_addresses_is_limited_for_the_account(tmp_path,
         assert sign_in(desk).status_code == 429
 
 
+def sign_in_from(client, browser, email="noor@example.com", password=PASSWORD):
+    return client.post(
+        "/api/auth/sign-in", json={"email": email, "password": password, "browser": browser}
+    )
+
+
+def test_a_browser_that_signed_in_before_is_not_locked_out_by_guesses_from_elsewhere(
+    tmp_path, admin
+) -> None:
+    app = limited_app(
+        tmp_path,
+        admin,
+        sign_in_limit="3 per 15 minutes",
+        sign_in_email_limit="5 per 15 minutes",
+        sign_in_client_limit="4 per 15 minutes",
+    )
+    with TestClient(app) as client:
+        add_staff(client, admin)
+        add_staff(client, admin, email="sam@example.com", name="Sam Ortiz", role="ops")
+        desk = TestClient(app, client=("10.0.0.7", 50000))
+        first = sign_in(desk)
+        assert first.status_code == 200, first.text
+        known = first.json()["browser"]
+        sams = sign_in(desk, "sam@example.com").json()["browser"]
+        # Someone guesses Noor's password from many addresses, and from the office's own
+        # address too (behind the same router): the account and the address are held up.
+        for n in range(5):
+            guesser = TestClient(app, client=(f"203.0.113.{n}", 50000))
+            assert sign_in(guesser, password="guess guess guess").status_code == 401
+        for _ in range(2):
+            assert sign_in(desk, password="guess guess guess").status_code == 429
+        assert sign_in(desk).status_code == 429  # a browser she never used: held up too
+        assert sign_in_from(desk, "made-up").status_code == 429  # a token nobody was given
+        assert sign_in_from(desk, sams).status_code == 429  # a colleague's browser is not hers
+
+        # Noor's own browser signs in, and gets a new token for the next time.
+        again = sign_in_from(desk, known)
+        assert again.status_code == 200, again.text
+        renewed = again.json()["browser"]
+        assert renewed != known
+        assert sign_in_from(desk, known).status_code == 429  # the old one served its turn
+        # Its own failures are still limited, on their own.
+        for _ in range(3):
+            assert sign_in_from(desk, renewed, password="typo typo typo").status_code == 401
+        assert sign_in_from(desk, renewed).status_code == 429
+
+
+def test_a_password_reset_makes_every_browser_a_stranger_again(tmp_path, admin) -> None:
+    app = limited_app(tmp_path, admin, sign_in_email_limit="2 per 15 minutes")
+    with TestClient(app) as client:
+        noor = add_staff(client, admin)
+        known = sign_in(client).json()["browser"]
+        for n in range(2):
+            guesser = TestClient(app, client=(f"203.0.113.{n}", 50000))
+            assert sign_in(guesser, password="guess guess guess").status_code == 401
+        assert sign_in(client).status_code == 429
+        reset = client.post(f"/api/staff/{noor['id']}/password", json={}, headers=admin)
+        assert reset.status_code == 200, reset.text
+        fresh = reset.json()["password"]
+        assert sign_in_from(client, known, password=fresh).status_code == 429
+        assert sign_in_from(client, "x" * 101).status_code == 422
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -168,3 +168,35 @@ def test_an_editors_unsaved_work_outlives_a_sign_in_that_ended(web_app, page) ->
     expect(page.locator("#editor")).to_be_hidden()
     expect(page.locator("#editor-message")).to_have_text("")
     assert page.errors == []
+
+
+def test_a_browser_that_signed_in_before_is_not_locked_out_by_guesses_from_elsewhere(
+    web_app, page, new_page
+) -> None:
+    noor = add_staff(web_app, name="Noor Haddad", role="editor")
+    page.goto(web_app + "/editor")
+    sign_in(page, noor["email"], noor["password"])
+    expect(page.locator("#workspace")).to_be_visible()
+    page.locator("#sign-out").click()
+    expect(page.locator("#email")).to_be_visible()
+
+    # Someone guesses her password from a hundred addresses (the app trusts the loopback proxy's
+    # X-Forwarded-For, as behind a real one): the account is held up for strangers.
+    for n in range(100):
+        guess = httpx.post(
+            web_app + "/api/auth/sign-in",
+            json={"email": noor["email"], "password": "guess guess guess"},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        )
+        assert guess.status_code == 401, guess.text
+    stranger = new_page()
+    stranger.goto(web_app + "/editor")
+    sign_in(stranger, noor["email"], noor["password"])
+    expect(stranger.get_by_role("alert")).to_have_text(
+        re.compile(r"^too many failed sign-ins: try again in \d+ s$")
+    )
+
+    # Her own browser, which signed in before, is not.
+    sign_in(page, noor["email"], noor["password"])
+    expect(page.locator("#workspace")).to_be_visible()
+    assert page.errors == [] and stranger.errors == []

@@ -70,7 +70,9 @@ export function signIn({ role, root, title }) {
     const withPassword = async (email, password) => {
       const attempt = ++attempts;
       try {
-        const session = await api("/api/auth/sign-in", { method: "POST", body: { email, password } });
+        const browser = knownBrowser(email);
+        const session = await api("/api/auth/sign-in", { method: "POST", body: { email, password, browser } });
+        rememberBrowser(email, session.browser);
         if (attempt !== attempts || done) return;
         await enter(session.token, { session: true });
       } catch (err) {
@@ -136,6 +138,25 @@ export function signIn({ role, root, title }) {
 let ending = false;
 export function signInEnding() {
   return ending;
+}
+
+// What the server gave this browser with its last sign-in to an account, sent with the next: a
+// browser the account signed in from before is not held up by failed sign-ins from elsewhere
+// (someone guessing the password). Kept in localStorage, by email address, as the server says.
+const BROWSER = "cascade.browser.";
+function knownBrowser(email) {
+  try {
+    return localStorage.getItem(BROWSER + email.toLowerCase()) || undefined;
+  } catch (_) {
+    return undefined; // storage refused: a stranger each time
+  }
+}
+function rememberBrowser(email, token) {
+  try {
+    if (token) localStorage.setItem(BROWSER + email.toLowerCase(), token);
+  } catch (_) {
+    /* storage refused */
+  }
 }
 
 function linkedToken() {
