@@ -117,6 +117,7 @@ demo: setup
 	CASCADE_SMTP_HOST=$${CASCADE_SMTP_HOST:-127.0.0.1} \
 	CASCADE_SMTP_PORT=$${CASCADE_SMTP_PORT:-$(MAIL_PORT)} \
 	CASCADE_SMTP_FROM=$${CASCADE_SMTP_FROM:-support@tidewater.example} \
+	CASCADE_PUBLIC_URL=$${CASCADE_PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
 	CASCADE_ADMIN_TOKEN=$${CASCADE_ADMIN_TOKEN:-$$(cat $(DEMO_DIR)/admin-token)} \
 	  $(CASCADE) up --data-dir $(DEMO_DIR) --port $(PORT) --rasa-port $(RASA_PORT)
 

@@ -25,6 +25,7 @@ from cascade.services import Services
 from cascade.storage import open_storage
 from cascade.timers import start_timers
 from conversations.channels.rasa_socketio import RasaChannel
+from conversations.links import chat_links
 from conversations.service import Bot, ConversationService
 from conversations.store import ConversationStore
 from conversations.typing import Typing
@@ -72,12 +73,6 @@ def thresholds_from(settings: Settings) -> dict[str, float]:
         "lexical_weight": settings.kb_lexical_weight,
     }
     return {name: value for name, value in given.items() if value is not None}
-
-
-def targets_from(settings: Settings) -> Targets | None:
-    if not settings.kb_calibration:
-        return None
-    return Targets(wrong=settings.kb_target_wrong, out_of_scope=settings.kb_target_out_of_scope)
 
 
 def body_limits(settings: Settings) -> dict[str, int]:
@@ -134,6 +129,7 @@ def build_services(
         clock=clock,
         notifier=outbox,
         publisher=realtime,
+        links=chat_links(tokens, clock, settings.public_url),
         policy=Policy(
             BusinessCalendar.parse(settings.business_hours, settings.business_timezone),
             first_response_min=settings.sla_first_response_min,
@@ -189,7 +185,7 @@ def build_services(
         index_path=settings.index_path,
         thresholds=tuned_for(embedder.name),
         overrides=thresholds_from(settings),
-        targets=targets_from(settings),
+        targets=Targets.from_settings(settings),
         clock=clock,
         ivf_from=settings.kb_ivf_from,
         nprobe=settings.kb_nprobe,

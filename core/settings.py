@@ -45,18 +45,19 @@ class Settings(BaseSettings):
     )
     embedding_model: str | None = Field(
         default=None,
-        description=(
-            "Empty: all-mpnet-base-v2 (set up by `make setup`, run with ONNX Runtime);"
-            " all-MiniLM-L6-v2: the packaged smaller model; or the folder of a"
-            " sentence-transformers model."
-        ),
+        description="Empty: all-mpnet-base-v2 (set up by `make setup`, run with ONNX Runtime); "
+        "all-MiniLM-L6-v2: the packaged smaller model; or the folder of a sentence-transformers model.",
     )
     answer_threshold: float | None = Field(
         default=None,
-        description=(
-            "Knowledge search answers only when the best article scores at least this."
-            " Empty: calibrated on the knowledge base itself (README, 'How the bot decides')."
-        ),
+        description="Knowledge search answers only when the best article scores at least this. "
+        "Empty: calibrated on the knowledge base itself (README, 'How the bot decides').",
+    )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="The address Cascade is reached at (https://support.example.com): emails about "
+        "a ticket link back to the chat with it. Empty: emails carry no link.",
     )
     answer_margin: float | None = Field(
         default=None,
@@ -328,9 +329,7 @@ class Settings(BaseSettings):
         description="socket.io connections one client address may open.",
     )
     transcripts_per_conversation: int = Field(
-        default=3,
-        ge=0,
-        description="How many times one conversation's transcript may be emailed (429 after).",
+        default=3, ge=0, description="How often one chat's transcript may be emailed (429 after)."
     )
     unwritten_limit_s: float = Field(
         default=3600.0,

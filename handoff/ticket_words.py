@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from conversations.links import ChatLinks
 from conversations.store import ConversationStore
 from core.words import say
 from handoff.ticket_sinks import Notifier
@@ -70,9 +71,10 @@ def on_ticket_text(
     return say(language, "chat.ticket_added", ticket_id=ticket_id, follow_up=follow_up)
 
 
-def filed_email(ticket_id: str, conversation: dict[str, Any]) -> Email:
+def filed_email(ticket_id: str, conversation: dict[str, Any], *, link: str | None = None) -> Email:
     """The email saying the ticket was filed, with the question it is about as the customer
-    wrote it (the hand-over package's), so the mail makes sense read days later."""
+    wrote it (the hand-over package's), so the mail makes sense read days later; and `link`,
+    which opens the chat again (conversations.links), when there is one."""
     language, customer_name = conversation["language"], conversation["customer_name"]
     greeting = (
         say(language, "email.greeting_named", customer_name=customer_name)
@@ -83,6 +85,8 @@ def filed_email(ticket_id: str, conversation: dict[str, Any]) -> Email:
     question = json.loads(conversation["handoff"] or "{}").get("question")
     if question:
         body += "\n\n" + say(language, "email.ticket_filed_question", question=question)
+    if link:
+        body += "\n\n" + say(language, "email.chat_link_filed", link=link)
     return Email(
         subject=say(language, "email.ticket_filed_subject", ticket_id=ticket_id),
         body=f"{greeting}\n\n{body}\n",
@@ -93,22 +97,36 @@ def solved_text(ticket_id: str, *, language: str | None) -> str:
     return say(language, "chat.ticket_solved", ticket_id=ticket_id)
 
 
-def solved_email(ticket_id: str, *, language: str | None) -> Email:
+def solved_email(ticket_id: str, *, language: str | None, link: str | None = None) -> Email:
+    body = say(language, "email.ticket_solved_body", ticket_id=ticket_id)
+    if link:
+        body += "\n\n" + say(language, "email.chat_link_solved", link=link)
     return Email(
         subject=say(language, "email.ticket_solved_subject", ticket_id=ticket_id),
-        body=say(language, "email.ticket_solved_body", ticket_id=ticket_id) + "\n",
+        body=body + "\n",
     )
 
 
-def reply_email(ticket_id: str, text: str, *, language: str | None) -> Email:
+def reply_email(
+    ticket_id: str, text: str, *, language: str | None, link: str | None = None
+) -> Email:
+    footer = (
+        say(language, "email.ticket_reply_footer_link", link=link)
+        if link
+        else say(language, "email.ticket_reply_footer")
+    )
     return Email(
         subject=say(language, "email.ticket_reply_subject", ticket_id=ticket_id),
-        body=f"{text}\n\n{say(language, 'email.ticket_reply_footer')}\n",
+        body=f"{text}\n\n{footer}\n",
     )
 
 
 def tell_solved(
-    conversations: ConversationStore, notifier: Notifier, row: dict[str, Any], at: str
+    conversations: ConversationStore,
+    notifier: Notifier,
+    row: dict[str, Any],
+    at: str,
+    links: ChatLinks,
 ) -> None:
     """Tell the customer their ticket (`row`) is solved: in the chat, asking for a rating, and
     by email when they gave an address."""
@@ -121,7 +139,28 @@ def tell_solved(
         at=at,
     )
     if row["customer_email"]:
-        mail = solved_email(row["id"], language=language)
+        link = links.to(row["conversation_id"])
+        mail = solved_email(row["id"], language=language, link=link)
         notifier.enqueue_email(
             to=row["customer_email"], subject=mail.subject, body=mail.body, topic="ticket.solved"
         )
+
+
+def email_reply(
+    conversations: ConversationStore,
+    notifier: Notifier,
+    row: dict[str, Any],
+    text: str,
+    links: ChatLinks,
+) -> None:
+    """Email an agent's reply on the ticket (`row`) to the customer, with a link to the chat."""
+    conversation_id = row["conversation_id"]
+    mail = reply_email(
+        row["id"],
+        text,
+        language=conversations.language(conversation_id),
+        link=links.to(conversation_id),
+    )
+    notifier.enqueue_email(
+        to=row["customer_email"], subject=mail.subject, body=mail.body, topic="ticket.updated"
+    )

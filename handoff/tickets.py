@@ -22,6 +22,7 @@ from conversations.events import (
     TicketReplied,
     TicketUpdated,
 )
+from conversations.links import ChatLinks, NoLinks
 from conversations.locks import for_update
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
@@ -52,6 +53,7 @@ class TicketStore:
         policy: Policy | None = None,
         notifier: Notifier | None = None,
         publisher: Publisher | None = None,
+        links: ChatLinks | None = None,
     ) -> None:
         # Pushes made inside a transaction (a ticket's event, say) go out once it commits.
         self.publisher: Publisher = AfterCommit(publisher or NoPublisher(), storage)
@@ -60,6 +62,7 @@ class TicketStore:
         self.policy = policy or Policy(BusinessCalendar.parse("always"))
         self.notifier: Notifier = notifier or NoNotifier()
         self.conversations = ConversationStore(storage)
+        self.links: ChatLinks = links or NoLinks()  # emails' links back to the chat
 
     # -- filing -------------------------------------------------------------------------------
 
@@ -132,7 +135,8 @@ class TicketStore:
                 fields={"ticket_id": ticket_id},
             )
             if email:
-                mail = ticket_words.filed_email(ticket_id, conversation)
+                link = self.links.to(conversation_id)
+                mail = ticket_words.filed_email(ticket_id, conversation, link=link)
                 self.notifier.enqueue_email(
                     to=email, subject=mail.subject, body=mail.body, topic="ticket.created"
                 )
@@ -297,7 +301,7 @@ class TicketStore:
             self._change(ticket_id, {**changes, **dues}, TicketUpdated(actor, changes), at)
             solved = changes.get("status") == TicketStatus.SOLVED
             if solved:
-                ticket_words.tell_solved(self.conversations, self.notifier, row, at)
+                ticket_words.tell_solved(self.conversations, self.notifier, row, at, self.links)
             self.notifier.enqueue_webhook(
                 topic="ticket.solved" if solved else "ticket.updated",
                 payload=self.summary(ticket_id).model_dump(),
@@ -337,15 +341,7 @@ class TicketStore:
                 changes["status"] = TicketStatus.PENDING
             self._change(ticket_id, changes, TicketReplied(agent_id), at)
             if row["customer_email"]:
-                mail = ticket_words.reply_email(
-                    ticket_id, text, language=self.conversations.language(row["conversation_id"])
-                )
-                self.notifier.enqueue_email(
-                    to=row["customer_email"],
-                    subject=mail.subject,
-                    body=mail.body,
-                    topic="ticket.updated",
-                )
+                ticket_words.email_reply(self.conversations, self.notifier, row, text, self.links)
             self.notifier.enqueue_webhook(
                 topic="ticket.updated", payload=self.summary(ticket_id).model_dump()
             )

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.language import DEFAULT
+from core.settings import Settings
 from knowledge_base.embedder import Embedder
 from knowledge_base.languages import by_script
 from knowledge_base.search import Thresholds
@@ -75,6 +76,13 @@ class Targets:
     floor: float = 0.05  # never answer below the score all but this share of the examples reach
     min_examples: int = 20  # fewer than this: the model's standard limits apply
     max_examples: int = 3000  # more than this: a seeded sample of them is asked
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Targets | None:
+        """The settings' targets; None when calibration is turned off."""
+        if not settings.kb_calibration:
+            return None
+        return cls(wrong=settings.kb_target_wrong, out_of_scope=settings.kb_target_out_of_scope)
 
 
 @dataclass(frozen=True)

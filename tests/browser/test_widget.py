@@ -5,6 +5,7 @@ a reload that keeps the chat, phone width and the keyboard."""
 from __future__ import annotations
 
 import re
+import uuid
 from email import message_from_bytes
 
 import httpx
@@ -25,12 +26,14 @@ from tests.helpers import (
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 XSS = "<img src=x onerror=alert(1)>"
+PUBLIC_URL = "https://support.example.com"  # where emails' links point; the tests open them here
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, mail_sink):
     """Its own app process, so other pages' agents never take these chats."""
-    with app_process(tmp_path_factory.mktemp("widget"), env=mail_env(mail_sink)) as url:
+    env = {**mail_env(mail_sink), "CASCADE_PUBLIC_URL": PUBLIC_URL}
+    with app_process(tmp_path_factory.mktemp("widget"), env=env) as url:
         yield url
 
 
@@ -464,3 +467,56 @@ def test_a_full_chat_says_to_start_a_new_one(app, page):
         "This chat can't take more messages. Start a new chat from the menu (⋯) to go on."
     )
     assert page.errors == []
+
+
+def test_the_link_in_a_ticket_email_opens_that_chat(app, api, page, new_page, mail_sink):
+    inbox, _ = mail_sink
+    address = f"ana-{uuid.uuid4().hex[:8]}@example.com"
+    started = api.post(
+        "/api/conversations", json={"customer": {"name": "Ana Ruiz", "email": address}}
+    ).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    said = api.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "My refund never came"},
+        headers=customer,
+    )
+    assert said.status_code == 200, said.text
+    ticket_id = api.get(f"/api/conversations/{started['id']}").json()["ticket_id"]
+    assert ticket_id  # nobody online (and no bot here): filed at once
+    mail = wait_until(
+        lambda: next((e for e in inbox.envelopes if e.rcpt_tos == [address]), None),
+        timeout_s=60,
+        what="the ticket email",
+    )
+    body = message_from_bytes(mail.content).get_payload(decode=True).decode()
+    link = re.search(re.escape(PUBLIC_URL) + r"/chat#\S+", body)[0]
+
+    # Opened (on this machine's address rather than the public one), it is Ana's chat: what she
+    # wrote, the ticket, and her next words reach the ticket.
+    page.goto(link.replace(PUBLIC_URL, app))
+    expect(page.locator(".msg.customer").first).to_have_text(re.compile("My refund never came"))
+    expect(page.locator("#chat")).to_contain_text(ticket_id)
+    assert "token" not in page.url  # not left in the address, to be bookmarked or shared
+    say(page, "It was 40 euros")
+    expect(page.locator(".msg.customer").last).to_have_text(re.compile("It was 40 euros"))
+    wait_until(
+        lambda: (
+            api.get(f"/api/tickets/{ticket_id}").json()["transcript"][-2]["text"]
+            == "It was 40 euros"
+        ),
+        what="the message on the ticket",
+    )
+    page.reload()  # the chat is this browser's now
+    expect(page.locator(".msg.customer").last).to_have_text(re.compile("It was 40 euros"))
+
+    # A link whose chat cannot be opened (ended, or mistyped) starts a new chat, saying why.
+    other = new_page()
+    other.goto(f"{app}/chat#conversation={started['id']}&token=ended")
+    expect(other.locator("#error")).to_have_text(
+        "The link to your earlier chat has ended, so this is a new chat. If it's about a "
+        "ticket, tell us its number."
+    )
+    expect(other.locator(".msg.bot").first).to_be_visible()
+    expect(other.locator(".msg.customer")).to_have_count(0)
+    assert page.errors == [] and other.errors == []

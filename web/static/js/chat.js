@@ -81,6 +81,8 @@ async function begin() {
   state.sendsEmail = words.sends_email !== false;
   $("email-transcript").hidden = !state.sendsEmail; // this server sends no email
   if (params.get("title")) $("chat-title").textContent = params.get("title");
+  const linked = linkedChat();
+  if (linked) store.setItem(STORE, JSON.stringify(linked));
   const saved = JSON.parse(store.getItem(STORE) || "null");
   if (saved && saved.id && saved.token) {
     state.id = saved.id;
@@ -93,6 +95,7 @@ async function begin() {
     } catch (err) {
       if (!(err.status === 401 || err.status === 403 || err.status === 404)) throw err;
       store.removeItem(STORE); // that chat is gone: start a new one
+      if (linked) linkEnded = true;
     }
   }
   const customer = {};
@@ -107,6 +110,20 @@ async function begin() {
   save();
   apply(started);
   connect();
+  if (linkEnded) showError(w("widget.link_ended"));
+}
+
+// A link from an email about the customer's ticket (/chat#conversation=…&token=…, made by
+// conversations/links.py) opens that chat: it becomes this browser's chat, and the address loses
+// the token, so it is not bookmarked or shared with the page.
+let linkEnded = false; // the link's chat could not be opened (its link expired): said in the new one
+function linkedChat() {
+  const found = new URLSearchParams(location.hash.slice(1));
+  const id = found.get("conversation");
+  const token = found.get("token");
+  if (!id || !token) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  return { id, token, ratingSkipped: 0 };
 }
 
 // Who the customer is across chats: this browser's visitor id (made once, then kept), and the
