@@ -23,6 +23,12 @@ def test_the_editor_previews_an_article_as_the_customer_is_shown_it(live, new_pa
     body = (
         "We count coins for free at **every branch**: book a slot "
         "[online](https://tidewater.example/coins).\n\n"
+        "How it works:\n"
+        "1. Bring your coins in a **bag**\n"
+        "2. We count them while you wait\n\n"
+        "- Up to 5 kg a visit\n"
+        "* Notes too\n\n"
+        "**Tip:** sort them first.\n"
         f"Never run: {XSS} and [a script](javascript:alert(1))."
     )
     http = live.client()
@@ -46,7 +52,10 @@ def test_the_editor_previews_an_article_as_the_customer_is_shown_it(live, new_pa
     editor.locator(".article-item", has_text=title).click()
     expect(editor.locator("#editor-heading")).to_have_text(title)
     preview = editor.locator("#preview")
-    expect(preview.locator("strong")).to_have_text("every branch")
+    expect(preview.locator("strong").first).to_have_text("every branch")
+    expect(preview.locator("ol > li")).to_have_text(
+        ["Bring your coins in a bag", "We count them while you wait"]
+    )
 
     customer = new_page()
     chat = open_widget(customer, live.url)
@@ -61,7 +70,11 @@ def test_the_editor_previews_an_article_as_the_customer_is_shown_it(live, new_pa
     assert previewed == (
         "We count coins for free at <strong>every branch</strong>: book a slot "
         '<a href="https://tidewater.example/coins" target="_blank" rel="noopener noreferrer">'
-        "online</a>.\n\n"
+        "online</a>.\n\nHow it works:"
+        "<ol><li>Bring your coins in a <strong>bag</strong></li>"
+        "<li>We count them while you wait</li></ol>"
+        "<ul><li>Up to 5 kg a visit</li><li>Notes too</li></ul>"
+        "<strong>Tip:</strong> sort them first.\n"
         "Never run: &lt;img src=x onerror=alert(1)&gt; and [a script](javascript:alert(1))."
     )
     # The bot answers with the article's title in bold, then the body drawn the same way.
