@@ -150,3 +150,20 @@ def m008_message_author(db: Database) -> None:
     messages = db.table("messages")
     if "author" not in messages.columns_dict:
         messages.add_column("author", str)
+
+
+@MIGRATIONS()
+def m009_customer_names_shown_clean(db: Database) -> None:
+    # Names given before control and text-direction characters were taken out of them at the
+    # door (`core.contact.customer_name`) are cleaned the same way, so no stored name shows "Ana"
+    # with another name's letters reversed in the console.
+    from core.contact import customer_name
+
+    rows = db.execute(
+        "select id, customer_name from conversations where customer_name is not null"
+    ).fetchall()
+    for conversation_id, name in rows:
+        if (clean := customer_name(name)) != name:
+            db.execute(
+                "update conversations set customer_name = ? where id = ?", [clean, conversation_id]
+            )

@@ -78,3 +78,27 @@ def test_the_command_line_refuses_such_a_name_too(tmp_path, monkeypatch) -> None
     )  # fmt: skip
     assert made.exit_code == 1
     assert "control or text-direction characters (U+202E)" in made.output
+
+
+def test_names_stored_before_the_rule_are_cleaned_when_the_database_is_upgraded(
+    tmp_path, client, settings
+) -> None:
+    from cascade.storage import open_storage
+
+    kept = client.post("/api/conversations", json={"customer": {"name": "Ana Lee"}}).json()
+    old = client.post("/api/conversations", json={"customer": {"name": "Sam"}}).json()
+    storage = open_storage(settings.database_path, url=settings.database_url)
+    with storage.write() as db:  # as the code before the rule stored it
+        db.execute(
+            "update conversations set customer_name = ? where id = ?", [f"Ana{RLO}nimda", old["id"]]
+        )
+        db.execute(
+            "delete from _sqlite_migrations where migration_set = 'conversations'"
+            " and name = 'm009_customer_names_shown_clean'"
+        )
+    storage.close()
+
+    upgraded = open_storage(settings.database_path, url=settings.database_url)
+    names = dict(upgraded.db.execute("select id, customer_name from conversations").fetchall())
+    upgraded.close()
+    assert names == {kept["id"]: "Ana Lee", old["id"]: "Ana nimda"}
