@@ -123,13 +123,14 @@ def build_services(
         )
     realtime = realtime or Realtime()
     tokens.revoke_listeners.append(realtime.disconnect_tokens)
-    outbox = Outbox(storage=storage, clock=clock, settings=settings)
+    links = chat_links(tokens, clock, settings.public_url)  # in emails about tickets
+    outbox = Outbox(storage=storage, clock=clock, settings=settings, links=links)
     tickets = TicketStore(
         storage=storage,
         clock=clock,
         notifier=outbox,
         publisher=realtime,
-        links=chat_links(tokens, clock, settings.public_url),
+        links=links,
         policy=Policy(
             BusinessCalendar.parse(settings.business_hours, settings.business_timezone),
             first_response_min=settings.sla_first_response_min,

@@ -293,7 +293,8 @@ class StaffAccounts:
         `browser`: the token this browser got with its last sign-in, if it kept one."""
         address = email.strip().lower()
         row = self._row("email", address)
-        known = self.browsers.of(browser, row["id"]) if row else None
+        # Asked whether or not the address has an account: the answer takes as long either way.
+        known = self.browsers.of(browser, row["id"] if row else "")
         self.guard.check(address, client, known)
         ok = self._verify(row["password_hash"] if row else None, password)
         if row is None or not ok or not row["active"]:

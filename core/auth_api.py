@@ -89,8 +89,10 @@ class TokenOut(BaseModel):
     responses={401: {"description": "Wrong email or password"}, 429: {"description": "Wait"}},
 )
 def sign_in(body: SignIn, request: Request, accounts: Accounts) -> SessionOut:
-    """Failed attempts are limited per email address and per client address (settings
-    `CASCADE_SIGN_IN_LIMIT`, `CASCADE_SIGN_IN_CLIENT_LIMIT`): then 429 with Retry-After."""
+    """Failed attempts are limited per email address from one client address, per email address
+    and per client address (`CASCADE_SIGN_IN_LIMIT`, `CASCADE_SIGN_IN_EMAIL_LIMIT`,
+    `CASCADE_SIGN_IN_CLIENT_LIMIT`): then 429 with Retry-After. A browser sending the `browser`
+    its last sign-in to the account gave has its failures counted on their own."""
     client = client_of(request)
     try:
         session = accounts.sign_in(body.email, body.password, client=client, browser=body.browser)

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         default=None,
-        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$",
         description="The address Cascade is reached at (https://support.example.com): emails about "
         "a ticket link back to the chat with it. Empty: emails carry no link.",
     )

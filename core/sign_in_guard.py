@@ -7,7 +7,7 @@ address from one client address (`per_email`), per email address from all of the
 guessing from their own address cannot lock a colleague out of signing in from theirs. A guess
 spread over many addresses would still hold the account up for everyone, its owner too; so a
 browser that signed in to the account before is known by it (OWASP's "device cookie"): each
-sign-in answers with a `device` token, the page keeps it and sends it with the next sign-in,
+sign-in answers with a `browser` token, the page keeps it and sends it with the next sign-in,
 and that browser's failures are counted on their own (at `per_email`), not against the account
 or the client address. Nobody else's failures hold it up. The tokens are random, kept only as
 hashes (as bearer tokens are), speak for nothing but this, end 90 days after their last

@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from conversations.links import ChatLinks, NoLinks
 from conversations.locks import for_update
 from core.clock import Clock, iso
 from core.contact import ascii_address
@@ -134,10 +135,13 @@ def short_error(exc: BaseException) -> str:
 
 
 class Outbox:
-    def __init__(self, *, storage: Storage, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, *, storage: Storage, clock: Clock, settings: Settings, links: ChatLinks | None = None
+    ) -> None:
         self.storage = storage
         self.clock = clock
         self.settings = settings
+        self.links: ChatLinks = links or NoLinks()  # made as an email is sent, not before
         self._warned_unsigned = False
 
     # -- enqueueing (inside the caller's transaction, if any) ---------------------------------
@@ -253,7 +257,7 @@ class Outbox:
         message["Subject"] = row["subject"] or ""
         message["Date"] = formatdate(self.clock.now().timestamp(), usegmt=True)
         message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
-        message.set_content(row["body"])
+        message.set_content(self.links.filled(row["body"]))
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
             if settings.smtp_starttls:
                 smtp.starttls(context=ssl.create_default_context())

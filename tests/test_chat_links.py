@@ -68,6 +68,13 @@ def test_each_ticket_email_links_back_to_the_chat(tmp_path, mailbox, receiver, c
         outbox = client.app.state.services.outbox
         started, ticket_id = ticketed(client)
         other = client.post("/api/conversations", json={}).json()
+        # The email waits in the outbox with a mark where the link goes: no token that opens
+        # the chat sits in the table (or in its backups); the link is made as it is sent.
+        queued = client.app.state.services.storage.db.execute(
+            "select body from outbox where kind = 'email'"
+        ).fetchall()
+        assert [f"[[chat-link:{started['id']}]]" in body for (body,) in queued] == [True]
+        assert not any("token" in body for (body,) in queued)
         outbox.deliver_due()
         (filed,) = mails(inbox, 1)
         assert "To add to your request, or to read our replies in the chat too: https://" in filed
@@ -145,6 +152,12 @@ def test_without_a_public_address_emails_carry_no_link(tmp_path, mailbox, receiv
         filed, reply = mails(inbox, 2)
         assert "http" not in filed and "http" not in reply
         assert reply == "On its way.\n\nReply in the chat to answer.\n"
+
+
+def test_an_empty_public_address_means_no_links() -> None:
+    from core.settings import Settings
+
+    assert Settings(public_url="").public_url == ""  # as an empty CASCADE_PUBLIC_URL= gives
 
 
 @pytest.mark.parametrize("url", ["support.example.com", "ftp://x.example", "https://a b.example"])

@@ -29,6 +29,7 @@ def test_the_editor_previews_an_article_as_the_customer_is_shown_it(live, new_pa
         "- Up to 5 kg a visit\n"
         "* Notes too\n\n"
         "**Tip:** sort them first.\n"
+        "* * *\n"
         f"Never run: {XSS} and [a script](javascript:alert(1))."
     )
     http = live.client()
@@ -75,6 +76,7 @@ def test_the_editor_previews_an_article_as_the_customer_is_shown_it(live, new_pa
         "<li>We count them while you wait</li></ol>"
         "<ul><li>Up to 5 kg a visit</li><li>Notes too</li></ul>"
         "<strong>Tip:</strong> sort them first.\n"
+        "* * *\n"  # a line across, not a list of one
         "Never run: &lt;img src=x onerror=alert(1)&gt; and [a script](javascript:alert(1))."
     )
     # The bot answers with the article's title in bold, then the body drawn the same way.

@@ -167,6 +167,18 @@ def test_an_editors_unsaved_work_outlives_a_sign_in_that_ended(web_app, page) ->
     expect(page.locator("#workspace")).to_be_visible()
     expect(page.locator("#editor")).to_be_hidden()
     expect(page.locator("#editor-message")).to_have_text("")
+
+    # Nor is work kept for one person given to another who signs in on the tab next.
+    page.locator(".article-item", has_text="Travelling abroad").click()
+    page.fill("#f-body", "Noor's half-written sentence")
+    end_sessions(web_app, noor["id"])
+    page.fill("#list-q", "travel")
+    expect(page.get_by_role("alert")).to_have_text(re.compile("Your sign-in has ended"))
+    ravi = add_staff(web_app, name="Ravi Menon", role="editor")
+    sign_in(page, ravi["email"], ravi["password"])
+    expect(page.locator("#who")).to_have_text("Signed in as Ravi Menon")
+    expect(page.locator("#editor")).to_be_hidden()
+    expect(page.locator("#editor-message")).to_have_text("")
     assert page.errors == []
 
 

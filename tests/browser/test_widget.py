@@ -510,12 +510,19 @@ def test_the_link_in_a_ticket_email_opens_that_chat(app, api, page, new_page, ma
     page.reload()  # the chat is this browser's now
     expect(page.locator(".msg.customer").last).to_have_text(re.compile("It was 40 euros"))
 
+    # A link that cannot open its chat (ended, or made up) takes nothing from her: the chat
+    # this browser has stays, saying the link has ended.
+    page.goto(f"{app}/chat?from=mail#conversation={uuid.uuid4().hex}&token=ended")
+    expect(page.locator("#error")).to_have_text(
+        "The link to your earlier chat has ended. If it's about a ticket, tell us its number here."
+    )
+    expect(page.locator(".msg.customer").last).to_have_text(re.compile("It was 40 euros"))
+
     # A link whose chat cannot be opened (ended, or mistyped) starts a new chat, saying why.
     other = new_page()
     other.goto(f"{app}/chat#conversation={started['id']}&token=ended")
     expect(other.locator("#error")).to_have_text(
-        "The link to your earlier chat has ended, so this is a new chat. If it's about a "
-        "ticket, tell us its number."
+        "The link to your earlier chat has ended. If it's about a ticket, tell us its number here."
     )
     expect(other.locator(".msg.bot").first).to_be_visible()
     expect(other.locator(".msg.customer")).to_have_count(0)

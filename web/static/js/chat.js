@@ -81,21 +81,25 @@ async function begin() {
   state.sendsEmail = words.sends_email !== false;
   $("email-transcript").hidden = !state.sendsEmail; // this server sends no email
   if (params.get("title")) $("chat-title").textContent = params.get("title");
+  // The chat a link names comes first; it replaces the one this browser kept only once it has
+  // opened, so a link that has ended (or was made up) loses the customer nothing.
   const linked = linkedChat();
-  if (linked) store.setItem(STORE, JSON.stringify(linked));
   const saved = JSON.parse(store.getItem(STORE) || "null");
-  if (saved && saved.id && saved.token) {
-    state.id = saved.id;
-    state.token = saved.token;
-    state.ratingSkipped = saved.ratingSkipped || 0;
+  for (const chat of [linked, saved]) {
+    if (!chat || !chat.id || !chat.token) continue;
+    state.id = chat.id;
+    state.token = chat.token;
+    state.ratingSkipped = chat.ratingSkipped || 0;
     try {
       await refresh();
+      save();
       connect();
+      if (linked && chat !== linked && linked.id !== chat.id) showError(w("widget.link_ended"));
       return;
     } catch (err) {
       if (!(err.status === 401 || err.status === 403 || err.status === 404)) throw err;
-      store.removeItem(STORE); // that chat is gone: start a new one
-      if (linked) linkEnded = true;
+      if (chat === saved) store.removeItem(STORE); // that chat is gone: start a new one
+      else linkEnded = true;
     }
   }
   const customer = {};

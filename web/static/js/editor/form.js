@@ -49,21 +49,23 @@ function renderDirty() {
   keepForm();
 }
 
-// Unsaved changes are kept for this browser tab as they are made (shared/kept.js), under the
-// signed-in editor's name: a reload, or a sign-in that ended under the page (the next call is
-// refused and the page asks to sign in again), loses none of them. Signed in again, the form
-// comes back as it was (restoreKept), and saving it still names the version the edit began from.
-let keptKey = null;
+// Unsaved changes are kept for this browser tab as they are made (shared/kept.js, the signed-in
+// editor's): a reload, or a sign-in that ended under the page (the next call is refused and the
+// page asks to sign in again), loses none of them. Signed in again, the form comes back as it
+// was (restoreKept), and saving it still names the version the edit began from. Until that is
+// done, nothing the form does forgets them.
+const KEPT = "editor-article";
+let restoring = null; // what was kept, until it is back in the form
 let keptNow = false; // the form's unsaved changes are kept at this moment
 
 function keepForm() {
-  if (!keptKey) return;
+  if (restoring) return;
   if (!dirty()) {
-    forget(keptKey);
+    forget(KEPT);
     keptNow = false;
     return;
   }
-  keptNow = keep(keptKey, {
+  keptNow = keep(KEPT, {
     id: state.current ? state.current.id : null,
     version: state.base || (state.current ? state.current.version : null),
     title: $("f-title").value,
@@ -78,17 +80,21 @@ function keepForm() {
 }
 
 export async function restoreKept() {
-  const was = keptKey && kept(keptKey);
+  const was = restoring;
   if (!was) return;
+  const asked = ++formAsked;
   let article = null;
   if (was.id) {
     try {
       article = await call(path(was.id));
     } catch (err) {
+      // Still kept (for the next time the page opens); this page's own changes are not.
       tell("editor", "Your unsaved changes to " + was.id + " are kept, but it could not be opened: " + reason(err), true);
       return;
     }
   }
+  if (asked !== formAsked) return; // the editor opened something meanwhile: still kept, as above
+  restoring = null;
   fill(article);
   state.base = was.version;
   state.questions = [...was.questions];
@@ -331,9 +337,8 @@ async function setStatus(action) {
   }
 }
 
-// `who`: the signed-in editor (GET /api/me), whose unsaved changes this tab keeps.
-export function wireForm(who) {
-  keptKey = "editor-article:" + (who.subject || who.roles.join(","));
+export function wireForm() {
+  restoring = kept(KEPT);
   guard.mayLeave = mayLeave;
   onArticleRequest((id, options) => {
     if (!options.confirmed && !mayLeave()) return;

@@ -28,15 +28,14 @@ async function start() {
   $("workspace").hidden = false;
   wireViews();
   wireList();
-  wireForm(session.me);
+  wireForm();
   wireGaps();
   wireTry();
   wireTransfer();
   wireQuality();
   wireTitle();
   wireTestRun();
-  await Promise.all([loadList(), refreshGapCount(), wireSkill()]);
-  await restoreKept();
+  await Promise.all([restoreKept(), loadList(), refreshGapCount(), wireSkill()]);
 }
 
 start();

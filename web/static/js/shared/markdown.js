@@ -10,6 +10,7 @@ import { el } from "./dom.js";
 const PATTERN = /\*\*([^*]+)\*\*|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)|(https?:\/\/[\w\-.~:/?#@!$&'*+,;=%]*[\w\-~/#=&%+])/g;
 const BULLET = /^\s{0,3}[-*•]\s+(\S.*)$/;
 const NUMBERED = /^\s{0,3}(\d{1,3})[.)]\s+(\S.*)$/;
+const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/; // "* * *", "---": a line across, shown as typed
 
 // The text as a list of strings and elements, for el() or append(): runs of list lines become
 // a <ul> or an <ol> (numbered from its first item's number), the lines between them text. A
@@ -25,8 +26,8 @@ export function markdown(text) {
     if (lines.length) nodes.push(...inline(lines.join("\n")));
     lines = [];
   };
-  for (const line of text.split("\n")) {
-    const bullet = BULLET.exec(line);
+  for (const line of text.split(/\r?\n/)) {
+    const bullet = RULE.test(line) ? null : BULLET.exec(line);
     const numbered = bullet ? null : NUMBERED.exec(line);
     const kind = bullet ? "ul" : numbered ? "ol" : null;
     if (!kind) {

@@ -1,7 +1,7 @@
 // Signing in to a staff page, and the socket.io connection with the signed-in token.
 import { api, ApiError, whenTokenRefused } from "./api.js";
 import { clear, el } from "./dom.js";
-import { forgetAll } from "./kept.js";
+import { forgetAll, keptFor } from "./kept.js";
 
 const ENDED = "Your sign-in has ended (it expired or was revoked). Sign in again.";
 
@@ -15,6 +15,7 @@ export function signIn({ role, root, title }) {
   const named = roles.join(" or ");
   const key = "cascade.token." + roles[0];
   const kindKey = key + ".kind"; // "session": got with a password (it expires)
+  const whoKey = key + ".who"; // the email address signed in with
   const endedKey = "cascade.ended." + roles[0];
   return new Promise((resolve) => {
     let attempts = 0; // only the latest sign-in attempt may draw: a slow, older one is ignored
@@ -26,7 +27,7 @@ export function signIn({ role, root, title }) {
         /* ended already: nothing to end */
       }
     };
-    const enter = async (token, { session }) => {
+    const enter = async (token, { session, email = null }) => {
       const attempt = ++attempts;
       try {
         const me = await api("/api/me", { token });
@@ -40,6 +41,9 @@ export function signIn({ role, root, title }) {
         sessionStorage.setItem(key, token);
         if (session) sessionStorage.setItem(kindKey, "session");
         else sessionStorage.removeItem(kindKey);
+        if (email) sessionStorage.setItem(whoKey, email.toLowerCase());
+        else if (!session) sessionStorage.removeItem(whoKey);
+        keptFor(sessionStorage.getItem(whoKey) || me.subject || me.roles.join(","));
         clear(root);
         whenTokenRefused(() => {
           sessionStorage.removeItem(key);
@@ -55,6 +59,7 @@ export function signIn({ role, root, title }) {
             await signOut(token);
             sessionStorage.removeItem(key);
             sessionStorage.removeItem(kindKey);
+            sessionStorage.removeItem(whoKey);
             forgetAll();
             location.reload();
           },
@@ -74,7 +79,7 @@ export function signIn({ role, root, title }) {
         const session = await api("/api/auth/sign-in", { method: "POST", body: { email, password, browser } });
         rememberBrowser(email, session.browser);
         if (attempt !== attempts || done) return;
-        await enter(session.token, { session: true });
+        await enter(session.token, { session: true, email });
       } catch (err) {
         if (attempt !== attempts || done) return;
         show("password", err.message || String(err), email);
