@@ -57,14 +57,17 @@ def opened_by(link: str) -> tuple[str, dict[str, str]]:
     return found["conversation"][0], bearer(found["token"][0])
 
 
+def serving(tmp_path, mailbox, receiver, clock, public_url: str | None) -> TestClient:
+    """An app that hands every chat over (nobody online: a ticket), emailing `mailbox`."""
+    settings = notifying_settings(tmp_path, mailbox[1], receiver)
+    settings.public_url = public_url
+    bot = ScriptedBot(list(HANDOFF))
+    return TestClient(create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock))
+
+
 def test_each_ticket_email_links_back_to_the_chat(tmp_path, mailbox, receiver, clock) -> None:
-    inbox, smtp_port = mailbox
-    settings = notifying_settings(tmp_path, smtp_port, receiver)
-    settings.public_url = "https://support.example.com/"
-    app = create_app(
-        settings, embedder=HashingEmbedder(), bot=ScriptedBot(list(HANDOFF)), clock=clock
-    )
-    with TestClient(app) as client:
+    inbox, _ = mailbox
+    with serving(tmp_path, mailbox, receiver, clock, "https://support.example.com/") as client:
         outbox = client.app.state.services.outbox
         started, ticket_id = ticketed(client)
         other = client.post("/api/conversations", json={}).json()
@@ -123,13 +126,8 @@ def test_each_ticket_email_links_back_to_the_chat(tmp_path, mailbox, receiver, c
 
 
 def test_a_japanese_chat_gets_its_link_in_japanese(tmp_path, mailbox, receiver, clock) -> None:
-    inbox, smtp_port = mailbox
-    settings = notifying_settings(tmp_path, smtp_port, receiver)
-    settings.public_url = "https://support.example.com"
-    app = create_app(
-        settings, embedder=HashingEmbedder(), bot=ScriptedBot(list(HANDOFF)), clock=clock
-    )
-    with TestClient(app) as client:
+    inbox, _ = mailbox
+    with serving(tmp_path, mailbox, receiver, clock, "https://support.example.com") as client:
         started, _ = ticketed(client, locale="ja")
         client.app.state.services.outbox.deliver_due()
         (filed,) = mails(inbox, 1)
@@ -138,12 +136,8 @@ def test_a_japanese_chat_gets_its_link_in_japanese(tmp_path, mailbox, receiver, 
 
 
 def test_without_a_public_address_emails_carry_no_link(tmp_path, mailbox, receiver, clock) -> None:
-    inbox, smtp_port = mailbox
-    settings = notifying_settings(tmp_path, smtp_port, receiver)
-    app = create_app(
-        settings, embedder=HashingEmbedder(), bot=ScriptedBot(list(HANDOFF)), clock=clock
-    )
-    with TestClient(app) as client:
+    inbox, _ = mailbox
+    with serving(tmp_path, mailbox, receiver, clock, None) as client:
         _, ticket_id = ticketed(client)
         client.post(
             f"/api/tickets/{ticket_id}/replies", json={"text": "On its way."}, headers=ADMIN_HEADERS
