@@ -346,7 +346,9 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
     # opened again has the note being written, and the status picked, where they were.
     ticket.locator("#ticket-status").select_option("pending")
     page.reload()
+    expect(page.locator(".connection")).to_have_text("● Live")  # the console has loaded
     page.locator("#view-tickets").click()
+    expect(row.locator(".clocks")).to_contain_text("Resolution")  # the inbox is drawn
     row.locator(".ticket-row").click()
     expect(ticket.locator("h2")).to_have_text(f"Ticket {ticket_id}")
     expect(ticket.locator("#ticket-note")).to_have_value("Checked with payments at 10:00")
