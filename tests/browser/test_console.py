@@ -871,6 +871,44 @@ def filed_ticket(http: httpx.Client, name: str, assignee: str | None) -> str:
     return ticket_id
 
 
+def test_a_ticket_drawn_after_an_action_keeps_the_agent_where_they_went_on_typing(
+    console_app, on_duty, page
+) -> None:
+    """On a slow server the answer to a status change comes after the agent has moved on to
+    the note: the pane is drawn again with them still in it, their words and caret kept."""
+    http = console_app.client()
+    ticket_id = filed_ticket(http, "Dee Ray", on_duty["id"])
+    open_console(page, console_app.url, on_duty["token"])
+    page.locator("#view-tickets").click()
+    page.locator(f'.ticket-item[data-ticket="{ticket_id}"] .ticket-row').click()
+    pane = page.locator("#ticket-pane")
+    expect(pane.locator("h2")).to_have_text(f"Ticket {ticket_id}")
+
+    held = []  # the ticket's reads after the change, answered when the test says
+
+    def hold(route) -> None:
+        if route.request.method == "GET":
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"**/api/tickets/{ticket_id}", hold)
+    pane.locator("#ticket-status").select_option("pending")
+    with page.expect_request(
+        lambda r: r.method == "GET" and r.url.endswith(f"/api/tickets/{ticket_id}")
+    ):
+        pane.get_by_role("button", name="Change status").click()
+    note = pane.locator("#ticket-note")
+    note.fill("Asked the warehouse")
+    assert held  # the change's answer is on its way: the pane is not drawn again yet
+    page.unroute(f"**/api/tickets/{ticket_id}", hold)  # and the reads held go on now
+    expect(pane.locator(".ticket-head .tag.status-pending")).to_be_visible()
+    expect(note).to_be_focused()
+    page.keyboard.type(" at 10:00")
+    expect(note).to_have_value("Asked the warehouse at 10:00")
+    assert page.errors == []
+
+
 def test_an_agent_works_only_their_own_chats_and_tickets(console_app, on_duty, page) -> None:
     """The inbox holds the agent's tickets and the unassigned ones, not a colleague's; a chat a
     supervisor moves on closes in the console with a word, not an error."""

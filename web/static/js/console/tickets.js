@@ -190,15 +190,24 @@ export async function openTicket(id, { again = false } = {}) {
 // drawn again as it is now, where the agent was, with what they were typing (kept as drafts).
 export async function refreshOpenTicket(id) {
   if (state.openTicket !== id || ui.ticketPane.hidden) return;
-  const focused = ui.ticketPane.contains(document.activeElement) ? document.activeElement.id : "";
+  await openTicket(id, { again: true });
+}
+
+// Where the agent is in the open ticket's pane, taken just before it is drawn again and given
+// back after: the field they are in (with the caret where it was) and the transcript's scroll.
+function placeInPane() {
+  const active = ui.ticketPane.contains(document.activeElement) ? document.activeElement : null;
   const log = ui.ticketPane.querySelector(".transcript");
   const atBottom = !log || log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const scrolled = log ? log.scrollTop : 0;
-  await openTicket(id, { again: true });
-  if (state.openTicket !== id) return;
-  if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
-  const fresh = ui.ticketPane.querySelector(".transcript");
-  if (fresh) fresh.scrollTop = atBottom ? fresh.scrollHeight : scrolled;
+  const caret = active instanceof HTMLTextAreaElement ? [active.selectionStart, active.selectionEnd] : null;
+  return () => {
+    const again = active && active.id ? document.getElementById(active.id) : null;
+    if (again) again.focus({ preventScroll: true });
+    if (caret && again instanceof HTMLTextAreaElement) again.setSelectionRange(...caret);
+    const fresh = ui.ticketPane.querySelector(".transcript");
+    if (fresh) fresh.scrollTop = atBottom ? fresh.scrollHeight : scrolled;
+  };
 }
 
 // What the agent has typed or picked in a ticket's pane and not yet sent, by ticket: a redraw
@@ -246,6 +255,7 @@ function pickFirst(status, statusError) {
 }
 
 function renderTicket(t, clocks, again) {
+  const putBack = again ? placeInPane() : null;
   const pane = clear(ui.ticketPane);
   pane.hidden = false;
   pane.dataset.ticket = t.id;
@@ -265,7 +275,10 @@ function renderTicket(t, clocks, again) {
         draft[sent] = "";
         keepDraft(t.id);
       }
-      await Promise.all([openTicket(t.id), loadTickets()]);
+      // Drawn again where the agent is (what they went on to type, and where), not opened
+      // anew: the answer may come after they started on the next thing.
+      await Promise.all([refreshOpenTicket(t.id), loadTickets()]);
+      if (!ui.ticketPane.contains(document.activeElement)) ui.ticketPane.querySelector("h2")?.focus({ preventScroll: true });
     } catch (err) {
       statusError.textContent = err.message;
       statusError.hidden = false;
@@ -318,7 +331,7 @@ function renderTicket(t, clocks, again) {
   );
   const log = pane.querySelector(".transcript");
   log.scrollTop = log.scrollHeight;
-  if (again) return; // redrawn where the agent already is (refreshOpenTicket)
+  if (putBack) return putBack(); // drawn again where the agent already is (refreshOpenTicket)
   // Opened from far down the inbox, the ticket (above the list) is brought into view.
   const top = pane.getBoundingClientRect().top;
   if (window.matchMedia("(max-width: 900px)").matches || top < 0 || top > window.innerHeight) pane.scrollIntoView();
