@@ -555,3 +555,29 @@ def serving_app(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+class Customer:
+    """A customer chatting over the HTTP contract: starts a conversation, says things, reads it."""
+
+    def __init__(self, http: httpx.Client, *, name: str | None, email: str, page_url: str) -> None:
+        started = http.post(
+            "/api/conversations",
+            json={"customer": {"name": name, "email": email}, "page_url": page_url},
+        )
+        assert started.status_code == 201, started.text
+        self.http = http
+        self.id = started.json()["id"]
+        self.headers = {"Authorization": f"Bearer {started.json()['token']}"}
+
+    def say(self, text: str) -> dict:
+        turn = self.http.post(
+            f"/api/conversations/{self.id}/messages",
+            json={"text": text, "client_id": uuid.uuid4().hex},
+            headers=self.headers,
+        )
+        assert turn.status_code == 200, turn.text
+        return turn.json()
+
+    def view(self) -> dict:
+        return self.http.get(f"/api/conversations/{self.id}", headers=self.headers).json()

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_agent as make_any_agent
-from tests.helpers import ADMIN, ADMIN_HEADERS, app_process, mail_env, wait_until
+from tests.helpers import ADMIN, ADMIN_HEADERS, Customer, app_process, mail_env, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -80,30 +80,6 @@ def on_duty(console_app) -> Iterator[dict]:
             json={"status": "offline"},
             headers=agent["headers"],
         )
-
-
-class Customer:
-    def __init__(self, http: httpx.Client, *, name: str | None, email: str, page_url: str) -> None:
-        started = http.post(
-            "/api/conversations",
-            json={"customer": {"name": name, "email": email}, "page_url": page_url},
-        )
-        assert started.status_code == 201, started.text
-        self.http = http
-        self.id = started.json()["id"]
-        self.headers = {"Authorization": f"Bearer {started.json()['token']}"}
-
-    def say(self, text: str) -> dict:
-        turn = self.http.post(
-            f"/api/conversations/{self.id}/messages",
-            json={"text": text, "client_id": uuid.uuid4().hex},
-            headers=self.headers,
-        )
-        assert turn.status_code == 200, turn.text
-        return turn.json()
-
-    def view(self) -> dict:
-        return self.http.get(f"/api/conversations/{self.id}", headers=self.headers).json()
 
 
 def open_console(page, url: str, token: str):

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.helpers import (
     ADMIN_HEADERS,
+    Customer,
     app_process,
     conversation_id,
     mail_env,
@@ -472,17 +473,9 @@ def test_a_full_chat_says_to_start_a_new_one(app, page):
 def test_the_link_in_a_ticket_email_opens_that_chat(app, api, page, new_page, mail_sink):
     inbox, _ = mail_sink
     address = f"ana-{uuid.uuid4().hex[:8]}@example.com"
-    started = api.post(
-        "/api/conversations", json={"customer": {"name": "Ana Ruiz", "email": address}}
-    ).json()
-    customer = {"Authorization": f"Bearer {started['token']}"}
-    said = api.post(
-        f"/api/conversations/{started['id']}/messages",
-        json={"text": "My refund never came"},
-        headers=customer,
-    )
-    assert said.status_code == 200, said.text
-    ticket_id = api.get(f"/api/conversations/{started['id']}").json()["ticket_id"]
+    ana = Customer(api, name="Ana Ruiz", email=address, page_url="https://shop.example/")
+    ana.say("My refund never came")
+    ticket_id = ana.view()["ticket_id"]
     assert ticket_id  # nobody online (and no bot here): filed at once
     mail = wait_until(
         lambda: next((e for e in inbox.envelopes if e.rcpt_tos == [address]), None),
@@ -520,7 +513,7 @@ def test_the_link_in_a_ticket_email_opens_that_chat(app, api, page, new_page, ma
 
     # A link whose chat cannot be opened (ended, or mistyped) starts a new chat, saying why.
     other = new_page()
-    other.goto(f"{app}/chat#conversation={started['id']}&token=ended")
+    other.goto(f"{app}/chat#conversation={ana.id}&token=ended")
     expect(other.locator("#error")).to_have_text(
         "The link to your earlier chat has ended. If it's about a ticket, tell us its number here."
     )
