@@ -83,3 +83,23 @@ def m004_known_browsers(db: Database) -> None:
         not_null={"account_id", "last_used_at"},
     )
     db.table("known_browsers").create_index(["account_id", "last_used_at"])
+
+
+@MIGRATIONS()
+def m005_staff_names_shown_clean(db: Database) -> None:
+    # Staff accounts and tokens named before control and text-direction characters were
+    # refused in names (`core.contact.StaffName`) are cleaned as customers' names are: the
+    # console, the audit view and the staff list show no name disguised as another. An account
+    # named with nothing but such characters is named by its email; a token, "staff".
+    from core.contact import customer_name as shown_clean
+
+    for account_id, name, email in db.execute(
+        "select id, name, email from staff_accounts"
+    ).fetchall():
+        if (clean := shown_clean(name) or email) != name:
+            db.execute("update staff_accounts set name = ? where id = ?", [clean, account_id])
+    for token_hash, subject in db.execute(
+        "select token_hash, subject from tokens where subject is not null and role <> 'customer'"
+    ).fetchall():  # a customer's token's subject is its conversation's id
+        if (clean := shown_clean(subject) or "staff") != subject:
+            db.execute("update tokens set subject = ? where token_hash = ?", [clean, token_hash])

@@ -164,3 +164,16 @@ def m008_away_reason(db: Database) -> None:
     agents = db.table("agents")
     if "away_reason" not in agents.columns_dict:
         agents.add_column("away_reason", str)
+
+
+@MIGRATIONS()
+def m009_agent_names_shown_clean(db: Database) -> None:
+    # Agents named before control and text-direction characters were refused in names
+    # (`core.contact.StaffName`) are cleaned as customers' names are, so no roster, offer or
+    # transcript shows "Priya" with another name's letters reversed after it. A name of nothing
+    # but such characters becomes the agent's id.
+    from core.contact import customer_name as shown_clean
+
+    for agent_id, name in db.execute("select id, name from agents").fetchall():
+        if name is not None and (clean := shown_clean(name) or agent_id) != name:
+            db.execute("update agents set name = ? where id = ?", [clean, agent_id])

@@ -102,3 +102,42 @@ def test_names_stored_before_the_rule_are_cleaned_when_the_database_is_upgraded(
     names = dict(upgraded.db.execute("select id, customer_name from conversations").fetchall())
     upgraded.close()
     assert names == {kept["id"]: "Ana Lee", old["id"]: "Ana nimda"}
+
+
+def test_staff_names_stored_before_the_rule_are_cleaned_when_the_database_is_upgraded(
+    tmp_path, client, admin, settings
+) -> None:
+    from cascade.storage import open_storage
+
+    agent = client.post("/api/agents", json={"name": "Priya Raman"}, headers=admin).json()
+    blank = client.post("/api/agents", json={"name": "Sam"}, headers=admin).json()
+    staff = {"email": "noor@example.com", "name": "Noor", "role": "editor"}
+    made = client.post(
+        "/api/staff", json={**staff, "password": "correct horse battery"}, headers=admin
+    )
+    assert made.status_code == 201, made.text
+    token = {"role": "ops", "subject": "Dana", "expires_in_days": 30}
+    assert client.post("/api/tokens", json=token, headers=admin).status_code == 201
+    storage = open_storage(settings.database_path, url=settings.database_url)
+    with storage.write() as db:  # as the code before the rule stored them
+        db.execute("update agents set name = ? where id = ?", [f"Priya{RLO}tnega", agent["id"]])
+        db.execute("update agents set name = ? where id = ?", [f"{RLO}\n", blank["id"]])
+        db.execute("update staff_accounts set name = ?", [f"Noor{RLO}rotide"])
+        db.execute("update tokens set subject = ? where subject = 'Dana'", [f"Dana{LRI}x{PDI}"])
+        db.execute(
+            "delete from _sqlite_migrations where (migration_set, name) in"
+            " (('handoff', 'm009_agent_names_shown_clean'),"
+            " ('core', 'm005_staff_names_shown_clean'))"
+        )
+    storage.close()
+
+    upgraded = open_storage(settings.database_path, url=settings.database_url)
+    agents = dict(upgraded.db.execute("select id, name from agents").fetchall())
+    accounts = [row[0] for row in upgraded.db.execute("select name from staff_accounts")]
+    subjects = [
+        row[0] for row in upgraded.db.execute("select subject from tokens where role = 'ops'")
+    ]
+    upgraded.close()
+    assert agents == {agent["id"]: "Priya tnega", blank["id"]: blank["id"]}
+    assert accounts == ["Noor rotide"]
+    assert subjects == ["Dana x"]
