@@ -123,7 +123,7 @@ def build_services(
         )
     realtime = realtime or Realtime()
     tokens.revoke_listeners.append(realtime.disconnect_tokens)
-    links = chat_links(tokens, clock, settings.public_url)  # in emails about tickets
+    links = chat_links(tokens, clock, settings.public_url)  # in emails to customers
     outbox = Outbox(storage=storage, clock=clock, settings=settings, links=links)
     tickets = TicketStore(
         storage=storage,
@@ -213,6 +213,7 @@ def build_services(
             identity_secret=revealed(settings.identity_secret),
             transcripts_per_conversation=settings.transcripts_per_conversation,
             zone=settings.business_timezone,
+            links=links,
         ),
         agents=agents,
         queue=queue,

@@ -18,6 +18,7 @@ from conversations.errors import ClientIdReused, NotAssigned
 from conversations.events import TranscriptEmailed, record
 from conversations.gaps import GapRecorder
 from conversations.identity import verified_user_id
+from conversations.links import ChatLinks, NoLinks
 from conversations.locks import for_update
 from conversations.people import HandoffRequest, People
 from conversations.quiet import SEEN_EVERY_S
@@ -55,6 +56,7 @@ class ConversationService:
         identity_secret: str | None = None,
         transcripts_per_conversation: int = 3,
         zone: str = "UTC",
+        links: ChatLinks | None = None,
     ) -> None:
         self.chat = Chat(storage=storage, clock=clock, people=people, gaps=gaps)
         self.bot_turn = BotTurn(self.chat, bot)
@@ -67,6 +69,7 @@ class ConversationService:
         self.identity_secret = identity_secret  # None: no site may vouch for a user id
         self.transcripts_per_conversation = transcripts_per_conversation
         self.zone = zone  # the business's time zone: the transcript's times are in it
+        self.links: ChatLinks = links or NoLinks()  # the transcript's link back to the chat
 
     @property
     def bot(self) -> Bot:
@@ -206,6 +209,8 @@ class ConversationService:
             language=language,
             zone=self.zone,
         )
+        if link := self.links.to(conversation_id):
+            body += "\n" + say(language, "email.transcript_link", link=link) + "\n"
         with self.chat.storage.write() as db:
             stored = db.execute(  # held: a second request counts this one's email
                 "select customer_email from conversations where id = ?" + for_update(db),

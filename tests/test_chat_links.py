@@ -162,3 +162,47 @@ def test_a_public_address_that_is_no_web_address_is_refused(url) -> None:
 
     with pytest.raises(ValidationError, match="public_url"):
         Settings(public_url=url)
+
+
+@pytest.mark.parametrize(
+    ("locale", "line"),
+    [
+        (None, "To go on with this chat, or to read it again: https://"),
+        ("ja", "このチャットの続きや、内容の確認はこちらからどうぞ：https://"),
+    ],
+)
+def test_the_transcript_email_links_back_to_the_chat(
+    tmp_path, mailbox, receiver, clock, locale, line
+) -> None:
+    inbox, _ = mailbox
+    with serving(tmp_path, mailbox, receiver, clock, "https://support.example.com") as client:
+        started, _ = ticketed(client, locale=locale)
+        client.app.state.services.outbox.deliver_due()
+        mails(inbox, 1)  # the ticket's
+        inbox.envelopes.clear()
+        sent = client.post(
+            f"/api/conversations/{started['id']}/transcript", headers=bearer(started["token"])
+        )
+        assert sent.status_code == 202, sent.text
+        client.app.state.services.outbox.deliver_due()
+        (transcript,) = mails(inbox, 1)
+        assert "a person please" in transcript
+        assert transcript.rstrip().splitlines()[-1].startswith(line)
+        conversation_id, headers = opened_by(LINK.search(transcript)[0])
+        assert conversation_id == started["id"]
+        assert client.get(f"/api/conversations/{started['id']}", headers=headers).status_code == 200
+
+
+def test_without_a_public_address_the_transcript_has_no_link(
+    tmp_path, mailbox, receiver, clock
+) -> None:
+    inbox, _ = mailbox
+    with serving(tmp_path, mailbox, receiver, clock, None) as client:
+        started, _ = ticketed(client)
+        sent = client.post(
+            f"/api/conversations/{started['id']}/transcript", headers=bearer(started["token"])
+        )
+        assert sent.status_code == 202, sent.text
+        client.app.state.services.outbox.deliver_due()
+        filed, transcript = mails(inbox, 2)
+        assert "a person please" in transcript and "http" not in transcript
