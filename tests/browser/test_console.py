@@ -890,6 +890,37 @@ def test_a_ticket_drawn_after_an_action_keeps_the_agent_where_they_went_on_typin
     assert page.errors == []
 
 
+def test_a_click_begun_on_a_ticket_opens_it_though_the_inbox_is_drawn_again_meanwhile(
+    console_app, on_duty, page
+) -> None:
+    """The inbox is drawn again whenever any ticket changes, often while the agent is reaching
+    for a row: the press lands on one drawing and the release on the next, and the ticket still
+    opens."""
+    http = console_app.client()
+    wanted = filed_ticket(http, "Noor Haddad", on_duty["id"])
+    other = filed_ticket(http, "Sam Otto", on_duty["id"])
+    open_console(page, console_app.url, on_duty["token"])
+    page.locator("#view-tickets").click()
+    row = page.locator(f'.ticket-item[data-ticket="{wanted}"] .ticket-row')
+    expect(row).to_be_visible()
+    box = row.bounding_box()
+    assert box
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    # Meanwhile a colleague raises the other ticket's priority: the change reaches the inbox.
+    changed = http.patch(
+        f"/api/tickets/{other}", json={"priority": "urgent"}, headers=ADMIN_HEADERS
+    )
+    assert changed.status_code == 200, changed.text
+    expect(page.locator(f'.ticket-item[data-ticket="{other}"] .tag.priority-urgent')).to_be_visible(
+        timeout=PUSHED_WITHIN_MS
+    )
+    page.mouse.up()
+    expect(page.locator("#ticket-pane h2")).to_have_text(f"Ticket {wanted}")
+    expect(row).to_have_class(re.compile(r"\bcurrent\b"))
+    assert page.errors == []
+
+
 def test_an_agent_works_only_their_own_chats_and_tickets(console_app, on_duty, page) -> None:
     """The inbox holds the agent's tickets and the unassigned ones, not a colleague's; a chat a
     supervisor moves on closes in the console with a word, not an error."""

@@ -142,41 +142,65 @@ const ORDERS = {
   priority: (a, b) => (RANK[a.priority] ?? 2) - (RANK[b.priority] ?? 2) || number(a) - number(b),
 };
 
+// One row of the inbox, and what it shows: a row whose ticket shows the same is left in place.
+function ticketRow(t) {
+  const clocks = t.sla_clocks || {};
+  return el("li", { class: "ticket-item", dataset: { ticket: t.id } },
+    el("button", { type: "button", class: "ticket-row" + (state.openTicket === t.id ? " current" : ""), onclick: () => openTicket(t.id) },
+      el("span", { class: "ticket-id" }, t.id),
+      el("span", { class: "tag status-" + t.status }, t.status),
+      el("span", { class: "tag priority-" + t.priority }, t.priority),
+      el("span", { class: "tag" }, t.skill),
+      languageBadge(t.language),
+      el("span", { class: "subject" }, t.subject || "(no question typed)"),
+      el("span", { class: "muted reason" }, HANDOFF_REASONS[t.reason] || t.reason),
+      el("span", { class: "muted email" }, [t.customer_name && t.customer_name.trim(), t.customer_email || "no email"].filter(Boolean).join(" · ")),
+      el("span", { class: "clocks" },
+        Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status)))));
+}
+const shows = (t) => JSON.stringify([t.status, t.priority, t.skill, t.language, t.subject, t.reason, t.customer_name, t.customer_email, t.sla_clocks]);
+
+// The inbox is drawn again whenever any ticket changes (a poll, a colleague's action, an SLA
+// event), often while the agent is reaching for a row: rows are kept by ticket and only a
+// changed one is replaced, so a click begun on a row before a redraw still opens its ticket, and
+// the row that had the keyboard keeps it.
+const rows = new Map(); // ticket id -> { item, shows }
 function renderTickets() {
-  // Drawn again when any ticket changes: the row that had the keyboard keeps it.
   const had = ui.ticketList.contains(document.activeElement) && document.activeElement.closest(".ticket-item");
   const focused = had ? had.dataset.ticket : null;
-  clear(ui.ticketList);
   const shown = state.tickets.filter((t) =>
     (state.ticketFilter === "all" || (state.ticketFilter === "active" ? ACTIVE_TICKETS.includes(t.status) : t.status === state.ticketFilter)) &&
     (!state.mineOnly || (state.agent && t.assignee_agent_id === state.agent.id)));
   shown.sort(ORDERS[state.ticketSort] || ORDERS.newest);
-  if (!shown.length) ui.ticketList.append(el("li", { class: "muted" }, "No tickets here."));
-  for (const t of shown) {
-    const clocks = t.sla_clocks || {};
-    ui.ticketList.append(
-      el("li", { class: "ticket-item", dataset: { ticket: t.id } },
-        el("button", { type: "button", class: "ticket-row" + (state.openTicket === t.id ? " current" : ""), onclick: () => openTicket(t.id) },
-          el("span", { class: "ticket-id" }, t.id),
-          el("span", { class: "tag status-" + t.status }, t.status),
-          el("span", { class: "tag priority-" + t.priority }, t.priority),
-          el("span", { class: "tag" }, t.skill),
-          languageBadge(t.language),
-          el("span", { class: "subject" }, t.subject || "(no question typed)"),
-          el("span", { class: "muted reason" }, HANDOFF_REASONS[t.reason] || t.reason),
-          el("span", { class: "muted email" }, [t.customer_name && t.customer_name.trim(), t.customer_email || "no email"].filter(Boolean).join(" · ")),
-          el("span", { class: "clocks" },
-            Object.keys(METRICS).filter((m) => clocks[m]).map((m) => slaBadge(m, clocks[m], t.status))))),
-    );
-  }
-  const row = focused && [...ui.ticketList.querySelectorAll(".ticket-item")].find((item) => item.dataset.ticket === focused);
-  if (row) row.querySelector(".ticket-row").focus();
+  const items = shown.map((t) => {
+    const known = rows.get(t.id);
+    if (known && known.shows === shows(t)) return known.item;
+    const item = ticketRow(t);
+    rows.set(t.id, { item, shows: shows(t) });
+    return item;
+  });
+  if (!items.length) items.push(el("li", { class: "muted" }, "No tickets here."));
+  const wanted = new Set(items);
+  for (const child of [...ui.ticketList.children]) if (!wanted.has(child)) child.remove();
+  // In order, moving only what is out of place (a row not moved is not touched).
+  items.forEach((item, i) => {
+    if (ui.ticketList.children[i] !== item) ui.ticketList.insertBefore(item, ui.ticketList.children[i] || null);
+  });
+  const listed = new Set(shown.map((t) => t.id));
+  for (const id of rows.keys()) if (!listed.has(id)) rows.delete(id);
+  markCurrent();
+  const row = focused && rows.get(focused);
+  if (row && !row.item.contains(document.activeElement)) row.item.querySelector(".ticket-row").focus();
   updateCounts();
+}
+
+function markCurrent() {
+  for (const row of ui.ticketList.querySelectorAll(".ticket-row")) row.classList.toggle("current", row.parentElement.dataset.ticket === state.openTicket);
 }
 
 export async function openTicket(id, { again = false } = {}) {
   state.openTicket = id;
-  for (const row of ui.ticketList.querySelectorAll(".ticket-row")) row.classList.toggle("current", row.parentElement.dataset.ticket === id);
+  markCurrent();
   try {
     const [ticket, clocks] = await Promise.all([call(`/api/tickets/${encodeURIComponent(id)}`), call(`/api/tickets/${encodeURIComponent(id)}/sla`)]);
     if (state.openTicket !== id) return; // another was opened meanwhile
