@@ -143,10 +143,15 @@ class BotTurn:
                 # The language to answer in (a code of core.language.LANGUAGES).
                 "language": language,
             }
+        # A person is promised only when one could chat now; otherwise the ticket that follows
+        # says what happens next.
+        words = (
+            "chat.frustration" if chat.people.can_chat_now(language) else "chat.frustration_nobody"
+        )
         with chat.storage.write():
             reply = chat.say(
                 conversation_id,
-                BotMessage(say(language, "chat.frustration")),
+                BotMessage(say(language, words)),
                 reply_to=message["id"],
             )
             self._hand_over(

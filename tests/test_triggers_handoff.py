@@ -198,3 +198,31 @@ def test_the_same_no_to_each_article_the_bot_asks_about_is_no_frustration(client
         )
         assert turn.json()["status"] == "bot", turn.text
     assert len(bot.sent) == 3  # each "nope" reached the bot, as the answer it is
+
+
+@pytest.mark.parametrize(
+    ("online", "said", "status"),
+    [
+        (True, "I'm bringing in a member of our team now", "queued"),
+        (False, "No one from our team is free to chat right now", "ticketed"),
+    ],
+)
+def test_an_upset_customer_is_promised_a_person_only_when_one_is_online(
+    client, bot, admin, online, said, status
+) -> None:
+    if online:
+        make_agent(client, admin, "Generalist", {"general": 1})
+    started = client.post("/api/conversations", json={"customer": {"name": "Ana"}}).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    turn = client.post(
+        f"/api/conversations/{started['id']}/messages",
+        json={"text": "you are a useless bot"},
+        headers=headers,
+    ).json()
+    assert turn["status"] == status
+    texts = [m["text"] for m in turn["messages"] if m["sender"] != "customer"]
+    assert texts[0].startswith("I'm sorry this has been frustrating.")
+    assert said in texts[0]
+    if not online:  # what happens instead: the ticket, with its number
+        view = client.get(f"/api/conversations/{started['id']}", headers=admin).json()
+        assert any(view["ticket_id"] in text for text in texts[1:])
