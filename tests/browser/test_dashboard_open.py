@@ -12,16 +12,30 @@ from tests.browser.test_dashboard import Customer, open_dashboard, ops_app  # no
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 
+def todays_rates(page) -> list:
+    """The last point of each line of the FCR chart: today's."""
+    return page.evaluate(
+        """() => Chart.getChart("fcr-chart").data.datasets.map((set) => set.data.at(-1))"""
+    )
+
+
 def test_chats_still_going_are_counted_and_said(ops_app, page) -> None:  # noqa: F811
     with httpx.Client(base_url=ops_app, timeout=30) as http:
+        going = Customer(http, "ben@example.com")
+        assert going.says("how do I freeze my card")["status"] == "bot"
+        # Today's only chat is still going: today has no rate yet, not a plunge to 0 %.
+        open_dashboard(page, ops_app)
+        page.wait_for_selector("#status:has-text('1 conversation')")
+        page.wait_for_function("() => Chart.getChart('fcr-chart')")
+        assert todays_rates(page) == [None, None]
         done = Customer(http, "ana@example.com")
         done.says("how do I freeze my card")
         assert done.says("/affirm")["status"] == "resolved"
-        going = Customer(http, "ben@example.com")
-        assert going.says("how do I freeze my card")["status"] == "bot"
 
-    open_dashboard(page, ops_app)
+    page.get_by_role("button", name="Show").click()
     page.wait_for_selector("#status:has-text('2 conversations')")
+    page.wait_for_function("() => Chart.getChart('fcr-chart')")
+    assert todays_rates(page) == [50, 50]
     fcr = page.locator('#tiles .tile[data-figure="first_contact_resolution"]')
     expect(fcr.locator(".value")).to_have_text("50%")
     expect(fcr.locator(".detail")).to_have_text("1 of 2 (1 still open)")

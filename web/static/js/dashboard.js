@@ -199,8 +199,8 @@ async function start() {
     const labels = daily.days.map((d) => shortDay(d.day));
     charts.push(
       lineChart(fcr.canvas, labels, [
-        ["First-contact resolution", daily.days.map((d) => pct(d.first_contact_resolution)), "#0b5cad"],
-        ["Bot containment", daily.days.map((d) => pct(d.bot_containment)), "#1c7c3c"],
+        ["First-contact resolution", daily.days.map((d) => settled(d, d.first_contact_resolution)), "#0b5cad"],
+        ["Bot containment", daily.days.map((d) => settled(d, d.bot_containment)), "#1c7c3c"],
       ], { max: 100, unit: "%" }),
       new window.Chart(volume.canvas, {
         type: "bar",
@@ -246,6 +246,12 @@ async function start() {
 
   function pct(share) {
     return share === null ? null : +(share * 100).toFixed(2);
+  }
+
+  // A day whose every chat is still going (today, early on) has no rate yet: no point, rather
+  // than a plunge to 0 % that nothing has earned.
+  function settled(day, share) {
+    return day.contacts && day.outcomes.open === day.contacts ? null : pct(share);
   }
 
   function base(extra) {
