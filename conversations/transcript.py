@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from conversations.attempts import CHOOSE_ARTICLE
 from core.words import say
 
 # Who said each message, as the transcript's reader sees it (keys of email.po).
@@ -44,15 +45,25 @@ class Mailer(Protocol):
 
 
 def first_customer_question(messages: list[dict[str, Any]]) -> str | None:
-    """What the customer first typed (button payloads are not typed text)."""
-    return next(
-        (
-            m["text"]
-            for m in messages
-            if m["sender"] == "customer" and not m["text"].startswith("/")
-        ),
-        None,
-    )
+    """The question the customer came with: what they typed that the bot first answered with an
+    article or a list of articles (a "hi" or a "hello?" before it is no question), else what
+    they first typed. A button's payload is not typed text; a pick from a list keeps the
+    question it was a pick for."""
+    typed = first = None
+    for m in messages:
+        if m["sender"] == "customer":
+            if not m["text"].startswith("/"):
+                typed = m["text"]
+                first = first or typed
+        elif typed and (
+            m.get("article_id") or any(_offers_article(b) for b in m.get("buttons") or [])
+        ):
+            return typed
+    return first
+
+
+def _offers_article(button: dict[str, Any]) -> bool:
+    return str(button.get("payload", "")).startswith(CHOOSE_ARTICLE)
 
 
 def as_text(

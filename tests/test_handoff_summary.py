@@ -61,3 +61,30 @@ def test_a_pick_typed_as_a_reply_is_not_quoted_as_the_question() -> None:
     )
     assert package["question"] == "返金っていつされるの？"
     assert package["summary"].startswith('The customer asked: "返金っていつされるの？".')
+
+
+def test_the_question_is_what_the_bot_searched_not_the_greeting_before_it(
+    client, bot, admin
+) -> None:
+    """ "hi", then the question, then the customer loses patience: the agent's summary and the
+    ticket's subject quote the question the bot offered articles for, not the "hi"."""
+    choices = {
+        "custom": {
+            "text": "Which one fits best?",
+            "buttons": [
+                {"title": "Order a card", "payload": '/choose_article{"article_id": "order"}'},
+                {"title": "None of these", "payload": "/deny"},
+            ],
+        }
+    }
+    bot.replies = [[{"custom": {"text": "Hello! What can I help you with?"}}], [choices]]
+    started = client.post("/api/conversations", json={"customer": {"name": "Ana"}}).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    for text in ("hi", "my card hasn't arrived", "you are a useless bot"):
+        client.post(
+            f"/api/conversations/{started['id']}/messages", json={"text": text}, headers=headers
+        )
+    view = client.get(f"/api/conversations/{started['id']}", headers=admin).json()
+    assert view["handoff"]["summary"].startswith('Ana asked: "my card hasn\'t arrived".')
+    ticket = client.get(f"/api/tickets/{view['ticket_id']}", headers=admin).json()
+    assert ticket["subject"] == "my card hasn't arrived"
