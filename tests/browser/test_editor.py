@@ -709,3 +709,44 @@ def test_try_a_question_says_a_sensitive_article_goes_to_a_person(web_app, page)
     expect(first).to_contain_text(f"A stolen falcon {tag}")
     expect(first.locator(".sensitive")).to_have_text(" sensitive: to a person")
     assert page.errors == []
+
+
+def test_the_list_narrows_to_a_language_and_a_skill(web_app, page):
+    tag = unique()
+    for article_id, title, language, skill in [
+        (f"en-cards-{tag}", f"Card limits {tag}", "en", "cards"),
+        (f"en-loans-{tag}", f"Loan rates {tag}", "en", "loans"),
+        (f"ja-cards-{tag}", f"カードの限度額 {tag}", "ja", "cards"),
+    ]:
+        created = httpx.post(
+            f"{web_app}/api/kb/articles",
+            json={
+                "id": article_id,
+                "title": title,
+                "body": "Ask in store.",
+                "language": language,
+                "skill": skill,
+            },
+            headers=ADMIN_HEADERS,
+            timeout=60,
+        )
+        assert created.status_code == 201, created.text
+    open_editor(page, web_app)
+    page.fill("#list-q", tag)
+    titles = page.locator(".article-item .article-title")
+    expect(titles).to_have_count(3)
+    page.select_option("#list-language", "ja")
+    expect(titles).to_have_text([f"カードの限度額 {tag}"])
+    expect(page.locator("#list-count")).to_have_text("1 article (of 3)")
+    page.select_option("#list-language", "")
+    page.select_option("#list-skill", "cards")
+    expect(titles).to_have_text([f"Card limits {tag}", f"カードの限度額 {tag}"])
+    page.select_option("#list-language", "en")
+    expect(titles).to_have_text([f"Card limits {tag}"])
+    # The filters hold as the list is asked again (another search, a save elsewhere).
+    page.fill("#list-q", f"limits {tag}")
+    expect(titles).to_have_text([f"Card limits {tag}"])
+    expect(page.locator("#list-skill")).to_have_value("cards")
+    page.select_option("#list-language", "ja")
+    expect(page.locator("#list-count")).to_have_text("No articles match.")
+    assert page.errors == []

@@ -1,4 +1,6 @@
-// The article list, with its search box and status filter.
+// The article list, with its search box and its filters: status (asked of the server), language
+// and skill (the listed articles narrowed here, as a knowledge base in two languages and a dozen
+// skills is long to scroll).
 import { clear, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
 import { $, state, call, reason, debounce, requestArticle } from "./state.js";
@@ -32,7 +34,21 @@ export async function loadList() {
   }
 }
 
-function renderList(articles) {
+// The skill filter offers the skills of the articles listed (the one picked stays offered).
+function offerSkills(articles) {
+  const select = $("list-skill");
+  const skills = new Set(articles.map((a) => a.skill));
+  if (state.skill) skills.add(state.skill);
+  clear(select).append(
+    el("option", { value: "" }, "All"),
+    ...[...skills].sort(collator.compare).map((skill) => el("option", { value: skill }, skill)),
+  );
+  select.value = state.skill;
+}
+
+function renderList(all) {
+  offerSkills(all);
+  const articles = all.filter((a) => (!state.language || a.language === state.language) && (!state.skill || a.skill === state.skill));
   const list = clear($("article-list"));
   for (const article of [...articles].sort(ORDERS[state.order] || ORDERS.title)) {
     const selected = state.current && state.current.id === article.id;
@@ -60,11 +76,12 @@ function renderList(articles) {
       )
     );
   }
-  const filtered = state.status || state.query;
+  const filtered = state.status || state.query || state.language || state.skill;
+  const narrowed = articles.length < all.length ? ` (of ${all.length})` : "";
   $("list-count").textContent =
     articles.length === 0
       ? filtered ? "No articles match." : "No articles yet."
-      : articles.length + (articles.length === 1 ? " article" : " articles");
+      : articles.length + (articles.length === 1 ? " article" : " articles") + narrowed;
 }
 
 export function wireList() {
@@ -78,6 +95,12 @@ export function wireList() {
     state.query = $("list-q").value.trim();
     loadList();
   });
+  for (const [id, key] of [["list-language", "language"], ["list-skill", "skill"]]) {
+    $(id).addEventListener("change", () => {
+      state[key] = $(id).value;
+      renderList(listed);
+    });
+  }
   $("list-order").addEventListener("change", () => {
     state.order = $("list-order").value;
     renderList(listed);

@@ -11,6 +11,8 @@ export const state = {
   status: "",
   query: "",
   order: "title",
+  language: "", // the list narrowed to one language ("": all)
+  skill: "", // and to one skill
   current: null, // the article as last loaded or saved; null while writing a new one
   base: null, // the version unsaved changes kept across a sign-in began from (form.js)
   questions: [],
