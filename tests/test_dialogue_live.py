@@ -37,7 +37,7 @@ def test_a_reply_that_is_not_a_yes_is_asked_about_again(live, reply: str) -> Non
     turn = chat.say(reply)
     assert turn["status"] == "bot"
     last = turn["messages"][-1]
-    assert last["text"].endswith("Did the article answer your question?")
+    assert last["text"].lower().endswith("did the article answer your question?")
     assert [b["payload"] for b in last["buttons"]] == ["/affirm", "/deny", "/request_human"]
     # The buttons still work afterwards: a No tries the next-best article.
     after = chat.say("/deny")
