@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -66,6 +67,19 @@ def _offers_article(button: dict[str, Any]) -> bool:
     return str(button.get("payload", "")).startswith(CHOOSE_ARTICLE)
 
 
+# The Markdown the chat shows (web/static/js/shared/markdown.js: **bold**, [links](https://…)
+# and lists, nothing else), written as a plain-text email reads it: bold without its stars, a
+# link as its words and its address; lists are readable as typed. By hand, as a Markdown
+# library would read more than the chat does (a customer's "*" or "_" is no emphasis there).
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+
+
+def as_plain(text: str) -> str:
+    """`text` (Markdown as the chat shows it) as plain text."""
+    return _LINK.sub(r"\1 (\2)", _BOLD.sub(r"\1", text))
+
+
 def as_text(
     messages: list[dict[str, Any]],
     *,
@@ -75,7 +89,7 @@ def as_text(
 ) -> str:
     """One line per message, oldest first, each with its time in the time zone `zone` (named:
     "2026-12-02 12:29 JST") and who said it, in the conversation's `language` (the messages
-    themselves as they were written)."""
+    themselves as they were written; the bot's and the team's Markdown as plain text)."""
     where = ZoneInfo(zone)
     lines = [say(language, "email.transcript_intro"), ""]
     for message in messages:
@@ -87,7 +101,8 @@ def as_text(
         )
         at = datetime.fromisoformat(message["created_at"]).astimezone(where)
         stamp = at.strftime("%Y-%m-%d %H:%M %Z")
-        lines.append(f"[{stamp}] {who}: {message['text']}")
+        text = message["text"] if message["sender"] == "customer" else as_plain(message["text"])
+        lines.append(f"[{stamp}] {who}: {text}")
         for button in message.get("buttons") or []:
             lines.append(f"    ( {button['title']} )")
     lines.append("")

@@ -219,3 +219,40 @@ def test_an_international_domain_is_mailed_and_an_undeliverable_address_refused(
         assert mail["To"] == "jose@xn--bcher-kva.de"
         assert mail["Date"] and mail["Message-ID"]  # what mail clients sort and thread by
         assert client.get("/health").json()["status"] == "ok"
+
+
+def test_articles_in_the_transcript_read_as_plain_text(tmp_path, mailbox, clock) -> None:
+    """An article's Markdown in the chat is bold and links there; in the email, words: no
+    stars, a link's words with its address. The customer's own text stays as typed."""
+    inbox, port = mailbox
+    settings = Settings(
+        data_dir=tmp_path,
+        admin_token=ADMIN,
+        rasa_url="",
+        route_interval_s=0,
+        outbox_interval_s=0,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+    )
+    article = (
+        "**Report a lost card**\n\n1. Go to **Cards → Report**\n"
+        "2. See [our help page](https://bank.example/lost)."
+    )
+    bot = ScriptedBot([{"text": article}])
+    app = create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
+    with TestClient(app) as client:
+        started = client.post("/api/conversations", json={}).json()
+        customer = {"Authorization": f"Bearer {started['token']}"}
+        path = f"/api/conversations/{started['id']}"
+        client.post(f"{path}/messages", json={"text": "I lost my **card**"}, headers=customer)
+        sent = client.post(
+            f"{path}/transcript", json={"email": "ana@example.com"}, headers=customer
+        )
+        assert sent.status_code == 202, sent.text
+        client.app.state.services.outbox.deliver_due()
+        wait_until(lambda: inbox.envelopes, what="the email")
+        body = message_from_bytes(inbox.envelopes[0].content).get_payload(decode=True).decode()
+        body = body.replace("\r\n", "\n")
+        assert "You: I lost my **card**" in body
+        assert "Assistant: Report a lost card\n\n1. Go to Cards → Report\n" in body
+        assert "2. See our help page (https://bank.example/lost)." in body
