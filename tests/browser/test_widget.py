@@ -394,6 +394,16 @@ def test_the_transcript_is_emailed(app, page, mail_sink):
     chat.get_by_label("Send the transcript to").fill("dana@example.com")
     chat.get_by_label("Send the transcript to").press("Enter")
     chat.get_by_text("On its way to dana@example.com.").wait_for()
+    # Sent: the form says so and is put away with one press, the keyboard back in the chat.
+    expect(chat.get_by_label("Send the transcript to")).to_be_hidden()
+    chat.get_by_role("button", name="OK").click()
+    expect(chat.locator("#email-form")).to_be_hidden()
+    expect(chat.locator("#input")).to_be_focused()
+    # Asked again, it knows the address the chat now has.
+    chat.get_by_role("button", name="More").click()
+    chat.get_by_role("menuitem", name="Email me the transcript").click()
+    expect(chat.get_by_label("Send the transcript to")).to_have_value("dana@example.com")
+    chat.get_by_role("button", name="Cancel").click()
 
     mail = wait_until(
         lambda: next((e for e in inbox.envelopes if e.rcpt_tos == ["dana@example.com"]), None),

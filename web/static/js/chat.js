@@ -540,6 +540,9 @@ async function emailTranscript(event) {
       body: email ? { email } : {},
     });
     result.textContent = w("widget.email_sent", { email: sent.sent_to });
+    state.email = sent.sent_to; // kept by the chat: the next transcript needs no address
+    $("email-form").classList.add("sent"); // what became of it, and a way to put it away
+    $("email-done").focus();
   } catch (err) {
     const why = {
       409: "widget.email_other",
@@ -608,11 +611,19 @@ $("talk-to-person").addEventListener("click", () => {
 });
 $("email-transcript").addEventListener("click", () => {
   toggleMenu(false);
-  $("email-form").hidden = false;
+  const form = $("email-form");
+  form.hidden = false;
+  form.classList.remove("sent");
   $("email-result").textContent = "";
+  // The address the chat already has (given earlier, or in this chat) is the one it goes to.
+  if (state.email && !$("email-input").value) $("email-input").value = state.email;
   $("email-input").focus();
 });
 $("email-cancel").addEventListener("click", () => { $("email-form").hidden = true; });
+$("email-done").addEventListener("click", () => {
+  $("email-form").hidden = true;
+  $("input").focus();
+});
 $("email-form").addEventListener("submit", emailTranscript);
 $("new-chat").addEventListener("click", () => {
   toggleMenu(false);
