@@ -35,6 +35,14 @@ async def bot_up_within(bot: Bot, seconds: float) -> bool:
     return False
 
 
+# What each sign of frustration (conversations.triggers) is, as the agent's summary says it.
+SIGNS_FOR_STAFF = {
+    "shouting": "shouting (capitals or exclamation marks)",
+    "insult": "angry or insulting words",
+    "repeat": "the same message again",
+}
+
+
 class Bot(Protocol):
     """The bot tier as a conversation sees it (Rasa's client is one, wired by the app).
 
@@ -160,7 +168,7 @@ class BotTurn:
                     reason="frustration",
                     priority="high",
                     sentiment="negative",
-                    detail=f"Sign of frustration: {sign}.",
+                    detail=f"Sign of frustration: {SIGNS_FOR_STAFF[sign]}.",
                 ),
             )
             chat.store.turn_taken(message["id"])

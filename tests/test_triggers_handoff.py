@@ -223,6 +223,8 @@ def test_an_upset_customer_is_promised_a_person_only_when_one_is_online(
     texts = [m["text"] for m in turn["messages"] if m["sender"] != "customer"]
     assert texts[0].startswith("I'm sorry this has been frustrating.")
     assert said in texts[0]
+    package = client.get(f"/api/conversations/{started['id']}", headers=admin).json()["handoff"]
+    assert package["summary"].endswith("Sign of frustration: angry or insulting words.")
     if not online:  # what happens instead: the ticket, with its number
         view = client.get(f"/api/conversations/{started['id']}", headers=admin).json()
         assert any(view["ticket_id"] in text for text in texts[1:])
