@@ -231,6 +231,7 @@ class Metrics:
         scores: list[int] = []
         sla_warnings = sla_breaches = 0
         gaps: Counter[str] = Counter()
+        written: dict[str, str] = {}
         for contact in contacts:
             for name, data in contact.events:
                 if name == HandedOver.name:
@@ -257,13 +258,17 @@ class Metrics:
                 elif name == SlaBreached.name:
                     sla_breaches += count
             for (raw,) in self.storage.db.execute(
-                f"select handoff from conversations where id in ({marks}) and handoff is not null",
+                f"select handoff from conversations where id in ({marks}) and handoff is not null"
+                " order by created_at, id",
                 ids,
             ).fetchall():
                 package = json.loads(raw)
                 question = first_customer_question(package.get("transcript", []))
                 if package.get("reason") in HANDOVER_REASONS_FOR_GAPS and question:
-                    gaps[question.strip().lower()] += 1
+                    # Counted together whatever the case; shown as first written.
+                    key = " ".join(question.split()).casefold()
+                    gaps[key] += 1
+                    written.setdefault(key, question.strip())
         resolved_first_time = sum(c.resolved_first_time for c in contacts)
         contained = sum(c.resolved_by_bot for c in contacts)
         handed_over = sum(c.handed_over for c in contacts)
@@ -292,7 +297,7 @@ class Metrics:
             sla_warnings=sla_warnings,
             sla_breaches=sla_breaches,
             knowledge_gaps=[
-                KnowledgeGap(question=q, count=n)
+                KnowledgeGap(question=written[q], count=n)
                 for q, n in sorted(gaps.items(), key=lambda gap: (-gap[1], gap[0]))[:10]
             ],
             resolved_first_time=resolved_first_time,

@@ -191,8 +191,8 @@ TOTAL = {
     "sla_warnings": 2,  # C: queue wait, ticket first response
     "sla_breaches": 2,  # the same two
     "knowledge_gaps": [
-        {"question": "do you sell pet insurance?", "count": 1},  # C
-        {"question": "wire money to mars", "count": 1},  # H
+        {"question": "Do you sell pet insurance?", "count": 1},  # C
+        {"question": "Wire money to Mars", "count": 1},  # H
     ],
     "resolved_first_time": 4,
     "bot_contained": 3,
@@ -218,7 +218,7 @@ MONDAY = {
     "csat_responses": 2,
     "sla_warnings": 2,
     "sla_breaches": 2,
-    "knowledge_gaps": [{"question": "do you sell pet insurance?", "count": 1}],
+    "knowledge_gaps": [{"question": "Do you sell pet insurance?", "count": 1}],
     "resolved_first_time": 2,
     "bot_contained": 2,
     "handed_over": 2,
@@ -268,7 +268,7 @@ WEDNESDAY = {
     "csat_responses": 0,
     "sla_warnings": 0,  # filed a moment ago
     "sla_breaches": 0,
-    "knowledge_gaps": [{"question": "wire money to mars", "count": 1}],
+    "knowledge_gaps": [{"question": "Wire money to Mars", "count": 1}],
     "resolved_first_time": 0,
     "bot_contained": 0,
     "handed_over": 1,
@@ -582,3 +582,18 @@ def test_days_follow_the_business_time_zone(tmp_path) -> None:
         assert monday.json()["contacts"] == 1
         assert monday.json()["since"] == "2026-01-05T05:00:00.000+00:00"
         assert client.get("/api/metrics/filters", headers=admin).json()["today"] == "2026-01-05"
+
+
+def test_a_knowledge_gap_asked_in_other_cases_counts_once_as_first_written(tmp_path) -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    settings = Settings(data_dir=tmp_path, admin_token=ADMIN, rasa_url="", route_interval_s=0)
+    bot = ScriptedBot()
+    with TestClient(
+        create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
+    ) as client:
+        for text in ("Can I open an ISA?", "can i open an  isa?", "Can I open an Isa?"):
+            bot.replies += [handoff("no_answer")]
+            chat(client)[1](text)
+            clock.advance(seconds=60)
+        figures = client.get("/api/metrics", headers=ADMIN_HEADERS).json()
+    assert figures["knowledge_gaps"] == [{"question": "Can I open an ISA?", "count": 3}]

@@ -145,6 +145,12 @@ def about(share: float) -> str:
     return f"{whole if whole >= 10 else math.floor(share * 1000 + 0.5) / 10:g}%"
 
 
+def to_person(c: dict) -> str:
+    """The end of the page's sentence: the share that goes to a person, when there is one."""
+    rest = max(1 - c["answered"] - c["choices"], 0)
+    return "." if about(rest) == about(0) else f"; the rest, {about(rest)}, go to a person."
+
+
 def exact(share: float) -> str:
     return f"{math.floor(share * 1000 + 0.5) / 10:.1f}%"
 
@@ -180,7 +186,7 @@ def test_quality_says_what_to_expect_and_which_articles_blur(kb_app, page, tmp_p
     expect(page.locator("#quality-expectation")).to_have_text(
         f"About {about(c['answered'])} of questions like your examples are answered:"
         f" {about(max(c['answered'] - c['wrong'], 0))} rightly and {about(c['wrong'])} wrongly."
-        f" {about(c['choices'])} get choices. The rest go to a person."
+        f" {about(c['choices'])} get choices{to_person(c)}"
     )
     expect(page.locator("#quality-note")).to_have_count(0)
     expect(page.locator("#quality-limits")).to_contain_text(

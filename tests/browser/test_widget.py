@@ -234,6 +234,8 @@ def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, 
     )
     assert resolved.status_code == 200, resolved.text
     expect(chat.locator("#rating")).to_be_visible()
+    # The chat's message asks the question; the form under it does not ask it again.
+    expect(chat.locator("#rating legend")).to_have_text("Your rating, 1 to 5 stars")
     chat.get_by_role("button", name="Not now").click()
     expect(chat.locator("#rating")).to_be_hidden()
     expect(chat.get_by_label("Your message")).to_be_focused()

@@ -150,7 +150,7 @@ def test_a_japanese_customer_waits_meets_an_agent_and_rates_all_in_japanese(
         f"{app}/api/conversations/{cid}/resolve", headers=agent["headers"], timeout=30
     )
     assert resolved.status_code == 200, resolved.text
-    expect(chat.locator("#rating legend")).to_have_text("今回の対応はいかがでしたか？")
+    expect(chat.locator("#rating legend")).to_have_text("評価（星1〜5）")
     chat.get_by_role("button", name="5段階中5").click()
     chat.get_by_label("ご意見・ご感想（任意）").fill("丁寧な対応でした")
     chat.get_by_role("button", name="評価を送信").click()
@@ -258,7 +258,7 @@ def test_the_agent_sees_the_customers_language_and_their_own_words(
     expect(console.locator(f'.chat-tab[data-conversation="{cid}"] .lang-badge')).to_be_visible()
     shoot(console, "console-ja-customer")
     pane.get_by_role("button", name="Resolve").click()
-    expect(chat.locator("#rating legend")).to_have_text("今回の対応はいかがでしたか？")
+    expect(chat.locator("#rating legend")).to_have_text("評価（星1〜5）")
     assert console.errors == [] and customer.errors == []
 
 

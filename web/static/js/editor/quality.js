@@ -29,6 +29,12 @@ export async function loadQuality() {
   renderConfusable(calibration);
 }
 
+// The questions neither answered nor given choices go to a person: said only when there are some.
+function toPerson(c) {
+  const rest = Math.max(1 - c.answered - c.choices, 0);
+  return about(rest) === about(0) ? "." : "; the rest, " + about(rest) + ", go to a person.";
+}
+
 function renderSummary(c) {
   const out = clear($("quality-summary"));
   if (c.calibrated) {
@@ -39,7 +45,7 @@ function renderSummary(c) {
         // `wrong` is a share of all the questions, as `answered` is: the two parts add up.
         "About " + about(c.answered) + " of questions like your examples are answered: " +
           about(Math.max(c.answered - c.wrong, 0)) + " rightly and " + about(c.wrong) + " wrongly. " +
-          about(c.choices) + " get choices. The rest go to a person."
+          about(c.choices) + " get choices" + toPerson(c)
       )
     );
     if (c.limits.answer > 1) {
