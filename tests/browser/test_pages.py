@@ -73,3 +73,23 @@ def test_the_api_docs_work_with_no_way_out_to_a_cdn(web_app, page):
         httpx.get(web_app + "/vendor/swagger-ui.css").headers["content-type"].startswith("text/css")
     )
     assert httpx.get(web_app + "/redoc").status_code == 404  # ReDoc would need a CDN
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (42, "42 s"),
+        (125, "2 min 5 s"),
+        (3 * 3600 + 60, "3 h 1 min"),
+        (23 * 3600 + 59 * 60, "23 h 59 min"),
+        (24 * 3600, "1 d"),
+        (109 * 3600 + 20 * 60, "4 d 13 h"),  # a ticket's resolution clock, days away
+    ],
+)
+def test_durations_on_the_staff_pages_read_in_days_past_a_day(web_app, page, seconds, shown):
+    """SLA clocks and offers show how long is left as the console's `duration` writes it."""
+    page.goto(web_app + "/")
+    written = page.evaluate(
+        "async (s) => (await import('/static/js/shared/format.js')).duration(s)", seconds
+    )
+    assert written == shown
