@@ -106,6 +106,12 @@ def agent_name(db: Any, agent_id: str | None) -> str | None:
     return row[0] if row else None
 
 
+def agent_languages(db: Any, agent_id: str) -> list[str]:
+    """The languages the agent chats in (English for an id no agent has)."""
+    row = db.execute("select languages from agents where id = ?", [agent_id]).fetchone()
+    return _stored_languages(row[0] if row else None)
+
+
 def agent_view(row: dict[str, Any]) -> AgentOut:
     return AgentOut(
         id=row["id"],

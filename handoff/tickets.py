@@ -29,9 +29,10 @@ from conversations.store import ConversationStore
 from conversations.view import Message
 from core.clock import Clock, iso
 from core.db import Storage
+from core.language import DEFAULT
 from core.realtime import DESK_ROOM
 from handoff import states, ticket_pushes, ticket_words
-from handoff.agents import agent_name
+from handoff.agents import agent_languages, agent_name
 from handoff.errors import IllegalTicketMove, TicketNotFound
 from handoff.offers import AfterCommit, NoPublisher, Publisher, withdraw_pending
 from handoff.sla import BusinessCalendar
@@ -211,12 +212,19 @@ class TicketStore:
         visible_to: str | None = None,
     ) -> list[TicketSummary]:
         """`before`: a ticket's number, for the page after the one that ended with it;
-        `visible_to`: an agent's id, for only theirs and the unassigned."""
+        `visible_to`: an agent's id, for only theirs and the unassigned ones in a language they
+        chat in (an English-only agent's inbox holds no Japanese ticket nobody has taken; one
+        they are given is theirs whatever its language)."""
         where: list[str] = []
         params: list[str | int] = []
         if visible_to is not None:
-            where.append("(assignee_agent_id = ? or assignee_agent_id is null)")
-            params.append(visible_to)
+            speaks = agent_languages(self.storage.db, visible_to)
+            where.append(
+                "(assignee_agent_id = ? or (assignee_agent_id is null and coalesce((select"
+                " c.language from conversations c where c.id = tickets.conversation_id), ?)"
+                f" in ({', '.join('?' * len(speaks))})))"
+            )
+            params += [visible_to, DEFAULT, *speaks]
         statuses = [status] if isinstance(status, str) else status or []
         if statuses:
             where.append(f"status in ({', '.join('?' * len(statuses))})")

@@ -1,5 +1,5 @@
 """HTTP routes for tickets: reading them (supervisors and ops see every ticket, an agent those
-assigned to them and the unassigned ones, the customer their own without the team's notes),
+assigned to them and the unassigned ones in their languages, the customer their own without the team's notes),
 their SLA clocks, and the agents' changes, notes and replies (docs/production/access.md)."""
 
 from __future__ import annotations

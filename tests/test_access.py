@@ -228,3 +228,32 @@ def test_a_supervisor_sees_every_ticket_and_reassigns_or_closes_it(client, admin
     ops = client.post("/api/tokens", json={"role": "ops", "subject": "Ops"}, headers=admin).json()
     ops_headers = {"Authorization": f"Bearer {ops['token']}"}
     assert len(client.get("/api/tickets", headers=ops_headers).json()) == 3
+
+
+def test_an_agents_inbox_holds_unassigned_tickets_only_in_their_languages(
+    client, bot, admin
+) -> None:
+    """Nobody online: an English and a Japanese chat become tickets nobody has taken. The
+    English-only agent's inbox holds the English one; the bilingual agent's both; a Japanese
+    ticket given to the English-only agent is in theirs too."""
+    english, _ = waiting_chat(client, bot, name="Ana")
+    japanese, _ = waiting_chat(client, bot, name="花子", priority_text="担当者と話したいです")
+    tickets = {
+        chat: client.get(f"/api/conversations/{chat}", headers=admin).json()["ticket_id"]
+        for chat in (english, japanese)
+    }
+    assert client.get(f"/api/conversations/{japanese}", headers=admin).json()["language"] == "ja"
+    priya = make_agent(client, admin, "Priya Raman", online=False)
+    misaki = make_agent(client, admin, "Sato Misaki", online=False, languages=["ja", "en"])
+
+    def inbox(agent) -> set[str]:
+        return {t["id"] for t in client.get("/api/tickets", headers=agent["headers"]).json()}
+
+    assert inbox(priya) == {tickets[english]}
+    assert inbox(misaki) == {tickets[english], tickets[japanese]}
+    given = client.patch(
+        f"/api/tickets/{tickets[japanese]}", json={"assignee_agent_id": priya["id"]}, headers=admin
+    )
+    assert given.status_code == 200
+    assert inbox(priya) == {tickets[english], tickets[japanese]}
+    assert inbox(misaki) == {tickets[english]}

@@ -1,6 +1,6 @@
 // The ticket inbox: the list with its filters, SLA clocks that change as time passes, and one
 // ticket's view (status, assignee, transcript, reply, internal notes). An agent's inbox holds
-// the tickets assigned to them and the unassigned ones; a supervisor's every ticket, which they
+// the tickets assigned to them and the unassigned ones in their languages; a supervisor's every ticket, which they
 // reassign or move on but do not write in.
 
 import { clear, el } from "../shared/dom.js";
