@@ -111,7 +111,7 @@ export function handoffPanel(handoff, extra) {
     el("h4", {}, "Knowledge attempts"),
     attempts.length
       ? el("ol", { class: "attempts" }, attempts.map(attemptItem))
-      : el("p", { class: "muted" }, "The bot showed no articles."),
+      : el("p", { class: "muted" }, "The bot showed no articles for this request (any shown for an earlier one are in the transcript)."),
   );
 }
 
