@@ -12,7 +12,7 @@ from tests.factories import HashingEmbedder, ScriptedBot
 from tests.helpers import ADMIN, ADMIN_HEADERS, wait_until
 
 
-def _app(tmp_path, clock, **smtp):
+def _app(tmp_path, clock, bot: ScriptedBot | None = None, **smtp):
     settings = Settings(
         data_dir=tmp_path,
         admin_token=ADMIN,
@@ -21,7 +21,7 @@ def _app(tmp_path, clock, **smtp):
         outbox_interval_s=0,
         **smtp,
     )
-    bot = ScriptedBot([{"text": "Your card arrives in 5 to 7 working days."}])
+    bot = bot or ScriptedBot([{"text": "Your card arrives in 5 to 7 working days."}])
     return TestClient(create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock))
 
 
@@ -225,22 +225,12 @@ def test_articles_in_the_transcript_read_as_plain_text(tmp_path, mailbox, clock)
     """An article's Markdown in the chat is bold and links there; in the email, words: no
     stars, a link's words with its address. The customer's own text stays as typed."""
     inbox, port = mailbox
-    settings = Settings(
-        data_dir=tmp_path,
-        admin_token=ADMIN,
-        rasa_url="",
-        route_interval_s=0,
-        outbox_interval_s=0,
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-    )
     article = (
         "**Report a lost card**\n\n1. Go to **Cards → Report**\n"
         "2. See [our help page](https://bank.example/lost)."
     )
     bot = ScriptedBot([{"text": article}])
-    app = create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)
-    with TestClient(app) as client:
+    with _app(tmp_path, clock, bot, smtp_host="127.0.0.1", smtp_port=port) as client:
         started = client.post("/api/conversations", json={}).json()
         customer = {"Authorization": f"Bearer {started['token']}"}
         path = f"/api/conversations/{started['id']}"

@@ -35,6 +35,17 @@ def open_article(page, title: str) -> None:
     expect(page.locator("#editor-heading")).to_have_text(title)
 
 
+def draft(url: str, **article: str) -> None:
+    """A draft made over the API (its body: "Ask in store.")."""
+    created = httpx.post(
+        f"{url}/api/kb/articles",
+        json={"body": "Ask in store.", **article},
+        headers=ADMIN_HEADERS,
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+
+
 def search(url: str, query: str) -> dict:
     response = httpx.post(f"{url}/api/kb/search", json={"query": query}, timeout=60)
     assert response.status_code == 200, response.text
@@ -312,13 +323,7 @@ def test_the_list_reads_by_title_or_by_the_latest_change(web_app, page):
         (f"a-{tag}", f"Zoo passes {tag}"),
         (f"c-{tag}", f"apple 10 {tag}"),
     ]:
-        created = httpx.post(
-            f"{web_app}/api/kb/articles",
-            json={"id": article_id, "title": title, "body": "Ask in store."},
-            headers=ADMIN_HEADERS,
-            timeout=60,
-        )
-        assert created.status_code == 201, created.text
+        draft(web_app, id=article_id, title=title)
     open_editor(page, web_app)
     page.fill("#list-q", tag)
     titles = page.locator(".article-item .article-title")
@@ -718,19 +723,7 @@ def test_the_list_narrows_to_a_language_and_a_skill(web_app, page):
         (f"en-loans-{tag}", f"Loan rates {tag}", "en", "loans"),
         (f"ja-cards-{tag}", f"カードの限度額 {tag}", "ja", "cards"),
     ]:
-        created = httpx.post(
-            f"{web_app}/api/kb/articles",
-            json={
-                "id": article_id,
-                "title": title,
-                "body": "Ask in store.",
-                "language": language,
-                "skill": skill,
-            },
-            headers=ADMIN_HEADERS,
-            timeout=60,
-        )
-        assert created.status_code == 201, created.text
+        draft(web_app, id=article_id, title=title, language=language, skill=skill)
     open_editor(page, web_app)
     page.fill("#list-q", tag)
     titles = page.locator(".article-item .article-title")
