@@ -295,7 +295,7 @@ def test_an_article_keeps_its_language_and_a_double_click_creates_one(web_app, p
     article_id = created.json()["id"]
     open_editor(page, web_app)
     open_article(page, title)
-    expect(page.get_by_label("Language")).to_have_value("ja")
+    expect(page.get_by_label("Language", exact=True)).to_have_value("ja")
     expect(page.locator(".article-item", has_text=title)).to_contain_text("日本語")
     page.fill("#f-body", "PayPayでお支払いいただけます（手数料は無料です）。")
     page.fill("#f-tags", "payments、sensitive")
@@ -307,10 +307,10 @@ def test_an_article_keeps_its_language_and_a_double_click_creates_one(web_app, p
     page.get_by_role("button", name="New article").click()
     page.fill("#f-title", f"Amazon Pay {tag}")
     page.fill("#f-body", "Amazon Payでもお支払いいただけます。")
-    page.get_by_label("Language").select_option("ja")
+    page.get_by_label("Language", exact=True).select_option("ja")
     page.get_by_role("button", name="Create draft").dblclick()
     expect(page.locator("#editor-message")).to_contain_text("Draft created")
-    expect(page.get_by_label("Language")).to_have_value("ja")
+    expect(page.get_by_label("Language", exact=True)).to_have_value("ja")
     made = httpx.get(f"{web_app}/api/kb/articles?q=Amazon+Pay+{tag}", headers=ADMIN_HEADERS)
     assert [(a["title"], a["language"]) for a in made.json()] == [(f"Amazon Pay {tag}", "ja")]
     assert page.errors == []
