@@ -358,11 +358,13 @@ def create_app(
     from handoff.conversation_routes import router as conversation_ticket_router
     from handoff.outbox_api import router as outbox_router
     from knowledge_base.api import router as kb_router
+    from knowledge_base.changes_api import router as kb_changes_router
     from knowledge_base.quality_api import router as kb_quality_router
     from ops.api import router as ops_router
     from ops.articles import router as article_figures_router
 
     app.include_router(kb_router)
+    app.include_router(kb_changes_router)
     app.include_router(kb_quality_router)
     app.include_router(conversations_router)
     app.include_router(conversation_ticket_router)

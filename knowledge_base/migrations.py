@@ -139,3 +139,25 @@ def m005_words_index(db: Database) -> None:
     for suffix in ("", "_ja"):
         for table in ("kb_lexical_vocab", "kb_lexical", "kb_lexical_stamp"):
             db.execute(f"drop table if exists {table}{suffix}")
+
+
+@MIGRATIONS()
+def m006_unpublished_changes(db: Database) -> None:
+    # Changes to a published article saved without publishing them (knowledge_base/changes.py):
+    # at most one set per article, until they are published as its next version or discarded.
+    db.table("article_changes").create(
+        {
+            "article_id": str,
+            "title": str,
+            "body": str,
+            "questions": str,  # JSON list
+            "skill": str,
+            "tags": str,  # JSON list
+            "language": str,
+            "based_on": int,  # the version they began from
+            "author": str,
+            "updated_at": str,
+        },
+        pk="article_id",
+        not_null={"title", "based_on"},
+    )

@@ -134,7 +134,7 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     expect(page.locator("#editor-message")).to_have_text(
         "Nothing to save: the article is as it was."
     )
-    page.get_by_role("button", name="Publish").press("Enter")  # from the keyboard
+    page.get_by_role("button", name="Publish", exact=True).press("Enter")  # from the keyboard
     expect(page.locator("#editor-message")).to_contain_text("Published")
     expect(page.locator("#editor-status")).to_have_text("published")
     expect(page.locator("#editor-heading")).to_be_focused()  # not lost with the button
@@ -171,8 +171,10 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     expect(newest.locator(".diff")).not_to_contain_text("--- version")
     shoot(page, "editor-history")
 
+    page.dialog_answers = [True]  # it goes live: asked first
     page.get_by_role("button", name="Roll back to version 3").click()
     expect(page.locator("#editor-message")).to_contain_text("version 5 holds version 3")
+    assert page.dialogs == ["Roll back to version 3? Customers are answered with its text at once."]
     expect(page.locator("#f-body")).to_have_value(
         "# Ferrets\n\nWe **do** cover ferrets, from £5 a month."
     )
@@ -182,7 +184,7 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     assert served["body"] == "# Ferrets\n\nWe **do** cover ferrets, from £5 a month."
     assert served["version"] == 5
 
-    page.get_by_role("button", name="Archive").click()
+    page.get_by_role("button", name="Archive", exact=True).click()
     expect(page.locator("#editor-status")).to_have_text("archived")
     assert f"insurance-for-ferrets-{tag}" not in [
         r["article_id"] for r in search(web_app, question)["results"]
@@ -230,7 +232,7 @@ def test_words_typed_while_an_article_opens_are_kept_and_open_changes_stay_open(
     expect(newest.locator(".diff-add")).to_have_text(["+Parcels arrive in 2 days."])
 
     # Publishing draws the history again: the changes the editor had open stay open.
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator("#version-list > li").first).to_contain_text("Version 3 published")
     edited = page.locator("#version-list > li", has_text="Version 2 edited")
     expect(edited.locator(".diff-add")).to_be_visible()

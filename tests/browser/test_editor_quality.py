@@ -206,7 +206,7 @@ def test_quality_says_what_to_expect_and_which_articles_blur(kb_app, page, tmp_p
     blur.get_by_role("button", name="Card delivery").click()
     expect(page.locator("#view-articles")).to_be_visible()
     expect(page.locator("#editor-heading")).to_have_text("Card delivery")
-    page.get_by_role("button", name="Archive").click()
+    page.get_by_role("button", name="Archive", exact=True).click()
     expect(page.locator("#editor-status")).to_have_text("archived")
     page.get_by_role("button", name="Quality", exact=True).click()
     expect(page.locator("#quality-limits")).to_contain_text(

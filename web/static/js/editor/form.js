@@ -1,5 +1,5 @@
 // The article form: fields, the Markdown preview, example questions, and save, publish, archive,
-// roll back. The preview is drawn by the widget's own renderer (shared/markdown.js): what the
+// roll back (a published article's changes kept apart until published: changes.js). The preview is drawn by the widget's own renderer (shared/markdown.js): what the
 // editor previews is what a customer is shown.
 import { append, clear, el } from "../shared/dom.js";
 import { forget, keep, kept } from "../shared/kept.js";
@@ -11,6 +11,7 @@ import { loadHistory, loadFigures } from "./history.js";
 import { showView } from "./views.js";
 import { renderSkillNote } from "./skill.js";
 import { clearTitleNote } from "./title.js";
+import { apart, carriedOver, keepChanges, keptFor, publishChanges, renderChanges, wireChanges } from "./changes.js";
 
 // Commas split tags, Japanese ones (、，) too: "billing、sensitive" is two tags.
 function tags(text) {
@@ -30,9 +31,14 @@ function collect() {
   };
 }
 
+// What the form began from: the kept changes when they are open (changes.js), else the article.
+function shown() {
+  return state.changes ? { ...state.current, ...state.changes.article } : state.current;
+}
+
 function dirty() {
   const now = collect();
-  const was = state.current;
+  const was = shown();
   if (!was) return Boolean(now.title || now.body.trim() || now.questions.length);
   return (
     now.title !== was.title ||
@@ -67,6 +73,7 @@ function keepForm() {
   }
   keptNow = keep(KEPT, {
     id: state.current ? state.current.id : null,
+    changes: Boolean(state.changes), // the kept changes were open: they come back as such
     version: state.base || (state.current ? state.current.version : null),
     title: $("f-title").value,
     newId: $("f-id").value,
@@ -93,9 +100,14 @@ export async function restoreKept() {
       return;
     }
   }
+  let changes = null;
+  if (article && was.changes) {
+    // Discarded or published meanwhile: what the form holds is kept apart again when saved.
+    changes = await call(path(was.id) + "/changes").catch(() => ({ article, based_on: article.version }));
+  }
   if (asked !== formAsked) return; // the editor opened something meanwhile: still kept, as above
   restoring = null;
-  fill(article);
+  fill(article, changes);
   state.base = was.version;
   state.questions = [...was.questions];
   $("f-title").value = was.title;
@@ -115,8 +127,26 @@ export async function restoreKept() {
     "Your unsaved changes are back in the form: save them to keep them." +
       (moved ? " The article has changed since you began (it is at version " + article.version + " now): saving will say so." : "")
   );
-  if (article) await Promise.all([loadList(), showHistory(article.id), loadFigures(article.id)]);
+  if (article) await after(article.id);
   focusEditor();
+}
+
+// What is drawn beside the form once an article is open or saved: the list, the history, the
+// figures and whether the article keeps unpublished changes.
+function after(id) {
+  return Promise.all([loadList(), showHistory(id), loadFigures(id), notePending(id)]);
+}
+
+async function notePending(id) {
+  try {
+    const pending = await keptFor(id);
+    if (state.current && state.current.id === id) {
+      state.pending = pending;
+      renderChanges();
+    }
+  } catch (_) {
+    /* the note stays as it was; the list says whether the articles could be loaded */
+  }
 }
 
 const renderPreview = debounce(() => {
@@ -180,23 +210,35 @@ function renderStatus() {
   $("save").textContent = article ? "Save" : "Create draft";
   $("publish").hidden = !article;
   $("archive").hidden = !article;
-  $("publish").disabled = !article || article.status === "published";
+  $("publish").disabled = !article || (article.status === "published" && !apart());
   $("archive").disabled = !article || article.status === "archived";
-  $("publish").textContent = article && article.status === "archived" ? "Publish again" : "Publish";
+  $("publish").textContent = apart() ? "Publish changes" : article && article.status === "archived" ? "Publish again" : "Publish";
+  // A published article's kept changes open: the form saves them apart (Enter too), and
+  // publishing publishes them. (Those of an article no longer published are saved into it.)
+  $("save").hidden = apart();
+  $("archive").hidden = !article || apart();
+  $("keep-changes").classList.toggle("primary", apart());
+  if (state.changes) $("editor-version").textContent += " · unpublished changes open";
+  renderChanges();
 }
 
-function fill(article) {
+// The article into the form; with `changes`, its kept changes are what the form edits.
+function fill(article, changes = null) {
+  const same = state.current && article && state.current.id === article.id;
   state.current = article;
+  state.changes = changes;
+  state.pending = changes || (same ? state.pending : null);
   state.base = null; // the version an edit kept across a sign-in began from, when not current's
-  state.questions = article ? [...article.questions] : [];
-  $("f-title").value = article ? article.title : "";
+  const text = shown();
+  state.questions = article ? [...text.questions] : [];
+  $("f-title").value = article ? text.title : "";
   $("f-id").value = article ? article.id : "";
-  $("f-skill").value = article ? article.skill : "general";
+  $("f-skill").value = article ? text.skill : "general";
   renderSkillNote();
   clearTitleNote();
-  $("f-tags").value = article ? article.tags.join(", ") : "";
-  $("f-language").value = article ? article.language : "";
-  $("f-body").value = article ? article.body : "";
+  $("f-tags").value = article ? text.tags.join(", ") : "";
+  $("f-language").value = article ? text.language || "" : "";
+  $("f-body").value = article ? text.body : "";
   $("f-question").value = "";
   $("editor").hidden = false;
   $("editor-empty").hidden = true;
@@ -230,7 +272,7 @@ async function openArticle(id, { message } = {}) {
     if (!typedMeanwhile) fill(article);
     tell("editor", message || "");
     if (!typedMeanwhile) focusEditor(); // not away from the field they are typing in
-    await Promise.all([loadList(), showHistory(id), loadFigures(id)]);
+    await after(id);
   } catch (err) {
     tell("editor", "Could not open the article: " + reason(err), true);
   }
@@ -240,7 +282,13 @@ function showHistory(id) {
   return loadHistory(id, (version) => rollBack(id, version));
 }
 
+// Rolling back replaces what the form holds, and a published article's text for customers at
+// once: over unsaved changes it asks as opening another article does, and for a published
+// article it asks before it goes live.
 async function rollBack(id, version) {
+  if (!mayLeave()) return;
+  const live = state.current && state.current.status === "published";
+  if (live && !window.confirm("Roll back to version " + version + "? Customers are answered with its text at once.")) return;
   const asked = ++formAsked;
   try {
     const article = await call(path(id) + "/rollback", { method: "POST", body: { version } });
@@ -248,7 +296,7 @@ async function rollBack(id, version) {
     fill(article);
     announceChange();
     tell("editor", "Rolled back: version " + article.version + " holds version " + version + "'s text.");
-    await Promise.all([loadList(), showHistory(id)]);
+    await after(id);
     focusEditor();
   } catch (err) {
     tell("editor", "Could not roll back: " + reason(err), true);
@@ -292,6 +340,7 @@ async function save() {
       ? await call("/api/kb/articles", { method: "POST", body })
       : await call(path(body.id) + "?base_version=" + (state.base || state.current.version), { method: "PUT", body });
     if (asked !== formAsked) return null;
+    const carried = !creating && state.changes && (await carriedOver(saved.id));
     fill(saved);
     announceChange();
     tell(
@@ -300,9 +349,10 @@ async function save() {
         ? "Draft created. Customers will not see it until you publish it."
         : saved.version === before
           ? "Nothing to save: the article is as it was."
-          : "Saved as version " + saved.version + (saved.status === "published" ? ": live for customers now." : ".")
+          : "Saved as version " + saved.version + (saved.status === "published" ? ": live for customers now." : ".") +
+            (carried ? " The unpublished changes are in it now, and no longer kept apart." : "")
     );
-    await Promise.all([loadList(), showHistory(saved.id), loadFigures(saved.id)]);
+    await after(saved.id);
     return saved;
   } catch (err) {
     tell("editor", (creating ? "Not created: " : "Not saved: ") + reason(err), true);
@@ -315,6 +365,7 @@ async function save() {
 
 async function setStatus(action) {
   if (!state.current) return;
+  if (apart()) return publishChanges();
   if (dirty() && !(await save())) return;
   const asked = ++formAsked;
   try {
@@ -331,7 +382,7 @@ async function setStatus(action) {
         ? "Published: the bot answers with it from now on."
         : "Archived: the bot no longer answers with it."
     );
-    await Promise.all([loadList(), showHistory(article.id)]);
+    await after(article.id);
   } catch (err) {
     tell("editor", "Could not " + action + ": " + reason(err), true);
   }
@@ -351,7 +402,8 @@ export function wireForm() {
   $("new-article").addEventListener("click", newArticle);
   $("editor").addEventListener("submit", (e) => {
     e.preventDefault();
-    save();
+    if (apart()) keepChanges();
+    else save();
   });
   $("editor").addEventListener("input", () => {
     edits += 1;
@@ -367,4 +419,13 @@ export function wireForm() {
   });
   $("publish").addEventListener("click", () => setStatus("publish"));
   $("archive").addEventListener("click", () => setStatus("archive"));
+  wireChanges({
+    fill,
+    collect,
+    dirty,
+    mayLeave,
+    after,
+    ask: () => ++formAsked,
+    answered: (asked) => asked === formAsked,
+  });
 }

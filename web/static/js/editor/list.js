@@ -4,6 +4,7 @@
 import { clear, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
 import { $, state, call, reason, debounce, requestArticle } from "./state.js";
+import { keptIds } from "./changes.js";
 
 const LANGUAGES = { en: "English", ja: "日本語" }; // which customers the article answers
 
@@ -11,6 +12,7 @@ const LANGUAGES = { en: "English", ja: "日本語" }; // which customers the art
 // the answer to the latest request is drawn, never an older list over a newer one.
 let listAsked = 0;
 let listed = [];
+let kept = new Set(); // the articles keeping unpublished changes
 
 // The list's orders: by title as people read them (digits as numbers, case and accents aside),
 // the most recently changed first, or by id as the server gives them.
@@ -27,8 +29,13 @@ export async function loadList() {
   if (state.status) params.set("status", state.status);
   if (state.query) params.set("q", state.query);
   try {
-    const articles = await call("/api/kb/articles?" + params);
-    if (asked === listAsked) renderList((listed = articles));
+    const [articles, withChanges] = await Promise.all([
+      call("/api/kb/articles?" + params),
+      keptIds().catch(() => new Set()), // the list without the marks, rather than none
+    ]);
+    if (asked !== listAsked) return;
+    kept = withChanges;
+    renderList((listed = articles));
   } catch (err) {
     if (asked === listAsked) $("list-count").textContent = "Could not load the articles: " + reason(err);
   }
@@ -70,6 +77,7 @@ function renderList(all) {
             "span",
             { class: "article-meta" },
             el("span", { class: "status status-" + article.status }, article.status),
+            kept.has(article.id) && el("span", { class: "status status-changes" }, "unpublished changes"),
             [" " + article.skill, LANGUAGES[article.language] || article.language, article.id, "v" + article.version, when(article.updated_at)].join(" · ")
           )
         )

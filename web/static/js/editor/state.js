@@ -15,6 +15,8 @@ export const state = {
   skill: "", // and to one skill
   current: null, // the article as last loaded or saved; null while writing a new one
   base: null, // the version unsaved changes kept across a sign-in began from (form.js)
+  changes: null, // a published article's kept changes, while the form edits them (changes.js)
+  pending: null, // the open article's kept changes, as the note about them says
   questions: [],
 };
 

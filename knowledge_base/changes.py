@@ -1,0 +1,141 @@
+"""Changes to a published article kept apart until they are published.
+
+An editor reworking a live article saves their changes without publishing them: customers keep
+the published text, and the bot keeps answering with it, until an editor publishes the changes
+(they become the article's next version, live at once) or discards them. One set of changes per
+article, kept in `article_changes` with the version they began from and who saved them last; a
+save of them never touches the article, its versions or the search indexes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from core.clock import iso
+from knowledge_base.errors import ArticleNotFound, KnowledgeBaseError, NoAnswer
+from knowledge_base.languages import with_language
+from knowledge_base.service import KnowledgeBase
+from knowledge_base.store import Article, ArticleIn
+from knowledge_base.versions import as_input
+
+
+class NoChanges(ArticleNotFound):
+    """The article keeps no unpublished changes (404)."""
+
+    def __init__(self, article_id: str) -> None:
+        super().__init__(article_id)
+        self.args = (f"article {article_id!r} has no unpublished changes",)
+
+
+class NotPublished(KnowledgeBaseError):
+    """Changes are kept apart for a published article only: a draft or an archived article is
+    saved as it is, since no customer is answered with it (409)."""
+
+    def __init__(self, article: Article) -> None:
+        super().__init__(
+            f"article {article.id!r} is {article.status}, not published: save it directly"
+            " (no customer is answered with it)"
+        )
+
+
+@dataclass(frozen=True)
+class Changes:
+    article: ArticleIn
+    based_on: int  # the published version they began from
+    author: str | None
+    updated_at: str
+
+
+class UnpublishedChanges:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.storage = kb.storage
+
+    def get(self, article_id: str) -> Changes | None:
+        rows = self.storage.db.query(
+            "select * from article_changes where article_id = ?", [article_id]
+        )
+        return next((from_row(row) for row in rows), None)
+
+    def all(self) -> list[Changes]:
+        """Every article's unpublished changes, by article id."""
+        rows = self.storage.db.query("select * from article_changes order by article_id")
+        return [from_row(row) for row in rows]
+
+    def keep(self, article_id: str, article: ArticleIn, *, author: str | None) -> Changes | None:
+        """Keep the changes apart from the published article; changes that leave it as it is
+        are no changes (any kept before are dropped: None)."""
+        current = self._published(article_id)
+        article = with_language(article.model_copy(update={"id": article_id}))
+        if article == as_input(current):
+            self.discard(article_id, missing_ok=True)
+            return None
+        if not article.body.strip():
+            raise NoAnswer(article_id)  # publishing them would be refused: say so now
+        with self.storage.write() as db:
+            db.table("article_changes").upsert(
+                {
+                    "article_id": article_id,
+                    "title": article.title,
+                    "body": article.body,
+                    "questions": json.dumps(article.questions),
+                    "skill": article.skill,
+                    "tags": json.dumps(article.tags),
+                    "language": article.language,
+                    "based_on": current.version,
+                    "author": author,
+                    "updated_at": iso(self.kb.clock.now()),
+                },
+                pk="article_id",
+            )
+        changes = self.get(article_id)
+        assert changes is not None
+        return changes
+
+    def publish(self, article_id: str, *, author: str | None) -> Article:
+        """The changes become the article's next version, live on return, and are no longer
+        kept apart. (An article archived meanwhile takes them and stays archived.)"""
+        changes = self.get(article_id)
+        if changes is None:
+            if self.kb.article(article_id) is None:
+                raise ArticleNotFound(article_id)
+            raise NoChanges(article_id)
+        live = self.kb.article(article_id)
+        change = (
+            "published its kept changes"
+            if live and live.status == "published"
+            else "took its kept changes"
+        )
+        article = self.kb.save(article_id, changes.article, author=author, change=change)
+        self.discard(article_id, missing_ok=True)
+        return article
+
+    def discard(self, article_id: str, *, missing_ok: bool = False) -> None:
+        with self.storage.write() as db:
+            gone = db.execute("delete from article_changes where article_id = ?", [article_id])
+        if not gone.rowcount and not missing_ok:
+            if self.kb.article(article_id) is None:
+                raise ArticleNotFound(article_id)
+            raise NoChanges(article_id)
+
+    def _published(self, article_id: str) -> Article:
+        current = self.kb.article(article_id)
+        if current is None:
+            raise ArticleNotFound(article_id)
+        if current.status != "published":
+            raise NotPublished(current)
+        return current
+
+
+def from_row(row: dict) -> Changes:
+    article = ArticleIn(
+        id=row["article_id"],
+        title=row["title"],
+        body=row["body"] or "",
+        questions=json.loads(row["questions"] or "[]"),
+        skill=row["skill"] or "general",
+        tags=json.loads(row["tags"] or "[]"),
+        language=row["language"] or None,
+    )
+    return Changes(article, row["based_on"], row["author"], row["updated_at"])
