@@ -13,7 +13,7 @@ import re
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, EmailStr
+from pydantic import AfterValidator, BeforeValidator, EmailStr
 
 from core.language import normalise, script
 
@@ -71,8 +71,13 @@ def _deliverable(address: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
+def _as_typed(value: object) -> object:
+    """NFKC first, as the chat reads addresses: a Japanese IME types ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ."""
+    return normalise(value).strip() if isinstance(value, str) else value
+
+
 # An address a request gives (a customer's, a transcript's): one mail can be sent to.
-DeliverableEmail = Annotated[EmailStr, AfterValidator(_deliverable)]
+DeliverableEmail = Annotated[EmailStr, BeforeValidator(_as_typed), AfterValidator(_deliverable)]
 
 
 def find_email(text: str) -> str | None:

@@ -246,3 +246,32 @@ def test_articles_in_the_transcript_read_as_plain_text(tmp_path, mailbox, clock)
         assert "You: I lost my **card**" in body
         assert "Assistant: Report a lost card\n\n1. Go to Cards → Report\n" in body
         assert "2. See our help page (https://bank.example/lost)." in body
+
+
+def test_an_address_typed_full_width_is_taken_as_it_reads(tmp_path, mailbox, clock) -> None:
+    """A Japanese IME types ＠ and full-width letters: the address is the one the customer sees."""
+    inbox, port = mailbox
+    with _app(tmp_path, clock, smtp_host="127.0.0.1", smtp_port=port) as client:
+        started = client.post(
+            "/api/conversations", json={"customer": {"email": "taro＠example.jp"}}
+        )
+        assert started.status_code == 201, started.text
+        view = client.get(f"/api/conversations/{started.json()['id']}", headers=ADMIN_HEADERS)
+        assert view.json()["customer"]["email"] == "taro@example.jp"
+
+        other = client.post("/api/conversations", json={}).json()
+        sent = client.post(
+            f"/api/conversations/{other['id']}/transcript",
+            json={"email": " ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ "},
+            headers={"Authorization": f"Bearer {other['token']}"},
+        )
+        assert sent.status_code == 202 and sent.json() == {"sent_to": "hanako@example.jp"}
+        client.app.state.services.outbox.deliver_due()
+        wait_until(lambda: len(inbox.envelopes) == 1, what="the transcript")
+        assert inbox.envelopes[0].rcpt_tos == ["hanako@example.jp"]
+        bad = client.post(
+            f"/api/conversations/{other['id']}/transcript",
+            json={"email": "hanako＠"},
+            headers={"Authorization": f"Bearer {other['token']}"},
+        )
+        assert bad.status_code == 422

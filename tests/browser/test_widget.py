@@ -416,6 +416,31 @@ def test_the_transcript_is_emailed(app, page, mail_sink):
     assert "You: Where is my new card?" in body
 
 
+def test_an_address_typed_with_a_japanese_keyboard_is_taken_and_a_bad_one_is_explained(
+    app, page, mail_sink
+):
+    """A Japanese IME types the at-sign full-width (＠): the browser's own check would refuse it
+    in its own words; the widget sends it, and a bad address gets the widget's message."""
+    inbox, _ = mail_sink
+    chat = open_widget(page, app)
+    say(chat, "Where is my parcel?")
+    chat.locator(".msg.customer").first.wait_for()
+    chat.get_by_role("button", name="More").click()
+    chat.get_by_role("menuitem", name="Email me the transcript").click()
+    chat.get_by_label("Send the transcript to").fill("kenji＠")
+    chat.get_by_label("Send the transcript to").press("Enter")
+    expect(chat.locator("#email-result")).to_have_text("Please check the email address.")
+    chat.get_by_label("Send the transcript to").fill("ｋｅｎｊｉ＠example.com")
+    chat.get_by_label("Send the transcript to").press("Enter")
+    expect(chat.locator("#email-result")).to_have_text("On its way to kenji@example.com.")
+    wait_until(
+        lambda: any(e.rcpt_tos == ["kenji@example.com"] for e in inbox.envelopes),
+        timeout_s=60,
+        what="the transcript email",
+    )
+    assert page.dialogs == [] and page.errors == []
+
+
 def test_at_phone_width_the_chat_fills_the_screen_and_works_by_keyboard(app, new_page, shoot):
     page = new_page(width=375, height=740, mobile=True)
     page.goto(app + "/demo/site")
