@@ -276,6 +276,26 @@ def test_none_of_these_tells_the_agent_what_was_offered_and_routes_by_the_best()
     ]
 
 
+def test_asking_for_a_person_while_choices_are_on_offer_tells_the_agent_their_scores() -> None:
+    offered = [hit("lost-card", 0.55).as_dict(), hit("freeze-card", 0.54).as_dict()]
+    t = tracker(
+        "agent",
+        "request_human",
+        {"pending": "clarify", "question": "my card", "candidates": offered},
+    )
+    customs, _ = run(ActionHandOver(), t)
+    handoff = signal(customs, "handoff")
+    assert [
+        (a["article_id"], a["score"], a["offered"], a["helpful"]) for a in handoff["attempts"]
+    ] == [
+        ("lost-card", 0.55, True, False),
+        ("freeze-card", 0.54, True, False),
+    ]
+    # Nothing on offer (an answer awaiting feedback, or nothing yet): the app finds what was shown.
+    customs, _ = run(ActionHandOver(), tracker("agent", "request_human", {"candidates": offered}))
+    assert "attempts" not in signal(customs, "handoff")
+
+
 @pytest.mark.parametrize("typed", [("maybe", "affirm"), ("blah blah", "nlu_fallback")])
 def test_choices_are_offered_again_with_the_reply_to_words_that_pick_none(typed) -> None:
     """Only the newest message's buttons can be pressed: a reply that asks the customer to

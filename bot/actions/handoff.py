@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import hand_over
 from bot.actions.feedback import ActionFeedback
+from bot.actions.knowledge import hits
 from bot.actions.understanding import typed_text, understood
 from bot.topic import names_a_person, topic, word_count
 from knowledge_base.search import Decision
@@ -60,6 +61,11 @@ class ActionHandOver(ActionFeedback):
         question = tracker.get_slot("question")
         about = topic(text) if intent == "request_human" else ""  # a complaint names no topic
         skill = await self.skill_for(about or question or "")
+        # Asked while choices were on offer: the agent reads them, with their scores, as when
+        # the customer says "None of these".
+        offered = (
+            hits(tracker.get_slot("candidates")) if tracker.get_slot("pending") == "clarify" else []
+        )
         return [
             SlotSet("pending", None),
             SlotSet("candidates", []),
@@ -72,6 +78,8 @@ class ActionHandOver(ActionFeedback):
                 priority=priority,
                 question=question,
                 says=TEXTS.get(intent, "handoff"),
+                attempts=[{**h.as_dict(), "helpful": False, "offered": True} for h in offered]
+                or None,
             ),
         ]
 
