@@ -72,7 +72,7 @@ class UnpublishedChanges:
             self.discard(article_id, missing_ok=True)
             return None
         if not article.body.strip():
-            raise NoAnswer(article_id)  # publishing them would be refused: say so now
+            raise NoAnswer(article_id, edit=True)  # publishing them would be refused: now
         with self.storage.write() as db:
             db.table("article_changes").upsert(
                 {

@@ -43,8 +43,13 @@ class ArticleExists(KnowledgeBaseError):
 class NoAnswer(KnowledgeBaseError):
     """Publishing an article whose body is empty: customers would get its title alone."""
 
-    def __init__(self, article_id: str, *, version: int | None = None) -> None:
-        if version is None:
+    def __init__(self, article_id: str, *, version: int | None = None, edit: bool = False) -> None:
+        if edit:  # a published article saved (or its changes kept) with its body emptied
+            why = (
+                f"article {article_id!r} is published, and without a body customers would be"
+                " answered with its title alone: write the answer, or archive the article first"
+            )
+        elif version is None:
             why = f"article {article_id!r} has no body: write the answer before publishing it"
         else:  # a rollback of a published article to a version before its answer was written
             why = (

@@ -285,7 +285,7 @@ class KnowledgeBase:
         if article == as_input(current):
             return current
         if current.status == "published" and not article.body.strip():
-            raise NoAnswer(article_id)
+            raise NoAnswer(article_id, edit=True)
         vectors = self._embed([article])
         return self._commit(
             article, status=current.status, author=author, change=change, vectors=vectors

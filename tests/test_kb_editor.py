@@ -135,7 +135,11 @@ def test_an_article_without_a_body_is_never_published(client, admin) -> None:
     assert client.post("/api/kb/articles/pet-insurance/publish", headers=admin).status_code == 200
     # Emptying a published article is refused too; nothing changes.
     cleared = client.put("/api/kb/articles/pet-insurance", json=empty, headers=admin)
-    assert (cleared.status_code, cleared.json()["detail"]) == (422, said)
+    assert (cleared.status_code, cleared.json()["detail"]) == (
+        422,
+        "article 'pet-insurance' is published, and without a body customers would be answered"
+        " with its title alone: write the answer, or archive the article first",
+    )
     assert client.get("/api/kb/articles/pet-insurance").json()["body"] == PET["body"]
     assert found(client, "insure my pet")[0] == "pet-insurance"
     # Nor does rolling back to the empty first version empty it.
