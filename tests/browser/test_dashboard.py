@@ -164,15 +164,16 @@ def percent(share: float | None) -> str:
 
 
 def seconds(value: float | None) -> str:
+    """As the page writes an average (shared/format.js `seconds`)."""
     if value is None:
         return "–"
-    if value < 60:
+    if value < 59.95:
         return trimmed(value, 1) + " s"
-    hours = int(value // 3600)
-    minutes = int((value - hours * 3600) // 60)
-    rest = trimmed(value - hours * 3600 - minutes * 60, 1)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    return " ".join(p for p in [*parts, f"{rest} s" if rest != "0" else ""] if p)
+    whole = int(value + 0.5)  # JavaScript's Math.round
+    hours, minutes, rest = whole // 3600, whole % 3600 // 60, whole % 60
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" + (f" {rest} s" if rest else "")
 
 
 def durable(figures: dict) -> str:

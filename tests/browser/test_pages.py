@@ -93,3 +93,22 @@ def test_durations_on_the_staff_pages_read_in_days_past_a_day(web_app, page, sec
         "async (s) => (await import('/static/js/shared/format.js')).duration(s)", seconds
     )
     assert written == shown
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (2.34, "2.3 s"),
+        (59.4, "59.4 s"),
+        (371.6, "6 min 12 s"),
+        (437, "7 min 17 s"),
+        (3725.2, "1 h 2 min"),
+    ],
+)
+def test_the_dashboards_averages_have_tenths_under_a_minute_only(web_app, page, seconds, shown):
+    """A tile and the by-day table write one handle time alike: never "6 min 11.6 s"."""
+    page.goto(web_app + "/")
+    written = page.evaluate(
+        "async (s) => (await import('/static/js/shared/format.js')).seconds(s)", seconds
+    )
+    assert written == shown

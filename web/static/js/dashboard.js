@@ -4,6 +4,7 @@
 // business time zone the server names. Every text from the server goes in as text (shared/dom.js).
 import { api } from "./shared/api.js";
 import { clear, el } from "./shared/dom.js";
+import { seconds } from "./shared/format.js";
 import { HANDOFF_REASONS_SHORT } from "./shared/labels.js";
 import { signIn } from "./shared/session.js";
 
@@ -30,16 +31,6 @@ function durable(d) {
   return d.durable_resolutions ? "≥ " + percent(d.durable_resolution_rate) : "–";
 }
 
-function seconds(value) {
-  if (value === null || value === undefined) return "–";
-  if (value < 60) return +value.toFixed(1) + " s";
-  const hours = Math.floor(value / 3600);
-  const minutes = Math.floor((value - hours * 3600) / 60);
-  const rest = +(value - hours * 3600 - minutes * 60).toFixed(1);
-  return [hours ? hours + " h" : "", minutes ? minutes + " min" : "", rest ? rest + " s" : ""]
-    .filter(Boolean)
-    .join(" ");
-}
 
 function rating(value) {
   return value === null || value === undefined ? "–" : value.toFixed(2) + " / 5";

@@ -12,6 +12,13 @@ export function duration(seconds) {
   return Math.floor(h / 24) + " d" + (h % 24 ? " " + (h % 24) + " h" : "");
 }
 
+// An average wait or handle time: tenths under a minute (a 2.3 s wait and a 2.8 s one differ),
+// whole seconds past it, as every other duration reads ("6 min 12 s", not "6 min 11.6 s").
+export function seconds(value) {
+  if (value === null || value === undefined) return "–";
+  return value < 59.95 ? +value.toFixed(1) + " s" : duration(value);
+}
+
 export function when(iso) {
   if (!iso) return "";
   const d = new Date(iso);
