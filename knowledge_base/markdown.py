@@ -4,7 +4,9 @@ CLI) or as a zip of such files (the HTTP API)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -15,7 +17,8 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge_base.errors import ImportRejected
-from knowledge_base.store import ArticleIn
+from knowledge_base.ids import ALPHABET, SHORT, slug
+from knowledge_base.store import ARTICLE_ID, ArticleIn
 
 FRONT_FIELDS = ("id", "title", "skill", "tags", "questions", "language", "status")
 STATUSES = ("draft", "published", "archived")
@@ -29,8 +32,23 @@ def to_markdown(article: dict[str, Any]) -> str:
     return f"---\n{header}---\n\n{article.get('body', '').strip()}\n"
 
 
+def file_id(name: str) -> str:
+    """The id a file's name gives an article whose front matter names none: the name itself when
+    it is a usable id; else a slug of it (`Reset password.md` -> `reset-password`); else, for a
+    name in Japanese (`返品について.md`), a short id drawn from the name, the same on every import,
+    so importing the file again updates the article instead of adding another."""
+    if ARTICLE_ID.fullmatch(name):
+        return name
+    made = slug(name)
+    if made is None:
+        digest = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big")
+        made = "a-" + "".join(ALPHABET[digest >> (5 * i) & 31] for i in range(SHORT))
+    return made
+
+
 def from_markdown(text: str, *, name: str) -> dict[str, Any]:
-    """The article in a Markdown file; `name` (the file's stem) is its id unless it says one."""
+    """The article in a Markdown file; `name` (the file's stem) gives its id unless it says one
+    (`file_id`)."""
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
         raise ValueError("must start with front matter between '---' lines")
@@ -45,7 +63,12 @@ def from_markdown(text: str, *, name: str) -> dict[str, Any]:
         raise ValueError(f"unreadable front matter ({exc.__class__.__name__})") from exc
     if not isinstance(front, dict):
         raise ValueError("front matter must be a mapping of fields")
-    return {"id": name, **front, "body": body.strip()}
+    # Written as one line: tags at commas (、 and ， too), as the editor splits them; a question.
+    if isinstance(front.get("tags"), str):
+        front["tags"] = [t.strip() for t in re.split(r"[,、，]", front["tags"]) if t.strip()]
+    if isinstance(front.get("questions"), str):
+        front["questions"] = [front["questions"]]
+    return {"id": file_id(name), **front, "body": body.strip()}
 
 
 def unanswered(article: ArticleIn, status: str) -> bool:
@@ -89,16 +112,8 @@ def parse_files(files: Iterable[tuple[str, bytes]]) -> list[tuple[ArticleIn, str
             problems.append(f"{name}: not UTF-8 text (byte {exc.start})")
             continue
         except ValidationError as exc:
-            # An id the file name made is said to come from it: the editor renames the file.
-            named = fields.get("id") == PurePosixPath(name).stem
             problems += [
-                f"{name}: {'.'.join(map(str, e['loc'])) or 'article'}"
-                + (
-                    " (the file's name, as its front matter gives none)"
-                    if e["loc"] == ("id",) and named
-                    else ""
-                )
-                + f": {e['msg']}"
+                f"{name}: {'.'.join(map(str, e['loc'])) or 'article'}: {e['msg']}"
                 for e in exc.errors()
             ]
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -173,9 +174,9 @@ def test_a_draft_in_the_zip_replaces_a_published_article_without_it_being_search
         ({"no-title.md": "---\nskill: cards\n---\nBody"}, "no-title.md: title: Field required"),
         ({"list.md": "---\n- a\n- b\n---\nBody"}, "list.md: front matter must be a mapping"),
         (
-            {"bad id!.md": "---\ntitle: T\n---\nB"},
-            "bad id!.md: id (the file's name, as its front matter gives none): must be 1 to 128"
-            " letters, digits, '-', '_' or '.', starting with a letter or digit",
+            {"x.md": "---\nid: bad id!\ntitle: T\n---\nB"},
+            "x.md: id: must be 1 to 128 letters, digits, '-', '_' or '.', starting with a letter"
+            " or digit",
         ),
         ({"s.md": "---\ntitle: T\nstatus: live\n---\nB"}, "s.md: status: must be one of draft"),
         ({"latin.md": "---\ntitle: caf\xe9\n---\n".encode("latin-1")}, "latin.md: not UTF-8"),
@@ -246,3 +247,34 @@ def test_only_editors_export_and_import_zips(client, admin) -> None:
     assert client.post("/api/kb/import", content=bundle, headers=agent | ZIP).status_code == 403
     assert client.get("/api/kb/export?format=yaml", headers=admin).status_code == 422
     assert client.get("/api/kb/articles", headers=admin).json() == []
+
+
+def test_files_named_in_japanese_import_and_import_again_into_the_same_articles(
+    client, admin
+) -> None:
+    """Editors name files as they title them: a name that is no id gives one, the same each
+    time; tags and a question written on one line are read as the editor's form reads them."""
+    files = {
+        "返品について.md": "---\ntitle: 返品について\ntags: ギフト、sensitive\n"
+        "questions: 返品したい\n---\n到着後7日以内にご連絡ください。\n",
+        "Reset password.md": "---\ntitle: Reset your password\n---\nUse the link.\n",
+    }
+    first = client.post("/api/kb/import", content=zipped(files), headers=admin | ZIP)
+    assert first.status_code == 200, first.text
+    listed = {a["title"]: a for a in client.get("/api/kb/articles", headers=admin).json()}
+    japanese = listed["返品について"]
+    assert re.fullmatch(r"a-[a-z2-9]{6}", japanese["id"]) and japanese["tags"] == [
+        "ギフト",
+        "sensitive",
+    ]
+    assert listed["Reset your password"]["id"] == "reset-password"
+    stored = client.get(f"/api/kb/articles/{japanese['id']}", headers=admin).json()
+    assert stored["questions"] == ["返品したい"]
+
+    files["返品について.md"] = files["返品について.md"].replace("7日", "14日")
+    again = client.post("/api/kb/import", content=zipped(files), headers=admin | ZIP)
+    assert again.status_code == 200, again.text
+    articles = client.get("/api/kb/articles", headers=admin).json()
+    assert len(articles) == 2
+    body = client.get(f"/api/kb/articles/{japanese['id']}", headers=admin).json()["body"]
+    assert body == "到着後14日以内にご連絡ください。"
