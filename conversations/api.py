@@ -28,6 +28,7 @@ from core.contact import DeliverableEmail, customer_name
 from core.deps import PrincipalDep, provided
 from core.language import LANGUAGES, supported
 from core.rate_limits import Limits, customers_rate_limited, rate_limited, too_many
+from core.unstorable import without_nul
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -111,6 +112,11 @@ class MessageIn(BaseModel):
         default=None, min_length=1, max_length=64, description="An agent's canned response"
     )
     client_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("text")
+    @classmethod
+    def _storable(cls, text: str | None) -> str | None:
+        return None if text is None else without_nul(text)
 
     @model_validator(mode="after")
     def _something(self) -> MessageIn:

@@ -7,8 +7,29 @@ SQLite's can: psycopg refuses such text before sending it.
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def without_nul(text: str) -> str:
+    """A field's check: SQLite could store a NUL and PostgreSQL not, so neither is asked to."""
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character (\\u0000)")
+    return text
+
+
+def one_line(text: str) -> str:
+    """A field's check for a line of text (a title): no control characters, line breaks
+    and tabs included, which would show as nothing or break the lists it is shown in."""
+    if found := _CONTROLS.search(text):
+        raise ValueError(
+            f"must be one line without control characters (found U+{ord(found[0]):04X})"
+        )
+    return text
 
 
 async def bad_unicode(request: Request, exc: Exception) -> JSONResponse:

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from core.db import Database, Storage
 from core.language import LANGUAGES, normalise
 from core.skills import SkillName
+from core.unstorable import one_line, without_nul
 
 ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")  # as JSON Schema says it
 
@@ -60,10 +61,25 @@ class ArticleIn(BaseModel):
     @field_validator("questions", "tags")
     @classmethod
     def _no_blank_items(cls, items: list[str]) -> list[str]:
-        cleaned = [item.strip() for item in items]
+        """Each once (the first as written): the same question or tag again, whatever its case
+        or width, is dropped, as the editor's form refuses it."""
+        cleaned = [without_nul(item.strip()) for item in items]
         if any(not item for item in cleaned):
             raise ValueError("must not contain empty strings")
-        return cleaned
+        unique: dict[str, str] = {}
+        for item in cleaned:
+            unique.setdefault(normalise(item).casefold(), item)
+        return list(unique.values())
+
+    @field_validator("title")
+    @classmethod
+    def _title_line(cls, title: str) -> str:
+        return one_line(title)
+
+    @field_validator("body")
+    @classmethod
+    def _storable_body(cls, body: str) -> str:
+        return without_nul(body)
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,18 @@ def test_a_nul_character_is_kept_or_refused_never_a_500(lenient) -> None:
     assert view.json()["page_url"] == page
 
 
+def test_a_message_holding_a_nul_is_refused_on_either_database(lenient) -> None:
+    """Said, not stored on one engine and refused by the other: the chat stays as it was."""
+    started = lenient.post("/api/conversations", json={}).json()
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    sent = lenient.post(
+        f"/api/conversations/{started['id']}/messages", json={"text": "a\u0000b"}, headers=customer
+    )
+    assert sent.status_code == 422 and "must not contain a NUL character" in sent.text
+    view = lenient.get(f"/api/conversations/{started['id']}", headers=ADMIN_HEADERS).json()
+    assert [m["sender"] for m in view["messages"]] == ["bot"]
+
+
 NOT_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 30]
 
 

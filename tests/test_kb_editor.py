@@ -123,6 +123,31 @@ def test_editor_errors(client, admin) -> None:
     assert client.post("/api/kb/articles/nope/publish", headers=admin).status_code == 404
 
 
+def test_an_article_holds_what_the_editors_form_would_let_it(client, admin) -> None:
+    """The same example question or tag again (another case, full-width) is kept once, the
+    first as written; a title is one line; no text holds a NUL, on either database."""
+    repeated = {
+        **PET,
+        "questions": ["cat insurance", "CAT insurance", "ｃａｔ ｉｎｓｕｒａｎｃｅ", "dog cover"],
+        "tags": ["pets", "Pets"],
+    }
+    created = client.post("/api/kb/articles", json=repeated, headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["questions"] == ["cat insurance", "dog cover"]
+    assert created.json()["tags"] == ["pets"]
+    for field, value, said in (
+        ("title", "Pet\ninsurance", "must be one line without control characters (found U+000A)"),
+        ("title", "Pet\u0000", "found U+0000"),
+        ("body", "We do\u0000 not.", "must not contain a NUL character"),
+        ("questions", ["cat\u0000"], "must not contain a NUL character"),
+    ):
+        refused = client.post(
+            "/api/kb/articles", json={**PET, "id": "odd", field: value}, headers=admin
+        )
+        assert refused.status_code == 422 and said in refused.text, (field, refused.text)
+    assert client.get("/api/kb/articles/odd", headers=admin).status_code == 404
+
+
 def test_an_article_without_a_body_is_never_published(client, admin) -> None:
     """Customers would get its title alone: a draft may be empty, a published article not."""
     said = "article 'pet-insurance' has no body: write the answer before publishing it"
