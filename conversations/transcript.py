@@ -103,7 +103,7 @@ def as_text(
         stamp = at.strftime("%Y-%m-%d %H:%M %Z")
         text = message["text"] if message["sender"] == "customer" else as_plain(message["text"])
         lines.append(f"[{stamp}] {who}: {text}")
-        for button in message.get("buttons") or []:
-            lines.append(f"    ( {button['title']} )")
+        if buttons := message.get("buttons"):  # what could be pressed, on one line
+            lines.append("    " + "  ".join(f"( {button['title']} )" for button in buttons))
     lines.append("")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from email import message_from_bytes
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
+from conversations.transcript import as_text
 from core.settings import Settings
 from tests.factories import HashingEmbedder, ScriptedBot
 from tests.helpers import ADMIN, ADMIN_HEADERS, wait_until
@@ -275,3 +276,23 @@ def test_an_address_typed_full_width_is_taken_as_it_reads(tmp_path, mailbox, clo
             headers={"Authorization": f"Bearer {other['token']}"},
         )
         assert bad.status_code == 422
+
+
+def test_a_messages_buttons_read_on_one_line() -> None:
+    """A rating's five stars, or the choices offered, are one line of the email, not five."""
+    said = as_text(
+        [
+            {
+                "sender": "system",
+                "text": "How did we do?",
+                "created_at": "2026-12-03T07:18:00+00:00",
+                "buttons": [{"title": str(n), "payload": f"/rate{n}"} for n in range(1, 6)],
+            },
+            {"sender": "customer", "text": "5", "created_at": "2026-12-03T07:19:00+00:00"},
+        ],
+        agent_name=None,
+        language="en",
+    )
+    lines = said.splitlines()
+    stars = lines.index("    ( 1 )  ( 2 )  ( 3 )  ( 4 )  ( 5 )")
+    assert lines[stars - 1].endswith("How did we do?") and lines[stars + 1].endswith(": 5")
