@@ -2,6 +2,7 @@
 // example questions of an existing article.
 import { clear, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
+import { LANGUAGES } from "../shared/labels.js";
 import { $, announceChange, call, guard, reason, requestArticle, tell } from "./state.js";
 
 export async function loadGaps() {
@@ -29,12 +30,10 @@ export async function loadGaps() {
 function gapCard(cluster, articles) {
   const key = "gap-" + cluster.id;
   const first = cluster.examples[0] || "";
-  const title = el("input", {
-    id: key + "-title",
-    value: first.replace(/[?!.？！。\s]+$/u, "").replace(/^./, (c) => c.toUpperCase()),
-    maxlength: 300,
-    autocomplete: "off",
-  });
+  const titled = (question) => question.replace(/[?!.？！。\s]+$/u, "").replace(/^./, (c) => c.toUpperCase());
+  const title = el("input", { id: key + "-title", value: titled(first), maxlength: 300, autocomplete: "off" });
+  let titleTyped = false; // once the editor writes a title, it is theirs
+  title.addEventListener("input", () => { titleTyped = true; });
   const target = el(
     "select",
     { id: key + "-article" },
@@ -51,10 +50,18 @@ function gapCard(cluster, articles) {
   const ticks = asked.map((q, i) =>
     el("input", { type: "checkbox", id: key + "-q" + i, checked: true, dataset: { gaps: q.gap_ids.join(",") } }));
   const picked = () => ticks.filter((t) => t.checked).flatMap((t) => t.dataset.gaps.split(",").filter(Boolean).map(Number));
+  // The title offered is a question the article will hold: an unticked one gives way to the
+  // first still ticked.
+  const followTicks = () => {
+    if (titleTyped) return;
+    const kept = asked.filter((q, i) => ticks[i].checked).map((q) => q.text);
+    title.value = titled(kept.includes(first) || !kept.length ? first : kept[0]);
+  };
+  for (const tick of ticks) tick.addEventListener("change", followTicks);
   return el(
     "li",
     { class: "gap card" },
-    el("h3", {}, heading, el("span", { class: "muted" }, " · latest " + when(cluster.latest_at))),
+    el("h3", {}, heading, el("span", { class: "muted" }, " · " + (LANGUAGES[cluster.language] || cluster.language) + " · latest " + when(cluster.latest_at))),
     el("ul", { class: "examples" }, asked.map((q, i) => el("li", {}, ticks[i], " ", el("label", { for: ticks[i].id }, q.text)))),
     el("p", { class: "muted" }, "Why: ", cluster.reasons.map((r) => el("span", { class: "tag" }, r.replace(/_/g, " ")))),
     el(
