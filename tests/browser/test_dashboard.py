@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -276,6 +277,7 @@ def test_tiles_charts_and_csv_match_the_api(ops_app, activity, page, shoot, tmp_
     # The question a customer typed is shown as text, never run as HTML.
     expect(page.locator("#gaps .question")).to_have_text([XSS])
     expect(page.locator("#gaps img")).to_have_count(0)
+    expect(page.locator("#gaps-more")).to_have_count(0)  # the list holds every one
     assert page.dialogs == []
     shoot(page, "dashboard", full_page=True)
     # Today's resolutions are younger than the durable window: today's rate is not known yet,
@@ -302,6 +304,26 @@ def test_tiles_charts_and_csv_match_the_api(ops_app, activity, page, shoot, tmp_
         assert total[name] == str(figures[name]), name
     assert total["csat_avg"] == "4.5" and total["handoffs_no_answer"] == "1"
     assert sum(int(row["contacts"]) for row in rows[:-1]) == 3
+    assert page.errors == []
+
+
+def test_a_list_of_gaps_cut_short_says_how_many_chats_it_leaves_out(
+    ops_app, activity, page
+) -> None:
+    """The figures hold the most asked gaps only (ten); past them, the page says so. The real
+    answer, with more chats handed over for want of an answer than its list holds."""
+
+    def more_gaps(route) -> None:
+        figures = route.fetch().json()
+        figures["total"]["knowledge_gap_questions"] += 14
+        route.fulfill(json=figures)
+
+    page.route(re.compile(r"/api/metrics/daily\?"), more_gaps)
+    open_dashboard(page, ops_app)
+    page.wait_for_selector("#status:has-text('3 conversations')")
+    expect(page.locator("#gaps-more")).to_have_text(
+        "Only the most asked are listed: 1 of the 15 chats handed over for want of an answer."
+    )
     assert page.errors == []
 
 

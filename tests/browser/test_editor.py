@@ -745,7 +745,10 @@ def test_the_list_narrows_to_a_language_and_a_skill(web_app, page):
     page.select_option("#list-language", "ja")
     expect(titles).to_have_text([f"カードの限度額 {tag}"])
     expect(page.locator("#list-count")).to_have_text("1 article (of 3)")
+    # Only the skills of that language's articles are offered: none of them is about loans.
+    expect(page.locator("#list-skill option")).to_have_text(["All", "cards"])
     page.select_option("#list-language", "")
+    expect(page.locator("#list-skill option")).to_have_text(["All", "cards", "loans"])
     page.select_option("#list-skill", "cards")
     expect(titles).to_have_text([f"Card limits {tag}", f"カードの限度額 {tag}"])
     page.select_option("#list-language", "en")

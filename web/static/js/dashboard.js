@@ -430,6 +430,19 @@ function gapList(total) {
     total.knowledge_gaps.length
       ? el("ol", {}, total.knowledge_gaps.map((g) => el("li", {}, el("span", { class: "question" }, g.question), " ", el("span", { class: "count" }, "(" + plural(g.count, "time", "times") + ")"))))
       : el("p", { class: "muted" }, "No chat of this range was handed over for want of an answer."),
+    gapsLeftOut(total),
+  );
+}
+
+// The list holds the most asked questions only: when there are more, it says how many chats
+// it shows of how many.
+function gapsLeftOut(total) {
+  const listed = total.knowledge_gaps.reduce((sum, g) => sum + g.count, 0);
+  if (listed >= total.knowledge_gap_questions) return null;
+  return el(
+    "p",
+    { class: "muted", id: "gaps-more" },
+    "Only the most asked are listed: " + listed + " of the " + total.knowledge_gap_questions + " chats handed over for want of an answer."
   );
 }
 

@@ -41,10 +41,11 @@ export async function loadList() {
   }
 }
 
-// The skill filter offers the skills of the articles listed (the one picked stays offered).
+// The skill filter offers the skills of the articles listed in the language shown (the one
+// picked stays offered).
 function offerSkills(articles) {
   const select = $("list-skill");
-  const skills = new Set(articles.map((a) => a.skill));
+  const skills = new Set(articles.filter((a) => !state.language || a.language === state.language).map((a) => a.skill));
   if (state.skill) skills.add(state.skill);
   clear(select).append(
     el("option", { value: "" }, "All"),
