@@ -423,8 +423,20 @@ def test_conflicts_and_refusals_are_explained_to_the_editor(web_app, page):
         httpx.get(f"{web_app}/api/kb/articles/{article_id}", headers=ADMIN_HEADERS).json()["body"]
         == "8 to 6."
     )
+    # Their change is shown, the words typed kept, and saving them over it is one deliberate press.
+    expect(page.locator("#editor-error")).to_contain_text(
+        "Their change is at the top of the history; your words are still in the form."
+    )
+    expect(page.locator("#version-list > li").first).to_contain_text("Version 2 edited by admin")
+    expect(page.locator("#f-body")).to_have_value("10 to 4.")
+    page.get_by_role("button", name="Save mine over theirs").click()
+    expect(page.locator("#editor-message")).to_have_text("Saved as version 3.")
+    expect(page.locator("#save-over")).to_be_hidden()
+    assert (
+        httpx.get(f"{web_app}/api/kb/articles/{article_id}", headers=ADMIN_HEADERS).json()["body"]
+        == "10 to 4."
+    )
 
-    page.dialog_answers = [True]  # discard the refused edit
     page.get_by_role("button", name="New article").click()
     page.fill("#f-title", f"Opening hours {tag}")
     page.fill("#f-id", article_id)

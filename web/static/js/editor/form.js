@@ -224,6 +224,7 @@ function renderStatus() {
 
 // The article into the form; with `changes`, its kept changes are what the form edits.
 function fill(article, changes = null) {
+  $("save-over").hidden = true;
   const same = state.current && article && state.current.id === article.id;
   state.current = article;
   state.changes = changes;
@@ -355,7 +356,17 @@ async function save() {
     await after(saved.id);
     return saved;
   } catch (err) {
-    tell("editor", (creating ? "Not created: " : "Not saved: ") + reason(err), true);
+    const conflict = !creating && err.status === 409;
+    tell(
+      "editor",
+      (creating ? "Not created: " : "Not saved: ") + reason(err) +
+        (conflict ? ". Their change is at the top of the history; your words are still in the form." : ""),
+      true
+    );
+    if (conflict) {
+      $("save-over").hidden = false;
+      await showHistory(body.id);
+    }
     return null;
   } finally {
     saving = false;
@@ -419,6 +430,19 @@ export function wireForm() {
   });
   $("publish").addEventListener("click", () => setStatus("publish"));
   $("archive").addEventListener("click", () => setStatus("archive"));
+  // After a colleague's save refused this one: the editor has read their change in the history
+  // and saves the form's words as the next version all the same.
+  $("save-over").addEventListener("click", async () => {
+    try {
+      state.base = (await call(path(state.current.id))).version;
+    } catch (err) {
+      tell("editor", "Not saved: " + reason(err), true);
+      return;
+    }
+    $("save-over").hidden = true;
+    if (apart()) await keepChanges();
+    else await save();
+  });
   wireChanges({
     fill,
     collect,
