@@ -155,6 +155,15 @@ def test_an_editor_writes_publishes_and_customers_are_answered_with_it(web_app, 
     expect(page.locator("#try-result .score").first).to_have_text(
         f"{answer['results'][0]['score']:.3f}"
     )
+    # Beside the scores, the limits the bot reads them against.
+    limits = httpx.get(
+        f"{web_app}/api/kb/calibration?language=en", headers=ADMIN_HEADERS, timeout=30
+    ).json()["limits"]
+    expect(page.locator("#try-limits")).to_have_text(
+        f"English questions are scored by cosine: the bot answers from {limits['answer']:.3f}"
+        f" when the first leads the next by {limits['margin']:.3f}, and offers choices from"
+        f" {limits['clarify']:.3f}."
+    )
 
     # Edit, see the diff, roll back to the published text.
     page.locator("#try-result tbody button").first.click()
@@ -771,4 +780,35 @@ def test_the_list_narrows_to_a_language_and_a_skill(web_app, page):
     expect(page.locator("#list-skill")).to_have_value("cards")
     page.select_option("#list-language", "ja")
     expect(page.locator("#list-count")).to_have_text("No articles match.")
+    assert page.errors == []
+
+
+def test_try_a_question_in_japanese_reads_its_scores_against_the_japanese_limits(web_app, page):
+    """Japanese scores add word agreement to the cosine and can pass 1: beside them, the limits
+    the bot decides Japanese questions with, not English ones."""
+    tag = unique()
+    draft(
+        web_app,
+        id=f"ja-refund-{tag}",
+        title=f"返金について {tag}",
+        language="ja",
+        questions=["返金してほしい", "お金を返してください"],
+    )
+    published = httpx.post(
+        f"{web_app}/api/kb/articles/ja-refund-{tag}/publish", headers=ADMIN_HEADERS, timeout=60
+    )
+    assert published.status_code == 200, published.text
+    open_editor(page, web_app)
+    page.get_by_role("button", name="Try a question").click()
+    page.fill("#try-q", "返金してほしいです")
+    page.keyboard.press("Enter")
+    expect(page.locator("#try-result tbody tr").first).to_contain_text(f"返金について {tag}")
+    limits = httpx.get(
+        f"{web_app}/api/kb/calibration?language=ja", headers=ADMIN_HEADERS, timeout=30
+    ).json()["limits"]
+    expect(page.locator("#try-limits")).to_have_text(
+        "Japanese questions are scored by their own model and words (a score can pass 1): the"
+        f" bot answers from {limits['answer']:.3f} when the first leads the next by"
+        f" {limits['margin']:.3f}, and offers choices from {limits['clarify']:.3f}."
+    )
     assert page.errors == []

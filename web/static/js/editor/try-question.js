@@ -13,8 +13,30 @@ const TO_PERSON = {
   clarify: "An article tagged sensitive is as close as the best: the bot offers no choices and hands the customer to a person at once.",
 };
 
+// Written in kana or kanji, however short, a question is searched among the Japanese articles
+// (core/language.py reads it the same way), scored by their own model and words.
+const JAPANESE = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]/u;
+
+// The scores mean something only beside the limits the bot decides with, which differ by
+// language (a Japanese score adds word agreement to the cosine, and can pass 1).
+async function limitsNote(query) {
+  const japanese = JAPANESE.test(query);
+  const calibration = await call("/api/kb/calibration?language=" + (japanese ? "ja" : "en"));
+  const { answer, margin, clarify } = calibration.limits;
+  return el(
+    "p",
+    { class: "muted", id: "try-limits" },
+    (japanese ? "Japanese questions are scored by their own model and words (a score can pass 1)" : "English questions are scored by cosine") +
+      ": the bot answers from " + answer.toFixed(3) + " when the first leads the next by " + margin.toFixed(3) +
+      ", and offers choices from " + clarify.toFixed(3) + "."
+  );
+}
+
+let tries = 0; // only the latest question's note is drawn
+
 async function tryQuestion(event) {
   event.preventDefault();
+  const asked = ++tries;
   const query = $("try-q").value.trim();
   const out = clear($("try-result"));
   $("try-error").textContent = "";
@@ -30,6 +52,7 @@ async function tryQuestion(event) {
       )
     );
     if (!outcome.results.length) return;
+    const note = limitsNote(query).catch(() => null); // the table is drawn whatever it says
     out.append(
       el(
         "table",
@@ -64,6 +87,8 @@ async function tryQuestion(event) {
         )
       )
     );
+    const said = await note;
+    if (said && asked === tries) out.append(said);
   } catch (err) {
     $("try-error").textContent = "Could not search: " + reason(err);
   }
