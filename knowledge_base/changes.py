@@ -16,7 +16,7 @@ from core.clock import iso
 from knowledge_base.errors import ArticleNotFound, KnowledgeBaseError, NoAnswer
 from knowledge_base.languages import with_language
 from knowledge_base.service import KnowledgeBase
-from knowledge_base.store import Article, ArticleIn
+from knowledge_base.store import Article, ArticleIn, content_from_row
 from knowledge_base.versions import as_input
 
 
@@ -129,13 +129,5 @@ class UnpublishedChanges:
 
 
 def from_row(row: dict) -> Changes:
-    article = ArticleIn(
-        id=row["article_id"],
-        title=row["title"],
-        body=row["body"] or "",
-        questions=json.loads(row["questions"] or "[]"),
-        skill=row["skill"] or "general",
-        tags=json.loads(row["tags"] or "[]"),
-        language=row["language"] or None,
-    )
+    article = content_from_row(row, article_id=row["article_id"])
     return Changes(article, row["based_on"], row["author"], row["updated_at"])

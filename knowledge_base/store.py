@@ -151,6 +151,19 @@ class IndexText:
     body: str
 
 
+def content_from_row(row: dict, *, article_id: str) -> ArticleIn:
+    """An article's content as a row of `article_versions` or `article_changes` holds it."""
+    return ArticleIn(
+        id=article_id,
+        title=row["title"],
+        body=row["body"] or "",
+        questions=json.loads(row["questions"] or "[]"),
+        skill=row["skill"] or "general",
+        tags=json.loads(row["tags"] or "[]"),
+        language=row.get("language") or None,
+    )
+
+
 def article_from_row(row: dict) -> Article:
     return Article(
         id=row["id"],

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.db import Database, Storage
 from knowledge_base.errors import VersionNotFound
-from knowledge_base.store import Article, ArticleIn, ArticleStore, Embedded
+from knowledge_base.store import Article, ArticleIn, ArticleStore, Embedded, content_from_row
 
 TEXT_FIELDS = ("title", "body", "questions", "skill", "tags", "status")
 
@@ -89,15 +89,7 @@ class Versions:
         )
         if not rows:
             raise VersionNotFound(article_id, version)
-        old = rows[0]
-        return ArticleIn(
-            id=article_id,
-            title=old["title"],
-            body=old["body"] or "",
-            questions=json.loads(old["questions"] or "[]"),
-            skill=old["skill"] or "general",
-            tags=json.loads(old["tags"] or "[]"),
-        )
+        return content_from_row(rows[0], article_id=article_id)
 
     def history(self, article_id: str) -> list[Version]:
         """Every version, newest first, each with its diff from the one before."""

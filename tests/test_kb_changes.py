@@ -3,15 +3,9 @@ an editor publishes the changes, and discarding them leaves the article as it wa
 
 from __future__ import annotations
 
-from tests.factories import article, make_agent
+from tests.factories import make_agent
+from tests.test_kb_editor import PET
 
-PET = article(
-    "pet-insurance",
-    title="Pet insurance",
-    body="We do not sell pet insurance.",
-    questions=["do you offer insurance for my dog", "cat insurance", "can i insure my pet"],
-    skill="accounts",
-)
 REWORKED = {**PET, "title": "Insurance for pets", "body": "We sell pet insurance from £5."}
 
 
