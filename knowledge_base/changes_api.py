@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from knowledge_base.api import KB, ArticleOut, Editor, author
-from knowledge_base.changes import Changes, NotPublished, UnpublishedChanges
+from knowledge_base.changes import Changes, ChangesMoved, NotPublished, UnpublishedChanges
 from knowledge_base.service import KnowledgeBase
 from knowledge_base.store import Article, ArticleIn
 
@@ -20,6 +20,14 @@ router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 BaseVersion = Annotated[
     int | None,
     Query(ge=1, description="The published version the editor saw: 409 if it is not current"),
+]
+ChangesSeen = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="The `updated_at` of the changes the editor opened (none opened: left out):"
+        " 409 if other changes were saved since",
+    ),
 ]
 
 
@@ -89,16 +97,33 @@ def get_changes(article_id: str, kb: KB, _: Editor) -> ChangesOut:
     " seeing the published text (null: they change nothing, and none are kept)",
 )
 async def keep_changes(
-    article_id: str, body: ArticleIn, kb: KB, who: Editor, base_version: BaseVersion = None
+    article_id: str,
+    body: ArticleIn,
+    kb: KB,
+    who: Editor,
+    base_version: BaseVersion = None,
+    changes_at: ChangesSeen = None,
+    rebase: Annotated[
+        bool,
+        Query(
+            description="The changes now build on the version published (the editor carried"
+            " its change over): else they keep the version they began from"
+        ),
+    ] = False,
 ) -> ChangesOut | None:
     if body.id != article_id:
         raise HTTPException(422, f"the body's id {body.id!r} does not match {article_id!r}")
     check_base(kb, article_id, base_version)
     try:
         changes = await run_in_threadpool(
-            UnpublishedChanges(kb).keep, article_id, body, author=author(who)
+            UnpublishedChanges(kb).keep,
+            article_id,
+            body,
+            author=author(who),
+            seen=changes_at,
+            rebase=rebase,
         )
-    except NotPublished as err:
+    except (NotPublished, ChangesMoved) as err:
         raise HTTPException(409, str(err)) from None
     return None if changes is None else full(changes)
 
@@ -109,10 +134,19 @@ async def keep_changes(
     summary="Publish the changes: the article's next version, live on return",
 )
 async def publish_changes(
-    article_id: str, kb: KB, who: Editor, base_version: BaseVersion = None
+    article_id: str,
+    kb: KB,
+    who: Editor,
+    base_version: BaseVersion = None,
+    changes_at: ChangesSeen = None,
 ) -> Article:
     check_base(kb, article_id, base_version)
-    return await run_in_threadpool(UnpublishedChanges(kb).publish, article_id, author=author(who))
+    try:
+        return await run_in_threadpool(
+            UnpublishedChanges(kb).publish, article_id, author=author(who), seen=changes_at
+        )
+    except ChangesMoved as err:
+        raise HTTPException(409, str(err)) from None
 
 
 @router.delete(

@@ -3,6 +3,8 @@ an editor publishes the changes, and discarding them leaves the article as it wa
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from tests.factories import make_agent
 from tests.test_kb_editor import PET
 
@@ -40,7 +42,7 @@ def test_kept_changes_stay_out_of_customers_sight_until_published(client, admin)
     assert (done.json()["version"], done.json()["status"]) == (3, "published")
     assert customers_see(client) == ("We sell pet insurance from £5.", "Insurance for pets")
     history = client.get("/api/kb/articles/pet-insurance/versions", headers=admin).json()
-    assert history[0]["change"] == "published its kept changes"
+    assert history[0]["change"] == "changes published"
     assert client.get("/api/kb/articles/pet-insurance/changes", headers=admin).status_code == 404
     assert client.get("/api/kb/changes", headers=admin).json() == []
 
@@ -60,8 +62,13 @@ def test_discarded_changes_leave_the_published_article_as_it_was(client, admin) 
 
 def test_changes_that_change_nothing_are_not_kept(client, admin) -> None:
     published(client, admin)
-    client.put("/api/kb/articles/pet-insurance/changes", json=REWORKED, headers=admin)
-    same = client.put("/api/kb/articles/pet-insurance/changes", json=PET, headers=admin)
+    kept = client.put("/api/kb/articles/pet-insurance/changes", json=REWORKED, headers=admin)
+    same = client.put(
+        "/api/kb/articles/pet-insurance/changes",
+        params={"changes_at": kept.json()["updated_at"]},
+        json=PET,
+        headers=admin,
+    )
     assert same.status_code == 200 and same.json() is None
     assert client.get("/api/kb/changes", headers=admin).json() == []
 
@@ -131,3 +138,63 @@ def test_only_editors_see_or_make_kept_changes(client, admin) -> None:
             == status
         )
     assert customers_see(client)[0] == "We do not sell pet insurance."
+
+
+def test_kept_changes_are_never_overwritten_or_published_unseen(client, admin, clock) -> None:
+    """Two editors on one article's kept changes: a save over changes the editor did not open is
+    refused, as is publishing changes other than those on the publisher's screen, or changes
+    begun before the version now published (they would undo it)."""
+    published(client, admin)
+    path = "/api/kb/articles/pet-insurance/changes"
+    noor = client.put(path, json={**REWORKED, "body": "From £2."}, headers=admin).json()
+    clock.advance(seconds=5)
+    ben = client.put(
+        f"{path}?changes_at={quote(noor['updated_at'])}",
+        json={**REWORKED, "body": "From £3."},
+        headers=admin,
+    )
+    assert ben.status_code == 200, ben.text
+    # Noor saves again from what she opened: refused, naming who saved other changes.
+    stale = client.put(
+        f"{path}?changes_at={quote(noor['updated_at'])}",
+        json={**REWORKED, "body": "From £4."},
+        headers=admin,
+    )
+    assert stale.status_code == 409
+    assert "has other unpublished changes than those you saw (admin saved them" in stale.text
+    unopened = client.put(path, json={**REWORKED, "body": "From £5."}, headers=admin)
+    assert unopened.status_code == 409  # she never opened any: theirs are not replaced
+    late = client.post(f"{path}/publish?changes_at={quote(noor['updated_at'])}", headers=admin)
+    assert late.status_code == 409
+    assert client.get(path, headers=admin).json()["article"]["body"] == "From £3."
+    assert customers_see(client)[0] == "We do not sell pet insurance."
+
+    # A colleague publishes a fix meanwhile: the kept changes, begun before it, would undo it.
+    client.put(
+        "/api/kb/articles/pet-insurance",
+        json={**PET, "body": "Not sold. Ask a vet."},
+        headers=admin,
+    )
+    undoing = client.post(
+        f"{path}/publish?changes_at={quote(ben.json()['updated_at'])}", headers=admin
+    )
+    assert undoing.status_code == 409
+    assert "they began from version 2, it is now at version 3" in undoing.text
+    assert customers_see(client)[0] == "Not sold. Ask a vet."
+    # Saved again, they still began from version 2; saved as building on version 3 (its change
+    # carried over by the editor), they go live.
+    again = client.put(
+        f"{path}?base_version=3&changes_at={quote(ben.json()['updated_at'])}",
+        json={**REWORKED, "body": "From £3. Ask a vet."},
+        headers=admin,
+    ).json()
+    assert again["based_on"] == 2
+    rebased = client.put(
+        f"{path}?base_version=3&rebase=true&changes_at={quote(again['updated_at'])}",
+        json={**REWORKED, "body": "From £3. Ask a vet."},
+        headers=admin,
+    ).json()
+    assert rebased["based_on"] == 3
+    done = client.post(f"{path}/publish?changes_at={quote(rebased['updated_at'])}", headers=admin)
+    assert done.status_code == 200 and done.json()["version"] == 4
+    assert customers_see(client)[0] == "From £3. Ask a vet."

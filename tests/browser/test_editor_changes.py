@@ -159,3 +159,73 @@ def test_a_rollback_asks_before_it_drops_unsaved_words_or_goes_live(web_app, pag
     expect(page.locator("#editor-message")).to_contain_text("version 4 holds version 2")
     assert customers_read(web_app, article_id) == OLD
     assert page.errors == []
+
+
+def test_two_editors_never_overwrite_or_publish_kept_changes_unseen(web_app, new_page):
+    tag = uuid.uuid4().hex[:8]
+    article_id = live_article(web_app, tag)
+    title = f"Lost ticket {tag}"
+    noor, ben = new_page(), new_page()
+    for page in (noor, ben):
+        open_editor(page, web_app)
+        open_article(page, title)
+    noor.fill("#f-body", "Noor's words.")
+    noor.get_by_role("button", name="Save without publishing").click()
+    expect(noor.locator("#changes-note")).to_be_visible()
+
+    ben.locator(".article-item", has_text=title).click()  # the note is there once reopened
+    ben.get_by_role("button", name="Open the changes").click()
+    expect(ben.locator("#f-body")).to_have_value("Noor's words.")
+    ben.fill("#f-body", "Ben's words.")
+    ben.get_by_role("button", name="Save without publishing").click()
+    expect(ben.locator("#editor-message")).to_contain_text("Saved without publishing.")
+
+    # Noor's screen still holds the changes as she saved them: hers do not replace Ben's unasked.
+    noor.fill("#f-body", "Noor's words, again.")
+    noor.get_by_role("button", name="Save without publishing").click()
+    expect(noor.locator("#editor-error")).to_contain_text(
+        "has other unpublished changes than those you saw (admin saved them"
+    )
+    kept = f"{web_app}/api/kb/articles/{article_id}/changes"
+    assert httpx.get(kept, headers=ADMIN_HEADERS).json()["article"]["body"] == "Ben's words."
+    noor.get_by_role("button", name="Save mine over theirs").click()
+    expect(noor.locator("#editor-message")).to_contain_text("Saved without publishing.")
+    assert httpx.get(kept, headers=ADMIN_HEADERS).json()["article"]["body"] == (
+        "Noor's words, again."
+    )
+
+    # Ben publishes what his screen shows, which is no longer what is kept: refused.
+    ben.get_by_role("button", name="Publish changes").click()
+    expect(ben.locator("#editor-error")).to_contain_text(
+        "Could not publish the changes: article 'lost-ticket-"
+    )
+    assert customers_read(web_app, article_id) == OLD
+
+    # A fix published meanwhile: publishing changes begun before it asks first.
+    fixed = httpx.put(
+        f"{web_app}/api/kb/articles/{article_id}",
+        json={"id": article_id, "title": title, "body": "Replaced at the desk, or in the app."},
+        headers=ADMIN_HEADERS,
+        timeout=60,
+    )
+    assert fixed.json()["version"] == 3
+    noor.locator(".article-item", has_text=title).click()
+    expect(noor.locator("#changes-text")).to_contain_text(
+        "The published article has changed since they began (version 2 then)"
+    )
+    noor.get_by_role("button", name="Open the changes").click()
+    noor.get_by_role("button", name="Publish changes").click()  # asked, and dismissed
+    expect(noor.locator("#changes-note")).to_be_visible()
+    assert noor.dialogs == [
+        "These changes began from version 2; customers see version 3 now. Publishing them"
+        " replaces version 3's text, undoing its changes unless you carried them over (see the"
+        " history). Publish them anyway?"
+    ]
+    assert customers_read(web_app, article_id) == "Replaced at the desk, or in the app."
+    noor.dialog_answers = [True]
+    noor.get_by_role("button", name="Publish changes").click()
+    expect(noor.locator("#editor-message")).to_have_text(
+        "Published: version 4 holds the changes, live for customers now."
+    )
+    assert customers_read(web_app, article_id) == "Noor's words, again."
+    assert noor.errors == [] and ben.errors == []

@@ -9,7 +9,7 @@ let form = null; // what the form lends: fill, collect, dirty, mayLeave, after, 
 
 export function wireChanges(hooks) {
   form = hooks;
-  $("keep-changes").addEventListener("click", keepChanges);
+  $("keep-changes").addEventListener("click", () => keepChanges());
   $("open-changes").addEventListener("click", openChanges);
   $("discard-changes").addEventListener("click", discardChanges);
   $("show-published").addEventListener("click", () => requestArticle(state.current.id));
@@ -76,16 +76,25 @@ async function openChanges() {
   }
 }
 
+// Which kept changes the editor saw, for the server to refuse a save or a publish over others
+// (another editor's, saved meanwhile): those open in the form, or those the editor chose to
+// save over (keepOver). None seen: a save is refused when some are kept.
+let over = null;
+const seen = () => (state.changes ? state.changes.updated_at : over) || "";
+
 // Save what the form holds apart from the published article; the answer says whether any
-// changes are kept (null: the form is as published).
-export async function keepChanges() {
+// changes are kept (null: the form is as published). `rebase`: they now build on the version
+// published (the editor was asked), not the one they began from.
+export async function keepChanges({ rebase = false } = {}) {
   if (!state.current) return null;
   const asked = form.ask();
   try {
-    const kept = await call(path(state.current.id) + "/changes?base_version=" + (state.base || state.current.version), {
+    const base = state.base || state.current.version;
+    const kept = await call(path(state.current.id) + "/changes?base_version=" + base + "&changes_at=" + encodeURIComponent(seen()) + (rebase ? "&rebase=true" : ""), {
       method: "PUT",
       body: form.collect(),
     });
+    over = null;
     if (!form.answered(asked)) return null;
     const live = state.current;
     form.fill(live, kept);
@@ -98,17 +107,43 @@ export async function keepChanges() {
     await form.after(live.id);
     return kept || live;
   } catch (err) {
-    tell("editor", "Not saved: " + reason(err), true);
+    const conflict = err.status === 409;
+    tell("editor", "Not saved: " + reason(err) + (conflict ? ". Your words are still in the form." : ""), true);
+    if (conflict) form.offerSaveOver(keepOver);
     return null;
   }
+}
+
+// After a refusal: the editor has read what a colleague saved (the history, the kept changes)
+// and saves the form's words over it all the same.
+async function keepOver() {
+  const id = state.current.id;
+  const [live, kept] = await Promise.all([call(path(id)), keptFor(id)]);
+  state.current = live; // what customers see now, as the note says
+  over = kept ? kept.updated_at : null;
+  if (state.changes) state.changes = { ...state.changes, updated_at: over, based_on: kept ? kept.based_on : live.version };
+  return keepChanges();
 }
 
 export async function publishChanges() {
   if (form.dirty() && !(await keepChanges())) return;
   if (!state.changes) return; // they were the published text: nothing to publish
+  // Begun from an older version than the one customers see: publishing them undoes that one's
+  // change unless the editor carried it over. Asked, then saved again on it first.
+  const then = state.changes.based_on;
+  const now = state.current.version;
+  if (then !== now) {
+    const sure = window.confirm(
+      "These changes began from version " + then + "; customers see version " + now + " now. Publishing them replaces version " + now +
+        "'s text, undoing its changes unless you carried them over (see the history). Publish them anyway?"
+    );
+    if (!sure || !(await keepChanges({ rebase: true }))) return;
+    if (!state.changes) return;
+  }
   const asked = form.ask();
   try {
-    const article = await call(path(state.current.id) + "/changes/publish?base_version=" + state.current.version, { method: "POST" });
+    const query = "?base_version=" + state.current.version + "&changes_at=" + encodeURIComponent(seen());
+    const article = await call(path(state.current.id) + "/changes/publish" + query, { method: "POST" });
     if (!form.answered(asked)) return;
     form.fill(article, null);
     announceChange();

@@ -131,6 +131,21 @@ export async function restoreKept() {
   focusEditor();
 }
 
+// A save refused because a colleague saved meanwhile offers "Save mine over theirs": `how`
+// saves the form's words all the same, once the editor has read their change.
+let overWith = null;
+function offerSaveOver(how) {
+  overWith = how;
+  $("save-over").hidden = false;
+}
+
+// After a colleague's save refused this one: their change is in the history, and the form's
+// words become the next version all the same.
+async function saveOver() {
+  state.base = (await call(path(state.current.id))).version;
+  await save();
+}
+
 // What is drawn beside the form once an article is open or saved: the list, the history, the
 // figures and whether the article keeps unpublished changes.
 function after(id) {
@@ -364,7 +379,7 @@ async function save() {
       true
     );
     if (conflict) {
-      $("save-over").hidden = false;
+      offerSaveOver(saveOver);
       await showHistory(body.id);
     }
     return null;
@@ -430,20 +445,16 @@ export function wireForm() {
   });
   $("publish").addEventListener("click", () => setStatus("publish"));
   $("archive").addEventListener("click", () => setStatus("archive"));
-  // After a colleague's save refused this one: the editor has read their change in the history
-  // and saves the form's words as the next version all the same.
   $("save-over").addEventListener("click", async () => {
+    $("save-over").hidden = true;
     try {
-      state.base = (await call(path(state.current.id))).version;
+      await overWith();
     } catch (err) {
       tell("editor", "Not saved: " + reason(err), true);
-      return;
     }
-    $("save-over").hidden = true;
-    if (apart()) await keepChanges();
-    else await save();
   });
   wireChanges({
+    offerSaveOver,
     fill,
     collect,
     dirty,
