@@ -319,6 +319,24 @@ def test_hand_over_action(intent: str, reason: str, priority: str | None) -> Non
     assert handoff.get("priority") == priority
 
 
+def test_asking_for_a_person_about_a_sensitive_topic_goes_to_its_team_first() -> None:
+    """ "A person about a scam payment": the topic is one the bot itself would put in a person's
+    hands (a sensitive article among close choices), so its skill and a high priority, as if
+    the customer had only said what happened."""
+    close = SearchOutcome(Decision.CLARIFY, [hit("lost-card", 0.55), hit("report-fraud", 0.545)])
+    t = tracker("I need to talk to a person about a scam payment I made", "request_human")
+    customs, _ = run(ActionHandOver(FakeKnowledge(close)), t)
+    handoff = signal(customs, "handoff")
+    assert (handoff["skill"], handoff["priority"]) == ("fraud", "high")
+    assert handoff["reason"] == "customer_request"
+    routine = SearchOutcome(Decision.CLARIFY, [hit("lost-card", 0.55), hit("freeze-card", 0.54)])
+    customs, _ = run(ActionHandOver(FakeKnowledge(routine)), t)
+    assert (signal(customs, "handoff")["skill"], signal(customs, "handoff").get("priority")) == (
+        "cards",
+        None,
+    )
+
+
 def tracker_with(text: str, intent: str, slots=None, metadata=None) -> Tracker:
     t = tracker(text, intent, slots)
     t.latest_message["metadata"] = metadata or {}

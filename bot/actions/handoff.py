@@ -23,7 +23,7 @@ from bot.actions.feedback import ActionFeedback
 from bot.actions.knowledge import hits
 from bot.actions.understanding import typed_text, understood
 from bot.topic import names_a_person, topic, word_count
-from knowledge_base.search import Decision
+from knowledge_base.search import Decision, to_a_person
 
 REASONS = {"request_human": ("customer_request", None), "complain": ("frustration", "high")}
 TEXTS = {"complain": "complaint"}  # the intent -> what the bot says as it hands over (bot.po)
@@ -60,7 +60,9 @@ class ActionHandOver(ActionFeedback):
         reason, priority = REASONS.get(intent, ("customer_request", None))
         question = tracker.get_slot("question")
         about = topic(text) if intent == "request_human" else ""  # a complaint names no topic
-        skill = await self.skill_for(about or question or "")
+        skill, sensitive = await self.skill_for(about or question or "")
+        if sensitive:  # a scam, a bereavement: the topic's team, first, however it was asked
+            priority = "high"
         # Asked while choices were on offer: the agent reads them, with their scores, as when
         # the customer says "None of these".
         offered = (
@@ -83,15 +85,20 @@ class ActionHandOver(ActionFeedback):
             ),
         ]
 
-    async def skill_for(self, about: str) -> str | None:
+    async def skill_for(self, about: str) -> tuple[str | None, bool]:
         """The skill of the article the knowledge base would answer `about` with (or of all the
-        choices it would offer); None (`general`) when it would hand over or mixes skills."""
+        choices it would offer); None (`general`) when it would hand over or mixes skills. And
+        whether the topic is one a sensitive article puts in a person's hands (the bot itself
+        would hand it over, bot/actions/knowledge.py): then that article's skill."""
         if self._kb is None or not about.strip():
-            return None
+            return None, False
         outcome = await asyncio.to_thread(self._kb.search, about, limit=5)
+        person = to_a_person(outcome, self._kb.thresholds_for(about).margin, self.sensitive)
+        if person is not None:
+            return person.skill or None, True
         skills = {h.skill for h in outcome.results if h.skill}
         if outcome.decision is Decision.ANSWER and outcome.results:
-            return outcome.results[0].skill or None
+            return outcome.results[0].skill or None, False
         if outcome.decision is Decision.CLARIFY and len(skills) == 1:
-            return skills.pop()
-        return None
+            return skills.pop(), False
+        return None, False
