@@ -8,9 +8,11 @@ SQLite's can: psycopg refuses such text before sending it.
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, StringConstraints
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -47,3 +49,14 @@ async def nul_character(request: Request, exc: Exception) -> JSONResponse:
         {"detail": "the request holds a NUL character (\\u0000), which the database cannot store"},
         status_code=422,
     )
+
+
+# What staff write for someone to read (a note, a reply, a canned text): something once the
+# spaces around it are gone, and storable on either database.
+Written = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+    AfterValidator(without_nul),
+]
+# A note that may be left out or blank (a transfer's, an escalation's): storable when given.
+Storable = Annotated[str, StringConstraints(max_length=5000), AfterValidator(without_nul)]

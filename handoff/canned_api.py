@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.language import DEFAULT, LANGUAGES
+from core.unstorable import Written
 from handoff.api_common import Admin, Agent, DeskDep
 
 router = APIRouter(prefix="/api/canned", tags=["canned responses"])
@@ -22,7 +23,7 @@ def _language(code: str) -> str:
 
 
 class CannedIn(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
+    text: Written
     language: Annotated[str, AfterValidator(_language)] = Field(
         DEFAULT,
         description=f"The language of `text`: {DEFAULT}'s serves every language without its own",

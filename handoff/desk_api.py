@@ -16,6 +16,7 @@ from conversations.view import ConversationView
 from core.auth import Role
 from core.deps import PrincipalDep
 from core.skills import SkillName
+from core.unstorable import Storable, Written
 from handoff.api_common import (
     Agent,
     AgentOrSupervisor,
@@ -34,13 +35,13 @@ VIEW: dict[str, Any] = {"response_model": ConversationView, "response_model_excl
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
+    text: Written
 
 
 class TransferIn(BaseModel):
     skill: SkillName | None = None
     agent_id: str | None = Field(default=None, min_length=1, max_length=64)
-    note: str | None = Field(default=None, max_length=5000)
+    note: Storable | None = None
 
     @model_validator(mode="after")
     def _somewhere(self) -> TransferIn:
@@ -50,7 +51,7 @@ class TransferIn(BaseModel):
 
 
 class EscalateIn(BaseModel):
-    note: str | None = Field(default=None, max_length=5000)
+    note: Storable | None = None
 
 
 class CsatIn(BaseModel):

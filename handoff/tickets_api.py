@@ -13,6 +13,7 @@ from conversations.view import Message
 from core.auth import Role
 from core.deps import PrincipalDep
 from core.skills import SkillName
+from core.unstorable import Written
 from handoff.api_common import (
     Agent,
     AgentOrSupervisor,
@@ -39,7 +40,7 @@ class TicketUpdate(BaseModel):
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
+    text: Written
 
 
 @router.get(

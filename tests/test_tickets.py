@@ -500,3 +500,33 @@ def test_the_customer_reads_where_their_ticket_stands(client, bot, admin) -> Non
     assert standing() == "solved"
     client.patch(f"/api/tickets/{ticket_id}", json={"status": "closed"}, headers=admin)
     assert standing() == "closed"
+
+
+def test_notes_and_replies_must_say_something_storable(client, bot, admin) -> None:
+    """A blank note, or one holding a NUL, is refused with a 422 naming the field (as chat
+    messages are), on either database; nothing is stored."""
+    agent = make_agent(client, admin, "Priya", {"cards": 3}, online=False)
+    ticket_id, conversation_id, _ = ticketed(client, bot)
+    client.patch(
+        f"/api/tickets/{ticket_id}",
+        json={"assignee_agent_id": agent["id"]},
+        headers=agent["headers"],
+    )
+    for path in (
+        f"/api/tickets/{ticket_id}/notes",
+        f"/api/tickets/{ticket_id}/replies",
+        f"/api/conversations/{conversation_id}/notes",
+    ):
+        for text, said in (("   ", "at least 1 character"), ("x\u0000y", "NUL character")):
+            refused = client.post(path, json={"text": text}, headers=admin)
+            assert refused.status_code == 422 and said in refused.text, (path, refused.text)
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert ticket["notes"] == []
+    kept = client.post(
+        f"/api/tickets/{ticket_id}/notes", json={"text": "  Card log checked. "}, headers=admin
+    )
+    assert kept.status_code == 201
+    assert (
+        client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["notes"][-1]["text"]
+        == "Card log checked."
+    )
