@@ -319,6 +319,24 @@ def test_hand_over_action(intent: str, reason: str, priority: str | None) -> Non
     assert handoff.get("priority") == priority
 
 
+def test_asking_for_a_person_instead_of_saying_whether_the_answer_helped_means_it_did_not() -> None:
+    t = tracker(
+        "No, I still want a person please",
+        "request_human",
+        {"pending": "feedback", "shown": "lost-card", "question": "my card is gone"},
+    )
+    customs, _ = run(ActionHandOver(), t)
+    assert signal(customs, "feedback") == {
+        "article_id": "lost-card",
+        "helpful": False,
+        "question": "my card is gone",
+    }
+    assert signal(customs, "handoff")["reason"] == "customer_request"
+    # Nothing awaiting feedback: nothing said about any article.
+    customs, _ = run(ActionHandOver(), tracker("a person please", "request_human"))
+    assert signal(customs, "feedback") is None
+
+
 def test_asking_for_a_person_about_a_sensitive_topic_goes_to_its_team_first() -> None:
     """ "A person about a scam payment": the topic is one the bot itself would put in a person's
     hands (a sensitive article among close choices), so its skill and a high priority, as if

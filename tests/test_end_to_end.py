@@ -115,6 +115,30 @@ def test_asking_for_a_person(live) -> None:
     assert chat.view()["handoff"]["reason"] == "customer_request"
 
 
+def test_asking_for_a_person_after_an_answer_tells_the_agent_it_did_not_help(live) -> None:
+    chat = Chat(live)
+    assert articles(chat.say("how can I lock my card for a while")) == ["freeze-unfreeze-card"]
+    turn = chat.say("No, I still want a person please")
+    assert turn["status"] == "queued"
+    package = chat.view()["handoff"]
+    assert package["reason"] == "customer_request"
+    tried = [(a["article_id"], a["helpful"]) for a in package["knowledge_attempts"]]
+    assert tried == [("freeze-unfreeze-card", False)]
+    assert "did not help" in package["summary"]
+
+
+def test_a_person_asked_for_about_a_sensitive_topic_is_the_topics_team_first(live) -> None:
+    chat = Chat(live)
+    turn = chat.say("I need to talk to a person about a scam payment I made")
+    assert turn["status"] == "queued"
+    package = chat.view()["handoff"]
+    assert (package["reason"], package["priority"], package["skill"]) == (
+        "customer_request",
+        "high",
+        "fraud",
+    )
+
+
 def test_out_of_scope_question_is_not_answered(live) -> None:
     chat = Chat(live)
     turn = chat.say("what's the weather going to be like in paris tomorrow")

@@ -59,6 +59,18 @@ class ActionHandOver(ActionFeedback):
             return await self.answer(dispatcher, tracker)  # a question that sounds like a request
         reason, priority = REASONS.get(intent, ("customer_request", None))
         question = tracker.get_slot("question")
+        if tracker.get_slot("pending") == "feedback" and tracker.get_slot("shown"):
+            # Asked whether the answer helped, the customer asks for a person instead ("No, I
+            # still want a person"): it did not, and the agent reads so.
+            dispatcher.utter_message(
+                json_message={
+                    "feedback": {
+                        "article_id": tracker.get_slot("shown"),
+                        "helpful": False,
+                        "question": question,
+                    }
+                }
+            )
         about = topic(text) if intent == "request_human" else ""  # a complaint names no topic
         skill, sensitive = await self.skill_for(about or question or "")
         if sensitive:  # a scam, a bereavement: the topic's team, first, however it was asked
