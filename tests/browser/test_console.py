@@ -921,6 +921,36 @@ def test_a_click_begun_on_a_ticket_opens_it_though_the_inbox_is_drawn_again_mean
     assert page.errors == []
 
 
+def test_a_ticket_given_to_a_colleague_says_so_in_the_pane_that_had_it_open(
+    console_app, on_duty, page
+) -> None:
+    """A supervisor gives the ticket an agent has open to a colleague: the pane says it is no
+    longer theirs and offers nothing it could no longer do, without a reload."""
+    http = console_app.client()
+    ticket_id = filed_ticket(http, "Ines Moreau", on_duty["id"])
+    colleague = make_agent(http, "Marcus Okafor", {"payments": 2})
+    open_console(page, console_app.url, on_duty["token"])
+    page.locator("#view-tickets").click()
+    page.locator(f'.ticket-item[data-ticket="{ticket_id}"] .ticket-row').click()
+    pane = page.locator("#ticket-pane")
+    expect(pane.get_by_role("button", name="Send reply")).to_be_visible()
+    given = http.patch(
+        f"/api/tickets/{ticket_id}",
+        json={"assignee_agent_id": colleague["id"]},
+        headers=ADMIN_HEADERS,
+    )
+    assert given.status_code == 200, given.text
+    expect(pane.locator(".gone")).to_have_text(
+        "This ticket is no longer yours: a colleague took it, or it was given to someone else.",
+        timeout=PUSHED_WITHIN_MS,
+    )
+    expect(pane.get_by_role("button", name="Send reply")).to_have_count(0)
+    expect(page.locator(f'.ticket-item[data-ticket="{ticket_id}"]')).to_have_count(0)
+    pane.get_by_role("button", name="Close").click()
+    expect(pane).to_be_hidden()
+    assert page.errors == []
+
+
 def test_an_agent_works_only_their_own_chats_and_tickets(console_app, on_duty, page) -> None:
     """The inbox holds the agent's tickets and the unassigned ones, not a colleague's; a chat a
     supervisor moves on closes in the console with a word, not an error."""

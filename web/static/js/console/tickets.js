@@ -121,6 +121,9 @@ export async function loadTickets() {
     const byId = new Map([...recent, ...active].map((t) => [t.id, t]));
     state.tickets = [...byId.values()];
     renderTickets();
+    // The open ticket left the inbox (a colleague took it, a supervisor gave it to someone):
+    // looked at again, so the pane never goes on offering what can no longer be done.
+    if (state.openTicket && !ui.ticketPane.hidden && !byId.has(state.openTicket)) refreshOpenTicket(state.openTicket);
   } catch (err) {
     failed(err);
   }
@@ -206,8 +209,24 @@ export async function openTicket(id, { again = false } = {}) {
     if (state.openTicket !== id) return; // another was opened meanwhile
     renderTicket(ticket, clocks, again);
   } catch (err) {
-    failed(err);
+    if (again && state.openTicket === id && (err.status === 403 || err.status === 404)) renderGone(id);
+    else failed(err);
   }
+}
+
+// The open ticket is no longer this agent's to see: said in its pane, whose actions are gone.
+// What they had typed stays kept, for if it comes back to them.
+function renderGone(id) {
+  const pane = clear(ui.ticketPane);
+  pane.dataset.ticket = id;
+  add(
+    pane,
+    el("header", { class: "ticket-head" },
+      el("h2", { tabindex: "-1" }, "Ticket " + id),
+      el("span", { class: "spacer" }),
+      el("button", { type: "button", onclick: () => closeTicket(id) }, "Close")),
+    el("p", { class: "gone", role: "status" }, "This ticket is no longer yours: a colleague took it, or it was given to someone else."),
+  );
 }
 
 // The open ticket changed elsewhere (the customer wrote, reopening it; a colleague replied):
