@@ -36,7 +36,7 @@ from core.replicas import Replicas
 
 log = logging.getLogger(__name__)
 
-DESK_ROOM = "desk"  # socket.io room of every agent and ops member
+DESK_ROOM = "desk"  # socket.io room of every agent, supervisor and ops member
 OCCUPIED_WAIT_S = 10.0  # how long a thread waits for the event loop to list the rooms
 SOCKETIO_CHANNEL = "cascade:socketio"  # the Redis channel python-socketio's manager speaks on
 CONNECT_TIMEOUT_S = 1.0  # to Redis, as the rate limits
@@ -132,7 +132,7 @@ class Realtime:
             await self.sio.enter_room(sid, f"conversation:{who.subject}")
         elif who.has(Role.AGENT) and who.subject:
             await self.sio.enter_room(sid, f"agent:{who.subject}")
-        if who.has(Role.AGENT) or who.has(Role.OPS):
+        if who.has(Role.AGENT) or who.has(Role.OPS) or who.has(Role.SUPERVISOR):
             await self.sio.enter_room(sid, DESK_ROOM)  # ticket changes
         if who.is_admin():
             await self.sio.enter_room(sid, "staff")

@@ -1025,6 +1025,14 @@ def test_a_supervisor_reads_the_teams_chats_and_every_ticket(console_app, on_dut
     expect(ticket).to_contain_text("assigned to " + on_duty["name"])
     expect(ticket.locator("#ticket-assignee")).to_be_visible()  # a supervisor reassigns
     expect(ticket.locator("#ticket-reply")).to_have_count(0)  # but writes to no customer
+    # The agent writes on it meanwhile: the supervisor's open ticket follows, as agents' do.
+    noted = http.post(
+        f"/api/tickets/{ticket_id}/notes",
+        json={"text": "Ledger checked: refunded."},
+        headers=on_duty["headers"],
+    )
+    assert noted.status_code == 201, noted.text
+    expect(ticket).to_contain_text("Ledger checked: refunded.", timeout=PUSHED_WITHIN_MS)
 
     page.locator("#view-chats").click()
     member = page.locator(f'.team-member[data-agent="{on_duty["id"]}"]')
