@@ -76,7 +76,10 @@ def test_the_console_keeps_its_agent_online_and_a_silent_one_is_set_away(
     status = page.locator("#agent-status")
     expect(status).to_have_value("away", timeout=60_000)
     expect(page.locator(".toasts")).to_contain_text("You were set away")
-    expect(page.locator("#offers")).to_contain_text("You are away: go online to get offers.")
+    # Said in the offers list too, until she picks a status: a toast is gone if she was not there.
+    expect(page.locator("#offers")).to_contain_text(
+        "You were set away: this console sent no sign of life for too long"
+    )
     expect(pane.locator(".banner")).to_contain_text("This chat is now queued.")
     expect(pane.locator(".chat-status")).to_have_text("queued")
     seen = http.get(f"/api/conversations/{started['id']}", headers=customer).json()
@@ -101,6 +104,7 @@ def test_the_console_keeps_its_agent_online_and_a_silent_one_is_set_away(
     expect(page.locator(".toasts")).to_contain_text(
         "You were set away: this console sent no sign of life for too long"
     )
+    expect(page.locator("#offers")).to_contain_text("You were set away: this console sent")
     page.close()
     for someone in (priya, tom):
         http.put(

@@ -7,7 +7,7 @@ import { HANDOFF_REASONS } from "../shared/labels.js";
 import { openChat, refreshChats } from "./chats.js";
 import { customerName, languageBadge } from "./parts.js";
 import { updateCounts } from "./sections.js";
-import { call, failed, state, toast, ui } from "./state.js";
+import { AWAY_WHY, call, failed, state, toast, ui } from "./state.js";
 
 // Drawn again on every push: a keyboard user's focus stays on the offer's button it was on.
 export function renderOffers() {
@@ -16,7 +16,8 @@ export function renderOffers() {
   const kept = card ? { id: card.dataset.conversation, label: focused.textContent } : null;
   clear(ui.offers);
   if (state.agent && state.agent.status !== "online") {
-    ui.offers.append(el("li", { class: "muted" }, "You are " + state.agent.status + ": go online to get offers."));
+    const why = state.agent.status === "away" && AWAY_WHY[state.agent.away_reason];
+    ui.offers.append(el("li", { class: why ? "away-why" : "muted" }, why || "You are " + state.agent.status + ": go online to get offers."));
   } else if (!state.offers.size) {
     ui.offers.append(el("li", { class: "muted" }, "No offers right now."));
   }

@@ -7,7 +7,7 @@
 
 import { refreshChats } from "./chats.js";
 import { refreshOffers, renderOffers } from "./offers.js";
-import { call, state, toast, ui } from "./state.js";
+import { AWAY_WHY, call, state, toast, ui } from "./state.js";
 
 const RETRY_MS = 5000; // after a heartbeat that failed (the network is down, the server away)
 
@@ -29,11 +29,6 @@ export function startHeartbeat() {
   beat();
 }
 
-// Why the server set the agent away (the agent's `away_reason`, a push's `reason`).
-const AWAY_WHY = {
-  missed_offers: "You were set away: you let two chat offers in a row run out, so they went to colleagues. Your open chats are still yours. Choose Online to take chats again.",
-  no_heartbeat: "You were set away: this console sent no sign of life for too long, so your offers and chats went to colleagues. Choose Online to take chats again.",
-};
 const AWAY_SHOWN_MS = 20000;
 
 // The server says the agent's status is `status`: follow it (the switch, the offers), and say so

@@ -38,6 +38,13 @@ export const clientId = () =>
     ? crypto.randomUUID()
     : Date.now().toString(36) + Math.random().toString(36).slice(2);
 
+// Why the server set the agent away (the agent's `away_reason`, a push's `reason`): said once
+// as it happens (presence.js) and in the offers list until the agent picks a status (offers.js).
+export const AWAY_WHY = {
+  missed_offers: "You were set away: you let two chat offers in a row run out, so they went to colleagues. Your open chats are still yours. Choose Online to take chats again.",
+  no_heartbeat: "You were set away: this console sent no sign of life for too long, so your offers and chats went to colleagues. Choose Online to take chats again.",
+};
+
 export function toast(text, kind, ms = 6000) {
   const item = el("p", { class: "toast " + (kind || "") }, text);
   ui.toasts.append(item);
