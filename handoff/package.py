@@ -25,7 +25,7 @@ HANDOVER_REASON_FOR_STAFF = {  # why a chat was handed over, as the agent reads 
     "customer_chose_email": "the customer asked to be emailed",
     "max_wait": "nobody took the chat in time",
     "nobody_online": "nobody was online",
-    "passed_on": "every agent who chats in the customer's language passed it on",
+    "passed_on": "every agent online who chats in the customer's language passed it on",
     "outside_hours": "it was outside live-chat hours",
     "agent_escalated": "an agent escalated the chat",
 }

@@ -22,7 +22,7 @@ export const HANDOFF_REASONS = {
   customer_chose_email: "The customer asked to be emailed",
   max_wait: "Nobody took the chat in time",
   nobody_online: "Nobody was online",
-  passed_on: "Every agent who chats in the customer's language passed it on",
+  passed_on: "Every agent online who chats in the customer's language passed it on",
   outside_hours: "Outside live-chat hours",
   agent_escalated: "An agent escalated the chat",
 };
