@@ -198,3 +198,21 @@ def test_kept_changes_are_never_overwritten_or_published_unseen(client, admin, c
     done = client.post(f"{path}/publish?changes_at={quote(rebased['updated_at'])}", headers=admin)
     assert done.status_code == 200 and done.json()["version"] == 4
     assert customers_see(client)[0] == "From £3. Ask a vet."
+
+
+def test_an_article_archived_keeps_its_changes_and_takes_them_when_asked(client, admin) -> None:
+    """Archiving loses no one's work: the changes stay kept; saved into the archived article
+    they are its next version, and it stays archived."""
+    published(client, admin)
+    client.put("/api/kb/articles/pet-insurance/changes", json=REWORKED, headers=admin)
+    client.post("/api/kb/articles/pet-insurance/archive", headers=admin)
+    path = "/api/kb/articles/pet-insurance/changes"
+    assert client.get(path, headers=admin).json()["article"]["title"] == "Insurance for pets"
+    again = client.put(path, json=REWORKED, headers=admin)
+    assert again.status_code == 409 and "is archived, not published" in again.text
+    taken = client.post(f"{path}/publish", headers=admin)
+    assert taken.status_code == 200, taken.text
+    assert (taken.json()["status"], taken.json()["title"]) == ("archived", "Insurance for pets")
+    history = client.get("/api/kb/articles/pet-insurance/versions", headers=admin).json()
+    assert history[0]["change"] == "changes saved in"
+    assert client.get(path, headers=admin).status_code == 404
