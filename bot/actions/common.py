@@ -88,6 +88,19 @@ def choice_buttons(tracker: Tracker, choices: list[dict[str, Any]]) -> list[dict
     ]
 
 
+def feedback(dispatcher: CollectingDispatcher, tracker: Tracker, *, helpful: bool) -> None:
+    """Tell the app whether the article shown (the `shown` slot) answered the question."""
+    dispatcher.utter_message(
+        json_message={
+            "feedback": {
+                "article_id": tracker.get_slot("shown"),
+                "helpful": helpful,
+                "question": tracker.get_slot("question"),
+            }
+        }
+    )
+
+
 def person_button(tracker: Tracker) -> dict[str, str]:
     return {"title": words(tracker, "person_button"), "payload": "/request_human"}
 

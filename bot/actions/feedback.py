@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import (
     choice_buttons,
+    feedback,
     feedback_buttons,
     hand_over,
     person_button,
@@ -70,15 +71,7 @@ class ActionFeedback(KnowledgeAction):
                 )
                 return understood()
             shown = tracker.get_slot("shown")
-            dispatcher.utter_message(
-                json_message={
-                    "feedback": {
-                        "article_id": shown,
-                        "helpful": True,
-                        "question": tracker.get_slot("question"),
-                    }
-                }
-            )
+            feedback(dispatcher, tracker, helpful=True)
             say(dispatcher, words(tracker, "resolved"))
             dispatcher.utter_message(json_message={"resolve": {"article_id": shown}})
             return [*reset(), SlotSet("unhelpful", 0.0), *understood()]
@@ -117,15 +110,7 @@ class ActionFeedback(KnowledgeAction):
     def unhelpful(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """The article shown did not help: record it, try the next-best once, then a person."""
         question = tracker.get_slot("question")
-        dispatcher.utter_message(
-            json_message={
-                "feedback": {
-                    "article_id": tracker.get_slot("shown"),
-                    "helpful": False,
-                    "question": question,
-                }
-            }
-        )
+        feedback(dispatcher, tracker, helpful=False)
         unhelpful = float(tracker.get_slot("unhelpful") or 0) + 1
         candidates = hits(tracker.get_slot("candidates"))
         if unhelpful < 2 and candidates:

@@ -18,7 +18,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import hand_over
+from bot.actions.common import feedback, hand_over
 from bot.actions.feedback import ActionFeedback
 from bot.actions.knowledge import hits
 from bot.actions.understanding import typed_text, understood
@@ -62,15 +62,7 @@ class ActionHandOver(ActionFeedback):
         if tracker.get_slot("pending") == "feedback" and tracker.get_slot("shown"):
             # Asked whether the answer helped, the customer asks for a person instead ("No, I
             # still want a person"): it did not, and the agent reads so.
-            dispatcher.utter_message(
-                json_message={
-                    "feedback": {
-                        "article_id": tracker.get_slot("shown"),
-                        "helpful": False,
-                        "question": question,
-                    }
-                }
-            )
+            feedback(dispatcher, tracker, helpful=False)
         about = topic(text) if intent == "request_human" else ""  # a complaint names no topic
         skill, sensitive = await self.skill_for(about or question or "")
         if sensitive:  # a scam, a bereavement: the topic's team, first, however it was asked
