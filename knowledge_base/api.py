@@ -14,6 +14,7 @@ from core.auth import Principal, Role
 from core.db import MAX_ID
 from core.deps import maybe_principal, provided, require
 from core.rate_limits import rate_limited
+from knowledge_base.conflicts import check_base
 from knowledge_base.errors import (
     ArticleExists,
     ArticleNotFound,
@@ -278,15 +279,7 @@ async def save_article(
 ) -> Article:
     if body.id != article_id:
         raise HTTPException(422, f"the body's id {body.id!r} does not match {article_id!r}")
-    current = kb.article(article_id)
-    if base_version is not None and current is not None and current.version != base_version:
-        raise HTTPException(
-            409,
-            f"article {article_id!r} changed since you opened it: you edited version"
-            f" {base_version}, it is now at version {current.version} ({current.author or 'someone'}"
-            f" saved it at {current.updated_at[:16].replace('T', ' ')} UTC); open it again from"
-            " the list to see their change",
-        )
+    check_base(kb, article_id, base_version)
     return await run_in_threadpool(kb.save, article_id, body, author=author(who))
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from knowledge_base.api import KB, ArticleOut, Editor, author
 from knowledge_base.changes import Changes, ChangesMoved, NotPublished, UnpublishedChanges
-from knowledge_base.service import KnowledgeBase
+from knowledge_base.conflicts import check_base
 from knowledge_base.store import Article, ArticleIn
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
@@ -53,20 +53,6 @@ def summary(changes: Changes) -> ChangesSummaryOut:
 
 def full(changes: Changes) -> ChangesOut:
     return ChangesOut(**summary(changes).model_dump(), article=changes.article)
-
-
-def check_base(kb: KnowledgeBase, article_id: str, base_version: int | None) -> None:
-    """409 when the published article moved on from the version the editor saw."""
-    current = kb.article(article_id)
-    if base_version is None or current is None or current.version == base_version:
-        return
-    raise HTTPException(
-        409,
-        f"article {article_id!r} changed since you opened it: you saw version {base_version},"
-        f" it is now at version {current.version} ({current.author or 'someone'} saved it at"
-        f" {current.updated_at[:16].replace('T', ' ')} UTC); open it again from the list to see"
-        " their change",
-    )
 
 
 @router.get(
