@@ -206,6 +206,9 @@ def fraud(score: float) -> Hit:
     return Hit("report-fraud", "Report fraud", score, "fraud")
 
 
+LOANS = Hit("loan-rates", "Loan rates", 0.6, "loans")  # no article behind it: not sensitive
+
+
 @pytest.mark.parametrize(
     ("outcome", "skill"),
     [
@@ -214,7 +217,10 @@ def fraud(score: float) -> Hit:
             SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.6), hit("lost-card", 0.6)]),
             "cards",
         ),
-        (SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.6), fraud(0.6)]), None),
+        # Choices of two skills: no one skill, unless one is a sensitive article as close as
+        # the best (report-fraud is tagged sensitive): the bot would hand that topic over.
+        (SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.6), LOANS]), None),
+        (SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.6), fraud(0.6)]), "fraud"),
         (SearchOutcome(Decision.ESCALATE, [hit("freeze-card", 0.3)]), None),
     ],
 )
@@ -226,6 +232,7 @@ def test_the_request_topic_picks_the_skill(outcome: SearchOutcome, skill: str | 
     handoff = signal(customs, "handoff")
     assert handoff["reason"] == "customer_request"
     assert handoff.get("skill") == skill
+    assert handoff.get("priority") == ("high" if skill == "fraud" else None)
 
 
 def test_a_request_with_no_topic_searches_the_earlier_question() -> None:
