@@ -123,10 +123,10 @@ class UnpublishedChanges:
                 raise ArticleNotFound(article_id)
             raise NoChanges(article_id)
         if seen is not None:
-            self._as_seen(self.storage.db, article_id, seen)
+            as_seen(changes, article_id, seen)  # read above: no second look
         live = self.kb.article(article_id)
         published = live is not None and live.status == "published"
-        if live is not None and published and live.version != changes.based_on:
+        if published and live is not None and live.version != changes.based_on:
             raise ChangesMoved(
                 f"article {article_id!r} changed since these changes began: they began from"
                 f" version {changes.based_on}, it is now at version {live.version}"
@@ -148,14 +148,7 @@ class UnpublishedChanges:
 
     def _as_seen(self, db: Database, article_id: str, seen: str | None) -> Changes | None:
         """The changes kept, if they are those the editor saw (else ChangesMoved)."""
-        kept = self.get(article_id, db)
-        if kept is not None and kept.updated_at != seen:
-            raise ChangesMoved(
-                f"article {article_id!r} has other unpublished changes than those you saw"
-                f" ({kept.author or 'someone'} saved them at {stamp(kept.updated_at)} UTC): open"
-                " them from the article to see theirs"
-            )
-        return kept
+        return as_seen(self.get(article_id, db), article_id, seen)
 
     def _published(self, article_id: str) -> Article:
         current = self.kb.article(article_id)
@@ -173,3 +166,14 @@ def from_row(row: dict) -> Changes:
 
 def stamp(at: str) -> str:
     return at[:16].replace("T", " ")
+
+
+def as_seen(kept: Changes | None, article_id: str, seen: str | None) -> Changes | None:
+    """`kept`, if they are the changes the editor saw (saved at `seen`), else ChangesMoved."""
+    if kept is not None and kept.updated_at != seen:
+        raise ChangesMoved(
+            f"article {article_id!r} has other unpublished changes than those you saw"
+            f" ({kept.author or 'someone'} saved them at {stamp(kept.updated_at)} UTC): open"
+            " them from the article to see theirs"
+        )
+    return kept
