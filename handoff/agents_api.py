@@ -75,6 +75,11 @@ class TransferOut(BaseModel):
     to_agent: dict[str, str | None] | None = Field(
         default=None, description="The colleague it was sent to by name (who may have passed it on)"
     )
+    passed_on: str | None = Field(
+        default=None,
+        description="How that colleague let it go: declined, expired (no answer in time) or"
+        " withdrawn (went away or offline first)",
+    )
 
 
 class OfferOut(BaseModel):

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from conversations.errors import ConversationMoved, IllegalTransition
+from conversations.events import Transferred
 from conversations.quiet import SEEN_EVERY_S
 from conversations.states import Status, transition
 from conversations.store import ConversationStore
@@ -21,6 +23,7 @@ from core.db import Storage
 from core.words import say
 from handoff.announce import RoutePass
 from handoff.lineup import Lineup, passed_by
+from handoff.named_transfers import give_back_to
 from handoff.offers import (
     Publisher,
     expire_lapsed,
@@ -88,6 +91,19 @@ class Dispatcher:
             speaking = frozenset(lang for agent in online for lang in agent.languages)
             # Passes older than the maximum wait count for no chat still waiting.
             passes = self.lineup.passes(since=iso(cutoff)) if online else {}
+            free = {a.id: a for a in online if a.free > 0}
+            expires_at = iso(now + timedelta(seconds=self.limits.offer_timeout_s))
+
+            def offer(chat_id: str, agent_id: str, *, widened: bool) -> None:
+                make_offer(db, chat_id, agent_id, widened=widened, at=at, expires_at=expires_at)
+                taken = replace(free[agent_id], load=free[agent_id].load + 1)
+                if taken.free > 0:
+                    free[agent_id] = taken
+                else:
+                    del free[agent_id]
+                done.offers.append((chat_id, agent_id))
+
+            given_back: set[str] = set()
             for chat in self.lineup.due(
                 now, before=iso(cutoff), spoken=speaking, passes=passes, offered=pending.chats
             ):
@@ -96,31 +112,33 @@ class Dispatcher:
                 elif chat.queued_at <= cutoff:
                     reason = "max_wait"
                 elif passed_on_by_all(chat, online):
+                    # A colleague named in a transfer who did not take the chat gives it back
+                    # to the agent who sent it, when they have room, before it is a ticket.
+                    back = self._given_back(db, chat.id, since=iso(chat.queued_at))
+                    if back in free:
+                        offer(chat.id, back, widened=False)
+                        given_back.add(chat.id)
+                        continue
                     reason = "passed_on"
                 else:
                     continue
                 self.tickets.file(chat.id, reason=reason)
                 done.ticketed.append((chat.id, reason))
-            free = {a.id: a for a in online if a.free > 0}
             if free:
                 for chat, _ in self.lineup.waiting(now, unoffered_only=True, offered=pending.chats):
-                    chat = passed_by(chat, passes)
-                    agent = select_agent(chat, list(free.values()))
+                    if chat.id in given_back:
+                        continue
+                    agent = select_agent(passed_by(chat, passes), list(free.values()))
                     if agent is None:
                         continue
-                    expires_at = iso(now + timedelta(seconds=self.limits.offer_timeout_s))
-                    make_offer(
-                        db, chat.id, agent.id, widened=chat.widened, at=at, expires_at=expires_at
-                    )
-                    taken = replace(agent, load=agent.load + 1)
-                    if taken.free > 0:
-                        free[agent.id] = taken
-                    else:
-                        del free[agent.id]
-                    done.offers.append((chat.id, agent.id))
+                    offer(chat.id, agent.id, widened=chat.widened)
                     if not free:
                         break
         return done
+
+    def _given_back(self, db: Any, conversation_id: str, *, since: str) -> str | None:
+        moved = self.conversations.latest_event(conversation_id, Transferred, since=since)
+        return None if moved is None else give_back_to(db, conversation_id, moved, since=since)
 
     def _anything_to_decide(self, at: str) -> bool:
         """A chat waits in the queue, or an offer lapsed: what a pass decides on."""

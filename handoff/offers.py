@@ -20,6 +20,7 @@ from core.words import say
 from handoff.agents import agent_name
 from handoff.errors import NoCapacity, NotOffered, OfferGone
 from handoff.lineup import Lineup
+from handoff.named_transfers import Transfer, transfer_of
 
 
 class Publisher(Protocol):
@@ -56,15 +57,6 @@ class Offer:
     skill: str | None
     handoff: dict[str, Any] | None
     transfer: Transfer | None = None  # the chat came back to the queue by a colleague's transfer
-
-
-@dataclass(frozen=True)
-class Transfer:
-    """Who transferred the chat to this offer's queue, and the note they left."""
-
-    from_agent: dict[str, str | None]  # id and name
-    note: str | None
-    to_agent: dict[str, str | None] | None = None  # the colleague it was sent to by name, if any
 
 
 def make_offer(
@@ -256,19 +248,15 @@ class Offers:
                     priority=chat["priority"],
                     skill=chat["skill"],
                     handoff=handoff,
-                    transfer=self._transfer(conversation_id, since=chat["queued_at"]),
+                    transfer=transfer_of(
+                        self.storage.db,
+                        self.conversations,
+                        conversation_id,
+                        since=chat["queued_at"],
+                    ),
                 )
             )
         return offers
-
-    def _transfer(self, conversation_id: str, *, since: str) -> Transfer | None:
-        moved = self.conversations.latest_event(conversation_id, Transferred, since=since)
-        if moved is None:
-            return None
-        db = self.storage.db
-        by, to = moved["from_agent_id"], moved["to_agent_id"]
-        named = {"id": to, "name": agent_name(db, to)} if to else None
-        return Transfer({"id": by, "name": agent_name(db, by)}, moved["note"], named)
 
     def is_pending(self, conversation_id: str, agent_id: str) -> bool:
         """Whether the chat is on offer to the agent now."""
@@ -334,13 +322,24 @@ class Offers:
         at = iso(self.clock.now())
         with self.storage.write() as db:
             offer = db.execute(
-                "select id from offers where conversation_id = ? and agent_id = ?"
+                "select id, created_at from offers where conversation_id = ? and agent_id = ?"
                 " and status = 'pending'",
                 [conversation_id, agent_id],
             ).fetchone()
             if offer is None:
                 raise NotAssigned(conversation_id, "not offered to you")
             self._close(db, offer[0], conversation_id, agent_id, "declined", at)
+            moved = self.conversations.latest_event(conversation_id, Transferred, since=offer[1])
+            if moved is not None and moved["to_agent_id"] == agent_id:
+                # Sent to them by name: the colleague who sent it hears they said no.
+                self.publisher.publish(
+                    f"agent:{moved['from_agent_id']}",
+                    "transfer_declined",
+                    {
+                        "conversation_id": conversation_id,
+                        "by": {"id": agent_id, "name": agent_name(db, agent_id)},
+                    },
+                )
 
     def withdraw(self, agent_id: str) -> None:
         """An agent going offline or away gives back the offers they have not accepted."""

@@ -138,19 +138,85 @@ def test_a_chat_every_online_agent_passed_on_becomes_a_ticket_at_once(
     assert status_now == "ticketed" and "filed ticket" in text
 
 
-def test_a_named_colleague_declining_a_transfer_leaves_nobody(client, bot, admin) -> None:
+def offer_of(client, agent, conversation_id: str) -> dict:
+    listed = client.get(f"/api/agents/{agent['id']}/offers", headers=agent["headers"]).json()
+    return next(o for o in listed if o["conversation_id"] == conversation_id)
+
+
+def test_a_transfer_the_named_colleague_declines_comes_back_to_its_sender(
+    client, bot, admin
+) -> None:
+    """Nobody else online to take it, the chat goes back to the agent who sent it, saying who
+    declined it; not a ticket while that agent has room. Declined again, it is a ticket."""
     first = make_agent(client, admin, "Priya", {"cards": 3})
     second = make_agent(client, admin, "Aisha", {"payments": 4})
     conversation_id, headers = waiting_chat(client, bot)
     client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
     moved = client.post(
         f"/api/conversations/{conversation_id}/transfer",
-        json={"agent_id": second["id"]},
+        json={"agent_id": second["id"], "note": "card refund, payments side"},
         headers=first["headers"],
     )
     assert moved.status_code == 200
+    assert offers(client, first) == []  # sent on: not hers while Aisha may take it
+    client.post(f"/api/conversations/{conversation_id}/decline", headers=second["headers"])
+    assert last_words(client, conversation_id, headers)[0] == "queued"
+    back = offer_of(client, first, conversation_id)
+    assert back["transfer"] == {
+        "from_agent": {"id": first["id"], "name": "Priya"},
+        "note": "card refund, payments side",
+        "to_agent": {"id": second["id"], "name": "Aisha"},
+        "passed_on": "declined",
+    }
+    assert offers(client, second) == []
+    taken = client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
+    assert taken.json()["assigned_agent"] == {"id": first["id"], "name": "Priya"}
+
+    # Sent again, declined again, and this time Priya says no to it too: a ticket.
+    client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"agent_id": second["id"]},
+        headers=first["headers"],
+    )
+    client.post(f"/api/conversations/{conversation_id}/decline", headers=second["headers"])
+    assert offers(client, first) == [conversation_id]
+    client.post(f"/api/conversations/{conversation_id}/decline", headers=first["headers"])
+    assert last_words(client, conversation_id, headers)[0] == "ticketed"
+
+
+def test_a_transfer_declined_while_its_sender_is_away_is_a_ticket(client, bot, admin) -> None:
+    first = make_agent(client, admin, "Priya", {"cards": 3})
+    second = make_agent(client, admin, "Aisha", {"payments": 4})
+    conversation_id, headers = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
+    client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"agent_id": second["id"]},
+        headers=first["headers"],
+    )
+    client.put(
+        f"/api/agents/{first['id']}/status", json={"status": "away"}, headers=first["headers"]
+    )
     client.post(f"/api/conversations/{conversation_id}/decline", headers=second["headers"])
     assert last_words(client, conversation_id, headers)[0] == "ticketed"
+
+
+def test_a_transfer_declined_goes_to_a_free_colleague_first(client, bot, admin) -> None:
+    """Someone else may take it: offered to them, told who declined it, not back to the sender."""
+    first = make_agent(client, admin, "Priya", {"cards": 3})
+    second = make_agent(client, admin, "Aisha", {"payments": 4})
+    third = make_agent(client, admin, "Marcus", {"cards": 2})
+    conversation_id, _ = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
+    client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"agent_id": second["id"]},
+        headers=first["headers"],
+    )
+    client.post(f"/api/conversations/{conversation_id}/decline", headers=second["headers"])
+    assert offers(client, first) == []
+    transfer = offer_of(client, third, conversation_id)["transfer"]
+    assert (transfer["to_agent"]["name"], transfer["passed_on"]) == ("Aisha", "declined")
 
 
 def test_a_transfer_nobody_else_online_could_take_is_refused(client, bot, admin) -> None:
@@ -290,6 +356,7 @@ def test_transfer_resolve_rate_hand_back_escalate(client, bot, admin) -> None:
         "from_agent": {"id": cards["id"], "name": "Priya"},
         "note": "Looks like card fraud",
         "to_agent": None,
+        "passed_on": None,
     }
     client.post(f"/api/conversations/{conversation_id}/accept", headers=fraud["headers"])
     notes = client.get(
@@ -376,6 +443,7 @@ def test_transfer_to_a_named_agent(client, bot, admin) -> None:
         "from_agent": {"id": first["id"], "name": "Priya"},
         "note": None,
         "to_agent": {"id": second["id"], "name": "Aisha"},
+        "passed_on": None,
     }
     # The offer's package carries the chat as it stands, not as it was at the hand-over.
     said = [m["text"] for m in offer["handoff"]["transcript"]]

@@ -637,6 +637,53 @@ def test_an_offer_a_colleague_transferred_says_who_and_why(console_app, on_duty,
         )
 
 
+def test_a_chat_sent_to_a_colleague_who_declines_comes_back(console_app, on_duty, page) -> None:
+    """Nobody else online to take it: the agent who transferred it hears the colleague said no,
+    and is offered the chat again, saying why, instead of the customer getting a ticket."""
+    http = console_app.client()
+    tom = make_agent(http, "Tom Whitfield", {"billing": 3})
+    try:
+        http.put(f"/api/agents/{tom['id']}/status", json={"status": "away"}, headers=tom["headers"])
+        open_console(page, console_app.url, on_duty["token"])
+        lee = Customer(
+            http, name="Lee Chan", email="lee@example.com", page_url="https://h.example/"
+        )
+        lee.say("a person please, my statement looks wrong")
+        offer_card(page, lee.id).get_by_role("button", name="Accept").click()
+        http.put(
+            f"/api/agents/{tom['id']}/status", json={"status": "online"}, headers=tom["headers"]
+        )
+        pane = chat_pane(page, lee.id)
+        pane.get_by_role("button", name="Transfer").click()
+        pane.locator("select[id^=transfer-agent-]").select_option(tom["id"])
+        pane.get_by_role("button", name="Transfer", exact=True).last.click()
+        expect(pane.locator(".banner")).to_contain_text("Transferred to Tom Whitfield")
+        pane.get_by_role("button", name="Close this chat").click()
+        wait_until(lambda: offered_to(http, tom) == [lee.id], what="the offer to Tom")
+        said_no = http.post(f"/api/conversations/{lee.id}/decline", json={}, headers=tom["headers"])
+        assert said_no.json() == {"status": "queued"}
+        expect(page.locator(".toast", has_text="declined")).to_have_text(
+            "Tom Whitfield declined the chat you transferred: it goes to the next free"
+            " colleague, or back to you if there is none."
+        )
+        back = offer_card(page, lee.id)
+        expect(back.locator(".transfer")).to_have_text(
+            "Tom Whitfield declined the chat you transferred: it is back with you."
+        )
+        back.get_by_role("button", name="Accept").click()
+        expect(chat_pane(page, lee.id).locator(".chat-status")).to_have_text("assigned")
+        assert lee.view()["status"] == "assigned"
+        done = http.post(
+            f"/api/conversations/{lee.id}/resolve", json={}, headers=on_duty["headers"]
+        )
+        assert done.status_code == 200, done.text
+        assert page.errors == []
+    finally:
+        http.put(
+            f"/api/agents/{tom['id']}/status", json={"status": "offline"}, headers=tom["headers"]
+        )
+
+
 def test_a_canned_response_goes_in_in_the_customers_language(console_app, on_duty, page) -> None:
     http = console_app.client()
     speaks = http.patch(

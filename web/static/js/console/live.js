@@ -1,5 +1,5 @@
 // Live updates over socket.io (room agent:{id}: "offer", "offer_withdrawn", "message",
-// "typing", "chat_closed", "agent_status"; room desk: "ticket"), polling
+// "typing", "chat_closed", "agent_status", "transfer_declined"; room desk: "ticket"), polling
 // that keeps the page right when the socket is down, and the one-second clock tick.
 
 import { socket as openSocket } from "../shared/session.js";
@@ -59,6 +59,11 @@ export function connect() {
   socket.on("typing", (data) => {
     const chat = data && data.who === "customer" && state.chats.get(data.conversation_id);
     if (chat) customerTyping(chat);
+  });
+  socket.on("transfer_declined", (data) => {
+    // A colleague this agent transferred a chat to by name said no.
+    const name = (data && data.by && data.by.name) || "Your colleague";
+    toast(`${name} declined the chat you transferred: it goes to the next free colleague, or back to you if there is none.`, null, 10000);
   });
   socket.on("agent_status", (data) => statusHeard(data && data.status, data && data.reason)); // set away
   socket.on("message", (data) => {

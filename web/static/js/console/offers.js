@@ -53,11 +53,25 @@ export function renderOffers() {
   updateCounts();
 }
 
+// How the colleague a chat was sent to by name let it go (`transfer.passed_on`): told to the
+// agent who sent it, when it comes back to them, and to anyone else it is offered to next.
+const BACK = {
+  declined: "declined the chat you transferred",
+  expired: "did not answer the chat you transferred in time",
+  withdrawn: "went away before answering the chat you transferred",
+};
+const LET_GO = { declined: "declined it", expired: "did not answer in time", withdrawn: "went away before answering" };
+
 // A chat a colleague transferred says so, with their note: why it is coming to this agent now.
 // Sent by name to someone else (who passed it on), it says to whom: the note was for them.
 function transferLine(transfer) {
+  const named = transfer.to_agent ? transfer.to_agent.name || "a colleague" : null;
+  if (transfer.from_agent && transfer.from_agent.id === state.agent.id && named) {
+    return el("p", { class: "transfer" }, `${named} ${BACK[transfer.passed_on] || "did not take the chat you transferred"}: it is back with you.`);
+  }
   const who = (transfer.from_agent && transfer.from_agent.name) || "a colleague";
-  const to = transfer.to_agent && transfer.to_agent.id !== state.agent.id ? ` to ${transfer.to_agent.name || "a colleague"}` : "";
+  const letGo = LET_GO[transfer.passed_on];
+  const to = named && transfer.to_agent.id !== state.agent.id ? ` to ${named}` + (letGo ? `, who ${letGo}` : "") : "";
   return el("p", { class: "transfer" }, `Transferred by ${who}${to}` + (transfer.note ? `: ${transfer.note}` : ""));
 }
 
