@@ -353,8 +353,7 @@ def create_app(
     from core.audit_api import router as audit_router
     from core.auth_api import router as auth_router
     from core.staff import router as staff_router
-    from handoff.api import canned_router, desk_router, tickets_router
-    from handoff.api import router as agents_router
+    from handoff.api import ROUTERS as handoff_routers
     from handoff.conversation_routes import router as conversation_ticket_router
     from handoff.outbox_api import router as outbox_router
     from knowledge_base.api import router as kb_router
@@ -368,10 +367,8 @@ def create_app(
     app.include_router(kb_quality_router)
     app.include_router(conversations_router)
     app.include_router(conversation_ticket_router)
-    app.include_router(agents_router)
-    app.include_router(desk_router)
-    app.include_router(canned_router)
-    app.include_router(tickets_router)
+    for handoff_router in handoff_routers:
+        app.include_router(handoff_router)
     app.include_router(outbox_router)
     app.include_router(ops_router)
     app.include_router(article_figures_router)

@@ -1,7 +1,8 @@
 """HTTP routes of the live-agent tier, and the status code each handoff error answers with.
 
 The routers live by subject: `agents_api` (agents, their offers and chats), `desk_api` (an
-agent's actions on a chat), `canned_api` and `tickets_api`.
+agent's actions on a chat), `canned_api`, `tickets_api` and `queue_api` (the line, for
+supervisors).
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ from handoff.errors import (
     TicketNotFound,
     TransferRefused,
 )
+from handoff.queue_api import router as queue_router
 from handoff.tickets_api import router as tickets_router
 
-__all__ = ["ERRORS", "canned_router", "desk_router", "router", "tickets_router"]
+__all__ = ["ERRORS", "ROUTERS"]
+
+# In the order the app matches them.
+ROUTERS = (router, desk_router, canned_router, tickets_router, queue_router)
 
 ERRORS: dict[type[Exception], int] = {
     AgentNotFound: 404,

@@ -26,6 +26,7 @@ from handoff.presence import Beat, Presence, WentAway
 from handoff.routing import PRIORITY_ORDER, AgentState
 from handoff.sla import BusinessCalendar
 from handoff.tickets import TicketSink
+from handoff.waiting import InLine, line_now
 
 __all__ = ["Beat", "Limits", "Queue", "RoutePass", "WentAway", "queue_rank"]
 
@@ -115,6 +116,15 @@ class Queue:
     def position(self, conversation_id: str) -> Place | None:
         """Where a waiting chat stands in line, None if it is not waiting."""
         return self.announcer.shown(conversation_id)
+
+    def line(self) -> list[InLine]:
+        """Every chat waiting now, in queue order, as a supervisor sees the line."""
+        return line_now(
+            clock=self.clock,
+            lineup=self.lineup,
+            estimates=self.estimates,
+            conversations=self.conversations,
+        )
 
     def offers_for(self, agent_id: str) -> list[Offer]:
         return self.offers.pending_for(agent_id)

@@ -1098,3 +1098,28 @@ def test_a_supervisor_reads_the_teams_chats_and_every_ticket(console_app, on_dut
     expect(page.locator(".toast.error")).to_have_count(0)
     assert page.errors == []
     http.post(f"/api/conversations/{ana.id}/resolve", headers=on_duty["headers"])
+
+
+def test_a_supervisor_watches_the_line_of_waiting_chats(console_app, on_duty, page) -> None:
+    """The Team view lists who waits for a person now and with whom, and follows the line as
+    it moves, without a reload."""
+    http = console_app.client()
+    token = staff_token(http, "Lena Park", "supervisor")
+    page.goto(f"{console_app.url}/console#token={token}")
+    page.locator("#view-chats").click()
+    line = page.locator("#waiting-line")
+    expect(line).to_have_text("Nobody is waiting.")
+    raj = Customer(http, name="Raj Patel", email="raj@example.com", page_url="https://w.example/")
+    raj.say("a person please, about a refund")
+    item = line.locator(f'.line-item[data-conversation="{raj.id}"]')
+    expect(item).to_contain_text("Raj Patel", timeout=PUSHED_WITHIN_MS)
+    # This app has no bot: every chat comes to the queue because the bot could not be reached.
+    expect(item).to_contain_text("number 1 for general · Bot unreachable")
+    expect(item.locator(".next")).to_have_text(f"On offer to {on_duty['name']}.")
+    expect(page.locator("h3", has_text="Waiting now")).to_have_text("Waiting now 1")
+    accepted = http.post(f"/api/conversations/{raj.id}/accept", headers=on_duty["headers"])
+    assert accepted.status_code == 200, accepted.text
+    expect(line).to_have_text("Nobody is waiting.", timeout=PUSHED_WITHIN_MS)
+    expect(page.locator(".toast.error")).to_have_count(0)
+    assert page.errors == []
+    http.post(f"/api/conversations/{raj.id}/resolve", headers=on_duty["headers"])

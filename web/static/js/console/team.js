@@ -1,15 +1,25 @@
-// The team, for supervisors: every agent with their status and load, and for the agent picked
+// The team, for supervisors: the chats waiting for a person now (the line, read again every few
+// seconds while it shows), every agent with their status and load, and for the agent picked
 // the chats they have now, read-only (transcript, handoff, private notes). Looking at an agent's
 // chats is a read of customers' conversations and goes into the audit log, so they load when a
 // supervisor asks, never on a timer.
 
 import { clear, el } from "../shared/dom.js";
+import { duration } from "../shared/format.js";
+import { HANDOFF_REASONS_SHORT } from "../shared/labels.js";
 import { add, customerName, handoffPanel, languageBadge, messageItem, noteItem } from "./parts.js";
 import { call, failed, state, ui } from "./state.js";
+
+const LINE_EVERY_MS = 5000;
 
 export function buildTeamView() {
   ui.teamList = el("ul", { class: "team-list", id: "team-list", "aria-label": "Agents" });
   ui.teamChats = el("section", { class: "team-chats", id: "team-chats", "aria-label": "The agent's chats", hidden: true });
+  ui.lineCount = el("span", { class: "count" }, "");
+  ui.line = el("ol", { class: "line", id: "waiting-line", "aria-label": "Waiting for a person" });
+  setInterval(() => {
+    if (state.view === "chats" && !document.hidden) loadLine({ quiet: true });
+  }, LINE_EVERY_MS);
   return el(
     "section",
     { class: "team", id: "team-view", "aria-label": "Team" },
@@ -18,6 +28,9 @@ export function buildTeamView() {
         el("h2", {}, "Team"),
         el("span", { class: "spacer" }),
         el("button", { type: "button", onclick: loadTeam }, "Refresh")),
+      el("h3", {}, "Waiting now ", ui.lineCount),
+      ui.line,
+      el("h3", {}, "Agents"),
       el("p", { class: "muted" }, "Pick an agent to read the chats they have now."),
       ui.teamList),
     ui.teamChats,
@@ -31,6 +44,41 @@ export async function loadTeam() {
   } catch (err) {
     failed(err);
   }
+  loadLine();
+}
+
+async function loadLine({ quiet = false } = {}) {
+  let line;
+  try {
+    line = await call("/api/queue");
+  } catch (err) {
+    if (!quiet) failed(err); // read again in a few seconds: said once, when asked
+    return;
+  }
+  ui.lineCount.textContent = String(line.length);
+  clear(ui.line);
+  if (!line.length) ui.line.append(el("li", { class: "muted" }, "Nobody is waiting."));
+  for (const chat of line) ui.line.append(inLine(chat));
+}
+
+// One waiting chat: who, in what language, for which skill, how long, and what happens next.
+function inLine(chat) {
+  const next = chat.offered_to
+    ? "On offer to " + (chat.offered_to.name || "an agent")
+    : chat.estimated_wait_s === null
+      ? "Nobody online can take it"
+      : "Expected to wait " + duration(chat.estimated_wait_s);
+  const passed = chat.passed_on_by.map((a) => a.name || "an agent");
+  return el("li", { class: "line-item", dataset: { conversation: chat.conversation_id } },
+    el("div", { class: "row" },
+      el("strong", {}, chat.customer_name || "Customer"),
+      languageBadge(chat.language),
+      el("span", { class: "tag" }, chat.skill),
+      el("span", { class: "tag priority-" + chat.priority }, chat.priority)),
+    el("p", { class: "muted" },
+      `Waiting ${duration(chat.waited_s)}` + (chat.position ? `, number ${chat.position} for ${chat.skill}` : "") + (chat.reason ? ` · ${HANDOFF_REASONS_SHORT[chat.reason] || chat.reason}` : "")),
+    el("p", { class: "next" }, next + "."),
+    passed.length ? el("p", { class: "muted" }, "Passed on by " + passed.join(", ") + ".") : null);
 }
 
 function renderTeam() {
