@@ -112,8 +112,9 @@ class Dispatcher:
                 elif chat.queued_at <= cutoff:
                     reason = "max_wait"
                 elif passed_on_by_all(chat, online):
-                    # A colleague named in a transfer who did not take the chat gives it back
-                    # to the agent who sent it, when they have room, before it is a ticket.
+                    # A colleague named in a transfer who did not take the chat (declined it,
+                    # missed it, went away) gives it back to the agent who sent it, when they
+                    # have room, before it is a ticket; as when nobody else may take it now.
                     back = self._given_back(db, chat.id, since=iso(chat.queued_at))
                     if back in free:
                         offer(chat.id, back, widened=False)
@@ -128,10 +129,14 @@ class Dispatcher:
                 for chat, _ in self.lineup.waiting(now, unoffered_only=True, offered=pending.chats):
                     if chat.id in given_back:
                         continue
-                    agent = select_agent(passed_by(chat, passes), list(free.values()))
-                    if agent is None:
-                        continue
-                    offer(chat.id, agent.id, widened=chat.widened)
+                    chat = passed_by(chat, passes)
+                    agent = select_agent(chat, list(free.values()))
+                    if agent is not None:
+                        offer(chat.id, agent.id, widened=chat.widened)
+                    elif chat.excluded:  # nobody may take it now: back to who sent it by name?
+                        back = self._given_back(db, chat.id, since=iso(chat.queued_at))
+                        if back in free:
+                            offer(chat.id, back, widened=False)
                     if not free:
                         break
         return done

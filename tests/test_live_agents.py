@@ -143,21 +143,32 @@ def offer_of(client, agent, conversation_id: str) -> dict:
     return next(o for o in listed if o["conversation_id"] == conversation_id)
 
 
+def sent_by_name(client, bot, admin, *also, note=None):
+    """Priya (cards) takes Ana's chat and transfers it to Aisha (payments) by name, `also`
+    (name, skills) online too; returns Priya, Aisha, the chat and Ana's headers."""
+    priya = make_agent(client, admin, "Priya", {"cards": 3})
+    aisha = make_agent(client, admin, "Aisha", {"payments": 4})
+    for name, skills in also:
+        make_agent(client, admin, name, skills)
+    conversation_id, headers = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=priya["headers"])
+    moved = client.post(
+        f"/api/conversations/{conversation_id}/transfer",
+        json={"agent_id": aisha["id"], "note": note},
+        headers=priya["headers"],
+    )
+    assert moved.status_code == 200, moved.text
+    return priya, aisha, conversation_id, headers
+
+
 def test_a_transfer_the_named_colleague_declines_comes_back_to_its_sender(
     client, bot, admin
 ) -> None:
     """Nobody else online to take it, the chat goes back to the agent who sent it, saying who
     declined it; not a ticket while that agent has room. Declined again, it is a ticket."""
-    first = make_agent(client, admin, "Priya", {"cards": 3})
-    second = make_agent(client, admin, "Aisha", {"payments": 4})
-    conversation_id, headers = waiting_chat(client, bot)
-    client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
-    moved = client.post(
-        f"/api/conversations/{conversation_id}/transfer",
-        json={"agent_id": second["id"], "note": "card refund, payments side"},
-        headers=first["headers"],
+    first, second, conversation_id, headers = sent_by_name(
+        client, bot, admin, note="card refund, payments side"
     )
-    assert moved.status_code == 200
     assert offers(client, first) == []  # sent on: not hers while Aisha may take it
     client.post(f"/api/conversations/{conversation_id}/decline", headers=second["headers"])
     assert last_words(client, conversation_id, headers)[0] == "queued"
@@ -184,16 +195,19 @@ def test_a_transfer_the_named_colleague_declines_comes_back_to_its_sender(
     assert last_words(client, conversation_id, headers)[0] == "ticketed"
 
 
+def test_a_transfer_the_colleague_misses_comes_back(client, bot, admin, clock) -> None:
+    """Aisha lets the offer lapse and nobody else may take the chat now (it needs cards): it
+    is Priya's to take back at once, saying Aisha did not answer, not left waiting."""
+    first, second, conversation_id, headers = sent_by_name(client, bot, admin)
+    assert offers(client, second) == [conversation_id]
+    clock.advance(seconds=31)  # the offer timeout (30 s)
+    route(client)
+    assert last_words(client, conversation_id, headers)[0] == "queued"
+    assert offer_of(client, first, conversation_id)["transfer"]["passed_on"] == "expired"
+
+
 def test_a_transfer_declined_while_its_sender_is_away_is_a_ticket(client, bot, admin) -> None:
-    first = make_agent(client, admin, "Priya", {"cards": 3})
-    second = make_agent(client, admin, "Aisha", {"payments": 4})
-    conversation_id, headers = waiting_chat(client, bot)
-    client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
-    client.post(
-        f"/api/conversations/{conversation_id}/transfer",
-        json={"agent_id": second["id"]},
-        headers=first["headers"],
-    )
+    first, second, conversation_id, headers = sent_by_name(client, bot, admin)
     client.put(
         f"/api/agents/{first['id']}/status", json={"status": "away"}, headers=first["headers"]
     )
@@ -203,19 +217,14 @@ def test_a_transfer_declined_while_its_sender_is_away_is_a_ticket(client, bot, a
 
 def test_a_transfer_declined_goes_to_a_free_colleague_first(client, bot, admin) -> None:
     """Someone else may take it: offered to them, told who declined it, not back to the sender."""
-    first = make_agent(client, admin, "Priya", {"cards": 3})
-    second = make_agent(client, admin, "Aisha", {"payments": 4})
-    third = make_agent(client, admin, "Marcus", {"cards": 2})
-    conversation_id, _ = waiting_chat(client, bot)
-    client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
-    client.post(
-        f"/api/conversations/{conversation_id}/transfer",
-        json={"agent_id": second["id"]},
-        headers=first["headers"],
-    )
+    first, second, conversation_id, _ = sent_by_name(client, bot, admin, ("Marcus", {"cards": 2}))
     client.post(f"/api/conversations/{conversation_id}/decline", headers=second["headers"])
     assert offers(client, first) == []
-    transfer = offer_of(client, third, conversation_id)["transfer"]
+    marcus = next(
+        a for a in client.get("/api/agents", headers=admin).json() if a["name"] == "Marcus"
+    )
+    listed = client.get(f"/api/agents/{marcus['id']}/offers", headers=admin).json()
+    transfer = next(o for o in listed if o["conversation_id"] == conversation_id)["transfer"]
     assert (transfer["to_agent"]["name"], transfer["passed_on"]) == ("Aisha", "declined")
 
 
