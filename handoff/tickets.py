@@ -283,7 +283,8 @@ class TicketStore:
         priority: str | None = None,
         skill: str | None = None,
     ) -> TicketSummary:
-        """Change status (checked against the life cycle), assignee, priority or skill group."""
+        """Change status (checked against the life cycle), assignee ("": none, back to the
+        shared inbox), priority or skill group."""
         at = iso(self.clock.now())
         with self.storage.write():
             row = self._row(ticket_id, lock=True)
@@ -297,8 +298,8 @@ class TicketStore:
                 ("priority", priority),
                 ("skill", skill),
             ):
-                if value is not None and value != row[column]:
-                    changes[column] = value
+                if value is not None and (value or None) != row[column]:
+                    changes[column] = value or None
             if not changes:
                 return self.summary(ticket_id)
             dues = {}

@@ -34,7 +34,12 @@ EXCLUDE_UNSET: dict[str, Any] = {"response_model_exclude_unset": True}
 
 class TicketUpdate(BaseModel):
     status: Literal["new", "open", "pending", "solved", "closed"] | None = None
-    assignee_agent_id: str | None = Field(default=None, min_length=1, max_length=64)
+    assignee_agent_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The agent to assign it to; null takes it off its assignee (unassigned)",
+    )
     priority: Literal["urgent", "high", "normal", "low"] | None = None
     skill: SkillName | None = None
 
@@ -125,7 +130,10 @@ def update_ticket(
         ticket_id,
         actor=who.subject or "admin",
         status=body.status,
-        assignee_agent_id=body.assignee_agent_id,
+        # null given: unassigned ("" to the store); left out: unchanged
+        assignee_agent_id=""
+        if "assignee_agent_id" in body.model_fields_set and body.assignee_agent_id is None
+        else body.assignee_agent_id,
         priority=body.priority,
         skill=body.skill,
     )

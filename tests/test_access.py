@@ -220,6 +220,15 @@ def test_a_supervisor_sees_every_ticket_and_reassigns_or_closes_it(client, admin
     moved = client.patch(theirs, json={"assignee_agent_id": tom["id"]}, headers=boss)
     assert moved.status_code == 200
     assert client.get(theirs, headers=tom["headers"]).status_code == 200
+    # null takes it off Tom, back to the shared inbox; a change of status alone keeps him.
+    kept = client.patch(theirs, json={"priority": "high"}, headers=boss)
+    assert kept.json()["assignee_agent_id"] == tom["id"]
+    unassigned = client.patch(theirs, json={"assignee_agent_id": None}, headers=boss)
+    assert unassigned.status_code == 200
+    assert unassigned.json()["assignee_agent_id"] is None
+    assert theirs.rsplit("/", 1)[1] in {
+        t["id"] for t in client.get("/api/tickets", headers=priya["headers"]).json()
+    }
     closed = client.patch(theirs, json={"status": "closed"}, headers=boss)
     assert closed.json()["status"] == "closed"
     # Writing to the customer stays with agents.

@@ -658,6 +658,9 @@ def test_a_chat_sent_to_a_colleague_who_declines_comes_back(console_app, on_duty
         pane.locator("select[id^=transfer-agent-]").select_option(tom["id"])
         pane.get_by_role("button", name="Transfer", exact=True).last.click()
         expect(pane.locator(".banner")).to_contain_text("Transferred to Tom Whitfield")
+        # No longer hers: a note written there now could not be kept, so it cannot be written.
+        expect(pane.get_by_label("Add a private note")).to_be_disabled()
+        expect(pane.get_by_role("button", name="Add note")).to_be_disabled()
         pane.get_by_role("button", name="Close this chat").click()
         wait_until(lambda: offered_to(http, tom) == [lee.id], what="the offer to Tom")
         said_no = http.post(f"/api/conversations/{lee.id}/decline", json={}, headers=tom["headers"])
@@ -1080,6 +1083,20 @@ def test_a_supervisor_reads_the_teams_chats_and_every_ticket(console_app, on_dut
     )
     assert noted.status_code == 201, noted.text
     expect(ticket).to_contain_text("Ledger checked: refunded.", timeout=PUSHED_WITHIN_MS)
+    # Each agent offered is named with the languages they chat in; "Nobody" unassigns it.
+    assignee = ticket.locator("#ticket-assignee")
+    expect(assignee.locator("option", has_text=on_duty["name"])).to_have_count(0)  # has it
+    expect(assignee.locator("option").nth(1)).to_have_text("Nobody: back to the unassigned tickets")
+    assignee.select_option(label="Nobody: back to the unassigned tickets")
+    ticket.get_by_role("button", name="Assign", exact=True).click()
+    expect(ticket).to_contain_text("unassigned")
+    assert (
+        http.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()["assignee_agent_id"]
+        is None
+    )
+    expect(assignee.locator(f'option[value="{on_duty["id"]}"]')).to_have_text(
+        f"{on_duty['name']} (English)"
+    )
 
     page.locator("#view-chats").click()
     member = page.locator(f'.team-member[data-agent="{on_duty["id"]}"]')

@@ -3,8 +3,7 @@
 
 import { clear, el } from "../shared/dom.js";
 import { closeChat, mergeView } from "./chats.js";
-import { LANGUAGES } from "../shared/labels.js";
-import { agentName } from "./parts.js";
+import { agentName, spoken } from "./parts.js";
 import { call, failed, state, ui } from "./state.js";
 import { loadTickets } from "./tickets.js";
 
@@ -49,14 +48,6 @@ function actionForm(chat, title, fields, submitLabel, onSubmit) {
   chat.forms.append(form);
   const first = form.querySelector("select, textarea, input");
   if (first) first.focus();
-}
-
-// The languages a colleague chats in: routing offers them only chats in these; a chat may still
-// be transferred to them by name, with a word when they do not speak the customer's language.
-function spoken(agent, language) {
-  const languages = agent.languages || ["en"];
-  const names = languages.map((code) => LANGUAGES[code] || code).join(", ");
-  return language && !languages.includes(language) ? names + ", not the customer's language" : names;
 }
 
 async function transferForm(chat) {

@@ -281,12 +281,14 @@ async function addNote(chat) {
   }
 }
 
-// Closed: read-only, its buttons and reply box off; open again when its customer comes back.
+// Closed: read-only, its buttons, reply and note boxes off (a note there could no longer be
+// kept: the chat is not the agent's); open again when its customer comes back.
 function markClosed(chat, closed) {
   chat.closed = closed;
   chat.pane.classList.toggle("closed", closed);
   chat.tab.classList.toggle("closed", closed);
   for (const b of chat.actions.querySelectorAll("button")) b.disabled = closed;
+  for (const part of chat.noteForm.elements) part.disabled = closed;
   chat.reply.disabled = closed;
   chat.sendButton.disabled = closed;
   chat.canned.disabled = closed;

@@ -129,3 +129,11 @@ export function agentName(id) {
   const found = state.roster.find((a) => a.id === id);
   return found ? found.name : "Agent " + id;
 }
+
+// The languages a colleague chats in: routing offers them only chats in these; a chat or a
+// ticket may still be given to them by name, with a word when they do not speak the customer's.
+export function spoken(agent, language) {
+  const languages = agent.languages || ["en"];
+  const names = languages.map((code) => LANGUAGES[code] || code).join(", ");
+  return language && !languages.includes(language) ? names + ", not the customer's language" : names;
+}

@@ -7,7 +7,7 @@ import { clear, el } from "../shared/dom.js";
 import { forget, keep, kept } from "../shared/kept.js";
 import { duration, when } from "../shared/format.js";
 import { HANDOFF_REASONS } from "../shared/labels.js";
-import { ACTIVE_TICKETS, add, agentName, handoffPanel, languageBadge, messageItem, noteItem } from "./parts.js";
+import { ACTIVE_TICKETS, add, agentName, handoffPanel, languageBadge, messageItem, noteItem, spoken } from "./parts.js";
 import { showView, updateCounts } from "./sections.js";
 import { call, failed, state, ui } from "./state.js";
 
@@ -268,12 +268,18 @@ function keepDraft(id) {
   else forget(DRAFT + id);
 }
 
-// A supervisor hands a ticket to an agent (agents take tickets with "Assign to me").
+// A supervisor hands a ticket to an agent, each named with the languages they chat in, or back
+// to the shared inbox (agents take tickets with "Assign to me").
+const NOBODY = "-";
 function reassign(t, act) {
   const to = el("select", { id: "ticket-assignee", "aria-label": "Assign to" },
     el("option", { value: "" }, "Assign to…"),
-    state.roster.filter((a) => a.id !== t.assignee_agent_id).map((a) => el("option", { value: a.id }, a.name)));
-  return [to, el("button", { type: "button", onclick: () => { if (to.value) act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { assignee_agent_id: to.value } })); } }, "Assign")];
+    t.assignee_agent_id ? el("option", { value: NOBODY }, "Nobody: back to the unassigned tickets") : null,
+    state.roster.filter((a) => a.id !== t.assignee_agent_id).map((a) => el("option", { value: a.id }, a.name + " (" + spoken(a, t.language) + ")")));
+  const assign = () => {
+    if (to.value) act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { assignee_agent_id: to.value === NOBODY ? null : to.value } }));
+  };
+  return [to, el("button", { type: "button", onclick: assign }, "Assign")];
 }
 
 // The pane closes and the keyboard is back on the ticket's row in the inbox.
