@@ -20,6 +20,7 @@ from handoff.agents import agent_name
 from handoff.errors import AgentNotFound, CannedNotFound, RatingNotAllowed, TransferRefused
 from handoff.offers import make_offer, mark_passed
 from handoff.queue import Queue, queue_rank
+from handoff.routing import GENERAL, level
 from handoff.stints import end_stint
 from handoff.ticket_words import CSAT_BUTTONS
 from handoff.tickets import TicketSink
@@ -213,7 +214,13 @@ class Desk:
         at = iso(now)
         with self.storage.write() as db:
             row = self._owned(conversation_id, agent_id)
-            new_skill = skill or row["skill"] or "general"
+            new_skill = skill or row["skill"] or GENERAL
+            if skill not in (None, GENERAL, row["skill"]) and not any(
+                level(agent, new_skill) > 0 for agent in self.queue.agent_states()
+            ):  # it would wait for nobody until the skill wait widens it
+                raise TransferRefused(
+                    f"no agent has the skill {new_skill}: pick a skill an agent has, or general"
+                )
             if to_agent_id is not None:
                 target = next((a for a in self.queue.agent_states() if a.id == to_agent_id), None)
                 if target is None:

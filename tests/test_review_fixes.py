@@ -90,6 +90,12 @@ def test_transfers_that_cannot_work_are_refused(client, bot, admin) -> None:
         client.post(to, json={"agent_id": away["id"]}, headers=agent["headers"]).status_code == 409
     )
     assert client.post(to, json={"agent_id": "nobody"}, headers=agent["headers"]).status_code == 404
+    # A skill no agent has (a slip, or one whose agents were all removed) would wait for nobody.
+    made_up = client.post(to, json={"skill": "mortgages"}, headers=agent["headers"])
+    assert made_up.status_code == 409
+    assert made_up.json()["detail"] == (
+        "no agent has the skill mortgages: pick a skill an agent has, or general"
+    )
     assert client.get(f"/api/conversations/{cid}", headers=admin).json()["status"] == "assigned"
 
 
