@@ -17,8 +17,8 @@ class SlaState(BaseModel):
     """How a clock stands now, as a ticket shows it."""
 
     due: str
-    state: str  # ok, warning, breached, met or missed
-    remaining_business_s: int | None  # None once met
+    state: str  # ok, warning, breached, met, missed, or stopped (ended unmet: solved or closed)
+    remaining_business_s: int | None  # None once met or stopped
 
 
 class SlaClock(BaseModel):
@@ -75,10 +75,24 @@ def targets(row: dict[str, Any], calendar: BusinessCalendar) -> list[Target]:
     ]
 
 
+# A clock not met when its ticket was solved or closed (a first response never given, a ticket
+# closed without being solved) runs no more: "stopped", neither counting down nor breaching.
+STOPPED = "stopped"
+
+
+def _stopped(row: dict[str, Any], t: Target) -> bool:
+    return t.met_at is None and row["status"] in ("solved", "closed")
+
+
 def sla_view(row: dict[str, Any], calendar: BusinessCalendar, now: datetime) -> dict[str, SlaState]:
     """Each clock's due date, state and business seconds left, as a ticket shows them."""
     return {
-        t.metric: SlaState.model_validate(t.view(now, calendar)) for t in targets(row, calendar)
+        t.metric: SlaState.model_validate(
+            {**t.view(now, calendar), "state": STOPPED, "remaining_business_s": None}
+            if _stopped(row, t)
+            else t.view(now, calendar)
+        )
+        for t in targets(row, calendar)
     }
 
 
@@ -93,7 +107,7 @@ def clock_instants(
             warning_at=iso(calendar.add(t.started, WARNING_SHARE * t.target_s)),
             due=iso(t.due),
             met_at=iso(t.met_at) if t.met_at else None,
-            state=t.state(now, calendar),
+            state=STOPPED if _stopped(row, t) else t.state(now, calendar),
         )
         for t in targets(row, calendar)
     }

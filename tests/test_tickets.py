@@ -189,11 +189,23 @@ def test_bad_updates_are_4xx(client, bot, admin, body, status) -> None:
     assert client.patch(f"/api/tickets/{ticket_id}", json=body, headers=admin).status_code == status
 
 
-def test_closed_is_final(client, bot, admin) -> None:
+def test_closed_is_final(client, bot, admin, clock) -> None:
     ticket_id, _, _ = ticketed(client, bot)
     client.patch(f"/api/tickets/{ticket_id}", json={"status": "closed"}, headers=admin)
     refused = client.patch(f"/api/tickets/{ticket_id}", json={"status": "open"}, headers=admin)
     assert refused.status_code == 409 and "cannot become" in refused.json()["detail"]
+    # Closed unsolved and unanswered: its clocks stopped, not counting down nor breaching.
+    clock.advance(days=30)
+    for where in (f"/api/tickets/{ticket_id}", f"/api/tickets/{ticket_id}/sla"):
+        clocks = client.get(where, headers=admin).json()
+        clocks = clocks.get("sla", clocks)
+        assert {name: c["state"] for name, c in clocks.items()} == {
+            "first_response": "stopped",
+            "resolution": "stopped",
+        }, where
+    assert client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["sla"]["resolution"][
+        "remaining_business_s"
+    ] is None
 
 
 def test_filtered_list(client, bot, admin) -> None:
