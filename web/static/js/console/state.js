@@ -41,8 +41,8 @@ export const clientId = () =>
 // Why the server set the agent away (the agent's `away_reason`, a push's `reason`): said once
 // as it happens (presence.js) and in the offers list until the agent picks a status (offers.js).
 export const AWAY_WHY = {
-  missed_offers: "You were set away: you let two chat offers in a row run out, so they went to colleagues. Your open chats are still yours. Choose Online to take chats again.",
-  no_heartbeat: "You were set away: this console sent no sign of life for too long, so your offers and chats went to colleagues. Choose Online to take chats again.",
+  missed_offers: "You were set away: you let two chat offers in a row run out, so they were passed on: to a colleague, or filed as a ticket when nobody else could take one. Your open chats are still yours. Choose Online to take chats again.",
+  no_heartbeat: "You were set away: this console sent no sign of life for too long, so your offers and chats were passed on: to colleagues, or filed as tickets (see Tickets) when nobody else could take them. Choose Online to take chats again.",
 };
 
 export function toast(text, kind, ms = 6000) {
