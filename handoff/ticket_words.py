@@ -13,6 +13,7 @@ from typing import Any
 
 from conversations.links import ChatLinks
 from conversations.store import ConversationStore
+from conversations.transcript import as_plain
 from core.words import say
 from handoff.ticket_sinks import Notifier
 
@@ -117,7 +118,7 @@ def reply_email(
     )
     return Email(
         subject=say(language, "email.ticket_reply_subject", ticket_id=ticket_id),
-        body=f"{text}\n\n{footer}\n",
+        body=f"{as_plain(text)}\n\n{footer}\n",  # the agent's Markdown as plain text
     )
 
 

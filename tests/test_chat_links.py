@@ -104,15 +104,15 @@ def test_each_ticket_email_links_back_to_the_chat(tmp_path, mailbox, receiver, c
         inbox.envelopes.clear()
         replied = client.post(
             f"/api/tickets/{ticket_id}/replies",
-            json={"text": "Thanks, the refund is on its way."},
+            json={"text": "Thanks, the refund of **42.10 EUR** is on its way."},
             headers=ADMIN_HEADERS,
         )
         assert replied.status_code == 201, replied.text
         client.patch(f"/api/tickets/{ticket_id}", json={"status": "solved"}, headers=ADMIN_HEADERS)
         outbox.deliver_due()
         reply, solved = mails(inbox, 2)
-        assert reply.startswith(
-            "Thanks, the refund is on its way.\n\nTo answer, reply in the chat: "
+        assert reply.startswith(  # bold in the chat; in a plain-text email, no asterisks
+            "Thanks, the refund of 42.10 EUR is on its way.\n\nTo answer, reply in the chat: "
         )
         assert "pick it up again." in solved and "\n\nYour chat: https://" in solved
         assert solved.count("pick it up again") == 1  # said once, the link under it
