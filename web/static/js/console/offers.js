@@ -79,7 +79,7 @@ export function tickCountdown(node) {
   const left = (Date.parse(node.dataset.expires) - Date.now()) / 1000;
   node.classList.toggle("soon", left < 10);
   if (left <= 0) {
-    node.textContent = "Offer expired: it goes to the next agent.";
+    node.textContent = "Offer expired: it goes to a colleague, or comes back to you if nobody else can take it.";
     const button = node.parentElement && node.parentElement.querySelector("button.primary");
     if (button) button.disabled = true;
   } else {
