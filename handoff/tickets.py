@@ -283,8 +283,7 @@ class TicketStore:
         priority: str | None = None,
         skill: str | None = None,
     ) -> TicketSummary:
-        """Change status (checked against the life cycle), assignee ("": none, back to the
-        shared inbox), priority or skill group."""
+        """Change status (life cycle checked), assignee ("": none), priority or skill group."""
         at = iso(self.clock.now())
         with self.storage.write():
             row = self._row(ticket_id, lock=True)
