@@ -23,7 +23,7 @@ from handoff.queue import Queue, queue_rank
 from handoff.routing import GENERAL, level
 from handoff.stints import end_stint
 from handoff.ticket_words import CSAT_BUTTONS
-from handoff.tickets import TicketSink
+from handoff.tickets import TicketStore
 
 __all__ = ["CannedNotFound", "Desk", "RatingNotAllowed", "TransferRefused"]
 
@@ -59,7 +59,7 @@ def _insert_note(db: Any, conversation_id: str, agent_id: str | None, text: str,
 
 class Desk:
     def __init__(
-        self, *, storage: Storage, clock: Clock, queue: Queue, tickets: TicketSink
+        self, *, storage: Storage, clock: Clock, queue: Queue, tickets: TicketStore
     ) -> None:
         self.storage = storage
         self.clock = clock
@@ -286,8 +286,17 @@ class Desk:
         self.queue.publish_conversation(conversation_id)
         self.queue.route()
 
-    def escalate(self, conversation_id: str, agent_id: str | None, *, note: str | None) -> str:
-        """The agent cannot finish it here: file a ticket carrying the whole chat."""
+    def escalate(
+        self,
+        conversation_id: str,
+        agent_id: str | None,
+        *,
+        note: str | None,
+        keep: bool = False,
+        actor: str | None = None,
+    ) -> str:
+        """The agent cannot finish it here: file a ticket carrying the whole chat, in the shared
+        inbox, or (`keep`) assigned to the chat's agent, who follows it up."""
         at = iso(self.clock.now())
         with self.storage.write() as db:
             row = self._owned(conversation_id, agent_id)
@@ -299,6 +308,10 @@ class Desk:
                 expect=Status.ASSIGNED,
                 owner=row["assigned_agent_id"],
             )
+            if keep:
+                self.tickets.update(
+                    ticket_id, actor=actor, assignee_agent_id=row["assigned_agent_id"]
+                )
         self.queue.publish_conversation(conversation_id)
         self.queue.route()
         return ticket_id

@@ -52,6 +52,10 @@ class TransferIn(BaseModel):
 
 class EscalateIn(BaseModel):
     note: Storable | None = None
+    keep: bool = Field(
+        default=False,
+        description="Assign the ticket to the chat's agent, who follows it up (else unassigned)",
+    )
 
 
 class CsatIn(BaseModel):
@@ -166,7 +170,14 @@ def escalate(
     who: Agent,
     body: EscalateIn | None = None,
 ) -> Escalated:
-    ticket_id = desk.escalate(conversation_id, acting_agent(who), note=body.note if body else None)
+    body = body or EscalateIn()
+    ticket_id = desk.escalate(
+        conversation_id,
+        acting_agent(who),
+        note=body.note,
+        keep=body.keep,
+        actor=who.subject or "admin",
+    )
     view = conversations.view(conversation_id).model_dump(exclude_unset=True)
     return Escalated.model_validate({"ticket_id": ticket_id, **view})
 

@@ -425,6 +425,23 @@ def test_transfer_resolve_rate_hand_back_escalate(client, bot, admin) -> None:
     assert ticket["notes"][-1]["text"] == "Needs the disputes team"
     assert ticket["notes"][-1]["agent_id"] == cards["id"]  # the escalating agent's, by name
     assert escalated["ticket_id"] in escalated["messages"][-1]["text"]
+    assert ticket["assignee_agent_id"] is None  # the team's shared inbox picks it up
+
+
+def test_an_agent_who_escalates_may_keep_the_ticket(client, bot, admin) -> None:
+    """`keep`: the ticket is the escalating agent's to follow up, in their inbox at once."""
+    cards = make_agent(client, admin, "Priya", {"cards": 3})
+    conversation_id, _ = waiting_chat(client, bot)
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=cards["headers"])
+    escalated = client.post(
+        f"/api/conversations/{conversation_id}/escalate",
+        json={"note": "Waiting on the card issuer", "keep": True},
+        headers=cards["headers"],
+    ).json()
+    ticket = client.get(f"/api/tickets/{escalated['ticket_id']}", headers=cards["headers"]).json()
+    assert ticket["assignee_agent_id"] == cards["id"]
+    mine = client.get("/api/tickets", params={"assignee": cards["id"]}, headers=cards["headers"])
+    assert [t["id"] for t in mine.json()] == [escalated["ticket_id"]]
 
 
 def test_transfer_to_a_named_agent(client, bot, admin) -> None:

@@ -203,9 +203,12 @@ def test_closed_is_final(client, bot, admin, clock) -> None:
             "first_response": "stopped",
             "resolution": "stopped",
         }, where
-    assert client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["sla"]["resolution"][
-        "remaining_business_s"
-    ] is None
+    assert (
+        client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["sla"]["resolution"][
+            "remaining_business_s"
+        ]
+        is None
+    )
 
 
 def test_filtered_list(client, bot, admin) -> None:

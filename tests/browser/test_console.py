@@ -244,6 +244,7 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
 
     pane.get_by_role("button", name="Escalate to ticket").click()
     pane.locator("textarea[id^=escalate-note-]").fill("Refund needs the payments team.")
+    pane.get_by_label("Follow it up myself").check()
     pane.get_by_role("button", name="File ticket").click()
     banner = pane.locator(".banner")
     expect(banner).to_contain_text(re.compile(r"Filed as ticket T-\d+"))
@@ -269,6 +270,9 @@ def test_an_escalation_lands_in_the_inbox_with_sla_clocks_that_change_colour(
         re.compile("I want to talk to a person about my refund")
     )
     expect(ticket.locator(".notes")).to_contain_text("Refund needs the payments team.")
+    expect(ticket.locator("p.muted", has_text=" · filed ")).to_contain_text(
+        f"assigned to {on_duty['name']}"
+    )
     expect(ticket.locator('label[for="ticket-reply"]')).to_have_text(
         "Reply to the customer (in the chat and by email to ana@example.com)"
     )
@@ -1089,7 +1093,7 @@ def test_a_supervisor_reads_the_teams_chats_and_every_ticket(console_app, on_dut
     expect(assignee.locator("option").nth(1)).to_have_text("Nobody: back to the unassigned tickets")
     assignee.select_option(label="Nobody: back to the unassigned tickets")
     ticket.get_by_role("button", name="Assign", exact=True).click()
-    expect(ticket).to_contain_text("unassigned")
+    expect(ticket.locator("p.muted", has_text=" · filed ")).to_contain_text(" · unassigned")
     assert (
         http.get(f"/api/tickets/{ticket_id}", headers=ADMIN_HEADERS).json()["assignee_agent_id"]
         is None

@@ -88,14 +88,17 @@ async function transferForm(chat) {
 
 function escalateForm(chat) {
   const note = el("textarea", { id: "escalate-note-" + chat.id, rows: 2 });
+  const keep = el("input", { type: "checkbox", id: "escalate-keep-" + chat.id });
   actionForm(
     chat,
     "Escalate to a ticket",
     [el("p", { class: "muted" }, "The ticket carries the whole chat, the handoff and your notes; the customer is told its number."),
-     el("label", { for: note.id }, "Note on the ticket (optional)"), note],
+     el("label", { for: note.id }, "Note on the ticket (optional)"), note,
+     el("label", { class: "check" }, keep, " Follow it up myself: assign the ticket to me (otherwise it goes to the team's unassigned tickets)")],
     "File ticket",
     async () => {
       const body = note.value.trim() ? { note: note.value.trim() } : {};
+      if (keep.checked) body.keep = true;
       const result = await call(`/api/conversations/${chat.id}/escalate`, { method: "POST", body });
       mergeView(chat, result);
       closeChat(chat, "Filed as ticket " + result.ticket_id + ".", result.ticket_id);
