@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import smtplib
 import ssl
 import time
@@ -37,6 +38,25 @@ from core.settings import Settings
 from handoff.errors import HandoffError
 
 log = logging.getLogger(__name__)
+
+TICKET_SUBJECT = re.compile(r"\[(T-\d+)\] ")  # the ticket emails' subjects begin so
+
+
+def thread_emails(message: EmailMessage, row: dict[str, Any], settings: Settings) -> None:
+    """A ticket's emails in one thread of the customer's mail program: the first (filed) is
+    the thread's start, with a Message-ID made from the ticket and this deployment's sender;
+    the reply and solved emails point at it (In-Reply-To, References), as helpdesks do."""
+    ticket = TICKET_SUBJECT.match(row["subject"] or "")
+    if ticket is None:
+        return
+    seed = f"{settings.smtp_from}|{settings.public_url}|{ticket[1]}".encode()
+    domain = settings.smtp_from.rpartition("@")[2] or "cascade.invalid"
+    start = f"<ticket-{ticket[1]}.{hashlib.sha256(seed).hexdigest()[:16]}@{domain}>"
+    if row["topic"] == "ticket.created":
+        message.replace_header("Message-ID", start)
+    else:
+        message["In-Reply-To"] = start
+        message["References"] = start
 
 TIMEOUT_S = 10.0
 # A claimed row is not picked up again for this long, so two workers never send it at once;
@@ -256,7 +276,9 @@ class Outbox:
         message["To"] = ascii_address(row["recipient"])
         message["Subject"] = row["subject"] or ""
         message["Date"] = formatdate(self.clock.now().timestamp(), usegmt=True)
-        message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
+        domain = settings.smtp_from.rpartition("@")[2] or None
+        message["Message-ID"] = make_msgid(domain=domain)
+        thread_emails(message, row, settings)
         message.set_content(self.links.filled(row["body"]))
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
             if settings.smtp_starttls:

@@ -81,6 +81,8 @@ def test_each_ticket_email_links_back_to_the_chat(tmp_path, mailbox, receiver, c
         outbox.deliver_due()
         (filed,) = mails(inbox, 1)
         assert "To add to your request, or to read our replies in the chat too: https://" in filed
+        thread = message_from_bytes(inbox.envelopes[0].content)["Message-ID"]
+        assert thread.startswith(f"<ticket-{ticket_id}.")
         link = LINK.search(filed)[0]
         conversation_id, headers = opened_by(link)
         assert conversation_id == started["id"]
@@ -118,6 +120,11 @@ def test_each_ticket_email_links_back_to_the_chat(tmp_path, mailbox, receiver, c
         assert solved.count("pick it up again") == 1  # said once, the link under it
         for mail in (reply, solved):
             assert opened_by(LINK.search(mail)[0])[0] == started["id"]
+        # Both answer the first: one thread in the customer's mail program.
+        for envelope in inbox.envelopes:
+            sent = message_from_bytes(envelope.content)
+            assert (sent["In-Reply-To"], sent["References"]) == (thread, thread)
+            assert sent["Message-ID"] != thread
 
         # A link lasts 30 days.
         clock.advance(days=29)
