@@ -413,6 +413,10 @@ def test_hand_over_goes_ahead_when_someone_can_reply(metadata) -> None:
         ActionHandOver(), tracker_with("a person please", "request_human", metadata=metadata)
     )
     assert signal(customs, "handoff")["reason"] == "customer_request"
+    # Nobody online: it becomes a ticket at once, so the bot connects the customer to nobody.
+    said = [c["text"] for c in customs if "text" in c]
+    online = metadata["agents_available"]
+    assert said == [say("en", "bot.handoff" if online else "bot.handoff_no_agent")]
 
 
 @pytest.mark.parametrize(

@@ -153,6 +153,11 @@ def needs_email(tracker: Tracker) -> bool:
     )
 
 
+# What the bot says on handing over, with a wording of its own for when nobody is online
+# (`<says>_no_agent` in bot.po).
+NO_AGENT = frozenset({"handoff", "no_answer", "sensitive", "complaint", "not_understood_handover"})
+
+
 def hand_over(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -176,7 +181,10 @@ def hand_over(
             SlotSet("question", question),
             FollowupAction("email_form"),
         ]
-    say(dispatcher, words(tracker, says))
+    # Nobody online but an address known: the hand-over becomes a ticket at once, so the bot
+    # does not say it is connecting the customer to someone.
+    nobody = (tracker.latest_message.get("metadata") or {}).get("agents_available") is False
+    say(dispatcher, words(tracker, f"{says}_no_agent" if nobody and says in NO_AGENT else says))
     send_handoff(
         dispatcher,
         reason=reason,
