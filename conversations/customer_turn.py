@@ -196,8 +196,11 @@ class CustomerTurn:
 
         if status in (Status.RESOLVED, Status.TICKETED):
             rating = csat_score(text)
-            if rating is None and asks_for_rating(store.last_bot_message(conversation_id)):
-                rating = typed_score(text)  # the rating question was the last thing said
+            if rating is None and (
+                asks_for_rating(store.last_bot_message(conversation_id))
+                or (status is Status.RESOLVED and self._rating_form_shown(conversation, message))
+            ):
+                rating = typed_score(text)  # the rating question was the last thing asked
             if rating is not None:
                 # A second press of a rating button is told so in the chat, not refused: the
                 # first rating stands.
@@ -278,6 +281,18 @@ class CustomerTurn:
             except Exception:  # one failed turn must not keep the others unanswered
                 log.exception("answering message %s of %s failed", message["id"], conversation_id)
         return len(left)
+
+    def _rating_form_shown(self, conversation: dict[str, Any], message: dict[str, Any]) -> bool:
+        """A resolved chat not rated yet shows the widget's rating form (the bot's resolution
+        too, whose last words carry no rating buttons) until the customer writes on: a score
+        typed as their first message since ("5", 「4点」) answers it."""
+        if conversation["csat_score"] is not None:
+            return False
+        last = self.chat.store.last_said_to_customer(conversation["id"], before=message["id"])
+        written = self.chat.store.since(last) if last else []
+        return last is not None and not any(
+            m["sender"] == "customer" and m["id"] != message["id"] for m in written
+        )
 
     def _said_last(self, conversation_id: str, text: str, before: int) -> bool:
         """Whether `text` is the last thing said to the customer before their message `before`."""

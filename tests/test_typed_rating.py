@@ -116,3 +116,29 @@ def test_a_chat_rated_before_is_not_asked_again_when_an_agent_resolves_it(
     last = ended["messages"][-1]
     assert (last["text"], last.get("buttons")) == (say("en", "chat.agent_resolved_rated"), None)
     assert ended["csat"]["score"] == 4
+
+
+def test_a_score_typed_after_the_bot_resolved_the_chat_rates_it(client, bot) -> None:
+    """The widget shows its rating form on a chat the bot resolved too (no rating buttons in
+    the bot's words): a "5" typed instead of tapped rates it, and the chat stays resolved
+    rather than going back to the bot, which would read "5" as nothing."""
+    bot.replies = [
+        [{"text": "Freeze your card in the app under Card > Freeze."}],
+        [
+            {"text": "Great, glad that helped!"},
+            {"custom": {"resolve": {"article_id": "freeze-card"}}},
+        ],
+    ]
+    started = client.post("/api/conversations", json={}).json()
+    headers = {"Authorization": f"Bearer {started['token']}"}
+    path = f"/api/conversations/{started['id']}/messages"
+    client.post(path, json={"text": "freeze my card"}, headers=headers)
+    assert client.post(path, json={"text": "yes"}, headers=headers).json()["status"] == "resolved"
+    rated = client.post(path, json={"text": "5"}, headers=headers).json()
+    assert rated["status"] == "resolved"
+    assert rated["messages"][-1]["text"] == say("en", "chat.csat_thanks")
+    assert (
+        client.get(f"/api/conversations/{started['id']}", headers=headers).json()["csat"]["score"]
+        == 5
+    )
+    assert [text for _, text in bot.sent] == ["freeze my card", "yes"]
