@@ -456,6 +456,25 @@ def in_the_form(*replies: str) -> Tracker:
     return t
 
 
+def test_asking_for_a_person_while_asked_for_an_address_goes_on_without_one() -> None:
+    """Nobody is free, so the bot asks for an address; the customer presses "Talk to a person"
+    (or asks in words): not a wrong address, but the hand-over goes on, as a ticket the team
+    sees, saying nobody is free rather than "that doesn't look like an email address"."""
+    validate = ValidateEmailForm().validate_email
+    for text in ("/request_human", "I just want to talk to someone"):
+        pressed = tracker(text, "request_human", {"requested_slot": "email"})
+        assert validate(text, CollectingDispatcher(), pressed, {}) == {"email": "-"}
+    after = tracker(
+        "/request_human",
+        "request_human",
+        {"email": "-", "handoff_reason": "customer_request", "question": "my card is blocked"},
+    )
+    after.latest_message["metadata"] = NOBODY_ONLINE
+    customs, _ = run(ActionAfterEmail(), after)
+    assert [c["text"] for c in customs if "text" in c] == [say("en", "bot.handoff_no_agent")]
+    assert signal(customs, "handoff")["reason"] == "customer_request"
+
+
 def test_a_second_reply_with_no_address_goes_on_without_one() -> None:
     validate = ValidateEmailForm().validate_email
     first = validate("hello?", CollectingDispatcher(), in_the_form("hello?"), {})

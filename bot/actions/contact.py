@@ -37,9 +37,17 @@ class ValidateEmailForm(FormValidationAction):
         found = find_email(text)
         if found:
             return {"email": found}
-        if declines(text) or replies_to_form(tracker) >= TRIES:
+        if declines(text) or asks_for_person(tracker) or replies_to_form(tracker) >= TRIES:
             return {"email": SKIPPED}
         return {"email": None}
+
+
+def asks_for_person(tracker: Tracker) -> bool:
+    """The customer asked for a person (the "Talk to a person" button, or in words) while the
+    bot asked for their address because nobody is free: the hand-over goes on without one, as
+    a ticket the team sees, rather than their request being read as a wrong address."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return intent == "request_human" or typed_text(tracker) == "/request_human"
 
 
 def replies_to_form(tracker: Tracker) -> int:
@@ -120,6 +128,8 @@ class ActionAfterEmail(Action):
         if email:
             dispatcher.utter_message(json_message={"contact": {"email": email}})
             say(dispatcher, words(tracker, "email_thanks"))
+        elif asks_for_person(tracker):
+            say(dispatcher, words(tracker, "handoff_no_agent"))
         elif declines(tracker.latest_message.get("text") or ""):
             say(dispatcher, words(tracker, "email_skipped"))
         else:
