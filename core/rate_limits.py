@@ -21,13 +21,14 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from core.auth import Role
-from core.deps import PrincipalDep, provided
+from core.auth import STAFF_ROLES, Role
+from core.deps import PrincipalDep, TokensDep, bearer, provided
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,28 @@ def rate_limited(name: str) -> Any:
             raise too_many(refused)
 
     check.__name__ = f"rate_limited_{name}"
+    return Depends(check)
+
+
+def public_rate_limited(name: str) -> Any:
+    """A route dependency for a route open to everyone: each anonymous caller's request counts
+    against limit `name`; staff with a valid token (an editor trying questions in the editor)
+    are not limited. A token that is not valid counts as none."""
+
+    def check(
+        request: Request,
+        limits: Limits,
+        tokens: TokensDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> None:
+        who = tokens.resolve(credentials.credentials) if credentials else None
+        if who is not None and any(who.has(role) for role in STAFF_ROLES):
+            return
+        refused = limits.hit(name, client_of(request))
+        if refused is not None:
+            raise too_many(refused)
+
+    check.__name__ = f"public_rate_limited_{name}"
     return Depends(check)
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from core.auth import Principal, Role
 from core.db import MAX_ID
 from core.deps import maybe_principal, provided, require
-from core.rate_limits import rate_limited
+from core.rate_limits import public_rate_limited
 from knowledge_base.conflicts import check_base
 from knowledge_base.errors import (
     ArticleExists,
@@ -166,9 +166,9 @@ def is_zip(request: Request, raw: bytes) -> bool:
 @router.post(
     "/search",
     summary="Search published articles by meaning",
-    dependencies=[rate_limited("search")],
+    dependencies=[public_rate_limited("search")],
     description="Open to everyone, so limited per client address (CASCADE_RATE_LIMIT_SEARCH): "
-    "past the limit, 429 with Retry-After.",
+    "past the limit, 429 with Retry-After; staff with their token are not limited.",
 )
 async def search(body: SearchIn, kb: KB) -> SearchOut:
     if not body.query.strip():

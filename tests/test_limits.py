@@ -155,6 +155,17 @@ def test_public_search_is_limited(limited) -> None:
     assert "search: at most 2/minute" in refused(
         limited.post("/api/kb/search", json={"query": "lost card"})
     )
+    # An editor trying questions from the same address is staff: not limited. A token that is
+    # not valid counts as none.
+    editor = limited.post(
+        "/api/tokens", json={"role": "editor", "subject": "Noor"}, headers=ADMIN_HEADERS
+    )
+    signed_in = {"Authorization": f"Bearer {editor.json()['token']}"}
+    for _ in range(5):
+        tried = limited.post("/api/kb/search", json={"query": "lost card"}, headers=signed_in)
+        assert tried.status_code == 200, tried.text
+    stale = {"Authorization": "Bearer not-a-token"}
+    assert limited.post("/api/kb/search", json={"query": "x"}, headers=stale).status_code == 429
 
 
 def mailing(tmp_path, port: int, **limits: str) -> Settings:
