@@ -614,6 +614,12 @@ def test_content_gaps_from_real_chats_become_a_draft_and_figures_follow(live, ne
             http.post(f"/api/conversations/{cid}/accept", headers=agent_h)
             http.post(f"/api/conversations/{cid}/resolve", headers=agent_h)
         http.put(f"/api/agents/{agent['id']}/status", json={"status": "offline"}, headers=agent_h)
+    twin = http.post(  # a pet insurance article begun earlier
+        "/api/kb/articles",
+        json={"id": f"pet-cover-{tag}", "title": "Pet insurance", "body": "Coming soon."},
+        headers=live.admin,
+    )
+    assert twin.status_code == 201, twin.text
     branches = f"Branches and opening hours {tag}"
     http.post(
         "/api/kb/articles",
@@ -670,6 +676,10 @@ def test_content_gaps_from_real_chats_become_a_draft_and_figures_follow(live, ne
     pets.get_by_role("button", name="Create article").click()
     expect(page.locator("#view-articles")).to_be_visible()
     expect(page.locator("#editor-heading")).to_have_text("Pet insurance")
+    # An article of that title exists already: the draft says so as it opens.
+    expect(page.locator("#f-title-note")).to_have_text(
+        "An article titled “Pet insurance” already exists (draft). Open it"
+    )
     expect(page.locator("#editor-status")).to_have_text("draft")
     expect(page.locator("#editor-message")).to_contain_text(
         "Draft created from 1 customer question:"

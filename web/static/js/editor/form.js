@@ -10,7 +10,7 @@ import { loadList } from "./list.js";
 import { loadHistory, loadFigures } from "./history.js";
 import { showView } from "./views.js";
 import { renderSkillNote } from "./skill.js";
-import { clearTitleNote } from "./title.js";
+import { clearTitleNote, renderTitleNote } from "./title.js";
 import { apart, carriedOver, keepChanges, keptFor, publishChanges, renderChanges, wireChanges } from "./changes.js";
 
 // Commas split tags, Japanese ones (、，) too: "billing、sensitive" is two tags.
@@ -251,7 +251,10 @@ function fill(article, changes = null) {
   $("f-id").value = article ? article.id : "";
   $("f-skill").value = article ? text.skill : "general";
   renderSkillNote();
-  clearTitleNote();
+  // A title another article has is pointed out on opening too (a draft made from content gaps
+  // takes its title from a customer's question, which an article may already be called).
+  if (article) renderTitleNote();
+  else clearTitleNote();
   $("f-tags").value = article ? text.tags.join(", ") : "";
   $("f-language").value = article ? text.language || "" : "";
   $("f-body").value = article ? text.body : "";

@@ -1,5 +1,6 @@
 // An article's title: one another article already has is pointed out when the field is left
-// (two articles of one title split the example questions and confuse customers picking one),
+// and when an article opens (two articles of one title split the example questions and
+// confuse customers picking one),
 // with a button that opens the other. Saving is still allowed: the editor may mean it.
 import { el } from "../shared/dom.js";
 import { $, call, requestArticle, state } from "./state.js";
