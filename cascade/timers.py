@@ -54,6 +54,10 @@ def start_timers(settings: Settings, services: Services) -> list[asyncio.Task[No
             (settings.route_interval_s, services.queue.route),
             (settings.route_interval_s, services.tickets.check_slas),
             (settings.outbox_interval_s, services.outbox.deliver_due),
+            (
+                settings.route_interval_s,
+                partial(services.conversations.hand_over_paused, settings.idle_limit_s),
+            ),
             (settings.route_interval_s, services.queue.abandon_idle),
             (settings.route_interval_s, services.queue.check_presence),
         )

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from conversations.chat import Chat
 from conversations.errors import ConversationMoved
-from conversations.events import FeedbackGiven
+from conversations.events import FeedbackGiven, HandoverPaused
 from conversations.gaps import ANSWER_NOT_HELPFUL
 from conversations.people import HandoffRequest
 from conversations.replies import BotMessage, parse_replies
@@ -252,3 +252,9 @@ class BotTurn:
             chat.hand_over(conversation_id, HandoffRequest.from_signal(signal))
         elif name == "ticket":
             chat.email_instead(conversation_id, HandoffRequest.from_signal(signal))
+        elif name == "paused":
+            request = HandoffRequest.from_signal(signal)
+            paused = HandoverPaused(
+                request.reason, request.skill, request.priority, request.question
+            )
+            chat.record(conversation_id, paused)

@@ -105,6 +105,13 @@ class Chat:
             )
         return self.people.email_instead(conversation_id)
 
+    def file_paused(self, conversation_id: str, request: HandoffRequest) -> str:
+        """A hand-over the bot paused to ask for an address, left unfinished (the customer went
+        quiet in the middle): a ticket now, carrying what they asked, rather than nothing.
+        Filed at once, not queued: a customer gone this long cannot chat with whoever is on."""
+        self.hand_over(conversation_id, request, route=False)
+        return self.people.email_instead(conversation_id, reason="nobody_online")
+
     def set_email(self, conversation_id: str, email: str) -> bool:
         """Keep the customer's address if the text holds one ("my email is …" too; checked
         again here: never trust a bot)."""

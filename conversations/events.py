@@ -128,6 +128,18 @@ class Transferred(Event):
 
 
 @dataclass(frozen=True)
+class HandoverPaused(Event):
+    """The bot would hand over, but nobody is online and the customer gave no address: it asks
+    for one first (what it would hand over with is kept here)."""
+
+    name: ClassVar[str] = "bot.handover_paused"
+    reason: str
+    skill: str | None
+    priority: str | None
+    question: str | None
+
+
+@dataclass(frozen=True)
 class TicketFiled(Event):
     name: ClassVar[str] = "ticket.filed"
     ticket_id: str

@@ -77,8 +77,9 @@ class People(Protocol):
         queues it (a ticket follows at once)."""
         ...
 
-    def email_instead(self, conversation_id: str) -> str:
-        """The waiting customer would rather be emailed: file a ticket now; returns its id."""
+    def email_instead(self, conversation_id: str, *, reason: str = "customer_chose_email") -> str:
+        """The waiting customer would rather be emailed (or, `reason`, cannot wait for anyone):
+        file a ticket now; returns its id."""
         ...
 
     def place_in_queue(self, conversation_id: str) -> Place | None:

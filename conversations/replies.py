@@ -3,8 +3,9 @@
 Cascade's actions send what they show as `custom` payloads (Rasa's REST channel splits plain
 text at blank lines, which would tear an article apart), plus signals the app acts on:
 `{"handoff": {...}}`, `{"resolve": {...}}`, `{"feedback": {...}}`, `{"contact": {"email"}}` and
-`{"ticket": {...}}` (the customer would rather be emailed) and `{"courtesy": {"act"}}` (the
-reply was to a thanks or a goodbye).
+`{"ticket": {...}}` (the customer would rather be emailed), `{"courtesy": {"act"}}` (the
+reply was to a thanks or a goodbye) and `{"paused": {...}}` (a hand-over waits for the
+customer's address).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SIGNALS = ("contact", "feedback", "resolve", "handoff", "ticket", "courtesy")
+SIGNALS = ("contact", "feedback", "resolve", "handoff", "ticket", "courtesy", "paused")
 
 
 @dataclass(frozen=True)

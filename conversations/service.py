@@ -7,6 +7,7 @@ through `GapRecorder`, email through `Mailer`: the app wires all three.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from conversations.bot_turn import Bot, BotTurn, bot_up_within
 from conversations.chat import Chat, email_address
 from conversations.customer_turn import CustomerTurn, Turn
-from conversations.errors import ClientIdReused, NotAssigned
+from conversations.errors import ClientIdReused, ConversationMoved, NotAssigned
 from conversations.events import TranscriptEmailed, record
 from conversations.gaps import GapRecorder
 from conversations.identity import verified_user_id
@@ -36,6 +37,8 @@ from core.auth import Role, TokenStore
 from core.clock import Clock, iso
 from core.db import Storage
 from core.words import say
+
+log = logging.getLogger(__name__)
 
 EMAIL_OFF = "this server does not send email (no SMTP server is configured)"
 
@@ -78,6 +81,24 @@ class ConversationService:
     @bot.setter
     def bot(self, bot: Bot) -> None:
         self.bot_turn.bot = bot
+
+    def hand_over_paused(self, idle_limit_s: float) -> list[str]:
+        """Chats whose customer went quiet past the idle limit while the bot asked for their
+        address before a hand-over: each filed as a ticket with what they asked (the idle limit
+        would otherwise close it, the request lost). Returns their ids."""
+        cutoff = iso(self.clock.now() - timedelta(seconds=idle_limit_s))
+        filed = []
+        for conversation_id in self.store.quiet_since(cutoff):
+            paused = self.store.paused_handover(conversation_id)
+            if paused is None or self.store.get(conversation_id)["status"] != Status.BOT.value:
+                continue
+            try:
+                self.chat.file_paused(conversation_id, HandoffRequest.from_signal(paused))
+            except ConversationMoved as moved:  # the customer wrote, or it changed, meanwhile
+                log.info("%s", moved)
+                continue
+            filed.append(conversation_id)
+        return filed
 
     def view(self, conversation_id: str) -> ConversationView:
         return conversation_view(self.store, self.people, conversation_id)

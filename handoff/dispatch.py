@@ -177,6 +177,8 @@ class Dispatcher:
                 ):
                     continue  # taken, or the customer wrote, since the list was read
                 status = Status(row["status"])
+                if status is Status.BOT and self.conversations.paused_handover(conversation_id):
+                    continue  # filed as a ticket instead (ConversationService.hand_over_paused)
                 withdraw_pending(db, self.publisher, conversation_id, at=at)
                 assumed = status is Status.BOT and self.conversations.answered_last(conversation_id)
                 transition(

@@ -122,8 +122,8 @@ class Handover:
                 at=iso(self.clock.now()),
             )
 
-    def email_instead(self, conversation_id: str) -> str:
-        ticket_id = self.tickets.file(conversation_id, reason="customer_chose_email")
+    def email_instead(self, conversation_id: str, *, reason: str = "customer_chose_email") -> str:
+        ticket_id = self.tickets.file(conversation_id, reason=reason)
         self.queue.publish_conversation(conversation_id)
         self.queue.publish_positions()
         return ticket_id

@@ -58,6 +58,7 @@ def thread_emails(message: EmailMessage, row: dict[str, Any], settings: Settings
         message["In-Reply-To"] = start
         message["References"] = start
 
+
 TIMEOUT_S = 10.0
 # A claimed row is not picked up again for this long, so two workers never send it at once;
 # a worker that dies mid-delivery only delays the row, it does not lose it.

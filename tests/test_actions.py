@@ -370,6 +370,14 @@ def test_no_email_and_nobody_online_asks_for_an_email_first() -> None:
     )
     assert signal(customs, "handoff") is None
     assert slots["handoff_reason"] == "customer_request"
+    # The app is told the hand-over waits on an address: a customer who leaves now still
+    # leaves a ticket at the idle limit.
+    assert signal(customs, "paused") == {
+        "reason": "customer_request",
+        "skill": None,  # the app's defaults, as for a hand-over signal
+        "priority": None,
+        "question": None,
+    }
     dispatcher = CollectingDispatcher()
     events = asyncio.run(
         ActionHandOver().run(

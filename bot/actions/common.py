@@ -174,6 +174,7 @@ def hand_over(
     (email_form, then action_after_email), saying why and that nobody is free (`<says>_no_agent`)."""
     if needs_email(tracker):
         say(dispatcher, words(tracker, f"{says}_no_agent"))
+        paused(dispatcher, reason=reason, skill=skill, priority=priority, question=question)
         return [
             SlotSet("handoff_reason", reason),
             SlotSet("handoff_skill", skill),
@@ -194,6 +195,24 @@ def hand_over(
         attempts=attempts,
     )
     return []
+
+
+def paused(
+    dispatcher: CollectingDispatcher,
+    *,
+    reason: str,
+    skill: str | None = None,
+    priority: str | None = None,
+    question: str | None = None,
+) -> None:
+    """Tell the app a hand-over waits for the customer's address (email_form): should they
+    leave before giving one, the app files it as a ticket at the idle limit rather than lose
+    what they asked (conversations/service.py `hand_over_paused`)."""
+    dispatcher.utter_message(
+        json_message={
+            "paused": {"reason": reason, "skill": skill, "priority": priority, "question": question}
+        }
+    )
 
 
 def send_handoff(

@@ -8,7 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import hand_over, note_email, say, send_handoff, words
+from bot.actions.common import hand_over, note_email, paused, say, send_handoff, words
 from bot.actions.knowledge import KnowledgeAction
 from bot.actions.understanding import typed_text
 from core.contact import asks_to_be_emailed, declines, find_email
@@ -98,6 +98,7 @@ class ActionEmailMe(KnowledgeAction):
             )
         email = given or known_email(tracker)
         if email is None:
+            paused(dispatcher, reason="customer_chose_email", question=tracker.get_slot("question"))
             return [SlotSet("handoff_reason", "customer_chose_email"), FollowupAction("email_form")]
         if given:  # "email me at …": the address to reply to
             dispatcher.utter_message(json_message={"contact": {"email": given}})
