@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from conversations.chat import Chat
 from conversations.errors import ConversationMoved
-from conversations.events import FeedbackGiven, HandoverPaused
+from conversations.events import FeedbackGiven, HandoverPaused, ThankedForAnswer
 from conversations.gaps import ANSWER_NOT_HELPFUL
 from conversations.people import HandoffRequest
 from conversations.replies import BotMessage, parse_replies
@@ -212,7 +212,8 @@ class BotTurn:
                         self._act_on(conversation_id, name, signal)
                 except ConversationMoved as moved:  # someone else changed it a moment before
                     log.info("signal %s not acted on: %s", name, moved)
-            if reopened and [name for name, _ in turn.signals] == ["courtesy"]:
+            thanks = [name for name, _ in turn.signals] == ["courtesy"]
+            if thanks and reopened:
                 transition(
                     chat.storage,
                     conversation_id,
@@ -221,6 +222,10 @@ class BotTurn:
                     reason=ONLY_THANKED,
                     at=chat.now(),
                 )
+            elif thanks and chat.store.answered_before(conversation_id, message["id"]):
+                # "Thanks!" to an answer instead of pressing Yes: at the idle limit the chat is
+                # resolved as assumed, as a silent one is, not closed as abandoned.
+                chat.record(conversation_id, ThankedForAnswer())
         return produced
 
     def _hand_over(self, conversation_id: str, request: HandoffRequest) -> None:

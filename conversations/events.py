@@ -128,6 +128,14 @@ class Transferred(Event):
 
 
 @dataclass(frozen=True)
+class ThankedForAnswer(Event):
+    """The customer thanked the bot (or said goodbye) right after an answer, instead of saying
+    whether it helped: like silence after an answer, no sign it failed."""
+
+    name: ClassVar[str] = "bot.thanked_after_answer"
+
+
+@dataclass(frozen=True)
 class HandoverPaused(Event):
     """The bot would hand over, but nobody is online and the customer gave no address: it asks
     for one first (what it would hand over with is kept here)."""

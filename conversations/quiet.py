@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from conversations.errors import ConversationNotFound
-from conversations.events import HandedOver, HandoverPaused, StatusChanged
+from conversations.events import HandedOver, HandoverPaused, StatusChanged, ThankedForAnswer
 from core.db import Storage
 
 SEEN_EVERY_S = 60  # a customer's presence is written at most this often (the limit is minutes)
@@ -105,6 +105,34 @@ class Quiet:
         row = self.storage.db.execute(
             "select 1 from messages where conversation_id = ? and sender = 'customer' limit 1",
             [conversation_id],
+        ).fetchone()
+        return row is not None
+
+    def answered_before(self, conversation_id: str, message_id: int) -> bool:
+        """The bot's words just before the customer's message `message_id` showed an answer."""
+        row = self.storage.db.execute(
+            """
+            select 1 from messages b where b.conversation_id = :id and b.sender = 'bot'
+              and b.article_id is not null and b.id < :before
+              and b.id > coalesce((select max(m.id) from messages m where m.conversation_id = :id
+                                   and m.sender = 'customer' and m.id < :before), 0)
+            limit 1
+            """,
+            {"id": conversation_id, "before": message_id},
+        ).fetchone()
+        return row is not None
+
+    def thanked_last(self, conversation_id: str) -> bool:
+        """The customer's last message thanked the bot for an answer (`ThankedForAnswer`,
+        recorded as the bot replied to it, so after it)."""
+        row = self.storage.db.execute(
+            """
+            select 1 from events e where e.conversation_id = :id and e.name = :name
+              and e.created_at >= (select max(m.created_at) from messages m
+                                   where m.conversation_id = :id and m.sender = 'customer')
+            limit 1
+            """,
+            {"id": conversation_id, "name": ThankedForAnswer.name},
         ).fetchone()
         return row is not None
 

@@ -180,7 +180,10 @@ class Dispatcher:
                 if status is Status.BOT and self.conversations.paused_handover(conversation_id):
                     continue  # filed as a ticket instead (ConversationService.hand_over_paused)
                 withdraw_pending(db, self.publisher, conversation_id, at=at)
-                assumed = status is Status.BOT and self.conversations.answered_last(conversation_id)
+                assumed = status is Status.BOT and (
+                    self.conversations.answered_last(conversation_id)
+                    or self.conversations.thanked_last(conversation_id)
+                )
                 transition(
                     self.storage,
                     conversation_id,

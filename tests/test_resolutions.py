@@ -301,6 +301,29 @@ def test_a_thanks_after_the_resolution_leaves_it_resolved_and_durable(
     assert client.get(f"/api/conversations/{cid}", headers=admin).json()["csat"]["score"] == 5
 
 
+def test_a_thanks_instead_of_yes_is_resolved_as_assumed_at_the_idle_limit(
+    client, bot, admin, clock
+) -> None:
+    """"Thanks!" to an answer, then nothing: no sign it failed, like silence after an answer,
+    so assumed resolved at the idle limit, not abandoned. A thanks to anything else is not."""
+    bot.replies += [answer(*CARDS), thanks(), [{"custom": {"text": "Hello!"}}], thanks()]
+    thanked, say = chat(client, visitor_id="visitor-cccc")
+    say("how do I freeze my card")
+    assert say("great, thanks")["status"] == "bot"  # not confirmed: no yes was said
+    greeted, say_other = chat(client, visitor_id="visitor-dddd")
+    say_other("hello")
+    say_other("thanks")
+    clock.advance(minutes=31)
+    assert sorted(client.app.state.services.queue.abandon_idle()) == sorted([thanked, greeted])
+    views = {
+        cid: client.get(f"/api/conversations/{cid}", headers=admin).json()["status"]
+        for cid in (thanked, greeted)
+    }
+    assert views == {thanked: "resolved", greeted: "abandoned"}
+    found = client.get("/api/metrics", headers=admin).json()
+    assert (found["bot_resolved_assumed"], found["bot_resolved_confirmed"]) == (1, 0)
+
+
 def test_a_thanks_after_an_agent_resolved_keeps_the_agent_s_resolution(
     client, bot, admin, clock
 ) -> None:
