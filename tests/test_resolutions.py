@@ -304,7 +304,7 @@ def test_a_thanks_after_the_resolution_leaves_it_resolved_and_durable(
 def test_a_thanks_instead_of_yes_is_resolved_as_assumed_at_the_idle_limit(
     client, bot, admin, clock
 ) -> None:
-    """"Thanks!" to an answer, then nothing: no sign it failed, like silence after an answer,
+    """ "Thanks!" to an answer, then nothing: no sign it failed, like silence after an answer,
     so assumed resolved at the idle limit, not abandoned. A thanks to anything else is not."""
     bot.replies += [answer(*CARDS), thanks(), [{"custom": {"text": "Hello!"}}], thanks()]
     thanked, say = chat(client, visitor_id="visitor-cccc")

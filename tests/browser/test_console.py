@@ -603,6 +603,16 @@ def test_status_switch_and_transfer_to_a_colleague(console_app, on_duty, page) -
             )
 
 
+def take_and_resolve(page, http: httpx.Client, on_duty: dict, card, conversation_id: str) -> None:
+    """Accept the offer `card` in the console, see the chat open as the agent's, resolve it."""
+    card.get_by_role("button", name="Accept").click()
+    expect(chat_pane(page, conversation_id).locator(".chat-status")).to_have_text("assigned")
+    done = http.post(
+        f"/api/conversations/{conversation_id}/resolve", json={}, headers=on_duty["headers"]
+    )
+    assert done.status_code == 200, done.text
+
+
 def test_an_offer_a_colleague_transferred_says_who_and_why(console_app, on_duty, page) -> None:
     http = console_app.client()
     tom = make_agent(http, "Tom Whitfield", {"general": 5})  # the best level: offered first
@@ -628,12 +638,7 @@ def test_an_offer_a_colleague_transferred_says_who_and_why(console_app, on_duty,
         expect(offer.locator(".transfer")).to_have_text(
             "Transferred by Tom Whitfield: Wants a card replacement sent abroad."
         )
-        offer.get_by_role("button", name="Accept").click()
-        expect(chat_pane(page, ola.id).locator(".chat-status")).to_have_text("assigned")
-        done = http.post(
-            f"/api/conversations/{ola.id}/resolve", json={}, headers=on_duty["headers"]
-        )
-        assert done.status_code == 200, done.text
+        take_and_resolve(page, http, on_duty, offer, ola.id)
         assert page.errors == []
     finally:
         http.put(
@@ -677,13 +682,7 @@ def test_a_chat_sent_to_a_colleague_who_declines_comes_back(console_app, on_duty
         expect(back.locator(".transfer")).to_have_text(
             "Tom Whitfield declined the chat you transferred: it is back with you."
         )
-        back.get_by_role("button", name="Accept").click()
-        expect(chat_pane(page, lee.id).locator(".chat-status")).to_have_text("assigned")
-        assert lee.view()["status"] == "assigned"
-        done = http.post(
-            f"/api/conversations/{lee.id}/resolve", json={}, headers=on_duty["headers"]
-        )
-        assert done.status_code == 200, done.text
+        take_and_resolve(page, http, on_duty, back, lee.id)
         assert page.errors == []
     finally:
         http.put(
