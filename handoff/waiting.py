@@ -72,7 +72,9 @@ def line_now(
                 position=place.position if place else None,
                 estimated_wait_s=place.estimated_wait_s if place else None,
                 offered_to=named(agent) if agent else None,
-                passed_on_by=[named(a) for a in sorted(passed_by(chat, passes).excluded)],
+                passed_on_by=[  # but the agent it is back on offer to (a transfer given back)
+                    named(a) for a in sorted(passed_by(chat, passes).excluded) if a != agent
+                ],
             )
         )
     return line

@@ -180,6 +180,11 @@ def test_a_transfer_the_named_colleague_declines_comes_back_to_its_sender(
         "passed_on": "declined",
     }
     assert offers(client, second) == []
+    # The line a supervisor reads: on offer to Priya again, passed on by Aisha (not by Priya,
+    # whose transfer it came back from).
+    (waiting,) = client.get("/api/queue", headers=admin).json()
+    assert waiting["offered_to"]["name"] == "Priya"
+    assert [a["name"] for a in waiting["passed_on_by"]] == ["Aisha"]
     taken = client.post(f"/api/conversations/{conversation_id}/accept", headers=first["headers"])
     assert taken.json()["assigned_agent"] == {"id": first["id"], "name": "Priya"}
 
