@@ -173,9 +173,8 @@ class Settings(BaseSettings):
     idle_limit_s: float = Field(
         default=1800.0,
         description="A chat with the bot or in the queue whose customer has written nothing for "
-        "this long is abandoned; one whose last bot turn was an answer (or who only thanked the "
-        "bot for it) is resolved, as assumed; one whose hand-over waited on the address the bot "
-        "asked for is filed as a ticket. "
+        "this long is abandoned; one whose last bot turn was an answer (or only thanks for it) "
+        "is resolved, as assumed; a hand-over waiting on an address is filed as a ticket. "
         "A chat with an agent is abandoned when its customer has also had no chat open (no "
         "socket, no read of the chat) for this long.",
     )
