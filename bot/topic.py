@@ -136,6 +136,33 @@ def phrased_as_question(text: str) -> bool:
     return ending.endswith(("か", "かな", "かね")) and not last.endswith(_ACKNOWLEDGEMENTS)
 
 
+# The words a question about the bot itself uses in English ("are you a bot?", "who am I talking
+# to?", "what can this chat do?"); every English example of the act holds one. Not "your":
+# "what are your fees?" asks about the company.
+BOT_WORDS = frozenset(
+    {
+        "you", "u", "yourself", "bot", "bots", "robot", "chatbot", "ai", "human", "person",
+        "real", "machine", "computer", "automated", "automatic", "program", "assistant", "chat",
+        "talking", "speaking", "chatting", "typing", "who",
+    }
+)  # fmt: skip
+
+
+def asks_about_the_bot(text: str) -> bool:
+    """Whether an English `text` could be a question about the bot: it names it or its
+    reader. "what are the fees", which the NLU once read as one (1.00), does not. Japanese
+    ones (「何ができますか」) often name nothing, so Japanese is taken as read."""
+    if has_japanese(text):
+        return True
+    return bool(BOT_WORDS.intersection(_WORD.findall(text.lower())))
+
+
+def asks_something(text: str) -> bool:
+    """A question with a subject: phrased as one and longer than a word or two ("really?",
+    「本当ですか」 and "is that it?" ask nothing the knowledge base could answer)."""
+    return phrased_as_question(text) and word_count(text) > 3
+
+
 def names_a_person(text: str) -> bool:
     """Whether `text` mentions anyone to talk to ("a human", "an agent", "not a bot").
 

@@ -27,11 +27,18 @@ _TRIM = ".,!?。、！？ 「」"
 DECLINES = frozenset(
     {
         "skip", "no", "no thanks", "none", "nope", "i'd rather not", "no email", "never mind",
-        "nevermind", "cancel",
-        "スキップ", "すきっぷ", "いいえ", "結構です", "不要", "不要です", "なし", "いらない",
-        "いりません", "大丈夫です", "キャンセル",
+        "nevermind", "cancel", "no thank you", "rather not", "not now", "no email address",
+        "i don't have one", "i don't have an email", "i don't have an email address",
+        "i have no email", "i have no email address",
+        "スキップ", "すきっぷ", "いいえ", "結構です", "けっこうです", "不要", "不要です", "なし",
+        "なしで", "なしでお願いします", "いらない", "いらないです", "要らない", "要らないです",
+        "いりません", "要りません", "大丈夫", "大丈夫です", "キャンセル", "ないです", "ありません",
+        "持っていません", "持ってないです", "メールアドレスはないです", "メールアドレスはありません",
+        "メールアドレスは持っていません", "メールは結構です", "メールは不要です",
     }
 )  # fmt: skip
+# Words a reply may open with before it declines (「えーと、いらないです」, "um, no thanks").
+_FILLER = re.compile(r"^(?:えーっと|えーと|えっと|あのー*|うーん|(?:um+|uh+|well|hmm+)\b)[、,\s]*")
 # What is left of a message that only gives an address, once the address is taken out.
 _ONLY_GIVES = re.compile(
     r"^(?:(?:hi|hello|ok|okay|sure|yes)\s*)?"
@@ -92,7 +99,8 @@ def find_email(text: str) -> str | None:
 
 def declines(text: str) -> bool:
     """A reply that declines to give an address ("skip", "no thanks", 「不要です」)."""
-    return normalise(text).strip().lower().strip(_TRIM) in DECLINES
+    said = normalise(text).strip().lower().strip(_TRIM)
+    return said in DECLINES or _FILLER.sub("", said).strip(_TRIM) in DECLINES
 
 
 def only_gives_email(text: str) -> str | None:
@@ -119,7 +127,14 @@ def asks_to_be_emailed(text: str) -> bool:
     return bool(_ASKS.search(_CANDIDATE.sub(" ", normalise(text).strip())))
 
 
-_NAMES_EMAIL = re.compile(r"\be-?mail\b|メール", re.IGNORECASE)
+# email, e-mail, emailed, emails, mail me, mailed; not voicemail.
+_NAMES_EMAIL = re.compile(r"(?<![a-z])(?:e-?)?mail|メール", re.IGNORECASE)
+
+
+def names_email(text: str) -> bool:
+    """Whether the message says "email" or 「メール」 at all: every way of asking to be emailed
+    does."""
+    return bool(_NAMES_EMAIL.search(normalise(text)))
 
 
 def wants_email(text: str) -> bool:

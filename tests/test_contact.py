@@ -30,13 +30,28 @@ def test_an_address_is_found_anywhere_in_the_message(text: str, address: str | N
 
 
 @pytest.mark.parametrize(
-    "text", ["skip", "Skip.", "no thanks", "never mind", "スキップ", "不要です"]
+    "text",
+    [
+        "skip",
+        "Skip.",
+        "no thanks",
+        "never mind",
+        "um, I don't have one",
+        "スキップ",
+        "不要です",
+        "いらないです",  # "I don't need it"
+        "えーと、メールアドレスはないです",  # "er, I have no email address"
+        "あのー、いらないです",
+    ],
 )
 def test_declining_to_give_an_address(text: str) -> None:
     assert declines(text)
 
 
-@pytest.mark.parametrize("text", ["ana@example.com", "nope, it's ana@example.com", "hello?"])
+@pytest.mark.parametrize(
+    "text",
+    ["ana@example.com", "nope, it's ana@example.com", "hello?", "はい", "えーと", "wellnone"],
+)
 def test_an_address_or_a_question_is_not_declining(text: str) -> None:
     assert not declines(text)
 

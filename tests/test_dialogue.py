@@ -7,6 +7,7 @@ import pytest
 
 from bot.actions import (
     ActionAnswerQuestion,
+    ActionBotChallenge,
     ActionEmailMe,
     ActionFeedback,
     ActionGoodbye,
@@ -172,6 +173,21 @@ def test_choices_for_nonsense_are_not_offered() -> None:
     customs, slots = run(ActionAnswerQuestion(kb), tracker("sdkfjh qwpeoiru", "nonsense"))
     assert customs[-1]["buttons"] == [PERSON]
     assert slots["not_understood"] == 1.0
+
+
+def test_a_question_read_as_nonsense_gets_its_choices() -> None:
+    """Phrased as a question, a message has a meaning whatever the NLU made of it: 「あと何ギガ
+    残ってる？」 ("how many gigabytes have I left?") read as nonsense still gets the choices."""
+    kb = FakeKnowledge(
+        SearchOutcome(Decision.CLARIFY, [hit("freeze-card", 0.5), hit("lost-card", 0.5)])
+    )
+    customs, slots = run(
+        ActionAnswerQuestion(kb), tracker("あと何ギガ残ってる？", "nonsense", confidence=0.97)
+    )
+    assert slots["pending"] == "clarify"
+    assert '/choose_article{"article_id": "freeze-card"}' in [
+        b["payload"] for b in customs[-1]["buttons"]
+    ]
 
 
 def test_an_understood_turn_starts_the_count_again() -> None:
@@ -364,6 +380,44 @@ def test_an_unsure_complaint_gets_choices_and_a_sure_one_a_person() -> None:
     sure = tracker("てざりんぐ やりかた", "complain", confidence=0.99)
     customs, slots = run(ActionHandOver(Recording(CHOICES)), sure)
     assert signal(customs, "handoff")["reason"] == "frustration"
+
+
+@pytest.mark.parametrize("text", ["what are the fees", "what are your fees?"])
+def test_a_question_that_names_no_bot_is_no_question_about_the_bot(text: str) -> None:
+    """However sure the NLU is that "what are the fees" asks what the bot is (it was, 1.00),
+    a text that names neither the bot nor its reader is tried on the knowledge base."""
+    kb = Recording(CHOICES)
+    customs, slots = run(ActionBotChallenge(kb), tracker(text, "bot_challenge", confidence=1.0))
+    assert kb.queries == [text]
+    assert slots["pending"] == "clarify"
+    assert say("en", "bot.bot_challenge") not in [c.get("text") for c in customs]
+
+
+@pytest.mark.parametrize("text", ["are you a bot", "who am I talking to", "what can you do"])
+def test_a_sure_question_about_the_bot_is_answered_as_one(text: str) -> None:
+    kb = Recording(CHOICES)
+    customs, _ = run(ActionBotChallenge(kb), tracker(text, "bot_challenge", confidence=1.0))
+    assert kb.queries == []
+    assert customs[0]["text"] == say("en", "bot.bot_challenge")
+
+
+def test_email_me_that_names_no_email_files_nothing() -> None:
+    """Every way of asking to be emailed says so: "wait, I am back", read as one (0.49), gets
+    no ticket and no email form; the customer is asked what they need."""
+    said = tracker("wait, I am back", "email_me", slots={"question": "x"}, confidence=0.49)
+    said.latest_message["metadata"] = {"customer_email": "a@b.co"}
+    customs, slots = run(ActionEmailMe(Recording(SearchOutcome(Decision.ESCALATE, []))), said)
+    assert signal(customs, "ticket") is None and signal(customs, "paused") is None
+    assert [c.get("text") for c in customs] == [say("en", "bot.what_help_unsure")]
+    assert slots.get("requested_slot") is None
+
+
+@pytest.mark.parametrize("text", ["Can I be emailed instead?", "contact me at ana@example.com"])
+def test_email_me_said_otherwise_still_files_the_ticket(text: str) -> None:
+    said = tracker(text, "email_me", slots={"question": "x"}, confidence=0.99)
+    said.latest_message["metadata"] = {"customer_email": "ana@example.com"}
+    customs, _ = run(ActionEmailMe(Recording(SearchOutcome(Decision.ESCALATE, []))), said)
+    assert signal(customs, "ticket")["reason"] == "customer_chose_email", customs
 
 
 def test_email_me_before_anything_was_asked_is_tried_as_a_question() -> None:

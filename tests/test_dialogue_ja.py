@@ -97,6 +97,23 @@ def test_an_unsure_japanese_yes_is_asked_about_again() -> None:
     assert customs[-1]["buttons"] == [*FEEDBACK_JA, PERSON_JA]
 
 
+def test_a_question_taken_for_an_unsure_yes_is_answered() -> None:
+    """A follow-up question the NLU read as a yes it was unsure of ("I threw the box away: can I
+    still return it?") is the next question: answered, not asked about again, not resolved."""
+    kb = FakeKnowledge(SearchOutcome(Decision.ANSWER, [hit("lost-card", 0.9)]))
+    asked = "箱はもう捨てちゃったんですけど、それでも返品できますか"
+    customs, slots = run(ActionFeedback(kb), after_answer(asked, "affirm", confidence=0.75))
+    assert signal(customs, "resolve") is None
+    assert any(c.get("article_id") == "lost-card" for c in customs), customs
+    assert say("ja", "bot.ask_feedback_again") not in [c.get("text") for c in customs]
+    assert (slots["pending"], slots["shown"]) == ("feedback", "lost-card")
+    # Not phrased as a question, or asking nothing a search could answer, an unsure yes is
+    # still asked about again, whatever the knowledge base finds.
+    for reply in ("うん、まあ", "本当ですか"):
+        customs, _ = run(ActionFeedback(kb), after_answer(reply, "affirm", confidence=0.75))
+        assert customs[-1]["text"] == say("ja", "bot.ask_feedback_again"), reply
+
+
 @pytest.mark.parametrize("text", ["いいえ", "解決しませんでした", "違います"])
 def test_no_in_japanese_tries_the_next_best_article(text: str) -> None:
     customs, slots = run(ActionFeedback(KB), after_answer(text, "deny"))

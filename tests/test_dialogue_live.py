@@ -166,6 +166,33 @@ def test_a_japanese_question_is_not_thanked(live, asking: str) -> None:
     assert any("billing-methods" in o for o in offered), turn["messages"]
 
 
+@pytest.mark.parametrize(
+    ("asking", "language"),
+    [("what are the fees", "en"), ("what are ur fees", "en"), ("手数料について", "ja")],
+)
+def test_a_short_question_is_searched(live, asking: str, language: str) -> None:
+    """A few words asking about a topic are a question for the knowledge base: not a question
+    about the bot ("what are the fees" is not "what are you"), not a request for a person."""
+    turn = Chat(live).say(asking)
+    assert turn["status"] == "bot", turn["messages"]
+    assert say(language, "bot.bot_challenge") not in bot_texts(turn)
+    offered = articles(turn) + [
+        b["payload"]
+        for m in turn["messages"]
+        for b in (m.get("buttons") or [])
+        if b["payload"].startswith("/choose")
+    ]
+    assert offered, turn["messages"]
+
+
+def test_a_customer_back_at_the_chat_files_no_ticket(live) -> None:
+    """ "wait, I am back" names no email: whatever the NLU makes of it, no ticket is filed and
+    no email promised; the customer is asked what they need."""
+    turn = Chat(live).say("wait, I am back")
+    assert turn["status"] == "bot", turn["messages"]
+    assert not any("by email" in t for t in bot_texts(turn)), turn["messages"]
+
+
 @pytest.mark.parametrize("asking", ["人と話したいです", "オペレーターにつないでください"])
 def test_a_japanese_request_for_a_person_hands_over_in_japanese(live, asking: str) -> None:
     chat = Chat(live)

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import hand_over, note_email, paused, say, send_handoff, words
 from bot.actions.knowledge import KnowledgeAction
-from bot.actions.understanding import typed_text
-from core.contact import asks_to_be_emailed, declines, find_email
+from bot.actions.understanding import typed_text, understood
+from core.contact import asks_to_be_emailed, declines, find_email, names_email
 
 SKIPPED = "-"  # the email slot's value when the customer chose not to give one or gave none
 TRIES = 2  # replies with no address in them before the form goes on without one
@@ -87,6 +87,11 @@ class ActionEmailMe(KnowledgeAction):
         answered = await self.question_instead(dispatcher, tracker, unasked=True)
         if answered is not None:
             return answered
+        if not given and not text.startswith("/") and not names_email(text):
+            # The NLU guessed: nothing here asks for email ("wait, I am back", 0.49). No ticket
+            # the customer did not ask for; they are asked what they need.
+            say(dispatcher, words(tracker, "what_help_unsure"))
+            return understood()
         if (tracker.latest_message.get("metadata") or {}).get("sends_email") is False:
             # This server sends no email: a person instead, who replies in the chat (a ticket
             # when nobody is free), with the address kept if one was given.

@@ -26,8 +26,10 @@ from bot.actions.common import (
     words,
 )
 from bot.actions.knowledge import KnowledgeAction, hits
-from bot.actions.understanding import not_understood, understood, unreadable
+from bot.actions.understanding import not_understood, typed_text, understood, unreadable
 from bot.languages import reads
+from bot.topic import asks_something
+from knowledge_base.search import Decision
 
 YES_CONFIDENCE = 0.9
 YES_BUTTON = "/affirm"
@@ -63,6 +65,9 @@ class ActionFeedback(KnowledgeAction):
         if pending == "feedback":
             if intent == "deny":
                 return [*understood(), *self.unhelpful(dispatcher, tracker)]
+            unsure_yes = intent == "affirm" and not yes
+            if unsure_yes and (asked := await self.asked_instead(dispatcher, tracker)) is not None:
+                return asked
             if not yes:  # "hmm", "maybe", a yes the NLU is unsure of: ask again
                 say(
                     dispatcher,
@@ -106,6 +111,19 @@ class ActionFeedback(KnowledgeAction):
         else:
             say(dispatcher, words(tracker, "what_help_unsure"))
         return understood()
+
+    async def asked_instead(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]] | None:
+        """A reply phrased as a question that the NLU took for an unsure yes (「箱はもう捨てちゃった
+        んですけど、それでも返品できますか」, 0.75) is the next question: its answer or choices
+        when the knowledge base has them; None otherwise (asked about again)."""
+        text = typed_text(tracker)
+        if self._kb is None or text.startswith("/") or not asks_something(text):
+            return None
+        return await self.searched_instead(
+            dispatcher, tracker, text, {Decision.ANSWER, Decision.CLARIFY}
+        )
 
     def unhelpful(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """The article shown did not help: record it, try the next-best once, then a person."""

@@ -32,7 +32,7 @@ from bot.actions.common import (
     words,
 )
 from bot.actions.understanding import not_understood, typed_text, understood, unreadable
-from bot.topic import phrased_as_question, word_count
+from bot.topic import asks_something, phrased_as_question, word_count
 from core.contact import only_gives_email
 from knowledge_base.search import Decision, Hit, SearchOutcome, to_a_person
 from knowledge_base.store import Article
@@ -124,7 +124,7 @@ class KnowledgeAction(Action):
         if unreadable(tracker):  # the knowledge base would only guess at it
             return not_understood(dispatcher, tracker)
         outcome = await asyncio.to_thread(self.kb.search, text, limit=5)
-        if (intent == "nonsense" and outcome.decision is not Decision.ANSWER) or (
+        if (intent == "nonsense" and self._meaningless(outcome, text)) or (
             # After an answer, a reply the NLU could not place ("ok") is asked about again, and
             # so is a word or two nothing fits ("help"): the customer can say more, or take
             # the person button (a second such turn hands over).
@@ -136,6 +136,15 @@ class KnowledgeAction(Action):
             return not_understood(dispatcher, tracker)
         return [*understood(), *self.decide(dispatcher, tracker, outcome, text, intent)]
 
+    @staticmethod
+    def _meaningless(outcome: SearchOutcome, text: str) -> bool:
+        """A message read as nonsense that is none for the bot: no outright answer, and either
+        nothing close or a text that asks nothing. A text phrased as a question (「あと何ギガ
+        残ってる？」, read as nonsense at 0.97 by one training) gets its choices."""
+        if outcome.decision is Decision.ANSWER:
+            return False
+        return outcome.decision is Decision.ESCALATE or not asks_something(text)
+
     async def question_instead(
         self,
         dispatcher: CollectingDispatcher,
@@ -144,13 +153,15 @@ class KnowledgeAction(Action):
         unasked: bool = False,
         sure_answers: bool = False,
         courtesy: bool = False,
+        unlikely: bool = False,
     ) -> list[dict[str, Any]] | None:
         """The knowledge base's answer or choices for a dialogue act that may be a question
         (module docstring), or None: the act stands. `unasked`: the act makes sense only once
         something was asked, so the NLU's confidence does not matter before then.
         `sure_answers`: however sure the NLU is of the act, an outright answer still wins.
         `courtesy`: the act is a thanks or a goodbye, which a text phrased as a question is
-        not, however sure the NLU is ("Suicaで払えますか" read as thanks gets its choices)."""
+        not, however sure the NLU is ("Suicaで払えますか" read as thanks gets its choices).
+        `unlikely`: the text does not read as the act, however sure the NLU is."""
         if self._kb is None or tracker.get_slot("pending") is not None or unreadable(tracker):
             return None
         text = typed_text(tracker)
@@ -159,11 +170,23 @@ class KnowledgeAction(Action):
             float(intent.get("confidence") or 0) < ACT_CONFIDENCE
             or (unasked and not tracker.get_slot("question"))
             or (courtesy and phrased_as_question(text))
+            or unlikely
         )
         if text.startswith("/") or not (doubted or sure_answers):
             return None
-        outcome = await asyncio.to_thread(self._kb.search, text, limit=5)
         wanted = {Decision.ANSWER, Decision.CLARIFY} if doubted else {Decision.ANSWER}
+        return await self.searched_instead(dispatcher, tracker, text, wanted)
+
+    async def searched_instead(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        text: str,
+        wanted: set[Decision],
+    ) -> list[dict[str, Any]] | None:
+        """`text` taken as a question: the knowledge base's answer or choices when its decision
+        is one of `wanted`, else None (what the NLU read stands)."""
+        outcome = await asyncio.to_thread(self.kb.search, text, limit=5)
         if outcome.decision not in wanted:
             return None
         return [*understood(), *self.decide(dispatcher, tracker, outcome, text, "question")]

@@ -16,6 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import person_button, say, words
 from bot.actions.knowledge import KnowledgeAction
+from bot.actions.understanding import typed_text
+from bot.topic import asks_about_the_bot
 
 
 class Reply(Action):
@@ -47,12 +49,17 @@ class ActReply(Reply, KnowledgeAction):
     article the knowledge base answers with outright wins however sure the NLU is of the act."""
 
     sure_answers = False
+    about_the_bot = False  # the act is a question about the bot: the text must name it
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         answered = await self.question_instead(
-            dispatcher, tracker, sure_answers=self.sure_answers, courtesy=self.courtesy
+            dispatcher,
+            tracker,
+            sure_answers=self.sure_answers,
+            courtesy=self.courtesy,
+            unlikely=self.about_the_bot and not asks_about_the_bot(typed_text(tracker)),
         )
         return answered if answered is not None else await super().run(dispatcher, tracker, domain)
 
@@ -79,6 +86,7 @@ class ActionBotChallenge(ActReply):
 
     action_name, text = "action_bot_challenge", "bot_challenge"
     buttons = True
+    about_the_bot = True
 
 
 class ActionAskEmail(Reply):
