@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from conversations.errors import (
     ChatFull,
@@ -28,7 +36,7 @@ from core.contact import DeliverableEmail, customer_name
 from core.deps import PrincipalDep, provided
 from core.language import LANGUAGES, supported
 from core.rate_limits import Limits, customers_rate_limited, rate_limited, too_many
-from core.unstorable import without_nul
+from core.unstorable import blank, without_nul
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -81,7 +89,11 @@ class CustomerIn(BaseModel):
 
 class StartIn(BaseModel):
     customer: CustomerIn = Field(default_factory=CustomerIn)
-    page_url: str | None = Field(default=None, max_length=2000)
+    page_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The web page the chat started on (http or https)",
+    )
     locale: str | None = Field(
         default=None,
         max_length=35,
@@ -104,6 +116,22 @@ class StartIn(BaseModel):
                 + ", ".join(LANGUAGES)
             )
         return language
+
+    @field_validator("page_url")
+    @classmethod
+    def _web_page(cls, url: str | None) -> str | None:
+        if url is not None and urlsplit(url).scheme.lower() not in ("http", "https"):
+            raise ValueError("must be the address of a web page, starting http:// or https://")
+        return None if url is None else without_nul(url)
+
+
+def web_page(url: Any) -> str | None:
+    """`url` when it would do as a chat's `page_url`, else None (the socket channel's custom
+    data and Referer are taken when they do, not refused)."""
+    try:
+        return StartIn.model_validate({"page_url": url}).page_url
+    except ValidationError:
+        return None
 
 
 class MessageIn(BaseModel):
@@ -207,8 +235,8 @@ def read(conversation_id: str, conversations: Conversations, who: PrincipalDep) 
 async def send(
     conversation_id: str, body: MessageIn, conversations: Conversations, who: PrincipalDep
 ) -> dict[str, Any]:
-    if body.text is not None and not body.text.strip():
-        raise HTTPException(422, "text must not be blank")
+    if body.text is not None and blank(body.text):
+        raise HTTPException(422, "text must not be blank (spaces or invisible characters alone)")
     if who.has(Role.CUSTOMER):
         if who.subject != conversation_id:
             raise HTTPException(403, "this token belongs to another conversation")
@@ -244,7 +272,7 @@ class TranscriptIn(BaseModel):
     status_code=202,
     summary="Email the whole chat to the customer",
     response_model=TranscriptSent,
-    dependencies=[rate_limited("transcripts")],
+    dependencies=[customers_rate_limited("transcripts")],
     description="The customer (or an agent) asks for the transcript by email. It goes only to "
     "the conversation's own address: a conversation without one takes the first its customer "
     "gives, once. Queued in the outbox and sent by SMTP; 422 when no address is known or "
@@ -264,17 +292,17 @@ def email_transcript(
     if who.roles == {Role.OPS}:
         raise HTTPException(403, "ops read conversations; they do not email customers")
     may_read(who, conversation_id, conversations)
-    to = (
-        body.email
-        if body and body.email
-        else conversations.store.get(conversation_id)["customer_email"]
-    )
-    refused = limits.hit("transcripts_to", to.lower(), counted="to one address") if to else None
-    if refused is not None:
-        raise too_many(refused)
+
+    def sending_to(address: str) -> None:
+        # Counted only for an email that would go: a refused request uses up nobody's quota.
+        refused = limits.hit("transcripts_to", address.lower(), counted="to one address")
+        if refused is not None:
+            raise too_many(refused)
+
     sent_to = conversations.email_transcript(
         conversation_id,
         str(body.email) if body and body.email else None,
         by_customer=who.has(Role.CUSTOMER) and who.subject == conversation_id,
+        sending_to=sending_to,
     )
     return {"sent_to": sent_to}

@@ -156,6 +156,8 @@ class CustomerTurn:
                 if language is not None:
                     store.set_language(conversation_id, language, at=chat.now())
         if not is_new:  # the same client_id raced in concurrently and won
+            if message["text"] != shown_text:  # with other words: this one is not taken
+                raise ClientIdReused(str(client_id))
             return Retried(message)
         return message, bot_text
 
@@ -201,6 +203,11 @@ class CustomerTurn:
                 or (status is Status.RESOLVED and self._rating_form_shown(conversation, message))
             ):
                 rating = typed_score(text)  # the rating question was the last thing asked
+            if rating is not None and status is Status.TICKETED:
+                # A ticket is rated once it is solved; before then (it was opened again) a
+                # score is a message on the ticket like any other.
+                standing = chat.people.ticket_status(conversation["ticket_id"])
+                rating = rating if standing in ("solved", "closed") else None
             if rating is not None:
                 # A second press of a rating button is told so in the chat, not refused: the
                 # first rating stands.

@@ -8,7 +8,7 @@ through `GapRecorder`, email through `Mailer`: the app wires all three.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import Any
 
@@ -205,7 +205,12 @@ class ConversationService:
         return self.chat.set_email(conversation_id, email)
 
     def email_transcript(
-        self, conversation_id: str, to: str | None = None, *, by_customer: bool
+        self,
+        conversation_id: str,
+        to: str | None = None,
+        *,
+        by_customer: bool,
+        sending_to: Callable[[str], None] = lambda address: None,
     ) -> str:
         """Queue the whole chat as an email to the conversation's own address; returns it.
 
@@ -213,7 +218,10 @@ class ConversationService:
         be the conversation's. Only when it has none may its customer give one, which is then
         kept, once; no one (staff included) changes a stored address by asking for a
         transcript. At most `transcripts_per_conversation` are sent. The check, the count,
-        the address kept and the email queued are one transaction."""
+        the address kept and the email queued are one transaction. `sending_to` is told the
+        address once the checks allow the email (read first, and made again in that
+        transaction), and may still refuse it by raising: the limit of transcripts to one
+        address counts only emails that would go."""
         if self.mailer is None:
             raise EmailOff(EMAIL_OFF)
         given = None if to is None else email_address(to)
@@ -221,6 +229,8 @@ class ConversationService:
             raise NoEmailAddress(f"{to!r} is not an email address")
         row = self.store.get(conversation_id)
         address = self._transcript_address(row["customer_email"], given, by_customer=by_customer)
+        self._not_used_up(self.chat.storage.db, conversation_id)
+        sending_to(address)  # before the write lock: a limit's store may be slow to answer
         agent_id = row["assigned_agent_id"]
         agent = self.people.agent_name(agent_id) if agent_id else None
         language = self.store.language(conversation_id)
@@ -238,15 +248,7 @@ class ConversationService:
                 [conversation_id],
             ).fetchone()[0]
             address = self._transcript_address(stored, address, by_customer=by_customer)
-            (sent,) = db.execute(
-                "select count(*) from events where conversation_id = ? and name = ?",
-                [conversation_id, TranscriptEmailed.name],
-            ).fetchone()
-            if sent >= self.transcripts_per_conversation:
-                raise TranscriptsUsedUp(
-                    f"this conversation's transcript was already emailed {sent} times, the most"
-                    " it may be"
-                )
+            self._not_used_up(db, conversation_id)
             if not stored:
                 db.table("conversations").update(
                     conversation_id, {"customer_email": address, "awaiting": None}
@@ -262,6 +264,17 @@ class ConversationService:
             by = "customer" if by_customer else "staff"
             record(db, conversation_id, TranscriptEmailed(by), at=self.chat.now())
         return address
+
+    def _not_used_up(self, db: Any, conversation_id: str) -> None:
+        (sent,) = db.execute(
+            "select count(*) from events where conversation_id = ? and name = ?",
+            [conversation_id, TranscriptEmailed.name],
+        ).fetchone()
+        if sent >= self.transcripts_per_conversation:
+            raise TranscriptsUsedUp(
+                f"this conversation's transcript was already emailed {sent} times, the most it"
+                " may be"
+            )
 
     @staticmethod
     def _transcript_address(stored: str | None, given: str | None, *, by_customer: bool) -> str:

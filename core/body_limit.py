@@ -116,7 +116,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
     exc.detail = shortened(exc.detail, 300)
     if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:  # not UTF-8, or too deep
         exc.detail = (
-            "the body is not readable JSON: it must be UTF-8 text, not nested thousands deep"
+            "the body is not readable JSON: it must be UTF-8 text, with no number of thousands"
+            " of digits and no nesting thousands deep"
         )
     return await http_exception_handler(request, exc)
 

@@ -8,6 +8,7 @@ SQLite's can: psycopg refuses such text before sending it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated
 
 from fastapi import Request
@@ -22,6 +23,12 @@ def without_nul(text: str) -> str:
     if "\x00" in text:
         raise ValueError("must not contain a NUL character (\\u0000)")
     return text
+
+
+def blank(text: str) -> bool:
+    """Nothing anyone could read: only spaces, or only characters that show as nothing (zero-width
+    spaces and joiners, a byte-order mark, direction marks: Unicode's format characters)."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
 def one_line(text: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cascade.app import create_app
-from tests.factories import HashingEmbedder, ScriptedBot
+from tests.factories import HashingEmbedder, ScriptedBot, make_agent
 from tests.helpers import ADMIN_HEADERS, notifying_settings, wait_until
 
 HANDOFF = [
@@ -154,6 +154,27 @@ def test_without_a_public_address_emails_carry_no_link(tmp_path, mailbox, receiv
         filed, reply = mails(inbox, 2)
         assert "http" not in filed and "http" not in reply
         assert reply == "On its way.\n\nReply in the chat to answer.\n"
+
+
+@pytest.mark.parametrize(
+    ("locale", "signature"), [(None, "Priya Raman, customer support"), ("ja", "担当：Priya Raman")]
+)
+def test_an_agent_s_reply_by_email_is_signed_with_their_name(
+    tmp_path, mailbox, receiver, clock, locale, signature
+) -> None:
+    inbox, _ = mailbox
+    with serving(tmp_path, mailbox, receiver, clock, None) as client:
+        _, ticket_id = ticketed(client, locale=locale)
+        agent = make_agent(client, ADMIN_HEADERS, "Priya Raman", languages=["en", "ja"])
+        sent = client.post(
+            f"/api/tickets/{ticket_id}/replies",
+            json={"text": "On its way."},
+            headers=agent["headers"],
+        )
+        assert sent.status_code in (200, 201), sent.text
+        client.app.state.services.outbox.deliver_due()
+        _, reply = mails(inbox, 2)
+        assert reply.startswith(f"On its way.\n\n{signature}\n\n"), reply
 
 
 def test_an_empty_public_address_means_no_links() -> None:

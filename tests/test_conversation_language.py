@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from cascade.app import create_app
+from conversations.identity import sign
 from core.words import say
 from tests.factories import HANDOFF, HashingEmbedder, ScriptedBot, make_agent
 from tests.helpers import ADMIN_HEADERS, notifying_settings, wait_until
@@ -165,7 +167,9 @@ def test_an_agent_joining_and_resolving_speaks_the_customers_language(client, bo
 def notifying(tmp_path, mailbox, receiver, clock):
     """The app with a real SMTP server and webhook receiver on loopback, nobody online."""
     inbox, smtp_port = mailbox
-    settings = notifying_settings(tmp_path, smtp_port, receiver)
+    settings = notifying_settings(tmp_path, smtp_port, receiver).model_copy(
+        update={"identity_secret": SecretStr("site-secret")}
+    )
     bot = ScriptedBot()
     with TestClient(create_app(settings, embedder=HashingEmbedder(), bot=bot, clock=clock)) as app:
         yield app, bot, inbox, receiver
@@ -173,7 +177,11 @@ def notifying(tmp_path, mailbox, receiver, clock):
 
 def test_a_japanese_ticket_its_emails_and_webhooks(notifying) -> None:
     client, bot, inbox, receiver = notifying
-    started, headers = start(client, customer={"name": "佐藤", "email": "sato@example.jp"})
+    # Signed in by the shop's site: the email may greet them by name and quote them.
+    signed = {"user_id": "sato-1", "user_hash": sign("sato-1", "site-secret")}
+    started, headers = start(
+        client, customer={"name": "佐藤", "email": "sato@example.jp", **signed}
+    )
     bot.replies.append(list(HANDOFF))
     turn = write(client, started, headers, "返品のことで担当の方と話したいです")
     filed = turn["messages"][-1]["text"]

@@ -298,5 +298,56 @@ def test_a_body_that_is_not_utf8_or_nested_too_deeply_is_told_so(client) -> None
         )
         assert refused.status_code == 400
         assert refused.json()["detail"] == (
-            "the body is not readable JSON: it must be UTF-8 text, not nested thousands deep"
+            "the body is not readable JSON: it must be UTF-8 text, with no number of thousands"
+            " of digits and no nesting thousands deep"
         )
+
+
+def test_refused_transcript_requests_use_up_no_one_s_quota(tmp_path, mailbox, clock) -> None:
+    """Asking, from one's own chat, for a transcript to a stranger's address is refused (409)
+    and does not count against that address: its owner still gets their own transcripts."""
+    _, port = mailbox
+    settings = mailing(
+        tmp_path, port, rate_limit_start="100/minute", rate_limit_transcripts="100/hour"
+    )
+    with TestClient(create_app(settings, embedder=HashingEmbedder(), clock=clock)) as client:
+        mine = client.post("/api/conversations", json={"customer": {"email": "me@example.com"}})
+        for _ in range(3):
+            other = client.post(
+                f"/api/conversations/{mine.json()['id']}/transcript",
+                json={"email": "owner@example.com"},
+                headers={"Authorization": f"Bearer {mine.json()['token']}"},
+            )
+            assert other.status_code == 409, other.text
+        owners = client.post(
+            "/api/conversations", json={"customer": {"email": "owner@example.com"}}
+        )
+        for _ in range(3):  # the 3 an hour to one address are all the owner's
+            sent = client.post(
+                f"/api/conversations/{owners.json()['id']}/transcript",
+                headers={"Authorization": f"Bearer {owners.json()['token']}"},
+            )
+            assert sent.status_code == 202, sent.text
+
+
+def test_only_customers_count_against_the_transcript_limit(tmp_path, mailbox, clock) -> None:
+    """Requests without a valid token are refused before anything counts, and staff at the same
+    client address (an office behind one address) are not stopped by its customers' count."""
+    _, port = mailbox
+    settings = mailing(
+        tmp_path, port, rate_limit_start="100/minute", rate_limit_transcripts="1/hour"
+    )
+    with TestClient(create_app(settings, embedder=HashingEmbedder(), clock=clock)) as client:
+        started = client.post("/api/conversations", json={"customer": {"email": "a@example.com"}})
+        path = f"/api/conversations/{started.json()['id']}/transcript"
+        stale = {"Authorization": "Bearer not-a-token"}
+        for _ in range(3):
+            assert client.post(path).status_code == 401
+            assert client.post(path, headers=stale).status_code == 401
+        token = {"Authorization": f"Bearer {started.json()['token']}"}
+        assert client.post(path, headers=token).status_code == 202
+        assert "transcripts: at most 1/hour" in refused(
+            client.post(path, headers=token), within_s=3600
+        )
+        by_staff = client.post(path, headers=ADMIN_HEADERS)
+        assert by_staff.status_code == 202, by_staff.text

@@ -175,3 +175,36 @@ def test_the_idle_limit_leaves_a_chat_whose_customer_wrote_meanwhile(
     dispatcher.conversations.quiet_since = list_then_customer_writes
     assert app.app.state.services.queue.abandon_idle() == []
     assert view(app, started["id"])["status"] == "bot"
+
+
+def test_one_client_id_sent_at_once_with_other_words_is_taken_once(app: TestClient) -> None:
+    """Several sends with one `client_id` and different words at the same moment: one is
+    stored; only the send whose words those are hears 200, the others 409 (none is told its
+    words were taken when they were not)."""
+    senders = 6
+    for _ in range(ROUNDS // 4):
+        started = app.post("/api/conversations", json={}).json()
+        headers = {"Authorization": f"Bearer {started['token']}"}
+        barrier = threading.Barrier(senders)
+        answers: dict[int, int] = {}
+
+        def send(i: int, barrier=barrier, answers=answers, started=started, headers=headers):
+            barrier.wait()
+            answers[i] = app.post(
+                f"/api/conversations/{started['id']}/messages",
+                json={"text": f"variant {i}", "client_id": "one-id"},
+                headers=headers,
+            ).status_code
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        stored = [
+            m["text"] for m in view(app, started["id"])["messages"] if m["sender"] == "customer"
+        ]
+        assert len(stored) == 1, stored
+        taken = [i for i, status in answers.items() if status == 200]
+        assert [f"variant {i}" for i in taken] == stored, answers  # 200 only for the stored words
+        assert sorted(answers.values()) == [200] + [409] * (senders - 1), answers

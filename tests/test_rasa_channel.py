@@ -429,6 +429,8 @@ def test_a_full_chat_is_told_to_the_widget(served, monkeypatch) -> None:
         ({"message": 42}, "non-blank"),
         ({"message": "x" * 5001}, "5000"),
         ({"message": "bad \ud800 text"}, "Unicode"),
+        ({"message": "a\u0000b"}, "NUL"),  # refused on either database, as REST refuses it
+        ({"message": "\u200b\u2060\ufeff"}, "non-blank"),  # shows as nothing
         ({"message": "hi", "session_id": "f" * 32}, "confirmed"),
     ],
 )
@@ -534,5 +536,26 @@ def test_a_rasa_widget_in_japanese_starts_a_japanese_conversation(served) -> Non
         told = widget.uttered(3)[-1]
         assert told["metadata"]["sender"] == "system"
         assert told["text"].startswith("ただいま対応できる担当者がいないため")
+    finally:
+        widget.close()
+
+
+def test_a_page_address_that_is_no_web_page_s_loses_the_customer_nothing(served) -> None:
+    """customData's `page_url` must be a web page's (http or https), as REST's; one that is not
+    is left out on its own: the customer's name and email are kept."""
+    served.bot.replies.append([{"text": "Hello."}])
+    widget = Widget(served.url)
+    try:
+        custom = {
+            "page_url": "javascript:alert(1)",
+            "customer": {"name": "Ana", "email": "ana@example.com"},
+        }
+        widget.say("hello", customData=custom)
+        widget.uttered(2)
+        cid = conversation_of(served.database, widget.session_id)
+        with served.http() as http:
+            view = http.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
+        assert view["customer"] == {"name": "Ana", "email": "ana@example.com"}
+        assert not (view.get("page_url") or "").startswith("javascript:")
     finally:
         widget.close()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.unstorable import blank
+
 MAX_TEXT = 5000  # as POST /api/conversations/{id}/messages
 MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,90}$")
 
@@ -40,8 +42,10 @@ def parse_utterance(data: Any) -> tuple[str, dict[str, Any]]:
     if not isinstance(data, dict):
         raise BadUtterance("user_uttered takes an object: {message, session_id}")
     text = data.get("message")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or blank(text):
         raise BadUtterance("message must be non-blank text")
+    if "\x00" in text:  # as the REST route: neither database is asked to store one
+        raise BadUtterance("message must not contain a NUL character (\\u0000)")
     if len(text) > MAX_TEXT:
         raise BadUtterance(f"message is longer than {MAX_TEXT} characters")
     try:

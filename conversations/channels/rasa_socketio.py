@@ -241,20 +241,21 @@ class RasaChannel:
         found = self.conversation_of(session_id)
         if found is not None:
             return found
-        from conversations.api import StartIn
+        from conversations.api import StartIn, web_page
 
-        referrer = self.sio.get_environ(sid) or {}
-        start = {"customer": custom.get("customer") or {}, "page_url": custom.get("page_url")}
+        referrer = (self.sio.get_environ(sid) or {}).get("HTTP_REFERER")
         try:
-            body = StartIn.model_validate(start)
+            customer = StartIn.model_validate({"customer": custom.get("customer") or {}}).customer
         except ValidationError as exc:
-            log.info("customData ignored: %s", exc.errors(include_url=False))
-            body = StartIn()
+            log.info("customData's customer ignored: %s", exc.errors(include_url=False))
+            customer = StartIn().customer
+        # The page the widget is on, else the Referer: only a web page's address (http or https).
+        page_url = web_page(custom.get("page_url")) or web_page(referrer)
         # rasa-webchat's own convention for the widget's language is `customData.language`.
         locale = custom.get("locale") or custom.get("language")
         view, _token = self.conversations.start(
-            customer=body.customer.model_dump(),
-            page_url=body.page_url or referrer.get("HTTP_REFERER"),
+            customer=customer.model_dump(),
+            page_url=page_url,
             language=supported(locale) if isinstance(locale, str) else None,
         )
         with self.storage.write() as db:
