@@ -21,6 +21,7 @@ from handoff.errors import AgentNotFound, CannedNotFound, RatingNotAllowed, Tran
 from handoff.offers import make_offer, mark_passed
 from handoff.queue import Queue, queue_rank
 from handoff.routing import GENERAL, level
+from handoff.states import UNFINISHED
 from handoff.stints import end_stint
 from handoff.ticket_words import CSAT_BUTTONS
 from handoff.tickets import TicketStore
@@ -322,6 +323,14 @@ class Desk:
         row = self.conversations.get(conversation_id)
         if row["status"] not in (Status.RESOLVED.value, Status.TICKETED.value):
             raise RatingNotAllowed("a conversation can be rated once it is resolved")
+        if (
+            row["status"] == Status.TICKETED.value
+            and self.tickets.status(row["ticket_id"]) in UNFINISHED
+        ):
+            # Rated once, a ticket's chat could not be rated for the help that solves it.
+            raise RatingNotAllowed(
+                "a conversation that became a ticket can be rated once the ticket is solved"
+            )
         if row["csat_score"] is not None:
             raise RatingNotAllowed("this conversation has already been rated")
         self.conversations.rate(

@@ -73,17 +73,25 @@ def on_ticket_text(
 
 
 def filed_email(ticket_id: str, conversation: dict[str, Any], *, link: str | None = None) -> Email:
-    """The email saying the ticket was filed, with the question it is about as the customer
-    wrote it (the hand-over package's), so the mail makes sense read days later; and `link`,
-    which opens the chat again (conversations.links), when there is one."""
-    language, customer_name = conversation["language"], conversation["customer_name"]
+    """The email saying the ticket was filed; and `link`, which opens the chat again
+    (conversations.links), when there is one.
+
+    Anyone may start a chat with any address, so for an address nobody vouched for this email
+    carries none of the customer's own words: neither their name nor their question. Otherwise a
+    stranger could have the support address mail their text and links to whoever they name (the
+    helpdesk relay spam of 2023). A customer the company's site signed in (`user_id`,
+    conversations.identity) is greeted by name and reads the question as they wrote it, so the
+    mail makes sense read days later."""
+    language = conversation["language"]
+    vouched = bool(conversation.get("user_id"))
+    customer_name = conversation["customer_name"] if vouched else None
     greeting = (
         say(language, "email.greeting_named", customer_name=customer_name)
         if customer_name
         else say(language, "email.greeting")
     )
     body = say(language, "email.ticket_filed_body", ticket_id=ticket_id)
-    question = json.loads(conversation["handoff"] or "{}").get("question")
+    question = json.loads(conversation["handoff"] or "{}").get("question") if vouched else None
     if question:
         body += "\n\n" + say(language, "email.ticket_filed_question", question=question)
     if link:
@@ -109,16 +117,25 @@ def solved_email(ticket_id: str, *, language: str | None, link: str | None = Non
 
 
 def reply_email(
-    ticket_id: str, text: str, *, language: str | None, link: str | None = None
+    ticket_id: str,
+    text: str,
+    *,
+    language: str | None,
+    link: str | None = None,
+    author: str | None = None,
 ) -> Email:
+    """An agent's reply by email, signed with their name as it is in the chat (`author`)."""
     footer = (
         say(language, "email.ticket_reply_footer_link", link=link)
         if link
         else say(language, "email.ticket_reply_footer")
     )
+    signed = (
+        "\n\n" + say(language, "email.ticket_reply_signature", agent_name=author) if author else ""
+    )
     return Email(
         subject=say(language, "email.ticket_reply_subject", ticket_id=ticket_id),
-        body=f"{as_plain(text)}\n\n{footer}\n",  # the agent's Markdown as plain text
+        body=f"{as_plain(text)}{signed}\n\n{footer}\n",  # the agent's Markdown as plain text
     )
 
 
@@ -151,16 +168,18 @@ def email_reply(
     conversations: ConversationStore,
     notifier: Notifier,
     row: dict[str, Any],
-    text: str,
+    message: dict[str, Any],
     links: ChatLinks,
 ) -> None:
-    """Email an agent's reply on the ticket (`row`) to the customer, with a link to the chat."""
+    """Email an agent's reply (`message`, as stored in the chat) on the ticket (`row`) to the
+    customer, with a link to the chat."""
     conversation_id = row["conversation_id"]
     mail = reply_email(
         row["id"],
-        text,
+        message["text"],
         language=conversations.language(conversation_id),
         link=links.to(conversation_id),
+        author=message.get("author"),
     )
     notifier.enqueue_email(
         to=row["customer_email"], subject=mail.subject, body=mail.body, topic="ticket.updated"

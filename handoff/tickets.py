@@ -337,7 +337,7 @@ class TicketStore:
             if row["status"] == TicketStatus.CLOSED:
                 raise IllegalTicketMove(row["status"], "replied to")
             author = agent_name(self.storage.db, agent_id)
-            message, _ = self.conversations.add_message(
+            said, _ = self.conversations.add_message(
                 row["conversation_id"], sender="agent", text=text, at=at, author=author
             )
             changes: dict[str, Any] = {}
@@ -349,11 +349,11 @@ class TicketStore:
                 changes["status"] = TicketStatus.PENDING
             self._change(ticket_id, changes, TicketReplied(agent_id), at)
             if row["customer_email"]:
-                ticket_words.email_reply(self.conversations, self.notifier, row, text, self.links)
+                ticket_words.email_reply(self.conversations, self.notifier, row, said, self.links)
             self.notifier.enqueue_webhook(
                 topic="ticket.updated", payload=self.summary(ticket_id).model_dump()
             )
-        return Message.model_validate(message)
+        return Message.model_validate(said)
 
     def customer_replied(self, conversation_id: str, *, address: str | None) -> str | None:
         """The customer wrote in a ticketed chat: a pending or solved ticket opens again; an

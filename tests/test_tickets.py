@@ -545,3 +545,31 @@ def test_notes_and_replies_must_say_something_storable(client, bot, admin) -> No
         client.get(f"/api/tickets/{ticket_id}", headers=admin).json()["notes"][-1]["text"]
         == "Card log checked."
     )
+
+
+def test_a_ticket_s_chat_is_rated_once_the_ticket_is_solved(client, bot, admin) -> None:
+    """Rating is once a chat: a ticket's customer rates the help that solved it, so a score
+    sent while the ticket is still open is refused, saying when it can be given."""
+    ticket_id, cid, headers = ticketed(client, bot)
+    early = client.post(f"/api/conversations/{cid}/csat", json={"score": 1}, headers=headers)
+    assert early.status_code == 409, early.text
+    assert "once the ticket is solved" in early.json()["detail"]
+    solved = client.patch(f"/api/tickets/{ticket_id}", json={"status": "solved"}, headers=admin)
+    assert solved.status_code == 200, solved.text
+    rated = client.post(f"/api/conversations/{cid}/csat", json={"score": 5}, headers=headers)
+    assert rated.status_code == 200, rated.text
+    assert client.get(f"/api/conversations/{cid}", headers=admin).json()["csat"]["score"] == 5
+
+
+def test_a_score_typed_on_a_ticket_opened_again_is_a_message_on_it(client, bot, admin) -> None:
+    """The rating request came with the solved ticket; the agent opened it again. A score typed
+    then is not a rating (none is taken before the ticket is solved): it is added to the ticket."""
+    ticket_id, cid, headers = ticketed(client, bot)
+    client.patch(f"/api/tickets/{ticket_id}", json={"status": "solved"}, headers=admin)
+    client.patch(f"/api/tickets/{ticket_id}", json={"status": "open"}, headers=admin)
+    sent = client.post(f"/api/conversations/{cid}/messages", json={"text": "5"}, headers=headers)
+    assert sent.status_code == 200, sent.text
+    view = client.get(f"/api/conversations/{cid}", headers=admin).json()
+    assert view.get("csat") is None
+    ticket = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert any(m["sender"] == "customer" and m["text"] == "5" for m in ticket["transcript"])
