@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.words import say
+from tests.browser.test_console import offered_to
 from tests.factories import make_agent
 from tests.helpers import ADMIN_HEADERS, app_process, wait_held, wait_until
 
@@ -84,8 +85,9 @@ def test_the_console_keeps_its_agent_online_and_a_silent_one_is_set_away(
     expect(pane.locator(".chat-status")).to_have_text("queued")
     seen = http.get(f"/api/conversations/{started['id']}", headers=customer).json()
     assert seen["messages"][-1]["text"] == say("en", "chat.agent_away", name="Priya Raman")
-    to_tom = http.get(f"/api/agents/{tom['id']}/offers", headers=tom["headers"]).json()
-    assert [o["conversation_id"] for o in to_tom] == [started["id"]]
+    wait_until(  # once the queue has run (the banner may come first)
+        lambda: offered_to(http, tom) == [started["id"]], what="the chat offered to Tom"
+    )
 
     # Back on the network, she chooses Online again.
     page.unroute("**/heartbeat")
@@ -180,7 +182,8 @@ def test_going_offline_at_the_end_of_a_shift_passes_the_chat_on(presence_url, ne
     expect(pane.locator(".chat-status")).to_have_text("queued")
     seen = http.get(f"/api/conversations/{started['id']}", headers=customer).json()
     assert seen["messages"][-1]["text"] == say("en", "chat.agent_away", name="Kenji Mori")
-    to_tom = http.get(f"/api/agents/{tom['id']}/offers", headers=tom["headers"]).json()
-    assert [o["conversation_id"] for o in to_tom] == [started["id"]]
+    wait_until(  # once the queue has run (the banner may come first)
+        lambda: offered_to(http, tom) == [started["id"]], what="the chat offered to Tom"
+    )
     assert page.errors == []
     http.put(f"/api/agents/{tom['id']}/status", json={"status": "offline"}, headers=tom["headers"])

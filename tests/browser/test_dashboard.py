@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -74,18 +75,24 @@ class StandInRasa(BaseHTTPRequestHandler):
         return None
 
 
-@pytest.fixture(scope="module")
-def ops_app(tmp_path_factory) -> Iterator[str]:
-    rasa = ThreadingHTTPServer(("127.0.0.1", 0), StandInRasa)
+@contextmanager
+def stand_in_rasa(bot: type[StandInRasa] = StandInRasa) -> Iterator[str]:
+    """The scripted stand-in's address while it serves, on a port of its own."""
+    rasa = ThreadingHTTPServer(("127.0.0.1", 0), bot)
     threading.Thread(target=rasa.serve_forever, daemon=True).start()
     try:
-        with app_process(
-            tmp_path_factory.mktemp("dashboard"),
-            rasa_url=f"http://127.0.0.1:{rasa.server_address[1]}",
-        ) as url:
-            yield url
+        yield f"http://127.0.0.1:{rasa.server_address[1]}"
     finally:
         rasa.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ops_app(tmp_path_factory) -> Iterator[str]:
+    with (
+        stand_in_rasa() as rasa_url,
+        app_process(tmp_path_factory.mktemp("dashboard"), rasa_url=rasa_url) as url,
+    ):
+        yield url
 
 
 class Customer:
@@ -371,7 +378,10 @@ def test_a_date_typed_digit_by_digit_loads_once_it_is_whole(ops_app, activity, p
     page.keyboard.type("02142020")  # month, day, then the year a digit at a time
     expect(page.locator("#until")).to_have_value("2020-02-14")
     expect(page.locator("#status")).to_contain_text("2020-01-01 to 2020-02-14")
-    assert all("until=2020-02-14" in url for url in asked), asked  # no year 0002, 0020, …
+    # No half-typed year (0002, 0020, …) is asked for; a whole date passed on the way (the day's
+    # "1" of "14": 2020-02-01) may be, if the browser stalls: the last asked is the date typed.
+    years = [int(re.search(r"until=(\d{4})", url).group(1)) for url in asked]
+    assert asked and min(years) >= 2000 and "until=2020-02-14" in asked[-1], asked
     # A From left empty shows which day the figures start on: the server's default.
     page.fill("#since", "")
     expect(page.locator("#since")).not_to_have_value("")

@@ -5,43 +5,36 @@ what GET /api/metrics answers once every durable window is over."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from conversations.identity import sign
-from tests.browser.test_dashboard import StandInRasa, open_dashboard, percent
+from tests.browser.test_dashboard import open_dashboard, percent, stand_in_rasa
 from tests.helpers import ADMIN_HEADERS, app_process, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 SECRET = "company-identity-secret"
-IDLE_S = 5  # long enough for two messages in a row, even on a busy machine
+IDLE_S = 30  # long enough for two messages in a row, and the dashboard's load after the last
 WINDOW_H = 0.005  # 18 s: long enough for a return right after a resolution
 
 
 @pytest.fixture(scope="module")
 def ops_app(tmp_path_factory) -> Iterator[str]:
-    rasa = ThreadingHTTPServer(("127.0.0.1", 0), StandInRasa)
-    threading.Thread(target=rasa.serve_forever, daemon=True).start()
-    try:
-        with app_process(
-            tmp_path_factory.mktemp("resolutions"),
-            rasa_url=f"http://127.0.0.1:{rasa.server_address[1]}",
-            env={
-                "CASCADE_IDLE_LIMIT_S": str(IDLE_S),
-                "CASCADE_DURABLE_WINDOW_H": str(WINDOW_H),
-                "CASCADE_IDENTITY_SECRET": SECRET,
-                "CASCADE_ROUTE_INTERVAL_S": "0.2",
-            },
-        ) as url:
-            yield url
-    finally:
-        rasa.shutdown()
+    env = {
+        "CASCADE_IDLE_LIMIT_S": str(IDLE_S),
+        "CASCADE_DURABLE_WINDOW_H": str(WINDOW_H),
+        "CASCADE_IDENTITY_SECRET": SECRET,
+        "CASCADE_ROUTE_INTERVAL_S": "0.2",
+    }
+    with (
+        stand_in_rasa() as rasa_url,
+        app_process(tmp_path_factory.mktemp("resolutions"), rasa_url=rasa_url, env=env) as url,
+    ):
+        yield url
 
 
 def start(http: httpx.Client, **customer: str):
@@ -83,7 +76,7 @@ def test_confirmed_assumed_durable_and_reopened_on_the_dashboard(ops_app, page, 
                 http.get(f"/api/conversations/{quiet}", headers=ADMIN_HEADERS).json()["status"]
                 == "resolved"
             ),
-            timeout_s=60,
+            timeout_s=IDLE_S + 60,
             what="the idle limit resolving the quiet chat",
         )
         wait_until(

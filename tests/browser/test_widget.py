@@ -98,8 +98,10 @@ def test_one_script_tag_embeds_a_chat_that_knows_its_page_and_survives_a_reload(
     chat = page.frame_locator("#cascade-frame")
     expect(chat.locator(".msg.customer").first).to_have_text(XSS)
     chat.get_by_role("button", name="Close chat").click()
+    launcher = page.get_by_role("button", name="Chat with us")
+    expect(launcher).to_have_attribute("aria-expanded", "false")
     page.reload()  # closed, it stays closed
-    page.get_by_role("button", name="Chat with us").click()
+    launcher.click()
     expect(chat.locator(".msg.customer").first).to_have_text(XSS)
     assert conversation_id(page) == cid
     assert page.dialogs == [] and page.errors == []
@@ -199,6 +201,48 @@ def with_the_agent(app, api, agent, page):
     return chat, cid
 
 
+def test_replies_are_counted_on_the_site_s_next_pages_too(app, api, agent, page) -> None:
+    """A customer who closes the chat and goes on browsing the site still sees the agent's
+    replies counted on the launcher of each page they open, until they open the chat."""
+    chat, cid = with_the_agent(app, api, agent, page)
+    chat.get_by_role("button", name="Close chat").click()
+    launcher = page.get_by_role("button", name="Chat with us")
+    expect(launcher).to_have_attribute("aria-expanded", "false")  # closed, then the next page
+    page.reload()  # the site's next page
+    expect(page.get_by_role("button", name="Chat with us")).to_be_visible()
+    for n, text in enumerate(["Found both charges.", "One is refunded; see it in 3 days."]):
+        sent = httpx.post(
+            f"{app}/api/conversations/{cid}/messages",
+            json={"text": text, "client_id": f"away-{n}"},
+            headers=agent["headers"],
+            timeout=30,
+        )
+        assert sent.status_code == 200, sent.text
+    expect(page.locator("#cascade-unread")).to_have_text("2")
+    page.reload()  # and another: the replies since the customer last looked, still 2
+    expect(page.locator("#cascade-unread")).to_have_text("2")
+    page.locator("#cascade-launcher").click()
+    expect(page.locator("#cascade-unread")).to_be_hidden()
+    chat = page.frame_locator("#cascade-frame")
+    expect(chat.locator(".msg.agent").last).to_contain_text("One is refunded")
+    assert conversation_id(page) == cid
+    chat.get_by_role("button", name="Close chat").click()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    page.reload()  # seen now: nothing to count until the agent writes again
+    hidden = page.frame_locator("#cascade-frame")  # loaded closed, to count what comes
+    expect(hidden.locator(".msg.agent").last).to_contain_text("One is refunded")
+    expect(page.locator("#cascade-unread")).to_be_hidden()
+    sent = httpx.post(
+        f"{app}/api/conversations/{cid}/messages",
+        json={"text": "Anything else?", "client_id": "away-2"},
+        headers=agent["headers"],
+        timeout=30,
+    )
+    assert sent.status_code == 200, sent.text
+    expect(page.locator("#cascade-unread")).to_have_text("1")
+    assert page.errors == []
+
+
 def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, agent, page):
     chat, cid = with_the_agent(app, api, agent, page)
 
@@ -213,6 +257,7 @@ def test_replies_to_a_closed_chat_are_counted_and_the_rating_can_wait(app, api, 
     # Closed, the chat counts the agent's replies on its launcher; opened, it shows the newest.
     chat.get_by_role("button", name="Close chat").click()
     launcher = page.get_by_role("button", name="Chat with us")
+    expect(launcher).to_have_attribute("aria-expanded", "false")  # closed before they come
     for n, text in enumerate(["Found both charges.", "One is refunded; see it in 3 days."]):
         httpx.post(
             f"{app}/api/conversations/{cid}/messages",
@@ -455,7 +500,8 @@ def test_at_phone_width_the_chat_fills_the_screen_and_works_by_keyboard(app, new
     chat.locator(".msg.bot").first.wait_for()
     box = page.locator("#cascade-frame").bounding_box()
     assert (box["width"], box["height"]) == (375, 740)
-    page.keyboard.type("Can I use my card abroad?")  # focus is already in the message box
+    expect(chat.get_by_label("Your message")).to_be_focused()  # the keyboard is in the box
+    page.keyboard.type("Can I use my card abroad?")
     page.keyboard.press("Enter")
     expect(chat.locator(".msg.customer").first).to_have_text("Can I use my card abroad?")
     composer = chat.locator("#composer").bounding_box()

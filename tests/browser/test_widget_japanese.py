@@ -202,6 +202,10 @@ def test_an_english_widget_follows_a_customer_who_writes_japanese(app, api, site
     )
     expect(chat.get_by_label("メッセージ")).to_have_attribute("placeholder", re.compile("…$"))
     expect(chat.locator("html")).to_have_attribute("lang", "ja")
+    # The greeting's time, shown in English before, reads as Japanese does too (15:17, no PM).
+    expect(chat.locator(".msg.bot").first).to_have_attribute(
+        "data-time", re.compile(r"^\d{1,2}:\d{2}$")
+    )
     cid = conversation_id(page)
     view = api.get(f"/api/conversations/{cid}").json()
     assert (view["language"], view["language_source"]) == ("ja", "detected")

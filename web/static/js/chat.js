@@ -10,6 +10,9 @@ import { language as wordsLanguage, loadWords, parts, w } from "./shared/words.j
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const embedded = params.get("embed") === "1";
+// Loaded hidden by the launcher on a later page of the site, to count replies on it: it resumes
+// the chat this browser has, and never starts one.
+const preloaded = embedded && params.get("preload") === "1";
 const STORE = "cascade.chat";
 const VISITOR = "cascade.visitor"; // this browser's id, kept across chats: a returning visitor
 const RATING_PAYLOAD = /^\/csat\{/;
@@ -50,8 +53,10 @@ const state = {
   busy: 0,
   score: 0,
   ratingSkipped: 0, // the rating request (its message id) the customer said "Not now" to
+  ratedHere: false, // rated in this widget's form (a score typed in the chat is thanked by the chat)
   shown: !embedded, // the chat is on screen (an embedded one is hidden while its launcher is closed)
   unread: 0, // replies that came while it was hidden
+  seen: 0, // the newest message id the customer has had on screen (kept with the chat)
   loaded: false,
   agentTyping: 0, // until when (ms) the agent is shown typing
   agentWrote: 0, // when (ms) the agent's latest message came
@@ -65,7 +70,10 @@ const TYPING_SHOWN_MS = 6000;
 const TYPING_LATE_MS = 1500;
 
 function save() {
-  store.setItem(STORE, JSON.stringify({ id: state.id, token: state.token, ratingSkipped: state.ratingSkipped }));
+  store.setItem(
+    STORE,
+    JSON.stringify({ id: state.id, token: state.token, ratingSkipped: state.ratingSkipped, ratedHere: state.ratedHere, seen: state.seen }),
+  );
 }
 
 // -- the conversation ------------------------------------------------------------------
@@ -90,11 +98,17 @@ async function begin() {
     state.id = chat.id;
     state.token = chat.token;
     state.ratingSkipped = chat.ratingSkipped || 0;
+    state.ratedHere = Boolean(chat.ratedHere);
+    // A chat kept before the customer's views were: nothing in it counts as unseen.
+    state.seen = chat.seen ?? Number.MAX_SAFE_INTEGER;
     try {
       await refresh();
       save();
       connect();
       if (linked && chat !== linked && linked.id !== chat.id) showError(w("widget.link_ended"));
+      // A chat that is over (a ticket's is not: its replies still come) loads on no next page.
+      const over = ["resolved", "abandoned", "closed"].includes(state.status);
+      if (embedded) parent.postMessage({ type: "cascade:chat", active: !over }, "*");
       return;
     } catch (err) {
       if (!(err.status === 401 || err.status === 403 || err.status === 404)) throw err;
@@ -102,11 +116,18 @@ async function begin() {
       else linkEnded = true;
     }
   }
+  if (preloaded) {
+    // No chat to resume: the launcher drops this frame and starts one only when opened.
+    parent.postMessage({ type: "cascade:chat", active: false }, "*");
+    return;
+  }
   const customer = {};
   if (params.get("name")) customer.name = params.get("name");
   if (params.get("email")) customer.email = params.get("email");
   Object.assign(customer, identity());
-  const body = { customer, page_url: params.get("page") || document.referrer || location.href };
+  const page = params.get("page") || document.referrer || location.href;
+  // Only a web page's address is taken (a page opened from a file has none to give).
+  const body = { customer, page_url: /^https?:/i.test(page) ? page : null };
   if (words.matched) body.locale = words.language; // the customer's own messages may change it
   const started = await api("/api/conversations", { method: "POST", body });
   state.id = started.id;
@@ -114,6 +135,7 @@ async function begin() {
   save();
   apply(started);
   connect();
+  if (embedded) parent.postMessage({ type: "cascade:chat", active: true }, "*");
   if (linkEnded) showError(w("widget.link_ended"));
 }
 
@@ -175,6 +197,11 @@ function follow(language) {
     .then(() => {
       if (params.get("title")) $("chat-title").textContent = params.get("title");
       for (const node of document.querySelectorAll(".msg.bot > .from")) node.textContent = w("widget.from_bot");
+      // The times already shown, in the chat's language too (12:23 AM becomes 0:23).
+      for (const node of document.querySelectorAll(".msg[data-id]")) {
+        const message = state.messages.get(Number(node.dataset.id));
+        if (message) node.dataset.time = clock(message.created_at);
+      }
       for (const star of document.querySelectorAll(".star")) {
         star.setAttribute("aria-label", w("widget.rating_star", { score: star.dataset.score }));
       }
@@ -191,8 +218,21 @@ function unseen(count) {
   parent.postMessage({ type: "cascade:unread", count: state.unread }, "*");
 }
 
+// The customer has the chat on screen: what it holds is seen (kept, for the next page's count).
+function markSeen() {
+  if (!state.messages.size) return; // not loaded yet: nothing was seen
+  const newest = Math.max(...state.messages.keys());
+  if (!state.shown || !state.id || newest === state.seen) return;
+  state.seen = newest;
+  // Only the chat this browser keeps: one being left ("Start a new chat") is not kept again by a
+  // message that arrives as it goes, or the reloaded frame would open it once more.
+  const kept = JSON.parse(store.getItem(STORE) || "null");
+  if (kept && kept.id === state.id) save();
+}
+
 function opened() {
   state.shown = true;
+  markSeen();
   state.unread = 0;
   parent.postMessage({ type: "cascade:unread", count: 0 }, "*");
   const log = $("log");
@@ -211,6 +251,11 @@ function merge(messages) {
     state.messages.set(message.id, message);
   }
   if (state.loaded) unseen(fresh);
+  else if (preloaded && !state.shown) {
+    // Loaded hidden on another page: the replies since the customer last looked are counted.
+    unseen(messages.filter((m) => m.id > state.seen && m.sender !== "customer").length);
+  }
+  markSeen();
 }
 
 // A message typed while the chat is still starting is shown at once and sent once it has started.
@@ -441,6 +486,8 @@ function bubble(message) {
 
 // The newest message asking for a rating (its rating buttons), else the resolution itself.
 function ratingRequest() {
+  // A ticket is rated once it is solved: one opened again puts its rating request away.
+  if (state.status === "ticketed" && !["solved", "closed"].includes(state.ticketStatus)) return 0;
   const messages = [...state.messages.values()].sort((a, b) => a.id - b.id);
   let asked = 0;
   for (const m of messages) if ((m.buttons || []).some((b) => RATING_PAYLOAD.test(b.payload))) asked = m.id;
@@ -481,8 +528,9 @@ function renderRating() {
   const wanted = ratingWanted();
   if (!wanted) {
     form.hidden = true;
-    // A rating typed in the chat ("5") is thanked by the server's own message: not twice.
-    if (state.csat && !$("rated") && !wroteSinceAsked()) {
+    // A rating typed in the chat ("5") is thanked by the server's own message: not twice, then
+    // or after (the customer writing on reopens the chat, whatever the status says by then).
+    if (state.csat && state.ratedHere && !$("rated") && !wroteSinceAsked()) {
       $("log").append(el("li", { class: "msg system", id: "rated" }, el("div", { class: "text" }, w("widget.rated", { score: state.csat.score }))));
     }
     return;
@@ -519,6 +567,8 @@ async function rate(event) {
       token: state.token,
       body: { score: state.score, comment: comment || null },
     });
+    state.ratedHere = true;
+    save();
     $("rating").hidden = true;
     render();
   } catch (err) {

@@ -45,49 +45,57 @@
   launcher.addEventListener("focus", function () { launcher.style.outline = "3px solid #f9a825"; });
   launcher.addEventListener("blur", function () { launcher.style.outline = "none"; });
 
-  // Left open, the chat opens again on the next page of the site (this tab only).
-  function remember(isOpen) {
+  // What the next page of the site (this tab only) needs to know: "cascade.open", the chat was
+  // left open, so it opens again; "cascade.chat", a chat is under way, even closed, so it loads
+  // hidden and replies that come while the customer browses are counted on the launcher there.
+  function keep(key, on) {
     try {
-      if (isOpen) sessionStorage.setItem("cascade.open", "1");
-      else sessionStorage.removeItem("cascade.open");
-    } catch (e) { /* a page that refuses storage: the chat starts closed */ }
+      if (on) sessionStorage.setItem(key, "1");
+      else sessionStorage.removeItem(key);
+    } catch (e) { /* a page that refuses storage: the chat starts closed, the count from 0 */ }
   }
-  function remembered() {
-    try { return sessionStorage.getItem("cascade.open") === "1"; } catch (e) { return false; }
+  function kept(key) {
+    try { return sessionStorage.getItem(key) === "1"; } catch (e) { return false; }
   }
 
   var frame = null;
+  var hiddenLoad = false; // the frame was loaded hidden, to count replies only
   function open() {
-    remember(true);
-    if (!frame) {
-      var src = new URL(origin + "/chat");
-      src.searchParams.set("embed", "1");
-      src.searchParams.set("page", location.href);
-      if (script.getAttribute("data-company")) src.searchParams.set("title", script.getAttribute("data-company"));
-      if (lang) src.searchParams.set("lang", lang);
-      ["name", "email", "user-id", "user-hash"].forEach(function (key) {
-        var value = script.getAttribute("data-" + key);
-        if (value) src.searchParams.set(key.replace("-", "_"), value);
-      });
-      frame = document.createElement("iframe");
-      frame.id = "cascade-frame";
-      frame.title = label.textContent;
-      frame.src = src.toString();
-      frame.setAttribute("allow", "clipboard-write");
-      frame.addEventListener("load", function () {
-        if (frame.style.display !== "none") post("cascade:focus");
-      });
-      document.body.appendChild(frame);
-      place();
-    }
+    keep("cascade.open", true);
+    if (!frame) load(false);
     frame.style.display = "block";
     launcher.setAttribute("aria-expanded", "true");
     launcher.style.display = narrow() ? "none" : "block";
     frame.focus();
     post("cascade:focus");
   }
+  // The chat's frame; `hidden`: loaded closed, only to count replies (it starts no chat).
+  function load(hidden) {
+    var src = new URL(origin + "/chat");
+    src.searchParams.set("embed", "1");
+    hiddenLoad = hidden;
+    if (hidden) src.searchParams.set("preload", "1");
+    src.searchParams.set("page", location.href);
+    if (script.getAttribute("data-company")) src.searchParams.set("title", script.getAttribute("data-company"));
+    if (lang) src.searchParams.set("lang", lang);
+    ["name", "email", "user-id", "user-hash"].forEach(function (key) {
+      var value = script.getAttribute("data-" + key);
+      if (value) src.searchParams.set(key.replace("-", "_"), value);
+    });
+    frame = document.createElement("iframe");
+    frame.id = "cascade-frame";
+    frame.title = label.textContent;
+    frame.src = src.toString();
+    frame.setAttribute("allow", "clipboard-write");
+    frame.addEventListener("load", function () {
+      if (frame.style.display !== "none") post("cascade:focus");
+    });
+    place();
+    if (hidden) frame.style.display = "none";
+    document.body.appendChild(frame);
+  }
   function close() {
-    remember(false);
+    keep("cascade.open", false);
     if (frame) frame.style.display = "none";
     post("cascade:hidden");
     launcher.setAttribute("aria-expanded", "false");
@@ -130,6 +138,16 @@
     if (event.origin !== origin || !event.data) return;
     if (event.data.type === "cascade:close") close();
     if (event.data.type === "cascade:unread") unread(Number(event.data.count) || 0);
+    if (event.data.type === "cascade:chat") {
+      keep("cascade.chat", !!event.data.active);
+      if (!event.data.active && frame && hiddenLoad) {
+        // Loaded to count replies, but the chat is gone: dropped; opening starts a new one.
+        var shown = frame.style.display !== "none";
+        frame.remove();
+        frame = null;
+        if (shown) open();
+      }
+    }
   });
   window.addEventListener("resize", place);
 
@@ -153,7 +171,8 @@
   function ready() {
     document.body.appendChild(launcher);
     words();
-    if (script.getAttribute("data-open") === "true" || remembered()) open();
+    if (script.getAttribute("data-open") === "true" || kept("cascade.open")) open();
+    else if (kept("cascade.chat")) load(true);
   }
   if (document.body) ready();
   else document.addEventListener("DOMContentLoaded", ready);

@@ -1,7 +1,7 @@
 // Offers: the list with a countdown each, accept and decline. A push and the answer to a request
 // can cross; `state.seq` decides which wins.
 
-import { clear, el } from "../shared/dom.js";
+import { drawKeyed, el } from "../shared/dom.js";
 import { duration } from "../shared/format.js";
 import { HANDOFF_REASONS } from "../shared/labels.js";
 import { openChat, refreshChats } from "./chats.js";
@@ -9,48 +9,61 @@ import { customerName, languageBadge } from "./parts.js";
 import { updateCounts } from "./sections.js";
 import { AWAY_WHY, call, failed, state, toast, ui } from "./state.js";
 
-// Drawn again on every push: a keyboard user's focus stays on the offer's button it was on.
+// Drawn again on every push and poll, often while the agent is reaching for a card's button:
+// cards are kept by chat and only a changed one is replaced, so a press begun on "Accept" before
+// a redraw still lands; a keyboard user's focus stays on the button it was on.
+const cards = new Map(); // conversation id -> { node, shows }: drawKeyed's memory
 export function renderOffers() {
   const focused = document.activeElement;
   const card = ui.offers.contains(focused) ? focused.closest(".offer") : null;
   const kept = card ? { id: card.dataset.conversation, label: focused.textContent } : null;
-  clear(ui.offers);
+  const items = [];
   if (state.agent && state.agent.status !== "online") {
     const why = state.agent.status === "away" && AWAY_WHY[state.agent.away_reason];
-    ui.offers.append(el("li", { class: why ? "away-why" : "muted" }, why || "You are " + state.agent.status + ": go online to get offers."));
+    items.push(el("li", { class: why ? "away-why" : "muted" }, why || "You are " + state.agent.status + ": go online to get offers."));
   } else if (!state.offers.size) {
-    ui.offers.append(el("li", { class: "muted" }, "No offers right now."));
+    items.push(el("li", { class: "muted" }, "No offers right now."));
   }
-  for (const offer of state.offers.values()) {
-    const h = offer.handoff || {};
-    const countdown = el("p", { class: "countdown", dataset: { expires: offer.expires_at } });
-    const accept = el("button", { type: "button", class: "primary", onclick: () => accept_(offer, accept) }, "Accept");
-    ui.offers.append(
-      el(
-        "li",
-        { class: "offer card", dataset: { conversation: offer.conversation_id } },
-        el("h3", {}, customerName({ handoff: h })),
-        el("p", { class: "tags" },
-          el("span", { class: "tag" }, offer.skill || h.skill || "general"),
-          " ",
-          el("span", { class: "tag priority-" + (offer.priority || "normal") }, offer.priority || "normal"),
-          h.language ? " " : null,
-          languageBadge(h.language)),
-        el("p", { class: "reason" }, HANDOFF_REASONS[h.reason] || h.reason || ""),
-        offer.transfer ? transferLine(offer.transfer) : null,
-        h.summary ? el("p", { class: "summary" }, h.summary) : null,
-        countdown,
-        el("div", { class: "row" }, accept, el("button", { type: "button", onclick: () => decline(offer) }, "Decline")),
-      ),
-    );
-    tickCountdown(countdown);
-  }
-  if (kept) {
+  for (const offer of state.offers.values()) items.push({ key: offer.conversation_id, shows: cardShows(offer), make: () => offerCard(offer) });
+  drawKeyed(ui.offers, cards, items);
+  if (kept && !ui.offers.contains(document.activeElement)) {
     const again = [...ui.offers.querySelectorAll(".offer")].find((o) => o.dataset.conversation === kept.id);
     const button = again && [...again.querySelectorAll("button")].find((b) => b.textContent === kept.label);
     if (button) button.focus();
   }
   updateCounts();
+}
+
+// What a card draws, and nothing else: a waiting customer's every message (in the handoff's
+// transcript) must not replace the card the agent is reaching for.
+function cardShows(offer) {
+  const h = offer.handoff || {};
+  const c = h.customer || {};
+  return JSON.stringify([offer.expires_at, offer.skill, offer.priority, offer.transfer, c.name, c.email, h.skill, h.language, h.reason, h.summary, state.agent && state.agent.id]);
+}
+
+function offerCard(offer) {
+  const h = offer.handoff || {};
+  const countdown = el("p", { class: "countdown", dataset: { expires: offer.expires_at } });
+  const accept = el("button", { type: "button", class: "primary", onclick: () => accept_(offer, accept) }, "Accept");
+  const card = el(
+    "li",
+    { class: "offer card", dataset: { conversation: offer.conversation_id } },
+    el("h3", {}, customerName({ handoff: h })),
+    el("p", { class: "tags" },
+      el("span", { class: "tag" }, offer.skill || h.skill || "general"),
+      " ",
+      el("span", { class: "tag priority-" + (offer.priority || "normal") }, offer.priority || "normal"),
+      h.language ? " " : null,
+      languageBadge(h.language)),
+    el("p", { class: "reason" }, HANDOFF_REASONS[h.reason] || h.reason || ""),
+    offer.transfer ? transferLine(offer.transfer) : null,
+    h.summary ? el("p", { class: "summary" }, h.summary) : null,
+    countdown,
+    el("div", { class: "row" }, accept, el("button", { type: "button", onclick: () => decline(offer) }, "Decline")),
+  );
+  tickCountdown(countdown); // in its card: an offer already over disables its Accept
+  return card;
 }
 
 // How the colleague a chat was sent to by name let it go (`transfer.passed_on`): told to the

@@ -3,7 +3,7 @@
 // the tickets assigned to them and the unassigned ones in their languages; a supervisor's every ticket, which they
 // reassign or move on but do not write in.
 
-import { clear, el } from "../shared/dom.js";
+import { clear, drawKeyed, el } from "../shared/dom.js";
 import { forget, keep, kept } from "../shared/kept.js";
 import { duration, when } from "../shared/format.js";
 import { HANDOFF_REASONS } from "../shared/labels.js";
@@ -167,7 +167,7 @@ const shows = (t) => JSON.stringify([t.status, t.priority, t.skill, t.language, 
 // event), often while the agent is reaching for a row: rows are kept by ticket and only a
 // changed one is replaced, so a click begun on a row before a redraw still opens its ticket, and
 // the row that had the keyboard keeps it.
-const rows = new Map(); // ticket id -> { item, shows }
+const rows = new Map(); // ticket id -> { node, shows }: drawKeyed's memory
 function renderTickets() {
   const had = ui.ticketList.contains(document.activeElement) && document.activeElement.closest(".ticket-item");
   const focused = had ? had.dataset.ticket : null;
@@ -175,25 +175,12 @@ function renderTickets() {
     (state.ticketFilter === "all" || (state.ticketFilter === "active" ? ACTIVE_TICKETS.includes(t.status) : t.status === state.ticketFilter)) &&
     (!state.mineOnly || (state.agent && t.assignee_agent_id === state.agent.id)));
   shown.sort(ORDERS[state.ticketSort] || ORDERS.newest);
-  const items = shown.map((t) => {
-    const known = rows.get(t.id);
-    if (known && known.shows === shows(t)) return known.item;
-    const item = ticketRow(t);
-    rows.set(t.id, { item, shows: shows(t) });
-    return item;
-  });
+  const items = shown.map((t) => ({ key: t.id, shows: shows(t), make: () => ticketRow(t) }));
   if (!items.length) items.push(el("li", { class: "muted" }, "No tickets here."));
-  const wanted = new Set(items);
-  for (const child of [...ui.ticketList.children]) if (!wanted.has(child)) child.remove();
-  // In order, moving only what is out of place (a row not moved is not touched).
-  items.forEach((item, i) => {
-    if (ui.ticketList.children[i] !== item) ui.ticketList.insertBefore(item, ui.ticketList.children[i] || null);
-  });
-  const listed = new Set(shown.map((t) => t.id));
-  for (const id of rows.keys()) if (!listed.has(id)) rows.delete(id);
+  drawKeyed(ui.ticketList, rows, items);
   markCurrent();
   const row = focused && rows.get(focused);
-  if (row && !row.item.contains(document.activeElement)) row.item.querySelector(".ticket-row").focus();
+  if (row && !row.node.contains(document.activeElement)) row.node.querySelector(".ticket-row").focus();
   updateCounts();
 }
 
@@ -215,8 +202,10 @@ export async function openTicket(id, { again = false } = {}) {
 }
 
 // The open ticket is no longer this agent's to see: said in its pane, whose actions are gone.
-// What they had typed stays kept, for if it comes back to them.
+// What they had typed stays kept, for if it comes back to them. Said once: a second look that
+// finds it gone leaves the pane (and the Close button the agent may be reaching for) as it is.
 function renderGone(id) {
+  if (ui.ticketPane.dataset.ticket === id && ui.ticketPane.querySelector(".gone")) return;
   const pane = clear(ui.ticketPane);
   pane.dataset.ticket = id;
   add(
@@ -259,25 +248,34 @@ function placeInPane() {
 const DRAFT = "console-ticket:";
 const drafts = new Map();
 function draftOf(id) {
-  if (!drafts.has(id)) drafts.set(id, { reply: "", note: "", status: "", ...(kept(DRAFT + id) || {}) });
+  if (!drafts.has(id)) drafts.set(id, { reply: "", note: "", status: "", assignee: "", ...(kept(DRAFT + id) || {}) });
   return drafts.get(id);
 }
 function keepDraft(id) {
   const draft = draftOf(id);
-  if (draft.reply || draft.note || draft.status) keep(DRAFT + id, draft);
+  if (draft.reply || draft.note || draft.status || draft.assignee) keep(DRAFT + id, draft);
   else forget(DRAFT + id);
 }
 
 // A supervisor hands a ticket to an agent, each named with the languages they chat in, or back
 // to the shared inbox (agents take tickets with "Assign to me").
 const NOBODY = "-";
-function reassign(t, act) {
-  const to = el("select", { id: "ticket-assignee", "aria-label": "Assign to" },
+// The one picked is kept with the ticket's draft, as the status is: a redraw before "Assign"
+// (the ticket's SLA clock turning) does not lose it.
+function reassign(t, act, draft) {
+  const to = el("select", { id: "ticket-assignee", "aria-label": "Assign to", onchange: () => { draft.assignee = to.value; keepDraft(t.id); } },
     el("option", { value: "" }, "Assign to…"),
     t.assignee_agent_id ? el("option", { value: NOBODY }, "Nobody: back to the unassigned tickets") : null,
     state.roster.filter((a) => a.id !== t.assignee_agent_id).map((a) => el("option", { value: a.id }, a.name + " (" + spoken(a, t.language) + ")")));
+  // A pick the ticket has since come to (given to that agent meanwhile, or to nobody) is done.
+  if (draft.assignee && draft.assignee === (t.assignee_agent_id || NOBODY)) {
+    draft.assignee = "";
+    keepDraft(t.id);
+  }
+  to.value = draft.assignee || "";
+  if (to.selectedIndex < 0) to.value = ""; // not among the choices (the roster not yet loaded)
   const assign = () => {
-    if (to.value) act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { assignee_agent_id: to.value === NOBODY ? null : to.value } }));
+    if (to.value) act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { assignee_agent_id: to.value === NOBODY ? null : to.value } }), "assignee");
   };
   return [to, el("button", { type: "button", onclick: assign }, "Assign")];
 }
@@ -305,6 +303,9 @@ function pickFirst(status, statusError) {
 
 function renderTicket(t, clocks, again) {
   const putBack = again ? placeInPane() : null;
+  // An error the agent was shown stays shown when the ticket is drawn again meanwhile (a
+  // colleague's action, the customer writing): it goes with their next action.
+  const shown = again && ui.ticketPane.dataset.ticket === t.id ? ui.ticketPane.querySelector("#ticket-error:not([hidden])") : null;
   const pane = clear(ui.ticketPane);
   pane.hidden = false;
   pane.dataset.ticket = t.id;
@@ -314,7 +315,7 @@ function renderTicket(t, clocks, again) {
     (TICKET_MOVES[t.status] || []).map((s) => el("option", { value: s }, s)));
   // A status picked before the ticket moved on is kept only while it is still a move from here.
   status.value = (TICKET_MOVES[t.status] || []).includes(draft.status) ? draft.status : "";
-  const statusError = el("p", { class: "error", role: "alert", hidden: true });
+  const statusError = el("p", { class: "error", id: "ticket-error", role: "alert", hidden: !shown }, shown ? shown.textContent : "");
   // `sent` names the draft the action used up (cleared once it succeeded).
   const act = async (fn, sent = null) => {
     statusError.hidden = true;
@@ -329,8 +330,12 @@ function renderTicket(t, clocks, again) {
       await Promise.all([refreshOpenTicket(t.id), loadTickets()]);
       if (!ui.ticketPane.contains(document.activeElement)) ui.ticketPane.querySelector("h2")?.focus({ preventScroll: true });
     } catch (err) {
-      statusError.textContent = err.message;
-      statusError.hidden = false;
+      // Said in the pane as it is now: drawn again while the request was out (the push of a
+      // colleague's change that refused it), this one's error line is no longer on the page.
+      const now = ui.ticketPane.dataset.ticket === t.id && ui.ticketPane.querySelector("#ticket-error");
+      const line = now || statusError;
+      line.textContent = err.message;
+      line.hidden = false;
     }
   };
   const reply = el("textarea", { id: "ticket-reply", rows: 3, oninput: () => { draft.reply = reply.value; keepDraft(t.id); } });
@@ -358,7 +363,7 @@ function renderTicket(t, clocks, again) {
       state.agent && t.assignee_agent_id !== state.agent.id
         ? el("button", { type: "button", onclick: () => act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { assignee_agent_id: state.agent.id } })) }, "Assign to me")
         : null,
-      !state.agent && state.oversees ? reassign(t, act) : null),
+      !state.agent && state.oversees ? reassign(t, act, draft) : null),
     statusError,
     el("div", { class: "chat-body" },
       el("div", { class: "conversation" },

@@ -1,7 +1,7 @@
 // The article list, with its search box and its filters: status (asked of the server), language
 // and skill (the listed articles narrowed here, as a knowledge base in two languages and a dozen
 // skills is long to scroll).
-import { clear, el } from "../shared/dom.js";
+import { clear, drawKeyed, el } from "../shared/dom.js";
 import { when } from "../shared/format.js";
 import { $, state, call, reason, debounce, requestArticle } from "./state.js";
 import { keptIds } from "./changes.js";
@@ -54,36 +54,47 @@ function offerSkills(articles) {
   select.value = state.skill;
 }
 
+// The list is drawn again after each search keystroke, open and save, often while the editor is
+// reaching for an article: items are kept by article and only a changed one is replaced, so a
+// click begun on an item before a redraw still opens it.
+const items = new Map(); // article id -> { node, shows }: drawKeyed's memory
+function articleItem(article) {
+  return el(
+    "li",
+    {},
+    el(
+      "button",
+      {
+        type: "button",
+        class: "article-item",
+        dataset: { id: article.id },
+        onclick: () => requestArticle(article.id),
+      },
+      el("span", { class: "article-title" }, article.title),
+      el(
+        "span",
+        { class: "article-meta" },
+        el("span", { class: "status status-" + article.status }, article.status),
+        kept.has(article.id) && el("span", { class: "status status-changes" }, "unpublished changes"),
+        [" " + article.skill, LANGUAGES[article.language] || article.language, article.id, "v" + article.version, when(article.updated_at)].join(" · ")
+      )
+    )
+  );
+}
+
 function renderList(all) {
   offerSkills(all);
   const articles = all.filter((a) => (!state.language || a.language === state.language) && (!state.skill || a.skill === state.skill));
-  const list = clear($("article-list"));
-  for (const article of [...articles].sort(ORDERS[state.order] || ORDERS.title)) {
-    const selected = state.current && state.current.id === article.id;
-    list.append(
-      el(
-        "li",
-        {},
-        el(
-          "button",
-          {
-            type: "button",
-            class: "article-item",
-            "aria-current": selected ? "true" : null,
-            dataset: { id: article.id },
-            onclick: () => requestArticle(article.id),
-          },
-          el("span", { class: "article-title" }, article.title),
-          el(
-            "span",
-            { class: "article-meta" },
-            el("span", { class: "status status-" + article.status }, article.status),
-            kept.has(article.id) && el("span", { class: "status status-changes" }, "unpublished changes"),
-            [" " + article.skill, LANGUAGES[article.language] || article.language, article.id, "v" + article.version, when(article.updated_at)].join(" · ")
-          )
-        )
-      )
-    );
+  const list = $("article-list");
+  drawKeyed(list, items, [...articles].sort(ORDERS[state.order] || ORDERS.title).map((article) => ({
+    key: article.id,
+    shows: JSON.stringify([article.title, article.status, kept.has(article.id), article.skill, article.language, article.version, article.updated_at]),
+    make: () => articleItem(article),
+  })));
+  // The open article marked in place: the item just clicked keeps the keyboard's focus.
+  for (const button of list.querySelectorAll(".article-item")) {
+    if (state.current && state.current.id === button.dataset.id) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
   }
   const filtered = state.status || state.query || state.language || state.skill;
   const narrowed = articles.length < all.length ? ` (of ${all.length})` : "";

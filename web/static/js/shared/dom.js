@@ -35,3 +35,29 @@ export function clear(node) {
   while (node.firstChild) node.removeChild(node.firstChild);
   return node;
 }
+
+// Lists drawn again on every push or poll (the console's inbox and offers, the editor's
+// articles) while a person reaches for a row: `rows` in order, each a node to show as it is or
+// { key, shows, make }. A keyed row whose `shows` is as when last drawn keeps its node (a press
+// begun on it lands, the keyboard's focus stays), others are made anew, and only what is out of
+// place moves. `drawn` (key -> { node, shows }) is the caller's memory between draws; a key no
+// longer listed is forgotten. Hand-written: a few lines, where a rendering library would be the
+// pages' only dependency.
+export function drawKeyed(parent, drawn, rows) {
+  const listed = new Set();
+  const nodes = rows.map((row) => {
+    if (row instanceof Node) return row;
+    listed.add(row.key);
+    const known = drawn.get(row.key);
+    if (known && known.shows === row.shows) return known.node;
+    const node = row.make();
+    drawn.set(row.key, { node, shows: row.shows });
+    return node;
+  });
+  const wanted = new Set(nodes);
+  for (const child of [...parent.children]) if (!wanted.has(child)) child.remove();
+  nodes.forEach((node, i) => {
+    if (parent.children[i] !== node) parent.insertBefore(node, parent.children[i] || null);
+  });
+  for (const key of drawn.keys()) if (!listed.has(key)) drawn.delete(key);
+}
