@@ -293,12 +293,24 @@ function closeTicket(id) {
 }
 
 // A status change with no new status picked says what is missing instead of doing nothing.
-function pickFirst(status, statusError) {
+function pickFirst(status, errorLine) {
   if (status.value) return true;
-  statusError.textContent = "Pick the new status first.";
-  statusError.hidden = false;
+  sayError(errorLine(), "Pick the new status first.");
   status.focus();
   return false;
+}
+
+// The ticket's error line, said anew: an alert, which screen readers read out as it appears.
+// One carried over a redraw is on the page without the role (it was read out when it came, and
+// is not read again each time a colleague's change draws the pane); a new error on it is put
+// in a fresh alert.
+function sayError(line, message) {
+  if (line.getAttribute("role") === "alert") {
+    line.textContent = message;
+    line.hidden = false;
+    return;
+  }
+  line.replaceWith(el("p", { class: "error", id: "ticket-error", role: "alert" }, message));
 }
 
 function renderTicket(t, clocks, again) {
@@ -315,10 +327,13 @@ function renderTicket(t, clocks, again) {
     (TICKET_MOVES[t.status] || []).map((s) => el("option", { value: s }, s)));
   // A status picked before the ticket moved on is kept only while it is still a move from here.
   status.value = (TICKET_MOVES[t.status] || []).includes(draft.status) ? draft.status : "";
-  const statusError = el("p", { class: "error", id: "ticket-error", role: "alert", hidden: !shown }, shown ? shown.textContent : "");
+  const statusError = el("p", { class: "error", id: "ticket-error", role: shown ? null : "alert", hidden: !shown }, shown ? shown.textContent : "");
+  // The error line in the pane as it is now: drawn again while a request was out (the push of
+  // a colleague's change that refused it), this drawing's line is no longer on the page.
+  const errorLine = () => (ui.ticketPane.dataset.ticket === t.id && ui.ticketPane.querySelector("#ticket-error")) || statusError;
   // `sent` names the draft the action used up (cleared once it succeeded).
   const act = async (fn, sent = null) => {
-    statusError.hidden = true;
+    errorLine().hidden = true;
     try {
       await fn();
       if (sent) {
@@ -330,12 +345,7 @@ function renderTicket(t, clocks, again) {
       await Promise.all([refreshOpenTicket(t.id), loadTickets()]);
       if (!ui.ticketPane.contains(document.activeElement)) ui.ticketPane.querySelector("h2")?.focus({ preventScroll: true });
     } catch (err) {
-      // Said in the pane as it is now: drawn again while the request was out (the push of a
-      // colleague's change that refused it), this one's error line is no longer on the page.
-      const now = ui.ticketPane.dataset.ticket === t.id && ui.ticketPane.querySelector("#ticket-error");
-      const line = now || statusError;
-      line.textContent = err.message;
-      line.hidden = false;
+      sayError(errorLine(), err.message);
     }
   };
   const reply = el("textarea", { id: "ticket-reply", rows: 3, oninput: () => { draft.reply = reply.value; keepDraft(t.id); } });
@@ -357,7 +367,7 @@ function renderTicket(t, clocks, again) {
     el("p", { class: "muted" }, HANDOFF_REASONS[t.reason] || t.reason, " · filed ", when(t.created_at), " · ",
       [t.customer_name && t.customer_name.trim(), t.customer_email || "no email"].filter(Boolean).join(" · "),
       t.assignee_agent_id ? " · assigned to " + agentName(t.assignee_agent_id) : " · unassigned"),
-    el("form", { class: "row ticket-actions", onsubmit: (e) => { e.preventDefault(); pickFirst(status, statusError) && act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { status: status.value } }), "status"); } },
+    el("form", { class: "row ticket-actions", onsubmit: (e) => { e.preventDefault(); pickFirst(status, errorLine) && act(() => call(`/api/tickets/${t.id}`, { method: "PATCH", body: { status: status.value } }), "status"); } },
       el("label", { for: "ticket-status" }, "Status"), status,
       el("button", { type: "submit" }, "Change status"),
       state.agent && t.assignee_agent_id !== state.agent.id
