@@ -120,8 +120,13 @@ class StartIn(BaseModel):
     @field_validator("page_url")
     @classmethod
     def _web_page(cls, url: str | None) -> str | None:
-        if url is not None and urlsplit(url).scheme.lower() not in ("http", "https"):
-            raise ValueError("must be the address of a web page, starting http:// or https://")
+        parts = urlsplit(url) if url is not None else None
+        if parts is not None and (
+            parts.scheme.lower() not in ("http", "https") or not parts.hostname
+        ):
+            raise ValueError(
+                "must be the address of a web page: http:// or https://, then the site's name"
+            )
         return None if url is None else without_nul(url)
 
 

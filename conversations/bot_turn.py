@@ -9,7 +9,12 @@ from typing import Any, Protocol
 
 from conversations.chat import Chat
 from conversations.errors import ConversationMoved
-from conversations.events import FeedbackGiven, HandoverPaused, ThankedForAnswer
+from conversations.events import (
+    FeedbackGiven,
+    HandoverDropped,
+    HandoverPaused,
+    ThankedForAnswer,
+)
 from conversations.gaps import ANSWER_NOT_HELPFUL
 from conversations.people import HandoffRequest
 from conversations.replies import BotMessage, parse_replies
@@ -263,3 +268,5 @@ class BotTurn:
                 request.reason, request.skill, request.priority, request.question
             )
             chat.record(conversation_id, paused)
+        elif name == "dropped":
+            chat.record(conversation_id, HandoverDropped())

@@ -148,6 +148,14 @@ class HandoverPaused(Event):
 
 
 @dataclass(frozen=True)
+class HandoverDropped(Event):
+    """The hand-over the bot paused for an address is off: being emailed was all the customer
+    asked for, and they chose to give no address. Nothing is filed at the idle limit."""
+
+    name: ClassVar[str] = "bot.handover_dropped"
+
+
+@dataclass(frozen=True)
 class TicketFiled(Event):
     name: ClassVar[str] = "ticket.filed"
     ticket_id: str

@@ -8,7 +8,13 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from conversations.errors import ConversationNotFound
-from conversations.events import HandedOver, HandoverPaused, StatusChanged, ThankedForAnswer
+from conversations.events import (
+    HandedOver,
+    HandoverDropped,
+    HandoverPaused,
+    StatusChanged,
+    ThankedForAnswer,
+)
 from core.db import Storage
 
 SEEN_EVERY_S = 60  # a customer's presence is written at most this often (the limit is minutes)
@@ -153,11 +159,17 @@ class Quiet:
 
     def paused_handover(self, conversation_id: str) -> dict[str, Any] | None:
         """The hand-over the bot paused to ask for the customer's address, when nothing has
-        happened to the chat since (no hand-over, no change of status): what it would hand
-        over with, else None."""
+        happened to the chat since (no hand-over, no change of status, not dropped): what it
+        would hand over with, else None."""
         row = self.storage.db.execute(
-            "select name, data from events where conversation_id = ? and name in (?, ?, ?)"
+            "select name, data from events where conversation_id = ? and name in (?, ?, ?, ?)"
             " order by id desc limit 1",
-            [conversation_id, HandoverPaused.name, HandedOver.name, StatusChanged.name],
+            [
+                conversation_id,
+                HandoverPaused.name,
+                HandedOver.name,
+                StatusChanged.name,
+                HandoverDropped.name,
+            ],
         ).fetchone()
         return json.loads(row[1]) if row and row[0] == HandoverPaused.name else None

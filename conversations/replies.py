@@ -4,8 +4,8 @@ Cascade's actions send what they show as `custom` payloads (Rasa's REST channel 
 text at blank lines, which would tear an article apart), plus signals the app acts on:
 `{"handoff": {...}}`, `{"resolve": {...}}`, `{"feedback": {...}}`, `{"contact": {"email"}}` and
 `{"ticket": {...}}` (the customer would rather be emailed), `{"courtesy": {"act"}}` (the
-reply was to a thanks or a goodbye) and `{"paused": {...}}` (a hand-over waits for the
-customer's address).
+reply was to a thanks or a goodbye), `{"paused": {...}}` (a hand-over waits for the
+customer's address) and `{"dropped": {}}` (that hand-over is off).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SIGNALS = ("contact", "feedback", "resolve", "handoff", "ticket", "courtesy", "paused")
+SIGNALS = ("contact", "feedback", "resolve", "handoff", "ticket", "courtesy", "paused", "dropped")
 
 
 @dataclass(frozen=True)

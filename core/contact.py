@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, EmailStr
 
 from core.language import normalise, script
+from core.unstorable import blank
 
 # An address's characters: not spaces, brackets or quotes, nor Japanese (kana, kanji, Japanese
 # punctuation): Japanese is written without spaces, so 「メールはtaro@example.jpです」 gives
@@ -26,7 +27,8 @@ _CANDIDATE = re.compile(rf"{_CHARS}+@{_CHARS}+\.[A-Za-z]{{2,}}")
 _TRIM = ".,!?。、！？ 「」"
 DECLINES = frozenset(
     {
-        "skip", "no", "no thanks", "none", "nope", "i'd rather not", "no email", "never mind",
+        "skip", "skip it", "skip that", "no", "no thanks", "none", "nope", "i'd rather not",
+        "i'd rather not say", "rather not say", "i'd prefer not to", "no email", "never mind",
         "nevermind", "cancel", "no thank you", "rather not", "not now", "no email address",
         "i don't have one", "i don't have an email", "i don't have an email address",
         "i have no email", "i have no email address",
@@ -166,6 +168,8 @@ def customer_name(value: str | None) -> str | None:
 
 def name_problem(value: str) -> str | None:
     """What is wrong with a staff member's or agent's name, if anything."""
+    if blank(value):
+        return "a name must show something (not spaces or invisible characters alone)"
     if found := _UNSHOWN.search(value):
         return f"names must not hold control or text-direction characters (U+{ord(found[0]):04X})"
     return None

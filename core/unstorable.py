@@ -31,6 +31,13 @@ def blank(text: str) -> bool:
     return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
+def readable(text: str) -> str:
+    """A field's check for text someone is to read: not `blank`."""
+    if blank(text):
+        raise ValueError("must not be blank (spaces or invisible characters alone)")
+    return text
+
+
 def one_line(text: str) -> str:
     """A field's check for a line of text (a title): no control characters, line breaks
     and tabs included, which would show as nothing or break the lists it is shown in."""
@@ -59,11 +66,12 @@ async def nul_character(request: Request, exc: Exception) -> JSONResponse:
 
 
 # What staff write for someone to read (a note, a reply, a canned text): something once the
-# spaces around it are gone, and storable on either database.
+# spaces around it are gone, more than invisible characters, and storable on either database.
 Written = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
     AfterValidator(without_nul),
+    AfterValidator(readable),
 ]
 # A note that may be left out or blank (a transfer's, an escalation's): storable when given.
 Storable = Annotated[str, StringConstraints(max_length=5000), AfterValidator(without_nul)]

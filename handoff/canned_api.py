@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.language import DEFAULT, LANGUAGES
@@ -48,3 +48,9 @@ def put_canned(shortcut: str, body: CannedIn, desk: DeskDep, _: Admin) -> Canned
     if not shortcut.replace("-", "").replace("_", "").isalnum() or len(shortcut) > 64:
         raise HTTPException(422, "shortcuts are letters, digits, - and _ (at most 64)")
     return CannedOut.model_validate(desk.save_canned(shortcut, body.text, body.language))
+
+
+@router.delete("/{shortcut}", status_code=204, summary="Remove a canned response")
+def delete_canned(shortcut: str, desk: DeskDep, _: Admin) -> Response:
+    desk.delete_canned(shortcut)
+    return Response(status_code=204)

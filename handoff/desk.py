@@ -122,6 +122,13 @@ class Desk:
             )
         return Canned(shortcut, default, texts)
 
+    def delete_canned(self, shortcut: str) -> None:
+        """Remove a canned response (every language's text); CannedNotFound if none has it."""
+        with self.storage.write() as db:
+            gone = db.execute("delete from canned where shortcut = ?", [shortcut]).rowcount
+        if not gone:
+            raise CannedNotFound(shortcut)
+
     def canned(self, shortcut: str | None = None) -> list[Canned]:
         """Every canned response, or the one with `shortcut` (an empty list if none has it)."""
         where, args = ("where shortcut = ?", [shortcut]) if shortcut is not None else ("", [])

@@ -14,6 +14,7 @@ from core.auth import Principal, Role
 from core.db import MAX_ID
 from core.deps import maybe_principal, provided, require
 from core.rate_limits import public_rate_limited
+from core.unstorable import blank
 from knowledge_base.conflicts import check_base
 from knowledge_base.errors import (
     ArticleExists,
@@ -171,8 +172,8 @@ def is_zip(request: Request, raw: bytes) -> bool:
     "past the limit, 429 with Retry-After; staff with their token are not limited.",
 )
 async def search(body: SearchIn, kb: KB) -> SearchOut:
-    if not body.query.strip():
-        raise HTTPException(422, "query must not be blank")
+    if blank(body.query):
+        raise HTTPException(422, "query must not be blank (spaces or invisible characters alone)")
     outcome: SearchOutcome = await run_in_threadpool(kb.search, body.query, limit=body.limit)
     person = sent_to_person(kb, body.query, outcome)
     to_person = person.article_id if person else None  # scores rounded as the bot shows them:

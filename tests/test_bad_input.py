@@ -112,6 +112,21 @@ def cases(conversation: str, token: str) -> list[tuple[str, str, dict, int]]:
         ),
         ("post", "/api/conversations", {"json": {"page_url": "javascript:alert(1)"}}, 422),
         ("post", "/api/conversations", {"json": {"page_url": "/relative/page"}}, 422),
+        ("post", "/api/conversations", {"json": {"page_url": "http://"}}, 422),  # no site
+        # Staff text and names, and a search, of invisible characters alone are blank too.
+        (
+            "put",
+            "/api/canned/zz",
+            {"json": {"text": "\u200b \u200b"}, "headers": ADMIN_HEADERS},
+            422,
+        ),
+        (
+            "post",
+            "/api/agents",
+            {"json": {"name": "\u200b", "skills": {}}, "headers": ADMIN_HEADERS},
+            422,
+        ),
+        ("post", "/api/kb/search", {"json": {"query": "\u200b\u200b"}}, 422),
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.actions import (
+    ActionAfterEmail,
     ActionAnswerQuestion,
     ActionBotChallenge,
     ActionEmailMe,
@@ -64,6 +65,11 @@ def test_which_messages_the_bot_reads(text: str, read: bool) -> None:
         ("はい、解決しました", 0.98, "affirm", True),  # Japanese, by the same rule
         ("はい", 0.9, "affirm", True),
         ("うん、まあ", 0.72, "affirm", False),  # unsure: asked again
+        ("yes?", 0.99, "affirm", False),  # a question: asks something, says no yes
+        ("はい？", 0.95, "affirm", False),
+        ("それだけですか？", 0.97, "affirm", False),  # "is that all?"
+        ("yes but what about the fees?", 0.99, "affirm", False),
+        ("はい、そうですか", 0.95, "affirm", True),  # "yes, I see": no question
         ("hmm", 0.99, "unsure", False),
         ("/deny", 1.0, "deny", False),
         ("/request_human", 1.0, "request_human", False),
@@ -434,3 +440,72 @@ def test_email_me_before_anything_was_asked_is_tried_as_a_question() -> None:
     kb = Recording(answer)
     customs, _ = run(ActionEmailMe(kb), later)
     assert signal(customs, "ticket")["reason"] == "customer_chose_email" and kb.queries == []
+
+
+FEES = SearchOutcome(Decision.ANSWER, [hit("lost-card", 0.9)])
+
+
+def test_a_yes_with_the_next_question_answers_the_question() -> None:
+    """ "yes but what about the fees?", however sure the NLU is of the yes, asks the next
+    question: answered, and the chat is not resolved."""
+    t = feedback_tracker("yes but what about the fees?", "affirm", 0.99)
+    customs, slots = run(ActionFeedback(Recording(FEES)), t)
+    assert signal(customs, "resolve") is None
+    assert any(c.get("article_id") == "lost-card" for c in customs), customs
+    assert (slots["pending"], slots["shown"]) == ("feedback", "lost-card")
+
+
+@pytest.mark.parametrize("text", ["yes?", "is that all?"])
+def test_a_short_question_after_an_answer_neither_resolves_nor_says_goodbye(text: str) -> None:
+    """ "yes?" read as a yes, "is that all?" read as a goodbye (both sure): neither resolves
+    the chat nor says goodbye; "did that answer your question?" is asked again."""
+    action = ActionFeedback(NO_KB) if text == "yes?" else ActionGoodbye(NO_KB)
+    intent = "affirm" if text == "yes?" else "goodbye"
+    customs, _ = run(action, feedback_tracker(text, intent, 0.99))
+    assert signal(customs, "resolve") is None and signal(customs, "courtesy") is None
+    assert [c.get("text") for c in customs] == [say("en", "bot.ask_feedback_again")]
+    assert [b["payload"] for b in customs[-1]["buttons"]] == ["/affirm", "/deny", "/request_human"]
+
+
+def test_a_goodbye_phrased_as_a_question_with_nothing_pending_asks_what_they_need() -> None:
+    customs, _ = run(ActionGoodbye(NO_KB), tracker("is that all?", "goodbye", confidence=0.99))
+    assert signal(customs, "courtesy") is None
+    assert [c.get("text") for c in customs] == [say("en", "bot.what_help_unsure")]
+    assert customs[-1]["buttons"] == [PERSON]
+
+
+def test_a_question_read_as_about_the_bot_after_an_answer_is_the_next_question() -> None:
+    """ "what are the fees?" after an answer, read as a question about the bot (1.00), is
+    searched: its choices, not "I'm the virtual assistant"."""
+    kb = Recording(CHOICES)
+    t = feedback_tracker("what are the fees?", "bot_challenge", 1.0)
+    customs, slots = run(ActionBotChallenge(kb), t)
+    assert kb.queries == ["what are the fees?"]
+    assert slots["pending"] == "clarify"
+    assert say("en", "bot.bot_challenge") not in [c.get("text") for c in customs]
+
+
+@pytest.mark.parametrize("text", ["um, no thanks", "nope", "I don't have an email address"])
+def test_declining_an_address_after_asking_to_be_emailed_files_nothing(text: str) -> None:
+    """Being emailed was all they asked for: no ticket "you would rather hear from us by
+    email" with no address, and the paused hand-over is called off."""
+    t = tracker(text, "deny", slots={"handoff_reason": "customer_chose_email", "email": "-"})
+    customs, slots = run(ActionAfterEmail(), t)
+    assert signal(customs, "ticket") is None and signal(customs, "handoff") is None
+    assert signal(customs, "dropped") == {}
+    assert customs[0]["text"] == say("en", "bot.email_me_declined")
+    assert customs[0]["buttons"] == [PERSON]
+    assert slots["handoff_reason"] is None
+
+
+def test_an_address_not_given_twice_after_asking_to_be_emailed_still_files_the_ticket() -> None:
+    """Two replies with no address (often the question itself) are no refusal: the ticket is
+    filed with what they wrote, and the reply comes in the chat."""
+    t = tracker(
+        "my card was stolen",
+        "inform",
+        slots={"handoff_reason": "customer_chose_email", "email": "-"},
+    )
+    customs, _ = run(ActionAfterEmail(), t)
+    assert signal(customs, "ticket")["reason"] == "customer_chose_email"
+    assert signal(customs, "dropped") is None

@@ -558,6 +558,25 @@ def test_canned_responses(client, bot, admin) -> None:
     assert missing.status_code == 404
 
 
+def test_a_canned_response_can_be_removed(client, bot, admin) -> None:
+    """By an admin, in every language at once; agents can no longer send it."""
+    agent = make_agent(client, admin)
+    client.put("/api/canned/bye", json={"text": "Bye {customer_name}!"}, headers=admin)
+    client.put("/api/canned/bye", json={"text": "さようなら", "language": "ja"}, headers=admin)
+    assert client.delete("/api/canned/bye", headers=agent["headers"]).status_code == 403
+    assert client.delete("/api/canned/bye", headers=admin).status_code == 204
+    assert "bye" not in [c["shortcut"] for c in client.get("/api/canned", headers=admin).json()]
+    assert client.delete("/api/canned/bye", headers=admin).status_code == 404
+    conversation_id, _ = waiting_chat(client, bot, name="Ana Silva")
+    client.post(f"/api/conversations/{conversation_id}/accept", headers=agent["headers"])
+    sent = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        json={"canned": "bye"},
+        headers=agent["headers"],
+    )
+    assert sent.status_code == 404
+
+
 def test_canned_responses_speak_the_customers_language(client, bot, admin) -> None:
     agent = make_agent(client, admin, "Sato", {"cards": 3})
     client.patch(f"/api/agents/{agent['id']}", json={"languages": ["en", "ja"]}, headers=admin)

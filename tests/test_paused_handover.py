@@ -72,3 +72,32 @@ def test_a_chat_with_no_paused_hand_over_is_closed_as_before(client, bot, clock)
     clock.advance(minutes=31)
     assert services.conversations.hand_over_paused(1800) == []
     assert services.queue.abandon_idle() == [quiet]
+
+
+def test_a_customer_who_declines_to_be_emailed_after_all_leaves_nothing_filed(
+    client, bot, clock
+) -> None:
+    """Asked to be emailed, the bot asks for an address; the customer declines: the bot's
+    `dropped` signal calls the paused hand-over off, so the quiet chat is not filed later."""
+    services = client.app.state.services
+    asked_email = [
+        {"custom": {"paused": {"reason": "customer_chose_email", "question": None}}},
+        {"custom": {"text": "What email address should we reply to?"}},
+    ]
+    declined = [
+        {"custom": {"text": "No problem: nothing is filed. What else can I help you with?"}},
+        {"custom": {"dropped": {}}},
+    ]
+    bot.replies += [asked_email, declined]
+    cid, headers = started(client)
+    for text in ("can you mail me", "um, no thanks"):
+        turn = client.post(
+            f"/api/conversations/{cid}/messages", json={"text": text}, headers=headers
+        )
+        assert turn.json()["status"] == "bot"
+    clock.advance(minutes=31)
+    assert services.conversations.hand_over_paused(1800) == []
+    assert services.queue.abandon_idle() == [cid]  # closed as abandoned: nothing was asked
+    view = client.get(f"/api/conversations/{cid}", headers=ADMIN_HEADERS).json()
+    assert view["status"] == "abandoned"
+    assert client.get("/api/tickets", headers=ADMIN_HEADERS).json() == []

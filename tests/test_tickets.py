@@ -189,6 +189,20 @@ def test_bad_updates_are_4xx(client, bot, admin, body, status) -> None:
     assert client.patch(f"/api/tickets/{ticket_id}", json=body, headers=admin).status_code == status
 
 
+@pytest.mark.parametrize("path", ["replies", "notes"])
+def test_a_reply_or_note_of_invisible_characters_is_refused(client, bot, admin, path) -> None:
+    """Zero-width spaces alone would reach the customer as an empty reply (and an empty email):
+    a 422 that says why, and nothing added."""
+    ticket_id, _, _ = ticketed(client, bot)
+    before = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    sent = client.post(
+        f"/api/tickets/{ticket_id}/{path}", json={"text": "\u200b \u200b\ufeff"}, headers=admin
+    )
+    assert sent.status_code == 422 and "invisible characters" in sent.text
+    after = client.get(f"/api/tickets/{ticket_id}", headers=admin).json()
+    assert (after["transcript"], after["notes"]) == (before["transcript"], before["notes"])
+
+
 def test_closed_is_final(client, bot, admin, clock) -> None:
     ticket_id, _, _ = ticketed(client, bot)
     client.patch(f"/api/tickets/{ticket_id}", json={"status": "closed"}, headers=admin)

@@ -8,7 +8,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import hand_over, note_email, paused, say, send_handoff, words
+from bot.actions.common import (
+    hand_over,
+    note_email,
+    paused,
+    person_button,
+    say,
+    send_handoff,
+    words,
+)
 from bot.actions.knowledge import KnowledgeAction
 from bot.actions.understanding import typed_text, understood
 from core.contact import asks_to_be_emailed, declines, find_email, names_email
@@ -131,12 +139,24 @@ class ActionAfterEmail(Action):
         email = known_email(tracker)
         reason = tracker.get_slot("handoff_reason") or "customer_request"
         question = tracker.get_slot("question")
+        cleared = [
+            SlotSet("handoff_reason", None),
+            SlotSet("handoff_skill", None),
+            SlotSet("handoff_priority", None),
+        ]
+        declined = declines(tracker.latest_message.get("text") or "")
+        if reason == "customer_chose_email" and not email and declined:
+            # They wanted an email, then chose to give no address: a ticket saying "you would
+            # rather hear from us by email" with none would be nobody's to act on.
+            say(dispatcher, words(tracker, "email_me_declined"), buttons=[person_button(tracker)])
+            dispatcher.utter_message(json_message={"dropped": {}})
+            return cleared
         if email:
             dispatcher.utter_message(json_message={"contact": {"email": email}})
             say(dispatcher, words(tracker, "email_thanks"))
         elif asks_for_person(tracker):
             say(dispatcher, words(tracker, "handoff_no_agent"))
-        elif declines(tracker.latest_message.get("text") or ""):
+        elif declined:
             say(dispatcher, words(tracker, "email_skipped"))
         else:
             say(dispatcher, words(tracker, "email_not_given"))
@@ -152,8 +172,4 @@ class ActionAfterEmail(Action):
                 priority=tracker.get_slot("handoff_priority"),
                 question=question,
             )
-        return [
-            SlotSet("handoff_reason", None),
-            SlotSet("handoff_skill", None),
-            SlotSet("handoff_priority", None),
-        ]
+        return cleared

@@ -28,7 +28,7 @@ from bot.actions.common import (
 from bot.actions.knowledge import KnowledgeAction, hits
 from bot.actions.understanding import not_understood, typed_text, understood, unreadable
 from bot.languages import reads
-from bot.topic import asks_something
+from bot.topic import asks_something, phrased_as_question
 from knowledge_base.search import Decision
 
 YES_CONFIDENCE = 0.9
@@ -36,7 +36,9 @@ YES_BUTTON = "/affirm"
 
 
 def is_yes(message: dict[str, Any]) -> bool:
-    """The Yes button, or a confident English (or other read language) typed yes."""
+    """The Yes button, or a confident English (or other read language) typed yes. A text
+    phrased as a question is none, however sure the NLU is: "yes?", 「はい？」, 「それだけですか？」
+    ask something, and "yes but what about the fees?" asks the next question."""
     text = str(message.get("text") or "").strip()
     if text.startswith("/"):
         return text == YES_BUTTON
@@ -45,6 +47,7 @@ def is_yes(message: dict[str, Any]) -> bool:
         intent.get("name") == "affirm"
         and float(intent.get("confidence") or 0) >= YES_CONFIDENCE
         and reads(text)
+        and not phrased_as_question(text)
     )
 
 
@@ -116,8 +119,9 @@ class ActionFeedback(KnowledgeAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]] | None:
         """A reply phrased as a question that the NLU took for an unsure yes (「箱はもう捨てちゃった
-        んですけど、それでも返品できますか」, 0.75) is the next question: its answer or choices
-        when the knowledge base has them; None otherwise (asked about again)."""
+        んですけど、それでも返品できますか」, 0.75) or for a yes at all ("yes but what about the
+        fees?") is the next question: its answer or choices when the knowledge base has them;
+        None otherwise (asked about again)."""
         text = typed_text(tracker)
         if self._kb is None or text.startswith("/") or not asks_something(text):
             return None

@@ -7,7 +7,10 @@ in words its training data lacks (kana alone, 「めいぎへんこう」), come
 middling confidence, where the acts it was taught come out near 1. Such a message gets the
 knowledge base's answer or choices when it has any, and the act's own reply otherwise. A request
 to be emailed before anything was asked is tried the same way, however sure the NLU is
-(「スパムメールが多すぎる」 reads as one).
+(「スパムメールが多すぎる」 reads as one). So is a text whose words cannot carry the act at all (a
+thanks or goodbye phrased as a question, a question about the bot that names no bot), and that
+one also while an answer or choices await the customer's reply: "what are the fees?" after an
+answer is the next question, not a question about the bot.
 """
 
 from __future__ import annotations
@@ -162,15 +165,16 @@ class KnowledgeAction(Action):
         `courtesy`: the act is a thanks or a goodbye, which a text phrased as a question is
         not, however sure the NLU is ("Suicaで払えますか" read as thanks gets its choices).
         `unlikely`: the text does not read as the act, however sure the NLU is."""
-        if self._kb is None or tracker.get_slot("pending") is not None or unreadable(tracker):
-            return None
         text = typed_text(tracker)
+        misread = unlikely or (courtesy and phrased_as_question(text))  # the words cannot be it
+        replying = tracker.get_slot("pending") is not None
+        if self._kb is None or (replying and not misread) or unreadable(tracker):
+            return None
         intent = tracker.latest_message.get("intent") or {}
         doubted = (
             float(intent.get("confidence") or 0) < ACT_CONFIDENCE
             or (unasked and not tracker.get_slot("question"))
-            or (courtesy and phrased_as_question(text))
-            or unlikely
+            or misread
         )
         if text.startswith("/") or not (doubted or sure_answers):
             return None

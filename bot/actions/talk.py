@@ -14,10 +14,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import person_button, say, words
+from bot.actions.common import feedback_buttons, person_button, say, words
 from bot.actions.knowledge import KnowledgeAction
 from bot.actions.understanding import typed_text
-from bot.topic import asks_about_the_bot
+from bot.topic import asks_about_the_bot, phrased_as_question
 
 
 class Reply(Action):
@@ -54,14 +54,33 @@ class ActReply(Reply, KnowledgeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        text = typed_text(tracker)
         answered = await self.question_instead(
             dispatcher,
             tracker,
             sure_answers=self.sure_answers,
             courtesy=self.courtesy,
-            unlikely=self.about_the_bot and not asks_about_the_bot(typed_text(tracker)),
+            unlikely=self.about_the_bot and not asks_about_the_bot(text),
         )
-        return answered if answered is not None else await super().run(dispatcher, tracker, domain)
+        if answered is not None:
+            return answered
+        if self.courtesy and phrased_as_question(text) and not text.startswith("/"):
+            # "is that all?", read as a goodbye: a question nothing here answers, never a
+            # goodbye (nor a thanks that leaves the chat resolved).
+            return unanswered(dispatcher, tracker)
+        return await super().run(dispatcher, tracker, domain)
+
+
+def unanswered(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """The reply to a question the knowledge base has nothing for that the NLU read as an act:
+    after an answer, "did that answer your question?" again with its buttons; otherwise what
+    else the customer needs; a person one click away either way."""
+    if tracker.get_slot("pending") == "feedback":
+        buttons = [*feedback_buttons(tracker), person_button(tracker)]
+        say(dispatcher, words(tracker, "ask_feedback_again"), buttons=buttons)
+    else:
+        say(dispatcher, words(tracker, "what_help_unsure"), buttons=[person_button(tracker)])
+    return []
 
 
 class ActionGreet(ActReply):
