@@ -60,6 +60,18 @@ def test_a_complaint_after_an_answer_counts_as_a_no(live) -> None:
     assert articles(turn) and articles(turn) != ["freeze-unfreeze-card"]
 
 
+@pytest.mark.parametrize("reply", ["yes?", "is that all?", "yes but what are the fees?"])
+def test_a_question_after_an_answer_neither_resolves_nor_says_goodbye(live, reply: str) -> None:
+    """Whatever the NLU makes of it (a yes, a goodbye), a reply phrased as a question leaves
+    the chat open: the next question is answered or offered, or the answer's question asked
+    again."""
+    chat = answered(live)
+    turn = chat.say(reply)
+    assert turn["status"] == "bot", turn["messages"]
+    said = bot_texts(turn)
+    assert say("en", "bot.resolved") not in said and say("en", "bot.goodbye") not in said, said
+
+
 def test_yes_that_answers_it_resolves(live) -> None:
     chat = answered(live)
     turn = chat.say("yes, that answers it")

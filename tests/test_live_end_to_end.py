@@ -254,6 +254,24 @@ def test_without_an_email_the_bot_asks_for_one_before_filing(live) -> None:
     ]
 
 
+def test_a_customer_who_asks_to_be_emailed_then_declines_an_address_gets_no_ticket(live) -> None:
+    """Being emailed was all they asked for: saying no to giving an address files nothing, and
+    the chat carries on with the bot, a person one click away."""
+    http = live.client()
+    cid, say = chat_with_bot(http, {"customer": {"name": "Rui"}})
+    asked = say("how do I change my PIN")
+    assert asked["status"] == "bot"
+    wants = say("can you email me the answer")
+    assert "what email address" in wants["messages"][-1]["text"].lower(), wants["messages"]
+    declined = say("um, no thanks")
+    assert declined["status"] == "bot", declined["messages"]
+    last = declined["messages"][-1]
+    assert last["text"].startswith("No problem: without an address there is nothing to email")
+    assert [b["payload"] for b in last["buttons"]] == ["/request_human"]
+    view = http.get(f"/api/conversations/{cid}", headers=live.admin).json()
+    assert view.get("ticket_id") is None and view["status"] == "bot"
+
+
 def test_a_customer_who_answers_the_email_question_twice_with_no_address_is_not_kept_asking(
     live,
 ) -> None:
