@@ -20,6 +20,9 @@ RASA_PORT ?= 5005
 MAIL_PORT ?= 8025
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Set-up's independent parts at once: the two runtimes, the web libraries and the Debian packages
+# install side by side, and training overlaps the model's export and the linters.
+MAKEFLAGS += --jobs=3
 
 .PHONY: help setup demo test test-postgres lint model nlu-test bench-kb bench-kb-variants bench-kb-scale bench-routing bench-e2e bench-load bench-memory clean
 
@@ -64,28 +67,22 @@ $(WEB_OK): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Debian's Chromium for the browser tests (driven by Python playwright, never `playwright install`).
-$(CHROMIUM):
-	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium chromium-driver
-
-# A Japanese font, so the pages' Japanese shows in the browser tests' screenshots (Debian's Noto CJK).
-$(CJK_FONT):
-	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q fonts-noto-cjk
-
-# Debian's Redis, for the tests of rate limits shared by several app processes (each test starts
-# a throwaway redis-server of its own on a free loopback port).
-$(REDIS):
-	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q redis-server
-
-# Debian's PostgreSQL, for the tests on PostgreSQL (they start a throwaway cluster with its initdb
-# and pg_ctl in a temporary directory, as the `postgres` user the package creates when run as root;
-# see docs/production/engines.md). The package's own main cluster is not used.
-$(POSTGRES):
-	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q postgresql
+# The Debian packages the tests need, those missing installed in one apt-get run: Chromium for
+# the browser tests (driven by Python playwright, never `playwright install`); a Japanese font, so
+# the pages' Japanese shows in their screenshots (Noto CJK); Redis, for rate limits shared by
+# several app processes (each test starts a throwaway redis-server of its own on a free loopback
+# port); PostgreSQL, for the tests on PostgreSQL (they start a throwaway cluster with its initdb
+# and pg_ctl in a temporary directory, as the `postgres` user the package creates when run as
+# root; see docs/production/engines.md; the package's own main cluster is not used).
+DEBIAN := $(CHROMIUM) $(CJK_FONT) $(REDIS) $(POSTGRES)
+$(DEBIAN) &:
+	@missing=""; \
+	[ -e $(CHROMIUM) ] || missing="$$missing chromium chromium-driver"; \
+	[ -e $(CJK_FONT) ] || missing="$$missing fonts-noto-cjk"; \
+	[ -e $(REDIS) ] || missing="$$missing redis-server"; \
+	[ -e $(POSTGRES) ] || missing="$$missing postgresql"; \
+	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing
 
 # Trains only when config.yml, domain.yml or data/{nlu,rules,stories} changed.
 model: $(APP_OK) $(RASA_OK)
@@ -129,12 +126,14 @@ lint: $(APP_OK)
 # Every test on SQLite and, at the same time, every test again on PostgreSQL (one throwaway
 # cluster for the run, an empty database for each test and for each fixture kept longer:
 # tests/conftest.py), but for those marked engine_independent, which open no app database or
-# start the engine they test themselves. The two runs share the cores; the PostgreSQL run's
-# output follows the SQLite run's, and either failing fails the target.
-PG_TESTS := -m "not engine_independent"
+# start the engine they test themselves, and the browser tests: the pages call the same HTTP API
+# whose every route the other tests drive on PostgreSQL, and `make test-postgres` runs them there
+# too. The two runs share the cores; the PostgreSQL run's output follows the SQLite run's, and
+# either failing fails the target.
+PG_TESTS := -m "not engine_independent and not browser"
 PG_LOG := var/test-postgresql.log
 
-test: setup $(CHROMIUM) $(CJK_FONT) $(REDIS) $(POSTGRES) lint
+test: setup $(DEBIAN) lint
 	@mkdir -p var
 	@CASCADE_TEST_POSTGRES=1 $(VENV)/bin/pytest -p no:cacheprovider -q $(PG_TESTS) \
 	    > $(PG_LOG) 2>&1 & postgres=$$!; \
@@ -145,7 +144,7 @@ test: setup $(CHROMIUM) $(CJK_FONT) $(REDIS) $(POSTGRES) lint
 	test $$sqlite -eq 0 && test $$postgresql -eq 0
 
 # Every test on PostgreSQL alone, the engine-independent ones too.
-test-postgres: setup $(CHROMIUM) $(CJK_FONT) $(REDIS) $(POSTGRES)
+test-postgres: setup $(DEBIAN)
 	CASCADE_TEST_POSTGRES=1 $(VENV)/bin/pytest -p no:cacheprovider -q
 
 bench-routing: $(APP_OK)
