@@ -234,8 +234,7 @@ def test_words_typed_while_an_article_opens_are_kept_and_open_changes_stay_open(
     expect(page.locator("#f-body")).to_have_value("Parcels arrive in 2 days.")
     expect(page.locator("#dirty")).to_have_text("Unsaved changes")
 
-    # The save's own answer first: it embeds the article and calibrates the knowledge base again,
-    # which a machine busy with other work can stretch past the page timeout.
+    # The save's own answer first (SAVE_TIMEOUT_MS: a busy machine stretches it past the page's).
     with page.expect_response(
         lambda r: r.request.method == "PUT" and f"/api/kb/articles/{article_id}?" in r.url,
         timeout=SAVE_TIMEOUT_MS,
